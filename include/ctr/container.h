@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file ctr/container.h
+ * Container lifecycle: create, start, state, kill, wait, exec, delete.
+ *
+ * The lifecycle follows the OCI runtime-spec's runtime.md.  ctr_container_create()
+ * prepares everything and leaves the container process blocked just before it
+ * executes the user program; ctr_container_start() releases it.  State is kept
+ * under the context's state root, so another process (a CLI, a restarted
+ * daemon) can load the container with ctr_container_load() and start, query,
+ * signal, exec into or delete it.
+ *
+ * The process that creates a container is the parent of the container's init
+ * process, so it can reap it with ctr_container_wait().
+ *
+ * A handle may be used from one thread at a time.
+ */
+#ifndef CTR_CONTAINER_H
+#define CTR_CONTAINER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+#include "context.h"
+#include "spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A container. */
+typedef struct ctr_container ctr_container;
+
+/** Container status, as the runtime-spec's state names it. */
+typedef enum ctr_status {
+	CTR_STATUS_UNKNOWN = 0,
+	CTR_STATUS_CREATING = 1, /**< create has begun but not finished (or crashed) */
+	CTR_STATUS_CREATED = 2,  /**< set up; the user program has not been started */
+	CTR_STATUS_RUNNING = 3,  /**< the user program runs */
+	CTR_STATUS_STOPPED = 4,  /**< the container process has exited */
+	CTR_STATUS_PAUSED = 5    /**< frozen (cgroup freezer) */
+} ctr_status;
+
+/** The runtime-spec name of a status ("created", "running", ...). Static string. */
+const char *ctr_status_name(ctr_status status);
+
+/** Flags for ctr_create_options.flags. */
+enum {
+	CTR_CREATE_NO_PIVOT = 1u << 0,       /**< use MS_MOVE + chroot instead of pivot_root (for ramfs roots) */
+	CTR_CREATE_NO_NEW_KEYRING = 1u << 1, /**< do not give the container its own session keyring */
+	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2 /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
+};
+
+/** Options for ctr_container_create(); initialise with ctr_create_options_init(). */
+typedef struct ctr_create_options {
+	size_t size;                /**< sizeof(ctr_create_options), set by the init function */
+	const char *bundle;         /**< bundle directory: root.path is relative to it; NULL: cwd */
+	const char *console_socket; /**< AF_UNIX socket path that receives the pty master (SCM_RIGHTS) when process.terminal is set */
+	const char *pid_file;       /**< write the init's host pid here */
+	int stdio_fds[3];           /**< fds to use as the container's stdin/out/err; -1: inherit the caller's */
+	int preserve_fds;           /**< pass this many extra fds (3 .. 3+n-1) to the container */
+	unsigned flags;             /**< CTR_CREATE_* flags */
+} ctr_create_options;
+
+/** Initialise create options to defaults (sets size, stdio_fds to -1). */
+void ctr_create_options_init(ctr_create_options *opts);
+
+/**
+ * Create a container: namespaces, rootfs, mounts, devices, hooks (prestart,
+ * createRuntime, createContainer), leaving the process blocked before exec.
+ * On failure nothing is left behind: no process, state directory or mount.
+ *
+ * @param ctx  the context
+ * @param out  receives the container handle
+ * @param id   container id: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 1024 bytes
+ * @param spec the configuration (copied; the caller keeps ownership)
+ * @param opts options, or NULL for defaults
+ * @param err  receives an error on failure; may be NULL
+ * @return 0, -EEXIST when the id is taken, -EINVAL for a bad spec, another negative errno
+ */
+int ctr_container_create(ctr_context *ctx, ctr_container **out, const char *id,
+			 const ctr_spec *spec, const ctr_create_options *opts, ctr_error **err);
+
+/**
+ * Load a container that exists under the context's state root (created by
+ * this or another process).
+ *
+ * @return 0, -ENOENT when there is no such container, another negative errno
+ */
+int ctr_container_load(ctr_context *ctx, ctr_container **out, const char *id, ctr_error **err);
+
+/**
+ * Start a created container: run the user program, then the poststart hooks.
+ *
+ * @return 0, -EBUSY (CTR_E_STATE) when it is not in the created state, another negative errno
+ */
+int ctr_container_start(ctr_container *c, ctr_error **err);
+
+/** Refresh and return the status (reads the process and the state file). */
+ctr_status ctr_container_status(ctr_container *c);
+
+/** The container id (owned by the handle). */
+const char *ctr_container_id(const ctr_container *c);
+
+/** The init process's pid in the runtime's pid namespace, 0 if it has none. */
+pid_t ctr_container_pid(const ctr_container *c);
+
+/**
+ * A pidfd for the init process, owned by the handle (do not close it), or -1
+ * when the process is gone.  Poll it for POLLIN to learn when the container exits.
+ */
+int ctr_container_pidfd(ctr_container *c);
+
+/** The absolute bundle path (owned by the handle). */
+const char *ctr_container_bundle(const ctr_container *c);
+
+/** The absolute rootfs path (owned by the handle). */
+const char *ctr_container_rootfs(const ctr_container *c);
+
+/** The creation time, RFC 3339 with nanoseconds, UTC (owned by the handle). */
+const char *ctr_container_created(const ctr_container *c);
+
+/**
+ * The state as the runtime-spec defines it (ociVersion, id, status, pid,
+ * bundle, annotations), as JSON.
+ *
+ * @param c   the container
+ * @param out receives the JSON; free with ctr_free()
+ * @param err receives an error on failure; may be NULL
+ */
+int ctr_container_state_json(ctr_container *c, char **out, ctr_error **err);
+
+/**
+ * The container's configuration as it was at create time.
+ *
+ * @param c   the container
+ * @param out receives a copy; free with ctr_spec_free()
+ * @param err receives an error on failure; may be NULL
+ */
+int ctr_container_spec(ctr_container *c, ctr_spec **out, ctr_error **err);
+
+/** Flags for ctr_container_kill(). */
+enum {
+	CTR_KILL_ALL = 1u << 0 /**< signal every process of the container, not only init */
+};
+
+/**
+ * Send a signal to the container's init (through its pidfd), or to all its
+ * processes with CTR_KILL_ALL.
+ *
+ * @return 0, -ESRCH (CTR_E_STATE) when the container is not created or running
+ */
+int ctr_container_kill(ctr_container *c, int signo, unsigned flags, ctr_error **err);
+
+/**
+ * Wait for the init process to exit.
+ *
+ * @param c           the container
+ * @param exit_status receives the exit code (0-255), or 128+signal when it was killed;
+ *                    -1 when this process is not its parent and cannot learn it
+ * @param timeout_ms  -1 to wait forever, else at most this long (then -ETIMEDOUT)
+ * @param err         receives an error on failure; may be NULL
+ */
+int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err);
+
+/** Options for ctr_container_exec(); initialise with ctr_exec_options_init(). */
+typedef struct ctr_exec_options {
+	size_t size;                 /**< sizeof(ctr_exec_options), set by the init function */
+	const char *process_json;    /**< a runtime-spec "process" object as JSON; NULL: the container's process with the fields below */
+	const char *const *args;     /**< NULL-terminated argv; overrides process args */
+	const char *const *env;      /**< NULL-terminated "K=V" entries added to (or replacing in) the env */
+	const char *cwd;             /**< working directory; NULL: the process's */
+	const char *user;            /**< "uid[:gid]"; NULL: the process's */
+	int tty;                     /**< -1: as the process says; 0 no; 1 allocate a pty */
+	const char *console_socket;  /**< where to send the pty master; NULL with tty: see ctr_exec_options.console_fd */
+	int stdio_fds[3];            /**< -1: inherit the caller's */
+	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
+	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
+} ctr_exec_options;
+
+/** Initialise exec options to defaults (sets size, stdio_fds to -1, tty to -1, console_fd to -1). */
+void ctr_exec_options_init(ctr_exec_options *opts);
+
+/**
+ * Run an additional process in a running (or created) container, in all its
+ * namespaces, with its rootfs, user, capabilities and environment.
+ *
+ * @param c       the container
+ * @param opts    options, or NULL to run the container's own process again
+ * @param pid     receives the process's pid; may be NULL
+ * @param pidfd   receives a pidfd for it, which the caller closes; may be NULL
+ * @param err     receives an error on failure; may be NULL
+ * @return 0 once the program has been executed, or a negative errno (also when execve failed)
+ */
+int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_t *pid, int *pidfd,
+		       ctr_error **err);
+
+/**
+ * Wait for a process returned by ctr_container_exec() (or any child pidfd).
+ *
+ * @param pidfd       the pidfd
+ * @param exit_status receives the exit code, or 128+signal
+ * @param err         receives an error on failure; may be NULL
+ */
+int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err);
+
+/** Flags for ctr_container_delete(). */
+enum {
+	CTR_DELETE_FORCE = 1u << 0 /**< kill a running container first */
+};
+
+/**
+ * Delete a container: everything create did is undone (also after a crash
+ * half-way through create), the poststop hooks run, and the state is removed.
+ * The handle stays valid until ctr_container_free().
+ *
+ * @return 0, -EBUSY (CTR_E_STATE) when it runs and CTR_DELETE_FORCE is not set
+ */
+int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err);
+
+/** Free a handle (the container itself is untouched); NULL is allowed. */
+void ctr_container_free(ctr_container *c);
+
+/**
+ * With process.terminal and no console socket, the pty master that create
+ * received from the container.  Ownership passes to the caller (it closes it);
+ * later calls return -1.
+ */
+int ctr_container_take_console(ctr_container *c);
+
+/**
+ * List the ids of the containers under the state root.
+ *
+ * @param ctx the context
+ * @param ids receives a NULL-terminated sorted array; free with ctr_strv_free()
+ * @param err receives an error on failure; may be NULL
+ */
+int ctr_container_list(ctr_context *ctx, char ***ids, ctr_error **err);
+
+/**
+ * Create, start, wait for and delete a container: `runc run` as one call.
+ *
+ * @param ctx         the context
+ * @param id          container id
+ * @param spec        the configuration
+ * @param opts        create options, or NULL
+ * @param exit_status receives the exit code, or 128+signal
+ * @param err         receives an error on failure; may be NULL
+ */
+int ctr_run(ctr_context *ctx, const char *id, const ctr_spec *spec,
+	    const ctr_create_options *opts, int *exit_status, ctr_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file ctr/spec.h
+ * OCI runtime-spec configuration (config.json) handles.
+ *
+ * A spec handle holds a whole config.json.  Fields this library does not know
+ * are kept and written back unchanged by ctr_spec_to_json().  Loading checks
+ * that the document is well-formed and that every known field has the type
+ * and value the runtime-spec requires; errors name the JSON path, e.g.
+ * "config.json: process.rlimits[1].type: unknown rlimit 'RLIMIT_FOO'".
+ */
+#ifndef CTR_SPEC_H
+#define CTR_SPEC_H
+
+#include <stddef.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An OCI runtime configuration. */
+typedef struct ctr_spec ctr_spec;
+
+/**
+ * A new spec with the defaults `runc spec` writes: /bin/sh in a rootfs
+ * directory named "rootfs", new pid/network/ipc/uts/mount/cgroup namespaces,
+ * the standard mounts, masked and readonly paths.
+ *
+ * @param out receives the spec
+ * @param err receives an error on failure; may be NULL
+ * @return 0 or a negative errno
+ */
+int ctr_spec_new_default(ctr_spec **out, ctr_error **err);
+
+/**
+ * Parse and validate a config.json held in memory.
+ *
+ * @param out  receives the spec
+ * @param buf  the JSON text (need not be NUL-terminated)
+ * @param len  its length in bytes
+ * @param name what to call the document in error messages (NULL: "config.json")
+ * @param err  receives an error on failure; may be NULL
+ * @return 0, -EINVAL for bad JSON or an invalid config, -ENOMEM
+ */
+int ctr_spec_load_buffer(ctr_spec **out, const char *buf, size_t len, const char *name,
+			 ctr_error **err);
+
+/**
+ * Read, parse and validate a config.json file.  Errors name the file.
+ *
+ * @param out  receives the spec
+ * @param path path of the file
+ * @param err  receives an error on failure; may be NULL
+ * @return 0 or a negative errno
+ */
+int ctr_spec_load_file(ctr_spec **out, const char *path, ctr_error **err);
+
+/** A deep copy of a spec. */
+int ctr_spec_copy(ctr_spec **out, const ctr_spec *spec, ctr_error **err);
+
+/** Free a spec; NULL is allowed. */
+void ctr_spec_free(ctr_spec *spec);
+
+/**
+ * Validate the spec as it is now (after setters).  ctr_container_create()
+ * does this too.
+ */
+int ctr_spec_validate(const ctr_spec *spec, ctr_error **err);
+
+/**
+ * Serialize to JSON, unknown fields included.
+ *
+ * @param spec   the spec
+ * @param out    receives a NUL-terminated string, free it with ctr_free()
+ * @param len    receives the length without the NUL; may be NULL
+ * @param pretty nonzero for indented output
+ * @param err    receives an error on failure; may be NULL
+ */
+int ctr_spec_to_json(const ctr_spec *spec, char **out, size_t *len, int pretty, ctr_error **err);
+
+/** Write the spec as JSON to a file, atomically (temporary file and rename). */
+int ctr_spec_save_file(const ctr_spec *spec, const char *path, ctr_error **err);
+
+/**
+ * Set process.args.
+ *
+ * @param spec the spec
+ * @param argv a NULL-terminated array with at least one element
+ * @param err  receives an error on failure; may be NULL
+ */
+int ctr_spec_set_args(ctr_spec *spec, const char *const *argv, ctr_error **err);
+
+/** Set (or replace) one variable in process.env. */
+int ctr_spec_set_env(ctr_spec *spec, const char *name, const char *value, ctr_error **err);
+
+/** Remove a variable from process.env; missing is not an error. */
+int ctr_spec_unset_env(ctr_spec *spec, const char *name, ctr_error **err);
+
+/** Set process.cwd (must be absolute). */
+int ctr_spec_set_cwd(ctr_spec *spec, const char *cwd, ctr_error **err);
+
+/** Set process.user.uid and process.user.gid. */
+int ctr_spec_set_user(ctr_spec *spec, unsigned uid, unsigned gid, ctr_error **err);
+
+/** Set process.terminal. */
+int ctr_spec_set_terminal(ctr_spec *spec, int terminal, ctr_error **err);
+
+/** Set hostname; NULL removes it. */
+int ctr_spec_set_hostname(ctr_spec *spec, const char *hostname, ctr_error **err);
+
+/** Set root.path and root.readonly. */
+int ctr_spec_set_root(ctr_spec *spec, const char *path, int readonly, ctr_error **err);
+
+/**
+ * Add a mount, replacing any mount with the same destination.
+ *
+ * @param spec        the spec
+ * @param destination absolute path in the container
+ * @param type        filesystem type, e.g. "tmpfs" or "bind"; may be NULL
+ * @param source      source; may be NULL
+ * @param options     NULL-terminated mount options, e.g. {"rbind","ro",NULL}; may be NULL
+ * @param err         receives an error on failure; may be NULL
+ */
+int ctr_spec_add_mount(ctr_spec *spec, const char *destination, const char *type,
+		       const char *source, const char *const *options, ctr_error **err);
+
+/** Remove the mount with this destination; -ENOENT if there is none. */
+int ctr_spec_remove_mount(ctr_spec *spec, const char *destination, ctr_error **err);
+
+/**
+ * Add or change a namespace in linux.namespaces.
+ *
+ * @param spec the spec
+ * @param type "pid", "network", "mount", "ipc", "uts", "user", "cgroup" or "time"
+ * @param path a namespace file to join, or NULL for a new namespace
+ * @param err  receives an error on failure; may be NULL
+ */
+int ctr_spec_set_namespace(ctr_spec *spec, const char *type, const char *path, ctr_error **err);
+
+/** Remove a namespace type from linux.namespaces (the container shares the runtime's). */
+int ctr_spec_remove_namespace(ctr_spec *spec, const char *type, ctr_error **err);
+
+/** Set an annotation; a NULL value removes it. */
+int ctr_spec_set_annotation(ctr_spec *spec, const char *key, const char *value, ctr_error **err);
+
+/**
+ * Read an annotation.
+ *
+ * @return the value owned by the spec (valid until the next change), or NULL
+ */
+const char *ctr_spec_get_annotation(const ctr_spec *spec, const char *key);
+
+/** The ociVersion of the spec (owned by the spec). */
+const char *ctr_spec_oci_version(const ctr_spec *spec);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

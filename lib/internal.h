@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal helpers shared by every module: errors, logging, small utilities. */
+#ifndef CTR_LIB_INTERNAL_H
+#define CTR_LIB_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctr/ctr.h"
+
+#define CTR_EXPORT __attribute__((visibility("default")))
+#define CTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define CTR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct ctr_error {
+	int errnum;
+	ctr_error_code code;
+	char *message;
+};
+
+struct ctr_context {
+	char *state_root;
+	ctr_log_fn log_fn;
+	void *log_userdata;
+	int log_level;
+	void *userdata;
+};
+
+/*
+ * Set *err (when err is not NULL and *err is NULL) and return -errnum.
+ * errnum is a positive errno value.  The message is printf-formatted.
+ */
+int ctr_err(ctr_error **err, int errnum, ctr_error_code code, const char *fmt, ...) CTR_PRINTF(4, 5);
+int ctr_verr(ctr_error **err, int errnum, ctr_error_code code, const char *fmt, va_list ap);
+/* Like ctr_err with CTR_E_SYSTEM, appending ": strerror(errnum)". */
+int ctr_err_sys(ctr_error **err, int errnum, const char *fmt, ...) CTR_PRINTF(3, 4);
+/* -ENOMEM with CTR_E_NOMEM. */
+int ctr_err_nomem(ctr_error **err);
+/* Prefix an existing error's message with "prefix: ". */
+void ctr_err_prefix(ctr_error **err, const char *fmt, ...) CTR_PRINTF(2, 3);
+
+void ctr_log(const ctr_context *ctx, ctr_log_level level, const char *fmt, ...) CTR_PRINTF(3, 4);
+#define ctr_debug(ctx, ...) ctr_log(ctx, CTR_LOG_DEBUG, __VA_ARGS__)
+#define ctr_info(ctx, ...) ctr_log(ctx, CTR_LOG_INFO, __VA_ARGS__)
+#define ctr_warn(ctx, ...) ctr_log(ctx, CTR_LOG_WARNING, __VA_ARGS__)
+
+/*
+ * Copy the first opts->size bytes of a caller's options struct into a local
+ * struct of our size, zero-extending a smaller one and refusing a larger one
+ * whose unknown tail is not zero.
+ */
+int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
+		     ctr_error **err);
+
+/* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
+int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err);
+/* Write a file atomically: temp file in the same directory, fsync, rename. */
+int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err);
+
+/* Duplicate a NULL-terminated string vector; NULL in gives NULL out (not an error). */
+char **ctr_strv_dup(const char *const *v);
+size_t ctr_strv_len(const char *const *v);
+
+/* Validate a container id. */
+int ctr_validate_id(const char *id, ctr_error **err);
+
+#endif

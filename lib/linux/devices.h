@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * /dev in the container: the default devices (config-linux.md "Default
+ * Devices"), linux.devices, and the standard symlinks.
+ */
+#ifndef CTR_LIB_LINUX_DEVICES_H
+#define CTR_LIB_LINUX_DEVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "internal.h"
+#include "spec/oci.h"
+
+struct ctr_dev_plan;
+
+/*
+ * Build the plan before clone (allocates, validates): the six default devices
+ * (null, zero, full, random, urandom, tty) unless linux.devices overrides the
+ * path, then linux.devices, then the symlinks /dev/fd, /dev/stdin, /dev/stdout,
+ * /dev/stderr, /dev/ptmx -> pts/ptmx, and /dev/core -> /proc/kcore only if asked.
+ * in_userns: mknod is not allowed, so devices are bind-mounted from the host
+ * node with the same major/minor (the host path found under /dev).
+ */
+int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_dev_plan **out,
+		       ctr_error **err);
+
+/*
+ * Apply in the container process before pivot_root.  rootfd is an O_PATH or
+ * directory fd of the rootfs; paths are resolved beneath it without following
+ * symlinks out of it.  Async-signal-safe.  Returns 0 or -errno with errbuf set,
+ * e.g. "linux.devices[2] (/dev/fuse): mknod: Operation not permitted".
+ */
+int ctr_dev_plan_apply(const struct ctr_dev_plan *plan, int rootfd, char *errbuf, size_t errlen);
+
+void ctr_dev_plan_free(struct ctr_dev_plan *plan);
+
+#endif

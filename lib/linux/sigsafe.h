@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Async-signal-safe helpers for code that runs in a container process after
+ * clone() and before execve(): no malloc, no stdio, no locks, only syscalls
+ * and stack buffers.  A multi-threaded host process stays safe because the
+ * child never touches state another thread may hold a lock on.
+ */
+#ifndef CTR_LIB_LINUX_SIGSAFE_H
+#define CTR_LIB_LINUX_SIGSAFE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* strlen/strcmp/memcpy equivalents that never call into anything unsafe. */
+size_t ss_strlen(const char *s);
+int ss_strcmp(const char *a, const char *b);
+int ss_strncmp(const char *a, const char *b, size_t n);
+size_t ss_strlcpy(char *dst, const char *src, size_t size);
+size_t ss_strlcat(char *dst, const char *src, size_t size);
+
+/*
+ * Minimal snprintf: %s %d %i %u %ld %lu %lld %llu %x %lx %o %c %% and %m (strerror of the
+ * saved errno given as the *errnum* argument of ss_fmt_errno).  Always NUL-terminates; returns
+ * the length written.
+ */
+size_t ss_vfmt(char *buf, size_t size, const char *fmt, va_list ap);
+size_t ss_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A static description of an errno value ("No such file or directory"); never NULL. */
+const char *ss_strerror(int errnum);
+
+/* Write all of buf to fd, retrying on EINTR; returns 0 or -errno. */
+int ss_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * execve() with a PATH search when file has no '/': PATH comes from envp
+ * ("PATH=..."), default "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".
+ * Returns only on failure, with -errno (the most meaningful errno of the search).
+ */
+int ss_execvpe(const char *file, char *const argv[], char *const envp[]);
+
+#endif

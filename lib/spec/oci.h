@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal typed model of an OCI runtime-spec config.json (Linux).
+ *
+ * The spec handle (struct ctr_spec) keeps the JSON tree as the source of
+ * truth so unknown fields survive a round trip; oci_config_from_spec()
+ * validates that tree and produces this typed, owned view that lib/linux
+ * consumes.  Every pointer here is owned by the struct and released by
+ * oci_config_free().  String arrays are NULL-terminated with a count beside.
+ * Optional scalars carry a has_ flag.
+ */
+#ifndef CTR_LIB_SPEC_OCI_H
+#define CTR_LIB_SPEC_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctr/error.h"
+#include "ctr/spec.h"
+
+struct json_object;
+
+struct oci_mount {
+	char *destination;   /* absolute, required */
+	char *type;          /* may be NULL */
+	char *source;        /* may be NULL */
+	char **options;      /* may be NULL */
+	size_t n_options;
+	/* uid/gid mappings for idmapped mounts */
+	struct oci_id_mapping *uid_mappings;
+	size_t n_uid_mappings;
+	struct oci_id_mapping *gid_mappings;
+	size_t n_gid_mappings;
+};
+
+struct oci_id_mapping {
+	uint32_t container_id;
+	uint32_t host_id;
+	uint32_t size;
+};
+
+struct oci_rlimit {
+	int resource;        /* RLIMIT_* number, resolved from the "type" name */
+	char *type;          /* the name as given, e.g. "RLIMIT_NOFILE" */
+	uint64_t soft;
+	uint64_t hard;
+};
+
+struct oci_capabilities {
+	/* each NULL when absent; capability names as given, e.g. "CAP_CHOWN" */
+	char **bounding;   size_t n_bounding;
+	char **effective;  size_t n_effective;
+	char **inheritable;size_t n_inheritable;
+	char **permitted;  size_t n_permitted;
+	char **ambient;    size_t n_ambient;
+	bool present;      /* process.capabilities exists */
+};
+
+struct oci_user {
+	uint32_t uid;
+	uint32_t gid;
+	bool has_umask;
+	uint32_t umask;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char *username;      /* Windows only in the spec; kept, unused */
+};
+
+struct oci_process {
+	bool terminal;
+	bool has_console_size;
+	uint32_t console_height;
+	uint32_t console_width;
+	struct oci_user user;
+	char **args;         /* required for start; at least one element */
+	size_t n_args;
+	char *command_line;  /* Windows; kept, unused */
+	char **env;          /* "K=V" */
+	size_t n_env;
+	char *cwd;           /* absolute, required */
+	struct oci_capabilities capabilities;
+	struct oci_rlimit *rlimits;
+	size_t n_rlimits;
+	bool no_new_privileges;
+	char *apparmor_profile;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	char *selinux_label;
+	/* ioPriority, scheduler, execCPUAffinity: stored raw in JSON, not typed yet */
+};
+
+struct oci_hook {
+	char *path;          /* absolute */
+	char **args;         /* may be NULL */
+	size_t n_args;
+	char **env;          /* may be NULL */
+	size_t n_env;
+	bool has_timeout;
+	int timeout;         /* seconds, > 0 */
+};
+
+struct oci_hook_list {
+	struct oci_hook *hooks;
+	size_t n;
+};
+
+struct oci_hooks {
+	struct oci_hook_list prestart;
+	struct oci_hook_list create_runtime;
+	struct oci_hook_list create_container;
+	struct oci_hook_list start_container;
+	struct oci_hook_list poststart;
+	struct oci_hook_list poststop;
+};
+
+enum oci_ns_type {
+	OCI_NS_PID = 0,
+	OCI_NS_NETWORK,
+	OCI_NS_MOUNT,
+	OCI_NS_IPC,
+	OCI_NS_UTS,
+	OCI_NS_USER,
+	OCI_NS_CGROUP,
+	OCI_NS_TIME,
+	OCI_NS_COUNT
+};
+
+struct oci_namespace {
+	enum oci_ns_type type;
+	int clone_flag;      /* CLONE_NEWPID, ... */
+	char *path;          /* NULL: create a new one */
+};
+
+struct oci_device {
+	char *path;          /* absolute, in the container */
+	char type;           /* 'c', 'b', 'u' or 'p' */
+	int64_t major;       /* -1 when absent (allowed only for 'p') */
+	int64_t minor;
+	bool has_file_mode;
+	uint32_t file_mode;
+	bool has_uid;
+	uint32_t uid;
+	bool has_gid;
+	uint32_t gid;
+};
+
+struct oci_sysctl {
+	char *key;
+	char *value;
+};
+
+struct oci_time_offset {
+	char *clock;         /* "monotonic" or "boottime" */
+	int64_t secs;
+	uint32_t nanosecs;
+};
+
+struct oci_seccomp_arg {
+	uint32_t index;
+	uint64_t value;
+	uint64_t value_two;
+	char *op;            /* SCMP_CMP_NE, ... */
+};
+
+struct oci_seccomp_syscall {
+	char **names;
+	size_t n_names;
+	char *action;        /* SCMP_ACT_* */
+	bool has_errno_ret;
+	uint32_t errno_ret;
+	struct oci_seccomp_arg *args;
+	size_t n_args;
+};
+
+struct oci_seccomp {
+	char *default_action;
+	bool has_default_errno_ret;
+	uint32_t default_errno_ret;
+	char **architectures;
+	size_t n_architectures;
+	char **flags;
+	size_t n_flags;
+	char *listener_path;
+	char *listener_metadata;
+	struct oci_seccomp_syscall *syscalls;
+	size_t n_syscalls;
+};
+
+struct oci_linux {
+	struct oci_namespace *namespaces;
+	size_t n_namespaces;
+	struct oci_id_mapping *uid_mappings;
+	size_t n_uid_mappings;
+	struct oci_id_mapping *gid_mappings;
+	size_t n_gid_mappings;
+	struct oci_device *devices;
+	size_t n_devices;
+	char *cgroups_path;
+	/* linux.resources is kept as JSON (validated for types) for the cgroup code */
+	struct json_object *resources;   /* borrowed copy owned by the config; NULL when absent */
+	struct oci_sysctl *sysctl;
+	size_t n_sysctl;
+	struct oci_seccomp *seccomp;     /* NULL when absent */
+	char *rootfs_propagation;        /* NULL, "private", "shared", "slave", "unbindable" (r-variants allowed) */
+	unsigned long rootfs_propagation_flags; /* MS_* value resolved from the string, 0 when NULL */
+	char **masked_paths;
+	size_t n_masked_paths;
+	char **readonly_paths;
+	size_t n_readonly_paths;
+	char *mount_label;
+	bool has_personality;
+	char *personality_domain;        /* "LINUX" or "LINUX32" */
+	char **personality_flags;
+	size_t n_personality_flags;
+	struct oci_time_offset *time_offsets;
+	size_t n_time_offsets;
+	char *intel_rdt_clos_id;         /* kept for completeness */
+};
+
+struct oci_config {
+	char *oci_version;
+	char *root_path;                 /* as given (relative to the bundle or absolute); NULL when absent */
+	bool root_readonly;
+	struct oci_mount *mounts;
+	size_t n_mounts;
+	struct oci_process *process;     /* NULL when absent */
+	char *hostname;
+	char *domainname;
+	struct oci_hooks hooks;
+	char **annotation_keys;          /* parallel arrays, sorted by key */
+	char **annotation_values;
+	size_t n_annotations;
+	struct oci_linux linux_;         /* zeroed when "linux" is absent */
+	bool has_linux;
+};
+
+/* Parse options for a mount: flags, propagation, extra data for the fs. */
+struct oci_mount_opts {
+	unsigned long flags;        /* MS_* to set */
+	unsigned long clear;        /* MS_* explicitly cleared (e.g. "rw", "suid") */
+	unsigned long propagation;  /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) or 0 */
+	bool bind;                  /* "bind" or "rbind" (or type "bind") */
+	bool recursive;             /* "rbind" */
+	bool idmap;                 /* "idmap"/"ridmap" */
+	char *data;                 /* comma-joined options the kernel fs gets, NULL when none */
+};
+
+/*
+ * Validate the spec's JSON and build the typed view.
+ * Errors name the document and the JSON path ("config.json: mounts[3].destination: ...").
+ */
+int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_error **err);
+void oci_config_free(struct oci_config *cfg);
+
+/*
+ * Parse a standalone "process" object (for exec -p process.json).
+ * name is used in error messages.
+ */
+int oci_process_from_json(struct json_object *obj, const char *name, struct oci_process **out,
+			  ctr_error **err);
+int oci_process_from_buffer(const char *buf, size_t len, const char *name,
+			    struct oci_process **out, ctr_error **err);
+void oci_process_free(struct oci_process *p);
+
+/* Parse a mount's options array; fs data is returned in out->data (free with free()). */
+int oci_mount_parse_options(const struct oci_mount *m, struct oci_mount_opts *out, ctr_error **err);
+
+/* Access to the JSON tree inside a spec (borrowed). */
+struct json_object *ctr_spec_json(const ctr_spec *spec);
+/* The name used in error messages for this spec ("config.json" or the file path). */
+const char *ctr_spec_name(const ctr_spec *spec);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
+		     ctr_error **err)
+{
+	if (src_size < sizeof(size_t))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "%s: size field is %zu: call the _init() function before filling it in", what,
+			       src_size);
+	if (src_size > dst_size) {
+		const unsigned char *tail = (const unsigned char *)src + dst_size;
+		for (size_t i = 0; i < src_size - dst_size; i++)
+			if (tail[i])
+				return ctr_err(err, E2BIG, CTR_E_INVALID,
+					       "%s: the caller's struct (%zu bytes) sets fields this library "
+					       "(%zu bytes) does not know: use a newer libctr",
+					       what, src_size, dst_size);
+		src_size = dst_size;
+	}
+	/* dst holds the defaults already; overwrite the part the caller knows */
+	memcpy(dst, src, src_size);
+	*(size_t *)dst = dst_size;
+	return 0;
+}
+
+int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ctr_err(err, errno, errno == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM, "%s: %s", path,
+			       strerror(errno));
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		return ctr_err_nomem(err);
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				return ctr_err(err, EFBIG, CTR_E_INVALID, "%s: file is larger than %zu bytes",
+					       path, max);
+			}
+			cap *= 2;
+			if (cap > max)
+				cap = max;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return ctr_err_nomem(err);
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			close(fd);
+			return ctr_err_sys(err, e, "%s: read", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err)
+{
+	char tmp[PATH_MAX];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s: path too long", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return ctr_err_sys(err, errno, "%s: create", tmp);
+	const char *p = buf;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return ctr_err_sys(err, e, "%s: write", tmp);
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return ctr_err_sys(err, e, "%s: fsync", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return ctr_err_sys(err, e, "%s: rename", path);
+	}
+	return 0;
+}
+
+size_t ctr_strv_len(const char *const *v)
+{
+	size_t n = 0;
+	if (v)
+		while (v[n])
+			n++;
+	return n;
+}
+
+char **ctr_strv_dup(const char *const *v)
+{
+	if (!v)
+		return NULL;
+	size_t n = ctr_strv_len(v);
+	char **r = calloc(n + 1, sizeof(char *));
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		r[i] = strdup(v[i]);
+		if (!r[i]) {
+			ctr_strv_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+int ctr_validate_id(const char *id, ctr_error **err)
+{
+	if (!id || !*id)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "container id is empty");
+	size_t n = strlen(id);
+	if (n > 1024)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "container id is longer than 1024 bytes");
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (i > 0 && (c == '_' || c == '.' || c == '-' || c == '+'));
+		if (!ok)
+			return ctr_err(err, EINVAL, CTR_E_INVALID,
+				       "container id '%s': character %zu is not allowed: use letters, digits "
+				       "and '_', '.', '-', '+' (not first)",
+				       id, i + 1);
+	}
+	return 0;
+}
