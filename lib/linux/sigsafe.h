@@ -25,6 +25,15 @@ size_t ss_strlcat(char *dst, const char *src, size_t size);
  */
 size_t ss_vfmt(char *buf, size_t size, const char *fmt, va_list ap);
 size_t ss_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * ss_fmt with %m taken from errnum instead of errno (errno may have been
+ * changed by the calls made since the failure).  Also accepted by all three:
+ * flags '-', '0', '+', ' ', a width and a precision (digits or '*'), the
+ * length modifiers hh h l ll z j t, and %X %p.  An unknown conversion is
+ * printed as written.  %m in ss_vfmt/ss_fmt is the errno at entry.
+ */
+size_t ss_fmt_errno(char *buf, size_t size, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* A static description of an errno value ("No such file or directory"); never NULL. */
 const char *ss_strerror(int errnum);
