@@ -244,6 +244,7 @@ struct oci_mount_opts {
 	bool bind;                  /* "bind" or "rbind" (or type "bind") */
 	bool recursive;             /* "rbind" */
 	bool idmap;                 /* "idmap"/"ridmap" */
+	bool idmap_recursive;       /* "ridmap": apply the idmap to every mount of the tree */
 	char *data;                 /* comma-joined options the kernel fs gets, NULL when none */
 };
 
@@ -271,5 +272,20 @@ int oci_mount_parse_options(const struct oci_mount *m, struct oci_mount_opts *ou
 struct json_object *ctr_spec_json(const ctr_spec *spec);
 /* The name used in error messages for this spec ("config.json" or the file path). */
 const char *ctr_spec_name(const ctr_spec *spec);
+
+/*
+ * Name tables shared with lib/linux (added by the spec module).
+ * Each returns -1 for an unknown name.
+ */
+/* "pid", "network", ... -> enum oci_ns_type */
+int oci_namespace_type_from_name(const char *name);
+/* enum oci_ns_type -> "pid", "network", ...; NULL when out of range */
+const char *oci_namespace_type_name(enum oci_ns_type type);
+/* enum oci_ns_type -> CLONE_NEW*; 0 when out of range */
+int oci_namespace_clone_flag(enum oci_ns_type type);
+/* "CAP_CHOWN" -> 0, ... (the kernel's capability number) */
+int oci_capability_from_name(const char *name);
+/* "RLIMIT_NOFILE" -> RLIMIT_NOFILE, ... */
+int oci_rlimit_from_name(const char *name);
 
 #endif

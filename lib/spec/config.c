@@ -1,0 +1,1786 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Validation of a config.json tree against the runtime-spec (config.md,
+ * config-linux.md) and construction of the typed view of spec/oci.h.
+ *
+ * Every error names the document and the JSON path of the offending value,
+ * e.g. "config.json: linux.namespaces[2].type: unknown namespace 'foo': ...".
+ * JSON null is treated as an absent field, as the Go implementations do.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "spec/spec-internal.h"
+
+/* ---- parse context: document name, JSON path, error sink --------------- */
+
+struct pctx {
+	const char *name;
+	ctr_error **err;
+	size_t len;
+	char path[512];
+};
+
+/* Append the formatted text; a path too long for the buffer is cut. */
+static size_t path_advance(struct pctx *p, int n)
+{
+	size_t old = p->len;
+	size_t room = sizeof(p->path) - p->len;
+	if (n < 0)
+		n = 0;
+	p->len += (size_t)n < room ? (size_t)n : room - 1;
+	return old;
+}
+
+/* ".key" (or "key" at the top) */
+static size_t push_key(struct pctx *p, const char *key)
+{
+	size_t room = sizeof(p->path) - p->len;
+	return path_advance(p, snprintf(p->path + p->len, room, "%s%s", p->len ? "." : "", key));
+}
+
+/* "[\"free-form key\"]" for maps whose keys are data (annotations, sysctl) */
+static size_t push_map_key(struct pctx *p, const char *key)
+{
+	size_t room = sizeof(p->path) - p->len;
+	return path_advance(p, snprintf(p->path + p->len, room, "[\"%s\"]", key));
+}
+
+static size_t push_idx(struct pctx *p, size_t i)
+{
+	size_t room = sizeof(p->path) - p->len;
+	return path_advance(p, snprintf(p->path + p->len, room, "[%zu]", i));
+}
+
+static void pop(struct pctx *p, size_t old)
+{
+	p->len = old;
+	p->path[old] = '\0';
+}
+
+static int perr(struct pctx *p, const char *fmt, ...) CTR_PRINTF(2, 3);
+static int perr(struct pctx *p, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ctr_err_nomem(p->err);
+	int r;
+	if (p->len)
+		r = ctr_err(p->err, EINVAL, CTR_E_SPEC, "%s: %s: %s", p->name, p->path, msg);
+	else
+		r = ctr_err(p->err, EINVAL, CTR_E_SPEC, "%s: %s", p->name, msg);
+	free(msg);
+	return r;
+}
+
+static int nomem(struct pctx *p)
+{
+	return ctr_err_nomem(p->err);
+}
+
+/* obj[key], or NULL when absent or JSON null */
+static struct json_object *field(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return v;
+}
+
+static int missing(struct pctx *p, const char *key)
+{
+	size_t old = push_key(p, key);
+	int r = perr(p, "required field is missing");
+	pop(p, old);
+	return r;
+}
+
+static int want_type(struct pctx *p, struct json_object *v, enum json_type t, const char *what)
+{
+	if (json_object_is_type(v, t))
+		return 0;
+	return perr(p, "expected %s, got %s", what, spec_json_type_name(v));
+}
+
+/* ---- scalar values at the current path ---------------------------------- */
+
+static int str_value(struct pctx *p, struct json_object *v, char **out)
+{
+	int r = want_type(p, v, json_type_string, "a string");
+	if (r < 0)
+		return r;
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+	if (strlen(s) != n)
+		return perr(p, "string contains a NUL character (\\u0000)");
+	char *d = strdup(s);
+	if (!d)
+		return nomem(p);
+	*out = d;
+	return 0;
+}
+
+/* An integer as sign + magnitude: json-c holds it as int64 or uint64. */
+static int int_value(struct pctx *p, struct json_object *v, bool *neg, int64_t *sv, uint64_t *uv)
+{
+	if (json_object_is_type(v, json_type_double))
+		return perr(p, "expected an integer, got the fractional number %s",
+			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	int r = want_type(p, v, json_type_int, "an integer");
+	if (r < 0)
+		return r;
+	int64_t s = json_object_get_int64(v);
+	if (s < 0) {
+		*neg = true;
+		*sv = s;
+		*uv = 0;
+	} else {
+		*neg = false;
+		*uv = json_object_get_uint64(v);
+		*sv = *uv > INT64_MAX ? INT64_MAX : (int64_t)*uv;
+	}
+	return 0;
+}
+
+static int range_err(struct pctx *p, bool neg, int64_t sv, uint64_t uv, const char *range)
+{
+	if (neg)
+		return perr(p, "%" PRId64 " is out of range: expected an integer %s", sv, range);
+	return perr(p, "%" PRIu64 " is out of range: expected an integer %s", uv, range);
+}
+
+static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
+{
+	bool neg;
+	int64_t sv;
+	uint64_t uv;
+	int r = int_value(p, v, &neg, &sv, &uv);
+	if (r < 0)
+		return r;
+	if (neg)
+		return range_err(p, neg, sv, uv, "from 0 to 18446744073709551615");
+	*out = uv;
+	return 0;
+}
+
+static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
+{
+	bool neg;
+	int64_t sv;
+	uint64_t uv;
+	int r = int_value(p, v, &neg, &sv, &uv);
+	if (r < 0)
+		return r;
+	if (neg || uv > UINT32_MAX)
+		return range_err(p, neg, sv, uv, "from 0 to 4294967295");
+	*out = (uint32_t)uv;
+	return 0;
+}
+
+static int i64_range_value(struct pctx *p, struct json_object *v, int64_t min, int64_t max, int64_t *out)
+{
+	bool neg;
+	int64_t sv;
+	uint64_t uv;
+	int r = int_value(p, v, &neg, &sv, &uv);
+	if (r < 0)
+		return r;
+	if ((!neg && uv > INT64_MAX) || sv < min || sv > max) {
+		char range[96];
+		snprintf(range, sizeof(range), "from %" PRId64 " to %" PRId64, min, max);
+		return range_err(p, neg, sv, uv, range);
+	}
+	*out = sv;
+	return 0;
+}
+
+static int bool_value(struct pctx *p, struct json_object *v, bool *out)
+{
+	int r = want_type(p, v, json_type_boolean, "a boolean (true or false)");
+	if (r < 0)
+		return r;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* ---- field accessors: push the key, read, pop --------------------------- */
+
+static int opt_str(struct pctx *p, struct json_object *obj, const char *key, char **out)
+{
+	struct json_object *v = field(obj, key);
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = str_value(p, v, out);
+	pop(p, old);
+	return r;
+}
+
+static int req_str(struct pctx *p, struct json_object *obj, const char *key, char **out)
+{
+	if (!field(obj, key))
+		return missing(p, key);
+	return opt_str(p, obj, key, out);
+}
+
+static int check_absolute(struct pctx *p, const char *s)
+{
+	if (s[0] != '/')
+		return perr(p, "'%s' is not an absolute path: it must start with '/'", s);
+	return 0;
+}
+
+static int req_abs_path(struct pctx *p, struct json_object *obj, const char *key, char **out)
+{
+	int r = req_str(p, obj, key, out);
+	if (r < 0)
+		return r;
+	size_t old = push_key(p, key);
+	r = check_absolute(p, *out);
+	pop(p, old);
+	return r;
+}
+
+static int opt_bool(struct pctx *p, struct json_object *obj, const char *key, bool *out, bool *has)
+{
+	struct json_object *v = field(obj, key);
+	if (has)
+		*has = v != NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = bool_value(p, v, out);
+	pop(p, old);
+	return r;
+}
+
+static int opt_u32(struct pctx *p, struct json_object *obj, const char *key, uint32_t *out, bool *has)
+{
+	struct json_object *v = field(obj, key);
+	if (has)
+		*has = v != NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = u32_value(p, v, out);
+	pop(p, old);
+	return r;
+}
+
+static int req_u32(struct pctx *p, struct json_object *obj, const char *key, uint32_t *out)
+{
+	if (!field(obj, key))
+		return missing(p, key);
+	return opt_u32(p, obj, key, out, NULL);
+}
+
+static int opt_u64(struct pctx *p, struct json_object *obj, const char *key, uint64_t *out, bool *has)
+{
+	struct json_object *v = field(obj, key);
+	if (has)
+		*has = v != NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = u64_value(p, v, out);
+	pop(p, old);
+	return r;
+}
+
+static int req_u64(struct pctx *p, struct json_object *obj, const char *key, uint64_t *out)
+{
+	if (!field(obj, key))
+		return missing(p, key);
+	return opt_u64(p, obj, key, out, NULL);
+}
+
+static int opt_i64(struct pctx *p, struct json_object *obj, const char *key, int64_t min, int64_t max,
+		   int64_t *out, bool *has)
+{
+	struct json_object *v = field(obj, key);
+	if (has)
+		*has = v != NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = i64_range_value(p, v, min, max, out);
+	pop(p, old);
+	return r;
+}
+
+/* obj[key] must be an object when present; *out NULL when absent. */
+static int opt_object(struct pctx *p, struct json_object *obj, const char *key, struct json_object **out)
+{
+	struct json_object *v = field(obj, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = want_type(p, v, json_type_object, "an object");
+	pop(p, old);
+	if (r == 0)
+		*out = v;
+	return r;
+}
+
+static int opt_array(struct pctx *p, struct json_object *obj, const char *key, struct json_object **out)
+{
+	struct json_object *v = field(obj, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = want_type(p, v, json_type_array, "an array");
+	pop(p, old);
+	if (r == 0)
+		*out = v;
+	return r;
+}
+
+typedef int (*str_check_fn)(struct pctx *p, const char *s, const void *data);
+
+/*
+ * obj[key] as a NULL-terminated string array; each element checked by
+ * check (may be NULL) with the element's path pushed.  Absent: *out NULL.
+ */
+static int opt_strv(struct pctx *p, struct json_object *obj, const char *key, char ***out, size_t *n_out,
+		    str_check_fn check, const void *data)
+{
+	struct json_object *a;
+	int r = opt_array(p, obj, key, &a);
+	if (r < 0 || !a)
+		return r;
+	size_t n = json_object_array_length(a);
+	char **v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return nomem(p);
+	*out = v;
+	*n_out = 0;
+	size_t old = push_key(p, key);
+	for (size_t i = 0; i < n; i++) {
+		size_t old2 = push_idx(p, i);
+		r = str_value(p, json_object_array_get_idx(a, i), &v[i]);
+		if (r == 0) {
+			*n_out = i + 1;
+			if (check)
+				r = check(p, v[i], data);
+		}
+		pop(p, old2);
+		if (r < 0)
+			break;
+	}
+	pop(p, old);
+	return r;
+}
+
+static int check_abs_cb(struct pctx *p, const char *s, const void *data)
+{
+	return check_absolute(p, s);
+}
+
+static int check_env_cb(struct pctx *p, const char *s, const void *data)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq)
+		return perr(p, "'%s' has no '=': environment entries are NAME=VALUE", s);
+	if (eq == s)
+		return perr(p, "'%s' has an empty variable name: entries are NAME=VALUE", s);
+	return 0;
+}
+
+static int check_nonempty_cb(struct pctx *p, const char *s, const void *data)
+{
+	if (!*s)
+		return perr(p, "empty string");
+	return 0;
+}
+
+/* data: a NULL-terminated list of allowed names; what = its description */
+struct name_set {
+	const char *what;
+	const char *const *names;
+};
+
+static bool in_set(const char *const *names, const char *s)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(names[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int check_set_cb(struct pctx *p, const char *s, const void *data)
+{
+	const struct name_set *set = data;
+	if (in_set(set->names, s))
+		return 0;
+	/* list the choices in the message so the fix is at hand */
+	char list[1024];
+	size_t off = 0;
+	list[0] = '\0';
+	for (size_t i = 0; set->names[i] && off < sizeof(list); i++) {
+		int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", set->names[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	return perr(p, "unknown %s '%s': use one of %s", set->what, s, list);
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+static void strv_free_n(char **v)
+{
+	ctr_strv_free(v);
+}
+
+static void mount_free_fields(struct oci_mount *m)
+{
+	free(m->destination);
+	free(m->type);
+	free(m->source);
+	strv_free_n(m->options);
+	free(m->uid_mappings);
+	free(m->gid_mappings);
+}
+
+static void process_free_fields(struct oci_process *p)
+{
+	free(p->user.additional_gids);
+	free(p->user.username);
+	strv_free_n(p->args);
+	free(p->command_line);
+	strv_free_n(p->env);
+	free(p->cwd);
+	strv_free_n(p->capabilities.bounding);
+	strv_free_n(p->capabilities.effective);
+	strv_free_n(p->capabilities.inheritable);
+	strv_free_n(p->capabilities.permitted);
+	strv_free_n(p->capabilities.ambient);
+	for (size_t i = 0; i < p->n_rlimits; i++)
+		free(p->rlimits[i].type);
+	free(p->rlimits);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
+}
+
+void oci_process_free(struct oci_process *p)
+{
+	if (!p)
+		return;
+	process_free_fields(p);
+	free(p);
+}
+
+static void hook_list_free(struct oci_hook_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->hooks[i].path);
+		strv_free_n(l->hooks[i].args);
+		strv_free_n(l->hooks[i].env);
+	}
+	free(l->hooks);
+}
+
+static void seccomp_free(struct oci_seccomp *s)
+{
+	if (!s)
+		return;
+	free(s->default_action);
+	strv_free_n(s->architectures);
+	strv_free_n(s->flags);
+	free(s->listener_path);
+	free(s->listener_metadata);
+	for (size_t i = 0; i < s->n_syscalls; i++) {
+		struct oci_seccomp_syscall *sc = &s->syscalls[i];
+		strv_free_n(sc->names);
+		free(sc->action);
+		for (size_t j = 0; j < sc->n_args; j++)
+			free(sc->args[j].op);
+		free(sc->args);
+	}
+	free(s->syscalls);
+	free(s);
+}
+
+void oci_config_free(struct oci_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->oci_version);
+	free(cfg->root_path);
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		mount_free_fields(&cfg->mounts[i]);
+	free(cfg->mounts);
+	oci_process_free(cfg->process);
+	free(cfg->hostname);
+	free(cfg->domainname);
+	hook_list_free(&cfg->hooks.prestart);
+	hook_list_free(&cfg->hooks.create_runtime);
+	hook_list_free(&cfg->hooks.create_container);
+	hook_list_free(&cfg->hooks.start_container);
+	hook_list_free(&cfg->hooks.poststart);
+	hook_list_free(&cfg->hooks.poststop);
+	for (size_t i = 0; i < cfg->n_annotations; i++) {
+		free(cfg->annotation_keys[i]);
+		free(cfg->annotation_values[i]);
+	}
+	free(cfg->annotation_keys);
+	free(cfg->annotation_values);
+
+	struct oci_linux *l = &cfg->linux_;
+	for (size_t i = 0; i < l->n_namespaces; i++)
+		free(l->namespaces[i].path);
+	free(l->namespaces);
+	free(l->uid_mappings);
+	free(l->gid_mappings);
+	for (size_t i = 0; i < l->n_devices; i++)
+		free(l->devices[i].path);
+	free(l->devices);
+	free(l->cgroups_path);
+	json_object_put(l->resources);
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		free(l->sysctl[i].key);
+		free(l->sysctl[i].value);
+	}
+	free(l->sysctl);
+	seccomp_free(l->seccomp);
+	free(l->rootfs_propagation);
+	strv_free_n(l->masked_paths);
+	strv_free_n(l->readonly_paths);
+	free(l->mount_label);
+	free(l->personality_domain);
+	strv_free_n(l->personality_flags);
+	for (size_t i = 0; i < l->n_time_offsets; i++)
+		free(l->time_offsets[i].clock);
+	free(l->time_offsets);
+	free(l->intel_rdt_clos_id);
+	free(cfg);
+}
+
+/* ---- arrays of objects -------------------------------------------------- */
+
+/*
+ * obj[key] must be an array of objects; allocates n zeroed elements of size
+ * elem and sets *count to n (zeroed elements free cleanly on error).
+ */
+static int object_array(struct pctx *p, struct json_object *obj, const char *key, size_t elem,
+			struct json_object **arr, void **out, size_t *count)
+{
+	int r = opt_array(p, obj, key, arr);
+	if (r < 0 || !*arr)
+		return r;
+	size_t n = json_object_array_length(*arr);
+	if (n == 0)
+		return 0;
+	void *v = calloc(n, elem);
+	if (!v)
+		return nomem(p);
+	*out = v;
+	*count = n;
+	size_t old = push_key(p, key);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t old2 = push_idx(p, i);
+		r = want_type(p, json_object_array_get_idx(*arr, i), json_type_object, "an object");
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_id_mappings(struct pctx *p, struct json_object *obj, const char *key,
+			     struct oci_id_mapping **out, size_t *n)
+{
+	struct json_object *arr;
+	int r = object_array(p, obj, key, sizeof(**out), &arr, (void **)out, n);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, key);
+	for (size_t i = 0; i < *n && r == 0; i++) {
+		struct json_object *m = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = req_u32(p, m, "containerID", &(*out)[i].container_id);
+		if (r == 0)
+			r = req_u32(p, m, "hostID", &(*out)[i].host_id);
+		if (r == 0)
+			r = req_u32(p, m, "size", &(*out)[i].size);
+		if (r == 0 && (*out)[i].size == 0)
+			r = perr(p, "size is 0: a mapping covers at least one id");
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+/* ---- process ------------------------------------------------------------ */
+
+static const char *const cap_set_names[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
+
+static int check_cap_cb(struct pctx *p, const char *s, const void *data)
+{
+	if (oci_capability_from_name(s) < 0)
+		return perr(p, "unknown capability '%s': names are CAP_ followed by the capabilities(7) "
+			    "name in capitals, e.g. CAP_NET_ADMIN", s);
+	return 0;
+}
+
+static int parse_capabilities(struct pctx *p, struct json_object *obj, struct oci_capabilities *caps)
+{
+	struct json_object *c;
+	int r = opt_object(p, obj, "capabilities", &c);
+	if (r < 0 || !c)
+		return r;
+	caps->present = true;
+	char ***sets[] = {&caps->bounding, &caps->effective, &caps->inheritable, &caps->permitted,
+			  &caps->ambient};
+	size_t *counts[] = {&caps->n_bounding, &caps->n_effective, &caps->n_inheritable, &caps->n_permitted,
+			    &caps->n_ambient};
+	size_t old = push_key(p, "capabilities");
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(cap_set_names) && r == 0; i++)
+		r = opt_strv(p, c, cap_set_names[i], sets[i], counts[i], check_cap_cb, NULL);
+	pop(p, old);
+	return r;
+}
+
+static int parse_rlimits(struct pctx *p, struct json_object *obj, struct oci_process *proc)
+{
+	struct json_object *arr;
+	int r = object_array(p, obj, "rlimits", sizeof(*proc->rlimits), &arr, (void **)&proc->rlimits,
+			     &proc->n_rlimits);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, "rlimits");
+	for (size_t i = 0; i < proc->n_rlimits && r == 0; i++) {
+		struct oci_rlimit *rl = &proc->rlimits[i];
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = req_str(p, o, "type", &rl->type);
+		if (r == 0) {
+			rl->resource = oci_rlimit_from_name(rl->type);
+			size_t old3 = push_key(p, "type");
+			if (rl->resource < 0)
+				r = perr(p, "unknown rlimit '%s': use a getrlimit(2) name such as RLIMIT_NOFILE",
+					 rl->type);
+			for (size_t j = 0; j < i && r == 0; j++)
+				if (proc->rlimits[j].resource == rl->resource)
+					r = perr(p, "'%s' is also set by rlimits[%zu]: give each rlimit once",
+						 rl->type, j);
+			pop(p, old3);
+		}
+		if (r == 0)
+			r = req_u64(p, o, "soft", &rl->soft);
+		if (r == 0)
+			r = req_u64(p, o, "hard", &rl->hard);
+		if (r == 0 && rl->soft > rl->hard)
+			r = perr(p, "soft limit %" PRIu64 " is above the hard limit %" PRIu64
+				 ": setrlimit(2) refuses that",
+				 rl->soft, rl->hard);
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static const char *const ioprio_classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE", NULL};
+static const char *const sched_policies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+					     "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE", NULL};
+static const char *const sched_flags[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
+					  "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
+					  "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
+					  "SCHED_FLAG_UTIL_CLAMP_MAX", NULL};
+
+/* A string field checked against a set, not kept (the JSON is the source). */
+static int check_str_in_set(struct pctx *p, struct json_object *obj, const char *key, bool required,
+			    const struct name_set *set)
+{
+	char *s = NULL;
+	int r = required ? req_str(p, obj, key, &s) : opt_str(p, obj, key, &s);
+	if (r == 0 && s) {
+		size_t old = push_key(p, key);
+		r = check_set_cb(p, s, set);
+		pop(p, old);
+	}
+	free(s);
+	return r;
+}
+
+/* ioPriority, scheduler, execCPUAffinity: checked for types, kept in JSON only. */
+static int check_process_extras(struct pctx *p, struct json_object *obj)
+{
+	struct json_object *o;
+	int r = opt_object(p, obj, "ioPriority", &o);
+	if (r == 0 && o) {
+		size_t old = push_key(p, "ioPriority");
+		static const struct name_set set = {"I/O priority class", ioprio_classes};
+		int64_t prio;
+		r = check_str_in_set(p, o, "class", true, &set);
+		if (r == 0)
+			r = opt_i64(p, o, "priority", 0, 7, &prio, NULL);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_object(p, obj, "scheduler", &o);
+	if (r == 0 && o) {
+		size_t old = push_key(p, "scheduler");
+		static const struct name_set pset = {"scheduling policy", sched_policies};
+		static const struct name_set fset = {"scheduler flag", sched_flags};
+		int64_t i64;
+		uint64_t u64;
+		char **flags = NULL;
+		size_t nflags = 0;
+		r = check_str_in_set(p, o, "policy", true, &pset);
+		if (r == 0)
+			r = opt_i64(p, o, "nice", -20, 19, &i64, NULL);
+		if (r == 0)
+			r = opt_i64(p, o, "priority", INT32_MIN, INT32_MAX, &i64, NULL);
+		if (r == 0)
+			r = opt_strv(p, o, "flags", &flags, &nflags, check_set_cb, &fset);
+		ctr_strv_free(flags);
+		if (r == 0)
+			r = opt_u64(p, o, "runtime", &u64, NULL);
+		if (r == 0)
+			r = opt_u64(p, o, "deadline", &u64, NULL);
+		if (r == 0)
+			r = opt_u64(p, o, "period", &u64, NULL);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_object(p, obj, "execCPUAffinity", &o);
+	if (r == 0 && o) {
+		size_t old = push_key(p, "execCPUAffinity");
+		char *s = NULL;
+		r = opt_str(p, o, "initial", &s);
+		free(s);
+		s = NULL;
+		if (r == 0)
+			r = opt_str(p, o, "final", &s);
+		free(s);
+		pop(p, old);
+	}
+	return r;
+}
+
+static int parse_user(struct pctx *p, struct json_object *obj, struct oci_user *u)
+{
+	struct json_object *o;
+	int r = opt_object(p, obj, "user", &o);
+	if (r < 0 || !o)
+		return r;
+	size_t old = push_key(p, "user");
+	r = req_u32(p, o, "uid", &u->uid);
+	if (r == 0)
+		r = req_u32(p, o, "gid", &u->gid);
+	if (r == 0)
+		r = opt_u32(p, o, "umask", &u->umask, &u->has_umask);
+	if (r == 0 && u->has_umask && u->umask > 0777) {
+		size_t old2 = push_key(p, "umask");
+		r = perr(p, "%#o is not a umask: it takes permission bits only (0 to 0777)", u->umask);
+		pop(p, old2);
+	}
+	struct json_object *arr;
+	if (r == 0)
+		r = opt_array(p, o, "additionalGids", &arr);
+	if (r == 0 && arr && json_object_array_length(arr)) {
+		size_t n = json_object_array_length(arr);
+		u->additional_gids = calloc(n, sizeof(uint32_t));
+		if (!u->additional_gids) {
+			r = nomem(p);
+		} else {
+			u->n_additional_gids = n;
+			size_t old2 = push_key(p, "additionalGids");
+			for (size_t i = 0; i < n && r == 0; i++) {
+				size_t old3 = push_idx(p, i);
+				r = u32_value(p, json_object_array_get_idx(arr, i), &u->additional_gids[i]);
+				pop(p, old3);
+			}
+			pop(p, old2);
+		}
+	}
+	if (r == 0)
+		r = opt_str(p, o, "username", &u->username);
+	pop(p, old);
+	return r;
+}
+
+/* The body of a process object; the path points at it. */
+static int parse_process_body(struct pctx *p, struct json_object *o, struct oci_process *proc)
+{
+	int r = want_type(p, o, json_type_object, "an object");
+	if (r < 0)
+		return r;
+	r = opt_bool(p, o, "terminal", &proc->terminal, NULL);
+	struct json_object *cs;
+	if (r == 0)
+		r = opt_object(p, o, "consoleSize", &cs);
+	if (r == 0 && cs) {
+		size_t old = push_key(p, "consoleSize");
+		proc->has_console_size = true;
+		r = req_u32(p, cs, "height", &proc->console_height);
+		if (r == 0)
+			r = req_u32(p, cs, "width", &proc->console_width);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = parse_user(p, o, &proc->user);
+	if (r == 0 && !field(o, "args"))
+		r = missing(p, "args");
+	if (r == 0)
+		r = opt_strv(p, o, "args", &proc->args, &proc->n_args, NULL, NULL);
+	if (r == 0 && proc->n_args == 0) {
+		size_t old = push_key(p, "args");
+		r = perr(p, "empty: give at least the program to run");
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_str(p, o, "commandLine", &proc->command_line);
+	if (r == 0)
+		r = opt_strv(p, o, "env", &proc->env, &proc->n_env, check_env_cb, NULL);
+	if (r == 0)
+		r = req_abs_path(p, o, "cwd", &proc->cwd);
+	if (r == 0)
+		r = parse_capabilities(p, o, &proc->capabilities);
+	if (r == 0)
+		r = parse_rlimits(p, o, proc);
+	if (r == 0)
+		r = opt_bool(p, o, "noNewPrivileges", &proc->no_new_privileges, NULL);
+	if (r == 0)
+		r = opt_str(p, o, "apparmorProfile", &proc->apparmor_profile);
+	int64_t oom = 0;
+	if (r == 0)
+		r = opt_i64(p, o, "oomScoreAdj", -1000, 1000, &oom, &proc->has_oom_score_adj);
+	proc->oom_score_adj = (int)oom;
+	if (r == 0)
+		r = opt_str(p, o, "selinuxLabel", &proc->selinux_label);
+	if (r == 0)
+		r = check_process_extras(p, o);
+	return r;
+}
+
+int oci_process_from_json(struct json_object *obj, const char *name, struct oci_process **out,
+			  ctr_error **err)
+{
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "oci_process_from_json: out is NULL");
+	*out = NULL;
+	struct pctx p = {.name = name ? name : "process.json", .err = err};
+	if (!obj)
+		return perr(&p, "expected a process object, got nothing");
+	struct oci_process *proc = calloc(1, sizeof(*proc));
+	if (!proc)
+		return ctr_err_nomem(err);
+	int r = parse_process_body(&p, obj, proc);
+	if (r < 0) {
+		oci_process_free(proc);
+		return r;
+	}
+	*out = proc;
+	return 0;
+}
+
+int oci_process_from_buffer(const char *buf, size_t len, const char *name, struct oci_process **out,
+			    ctr_error **err)
+{
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "oci_process_from_buffer: out is NULL");
+	*out = NULL;
+	if (!name)
+		name = "process.json";
+	struct json_object *root = NULL;
+	int r = spec_json_parse(buf, len, name, &root, err);
+	if (r < 0)
+		return r;
+	r = oci_process_from_json(root, name, out, err);
+	json_object_put(root);
+	return r;
+}
+
+/* ---- mounts, hooks, annotations ----------------------------------------- */
+
+static int parse_mounts(struct pctx *p, struct json_object *root, struct oci_config *cfg)
+{
+	struct json_object *arr;
+	int r = object_array(p, root, "mounts", sizeof(*cfg->mounts), &arr, (void **)&cfg->mounts,
+			     &cfg->n_mounts);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, "mounts");
+	for (size_t i = 0; i < cfg->n_mounts && r == 0; i++) {
+		struct oci_mount *m = &cfg->mounts[i];
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = req_abs_path(p, o, "destination", &m->destination);
+		if (r == 0)
+			r = opt_str(p, o, "type", &m->type);
+		if (r == 0)
+			r = opt_str(p, o, "source", &m->source);
+		if (r == 0)
+			r = opt_strv(p, o, "options", &m->options, &m->n_options, NULL, NULL);
+		if (r == 0)
+			r = parse_id_mappings(p, o, "uidMappings", &m->uid_mappings, &m->n_uid_mappings);
+		if (r == 0)
+			r = parse_id_mappings(p, o, "gidMappings", &m->gid_mappings, &m->n_gid_mappings);
+		if (r == 0 && (m->n_uid_mappings != 0) != (m->n_gid_mappings != 0))
+			r = perr(p, "uidMappings and gidMappings go together: an idmapped mount needs both");
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_hook_list(struct pctx *p, struct json_object *hooks, const char *key, struct oci_hook_list *l)
+{
+	struct json_object *arr;
+	int r = object_array(p, hooks, key, sizeof(*l->hooks), &arr, (void **)&l->hooks, &l->n);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, key);
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		struct oci_hook *h = &l->hooks[i];
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = req_abs_path(p, o, "path", &h->path);
+		if (r == 0)
+			r = opt_strv(p, o, "args", &h->args, &h->n_args, NULL, NULL);
+		if (r == 0)
+			r = opt_strv(p, o, "env", &h->env, &h->n_env, check_env_cb, NULL);
+		int64_t t = 0;
+		if (r == 0)
+			r = opt_i64(p, o, "timeout", 1, INT32_MAX, &t, &h->has_timeout);
+		h->timeout = (int)t;
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_hooks(struct pctx *p, struct json_object *root, struct oci_hooks *hooks)
+{
+	struct json_object *o;
+	int r = opt_object(p, root, "hooks", &o);
+	if (r < 0 || !o)
+		return r;
+	size_t old = push_key(p, "hooks");
+	r = parse_hook_list(p, o, "prestart", &hooks->prestart);
+	if (r == 0)
+		r = parse_hook_list(p, o, "createRuntime", &hooks->create_runtime);
+	if (r == 0)
+		r = parse_hook_list(p, o, "createContainer", &hooks->create_container);
+	if (r == 0)
+		r = parse_hook_list(p, o, "startContainer", &hooks->start_container);
+	if (r == 0)
+		r = parse_hook_list(p, o, "poststart", &hooks->poststart);
+	if (r == 0)
+		r = parse_hook_list(p, o, "poststop", &hooks->poststop);
+	pop(p, old);
+	return r;
+}
+
+/*
+ * obj[key] as an object of strings, into parallel arrays sorted by key.
+ */
+static int parse_string_map(struct pctx *p, struct json_object *obj, const char *key, char ***keys_out,
+			    char ***vals_out, size_t *n_out)
+{
+	struct json_object *o;
+	int r = opt_object(p, obj, key, &o);
+	if (r < 0 || !o)
+		return r;
+	size_t n = (size_t)json_object_object_length(o);
+	if (n == 0)
+		return 0;
+	char **keys = calloc(n, sizeof(char *)), **vals = calloc(n, sizeof(char *));
+	*keys_out = keys;
+	*vals_out = vals;
+	if (!keys || !vals)
+		return nomem(p);
+	size_t old = push_key(p, key);
+	size_t i = 0;
+	json_object_object_foreach(o, k, v)
+	{
+		size_t old2 = push_map_key(p, k);
+		if (!*k)
+			r = perr(p, "empty key");
+		if (r == 0)
+			r = str_value(p, v, &vals[i]);
+		if (r == 0 && !(keys[i] = strdup(k)))
+			r = nomem(p);
+		pop(p, old2);
+		if (r < 0)
+			break;
+		i++;
+		*n_out = i;
+	}
+	pop(p, old);
+	if (r < 0)
+		return r;
+	/* insertion sort: maps are small, and this keeps keys/vals paired */
+	for (size_t a = 1; a < n; a++) {
+		char *kk = keys[a], *vv = vals[a];
+		size_t b = a;
+		while (b > 0 && strcmp(keys[b - 1], kk) > 0) {
+			keys[b] = keys[b - 1];
+			vals[b] = vals[b - 1];
+			b--;
+		}
+		keys[b] = kk;
+		vals[b] = vv;
+	}
+	return 0;
+}
+
+/* "1.x.y" with optional "-pre" / "+build": the major must be 1. */
+static int check_oci_version(struct pctx *p, const char *v)
+{
+	const char *s = v;
+	int parts = 0;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			break;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		parts++;
+		if (parts == 3 || *s != '.')
+			break;
+		s++;
+	}
+	if (parts != 3 || (*s && *s != '-' && *s != '+') || ((*s == '-' || *s == '+') && !s[1]))
+		return perr(p, "'%s' is not a version: expected MAJOR.MINOR.PATCH such as \"%s\"", v,
+			    CTR_OCI_VERSION);
+	if (v[0] != '1' || v[1] != '.')
+		return perr(p, "version '%s' is not supported: this runtime implements runtime-spec 1.x "
+			    "(up to %s)", v, CTR_OCI_VERSION);
+	return 0;
+}
+
+/* ---- linux -------------------------------------------------------------- */
+
+static const char *const ns_names[] = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time", NULL};
+
+static int parse_namespaces(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *arr;
+	int r = object_array(p, lo, "namespaces", sizeof(*l->namespaces), &arr, (void **)&l->namespaces,
+			     &l->n_namespaces);
+	if (r < 0 || !arr)
+		return r;
+	static const struct name_set set = {"namespace", ns_names};
+	size_t old = push_key(p, "namespaces");
+	for (size_t i = 0; i < l->n_namespaces && r == 0; i++) {
+		struct oci_namespace *ns = &l->namespaces[i];
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		char *type = NULL;
+		size_t old2 = push_idx(p, i);
+		r = req_str(p, o, "type", &type);
+		if (r == 0) {
+			size_t old3 = push_key(p, "type");
+			r = check_set_cb(p, type, &set);
+			if (r == 0) {
+				ns->type = (enum oci_ns_type)oci_namespace_type_from_name(type);
+				ns->clone_flag = oci_namespace_clone_flag(ns->type);
+				for (size_t j = 0; j < i && r == 0; j++)
+					if (l->namespaces[j].type == ns->type)
+						r = perr(p, "namespace '%s' is also given by namespaces[%zu]: list "
+							 "each type once", type, j);
+			}
+			pop(p, old3);
+		}
+		free(type);
+		if (r == 0)
+			r = opt_str(p, o, "path", &ns->path);
+		if (r == 0 && ns->path) {
+			size_t old3 = push_key(p, "path");
+			r = check_absolute(p, ns->path);
+			pop(p, old3);
+		}
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *arr;
+	int r = object_array(p, lo, "devices", sizeof(*l->devices), &arr, (void **)&l->devices, &l->n_devices);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, "devices");
+	for (size_t i = 0; i < l->n_devices && r == 0; i++) {
+		struct oci_device *d = &l->devices[i];
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		d->major = d->minor = -1;
+		size_t old2 = push_idx(p, i);
+		r = req_abs_path(p, o, "path", &d->path);
+		char *type = NULL;
+		if (r == 0)
+			r = req_str(p, o, "type", &type);
+		if (r == 0) {
+			if (strcmp(type, "c") && strcmp(type, "b") && strcmp(type, "u") && strcmp(type, "p")) {
+				size_t old3 = push_key(p, "type");
+				r = perr(p, "unknown device type '%s': use c (character), b (block), u "
+					 "(unbuffered character) or p (FIFO)", type);
+				pop(p, old3);
+			} else {
+				d->type = type[0];
+			}
+		}
+		free(type);
+		bool has_major = false, has_minor = false;
+		if (r == 0)
+			r = opt_i64(p, o, "major", 0, UINT32_MAX, &d->major, &has_major);
+		if (r == 0)
+			r = opt_i64(p, o, "minor", 0, UINT32_MAX, &d->minor, &has_minor);
+		if (r == 0 && d->type != 'p' && (!has_major || !has_minor))
+			r = missing(p, has_major ? "minor" : "major");
+		if (!has_major)
+			d->major = -1;
+		if (!has_minor)
+			d->minor = -1;
+		if (r == 0)
+			r = opt_u32(p, o, "fileMode", &d->file_mode, &d->has_file_mode);
+		if (r == 0 && d->has_file_mode && d->file_mode > 07777) {
+			size_t old3 = push_key(p, "fileMode");
+			r = perr(p, "%#o has bits beyond the permission bits (07777): the type comes from "
+				 "\"type\"", d->file_mode);
+			pop(p, old3);
+		}
+		if (r == 0)
+			r = opt_u32(p, o, "uid", &d->uid, &d->has_uid);
+		if (r == 0)
+			r = opt_u32(p, o, "gid", &d->gid, &d->has_gid);
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static const char *const seccomp_actions[] = {
+	"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO",
+	"SCMP_ACT_TRACE", "SCMP_ACT_ALLOW",	   "SCMP_ACT_LOG",	   "SCMP_ACT_NOTIFY", NULL};
+static const char *const seccomp_arches[] = {
+	"SCMP_ARCH_X86",	 "SCMP_ARCH_X86_64",	"SCMP_ARCH_X32",	 "SCMP_ARCH_ARM",
+	"SCMP_ARCH_AARCH64",	 "SCMP_ARCH_MIPS",	"SCMP_ARCH_MIPS64",	 "SCMP_ARCH_MIPS64N32",
+	"SCMP_ARCH_MIPSEL",	 "SCMP_ARCH_MIPSEL64",	"SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+	"SCMP_ARCH_PPC64",	 "SCMP_ARCH_PPC64LE",	"SCMP_ARCH_S390",	 "SCMP_ARCH_S390X",
+	"SCMP_ARCH_PARISC",	 "SCMP_ARCH_PARISC64",	"SCMP_ARCH_RISCV64",	 "SCMP_ARCH_LOONGARCH64",
+	"SCMP_ARCH_M68K",	 "SCMP_ARCH_SH",	"SCMP_ARCH_SHEB",	 NULL};
+static const char *const seccomp_flags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+					    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
+static const char *const seccomp_ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",	      "SCMP_CMP_EQ",
+					  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL};
+
+static int parse_seccomp_syscall(struct pctx *p, struct json_object *o, struct oci_seccomp_syscall *sc)
+{
+	static const struct name_set aset = {"seccomp action", seccomp_actions};
+	static const struct name_set oset = {"seccomp operator", seccomp_ops};
+	int r = 0;
+	if (!field(o, "names"))
+		return missing(p, "names");
+	r = opt_strv(p, o, "names", &sc->names, &sc->n_names, check_nonempty_cb, NULL);
+	if (r == 0 && sc->n_names == 0) {
+		size_t old = push_key(p, "names");
+		r = perr(p, "empty: list at least one system call");
+		pop(p, old);
+	}
+	if (r == 0)
+		r = req_str(p, o, "action", &sc->action);
+	if (r == 0) {
+		size_t old = push_key(p, "action");
+		r = check_set_cb(p, sc->action, &aset);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_u32(p, o, "errnoRet", &sc->errno_ret, &sc->has_errno_ret);
+	struct json_object *arr;
+	if (r == 0)
+		r = object_array(p, o, "args", sizeof(*sc->args), &arr, (void **)&sc->args, &sc->n_args);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, "args");
+	for (size_t i = 0; i < sc->n_args && r == 0; i++) {
+		struct oci_seccomp_arg *a = &sc->args[i];
+		struct json_object *ao = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = req_u32(p, ao, "index", &a->index);
+		if (r == 0 && a->index > 5) {
+			size_t old3 = push_key(p, "index");
+			r = perr(p, "%u is not an argument index: system calls take arguments 0 to 5", a->index);
+			pop(p, old3);
+		}
+		if (r == 0)
+			r = req_u64(p, ao, "value", &a->value);
+		if (r == 0)
+			r = opt_u64(p, ao, "valueTwo", &a->value_two, NULL);
+		if (r == 0)
+			r = req_str(p, ao, "op", &a->op);
+		if (r == 0) {
+			size_t old3 = push_key(p, "op");
+			r = check_set_cb(p, a->op, &oset);
+			pop(p, old3);
+		}
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_seccomp(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "seccomp", &o);
+	if (r < 0 || !o)
+		return r;
+	struct oci_seccomp *s = calloc(1, sizeof(*s));
+	if (!s)
+		return nomem(p);
+	l->seccomp = s;
+	static const struct name_set aset = {"seccomp action", seccomp_actions};
+	static const struct name_set archset = {"seccomp architecture", seccomp_arches};
+	static const struct name_set fset = {"seccomp flag", seccomp_flags};
+	size_t old = push_key(p, "seccomp");
+	r = req_str(p, o, "defaultAction", &s->default_action);
+	if (r == 0) {
+		size_t old2 = push_key(p, "defaultAction");
+		r = check_set_cb(p, s->default_action, &aset);
+		if (r == 0 && strcmp(s->default_action, "SCMP_ACT_NOTIFY") == 0)
+			r = perr(p, "SCMP_ACT_NOTIFY cannot be the default action: the runtime itself would "
+				 "block on its own system calls; use it in syscalls[] entries");
+		pop(p, old2);
+	}
+	if (r == 0)
+		r = opt_u32(p, o, "defaultErrnoRet", &s->default_errno_ret, &s->has_default_errno_ret);
+	if (r == 0)
+		r = opt_strv(p, o, "architectures", &s->architectures, &s->n_architectures, check_set_cb, &archset);
+	if (r == 0)
+		r = opt_strv(p, o, "flags", &s->flags, &s->n_flags, check_set_cb, &fset);
+	if (r == 0)
+		r = opt_str(p, o, "listenerPath", &s->listener_path);
+	if (r == 0 && s->listener_path) {
+		size_t old2 = push_key(p, "listenerPath");
+		r = check_absolute(p, s->listener_path);
+		pop(p, old2);
+	}
+	if (r == 0)
+		r = opt_str(p, o, "listenerMetadata", &s->listener_metadata);
+	struct json_object *arr = NULL;
+	if (r == 0)
+		r = object_array(p, o, "syscalls", sizeof(*s->syscalls), &arr, (void **)&s->syscalls,
+				 &s->n_syscalls);
+	if (r == 0 && arr) {
+		size_t old2 = push_key(p, "syscalls");
+		for (size_t i = 0; i < s->n_syscalls && r == 0; i++) {
+			size_t old3 = push_idx(p, i);
+			r = parse_seccomp_syscall(p, json_object_array_get_idx(arr, i), &s->syscalls[i]);
+			if (r == 0 && !s->listener_path && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0) {
+				size_t old4 = push_key(p, "action");
+				r = perr(p, "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath: set the path of "
+					 "the socket that receives the notify fd");
+				pop(p, old4);
+			}
+			pop(p, old3);
+		}
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static const struct {
+	const char *name;
+	unsigned long flags;
+} propagations[] = {
+	{"private", MS_PRIVATE},	     {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},		     {"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},		     {"rslave", MS_SLAVE | MS_REC},
+	{"unbindable", MS_UNBINDABLE},	     {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+static int parse_rootfs_propagation(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	int r = opt_str(p, lo, "rootfsPropagation", &l->rootfs_propagation);
+	if (r < 0 || !l->rootfs_propagation)
+		return r;
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(propagations); i++)
+		if (strcmp(propagations[i].name, l->rootfs_propagation) == 0) {
+			l->rootfs_propagation_flags = propagations[i].flags;
+			return 0;
+		}
+	size_t old = push_key(p, "rootfsPropagation");
+	r = perr(p, "unknown propagation '%s': use one of private, shared, slave, unbindable (or rprivate, "
+		 "rshared, rslave, runbindable)", l->rootfs_propagation);
+	pop(p, old);
+	return r;
+}
+
+static int parse_personality(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "personality", &o);
+	if (r < 0 || !o)
+		return r;
+	l->has_personality = true;
+	size_t old = push_key(p, "personality");
+	r = req_str(p, o, "domain", &l->personality_domain);
+	if (r == 0 && strcmp(l->personality_domain, "LINUX") && strcmp(l->personality_domain, "LINUX32")) {
+		size_t old2 = push_key(p, "domain");
+		r = perr(p, "unknown execution domain '%s': use LINUX or LINUX32", l->personality_domain);
+		pop(p, old2);
+	}
+	if (r == 0)
+		r = opt_strv(p, o, "flags", &l->personality_flags, &l->n_personality_flags, NULL, NULL);
+	pop(p, old);
+	return r;
+}
+
+static int parse_time_offsets(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "timeOffsets", &o);
+	if (r < 0 || !o)
+		return r;
+	size_t n = (size_t)json_object_object_length(o);
+	if (n == 0)
+		return 0;
+	l->time_offsets = calloc(n, sizeof(*l->time_offsets));
+	if (!l->time_offsets)
+		return nomem(p);
+	size_t old = push_key(p, "timeOffsets");
+	json_object_object_foreach(o, k, v)
+	{
+		size_t old2 = push_key(p, k);
+		if (strcmp(k, "monotonic") && strcmp(k, "boottime"))
+			r = perr(p, "unknown clock '%s': time namespaces offset monotonic and boottime", k);
+		if (r == 0)
+			r = want_type(p, v, json_type_object, "an object");
+		struct oci_time_offset *t = &l->time_offsets[l->n_time_offsets];
+		if (r == 0 && !(t->clock = strdup(k)))
+			r = nomem(p);
+		if (r == 0)
+			l->n_time_offsets++;
+		if (r == 0)
+			r = opt_i64(p, v, "secs", INT64_MIN, INT64_MAX, &t->secs, NULL);
+		int64_t ns = 0;
+		if (r == 0)
+			r = opt_i64(p, v, "nanosecs", 0, 999999999, &ns, NULL);
+		t->nanosecs = (uint32_t)ns;
+		pop(p, old2);
+		if (r < 0)
+			break;
+	}
+	pop(p, old);
+	return r;
+}
+
+static int parse_intel_rdt(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "intelRdt", &o);
+	if (r < 0 || !o)
+		return r;
+	size_t old = push_key(p, "intelRdt");
+	r = opt_str(p, o, "closID", &l->intel_rdt_clos_id);
+	static const char *const str_keys[] = {"l3CacheSchema", "memBwSchema"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(str_keys) && r == 0; i++) {
+		char *s = NULL;
+		r = opt_str(p, o, str_keys[i], &s);
+		free(s);
+	}
+	static const char *const bool_keys[] = {"enableMonitoring", "enableCMT", "enableMBM"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(bool_keys) && r == 0; i++) {
+		bool b;
+		r = opt_bool(p, o, bool_keys[i], &b, NULL);
+	}
+	pop(p, old);
+	return r;
+}
+
+/* ---- linux.resources: checked for types, kept as JSON for the cgroup code */
+
+enum rkind { RK_U64, RK_I64, RK_U16, RK_STR, RK_BOOL };
+
+struct rfield {
+	const char *key;
+	enum rkind kind;
+};
+
+static int check_fields(struct pctx *p, struct json_object *o, const struct rfield *f, size_t n)
+{
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct json_object *v = field(o, f[i].key);
+		if (!v)
+			continue;
+		size_t old = push_key(p, f[i].key);
+		uint64_t u;
+		int64_t s;
+		bool b;
+		char *str = NULL;
+		switch (f[i].kind) {
+		case RK_U64: r = u64_value(p, v, &u); break;
+		case RK_I64: r = i64_range_value(p, v, INT64_MIN, INT64_MAX, &s); break;
+		case RK_U16: r = i64_range_value(p, v, 0, UINT16_MAX, &s); break;
+		case RK_STR: r = str_value(p, v, &str); free(str); break;
+		case RK_BOOL: r = bool_value(p, v, &b); break;
+		}
+		pop(p, old);
+	}
+	return r;
+}
+
+/* Each element of obj[key] is an object whose fields are checked. */
+static int check_object_array(struct pctx *p, struct json_object *o, const char *key, const struct rfield *f,
+			      size_t n, const char *const *required)
+{
+	struct json_object *arr;
+	int r = opt_array(p, o, key, &arr);
+	if (r < 0 || !arr)
+		return r;
+	size_t old = push_key(p, key);
+	for (size_t i = 0; i < json_object_array_length(arr) && r == 0; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		size_t old2 = push_idx(p, i);
+		r = want_type(p, e, json_type_object, "an object");
+		for (size_t j = 0; required && required[j] && r == 0; j++)
+			if (!field(e, required[j]))
+				r = missing(p, required[j]);
+		if (r == 0)
+			r = check_fields(p, e, f, n);
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+static int check_sub(struct pctx *p, struct json_object *res, const char *key, const struct rfield *f, size_t n,
+		     struct json_object **sub)
+{
+	int r = opt_object(p, res, key, sub);
+	if (r < 0 || !*sub)
+		return r;
+	size_t old = push_key(p, key);
+	r = check_fields(p, *sub, f, n);
+	pop(p, old);
+	return r;
+}
+
+static int check_device_cgroup_rule(struct pctx *p, struct json_object *e)
+{
+	char *s = NULL;
+	int r = 0;
+	if (!field(e, "allow"))
+		return missing(p, "allow");
+	if ((r = opt_str(p, e, "type", &s)) == 0 && s && strcmp(s, "a") && strcmp(s, "c") && strcmp(s, "b")) {
+		size_t old = push_key(p, "type");
+		r = perr(p, "unknown device type '%s': use a (all), c (character) or b (block)", s);
+		pop(p, old);
+	}
+	free(s);
+	s = NULL;
+	if (r == 0 && (r = opt_str(p, e, "access", &s)) == 0 && s && s[strspn(s, "rwm")]) {
+		size_t old = push_key(p, "access");
+		r = perr(p, "'%s' is not an access mode: combine r (read), w (write) and m (mknod)", s);
+		pop(p, old);
+	}
+	free(s);
+	return r;
+}
+
+static int check_resources(struct pctx *p, struct json_object *res)
+{
+	static const struct rfield dev_f[] = {{"allow", RK_BOOL}, {"type", RK_STR}, {"major", RK_I64},
+					      {"minor", RK_I64}, {"access", RK_STR}};
+	static const struct rfield mem_f[] = {{"limit", RK_I64},	 {"reservation", RK_I64},
+					      {"swap", RK_I64},		 {"kernel", RK_I64},
+					      {"kernelTCP", RK_I64},	 {"swappiness", RK_U64},
+					      {"disableOOMKiller", RK_BOOL}, {"useHierarchy", RK_BOOL},
+					      {"checkBeforeUpdate", RK_BOOL}};
+	static const struct rfield cpu_f[] = {{"shares", RK_U64}, {"quota", RK_I64},	  {"burst", RK_U64},
+					      {"period", RK_U64}, {"realtimeRuntime", RK_I64},
+					      {"realtimePeriod", RK_U64}, {"cpus", RK_STR}, {"mems", RK_STR},
+					      {"idle", RK_I64}};
+	static const struct rfield pids_f[] = {{"limit", RK_I64}};
+	static const struct rfield blkio_f[] = {{"weight", RK_U16}, {"leafWeight", RK_U16}};
+	static const struct rfield wdev_f[] = {{"major", RK_I64}, {"minor", RK_I64}, {"weight", RK_U16},
+					       {"leafWeight", RK_U16}};
+	static const struct rfield rate_f[] = {{"major", RK_I64}, {"minor", RK_I64}, {"rate", RK_U64}};
+	static const struct rfield huge_f[] = {{"pageSize", RK_STR}, {"limit", RK_U64}};
+	static const struct rfield net_f[] = {{"classID", RK_U64}};
+	static const struct rfield prio_f[] = {{"name", RK_STR}, {"priority", RK_U64}};
+	static const struct rfield rdma_f[] = {{"hcaHandles", RK_U64}, {"hcaObjects", RK_U64}};
+	static const char *const mm_req[] = {"major", "minor", NULL};
+	static const char *const rate_req[] = {"major", "minor", "rate", NULL};
+	static const char *const huge_req[] = {"pageSize", "limit", NULL};
+
+	struct json_object *sub, *arr;
+	int r = opt_array(p, res, "devices", &arr);
+	if (r == 0 && arr) {
+		size_t old = push_key(p, "devices");
+		for (size_t i = 0; i < json_object_array_length(arr) && r == 0; i++) {
+			struct json_object *e = json_object_array_get_idx(arr, i);
+			size_t old2 = push_idx(p, i);
+			r = want_type(p, e, json_type_object, "an object");
+			if (r == 0)
+				r = check_fields(p, e, dev_f, CTR_ARRAY_SIZE(dev_f));
+			if (r == 0)
+				r = check_device_cgroup_rule(p, e);
+			pop(p, old2);
+		}
+		pop(p, old);
+	}
+	if (r == 0)
+		r = check_sub(p, res, "memory", mem_f, CTR_ARRAY_SIZE(mem_f), &sub);
+	if (r == 0)
+		r = check_sub(p, res, "cpu", cpu_f, CTR_ARRAY_SIZE(cpu_f), &sub);
+	if (r == 0)
+		r = check_sub(p, res, "pids", pids_f, CTR_ARRAY_SIZE(pids_f), &sub);
+	if (r == 0 && sub && !field(sub, "limit")) {
+		size_t old = push_key(p, "pids");
+		r = missing(p, "limit");
+		pop(p, old);
+	}
+	if (r == 0)
+		r = check_sub(p, res, "blockIO", blkio_f, CTR_ARRAY_SIZE(blkio_f), &sub);
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "blockIO");
+		static const char *const throttles[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+							"throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+		r = check_object_array(p, sub, "weightDevice", wdev_f, CTR_ARRAY_SIZE(wdev_f), mm_req);
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(throttles) && r == 0; i++)
+			r = check_object_array(p, sub, throttles[i], rate_f, CTR_ARRAY_SIZE(rate_f), rate_req);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = check_object_array(p, res, "hugepageLimits", huge_f, CTR_ARRAY_SIZE(huge_f), huge_req);
+	if (r == 0)
+		r = check_sub(p, res, "network", net_f, CTR_ARRAY_SIZE(net_f), &sub);
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "network");
+		r = check_object_array(p, sub, "priorities", prio_f, CTR_ARRAY_SIZE(prio_f), NULL);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_object(p, res, "rdma", &sub);
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "rdma");
+		json_object_object_foreach(sub, k, v)
+		{
+			size_t old2 = push_map_key(p, k);
+			r = want_type(p, v, json_type_object, "an object");
+			if (r == 0)
+				r = check_fields(p, v, rdma_f, CTR_ARRAY_SIZE(rdma_f));
+			pop(p, old2);
+			if (r < 0)
+				break;
+		}
+		pop(p, old);
+	}
+	if (r == 0)
+		r = opt_object(p, res, "unified", &sub);
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "unified");
+		json_object_object_foreach(sub, k, v)
+		{
+			size_t old2 = push_map_key(p, k);
+			r = want_type(p, v, json_type_string, "a string");
+			pop(p, old2);
+			if (r < 0)
+				break;
+		}
+		pop(p, old);
+	}
+	return r;
+}
+
+static bool has_ns(const struct oci_linux *l, enum oci_ns_type t, bool new_only)
+{
+	for (size_t i = 0; i < l->n_namespaces; i++)
+		if (l->namespaces[i].type == t)
+			return !new_only || !l->namespaces[i].path;
+	return false;
+}
+
+static int parse_sysctl(struct pctx *p, struct json_object *lo, struct oci_linux *l);
+
+static int parse_linux(struct pctx *p, struct json_object *root, struct oci_config *cfg)
+{
+	struct json_object *lo;
+	int r = opt_object(p, root, "linux", &lo);
+	if (r < 0 || !lo)
+		return r;
+	cfg->has_linux = true;
+	struct oci_linux *l = &cfg->linux_;
+	size_t old = push_key(p, "linux");
+	r = parse_namespaces(p, lo, l);
+	if (r == 0)
+		r = parse_id_mappings(p, lo, "uidMappings", &l->uid_mappings, &l->n_uid_mappings);
+	if (r == 0)
+		r = parse_id_mappings(p, lo, "gidMappings", &l->gid_mappings, &l->n_gid_mappings);
+	if (r == 0 && (l->n_uid_mappings || l->n_gid_mappings) && !has_ns(l, OCI_NS_USER, false)) {
+		size_t old2 = push_key(p, l->n_uid_mappings ? "uidMappings" : "gidMappings");
+		r = perr(p, "id mappings need a user namespace: add {\"type\": \"user\"} to linux.namespaces");
+		pop(p, old2);
+	}
+	if (r == 0)
+		r = parse_devices(p, lo, l);
+	if (r == 0)
+		r = opt_str(p, lo, "cgroupsPath", &l->cgroups_path);
+	struct json_object *res;
+	if (r == 0)
+		r = opt_object(p, lo, "resources", &res);
+	if (r == 0 && res) {
+		size_t old2 = push_key(p, "resources");
+		r = check_resources(p, res);
+		pop(p, old2);
+		if (r == 0)
+			l->resources = json_object_get(res);
+	}
+	if (r == 0)
+		r = parse_sysctl(p, lo, l);
+	if (r == 0)
+		r = parse_seccomp(p, lo, l);
+	if (r == 0)
+		r = parse_rootfs_propagation(p, lo, l);
+	if (r == 0)
+		r = opt_strv(p, lo, "maskedPaths", &l->masked_paths, &l->n_masked_paths, check_abs_cb, NULL);
+	if (r == 0)
+		r = opt_strv(p, lo, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths, check_abs_cb, NULL);
+	if (r == 0)
+		r = opt_str(p, lo, "mountLabel", &l->mount_label);
+	if (r == 0)
+		r = parse_personality(p, lo, l);
+	if (r == 0)
+		r = parse_time_offsets(p, lo, l);
+	if (r == 0 && l->n_time_offsets && !has_ns(l, OCI_NS_TIME, true)) {
+		size_t old2 = push_key(p, "timeOffsets");
+		r = perr(p, "time offsets need a new time namespace: add {\"type\": \"time\"} (without a "
+			 "path) to linux.namespaces");
+		pop(p, old2);
+	}
+	if (r == 0)
+		r = parse_intel_rdt(p, lo, l);
+	pop(p, old);
+	return r;
+}
+
+static int parse_sysctl(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	char **keys = NULL, **vals = NULL;
+	size_t n = 0;
+	int r = parse_string_map(p, lo, "sysctl", &keys, &vals, &n);
+	if (r == 0 && n) {
+		l->sysctl = calloc(n, sizeof(*l->sysctl));
+		if (!l->sysctl)
+			r = nomem(p);
+	}
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++) {
+			l->sysctl[i].key = keys[i];
+			l->sysctl[i].value = vals[i];
+		}
+		l->n_sysctl = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			free(keys[i]);
+			free(vals[i]);
+		}
+	}
+	free(keys);
+	free(vals);
+	return r;
+}
+
+int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_error **err)
+{
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "oci_config_from_spec: out is NULL");
+	*out = NULL;
+	if (!spec)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "oci_config_from_spec: spec is NULL");
+	struct json_object *root = ctr_spec_json(spec);
+	struct pctx p = {.name = ctr_spec_name(spec), .err = err};
+	struct pctx *pp = &p;
+	if (!json_object_is_type(root, json_type_object))
+		return perr(pp, "expected a JSON object at the top level, got %s", spec_json_type_name(root));
+	struct oci_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return ctr_err_nomem(err);
+
+	int r = req_str(pp, root, "ociVersion", &cfg->oci_version);
+	if (r == 0) {
+		size_t old = push_key(pp, "ociVersion");
+		r = check_oci_version(pp, cfg->oci_version);
+		pop(pp, old);
+	}
+	struct json_object *ro = NULL;
+	if (r == 0)
+		r = opt_object(pp, root, "root", &ro);
+	if (r == 0 && !ro)
+		r = perr(pp, "root: required field is missing: on Linux the config names the container's root "
+			 "filesystem, e.g. \"root\": {\"path\": \"rootfs\"}");
+	if (r == 0) {
+		size_t old = push_key(pp, "root");
+		r = req_str(pp, ro, "path", &cfg->root_path);
+		if (r == 0 && !cfg->root_path[0]) {
+			size_t old2 = push_key(pp, "path");
+			r = perr(pp, "empty: give the rootfs directory, relative to the bundle or absolute");
+			pop(pp, old2);
+		}
+		if (r == 0)
+			r = opt_bool(pp, ro, "readonly", &cfg->root_readonly, NULL);
+		pop(pp, old);
+	}
+	if (r == 0)
+		r = parse_mounts(pp, root, cfg);
+	struct json_object *po = NULL;
+	if (r == 0)
+		po = field(root, "process");
+	if (r == 0 && po) {
+		cfg->process = calloc(1, sizeof(*cfg->process));
+		if (!cfg->process) {
+			r = nomem(pp);
+		} else {
+			size_t old = push_key(pp, "process");
+			r = parse_process_body(pp, po, cfg->process);
+			pop(pp, old);
+		}
+	}
+	if (r == 0)
+		r = opt_str(pp, root, "hostname", &cfg->hostname);
+	if (r == 0)
+		r = opt_str(pp, root, "domainname", &cfg->domainname);
+	if (r == 0)
+		r = parse_hooks(pp, root, &cfg->hooks);
+	if (r == 0)
+		r = parse_string_map(pp, root, "annotations", &cfg->annotation_keys, &cfg->annotation_values,
+				     &cfg->n_annotations);
+	if (r == 0)
+		r = parse_linux(pp, root, cfg);
+	/* config.md: setting hostname/domainname needs the container's own UTS namespace */
+	static const char *const uts_keys[] = {"hostname", "domainname"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(uts_keys) && r == 0; i++) {
+		const char *v = i ? cfg->domainname : cfg->hostname;
+		if (v && *v && !has_ns(&cfg->linux_, OCI_NS_UTS, true)) {
+			size_t old = push_key(pp, uts_keys[i]);
+			r = perr(pp, "setting the %s needs a new UTS namespace: add {\"type\": \"uts\"} "
+				 "(without a path) to linux.namespaces, or remove %s",
+				 uts_keys[i], uts_keys[i]);
+			pop(pp, old);
+		}
+	}
+	if (r < 0) {
+		oci_config_free(cfg);
+		return r;
+	}
+	*out = cfg;
+	return 0;
+}
