@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctr-demo: a runc-compatible command line on top of libctr's public API.
+ * Declarations shared by the files of tools/.  Nothing here reaches into
+ * lib/: the CLI is a consumer of <ctr/ctr.h> like any other program.
+ */
+#ifndef CTR_TOOLS_CLI_H
+#define CTR_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <ctr/ctr.h>
+
+#define CLI_NAME "ctr-demo"
+
+/* Exit code runc uses when exec fails before the process runs. */
+#define CLI_EXIT_EXEC_FAILED 255
+
+/* Global options (those before the command). */
+struct cli {
+	const char *root;        /* --root */
+	const char *log_path;    /* --log */
+	bool log_json;           /* --log-format json */
+	bool debug;              /* --debug */
+	bool systemd_cgroup;     /* --systemd-cgroup: accepted, kept for the cgroup work */
+	const char *rootless;    /* --rootless true|false|auto */
+	const char *criu;        /* --criu: accepted, unused */
+	int log_fd;              /* the --log file, -1 when none */
+	ctr_context *ctx;        /* made on first use by cli_context() */
+	const char *cmd;         /* the command being run, for messages */
+};
+
+/* ---- option parsing (opts.c) ---- */
+
+enum opt_kind {
+	OPT_BOOL,   /* bool *: --flag, --flag=true|false */
+	OPT_STRING, /* const char **: --flag value, --flag=value */
+	OPT_INT,    /* int *: a non-negative decimal number */
+	OPT_STRV,   /* struct strv *: may be repeated */
+};
+
+struct strv {
+	const char **v; /* NULL-terminated, strings borrowed from argv */
+	size_t n;
+};
+
+struct opt {
+	const char *name;   /* long name, without dashes */
+	char short_name;    /* 0: none */
+	enum opt_kind kind;
+	void *target;
+	const char *help;
+	const char *def;    /* default shown in --help, NULL: none */
+	bool is_set;        /* out: the flag appeared on the command line */
+};
+
+struct cmd_desc {
+	const char *name;
+	const char *summary;      /* one line, for the command list */
+	const char *usage;        /* after "ctr-demo <name> " */
+	const char *description;  /* may be NULL */
+	bool flags_anywhere;      /* flags may follow positional arguments (not for exec) */
+};
+
+/*
+ * Parse argv (argv[0] is the command name) against opts (terminated by an
+ * entry with name NULL).  Positional arguments are collected into *pos and *npos
+ * (borrowed from argv).  Returns 0, 1 when --help was given (help printed),
+ * or -1 after printing an error.
+ */
+int cli_parse(struct cli *cli, const struct cmd_desc *cmd, struct opt *opts, int argc, char **argv,
+	      char ***pos, int *npos);
+void cli_print_cmd_help(FILE *f, const struct cmd_desc *cmd, const struct opt *opts);
+const struct opt *cli_opt_find(const struct opt *opts, const char *name);
+
+/* ---- errors and logging (ctr-demo.c) ---- */
+
+/* Report an error: "ctr-demo: msg" on stderr, and an error entry in --log. */
+void cli_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a library error, optionally with a prefix (NULL: none); frees err. */
+void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix);
+/* A warning in the log (or stderr when there is no --log). */
+void cli_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The context for the --root state root; NULL after reporting an error. */
+ctr_context *cli_context(struct cli *cli);
+/* Wrong number of positional arguments: prints an error, returns 1. */
+int cli_usage_error(struct cli *cli, const char *what);
+
+/* ---- JSON output (json-out.c) ---- */
+
+/* A growable string. */
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+void buf_add(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal escaped as Go's encoding/json does (HTML-safe). */
+void buf_json_str(struct buf *b, const char *s);
+/* A quoted string as Go's strconv.Quote writes it (for text logs). */
+void buf_go_quote(struct buf *b, const char *s);
+void buf_free(struct buf *b);
+
+/* Time as RFC 3339 with nanoseconds, trailing zeros trimmed like Go's RFC3339Nano. */
+char *cli_go_time(const char *rfc3339);
+
+/* ---- terminal and signal forwarding (tty.c) ---- */
+
+struct io_proxy {
+	int master;          /* pty master to proxy, -1: none */
+	int pidfd;           /* process to watch */
+	pid_t pid;           /* its pid, for messages */
+	ctr_container *c;    /* signals go to the container's init (run) ... */
+	int sig_pidfd;       /* ... or to this pidfd (exec) when c is NULL */
+};
+
+/* Catch forwardable signals into a self-pipe (after the process exists). */
+int cli_signals_setup(struct cli *cli);
+/* Restore default dispositions. */
+void cli_signals_reset(void);
+/*
+ * Proxy the terminal (if master >= 0) and forward signals until the process
+ * behind pidfd exits.  Returns 0 or -1 after reporting an error.
+ */
+int cli_proxy_run(struct cli *cli, struct io_proxy *p);
+/* Put stdin in raw mode when it is a terminal (restored by cli_tty_restore). */
+void cli_tty_raw(void);
+void cli_tty_restore(void);
+/* Copy the window size of our terminal to the pty master. */
+void cli_tty_resize(int master);
+
+/* ---- commands (commands.c, exec.c) ---- */
+
+int cmd_create(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
+int cmd_state(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_delete(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_spec(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+
+/* Write a pid file atomically (temporary file and rename), as runc does: no newline. */
+int cli_write_pid_file(struct cli *cli, const char *path, pid_t pid);
+/* An absolute version of path (relative to the cwd); malloc'd, NULL on ENOMEM. */
+char *cli_abspath(const char *path);
+/* Parse a signal: "KILL", "SIGKILL", "kill", "9", "RTMIN+3".  -1 when unknown. */
+int cli_parse_signal(const char *s);
+
+#endif

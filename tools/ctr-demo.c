@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctr-demo: an OCI runtime with runc's command line, so that podman,
+ * containerd's runc shim and people used to runc can drive libctr.
+ *
+ * This file holds the global flags, command dispatch, help, version and the
+ * error/log plumbing: errors go to stderr as "ctr-demo: <message>" and, with
+ * --log, also to the log file in runc's text or JSON format (engines read the
+ * last error from there to tell their user what went wrong).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *level_name(ctr_log_level level)
+{
+	switch (level) {
+	case CTR_LOG_ERROR:
+		return "error";
+	case CTR_LOG_WARNING:
+		return "warning";
+	case CTR_LOG_INFO:
+		return "info";
+	case CTR_LOG_DEBUG:
+		return "debug";
+	}
+	return "info";
+}
+
+/* One log entry in runc's (logrus's) format, written with a single write(2). */
+static void log_write(int fd, bool json, const char *level, const char *msg)
+{
+	struct buf b = { 0 };
+	char ts[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (json) {
+		buf_printf(&b, "{\"level\":\"%s\",\"msg\":", level);
+		buf_json_str(&b, msg);
+		buf_printf(&b, ",\"time\":\"%s\"}\n", ts);
+	} else {
+		buf_printf(&b, "time=\"%s\" level=%s msg=", ts, level);
+		buf_go_quote(&b, msg);
+		buf_puts(&b, "\n");
+	}
+	if (!b.oom) {
+		ssize_t r;
+		do
+			r = write(fd, b.s, b.len);
+		while (r < 0 && errno == EINTR);
+	}
+	buf_free(&b);
+}
+
+static void vreport(struct cli *cli, ctr_log_level level, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	const char *m = msg ? msg : "out of memory while formatting a message";
+	if (level == CTR_LOG_ERROR || cli->log_fd < 0)
+		fprintf(stderr, CLI_NAME ": %s%s\n", level == CTR_LOG_ERROR ? "" : "warning: ", m);
+	if (cli->log_fd >= 0)
+		log_write(cli->log_fd, cli->log_json, level_name(level), m);
+	free(msg);
+}
+
+void cli_error(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cli, CTR_LOG_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cli, CTR_LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix)
+{
+	const char *m = ctr_error_message(err);
+	if (!*m)
+		m = "unknown error (the library reported none)";
+	if (prefix)
+		cli_error(cli, "%s: %s", prefix, m);
+	else
+		cli_error(cli, "%s", m);
+	ctr_error_free(err);
+}
+
+int cli_usage_error(struct cli *cli, const char *what)
+{
+	cli_error(cli, "'%s' %s: see '" CLI_NAME " %s --help'", cli->cmd, what, cli->cmd);
+	return 1;
+}
+
+/* Library log messages: to --log, else to stderr in runc's text format. */
+static void log_cb(void *userdata, ctr_log_level level, const char *msg)
+{
+	struct cli *cli = userdata;
+	log_write(cli->log_fd >= 0 ? cli->log_fd : STDERR_FILENO, cli->log_fd >= 0 && cli->log_json,
+		  level_name(level), msg);
+}
+
+ctr_context *cli_context(struct cli *cli)
+{
+	if (cli->ctx)
+		return cli->ctx;
+	ctr_context_options o;
+	ctr_error *err = NULL;
+	ctr_context_options_init(&o);
+	o.state_root = cli->root;
+	o.log_fn = log_cb;
+	o.log_userdata = cli;
+	o.log_level = cli->debug ? CTR_LOG_DEBUG : CTR_LOG_WARNING;
+	if (ctr_context_new(&cli->ctx, &o, &err) < 0) {
+		cli_error_ctr(cli, err, NULL);
+		cli->ctx = NULL;
+	}
+	return cli->ctx;
+}
+
+/* Commands runc has that this build does not implement: a clear refusal. */
+static int cmd_unsupported(struct cli *cli, int argc, char **argv)
+{
+	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec",
+		  argv[0], ctr_version());
+	return 1;
+}
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "checkpoint", "checkpoint a running container (not supported by this build)", cmd_unsupported },
+	{ "create", "create a container", cmd_create },
+	{ "delete", "delete any resources held by the container often used with detached container", cmd_delete },
+	{ "events", "display container events (not supported by this build)", cmd_unsupported },
+	{ "exec", "execute new process inside the container", cmd_exec },
+	{ "kill", "kill sends the specified signal (default: SIGTERM) to the container's init process", cmd_kill },
+	{ "list", "lists containers started by " CLI_NAME " with the given root", cmd_list },
+	{ "pause", "pause suspends all processes inside the container (not supported by this build)", cmd_unsupported },
+	{ "ps", "ps displays the processes running inside a container (not supported by this build)", cmd_unsupported },
+	{ "restore", "restore a container from a previous checkpoint (not supported by this build)", cmd_unsupported },
+	{ "resume", "resumes all processes that have been previously paused (not supported by this build)", cmd_unsupported },
+	{ "run", "create and run a container", cmd_run },
+	{ "spec", "create a new specification file", cmd_spec },
+	{ "start", "executes the user defined process in a created container", cmd_start },
+	{ "state", "output the state of a container", cmd_state },
+	{ "update", "update container resource constraints (not supported by this build)", cmd_unsupported },
+	{ "features", "show the enabled features (not supported by this build)", cmd_unsupported },
+	{ NULL, NULL, NULL },
+};
+
+static void print_version(void)
+{
+	printf(CLI_NAME " version %s\nspec: %s\nlibctr: %s\n", ctr_version(), CTR_OCI_VERSION, ctr_version());
+}
+
+static void print_help(void)
+{
+	printf("NAME:\n   " CLI_NAME " - Open Container Initiative runtime built on libctr\n\n"
+	       CLI_NAME " runs containers packaged as OCI bundles: a directory with a config.json\n"
+	       "and a root filesystem.  Its command line is runc's, so container engines can use\n"
+	       "it as their OCI runtime.\n\n"
+	       "To start a new instance of a container:\n\n"
+	       "    # " CLI_NAME " run [ -b bundle ] <container-id>\n\n"
+	       "USAGE:\n   " CLI_NAME " [global options] command [command options] [arguments...]\n\n"
+	       "VERSION:\n   %s\nspec: %s\n\nCOMMANDS:\n", ctr_version(), CTR_OCI_VERSION);
+	for (const struct command *c = commands; c->name; c++)
+		printf("   %-11s %s\n", c->name, c->summary);
+	printf("   %-11s %s\n", "help, h", "Shows a list of commands or help for one command");
+	printf("\nGLOBAL OPTIONS:\n"
+	       "   --debug             enable debug logging\n"
+	       "   --log value         set the log file to write " CLI_NAME " logs to (default is '/dev/stderr')\n"
+	       "   --log-format value  set the log format ('text' (default), or 'json') (default: \"text\")\n"
+	       "   --root value        root directory for storage of container state (this should be located in tmpfs) (default: \"/run/ctr\")\n"
+	       "   --criu value        path to the criu binary used for checkpoint and restore (accepted, unused) (default: \"criu\")\n"
+	       "   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\"\n"
+	       "   --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")\n"
+	       "   --help, -h          show help\n"
+	       "   --version, -v       print the version\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* Go's ParseBool for the global bool flags. */
+static int global_bool(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "t") || !strcmp(v, "T") ||
+	    !strcmp(v, "TRUE") || !strcmp(v, "True")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "f") || !strcmp(v, "F") ||
+	    !strcmp(v, "FALSE") || !strcmp(v, "False")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int finish(struct cli *cli, int rc)
+{
+	cli_tty_restore();
+	ctr_context_free(cli->ctx);
+	if (cli->log_fd >= 0)
+		close(cli->log_fd);
+	fflush(stdout);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {
+		.root = "/run/ctr",
+		.rootless = "auto",
+		.criu = "criu",
+		.log_fd = -1,
+		.cmd = "",
+	};
+	const char *log_format = "text";
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		const char *name = a + 1 + (a[1] == '-');
+		const char *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		const char *val = eq ? eq + 1 : NULL;
+#define IS(n) (nlen == strlen(n) && !strncmp(name, n, nlen))
+		if (IS("help") || IS("h")) {
+			print_help();
+			return 0;
+		}
+		if (IS("version") || IS("v")) {
+			print_version();
+			return 0;
+		}
+		if (IS("debug") || IS("systemd-cgroup")) {
+			bool b;
+			if (global_bool(val, &b) < 0) {
+				cli_error(&cli, "invalid value '%s' for flag '%.*s': use true or false", val,
+					  (int)(name - a + nlen), a);
+				return finish(&cli, 1);
+			}
+			if (IS("debug"))
+				cli.debug = b;
+			else
+				cli.systemd_cgroup = b;
+			continue;
+		}
+		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu")) {
+			if (!val) {
+				if (i + 1 >= argc) {
+					cli_error(&cli, "flag '%s' needs a value: see '" CLI_NAME " --help'", a);
+					return finish(&cli, 1);
+				}
+				val = argv[++i];
+			}
+			if (IS("root"))
+				cli.root = val;
+			else if (IS("log"))
+				cli.log_path = val;
+			else if (IS("log-format"))
+				log_format = val;
+			else if (IS("rootless"))
+				cli.rootless = val;
+			else
+				cli.criu = val;
+			continue;
+		}
+#undef IS
+		cli_error(&cli, "unknown global flag '%.*s': see '" CLI_NAME " --help'", (int)(name - a + nlen), a);
+		return finish(&cli, 1);
+	}
+
+	if (strcmp(log_format, "text") && strcmp(log_format, "json")) {
+		cli_error(&cli, "invalid --log-format '%s': use 'text' or 'json'", log_format);
+		return finish(&cli, 1);
+	}
+	cli.log_json = !strcmp(log_format, "json");
+	if (strcmp(cli.rootless, "true") && strcmp(cli.rootless, "false") && strcmp(cli.rootless, "auto")) {
+		cli_error(&cli, "invalid --rootless '%s': use 'true', 'false' or 'auto'", cli.rootless);
+		return finish(&cli, 1);
+	}
+	if (!*cli.root) {
+		cli_error(&cli, "--root must not be empty: give the directory for container state, e.g. /run/ctr");
+		return finish(&cli, 1);
+	}
+	if (cli.log_path && *cli.log_path) {
+		cli.log_fd = open(cli.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (cli.log_fd < 0) {
+			cli_error(&cli, "cannot open the log file %s (--log): %s", cli.log_path, strerror(errno));
+			return finish(&cli, 1);
+		}
+	}
+
+	if (i >= argc) {
+		print_help();
+		return finish(&cli, 0);
+	}
+	const char *name = argv[i];
+	if (!strcmp(name, "help") || !strcmp(name, "h")) {
+		if (i + 1 >= argc) {
+			print_help();
+			return finish(&cli, 0);
+		}
+		const struct command *c = find_command(argv[i + 1]);
+		if (!c) {
+			cli_error(&cli, "no help topic for '%s': see '" CLI_NAME " --help'", argv[i + 1]);
+			return finish(&cli, 1);
+		}
+		char *hargv[] = { argv[i + 1], (char *)"--help", NULL };
+		cli.cmd = c->name;
+		return finish(&cli, c->fn(&cli, 2, hargv));
+	}
+	const struct command *c = find_command(name);
+	if (!c) {
+		cli_error(&cli, "unknown command '%s': see '" CLI_NAME " --help'", name);
+		return finish(&cli, 1);
+	}
+	cli.cmd = c->name;
+	return finish(&cli, c->fn(&cli, argc - i, argv + i));
+}
