@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The container process, from clone3() to execve().  Everything here is
+ * async-signal-safe: raw syscalls, the ss_* helpers and the plan that the
+ * parent built before clone.  No malloc, no stdio, no locks, no glibc
+ * wrappers that talk to other threads (setresuid & co go through syscall()
+ * because glibc's wrappers broadcast to every thread of the caller, which
+ * do not exist in this copy of the process).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+#include <poll.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+
+#include "linux/lifecycle.h"
+#include "linux/sigsafe.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+static int fail(char *eb, size_t n, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *eb, size_t n, int e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t len = ss_vfmt(eb, n, fmt, ap);
+	va_end(ap);
+	ss_fmt(eb + len, n - len, ": %s", ss_strerror(e));
+	return -(e > 0 ? e : EIO);
+}
+
+pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
+{
+	struct clone_args a;
+	memset(&a, 0, sizeof(a));
+	a.flags = flags | (pidfd ? CLONE_PIDFD : 0);
+	a.pidfd = (uint64_t)(uintptr_t)pidfd;
+	a.exit_signal = (uint64_t)exit_signal;
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
+int ctr_fd_set_cloexec(int fd, bool on)
+{
+	int f = fcntl(fd, F_GETFD);
+	if (f < 0)
+		return -errno;
+	f = on ? (f | FD_CLOEXEC) : (f & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, f) < 0 ? -errno : 0;
+}
+
+int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len)
+{
+	struct ctr_msg h;
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.err = errnum;
+	h.pid = pid;
+	h.len = (int)len;
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	for (;;) {
+		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (r >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Receive one message into buf; returns the type, 0 on EOF, -errno. */
+static int msg_recv(int fd, char *buf, size_t size)
+{
+	for (;;) {
+		ssize_t r = recv(fd, buf, size, 0);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((size_t)r < sizeof(struct ctr_msg))
+			return -EPROTO;
+		struct ctr_msg h;
+		memcpy(&h, buf, sizeof(h));
+		return h.type;
+	}
+}
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = flags;
+	how.resolve = resolve;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+/*
+ * Open (O_PATH) the mount target rel beneath rootfd, creating missing
+ * directories (and an empty file as the last component when file is set).
+ * Every lookup is openat2(RESOLVE_IN_ROOT) from the rootfs, and each new entry
+ * is made with mkdirat() in a parent resolved that way, so a symlink in the
+ * rootfs cannot send us outside it.
+ */
+static int open_target(int rootfd, const char *rel, bool file, const char *label, char *eb, size_t n)
+{
+	if (!*rel) {
+		int d = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		return d < 0 ? fail(eb, n, errno, "%s: dup", label) : d;
+	}
+	int fd = sys_openat2(rootfd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return fail(eb, n, errno, "%s: open %s in the rootfs", label, rel);
+	char buf[PATH_MAX];
+	if (ss_strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf))
+		return fail(eb, n, ENAMETOOLONG, "%s", label);
+	size_t len = ss_strlen(buf);
+	size_t start = 0;
+	while (start < len) {
+		size_t end = start;
+		while (end < len && buf[end] != '/')
+			end++;
+		if (end == start) { /* "//" */
+			start = end + 1;
+			continue;
+		}
+		bool last = end >= len;
+		char saved = buf[end];
+		buf[end] = '\0';
+		int cfd = sys_openat2(rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
+		if (cfd < 0 && errno == ENOENT) {
+			int pfd;
+			if (start == 0) {
+				pfd = rootfd;
+			} else {
+				buf[start - 1] = '\0';
+				pfd = sys_openat2(rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
+				buf[start - 1] = '/';
+				if (pfd < 0)
+					return fail(eb, n, errno, "%s: open the parent of %s", label, rel);
+			}
+			int r;
+			if (last && file) {
+				r = openat(pfd, buf + start, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(pfd, buf + start, 0755);
+			}
+			int e = errno;
+			if (pfd != rootfd)
+				close(pfd);
+			if (r < 0 && e != EEXIST)
+				return fail(eb, n, e, "%s: create %s in the rootfs", label, buf);
+			cfd = sys_openat2(rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
+		}
+		if (cfd < 0)
+			return fail(eb, n, errno, "%s: open %s in the rootfs", label, buf);
+		buf[end] = saved;
+		if (last)
+			return cfd;
+		close(cfd);
+		start = end + 1;
+	}
+	/* rel ended with '/' */
+	fd = sys_openat2(rootfd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
+	return fd >= 0 ? fd : fail(eb, n, errno, "%s: open %s in the rootfs", label, rel);
+}
+
+static void fd_path(char *buf, size_t n, int fd)
+{
+	ss_fmt(buf, n, "/proc/self/fd/%d", fd);
+}
+
+/* Flags the kernel locks on a mount seen from a less privileged user ns: keep them on remount. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int remount_bind(const char *path, unsigned long flags)
+{
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL) == 0)
+		return 0;
+	return -errno;
+}
+
+/*
+ * Mounts use the /proc/self/fd/N path of a target opened safely beneath the
+ * rootfs: mount(2) follows that magic link to the very dentry we resolved,
+ * so the target cannot be swapped for a symlink pointing out of the rootfs.
+ */
+static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
+{
+	char path[64];
+	int tfd = open_target(rootfd, m->dst, m->file_target, m->label, eb, n);
+	if (tfd < 0)
+		return tfd;
+	fd_path(path, sizeof(path), tfd);
+	int r = 0;
+	bool remount = false;
+	switch (m->kind) {
+	case CTR_MNT_BIND:
+		if (mount(m->src, path, NULL, MS_BIND | (m->rec ? MS_REC : 0), NULL) < 0)
+			r = fail(eb, n, errno, "%s: mount bind %s", m->label, m->src);
+		remount = m->ro_remount;
+		break;
+	case CTR_MNT_SYSFS_BIND:
+		if (mount("/sys", path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			r = fail(eb, n, errno, "%s: rbind /sys (sysfs in a user namespace without its own network namespace)",
+				 m->label);
+		remount = m->ro_remount;
+		break;
+	case CTR_MNT_CGROUP:
+		if (mount("cgroup2", path, "cgroup2", m->flags, NULL) < 0) {
+			if (mount("/sys/fs/cgroup", path, NULL, MS_BIND | MS_REC, NULL) < 0)
+				r = fail(eb, n, errno, "%s: mount cgroup2, then rbind /sys/fs/cgroup", m->label);
+			else
+				remount = true;
+		}
+		break;
+	default:
+		if (mount(m->src ? m->src : (m->type ? m->type : "none"), path, m->type, m->flags, m->data) < 0)
+			r = fail(eb, n, errno, "%s: mount %s %s", m->label, m->type ? m->type : "(no type)",
+				 m->src ? m->src : "");
+		break;
+	}
+	close(tfd);
+	if (r < 0)
+		return r;
+	if (!remount && !m->propagation)
+		return 0;
+	/* reopen: the fd we had points below the new mount, not at it */
+	tfd = open_target(rootfd, m->dst, false, m->label, eb, n);
+	if (tfd < 0)
+		return tfd;
+	fd_path(path, sizeof(path), tfd);
+	if (remount) {
+		unsigned long fl = m->flags;
+		if (m->kind == CTR_MNT_CGROUP)
+			fl |= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		if ((r = remount_bind(path, fl)) < 0)
+			r = fail(eb, n, -r, "%s: remount with the mount options", m->label);
+	}
+	if (r == 0 && m->propagation && mount(NULL, path, NULL, m->propagation, NULL) < 0)
+		r = fail(eb, n, errno, "%s: set propagation", m->label);
+	close(tfd);
+	return r;
+}
+
+static int write_file(const char *path, const char *val, char *eb, size_t n, const char *what)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(eb, n, errno, "%s: open %s", what, path);
+	int r = ss_write_all(fd, val, ss_strlen(val));
+	close(fd);
+	return r < 0 ? fail(eb, n, -r, "%s: write %s", what, path) : 0;
+}
+
+static int mask_paths(const struct ctr_plan *p, char *eb, size_t n)
+{
+	/*
+	 * Path-based mounts after pivot_root: nothing of the container has run
+	 * yet, so nobody can race us on these paths; O_NOFOLLOW tells symlinks
+	 * apart, which are not masked (they resolve inside the container anyway).
+	 */
+	for (size_t i = 0; i < p->n_masked; i++) {
+		const char *path = p->masked[i];
+		struct stat st;
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fail(eb, n, errno, "linux.maskedPaths[%zu] (%s): stat", i, path);
+		}
+		int r;
+		if (S_ISDIR(st.st_mode))
+			r = mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+		else
+			r = mount("/dev/null", path, NULL, MS_BIND, NULL);
+		if (r < 0 && errno != ENOENT)
+			return fail(eb, n, errno, "linux.maskedPaths[%zu] (%s): mount", i, path);
+	}
+	for (size_t i = 0; i < p->n_readonly; i++) {
+		const char *path = p->readonly[i];
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fail(eb, n, errno, "linux.readonlyPaths[%zu] (%s): bind", i, path);
+		}
+		int r = remount_bind(path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+		if (r < 0)
+			return fail(eb, n, -r, "linux.readonlyPaths[%zu] (%s): remount read-only", i, path);
+	}
+	return 0;
+}
+
+static int setup_terminal(const struct ctr_proc *p, char *eb, size_t n)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return fail(eb, n, errno, "process.terminal: open /dev/ptmx in the container");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		int e = errno;
+		close(master);
+		return fail(eb, n, e, "process.terminal: unlock the pty");
+	}
+	int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0) {
+		int e = errno;
+		close(master);
+		return fail(eb, n, e, "process.terminal: open the pty peer");
+	}
+	if (p->has_console_size) {
+		struct winsize ws;
+		memset(&ws, 0, sizeof(ws));
+		ws.ws_row = p->rows;
+		ws.ws_col = p->cols;
+		(void)ioctl(peer, TIOCSWINSZ, &ws);
+	}
+	/* hand the master to whoever listens on the console socket */
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	char name[] = "/dev/ptmx";
+	struct iovec iov = {name, sizeof(name) - 1};
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	ssize_t s;
+	do
+		s = sendmsg(p->console_sock, &mh, MSG_NOSIGNAL);
+	while (s < 0 && errno == EINTR);
+	int e = errno;
+	close(master);
+	if (s < 0) {
+		close(peer);
+		return fail(eb, n, e, "process.terminal: send the pty master over the console socket");
+	}
+	if (setsid() < 0 && errno != EPERM) {
+		e = errno;
+		close(peer);
+		return fail(eb, n, e, "process.terminal: setsid");
+	}
+	if (ioctl(peer, TIOCSCTTY, 0) < 0) {
+		e = errno;
+		close(peer);
+		return fail(eb, n, e, "process.terminal: make the pty the controlling terminal");
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup3(peer, i, 0) < 0) {
+			e = errno;
+			close(peer);
+			return fail(eb, n, e, "process.terminal: dup the pty onto fd %d", i);
+		}
+	close(peer);
+	return 0;
+}
+
+static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	d[0].effective = (uint32_t)eff;
+	d[1].effective = (uint32_t)(eff >> 32);
+	d[0].permitted = (uint32_t)prm;
+	d[1].permitted = (uint32_t)(prm >> 32);
+	d[0].inheritable = (uint32_t)inh;
+	d[1].inheritable = (uint32_t)(inh >> 32);
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
+{
+	int r;
+	if (p->setsid && !p->terminal)
+		(void)setsid();
+	if (p->terminal && p->console_sock >= 0 && (r = setup_terminal(p, eb, n)) < 0)
+		return r;
+	for (size_t i = 0; i < p->n_rlimits; i++)
+		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &p->rlimits[i].lim, NULL) < 0)
+			return fail(eb, n, errno, "process.rlimits[%zu]: setrlimit", i);
+	bool cwd_done = chdir(p->cwd) == 0;
+	if (p->has_caps) {
+		for (int c = 0; c <= p->last_cap; c++)
+			if (!(p->cap_bnd & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+				return fail(eb, n, errno, "process.capabilities.bounding: drop capability %d", c);
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			return fail(eb, n, errno, "prctl(PR_SET_KEEPCAPS)");
+	}
+	/* raw syscalls: glibc's wrappers would try to signal threads this process does not have */
+	if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0 && !(errno == EPERM && p->n_groups == 0))
+		return fail(eb, n, errno, "process.user.additionalGids: setgroups");
+	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
+		return fail(eb, n, errno, "process.user.gid: setresgid %u (is it mapped in the user namespace?)",
+			    (unsigned)p->gid);
+	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
+		return fail(eb, n, errno, "process.user.uid: setresuid %u (is it mapped in the user namespace?)",
+			    (unsigned)p->uid);
+	if (p->has_caps) {
+		if ((r = capset_sets(p->cap_eff, p->cap_prm, p->cap_inh)) < 0)
+			return fail(eb, n, -r, "process.capabilities: capset");
+		/* an ambient capability the kernel refuses (not also permitted and
+		 * inheritable: EPERM) is skipped, as runc and crun do */
+		for (int c = 0; c <= p->last_cap; c++)
+			if ((p->cap_amb & (1ull << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 &&
+			    errno != EPERM)
+				return fail(eb, n, errno, "process.capabilities.ambient: raise capability %d", c);
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	if (!cwd_done && chdir(p->cwd) < 0)
+		return fail(eb, n, errno, "process.cwd: chdir %s", p->cwd);
+	if (p->has_umask)
+		umask(p->umask);
+	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(eb, n, errno, "process.noNewPrivileges: prctl");
+	/* fds 3 .. 3+preserve_fds-1 go to the program; everything else closes at exec */
+	for (int fd = 3; fd < 3 + p->preserve_fds; fd++)
+		(void)ctr_fd_set_cloexec(fd, false);
+	if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
+		return fail(eb, n, errno, "close_range");
+	return 0;
+}
+
+int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
+{
+	int r = ss_execvpe(p->argv[0], p->argv, p->envp);
+	return fail(eb, n, -r, "exec %s", p->argv[0]);
+}
+
+/* Place the requested fds on 0, 1, 2 (through temporary copies so they cannot clobber each other). */
+static int setup_stdio(const int stdio[3], char *eb, size_t n)
+{
+	int tmp[3] = {-1, -1, -1};
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0 && stdio[i] != i) {
+			tmp[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+			if (tmp[i] < 0)
+				return fail(eb, n, errno, "stdio: dup fd %d", stdio[i]);
+		}
+	for (int i = 0; i < 3; i++)
+		if (tmp[i] >= 0) {
+			if (dup3(tmp[i], i, 0) < 0)
+				return fail(eb, n, errno, "stdio: dup onto fd %d", i);
+			close(tmp[i]);
+		} else if (stdio[i] == i) {
+			(void)ctr_fd_set_cloexec(i, false);
+		}
+	return 0;
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &sa, NULL);
+	sigset_t all;
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+/* After PR_SET_PDEATHSIG: if the creator died before it took effect, the sync socket is hung up. */
+static void die_if_orphan(int sync_fd)
+{
+	struct pollfd pfd = {sync_fd, POLLRDHUP, 0};
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP)))
+		_exit(1);
+}
+
+static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
+{
+	int t = msg_recv(p->sync_fd, p->msgbuf, CTR_MSG_MAX);
+	if (t == CTR_MSG_GO)
+		return 0;
+	if (t == 0)
+		_exit(1); /* the parent gave up: nothing to report to */
+	return fail(eb, n, t < 0 ? -t : EPROTO, "%s: waiting for the runtime", what);
+}
+
+static int child_setup(struct ctr_plan *p, char *eb, size_t n)
+{
+	int r;
+	static const int ns_order[] = {OCI_NS_USER, OCI_NS_PID, OCI_NS_TIME, OCI_NS_NETWORK, OCI_NS_IPC,
+				       OCI_NS_UTS, OCI_NS_CGROUP, OCI_NS_MOUNT};
+	static const char *const ns_names[] = {
+		[OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount", [OCI_NS_IPC] = "ipc",
+		[OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	      [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+	};
+
+	if ((r = setup_stdio(p->proc.stdio, eb, n)) < 0)
+		return r;
+	/* a joined user namespace first: the others are owned by it */
+	if (p->ns_fds[OCI_NS_USER] >= 0 && setns(p->ns_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
+		return fail(eb, n, errno, "linux.namespaces (user): setns");
+	if (p->userns_new) {
+		if ((r = wait_go(p, eb, n, "user namespace maps")) < 0)
+			return r;
+	}
+	if (p->has_userns) {
+		if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+			return fail(eb, n, errno, "become root in the user namespace (is uid/gid 0 mapped?)");
+	}
+	for (size_t i = 1; i < CTR_ARRAY_SIZE(ns_order); i++) {
+		int t = ns_order[i];
+		if (p->ns_fds[t] >= 0 && setns(p->ns_fds[t], p->ns_flag[t]) < 0)
+			return fail(eb, n, errno, "linux.namespaces (%s): setns", ns_names[t]);
+	}
+	if (p->join_pid_or_time) {
+		/*
+		 * setns() into a pid or time namespace only applies to children: fork
+		 * the real init as a sibling (CLONE_PARENT keeps the caller its parent),
+		 * tell the caller its pid and leave.
+		 */
+		pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
+		if (pid < 0)
+			return fail(eb, n, errno, "clone3 into the joined pid namespace");
+		if (pid > 0) {
+			(void)ctr_msg_send(p->sync_fd, CTR_MSG_PID, 0, pid, NULL, 0);
+			_exit(0);
+		}
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			return fail(eb, n, errno, "prctl(PR_SET_PDEATHSIG)");
+		die_if_orphan(p->sync_fd);
+	}
+
+	/* the rootfs: make the tree a slave (or as rootfsPropagation asks), bind the rootfs on itself */
+	unsigned long prop = MS_REC | MS_SLAVE;
+	if (p->root_prop & (MS_PRIVATE))
+		prop = p->root_prop | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return fail(eb, n, errno, "make the mount tree private");
+	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail(eb, n, errno, "root.path: bind %s onto itself", p->rootfs);
+	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fail(eb, n, errno, "root.path: open %s", p->rootfs);
+	for (size_t i = 0; i < p->n_mnts; i++)
+		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
+			return r;
+	if (p->dev && (r = ctr_dev_plan_apply(p->dev, rootfd, eb, n)) < 0)
+		return r;
+	if (p->hostname && sethostname(p->hostname, ss_strlen(p->hostname)) < 0)
+		return fail(eb, n, errno, "hostname: sethostname '%s'", p->hostname);
+	if (p->domainname && setdomainname(p->domainname, ss_strlen(p->domainname)) < 0)
+		return fail(eb, n, errno, "domainname: setdomainname '%s'", p->domainname);
+	/* /proc/sys entries of namespaced sysctls act on the writer's namespaces: ours */
+	for (size_t i = 0; i < p->n_sysctl; i++)
+		if ((r = write_file(p->sysctl_path[i], p->sysctl_value[i], eb, n, "linux.sysctl")) < 0)
+			return r;
+	size_t state_len = 0;
+	if (p->want_hooks_msg) {
+		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_HOOKS, 0, 0, NULL, 0)) < 0)
+			return fail(eb, n, -r, "hooks: ask the runtime");
+		if ((r = wait_go(p, eb, n, "hooks.prestart/createRuntime")) < 0)
+			return r;
+		struct ctr_msg h;
+		memcpy(&h, p->msgbuf, sizeof(h));
+		state_len = (size_t)h.len;
+		if (p->hk_create_container.n &&
+		    (r = ctr_sighooks_run(&p->hk_create_container, p->msgbuf + sizeof(h), state_len, eb, n)) < 0)
+			return r;
+	}
+
+	if (fchdir(rootfd) < 0)
+		return fail(eb, n, errno, "root.path: chdir %s", p->rootfs);
+	if (p->no_pivot) {
+		/* for roots on ramfs, where pivot_root is refused: move the rootfs over / and chroot */
+		if (mount(p->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return fail(eb, n, errno, "root.path: move %s to /", p->rootfs);
+		if (chroot(".") < 0)
+			return fail(eb, n, errno, "root.path: chroot");
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return fail(eb, n, errno, "root.path: pivot_root %s (a rootfs on ramfs/initramfs needs no_pivot)",
+				    p->rootfs);
+		/* the old root now sits on top: keep its unmount from propagating to the host */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return fail(eb, n, errno, "make the old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return fail(eb, n, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return fail(eb, n, errno, "chdir /");
+	close(rootfd);
+	if (p->root_prop && !(p->root_prop & MS_PRIVATE) && mount(NULL, "/", NULL, p->root_prop, NULL) < 0)
+		return fail(eb, n, errno, "linux.rootfsPropagation: set on /");
+	if (p->readonly_root) {
+		if ((r = remount_bind("/", MS_RDONLY)) < 0)
+			return fail(eb, n, -r, "root.readonly: remount / read-only");
+	}
+	if ((r = mask_paths(p, eb, n)) < 0)
+		return r;
+	if (p->keyring_name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 &&
+	    errno != EPERM && errno != ENOSYS && errno != EACCES && errno != EDQUOT)
+		return fail(eb, n, errno, "join a new session keyring");
+	bool deferred = p->hk_start_container.n > 0;
+	if (!deferred && (r = ctr_proc_apply(&p->proc, eb, n)) < 0)
+		return r;
+	if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0)) < 0)
+		return fail(eb, n, -r, "report created");
+	if ((r = wait_go(p, eb, n, "create")) < 0)
+		return r;
+	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	struct ctr_msg h;
+	memcpy(&h, p->msgbuf, sizeof(h));
+	state_len = (size_t)h.len;
+	close(p->sync_fd);
+
+	/* created: wait for start */
+	for (;;) {
+		int c = accept4(p->start_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			_exit(126);
+		}
+		char word[16];
+		ssize_t got = recv(c, word, sizeof(word) - 1, 0);
+		if (got != 5 || ss_strncmp(word, "start", 5) != 0) {
+			close(c);
+			continue;
+		}
+		if (deferred) {
+			r = ctr_sighooks_run(&p->hk_start_container, p->msgbuf + sizeof(h), state_len, eb, n);
+			if (r == 0)
+				r = ctr_proc_apply(&p->proc, eb, n);
+		}
+		if (r == 0)
+			r = ctr_proc_exec(&p->proc, eb, n);
+		(void)ss_write_all(c, eb, ss_strlen(eb));
+		_exit(127);
+	}
+}
+
+void ctr_child_main(struct ctr_plan *p)
+{
+	char eb[CTR_ERRBUF];
+	eb[0] = '\0';
+	reset_signals();
+	if (p->parent_sync_fd >= 0)
+		close(p->parent_sync_fd);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(1);
+	die_if_orphan(p->sync_fd);
+	int r = child_setup(p, eb, sizeof(eb));
+	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
+	_exit(1);
+}

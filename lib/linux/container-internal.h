@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container handle, shared by container.c and exec.c. */
+#ifndef CTR_LIB_LINUX_CONTAINER_INTERNAL_H
+#define CTR_LIB_LINUX_CONTAINER_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "internal.h"
+#include "spec/oci.h"
+
+struct json_object;
+
+struct ctr_container {
+	ctr_context *ctx;
+	char *id;
+	char *dir;                 /* <state_root>/<id> */
+	int dirfd;                 /* open state dir, -1 after delete; flock'ed during create/start/delete */
+	char *bundle, *rootfs, *created, *oci_version;
+	struct json_object *annotations; /* NULL: none */
+	pid_t pid;
+	unsigned long long start_time;   /* field 22 of /proc/<pid>/stat */
+	int pidfd;
+	bool own_pidns;
+	ctr_status recorded;       /* as in state.json */
+	bool is_parent;            /* this process created it: it can reap it */
+	bool reaped;
+	int exit_status;
+	int console_fd;
+	ctr_spec *spec;            /* loaded lazily from config.json when not created here */
+	struct oci_config *cfg;
+};
+
+int ctr_container_save_state(struct ctr_container *c, ctr_error **err);
+int ctr_container_config(ctr_container *c, const struct oci_config **out, ctr_error **err);
+unsigned long long ctr_pid_start_time(pid_t pid, bool *zombie);
+
+#endif

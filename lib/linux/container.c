@@ -1,0 +1,1343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The container lifecycle (runtime-spec runtime.md): create, start, state,
+ * kill, wait, delete, list, run.  This file is the caller's side; the
+ * container process runs child.c.
+ *
+ * State lives in <state_root>/<id>/: state.json (our record, written
+ * atomically: "creating" as soon as the init exists, then "created", then
+ * "running"), config.json (the spec as given, for hooks and kill in another
+ * process) and start.sock (the start channel the init listens on).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "linux/lifecycle.h"
+#include "linux/container-internal.h"
+
+static int sys_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+CTR_EXPORT const char *ctr_status_name(ctr_status status)
+{
+	switch (status) {
+	case CTR_STATUS_CREATING:
+		return "creating";
+	case CTR_STATUS_CREATED:
+		return "created";
+	case CTR_STATUS_RUNNING:
+		return "running";
+	case CTR_STATUS_STOPPED:
+		return "stopped";
+	case CTR_STATUS_PAUSED:
+		return "paused";
+	default:
+		return "unknown";
+	}
+}
+
+static ctr_status status_from_name(const char *s)
+{
+	if (!s)
+		return CTR_STATUS_UNKNOWN;
+	for (int i = CTR_STATUS_CREATING; i <= CTR_STATUS_PAUSED; i++)
+		if (!strcmp(s, ctr_status_name((ctr_status)i)))
+			return (ctr_status)i;
+	return CTR_STATUS_UNKNOWN;
+}
+
+CTR_EXPORT void ctr_create_options_init(ctr_create_options *opts)
+{
+	if (!opts)
+		return;
+	memset(opts, 0, sizeof(*opts));
+	opts->size = sizeof(*opts);
+	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
+}
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when gone; *zombie when state Z/X. */
+unsigned long long ctr_pid_start_time(pid_t pid, bool *zombie)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p += 2; /* state, field 3 */
+	if (zombie)
+		*zombie = *p == 'Z' || *p == 'X';
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64], *out;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+		return NULL;
+	return out;
+}
+
+/* Write a state file atomically without fsync: the state root is normally tmpfs, and a
+ * machine crash takes the containers with it anyway. */
+static int write_state_file(int dirfd, const char *dir, const char *name, const char *buf, size_t len,
+			    ctr_error **err)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ctr_err_sys(err, errno, "%s/%s: create", dir, tmp);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			unlinkat(dirfd, tmp, 0);
+			return ctr_err_sys(err, e, "%s/%s: write", dir, tmp);
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return ctr_err_sys(err, e, "%s/%s: rename", dir, name);
+	}
+	return 0;
+}
+
+static json_object *annotations_json(const struct ctr_container *c)
+{
+	if (c->annotations)
+		return json_object_get(c->annotations);
+	return json_object_new_object();
+}
+
+int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return ctr_err_nomem(err);
+	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	json_object_object_add(o, "id", json_object_new_string(c->id));
+	json_object_object_add(o, "pid", json_object_new_int(c->pid));
+	json_object_object_add(o, "pidStartTime", json_object_new_uint64(c->start_time));
+	json_object_object_add(o, "status", json_object_new_string(ctr_status_name(c->recorded)));
+	json_object_object_add(o, "bundle", json_object_new_string(c->bundle));
+	json_object_object_add(o, "rootfs", json_object_new_string(c->rootfs));
+	json_object_object_add(o, "created", json_object_new_string(c->created));
+	json_object_object_add(o, "owner", json_object_new_string(""));
+	json_object_object_add(o, "ownPidNamespace", json_object_new_boolean(c->own_pidns));
+	json_object_object_add(o, "annotations", annotations_json(c));
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	int r = s ? write_state_file(c->dirfd, c->dir, "state.json", s, len, err) : ctr_err_nomem(err);
+	json_object_put(o);
+	return r;
+}
+
+/* The runtime-spec state document, with the status given. */
+static int state_doc(struct ctr_container *c, ctr_status st, char **out, size_t *outlen, ctr_error **err)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return ctr_err_nomem(err);
+	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	json_object_object_add(o, "id", json_object_new_string(c->id));
+	json_object_object_add(o, "status", json_object_new_string(ctr_status_name(st)));
+	if (st != CTR_STATUS_STOPPED && c->pid > 0)
+		json_object_object_add(o, "pid", json_object_new_int(c->pid));
+	json_object_object_add(o, "bundle", json_object_new_string(c->bundle));
+	json_object_object_add(o, "annotations", annotations_json(c));
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	char *d = s ? strdup(s) : NULL;
+	json_object_put(o);
+	if (!d)
+		return ctr_err_nomem(err);
+	*out = d;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+static struct ctr_container *container_new(ctr_context *ctx, const char *id)
+{
+	struct ctr_container *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ctx = ctx;
+	c->pidfd = c->dirfd = c->console_fd = -1;
+	c->exit_status = -1;
+	if (!(c->id = strdup(id)) || asprintf(&c->dir, "%s/%s", ctx->state_root, id) < 0) {
+		c->dir = NULL;
+		ctr_container_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+CTR_EXPORT void ctr_container_free(ctr_container *c)
+{
+	if (!c)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	free(c->id);
+	free(c->dir);
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->created);
+	free(c->oci_version);
+	if (c->annotations)
+		json_object_put(c->annotations);
+	oci_config_free(c->cfg);
+	ctr_spec_free(c->spec);
+	free(c);
+}
+
+static int lock_dir(struct ctr_container *c, ctr_error **err)
+{
+	while (flock(c->dirfd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return ctr_err_sys(err, errno, "%s: lock", c->dir);
+	}
+	return 0;
+}
+
+static void unlock_dir(struct ctr_container *c)
+{
+	(void)flock(c->dirfd, LOCK_UN);
+}
+
+/* Remove the state directory and what we put in it. */
+static void remove_state(struct ctr_container *c)
+{
+	if (c->dirfd < 0)
+		return;
+	DIR *d = fdopendir(fcntl(c->dirfd, F_DUPFD_CLOEXEC, 3));
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				(void)unlinkat(c->dirfd, e->d_name, 0);
+		closedir(d);
+	}
+	if (rmdir(c->dir) < 0 && errno != ENOENT)
+		ctr_warn(c->ctx, "%s: rmdir: %s", c->dir, strerror(errno));
+}
+
+/* The unix socket path of a file in the state dir: long paths go through /proc/self/fd. */
+static int sock_addr(struct ctr_container *c, const char *name, struct sockaddr_un *sa, ctr_error **err)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s", c->dir, name);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+		n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", c->dirfd, name);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s/%s: socket path too long", c->dir, name);
+	return 0;
+}
+
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+	return poll(&p, 1, 0) > 0;
+}
+
+CTR_EXPORT ctr_status ctr_container_status(ctr_container *c)
+{
+	if (!c)
+		return CTR_STATUS_UNKNOWN;
+	/* another process may have started it: re-read the recorded status */
+	if (c->dirfd >= 0) {
+		int fd = openat(c->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char buf[512];
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0) {
+				buf[n] = '\0';
+				char *p = strstr(buf, "\"status\":\"");
+				if (p) {
+					p += 10;
+					char *q = strchr(p, '"');
+					if (q) {
+						*q = '\0';
+						ctr_status s = status_from_name(p);
+						if (s != CTR_STATUS_UNKNOWN)
+							c->recorded = s;
+					}
+				}
+			}
+		}
+	}
+	bool alive;
+	if (c->pidfd >= 0)
+		alive = !pidfd_exited(c->pidfd);
+	else if (c->pid > 0) {
+		bool z = false;
+		alive = ctr_pid_start_time(c->pid, &z) == c->start_time && !z;
+	} else
+		alive = false;
+	if (!alive)
+		return CTR_STATUS_STOPPED;
+	return c->recorded == CTR_STATUS_UNKNOWN ? CTR_STATUS_STOPPED : c->recorded;
+}
+
+CTR_EXPORT const char *ctr_container_id(const ctr_container *c)
+{
+	return c ? c->id : NULL;
+}
+
+CTR_EXPORT pid_t ctr_container_pid(const ctr_container *c)
+{
+	return c ? c->pid : 0;
+}
+
+CTR_EXPORT int ctr_container_pidfd(ctr_container *c)
+{
+	return c ? c->pidfd : -1;
+}
+
+CTR_EXPORT const char *ctr_container_bundle(const ctr_container *c)
+{
+	return c ? c->bundle : NULL;
+}
+
+CTR_EXPORT const char *ctr_container_rootfs(const ctr_container *c)
+{
+	return c ? c->rootfs : NULL;
+}
+
+CTR_EXPORT const char *ctr_container_created(const ctr_container *c)
+{
+	return c ? c->created : NULL;
+}
+
+CTR_EXPORT int ctr_container_take_console(ctr_container *c)
+{
+	if (!c)
+		return -1;
+	int fd = c->console_fd;
+	c->console_fd = -1;
+	return fd;
+}
+
+CTR_EXPORT int ctr_container_state_json(ctr_container *c, char **out, ctr_error **err)
+{
+	if (!c || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_state_json: NULL argument");
+	return state_doc(c, ctr_container_status(c), out, NULL, err);
+}
+
+/* The spec and typed config, loaded from config.json when this handle did not create it. */
+int ctr_container_config(ctr_container *c, const struct oci_config **out, ctr_error **err)
+{
+	int r;
+	if (!c->spec) {
+		char *path;
+		if (asprintf(&path, "%s/config.json", c->dir) < 0)
+			return ctr_err_nomem(err);
+		r = ctr_spec_load_file(&c->spec, path, err);
+		free(path);
+		if (r < 0)
+			return r;
+	}
+	if (!c->cfg && (r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
+		return r;
+	*out = c->cfg;
+	return 0;
+}
+
+CTR_EXPORT int ctr_container_spec(ctr_container *c, ctr_spec **out, ctr_error **err)
+{
+	if (!c || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_spec: NULL argument");
+	const struct oci_config *cfg;
+	int r = ctr_container_config(c, &cfg, err);
+	if (r < 0)
+		return r;
+	return ctr_spec_copy(out, c->spec, err);
+}
+
+static int open_state_dir(struct ctr_container *c, ctr_error **err)
+{
+	c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		if (errno == ENOENT)
+			return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' does not exist (no %s)", c->id,
+				       c->dir);
+		return ctr_err_sys(err, errno, "%s: open", c->dir);
+	}
+	return 0;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int load_state(struct ctr_container *c, ctr_error **err)
+{
+	char *buf, path[PATH_MAX];
+	size_t len;
+	snprintf(path, sizeof(path), "%s/state.json", c->dir);
+	int r = ctr_read_file(path, 1 << 24, &buf, &len, err);
+	if (r < 0) {
+		if (r == -ENOENT) {
+			ctr_error_free(err ? *err : NULL);
+			if (err)
+				*err = NULL;
+			return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
+				       "container '%s' does not exist (%s is missing)", c->id, path);
+		}
+		return r;
+	}
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
+	if (tok)
+		json_tokener_free(tok);
+	free(buf);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		if (o)
+			json_object_put(o);
+		return ctr_err(err, EINVAL, CTR_E_PARSE, "%s: not a valid state file: delete the container with force",
+			       path);
+	}
+	json_object *v;
+	const char *s;
+	if (json_object_object_get_ex(o, "pid", &v))
+		c->pid = json_object_get_int(v);
+	if (json_object_object_get_ex(o, "pidStartTime", &v))
+		c->start_time = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "ownPidNamespace", &v))
+		c->own_pidns = json_object_get_boolean(v);
+	c->recorded = status_from_name(jstr(o, "status"));
+	if ((s = jstr(o, "bundle")) && !(c->bundle = strdup(s)))
+		goto nomem;
+	if ((s = jstr(o, "rootfs")) && !(c->rootfs = strdup(s)))
+		goto nomem;
+	if ((s = jstr(o, "created")) && !(c->created = strdup(s)))
+		goto nomem;
+	if ((s = jstr(o, "ociVersion")) && !(c->oci_version = strdup(s)))
+		goto nomem;
+	if (json_object_object_get_ex(o, "annotations", &v))
+		c->annotations = json_object_get(v);
+	json_object_put(o);
+	if (!c->bundle && !(c->bundle = strdup("")))
+		return ctr_err_nomem(err);
+	if (!c->rootfs && !(c->rootfs = strdup("")))
+		return ctr_err_nomem(err);
+	if (!c->created && !(c->created = strdup("")))
+		return ctr_err_nomem(err);
+	/* a pidfd, checked against the recorded start time so a reused pid is not taken for ours */
+	if (c->pid > 0) {
+		int fd = sys_pidfd_open(c->pid);
+		if (fd >= 0) {
+			bool z = false;
+			if (ctr_pid_start_time(c->pid, &z) == c->start_time)
+				c->pidfd = fd;
+			else
+				close(fd);
+		}
+	}
+	return 0;
+nomem:
+	json_object_put(o);
+	return ctr_err_nomem(err);
+}
+
+CTR_EXPORT int ctr_container_load(ctr_context *ctx, ctr_container **out, const char *id, ctr_error **err)
+{
+	int r;
+	if (!ctx || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_load: NULL argument");
+	if ((r = ctr_validate_id(id, err)) < 0)
+		return r;
+	struct ctr_container *c = container_new(ctx, id);
+	if (!c)
+		return ctr_err_nomem(err);
+	if ((r = open_state_dir(c, err)) < 0 || (r = load_state(c, err)) < 0) {
+		ctr_container_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ---- create ---- */
+
+static int write_map(pid_t pid, const char *file, const char *text, ctr_error **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ctr_err_sys(err, errno, "%s: open", path);
+	size_t len = strlen(text);
+	ssize_t w = write(fd, text, len);
+	int e = errno;
+	close(fd);
+	if (w != (ssize_t)len)
+		return ctr_err_sys(err, w < 0 ? e : EIO,
+				   "config.json: linux.%s: write %s (check the mapping ranges exist on the host)",
+				   strcmp(file, "uid_map") ? "gidMappings" : "uidMappings", path);
+	return 0;
+}
+
+static int open_console(const char *path, int *out, ctr_error **err)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "console socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ctr_err_sys(err, errno, "console socket: socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return ctr_err_sys(err, e, "console socket %s: connect (is something listening?)", path);
+	}
+	*out = fd;
+	return 0;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], b[64];
+	struct iovec iov = {b, sizeof(b)};
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static void kill_and_reap(int pidfd, pid_t pid)
+{
+	if (pidfd >= 0) {
+		(void)sys_pidfd_send_signal(pidfd, SIGKILL);
+		siginfo_t si;
+		while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+	} else if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, const char *kind,
+		     const struct oci_hook_list *l, ctr_status st, ctr_error **err)
+{
+	if (!l->n)
+		return 0;
+	char *state;
+	int r = state_doc(c, st, &state, NULL, err);
+	if (r < 0)
+		return r;
+	r = ctr_hooks_run(c->ctx, kind, l, state, err);
+	free(state);
+	(void)cfg;
+	return r;
+}
+
+static int recv_msg(int fd, char **buf, struct ctr_msg *h)
+{
+	if (!*buf && !(*buf = malloc(CTR_MSG_MAX)))
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = recv(fd, *buf, CTR_MSG_MAX - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		if ((size_t)n < sizeof(*h))
+			return -EPROTO;
+		memcpy(h, *buf, sizeof(*h));
+		(*buf)[n] = '\0';
+		return 1;
+	}
+}
+
+static int child_status_msg(pid_t pid, int pidfd, char *buf, size_t n)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG)
+			   : waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG);
+	if (r == 0 && si.si_pid) {
+		if (si.si_code == CLD_EXITED)
+			snprintf(buf, n, "exited with status %d", si.si_status);
+		else
+			snprintf(buf, n, "killed by signal %d", si.si_status);
+	} else
+		snprintf(buf, n, "closed the sync channel");
+	return 0;
+}
+
+static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
+		     ctr_error **err)
+{
+	int r;
+	struct ctr_plan plan;
+	int sv[2] = {-1, -1}, console_parent = -1, devnull = -1, pidfd = -1;
+	pid_t pid = 0, first_pid = 0;
+	char *msgbuf = NULL, *state = NULL;
+	size_t state_len = 0;
+	const struct oci_config *cfg = c->cfg;
+
+	if ((r = ctr_plan_build(c->ctx, cfg, c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
+		goto fail;
+	c->own_pidns = (plan.clone_flags & CLONE_NEWPID) != 0;
+	for (int i = 0; i < 3; i++) {
+		plan.proc.stdio[i] = o->stdio_fds[i];
+		if (o->stdio_fds[i] < 0 && (o->flags & CTR_CREATE_STDIO_INHERIT_NONE)) {
+			if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+				r = ctr_err_sys(err, errno, "/dev/null: open");
+				goto fail;
+			}
+			plan.proc.stdio[i] = devnull;
+		}
+	}
+	if (o->preserve_fds < 0) {
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "preserve_fds is negative");
+		goto fail;
+	}
+	plan.proc.preserve_fds = o->preserve_fds;
+	if (plan.proc.terminal) {
+		if (o->console_socket) {
+			if ((r = open_console(o->console_socket, &plan.proc.console_sock, err)) < 0)
+				goto fail;
+		} else {
+			int cp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
+				r = ctr_err_sys(err, errno, "console socketpair");
+				goto fail;
+			}
+			console_parent = cp[0];
+			plan.proc.console_sock = cp[1];
+		}
+	}
+	/* the start channel: the init accepts on it once created */
+	struct sockaddr_un sa;
+	if ((r = sock_addr(c, "start.sock", &sa, err)) < 0)
+		goto fail;
+	plan.start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (plan.start_fd < 0 || bind(plan.start_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(plan.start_fd, 4) < 0) {
+		r = ctr_err_sys(err, errno, "%s/start.sock: create the start socket", c->dir);
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = ctr_err_sys(err, errno, "sync socketpair");
+		goto fail;
+	}
+	plan.sync_fd = sv[1];
+	plan.parent_sync_fd = sv[0];
+
+	pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
+	if (pid < 0) {
+		r = ctr_err_sys(err, errno, "clone3 the container process (namespaces 0x%llx)",
+				(unsigned long long)plan.clone_flags);
+		goto fail;
+	}
+	if (pid == 0)
+		ctr_child_main(&plan);
+	first_pid = pid;
+	close(sv[1]);
+	plan.sync_fd = -1;
+	plan.parent_sync_fd = -1;
+	close(plan.start_fd);
+	plan.start_fd = -1;
+	if (plan.proc.console_sock >= 0) {
+		close(plan.proc.console_sock);
+		plan.proc.console_sock = -1;
+	}
+
+	if (plan.userns_new) {
+		if ((r = write_map(pid, "uid_map", plan.uid_map, err)) < 0 ||
+		    (r = write_map(pid, "gid_map", plan.gid_map, err)) < 0)
+			goto fail_kill;
+		if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, NULL, 0)) < 0) {
+			r = ctr_err_sys(err, -r, "sync with the container process");
+			goto fail_kill;
+		}
+	}
+	if (!plan.join_pid_or_time) {
+		c->pid = pid;
+		c->start_time = ctr_pid_start_time(pid, NULL);
+		c->recorded = CTR_STATUS_CREATING;
+		if ((r = ctr_container_save_state(c, err)) < 0)
+			goto fail_kill;
+	}
+	for (;;) {
+		struct ctr_msg h;
+		int got = recv_msg(sv[0], &msgbuf, &h);
+		if (got < 0) {
+			r = ctr_err_sys(err, -got, "sync with the container process");
+			goto fail_kill;
+		}
+		if (got == 0) {
+			char why[64];
+			child_status_msg(pid, pidfd, why, sizeof(why));
+			r = ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the container process %s during setup",
+				    c->id, why);
+			goto fail_kill;
+		}
+		if (h.type == CTR_MSG_ERROR) {
+			r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
+				    msgbuf + sizeof(h));
+			goto fail_kill;
+		}
+		if (h.type == CTR_MSG_PID) {
+			/* the intermediate process (joined pid/time ns) forked the real init and exits */
+			siginfo_t si;
+			while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+				;
+			close(pidfd);
+			pidfd = -1;
+			pid = h.pid;
+			pidfd = sys_pidfd_open(pid);
+			if (pidfd < 0) {
+				r = ctr_err_sys(err, errno, "pidfd_open %d", (int)pid);
+				goto fail_kill;
+			}
+			c->pid = pid;
+			c->start_time = ctr_pid_start_time(pid, NULL);
+			c->recorded = CTR_STATUS_CREATING;
+			if ((r = ctr_container_save_state(c, err)) < 0)
+				goto fail_kill;
+			continue;
+		}
+		if (h.type == CTR_MSG_HOOKS) {
+			if ((r = run_hooks(c, cfg, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATING, err)) < 0 ||
+			    (r = run_hooks(c, cfg, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATING,
+					   err)) < 0)
+				goto fail_kill;
+			free(state);
+			state = NULL;
+			if ((r = state_doc(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0)
+				goto fail_kill;
+			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
+				r = ctr_err_sys(err, -r, "sync with the container process");
+				goto fail_kill;
+			}
+			continue;
+		}
+		if (h.type == CTR_MSG_CREATED)
+			break;
+		r = ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d from the container process",
+			    c->id, h.type);
+		goto fail_kill;
+	}
+	if (cfg->process && cfg->process->has_oom_score_adj) {
+		char path[64], val[32];
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+		snprintf(val, sizeof(val), "%d", cfg->process->oom_score_adj);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, val, strlen(val)) < 0) {
+			r = ctr_err_sys(err, errno, "config.json: process.oomScoreAdj: write %s", path);
+			if (fd >= 0)
+				close(fd);
+			goto fail_kill;
+		}
+		close(fd);
+	}
+	if (console_parent >= 0) {
+		int m = recv_fd(console_parent);
+		if (m < 0) {
+			r = ctr_err_sys(err, -m, "process.terminal: receive the pty master");
+			goto fail_kill;
+		}
+		c->console_fd = m;
+	}
+	{
+		char *cj;
+		size_t cl;
+		if ((r = ctr_spec_to_json(spec, &cj, &cl, 0, err)) < 0)
+			goto fail_kill;
+		r = write_state_file(c->dirfd, c->dir, "config.json", cj, cl, err);
+		free(cj);
+		if (r < 0)
+			goto fail_kill;
+	}
+	c->recorded = CTR_STATUS_CREATED;
+	if ((r = ctr_container_save_state(c, err)) < 0)
+		goto fail_kill;
+	if (o->pid_file) {
+		char val[32];
+		int n = snprintf(val, sizeof(val), "%d", (int)pid);
+		if ((r = ctr_write_file_atomic(o->pid_file, val, (size_t)n, 0644, err)) < 0)
+			goto fail_kill;
+	}
+	free(state);
+	state = NULL;
+	state_len = 0;
+	if (plan.hk_start_container.n && (r = state_doc(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0)
+		goto fail_kill;
+	if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
+		r = ctr_err_sys(err, -r, "sync with the container process");
+		goto fail_kill;
+	}
+	c->pidfd = pidfd;
+	c->is_parent = true;
+	close(sv[0]);
+	if (console_parent >= 0)
+		close(console_parent);
+	if (devnull >= 0)
+		close(devnull);
+	free(msgbuf);
+	free(state);
+	ctr_plan_free(&plan);
+	return 0;
+
+fail_kill:
+	kill_and_reap(pidfd, pid);
+	if (first_pid != pid && first_pid > 0)
+		(void)waitpid(first_pid, NULL, WNOHANG);
+	pidfd = -1;
+fail:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (plan.sync_fd == sv[1])
+		plan.sync_fd = -1;
+	if (sv[1] >= 0 && first_pid == 0)
+		close(sv[1]);
+	plan.parent_sync_fd = -1;
+	if (console_parent >= 0)
+		close(console_parent);
+	if (devnull >= 0)
+		close(devnull);
+	free(msgbuf);
+	free(state);
+	ctr_plan_free(&plan);
+	return r;
+}
+
+CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const char *id, const ctr_spec *spec,
+				    const ctr_create_options *opts, ctr_error **err)
+{
+	int r;
+	struct ctr_create_options o;
+	ctr_create_options_init(&o);
+	if (!ctx || !out || !spec)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_create: NULL argument");
+	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_create_options", err)) < 0)
+		return r;
+	if ((r = ctr_validate_id(id, err)) < 0)
+		return r;
+	struct ctr_container *c = container_new(ctx, id);
+	if (!c)
+		return ctr_err_nomem(err);
+	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0 || (r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
+		goto out;
+	c->bundle = realpath(o.bundle ? o.bundle : ".", NULL);
+	if (!c->bundle) {
+		r = ctr_err_sys(err, errno, "bundle %s", o.bundle ? o.bundle : ".");
+		goto out;
+	}
+	if (!c->cfg->root_path) {
+		r = ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: root.path: required on Linux");
+		goto out;
+	}
+	{
+		char *p;
+		if (c->cfg->root_path[0] == '/')
+			p = strdup(c->cfg->root_path);
+		else if (asprintf(&p, "%s/%s", c->bundle, c->cfg->root_path) < 0)
+			p = NULL;
+		if (!p) {
+			r = ctr_err_nomem(err);
+			goto out;
+		}
+		c->rootfs = realpath(p, NULL);
+		if (!c->rootfs) {
+			r = ctr_err_sys(err, errno, "config.json: root.path: %s", p);
+			free(p);
+			goto out;
+		}
+		free(p);
+	}
+	if (!(c->created = now_rfc3339()) ||
+	    (c->cfg->oci_version && !(c->oci_version = strdup(c->cfg->oci_version)))) {
+		r = ctr_err_nomem(err);
+		goto out;
+	}
+	if (c->cfg->n_annotations) {
+		c->annotations = json_object_new_object();
+		if (!c->annotations) {
+			r = ctr_err_nomem(err);
+			goto out;
+		}
+		for (size_t i = 0; i < c->cfg->n_annotations; i++)
+			json_object_object_add(c->annotations, c->cfg->annotation_keys[i],
+					       json_object_new_string(c->cfg->annotation_values[i]));
+	}
+	if (mkdir(ctx->state_root, 0700) < 0 && errno != EEXIST) {
+		r = ctr_err_sys(err, errno, "state root %s: mkdir", ctx->state_root);
+		goto out;
+	}
+	if (mkdir(c->dir, 0711) < 0) {
+		if (errno == EEXIST)
+			r = ctr_err(err, EEXIST, CTR_E_EXISTS, "container '%s' already exists: delete it first or pick "
+				    "another id", id);
+		else
+			r = ctr_err_sys(err, errno, "%s: mkdir", c->dir);
+		goto out;
+	}
+	if ((r = open_state_dir(c, err)) < 0) {
+		(void)rmdir(c->dir);
+		goto out;
+	}
+	if ((r = lock_dir(c, err)) < 0 || (r = do_create(c, c->spec, &o, err)) < 0) {
+		remove_state(c);
+		goto out;
+	}
+	unlock_dir(c);
+	*out = c;
+	return 0;
+out:
+	ctr_container_free(c);
+	return r;
+}
+
+/* ---- start, kill, wait, delete ---- */
+
+CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
+{
+	int r;
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_start: NULL container");
+	if ((r = lock_dir(c, err)) < 0)
+		return r;
+	ctr_status st = ctr_container_status(c);
+	if (st != CTR_STATUS_CREATED) {
+		unlock_dir(c);
+		return ctr_err(err, EBUSY, CTR_E_STATE, "container '%s' is %s: start needs a created container", c->id,
+			       ctr_status_name(st));
+	}
+	struct sockaddr_un sa;
+	if ((r = sock_addr(c, "start.sock", &sa, err)) < 0) {
+		unlock_dir(c);
+		return r;
+	}
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = ctr_err_sys(err, errno, "container '%s': connect to %s", c->id, sa.sun_path);
+		if (fd >= 0)
+			close(fd);
+		unlock_dir(c);
+		return r;
+	}
+	if (send(fd, "start", 5, MSG_NOSIGNAL) != 5) {
+		r = ctr_err_sys(err, errno, "container '%s': send start", c->id);
+		close(fd);
+		unlock_dir(c);
+		return r;
+	}
+	char msg[CTR_ERRBUF + 1];
+	ssize_t n;
+	do
+		n = recv(fd, msg, sizeof(msg) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n != 0) {
+		if (n < 0)
+			r = ctr_err_sys(err, errno, "container '%s': start", c->id);
+		else {
+			msg[n] = '\0';
+			r = ctr_err(err, EIO, CTR_E_CHILD, "container '%s': start: %s", c->id, msg);
+		}
+		/* the init exits 127: record nothing, status reads stopped */
+		unlock_dir(c);
+		return r;
+	}
+	c->recorded = CTR_STATUS_RUNNING;
+	r = ctr_container_save_state(c, err);
+	unlock_dir(c);
+	if (r < 0)
+		return r;
+	const struct oci_config *cfg;
+	ctr_error *e = NULL;
+	if (ctr_container_config(c, &cfg, &e) < 0 ||
+	    run_hooks(c, cfg, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, &e) < 0)
+		ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+	ctr_error_free(e);
+	return 0;
+}
+
+static int ns_inode(pid_t pid, char *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	ssize_t l = readlink(path, buf, n - 1);
+	if (l < 0)
+		return -errno;
+	buf[l] = '\0';
+	return 0;
+}
+
+/* Signal every process of the container: same pid ns, or (shared pid ns) descendants of init. */
+static int kill_all(struct ctr_container *c, int signo, ctr_error **err)
+{
+	char want[64], have[64];
+	int r = 0;
+	if (ns_inode(c->pid, want, sizeof(want)) < 0)
+		return 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return ctr_err_sys(err, errno, "/proc: opendir");
+	size_t cap = 256, n = 0;
+	pid_t *pids = malloc(cap * sizeof(pid_t)), *ppids = malloc(cap * sizeof(pid_t));
+	if (!pids || !ppids) {
+		closedir(d);
+		free(pids);
+		free(ppids);
+		return ctr_err_nomem(err);
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long p = strtol(e->d_name, &end, 10);
+		if (*end || p <= 0)
+			continue;
+		if (c->own_pidns) {
+			if (ns_inode((pid_t)p, have, sizeof(have)) == 0 && !strcmp(have, want))
+				(void)kill((pid_t)p, signo);
+			continue;
+		}
+		char path[64], buf[512];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t l = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (l <= 0)
+			continue;
+		buf[l] = '\0';
+		char *q = strrchr(buf, ')');
+		if (!q)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			pid_t *a = realloc(pids, cap * sizeof(pid_t)), *b = a ? realloc(ppids, cap * sizeof(pid_t)) : NULL;
+			if (a)
+				pids = a;
+			if (b)
+				ppids = b;
+			if (!a || !b) {
+				r = ctr_err_nomem(err);
+				break;
+			}
+		}
+		pids[n] = (pid_t)p;
+		ppids[n] = (pid_t)strtol(q + 4, NULL, 10);
+		n++;
+	}
+	closedir(d);
+	if (!c->own_pidns && r == 0) {
+		/* mark descendants of init by repeated passes */
+		char *mark = calloc(n ? n : 1, 1);
+		if (!mark)
+			r = ctr_err_nomem(err);
+		for (bool changed = true; mark && changed;) {
+			changed = false;
+			for (size_t i = 0; i < n; i++) {
+				if (mark[i])
+					continue;
+				bool desc = ppids[i] == c->pid;
+				for (size_t j = 0; !desc && j < n; j++)
+					desc = mark[j] && pids[j] == ppids[i];
+				if (desc) {
+					mark[i] = 1;
+					changed = true;
+				}
+			}
+		}
+		for (size_t i = 0; mark && i < n; i++)
+			if (mark[i])
+				(void)kill(pids[i], signo);
+		free(mark);
+		(void)sys_pidfd_send_signal(c->pidfd, signo);
+	}
+	free(pids);
+	free(ppids);
+	return r;
+}
+
+CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_kill: NULL container");
+	if (signo <= 0 || signo >= NSIG)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "signal %d is not valid", signo);
+	ctr_status st = ctr_container_status(c);
+	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
+		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: kill needs a created or running container",
+			       c->id, ctr_status_name(st));
+	if ((flags & CTR_KILL_ALL) && !(c->own_pidns && signo == SIGKILL))
+		return kill_all(c, signo, err);
+	if (sys_pidfd_send_signal(c->pidfd, signo) < 0)
+		return ctr_err_sys(err, errno, "container '%s': send signal %d", c->id, signo);
+	return 0;
+}
+
+static int exit_code(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+}
+
+CTR_EXPORT int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_wait: NULL container");
+	if (c->reaped) {
+		if (exit_status)
+			*exit_status = c->exit_status;
+		return 0;
+	}
+	if (c->pidfd < 0) {
+		if (exit_status)
+			*exit_status = -1;
+		return 0;
+	}
+	struct pollfd p = {c->pidfd, POLLIN, 0};
+	int n;
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ctr_err_sys(err, errno, "container '%s': poll the pidfd", c->id);
+	if (n == 0)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM, "container '%s': still running after %d ms", c->id,
+			       timeout_ms);
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		if (errno != ECHILD)
+			return ctr_err_sys(err, errno, "container '%s': waitid", c->id);
+		c->exit_status = -1; /* not our child: the status went to its parent */
+	} else
+		c->exit_status = exit_code(&si);
+	c->reaped = true;
+	if (exit_status)
+		*exit_status = c->exit_status;
+	return 0;
+}
+
+CTR_EXPORT int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		if (errno != ECHILD)
+			return ctr_err_sys(err, errno, "waitid on pidfd %d", pidfd);
+		struct pollfd p = {pidfd, POLLIN, 0};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		if (exit_status)
+			*exit_status = -1;
+		return 0;
+	}
+	if (exit_status)
+		*exit_status = exit_code(&si);
+	return 0;
+}
+
+CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err)
+{
+	int r;
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete: NULL container");
+	if (c->dirfd < 0)
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted already", c->id);
+	if ((r = lock_dir(c, err)) < 0)
+		return r;
+	ctr_status st = ctr_container_status(c);
+	if ((st == CTR_STATUS_RUNNING || st == CTR_STATUS_PAUSED) && !(flags & CTR_DELETE_FORCE)) {
+		unlock_dir(c);
+		return ctr_err(err, EBUSY, CTR_E_STATE,
+			       "container '%s' is %s: stop it first or delete with force", c->id, ctr_status_name(st));
+	}
+	if (st != CTR_STATUS_STOPPED && c->pidfd >= 0) {
+		/* created, creating (a crashed creator) or forced: kill everything of it */
+		ctr_error *e = NULL;
+		if (!c->own_pidns)
+			(void)kill_all(c, SIGKILL, &e);
+		ctr_error_free(e);
+		(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
+		struct pollfd p = {c->pidfd, POLLIN, 0};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	if (c->is_parent && !c->reaped)
+		(void)ctr_container_wait(c, NULL, 0, NULL);
+	const struct oci_config *cfg;
+	ctr_error *e = NULL;
+	if (c->recorded != CTR_STATUS_CREATING) {
+		if (ctr_container_config(c, &cfg, &e) < 0 ||
+		    run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
+			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+		ctr_error_free(e);
+	}
+	remove_state(c);
+	unlock_dir(c);
+	close(c->dirfd);
+	c->dirfd = -1;
+	if (c->pidfd >= 0 && !c->is_parent) {
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+CTR_EXPORT int ctr_container_list(ctr_context *ctx, char ***ids, ctr_error **err)
+{
+	if (!ctx || !ids)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_list: NULL argument");
+	size_t n = 0, cap = 16;
+	char **v = calloc(cap + 1, sizeof(char *));
+	if (!v)
+		return ctr_err_nomem(err);
+	DIR *d = opendir(ctx->state_root);
+	if (!d) {
+		if (errno == ENOENT) {
+			*ids = v;
+			return 0;
+		}
+		int e = errno;
+		free(v);
+		return ctr_err_sys(err, e, "state root %s: opendir", ctx->state_root);
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/state.json", e->d_name);
+		if (faccessat(dirfd(d), path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			char **nv = realloc(v, (cap + 1) * sizeof(char *));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[n] = strdup(e->d_name)))
+			goto nomem;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(char *), cmp_str);
+	*ids = v;
+	return 0;
+nomem:
+	closedir(d);
+	v[n] = NULL;
+	ctr_strv_free(v);
+	return ctr_err_nomem(err);
+}
+
+CTR_EXPORT int ctr_run(ctr_context *ctx, const char *id, const ctr_spec *spec, const ctr_create_options *opts,
+		       int *exit_status, ctr_error **err)
+{
+	ctr_container *c = NULL;
+	int r = ctr_container_create(ctx, &c, id, spec, opts, err);
+	if (r < 0)
+		return r;
+	if ((r = ctr_container_start(c, err)) < 0 || (r = ctr_container_wait(c, exit_status, -1, err)) < 0) {
+		(void)ctr_container_delete(c, CTR_DELETE_FORCE, NULL);
+		ctr_container_free(c);
+		return r;
+	}
+	r = ctr_container_delete(c, CTR_DELETE_FORCE, err);
+	ctr_container_free(c);
+	return r;
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctr_container_exec(): run another process in a container.
+ *
+ * A helper is cloned, joins every namespace of the container at once with
+ * setns() on the init's pidfd (kernel >= 5.8; user namespace first, done by
+ * the kernel), then clones the final process with CLONE_PARENT so the caller
+ * is its parent (the pid namespace applies only to children of the process
+ * that joined it) and exits.  The final process applies the same process
+ * setup as the init (ctr_proc_apply) and execs.  A SOCK_SEQPACKET pair
+ * reports back: the helper sends the pid, the final process an error; EOF
+ * once both are gone means execve happened.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux/lifecycle.h"
+#include "linux/container-internal.h"
+#include "linux/sigsafe.h"
+
+CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
+{
+	if (!opts)
+		return;
+	memset(opts, 0, sizeof(*opts));
+	opts->size = sizeof(*opts);
+	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
+	opts->tty = -1;
+	opts->console_fd = -1;
+}
+
+/* env with each "K=V" of over replacing the same K or appended; strings borrowed. */
+static char **merge_env(char **base, const char *const *over)
+{
+	size_t nb = ctr_strv_len((const char *const *)base), no = ctr_strv_len(over);
+	char **v = calloc(nb + no + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < nb; i++)
+		v[n++] = base[i];
+	for (size_t j = 0; j < no; j++) {
+		const char *eq = strchr(over[j], '=');
+		size_t kl = eq ? (size_t)(eq - over[j]) : strlen(over[j]);
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (!strncmp(v[i], over[j], kl) && v[i][kl] == '=')
+				break;
+		v[i] = (char *)over[j];
+		if (i == n)
+			n++;
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static int parse_user(const char *s, uid_t *uid, gid_t *gid, ctr_error **err)
+{
+	char *end;
+	unsigned long u = strtoul(s, &end, 10);
+	if (end == s || (*end && *end != ':'))
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "exec user '%s': use numeric uid[:gid]", s);
+	*uid = (uid_t)u;
+	if (*end == ':') {
+		const char *g = end + 1;
+		unsigned long gv = strtoul(g, &end, 10);
+		if (end == g || *end)
+			return ctr_err(err, EINVAL, CTR_E_INVALID, "exec user '%s': use numeric uid[:gid]", s);
+		*gid = (gid_t)gv;
+	}
+	return 0;
+}
+
+struct exec_ctx {
+	int pidfd;          /* the container init */
+	int ns_flags;
+	int sock;           /* child's end of the report pair */
+	struct ctr_proc *proc;
+};
+
+__attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
+{
+	char eb[CTR_ERRBUF];
+	eb[0] = '\0';
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (setns(x->pidfd, x->ns_flags) < 0) {
+		int e = errno;
+		ss_fmt(eb, sizeof(eb), "setns into the container's namespaces: %s", ss_strerror(e));
+		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
+		_exit(1);
+	}
+	pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
+	if (pid < 0) {
+		int e = errno;
+		ss_fmt(eb, sizeof(eb), "clone3 the exec process: %s", ss_strerror(e));
+		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
+		_exit(1);
+	}
+	if (pid > 0) {
+		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
+		_exit(0);
+	}
+	int r = ctr_proc_apply(x->proc, eb, sizeof(eb));
+	if (r == 0)
+		r = ctr_proc_exec(x->proc, eb, sizeof(eb));
+	(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
+	_exit(127);
+}
+
+CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_t *pid_out, int *pidfd_out,
+				  ctr_error **err)
+{
+	int r;
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_exec: NULL container");
+	struct ctr_exec_options o;
+	ctr_exec_options_init(&o);
+	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_exec_options", err)) < 0)
+		return r;
+	ctr_status st = ctr_container_status(c);
+	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING) || c->pidfd < 0)
+		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container",
+			       c->id, ctr_status_name(st));
+	const struct oci_config *cfg;
+	if ((r = ctr_container_config(c, &cfg, err)) < 0)
+		return r;
+	struct oci_process *own = NULL;
+	const struct oci_process *p = cfg->process;
+	if (o.process_json) {
+		if ((r = oci_process_from_buffer(o.process_json, strlen(o.process_json), "process.json", &own, err)) < 0)
+			return r;
+		p = own;
+	}
+	if (!p && !o.args)
+		return ctr_err(err, EINVAL, CTR_E_SPEC, "container '%s': no process to exec: give args", c->id);
+
+	struct ctr_proc proc;
+	char **env = NULL;
+	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1;
+	pid_t hpid = -1, fpid = -1;
+	char *buf = NULL;
+	memset(&proc, 0, sizeof(proc));
+	proc.console_sock = -1;
+	if (p) {
+		struct oci_process tmp = *p;
+		if (o.args && o.args[0])
+			tmp.args = (char **)o.args;
+		if (o.cwd)
+			tmp.cwd = (char *)o.cwd;
+		if ((r = ctr_proc_build(&tmp, "exec", &proc, err)) < 0)
+			goto out;
+	} else {
+		r = ctr_err(err, EINVAL, CTR_E_SPEC, "container '%s': no process", c->id);
+		goto out;
+	}
+	if (o.env) {
+		if (!(env = merge_env(proc.envp, o.env))) {
+			r = ctr_err_nomem(err);
+			goto out;
+		}
+		proc.envp = env;
+	}
+	if (o.user && (r = parse_user(o.user, &proc.uid, &proc.gid, err)) < 0)
+		goto out;
+	if (o.tty >= 0)
+		proc.terminal = o.tty != 0;
+	for (int i = 0; i < 3; i++)
+		proc.stdio[i] = o.stdio_fds[i];
+	if (o.preserve_fds < 0) {
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "preserve_fds is negative");
+		goto out;
+	}
+	proc.preserve_fds = o.preserve_fds;
+	if (proc.terminal) {
+		if (o.console_socket) {
+			struct sockaddr_un sa;
+			memset(&sa, 0, sizeof(sa));
+			sa.sun_family = AF_UNIX;
+			if (strlen(o.console_socket) >= sizeof(sa.sun_path)) {
+				r = ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "console socket %s: path too long",
+					    o.console_socket);
+				goto out;
+			}
+			strcpy(sa.sun_path, o.console_socket);
+			proc.console_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (proc.console_sock < 0 || connect(proc.console_sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+				r = ctr_err_sys(err, errno, "console socket %s: connect", o.console_socket);
+				goto out;
+			}
+		} else {
+			int cp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
+				r = ctr_err_sys(err, errno, "console socketpair");
+				goto out;
+			}
+			console_parent = cp[0];
+			proc.console_sock = cp[1];
+		}
+	}
+	int ns_flags = 0;
+	for (size_t i = 0; i < cfg->linux_.n_namespaces; i++)
+		ns_flags |= cfg->linux_.namespaces[i].clone_flag;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = ctr_err_sys(err, errno, "exec: socketpair");
+		goto out;
+	}
+	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc};
+	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
+	if (hpid < 0) {
+		r = ctr_err_sys(err, errno, "exec: clone3");
+		goto out;
+	}
+	if (hpid == 0)
+		exec_helper(&x);
+	close(sv[1]);
+	sv[1] = -1;
+	if (proc.console_sock >= 0) {
+		close(proc.console_sock);
+		proc.console_sock = -1;
+	}
+	if (!(buf = malloc(CTR_MSG_MAX))) {
+		r = ctr_err_nomem(err);
+		goto out_kill;
+	}
+	char errtext[CTR_ERRBUF + 64] = "";
+	int errnum = 0;
+	for (;;) {
+		ssize_t n;
+		do
+			n = recv(sv[0], buf, CTR_MSG_MAX - 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			r = ctr_err_sys(err, errno, "exec: read the report");
+			goto out_kill;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n < sizeof(struct ctr_msg))
+			continue;
+		struct ctr_msg h;
+		memcpy(&h, buf, sizeof(h));
+		buf[n] = '\0';
+		if (h.type == CTR_MSG_PID) {
+			fpid = h.pid;
+			fpidfd = (int)syscall(SYS_pidfd_open, fpid, 0);
+		} else if (h.type == CTR_MSG_ERROR) {
+			errnum = h.err;
+			snprintf(errtext, sizeof(errtext), "%s", buf + sizeof(h));
+		}
+	}
+	/* the helper is done */
+	{
+		siginfo_t si;
+		while (waitid((idtype_t)P_PIDFD, (id_t)hpidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+		hpid = -1;
+	}
+	if (errnum || fpid <= 0 || fpidfd < 0) {
+		if (fpidfd >= 0) {
+			siginfo_t si;
+			while (waitid((idtype_t)P_PIDFD, (id_t)fpidfd, &si, WEXITED) < 0 && errno == EINTR)
+				;
+		}
+		r = ctr_err(err, errnum > 0 ? errnum : EIO, CTR_E_CHILD, "container '%s': exec: %s", c->id,
+			    errtext[0] ? errtext : "the exec process did not start");
+		goto out;
+	}
+	if (console_parent >= 0 && opts && opts->size >= offsetof(ctr_exec_options, console_fd) + sizeof(int)) {
+		char cbuf[CMSG_SPACE(sizeof(int))], b[64];
+		struct iovec iov = {b, sizeof(b)};
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if (recvmsg(console_parent, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) > 0) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			if (cm && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&opts->console_fd, CMSG_DATA(cm), sizeof(int));
+		}
+	}
+	if (pid_out)
+		*pid_out = fpid;
+	if (pidfd_out) {
+		*pidfd_out = fpidfd;
+		fpidfd = -1;
+	}
+	r = 0;
+	goto out;
+out_kill:
+	if (hpidfd >= 0) {
+		siginfo_t si;
+		(void)syscall(SYS_pidfd_send_signal, hpidfd, SIGKILL, NULL, 0);
+		while (waitid((idtype_t)P_PIDFD, (id_t)hpidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+	}
+out:
+	if (fpidfd >= 0)
+		close(fpidfd);
+	if (hpidfd >= 0)
+		close(hpidfd);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (console_parent >= 0)
+		close(console_parent);
+	free(buf);
+	free(env);
+	ctr_proc_free(&proc);
+	oci_process_free(own);
+	return r;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The container lifecycle on Linux: the flat plan that create builds in the
+ * caller's process (allocating, validating) and that the container process
+ * then applies with async-signal-safe code only, and the process setup shared
+ * by the container's init and by exec.
+ */
+#ifndef CTR_LIB_LINUX_LIFECYCLE_H
+#define CTR_LIB_LINUX_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "internal.h"
+#include "spec/oci.h"
+#include "linux/devices.h"
+#include "linux/hooks.h"
+
+/* Messages on the create-time sync socket (SOCK_SEQPACKET, one message per packet). */
+enum ctr_msg_type {
+	CTR_MSG_GO = 1,      /* parent -> child: continue (maps written / hooks done) */
+	CTR_MSG_PID,         /* child -> parent: pid of the real init (joined pid/time ns) */
+	CTR_MSG_HOOKS,       /* child -> parent: run prestart + createRuntime hooks now */
+	CTR_MSG_CREATED,     /* child -> parent: set up, waiting for start */
+	CTR_MSG_ERROR,       /* child -> parent: setup failed; err + text */
+	CTR_MSG_EXECED,      /* unused on the wire: EOF after exec */
+};
+
+struct ctr_msg {
+	int type;
+	int err;             /* positive errno for CTR_MSG_ERROR */
+	int pid;
+	int len;             /* bytes of payload after the header (state JSON, error text) */
+};
+
+#define CTR_MSG_MAX (256 * 1024)
+#define CTR_ERRBUF 1024
+
+enum ctr_mnt_kind {
+	CTR_MNT_FS = 0,     /* mount(source, target, type, flags, data) */
+	CTR_MNT_BIND,       /* bind (recursive or not), then remount for flags */
+	CTR_MNT_SYSFS_BIND, /* sysfs in a user ns without a net ns: rbind the host's /sys */
+	CTR_MNT_CGROUP,     /* cgroup2 where possible, else rbind of the host's /sys/fs/cgroup */
+};
+
+struct ctr_mnt {
+	char *label;          /* "mounts[3] (/data)" for messages */
+	char *src;            /* may be NULL */
+	char *dst;            /* relative to the rootfs, no leading '/', "" for the root */
+	char *type;           /* may be NULL */
+	char *data;           /* may be NULL */
+	unsigned long flags;  /* MS_* without MS_BIND/MS_REC */
+	unsigned long propagation;
+	int kind;
+	bool rec;
+	bool file_target;     /* create an empty file (bind of a non-directory) */
+	bool ro_remount;      /* bind with flags: needs a remount */
+};
+
+struct ctr_rlim {
+	int resource;
+	struct rlimit lim;
+};
+
+/* Process setup shared by init and exec; built in the parent, applied in the child. */
+struct ctr_proc {
+	char **argv;
+	char **envp;
+	char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	bool has_umask;
+	mode_t umask;
+	bool nnp;
+	bool has_caps;
+	uint64_t cap_bnd, cap_eff, cap_prm, cap_inh, cap_amb;
+	int last_cap;
+	struct ctr_rlim *rlimits;
+	size_t n_rlimits;
+	bool terminal;
+	bool has_console_size;
+	unsigned short rows, cols;
+	int console_sock;     /* connected socket that receives the pty master; -1 */
+	int stdio[3];         /* fds to place on 0,1,2 in the child; -1: keep */
+	int preserve_fds;
+	bool setsid;
+};
+
+struct ctr_plan {
+	const char *id;
+	char *rootfs;
+	uint64_t clone_flags;          /* CLONE_NEW* to create */
+	int ns_fds[OCI_NS_COUNT];      /* joined namespaces, -1 when none */
+	int ns_flag[OCI_NS_COUNT];     /* CLONE_NEW* of each slot */
+	bool join_pid_or_time;         /* needs the intermediate process */
+	bool userns_new;
+	bool has_userns;               /* new or joined */
+	char *uid_map, *gid_map;       /* text for /proc/<pid>/{uid,gid}_map */
+	unsigned long root_prop;       /* rootfsPropagation, 0: default (rslave) */
+	struct ctr_mnt *mnts;
+	size_t n_mnts;
+	struct ctr_dev_plan *dev;
+	char *hostname, *domainname;
+	char **sysctl_path, **sysctl_value;
+	size_t n_sysctl;
+	struct ctr_sighook_list hk_create_container, hk_start_container;
+	bool want_hooks_msg;           /* prestart/createRuntime/createContainer hooks exist */
+	bool readonly_root, no_pivot;
+	char *keyring_name;            /* NULL: do not join a new session keyring */
+	char **masked;
+	size_t n_masked;
+	char **readonly;
+	size_t n_readonly;
+	int sync_fd;                   /* child's end of the sync socketpair */
+	int parent_sync_fd;            /* the parent's end: the child closes it first */
+	int start_fd;                  /* listening start socket */
+	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
+	struct ctr_proc proc;
+};
+
+/* Build the plan from a typed config (allocates).  rootfs is absolute. */
+int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const char *id, const char *bundle, const char *rootfs,
+		   unsigned flags, struct ctr_plan *plan, ctr_error **err);
+void ctr_plan_free(struct ctr_plan *plan);
+
+/* Build the process part (also for exec). Does not open the console socket. */
+int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_proc *out, ctr_error **err);
+void ctr_proc_free(struct ctr_proc *p);
+
+/* Capability number from "CAP_CHOWN"; -1 when unknown. */
+int ctr_cap_from_name(const char *name);
+
+/*
+ * Child side (async-signal-safe).  ctr_child_main never returns: it execs the
+ * user program or _exit()s.  ctr_proc_apply sets up user, capabilities,
+ * rlimits, terminal, cwd, umask, nnp and fds; ctr_proc_exec execs.  Both
+ * return -errno with errbuf set on failure.
+ */
+__attribute__((noreturn)) void ctr_child_main(struct ctr_plan *plan);
+int ctr_proc_apply(const struct ctr_proc *p, char *errbuf, size_t errlen);
+int ctr_proc_exec(const struct ctr_proc *p, char *errbuf, size_t errlen);
+
+/* Send a message (header + payload) on a SEQPACKET socket; async-signal-safe. */
+int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
+
+/* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
+pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
+
+/* Set FD_CLOEXEC off/on; async-signal-safe. */
+int ctr_fd_set_cloexec(int fd, bool on);
+
+#endif

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Build the flat plan for the container process from the typed config.  All
+ * allocation, validation and name resolution happens here, in the caller's
+ * process, so that the code after clone only runs syscalls.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/lifecycle.h"
+
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
+	"CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+};
+
+int ctr_cap_from_name(const char *name)
+{
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(cap_names); i++)
+		if (strcasecmp(name, cap_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int read_last_cap(void)
+{
+	char buf[32];
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return (int)CTR_ARRAY_SIZE(cap_names) - 1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (int)CTR_ARRAY_SIZE(cap_names) - 1;
+	buf[n] = '\0';
+	int v = atoi(buf);
+	return v > 0 && v < 64 ? v : (int)CTR_ARRAY_SIZE(cap_names) - 1;
+}
+
+static int caps_mask(char **names, size_t n, const char *what, int last_cap, uint64_t *out, ctr_error **err)
+{
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = ctr_cap_from_name(names[i]);
+		if (c < 0)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: process.capabilities.%s[%zu]: unknown capability '%s': use a "
+				       "name such as CAP_NET_BIND_SERVICE",
+				       what, i, names[i]);
+		/* capabilities this kernel does not have cannot be granted: ignore them as runc does */
+		if (c <= last_cap)
+			*out |= 1ull << c;
+	}
+	return 0;
+}
+
+static char *empty_strv[] = {NULL};
+
+int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_proc *out, ctr_error **err)
+{
+	int r;
+	memset(out, 0, sizeof(*out));
+	out->console_sock = -1;
+	out->stdio[0] = out->stdio[1] = out->stdio[2] = -1;
+	if (!p->args || !p->args[0])
+		return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.args: must have at least one element", what);
+	if (!p->cwd || p->cwd[0] != '/')
+		return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.cwd: must be an absolute path", what);
+	out->argv = p->args;
+	out->envp = p->env ? p->env : empty_strv;
+	out->cwd = p->cwd;
+	out->uid = p->user.uid;
+	out->gid = p->user.gid;
+	out->groups = p->user.additional_gids;
+	out->n_groups = p->user.n_additional_gids;
+	out->has_umask = p->user.has_umask;
+	out->umask = (mode_t)p->user.umask;
+	out->nnp = p->no_new_privileges;
+	out->terminal = p->terminal;
+	out->has_console_size = p->has_console_size;
+	out->rows = (unsigned short)p->console_height;
+	out->cols = (unsigned short)p->console_width;
+	out->last_cap = read_last_cap();
+	if (p->capabilities.present) {
+		const struct oci_capabilities *c = &p->capabilities;
+		out->has_caps = true;
+		if ((r = caps_mask(c->bounding, c->n_bounding, "bounding", out->last_cap, &out->cap_bnd, err)) < 0 ||
+		    (r = caps_mask(c->effective, c->n_effective, "effective", out->last_cap, &out->cap_eff, err)) < 0 ||
+		    (r = caps_mask(c->permitted, c->n_permitted, "permitted", out->last_cap, &out->cap_prm, err)) < 0 ||
+		    (r = caps_mask(c->inheritable, c->n_inheritable, "inheritable", out->last_cap, &out->cap_inh,
+				   err)) < 0 ||
+		    (r = caps_mask(c->ambient, c->n_ambient, "ambient", out->last_cap, &out->cap_amb, err)) < 0)
+			return r;
+	}
+	if (p->n_rlimits) {
+		out->rlimits = calloc(p->n_rlimits, sizeof(*out->rlimits));
+		if (!out->rlimits)
+			return ctr_err_nomem(err);
+		for (size_t i = 0; i < p->n_rlimits; i++) {
+			if (p->rlimits[i].soft > p->rlimits[i].hard)
+				return ctr_err(err, EINVAL, CTR_E_SPEC,
+					       "%s: process.rlimits[%zu] (%s): soft limit %llu is above the hard "
+					       "limit %llu",
+					       what, i, p->rlimits[i].type, (unsigned long long)p->rlimits[i].soft,
+					       (unsigned long long)p->rlimits[i].hard);
+			out->rlimits[i].resource = p->rlimits[i].resource;
+			out->rlimits[i].lim.rlim_cur = (rlim_t)p->rlimits[i].soft;
+			out->rlimits[i].lim.rlim_max = (rlim_t)p->rlimits[i].hard;
+		}
+		out->n_rlimits = p->n_rlimits;
+	}
+	return 0;
+}
+
+void ctr_proc_free(struct ctr_proc *p)
+{
+	if (!p)
+		return;
+	free(p->rlimits);
+	p->rlimits = NULL;
+	if (p->console_sock >= 0)
+		close(p->console_sock);
+	p->console_sock = -1;
+}
+
+static int map_text(const struct oci_id_mapping *m, size_t n, char **out)
+{
+	size_t cap = n * 40 + 1;
+	char *s = malloc(cap);
+	if (!s)
+		return -ENOMEM;
+	size_t len = 0;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+					m[i].size);
+	*out = s;
+	return 0;
+}
+
+static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
+			struct ctr_plan *plan, ctr_error **err)
+{
+	int r;
+	if (!cfg->n_mounts)
+		return 0;
+	plan->mnts = calloc(cfg->n_mounts, sizeof(*plan->mnts));
+	if (!plan->mnts)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct oci_mount *m = &cfg->mounts[i];
+		struct ctr_mnt *t = &plan->mnts[i];
+		plan->n_mnts = i + 1;
+		if (asprintf(&t->label, "mounts[%zu] (%s)", i, m->destination) < 0) {
+			t->label = NULL;
+			return ctr_err_nomem(err);
+		}
+		if (!m->destination || m->destination[0] != '/')
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: %s: destination must be an absolute path", t->label);
+		const char *d = m->destination;
+		while (*d == '/')
+			d++;
+		t->dst = strdup(d);
+		if (!t->dst)
+			return ctr_err_nomem(err);
+		struct oci_mount_opts o;
+		memset(&o, 0, sizeof(o));
+		if ((r = oci_mount_parse_options(m, &o, err)) < 0) {
+			ctr_err_prefix(err, "config.json: %s", t->label);
+			return r;
+		}
+		t->data = o.data;
+		t->flags = o.flags & ~(unsigned long)(MS_BIND | MS_REC);
+		t->propagation = o.propagation;
+		if (o.idmap) {
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "config.json: %s: idmapped mounts are not supported by this runtime yet: "
+				       "remove the \"idmap\" option",
+				       t->label);
+		}
+		if (m->type) {
+			t->type = strdup(m->type);
+			if (!t->type)
+				return ctr_err_nomem(err);
+		}
+		if (m->source) {
+			if (m->source[0] != '/' && (o.bind || (m->type && !strcmp(m->type, "bind")))) {
+				/* a relative bind source is relative to the bundle (as runc and crun do) */
+				if (asprintf(&t->src, "%s/%s", bundle, m->source) < 0) {
+					t->src = NULL;
+					return ctr_err_nomem(err);
+				}
+			} else if (!(t->src = strdup(m->source)))
+				return ctr_err_nomem(err);
+		}
+		if (o.bind || (m->type && !strcmp(m->type, "bind"))) {
+			if (!t->src)
+				return ctr_err(err, EINVAL, CTR_E_SPEC,
+					       "config.json: %s: a bind mount needs a source", t->label);
+			t->kind = CTR_MNT_BIND;
+			t->rec = o.recursive;
+			t->ro_remount = (t->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+						     MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) != 0;
+			struct stat st;
+			if (stat(t->src, &st) == 0 && !S_ISDIR(st.st_mode))
+				t->file_target = true;
+		} else if (m->type && !strcmp(m->type, "sysfs") && userns && !new_netns) {
+			/* the kernel refuses a new sysfs to a user ns that does not own its net ns */
+			t->kind = CTR_MNT_SYSFS_BIND;
+			t->rec = true;
+			t->ro_remount = (t->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) != 0;
+		} else if (m->type && !strcmp(m->type, "cgroup")) {
+			/* cgroup2 (works on a pure v2 host and as the unified hierarchy of a
+			 * hybrid one); the child falls back to a read-only rbind of the
+			 * host's /sys/fs/cgroup when the kernel refuses it */
+			t->kind = CTR_MNT_CGROUP;
+		} else {
+			t->kind = CTR_MNT_FS;
+		}
+	}
+	return 0;
+}
+
+int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const char *id, const char *bundle,
+		   const char *rootfs, unsigned flags, struct ctr_plan *plan, ctr_error **err)
+{
+	int r;
+	memset(plan, 0, sizeof(*plan));
+	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = -1;
+	plan->proc.console_sock = -1;
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		plan->ns_fds[i] = -1;
+	plan->id = id;
+	if (!(plan->rootfs = strdup(rootfs)))
+		return ctr_err_nomem(err);
+	if (!cfg->process)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: process: required to create a container: add a process with args");
+	if ((r = ctr_proc_build(cfg->process, "config.json", &plan->proc, err)) < 0)
+		return r;
+	plan->proc.setsid = true;
+
+	const struct oci_linux *l = &cfg->linux_;
+	bool have_mnt = false, new_net = false;
+	for (size_t i = 0; i < l->n_namespaces; i++) {
+		const struct oci_namespace *ns = &l->namespaces[i];
+		if ((unsigned)ns->type >= OCI_NS_COUNT)
+			continue;
+		plan->ns_flag[ns->type] = ns->clone_flag;
+		if (ns->type == OCI_NS_MOUNT)
+			have_mnt = true;
+		if (ns->type == OCI_NS_USER)
+			plan->has_userns = true;
+		if (ns->path) {
+			int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return ctr_err_sys(err, errno,
+						   "config.json: linux.namespaces[%zu] (%s): open %s: check that the "
+						   "namespace path exists",
+						   i, ns->path, ns->path);
+			plan->ns_fds[ns->type] = fd;
+			if (ns->type == OCI_NS_PID || ns->type == OCI_NS_TIME)
+				plan->join_pid_or_time = true;
+		} else {
+			plan->clone_flags |= (uint64_t)(unsigned)ns->clone_flag;
+			if (ns->type == OCI_NS_USER)
+				plan->userns_new = true;
+			if (ns->type == OCI_NS_NETWORK)
+				new_net = true;
+		}
+	}
+	if (!have_mnt)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.namespaces: a mount namespace is required to set up the rootfs: "
+			       "add {\"type\": \"mount\"}");
+	if (plan->userns_new) {
+		if (!l->n_uid_mappings || !l->n_gid_mappings)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: linux.uidMappings/gidMappings: a new user namespace needs both "
+				       "mappings");
+		if (map_text(l->uid_mappings, l->n_uid_mappings, &plan->uid_map) < 0 ||
+		    map_text(l->gid_mappings, l->n_gid_mappings, &plan->gid_map) < 0)
+			return ctr_err_nomem(err);
+	}
+	if (l->n_time_offsets && !(plan->clone_flags & CLONE_NEWTIME))
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.timeOffsets: needs a new time namespace");
+	if (l->n_time_offsets)
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "config.json: linux.timeOffsets: not supported by this runtime yet");
+	plan->root_prop = l->rootfs_propagation_flags;
+
+	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, err)) < 0)
+		return r;
+	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
+		return r;
+	if (cfg->hostname && *cfg->hostname) {
+		if (!(plan->clone_flags & CLONE_NEWUTS) && plan->ns_fds[OCI_NS_UTS] < 0)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: hostname: setting it needs a uts namespace: add {\"type\": "
+				       "\"uts\"} to linux.namespaces");
+		if (!(plan->hostname = strdup(cfg->hostname)))
+			return ctr_err_nomem(err);
+	}
+	if (cfg->domainname && *cfg->domainname) {
+		if (!(plan->clone_flags & CLONE_NEWUTS) && plan->ns_fds[OCI_NS_UTS] < 0)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: domainname: setting it needs a uts namespace");
+		if (!(plan->domainname = strdup(cfg->domainname)))
+			return ctr_err_nomem(err);
+	}
+	if (l->n_sysctl) {
+		plan->sysctl_path = calloc(l->n_sysctl, sizeof(char *));
+		plan->sysctl_value = calloc(l->n_sysctl, sizeof(char *));
+		if (!plan->sysctl_path || !plan->sysctl_value)
+			return ctr_err_nomem(err);
+		plan->n_sysctl = l->n_sysctl;
+		for (size_t i = 0; i < l->n_sysctl; i++) {
+			const char *k = l->sysctl[i].key;
+			if (!*k || strstr(k, "..") || k[0] == '/' || k[0] == '.')
+				return ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: linux.sysctl: bad key '%s'", k);
+			char *p;
+			if (asprintf(&p, "/proc/sys/%s", k) < 0)
+				return ctr_err_nomem(err);
+			plan->sysctl_path[i] = p;
+			/* "net.ipv4.ip_forward" -> net/ipv4/ip_forward; keys already in slash form stay */
+			if (!strchr(k, '/'))
+				for (char *q = p + 10; *q; q++)
+					if (*q == '.')
+						*q = '/';
+			if (!(plan->sysctl_value[i] = strdup(l->sysctl[i].value)))
+				return ctr_err_nomem(err);
+		}
+	}
+	if ((r = ctr_sighooks_prepare("createContainer", &cfg->hooks.create_container, &plan->hk_create_container,
+				      err)) < 0)
+		return r;
+	if ((r = ctr_sighooks_prepare("startContainer", &cfg->hooks.start_container, &plan->hk_start_container,
+				      err)) < 0)
+		return r;
+	plan->want_hooks_msg = cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
+			       cfg->hooks.create_container.n || cfg->hooks.start_container.n;
+	plan->readonly_root = cfg->root_readonly;
+	plan->no_pivot = flags & CTR_CREATE_NO_PIVOT;
+	if (!(flags & CTR_CREATE_NO_NEW_KEYRING)) {
+		if (asprintf(&plan->keyring_name, "_ses.%s", id) < 0) {
+			plan->keyring_name = NULL;
+			return ctr_err_nomem(err);
+		}
+	}
+	plan->masked = l->masked_paths;
+	plan->n_masked = l->n_masked_paths;
+	plan->readonly = l->readonly_paths;
+	plan->n_readonly = l->n_readonly_paths;
+	for (size_t i = 0; i < plan->n_masked; i++)
+		if (plan->masked[i][0] != '/')
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: linux.maskedPaths[%zu]: '%s' must be absolute", i, plan->masked[i]);
+	for (size_t i = 0; i < plan->n_readonly; i++)
+		if (plan->readonly[i][0] != '/')
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: linux.readonlyPaths[%zu]: '%s' must be absolute", i,
+				       plan->readonly[i]);
+	if (!(plan->msgbuf = malloc(CTR_MSG_MAX)))
+		return ctr_err_nomem(err);
+	(void)ctx;
+	return 0;
+}
+
+void ctr_plan_free(struct ctr_plan *plan)
+{
+	if (!plan)
+		return;
+	free(plan->rootfs);
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		if (plan->ns_fds[i] >= 0)
+			close(plan->ns_fds[i]);
+	free(plan->uid_map);
+	free(plan->gid_map);
+	for (size_t i = 0; i < plan->n_mnts; i++) {
+		struct ctr_mnt *m = &plan->mnts[i];
+		free(m->label);
+		free(m->src);
+		free(m->dst);
+		free(m->type);
+		free(m->data);
+	}
+	free(plan->mnts);
+	ctr_dev_plan_free(plan->dev);
+	free(plan->hostname);
+	free(plan->domainname);
+	for (size_t i = 0; i < plan->n_sysctl; i++) {
+		if (plan->sysctl_path)
+			free(plan->sysctl_path[i]);
+		if (plan->sysctl_value)
+			free(plan->sysctl_value[i]);
+	}
+	free(plan->sysctl_path);
+	free(plan->sysctl_value);
+	ctr_sighooks_free(&plan->hk_create_container);
+	ctr_sighooks_free(&plan->hk_start_container);
+	free(plan->keyring_name);
+	if (plan->sync_fd >= 0)
+		close(plan->sync_fd);
+	if (plan->start_fd >= 0)
+		close(plan->start_fd);
+	if (plan->parent_sync_fd >= 0)
+		close(plan->parent_sync_fd);
+	free(plan->msgbuf);
+	ctr_proc_free(&plan->proc);
+	memset(plan, 0, sizeof(*plan));
+	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = -1;
+}
