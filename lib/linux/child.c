@@ -687,7 +687,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		}
 		if (r == 0)
 			r = ctr_proc_exec(&p->proc, eb, n);
-		(void)ss_write_all(c, eb, ss_strlen(eb));
+		(void)ctr_msg_send(c, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
 		_exit(127);
 	}
 }

@@ -1009,7 +1009,7 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		unlock_dir(c);
 		return r;
 	}
-	char msg[CTR_ERRBUF + 1];
+	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
 	ssize_t n;
 	do
 		n = recv(fd, msg, sizeof(msg) - 1, 0);
@@ -1018,9 +1018,14 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	if (n != 0) {
 		if (n < 0)
 			r = ctr_err_sys(err, errno, "container '%s': start", c->id);
+		else if ((size_t)n < sizeof(struct ctr_msg))
+			r = ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': start: short reply", c->id);
 		else {
+			struct ctr_msg h;
+			memcpy(&h, msg, sizeof(h));
 			msg[n] = '\0';
-			r = ctr_err(err, EIO, CTR_E_CHILD, "container '%s': start: %s", c->id, msg);
+			r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': start: %s", c->id,
+				    msg + sizeof(h));
 		}
 		/* the init exits 127: record nothing, status reads stopped */
 		unlock_dir(c);
