@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <seccomp.h>
 
 #include "internal.h"
 #include "linux/hooks.h"
@@ -416,6 +417,66 @@ static void test_prepare(void **st)
 	assert_int_equal(ctr_hooks_run(NULL, "prestart", &none, "{}", NULL), 0);
 }
 
+/* clone3 refused with ENOSYS (old kernel, container seccomp profile): clone(CLONE_PIDFD) is used. */
+static void test_no_clone3(void **st)
+{
+	(void)st;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+		if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0 ||
+		    seccomp_load(f) < 0)
+			_exit(30);
+		char s1[PATH_MAX + 32];
+		snprintf(s1, sizeof(s1), "cat > %s", tmp_path("noclone3"));
+		struct oci_hook h[2] = { sh_hook(s1), sh_hook("exit 4") };
+		struct oci_hook_list l = { .hooks = h, .n = 2 };
+		ctr_error *err = NULL;
+		int r = ctr_hooks_run(NULL, "prestart", &l, "{\"id\":\"x\"}", &err);
+		if (r != -ECANCELED || strcmp(ctr_error_message(err), "hooks.prestart[1] (/bin/sh): exited with status 4"))
+			_exit(31);
+		ctr_error_free(err);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	char *got = slurp(tmp_path("noclone3"));
+	assert_non_null(got);
+	assert_string_equal(got, "{\"id\":\"x\"}");
+	free(got);
+}
+
+/* Debug logging names each hook. */
+static char logbuf[4096];
+static void log_cb(void *ud, ctr_log_level level, const char *msg)
+{
+	(void)ud;
+	(void)level;
+	size_t n = strlen(logbuf);
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
+}
+
+static void test_logging(void **st)
+{
+	(void)st;
+	ctr_context_options o;
+	ctr_context_options_init(&o);
+	o.log_fn = log_cb;
+	o.log_level = CTR_LOG_DEBUG;
+	ctr_context *ctx = NULL;
+	assert_int_equal(ctr_context_new(&ctx, &o, NULL), 0);
+	struct oci_hook h = sh_hook("exit 0");
+	struct oci_hook_list l = { .hooks = &h, .n = 1 };
+	logbuf[0] = '\0';
+	assert_int_equal(ctr_hooks_run(ctx, "poststop", &l, "{}", NULL), 0);
+	assert_non_null(strstr(logbuf, "hooks.poststop[0]: running /bin/sh"));
+	assert_non_null(strstr(logbuf, "hooks.poststop[0] (/bin/sh): exited with status 0"));
+	ctr_context_free(ctx);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a stray SIGPIPE must kill the test, not hide */
@@ -431,6 +492,8 @@ int main(void)
 		cmocka_unit_test(test_sig_failures),
 		cmocka_unit_test(test_big_state),
 		cmocka_unit_test(test_sig_big_state),
+		cmocka_unit_test(test_no_clone3),
+		cmocka_unit_test(test_logging),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
