@@ -67,7 +67,9 @@ int spec_json_parse(const char *buf, size_t len, const char *name, struct json_o
 	struct json_tokener *tok = json_tokener_new_ex(CTR_SPEC_MAX_DEPTH);
 	if (!tok)
 		return ctr_err_nomem(err);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* trailing data is checked below, with a clearer message than json-c's */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+					    JSON_TOKENER_VALIDATE_UTF8);
 	struct json_object *obj = json_tokener_parse_ex(tok, buf, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
