@@ -31,6 +31,7 @@ struct cli {
 	int log_fd;              /* the --log file, -1 when none */
 	ctr_context *ctx;        /* made on first use by cli_context() */
 	const char *cmd;         /* the command being run, for messages */
+	char *root_alloc;        /* the absolute --root we made, freed at exit */
 };
 
 /* ---- option parsing (opts.c) ---- */

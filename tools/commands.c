@@ -384,8 +384,10 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if (cli_signals_setup(cli) < 0)
 		goto fail_delete;
-	if (master >= 0)
+	if (master >= 0) {
+		cli_tty_resize(master); /* before start, so the program sees the right size at once */
 		cli_tty_raw();
+	}
 	if (ctr_container_start(c, &err) < 0) {
 		cli_tty_restore();
 		cli_error_ctr(cli, err, NULL);

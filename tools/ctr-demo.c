@@ -230,6 +230,7 @@ static int finish(struct cli *cli, int rc)
 	ctr_context_free(cli->ctx);
 	if (cli->log_fd >= 0)
 		close(cli->log_fd);
+	free(cli->root_alloc);
 	fflush(stdout);
 	return rc;
 }
@@ -318,6 +319,13 @@ int main(int argc, char **argv)
 		cli_error(&cli, "--root must not be empty: give the directory for container state, e.g. /run/ctr");
 		return finish(&cli, 1);
 	}
+	/* runc makes the root absolute; so do we, so a later cwd does not matter */
+	char *root_abs = cli_abspath(cli.root);
+	if (!root_abs) {
+		cli_error(&cli, "out of memory");
+		return finish(&cli, 1);
+	}
+	cli.root = cli.root_alloc = root_abs;
 	if (cli.log_path && *cli.log_path) {
 		cli.log_fd = open(cli.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (cli.log_fd < 0) {

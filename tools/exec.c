@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -158,6 +159,19 @@ static json_object *process_from_flags(struct cli *cli, ctr_container *c, struct
 
 	/* Like runc: exec has no terminal unless -t asks for one. */
 	json_object_object_add(proc, "terminal", json_object_new_boolean(a->tty));
+	json_object_object_del(proc, "consoleSize");
+	struct winsize ws;
+	if (a->tty && !a->detach &&
+	    (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
+	    ws.ws_row && ws.ws_col) {
+		/* the pty gets our size before the program runs; SIGWINCH keeps it in step afterwards */
+		json_object *cs = json_object_new_object();
+		if (cs) {
+			json_object_object_add(cs, "height", json_object_new_int64(ws.ws_row));
+			json_object_object_add(cs, "width", json_object_new_int64(ws.ws_col));
+			json_object_object_add(proc, "consoleSize", cs);
+		}
+	}
 	if (cli_opt_find(opts, "no-new-privs")->is_set)
 		json_object_object_add(proc, "noNewPrivileges", json_object_new_boolean(a->no_new_privs));
 
