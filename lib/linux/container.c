@@ -851,6 +851,18 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		r = ctr_err_sys(err, -r, "sync with the container process");
 		goto fail_kill;
 	}
+	{
+		/* the init clears PR_SET_PDEATHSIG, then closes its end: wait for that EOF,
+		 * or our exit right after create could still kill it */
+		struct ctr_msg h;
+		int got = recv_msg(sv[0], &msgbuf, &h);
+		if (got != 0) {
+			r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
+				    : ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d",
+					      c->id, h.type);
+			goto fail_kill;
+		}
+	}
 	c->pidfd = pidfd;
 	c->is_parent = true;
 	close(sv[0]);
