@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * process.terminal (see terminal.h).  The pty is made by the container
+ * process itself, after pivot_root, so that it comes from the container's
+ * own devpts instance and the container cannot reach the host's ptys.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "linux/sigsafe.h"
+#include "linux/terminal.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* The data runc sends beside the fd; console-socket listeners expect a name. */
+static const char ptmx_name[] = "/dev/ptmx";
+
+static int send_fd_with(int sockfd, int fd, const void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	for (size_t i = 0; i < sizeof(u.buf); i++)
+		u.buf[i] = 0;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	char *dst = (char *)CMSG_DATA(c);
+	const char *src = (const char *)&fd;
+	for (size_t i = 0; i < sizeof(int); i++)
+		dst[i] = src[i];
+
+	for (;;) {
+		/* MSG_NOSIGNAL: a listener that went away is an error, not a SIGPIPE death */
+		ssize_t s = sendmsg(sockfd, &mh, MSG_NOSIGNAL);
+		if (s >= 0)
+			return 0; /* the fd went with the first byte; a stream socket may split the name */
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int ctr_term_send_fd(int sockfd, int fd)
+{
+	/* stream sockets carry ancillary data only with at least one byte of data */
+	static const char nul = '\0';
+	return send_fd_with(sockfd, fd, &nul, 1);
+}
+
+int ctr_term_recv_fd(int sockfd, int *fd_out, ctr_error **err)
+{
+	if (!fd_out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_term_recv_fd: fd_out is NULL");
+	*fd_out = -1;
+
+	char data[4096];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	ssize_t n;
+	do
+		n = recvmsg(sockfd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ctr_err_sys(err, errno, "terminal: receive the pty master from the console socket");
+
+	/* take every fd that came, keep the first, close the rest */
+	int got = -1, extra = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got < 0) {
+				got = fd;
+			} else {
+				close(fd);
+				extra++;
+			}
+		}
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		if (got >= 0)
+			close(got);
+		return ctr_err(err, EBADMSG, CTR_E_CHILD,
+			       "terminal: the message on the console socket carried more fds than expected "
+			       "(truncated): the peer must send exactly one fd");
+	}
+	if (got < 0) {
+		if (n == 0)
+			return ctr_err(err, EBADMSG, CTR_E_CHILD,
+				       "terminal: the console socket was closed before a pty master arrived: the "
+				       "container process failed to set up its terminal (see its error)");
+		return ctr_err(err, EBADMSG, CTR_E_CHILD,
+			       "terminal: a message of %zd bytes came on the console socket without an fd "
+			       "(SCM_RIGHTS): the peer must send the pty master with it",
+			       n);
+	}
+	if (extra) {
+		close(got);
+		return ctr_err(err, EBADMSG, CTR_E_CHILD,
+			       "terminal: %d fds came on the console socket where one was expected", extra + 1);
+	}
+	*fd_out = got;
+	return 0;
+}
+
+static int fail(char *errbuf, size_t errlen, int e, const char *what)
+{
+	ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: %m", what);
+	return -e;
+}
+
+/*
+ * The peer of master.  TIOCGPTPEER (Linux 4.13) opens it from the master
+ * itself; the path-based fallback opens /dev/pts/N, which is fine here only
+ * because we are in the container's mount namespace after pivot_root and
+ * nothing else runs in it yet.
+ */
+static int open_peer(int master, char *errbuf, size_t errlen)
+{
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave >= 0)
+		return slave;
+	if (errno != EINVAL && errno != ENOTTY)
+		return fail(errbuf, errlen, errno, "ioctl(TIOCGPTPEER)");
+
+	unsigned int n = 0;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		return fail(errbuf, errlen, errno, "ioctl(TIOCGPTN)");
+	char path[64];
+	ss_fmt(path, sizeof(path), "/dev/pts/%u", n);
+	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		int e = errno;
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: open %s: %m", path);
+		return -e;
+	}
+	return slave;
+}
+
+int ctr_term_child_setup(int sockfd, int has_size, unsigned rows, unsigned cols, char *errbuf, size_t errlen)
+{
+	int r;
+	if (errlen)
+		errbuf[0] = '\0';
+
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return fail(errbuf, errlen, errno,
+			    "open /dev/ptmx (mount devpts with newinstance,ptmxmode=0666 on /dev/pts and link "
+			    "/dev/ptmx to pts/ptmx)");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		r = fail(errbuf, errlen, errno, "unlock the pty (TIOCSPTLCK)");
+		close(master);
+		return r;
+	}
+	int slave = open_peer(master, errbuf, errlen);
+	if (slave < 0) {
+		close(master);
+		return slave;
+	}
+	if (has_size) {
+		struct winsize ws;
+		char *wp = (char *)&ws;
+		for (size_t i = 0; i < sizeof(ws); i++)
+			wp[i] = 0;
+		ws.ws_row = (unsigned short)(rows > 0xffff ? 0xffff : rows);
+		ws.ws_col = (unsigned short)(cols > 0xffff ? 0xffff : cols);
+		if (ioctl(slave, TIOCSWINSZ, &ws) < 0) {
+			r = fail(errbuf, errlen, errno, "consoleSize: set the window size (TIOCSWINSZ)");
+			goto out;
+		}
+	}
+	r = send_fd_with(sockfd, master, ptmx_name, sizeof(ptmx_name) - 1);
+	if (r < 0) {
+		r = fail(errbuf, errlen, -r, "send the pty master over the console socket");
+		goto out;
+	}
+	close(master);
+	master = -1;
+
+	if (setsid() < 0) {
+		/* already a session leader (e.g. the caller did setsid): keep that session */
+		if (errno != EPERM || getsid(0) != getpid()) {
+			r = fail(errbuf, errlen, errno, "setsid");
+			goto out;
+		}
+	}
+	if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+		r = fail(errbuf, errlen, errno, "make the pty the controlling terminal (TIOCSCTTY)");
+		goto out;
+	}
+	for (int fd = 0; fd <= 2; fd++)
+		if (dup2(slave, fd) < 0) {
+			r = fail(errbuf, errlen, errno, "dup the pty onto stdin/stdout/stderr");
+			goto out;
+		}
+	r = 0;
+out:
+	if (master >= 0)
+		close(master);
+	if (slave > 2)
+		close(slave);
+	return r;
+}
+
+int ctr_term_bind_console(int ptyfd, const char *path, char *errbuf, size_t errlen)
+{
+	if (errlen)
+		errbuf[0] = '\0';
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			int e = errno;
+			ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: stat: %m", path);
+			return -e;
+		}
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			int e = errno;
+			ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: create the bind-mount target: %m",
+				     path);
+			return -e;
+		}
+		close(fd);
+	} else if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) {
+		ss_fmt(errbuf, errlen,
+		       "process.terminal: %s is a %s in the rootfs: remove it so the pty can be mounted there", path,
+		       S_ISDIR(st.st_mode) ? "directory" : "symlink");
+		return -EEXIST;
+	}
+	int target = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0) {
+		int e = errno;
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: open: %m", path);
+		return -e;
+	}
+	int tree = (int)syscall(SYS_open_tree, ptyfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	int r = 0, e = 0;
+	if (tree >= 0) {
+		if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+		    0) {
+			e = errno;
+			r = -1;
+		}
+		close(tree);
+	} else if (errno == ENOSYS) {
+		/*
+		 * No new mount API (Linux < 5.2): mount(2) takes paths; name both
+		 * ends through /proc/self/fd so that no /dev/pts/N lookup happens.
+		 */
+		char src[64], dst[64];
+		ss_fmt(src, sizeof(src), "/proc/self/fd/%d", ptyfd);
+		ss_fmt(dst, sizeof(dst), "/proc/self/fd/%d", target);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
+			e = errno;
+			r = -1;
+		}
+	} else {
+		e = errno;
+		r = -1;
+	}
+	close(target);
+	if (r < 0) {
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: bind-mount the pty onto %s: %m", path);
+		return -e;
+	}
+	return 0;
+}
