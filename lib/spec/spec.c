@@ -5,6 +5,7 @@
  * setters of include/ctr/spec.h.  Validation lives in config.c.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,52 @@ static void offset_to_line_col(const char *buf, size_t off, size_t *line, size_t
 	}
 	*line = l;
 	*col = c;
+}
+
+/*
+ * json-c saturates integer literals beyond 64 bits to INT64_MIN/UINT64_MAX
+ * without telling; a config that says rlimit 1e30 must not silently become
+ * "unlimited".  Scan the (already valid) JSON text for such literals.
+ * Returns the offset of the first one, or len when there is none.
+ */
+static size_t find_int_overflow(const char *buf, size_t len)
+{
+	static const char umax[] = "18446744073709551615"; /* UINT64_MAX */
+	static const char nmax[] = "9223372036854775808";  /* -INT64_MIN */
+	bool in_str = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+			continue;
+		}
+		if (c != '-' && (c < '0' || c > '9'))
+			continue;
+		size_t start = i;
+		bool neg = c == '-';
+		size_t d0 = neg ? i + 1 : i, d = d0;
+		while (d < len && buf[d] >= '0' && buf[d] <= '9')
+			d++;
+		size_t e = d;
+		while (e < len && ((buf[e] >= '0' && buf[e] <= '9') || buf[e] == '.' || buf[e] == 'e' ||
+				   buf[e] == 'E' || buf[e] == '+' || buf[e] == '-'))
+			e++;
+		i = e - 1;
+		if (e != d)
+			continue; /* fraction or exponent: a double, json-c keeps it as one */
+		const char *lim = neg ? nmax : umax;
+		size_t ndig = d - d0, nlim = strlen(lim);
+		if (ndig > nlim || (ndig == nlim && memcmp(buf + d0, lim, nlim) > 0))
+			return start;
+	}
+	return len;
 }
 
 int spec_json_parse(const char *buf, size_t len, const char *name, struct json_object **out,
@@ -104,6 +151,17 @@ int spec_json_parse(const char *buf, size_t len, const char *name, struct json_o
 				       "object: a config.json holds exactly one object",
 				       name, line, col);
 		}
+	}
+	size_t big = find_int_overflow(buf, len);
+	if (big < len) {
+		json_object_put(obj);
+		offset_to_line_col(buf, big, &line, &col);
+		int n = 0;
+		while (big + (size_t)n < len && n < 40 && (buf[big + n] == '-' || (buf[big + n] >= '0' && buf[big + n] <= '9')))
+			n++;
+		return ctr_err(err, EINVAL, CTR_E_PARSE,
+			       "%s: line %zu, column %zu: integer %.*s does not fit in 64 bits", name, line, col,
+			       n, buf + big);
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		const char *t = spec_json_type_name(obj);

@@ -225,6 +225,8 @@ static void test_minimal_and_variants(void **state)
 		BASE "}",
 		"\n\t {\"ociVersion\":\"1.0.2-dev\",\"root\":{\"path\":\"r\"}} \n\r\n",
 		"{\"ociVersion\":\"1.1.0+dirty\",\"root\":{\"path\":\"r\"},\"hostname\":null}",
+		/* limits of 64-bit integers, big numbers inside strings and doubles are fine */
+		BASE ",\"x\":[18446744073709551615,-9223372036854775808,\"99999999999999999999999\\\"1\",1e400,-0]}",
 		/* empty hostname is not a request to set one */
 		BASE ",\"hostname\":\"\"}",
 		/* uts joined by path and no hostname */
@@ -259,6 +261,11 @@ static const struct bad_case bad_cases[] = {
 	{"[1,2]", CTR_E_SPEC, "expected a JSON object at the top level, got array"},
 	{"{\"a\":'x'}", CTR_E_PARSE, "invalid JSON"},
 	{"{\"a\":\"\xff\xfe\"}", CTR_E_PARSE, "invalid JSON"},
+	/* integers beyond 64 bits are not silently saturated */
+	{PROC("\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":18446744073709551616}]"), CTR_E_PARSE,
+	 "integer 18446744073709551616 does not fit in 64 bits"},
+	{PROC("\"oomScoreAdj\":-9223372036854775809"), CTR_E_PARSE, "integer -9223372036854775809 does not fit"},
+	{BASE ",\"x\":[\"99999999999999999999999\", 1]}x", CTR_E_PARSE, "unexpected data after the end"},
 	/* ociVersion */
 	{"{\"root\":{\"path\":\"r\"}}", CTR_E_SPEC, "config.json: ociVersion: required field is missing"},
 	{"{\"ociVersion\":1,\"root\":{\"path\":\"r\"}}", CTR_E_SPEC, "ociVersion: expected a string, got number"},

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Fuzz target for the config.json model: parse and validate, and for every
+ * valid document check that to_json/load_buffer round-trips to an equal
+ * tree, that the typed view builds, and that every mount's options parse.
+ * Also feeds the input to the standalone process.json parser.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "ctr/ctr.h"
+#include "spec/oci.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* abort() makes libFuzzer (and the corpus driver) report the input */
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz-spec: invariant broken: %s\n", what);
+		abort();
+	}
+}
+
+static void check_error(int r, ctr_error *e)
+{
+	check(r < 0, "failure returns a negative errno");
+	check(e != NULL, "failure sets *err");
+	check(ctr_error_message(e)[0] != '\0', "error message is not empty");
+	check(ctr_error_errno(e) == -r, "error errno matches the return value");
+	ctr_error_free(e);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	ctr_spec *s = NULL;
+	ctr_error *e = NULL;
+	int r = ctr_spec_load_buffer(&s, buf, size, "fuzz.json", &e);
+	if (r < 0) {
+		check(s == NULL, "no spec on failure");
+		check_error(r, e);
+	} else {
+		check(e == NULL, "no error on success");
+		char *text = NULL;
+		size_t len = 0;
+		r = ctr_spec_to_json(s, &text, &len, (int)(size & 1), NULL);
+		check(r == 0 || r == -ENOMEM, "to_json of a valid spec succeeds");
+		if (r == 0) {
+			ctr_spec *s2 = NULL;
+			r = ctr_spec_load_buffer(&s2, text, len, NULL, &e);
+			if (r < 0)
+				fprintf(stderr, "reload failed: %s\n%s\n", ctr_error_message(e), text);
+			check(r == 0, "serialized spec loads back");
+			check(json_object_equal(ctr_spec_json(s), ctr_spec_json(s2)), "round trip gives an equal tree");
+			ctr_spec_free(s2);
+			ctr_free(text);
+		}
+		ctr_spec *c = NULL;
+		if (ctr_spec_copy(&c, s, NULL) == 0) {
+			check(ctr_spec_validate(c, NULL) == 0, "a copy validates");
+			ctr_spec_free(c);
+		}
+		struct oci_config *cfg = NULL;
+		r = oci_config_from_spec(s, &cfg, NULL);
+		check(r == 0 || r == -ENOMEM, "typed view of a valid spec builds");
+		for (size_t i = 0; cfg && i < cfg->n_mounts; i++) {
+			struct oci_mount_opts o;
+			if (oci_mount_parse_options(&cfg->mounts[i], &o, NULL) == 0)
+				free(o.data);
+		}
+		oci_config_free(cfg);
+		ctr_spec_free(s);
+	}
+
+	struct oci_process *p = NULL;
+	e = NULL;
+	r = oci_process_from_buffer(buf, size, NULL, &p, &e);
+	if (r < 0)
+		check_error(r, e);
+	oci_process_free(p);
+	return 0;
+}
