@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -438,6 +439,15 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &p->rlimits[i].lim, NULL) < 0)
 			return fail(eb, n, errno, "process.rlimits[%zu]: setrlimit", i);
 	bool cwd_done = chdir(p->cwd) == 0;
+	if (p->has_personality && personality(p->personality) < 0)
+		return fail(eb, n, errno, "linux.personality: personality");
+	/*
+	 * Without noNewPrivileges the kernel wants CAP_SYS_ADMIN to load a filter:
+	 * load it now, before the user and capabilities change (as runc does).
+	 * With it, ctr_proc_exec loads it right before execve.
+	 */
+	if (!p->nnp && (r = ctr_seccomp_load(p, eb, n)) < 0)
+		return r;
 	if (p->has_caps) {
 		for (int c = 0; c <= p->last_cap; c++)
 			if (!(p->cap_bnd & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -481,7 +491,10 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 
 int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 {
-	int r = ss_execvpe(p->argv[0], p->argv, p->envp);
+	int r;
+	if (p->nnp && (r = ctr_seccomp_load(p, eb, n)) < 0)
+		return r;
+	r = ss_execvpe(p->argv[0], p->argv, p->envp);
 	return fail(eb, n, -r, "exec %s", p->argv[0]);
 }
 

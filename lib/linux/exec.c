@@ -167,7 +167,8 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 			tmp.args = (char **)o.args;
 		if (o.cwd)
 			tmp.cwd = (char *)o.cwd;
-		if ((r = ctr_proc_build(&tmp, "exec", &proc, err)) < 0)
+		if ((r = ctr_proc_build(&tmp, "exec", &proc, err)) < 0 ||
+		    (r = ctr_proc_add_linux(cfg, &proc, err)) < 0)
 			goto out;
 	} else {
 		r = ctr_err(err, EINVAL, CTR_E_SPEC, "container '%s': no process", c->id);

@@ -89,6 +89,11 @@ struct ctr_proc {
 	int stdio[3];         /* fds to place on 0,1,2 in the child; -1: keep */
 	int preserve_fds;
 	bool setsid;
+	void *seccomp_filter;        /* compiled BPF (struct sock_filter[]), NULL: none */
+	unsigned short seccomp_len;  /* instructions */
+	unsigned seccomp_flags;      /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool has_personality;
+	unsigned long personality;   /* linux.personality */
 };
 
 struct ctr_plan {
@@ -131,6 +136,16 @@ void ctr_plan_free(struct ctr_plan *plan);
 /* Build the process part (also for exec). Does not open the console socket. */
 int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_proc *out, ctr_error **err);
 void ctr_proc_free(struct ctr_proc *p);
+
+/*
+ * Compile linux.seccomp to BPF into out->seccomp_* (parent side), and load it
+ * (child side, async-signal-safe).
+ */
+int ctr_seccomp_build(const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err);
+int ctr_seccomp_load(const struct ctr_proc *p, char *errbuf, size_t errlen);
+
+/* The container-level settings that every process of the container gets (seccomp, personality). */
+int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err);
 
 /* Capability number from "CAP_CHOWN"; -1 when unknown. */
 int ctr_cap_from_name(const char *name);

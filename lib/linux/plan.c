@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,12 +127,37 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 	return 0;
 }
 
+int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err)
+{
+	int r;
+	const struct oci_linux *l = &cfg->linux_;
+	if (l->seccomp && (r = ctr_seccomp_build(l->seccomp, out, err)) < 0)
+		return r;
+	if (l->has_personality) {
+		const char *d = l->personality_domain ? l->personality_domain : "";
+		if (!strcmp(d, "LINUX"))
+			out->personality = PER_LINUX;
+		else if (!strcmp(d, "LINUX32"))
+			out->personality = PER_LINUX32;
+		else
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: linux.personality.domain: '%s' is not LINUX or LINUX32", d);
+		if (l->n_personality_flags)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: linux.personality.flags: no flags are defined by the runtime-spec");
+		out->has_personality = true;
+	}
+	return 0;
+}
+
 void ctr_proc_free(struct ctr_proc *p)
 {
 	if (!p)
 		return;
 	free(p->rlimits);
 	p->rlimits = NULL;
+	free(p->seccomp_filter);
+	p->seccomp_filter = NULL;
 	if (p->console_sock >= 0)
 		close(p->console_sock);
 	p->console_sock = -1;
@@ -254,6 +280,8 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const c
 	if ((r = ctr_proc_build(cfg->process, "config.json", &plan->proc, err)) < 0)
 		return r;
 	plan->proc.setsid = true;
+	if ((r = ctr_proc_add_linux(cfg, &plan->proc, err)) < 0)
+		return r;
 
 	const struct oci_linux *l = &cfg->linux_;
 	bool have_mnt = false, new_net = false;
