@@ -33,10 +33,8 @@
 
 #include "linux/lifecycle.h"
 #include "linux/sigsafe.h"
+#include "linux/terminal.h"
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 static int fail(char *eb, size_t n, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *eb, size_t n, int e, const char *fmt, ...)
@@ -345,76 +343,6 @@ static int mask_paths(const struct ctr_plan *p, char *eb, size_t n)
 	return 0;
 }
 
-static int setup_terminal(const struct ctr_proc *p, char *eb, size_t n)
-{
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
-		return fail(eb, n, errno, "process.terminal: open /dev/ptmx in the container");
-	int unlock = 0;
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
-		int e = errno;
-		close(master);
-		return fail(eb, n, e, "process.terminal: unlock the pty");
-	}
-	int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (peer < 0) {
-		int e = errno;
-		close(master);
-		return fail(eb, n, e, "process.terminal: open the pty peer");
-	}
-	if (p->has_console_size) {
-		struct winsize ws;
-		memset(&ws, 0, sizeof(ws));
-		ws.ws_row = p->rows;
-		ws.ws_col = p->cols;
-		(void)ioctl(peer, TIOCSWINSZ, &ws);
-	}
-	/* hand the master to whoever listens on the console socket */
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof(cbuf));
-	char name[] = "/dev/ptmx";
-	struct iovec iov = {name, sizeof(name) - 1};
-	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t s;
-	do
-		s = sendmsg(p->console_sock, &mh, MSG_NOSIGNAL);
-	while (s < 0 && errno == EINTR);
-	int e = errno;
-	close(master);
-	if (s < 0) {
-		close(peer);
-		return fail(eb, n, e, "process.terminal: send the pty master over the console socket");
-	}
-	if (setsid() < 0 && errno != EPERM) {
-		e = errno;
-		close(peer);
-		return fail(eb, n, e, "process.terminal: setsid");
-	}
-	if (ioctl(peer, TIOCSCTTY, 0) < 0) {
-		e = errno;
-		close(peer);
-		return fail(eb, n, e, "process.terminal: make the pty the controlling terminal");
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup3(peer, i, 0) < 0) {
-			e = errno;
-			close(peer);
-			return fail(eb, n, e, "process.terminal: dup the pty onto fd %d", i);
-		}
-	close(peer);
-	return 0;
-}
-
 static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -433,8 +361,13 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 	int r;
 	if (p->setsid && !p->terminal)
 		(void)setsid();
-	if (p->terminal && p->console_sock >= 0 && (r = setup_terminal(p, eb, n)) < 0)
-		return r;
+	if (p->terminal && p->console_sock >= 0) {
+		if ((r = ctr_term_child_setup(p->console_sock, p->has_console_size, p->rows, p->cols, eb, n)) < 0)
+			return r;
+		/* the init's pty is the container's /dev/console (config-linux.md "Default Devices") */
+		if (p->bind_console && (r = ctr_term_bind_console(0, "/dev/console", eb, n)) < 0)
+			return r;
+	}
 	for (size_t i = 0; i < p->n_rlimits; i++)
 		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &p->rlimits[i].lim, NULL) < 0)
 			return fail(eb, n, errno, "process.rlimits[%zu]: setrlimit", i);

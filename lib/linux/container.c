@@ -30,6 +30,7 @@
 
 #include "linux/lifecycle.h"
 #include "linux/container-internal.h"
+#include "linux/terminal.h"
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -558,30 +559,6 @@ static int open_console(const char *path, int *out, ctr_error **err)
 	return 0;
 }
 
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], b[64];
-	struct iovec iov = {b, sizeof(b)};
-	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static void kill_and_reap(int pidfd, pid_t pid)
 {
 	if (pidfd >= 0) {
@@ -816,9 +793,9 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		close(fd);
 	}
 	if (console_parent >= 0) {
-		int m = recv_fd(console_parent);
-		if (m < 0) {
-			r = ctr_err_sys(err, -m, "process.terminal: receive the pty master");
+		int m = -1;
+		if ((r = ctr_term_recv_fd(console_parent, &m, err)) < 0) {
+			ctr_err_prefix(err, "process.terminal: receive the pty master");
 			goto fail_kill;
 		}
 		c->console_fd = m;

@@ -86,6 +86,7 @@ struct ctr_proc {
 	bool has_console_size;
 	unsigned short rows, cols;
 	int console_sock;     /* connected socket that receives the pty master; -1 */
+	bool bind_console;    /* init: bind the pty onto /dev/console */
 	int stdio[3];         /* fds to place on 0,1,2 in the child; -1: keep */
 	int preserve_fds;
 	bool setsid;

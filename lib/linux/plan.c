@@ -280,6 +280,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const c
 	if ((r = ctr_proc_build(cfg->process, "config.json", &plan->proc, err)) < 0)
 		return r;
 	plan->proc.setsid = true;
+	plan->proc.bind_console = true;
 	if ((r = ctr_proc_add_linux(cfg, &plan->proc, err)) < 0)
 		return r;
 
