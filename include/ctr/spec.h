@@ -25,7 +25,9 @@ typedef struct ctr_spec ctr_spec;
 /**
  * A new spec with the defaults `runc spec` writes: /bin/sh in a rootfs
  * directory named "rootfs", new pid/network/ipc/uts/mount/cgroup namespaces,
- * the standard mounts, masked and readonly paths.
+ * the standard mounts, masked and readonly paths.  Unlike runc, process.terminal
+ * is false (so a non-interactive run works without a console) and the
+ * hostname is "ctr".
  *
  * @param out receives the spec
  * @param err receives an error on failure; may be NULL

@@ -773,8 +773,11 @@ static int parse_user(struct pctx *p, struct json_object *obj, struct oci_user *
 {
 	struct json_object *o;
 	int r = opt_object(p, obj, "user", &o);
-	if (r < 0 || !o)
+	if (r < 0)
 		return r;
+	/* config.md: user, with uid and gid, is REQUIRED on POSIX platforms */
+	if (!o)
+		return missing(p, "user");
 	size_t old = push_key(p, "user");
 	r = req_u32(p, o, "uid", &u->uid);
 	if (r == 0)

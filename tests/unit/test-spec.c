@@ -21,7 +21,7 @@
 #include "full-config.h"
 
 #define BASE "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}"
-#define PROC(body) BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"," body "}}"
+#define PROC(body) BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}," body "}}"
 #define LINUX(body) BASE ",\"linux\":{" body "}}"
 
 static ctr_spec *load_ok(const char *json)
@@ -292,10 +292,11 @@ static const struct bad_case bad_cases[] = {
 	{BASE ",\"mounts\":[{\"destination\":\"/a\\u0000b\"}]}", CTR_E_SPEC, "mounts[0].destination: string contains a NUL"},
 	/* process */
 	{BASE ",\"process\":[]}", CTR_E_SPEC, "config.json: process: expected an object, got array"},
-	{BASE ",\"process\":{\"cwd\":\"/\"}}", CTR_E_SPEC, "process.args: required field is missing"},
-	{BASE ",\"process\":{\"args\":[],\"cwd\":\"/\"}}", CTR_E_SPEC, "process.args: empty"},
-	{BASE ",\"process\":{\"args\":[\"sh\"]}}", CTR_E_SPEC, "process.cwd: required field is missing"},
-	{BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}}", CTR_E_SPEC, "process.cwd: 'tmp' is not an absolute path"},
+	{BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}", CTR_E_SPEC, "process.user: required field is missing"},
+	{BASE ",\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}", CTR_E_SPEC, "process.args: required field is missing"},
+	{BASE ",\"process\":{\"args\":[],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}", CTR_E_SPEC, "process.args: empty"},
+	{BASE ",\"process\":{\"args\":[\"sh\"],\"user\":{\"uid\":0,\"gid\":0}}}", CTR_E_SPEC, "process.cwd: required field is missing"},
+	{PROC("\"cwd\":\"tmp\""), CTR_E_SPEC, "process.cwd: 'tmp' is not an absolute path"},
 	{PROC("\"env\":[\"A=1\",\"NOEQUALS\"]"), CTR_E_SPEC, "process.env[1]: 'NOEQUALS' has no '='"},
 	{PROC("\"env\":[\"=x\"]"), CTR_E_SPEC, "process.env[0]: '=x' has an empty variable name"},
 	{PROC("\"user\":{\"uid\":0}"), CTR_E_SPEC, "process.user.gid: required field is missing"},
@@ -507,7 +508,7 @@ static void test_load_file(void **state)
 	/* a broken file: the error names the file path and the JSON path */
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fputs(BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"rel\"}}", f);
+	fputs(PROC("\"cwd\":\"rel\""), f);
 	fclose(f);
 	assert_int_equal(ctr_spec_load_file(&s, path, &e), -EINVAL);
 	char want[512];
@@ -642,8 +643,8 @@ static void test_setters_process(void **state)
 	s = load_ok(BASE "}");
 	assert_int_equal(ctr_spec_set_env(s, "A", "1", NULL), 0);
 	assert_string_equal(jget(s, "/process/env/0"), "A=1");
-	assert_int_equal(ctr_spec_validate(s, &e), -EINVAL); /* process without args and cwd */
-	assert_non_null(strstr(ctr_error_message(e), "process.args: required field is missing"));
+	assert_int_equal(ctr_spec_validate(s, &e), -EINVAL); /* process without user, args and cwd */
+	assert_non_null(strstr(ctr_error_message(e), "config.json: process.user: required field is missing"));
 	ctr_error_free(e);
 	e = NULL;
 	ctr_spec_free(s);
@@ -776,13 +777,13 @@ static void test_process_json(void **state)
 	oci_process_free(p);
 	p = NULL;
 
-	const char bad[] = "{\"args\":[\"ls\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}";
+	const char bad[] = "{\"args\":[\"ls\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}";
 	assert_int_equal(oci_process_from_buffer(bad, strlen(bad), "proc.json", &p, &e), -EINVAL);
 	assert_null(p);
 	assert_non_null(strstr(ctr_error_message(e), "proc.json: rlimits[0].type: unknown rlimit 'RLIMIT_X'"));
 	ctr_error_free(e);
 	e = NULL;
-	const char noargs[] = "{\"cwd\":\"/\"}";
+	const char noargs[] = "{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}";
 	assert_int_equal(oci_process_from_buffer(noargs, strlen(noargs), NULL, &p, &e), -EINVAL);
 	assert_non_null(strstr(ctr_error_message(e), "process.json: args: required field is missing"));
 	ctr_error_free(e);
