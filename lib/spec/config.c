@@ -1644,8 +1644,13 @@ static int parse_linux(struct pctx *p, struct json_object *root, struct oci_conf
 		size_t old2 = push_key(p, "resources");
 		r = check_resources(p, res);
 		pop(p, old2);
-		if (r == 0)
-			l->resources = json_object_get(res);
+		/*
+		 * A deep copy, not a reference: the typed view then outlives
+		 * later edits of the spec, and validating a const spec from
+		 * several threads does not touch json-c's non-atomic refcounts.
+		 */
+		if (r == 0 && (json_object_deep_copy(res, &l->resources, NULL) < 0 || !l->resources))
+			r = nomem(p);
 	}
 	if (r == 0)
 		r = parse_sysctl(p, lo, l);

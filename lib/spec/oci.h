@@ -199,7 +199,7 @@ struct oci_linux {
 	size_t n_devices;
 	char *cgroups_path;
 	/* linux.resources is kept as JSON (validated for types) for the cgroup code */
-	struct json_object *resources;   /* borrowed copy owned by the config; NULL when absent */
+	struct json_object *resources;   /* deep copy owned by the config (put by oci_config_free); NULL when absent */
 	struct oci_sysctl *sysctl;
 	size_t n_sysctl;
 	struct oci_seccomp *seccomp;     /* NULL when absent */
