@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,6 +79,7 @@ static pid_t clone_with_pidfd(int *pidfd)
 		p[i] = 0;
 	args.flags = CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	/* exec resets the exit signal to SIGCHLD anyway: ask for it plainly */
 	args.exit_signal = SIGCHLD;
 
 	long r = syscall(SYS_clone3, &args, sizeof(args));
@@ -171,6 +173,43 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* struct pidfd_info of <linux/pidfd.h>, first version (PIDFD_INFO_SIZE_VER0 = 64 bytes). */
+struct hook_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define HOOK_PIDFD_GET_INFO _IOWR(0xFF, 11, struct hook_pidfd_info)
+#define HOOK_PIDFD_INFO_EXIT (1ULL << 3)
+
+/*
+ * The hook was reaped by someone else: a SIGCHLD handler in the host that
+ * calls waitpid(-1), or SIGCHLD set to SIG_IGN.  Since Linux 6.15 the pidfd
+ * still knows the wait status (PIDFD_GET_INFO with PIDFD_INFO_EXIT).
+ */
+static int status_from_pidfd(int pidfd, siginfo_t *si)
+{
+	struct hook_pidfd_info info;
+	char *p = (char *)&info;
+	for (size_t i = 0; i < sizeof(info); i++)
+		p[i] = 0;
+	info.mask = HOOK_PIDFD_INFO_EXIT;
+	if (ioctl(pidfd, HOOK_PIDFD_GET_INFO, &info) < 0 || !(info.mask & HOOK_PIDFD_INFO_EXIT))
+		return -ECHILD;
+	int st = info.exit_code;
+	if (WIFEXITED(st)) {
+		si->si_code = CLD_EXITED;
+		si->si_status = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		si->si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+		si->si_status = WTERMSIG(st);
+	} else {
+		return -ECHILD;
+	}
+	return 0;
+}
+
 static int wait_pidfd(int pidfd, pid_t pid, siginfo_t *si)
 {
 	for (;;) {
@@ -182,6 +221,8 @@ static int wait_pidfd(int pidfd, pid_t pid, siginfo_t *si)
 			r = waitid(P_PID, (id_t)pid, si, WEXITED);
 		if (r == 0)
 			return 0;
+		if (errno == ECHILD)
+			return status_from_pidfd(pidfd, si);
 		if (errno != EINTR)
 			return -errno;
 	}
@@ -323,7 +364,9 @@ static int run_one(const char *kind, size_t idx, const struct ctr_sighook *h, co
 	r = wait_pidfd(pidfd, pid, &si);
 	if (r < 0) {
 		errno = -r;
-		what = "waitid";
+		what = r == -ECHILD ? "waitid (someone else reaped the hook: a SIGCHLD handler calling waitpid(-1), "
+				      "or SIGCHLD ignored, on a kernel before 6.15)"
+				    : "waitid";
 		goto sys_fail;
 	}
 	int exec_errno = 0;

@@ -5,6 +5,7 @@
  * process would).  Real processes, real timeouts.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -477,6 +479,109 @@ static void test_logging(void **st)
 	ctr_context_free(ctx);
 }
 
+/* A host that reaps every child in a SIGCHLD handler, or ignores SIGCHLD, does not steal the hook's status. */
+static volatile sig_atomic_t reaped;
+static void reap_all(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		reaped++;
+	errno = saved;
+}
+
+/* PIDFD_INFO_EXIT (Linux 6.15) is what lets a reaped hook's status be known. */
+static bool kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+static void test_host_sigchld(void **st)
+{
+	(void)st;
+	if (!kernel_at_least(6, 15))
+		skip();
+	char msg[1024];
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = reap_all;
+	sa.sa_flags = SA_RESTART;
+	struct oci_hook h = sh_hook("sleep 0.1; exit 5");
+	struct oci_hook_list l = { .hooks = &h, .n = 1 };
+
+	/* the sig-safe path, in a child that has such a handler (inherited from a host, say) */
+	struct ctr_sighook_list sl;
+	assert_int_equal(ctr_sighooks_prepare("createContainer", &l, &sl, NULL), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char eb[512];
+		if (sigaction(SIGCHLD, &sa, NULL) < 0)
+			_exit(20);
+		int r = ctr_sighooks_run(&sl, "{}", 2, eb, sizeof(eb));
+		if (r != -ECANCELED || strcmp(eb, "hooks.createContainer[0] (/bin/sh): exited with status 5")) {
+			fprintf(stderr, "sig-safe with a reaping handler: %d %s\n", r, eb);
+			_exit(21);
+		}
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	ctr_sighooks_free(&sl);
+
+	/* the normal path with the handler in this process, then with SIGCHLD ignored */
+	assert_int_equal(sigaction(SIGCHLD, &sa, &old), 0);
+	int r = run_hooks(false, "prestart", &h, 1, "{}", msg, sizeof(msg), NULL);
+	assert_int_equal(r, -ECANCELED);
+	assert_string_equal(msg, "hooks.prestart[0] (/bin/sh): exited with status 5");
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	assert_int_equal(sigaction(SIGCHLD, &sa, NULL), 0);
+	r = run_hooks(false, "prestart", &h, 1, "{}", msg, sizeof(msg), NULL);
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+	assert_int_equal(r, -ECANCELED);
+	assert_string_equal(msg, "hooks.prestart[0] (/bin/sh): exited with status 5");
+}
+
+/* Several threads running hooks at once, some not reading a big state (SIGPIPE stays per thread). */
+static void *thread_run(void *arg)
+{
+	(void)arg;
+	static const size_t len = 2 << 20;
+	char *state = malloc(len + 1);
+	if (!state)
+		return (void *)1;
+	memset(state, 'x', len);
+	state[len] = '\0';
+	struct oci_hook h[2] = { sh_hook("exit 0"), sh_hook("cat >/dev/null") };
+	struct oci_hook_list l = { .hooks = h, .n = 2 };
+	intptr_t bad = 0;
+	for (int i = 0; i < 5; i++)
+		if (ctr_hooks_run(NULL, "poststart", &l, state, NULL) < 0)
+			bad++;
+	free(state);
+	return (void *)bad;
+}
+
+static void test_threads(void **st)
+{
+	(void)st;
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_run, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a stray SIGPIPE must kill the test, not hide */
@@ -494,6 +599,8 @@ int main(void)
 		cmocka_unit_test(test_sig_big_state),
 		cmocka_unit_test(test_no_clone3),
 		cmocka_unit_test(test_logging),
+		cmocka_unit_test(test_host_sigchld),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
