@@ -133,8 +133,9 @@ static int str_value(struct pctx *p, struct json_object *v, char **out)
 static int int_value(struct pctx *p, struct json_object *v, bool *neg, int64_t *sv, uint64_t *uv)
 {
 	if (json_object_is_type(v, json_type_double))
-		return perr(p, "expected an integer, got the fractional number %s",
-			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		/* json_object_to_json_string would write a cache into the (const) tree */
+		return perr(p, "expected an integer, got a number with a fraction or exponent (%g)",
+			    json_object_get_double(v));
 	int r = want_type(p, v, json_type_int, "an integer");
 	if (r < 0)
 		return r;
@@ -1010,6 +1011,7 @@ static int parse_string_map(struct pctx *p, struct json_object *obj, const char 
 	json_object_object_foreach(o, k, v)
 	{
 		size_t old2 = push_map_key(p, k);
+		*n_out = i + 1; /* so a failure below frees what was allocated */
 		if (!*k)
 			r = perr(p, "empty key");
 		if (r == 0)
@@ -1020,7 +1022,6 @@ static int parse_string_map(struct pctx *p, struct json_object *obj, const char 
 		if (r < 0)
 			break;
 		i++;
-		*n_out = i;
 	}
 	pop(p, old);
 	if (r < 0)

@@ -302,7 +302,7 @@ static const struct bad_case bad_cases[] = {
 	{PROC("\"user\":{\"uid\":0}"), CTR_E_SPEC, "process.user.gid: required field is missing"},
 	{PROC("\"user\":{\"uid\":-1,\"gid\":0}"), CTR_E_SPEC, "process.user.uid: -1 is out of range"},
 	{PROC("\"user\":{\"uid\":4294967296,\"gid\":0}"), CTR_E_SPEC, "process.user.uid: 4294967296 is out of range"},
-	{PROC("\"user\":{\"uid\":1.5,\"gid\":0}"), CTR_E_SPEC, "process.user.uid: expected an integer, got the fractional number"},
+	{PROC("\"user\":{\"uid\":1.5,\"gid\":0}"), CTR_E_SPEC, "process.user.uid: expected an integer, got a number with a fraction or exponent (1.5)"},
 	{PROC("\"user\":{\"uid\":0,\"gid\":0,\"umask\":4096}"), CTR_E_SPEC, "process.user.umask"},
 	{PROC("\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[1,\"x\"]}"), CTR_E_SPEC,
 	 "process.user.additionalGids[1]: expected an integer, got string"},
