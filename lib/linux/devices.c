@@ -25,10 +25,13 @@
  *    an error").  Default devices and symlinks replace whatever non-directory
  *    is there;
  *  - in a user namespace the host node is bind-mounted: it keeps the host's
- *    mode and owner (changing them would change the host's node);
+ *    mode and owner (changing them would change the host's node).  The node
+ *    is the same path on the host, udev's /dev/char|block/MAJ:MIN, or any
+ *    node with that number in the host's /dev;
  *  - /dev/core -> /proc/kcore is not created (exposes kernel memory layout to
  *    a privileged container; podman does not create it either).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -200,9 +203,48 @@ static bool host_node_matches(const char *path, mode_t type, dev_t rdev)
 }
 
 /*
+ * Look for a node of this type and number under dir (the host's /dev), files
+ * of a directory before its subdirectories, depth levels down.  Virtual
+ * filesystems mounted there hold no device nodes worth a walk.
+ */
+static bool scan_for_node(const char *dir, int depth, mode_t type, dev_t rdev, char *out, size_t outlen)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		rewinddir(d);
+		struct dirent *de;
+		while (!found && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			int n = snprintf(out, outlen, "%s/%s", dir, de->d_name);
+			if (n < 0 || (size_t)n >= outlen)
+				continue;
+			if (pass == 0 && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
+				found = true;
+			else if (pass == 1 && S_ISDIR(st.st_mode) && depth > 0 && strcmp(de->d_name, "pts") &&
+				 strcmp(de->d_name, "shm") && strcmp(de->d_name, "mqueue") &&
+				 strcmp(de->d_name, "hugepages")) {
+				char sub[PATH_MAX];
+				snprintf(sub, sizeof(sub), "%s", out);
+				found = scan_for_node(sub, depth - 1, type, rdev, out, outlen);
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
  * In a user namespace: find a host node with this type and number to
  * bind-mount: the same path on the host when it is under /dev, else udev's
- * /dev/char/MAJ:MIN or /dev/block/MAJ:MIN.  Returns the canonical path.
+ * /dev/char/MAJ:MIN or /dev/block/MAJ:MIN, else any node with that number in
+ * the host's /dev (3 levels deep).  Returns the canonical path.
  */
 static int find_host_node(const char *label, const char *cpath, mode_t type, dev_t rdev, char **out,
 			  ctr_error **err)
@@ -220,12 +262,16 @@ static int find_host_node(const char *label, const char *cpath, mode_t type, dev
 					       : ctr_err_sys(err, errno, "%s: resolve the host node %s", label, cands[i]);
 		return 0;
 	}
+	char found[PATH_MAX];
+	if (scan_for_node("/dev", 3, type, rdev, found, sizeof(found))) {
+		*out = strdup(found);
+		return *out ? 0 : ctr_err_nomem(err);
+	}
 	return ctr_err(err, ENODEV, CTR_E_NOT_FOUND,
 		       "%s: in a user namespace devices cannot be created with mknod and are bind-mounted from "
-		       "the host, but the host has no %s device %u:%u at %s or %s: create the node on the host "
-		       "or drop the device from the config",
-		       label, type == S_IFBLK ? "block" : "character", major(rdev), minor(rdev),
-		       cands[0] ? cands[0] : "(the same path, not under /dev)", by_num);
+		       "the host, but the host's /dev has no %s device %u:%u: create the node on the host or "
+		       "drop the device from the config",
+		       label, type == S_IFBLK ? "block" : "character", major(rdev), minor(rdev));
 }
 
 /* Build one device entry (node, fifo or bind). */
