@@ -20,6 +20,10 @@ struct ctr_dev_plan;
  * /dev/stderr, /dev/ptmx -> pts/ptmx, and /dev/core -> /proc/kcore only if asked.
  * in_userns: mknod is not allowed, so devices are bind-mounted from the host
  * node with the same major/minor (the host path found under /dev).
+ * (Nothing asks for /dev/core today: it is not created.  A symlink is left
+ * out when linux.devices has its path.  An existing file at a linux.devices
+ * path that is not the same device is an error, as the spec requires; the
+ * same device is recreated.  fileMode absent: 0666; uid/gid absent: 0.)
  */
 int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_dev_plan **out,
 		       ctr_error **err);

@@ -17,6 +17,13 @@
  * e.g. "hooks.createRuntime[1] (/usr/bin/foo): exited with status 3".
  *
  * kind is the config.json name: "prestart", "createRuntime", "poststart", ...
+ *
+ * Return values (both paths): 0; -ETIMEDOUT (timed out, killed); -ECANCELED
+ * (non-zero exit or killed by a signal); the exec errno (-ENOENT, -EACCES,
+ * -ENOEXEC, ...) when the hook could not be started; any other -errno is the
+ * runtime's own failure (pipe, clone3, ...) and comes as CTR_E_SYSTEM.  The
+ * hook gets default signal dispositions, an empty signal mask and only fds
+ * 0-2; its stdout and stderr are the caller's stderr (/dev/null if closed).
  */
 int ctr_hooks_run(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
 		  const char *state_json, ctr_error **err);
