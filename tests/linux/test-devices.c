@@ -29,6 +29,17 @@
 
 static char root[64];
 
+/* mknod, mount namespaces: root only; CTR_TESTS_MUST_RUN=1 turns the skip into a failure */
+static void need_root(void)
+{
+	if (geteuid() == 0)
+		return;
+	const char *must = getenv("CTR_TESTS_MUST_RUN");
+	if (must && *must == '1')
+		fail_msg("needs root (mknod, mount namespaces)");
+	skip();
+}
+
 static int setup_root(void **state)
 {
 	(void)state;
@@ -108,6 +119,7 @@ static void check_link(const char *rel, const char *target)
 static void test_defaults_and_devices(void **state)
 {
 	(void)state;
+	need_root();
 	char msg[1024];
 	struct oci_device devs[] = {
 		{ .path = "/dev/fuse", .type = 'c', .major = 10, .minor = 229, .has_file_mode = true,
@@ -171,6 +183,7 @@ static void test_defaults_and_devices(void **state)
 static void test_ptmx_device_overrides_symlink(void **state)
 {
 	(void)state;
+	need_root();
 	char msg[1024];
 	struct oci_device devs[] = {
 		{ .path = "/dev/ptmx", .type = 'c', .major = 5, .minor = 2 },
@@ -182,6 +195,7 @@ static void test_ptmx_device_overrides_symlink(void **state)
 static void test_existing_entries(void **state)
 {
 	(void)state;
+	need_root();
 	char msg[1024];
 	assert_int_equal(mkdir(rp("dev"), 0755), 0);
 	/* a regular file at a default device path is replaced */
@@ -224,6 +238,7 @@ static bool dir_is_empty(const char *path)
 static void test_hostile_symlinks(void **state)
 {
 	(void)state;
+	need_root();
 	char msg[1024];
 	char outside[] = "/tmp/ctr-outside-XXXXXX";
 	assert_non_null(mkdtemp(outside));
@@ -339,16 +354,19 @@ static int write_str(const char *path, const char *s)
 }
 
 /*
- * In a forked child: a new user namespace mapping only root to root (what a
- * process may map for itself), then a private mount namespace owned by it.
+ * In a forked child: a new user namespace mapping root to our own uid (what
+ * a process may map for itself), then a private mount namespace owned by it.
  * mknod of devices is refused there, as in a real rootless container.
  */
 static int enter_userns(void)
 {
+	char umap[32], gmap[32];
+	snprintf(umap, sizeof(umap), "0 %u 1", (unsigned)geteuid());
+	snprintf(gmap, sizeof(gmap), "0 %u 1", (unsigned)getegid());
 	if (unshare(CLONE_NEWUSER) < 0)
 		return -1;
-	if (write_str("/proc/self/setgroups", "deny") < 0 || write_str("/proc/self/uid_map", "0 0 1") < 0 ||
-	    write_str("/proc/self/gid_map", "0 0 1") < 0)
+	if (write_str("/proc/self/setgroups", "deny") < 0 || write_str("/proc/self/uid_map", umap) < 0 ||
+	    write_str("/proc/self/gid_map", gmap) < 0)
 		return -1;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
@@ -358,6 +376,7 @@ static int enter_userns(void)
 static void test_userns_plan(void **state)
 {
 	(void)state;
+	/* a user namespace: no root needed */
 	/* a device the host does not have: refused at build time, naming it */
 	struct oci_device missing = { .path = "/dev/nonexistent-dev", .type = 'c', .major = 4000, .minor = 77 };
 	struct oci_config cfg;
@@ -477,6 +496,7 @@ static void deny_enosys(const int *nrs, size_t n)
 static void test_no_openat2_fallback(void **state)
 {
 	(void)state;
+	need_root();
 	char outside[] = "/tmp/ctr-outside-XXXXXX";
 	assert_non_null(mkdtemp(outside));
 	pid_t pid = fork();
@@ -515,6 +535,7 @@ static void test_no_openat2_fallback(void **state)
 static void test_no_new_mount_api_fallback(void **state)
 {
 	(void)state;
+	/* a user namespace: no root needed */
 	struct oci_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	struct ctr_dev_plan *plan = NULL;
@@ -546,11 +567,6 @@ static void test_no_new_mount_api_fallback(void **state)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		const char *must = getenv("CTR_TESTS_MUST_RUN");
-		fprintf(stderr, "test-devices: needs root (mknod, mount namespaces)\n");
-		return must && *must == '1' ? 1 : 77;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_errors),
 		cmocka_unit_test_setup_teardown(test_defaults_and_devices, setup_root, teardown_root),
