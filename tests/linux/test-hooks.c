@@ -582,6 +582,33 @@ static void test_threads(void **st)
 	}
 }
 
+/* A caller without fds 0-2 (a daemon that closed them): the hook still gets its stdin and a /dev/null stdout. */
+static void test_closed_stdio(void **st)
+{
+	(void)st;
+	char s1[PATH_MAX + 64];
+	snprintf(s1, sizeof(s1), "cat > %s; echo out; echo err >&2", tmp_path("closed-stdio"));
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(0);
+		close(1);
+		close(2);
+		struct oci_hook h = sh_hook(s1);
+		struct oci_hook_list l = { .hooks = &h, .n = 1 };
+		/* the pipes now land on fds 0-2 in this process */
+		_exit(ctr_hooks_run(NULL, "prestart", &l, "{\"s\":1}", NULL) == 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	char *got = slurp(tmp_path("closed-stdio"));
+	assert_non_null(got);
+	assert_string_equal(got, "{\"s\":1}");
+	free(got);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a stray SIGPIPE must kill the test, not hide */
@@ -601,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_logging),
 		cmocka_unit_test(test_host_sigchld),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_closed_stdio),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
