@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -269,6 +270,83 @@ static void test_execvpe(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * Differential test against glibc's snprintf over random formats of the
+ * supported subset (flags - 0 + space, width, precision, hh h l ll z, d i u
+ * x X o s c), with truncation at random buffer sizes.
+ */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void test_fmt_differential(void **state)
+{
+	(void)state;
+	static const long long specials[] = { 0, 1, -1, 7, -42, 255, 256, 65535, -32768, INT_MAX, INT_MIN,
+					       (long long)UINT_MAX, LLONG_MAX, LLONG_MIN };
+	static const char *const strs[] = { "", "a", "hello", "with space", "0123456789abcdef" };
+	for (int iter = 0; iter < 20000; iter++) {
+		char fmt[64];
+		size_t f = 0;
+		fmt[f++] = '<';
+		fmt[f++] = '%';
+		static const char conv_set[] = "diuxXosc";
+		char conv = conv_set[rnd() % (sizeof(conv_set) - 1)];
+		bool text = conv == 's' || conv == 'c';
+		if (rnd() % 3 == 0)
+			fmt[f++] = '-';
+		if (!text && rnd() % 3 == 0)
+			fmt[f++] = '0';
+		if ((conv == 'd' || conv == 'i') && rnd() % 4 == 0)
+			fmt[f++] = rnd() % 2 ? '+' : ' ';
+		if (rnd() % 2)
+			f += (size_t)snprintf(fmt + f, sizeof(fmt) - f, "%d", (int)(rnd() % 30));
+		if (conv != 'c' && rnd() % 3 == 0)
+			f += (size_t)snprintf(fmt + f, sizeof(fmt) - f, ".%d", (int)(rnd() % 25));
+		static const char *const mods[] = { "", "hh", "h", "l", "ll", "z" };
+		const char *mod = text ? "" : mods[rnd() % 6];
+		f += (size_t)snprintf(fmt + f, sizeof(fmt) - f, "%s%c>", mod, conv);
+
+		long long v = rnd() % 2 ? specials[rnd() % (sizeof(specials) / sizeof(specials[0]))] : (long long)rnd();
+		const char *sv = strs[rnd() % (sizeof(strs) / sizeof(strs[0]))];
+		size_t size = rnd() % 4 == 0 ? (size_t)(rnd() % 12) : 128;
+		char want[128], got[128];
+		memset(want, 'W', sizeof(want));
+		memset(got, 'W', sizeof(got));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat"
+		int wn;
+		size_t gn;
+		if (conv == 's') {
+			wn = snprintf(want, size, fmt, sv);
+			gn = ss_fmt(got, size, fmt, sv);
+		} else if (conv == 'c') {
+			wn = snprintf(want, size, fmt, (int)('A' + (v & 15)));
+			gn = ss_fmt(got, size, fmt, (int)('A' + (v & 15)));
+		} else if (!strcmp(mod, "l") || !strcmp(mod, "z")) {
+			wn = snprintf(want, size, fmt, (long)v);
+			gn = ss_fmt(got, size, fmt, (long)v);
+		} else if (!strcmp(mod, "ll")) {
+			wn = snprintf(want, size, fmt, v);
+			gn = ss_fmt(got, size, fmt, v);
+		} else {
+			wn = snprintf(want, size, fmt, (int)v);
+			gn = ss_fmt(got, size, fmt, (int)v);
+		}
+#pragma GCC diagnostic pop
+		size_t wlen = size == 0 ? 0 : ((size_t)wn < size ? (size_t)wn : size - 1);
+		if (gn != wlen || memcmp(got, want, size ? wlen + 1 : 1) != 0)
+			fail_msg("format '%s' (size %zu, v %lld, s '%s'): glibc '%.*s' ours '%.*s' (%zu)", fmt, size,
+				 v, sv, (int)wlen, want, (int)gn, got, gn);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_truncation), cmocka_unit_test(test_fmt_errno),
 		cmocka_unit_test(test_strerror),      cmocka_unit_test(test_write_all),
 		cmocka_unit_test(test_execvpe),
+		cmocka_unit_test(test_fmt_differential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
