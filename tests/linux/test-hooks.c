@@ -77,6 +77,16 @@ static struct oci_hook sh_hook(const char *script)
 	return h;
 }
 
+/* Open fds of this process: a hook run must leave as many as it found. */
+static int count_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -95,7 +105,9 @@ static int run_hooks(bool sigsafe, const char *kind, struct oci_hook *hooks, siz
 	msg[0] = '\0';
 	if (!sigsafe) {
 		ctr_error *err = NULL;
+		int fds = count_fds();
 		int r = ctr_hooks_run(NULL, kind, &l, state, &err);
+		assert_int_equal(count_fds(), fds);
 		if (r < 0) {
 			assert_non_null(err);
 			snprintf(msg, msglen, "%s", ctr_error_message(err));
@@ -118,7 +130,10 @@ static int run_hooks(bool sigsafe, const char *kind, struct oci_hook *hooks, siz
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char buf[1024];
+		int fds = count_fds();
 		int r = ctr_sighooks_run(&sl, state, strlen(state), buf, sizeof(buf));
+		if (count_fds() != fds)
+			_exit(3);
 		(void)!write(p[1], &r, sizeof(r));
 		(void)!write(p[1], buf, strlen(buf) + 1);
 		_exit(0);
