@@ -87,7 +87,14 @@ static int build_apply(struct oci_device *devs, size_t n, bool userns, char *msg
 		return r;
 	}
 	int fd = open_root();
+	int before = 0, after = 0;
+	for (int i = 0; i < 1024; i++)
+		before += fcntl(i, F_GETFD) >= 0;
 	r = ctr_dev_plan_apply(plan, fd, msg, msglen);
+	for (int i = 0; i < 1024; i++)
+		after += fcntl(i, F_GETFD) >= 0;
+	if (before != after)
+		fail_msg("apply leaked %d fds", after - before);
 	close(fd);
 	ctr_dev_plan_free(plan);
 	return r;
