@@ -219,7 +219,7 @@ void cli_print_cmd_help(FILE *f, const struct cmd_desc *cmd, const struct opt *o
 		return;
 
 	char cols[64][96];
-	size_t width = 0, k = 0;
+	size_t width = strlen("--help, -h"), k = 0;
 	for (const struct opt *o = opts; o->name && k < 64; o++, k++) {
 		const char *v = o->kind == OPT_BOOL ? "" : " value";
 		if (o->short_name)
