@@ -87,7 +87,7 @@ int cli_parse_signal(const char *s)
 	if (s[0] >= '0' && s[0] <= '9') {
 		char *end;
 		long v = strtol(s, &end, 10);
-		return (*end || v <= 0 || v > SIGRTMAX) ? -1 : (int)v;
+		return (*end || v < 0 || v > SIGRTMAX) ? -1 : (int)v; /* 0 probes, as kill(2) */
 	}
 	for (i = 0; s[i] && i < sizeof(up) - 1; i++)
 		up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
