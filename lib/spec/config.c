@@ -1774,14 +1774,20 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 				     &cfg->n_annotations);
 	if (r == 0)
 		r = parse_linux(pp, root, cfg);
-	/* config.md: setting hostname/domainname needs the container's own UTS namespace */
+	/*
+	 * Setting hostname/domainname without a UTS namespace of the
+	 * container's would rename the host: an error.  A UTS namespace
+	 * joined by path counts, as with runc: CRI engines put every
+	 * container of a pod in the sandbox's UTS namespace and still set
+	 * the (same) hostname in each container's config.
+	 */
 	static const char *const uts_keys[] = {"hostname", "domainname"};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(uts_keys) && r == 0; i++) {
 		const char *v = i ? cfg->domainname : cfg->hostname;
-		if (v && *v && !has_ns(&cfg->linux_, OCI_NS_UTS, true)) {
+		if (v && *v && !has_ns(&cfg->linux_, OCI_NS_UTS, false)) {
 			size_t old = push_key(pp, uts_keys[i]);
-			r = perr(pp, "setting the %s needs a new UTS namespace: add {\"type\": \"uts\"} "
-				 "(without a path) to linux.namespaces, or remove %s",
+			r = perr(pp, "setting the %s needs a UTS namespace of the container's, or it would "
+				 "change the host's: add {\"type\": \"uts\"} to linux.namespaces, or remove %s",
 				 uts_keys[i], uts_keys[i]);
 			pop(pp, old);
 		}

@@ -231,6 +231,8 @@ static void test_minimal_and_variants(void **state)
 		BASE ",\"hostname\":\"\"}",
 		/* uts joined by path and no hostname */
 		LINUX("\"namespaces\":[{\"type\":\"uts\",\"path\":\"/proc/1/ns/uts\"}]"),
+		/* a hostname in a joined UTS namespace (a pod's sandbox), as CRI engines write */
+		BASE ",\"hostname\":\"h\",\"linux\":{\"namespaces\":[{\"type\":\"uts\",\"path\":\"/proc/1/ns/uts\"}]}}",
 		/* no process at all (allowed by config.md: process is OPTIONAL for create) */
 		BASE ",\"process\":null}",
 		PROC("\"user\":{\"uid\":4294967294,\"gid\":0}"),
@@ -325,12 +327,10 @@ static const struct bad_case bad_cases[] = {
 	{PROC("\"apparmorProfile\":[]"), CTR_E_SPEC, "process.apparmorProfile: expected a string, got array"},
 	{PROC("\"ioPriority\":{\"class\":\"IOPRIO_CLASS_X\"}"), CTR_E_SPEC, "process.ioPriority.class: unknown I/O priority class"},
 	{PROC("\"scheduler\":{\"policy\":\"SCHED_FIFO\",\"nice\":40}"), CTR_E_SPEC, "process.scheduler.nice: 40 is out of range"},
-	/* hostname / domainname need a new UTS namespace */
-	{BASE ",\"hostname\":\"h\"}", CTR_E_SPEC, "config.json: hostname: setting the hostname needs a new UTS namespace"},
+	/* hostname / domainname need a UTS namespace of the container (new or joined) */
+	{BASE ",\"hostname\":\"h\"}", CTR_E_SPEC, "config.json: hostname: setting the hostname needs a UTS namespace of the container"},
 	{BASE ",\"domainname\":\"d\",\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}", CTR_E_SPEC,
-	 "domainname: setting the domainname needs a new UTS namespace"},
-	{BASE ",\"hostname\":\"h\",\"linux\":{\"namespaces\":[{\"type\":\"uts\",\"path\":\"/proc/1/ns/uts\"}]}}", CTR_E_SPEC,
-	 "hostname: setting the hostname needs a new UTS namespace"},
+	 "domainname: setting the domainname needs a UTS namespace of the container"},
 	{BASE ",\"hostname\":5}", CTR_E_SPEC, "hostname: expected a string, got number"},
 	/* hooks */
 	{BASE ",\"hooks\":[]}", CTR_E_SPEC, "hooks: expected an object, got array"},
@@ -730,7 +730,7 @@ static void test_setters_namespaces_annotations(void **state)
 	/* removing uts while the hostname is set makes the spec invalid */
 	assert_int_equal(ctr_spec_remove_namespace(s, "uts", NULL), 0);
 	assert_int_equal(ctr_spec_validate(s, &e), -EINVAL);
-	assert_non_null(strstr(ctr_error_message(e), "config.json: hostname: setting the hostname needs a new UTS namespace"));
+	assert_non_null(strstr(ctr_error_message(e), "config.json: hostname: setting the hostname needs a UTS namespace of the container"));
 	ctr_error_free(e);
 	e = NULL;
 	assert_int_equal(ctr_spec_set_hostname(s, NULL, NULL), 0);
