@@ -63,6 +63,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctr_spec *c = NULL;
 		if (ctr_spec_copy(&c, s, NULL) == 0) {
 			check(ctr_spec_validate(c, NULL) == 0, "a copy validates");
+			/* setters on whatever tree the input built; any result but a crash */
+			const char *argv[] = {"x", NULL};
+			const char *opts[] = {"rbind", "ro", NULL};
+			ctr_spec_set_env(c, "PATH", "/bin", NULL);
+			ctr_spec_unset_env(c, "TERM", NULL);
+			ctr_spec_set_args(c, argv, NULL);
+			ctr_spec_set_cwd(c, "/", NULL);
+			ctr_spec_set_user(c, 1, 2, NULL);
+			ctr_spec_set_terminal(c, 1, NULL);
+			ctr_spec_add_mount(c, "/proc", "bind", "/x", opts, NULL);
+			ctr_spec_remove_mount(c, "/dev", NULL);
+			ctr_spec_set_namespace(c, "uts", NULL, NULL);
+			ctr_spec_remove_namespace(c, "network", NULL);
+			ctr_spec_set_hostname(c, "h", NULL);
+			ctr_spec_set_annotation(c, "k", "v", NULL);
+			(void)ctr_spec_get_annotation(c, "k");
+			(void)ctr_spec_oci_version(c);
+			ctr_error *ve = NULL;
+			r = ctr_spec_validate(c, &ve);
+			if (r < 0)
+				check_error(r, ve);
 			ctr_spec_free(c);
 		}
 		struct oci_config *cfg = NULL;
