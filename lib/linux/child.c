@@ -233,6 +233,81 @@ static int remount_bind(const char *path, unsigned long flags)
 	return -errno;
 }
 
+/* Unescape mountinfo's octal escapes (\040 for a space) in place. */
+static void mi_unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+}
+
+/*
+ * Remount read-only every mount below dir (after an rbind, the submounts keep
+ * their own flags).  Reads /proc/self/mountinfo with a stack buffer.
+ */
+static int remount_below_ro(const char *dir, const char *label, char *eb, size_t n)
+{
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(eb, n, errno, "%s: open /proc/self/mountinfo", label);
+	char buf[8192];
+	size_t have = 0, dl = ss_strlen(dir);
+	int r = 0;
+	for (;;) {
+		ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = fail(eb, n, errno, "%s: read /proc/self/mountinfo", label);
+			break;
+		}
+		have += (size_t)got;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			*nl = '\0';
+			/* fields: id parent major:minor root mountpoint ... */
+			char *f = line;
+			for (int i = 0; i < 4 && f; i++) {
+				f = memchr(f, ' ', (size_t)(nl - f));
+				if (f)
+					f++;
+			}
+			if (f) {
+				char *end = memchr(f, ' ', (size_t)(nl - f));
+				if (end) {
+					*end = '\0';
+					mi_unescape(f);
+					if (!ss_strncmp(f, dir, dl) && f[dl] == '/') {
+						int e = remount_bind(f, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+						if (e < 0 && e != -ENOENT) {
+							r = fail(eb, n, -e, "%s: remount %s read-only", label, f);
+							break;
+						}
+					}
+				}
+			}
+			line = nl + 1;
+		}
+		if (r < 0)
+			break;
+		size_t left = have - (size_t)(line - buf);
+		if (got == 0 || (left == have && have == sizeof(buf) - 1))
+			break; /* EOF, or a line longer than the buffer */
+		memmove(buf, line, left);
+		have = left;
+	}
+	close(fd);
+	return r;
+}
+
 /*
  * Mounts use the /proc/self/fd/N path of a target opened safely beneath the
  * rootfs: mount(2) follows that magic link to the very dentry we resolved,
@@ -261,10 +336,30 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 		break;
 	case CTR_MNT_CGROUP:
 		if (mount("cgroup2", path, "cgroup2", m->flags, NULL) < 0) {
-			if (mount("/sys/fs/cgroup", path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			/* refused (a user namespace without its own cgroup namespace): show the
+			 * host's hierarchies, every one of them read-only */
+			if (mount("/sys/fs/cgroup", path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 				r = fail(eb, n, errno, "%s: mount cgroup2, then rbind /sys/fs/cgroup", m->label);
-			else
+			} else {
+				char real[PATH_MAX];
+				int tfd2 = open_target(rootfd, m->dst, false, m->label, eb, n);
+				if (tfd2 < 0) {
+					r = tfd2;
+					break;
+				}
+				char p2[64];
+				fd_path(p2, sizeof(p2), tfd2);
+				ssize_t rl = readlink(p2, real, sizeof(real) - 1);
+				close(tfd2);
+				if (rl < 0) {
+					r = fail(eb, n, errno, "%s: readlink %s", m->label, p2);
+					break;
+				}
+				real[rl] = '\0';
+				if ((r = remount_below_ro(real, m->label, eb, n)) < 0)
+					break;
 				remount = true;
+			}
 		}
 		break;
 	default:
