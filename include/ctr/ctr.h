@@ -11,5 +11,6 @@
 #include "context.h"
 #include "spec.h"
 #include "container.h"
+#include "accel.h"
 
 #endif

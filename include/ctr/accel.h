@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file ctr/accel.h
+ * Accelerators: pluggable device backends, CDI, container edits.
+ *
+ * A registry holds backends.  A backend discovers devices on a host root
+ * (normally "/", a fake tree in tests) and turns a request such as
+ * "nvidia.com/gpu=all", "dri/render=0" or "virtio-gpu/gpu=all" into container
+ * edits.  The edit model is CDI's containerEdits: environment, device nodes,
+ * mounts, hooks, additional gids, intelRdt and netDevices.  The built-in
+ * backends are "cdi" (spec files in /etc/cdi and /var/run/cdi), "nvidia",
+ * "dri" and "virtio-gpu"; others register at run time with
+ * ctr_accel_registry_add_backend() or as plugins (shared objects in a plugin
+ * directory exporting ctr_accel_plugin_entry()).
+ *
+ * A registry is not locked internally: use one per thread or serialize calls.
+ */
+#ifndef CTR_ACCEL_H
+#define CTR_ACCEL_H
+
+#include <stddef.h>
+#include "error.h"
+#include "context.h"
+#include "spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A set of backends and the devices they discovered. */
+typedef struct ctr_accel_registry ctr_accel_registry;
+
+/** One discovered device; borrowed from its registry, valid until the next refresh or free. */
+typedef struct ctr_accel_device ctr_accel_device;
+
+/** Container edits (CDI containerEdits). */
+typedef struct ctr_container_edits ctr_container_edits;
+
+/** The sink a backend's discover callback reports devices into. */
+typedef struct ctr_accel_discovery ctr_accel_discovery;
+
+/** Version of ctr_accel_backend_ops and of the plugin entry point this header describes. */
+#define CTR_ACCEL_BACKEND_ABI 1
+
+/** Name of the function a plugin exports, see ctr_accel_plugin_entry_fn. */
+#define CTR_ACCEL_PLUGIN_ENTRY "ctr_accel_plugin_entry"
+
+/**
+ * The callbacks of a backend.  The registry copies the struct; the strings
+ * it points to must outlive the registry (string literals in practice).
+ */
+typedef struct ctr_accel_backend_ops {
+	/** CTR_ACCEL_BACKEND_ABI of the header the backend was built with; others are refused. */
+	unsigned abi_version;
+	/** sizeof(ctr_accel_backend_ops) */
+	size_t size;
+	/** backend name, e.g. "acme"; unique in a registry */
+	const char *name;
+	/**
+	 * Discover the devices under host_root and report each with
+	 * ctr_accel_discovery_add().  May be NULL (a backend without a listing).
+	 * Return 0 or a negative errno (setting *err).
+	 */
+	int (*discover)(void *data, const char *host_root, ctr_accel_discovery *disc, ctr_error **err);
+	/**
+	 * Add to edits what the container needs for request, a fully-qualified
+	 * "vendor/class=name" whose vendor/class the backend reported.  Return
+	 * 0, -ENOENT when no such device exists (with *err set), or another
+	 * negative errno.
+	 */
+	int (*edits)(void *data, const char *host_root, const char *request, ctr_container_edits *edits,
+		     ctr_error **err);
+	/** Called when the registry is freed; may be NULL. */
+	void (*destroy)(void *data);
+} ctr_accel_backend_ops;
+
+/**
+ * The entry point a plugin exports under the name CTR_ACCEL_PLUGIN_ENTRY.
+ * It returns the plugin's ops (with abi_version set to the
+ * CTR_ACCEL_BACKEND_ABI it was built with) and stores its data pointer in
+ * *data.  It returns NULL when the plugin cannot run on this host.
+ */
+typedef const ctr_accel_backend_ops *(*ctr_accel_plugin_entry_fn)(void **data);
+
+/** A device as a backend reports it, see ctr_accel_discovery_add(). */
+typedef struct ctr_accel_device_info {
+	size_t size;                       /**< sizeof(ctr_accel_device_info) */
+	const char *kind;                  /**< "vendor/class", e.g. "dri/render"; required */
+	const char *name;                  /**< device name within the kind, e.g. "0"; required */
+	const char *vendor;                /**< hardware vendor, e.g. "intel" or "0x8086"; may be NULL */
+	const char *driver;                /**< kernel driver, e.g. "i915"; may be NULL */
+	const char *pci_address;           /**< e.g. "0000:00:02.0"; may be NULL */
+	const char *const *nodes;          /**< host device node paths, NULL-terminated; may be NULL */
+	const char *const *capabilities;   /**< "key=value" strings, NULL-terminated; may be NULL */
+} ctr_accel_device_info;
+
+/** Initialise a device info struct (zeroes it, sets size). */
+void ctr_accel_device_info_init(ctr_accel_device_info *info);
+
+/**
+ * Report one device from a discover callback.  The strings are copied.
+ *
+ * @param disc the sink given to the callback
+ * @param info the device
+ * @param err  receives an error on failure; may be NULL
+ * @return 0, -EINVAL for a missing or invalid kind/name, -ENOMEM
+ */
+int ctr_accel_discovery_add(ctr_accel_discovery *disc, const ctr_accel_device_info *info, ctr_error **err);
+
+/** Options for ctr_accel_registry_new(); initialise with ctr_accel_registry_options_init(). */
+typedef struct ctr_accel_registry_options {
+	size_t size;                 /**< sizeof(ctr_accel_registry_options), set by the init function */
+	const char *host_root;       /**< root of the host tree to discover in; NULL: "/" */
+	/**
+	 * CDI spec directories, lowest priority first, NULL-terminated; NULL:
+	 * /etc/cdi and /var/run/cdi (plus $XDG_CONFIG_HOME/cdi and
+	 * $XDG_RUNTIME_DIR/cdi when not running as root).  Relative to the
+	 * process, not to host_root.
+	 */
+	const char *const *cdi_dirs;
+	const char *plugin_dir;      /**< directory of backend plugins (*.so); NULL: none */
+	int no_builtin;              /**< nonzero: register no built-in backend except "cdi" */
+} ctr_accel_registry_options;
+
+/** Initialise options to their defaults (sets size). */
+void ctr_accel_registry_options_init(ctr_accel_registry_options *opts);
+
+/**
+ * Create a registry with the built-in backends and the plugins of
+ * opts->plugin_dir, and run discovery.  A plugin that cannot be loaded, or a
+ * CDI spec file that is broken, does not fail the call: it is skipped and its
+ * error is listed by ctr_accel_registry_errors().
+ *
+ * @param ctx  the context (for logging); must outlive the registry
+ * @param out  receives the registry
+ * @param opts options, or NULL for defaults
+ * @param err  receives an error on failure; may be NULL
+ * @return 0 or a negative errno
+ */
+int ctr_accel_registry_new(ctr_context *ctx, ctr_accel_registry **out, const ctr_accel_registry_options *opts,
+			   ctr_error **err);
+
+/** Free a registry (calling each backend's destroy); NULL is allowed. */
+void ctr_accel_registry_free(ctr_accel_registry *reg);
+
+/**
+ * Register a backend at run time and run its discovery.
+ *
+ * @param reg  the registry
+ * @param ops  the callbacks (copied)
+ * @param data passed to every callback
+ * @param err  receives an error on failure; may be NULL
+ * @return 0, -EINVAL for a bad name or ABI version, -EEXIST for a name in use, -ENOMEM
+ */
+int ctr_accel_registry_add_backend(ctr_accel_registry *reg, const ctr_accel_backend_ops *ops, void *data,
+				   ctr_error **err);
+
+/**
+ * Load one plugin file and register its backend.
+ *
+ * @return 0, -EINVAL (not a plugin, or built for another CTR_ACCEL_BACKEND_ABI), -EEXIST, -ENOMEM
+ */
+int ctr_accel_registry_load_plugin(ctr_accel_registry *reg, const char *path, ctr_error **err);
+
+/** Rescan CDI spec directories and rerun every backend's discovery. */
+int ctr_accel_registry_refresh(ctr_accel_registry *reg, ctr_error **err);
+
+/**
+ * The non-fatal errors of the last discovery (broken spec files, conflicting
+ * devices, plugins refused), one message each.
+ *
+ * @param out receives a NULL-terminated array; free with ctr_strv_free()
+ */
+int ctr_accel_registry_errors(const ctr_accel_registry *reg, char ***out, ctr_error **err);
+
+/** The names of the registered backends; free with ctr_strv_free(). */
+int ctr_accel_registry_backends(const ctr_accel_registry *reg, char ***out, ctr_error **err);
+
+/** The number of discovered devices. */
+size_t ctr_accel_registry_device_count(const ctr_accel_registry *reg);
+
+/** The i-th discovered device, or NULL when i is out of range. */
+const ctr_accel_device *ctr_accel_registry_device(const ctr_accel_registry *reg, size_t i);
+
+/** The backend that reported the device, e.g. "dri". */
+const char *ctr_accel_device_backend(const ctr_accel_device *dev);
+/** The fully-qualified name "vendor/class=name". */
+const char *ctr_accel_device_name(const ctr_accel_device *dev);
+/** The hardware vendor, or NULL. */
+const char *ctr_accel_device_vendor(const ctr_accel_device *dev);
+/** The kernel driver, or NULL. */
+const char *ctr_accel_device_driver(const ctr_accel_device *dev);
+/** The PCI address, or NULL. */
+const char *ctr_accel_device_pci_address(const ctr_accel_device *dev);
+/** The host device nodes, NULL-terminated (never NULL itself). */
+const char *const *ctr_accel_device_nodes(const ctr_accel_device *dev);
+/** The capabilities as "key=value" strings, NULL-terminated (never NULL itself). */
+const char *const *ctr_accel_device_capabilities(const ctr_accel_device *dev);
+
+/**
+ * Resolve requests ("vendor/class=name") into one set of edits, in order.
+ * Spec-level CDI edits are included once per spec file.
+ *
+ * @param out receives the edits; free with ctr_container_edits_free()
+ * @return 0, -EINVAL for a malformed name, -ENOENT for an unknown device, ...
+ */
+int ctr_accel_registry_edits(ctr_accel_registry *reg, const char *const *requests, ctr_container_edits **out,
+			     ctr_error **err);
+
+/**
+ * One call: resolve request and apply its edits to spec (see
+ * ctr_container_edits_apply()).  The spec is left unchanged on error.
+ */
+int ctr_spec_add_device(ctr_spec *spec, ctr_accel_registry *reg, const char *request, ctr_error **err);
+
+/**
+ * Apply the devices requested by the spec's CDI annotations
+ * ("cdi.k8s.io/<key>": "vendor/class=name[,vendor/class=name...]").
+ * A spec without such annotations is left unchanged.
+ */
+int ctr_accel_apply_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err);
+
+/**
+ * Write the devices of one backend as a CDI spec (JSON, cdiVersion as low as
+ * the fields allow), one document per kind; kinds are joined into a JSON
+ * array when the backend has several.
+ *
+ * @param out receives the JSON text; free with ctr_free()
+ * @return 0, -ENOENT for an unknown backend or one without devices, ...
+ */
+int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char *backend, char **out, ctr_error **err);
+
+/**
+ * Parse and validate a CDI spec held in memory (JSON or YAML) against the
+ * CDI specification: versions 0.3.0 to 1.1.0, names, minimum version for the
+ * fields used, edits.
+ *
+ * @param buf  the text (need not be NUL-terminated)
+ * @param len  its length
+ * @param name what to call it in error messages (NULL: "cdi spec")
+ * @return 0 or -EINVAL with a message naming the field
+ */
+int ctr_cdi_validate_buffer(const char *buf, size_t len, const char *name, ctr_error **err);
+
+/** Like ctr_cdi_validate_buffer() on a file (JSON or YAML, by content). */
+int ctr_cdi_validate_file(const char *path, ctr_error **err);
+
+/**
+ * Check a fully-qualified device name "vendor/class=name" with the CDI
+ * reference parser's rules.
+ *
+ * @return 0 or -EINVAL with a message saying which part is wrong
+ */
+int ctr_cdi_parse_name(const char *qualified, char **vendor, char **class_, char **name, ctr_error **err);
+
+/** New, empty edits. */
+int ctr_container_edits_new(ctr_container_edits **out, ctr_error **err);
+
+/** Free edits; NULL is allowed. */
+void ctr_container_edits_free(ctr_container_edits *edits);
+
+/** Add an environment variable "KEY=VALUE" (a later one for the same key wins). */
+int ctr_container_edits_add_env(ctr_container_edits *edits, const char *keyval, ctr_error **err);
+
+/**
+ * Add a device node.  Its type, major, minor and mode are taken from the
+ * host node (host_path, or path when host_path is NULL) when the edits are
+ * applied.
+ *
+ * @param path        the path in the container (absolute)
+ * @param host_path   the node on the host; NULL: path
+ * @param permissions cgroup access, a subset of "rwm"; NULL: "rwm"
+ */
+int ctr_container_edits_add_device_node(ctr_container_edits *edits, const char *path, const char *host_path,
+					const char *permissions, ctr_error **err);
+
+/**
+ * Add a mount.
+ *
+ * @param host_path      source on the host
+ * @param container_path destination in the container (absolute)
+ * @param type           filesystem type; NULL: "bind" when options hold "bind"/"rbind", else none
+ * @param options        NULL-terminated mount options; may be NULL
+ */
+int ctr_container_edits_add_mount(ctr_container_edits *edits, const char *host_path, const char *container_path,
+				  const char *type, const char *const *options, ctr_error **err);
+
+/**
+ * Add a hook.
+ *
+ * @param hook_name prestart, createRuntime, createContainer, startContainer, poststart or poststop
+ * @param path      absolute path of the program
+ * @param args      argv, NULL-terminated; may be NULL
+ * @param env       "K=V" strings, NULL-terminated; may be NULL
+ * @param timeout   seconds; 0: none
+ */
+int ctr_container_edits_add_hook(ctr_container_edits *edits, const char *hook_name, const char *path,
+				 const char *const *args, const char *const *env, int timeout, ctr_error **err);
+
+/** Add an additional gid for the container process (0 and duplicates are dropped on apply). */
+int ctr_container_edits_add_gid(ctr_container_edits *edits, unsigned gid, ctr_error **err);
+
+/** Append all of src to dst. */
+int ctr_container_edits_append(ctr_container_edits *dst, const ctr_container_edits *src, ctr_error **err);
+
+/**
+ * The edits as a CDI containerEdits JSON object.
+ *
+ * @param out receives the JSON text; free with ctr_free()
+ */
+int ctr_container_edits_to_json(const ctr_container_edits *edits, char **out, ctr_error **err);
+
+/**
+ * Apply edits to a spec the way the CDI reference implementation does:
+ * environment overridden by key; device nodes stat'ed on the host for type,
+ * major/minor and mode, added to linux.devices and as cgroup rules to
+ * linux.resources.devices; mounts replace same-destination mounts and all
+ * mounts are sorted parents-first; hooks appended; additional gids appended
+ * without duplicates or 0; intelRdt and netDevices set.  The spec is left
+ * unchanged on error.
+ */
+int ctr_container_edits_apply(const ctr_container_edits *edits, ctr_spec *spec, ctr_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DRI: GPUs discovered from sysfs (/sys/class/drm: cardN and renderDN, the
+ * PCI device behind them, its vendor and driver) and /dev/dri, all beneath a
+ * host root so tests can point it at a fake tree.
+ *
+ * Requests: dri/render=all|<index>|<pci address>|<vendor>|<driver> gives the
+ * render nodes; dri/card=... gives the card nodes as well.  The host group
+ * of each node (video, render) joins the process's additional gids.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "accel/accel-internal.h"
+
+/*
+ * Resolve one symlink level by hand: sysfs links are relative in a real
+ * tree, but a fake tree may hold absolute ones, which must be rebased on the
+ * host root instead of escaping to the real /sys.
+ */
+static char *resolve_link(const char *host_root, const char *link)
+{
+	char target[PATH_MAX], *dir, *r = NULL;
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return accel_host_path(host_root, target);
+	dir = strdup(link);
+	if (!dir)
+		return NULL;
+	if (asprintf(&r, "%s/%s", dirname(dir), target) < 0)
+		r = NULL;
+	free(dir);
+	return r;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static bool is_pci_address(const char *s)
+{
+	unsigned a, b, c, d;
+	int n = 0;
+
+	return sscanf(s, "%4x:%2x:%2x.%1x%n", &a, &b, &c, &d, &n) == 4 && s[n] == '\0' && strlen(s) == 12;
+}
+
+static const char *vendor_name(const char *id)
+{
+	static const struct {
+		const char *id, *name;
+	} v[] = {
+		{ "0x8086", "intel" }, { "0x1002", "amd" }, { "0x10de", "nvidia" },
+		{ "0x1af4", "virtio" }, { "0x1a03", "aspeed" }, { "0x1234", "qemu" },
+		{ "0x15ad", "vmware" }, { "0x5143", "qualcomm" },
+	};
+
+	for (size_t i = 0; id && i < CTR_ARRAY_SIZE(v); i++)
+		if (strcasecmp(id, v[i].id) == 0)
+			return v[i].name;
+	return id;
+}
+
+void dri_gpus_free(struct dri_gpu *g, size_t n)
+{
+	for (size_t i = 0; g && i < n; i++) {
+		for (size_t j = 0; j < g[i].n_nodes; j++) {
+			free(g[i].nodes[j].name);
+			free(g[i].nodes[j].dev_path);
+			free(g[i].nodes[j].container_path);
+			free(g[i].nodes[j].by_path);
+			free(g[i].nodes[j].by_path_target);
+		}
+		free(g[i].nodes);
+		free(g[i].pci);
+		free(g[i].vendor_id);
+		free(g[i].device_id);
+		free(g[i].vendor);
+		free(g[i].driver);
+		free(g[i].sys_device);
+	}
+	free(g);
+}
+
+static int node_kind(const char *name, bool *render, int *index)
+{
+	const char *p;
+
+	if (strncmp(name, "renderD", 7) == 0) {
+		p = name + 7;
+		*render = true;
+	} else if (strncmp(name, "card", 4) == 0) {
+		p = name + 4;
+		*render = false;
+	} else {
+		return -1;
+	}
+	if (!*p)
+		return -1;
+	for (const char *q = p; *q; q++)
+		if (!isdigit((unsigned char)*q))
+			return -1; /* card0-DP-1 and the like are connectors */
+	*index = atoi(p);
+	return 0;
+}
+
+static int cmp_gpu(const void *a, const void *b)
+{
+	const struct dri_gpu *x = a, *y = b;
+
+	if (x->pci && y->pci)
+		return strcmp(x->pci, y->pci);
+	if (x->pci || y->pci)
+		return x->pci ? -1 : 1;
+	return strcmp(x->sys_device, y->sys_device);
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct dri_node *x = a, *y = b;
+
+	if (x->render != y->render)
+		return x->render ? 1 : -1;
+	return x->index - y->index;
+}
+
+/* by-path links: /dev/dri/by-path/pci-0000:00:02.0-render -> ../renderD128 */
+static void find_by_path(const char *host_root, struct dri_node *node)
+{
+	char *dir = accel_host_path(host_root, "/dev/dri/by-path");
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *lp, tgt[PATH_MAX];
+		ssize_t n;
+
+		if (de->d_name[0] == '.' || asprintf(&lp, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		n = readlink(lp, tgt, sizeof(tgt) - 1);
+		free(lp);
+		if (n < 0)
+			continue;
+		tgt[n] = '\0';
+		if (strcmp(base_name(tgt), node->name) == 0) {
+			if (asprintf(&node->by_path, "/dev/dri/by-path/%s", de->d_name) < 0)
+				node->by_path = NULL;
+			node->by_path_target = strdup(tgt);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+int dri_scan(const char *host_root, struct dri_gpu **out, size_t *n_out, ctr_error **err)
+{
+	char *cls = accel_host_path(host_root, "/sys/class/drm");
+	struct dri_gpu *g = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!cls)
+		return ctr_err_nomem(err);
+	d = opendir(cls);
+	if (!d) {
+		free(cls);
+		return errno == ENOENT ? 0 : ctr_err_sys(err, errno, "%s/sys/class/drm", host_root);
+	}
+	while ((de = readdir(d))) {
+		bool render;
+		int index;
+		char *link = NULL, *dev = NULL, *drv = NULL, *tmp = NULL;
+		struct dri_gpu *gpu = NULL;
+		struct dri_node *nn;
+
+		if (de->d_name[0] == '.' || node_kind(de->d_name, &render, &index) < 0)
+			continue;
+		if (asprintf(&link, "%s/%s/device", cls, de->d_name) < 0) {
+			r = ctr_err_nomem(err);
+			break;
+		}
+		dev = resolve_link(host_root, link);
+		free(link);
+		if (!dev)
+			continue; /* a node without a device (e.g. a virtual one) */
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(g[i].sys_device, dev) == 0)
+				gpu = &g[i];
+		if (!gpu) {
+			struct dri_gpu *ng = realloc(g, (n + 1) * sizeof(*ng));
+			if (!ng) {
+				free(dev);
+				r = ctr_err_nomem(err);
+				break;
+			}
+			g = ng;
+			gpu = &g[n++];
+			memset(gpu, 0, sizeof(*gpu));
+			gpu->sys_device = dev;
+			dev = NULL;
+			if (is_pci_address(base_name(gpu->sys_device)))
+				gpu->pci = strdup(base_name(gpu->sys_device));
+			if (asprintf(&tmp, "%s/vendor", gpu->sys_device) >= 0) {
+				gpu->vendor_id = accel_read_trim(tmp);
+				free(tmp);
+			}
+			if (asprintf(&tmp, "%s/device", gpu->sys_device) >= 0) {
+				gpu->device_id = accel_read_trim(tmp);
+				free(tmp);
+			}
+			if (asprintf(&tmp, "%s/driver", gpu->sys_device) >= 0) {
+				drv = resolve_link(host_root, tmp);
+				free(tmp);
+				if (drv)
+					gpu->driver = strdup(base_name(drv));
+				free(drv);
+			}
+			if (gpu->vendor_id)
+				gpu->vendor = strdup(vendor_name(gpu->vendor_id));
+		}
+		free(dev);
+		nn = realloc(gpu->nodes, (gpu->n_nodes + 1) * sizeof(*nn));
+		if (!nn) {
+			r = ctr_err_nomem(err);
+			break;
+		}
+		gpu->nodes = nn;
+		nn = &gpu->nodes[gpu->n_nodes++];
+		memset(nn, 0, sizeof(*nn));
+		nn->name = strdup(de->d_name);
+		nn->render = render;
+		nn->index = index;
+		if (asprintf(&nn->container_path, "/dev/dri/%s", de->d_name) < 0)
+			nn->container_path = NULL;
+		nn->dev_path = nn->container_path ? accel_host_path(host_root, nn->container_path) : NULL;
+		if (!nn->name || !nn->container_path || !nn->dev_path) {
+			r = ctr_err_nomem(err);
+			break;
+		}
+		find_by_path(host_root, nn);
+	}
+	closedir(d);
+	free(cls);
+	if (r < 0) {
+		dri_gpus_free(g, n);
+		return r;
+	}
+	if (n)
+		qsort(g, n, sizeof(*g), cmp_gpu);
+	for (size_t i = 0; i < n; i++) {
+		g[i].index = (int)i;
+		if (g[i].n_nodes)
+			qsort(g[i].nodes, g[i].n_nodes, sizeof(*g[i].nodes), cmp_node);
+	}
+	*out = g;
+	*n_out = n;
+	return 0;
+}
+
+int dri_gpu_edits(const char *host_root, const struct dri_gpu *g, bool cards, ctr_container_edits *e,
+		  ctr_error **err)
+{
+	int r;
+
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct dri_node *nd = &g->nodes[i];
+		struct stat st;
+
+		if (!nd->render && !cards)
+			continue;
+		if (stat(nd->dev_path, &st) < 0)
+			return ctr_err(err, errno, errno == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM,
+				       "DRI node %s of GPU %s (driver %s) is listed in sysfs but %s: %s: check udev and the driver",
+				       nd->container_path, g->pci ? g->pci : g->sys_device, g->driver ? g->driver : "?",
+				       nd->dev_path, strerror(errno));
+		if ((r = ctr_container_edits_add_device_node(e, nd->container_path, nd->dev_path, "rwm", err)) < 0)
+			return r;
+		/* the node's group (video, render) so a non-root process may open it */
+		if (st.st_gid != 0 && (r = ctr_container_edits_add_gid(e, (unsigned)st.st_gid, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the dri backend ---- */
+
+static bool gpu_has(const struct dri_gpu *g, bool render)
+{
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (g->nodes[i].render == render)
+			return true;
+	return false;
+}
+
+static int dri_discover(void *data, const char *host_root, ctr_accel_discovery *disc, ctr_error **err)
+{
+	struct dri_gpu *g;
+	size_t n;
+	int r;
+
+	(void)data;
+	if ((r = dri_scan(host_root, &g, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		for (int card = 0; card < 2 && r == 0; card++) {
+			ctr_accel_device_info info;
+			char name[16], **nodes = NULL, **caps = NULL;
+
+			if (!gpu_has(&g[i], !card))
+				continue;
+			snprintf(name, sizeof(name), "%d", g[i].index);
+			for (size_t j = 0; j < g[i].n_nodes && r == 0; j++)
+				if (g[i].nodes[j].render || card)
+					r = strv_append(&nodes, g[i].nodes[j].dev_path);
+			if (r == 0 && g[i].vendor_id)
+				r = strv_appendf(&caps, "vendor-id=%s", g[i].vendor_id);
+			if (r == 0 && g[i].device_id)
+				r = strv_appendf(&caps, "device-id=%s", g[i].device_id);
+			for (size_t j = 0; j < g[i].n_nodes && r == 0; j++)
+				if (g[i].nodes[j].by_path && (g[i].nodes[j].render || card))
+					r = strv_appendf(&caps, "by-path=%s", g[i].nodes[j].by_path);
+			if (r < 0) {
+				ctr_strv_free(nodes);
+				ctr_strv_free(caps);
+				r = ctr_err_nomem(err);
+				break;
+			}
+			ctr_accel_device_info_init(&info);
+			info.kind = card ? "dri/card" : "dri/render";
+			info.name = name;
+			info.vendor = g[i].vendor;
+			info.driver = g[i].driver;
+			info.pci_address = g[i].pci;
+			info.nodes = (const char *const *)nodes;
+			info.capabilities = (const char *const *)caps;
+			r = ctr_accel_discovery_add(disc, &info, err);
+			ctr_strv_free(nodes);
+			ctr_strv_free(caps);
+		}
+	}
+	dri_gpus_free(g, n);
+	return r;
+}
+
+static bool gpu_matches(const struct dri_gpu *g, const char *sel)
+{
+	char idx[16];
+
+	snprintf(idx, sizeof(idx), "%d", g->index);
+	return strcmp(sel, "all") == 0 || strcmp(sel, idx) == 0 || (g->pci && strcasecmp(sel, g->pci) == 0) ||
+	       (g->vendor && strcasecmp(sel, g->vendor) == 0) || (g->vendor_id && strcasecmp(sel, g->vendor_id) == 0) ||
+	       (g->driver && strcmp(sel, g->driver) == 0);
+}
+
+static int dri_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
+		     ctr_error **err)
+{
+	const char *eq = strchr(request, '='), *sel;
+	bool cards = strncmp(request, "dri/card=", 9) == 0;
+	struct dri_gpu *g;
+	size_t n, hits = 0;
+	int r;
+
+	(void)data;
+	if (!eq || (!cards && strncmp(request, "dri/render=", 11) != 0))
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': the dri backend serves dri/render and dri/card",
+			       request);
+	sel = eq + 1;
+	if ((r = dri_scan(host_root, &g, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!gpu_matches(&g[i], sel) || !gpu_has(&g[i], !cards))
+			continue;
+		hits++;
+		r = dri_gpu_edits(host_root, &g[i], cards, e, err);
+	}
+	dri_gpus_free(g, n);
+	if (r == 0 && hits == 0)
+		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
+			    "'%s': no GPU matches '%s' (use all, an index, a PCI address, a vendor or a driver name)", request,
+			    sel);
+	return r;
+}
+
+const ctr_accel_backend_ops accel_dri_ops = {
+	.abi_version = CTR_ACCEL_BACKEND_ABI,
+	.size = sizeof(ctr_accel_backend_ops),
+	.name = "dri",
+	.discover = dri_discover,
+	.edits = dri_edits,
+};
