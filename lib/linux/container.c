@@ -634,6 +634,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	char *msgbuf = NULL, *state = NULL;
 	size_t state_len = 0;
 	const struct oci_config *cfg = c->cfg;
+	bool hooks_started = false;
 
 	if ((r = ctr_plan_build(c->ctx, cfg, c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
 		goto fail;
@@ -759,6 +760,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			continue;
 		}
 		if (h.type == CTR_MSG_HOOKS) {
+			hooks_started = true;
 			if ((r = run_hooks(c, cfg, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATING, err)) < 0 ||
 			    (r = run_hooks(c, cfg, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATING,
 					   err)) < 0)
@@ -856,6 +858,14 @@ fail_kill:
 	kill_and_reap(pidfd, pid);
 	if (first_pid != pid && first_pid > 0)
 		(void)waitpid(first_pid, NULL, WNOHANG);
+	if (hooks_started) {
+		/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the
+		 * lifecycle at "destroy", then the poststop hooks run (failures only warn) */
+		ctr_error *e = NULL;
+		if (run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
+			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+		ctr_error_free(e);
+	}
 	pidfd = -1;
 fail:
 	if (pidfd >= 0)
