@@ -80,7 +80,7 @@ notok() {
 	shift
 	local l
 	for l in "$@"; do
-		printf '%s\n' "$l" | sed 's/^/#   /'
+		printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'
 	done
 }
 skip() {
@@ -127,10 +127,10 @@ cfg() {
 	local b=$1 code=$2
 	shift 2
 	python3 -c 'import json, sys
-p = sys.argv[1]; code = sys.argv[2]; argv = sys.argv[3:]
-with open(p) as f: c = json.load(f)
-exec(code)
-with open(p, "w") as f: json.dump(c, f, indent=1)' "$b/config.json" "$code" "$@"
+_path = sys.argv[1]; _code = sys.argv[2]; argv = sys.argv[3:]
+with open(_path) as _f: c = json.load(_f)
+exec(_code)
+with open(_path, "w") as _f: json.dump(c, _f, indent=1)' "$b/config.json" "$code" "$@"
 }
 
 # args BUNDLE SCRIPT: make the container run `sh -c SCRIPT`

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Readonly root and the mounts of config.json: bind (ro, file), rbind, tmpfs
+# with size, proc, sysfs, mqueue, devpts, cgroup, propagation.
+. "$(dirname "$0")/lib.sh"
+
+# mnt_line MP: the /proc/self/mounts line for mount point MP, from OUT
+mnt_line() { printf '%s\n' "$OUT" | awk -v m="$1" '$2 == m' | tail -n 1; }
+
+# --- readonly root
+b=$(mkb roroot)
+cfg "$b" 'c["root"]["readonly"] = True'
+runb "$b" 'if touch /rootfile 2>/dev/null; then echo WRITABLE; else echo readonly; fi; echo x > /dev/shm/f && echo shm-ok'
+expect_eq "readonly root: run exit 0" 0 "$RC"
+expect_match "readonly root: writing / fails" '^readonly$' "$OUT"
+expect_match "readonly root: tmpfs mounts stay writable" '^shm-ok$' "$OUT"
+check "readonly root: nothing written to the rootfs" test ! -e "$b/rootfs/rootfile"
+
+# --- a tree of mounts
+src=$TMP/src
+mkdir -p "$src/ro" "$src/rb/sub" "$src/prop"
+echo from-host >"$src/ro/file"
+echo hostfile-content >"$src/hostfile"
+mount -t tmpfs -o size=1m tmpfs "$src/rb/sub"
+echo in-submount >"$src/rb/sub/subfile"
+b=$(mkb mounts)
+cfg "$b" '
+s = argv[0]
+c["mounts"] += [
+  {"destination": "/mnt/ro", "type": "bind", "source": s + "/ro", "options": ["bind", "ro"]},
+  {"destination": "/mnt/rbind", "type": "bind", "source": s + "/rb", "options": ["rbind"]},
+  {"destination": "/mnt/bind", "type": "bind", "source": s + "/rb", "options": ["bind"]},
+  {"destination": "/mnt/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=700", "nodev"]},
+  {"destination": "/etc/hostfile", "type": "bind", "source": s + "/hostfile", "options": ["bind", "ro"]},
+  {"destination": "/mnt/shared", "type": "bind", "source": s + "/prop", "options": ["rbind", "rshared"]},
+  {"destination": "/mnt/private", "type": "bind", "source": s + "/prop", "options": ["rbind", "rprivate"]},
+  {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
+]' "$src"
+runb "$b" '
+cat /mnt/ro/file
+if echo x > /mnt/ro/new 2>/dev/null; then echo ro-WRITABLE; else echo ro-readonly; fi
+cat /mnt/rbind/sub/subfile
+if [ -e /mnt/bind/sub/subfile ]; then echo bind-RECURSIVE; else echo bind-not-recursive; fi
+echo tmp-mode=$(stat -c %a /mnt/tmp)
+cat /etc/hostfile
+if echo x >> /etc/hostfile 2>/dev/null; then echo file-WRITABLE; else echo file-readonly; fi
+echo shared=$(awk "\$5 == \"/mnt/shared\" {print \$7}" /proc/self/mountinfo)
+echo private=$(awk "\$5 == \"/mnt/private\" {print \$7}" /proc/self/mountinfo)
+echo cgroup=$(ls /sys/fs/cgroup | head -n 3 | tr "\n" " ")
+cat /proc/self/mounts'
+expect_eq "mounts: run exit 0" 0 "$RC"
+expect_match "bind ro: reads the host file" '^from-host$' "$OUT"
+expect_match "bind ro: writes fail" '^ro-readonly$' "$OUT"
+expect_match "bind ro: mounted ro" '(^|,)ro(,|$)' "$(mnt_line /mnt/ro | awk '{print $4}')"
+expect_match "rbind: the submount is visible" '^in-submount$' "$OUT"
+expect_match "bind (not rbind): the submount is not" '^bind-not-recursive$' "$OUT"
+expect_match "tmpfs: type tmpfs" '^tmpfs /mnt/tmp tmpfs' "$(mnt_line /mnt/tmp)"
+expect_match "tmpfs: size=1m" 'size=1024k' "$(mnt_line /mnt/tmp)"
+expect_match "tmpfs: nodev" 'nodev' "$(mnt_line /mnt/tmp)"
+expect_match "tmpfs: mode=700" '^tmp-mode=700$' "$OUT"
+expect_match "bind of a file: content" '^hostfile-content$' "$OUT"
+expect_match "bind of a file: ro" '^file-readonly$' "$OUT"
+expect_match "propagation rshared: mount is shared" '^shared=shared:[0-9]+' "$OUT"
+expect_match "propagation rprivate: mount is private" '^private=-?$' "$OUT"
+expect_match "proc mounted at /proc" '^proc /proc proc ' "$(mnt_line /proc)"
+expect_match "sysfs mounted ro at /sys" '^[^ ]+ /sys sysfs ro[, ]' "$(mnt_line /sys)"
+expect_match "devpts at /dev/pts" '^[^ ]+ /dev/pts devpts ' "$(mnt_line /dev/pts)"
+expect_match "mqueue at /dev/mqueue" '^[^ ]+ /dev/mqueue mqueue ' "$(mnt_line /dev/mqueue)"
+expect_match "tmpfs at /dev/shm" '^[^ ]+ /dev/shm tmpfs ' "$(mnt_line /dev/shm)"
+expect_match "cgroup at /sys/fs/cgroup" '^[^ ]+ /sys/fs/cgroup (cgroup2?|tmpfs) ' "$(mnt_line /sys/fs/cgroup)"
+expect_nomatch "cgroup: not empty" '^cgroup=$' "$OUT"
+expect_eq "mounts: nothing left mounted under the bundle" "" "$(mounts_in "$b")"
+check "mounts: the host submount is still there" mountpoint -q "$src/rb/sub"
+umount "$src/rb/sub"
+
+# --- a mount over a symlink that escapes the rootfs must stay inside it
+b=$(mkb escape)
+ln -s /../../../../tmp "$b/rootfs/escape"
+mkdir -p "$TMP/escsrc"
+cfg "$b" 'c["mounts"].append({"destination": "/escape/ctr-escape-" + argv[1], "type": "bind", "source": argv[0], "options": ["bind"]})' "$TMP/escsrc" "$$"
+runb "$b" 'true'
+check "mount destination through a symlink stays in the rootfs" test ! -e "/tmp/ctr-escape-$$"
+rmdir "/tmp/ctr-escape-$$" 2>/dev/null
+
+finish
