@@ -33,14 +33,28 @@ static char *resolve_link(const char *host_root, const char *link)
 	if (n < 0)
 		return NULL;
 	target[n] = '\0';
-	if (target[0] == '/')
-		return accel_host_path(host_root, target);
+	if (target[0] == '/') {
+		char *a = accel_host_path(host_root, target), *c = a ? realpath(a, NULL) : NULL;
+		if (c) {
+			free(a);
+			return c;
+		}
+		return a;
+	}
 	dir = strdup(link);
 	if (!dir)
 		return NULL;
 	if (asprintf(&r, "%s/%s", dirname(dir), target) < 0)
 		r = NULL;
 	free(dir);
+	/* canonical, so that card0 and renderD128 of one GPU compare equal */
+	if (r) {
+		char *c = realpath(r, NULL);
+		if (c) {
+			free(r);
+			r = c;
+		}
+	}
 	return r;
 }
 
@@ -218,8 +232,18 @@ int dri_scan(const char *host_root, struct dri_gpu **out, size_t *n_out, ctr_err
 			memset(gpu, 0, sizeof(*gpu));
 			gpu->sys_device = dev;
 			dev = NULL;
-			if (is_pci_address(base_name(gpu->sys_device)))
+			if (is_pci_address(base_name(gpu->sys_device))) {
 				gpu->pci = strdup(base_name(gpu->sys_device));
+			} else {
+				/* a virtio device (virtio0) sits below its PCI function */
+				char *par = strdup(gpu->sys_device), *slash = par ? strrchr(par, '/') : NULL;
+				if (slash) {
+					*slash = '\0';
+					if (is_pci_address(base_name(par)))
+						gpu->pci = strdup(base_name(par));
+				}
+				free(par);
+			}
 			if (asprintf(&tmp, "%s/vendor", gpu->sys_device) >= 0) {
 				gpu->vendor_id = accel_read_trim(tmp);
 				free(tmp);
