@@ -532,6 +532,9 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 {
 	int r;
+	/* the LSM label applies at execve (procfs of the container: it must mount /proc) */
+	if (p->lsm_path && (r = write_file(p->lsm_path, p->lsm_value, eb, n, "process LSM label")) < 0)
+		return r;
 	if (p->nnp && (r = ctr_seccomp_load(p, eb, n)) < 0)
 		return r;
 	r = ss_execvpe(p->argv[0], p->argv, p->envp);

@@ -95,6 +95,8 @@ struct ctr_proc {
 	unsigned seccomp_flags;      /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 	bool has_personality;
 	unsigned long personality;   /* linux.personality */
+	const char *lsm_path;        /* /proc/self/attr/... to write before execve, NULL: none */
+	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };
 
 struct ctr_plan {

@@ -13,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "linux/lifecycle.h"
@@ -107,6 +109,43 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 		    (r = caps_mask(c->ambient, c->n_ambient, "ambient", out->last_cap, &out->cap_amb, err)) < 0)
 			return r;
 	}
+	if (p->apparmor_profile && *p->apparmor_profile) {
+		char buf[8] = "";
+		int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		if (buf[0] != 'Y')
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "%s: process.apparmorProfile '%s': AppArmor is not enabled on this host: remove "
+				       "the profile or enable AppArmor",
+				       what, p->apparmor_profile);
+		struct stat st;
+		out->lsm_path = stat("/proc/self/attr/apparmor", &st) == 0 ? "/proc/self/attr/apparmor/exec"
+									  : "/proc/self/attr/exec";
+		if (asprintf(&out->lsm_value, "exec %s", p->apparmor_profile) < 0) {
+			out->lsm_value = NULL;
+			return ctr_err_nomem(err);
+		}
+	}
+	if (p->selinux_label && *p->selinux_label) {
+		struct statfs sf;
+		if (out->lsm_value)
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "%s: process.selinuxLabel and process.apparmorProfile: only one LSM can label the "
+				       "process",
+				       what);
+		if (statfs("/sys/fs/selinux", &sf) < 0 || sf.f_type != SELINUX_MAGIC)
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "%s: process.selinuxLabel '%s': SELinux is not enabled on this host: remove the "
+				       "label or enable SELinux",
+				       what, p->selinux_label);
+		out->lsm_path = "/proc/self/attr/exec";
+		if (!(out->lsm_value = strdup(p->selinux_label)))
+			return ctr_err_nomem(err);
+	}
 	if (p->n_rlimits) {
 		out->rlimits = calloc(p->n_rlimits, sizeof(*out->rlimits));
 		if (!out->rlimits)
@@ -158,6 +197,8 @@ void ctr_proc_free(struct ctr_proc *p)
 	p->rlimits = NULL;
 	free(p->seccomp_filter);
 	p->seccomp_filter = NULL;
+	free(p->lsm_value);
+	p->lsm_value = NULL;
 	if (p->console_sock >= 0)
 		close(p->console_sock);
 	p->console_sock = -1;
