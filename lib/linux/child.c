@@ -481,6 +481,12 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 	bool cwd_done = chdir(p->cwd) == 0;
 	if (p->has_personality && personality(p->personality) < 0)
 		return fail(eb, n, errno, "linux.personality: personality");
+	if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
+		return fail(eb, n, errno, "process.ioPriority: ioprio_set");
+	if (p->has_sched && syscall(SYS_sched_setattr, 0, &p->sched, 0) < 0)
+		return fail(eb, n, errno, "process.scheduler: sched_setattr");
+	if (p->has_cpus_final && sched_setaffinity(0, sizeof(p->cpus_final), &p->cpus_final) < 0)
+		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
 	/*
 	 * Without noNewPrivileges the kernel wants CAP_SYS_ADMIN to load a filter:
 	 * load it now, before the user and capabilities change (as runc does).

@@ -636,7 +636,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	const struct oci_config *cfg = c->cfg;
 	bool hooks_started = false;
 
-	if ((r = ctr_plan_build(c->ctx, cfg, c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
+	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
 		goto fail;
 	c->own_pidns = (plan.clone_flags & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {

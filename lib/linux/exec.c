@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "linux/lifecycle.h"
 #include "linux/container-internal.h"
 #include "linux/sigsafe.h"
@@ -103,6 +105,13 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (x->proc->has_cpus_initial &&
+	    sched_setaffinity(0, sizeof(x->proc->cpus_initial), &x->proc->cpus_initial) < 0) {
+		int e = errno;
+		ss_fmt(eb, sizeof(eb), "process.execCPUAffinity.initial: sched_setaffinity: %s", ss_strerror(e));
+		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
+		_exit(1);
+	}
 	if (setns(x->pidfd, x->ns_flags) < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "setns into the container's namespaces: %s", ss_strerror(e));
@@ -159,6 +168,7 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1;
 	pid_t hpid = -1, fpid = -1;
 	char *buf = NULL;
+	struct json_object *pj_owned = NULL;
 	memset(&proc, 0, sizeof(proc));
 	proc.console_sock = -1;
 	if (p) {
@@ -169,6 +179,15 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 			tmp.cwd = (char *)o.cwd;
 		if ((r = ctr_proc_build(&tmp, "exec", &proc, err)) < 0 ||
 		    (r = ctr_proc_add_linux(cfg, &proc, err)) < 0)
+			goto out;
+		struct json_object *pj = NULL;
+		if (o.process_json) {
+			pj_owned = json_tokener_parse(o.process_json);
+			pj = pj_owned;
+		} else if (ctr_spec_json(c->spec)) {
+			json_object_object_get_ex(ctr_spec_json(c->spec), "process", &pj);
+		}
+		if ((r = ctr_proc_add_extras(pj, o.process_json ? "process.json" : "config.json", &proc, err)) < 0)
 			goto out;
 	} else {
 		r = ctr_err(err, EINVAL, CTR_E_SPEC, "container '%s': no process", c->id);
@@ -331,5 +350,7 @@ out:
 	free(env);
 	ctr_proc_free(&proc);
 	oci_process_free(own);
+	if (pj_owned)
+		json_object_put(pj_owned);
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -18,6 +19,8 @@
 #include "spec/oci.h"
 #include "linux/devices.h"
 #include "linux/hooks.h"
+
+struct json_object;
 
 /* Messages on the create-time sync socket (SOCK_SEQPACKET, one message per packet). */
 enum ctr_msg_type {
@@ -95,6 +98,18 @@ struct ctr_proc {
 	unsigned seccomp_flags;      /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 	bool has_personality;
 	unsigned long personality;   /* linux.personality */
+	bool has_ioprio;
+	int ioprio;                  /* process.ioPriority: class << 13 | priority */
+	bool has_sched;
+	struct {                     /* process.scheduler, struct sched_attr's layout */
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} sched;
+	bool has_cpus_initial, has_cpus_final;
+	cpu_set_t cpus_initial, cpus_final; /* process.execCPUAffinity (exec) */
 	const char *lsm_path;        /* /proc/self/attr/... to write before execve, NULL: none */
 	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };
@@ -132,8 +147,9 @@ struct ctr_plan {
 };
 
 /* Build the plan from a typed config (allocates).  rootfs is absolute. */
-int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const char *id, const char *bundle, const char *rootfs,
-		   unsigned flags, struct ctr_plan *plan, ctr_error **err);
+int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
+		   ctr_error **err);
 void ctr_plan_free(struct ctr_plan *plan);
 
 /* Build the process part (also for exec). Does not open the console socket. */
@@ -146,6 +162,12 @@ void ctr_proc_free(struct ctr_proc *p);
  */
 int ctr_seccomp_build(const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err);
 int ctr_seccomp_load(const struct ctr_proc *p, char *errbuf, size_t errlen);
+
+/*
+ * process.ioPriority, process.scheduler and process.execCPUAffinity, which the
+ * typed model keeps in JSON only: read from the process object (may be NULL).
+ */
+int ctr_proc_add_extras(struct json_object *process, const char *what, struct ctr_proc *out, ctr_error **err);
 
 /* The container-level settings that every process of the container gets (seccomp, personality). */
 int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <json-c/json.h>
 #include <unistd.h>
 
 #include "linux/lifecycle.h"
@@ -166,6 +167,141 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 	return 0;
 }
 
+static int name_index(const char *s, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+static const char *jget_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static bool jget_i64(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+/* "0-3,7" -> cpu set */
+static int parse_cpus(const char *s, cpu_set_t *set, const char *what, const char *field, ctr_error **err)
+{
+	CPU_ZERO(set);
+	const char *p = s;
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b;
+		if (end == p)
+			goto bad;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || b < a)
+				goto bad;
+		}
+		if (b >= CPU_SETSIZE)
+			goto bad;
+		for (unsigned long c = a; c <= b; c++)
+			CPU_SET(c, set);
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.execCPUAffinity.%s: '%s' is not a CPU list like 0-3,7",
+		       what, field, s);
+}
+
+int ctr_proc_add_extras(struct json_object *process, const char *what, struct ctr_proc *out, ctr_error **err)
+{
+	static const char *const ioclasses[] = {"IOPRIO_CLASS_NONE", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+						"IOPRIO_CLASS_IDLE", NULL};
+	static const char *const policies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+					       "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE", NULL};
+	static const char *const sflags[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
+					     "SCHED_FLAG_DL_OVERRUN",	 "SCHED_FLAG_KEEP_POLICY",
+					     "SCHED_FLAG_KEEP_PARAMS",	 "SCHED_FLAG_UTIL_CLAMP_MIN",
+					     "SCHED_FLAG_UTIL_CLAMP_MAX", NULL};
+	struct json_object *o;
+	int64_t v;
+	int r;
+	if (!process)
+		return 0;
+	if (json_object_object_get_ex(process, "ioPriority", &o) && json_object_is_type(o, json_type_object)) {
+		const char *cls = jget_str(o, "class");
+		int c = cls ? name_index(cls, ioclasses) : -1;
+		if (c <= 0)
+			return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.ioPriority.class: '%s' is not a class",
+				       what, cls ? cls : "");
+		v = 0;
+		jget_i64(o, "priority", &v);
+		out->has_ioprio = true;
+		out->ioprio = (c << 13) | (int)(v & 7);
+	}
+	if (json_object_object_get_ex(process, "scheduler", &o) && json_object_is_type(o, json_type_object)) {
+		const char *pol = jget_str(o, "policy");
+		int pi = pol ? name_index(pol, policies) : -1;
+		if (pi < 0)
+			return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.scheduler.policy: '%s' is not a policy",
+				       what, pol ? pol : "");
+		if (pi == 4)
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "%s: process.scheduler.policy: SCHED_ISO is not implemented by Linux", what);
+		out->has_sched = true;
+		out->sched.size = 48;
+		out->sched.policy = (uint32_t)pi;
+		if (jget_i64(o, "nice", &v))
+			out->sched.nice = (int32_t)v;
+		if (jget_i64(o, "priority", &v))
+			out->sched.priority = (uint32_t)v;
+		if (jget_i64(o, "runtime", &v))
+			out->sched.runtime = (uint64_t)v;
+		if (jget_i64(o, "deadline", &v))
+			out->sched.deadline = (uint64_t)v;
+		if (jget_i64(o, "period", &v))
+			out->sched.period = (uint64_t)v;
+		struct json_object *fl;
+		if (json_object_object_get_ex(o, "flags", &fl) && json_object_is_type(fl, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(fl); i++) {
+				const char *f = json_object_get_string(json_object_array_get_idx(fl, i));
+				int fi = f ? name_index(f, sflags) : -1;
+				if (fi < 0)
+					return ctr_err(err, EINVAL, CTR_E_SPEC,
+						       "%s: process.scheduler.flags[%zu]: '%s' is not a flag", what, i,
+						       f ? f : "");
+				out->sched.flags |= 1ull << fi;
+			}
+		}
+	}
+	if (json_object_object_get_ex(process, "execCPUAffinity", &o) && json_object_is_type(o, json_type_object)) {
+		const char *s;
+		if ((s = jget_str(o, "initial"))) {
+			if ((r = parse_cpus(s, &out->cpus_initial, what, "initial", err)) < 0)
+				return r;
+			out->has_cpus_initial = true;
+		}
+		if ((s = jget_str(o, "final"))) {
+			if ((r = parse_cpus(s, &out->cpus_final, what, "final", err)) < 0)
+				return r;
+			out->has_cpus_final = true;
+		}
+	}
+	return 0;
+}
+
 int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err)
 {
 	int r;
@@ -303,8 +439,9 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 	return 0;
 }
 
-int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const char *id, const char *bundle,
-		   const char *rootfs, unsigned flags, struct ctr_plan *plan, ctr_error **err)
+int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
+		   ctr_error **err)
 {
 	int r;
 	memset(plan, 0, sizeof(*plan));
@@ -322,6 +459,13 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, const c
 		return r;
 	plan->proc.setsid = true;
 	plan->proc.bind_console = true;
+	{
+		struct json_object *pj = NULL;
+		if (spec_json)
+			json_object_object_get_ex(spec_json, "process", &pj);
+		if ((r = ctr_proc_add_extras(pj, "config.json", &plan->proc, err)) < 0)
+			return r;
+	}
 	if ((r = ctr_proc_add_linux(cfg, &plan->proc, err)) < 0)
 		return r;
 
