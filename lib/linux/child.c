@@ -633,7 +633,14 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		 * the real init as a sibling (CLONE_PARENT keeps the caller its parent),
 		 * tell the caller its pid and leave.
 		 */
-		pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
+		if (p->time_new) {
+			if (unshare(CLONE_NEWTIME) < 0)
+				return fail(eb, n, errno, "linux.namespaces (time): unshare");
+			if (p->time_offsets &&
+			    (r = write_file("/proc/self/timens_offsets", p->time_offsets, eb, n, "linux.timeOffsets")) < 0)
+				return r;
+		}
+		pid_t pid = ctr_clone3(CLONE_PARENT | p->late_flags, NULL, 0);
 		if (pid < 0)
 			return fail(eb, n, errno, "clone3 into the joined pid namespace");
 		if (pid > 0) {

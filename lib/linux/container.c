@@ -638,7 +638,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 
 	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
 		goto fail;
-	c->own_pidns = (plan.clone_flags & CLONE_NEWPID) != 0;
+	c->own_pidns = ((plan.clone_flags | plan.late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {
 		plan.proc.stdio[i] = o->stdio_fds[i];
 		if (o->stdio_fds[i] < 0 && (o->flags & CTR_CREATE_STDIO_INHERIT_NONE)) {

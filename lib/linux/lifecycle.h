@@ -120,7 +120,10 @@ struct ctr_plan {
 	uint64_t clone_flags;          /* CLONE_NEW* to create */
 	int ns_fds[OCI_NS_COUNT];      /* joined namespaces, -1 when none */
 	int ns_flag[OCI_NS_COUNT];     /* CLONE_NEW* of each slot */
-	bool join_pid_or_time;         /* needs the intermediate process */
+	bool join_pid_or_time;         /* needs the intermediate process (joined pid/time ns, new time ns) */
+	uint64_t late_flags;           /* CLONE_NEWPID moved to the intermediate's clone (an init cannot CLONE_PARENT) */
+	bool time_new;                 /* unshare(CLONE_NEWTIME) in the intermediate, then write the offsets */
+	char *time_offsets;            /* text for /proc/self/timens_offsets, NULL: none */
 	bool userns_new;
 	bool has_userns;               /* new or joined */
 	char *uid_map, *gid_map;       /* text for /proc/<pid>/{uid,gid}_map */

@@ -513,10 +513,37 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	}
 	if (l->n_time_offsets && !(plan->clone_flags & CLONE_NEWTIME))
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
-			       "config.json: linux.timeOffsets: needs a new time namespace");
-	if (l->n_time_offsets)
-		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
-			       "config.json: linux.timeOffsets: not supported by this runtime yet");
+			       "config.json: linux.timeOffsets: needs a new time namespace: add {\"type\": \"time\"}");
+	if (plan->clone_flags & CLONE_NEWTIME) {
+		/*
+		 * Offsets can only be written before a process enters the time ns:
+		 * the intermediate unshares it (its children enter it), writes them,
+		 * then clones the init.
+		 */
+		plan->clone_flags &= ~(uint64_t)CLONE_NEWTIME;
+		plan->time_new = true;
+		plan->join_pid_or_time = true;
+		if (l->n_time_offsets) {
+			size_t cap = l->n_time_offsets * 64 + 1, len = 0;
+			if (!(plan->time_offsets = malloc(cap)))
+				return ctr_err_nomem(err);
+			plan->time_offsets[0] = '\0';
+			for (size_t i = 0; i < l->n_time_offsets; i++) {
+				const struct oci_time_offset *t = &l->time_offsets[i];
+				if (strcmp(t->clock, "monotonic") && strcmp(t->clock, "boottime"))
+					return ctr_err(err, EINVAL, CTR_E_SPEC,
+						       "config.json: linux.timeOffsets: clock '%s' is not monotonic or "
+						       "boottime",
+						       t->clock);
+				len += (size_t)snprintf(plan->time_offsets + len, cap - len, "%s %lld %u\n", t->clock,
+							(long long)t->secs, t->nanosecs);
+			}
+		}
+	}
+	if (plan->join_pid_or_time && (plan->clone_flags & CLONE_NEWPID)) {
+		plan->clone_flags &= ~(uint64_t)CLONE_NEWPID;
+		plan->late_flags |= CLONE_NEWPID;
+	}
 	plan->root_prop = l->rootfs_propagation_flags;
 
 	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, err)) < 0)
@@ -606,6 +633,7 @@ void ctr_plan_free(struct ctr_plan *plan)
 			close(plan->ns_fds[i]);
 	free(plan->uid_map);
 	free(plan->gid_map);
+	free(plan->time_offsets);
 	for (size_t i = 0; i < plan->n_mnts; i++) {
 		struct ctr_mnt *m = &plan->mnts[i];
 		free(m->label);
