@@ -1615,6 +1615,38 @@ static bool has_ns(const struct oci_linux *l, enum oci_ns_type t, bool new_only)
 
 static int parse_sysctl(struct pctx *p, struct json_object *lo, struct oci_linux *l);
 
+/* linux.netDevices (runtime-spec 1.2): checked for types, kept in JSON for the network code. */
+static int check_net_devices(struct pctx *p, struct json_object *lo)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "netDevices", &o);
+	if (r < 0 || !o)
+		return r;
+	size_t old = push_key(p, "netDevices");
+	json_object_object_foreach(o, k, v)
+	{
+		size_t old2 = push_map_key(p, k);
+		char *name = NULL;
+		if (!*k || strchr(k, '/'))
+			r = perr(p, "'%s' is not a network interface name", k);
+		if (r == 0)
+			r = want_type(p, v, json_type_object, "an object");
+		if (r == 0)
+			r = opt_str(p, v, "name", &name);
+		if (r == 0 && name && (!*name || strchr(name, '/'))) {
+			size_t old3 = push_key(p, "name");
+			r = perr(p, "'%s' is not a network interface name", name);
+			pop(p, old3);
+		}
+		free(name);
+		pop(p, old2);
+		if (r < 0)
+			break;
+	}
+	pop(p, old);
+	return r;
+}
+
 static int parse_linux(struct pctx *p, struct json_object *root, struct oci_config *cfg)
 {
 	struct json_object *lo;
@@ -1677,6 +1709,8 @@ static int parse_linux(struct pctx *p, struct json_object *root, struct oci_conf
 	}
 	if (r == 0)
 		r = parse_intel_rdt(p, lo, l);
+	if (r == 0)
+		r = check_net_devices(p, lo);
 	pop(p, old);
 	return r;
 }

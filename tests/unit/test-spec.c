@@ -238,6 +238,7 @@ static void test_minimal_and_variants(void **state)
 		PROC("\"user\":{\"uid\":4294967294,\"gid\":0}"),
 		LINUX("\"rootfsPropagation\":\"private\""),
 		LINUX("\"resources\":{}"),
+		LINUX("\"netDevices\":{\"eth1\":{\"name\":\"ctr0\"},\"eth2\":{}}"),
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		ctr_spec *s = load_ok(ok[i]);
@@ -417,6 +418,8 @@ static const struct bad_case bad_cases[] = {
 	 "linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range"},
 	{LINUX("\"intelRdt\":{\"closID\":7}"), CTR_E_SPEC, "linux.intelRdt.closID: expected a string, got number"},
 	{BASE ",\"linux\":[]}", CTR_E_SPEC, "config.json: linux: expected an object, got array"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":5}}"), CTR_E_SPEC, "linux.netDevices[\"eth1\"].name: expected a string, got number"},
+	{LINUX("\"netDevices\":{\"eth1\":[]}"), CTR_E_SPEC, "linux.netDevices[\"eth1\"]: expected an object, got array"},
 };
 
 static void test_bad_configs(void **state)
