@@ -699,10 +699,27 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if (chroot(".") < 0)
 			return fail(eb, n, errno, "root.path: chroot");
 	} else {
-		if (syscall(SYS_pivot_root, ".", ".") < 0)
-			return fail(eb, n, errno, "root.path: pivot_root %s (a rootfs on ramfs/initramfs needs no_pivot)",
+		int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0)
+			return fail(eb, n, errno, "open the old root");
+		if (syscall(SYS_pivot_root, ".", ".") < 0) {
+			int e = errno;
+			close(oldroot);
+			return fail(eb, n, e, "root.path: pivot_root %s (a rootfs on ramfs/initramfs needs no_pivot)",
 				    p->rootfs);
-		/* the old root now sits on top: keep its unmount from propagating to the host */
+		}
+		/*
+		 * The old root now sits on top of the new one.  Go to it by fd (what
+		 * "." is after pivot_root is not a kernel promise) so that making it a
+		 * slave, which keeps its unmount from reaching the host, touches only
+		 * the old tree and not the container's mounts (rshared ones stay shared).
+		 */
+		if (fchdir(oldroot) < 0) {
+			int e = errno;
+			close(oldroot);
+			return fail(eb, n, e, "chdir to the old root");
+		}
+		close(oldroot);
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			return fail(eb, n, errno, "make the old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
