@@ -431,61 +431,85 @@ static const char *jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+static int set_str(char **dst, const char *src)
+{
+	char *d = strdup(src ? src : "");
+	if (!d)
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/*
+ * (Re)read state.json.  A state directory without a readable state.json is
+ * what a creator that died right after mkdir leaves: it loads as "creating"
+ * with no process, so that delete can remove it.
+ */
 static int load_state(struct ctr_container *c, ctr_error **err)
 {
-	char *buf, path[PATH_MAX];
-	size_t len;
+	char *buf = NULL, path[PATH_MAX];
+	size_t len = 0;
+	ctr_error *e = NULL;
+	json_object *o = NULL;
 	snprintf(path, sizeof(path), "%s/state.json", c->dir);
-	int r = ctr_read_file(path, 1 << 24, &buf, &len, err);
-	if (r < 0) {
-		if (r == -ENOENT) {
-			ctr_error_free(err ? *err : NULL);
-			if (err)
-				*err = NULL;
-			return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
-				       "container '%s' does not exist (%s is missing)", c->id, path);
-		}
+	int r = ctr_read_file(path, 1 << 24, &buf, &len, &e);
+	if (r < 0 && r != -ENOENT) {
+		if (err && !*err)
+			*err = e;
+		else
+			ctr_error_free(e);
 		return r;
 	}
-	json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
-	if (tok)
-		json_tokener_free(tok);
-	free(buf);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		if (o)
+	ctr_error_free(e);
+	if (buf) {
+		json_tokener *tok = json_tokener_new();
+		o = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
+		if (tok)
+			json_tokener_free(tok);
+		free(buf);
+		if (o && !json_object_is_type(o, json_type_object)) {
 			json_object_put(o);
-		return ctr_err(err, EINVAL, CTR_E_PARSE, "%s: not a valid state file: delete the container with force",
-			       path);
+			o = NULL;
+		}
+		if (!o)
+			ctr_warn(c->ctx, "%s: not a valid state file: the container loads as 'creating' with no process",
+				 path);
 	}
 	json_object *v;
-	const char *s;
-	if (json_object_object_get_ex(o, "pid", &v))
-		c->pid = json_object_get_int(v);
-	if (json_object_object_get_ex(o, "pidStartTime", &v))
-		c->start_time = json_object_get_uint64(v);
-	if (json_object_object_get_ex(o, "ownPidNamespace", &v))
-		c->own_pidns = json_object_get_boolean(v);
-	c->recorded = status_from_name(jstr(o, "status"));
-	if ((s = jstr(o, "bundle")) && !(c->bundle = strdup(s)))
-		goto nomem;
-	if ((s = jstr(o, "rootfs")) && !(c->rootfs = strdup(s)))
-		goto nomem;
-	if ((s = jstr(o, "created")) && !(c->created = strdup(s)))
-		goto nomem;
-	if ((s = jstr(o, "ociVersion")) && !(c->oci_version = strdup(s)))
-		goto nomem;
-	if (json_object_object_get_ex(o, "annotations", &v))
+	c->pid = 0;
+	c->start_time = 0;
+	c->recorded = CTR_STATUS_CREATING;
+	if (o) {
+		if (json_object_object_get_ex(o, "pid", &v))
+			c->pid = json_object_get_int(v);
+		if (json_object_object_get_ex(o, "pidStartTime", &v))
+			c->start_time = json_object_get_uint64(v);
+		if (json_object_object_get_ex(o, "ownPidNamespace", &v))
+			c->own_pidns = json_object_get_boolean(v);
+		c->recorded = status_from_name(jstr(o, "status"));
+	}
+	if (set_str(&c->bundle, o ? jstr(o, "bundle") : NULL) < 0 ||
+	    set_str(&c->rootfs, o ? jstr(o, "rootfs") : NULL) < 0 ||
+	    set_str(&c->created, o ? jstr(o, "created") : NULL) < 0 ||
+	    (o && jstr(o, "ociVersion") && set_str(&c->oci_version, jstr(o, "ociVersion")) < 0)) {
+		if (o)
+			json_object_put(o);
+		return ctr_err_nomem(err);
+	}
+	if (c->annotations)
+		json_object_put(c->annotations);
+	c->annotations = NULL;
+	if (o && json_object_object_get_ex(o, "annotations", &v))
 		c->annotations = json_object_get(v);
-	json_object_put(o);
-	if (!c->bundle && !(c->bundle = strdup("")))
-		return ctr_err_nomem(err);
-	if (!c->rootfs && !(c->rootfs = strdup("")))
-		return ctr_err_nomem(err);
-	if (!c->created && !(c->created = strdup("")))
-		return ctr_err_nomem(err);
+	if (o)
+		json_object_put(o);
 	/* a pidfd, checked against the recorded start time so a reused pid is not taken for ours */
-	if (c->pid > 0) {
+	if (c->pidfd >= 0 && !c->is_parent) {
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	if (c->pid > 0 && c->pidfd < 0) {
 		int fd = sys_pidfd_open(c->pid);
 		if (fd >= 0) {
 			bool z = false;
@@ -496,9 +520,6 @@ static int load_state(struct ctr_container *c, ctr_error **err)
 		}
 	}
 	return 0;
-nomem:
-	json_object_put(o);
-	return ctr_err_nomem(err);
 }
 
 CTR_EXPORT int ctr_container_load(ctr_context *ctx, ctr_container **out, const char *id, ctr_error **err)
@@ -1238,6 +1259,11 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted already", c->id);
 	if ((r = lock_dir(c, err)) < 0)
 		return r;
+	/* the handle may predate a create that was still running when it was loaded */
+	if (!c->is_parent && (r = load_state(c, err)) < 0) {
+		unlock_dir(c);
+		return r;
+	}
 	ctr_status st = ctr_container_status(c);
 	if ((st == CTR_STATUS_RUNNING || st == CTR_STATUS_PAUSED) && !(flags & CTR_DELETE_FORCE)) {
 		unlock_dir(c);
