@@ -556,7 +556,7 @@ static int write_map(pid_t pid, const char *file, const char *text, ctr_error **
 	if (w != (ssize_t)len)
 		return ctr_err_sys(err, w < 0 ? e : EIO,
 				   "config.json: linux.%s: write %s (check the mapping ranges exist on the host)",
-				   strcmp(file, "uid_map") ? "gidMappings" : "uidMappings", path);
+				   !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings", path);
 	return 0;
 }
 
@@ -726,6 +726,9 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	}
 
 	if (plan.userns_new) {
+		/* without CAP_SETGID over the parent ns, gid_map needs setgroups denied first */
+		if (geteuid() != 0 && (r = write_map(pid, "setgroups", "deny", err)) < 0)
+			goto fail_kill;
 		if ((r = write_map(pid, "uid_map", plan.uid_map, err)) < 0 ||
 		    (r = write_map(pid, "gid_map", plan.gid_map, err)) < 0)
 			goto fail_kill;
