@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -213,23 +214,24 @@ static void fd_path(char *buf, size_t n, int fd)
 /* Flags the kernel locks on a mount seen from a less privileged user ns: keep them on remount. */
 static unsigned long locked_flags(const char *path)
 {
-	struct statvfs sv;
+	/* statfs(2) itself, not statvfs(3), which may read /proc/mounts with stdio */
+	struct statfs sf;
 	unsigned long f = 0;
-	if (statvfs(path, &sv) < 0)
+	if (statfs(path, &sf) < 0)
 		return 0;
-	if (sv.f_flag & ST_NOSUID)
+	if (sf.f_flags & ST_NOSUID)
 		f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
+	if (sf.f_flags & ST_NODEV)
 		f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
+	if (sf.f_flags & ST_NOEXEC)
 		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_RDONLY)
+	if (sf.f_flags & ST_RDONLY)
 		f |= MS_RDONLY;
-	if (sv.f_flag & ST_NOATIME)
+	if (sf.f_flags & ST_NOATIME)
 		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
+	if (sf.f_flags & ST_NODIRATIME)
 		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
+	if (sf.f_flags & ST_RELATIME)
 		f |= MS_RELATIME;
 	return f;
 }
