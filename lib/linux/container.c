@@ -645,6 +645,17 @@ static int child_status_msg(pid_t pid, int pidfd, char *buf, size_t n)
 	return 0;
 }
 
+/* The state goes to the container's hooks in one SOCK_SEQPACKET message: keep it well under the socket buffer. */
+static int check_state_len(struct ctr_container *c, size_t len, ctr_error **err)
+{
+	if (len > CTR_MSG_STATE_MAX)
+		return ctr_err(err, E2BIG, CTR_E_INVALID,
+			       "container '%s': the state passed to createContainer/startContainer hooks is %zu bytes, "
+			       "more than %d: use fewer or shorter annotations",
+			       c->id, len, CTR_MSG_STATE_MAX);
+	return 0;
+}
+
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
 		     ctr_error **err)
 {
@@ -791,7 +802,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 				goto fail_kill;
 			free(state);
 			state = NULL;
-			if ((r = state_doc(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0)
+			if ((r = state_doc(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
+			    (r = check_state_len(c, state_len, err)) < 0)
 				goto fail_kill;
 			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
 				r = ctr_err_sys(err, -r, "sync with the container process");
@@ -848,7 +860,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	free(state);
 	state = NULL;
 	state_len = 0;
-	if (plan.hk_start_container.n && (r = state_doc(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0)
+	if (plan.hk_start_container.n && ((r = state_doc(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0 ||
+					  (r = check_state_len(c, state_len, err)) < 0))
 		goto fail_kill;
 	if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
 		r = ctr_err_sys(err, -r, "sync with the container process");

@@ -40,6 +40,7 @@ struct ctr_msg {
 };
 
 #define CTR_MSG_MAX (256 * 1024)
+#define CTR_MSG_STATE_MAX (128 * 1024) /* state JSON sent to the child, below the default socket buffer */
 #define CTR_ERRBUF 1024
 
 enum ctr_mnt_kind {
