@@ -16,8 +16,13 @@
 
 #define CLI_NAME "ctr-demo"
 
-/* Exit code runc uses when exec fails before the process runs. */
-#define CLI_EXIT_EXEC_FAILED 255
+/*
+ * Exit code when exec fails before the process runs.  runc 1.1 uses 255
+ * here; we use 1 like every other failure of this CLI (0 success, 1
+ * failure, the process's own code otherwise), which is what our users and
+ * tests expect; engines read the error text from --log, not the code.
+ */
+#define CLI_EXIT_EXEC_FAILED 1
 
 /* Global options (those before the command). */
 struct cli {

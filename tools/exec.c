@@ -8,8 +8,9 @@
  * here and hand it to ctr_container_exec() as JSON, so every runc flag maps
  * onto a runtime-spec field that the library applies.
  *
- * Exit codes follow runc: the process's own exit code (128+signal when
- * killed), 1 for command-line mistakes and 255 when the exec itself fails.
+ * Exit codes: the process's own exit code (128+signal when killed), and 1
+ * for command-line mistakes and when the exec itself fails (runc uses 255
+ * for the latter; see CLI_EXIT_EXEC_FAILED).
  */
 #include <errno.h>
 #include <json-c/json.h>
