@@ -33,7 +33,8 @@ struct ctr_context {
  * errnum is a positive errno value.  The message is printf-formatted.
  */
 int ctr_err(ctr_error **err, int errnum, ctr_error_code code, const char *fmt, ...) CTR_PRINTF(4, 5);
-int ctr_verr(ctr_error **err, int errnum, ctr_error_code code, const char *fmt, va_list ap);
+int ctr_verr(ctr_error **err, int errnum, ctr_error_code code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 /* Like ctr_err with CTR_E_SYSTEM, appending ": strerror(errnum)". */
 int ctr_err_sys(ctr_error **err, int errnum, const char *fmt, ...) CTR_PRINTF(3, 4);
 /* -ENOMEM with CTR_E_NOMEM. */
