@@ -465,7 +465,7 @@ static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
-int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
+int ctr_proc_terminal(const struct ctr_proc *p, char *eb, size_t n)
 {
 	int r;
 	if (p->setsid && !p->terminal)
@@ -477,6 +477,12 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 		if (p->bind_console && (r = ctr_term_bind_console(0, "/dev/console", eb, n)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
+{
+	int r;
 	for (size_t i = 0; i < p->n_rlimits; i++)
 		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &p->rlimits[i].lim, NULL) < 0)
 			return fail(eb, n, errno, "process.rlimits[%zu]: setrlimit", i);
@@ -741,6 +747,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	if (p->keyring_name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 &&
 	    errno != EPERM && errno != ENOSYS && errno != EACCES && errno != EDQUOT)
 		return fail(eb, n, errno, "join a new session keyring");
+	/* the pty master reaches the console socket during create, as with runc */
+	if ((r = ctr_proc_terminal(&p->proc, eb, n)) < 0)
+		return r;
 	bool deferred = p->hk_start_container.n > 0;
 	if (!deferred && (r = ctr_proc_apply(&p->proc, eb, n)) < 0)
 		return r;

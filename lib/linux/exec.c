@@ -129,7 +129,9 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
 		_exit(0);
 	}
-	int r = ctr_proc_apply(x->proc, eb, sizeof(eb));
+	int r = ctr_proc_terminal(x->proc, eb, sizeof(eb));
+	if (r == 0)
+		r = ctr_proc_apply(x->proc, eb, sizeof(eb));
 	if (r == 0)
 		r = ctr_proc_exec(x->proc, eb, sizeof(eb));
 	(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));

@@ -181,11 +181,13 @@ int ctr_cap_from_name(const char *name);
 
 /*
  * Child side (async-signal-safe).  ctr_child_main never returns: it execs the
- * user program or _exit()s.  ctr_proc_apply sets up user, capabilities,
- * rlimits, terminal, cwd, umask, nnp and fds; ctr_proc_exec execs.  Both
- * return -errno with errbuf set on failure.
+ * user program or _exit()s.  ctr_proc_terminal makes the session and the
+ * pty (its master goes over the console socket); ctr_proc_apply sets up
+ * rlimits, scheduling, seccomp, user, capabilities, cwd, umask, nnp and fds;
+ * ctr_proc_exec execs.  They return -errno with errbuf set on failure.
  */
 __attribute__((noreturn)) void ctr_child_main(struct ctr_plan *plan);
+int ctr_proc_terminal(const struct ctr_proc *p, char *errbuf, size_t errlen);
 int ctr_proc_apply(const struct ctr_proc *p, char *errbuf, size_t errlen);
 int ctr_proc_exec(const struct ctr_proc *p, char *errbuf, size_t errlen);
 
