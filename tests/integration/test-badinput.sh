@@ -1,0 +1,74 @@
+#!/bin/bash
+# Bad input: each exits 1 with a clear message on stderr and leaves nothing
+# in the state root.
+. "$(dirname "$0")/lib.sh"
+
+# bad NAME BUNDLE ERE [ctr args...]: create must exit 1, say ERE on stderr, leave nothing
+bad() {
+	local name=$1 b=$2 re=$3 rc err
+	shift 3
+	ctr "$@" </dev/null >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"
+	rc=$?
+	err=$(cat "$TMP/$name.stderr")
+	expect_eq "$name: exit 1" 1 "$rc"
+	expect_match "$name: stderr says what is wrong" "$re" "$err"
+	expect_eq "$name: nothing on stdout" "" "$(cat "$TMP/$name.stdout")"
+	expect_eq "$name: nothing left in the state root" "" "$(state_left)"
+	[ -n "$b" ] && expect_eq "$name: no process left" "" "$(procs_in "$b/rootfs")"
+	[ -n "$b" ] && expect_eq "$name: no mount left" "" "$(mounts_in "$b")"
+}
+
+b=$(mkb brokenjson)
+printf '{"ociVersion": "1.2.0", "process": {"args": ["sh"' >"$b/config.json"
+bad "broken JSON" "$b" 'config\.json' create -b "$b" brokenjson
+
+b=$(mkb badns)
+cfg "$b" 'c["linux"]["namespaces"][2]["type"] = "foo"'
+bad "bad namespace type" "$b" 'config\.json.*linux\.namespaces\[2\]\.type.*foo' create -b "$b" badns
+
+b=$(mkb badrlimit)
+cfg "$b" 'c["process"]["rlimits"] = [{"type": "RLIMIT_FOO", "soft": 1, "hard": 1}]'
+bad "bad rlimit" "$b" 'process\.rlimits\[0\]\.type' create -b "$b" badrlimit
+
+b=$(mkb nocwd)
+cfg "$b" 'c["process"]["cwd"] = "relative/dir"'
+bad "relative cwd" "$b" 'process\.cwd' create -b "$b" nocwd
+
+b=$(mkb norootfs)
+rm -rf "$b/rootfs"
+bad "missing rootfs" "$b" 'rootfs' create -b "$b" norootfs
+
+b=$(mkb noconfig)
+rm -f "$b/config.json"
+bad "bundle without config.json" "" 'config\.json' create -b "$b" noconfig
+
+bad "missing bundle directory" "" "$TMP/does-not-exist" create -b "$TMP/does-not-exist" nobundle
+bad "unknown flag" "" 'bogus-flag' create --bogus-flag -b "$TMP" unknownflag
+bad "unknown command" "" 'frobnicate' frobnicate x
+b=$(mkb badid)
+bad "invalid container id" "$b" 'id' create -b "$b" '../escape'
+bad "state of a missing container" "" 'nosuch' state nosuch
+bad "start of a missing container" "" 'nosuch' start nosuch
+bad "kill of a missing container" "" 'nosuch' kill nosuch
+bad "delete of a missing container" "" 'nosuch' delete nosuch
+bad "kill with an unknown signal" "" 'SIGFOO|FOO' kill nosuch FOO
+
+# duplicate id: the second create fails, the first container is untouched
+b=$(mkb dup)
+args "$b" 'exec sleep 1000'
+ctr create -b "$b" dup </dev/null >"$TMP/dup1.out" 2>&1
+expect_eq "first create: exit 0" 0 "$?"
+dpid=$(jget "$(ctr state dup)" 'd["pid"]')
+track_pid "$dpid"
+b2=$(mkb dup2)
+ctr create -b "$b2" dup </dev/null >"$TMP/dup2.out" 2>"$TMP/dup2.err"
+expect_eq "duplicate id: exit 1" 1 "$?"
+expect_match "duplicate id: says it exists" 'dup.*exist|exist.*dup' "$(cat "$TMP/dup2.err")"
+expect_eq "duplicate id: the first container is still created" created "$(jget "$(ctr state dup)" 'd["status"]')"
+expect_eq "duplicate id: the first container keeps its bundle" "$b" "$(jget "$(ctr state dup)" 'd["bundle"]')"
+check "duplicate id: the first container's process lives" alive "$dpid"
+expect_eq "duplicate id: no process from the second bundle" "" "$(procs_in "$b2/rootfs")"
+ctr delete --force dup >/dev/null 2>&1
+expect_eq "state root empty at the end" "" "$(state_left)"
+
+finish

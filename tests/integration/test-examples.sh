@@ -1,0 +1,71 @@
+#!/bin/bash
+# Install libctr into a DESTDIR, build examples/ against the installed ctr.pc
+# with the examples' Makefile, and run the C and Python examples.
+. "$(dirname "$0")/lib.sh"
+SRC=${CTR_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${CTR_BUILD_ROOT:-}
+
+if [ -z "$BUILD" ] || [ ! -f "$BUILD/build.ninja" ]; then
+	echo "Bail out! CTR_BUILD_ROOT is not a meson build directory ('$BUILD')"
+	exit 1
+fi
+
+DEST=$TMP/dest
+out=$(meson install -C "$BUILD" --no-rebuild --destdir "$DEST" 2>&1)
+rc=$?
+expect_eq "meson install --destdir: exit 0" 0 "$rc"
+[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+pc=$(find "$DEST" -name ctr.pc | head -n 1)
+check "ctr.pc installed" test -n "$pc"
+check "headers installed" test -n "$(find "$DEST" -path '*/include/ctr/ctr.h')"
+so=$(find "$DEST" -name 'libctr.so.0' | head -n 1)
+check "libctr.so.0 installed" test -n "$so"
+libdir=$(dirname "$so")
+
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$DEST
+expect_match "pkg-config --cflags ctr points into the DESTDIR" "^-I$DEST/" "$(pkg-config --cflags ctr 2>&1)"
+expect_eq "pkg-config --modversion ctr" "$(meson introspect "$BUILD" --projectinfo | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" "$(pkg-config --modversion ctr 2>&1)"
+
+cp -r "$SRC/examples" "$TMP/examples"
+out=$(make -C "$TMP/examples" 2>&1)
+rc=$?
+expect_eq "examples build with the Makefile and pkg-config" 0 "$rc"
+[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+
+export LD_LIBRARY_PATH=$libdir
+b=$(mkb examplebundle)
+
+out=$(timeout 60 "$TMP/examples/embed" "$b" </dev/null 2>&1)
+rc=$?
+expect_eq "embed: exit 0" 0 "$rc"
+expect_eq "embed: the container's output and the exit code" "hello from libctr
+exit code 0" "$out"
+check "embed: linked against the installed library" sh -c "ldd '$TMP/examples/embed' | grep -q '$libdir/libctr.so.0'"
+
+out=$(timeout 60 "$TMP/examples/lifecycle" "$b" "$ROOT" </dev/null 2>&1)
+rc=$?
+expect_eq "lifecycle: exit 0" 0 "$rc"
+expect_match "lifecycle: created" '^status: created$' "$out"
+expect_match "lifecycle: running" '^status: running$' "$out"
+expect_match "lifecycle: state JSON" '^state: \{.*"id": *"lifecycle-example"' "$(printf '%s\n' "$out" | tr -d '\n' | sed 's/status: running/\nstatus: running\n/; s/exit status/\nexit status/')"
+expect_match "lifecycle: killed, exit status 137" '^exit status: 137$' "$out"
+expect_match "lifecycle: stopped" '^status: stopped$' "$out"
+expect_match "lifecycle: deleted" '^deleted$' "$out"
+expect_eq "lifecycle: nothing left in the state root" "" "$(state_left)"
+
+out=$(CTR_STATE_ROOT=$ROOT timeout 60 python3 "$TMP/examples/python/run.py" "$b" </dev/null 2>&1)
+rc=$?
+expect_eq "python: exit 0" 0 "$rc"
+expect_match "python: version" '^libctr [0-9]+\.[0-9]+' "$out"
+expect_match "python: output" '^output: hello from python$' "$out"
+expect_match "python: exit code" '^exit code: 0$' "$out"
+out=$(CTR_STATE_ROOT=$ROOT timeout 60 python3 "$TMP/examples/python/run.py" "$b" sh -c 'echo x; exit 3' </dev/null 2>&1)
+expect_match "python: exit code 3" '^exit code: 3$' "$out"
+rm -rf "$TMP/nobundle"; mkdir -p "$TMP/nobundle"
+out=$(CTR_STATE_ROOT=$ROOT timeout 60 python3 "$TMP/examples/python/run.py" "$TMP/nobundle" </dev/null 2>&1)
+rc=$?
+expect_eq "python: a library error becomes CtrError, exit 1" 1 "$rc"
+expect_match "python: the error message names the file" "^error \(.*\): .*$TMP/nobundle/config.json" "$out"
+expect_eq "python: nothing left in the state root" "" "$(state_left)"
+
+finish

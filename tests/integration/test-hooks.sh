@@ -1,0 +1,103 @@
+#!/bin/bash
+# The six hook kinds: order and the state they get on stdin, env and args, a
+# failing createRuntime hook, a hook timeout.
+. "$(dirname "$0")/lib.sh"
+
+# The hook directory is bind-mounted into the container at the same path, so
+# hooks that run inside the container (startContainer) and outside write to
+# the same log.
+H=$TMP/hookdir
+mkdir -p "$H"
+chmod 0755 "$H"
+cat >"$H/hook.sh" <<'SH'
+#!/bin/sh
+# hook.sh NAME: append "NAME STATUS ID" (from the state JSON on stdin) to $HOOKLOG
+st=$(tr -d '\n\t ' | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+echo "$1 $st" >>"$HOOKLOG"
+SH
+cat >"$H/env.sh" <<'SH'
+#!/bin/sh
+# env.sh: record argv and the environment
+out=$(dirname "$0")/env.out
+for a in "$@"; do echo "arg=$a"; done >"$out"
+env | sed 's/^/env=/' >>"$out"
+cat >/dev/null
+SH
+cat >"$H/fail.sh" <<'SH'
+#!/bin/sh
+echo "hook failing on purpose" >&2
+exit 3
+SH
+chmod 0755 "$H"/*.sh
+
+hookdef() { # hookdef KIND: the JSON for one logging hook
+	printf '{"path": "%s/hook.sh", "args": ["hook.sh", "%s"], "env": ["HOOKLOG=%s/log", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}' "$H" "$1" "$H"
+}
+
+b=$(mkb hooks)
+cfg "$b" '
+import json as j
+H = argv[0]
+c["mounts"].append({"destination": H, "type": "bind", "source": H, "options": ["rbind"]})
+c["hooks"] = {k: [j.loads(v)] for k, v in zip(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"], argv[1:])}
+c["hooks"]["poststop"].append({"path": H + "/env.sh", "args": ["env.sh", "one", "two words"], "env": ["HOOKVAR=x y"]})
+' "$H" "$(hookdef prestart)" "$(hookdef createRuntime)" "$(hookdef createContainer)" "$(hookdef startContainer)" "$(hookdef poststart)" "$(hookdef poststop)"
+runb "$b" 'echo container-ran'
+expect_eq "hooks: run exit 0" 0 "$RC"
+expect_match "hooks: container ran" '^container-ran$' "$OUT"
+expect_eq "hooks: order and status on stdin (runtime.md)" "prestart creating
+createRuntime creating
+createContainer creating
+startContainer created
+poststart running
+poststop stopped" "$(cat "$H/log" 2>/dev/null)"
+expect_match "hook args: args[0] is argv[0], then the rest" '^arg=one$' "$(cat "$H/env.out" 2>/dev/null)"
+expect_match "hook args: an argument with a space stays one" '^arg=two words$' "$(cat "$H/env.out" 2>/dev/null)"
+expect_match "hook env: HOOKVAR" '^env=HOOKVAR=x y$' "$(cat "$H/env.out" 2>/dev/null)"
+expect_eq "hooks: nothing left in the state root" "" "$(state_left)"
+
+# --- create then start separately: createRuntime runs at create, startContainer at start
+rm -f "$H/log"
+b=$(mkb hooks2)
+cfg "$b" '
+import json as j
+H = argv[0]
+c["mounts"].append({"destination": H, "type": "bind", "source": H, "options": ["rbind"]})
+c["hooks"] = {"createRuntime": [j.loads(argv[1])], "startContainer": [j.loads(argv[2])], "poststop": [j.loads(argv[3])]}
+c["process"]["args"] = ["sleep", "1000"]
+' "$H" "$(hookdef createRuntime)" "$(hookdef startContainer)" "$(hookdef poststop)"
+ctr create -b "$b" hooks2 </dev/null >"$TMP/hooks2.out" 2>&1
+expect_eq "create runs createRuntime only" "createRuntime creating" "$(cat "$H/log" 2>/dev/null)"
+ctr start hooks2 >/dev/null 2>&1
+expect_eq "start runs startContainer" "createRuntime creating
+startContainer created" "$(cat "$H/log" 2>/dev/null)"
+ctr delete --force hooks2 >/dev/null 2>&1
+expect_eq "delete --force runs poststop" "poststop stopped" "$(tail -n 1 "$H/log" 2>/dev/null)"
+
+# --- a failing createRuntime hook makes create fail and leaves nothing
+b=$(mkb hookfail)
+cfg "$b" 'c["hooks"] = {"createRuntime": [{"path": argv[0] + "/fail.sh"}]}; c["process"]["args"] = ["sleep", "1000"]' "$H"
+ctr create -b "$b" hookfail </dev/null >"$TMP/hookfail.out" 2>&1
+rc=$?
+out=$(cat "$TMP/hookfail.out")
+expect_eq "failing createRuntime hook: create exits 1" 1 "$rc"
+expect_match "failing createRuntime hook: the error names the hook" 'createRuntime' "$out"
+expect_eq "failing createRuntime hook: no state dir" "" "$(state_left)"
+expect_eq "failing createRuntime hook: no process left" "" "$(procs_in "$b/rootfs")"
+expect_eq "failing createRuntime hook: no mounts left" "" "$(mounts_in "$b")"
+
+# --- a hook that outlives its timeout
+b=$(mkb hooktimeout)
+cfg "$b" 'c["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}; c["process"]["args"] = ["sleep", "1000"]'
+start=$(date +%s)
+ctr create -b "$b" hooktimeout </dev/null >"$TMP/hooktimeout.out" 2>&1
+rc=$?
+took=$(($(date +%s) - start))
+out=$(cat "$TMP/hooktimeout.out")
+expect_eq "hook timeout: create exits 1" 1 "$rc"
+check "hook timeout: killed after about 1 s (took ${took}s)" test "$took" -lt 10
+expect_match "hook timeout: the error says timeout" 'time' "$out"
+expect_eq "hook timeout: no state dir" "" "$(state_left)"
+check "hook timeout: the hook's sleep was killed" test -z "$(pgrep -x -f 'sleep 30')"
+
+finish
