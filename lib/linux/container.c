@@ -903,7 +903,6 @@ fail_kill:
 			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
 		ctr_error_free(e);
 	}
-	pidfd = -1;
 fail:
 	if (pidfd >= 0)
 		close(pidfd);
