@@ -1,0 +1,33 @@
+#!/bin/bash
+# deps.sh: install every Debian 12 package that the build, the tests, the demo
+# and the benchmark need.  Skips apt entirely when all are already installed,
+# so reruns are quick.  Run as root.
+set -eu
+
+pkgs=(
+	meson ninja-build pkg-config gcc g++        # build
+	libjson-c-dev libseccomp-dev libmnl-dev     # libctr's dependencies
+	libcmocka-dev                               # unit tests
+	busybox-static python3 iproute2             # integration tests and the demo bundle
+	clang                                       # -Dfuzz=true builds the libFuzzer targets
+	crun runc hyperfine                         # tests/bench/lifecycle.sh
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps.sh: all ${#pkgs[@]} packages are installed"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root (sudo $0)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,23 @@
+#!/bin/bash
+# test.sh: dependencies, build (reusing ./build when it exists), and the whole
+# test suite: unit, integration (root, real containers), fuzz corpora, abi.
+# Exits with meson test's status.  With CI=true, skips count as failures
+# (CTR_TESTS_MUST_RUN=1).
+set -eu
+cd "$(dirname "$0")/.."
+
+# CTR_BUILD_DIR: another build directory than ./build (developers' own ones)
+build=${CTR_BUILD_DIR:-build}
+scripts/deps.sh
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build"
+fi
+ninja -C "$build"
+if [ "${CI:-}" = true ]; then
+	export CTR_TESTS_MUST_RUN=1
+fi
+set +e
+meson test -C "$build" --print-errorlogs "$@"
+status=$?
+set -e
+exit $status
