@@ -342,6 +342,11 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 			r = fail(eb, n, errno, "%s: mount bind %s", m->label, m->src);
 		remount = m->ro_remount;
 		break;
+	case CTR_MNT_IDMAP:
+		if (move_mount(m->tree_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			r = fail(eb, n, errno, "%s: move the idmapped mount of %s into place", m->label, m->src);
+		remount = m->ro_remount;
+		break;
 	case CTR_MNT_SYSFS_BIND:
 		if (mount("/sys", path, NULL, MS_BIND | MS_REC, NULL) < 0)
 			r = fail(eb, n, errno, "%s: rbind /sys (sysfs in a user namespace without its own network namespace)",

@@ -48,6 +48,7 @@ enum ctr_mnt_kind {
 	CTR_MNT_BIND,       /* bind (recursive or not), then remount for flags */
 	CTR_MNT_SYSFS_BIND, /* sysfs in a user ns without a net ns: rbind the host's /sys */
 	CTR_MNT_CGROUP,     /* cgroup2 where possible, else rbind of the host's /sys/fs/cgroup */
+	CTR_MNT_IDMAP,      /* idmapped bind: a detached tree made in the parent, moved into place */
 };
 
 struct ctr_mnt {
@@ -62,6 +63,7 @@ struct ctr_mnt {
 	bool rec;
 	bool file_target;     /* create an empty file (bind of a non-directory) */
 	bool ro_remount;      /* bind with flags: needs a remount */
+	int tree_fd;          /* CTR_MNT_IDMAP: open_tree() clone with MOUNT_ATTR_IDMAP set; -1 otherwise */
 };
 
 struct ctr_rlim {

@@ -13,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <json-c/json.h>
@@ -355,6 +357,110 @@ static int map_text(const struct oci_id_mapping *m, size_t n, char **out)
 	return 0;
 }
 
+/*
+ * A user namespace with the given mappings, as an fd: a child that only waits
+ * is cloned into a new user ns, its maps are written, its ns file opened, and
+ * it is released and reaped.
+ */
+static int userns_fd(const char *uid_map, const char *gid_map, const char *what, ctr_error **err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return ctr_err_sys(err, errno, "%s: pipe", what);
+	pid_t pid = ctr_clone3(CLONE_NEWUSER, NULL, SIGCHLD);
+	if (pid < 0) {
+		int e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return ctr_err_sys(err, e, "%s: clone a user namespace for the id mapping", what);
+	}
+	if (pid == 0) {
+		char c;
+		close(pfd[1]);
+		(void)read(pfd[0], &c, 1);
+		_exit(0);
+	}
+	close(pfd[0]);
+	int fd = -1, r = 0;
+	char path[64];
+	const char *files[2] = {"uid_map", "gid_map"}, *texts[2] = {uid_map, gid_map};
+	for (int i = 0; i < 2 && r == 0; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		int mfd = open(path, O_WRONLY | O_CLOEXEC);
+		size_t len = strlen(texts[i]);
+		if (mfd < 0 || write(mfd, texts[i], len) != (ssize_t)len)
+			r = ctr_err_sys(err, errno, "%s: write %s (check the mapping)", what, files[i]);
+		if (mfd >= 0)
+			close(mfd);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = ctr_err_sys(err, errno, "%s: open %s", what, path);
+	}
+	close(pfd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r < 0 ? r : fd;
+}
+
+/*
+ * Idmapped bind (idmap/ridmap): the detached tree is made and idmapped here,
+ * in the caller, since mount_setattr(MOUNT_ATTR_IDMAP) needs privilege over
+ * the source's user namespace that a container in its own user ns lacks; the
+ * container process only moves it into place.  Without mappings on the mount
+ * the container's own mappings apply (runtime-spec 1.2).
+ */
+static int idmap_tree(const struct oci_config *cfg, const struct oci_mount *m, struct ctr_mnt *t, bool recursive,
+		      ctr_error **err)
+{
+	const struct oci_id_mapping *um = m->uid_mappings, *gm = m->gid_mappings;
+	size_t nu = m->n_uid_mappings, ng = m->n_gid_mappings;
+	if (!nu) {
+		um = cfg->linux_.uid_mappings;
+		nu = cfg->linux_.n_uid_mappings;
+		gm = cfg->linux_.gid_mappings;
+		ng = cfg->linux_.n_gid_mappings;
+	}
+	if (!nu || !ng)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: %s: an idmapped mount needs uidMappings/gidMappings on the mount or on "
+			       "linux (a user namespace)",
+			       t->label);
+	char *utext = NULL, *gtext = NULL, what[256];
+	snprintf(what, sizeof(what), "config.json: %s", t->label);
+	if (map_text(um, nu, &utext) < 0 || map_text(gm, ng, &gtext) < 0) {
+		free(utext);
+		return ctr_err_nomem(err);
+	}
+	int ufd = userns_fd(utext, gtext, what, err);
+	free(utext);
+	free(gtext);
+	if (ufd < 0)
+		return ufd;
+	int tree = open_tree(AT_FDCWD, t->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (t->rec ? AT_RECURSIVE : 0));
+	if (tree < 0) {
+		int e = errno;
+		close(ufd);
+		return ctr_err_sys(err, e, "%s: open_tree %s", what, t->src);
+	}
+	struct mount_attr a;
+	memset(&a, 0, sizeof(a));
+	a.attr_set = MOUNT_ATTR_IDMAP;
+	a.userns_fd = (uint64_t)ufd;
+	int r = mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a));
+	int e = errno;
+	close(ufd);
+	if (r < 0) {
+		close(tree);
+		return ctr_err_sys(err, e, "%s: idmap %s (does its filesystem support idmapped mounts?)", what, t->src);
+	}
+	t->tree_fd = tree;
+	t->kind = CTR_MNT_IDMAP;
+	return 0;
+}
+
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
 			struct ctr_plan *plan, ctr_error **err)
 {
@@ -367,6 +473,7 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct oci_mount *m = &cfg->mounts[i];
 		struct ctr_mnt *t = &plan->mnts[i];
+		t->tree_fd = -1;
 		plan->n_mnts = i + 1;
 		if (asprintf(&t->label, "mounts[%zu] (%s)", i, m->destination) < 0) {
 			t->label = NULL;
@@ -390,12 +497,6 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 		t->data = o.data;
 		t->flags = o.flags & ~(unsigned long)(MS_BIND | MS_REC);
 		t->propagation = o.propagation;
-		if (o.idmap) {
-			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
-				       "config.json: %s: idmapped mounts are not supported by this runtime yet: "
-				       "remove the \"idmap\" option",
-				       t->label);
-		}
 		if (m->type) {
 			t->type = strdup(m->type);
 			if (!t->type)
@@ -422,6 +523,12 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			struct stat st;
 			if (stat(t->src, &st) == 0 && !S_ISDIR(st.st_mode))
 				t->file_target = true;
+			if (o.idmap && (r = idmap_tree(cfg, m, t, o.idmap_recursive, err)) < 0)
+				return r;
+		} else if (o.idmap) {
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: %s: \"idmap\" is only for bind mounts: add \"bind\" or \"rbind\"",
+				       t->label);
 		} else if (m->type && !strcmp(m->type, "sysfs") && userns && !new_netns) {
 			/* the kernel refuses a new sysfs to a user ns that does not own its net ns */
 			t->kind = CTR_MNT_SYSFS_BIND;
@@ -641,6 +748,8 @@ void ctr_plan_free(struct ctr_plan *plan)
 		free(m->dst);
 		free(m->type);
 		free(m->data);
+		if (m->tree_fd >= 0)
+			close(m->tree_fd);
 	}
 	free(plan->mnts);
 	ctr_dev_plan_free(plan->dev);
