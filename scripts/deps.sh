@@ -7,6 +7,7 @@ set -eu
 pkgs=(
 	meson ninja-build pkg-config gcc g++        # build
 	libjson-c-dev libseccomp-dev libmnl-dev     # libctr's dependencies
+	libyaml-dev                                 # CDI specs (accelerators) may be YAML
 	libcmocka-dev                               # unit tests
 	busybox-static python3 iproute2             # integration tests and the demo bundle
 	clang                                       # -Dfuzz=true builds the libFuzzer targets
