@@ -20,11 +20,11 @@ bad() {
 
 b=$(mkb brokenjson)
 printf '{"ociVersion": "1.2.0", "process": {"args": ["sh"' >"$b/config.json"
-bad "broken JSON" "$b" 'config\.json' create -b "$b" brokenjson
+bad "broken JSON" "$b" "^ctr-demo: $b/config\\.json: " create -b "$b" brokenjson
 
 b=$(mkb badns)
 cfg "$b" 'c["linux"]["namespaces"][2]["type"] = "foo"'
-bad "bad namespace type" "$b" 'config\.json.*linux\.namespaces\[2\]\.type.*foo' create -b "$b" badns
+bad "bad namespace type" "$b" "$b/config\\.json: linux\\.namespaces\\[2\\]\\.type: .*'foo'" create -b "$b" badns
 
 b=$(mkb badrlimit)
 cfg "$b" 'c["process"]["rlimits"] = [{"type": "RLIMIT_FOO", "soft": 1, "hard": 1}]'

@@ -27,7 +27,7 @@ ctr create -b "$b" --pid-file "$TMP/life.pid" life >"$TMP/life.out" 2>&1 </dev/n
 rc=$?
 out=$(cat "$TMP/life.out")
 expect_eq "create: exit 0" 0 "$rc"
-echo "$out" | sed "s/^/# create: /"
+[ -n "$out" ] && printf "%s\n" "$out" | sed "s/^/# create: /"
 st=$(ctr state life 2>&1)
 check "state: valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$st"
 expect_eq "state after create: status created" created "$(jget "$st" 'd["status"]')"
@@ -136,6 +136,20 @@ expect_eq "delete --force of a running container: exit 0" 0 "$?"
 check "delete --force: process gone" gone "$fpid"
 check "delete --force: state gone" test ! -e "$ROOT/force"
 expect_eq "delete --force: no mounts left under the bundle" "" "$(mounts_in "$b5")"
+
+# --- ctr-demo spec writes a config.json that runs as it is (with our rootfs)
+b6=$(mkb specgen)
+rm -f "$b6/config.json"
+ctr spec -b "$b6" >"$TMP/spec.out" 2>&1
+expect_eq "spec -b: exit 0" 0 "$?"
+check "spec -b: writes a valid config.json" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$b6/config.json"
+out=$(ctr spec -b "$b6" 2>&1)
+expect_eq "spec: refuses to overwrite an existing config.json" 1 "$?"
+args "$b6" 'echo from-default-spec; hostname'
+cfg "$b6" 'c["process"]["terminal"] = False'
+runb "$b6"
+expect_eq "default spec: runs" "0 from-default-spec" "$RC $(printf '%s\n' "$OUT" | head -n 1)"
+
 expect_eq "state root empty at the end" "" "$(state_left)"
 
 finish
