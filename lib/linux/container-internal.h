@@ -27,6 +27,8 @@ struct ctr_container {
 	bool reaped;
 	int exit_status;
 	int console_fd;
+	bool hook_flags_known;     /* state.json said whether poststart/poststop hooks exist */
+	bool no_poststart, no_poststop; /* then config.json need not be parsed for them */
 	ctr_spec *spec;            /* loaded lazily from config.json when not created here */
 	struct oci_config *cfg;
 };

@@ -173,6 +173,16 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 	json_object_object_add(o, "created", json_object_new_string(c->created));
 	json_object_object_add(o, "owner", json_object_new_string(""));
 	json_object_object_add(o, "ownPidNamespace", json_object_new_boolean(c->own_pidns));
+	if (c->cfg) {
+		c->hook_flags_known = true;
+		c->no_poststart = c->cfg->hooks.poststart.n == 0;
+		c->no_poststop = c->cfg->hooks.poststop.n == 0;
+	}
+	if (c->hook_flags_known) {
+		/* lets start/delete in another process skip parsing config.json when there are no hooks */
+		json_object_object_add(o, "poststartHooks", json_object_new_boolean(!c->no_poststart));
+		json_object_object_add(o, "poststopHooks", json_object_new_boolean(!c->no_poststop));
+	}
 	json_object_object_add(o, "annotations", annotations_json(c));
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
@@ -487,6 +497,13 @@ static int load_state(struct ctr_container *c, ctr_error **err)
 			c->start_time = json_object_get_uint64(v);
 		if (json_object_object_get_ex(o, "ownPidNamespace", &v))
 			c->own_pidns = json_object_get_boolean(v);
+		json_object *v2;
+		if (json_object_object_get_ex(o, "poststartHooks", &v) &&
+		    json_object_object_get_ex(o, "poststopHooks", &v2)) {
+			c->hook_flags_known = true;
+			c->no_poststart = !json_object_get_boolean(v);
+			c->no_poststop = !json_object_get_boolean(v2);
+		}
 		c->recorded = status_from_name(jstr(o, "status"));
 	}
 	if (set_str(&c->bundle, o ? jstr(o, "bundle") : NULL) < 0 ||
@@ -1073,6 +1090,8 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		return r;
 	const struct oci_config *cfg;
 	ctr_error *e = NULL;
+	if (c->hook_flags_known && c->no_poststart && !c->cfg)
+		return 0;
 	if (ctr_container_config(c, &cfg, &e) < 0 ||
 	    run_hooks(c, cfg, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, &e) < 0)
 		ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
@@ -1300,7 +1319,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		(void)ctr_container_wait(c, NULL, 0, NULL);
 	const struct oci_config *cfg;
 	ctr_error *e = NULL;
-	if (c->recorded != CTR_STATUS_CREATING) {
+	if (c->recorded != CTR_STATUS_CREATING && !(c->hook_flags_known && c->no_poststop && !c->cfg)) {
 		if (ctr_container_config(c, &cfg, &e) < 0 ||
 		    run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
 			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
