@@ -72,7 +72,8 @@ measure() {
 			umount /sys/fs/cgroup/unified 2>/dev/null
 			hyperfine -N --style none --warmup 5 --runs "$1" --export-json "$2" \
 				"$3 --root $4 run -b $5 bench-$6" >/dev/null' \
-			sh "$N" "$work/$name.json" "$bin" "$root" "$BUNDLE" "$name"
+			sh "$N" "$work/$name.json" "$bin" "$root" "$BUNDLE" "$name" 2>"$work/$name.err" ||
+			{ cat "$work/$name.err" >&2; return 1; }
 		python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$work/$name.json"
 	else
 		unshare -m sh -c '
