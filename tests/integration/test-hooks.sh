@@ -88,7 +88,8 @@ expect_eq "failing createRuntime hook: no mounts left" "" "$(mounts_in "$b")"
 
 # --- a hook that outlives its timeout
 b=$(mkb hooktimeout)
-cfg "$b" 'c["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}; c["process"]["args"] = ["sleep", "1000"]'
+hooksleep=30.$$
+cfg "$b" 'c["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", argv[0]], "timeout": 1}]}; c["process"]["args"] = ["sleep", "1000"]' "$hooksleep"
 start=$(date +%s)
 ctr create -b "$b" hooktimeout </dev/null >"$TMP/hooktimeout.out" 2>&1
 rc=$?
@@ -98,6 +99,6 @@ expect_eq "hook timeout: create exits 1" 1 "$rc"
 check "hook timeout: killed after about 1 s (took ${took}s)" test "$took" -lt 10
 expect_match "hook timeout: the error says timeout" 'time' "$out"
 expect_eq "hook timeout: no state dir" "" "$(state_left)"
-check "hook timeout: the hook's sleep was killed" test -z "$(pgrep -x -f 'sleep 30')"
+check "hook timeout: the hook's sleep was killed" test -z "$(pgrep -x -f "sleep $hooksleep")"
 
 finish

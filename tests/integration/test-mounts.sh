@@ -72,6 +72,21 @@ expect_eq "mounts: nothing left mounted under the bundle" "" "$(mounts_in "$b")"
 check "mounts: the host submount is still there" mountpoint -q "$src/rb/sub"
 umount "$src/rb/sub"
 
+# --- maskedPaths and readonlyPaths
+b=$(mkb masked)
+runb "$b" '
+echo keys=$(head -c 10 /proc/keys | wc -c)
+echo firmware=$(ls -A /sys/firmware | wc -l)
+if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi'
+expect_eq "masked/readonly paths: run exit 0" 0 "$RC"
+if [ -s /proc/keys ]; then
+	expect_match "maskedPaths: /proc/keys reads nothing" '^keys=0$' "$OUT"
+else
+	skip "maskedPaths: /proc/keys reads nothing" "the host's /proc/keys is empty or missing"
+fi
+expect_match "maskedPaths: /sys/firmware is empty" '^firmware=0$' "$OUT"
+expect_match "readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+
 # --- a mount over a symlink that escapes the rootfs must stay inside it
 b=$(mkb escape)
 ln -s /../../../../tmp "$b/rootfs/escape"
