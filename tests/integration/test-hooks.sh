@@ -11,9 +11,15 @@ mkdir -p "$H"
 chmod 0755 "$H"
 cat >"$H/hook.sh" <<'SH'
 #!/bin/sh
-# hook.sh NAME: append "NAME STATUS ID" (from the state JSON on stdin) to $HOOKLOG
-st=$(tr -d '\n\t ' | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+# hook.sh NAME: append "NAME STATUS" (from the state JSON on stdin) to $HOOKLOG,
+# and "NAME PID" to $HOOKLOG.pid where PID is "1" (the pid as the container
+# sees it), "host" (as the runtime sees it) or "none"
+state=$(tr -d '\n\t ')
+st=$(echo "$state" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+pid=$(echo "$state" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+case "$pid" in 1) pid=1 ;; ""|0) pid=none ;; *) pid=host ;; esac
 echo "$1 $st" >>"$HOOKLOG"
+echo "$1 $pid" >>"$HOOKLOG.pid"
 SH
 cat >"$H/env.sh" <<'SH'
 #!/bin/sh
@@ -51,6 +57,13 @@ createContainer creating
 startContainer created
 poststart running
 poststop stopped" "$(cat "$H/log" 2>/dev/null)"
+# runtime.md: for hooks run in the runtime namespace the pid is the one the
+# runtime sees; for hooks run in the container namespace, the container's
+expect_eq "hooks: state.pid as each hook's namespace sees it" "prestart host
+createRuntime host
+createContainer 1
+startContainer 1
+poststart host" "$(grep -v '^poststop' "$H/log.pid" 2>/dev/null)"
 expect_match "hook args: args[0] is argv[0], then the rest" '^arg=one$' "$(cat "$H/env.out" 2>/dev/null)"
 expect_match "hook args: an argument with a space stays one" '^arg=two words$' "$(cat "$H/env.out" 2>/dev/null)"
 expect_match "hook env: HOOKVAR" '^env=HOOKVAR=x y$' "$(cat "$H/env.out" 2>/dev/null)"
