@@ -321,6 +321,34 @@ int ctr_container_edits_to_json(const ctr_container_edits *edits, char **out, ct
  */
 int ctr_container_edits_apply(const ctr_container_edits *edits, ctr_spec *spec, ctr_error **err);
 
+/**
+ * Whether libctr runs a hook natively: path names nvidia-cdi-hook or
+ * nvidia-ctk ("nvidia-ctk hook VERB"), that program is not installed, and
+ * the verb is one of create-symlinks, update-ldcache, chmod,
+ * enable-cuda-compat, disable-device-node-modification.  The hook runner
+ * calls ctr_accel_hook_run_native() instead of executing such a hook.
+ *
+ * @param path the hook's path
+ * @param args the hook's args (args[0] is the program name), NULL-terminated
+ * @return 1 or 0
+ */
+int ctr_accel_hook_is_native(const char *path, const char *const *args);
+
+/**
+ * Run an NVIDIA hook verb inside libctr.  Container paths are resolved
+ * beneath the rootfs (openat2 RESOLVE_IN_ROOT); the rootfs comes from the
+ * bundle's config.json named by the state.
+ *
+ * @param path  the hook's path
+ * @param args  the hook's args (args[0] is the program name), NULL-terminated
+ * @param state the OCI state JSON the hook would read on stdin
+ * @param len   its length
+ * @param err   receives an error on failure; may be NULL
+ * @return 0, -EINVAL for a malformed hook or state, -ENOTSUP for another verb, ...
+ */
+int ctr_accel_hook_run_native(const char *path, const char *const *args, const char *state, size_t len,
+			      ctr_error **err);
+
 #ifdef __cplusplus
 }
 #endif

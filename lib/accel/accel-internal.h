@@ -162,6 +162,10 @@ extern const ctr_accel_backend_ops accel_nvidia_ops;
 /* Replace the virtio-gpu probe (tests). */
 void accel_registry_set_virtgpu_probe(ctr_accel_registry *reg, const struct virtgpu_probe_ops *ops);
 
+/* The native NVIDIA hook verbs with the host's /proc read beneath host_root (tests). */
+int accel_native_hook(const char *host_root, const char *path, const char *const *args, const char *state, size_t len,
+		      ctr_error **err);
+
 /* ---- DRI helpers shared by dri, virtio-gpu and nvidia ---- */
 struct dri_node {
 	char *name;                      /* "card0", "renderD128" */
