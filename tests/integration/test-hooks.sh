@@ -99,6 +99,30 @@ expect_eq "failing createRuntime hook: no state dir" "" "$(state_left)"
 expect_eq "failing createRuntime hook: no process left" "" "$(procs_in "$b/rootfs")"
 expect_eq "failing createRuntime hook: no mounts left" "" "$(mounts_in "$b")"
 
+# --- a failing poststart hook: a warning, the lifecycle goes on (runtime.md)
+b=$(mkb poststartfail)
+cfg "$b" 'c["hooks"] = {"poststart": [{"path": argv[0] + "/fail.sh"}]}' "$H"
+runb "$b" 'sleep 0.2; echo still-ran'
+expect_eq "failing poststart hook: run still exits 0" 0 "$RC"
+expect_match "failing poststart hook: the container still ran" '^still-ran$' "$OUT"
+expect_match "failing poststart hook: a warning names the hook" 'poststart' "$OUT"
+expect_eq "failing poststart hook: nothing left" "" "$(state_left)"
+
+# --- a failing startContainer hook: start fails and the container is stopped
+b=$(mkb startfail)
+cfg "$b" 'c["hooks"] = {"startContainer": [{"path": argv[0] + "/fail.sh"}]}; c["process"]["args"] = ["sh", "-c", "echo ran > /tmp/ran; sleep 1000"]
+c["mounts"].append({"destination": argv[0], "type": "bind", "source": argv[0], "options": ["rbind"]})' "$H"
+ctr create -b "$b" startfail </dev/null >"$TMP/startfail.out" 2>&1
+expect_eq "failing startContainer hook: create exits 0" 0 "$?"
+ctr start startfail >"$TMP/startfail2.out" 2>&1
+expect_eq "failing startContainer hook: start exits 1" 1 "$?"
+expect_match "failing startContainer hook: the error names the hook" 'startContainer' "$(cat "$TMP/startfail2.out")"
+check "failing startContainer hook: the user program did not run" test ! -e "$b/rootfs/tmp/ran"
+wait_status startfail stopped
+expect_match "failing startContainer hook: the container is stopped" '"status": *"stopped"' "$(ctr state startfail 2>&1)"
+ctr delete startfail >/dev/null 2>&1
+expect_eq "failing startContainer hook: delete, nothing left" "0 " "$? $(state_left)"
+
 # --- a hook that outlives its timeout
 b=$(mkb hooktimeout)
 hooksleep=30.$$
