@@ -125,6 +125,20 @@ for p in $kids $ipid; do gone "$p" || left="$left $p"; done
 expect_eq "kill --all: every process died" "" "$left"
 ctr delete --force killall >/dev/null 2>&1
 
+# --- kill of a created (not started) container
+b7=$(mkb killcreated)
+args "$b7" 'exec sleep 1000'
+ctr create -b "$b7" killcreated </dev/null >"$TMP/killcreated.out" 2>&1
+kpid=$(jget "$(ctr state killcreated)" 'd["pid"]')
+track_pid "$kpid"
+ctr kill killcreated KILL >/dev/null 2>&1
+expect_eq "kill of a created container: exit 0" 0 "$?"
+check "kill of a created container: its process dies" gone "$kpid"
+wait_status killcreated stopped
+expect_eq "kill of a created container: stopped" stopped "$(jget "$(ctr state killcreated)" 'd["status"]')"
+ctr delete killcreated >/dev/null 2>&1
+expect_eq "delete of the killed created container" "0 " "$? $(state_left | grep killcreated)"
+
 # --- delete --force of a running container
 b5=$(mkb force)
 args "$b5" 'exec sleep 1000'
