@@ -10,6 +10,7 @@ pkgs=(
 	libyaml-dev                                 # CDI specs (accelerators) may be YAML
 	libcmocka-dev                               # unit tests
 	busybox-static python3 iproute2             # integration tests and the demo bundle
+	make procps                                 # examples/Makefile; pgrep in the tests
 	clang                                       # -Dfuzz=true builds the libFuzzer targets
 	crun runc hyperfine                         # tests/bench/lifecycle.sh
 )
