@@ -11,7 +11,7 @@ pkgs=(
 	libcmocka-dev                               # unit tests
 	busybox-static python3 iproute2             # integration tests and the demo bundle
 	make procps                                 # examples/Makefile; pgrep in the tests
-	clang                                       # -Dfuzz=true builds the libFuzzer targets
+	clang                                       # -Dfuzzing=true builds the libFuzzer targets
 	crun runc hyperfine                         # tests/bench/lifecycle.sh
 )
 
