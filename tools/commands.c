@@ -382,11 +382,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	if (!a.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (cli_signals_setup(cli) < 0)
-		goto fail_delete;
 	if (master >= 0) {
 		cli_tty_resize(master); /* before start, so the program sees the right size at once */
-		cli_tty_raw();
+		cli_tty_raw();      /* before our handlers: a SIGTTOU here is ours, not the container's */
+	}
+	if (cli_signals_setup(cli) < 0) {
+		cli_tty_restore();
+		goto fail_delete;
 	}
 	if (ctr_container_start(c, &err) < 0) {
 		cli_tty_restore();

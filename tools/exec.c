@@ -372,10 +372,10 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 
+	if (master >= 0)
+		cli_tty_raw(); /* before our handlers: a SIGTTOU here is ours, not the process's */
 	if (cli_signals_setup(cli) < 0)
 		goto out;
-	if (master >= 0)
-		cli_tty_raw();
 	struct io_proxy p = { .master = master, .pidfd = pidfd, .pid = pid, .c = NULL, .sig_pidfd = pidfd };
 	r = cli_proxy_run(cli, &p);
 	cli_tty_restore();
