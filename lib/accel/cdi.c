@@ -1053,7 +1053,8 @@ static int load_dir(struct cdi_cache *c, const char *dir, int prio, char ***erro
 		}
 		if (ctr_read_file(path, CDI_MAX_FILE, &buf, &len, &fe) < 0 ||
 		    cdi_spec_parse(buf, len, path, &s, &fe) < 0) {
-			int e = strv_append(errors, ctr_error_message(fe));
+			/* out of memory is not a broken file: fail the whole load */
+			int e = ctr_error_errno(fe) == ENOMEM ? -ENOMEM : strv_append(errors, ctr_error_message(fe));
 			ctr_error_free(fe);
 			free(buf);
 			free(path);

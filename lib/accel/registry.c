@@ -311,8 +311,10 @@ static int run_discover(ctr_accel_registry *reg, struct accel_backend *b)
 		return 0;
 	r = b->ops.discover(b->data, reg->host_root, &disc, &e);
 	if (r < 0) {
-		if (r == -ENOMEM)
+		if (r == -ENOMEM) {
+			ctr_error_free(e);
 			return r;
+		}
 		r = strv_appendf(&reg->errors, "backend %s: %s", b->ops.name,
 				 e ? ctr_error_message(e) : "discovery failed");
 		ctr_error_free(e);
