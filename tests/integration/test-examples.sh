@@ -33,6 +33,13 @@ expect_eq "examples build with the Makefile and pkg-config" 0 "$rc"
 [ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
 
 export LD_LIBRARY_PATH=$libdir
+# A sanitizer build (-Db_sanitize=address) leaves libasan as a dependency of
+# libctr.so; programs built without it (the examples, python3) must load the
+# runtime first.
+asan=$(ldd "$libdir/libctr.so" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p')
+if [ -n "$asan" ]; then
+	export LD_PRELOAD=$asan ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
+fi
 b=$(mkb examplebundle)
 
 out=$(timeout 60 "$TMP/examples/embed" "$b" </dev/null 2>&1)
