@@ -166,8 +166,9 @@ static int pump_master(int master)
 int cli_proxy_run(struct cli *cli, struct io_proxy *p)
 {
 	char inbuf[8192];
+	/* bytes read from stdin that the pty has not taken yet */
 	size_t in_len = 0, in_off = 0;
-	bool master_open = p->master >= 0, stdin_open = p->master >= 0;
+	bool master_open = p->master >= 0, stdin_open = p->master >= 0, line_open = false;
 
 	if (p->master >= 0) {
 		int fl = fcntl(p->master, F_GETFL);
@@ -225,8 +226,22 @@ int cli_proxy_run(struct cli *cli, struct io_proxy *p)
 			if (r > 0) {
 				in_len = (size_t)r;
 				in_off = 0;
+				line_open = inbuf[r - 1] != '\n';
 			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 				stdin_open = false;
+				/*
+				 * Input from a pipe or file ended: pass that on as the
+				 * terminal's end-of-file character, as a user typing ^D
+				 * would, so `echo x | ctr-demo exec -t ID cat` ends.
+				 */
+				struct termios t;
+				if (!isatty(STDIN_FILENO) && master_open && tcgetattr(p->master, &t) == 0 &&
+				    (t.c_lflag & ICANON)) {
+					/* a partial last line takes one VEOF to be read, then one for EOF */
+					inbuf[0] = inbuf[1] = (char)t.c_cc[VEOF];
+					in_len = line_open ? 2 : 1;
+					in_off = 0;
+				}
 			}
 		}
 		if (pfd[i_pid].revents) {
