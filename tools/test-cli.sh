@@ -127,7 +127,7 @@ fi
 B=$TMP/bundle
 mkdir -p "$B/rootfs/bin" "$B/rootfs/tmp" "$B/rootfs/proc" "$B/rootfs/sys" "$B/rootfs/dev" "$B/rootfs/etc"
 cp "$BUSYBOX" "$B/rootfs/bin/busybox"
-for a in sh echo cat sleep true false id pwd grep; do ln -sf busybox "$B/rootfs/bin/$a"; done
+for a in sh echo cat sleep true false id pwd grep stty; do ln -sf busybox "$B/rootfs/bin/$a"; done
 "$X" spec -b "$B"
 # cfg PY: edit config.json with a Python statement on c
 cfg() { python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(c, open(sys.argv[1], "w"), indent=1)' "$B/config.json" "$1"; }
@@ -138,6 +138,16 @@ run $C run -b "$B" r1
 eq "run: output and exit code" "7:hi" "$RC:$OUT"
 eq "run: nothing left" "" "$($C list -q)"
 
+# script(1) gives us a terminal; it shows a NUL it writes to the pty as "^@"
+# (runc's output has it too), so that is dropped before comparing.
+if command -v script >/dev/null; then
+	cfg 'c["process"]["terminal"]=True; c["process"]["args"]=["sh","-c","test -t 0 && echo isatty; stty size; exit 5"]'
+	OUT=$(timeout 20 script -qec "stty rows 30 cols 90; $C run -b $B tty1; echo rc=\$?" /dev/null 2>&1 | tr -d '\r\0' | sed 's/\^@//g')
+	eq "run with process.terminal: a pty, our window size, the exit code" "isatty 30 90 rc=5" "$(echo $OUT)"
+	cfg 'c["process"]["terminal"]=False'
+else
+	skip "run with process.terminal" "script(1) is not installed"
+fi
 cfg 'c["process"]["args"]=["sh","-c","trap \"exit 42\" TERM; sleep 100 & wait"]'
 $C run -b "$B" sig1 >/dev/null 2>&1 &
 P=$!
@@ -186,6 +196,14 @@ eq "exec -p process.json" "0:from-p" "$RC:$OUT"
 $C exec -d --pid-file "$TMP/e.pid" c1 sleep 100 </dev/null >"$TMP/exec-d.out" 2>&1
 eq "exec --detach: prints nothing, exit 0" "0:" "$?:$(cat "$TMP/exec-d.out")"
 match "exec --pid-file" '^[1-9][0-9]*$' "$(cat "$TMP/e.pid" 2>/dev/null)"
+OUT=$(printf 'partial' | timeout 20 $C exec -t c1 sh -c 'cat; echo; echo done' 2>&1)
+eq "exec -t: stdin proxied to the pty, EOF passed on" "0:partialpartial done" "$?:$(echo $OUT | tr -d '\r')"
+if command -v script >/dev/null; then
+	OUT=$(timeout 20 script -qec "stty rows 33 cols 77; $C exec -t c1 sh -c 'stty size; exit 4'" /dev/null 2>&1)
+	eq "exec -t on a terminal: our window size" "33 77" "$(echo "$OUT" | tr -d '\r\0' | sed 's/\^@//g' | grep -o '^33 77')"
+else
+	skip "exec -t on a terminal: our window size" "script(1) is not installed"
+fi
 run $C exec c1 sh -c 'kill -9 $$'
 eq "exec: killed process gives 128+9" 137 "$RC"
 run $C exec c1
