@@ -247,6 +247,22 @@ int main(int argc, char **argv)
 	const char *log_format = "text";
 	int i;
 
+	/*
+	 * A daemon may start us with stdio closed.  Fill 0-2 with /dev/null (as
+	 * Go programs such as runc get from their runtime), so that neither our
+	 * log file nor a library fd lands there and is taken for stdio by the
+	 * container.  Meant as stdio, so not O_CLOEXEC.
+	 */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+	}
+
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-' || a[1] == '\0')
