@@ -1203,8 +1203,9 @@ CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, c
 {
 	if (!c)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_kill: NULL container");
-	if (signo <= 0 || signo >= NSIG)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "signal %d is not valid", signo);
+	/* 0 checks that the container's processes exist, as kill(2) does */
+	if (signo < 0 || signo >= NSIG)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "signal %d is not valid: use 0 to %d", signo, NSIG - 1);
 	ctr_status st = ctr_container_status(c);
 	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
 		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: kill needs a created or running container",

@@ -90,6 +90,9 @@ expect_match "state of a deleted container: names it" 'life' "$out"
 ctr start life2 >/dev/null 2>&1
 wait_status life2 running
 pid2=$(jget "$(ctr state life2)" 'd["pid"]')
+ctr kill life2 0 >/dev/null 2>&1
+expect_eq "kill 0 (existence check) of a running container: exit 0" 0 "$?"
+check "kill 0: the process is still there" alive "$pid2"
 ctr kill life2 9 >/dev/null 2>&1
 expect_eq "kill 9: exit 0" 0 "$?"
 wait_status life2 stopped
