@@ -48,6 +48,29 @@ static int fail(char *eb, size_t n, int e, const char *fmt, ...)
 	return -(e > 0 ? e : EIO);
 }
 
+/* The wording engines match on: podman maps "executable file not found" and
+ * "no such file or directory" to 127, "permission denied" to 126. */
+static int check_program(const struct ctr_proc *proc, char *eb, size_t n)
+{
+	char found[PATH_MAX];
+	const char *file = proc->argv[0];
+	int r = ss_lookpath(file, proc->envp, found, sizeof(found));
+	if (r == 0)
+		return 0;
+	bool has_slash = false;
+	for (const char *c = file; *c; c++)
+		has_slash |= *c == '/';
+	if (r == -ENOENT && !has_slash)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": executable file not found in $PATH", file);
+	else if (r == -ENOENT)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": stat %s: no such file or directory", file, file);
+	else if (r == -EACCES || r == -EPERM)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": permission denied", file);
+	else
+		return fail(eb, n, -r, "process.args[0]: exec: \"%s\"", file);
+	return r;
+}
+
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 {
 	struct clone_args a;
@@ -757,6 +780,13 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		return r;
 	bool deferred = p->hk_start_container.n > 0;
 	if (!deferred && (r = ctr_proc_apply(&p->proc, eb, n)) < 0)
+		return r;
+	/*
+	 * Like runc, find the program now, as the user that will run it, so that
+	 * create fails (and engines report 127/126) instead of start.  With
+	 * startContainer hooks the check waits: a hook may provide the program.
+	 */
+	if (!deferred && (r = check_program(&p->proc, eb, n)) < 0)
 		return r;
 	if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0)) < 0)
 		return fail(eb, n, -r, "report created");

@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linux/sigsafe.h"
@@ -520,65 +522,124 @@ static const char *env_path(char *const envp[])
  * found and is returned at once.  At the end: EACCES if any candidate gave
  * it, else ENOENT.
  */
-int ss_execvpe(const char *file, char *const argv[], char *const envp[])
+/*
+ * Walk file along the PATH of envp: try(candidate) for each, in order.  try
+ * returns 0 to stop with success, -EAGAIN to go on, or another -errno to stop
+ * with that error.  A file with a '/' is tried as it is.  out holds the last
+ * candidate.
+ */
+static int walk_path(const char *file, char *const envp[], char *out, size_t outlen,
+		     int (*try)(const char *cand, void *arg), void *arg)
 {
-	static char *const empty_env[] = { NULL };
-	char *const *env = envp ? envp : empty_env;
-
 	if (!file || !*file)
 		return -ENOENT;
 	for (const char *c = file; *c; c++)
 		if (*c == '/') {
-			execve(file, argv, env);
-			return -errno;
+			if (ss_strlcpy(out, file, outlen) >= outlen)
+				return -ENAMETOOLONG;
+			int r = try(out, arg);
+			return r == -EAGAIN ? -ENOENT : r;
 		}
-
 	size_t flen = ss_strlen(file);
 	if (flen > NAME_MAX)
 		return -ENAMETOOLONG;
-
 	const char *path = env_path(envp);
-	bool seen_eacces = false;
-	char cand[PATH_MAX];
-
 	for (const char *p = path;; p++) {
 		const char *end = p;
 		while (*end && *end != ':')
 			end++;
 		size_t dlen = (size_t)(end - p);
-		if (dlen + 1 + flen + 1 <= sizeof(cand)) {
+		if (dlen + 1 + flen + 1 <= outlen) {
 			size_t n = 0;
-			if (dlen == 0) {
-				cand[n++] = '.';
-			} else {
-				for (size_t i = 0; i < dlen; i++)
-					cand[n++] = p[i];
-			}
-			cand[n++] = '/';
+			if (dlen == 0)
+				out[n++] = '.';
+			for (size_t i = 0; i < dlen; i++)
+				out[n++] = p[i];
+			out[n++] = '/';
 			for (size_t i = 0; i < flen; i++)
-				cand[n++] = file[i];
-			cand[n] = '\0';
-
-			execve(cand, argv, env);
-			switch (errno) {
-			case EACCES:
-				seen_eacces = true;
-				break;
-			case ENOENT:
-			case ENOTDIR:
-			case ESTALE:
-			case ENODEV:
-			case ETIMEDOUT:
-			case ELOOP:
-			case ENAMETOOLONG:
-				break;
-			default:
-				return -errno;
-			}
+				out[n++] = file[i];
+			out[n] = '\0';
+			int r = try(out, arg);
+			if (r != -EAGAIN)
+				return r;
 		}
 		if (!*end)
 			break;
 		p = end;
 	}
-	return seen_eacces ? -EACCES : -ENOENT;
+	return -ENOENT;
+}
+
+struct exec_args {
+	char *const *argv;
+	char *const *envp;
+	bool seen_eacces;
+	int last_errno;
+};
+
+static int try_exec(const char *cand, void *arg)
+{
+	struct exec_args *a = arg;
+	execve(cand, a->argv, a->envp);
+	a->last_errno = errno;
+	switch (errno) {
+	case EACCES:
+		a->seen_eacces = true;
+		return -EAGAIN;
+	case ENOENT:
+	case ENOTDIR:
+	case ESTALE:
+	case ENODEV:
+	case ETIMEDOUT:
+	case ELOOP:
+	case ENAMETOOLONG:
+		return -EAGAIN;
+	default:
+		return -errno;
+	}
+}
+
+int ss_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	static char *const empty_env[] = { NULL };
+	struct exec_args a = { argv, envp ? envp : empty_env, false, 0 };
+	char cand[PATH_MAX];
+	bool direct = false;
+
+	for (const char *c = file ? file : ""; *c; c++)
+		direct |= *c == '/';
+	int r = walk_path(file, envp, cand, sizeof(cand), try_exec, &a);
+	/* a path with a '/' is not searched: its own error is the answer */
+	if (direct && r == -ENOENT && a.last_errno)
+		return -a.last_errno;
+	return r == -ENOENT && a.seen_eacces ? -EACCES : r;
+}
+
+/* 0 when path names a regular file the caller may execute, else -errno. */
+static int check_exec(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		return -errno;
+	return 0;
+}
+
+static int try_lookup(const char *cand, void *arg)
+{
+	bool *seen_eacces = arg;
+	int r = check_exec(cand);
+	if (r == -EACCES || r == -EPERM)
+		*seen_eacces = true;
+	return r == 0 ? 0 : -EAGAIN;
+}
+
+int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen)
+{
+	bool seen_eacces = false;
+	int r = walk_path(file, envp, out, outlen, try_lookup, &seen_eacces);
+	return r == -ENOENT && seen_eacces ? -EACCES : r;
 }

@@ -48,4 +48,12 @@ int ss_write_all(int fd, const void *buf, size_t len);
  */
 int ss_execvpe(const char *file, char *const argv[], char *const envp[]);
 
+/*
+ * Find what ss_execvpe() would execute, without executing it: the first
+ * candidate on the PATH (from envp) that is a regular file the caller may
+ * execute.  out receives its path.  Returns 0, -ENOENT when nothing was found,
+ * -EACCES when a candidate exists but may not be executed.
+ */
+int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen);
+
 #endif

@@ -38,6 +38,22 @@ b=$(mkb norootfs)
 rm -rf "$b/rootfs"
 bad "missing rootfs" "$b" 'rootfs' create -b "$b" norootfs
 
+# the program is looked up at create, as runc does, in the wording engines map
+# to exit codes 127 and 126
+b=$(mkb noprog)
+cfg "$b" 'c["process"]["args"] = ["no-such-program", "x"]'
+bad "program not on PATH" "$b" 'process\.args\[0\]: exec: "no-such-program": executable file not found in \$PATH' create -b "$b" noprog
+
+b=$(mkb noprogpath)
+cfg "$b" 'c["process"]["args"] = ["/no/such/program"]'
+bad "program path missing" "$b" 'exec: "/no/such/program": stat /no/such/program: no such file or directory' create -b "$b" noprogpath
+
+b=$(mkb noexecbit)
+printf 'plain text\n' >"$b/rootfs/notexec"
+chmod 0644 "$b/rootfs/notexec"
+cfg "$b" 'c["process"]["args"] = ["/notexec"]'
+bad "program not executable" "$b" 'exec: "/notexec": permission denied' create -b "$b" noexecbit
+
 b=$(mkb noconfig)
 rm -f "$b/config.json"
 bad "bundle without config.json" "" 'config\.json' create -b "$b" noconfig
