@@ -63,14 +63,11 @@ static void pop(struct pctx *p, size_t old)
 	p->path[old] = '\0';
 }
 
-static int perr(struct pctx *p, const char *fmt, ...) CTR_PRINTF(2, 3);
-static int perr(struct pctx *p, const char *fmt, ...)
+static int vperr(struct pctx *p, const char *fmt, va_list ap) CTR_PRINTF(2, 0);
+static int vperr(struct pctx *p, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return ctr_err_nomem(p->err);
 	int r;
@@ -79,6 +76,29 @@ static int perr(struct pctx *p, const char *fmt, ...)
 	else
 		r = ctr_err(p->err, EINVAL, CTR_E_SPEC, "%s: %s", p->name, msg);
 	free(msg);
+	return r;
+}
+
+static int perr(struct pctx *p, const char *fmt, ...) CTR_PRINTF(2, 3);
+static int perr(struct pctx *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vperr(p, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* perr about obj[key]: the path names the key */
+static int perr_at(struct pctx *p, const char *key, const char *fmt, ...) CTR_PRINTF(3, 4);
+static int perr_at(struct pctx *p, const char *key, const char *fmt, ...)
+{
+	size_t old = push_key(p, key);
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vperr(p, fmt, ap);
+	va_end(ap);
+	pop(p, old);
 	return r;
 }
 
@@ -98,10 +118,7 @@ static struct json_object *field(struct json_object *obj, const char *key)
 
 static int missing(struct pctx *p, const char *key)
 {
-	size_t old = push_key(p, key);
-	int r = perr(p, "required field is missing");
-	pop(p, old);
-	return r;
+	return perr_at(p, key, "required field is missing");
 }
 
 static int want_type(struct pctx *p, struct json_object *v, enum json_type t, const char *what)
@@ -240,15 +257,28 @@ static int check_absolute(struct pctx *p, const char *s)
 	return 0;
 }
 
+typedef int (*str_check_fn)(struct pctx *p, const char *s, const void *data);
+
+static int check_abs_cb(struct pctx *p, const char *s, const void *data)
+{
+	return check_absolute(p, s);
+}
+
+/* check(s) with key pushed: s is the value of obj[key] */
+static int check_at(struct pctx *p, const char *key, str_check_fn check, const char *s, const void *data)
+{
+	size_t old = push_key(p, key);
+	int r = check(p, s, data);
+	pop(p, old);
+	return r;
+}
+
 static int req_abs_path(struct pctx *p, struct json_object *obj, const char *key, char **out)
 {
 	int r = req_str(p, obj, key, out);
 	if (r < 0)
 		return r;
-	size_t old = push_key(p, key);
-	r = check_absolute(p, *out);
-	pop(p, old);
-	return r;
+	return check_at(p, key, check_abs_cb, *out, NULL);
 }
 
 static int opt_bool(struct pctx *p, struct json_object *obj, const char *key, bool *out, bool *has)
@@ -318,36 +348,31 @@ static int opt_i64(struct pctx *p, struct json_object *obj, const char *key, int
 	return r;
 }
 
-/* obj[key] must be an object when present; *out NULL when absent. */
-static int opt_object(struct pctx *p, struct json_object *obj, const char *key, struct json_object **out)
+/* obj[key] must have type t when present; *out NULL when absent. */
+static int opt_typed(struct pctx *p, struct json_object *obj, const char *key, enum json_type t,
+		     const char *what, struct json_object **out)
 {
 	struct json_object *v = field(obj, key);
 	*out = NULL;
 	if (!v)
 		return 0;
 	size_t old = push_key(p, key);
-	int r = want_type(p, v, json_type_object, "an object");
+	int r = want_type(p, v, t, what);
 	pop(p, old);
 	if (r == 0)
 		*out = v;
 	return r;
+}
+
+static int opt_object(struct pctx *p, struct json_object *obj, const char *key, struct json_object **out)
+{
+	return opt_typed(p, obj, key, json_type_object, "an object", out);
 }
 
 static int opt_array(struct pctx *p, struct json_object *obj, const char *key, struct json_object **out)
 {
-	struct json_object *v = field(obj, key);
-	*out = NULL;
-	if (!v)
-		return 0;
-	size_t old = push_key(p, key);
-	int r = want_type(p, v, json_type_array, "an array");
-	pop(p, old);
-	if (r == 0)
-		*out = v;
-	return r;
+	return opt_typed(p, obj, key, json_type_array, "an array", out);
 }
-
-typedef int (*str_check_fn)(struct pctx *p, const char *s, const void *data);
 
 /*
  * obj[key] as a NULL-terminated string array; each element checked by
@@ -381,11 +406,6 @@ static int opt_strv(struct pctx *p, struct json_object *obj, const char *key, ch
 	}
 	pop(p, old);
 	return r;
-}
-
-static int check_abs_cb(struct pctx *p, const char *s, const void *data)
-{
-	return check_absolute(p, s);
 }
 
 static int check_env_cb(struct pctx *p, const char *s, const void *data)
@@ -705,11 +725,8 @@ static int check_str_in_set(struct pctx *p, struct json_object *obj, const char 
 {
 	char *s = NULL;
 	int r = required ? req_str(p, obj, key, &s) : opt_str(p, obj, key, &s);
-	if (r == 0 && s) {
-		size_t old = push_key(p, key);
-		r = check_set_cb(p, s, set);
-		pop(p, old);
-	}
+	if (r == 0 && s)
+		r = check_at(p, key, check_set_cb, s, set);
 	free(s);
 	return r;
 }
@@ -785,11 +802,9 @@ static int parse_user(struct pctx *p, struct json_object *obj, struct oci_user *
 		r = req_u32(p, o, "gid", &u->gid);
 	if (r == 0)
 		r = opt_u32(p, o, "umask", &u->umask, &u->has_umask);
-	if (r == 0 && u->has_umask && u->umask > 0777) {
-		size_t old2 = push_key(p, "umask");
-		r = perr(p, "%#o is not a umask: it takes permission bits only (0 to 0777)", u->umask);
-		pop(p, old2);
-	}
+	if (r == 0 && u->has_umask && u->umask > 0777)
+		r = perr_at(p, "umask", "%#o is not a umask: it takes permission bits only (0 to 0777)",
+			    u->umask);
 	struct json_object *arr;
 	if (r == 0)
 		r = opt_array(p, o, "additionalGids", &arr);
@@ -839,11 +854,8 @@ static int parse_process_body(struct pctx *p, struct json_object *o, struct oci_
 		r = missing(p, "args");
 	if (r == 0)
 		r = opt_strv(p, o, "args", &proc->args, &proc->n_args, NULL, NULL);
-	if (r == 0 && proc->n_args == 0) {
-		size_t old = push_key(p, "args");
-		r = perr(p, "empty: give at least the program to run");
-		pop(p, old);
-	}
+	if (r == 0 && proc->n_args == 0)
+		r = perr_at(p, "args", "empty: give at least the program to run");
 	if (r == 0)
 		r = opt_str(p, o, "commandLine", &proc->command_line);
 	if (r == 0)
@@ -1100,11 +1112,8 @@ static int parse_namespaces(struct pctx *p, struct json_object *lo, struct oci_l
 		free(type);
 		if (r == 0)
 			r = opt_str(p, o, "path", &ns->path);
-		if (r == 0 && ns->path) {
-			size_t old3 = push_key(p, "path");
-			r = check_absolute(p, ns->path);
-			pop(p, old3);
-		}
+		if (r == 0 && ns->path)
+			r = check_at(p, "path", check_abs_cb, ns->path, NULL);
 		pop(p, old2);
 	}
 	pop(p, old);
@@ -1129,10 +1138,8 @@ static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linu
 			r = req_str(p, o, "type", &type);
 		if (r == 0) {
 			if (strcmp(type, "c") && strcmp(type, "b") && strcmp(type, "u") && strcmp(type, "p")) {
-				size_t old3 = push_key(p, "type");
-				r = perr(p, "unknown device type '%s': use c (character), b (block), u "
-					 "(unbuffered character) or p (FIFO)", type);
-				pop(p, old3);
+				r = perr_at(p, "type", "unknown device type '%s': use c (character), b (block), "
+					    "u (unbuffered character) or p (FIFO)", type);
 			} else {
 				d->type = type[0];
 			}
@@ -1151,12 +1158,9 @@ static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linu
 			d->minor = -1;
 		if (r == 0)
 			r = opt_u32(p, o, "fileMode", &d->file_mode, &d->has_file_mode);
-		if (r == 0 && d->has_file_mode && d->file_mode > 07777) {
-			size_t old3 = push_key(p, "fileMode");
-			r = perr(p, "%#o has bits beyond the permission bits (07777): the type comes from "
-				 "\"type\"", d->file_mode);
-			pop(p, old3);
-		}
+		if (r == 0 && d->has_file_mode && d->file_mode > 07777)
+			r = perr_at(p, "fileMode", "%#o has bits beyond the permission bits (07777): the type "
+				    "comes from \"type\"", d->file_mode);
 		if (r == 0)
 			r = opt_u32(p, o, "uid", &d->uid, &d->has_uid);
 		if (r == 0)
@@ -1191,18 +1195,12 @@ static int parse_seccomp_syscall(struct pctx *p, struct json_object *o, struct o
 	if (!field(o, "names"))
 		return missing(p, "names");
 	r = opt_strv(p, o, "names", &sc->names, &sc->n_names, check_nonempty_cb, NULL);
-	if (r == 0 && sc->n_names == 0) {
-		size_t old = push_key(p, "names");
-		r = perr(p, "empty: list at least one system call");
-		pop(p, old);
-	}
+	if (r == 0 && sc->n_names == 0)
+		r = perr_at(p, "names", "empty: list at least one system call");
 	if (r == 0)
 		r = req_str(p, o, "action", &sc->action);
-	if (r == 0) {
-		size_t old = push_key(p, "action");
-		r = check_set_cb(p, sc->action, &aset);
-		pop(p, old);
-	}
+	if (r == 0)
+		r = check_at(p, "action", check_set_cb, sc->action, &aset);
 	if (r == 0)
 		r = opt_u32(p, o, "errnoRet", &sc->errno_ret, &sc->has_errno_ret);
 	struct json_object *arr;
@@ -1216,22 +1214,17 @@ static int parse_seccomp_syscall(struct pctx *p, struct json_object *o, struct o
 		struct json_object *ao = json_object_array_get_idx(arr, i);
 		size_t old2 = push_idx(p, i);
 		r = req_u32(p, ao, "index", &a->index);
-		if (r == 0 && a->index > 5) {
-			size_t old3 = push_key(p, "index");
-			r = perr(p, "%u is not an argument index: system calls take arguments 0 to 5", a->index);
-			pop(p, old3);
-		}
+		if (r == 0 && a->index > 5)
+			r = perr_at(p, "index", "%u is not an argument index: system calls take arguments 0 to 5",
+				    a->index);
 		if (r == 0)
 			r = req_u64(p, ao, "value", &a->value);
 		if (r == 0)
 			r = opt_u64(p, ao, "valueTwo", &a->value_two, NULL);
 		if (r == 0)
 			r = req_str(p, ao, "op", &a->op);
-		if (r == 0) {
-			size_t old3 = push_key(p, "op");
-			r = check_set_cb(p, a->op, &oset);
-			pop(p, old3);
-		}
+		if (r == 0)
+			r = check_at(p, "op", check_set_cb, a->op, &oset);
 		pop(p, old2);
 	}
 	pop(p, old);
@@ -1269,11 +1262,8 @@ static int parse_seccomp(struct pctx *p, struct json_object *lo, struct oci_linu
 		r = opt_strv(p, o, "flags", &s->flags, &s->n_flags, check_set_cb, &fset);
 	if (r == 0)
 		r = opt_str(p, o, "listenerPath", &s->listener_path);
-	if (r == 0 && s->listener_path) {
-		size_t old2 = push_key(p, "listenerPath");
-		r = check_absolute(p, s->listener_path);
-		pop(p, old2);
-	}
+	if (r == 0 && s->listener_path)
+		r = check_at(p, "listenerPath", check_abs_cb, s->listener_path, NULL);
 	if (r == 0)
 		r = opt_str(p, o, "listenerMetadata", &s->listener_metadata);
 	struct json_object *arr = NULL;
@@ -1285,12 +1275,9 @@ static int parse_seccomp(struct pctx *p, struct json_object *lo, struct oci_linu
 		for (size_t i = 0; i < s->n_syscalls && r == 0; i++) {
 			size_t old3 = push_idx(p, i);
 			r = parse_seccomp_syscall(p, json_object_array_get_idx(arr, i), &s->syscalls[i]);
-			if (r == 0 && !s->listener_path && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0) {
-				size_t old4 = push_key(p, "action");
-				r = perr(p, "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath: set the path of "
-					 "the socket that receives the notify fd");
-				pop(p, old4);
-			}
+			if (r == 0 && !s->listener_path && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+				r = perr_at(p, "action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath: set the "
+					    "path of the socket that receives the notify fd");
 			pop(p, old3);
 		}
 		pop(p, old2);
@@ -1319,11 +1306,8 @@ static int parse_rootfs_propagation(struct pctx *p, struct json_object *lo, stru
 			l->rootfs_propagation_flags = propagations[i].flags;
 			return 0;
 		}
-	size_t old = push_key(p, "rootfsPropagation");
-	r = perr(p, "unknown propagation '%s': use one of private, shared, slave, unbindable (or rprivate, "
-		 "rshared, rslave, runbindable)", l->rootfs_propagation);
-	pop(p, old);
-	return r;
+	return perr_at(p, "rootfsPropagation", "unknown propagation '%s': use one of private, shared, slave, "
+		       "unbindable (or rprivate, rshared, rslave, runbindable)", l->rootfs_propagation);
 }
 
 static int parse_personality(struct pctx *p, struct json_object *lo, struct oci_linux *l)
@@ -1335,11 +1319,9 @@ static int parse_personality(struct pctx *p, struct json_object *lo, struct oci_
 	l->has_personality = true;
 	size_t old = push_key(p, "personality");
 	r = req_str(p, o, "domain", &l->personality_domain);
-	if (r == 0 && strcmp(l->personality_domain, "LINUX") && strcmp(l->personality_domain, "LINUX32")) {
-		size_t old2 = push_key(p, "domain");
-		r = perr(p, "unknown execution domain '%s': use LINUX or LINUX32", l->personality_domain);
-		pop(p, old2);
-	}
+	if (r == 0 && strcmp(l->personality_domain, "LINUX") && strcmp(l->personality_domain, "LINUX32"))
+		r = perr_at(p, "domain", "unknown execution domain '%s': use LINUX or LINUX32",
+			    l->personality_domain);
 	if (r == 0)
 		r = opt_strv(p, o, "flags", &l->personality_flags, &l->n_personality_flags, NULL, NULL);
 	pop(p, old);
@@ -1483,18 +1465,13 @@ static int check_device_cgroup_rule(struct pctx *p, struct json_object *e)
 	int r = 0;
 	if (!field(e, "allow"))
 		return missing(p, "allow");
-	if ((r = opt_str(p, e, "type", &s)) == 0 && s && strcmp(s, "a") && strcmp(s, "c") && strcmp(s, "b")) {
-		size_t old = push_key(p, "type");
-		r = perr(p, "unknown device type '%s': use a (all), c (character) or b (block)", s);
-		pop(p, old);
-	}
+	if ((r = opt_str(p, e, "type", &s)) == 0 && s && strcmp(s, "a") && strcmp(s, "c") && strcmp(s, "b"))
+		r = perr_at(p, "type", "unknown device type '%s': use a (all), c (character) or b (block)", s);
 	free(s);
 	s = NULL;
-	if (r == 0 && (r = opt_str(p, e, "access", &s)) == 0 && s && s[strspn(s, "rwm")]) {
-		size_t old = push_key(p, "access");
-		r = perr(p, "'%s' is not an access mode: combine r (read), w (write) and m (mknod)", s);
-		pop(p, old);
-	}
+	if (r == 0 && (r = opt_str(p, e, "access", &s)) == 0 && s && s[strspn(s, "rwm")])
+		r = perr_at(p, "access", "'%s' is not an access mode: combine r (read), w (write) and m (mknod)",
+			    s);
 	free(s);
 	return r;
 }
@@ -1633,11 +1610,8 @@ static int check_net_devices(struct pctx *p, struct json_object *lo)
 			r = want_type(p, v, json_type_object, "an object");
 		if (r == 0)
 			r = opt_str(p, v, "name", &name);
-		if (r == 0 && name && (!*name || strchr(name, '/'))) {
-			size_t old3 = push_key(p, "name");
-			r = perr(p, "'%s' is not a network interface name", name);
-			pop(p, old3);
-		}
+		if (r == 0 && name && (!*name || strchr(name, '/')))
+			r = perr_at(p, "name", "'%s' is not a network interface name", name);
 		free(name);
 		pop(p, old2);
 		if (r < 0)
@@ -1661,11 +1635,9 @@ static int parse_linux(struct pctx *p, struct json_object *root, struct oci_conf
 		r = parse_id_mappings(p, lo, "uidMappings", &l->uid_mappings, &l->n_uid_mappings);
 	if (r == 0)
 		r = parse_id_mappings(p, lo, "gidMappings", &l->gid_mappings, &l->n_gid_mappings);
-	if (r == 0 && (l->n_uid_mappings || l->n_gid_mappings) && !has_ns(l, OCI_NS_USER, false)) {
-		size_t old2 = push_key(p, l->n_uid_mappings ? "uidMappings" : "gidMappings");
-		r = perr(p, "id mappings need a user namespace: add {\"type\": \"user\"} to linux.namespaces");
-		pop(p, old2);
-	}
+	if (r == 0 && (l->n_uid_mappings || l->n_gid_mappings) && !has_ns(l, OCI_NS_USER, false))
+		r = perr_at(p, l->n_uid_mappings ? "uidMappings" : "gidMappings",
+			    "id mappings need a user namespace: add {\"type\": \"user\"} to linux.namespaces");
 	if (r == 0)
 		r = parse_devices(p, lo, l);
 	if (r == 0)
@@ -1701,12 +1673,9 @@ static int parse_linux(struct pctx *p, struct json_object *root, struct oci_conf
 		r = parse_personality(p, lo, l);
 	if (r == 0)
 		r = parse_time_offsets(p, lo, l);
-	if (r == 0 && l->n_time_offsets && !has_ns(l, OCI_NS_TIME, true)) {
-		size_t old2 = push_key(p, "timeOffsets");
-		r = perr(p, "time offsets need a new time namespace: add {\"type\": \"time\"} (without a "
-			 "path) to linux.namespaces");
-		pop(p, old2);
-	}
+	if (r == 0 && l->n_time_offsets && !has_ns(l, OCI_NS_TIME, true))
+		r = perr_at(p, "timeOffsets", "time offsets need a new time namespace: add {\"type\": \"time\"} "
+			    "(without a path) to linux.namespaces");
 	if (r == 0)
 		r = parse_intel_rdt(p, lo, l);
 	if (r == 0)
@@ -1773,11 +1742,9 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 	if (r == 0) {
 		size_t old = push_key(pp, "root");
 		r = req_str(pp, ro, "path", &cfg->root_path);
-		if (r == 0 && !cfg->root_path[0]) {
-			size_t old2 = push_key(pp, "path");
-			r = perr(pp, "empty: give the rootfs directory, relative to the bundle or absolute");
-			pop(pp, old2);
-		}
+		if (r == 0 && !cfg->root_path[0])
+			r = perr_at(pp, "path", "empty: give the rootfs directory, relative to the bundle or "
+				    "absolute");
 		if (r == 0)
 			r = opt_bool(pp, ro, "readonly", &cfg->root_readonly, NULL);
 		pop(pp, old);
@@ -1818,13 +1785,10 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 	static const char *const uts_keys[] = {"hostname", "domainname"};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(uts_keys) && r == 0; i++) {
 		const char *v = i ? cfg->domainname : cfg->hostname;
-		if (v && *v && !has_ns(&cfg->linux_, OCI_NS_UTS, false)) {
-			size_t old = push_key(pp, uts_keys[i]);
-			r = perr(pp, "setting the %s needs a UTS namespace of the container's, or it would "
-				 "change the host's: add {\"type\": \"uts\"} to linux.namespaces, or remove %s",
-				 uts_keys[i], uts_keys[i]);
-			pop(pp, old);
-		}
+		if (v && *v && !has_ns(&cfg->linux_, OCI_NS_UTS, false))
+			r = perr_at(pp, uts_keys[i], "setting the %s needs a UTS namespace of the container's, or "
+				    "it would change the host's: add {\"type\": \"uts\"} to linux.namespaces, or "
+				    "remove %s", uts_keys[i], uts_keys[i]);
 	}
 	if (r < 0) {
 		oci_config_free(cfg);
