@@ -400,52 +400,6 @@ CTR_EXPORT int ctr_spec_save_file(const ctr_spec *spec, const char *path, ctr_er
 
 /* ---- setters ---------------------------------------------------------- */
 
-/* The object at parent[key], created when absent; an error when it has another type. */
-static int child_object(const ctr_spec *spec, struct json_object *parent, const char *path,
-			const char *key, struct json_object **out, ctr_error **err)
-{
-	struct json_object *o = NULL;
-	if (json_object_object_get_ex(parent, key, &o) && o && !json_object_is_type(o, json_type_null)) {
-		if (!json_object_is_type(o, json_type_object))
-			return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: %s: expected an object, got %s",
-				       ctr_spec_name(spec), path, spec_json_type_name(o));
-		*out = o;
-		return 0;
-	}
-	o = json_object_new_object();
-	if (!o)
-		return ctr_err_nomem(err);
-	if (json_object_object_add(parent, key, o) < 0) {
-		json_object_put(o);
-		return ctr_err_nomem(err);
-	}
-	*out = o;
-	return 0;
-}
-
-/* The array at parent[key], created when absent. */
-static int child_array(const ctr_spec *spec, struct json_object *parent, const char *path,
-		       const char *key, struct json_object **out, ctr_error **err)
-{
-	struct json_object *o = NULL;
-	if (json_object_object_get_ex(parent, key, &o) && o && !json_object_is_type(o, json_type_null)) {
-		if (!json_object_is_type(o, json_type_array))
-			return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: %s: expected an array, got %s",
-				       ctr_spec_name(spec), path, spec_json_type_name(o));
-		*out = o;
-		return 0;
-	}
-	o = json_object_new_array();
-	if (!o)
-		return ctr_err_nomem(err);
-	if (json_object_object_add(parent, key, o) < 0) {
-		json_object_put(o);
-		return ctr_err_nomem(err);
-	}
-	*out = o;
-	return 0;
-}
-
 /* Set parent[key] = val, taking ownership of val (NULL val: out of memory). */
 static int set_owned(struct json_object *parent, const char *key, struct json_object *val, ctr_error **err)
 {
@@ -456,6 +410,41 @@ static int set_owned(struct json_object *parent, const char *key, struct json_ob
 		return ctr_err_nomem(err);
 	}
 	return 0;
+}
+
+/*
+ * The object or array (t) at parent[key], created empty when absent; an
+ * error naming path when it has another type.
+ */
+static int child_typed(const ctr_spec *spec, struct json_object *parent, const char *path, const char *key,
+		       enum json_type t, struct json_object **out, ctr_error **err)
+{
+	struct json_object *o = NULL;
+	if (json_object_object_get_ex(parent, key, &o) && o && !json_object_is_type(o, json_type_null)) {
+		if (!json_object_is_type(o, t))
+			return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: %s: expected %s, got %s",
+				       ctr_spec_name(spec), path,
+				       t == json_type_object ? "an object" : "an array", spec_json_type_name(o));
+		*out = o;
+		return 0;
+	}
+	o = t == json_type_object ? json_object_new_object() : json_object_new_array();
+	int r = set_owned(parent, key, o, err);
+	if (r == 0)
+		*out = o;
+	return r;
+}
+
+static int child_object(const ctr_spec *spec, struct json_object *parent, const char *path,
+			const char *key, struct json_object **out, ctr_error **err)
+{
+	return child_typed(spec, parent, path, key, json_type_object, out, err);
+}
+
+static int child_array(const ctr_spec *spec, struct json_object *parent, const char *path,
+		       const char *key, struct json_object **out, ctr_error **err)
+{
+	return child_typed(spec, parent, path, key, json_type_array, out, err);
 }
 
 static int process_object(ctr_spec *spec, struct json_object **out, ctr_error **err)
