@@ -231,38 +231,34 @@ static bool is_alnum(char c)
 	return is_letter(c) || (c >= '0' && c <= '9');
 }
 
-int cdi_validate_vendor(const char *v, ctr_error **err)
+/* A vendor or a class (what): the two halves of a kind follow the same rules. */
+static int validate_kind_part(const char *s, const char *what, ctr_error **err)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(s);
 
 	if (n == 0)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "empty vendor name: a CDI kind is vendor/class, e.g. nvidia.com/gpu");
-	if (!is_letter(v[0]))
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid vendor '%s': it must start with a letter", v);
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "empty %s name: a CDI kind is vendor/class, e.g. nvidia.com/gpu",
+			       what);
+	if (!is_letter(s[0]))
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid %s '%s': it must start with a letter", what, s);
 	for (size_t i = 1; i + 1 < n; i++)
-		if (!is_alnum(v[i]) && v[i] != '_' && v[i] != '-' && v[i] != '.')
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
 			return ctr_err(err, EINVAL, CTR_E_INVALID,
-				       "invalid character '%c' in vendor '%s': use letters, digits, '_', '-' and '.'", v[i], v);
-	if (!is_alnum(v[n - 1]))
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid vendor '%s': it must end with a letter or digit", v);
+				       "invalid character '%c' in %s '%s': use letters, digits, '_', '-' and '.'", s[i],
+				       what, s);
+	if (!is_alnum(s[n - 1]))
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid %s '%s': it must end with a letter or digit", what, s);
 	return 0;
+}
+
+int cdi_validate_vendor(const char *v, ctr_error **err)
+{
+	return validate_kind_part(v, "vendor", err);
 }
 
 int cdi_validate_class(const char *c, ctr_error **err)
 {
-	size_t n = strlen(c);
-
-	if (n == 0)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "empty class name: a CDI kind is vendor/class, e.g. nvidia.com/gpu");
-	if (!is_letter(c[0]))
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid class '%s': it must start with a letter", c);
-	for (size_t i = 1; i + 1 < n; i++)
-		if (!is_alnum(c[i]) && c[i] != '_' && c[i] != '-' && c[i] != '.')
-			return ctr_err(err, EINVAL, CTR_E_INVALID,
-				       "invalid character '%c' in class '%s': use letters, digits, '_', '-' and '.'", c[i], c);
-	if (!is_alnum(c[n - 1]))
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "invalid class '%s': it must end with a letter or digit", c);
-	return 0;
+	return validate_kind_part(c, "class", err);
 }
 
 int cdi_validate_device_name(const char *d, ctr_error **err)
