@@ -438,6 +438,25 @@ static int want_string(struct json_object *v, const char *name, const char *path
 	return want_type(v, json_type_string, "a string", name, path, err);
 }
 
+/* A required string field: v is the field's value, NULL when absent. */
+static int want_req_string(struct json_object *v, const char *name, const char *path, ctr_error **err)
+{
+	if (!v)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, path);
+	return want_string(v, name, path, err);
+}
+
+/* A required string field holding an absolute path. */
+static int want_abs_path(struct json_object *v, const char *name, const char *path, ctr_error **err)
+{
+	int r = want_req_string(v, name, path, err);
+
+	if (r == 0 && json_object_get_string(v)[0] != '/')
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: '%s' is not an absolute path", name, path,
+			    json_object_get_string(v));
+	return r;
+}
+
 static int want_int_range(struct json_object *v, int64_t lo, int64_t hi, const char *name, const char *path,
 			  ctr_error **err)
 {
@@ -483,6 +502,15 @@ static int known_fields(struct json_object *o, const char *const *allowed, const
 	return 0;
 }
 
+/* An object whose members are all in allowed. */
+static int want_object(struct json_object *o, const char *const *allowed, const char *name, const char *path,
+		       ctr_error **err)
+{
+	int r = want_type(o, json_type_object, "an object", name, path, err);
+
+	return r < 0 ? r : known_fields(o, allowed, name, path, err);
+}
+
 static int check_annotations(struct json_object *a, const char *name, const char *path, ctr_error **err)
 {
 	char p[256];
@@ -508,18 +536,11 @@ static int check_device_node(struct json_object *d, const char *name, const char
 	char p[300];
 	int r;
 
-	if ((r = want_type(d, json_type_object, "an object", name, path, err)) < 0 ||
-	    (r = known_fields(d, f, name, path, err)) < 0)
+	if ((r = want_object(d, f, name, path, err)) < 0)
 		return r;
 	snprintf(p, sizeof(p), "%s.path", path);
-	v = jget(d, "path");
-	if (!v)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, p);
-	if ((r = want_string(v, name, p, err)) < 0)
+	if ((r = want_abs_path(jget(d, "path"), name, p, err)) < 0)
 		return r;
-	if (json_object_get_string(v)[0] != '/')
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: '%s' is not an absolute path", name, p,
-			       json_object_get_string(v));
 	if ((v = jget(d, "hostPath"))) {
 		snprintf(p, sizeof(p), "%s.hostPath", path);
 		if ((r = want_string(v, name, p, err)) < 0)
@@ -578,16 +599,13 @@ static int check_mount(struct json_object *m, const char *name, const char *path
 	char p[300];
 	int r;
 
-	if ((r = want_type(m, json_type_object, "an object", name, path, err)) < 0 ||
-	    (r = known_fields(m, f, name, path, err)) < 0)
+	if ((r = want_object(m, f, name, path, err)) < 0)
 		return r;
 	static const char *const req[] = { "hostPath", "containerPath" };
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(p, sizeof(p), "%s.%s", path, req[i]);
 		v = jget(m, req[i]);
-		if (!v)
-			return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, p);
-		if ((r = want_string(v, name, p, err)) < 0)
+		if ((r = want_req_string(v, name, p, err)) < 0)
 			return r;
 		if (!json_object_get_string(v)[0])
 			return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: empty path", name, p);
@@ -615,14 +633,11 @@ static int check_hook(struct json_object *h, const char *name, const char *path,
 	bool ok = false;
 	int r;
 
-	if ((r = want_type(h, json_type_object, "an object", name, path, err)) < 0 ||
-	    (r = known_fields(h, f, name, path, err)) < 0)
+	if ((r = want_object(h, f, name, path, err)) < 0)
 		return r;
 	snprintf(p, sizeof(p), "%s.hookName", path);
 	v = jget(h, "hookName");
-	if (!v)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, p);
-	if ((r = want_string(v, name, p, err)) < 0)
+	if ((r = want_req_string(v, name, p, err)) < 0)
 		return r;
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(names); i++)
 		if (strcmp(json_object_get_string(v), names[i]) == 0)
@@ -632,14 +647,8 @@ static int check_hook(struct json_object *h, const char *name, const char *path,
 			       "%s: %s: invalid hook name '%s': use prestart, createRuntime, createContainer, startContainer, poststart or poststop",
 			       name, p, json_object_get_string(v));
 	snprintf(p, sizeof(p), "%s.path", path);
-	v = jget(h, "path");
-	if (!v)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, p);
-	if ((r = want_string(v, name, p, err)) < 0)
+	if ((r = want_abs_path(jget(h, "path"), name, p, err)) < 0)
 		return r;
-	if (json_object_get_string(v)[0] != '/')
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: '%s' is not an absolute path", name, p,
-			       json_object_get_string(v));
 	static const char *const sv[] = { "args", "env" };
 	for (size_t i = 0; i < 2; i++)
 		if ((v = jget(h, sv[i]))) {
@@ -668,16 +677,13 @@ static int check_netdev(struct json_object *n, const char *name, const char *pat
 	char p[300];
 	int r;
 
-	if ((r = want_type(n, json_type_object, "an object", name, path, err)) < 0 ||
-	    (r = known_fields(n, f, name, path, err)) < 0)
+	if ((r = want_object(n, f, name, path, err)) < 0)
 		return r;
 	for (size_t i = 0; i < 2; i++) {
 		struct json_object *v = jget(n, f[i]);
 		const char *s;
 		snprintf(p, sizeof(p), "%s.%s", path, f[i]);
-		if (!v)
-			return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, p);
-		if ((r = want_string(v, name, p, err)) < 0)
+		if ((r = want_req_string(v, name, p, err)) < 0)
 			return r;
 		s = json_object_get_string(v);
 		if (!s[0] || strlen(s) > 15 || strchr(s, '/') || strchr(s, ':') || strpbrk(s, " \t\n") ||
@@ -696,8 +702,7 @@ static int check_intel_rdt(struct json_object *o, const char *name, const char *
 	char p[300];
 	int r;
 
-	if ((r = want_type(o, json_type_object, "an object", name, path, err)) < 0 ||
-	    (r = known_fields(o, f, name, path, err)) < 0)
+	if ((r = want_object(o, f, name, path, err)) < 0)
 		return r;
 	for (size_t i = 0; i < 3; i++)
 		if ((v = jget(o, f[i]))) {
@@ -746,8 +751,7 @@ int cdi_validate_edits(struct json_object *e, const char *name, const char *wher
 	char p[300];
 	int r;
 
-	if ((r = want_type(e, json_type_object, "an object", name, where, err)) < 0 ||
-	    (r = known_fields(e, f, name, where, err)) < 0)
+	if ((r = want_object(e, f, name, where, err)) < 0)
 		return r;
 	if ((v = jget(e, "env"))) {
 		snprintf(p, sizeof(p), "%s.env", where);
@@ -835,8 +839,7 @@ static int validate_tree(struct json_object *root, const char *name, struct cdi_
 	const char *kind, *slash;
 	int ver, minv, r;
 
-	if ((r = want_type(root, json_type_object, "an object", name, "(document)", err)) < 0 ||
-	    (r = known_fields(root, f, name, "(document)", err)) < 0)
+	if ((r = want_object(root, f, name, "(document)", err)) < 0)
 		return r;
 	v = jget(root, "cdiVersion");
 	if (!v)
@@ -892,14 +895,11 @@ static int validate_tree(struct json_object *root, const char *name, struct cdi_
 		const char *dn;
 
 		snprintf(p, sizeof(p), "devices[%zu]", i);
-		if ((r = want_type(d, json_type_object, "an object", name, p, err)) < 0 ||
-		    (r = known_fields(d, df, name, p, err)) < 0)
+		if ((r = want_object(d, df, name, p, err)) < 0)
 			return r;
 		snprintf(q, sizeof(q), "%s.name", p);
 		v = jget(d, "name");
-		if (!v)
-			return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: %s: missing required field", name, q);
-		if ((r = want_string(v, name, q, err)) < 0)
+		if ((r = want_req_string(v, name, q, err)) < 0)
 			return r;
 		dn = json_object_get_string(v);
 		if ((r = cdi_validate_device_name(dn, err)) < 0) {
