@@ -194,5 +194,8 @@ void dri_gpus_free(struct dri_gpu *g, size_t n);
 /* Add one GPU's nodes (render only unless cards) and the by-path links as edits. */
 int dri_gpu_edits(const char *host_root, const struct dri_gpu *g, bool cards, ctr_container_edits *e,
 		  ctr_error **err);
+/* Report one GPU, named by its index, as a device of kind; frees nodes and caps. */
+int dri_gpu_report(ctr_accel_discovery *disc, const struct dri_gpu *g, const char *kind, char **nodes,
+		   char **caps, ctr_error **err);
 
 #endif

@@ -326,6 +326,28 @@ int dri_gpu_edits(const char *host_root, const struct dri_gpu *g, bool cards, ct
 	return 0;
 }
 
+int dri_gpu_report(ctr_accel_discovery *disc, const struct dri_gpu *g, const char *kind, char **nodes,
+		   char **caps, ctr_error **err)
+{
+	ctr_accel_device_info info;
+	char name[16];
+	int r;
+
+	snprintf(name, sizeof(name), "%d", g->index);
+	ctr_accel_device_info_init(&info);
+	info.kind = kind;
+	info.name = name;
+	info.vendor = g->vendor;
+	info.driver = g->driver;
+	info.pci_address = g->pci;
+	info.nodes = (const char *const *)nodes;
+	info.capabilities = (const char *const *)caps;
+	r = ctr_accel_discovery_add(disc, &info, err);
+	ctr_strv_free(nodes);
+	ctr_strv_free(caps);
+	return r;
+}
+
 /* ---- the dri backend ---- */
 
 static bool gpu_has(const struct dri_gpu *g, bool render)
@@ -347,12 +369,10 @@ static int dri_discover(void *data, const char *host_root, ctr_accel_discovery *
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		for (int card = 0; card < 2 && r == 0; card++) {
-			ctr_accel_device_info info;
-			char name[16], **nodes = NULL, **caps = NULL;
+			char **nodes = NULL, **caps = NULL;
 
 			if (!gpu_has(&g[i], !card))
 				continue;
-			snprintf(name, sizeof(name), "%d", g[i].index);
 			for (size_t j = 0; j < g[i].n_nodes && r == 0; j++)
 				if (g[i].nodes[j].render || card)
 					r = strv_append(&nodes, g[i].nodes[j].dev_path);
@@ -369,17 +389,7 @@ static int dri_discover(void *data, const char *host_root, ctr_accel_discovery *
 				r = ctr_err_nomem(err);
 				break;
 			}
-			ctr_accel_device_info_init(&info);
-			info.kind = card ? "dri/card" : "dri/render";
-			info.name = name;
-			info.vendor = g[i].vendor;
-			info.driver = g[i].driver;
-			info.pci_address = g[i].pci;
-			info.nodes = (const char *const *)nodes;
-			info.capabilities = (const char *const *)caps;
-			r = ctr_accel_discovery_add(disc, &info, err);
-			ctr_strv_free(nodes);
-			ctr_strv_free(caps);
+			r = dri_gpu_report(disc, &g[i], card ? "dri/card" : "dri/render", nodes, caps, err);
 		}
 	}
 	dri_gpus_free(g, n);

@@ -176,11 +176,9 @@ static int virtgpu_discover(void *data, const char *host_root, ctr_accel_discove
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct virtgpu_caps c;
-		ctr_accel_device_info info;
-		char name[16], **nodes = NULL, **caps = NULL;
+		char **nodes = NULL, **caps = NULL;
 
 		probe(reg, &g[i], &c);
-		snprintf(name, sizeof(name), "%d", g[i].index);
 		for (size_t j = 0; j < g[i].n_nodes && r == 0; j++)
 			r = strv_append(&nodes, g[i].nodes[j].dev_path);
 		if (r == 0)
@@ -190,17 +188,7 @@ static int virtgpu_discover(void *data, const char *host_root, ctr_accel_discove
 			r = ctr_err_nomem(err);
 			break;
 		}
-		ctr_accel_device_info_init(&info);
-		info.kind = "virtio-gpu/gpu";
-		info.name = name;
-		info.vendor = g[i].vendor;
-		info.driver = g[i].driver;
-		info.pci_address = g[i].pci;
-		info.nodes = (const char *const *)nodes;
-		info.capabilities = (const char *const *)caps;
-		r = ctr_accel_discovery_add(disc, &info, err);
-		ctr_strv_free(nodes);
-		ctr_strv_free(caps);
+		r = dri_gpu_report(disc, &g[i], "virtio-gpu/gpu", nodes, caps, err);
 	}
 	dri_gpus_free(g, n);
 	return r;
