@@ -16,24 +16,10 @@
 #include "accel/accel-internal.h"
 #include "spec/oci.h"
 
+#define FUZZ_NAME "fuzz-cdi"
+#include "fuzz-check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz-cdi: invariant broken: %s\n", what);
-		abort();
-	}
-}
-
-static void check_error(int r, ctr_error *e)
-{
-	check(r < 0, "failure returns a negative errno");
-	check(e != NULL, "failure sets *err");
-	check(ctr_error_message(e)[0] != '\0', "error message is not empty");
-	check(ctr_error_errno(e) == -r, "error errno matches the return value");
-	ctr_error_free(e);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
