@@ -16,39 +16,7 @@
 
 #include "ctr/ctr.h"
 #include "common.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-
-static unsigned long fail_at, count;
-static bool failed;
-
-static bool should_fail(void)
-{
-	if (fail_at && ++count == fail_at) {
-		failed = true;
-		return true;
-	}
-	return false;
-}
-
-void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { return should_fail() ? NULL : __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
-char *__wrap_strdup(const char *s) { return should_fail() ? NULL : __real_strdup(s); }
-
-static void arm(unsigned long n)
-{
-	fail_at = n;
-	count = 0;
-	failed = false;
-}
+#include "../oom-inject.h"
 
 static char *dir;
 
@@ -92,17 +60,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 	unsigned long n;
 
 	(void)state;
-	arm(0);
-	assert_int_equal(exercise(), 0);
-	for (n = 1; n < 200000; n++) {
-		arm(n);
-		int r = exercise();
-		if (!failed)
-			break;
-		if (r != 0 && r != -ENOMEM)
-			fail_msg("allocation %lu failed: got %d, want -ENOMEM", n, r);
-	}
-	arm(0);
+	n = oom_try_every_allocation(exercise, 200000);
 	assert_true(n > 50);
 	print_message("# %lu allocation points tried\n", n - 1);
 }

@@ -19,55 +19,7 @@
 #include "ctr/ctr.h"
 #include "spec/oci.h"
 #include "full-config.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-
-/* fail the allocation numbered fail_at (1-based); 0: never */
-static unsigned long fail_at, count;
-static bool failed;
-
-static bool should_fail(void)
-{
-	if (fail_at && ++count == fail_at) {
-		failed = true;
-		return true;
-	}
-	return false;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	return should_fail() ? NULL : __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return should_fail() ? NULL : __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-	return should_fail() ? NULL : __real_strdup(s);
-}
-
-static void arm(unsigned long n)
-{
-	fail_at = n;
-	count = 0;
-	failed = false;
-}
+#include "../oom-inject.h"
 
 /* Load, serialize, build the typed view and parse mount options. */
 static int exercise(void)
@@ -118,18 +70,7 @@ static int exercise(void)
 
 static void test_every_allocation_fails_cleanly(void **state)
 {
-	arm(0);
-	assert_int_equal(exercise(), 0);
-	unsigned long n;
-	for (n = 1; n < 100000; n++) {
-		arm(n);
-		int r = exercise();
-		if (!failed)
-			break; /* every allocation point has been tried */
-		if (r != 0 && r != -ENOMEM)
-			fail_msg("allocation %lu failed: got %d, want -ENOMEM", n, r);
-	}
-	arm(0);
+	unsigned long n = oom_try_every_allocation(exercise, 100000);
 	assert_true(n > 50);
 	print_message("%lu allocation points tried\n", n - 1);
 }
