@@ -331,6 +331,15 @@ static int add_symlink(struct ctr_dev_plan *plan, const char *cpath, const char 
 	return plan_add(plan, &d, err);
 }
 
+/* Whether one of the n strings in v is s. */
+static bool strv_n_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
 int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_dev_plan **out,
 		       ctr_error **err)
 {
@@ -409,12 +418,8 @@ int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_
 
 	for (size_t k = 0; k < CTR_ARRAY_SIZE(default_devices); k++) {
 		const char *rel = default_devices[k].path + 1;
-		bool overridden = false;
-		for (size_t i = 0; i < ndev; i++)
-			if (strcmp(rels[i], rel) == 0)
-				overridden = true;
-		if (overridden)
-			continue;
+		if (strv_n_has(rels, ndev, rel))
+			continue; /* linux.devices overrides the default */
 		char *label = NULL;
 		if (asprintf(&label, "default device %s", default_devices[k].path) < 0) {
 			r = ctr_err_nomem(err);
@@ -442,12 +447,8 @@ int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_
 
 	for (size_t k = 0; k < CTR_ARRAY_SIZE(default_symlinks); k++) {
 		const char *rel = default_symlinks[k].path + 1;
-		bool overridden = false;
-		for (size_t i = 0; i < ndev; i++)
-			if (strcmp(rels[i], rel) == 0)
-				overridden = true;
-		if (overridden)
-			continue;
+		if (strv_n_has(rels, ndev, rel))
+			continue; /* linux.devices overrides the default */
 		if ((r = add_symlink(plan, default_symlinks[k].path, default_symlinks[k].target, err)) < 0)
 			goto fail;
 	}
