@@ -101,23 +101,6 @@ static int add_str(struct json_object *o, const char *key, const char *val)
 	return 0;
 }
 
-static struct json_object *strv_json(const char *const *v)
-{
-	struct json_object *a = json_object_new_array();
-
-	if (!a)
-		return NULL;
-	for (size_t i = 0; v && v[i]; i++) {
-		struct json_object *s = json_object_new_string(v[i]);
-		if (!s || json_object_array_add(a, s) < 0) {
-			json_object_put(s);
-			json_object_put(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
 CTR_EXPORT int ctr_container_edits_add_env(ctr_container_edits *edits, const char *keyval, ctr_error **err)
 {
 	if (!edits || !keyval)
@@ -182,7 +165,7 @@ CTR_EXPORT int ctr_container_edits_add_mount(ctr_container_edits *edits, const c
 		return ctr_err_nomem(err);
 	}
 	if (options) {
-		struct json_object *o = strv_json(options);
+		struct json_object *o = oci_json_strv(options);
 		if (!o || json_object_object_add(m, "options", o) < 0) {
 			json_object_put(o);
 			json_object_put(m);
@@ -227,12 +210,12 @@ CTR_EXPORT int ctr_container_edits_add_hook(ctr_container_edits *edits, const ch
 		json_object_put(h);
 		return ctr_err_nomem(err);
 	}
-	if (args && (json_object_object_add(h, "args", strv_json(args)) < 0 ||
+	if (args && (json_object_object_add(h, "args", oci_json_strv(args)) < 0 ||
 		     !json_object_object_get(h, "args"))) {
 		json_object_put(h);
 		return ctr_err_nomem(err);
 	}
-	if (env && (json_object_object_add(h, "env", strv_json(env)) < 0 || !json_object_object_get(h, "env"))) {
+	if (env && (json_object_object_add(h, "env", oci_json_strv(env)) < 0 || !json_object_object_get(h, "env"))) {
 		json_object_put(h);
 		return ctr_err_nomem(err);
 	}

@@ -288,4 +288,7 @@ int oci_capability_from_name(const char *name);
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE, ... */
 int oci_rlimit_from_name(const char *name);
 
+/* A new JSON array of the NULL-terminated strings v (NULL: empty); NULL when out of memory. */
+struct json_object *oci_json_strv(const char *const *v);
+
 #endif

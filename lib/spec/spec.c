@@ -452,8 +452,9 @@ static int process_object(ctr_spec *spec, struct json_object **out, ctr_error **
 	return child_object(spec, spec->root, "process", "process", out, err);
 }
 
-static struct json_object *new_string_array(const char *const *v, size_t n)
+struct json_object *oci_json_strv(const char *const *v)
 {
+	size_t n = ctr_strv_len(v);
 	struct json_object *a = json_object_new_array_ext((int)n);
 	if (!a)
 		return NULL;
@@ -484,7 +485,7 @@ CTR_EXPORT int ctr_spec_set_args(ctr_spec *spec, const char *const *argv, ctr_er
 	int r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;
-	return set_owned(proc, "args", new_string_array(argv, ctr_strv_len(argv)), err);
+	return set_owned(proc, "args", oci_json_strv(argv), err);
 }
 
 static bool env_name_matches(const char *entry, const char *name, size_t nlen)
@@ -672,7 +673,7 @@ CTR_EXPORT int ctr_spec_add_mount(ctr_spec *spec, const char *destination, const
 	if (r == 0 && source)
 		r = set_owned(m, "source", json_object_new_string(source), err);
 	if (r == 0 && options)
-		r = set_owned(m, "options", new_string_array(options, ctr_strv_len(options)), err);
+		r = set_owned(m, "options", oci_json_strv(options), err);
 	if (r < 0) {
 		json_object_put(m);
 		return r;
