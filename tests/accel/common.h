@@ -30,15 +30,23 @@ static inline void mkdir_p(const char *path)
 	mkdir(tmp, 0755);
 }
 
-static inline void write_at(const char *dir, const char *name, const char *content)
+/* p = dir/name, with its parent directories made */
+static inline void parent_at(char p[PATH_MAX], const char *dir, const char *name)
 {
-	char p[PATH_MAX], d[PATH_MAX];
-	FILE *f;
+	char d[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	snprintf(p, PATH_MAX, "%s/%s", dir, name);
 	snprintf(d, sizeof(d), "%s", p);
 	*strrchr(d, '/') = '\0';
 	mkdir_p(d);
+}
+
+static inline void write_at(const char *dir, const char *name, const char *content)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	parent_at(p, dir, name);
 	f = fopen(p, "w");
 	if (!f) {
 		fprintf(stderr, "cannot write %s: %s\n", p, strerror(errno));
@@ -50,12 +58,9 @@ static inline void write_at(const char *dir, const char *name, const char *conte
 
 static inline void symlink_at(const char *dir, const char *target, const char *name)
 {
-	char p[PATH_MAX], d[PATH_MAX];
+	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	snprintf(d, sizeof(d), "%s", p);
-	*strrchr(d, '/') = '\0';
-	mkdir_p(d);
+	parent_at(p, dir, name);
 	unlink(p);
 	if (symlink(target, p) < 0) {
 		fprintf(stderr, "symlink %s: %s\n", p, strerror(errno));
@@ -66,12 +71,9 @@ static inline void symlink_at(const char *dir, const char *target, const char *n
 /* mknod a char device under dir; returns -errno (EPERM when not root) */
 static inline int mknod_at(const char *dir, const char *name, unsigned major_, unsigned minor_, gid_t gid)
 {
-	char p[PATH_MAX], d[PATH_MAX];
+	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	snprintf(d, sizeof(d), "%s", p);
-	*strrchr(d, '/') = '\0';
-	mkdir_p(d);
+	parent_at(p, dir, name);
 	unlink(p);
 	if (mknod(p, S_IFCHR | 0666, makedev(major_, minor_)) < 0)
 		return -errno;
