@@ -42,6 +42,18 @@ static int ctr_read_file_for_test(const char *path, char **out, size_t *len)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* Show what the container wrote, as TAP comments. */
+static void print_said(const char *who, const char *out)
+{
+	printf("# %s said:\n", who);
+	for (const char *l = out, *nl; l && *l; l = nl) {
+		nl = strchr(l, '\n');
+		printf("#   %.*s\n", nl ? (int)(nl - l) : (int)strlen(l), l);
+		if (nl)
+			nl++;
+	}
+}
+
 static void gpu(const char *root, const char *pci, const char *vendor, const char *driver)
 {
 	char p[PATH_MAX], t[PATH_MAX];
@@ -155,13 +167,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(res, sizeof(res), "%s/result", rootfs);
 	CHECK(ctr_read_file_for_test(res, &out, &len) == 0);
-	printf("# container said:\n");
-	for (char *l = out, *nl; l && *l; l = nl) {
-		nl = strchr(l, '\n');
-		printf("#   %.*s\n", nl ? (int)(nl - l) : (int)strlen(l), l);
-		if (nl)
-			nl++;
-	}
+	print_said("container", out);
 	CHECK(strstr(out, "DONE"));
 	CHECK(strstr(out, "HAVE-129"));
 	CHECK(strstr(out, "OPEN-129-OK"));
@@ -290,13 +296,7 @@ static int nvidia_scenario(const char *bundle)
 	}
 	snprintf(res, sizeof(res), "%s/result", rootfs);
 	CHECK(ctr_read_file_for_test(res, &out, &len) == 0);
-	printf("# nvidia container said:\n");
-	for (char *l = out, *nl; l && *l; l = nl) {
-		nl = strchr(l, '\n');
-		printf("#   %.*s\n", nl ? (int)(nl - l) : (int)strlen(l), l);
-		if (nl)
-			nl++;
-	}
+	print_said("nvidia container", out);
 	CHECK(strstr(out, "DONE"));
 	CHECK(strstr(out, "HAVE-1"));
 	CHECK(strstr(out, "HAVE-CTL"));
