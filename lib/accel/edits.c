@@ -42,37 +42,31 @@ CTR_EXPORT void ctr_container_edits_free(ctr_container_edits *edits)
 	free(edits);
 }
 
-/* The array under key, created when absent; NULL on ENOMEM. */
-static struct json_object *get_array(struct json_object *obj, const char *key)
+/* The array or object (t) under key; absent or of another type: a new empty one. NULL on ENOMEM. */
+static struct json_object *get_typed(struct json_object *obj, const char *key, json_type t)
 {
-	struct json_object *a;
+	struct json_object *v;
 
-	if (json_object_object_get_ex(obj, key, &a) && json_object_is_type(a, json_type_array))
-		return a;
-	a = json_object_new_array();
-	if (!a)
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, t))
+		return v;
+	v = t == json_type_array ? json_object_new_array() : json_object_new_object();
+	if (!v)
 		return NULL;
-	if (json_object_object_add(obj, key, a) < 0) {
-		json_object_put(a);
+	if (json_object_object_add(obj, key, v) < 0) {
+		json_object_put(v);
 		return NULL;
 	}
-	return a;
+	return v;
+}
+
+static struct json_object *get_array(struct json_object *obj, const char *key)
+{
+	return get_typed(obj, key, json_type_array);
 }
 
 static struct json_object *get_object(struct json_object *obj, const char *key)
 {
-	struct json_object *o;
-
-	if (json_object_object_get_ex(obj, key, &o) && json_object_is_type(o, json_type_object))
-		return o;
-	o = json_object_new_object();
-	if (!o)
-		return NULL;
-	if (json_object_object_add(obj, key, o) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return get_typed(obj, key, json_type_object);
 }
 
 /* Append val (reference taken over) to the array key of obj. */
