@@ -437,6 +437,25 @@ static int add_ro_bind(const char *host_root, ctr_container_edits *e, const char
 }
 
 /* What every nvidia request needs: control nodes, libraries, firmware, tools, hooks. */
+/* A createContainer hook: nvidia-cdi-hook verb, then "flag item" for each item. */
+static int add_cdi_hook(ctr_container_edits *e, const char *verb, const char *flag, char *const *items,
+			ctr_error **err)
+{
+	char **args = NULL;
+	int r = strv_append(&args, "nvidia-cdi-hook");
+
+	if (r == 0)
+		r = strv_append(&args, verb);
+	for (size_t i = 0; r == 0 && items[i]; i++)
+		if ((r = strv_append(&args, flag)) == 0)
+			r = strv_append(&args, items[i]);
+	r = r < 0 ? ctr_err_nomem(err)
+		  : ctr_container_edits_add_hook(e, "createContainer", NVIDIA_HOOK, (const char *const *)args, NULL, 0,
+						 err);
+	ctr_strv_free(args);
+	return r;
+}
+
 static int common_edits(const char *host_root, const struct nv_host *h, ctr_container_edits *e, ctr_error **err)
 {
 	char **libs = NULL, **dirs = NULL, **links = NULL;
@@ -520,32 +539,10 @@ static int common_edits(const char *host_root, const struct nv_host *h, ctr_cont
 			free(p);
 		}
 	}
-	if (r == 0 && links) {
-		char **args = NULL;
-		r = strv_append(&args, "nvidia-cdi-hook");
-		if (r == 0)
-			r = strv_append(&args, "create-symlinks");
-		for (size_t i = 0; r == 0 && links[i]; i++)
-			if ((r = strv_append(&args, "--link")) == 0)
-				r = strv_append(&args, links[i]);
-		r = r < 0 ? ctr_err_nomem(err)
-			  : ctr_container_edits_add_hook(e, "createContainer", NVIDIA_HOOK, (const char *const *)args, NULL,
-							 0, err);
-		ctr_strv_free(args);
-	}
-	if (r == 0 && dirs) {
-		char **args = NULL;
-		r = strv_append(&args, "nvidia-cdi-hook");
-		if (r == 0)
-			r = strv_append(&args, "update-ldcache");
-		for (size_t i = 0; r == 0 && dirs[i]; i++)
-			if ((r = strv_append(&args, "--folder")) == 0)
-				r = strv_append(&args, dirs[i]);
-		r = r < 0 ? ctr_err_nomem(err)
-			  : ctr_container_edits_add_hook(e, "createContainer", NVIDIA_HOOK, (const char *const *)args, NULL,
-							 0, err);
-		ctr_strv_free(args);
-	}
+	if (r == 0 && links)
+		r = add_cdi_hook(e, "create-symlinks", "--link", links, err);
+	if (r == 0 && dirs)
+		r = add_cdi_hook(e, "update-ldcache", "--folder", dirs, err);
 	if (r == 0)
 		r = ctr_container_edits_add_env(e, "NVIDIA_VISIBLE_DEVICES=void", err);
 	ctr_strv_free(libs);
