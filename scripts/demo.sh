@@ -7,11 +7,7 @@ cd "$(dirname "$0")/.."
 
 # CTR_BUILD_DIR: another build directory than ./build (developers' own ones)
 build=${CTR_BUILD_DIR:-build}
-scripts/deps.sh
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build"
-fi
-ninja -C "$build"
+scripts/build.sh
 
 ctr=$build/tools/ctr-demo
 bundle=$(mktemp -d /tmp/ctr-demo.XXXXXX)

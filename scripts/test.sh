@@ -8,11 +8,7 @@ cd "$(dirname "$0")/.."
 
 # CTR_BUILD_DIR: another build directory than ./build (developers' own ones)
 build=${CTR_BUILD_DIR:-build}
-scripts/deps.sh
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build"
-fi
-ninja -C "$build"
+scripts/build.sh
 if [ "${CI:-}" = true ]; then
 	export CTR_TESTS_MUST_RUN=1
 fi
