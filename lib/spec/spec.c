@@ -400,6 +400,23 @@ CTR_EXPORT int ctr_spec_save_file(const ctr_spec *spec, const char *path, ctr_er
 
 /* ---- setters ---------------------------------------------------------- */
 
+/* parent[key] when parent is an object and the value has type t; else NULL. */
+static struct json_object *child_if(struct json_object *parent, const char *key, json_type t)
+{
+	struct json_object *v = NULL;
+	if (!json_object_is_type(parent, json_type_object) || !json_object_object_get_ex(parent, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+/* Whether o is an object whose member key is the string s. */
+static bool string_member_is(struct json_object *o, const char *key, const char *s)
+{
+	struct json_object *v = child_if(o, key, json_type_string);
+	return v && strcmp(json_object_get_string(v), s) == 0;
+}
+
 /* Set parent[key] = val, taking ownership of val (NULL val: out of memory). */
 static int set_owned(struct json_object *parent, const char *key, struct json_object *val, ctr_error **err)
 {
@@ -555,10 +572,8 @@ CTR_EXPORT int ctr_spec_unset_env(ctr_spec *spec, const char *name, ctr_error **
 	int r = check_env_name("ctr_spec_unset_env", name, err);
 	if (r < 0)
 		return r;
-	struct json_object *proc = NULL, *env = NULL;
-	if (!json_object_object_get_ex(spec->root, "process", &proc) || !json_object_is_type(proc, json_type_object))
-		return 0;
-	if (!json_object_object_get_ex(proc, "env", &env) || !json_object_is_type(env, json_type_array))
+	struct json_object *env = child_if(child_if(spec->root, "process", json_type_object), "env", json_type_array);
+	if (!env)
 		return 0;
 	size_t nlen = strlen(name);
 	for (size_t i = 0; i < json_object_array_length(env);) {
@@ -647,9 +662,7 @@ CTR_EXPORT int ctr_spec_set_root(ctr_spec *spec, const char *path, int readonly,
 
 static bool mount_has_destination(struct json_object *m, const char *destination)
 {
-	struct json_object *d = NULL;
-	return json_object_is_type(m, json_type_object) && json_object_object_get_ex(m, "destination", &d) &&
-	       json_object_is_type(d, json_type_string) && strcmp(json_object_get_string(d), destination) == 0;
+	return string_member_is(m, "destination", destination);
 }
 
 CTR_EXPORT int ctr_spec_add_mount(ctr_spec *spec, const char *destination, const char *type,
@@ -707,9 +720,9 @@ CTR_EXPORT int ctr_spec_remove_mount(ctr_spec *spec, const char *destination, ct
 	CHECK_SPEC("ctr_spec_remove_mount");
 	if (!destination)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_spec_remove_mount: destination is NULL");
-	struct json_object *mounts = NULL;
+	struct json_object *mounts = child_if(spec->root, "mounts", json_type_array);
 	bool found = false;
-	if (json_object_object_get_ex(spec->root, "mounts", &mounts) && json_object_is_type(mounts, json_type_array)) {
+	if (mounts) {
 		for (size_t i = 0; i < json_object_array_length(mounts);) {
 			if (mount_has_destination(json_object_array_get_idx(mounts, i), destination)) {
 				json_object_array_del_idx(mounts, i, 1);
@@ -727,9 +740,7 @@ CTR_EXPORT int ctr_spec_remove_mount(ctr_spec *spec, const char *destination, ct
 
 static bool ns_entry_is(struct json_object *e, const char *type)
 {
-	struct json_object *t = NULL;
-	return json_object_is_type(e, json_type_object) && json_object_object_get_ex(e, "type", &t) &&
-	       json_object_is_type(t, json_type_string) && strcmp(json_object_get_string(t), type) == 0;
+	return string_member_is(e, "type", type);
 }
 
 static int check_ns_type(const char *fn, const char *type, ctr_error **err)
@@ -789,10 +800,9 @@ CTR_EXPORT int ctr_spec_remove_namespace(ctr_spec *spec, const char *type, ctr_e
 	int r = check_ns_type("ctr_spec_remove_namespace", type, err);
 	if (r < 0)
 		return r;
-	struct json_object *linux_ = NULL, *nss = NULL;
-	if (!json_object_object_get_ex(spec->root, "linux", &linux_) || !json_object_is_type(linux_, json_type_object))
-		return 0;
-	if (!json_object_object_get_ex(linux_, "namespaces", &nss) || !json_object_is_type(nss, json_type_array))
+	struct json_object *nss =
+		child_if(child_if(spec->root, "linux", json_type_object), "namespaces", json_type_array);
+	if (!nss)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(nss);) {
 		if (ns_entry_is(json_object_array_get_idx(nss, i), type))
@@ -810,8 +820,7 @@ CTR_EXPORT int ctr_spec_set_annotation(ctr_spec *spec, const char *key, const ch
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_spec_set_annotation: key is empty");
 	struct json_object *ann = NULL;
 	if (!value) {
-		if (json_object_object_get_ex(spec->root, "annotations", &ann) &&
-		    json_object_is_type(ann, json_type_object))
+		if ((ann = child_if(spec->root, "annotations", json_type_object)))
 			json_object_object_del(ann, key);
 		return 0;
 	}
@@ -823,20 +832,14 @@ CTR_EXPORT int ctr_spec_set_annotation(ctr_spec *spec, const char *key, const ch
 
 CTR_EXPORT const char *ctr_spec_get_annotation(const ctr_spec *spec, const char *key)
 {
-	struct json_object *ann = NULL, *v = NULL;
 	if (!spec || !key)
 		return NULL;
-	if (!json_object_object_get_ex(spec->root, "annotations", &ann) || !json_object_is_type(ann, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(ann, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	struct json_object *v = child_if(child_if(spec->root, "annotations", json_type_object), key, json_type_string);
+	return v ? json_object_get_string(v) : NULL;
 }
 
 CTR_EXPORT const char *ctr_spec_oci_version(const ctr_spec *spec)
 {
-	struct json_object *v = NULL;
-	if (!spec || !json_object_object_get_ex(spec->root, "ociVersion", &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	struct json_object *v = spec ? child_if(spec->root, "ociVersion", json_type_string) : NULL;
+	return v ? json_object_get_string(v) : NULL;
 }
