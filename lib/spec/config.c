@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 
 #include "spec/spec-internal.h"
 
@@ -1286,26 +1285,13 @@ static int parse_seccomp(struct pctx *p, struct json_object *lo, struct oci_linu
 	return r;
 }
 
-static const struct {
-	const char *name;
-	unsigned long flags;
-} propagations[] = {
-	{"private", MS_PRIVATE},	     {"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED},		     {"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},		     {"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},	     {"runbindable", MS_UNBINDABLE | MS_REC},
-};
-
 static int parse_rootfs_propagation(struct pctx *p, struct json_object *lo, struct oci_linux *l)
 {
 	int r = opt_str(p, lo, "rootfsPropagation", &l->rootfs_propagation);
 	if (r < 0 || !l->rootfs_propagation)
 		return r;
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(propagations); i++)
-		if (strcmp(propagations[i].name, l->rootfs_propagation) == 0) {
-			l->rootfs_propagation_flags = propagations[i].flags;
-			return 0;
-		}
+	if (spec_propagation_from_name(l->rootfs_propagation, &l->rootfs_propagation_flags))
+		return 0;
 	return perr_at(p, "rootfsPropagation", "unknown propagation '%s': use one of private, shared, slave, "
 		       "unbindable (or rprivate, rshared, rslave, runbindable)", l->rootfs_propagation);
 }

@@ -43,6 +43,16 @@ static const struct {
 	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+bool spec_propagation_from_name(const char *name, unsigned long *flags)
+{
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(propagation_options); i++)
+		if (strcmp(name, propagation_options[i].name) == 0) {
+			*flags = propagation_options[i].propagation;
+			return true;
+		}
+	return false;
+}
+
 static int append_data(char **data, size_t *len, const char *opt)
 {
 	size_t n = strlen(opt);
@@ -85,13 +95,9 @@ int oci_mount_parse_options(const struct oci_mount *m, struct oci_mount_opts *ou
 			}
 			done = true;
 		}
-		for (size_t j = 0; j < CTR_ARRAY_SIZE(propagation_options) && !done; j++) {
-			if (strcmp(o, propagation_options[j].name))
-				continue;
-			/* the last propagation option wins, as with mount(8) */
-			out->propagation = propagation_options[j].propagation;
+		/* the last propagation option wins, as with mount(8) */
+		if (!done && spec_propagation_from_name(o, &out->propagation))
 			done = true;
-		}
 		if (done)
 			continue;
 		if (strcmp(o, "bind") == 0) {

@@ -36,4 +36,7 @@ int spec_json_parse(const char *buf, size_t len, const char *name, struct json_o
 /* "number" for ints and doubles, else json-c's type name. */
 const char *spec_json_type_name(const struct json_object *o);
 
+/* "rshared" -> MS_SHARED | MS_REC, ...: false (flags untouched) for another name. */
+bool spec_propagation_from_name(const char *name, unsigned long *flags);
+
 #endif
