@@ -24,6 +24,11 @@
  */
 #define CLI_EXIT_EXEC_FAILED 1
 
+struct strv {
+	const char **v; /* NULL-terminated, strings borrowed from argv */
+	size_t n;
+};
+
 /* Global options (those before the command). */
 struct cli {
 	const char *root;        /* --root */
@@ -37,6 +42,9 @@ struct cli {
 	ctr_context *ctx;        /* made on first use by cli_context() */
 	const char *cmd;         /* the command being run, for messages */
 	char *root_alloc;        /* the absolute --root we made, freed at exit */
+	const char *host_root;   /* --host-root or $CTR_HOST_ROOT: where device discovery looks; NULL: / */
+	struct strv cdi_dirs;    /* --cdi-spec-dir, repeatable; empty: the library's defaults */
+	ctr_accel_registry *reg; /* made on first use by cli_registry() */
 };
 
 /* ---- option parsing (opts.c) ---- */
@@ -46,11 +54,6 @@ enum opt_kind {
 	OPT_STRING, /* const char **: --flag value, --flag=value */
 	OPT_INT,    /* int *: a non-negative decimal number */
 	OPT_STRV,   /* struct strv *: may be repeated */
-};
-
-struct strv {
-	const char **v; /* NULL-terminated, strings borrowed from argv */
-	size_t n;
 };
 
 struct opt {
@@ -151,6 +154,11 @@ int cmd_delete(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_spec(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_devices(struct cli *cli, int argc, char **argv);
+int cmd_cdi(struct cli *cli, int argc, char **argv);
+
+/* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
+ctr_accel_registry *cli_registry(struct cli *cli);
 
 /* Write a pid file atomically (temporary file and rename), as runc does: no newline. */
 int cli_write_pid_file(struct cli *cli, const char *path, pid_t pid);

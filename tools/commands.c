@@ -183,6 +183,7 @@ struct create_args {
 	const char *pid_file;
 	bool no_pivot, no_new_keyring, detach, keep, no_subreaper;
 	int preserve_fds;
+	struct strv devices; /* --device, repeatable */
 };
 
 #define CREATE_OPTS(a)                                                                                    \
@@ -201,11 +202,35 @@ struct create_args {
 	  "inherit the calling processes session key", NULL, false },                                     \
 	{ "preserve-fds", 0, OPT_INT, &(a).preserve_fds,                                                  \
 	  "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", "0",  \
-	  false }
+	  false },                                                                                        \
+	{ "device", 0, OPT_STRV, &(a).devices,                                                           \
+	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
+	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
+	  "spec's cdi.k8s.io annotations are honoured too", NULL, false }
 
 #define ID_USAGE                                                                                          \
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
 	"are starting. The name you provide for the container instance must be unique on\nyour host."
+
+/* Whether the spec has a "cdi.k8s.io/..." annotation (devices to resolve at create). */
+static bool spec_has_cdi_annotations(const ctr_spec *spec)
+{
+	char *js = NULL;
+	bool found = false;
+	if (ctr_spec_to_json(spec, &js, NULL, 0, NULL) < 0)
+		return true; /* let the library look and report */
+	json_object *root = json_tokener_parse(js), *ann;
+	if (root && json_object_object_get_ex(root, "annotations", &ann) && json_object_is_type(ann, json_type_object)) {
+		json_object_object_foreach(ann, k, v) {
+			(void)v;
+			if (!strncmp(k, "cdi.k8s.io/", 11))
+				found = true;
+		}
+	}
+	json_object_put(root);
+	ctr_free(js);
+	return found;
+}
 
 /*
  * Load the bundle's config.json and create the container.  *terminal
@@ -263,9 +288,31 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		}
 	}
 
+	/*
+	 * Devices: --device requests and the spec's CDI annotations need the
+	 * registry; discovery is only run when the container asks for devices.
+	 */
+	ctr_accel_registry *reg = NULL;
+	if (a->devices.n || spec_has_cdi_annotations(spec)) {
+		reg = cli_registry(cli);
+		if (!reg)
+			goto out;
+	}
+	for (size_t i = 0; i < a->devices.n; i++) {
+		if (ctr_spec_add_device(spec, reg, a->devices.v[i], &err) < 0) {
+			char *pfx = NULL;
+			if (asprintf(&pfx, "--device %s", a->devices.v[i]) < 0)
+				pfx = NULL;
+			cli_error_ctr(cli, err, pfx);
+			free(pfx);
+			goto out;
+		}
+	}
+
 	ctr_create_options o;
 	ctr_create_options_init(&o);
 	o.bundle = bundle;
+	o.accel = reg;
 	if (a->console_socket && !(sock = cli_abspath(a->console_socket)))
 		goto oom;
 	if (a->pid_file && !(pid_file = cli_abspath(a->pid_file)))
@@ -314,13 +361,16 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	ctr_container *c = NULL;
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
+	if (r) {
+		free(a.devices.v);
 		return r < 0;
+	}
 	const char *id = pos_id(cli, pos, npos, 1);
 	a.detach = true; /* create always returns with the container waiting */
 	r = id ? do_create(cli, id, &a, &c, &terminal) : 1;
 	ctr_container_free(c);
 	free(pos);
+	free(a.devices.v);
 	return r;
 }
 
@@ -352,11 +402,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	ctr_error *err = NULL;
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
+	if (r) {
+		free(a.devices.v);
 		return r < 0;
+	}
 	const char *id = pos_id(cli, pos, npos, 1);
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
+		free(a.devices.v);
 		return 1;
 	}
 
@@ -429,6 +482,7 @@ out:
 		close(master);
 	ctr_container_free(c);
 	free(pos);
+	free(a.devices.v);
 	return status;
 }
 

@@ -138,7 +138,7 @@ ctr_context *cli_context(struct cli *cli)
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
 {
 	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
-		  "supported commands: create, start, run, state, kill, delete, exec, list, spec",
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, devices, cdi",
 		  argv[0], ctr_version());
 	return 1;
 }
@@ -150,8 +150,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "cdi", "list, validate or generate CDI (Container Device Interface) specs", cmd_cdi },
 	{ "checkpoint", "checkpoint a running container (not supported by this build)", cmd_unsupported },
 	{ "create", "create a container", cmd_create },
+	{ "devices", "list the accelerator devices (GPUs) the backends discovered", cmd_devices },
 	{ "delete", "delete any resources held by the container often used with detached container", cmd_delete },
 	{ "events", "display container events (not supported by this build)", cmd_unsupported },
 	{ "exec", "execute new process inside the container", cmd_exec },
@@ -196,6 +198,10 @@ static void print_help(void)
 	       "   --criu value        path to the criu binary used for checkpoint and restore (accepted, unused) (default: \"criu\")\n"
 	       "   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\"\n"
 	       "   --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")\n"
+	       "   --cdi-spec-dir value  a CDI spec directory, repeatable, lowest priority first; replaces the defaults\n"
+	       "                       (default: /etc/cdi and /var/run/cdi)\n"
+	       "   --host-root value   root of the host tree device discovery reads (sysfs, /dev, /proc/driver/nvidia,\n"
+	       "                       ld.so.cache), e.g. a fake tree for tests; also $CTR_HOST_ROOT (default: \"/\")\n"
 	       "   --help, -h          show help\n"
 	       "   --version, -v       print the version\n");
 }
@@ -227,7 +233,9 @@ static int global_bool(const char *v, bool *out)
 static int finish(struct cli *cli, int rc)
 {
 	cli_tty_restore();
+	ctr_accel_registry_free(cli->reg);
 	ctr_context_free(cli->ctx);
+	free(cli->cdi_dirs.v);
 	if (cli->log_fd >= 0)
 		close(cli->log_fd);
 	free(cli->root_alloc);
@@ -297,7 +305,8 @@ int main(int argc, char **argv)
 				cli.systemd_cgroup = b;
 			continue;
 		}
-		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu")) {
+		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu") || IS("host-root") ||
+		    IS("cdi-spec-dir")) {
 			if (!val) {
 				if (i + 1 >= argc) {
 					cli_error(&cli, "flag '%s' needs a value: see '" CLI_NAME " --help'", a);
@@ -313,6 +322,18 @@ int main(int argc, char **argv)
 				log_format = val;
 			else if (IS("rootless"))
 				cli.rootless = val;
+			else if (IS("host-root"))
+				cli.host_root = val;
+			else if (IS("cdi-spec-dir")) {
+				const char **nv = realloc(cli.cdi_dirs.v, (cli.cdi_dirs.n + 2) * sizeof(*nv));
+				if (!nv) {
+					cli_error(&cli, "out of memory");
+					return finish(&cli, 1);
+				}
+				nv[cli.cdi_dirs.n++] = val;
+				nv[cli.cdi_dirs.n] = NULL;
+				cli.cdi_dirs.v = nv;
+			}
 			else
 				cli.criu = val;
 			continue;
@@ -322,6 +343,11 @@ int main(int argc, char **argv)
 		return finish(&cli, 1);
 	}
 
+	if (!cli.host_root) {
+		const char *hr = getenv("CTR_HOST_ROOT");
+		if (hr && *hr)
+			cli.host_root = hr;
+	}
 	if (strcmp(log_format, "text") && strcmp(log_format, "json")) {
 		cli_error(&cli, "invalid --log-format '%s': use 'text' or 'json'", log_format);
 		return finish(&cli, 1);
