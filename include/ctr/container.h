@@ -60,6 +60,15 @@ typedef struct ctr_create_options {
 	int stdio_fds[3];           /**< fds to use as the container's stdin/out/err; -1: inherit the caller's */
 	int preserve_fds;           /**< pass this many extra fds (3 .. 3+n-1) to the container */
 	unsigned flags;             /**< CTR_CREATE_* flags */
+	/**
+	 * When set, the devices named by the spec's CDI annotations
+	 * ("cdi.k8s.io/<key>": "vendor/class=name,...") are resolved through
+	 * this registry (see ctr/accel.h, ctr_accel_apply_annotations()) and
+	 * applied to the container's copy of the spec at create, before it is
+	 * validated; an unknown device fails the create.  NULL: the annotations
+	 * are ignored.  Borrowed for the duration of the call.
+	 */
+	struct ctr_accel_registry *accel;
 } ctr_create_options;
 
 /** Initialise create options to defaults (sets size, stdio_fds to -1). */

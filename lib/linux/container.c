@@ -955,7 +955,14 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	struct ctr_container *c = container_new(ctx, id);
 	if (!c)
 		return ctr_err_nomem(err);
-	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0 || (r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
+	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0)
+		goto out;
+	/* CDI annotations edit the private copy, so the caller's spec is untouched */
+	if (o.accel && (r = ctr_accel_apply_annotations(c->spec, o.accel, err)) < 0) {
+		ctr_err_prefix(err, "config.json: annotations");
+		goto out;
+	}
+	if ((r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
 		goto out;
 	c->bundle = realpath(o.bundle ? o.bundle : ".", NULL);
 	if (!c->bundle) {
