@@ -31,3 +31,6 @@ json.dump(c, open(p, "w"), indent=1)
 PY
 echo "+ $ctr --root $root run -b $bundle demo"
 "$ctr" --root "$root" run -b "$bundle" demo
+echo
+echo "+ $ctr devices    # accelerators on this host, from every backend"
+"$ctr" devices
