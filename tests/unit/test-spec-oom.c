@@ -72,7 +72,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 {
 	unsigned long n = oom_try_every_allocation(exercise, 100000);
 	assert_true(n > 50);
-	print_message("%lu allocation points tried\n", n - 1);
+	print_message("# %lu allocation points tried\n", n - 1);
 }
 
 int main(void)
