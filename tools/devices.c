@@ -169,6 +169,37 @@ static int check_backend(struct cli *cli, ctr_accel_registry *reg, const char *b
 	return found ? 0 : -1;
 }
 
+/*
+ * The start of a listing command (devices, cdi list): parse its flags, refuse
+ * positional arguments and a --format other than table or json, and open the
+ * registry.  NULL with *rc set to the command's exit status when it is done
+ * (--help, or an error already reported).
+ */
+static ctr_accel_registry *open_listing(struct cli *cli, const struct cmd_desc *desc, struct opt *opts,
+					int argc, char **argv, const char *const *format, int *rc)
+{
+	char **pos = NULL;
+	int npos;
+	int r = cli_parse(cli, desc, opts, argc, argv, &pos, &npos);
+	if (r) {
+		*rc = r < 0;
+		return NULL;
+	}
+	free(pos);
+	*rc = 1;
+	if (npos) {
+		char what[64];
+		snprintf(what, sizeof(what), "'%s' takes no arguments", desc->name);
+		*rc = cli_usage_error(cli, what);
+		return NULL;
+	}
+	if (strcmp(*format, "table") && strcmp(*format, "json")) {
+		cli_error(cli, "invalid --format '%s': use 'table' or 'json'", *format);
+		return NULL;
+	}
+	return cli_registry(cli);
+}
+
 int cmd_devices(struct cli *cli, int argc, char **argv)
 {
 	const char *backend = NULL, *format = "table";
@@ -189,22 +220,10 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 		"were skipped are reported on stderr.",
 		true
 	};
-	char **pos = NULL;
-	int npos, r;
-
-	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
-		return r < 0;
-	free(pos);
-	if (npos)
-		return cli_usage_error(cli, "'devices' takes no arguments");
-	if (strcmp(format, "table") && strcmp(format, "json")) {
-		cli_error(cli, "invalid --format '%s': use 'table' or 'json'", format);
-		return 1;
-	}
-	ctr_accel_registry *reg = cli_registry(cli);
+	int rc;
+	ctr_accel_registry *reg = open_listing(cli, &desc, opts, argc, argv, &format, &rc);
 	if (!reg)
-		return 1;
+		return rc;
 	if (backend && check_backend(cli, reg, backend) < 0)
 		return 1;
 	report_registry_errors(cli, reg);
@@ -226,22 +245,10 @@ static int cdi_list(struct cli *cli, int argc, char **argv)
 		"are reported on stderr with their errors.",
 		true
 	};
-	char **pos = NULL;
-	int npos, r;
-
-	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
-		return r < 0;
-	free(pos);
-	if (npos)
-		return cli_usage_error(cli, "'cdi list' takes no arguments");
-	if (strcmp(format, "table") && strcmp(format, "json")) {
-		cli_error(cli, "invalid --format '%s': use 'table' or 'json'", format);
-		return 1;
-	}
-	ctr_accel_registry *reg = cli_registry(cli);
+	int rc;
+	ctr_accel_registry *reg = open_listing(cli, &desc, opts, argc, argv, &format, &rc);
 	if (!reg)
-		return 1;
+		return rc;
 	report_registry_errors(cli, reg);
 	bool json = !strcmp(format, "json");
 	return print_devices(cli, reg, "cdi", json, json) < 0;
