@@ -13,6 +13,12 @@ pkgs=(
 	make procps                                 # examples/Makefile; pgrep in the tests
 	clang                                       # -Dfuzzing=true builds the libFuzzer targets
 	crun runc hyperfine                         # tests/bench/lifecycle.sh
+	libarchive-dev libssl-dev zlib1g-dev        # images: tar reader, digests, gzip
+	libzstd-dev libisal-dev                     # images: zstd layers, fast inflate
+	umoci skopeo                                # images: tests build images, bench compares
+	libnftnl-dev nftables                       # networks: NAT and published ports
+	containernetworking-plugins iperf3          # networks: bench against the CNI bridge plugin
+	podman containerd                           # engines that use ctr-demo as their runtime
 )
 
 missing=()
