@@ -2,10 +2,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define CTR_DEFAULT_STATE_ROOT "/run/ctr"
+
+/*
+ * The default state root.  Root gets /run/ctr.  An unprivileged caller cannot
+ * write there, so, as runc ($XDG_RUNTIME_DIR/runc) and crun do, it gets its
+ * own runtime directory: $XDG_RUNTIME_DIR/ctr, or /run/user/<uid>/ctr when
+ * the variable is unset but logind made that directory for it.  The result is
+ * malloc'ed into *out.  secure_getenv: a set-id program never takes it from its caller.
+ */
+static int default_state_root(char **out, ctr_error **err)
+{
+	uid_t uid = geteuid();
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
+	char run_user[64];
+	struct stat st;
+	int n;
+	if (uid == 0) {
+		n = asprintf(out, "%s", CTR_DEFAULT_STATE_ROOT);
+	} else if (xdg && *xdg) {
+		if (xdg[0] != '/')
+			return ctr_err(err, EINVAL, CTR_E_INVALID,
+				       "XDG_RUNTIME_DIR '%s' is not an absolute path: fix it, or give the state root "
+				       "(ctr_context_options.state_root, ctr-demo --root)",
+				       xdg);
+		n = asprintf(out, "%s/ctr", xdg);
+	} else {
+		snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)uid);
+		if (stat(run_user, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+			return ctr_err(err, EACCES, CTR_E_INVALID,
+				       "no state root for uid %u: XDG_RUNTIME_DIR is unset and %s does not exist: set "
+				       "XDG_RUNTIME_DIR to a directory of yours, or give the state root (ctr-demo --root)",
+				       (unsigned)uid, run_user);
+		n = asprintf(out, "%s/ctr", run_user);
+	}
+	if (n < 0) {
+		*out = NULL;
+		return ctr_err_nomem(err);
+	}
+	return 0;
+}
 
 CTR_EXPORT void ctr_context_options_init(ctr_context_options *opts)
 {
@@ -29,16 +70,20 @@ CTR_EXPORT int ctr_context_new(ctr_context **out, const ctr_context_options *use
 		if (r < 0)
 			return r;
 	}
-	const char *root = opts.state_root && *opts.state_root ? opts.state_root : CTR_DEFAULT_STATE_ROOT;
-	if (root[0] != '/')
+	const char *root = opts.state_root && *opts.state_root ? opts.state_root : NULL;
+	if (root && root[0] != '/')
 		return ctr_err(err, EINVAL, CTR_E_INVALID,
 			       "state root '%s' is not an absolute path: give an absolute directory", root);
 
 	ctr_context *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return ctr_err_nomem(err);
-	ctx->state_root = strdup(root);
-	if (!ctx->state_root) {
+	if (!root) {
+		if ((r = default_state_root(&ctx->state_root, err)) < 0) {
+			free(ctx);
+			return r;
+		}
+	} else if (!(ctx->state_root = strdup(root))) {
 		free(ctx);
 		return ctr_err_nomem(err);
 	}

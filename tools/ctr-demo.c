@@ -194,7 +194,7 @@ static void print_help(void)
 	       "   --debug             enable debug logging\n"
 	       "   --log value         set the log file to write " CLI_NAME " logs to (default is '/dev/stderr')\n"
 	       "   --log-format value  set the log format ('text' (default), or 'json') (default: \"text\")\n"
-	       "   --root value        root directory for storage of container state (this should be located in tmpfs) (default: \"/run/ctr\")\n"
+	       "   --root value        root directory for storage of container state (this should be located in tmpfs) (default: \"/run/ctr\", or \"$XDG_RUNTIME_DIR/ctr\" when not root)\n"
 	       "   --criu value        path to the criu binary used for checkpoint and restore (accepted, unused) (default: \"criu\")\n"
 	       "   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\"\n"
 	       "   --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")\n"
@@ -246,7 +246,7 @@ static int finish(struct cli *cli, int rc)
 int main(int argc, char **argv)
 {
 	struct cli cli = {
-		.root = "/run/ctr",
+		.root = NULL, /* the library's default: /run/ctr, or $XDG_RUNTIME_DIR/ctr when not root */
 		.rootless = "auto",
 		.criu = "criu",
 		.log_fd = -1,
@@ -357,17 +357,19 @@ int main(int argc, char **argv)
 		cli_error(&cli, "invalid --rootless '%s': use 'true', 'false' or 'auto'", cli.rootless);
 		return finish(&cli, 1);
 	}
-	if (!*cli.root) {
+	if (cli.root && !*cli.root) {
 		cli_error(&cli, "--root must not be empty: give the directory for container state, e.g. /run/ctr");
 		return finish(&cli, 1);
 	}
 	/* runc makes the root absolute; so do we, so a later cwd does not matter */
-	char *root_abs = cli_abspath(cli.root);
-	if (!root_abs) {
-		cli_error(&cli, "out of memory");
-		return finish(&cli, 1);
+	if (cli.root) {
+		char *root_abs = cli_abspath(cli.root);
+		if (!root_abs) {
+			cli_error(&cli, "out of memory");
+			return finish(&cli, 1);
+		}
+		cli.root = cli.root_alloc = root_abs;
 	}
-	cli.root = cli.root_alloc = root_abs;
 	if (cli.log_path && *cli.log_path) {
 		cli.log_fd = open(cli.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (cli.log_fd < 0) {

@@ -42,7 +42,7 @@ typedef void (*ctr_log_fn)(void *userdata, ctr_log_level level, const char *msg)
 /** Options for ctr_context_new(); initialise with ctr_context_options_init(). */
 typedef struct ctr_context_options {
 	size_t size;             /**< sizeof(ctr_context_options), set by the init function */
-	const char *state_root;  /**< where container state lives; NULL: "/run/ctr" */
+	const char *state_root;  /**< where container state lives; NULL: "/run/ctr" for root, else $XDG_RUNTIME_DIR/ctr (or /run/user/<uid>/ctr) */
 	ctr_log_fn log_fn;       /**< log callback; NULL: no logging */
 	void *log_userdata;      /**< passed to log_fn */
 	int log_level;           /**< highest ctr_log_level delivered; 0: CTR_LOG_WARNING */
