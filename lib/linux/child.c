@@ -346,6 +346,96 @@ static int remount_below_ro(const char *dir, const char *label, char *eb, size_t
 }
 
 /*
+ * "tmpcopyup": copy the tree under src (the rootfs directory the tmpfs now
+ * hides, opened before the mount) into dst (the new tmpfs): directories,
+ * regular files, symlinks, with their mode and owner, as runc and crun do.
+ * getdents64 and fd-relative calls only (async-signal-safe); depth-bounded.
+ */
+struct ss_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+static int copy_tree(int src, int dst, int depth, const char *label, char *eb, size_t n)
+{
+	char buf[2048];
+	if (depth > 32)
+		return fail(eb, n, ELOOP, "%s: tmpcopyup: directory tree too deep", label);
+	for (;;) {
+		long got = syscall(SYS_getdents64, src, buf, sizeof(buf));
+		if (got < 0)
+			return fail(eb, n, errno, "%s: tmpcopyup: read the directory", label);
+		if (got == 0)
+			return 0;
+		for (long off = 0; off < got;) {
+			struct ss_dirent64 *d = (struct ss_dirent64 *)(buf + off);
+			off += d->reclen;
+			const char *nm = d->name;
+			if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
+				continue;
+			struct stat st;
+			if (fstatat(src, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				return fail(eb, n, errno, "%s: tmpcopyup: stat %s", label, nm);
+			int r = 0;
+			if (S_ISDIR(st.st_mode)) {
+				if (mkdirat(dst, nm, st.st_mode & 07777) < 0 && errno != EEXIST)
+					return fail(eb, n, errno, "%s: tmpcopyup: mkdir %s", label, nm);
+				int s2 = openat(src, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				int d2 = openat(dst, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (s2 < 0 || d2 < 0)
+					r = fail(eb, n, errno, "%s: tmpcopyup: open %s", label, nm);
+				else
+					r = copy_tree(s2, d2, depth + 1, label, eb, n);
+				if (s2 >= 0)
+					close(s2);
+				if (d2 >= 0)
+					close(d2);
+			} else if (S_ISLNK(st.st_mode)) {
+				char target[PATH_MAX];
+				ssize_t l = readlinkat(src, nm, target, sizeof(target) - 1);
+				if (l < 0)
+					return fail(eb, n, errno, "%s: tmpcopyup: readlink %s", label, nm);
+				target[l] = '\0';
+				if (symlinkat(target, dst, nm) < 0)
+					return fail(eb, n, errno, "%s: tmpcopyup: symlink %s", label, nm);
+			} else if (S_ISREG(st.st_mode)) {
+				int in = openat(src, nm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+				int out = in < 0 ? -1
+						 : openat(dst, nm, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+							  st.st_mode & 07777);
+				if (in < 0 || out < 0)
+					r = fail(eb, n, errno, "%s: tmpcopyup: open %s", label, nm);
+				char data[4096];
+				ssize_t k;
+				while (r == 0 && (k = read(in, data, sizeof(data))) != 0) {
+					if (k < 0 && errno == EINTR)
+						continue;
+					if (k < 0 || ss_write_all(out, data, (size_t)k) < 0)
+						r = fail(eb, n, errno, "%s: tmpcopyup: copy %s", label, nm);
+				}
+				if (in >= 0)
+					close(in);
+				if (out >= 0)
+					close(out);
+			} else {
+				continue; /* device nodes, fifos, sockets: not copied, as with crun */
+			}
+			if (r < 0)
+				return r;
+			/* an owner the user namespace does not map stays the creator's */
+			if (fchownat(dst, nm, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL &&
+			    errno != EPERM)
+				return fail(eb, n, errno, "%s: tmpcopyup: chown %s", label, nm);
+			if (S_ISDIR(st.st_mode) && fchmodat(dst, nm, st.st_mode & 07777, 0) < 0)
+				return fail(eb, n, errno, "%s: tmpcopyup: chmod %s", label, nm);
+		}
+	}
+}
+
+/*
  * Mounts use the /proc/self/fd/N path of a target opened safely beneath the
  * rootfs: mount(2) follows that magic link to the very dentry we resolved,
  * so the target cannot be swapped for a symlink pointing out of the rootfs.
@@ -404,11 +494,32 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 			}
 		}
 		break;
-	default:
+	default: {
+		int below = -1;
+		if (m->copyup && (below = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			r = fail(eb, n, errno, "%s: tmpcopyup: open the directory to copy", m->label);
+			break;
+		}
 		if (mount(m->src ? m->src : (m->type ? m->type : "none"), path, m->type, m->flags, m->data) < 0)
 			r = fail(eb, n, errno, "%s: mount %s %s", m->label, m->type ? m->type : "(no type)",
 				 m->src ? m->src : "");
+		if (r == 0 && below >= 0) {
+			/* the fd we had points below the new mount: look the tmpfs up again */
+			int top = open_target(rootfd, m->dst, false, m->label, eb, n);
+			int topd = top < 0 ? -1 : openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (top >= 0 && topd < 0)
+				r = fail(eb, n, errno, "%s: tmpcopyup: open the new tmpfs", m->label);
+			else
+				r = top < 0 ? top : copy_tree(below, topd, 0, m->label, eb, n);
+			if (top >= 0)
+				close(top);
+			if (topd >= 0)
+				close(topd);
+		}
+		if (below >= 0)
+			close(below);
 		break;
+	}
 	}
 	close(tfd);
 	if (r < 0)

@@ -64,6 +64,7 @@ struct ctr_mnt {
 	bool file_target;     /* create an empty file (bind of a non-directory) */
 	bool ro_remount;      /* bind with flags: needs a remount */
 	int tree_fd;          /* CTR_MNT_IDMAP: open_tree() clone with MOUNT_ATTR_IDMAP set; -1 otherwise */
+	bool copyup;          /* tmpfs with "tmpcopyup": copy the rootfs's files at dst into it */
 };
 
 struct ctr_rlim {

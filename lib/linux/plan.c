@@ -541,6 +541,14 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			t->kind = CTR_MNT_CGROUP;
 		} else {
 			t->kind = CTR_MNT_FS;
+			if (o.tmpcopyup) {
+				if (!m->type || strcmp(m->type, "tmpfs"))
+					return ctr_err(err, EINVAL, CTR_E_SPEC,
+						       "config.json: %s: \"tmpcopyup\" is only for tmpfs mounts: remove "
+						       "it or use type tmpfs",
+						       t->label);
+				t->copyup = true;
+			}
 		}
 	}
 	return 0;

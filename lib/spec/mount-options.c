@@ -110,6 +110,8 @@ int oci_mount_parse_options(const struct oci_mount *m, struct oci_mount_opts *ou
 			/* ridmap: idmap every mount of an rbind tree (mount_setattr AT_RECURSIVE) */
 			if (o[0] == 'r')
 				out->idmap_recursive = true;
+		} else if (strcmp(o, "tmpcopyup") == 0) {
+			out->tmpcopyup = true;
 		} else if (append_data(&out->data, &dlen, o) < 0) {
 			free(out->data);
 			out->data = NULL;

@@ -245,6 +245,8 @@ struct oci_mount_opts {
 	bool recursive;             /* "rbind" */
 	bool idmap;                 /* "idmap"/"ridmap" */
 	bool idmap_recursive;       /* "ridmap": apply the idmap to every mount of the tree */
+	bool tmpcopyup;             /* "tmpcopyup" (runc/crun extension, podman sends it): a tmpfs starts with
+				       a copy of what the rootfs has at its destination */
 	char *data;                 /* comma-joined options the kernel fs gets, NULL when none */
 };
 
