@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "linux/lifecycle.h"
+#include "linux/userns.h"
 #include "linux/container-internal.h"
 #include "linux/terminal.h"
 
@@ -559,24 +560,6 @@ CTR_EXPORT int ctr_container_load(ctr_context *ctx, ctr_container **out, const c
 
 /* ---- create ---- */
 
-static int write_map(pid_t pid, const char *file, const char *text, ctr_error **err)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ctr_err_sys(err, errno, "%s: open", path);
-	size_t len = strlen(text);
-	ssize_t w = write(fd, text, len);
-	int e = errno;
-	close(fd);
-	if (w != (ssize_t)len)
-		return ctr_err_sys(err, w < 0 ? e : EIO,
-				   "config.json: linux.%s: write %s (check the mapping ranges exist on the host)",
-				   !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings", path);
-	return 0;
-}
-
 static int open_console(const char *path, int *out, ctr_error **err)
 {
 	struct sockaddr_un sa;
@@ -754,11 +737,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	}
 
 	if (plan.userns_new) {
-		/* without CAP_SETGID over the parent ns, gid_map needs setgroups denied first */
-		if (geteuid() != 0 && (r = write_map(pid, "setgroups", "deny", err)) < 0)
-			goto fail_kill;
-		if ((r = write_map(pid, "uid_map", plan.uid_map, err)) < 0 ||
-		    (r = write_map(pid, "gid_map", plan.gid_map, err)) < 0)
+		/* rootless: directly for the caller's own id, else newuidmap/newgidmap */
+		if ((r = ctr_userns_write_maps(pid, plan.uid_map, plan.gid_map, err)) < 0)
 			goto fail_kill;
 		if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, NULL, 0)) < 0) {
 			r = ctr_err_sys(err, -r, "sync with the container process");
