@@ -294,7 +294,7 @@ static int v1_model(const struct ctr_dev_rule *rules, size_t n, bool *deny_defau
 			*n_ex = 0;
 			continue;
 		}
-		if (r->allow == !*deny_default) { /* an exception: add (merge with the same numbers) */
+		if (r->allow == *deny_default) { /* an exception: add (merge with the same numbers) */
 			size_t j = 0;
 			while (j < *n_ex && !same_match(&ex[j], r))
 				j++;
@@ -314,9 +314,9 @@ static int v1_model(const struct ctr_dev_rule *rules, size_t n, bool *deny_defau
 		}
 		if (lost & ~CTR_DEV_MKNOD)
 			return ctr_err(err, EOPNOTSUPP, CTR_E_UNSUPPORTED,
-				       "device rule %zu (%s %s): cgroup v1 cannot %s '%s' for part of the devices an "
+				       "device rule '%s %s': cgroup v1 cannot %s '%s' for part of the devices an "
 				       "earlier, broader rule %s: name the devices one by one or use cgroup v2",
-				       i, r->allow ? "allow" : "deny", ctr_cgdev_rule_format(r, a, sizeof(a)),
+				       r->allow ? "allow" : "deny", ctr_cgdev_rule_format(r, a, sizeof(a)),
 				       r->allow ? "allow" : "deny", access_string(lost, acc),
 				       r->allow ? "denies" : "allows");
 		size_t k = 0;
@@ -385,7 +385,7 @@ static unsigned bpf_access(unsigned a)
  */
 static struct bpf_insn *build_prog(const struct ctr_dev_rule *rules, size_t n, size_t *len)
 {
-	size_t cap = 8 + n * 8, k = 0;
+	size_t cap = 8 + n * 10, k = 0; /* a rule: at most 9 instructions */
 	struct bpf_insn *p = calloc(cap, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -397,7 +397,7 @@ static struct bpf_insn *build_prog(const struct ctr_dev_rule *rules, size_t n, s
 	p[k++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0); /* minor */
 	for (size_t i = n; i-- > 0;) {
 		const struct ctr_dev_rule *r = &rules[i];
-		struct bpf_insn blk[8];
+		struct bpf_insn blk[10];
 		size_t b = 0;
 		/* jumps to the block's end carry off = 0 for now and are patched below */
 		if (r->type != 'a')
