@@ -1,0 +1,138 @@
+#!/bin/bash
+# Device access control through cgroups (lib/linux/cgroup-devices.c), for real:
+# the cgroup v2 eBPF device program under /sys/fs/cgroup/unified (cgroup2 is
+# mounted there on a v1/v2 hybrid host, at /sys/fs/cgroup on a pure v2 one)
+# and the v1 devices controller.  A shell moved into a child cgroup opens
+# nodes made with mknod in a private tmpdir: the allowed ones open, a denied
+# one fails with EPERM (an allowed node of a major no driver owns fails with
+# ENXIO instead, which tells "the cgroup said no" from "no such device").
+. "$(dirname "$0")/lib.sh"
+
+APPLY=${CTR_CGDEV_APPLY:-$CTR_BUILD_ROOT/tests/linux/cgdev-apply}
+if [ ! -x "$APPLY" ]; then
+	echo "Bail out! CTR_CGDEV_APPLY is not the cgdev-apply test driver ('$APPLY')"
+	exit 1
+fi
+
+mknod "$TMP/null" c 1 3
+mknod "$TMP/x7" c 240 7 # a major no driver owns: ENXIO when the cgroup lets it through
+mknod "$TMP/x8" c 240 8
+
+# in_cg CGROUP_DIR SCRIPT: run sh -c SCRIPT inside the cgroup; OUT gets stdout+stderr
+in_cg() {
+	OUT=$(cd "$TMP" && sh -c 'echo $$ > "$1/cgroup.procs" && exec sh -c "$2"' sh "$1" "$2" 2>&1)
+}
+# probe: what opening each node for reading and for writing gives
+PROBE='for n in null x7 x8; do
+	if e=$( (: < $n) 2>&1); then echo "$n r ok"; else echo "$n r ${e##*: }"; fi
+	if e=$( (: > $n) 2>&1); then echo "$n w ok"; else echo "$n w ${e##*: }"; fi
+done'
+EPERM="Operation not permitted"
+ENXIO="No such device or address"
+
+v2_root=
+for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && { v2_root=$d; break; }
+done
+
+if [ -z "$v2_root" ]; then
+	skip "cgroup v2 device program" "no cgroup2 mount"
+else
+	CG=$v2_root/ctr-devtest-$$
+	mkdir "$CG"
+	at_cleanup "rmdir '$CG'"
+	if ! err=$("$APPLY" v2 "$CG" '[]' 2>&1); then
+		notok "v2: the default rules load and attach" "$err"
+	else
+		ok "v2: the default rules load and attach"
+		expect_match "v2: one program named ctr_devices on the cgroup" '^[0-9]+ ctr_devices$' \
+			"$("$APPLY" progs "$CG")"
+		first=$("$APPLY" progs "$CG")
+		in_cg "$CG" "$PROBE"
+		expect_match "v2 defaults: /dev/null's node reads" '^null r ok$' "$OUT"
+		expect_match "v2 defaults: /dev/null's node writes" '^null w ok$' "$OUT"
+		expect_match "v2 defaults: c 240:7 is refused with EPERM" "^x7 r $EPERM\$" "$OUT"
+		expect_match "v2 defaults: c 240:7 write refused with EPERM" "^x7 w $EPERM\$" "$OUT"
+		in_cg "$CG" 'mknod made c 240 9 && echo mknod-ok; (: < made) 2>&1; rm -f made'
+		expect_match "v2 defaults: mknod is allowed (c *:* m)" '^mknod-ok$' "$OUT"
+		expect_match "v2 defaults: the node made inside cannot be opened" "$EPERM" "$OUT"
+
+		# update: allow 240:7 for reading only, deny null for writing
+		check "v2 update applies" "$APPLY" v2 "$CG" '[{"allow": false, "access": "rwm"},
+			{"allow": true, "type": "c", "major": 240, "minor": 7, "access": "r"},
+			{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]'
+		now=$("$APPLY" progs "$CG")
+		expect_eq "v2 update: still exactly one ctr_devices program" 1 "$(printf '%s\n' "$now" | grep -c ctr_devices)"
+		if [ "$now" != "$first" ]; then ok "v2 update: the program was replaced (new id)"; else notok "v2 update: the program was replaced (new id)" "$now"; fi
+		in_cg "$CG" "$PROBE"
+		expect_match "v2 update: c 240:7 now passes the cgroup for reading (ENXIO)" "^x7 r $ENXIO\$" "$OUT"
+		expect_match "v2 update: c 240:7 still refused for writing" "^x7 w $EPERM\$" "$OUT"
+		expect_match "v2 update: c 240:8 still refused" "^x8 r $EPERM\$" "$OUT"
+		expect_match "v2 update: null still reads" '^null r ok$' "$OUT"
+		expect_match "v2 update: the later deny of null for writing wins" "^null w $EPERM\$" "$OUT"
+
+		# a wildcard allow, then a narrower deny: last match wins in v2
+		check "v2 wildcard then deny applies" "$APPLY" v2 "$CG" '[{"allow": true, "type": "c", "major": 240, "access": "rw"},
+			{"allow": false, "type": "c", "major": 240, "minor": 8, "access": "rw"}]'
+		in_cg "$CG" "$PROBE"
+		expect_match "v2: c 240:* allows 240:7" "^x7 w $ENXIO\$" "$OUT"
+		expect_match "v2: the later deny of 240:8 wins over the wildcard" "^x8 w $EPERM\$" "$OUT"
+		expect_eq "v2: after three applies one program" 1 "$("$APPLY" progs "$CG" | grep -c ctr_devices)"
+	fi
+fi
+
+V1=/sys/fs/cgroup/devices
+if [ ! -f "$V1/devices.allow" ]; then
+	skip "cgroup v1 devices" "no v1 devices controller (pure cgroup v2 host)"
+else
+	CG1=$V1/ctr-devtest-$$
+	mkdir "$CG1"
+	at_cleanup "rmdir '$CG1'"
+	check "v1: the default rules are written" "$APPLY" v1 "$CG1" '[]'
+	expect_eq "v1: devices.list holds the defaults" "c *:* m
+b *:* m
+c 1:3 rwm
+c 1:5 rwm
+c 1:7 rwm
+c 1:8 rwm
+c 1:9 rwm
+c 5:0 rwm
+c 5:1 rwm
+c 5:2 rwm
+c 136:* rwm" "$(cat "$CG1/devices.list")"
+	in_cg "$CG1" "$PROBE"
+	expect_match "v1 defaults: /dev/null's node writes" '^null w ok$' "$OUT"
+	expect_match "v1 defaults: c 240:7 is refused with EPERM" "^x7 r $EPERM\$" "$OUT"
+	in_cg "$CG1" 'mknod made c 240 9 && echo mknod-ok; (: < made) 2>&1; rm -f made'
+	expect_match "v1 defaults: mknod is allowed" '^mknod-ok$' "$OUT"
+	expect_match "v1 defaults: the node made inside cannot be opened" "$EPERM" "$OUT"
+
+	check "v1 update applies" "$APPLY" v1 "$CG1" '[{"allow": false, "access": "rwm"},
+		{"allow": true, "type": "c", "major": 240, "minor": 7, "access": "r"},
+		{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]'
+	expect_match "v1 update: devices.list has c 240:7 r" '^c 240:7 r$' "$(cat "$CG1/devices.list")"
+	expect_match "v1 update: null lost w" '^c 1:3 rm$' "$(cat "$CG1/devices.list")"
+	in_cg "$CG1" "$PROBE"
+	expect_match "v1 update: c 240:7 passes for reading (ENXIO)" "^x7 r $ENXIO\$" "$OUT"
+	expect_match "v1 update: c 240:7 refused for writing" "^x7 w $EPERM\$" "$OUT"
+	expect_match "v1 update: null still reads" '^null r ok$' "$OUT"
+	expect_match "v1 update: the deny of null for writing wins" "^null w $EPERM\$" "$OUT"
+
+	# allow everything, then deny one: v1's default-allow mode with a deny exception
+	check "v1 allow-all then deny applies" "$APPLY" v1 "$CG1" '[{"allow": true, "access": "rwm"},
+		{"allow": false, "type": "c", "major": 240, "minor": 8, "access": "rw"}]'
+	in_cg "$CG1" "$PROBE"
+	expect_match "v1 allow-all: 240:7 passes (ENXIO)" "^x7 w $ENXIO\$" "$OUT"
+	expect_match "v1 allow-all: the deny of 240:8 holds" "^x8 w $EPERM\$" "$OUT"
+
+	# what v1 cannot say is refused, and the cgroup keeps its rules
+	before=$(cat "$CG1/devices.list")
+	err=$("$APPLY" v1 "$CG1" '[{"allow": true, "type": "c", "major": 240, "access": "rw"},
+		{"allow": false, "type": "c", "major": 240, "minor": 8, "access": "w"}]' 2>&1)
+	rc=$?
+	expect_eq "v1: a deny inside an earlier wildcard allow is refused" 1 "$rc"
+	expect_match "v1: the error names the rule and the fix" "deny c 240:8 w.*cgroup v1 cannot deny 'w'.*use cgroup v2" "$err"
+	expect_eq "v1: the refused list left the cgroup as it was" "$before" "$(cat "$CG1/devices.list")"
+fi
+
+finish
