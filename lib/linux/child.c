@@ -604,6 +604,23 @@ static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
+#define ADMIN (1ull << CAP_SYS_ADMIN)
+
+/*
+ * Loading a seccomp filter without no_new_privs takes CAP_SYS_ADMIN, and the
+ * filter is loaded last (ctr_proc_exec): when the final capabilities lack it,
+ * ctr_proc_apply keeps it in the effective and permitted sets and
+ * ctr_proc_exec drops it right after the load.
+ */
+static bool seccomp_needs_admin(const struct ctr_proc *p)
+{
+	if (!p->seccomp_filter || p->nnp)
+		return false;
+	if (p->has_caps)
+		return !(p->cap_eff & ADMIN);
+	return p->uid != 0; /* root keeps every capability, anyone else loses them at setresuid */
+}
+
 int ctr_proc_terminal(const struct ctr_proc *p, char *eb, size_t n)
 {
 	int r;
@@ -634,13 +651,10 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 		return fail(eb, n, errno, "process.scheduler: sched_setattr");
 	if (p->has_cpus_final && sched_setaffinity(0, sizeof(p->cpus_final), &p->cpus_final) < 0)
 		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
-	/*
-	 * Without noNewPrivileges the kernel wants CAP_SYS_ADMIN to load a filter:
-	 * load it now, before the user and capabilities change (as runc does).
-	 * With it, ctr_proc_exec loads it right before execve.
-	 */
-	if (!p->nnp && (r = ctr_seccomp_load(p, eb, n)) < 0)
-		return r;
+	/* the seccomp filter is loaded by ctr_proc_exec; see there for CAP_SYS_ADMIN */
+	bool admin = seccomp_needs_admin(p);
+	if (admin && !p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return fail(eb, n, errno, "prctl(PR_SET_KEEPCAPS)");
 	if (p->has_caps) {
 		for (int c = 0; c <= p->last_cap; c++)
 			if (!(p->cap_bnd & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -657,8 +671,11 @@ int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
 	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
 		return fail(eb, n, errno, "process.user.uid: setresuid %u (is it mapped in the user namespace?)",
 			    (unsigned)p->uid);
+	if (admin && !p->has_caps && (r = capset_sets(ADMIN, ADMIN, 0)) < 0)
+		return fail(eb, n, -r, "keep CAP_SYS_ADMIN to load the seccomp filter: capset");
 	if (p->has_caps) {
-		if ((r = capset_sets(p->cap_eff, p->cap_prm, p->cap_inh)) < 0)
+		uint64_t extra = admin ? ADMIN : 0;
+		if ((r = capset_sets(p->cap_eff | extra, p->cap_prm | extra, p->cap_inh)) < 0)
 			return fail(eb, n, -r, "process.capabilities: capset");
 		/* an ambient capability the kernel refuses (not also permitted and
 		 * inheritable: EPERM) is skipped, as runc and crun do */
@@ -688,8 +705,31 @@ int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 	/* the LSM label applies at execve (procfs of the container: it must mount /proc) */
 	if (p->lsm_path && (r = write_file(p->lsm_path, p->lsm_value, eb, n, "process LSM label")) < 0)
 		return r;
-	if (p->nnp && (r = ctr_seccomp_load(p, eb, n)) < 0)
+	/*
+	 * The seccomp filter comes last, right before execve, for every process
+	 * (init after the start request, exec): the profile is the user program's,
+	 * and may deny or notify what the runtime still does before it (waiting
+	 * for start, accept4, recv, mounts, setresuid, ...).  After it only these
+	 * system calls run: sendmsg of the listener fd (SCMP_ACT_NOTIFY; the
+	 * profile may not notify sendmsg, plan time checks that), capset when
+	 * CAP_SYS_ADMIN was kept only to load the filter, and execve.  A notified
+	 * capset or execve is fine: the runtime forwards the listener fd to the
+	 * agent as soon as it arrives, before it waits for the exec.
+	 */
+	int listener = -1;
+	if ((r = ctr_seccomp_load(p, &listener, eb, n)) < 0)
 		return r;
+	if (listener >= 0) {
+		if (p->notify_sock < 0)
+			return fail(eb, n, EINVAL, "linux.seccomp: no channel to pass the listener fd on");
+		if ((r = ctr_seccomp_send_listener(p->notify_sock, listener)) < 0)
+			return fail(eb, n, -r, "linux.seccomp: pass the listener fd to the runtime (does the profile "
+				    "deny sendmsg?)");
+	}
+	if (seccomp_needs_admin(p) &&
+	    (r = p->has_caps ? capset_sets(p->cap_eff, p->cap_prm, p->cap_inh) : capset_sets(0, 0, 0)) < 0)
+		return fail(eb, n, -r, "linux.seccomp: drop CAP_SYS_ADMIN after loading the filter without "
+			    "noNewPrivileges: capset (allow capset in the profile or set process.noNewPrivileges)");
 	r = ss_execvpe(p->argv[0], p->argv, p->envp);
 	return fail(eb, n, -r, "exec %s", p->argv[0]);
 }
@@ -923,6 +963,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 			close(c);
 			continue;
 		}
+		p->proc.notify_sock = c;
 		if (deferred) {
 			r = ctr_sighooks_run(&p->hk_start_container, p->msgbuf + sizeof(h), state_len, eb, n);
 			if (r == 0)

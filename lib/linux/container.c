@@ -1016,6 +1016,56 @@ out:
 
 /* ---- start, kill, wait, delete ---- */
 
+/*
+ * The init's answer to "start": EOF once it exec'd (0), or an error message
+ * (its length).  Before that it may pass the seccomp listener fd
+ * (SCMP_ACT_NOTIFY), which goes to linux.seccomp.listenerPath at once: the
+ * program may already wait in a notified system call.  When that fails the
+ * container is killed and -ECANCELED returned with *err set.
+ */
+static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t size, ctr_error **err)
+{
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = {msg, size};
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		int lfd = -1;
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&lfd, CMSG_DATA(cm), sizeof(int));
+		struct ctr_msg h;
+		if (lfd < 0 || (size_t)n < sizeof(h) || (memcpy(&h, msg, sizeof(h)), h.type != CTR_MSG_SECCOMP_FD)) {
+			if (lfd >= 0)
+				close(lfd);
+			return n;
+		}
+		const struct oci_config *cfg;
+		char *state = NULL;
+		int r = ctr_container_config(c, &cfg, err);
+		if (r == 0)
+			r = state_doc(c, CTR_STATUS_CREATED, &state, NULL, err);
+		if (r == 0)
+			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, c->oci_version, state, c->pid, lfd, err);
+		free(state);
+		close(lfd);
+		if (r < 0) {
+			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
+			ctr_err_prefix(err, "container '%s': start", c->id);
+			return -ECANCELED;
+		}
+	}
+}
+
 CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 {
 	int r;
@@ -1049,11 +1099,12 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		return r;
 	}
 	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
-	ssize_t n;
-	do
-		n = recv(fd, msg, sizeof(msg) - 1, 0);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = start_reply(c, fd, msg, sizeof(msg) - 1, err);
 	close(fd);
+	if (n == -ECANCELED) {
+		unlock_dir(c);
+		return err && *err ? -(*err)->errnum : -EIO;
+	}
 	if (n != 0) {
 		if (n < 0)
 			r = ctr_err_sys(err, errno, "container '%s': start", c->id);

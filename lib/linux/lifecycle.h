@@ -30,6 +30,7 @@ enum ctr_msg_type {
 	CTR_MSG_CREATED,     /* child -> parent: set up, waiting for start */
 	CTR_MSG_ERROR,       /* child -> parent: setup failed; err + text */
 	CTR_MSG_EXECED,      /* unused on the wire: EOF after exec */
+	CTR_MSG_SECCOMP_FD,  /* child -> runtime (start/exec channel): the seccomp listener fd (SCM_RIGHTS) */
 };
 
 struct ctr_msg {
@@ -100,6 +101,8 @@ struct ctr_proc {
 	void *seccomp_filter;        /* compiled BPF (struct sock_filter[]), NULL: none */
 	unsigned short seccomp_len;  /* instructions */
 	unsigned seccomp_flags;      /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool seccomp_listener;       /* SCMP_ACT_NOTIFY rules: load with NEW_LISTENER, pass the fd on */
+	int notify_sock;             /* where the listener fd goes (start/exec channel); -1: none */
 	bool has_personality;
 	unsigned long personality;   /* linux.personality */
 	bool has_ioprio;
@@ -164,11 +167,23 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 void ctr_proc_free(struct ctr_proc *p);
 
 /*
- * Compile linux.seccomp to BPF into out->seccomp_* (parent side), and load it
- * (child side, async-signal-safe).
+ * Compile linux.seccomp (sc, and its JSON sc_json for the compiled-filter
+ * cache under ctx's state root; NULL: no cache) to BPF into out->seccomp_*
+ * (parent side), and load it (child side, async-signal-safe; *listener gets
+ * the listener fd when the profile has SCMP_ACT_NOTIFY rules, else -1).
  */
-int ctr_seccomp_build(const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err);
-int ctr_seccomp_load(const struct ctr_proc *p, char *errbuf, size_t errlen);
+int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct json_object *sc_json,
+		      struct ctr_proc *out, ctr_error **err);
+int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *errbuf, size_t errlen);
+/* Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message; 0 or -errno. */
+int ctr_seccomp_send_listener(int sock, int fd);
+/*
+ * Runtime side: send the container process state (runtime.md) built from
+ * state_json (the container's state document), pid and the listener fd to
+ * linux.seccomp.listenerPath.
+ */
+int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_version, const char *state_json, pid_t pid,
+			    int fd, ctr_error **err);
 
 /*
  * process.ioPriority, process.scheduler and process.execCPUAffinity, which the
@@ -176,8 +191,13 @@ int ctr_seccomp_load(const struct ctr_proc *p, char *errbuf, size_t errlen);
  */
 int ctr_proc_add_extras(struct json_object *process, const char *what, struct ctr_proc *out, ctr_error **err);
 
-/* The container-level settings that every process of the container gets (seccomp, personality). */
-int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err);
+/*
+ * The container-level settings that every process of the container gets
+ * (seccomp, personality); spec_json (may be NULL) is the whole config for
+ * the seccomp cache key.
+ */
+int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
+		       struct ctr_proc *out, ctr_error **err);
 
 /* Capability number from "CAP_CHOWN"; -1 when unknown. */
 int ctr_cap_from_name(const char *name);

@@ -81,6 +81,7 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 	int r;
 	memset(out, 0, sizeof(*out));
 	out->console_sock = -1;
+	out->notify_sock = -1;
 	out->stdio[0] = out->stdio[1] = out->stdio[2] = -1;
 	if (!p->args || !p->args[0])
 		return ctr_err(err, EINVAL, CTR_E_SPEC, "%s: process.args: must have at least one element", what);
@@ -304,11 +305,15 @@ int ctr_proc_add_extras(struct json_object *process, const char *what, struct ct
 	return 0;
 }
 
-int ctr_proc_add_linux(const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err)
+int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
+		       struct ctr_proc *out, ctr_error **err)
 {
 	int r;
 	const struct oci_linux *l = &cfg->linux_;
-	if (l->seccomp && (r = ctr_seccomp_build(l->seccomp, out, err)) < 0)
+	struct json_object *lj = NULL, *sj = NULL;
+	if (spec_json && json_object_object_get_ex(spec_json, "linux", &lj))
+		json_object_object_get_ex(lj, "seccomp", &sj);
+	if (l->seccomp && (r = ctr_seccomp_build(ctx, l->seccomp, sj, out, err)) < 0)
 		return r;
 	if (l->has_personality) {
 		const char *d = l->personality_domain ? l->personality_domain : "";
@@ -581,7 +586,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		if ((r = ctr_proc_add_extras(pj, "config.json", &plan->proc, err)) < 0)
 			return r;
 	}
-	if ((r = ctr_proc_add_linux(cfg, &plan->proc, err)) < 0)
+	if ((r = ctr_proc_add_linux(ctx, cfg, spec_json, &plan->proc, err)) < 0)
 		return r;
 
 	const struct oci_linux *l = &cfg->linux_;

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Compiled seccomp filter cache.  Compiling podman's default profile with
+ * libseccomp takes longer than the rest of create+start+delete together, and
+ * every container of an engine carries the same profile: compile it once.
+ *
+ * Key: sha256 of ("ctr-seccomp-cache/1", libseccomp's version and API level,
+ * the native architecture, linux.seccomp's JSON as json-c serializes it).
+ * Everything that changes the BPF program is in it; the load flags
+ * (linux.seccomp.flags) are in the JSON as well.
+ *
+ * Layout: <state_root>/.seccomp-cache/ (mode 0700, owned by the euid), one
+ * file per key named by its hex digest:
+ *     "CTRBPF01" | u32 instructions | u32 0 | key[32] | sha256(program)[32] | program
+ *
+ * Trust: the directory is opened O_NOFOLLOW and used only when it belongs to
+ * the euid with no group/other access (a directory of ours with looser bits
+ * is tightened back to 0700; a foreign one is never used).  An entry is opened
+ * O_NOFOLLOW|O_NONBLOCK and used only when it is a regular file owned by the
+ * euid, mode 0600, one link, exactly the size its header says, with the key
+ * it was asked for and a program whose sha256 matches.  Anything else is
+ * ignored: the filter is compiled again and a fresh entry replaces the bad
+ * one.  Entries are written to an O_EXCL temporary file and renamed into
+ * place, so a reader never sees half a file.  No fsync: the state root is
+ * normally tmpfs, and a torn entry fails its checksum.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <openssl/evp.h>
+#include <seccomp.h>
+
+#include "linux/seccomp-cache.h"
+
+#define CACHE_DIR ".seccomp-cache"
+#define MAGIC "CTRBPF01"
+
+struct entry_hdr {
+	char magic[8];
+	uint32_t n_insns;
+	uint32_t reserved;
+	unsigned char key[CTR_SECCOMP_KEY_LEN];
+	unsigned char sum[CTR_SECCOMP_KEY_LEN];
+};
+
+static int sha256(const void *parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned len = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(md, parts[i], lens[i]) == 1;
+	ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == CTR_SECCOMP_KEY_LEN;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -ENOMEM;
+}
+
+int ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN], ctr_error **err)
+{
+	const struct scmp_version *v = seccomp_version();
+	char env[128];
+	int n = snprintf(env, sizeof(env), "ctr-seccomp-cache/1 libseccomp %u.%u.%u api %u arch %u",
+			 v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
+			 seccomp_arch_native());
+	const void *parts[] = {env, json};
+	const size_t lens[] = {(size_t)n + 1, len};
+	if (sha256(parts, lens, 2, key) < 0)
+		return ctr_err(err, ENOMEM, CTR_E_NOMEM, "linux.seccomp: sha256 of the profile failed");
+	return 0;
+}
+
+static void hex(const unsigned char key[CTR_SECCOMP_KEY_LEN], char out[2 * CTR_SECCOMP_KEY_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < CTR_SECCOMP_KEY_LEN; i++) {
+		out[2 * i] = digits[key[i] >> 4];
+		out[2 * i + 1] = digits[key[i] & 15];
+	}
+	out[2 * CTR_SECCOMP_KEY_LEN] = '\0';
+}
+
+/* The cache directory, created when missing; -1 when it cannot be trusted or made. */
+static int open_dir(const ctr_context *ctx)
+{
+	int root = open(ctx->state_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		ctr_debug(ctx, "seccomp cache: state root %s: %s: cache not used", ctx->state_root, strerror(errno));
+		return -1;
+	}
+	if (mkdirat(root, CACHE_DIR, 0700) < 0 && errno != EEXIST)
+		ctr_debug(ctx, "seccomp cache: %s/" CACHE_DIR ": mkdir: %s", ctx->state_root, strerror(errno));
+	int fd = openat(root, CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(root);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+		ctr_warn(ctx, "seccomp cache: %s/" CACHE_DIR " is not owned by uid %u: not used; remove it",
+			 ctx->state_root, (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = read(fd, (char *)buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int ctr_seccomp_cache_get(const ctr_context *ctx, const unsigned char key[CTR_SECCOMP_KEY_LEN], void **bpf,
+			  size_t *n_insns)
+{
+	char name[2 * CTR_SECCOMP_KEY_LEN + 1];
+	hex(key, name);
+	int dfd = open_dir(ctx);
+	if (dfd < 0)
+		return 0;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		ctr_debug(ctx, "seccomp cache: miss %s", name);
+		return 0;
+	}
+	const char *why = NULL;
+	struct stat st;
+	struct entry_hdr h;
+	void *prog = NULL;
+	size_t size = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "owned by another user";
+	else if ((st.st_mode & 07777) != 0600)
+		why = "mode is not 0600";
+	else if (st.st_nlink != 1)
+		why = "has other hard links";
+	else if (st.st_size < (off_t)sizeof(h) || read_all(fd, &h, sizeof(h)) < 0)
+		why = "short header";
+	else if (memcmp(h.magic, MAGIC, 8) || memcmp(h.key, key, CTR_SECCOMP_KEY_LEN))
+		why = "wrong magic or key";
+	else if (h.n_insns == 0 || h.n_insns > BPF_MAXINSNS ||
+		 st.st_size != (off_t)(sizeof(h) + (size = (size_t)h.n_insns * sizeof(struct sock_filter))))
+		why = "size does not match the header";
+	else if (!(prog = malloc(size))) {
+		close(fd);
+		return -ENOMEM;
+	} else if (read_all(fd, prog, size) < 0)
+		why = "short program";
+	else {
+		unsigned char sum[CTR_SECCOMP_KEY_LEN];
+		const void *parts[] = {prog};
+		const size_t lens[] = {size};
+		if (sha256(parts, lens, 1, sum) < 0 || memcmp(sum, h.sum, sizeof(sum)))
+			why = "checksum mismatch";
+	}
+	close(fd);
+	if (why) {
+		free(prog);
+		ctr_warn(ctx, "seccomp cache: %s/" CACHE_DIR "/%s: %s: not used, compiling again", ctx->state_root, name,
+			 why);
+		return 0;
+	}
+	ctr_debug(ctx, "seccomp cache: hit %s (%u instructions)", name, h.n_insns);
+	*bpf = prog;
+	*n_insns = h.n_insns;
+	return 1;
+}
+
+void ctr_seccomp_cache_put(const ctr_context *ctx, const unsigned char key[CTR_SECCOMP_KEY_LEN], const void *bpf,
+			   size_t n_insns)
+{
+	char name[2 * CTR_SECCOMP_KEY_LEN + 1], tmp[sizeof(name) + 32];
+	struct entry_hdr h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MAGIC, 8);
+	h.n_insns = (uint32_t)n_insns;
+	memcpy(h.key, key, CTR_SECCOMP_KEY_LEN);
+	const void *parts[] = {bpf};
+	const size_t lens[] = {n_insns * sizeof(struct sock_filter)};
+	if (sha256(parts, lens, 1, h.sum) < 0)
+		return;
+	hex(key, name);
+	int dfd = open_dir(ctx);
+	if (dfd < 0)
+		return;
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	const char *step = "create";
+	if (fd >= 0) {
+		step = "write";
+		/* the umask must not leave a mode that the reader refuses */
+		bool ok = fchmod(fd, 0600) == 0 && write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) &&
+			  write(fd, bpf, lens[0]) == (ssize_t)lens[0];
+		close(fd);
+		if (ok) {
+			step = "rename";
+			ok = renameat(dfd, tmp, dfd, name) == 0;
+		}
+		if (!ok)
+			(void)unlinkat(dfd, tmp, 0);
+		else
+			step = NULL;
+	}
+	if (step)
+		ctr_debug(ctx, "seccomp cache: %s/" CACHE_DIR "/%s: %s: %s", ctx->state_root, tmp, step, strerror(errno));
+	else
+		ctr_debug(ctx, "seccomp cache: stored %s (%zu instructions)", name, n_insns);
+	close(dfd);
+}
