@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "accel/accel-internal.h"
+#include "linux/hooks.h"
 
 extern char **environ;
 
@@ -333,11 +334,11 @@ static int verb_enable_cuda_compat(int rootfd, const char *const *args, ctr_erro
  * attached over the file with move_mount() in the container's mount
  * namespace: a plain bind mount of a memfd is refused across namespaces.
  */
-static int verb_disable_modification(const char *host_root, pid_t pid, ctr_error **err)
+static int verb_disable_modification(const char *host_root, pid_t pid, int rootfd, ctr_error **err)
 {
 	char *hp = accel_host_path(host_root, "/proc/driver/nvidia/params"), *params = NULL, *out = NULL;
 	size_t len = 0, olen = 0;
-	int fs = -1, mnt = -1, fd = -1, nsfd = -1, r, status;
+	int fs = -1, mnt = -1, fd = -1, nsfd = -1, tfd = -1, r, status;
 	char nspath[64];
 	pid_t child;
 	FILE *m;
@@ -381,6 +382,11 @@ static int verb_disable_modification(const char *host_root, pid_t pid, ctr_error
 		r = ctr_err_sys(err, errno ? errno : EIO, "disable-device-node-modification: write the params copy");
 		goto out;
 	}
+	/* with the container's root open (maybe before pivot_root), the target is found beneath it */
+	if (rootfd >= 0 && (tfd = root_open(rootfd, "/proc/driver/nvidia/params", O_PATH, 0)) < 0) {
+		r = ctr_err_sys(err, -tfd, "disable-device-node-modification: /proc/driver/nvidia/params in the container");
+		goto out;
+	}
 	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", (int)pid);
 	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
@@ -400,7 +406,8 @@ static int verb_disable_modification(const char *host_root, pid_t pid, ctr_error
 		t = (int)syscall(SYS_open_tree, mnt, "params", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (t < 0)
 			_exit(12);
-		if (syscall(SYS_move_mount, t, "", AT_FDCWD, "/proc/driver/nvidia/params", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		if (tfd >= 0 ? syscall(SYS_move_mount, t, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+			     : syscall(SYS_move_mount, t, "", AT_FDCWD, "/proc/driver/nvidia/params", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			_exit(errno == ENOENT ? 11 : 12);
 		_exit(0);
 	}
@@ -423,6 +430,8 @@ out:
 		close(fs);
 	if (nsfd >= 0)
 		close(nsfd);
+	if (tfd >= 0)
+		close(tfd);
 	return r;
 }
 
@@ -505,11 +514,52 @@ static int state_rootfs(const char *state, size_t len, char **rootfs, pid_t *pid
 	return r;
 }
 
+/*
+ * Run a verb on an open root.  rootfs_path names the same root for the host's
+ * ldconfig, which takes a path (-r) and chroots into it itself; by_fd: the
+ * root was opened in the container's mount namespace (maybe before
+ * pivot_root), so disable-device-node-modification resolves its target
+ * beneath rootfd instead of by path after setns.
+ */
+static int run_verb(const char *host_root, const char *path, const char *const *args, int rootfd,
+		    const char *rootfs_path, pid_t pid, bool by_fd, ctr_error **err)
+{
+	size_t at = 0;
+	const char *verb = hook_verb(path, args, &at);
+	const char *const *vargs;
+
+	if (!verb)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "hook %s is not an nvidia-cdi-hook or nvidia-ctk hook", path);
+	vargs = args + at + 1;
+	if (strcmp(verb, "create-symlinks") == 0)
+		return verb_create_symlinks(rootfd, vargs, err);
+	if (strcmp(verb, "chmod") == 0)
+		return verb_chmod(rootfd, vargs, err);
+	if (strcmp(verb, "update-ldcache") == 0)
+		return verb_update_ldcache(rootfd, rootfs_path, vargs, err);
+	if (strcmp(verb, "enable-cuda-compat") == 0)
+		return verb_enable_cuda_compat(rootfd, vargs, err);
+	if (strcmp(verb, "disable-device-node-modification") == 0)
+		return verb_disable_modification(host_root, pid, by_fd ? rootfd : -1, err);
+	return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+		       "hook verb '%s' is not implemented in libctr: install nvidia-container-toolkit (nvidia-cdi-hook)", verb);
+}
+
+int accel_native_hook_at(const char *host_root, const char *path, const char *const *args, int rootfd, pid_t pid,
+			 ctr_error **err)
+{
+	char self[64];
+
+	if (!path || !args || rootfd < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "accel_native_hook_at: NULL argument");
+	/* ldconfig gets the very root we resolved, through our fd's /proc link */
+	snprintf(self, sizeof(self), "/proc/%d/fd/%d", (int)getpid(), rootfd);
+	return run_verb(host_root, path, args, rootfd, self, pid, true, err);
+}
+
 int accel_native_hook(const char *host_root, const char *path, const char *const *args, const char *state, size_t len,
 		      ctr_error **err)
 {
-	const char *verb;
-	const char *const *vargs;
 	char *rootfs = NULL;
 	pid_t pid = 0;
 	size_t at = 0;
@@ -517,31 +567,17 @@ int accel_native_hook(const char *host_root, const char *path, const char *const
 
 	if (!path || !args || !state)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_hook_run_native: NULL argument");
-	verb = hook_verb(path, args, &at);
-	if (!verb)
+	if (!hook_verb(path, args, &at))
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "hook %s is not an nvidia-cdi-hook or nvidia-ctk hook", path);
-	vargs = args + at + 1;
 	if ((r = state_rootfs(state, len, &rootfs, &pid, err)) < 0)
 		return r;
 	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
-		r = ctr_err_sys(err, errno, "hook %s: container rootfs %s", verb, rootfs);
+		r = ctr_err_sys(err, errno, "hook %s: container rootfs %s", path, rootfs);
 		free(rootfs);
 		return r;
 	}
-	if (strcmp(verb, "create-symlinks") == 0)
-		r = verb_create_symlinks(rootfd, vargs, err);
-	else if (strcmp(verb, "chmod") == 0)
-		r = verb_chmod(rootfd, vargs, err);
-	else if (strcmp(verb, "update-ldcache") == 0)
-		r = verb_update_ldcache(rootfd, rootfs, vargs, err);
-	else if (strcmp(verb, "enable-cuda-compat") == 0)
-		r = verb_enable_cuda_compat(rootfd, vargs, err);
-	else if (strcmp(verb, "disable-device-node-modification") == 0)
-		r = verb_disable_modification(host_root, pid, err);
-	else
-		r = ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
-			    "hook verb '%s' is not implemented in libctr: install nvidia-container-toolkit (nvidia-cdi-hook)", verb);
+	r = run_verb(host_root, path, args, rootfd, rootfs, pid, false, err);
 	close(rootfd);
 	free(rootfs);
 	return r;

@@ -786,6 +786,21 @@ static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 	return fail(eb, n, t < 0 ? -t : EPROTO, "%s: waiting for the runtime", what);
 }
 
+/*
+ * A createContainer hook that is an NVIDIA verb libctr runs itself: that code
+ * is not async-signal-safe, so the runtime runs it against our mount
+ * namespace (through /proc/<pid>/root) while we wait.  Its GO carries the
+ * state again, which keeps msgbuf as the next hooks read it.
+ */
+static int native_hook(void *arg, size_t idx, char *eb, size_t n)
+{
+	struct ctr_plan *p = arg;
+	int r = ctr_msg_send(p->sync_fd, CTR_MSG_NATIVE_HOOK, 0, (int)idx, NULL, 0);
+	if (r < 0)
+		return fail(eb, n, -r, "hooks.createContainer[%zu]: ask the runtime", idx);
+	return wait_go(p, eb, n, "hooks.createContainer (run by the runtime)");
+}
+
 static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 {
 	int r;
@@ -873,7 +888,8 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		memcpy(&h, p->msgbuf, sizeof(h));
 		state_len = (size_t)h.len;
 		if (p->hk_create_container.n &&
-		    (r = ctr_sighooks_run(&p->hk_create_container, p->msgbuf + sizeof(h), state_len, eb, n)) < 0)
+		    (r = ctr_sighooks_run_native(&p->hk_create_container, p->msgbuf + sizeof(h), state_len,
+						 native_hook, p, eb, n)) < 0)
 			return r;
 	}
 

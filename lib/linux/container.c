@@ -603,7 +603,11 @@ static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, cons
 	int r = state_doc(c, st, &state, NULL, err);
 	if (r < 0)
 		return r;
-	r = ctr_hooks_run(c->ctx, kind, l, state, err);
+	/* NVIDIA hook verbs libctr runs itself act on the container's root: before
+	 * pivot_root (creating) its rootfs in its mount namespace, after it (running) its / */
+	struct ctr_hook_root root = {c->pid, st == CTR_STATUS_CREATING ? c->rootfs : NULL};
+	bool live = c->pid > 0 && (st == CTR_STATUS_CREATING || st == CTR_STATUS_RUNNING);
+	r = ctr_hooks_run_in(c->ctx, kind, l, state, live ? &root : NULL, err);
 	free(state);
 	(void)cfg;
 	return r;
@@ -801,6 +805,19 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			state = NULL;
 			if ((r = state_doc(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
 			    (r = check_state_len(c, state_len, err)) < 0)
+				goto fail_kill;
+			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
+				r = ctr_err_sys(err, -r, "sync with the container process");
+				goto fail_kill;
+			}
+			continue;
+		}
+		if (h.type == CTR_MSG_NATIVE_HOOK && state && h.pid >= 0 &&
+		    (size_t)h.pid < cfg->hooks.create_container.n) {
+			/* a createContainer NVIDIA verb: run here against the container's mount namespace */
+			struct ctr_hook_root root = {pid, c->rootfs};
+			if ((r = ctr_hook_run_native_at("createContainer", (size_t)h.pid,
+							&cfg->hooks.create_container.hooks[h.pid], &root, err)) < 0)
 				goto fail_kill;
 			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
 				r = ctr_err_sys(err, -r, "sync with the container process");

@@ -27,10 +27,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -417,8 +419,9 @@ out:
 	return r;
 }
 
-int ctr_sighooks_run(const struct ctr_sighook_list *l, const char *state, size_t state_len, char *errbuf,
-		     size_t errlen)
+int ctr_sighooks_run_native(const struct ctr_sighook_list *l, const char *state, size_t state_len,
+			    int (*run_native)(void *arg, size_t idx, char *errbuf, size_t errlen), void *arg,
+			    char *errbuf, size_t errlen)
 {
 	if (errlen)
 		errbuf[0] = '\0';
@@ -426,12 +429,30 @@ int ctr_sighooks_run(const struct ctr_sighook_list *l, const char *state, size_t
 		return 0;
 	for (size_t i = 0; i < l->n; i++) {
 		bool hook_failed;
-		int r = run_one(l->kind, i, &l->hooks[i], state ? state : "", state ? state_len : 0, &hook_failed,
-				errbuf, errlen);
+		int r;
+		if (l->hooks[i].native && !run_native) {
+			ss_fmt(errbuf, errlen,
+			       "hooks.%s[%zu] (%s): %s is not installed, and libctr runs its verbs itself only in "
+			       "prestart, createRuntime, createContainer and poststart hooks: install "
+			       "nvidia-container-toolkit or move the hook",
+			       l->kind, i, l->hooks[i].path, l->hooks[i].path);
+			return -ENOENT;
+		}
+		if (l->hooks[i].native)
+			r = run_native(arg, i, errbuf, errlen);
+		else
+			r = run_one(l->kind, i, &l->hooks[i], state ? state : "", state ? state_len : 0, &hook_failed,
+				    errbuf, errlen);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+int ctr_sighooks_run(const struct ctr_sighook_list *l, const char *state, size_t state_len, char *errbuf,
+		     size_t errlen)
+{
+	return ctr_sighooks_run_native(l, state, state_len, NULL, NULL, errbuf, errlen);
 }
 
 void ctr_sighooks_free(struct ctr_sighook_list *l)
@@ -501,6 +522,7 @@ int ctr_sighooks_prepare(const char *kind, const struct oci_hook_list *hooks, st
 			ctr_sighooks_free(out);
 			return ctr_err_nomem(err);
 		}
+		h->native = ctr_accel_hook_is_native(h->path, (const char *const *)h->argv) == 1;
 		if (src->has_timeout)
 			h->timeout_ms = src->timeout > INT_MAX / 1000 ? INT_MAX : src->timeout * 1000;
 		else
@@ -516,8 +538,63 @@ int ctr_sighooks_prepare(const char *kind, const struct oci_hook_list *hooks, st
 	return 0;
 }
 
+/* The container's root for the native verbs: /proc/<pid>/root, then the rootfs beneath it. */
+static int open_hook_root(const struct ctr_hook_root *root, ctr_error **err)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/%d/root", (int)root->pid);
+	/* the magic link leads into the container's mount namespace: that is the point here */
+	int pfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return ctr_err_sys(err, errno, "open %s (the container process)", proc);
+	if (!root->rootfs)
+		return pfd;
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, pfd, root->rootfs, &how, sizeof(how));
+	int e = errno;
+	close(pfd);
+	if (fd < 0)
+		return ctr_err_sys(err, e, "open the rootfs %s in the container's mount namespace", root->rootfs);
+	return fd;
+}
+
+int ctr_hook_run_native_at(const char *kind, size_t idx, const struct oci_hook *hook,
+			   const struct ctr_hook_root *root, ctr_error **err)
+{
+	char **argv = NULL;
+	int r;
+	if (hook->args && hook->n_args)
+		argv = strv_copy_n(hook->args, hook->n_args);
+	else
+		argv = strv_copy_n(&hook->path, 1);
+	if (!argv)
+		return ctr_err_nomem(err);
+	int rootfd = open_hook_root(root, err);
+	if (rootfd < 0)
+		r = rootfd;
+	else
+		r = accel_native_hook_at("/", hook->path, (const char *const *)argv, rootfd, root->pid, err);
+	if (r < 0) {
+		const char *verb = argv[1] && !strcmp(argv[1], "hook") && argv[2] ? argv[2] : argv[1] ? argv[1] : "";
+		ctr_err_prefix(err, "hooks.%s[%zu] (%s %s, run by libctr)", kind, idx, hook->path, verb);
+		if (err && *err)
+			(*err)->code = CTR_E_HOOK;
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	ctr_strv_free(argv);
+	return r;
+}
+
 int ctr_hooks_run(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
 		  const char *state_json, ctr_error **err)
+{
+	return ctr_hooks_run_in(ctx, kind, hooks, state_json, NULL, err);
+}
+
+int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err)
 {
 	struct ctr_sighook_list l;
 	int r;
@@ -538,6 +615,17 @@ int ctr_hooks_run(const ctr_context *ctx, const char *kind, const struct oci_hoo
 	for (size_t i = 0; i < l.n; i++) {
 		const struct ctr_sighook *h = &l.hooks[i];
 		bool hook_failed;
+		if (h->native) {
+			ctr_debug(ctx, "hooks.%s[%zu]: %s is absent: libctr runs the verb", l.kind, i, h->path);
+			if (root)
+				r = ctr_hook_run_native_at(l.kind, i, &hooks->hooks[i], root, err);
+			else if ((r = ctr_accel_hook_run_native(h->path, (const char *const *)h->argv,
+								  state_json ? state_json : "", len, err)) < 0)
+				ctr_err_prefix(err, "hooks.%s[%zu] (%s, run by libctr)", l.kind, i, h->path);
+			if (r < 0)
+				break;
+			continue;
+		}
 		ctr_debug(ctx, "hooks.%s[%zu]: running %s (%zu args, %zu env, timeout %ds)", l.kind, i, h->path,
 			  ctr_strv_len((const char *const *)h->argv), ctr_strv_len((const char *const *)h->envp),
 			  h->timeout_ms < 0 ? 0 : h->timeout_ms / 1000);

@@ -3,7 +3,9 @@
 #ifndef CTR_LIB_LINUX_HOOKS_H
 #define CTR_LIB_LINUX_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "internal.h"
 #include "spec/oci.h"
 
@@ -29,6 +31,44 @@ int ctr_hooks_run(const ctr_context *ctx, const char *kind, const struct oci_hoo
 		  const char *state_json, ctr_error **err);
 
 /*
+ * Where the NVIDIA hook verbs libctr runs itself (a hook whose path is
+ * nvidia-cdi-hook or nvidia-ctk and does not exist: create-symlinks,
+ * update-ldcache, chmod, enable-cuda-compat, disable-device-node-modification)
+ * find the container: the root is reached through /proc/<pid>/root, so what
+ * the verbs see and change is the container's mount namespace (its bind
+ * mounts included), and every path is resolved beneath it with
+ * openat2(RESOLVE_IN_ROOT).
+ */
+struct ctr_hook_root {
+	pid_t pid;           /* the container process */
+	const char *rootfs;  /* before pivot_root: the rootfs path in its mount namespace; NULL: pivoted */
+};
+
+/*
+ * ctr_hooks_run, with native verbs run against root (NULL: they find the
+ * rootfs through the state's bundle, as ctr_accel_hook_run_native does).
+ */
+int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err);
+
+/*
+ * Run one hook that ctr_sighooks_prepare() marked native, in the runtime:
+ * the parent side of a createContainer hook.  Errors read
+ * "hooks.createContainer[0] (/usr/bin/nvidia-cdi-hook create-symlinks): ...".
+ */
+int ctr_hook_run_native_at(const char *kind, size_t idx, const struct oci_hook *hook,
+			   const struct ctr_hook_root *root, ctr_error **err);
+
+/*
+ * The native verb dispatcher (lib/accel/hooks-native.c) on an open root:
+ * rootfd is an O_PATH directory fd of the container's root in its mount
+ * namespace, pid the container process (its mount namespace for
+ * disable-device-node-modification).  args is the hook's argv.
+ */
+int accel_native_hook_at(const char *host_root, const char *path, const char *const *args, int rootfd, pid_t pid,
+			 ctr_error **err);
+
+/*
  * A hook prepared for the container process (createContainer and
  * startContainer run in the container's namespaces): built before clone,
  * run after it with async-signal-safe code only.
@@ -38,6 +78,7 @@ struct ctr_sighook {
 	char **argv;     /* NULL-terminated, never empty */
 	char **envp;     /* NULL-terminated, maybe empty */
 	int timeout_ms;  /* -1: none */
+	bool native;     /* an NVIDIA hook verb whose binary is absent: the runtime runs it (see above) */
 };
 
 struct ctr_sighook_list {
@@ -58,5 +99,15 @@ void ctr_sighooks_free(struct ctr_sighook_list *l);
  */
 int ctr_sighooks_run(const struct ctr_sighook_list *l, const char *state, size_t state_len, char *errbuf,
 		     size_t errlen);
+
+/*
+ * Like ctr_sighooks_run, but a hook marked native is handed to run_native
+ * (async-signal-safe: the container process asks the runtime over its sync
+ * socket and waits), in list order with the others.  run_native NULL: a
+ * native hook is an error naming the hook (the verb needs the runtime).
+ */
+int ctr_sighooks_run_native(const struct ctr_sighook_list *l, const char *state, size_t state_len,
+			    int (*run_native)(void *arg, size_t idx, char *errbuf, size_t errlen), void *arg,
+			    char *errbuf, size_t errlen);
 
 #endif

@@ -31,6 +31,7 @@ enum ctr_msg_type {
 	CTR_MSG_ERROR,       /* child -> parent: setup failed; err + text */
 	CTR_MSG_EXECED,      /* unused on the wire: EOF after exec */
 	CTR_MSG_SECCOMP_FD,  /* child -> runtime (start/exec channel): the seccomp listener fd (SCM_RIGHTS) */
+	CTR_MSG_NATIVE_HOOK, /* child -> parent: run createContainer hook <pid field> natively (an NVIDIA verb), then GO */
 };
 
 struct ctr_msg {
