@@ -170,6 +170,16 @@ static int check_backend(struct cli *cli, ctr_accel_registry *reg, const char *b
 }
 
 /*
+ * A usage error of a command or subcommand named in full ("cdi list"):
+ * cli_usage_error() would put the command ('cdi') in front of it again.
+ */
+static int usage_error(struct cli *cli, const char *name, const char *what)
+{
+	cli_error(cli, "'%s' %s: see '" CLI_NAME " %s --help'", name, what, cli->cmd);
+	return 1;
+}
+
+/*
  * The start of a listing command (devices, cdi list): parse its flags, refuse
  * positional arguments and a --format other than table or json, and open the
  * registry.  NULL with *rc set to the command's exit status when it is done
@@ -188,9 +198,7 @@ static ctr_accel_registry *open_listing(struct cli *cli, const struct cmd_desc *
 	free(pos);
 	*rc = 1;
 	if (npos) {
-		char what[64];
-		snprintf(what, sizeof(what), "'%s' takes no arguments", desc->name);
-		*rc = cli_usage_error(cli, what);
+		*rc = usage_error(cli, desc->name, "takes no arguments");
 		return NULL;
 	}
 	if (strcmp(*format, "table") && strcmp(*format, "json")) {
@@ -274,7 +282,7 @@ static int cdi_validate(struct cli *cli, int argc, char **argv)
 		return r < 0;
 	if (npos != 1) {
 		free(pos);
-		return cli_usage_error(cli, "'cdi validate' needs exactly one file");
+		return usage_error(cli, "cdi validate", "needs exactly one file");
 	}
 	r = ctr_cdi_validate_file(pos[0], &err);
 	free(pos);
@@ -310,7 +318,7 @@ static int cdi_generate(struct cli *cli, int argc, char **argv)
 		return r < 0;
 	free(pos);
 	if (npos)
-		return cli_usage_error(cli, "'cdi generate' takes no arguments");
+		return usage_error(cli, "cdi generate", "takes no arguments");
 	if (!backend) {
 		cli_error(cli, "'cdi generate' needs --backend: nvidia, dri or virtio-gpu");
 		return 1;
