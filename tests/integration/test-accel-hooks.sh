@@ -95,6 +95,23 @@ expect_eq "the links are in the bundle's rootfs" "libcuda.so.$VER" "$(readlink "
 expect_eq "the host's placeholder of the bind-mounted library is empty" 0 "$(stat -c %s "$TMP/hooks/rootfs$LIB/libcuda.so.$VER")"
 expect_nomatch "nothing was created on the host's $LIB" "^libcuda.so.$VER\$" "$(readlink "$LIB/libcuda.so.1" 2>&1)"
 
+# the other hook kinds: createRuntime (runtime namespace, before pivot_root)
+# and poststart (after it) reach the container's root too; startContainer
+# runs inside the container, where libctr cannot run a verb: a clear error
+b=$(mkb kinds)
+args "$b" 'sleep 1; readlink /cr-link; readlink /ps-link; true'
+cfg "$b" 'c["hooks"] = {
+ "createRuntime": [{"path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "create-symlinks", "--link", "from-createRuntime::/cr-link"]}],
+ "poststart": [{"path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "create-symlinks", "--link", "from-poststart::/ps-link"]}]}'
+OUT=$(timeout 60 "$CTR_DEMO" --root "$ROOT" run -b "$b" kinds </dev/null 2>&1)
+expect_match "createRuntime: a native verb acts on the container's root" '^from-createRuntime$' "$OUT"
+expect_match "poststart: a native verb acts on the running container's root" '^from-poststart$' "$OUT"
+b=$(mkb startc)
+cfg "$b" 'c["hooks"] = {"startContainer": [{"path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "chmod", "--mode", "755", "--path", "/bin"]}]}'
+OUT=$(timeout 60 "$CTR_DEMO" --root "$ROOT" run -b "$b" startc </dev/null 2>&1)
+expect_match "startContainer: a native verb is refused with the fix" \
+	'hooks\.startContainer\[0\] \(/usr/bin/nvidia-cdi-hook\): .*install nvidia-container-toolkit' "$OUT"
+
 # a failing native verb fails create with the hook named, and leaves no container behind
 cat >"$CDI/bad.json" <<EOF2
 {"cdiVersion": "0.5.0", "kind": "example.com/bad",
