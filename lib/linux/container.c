@@ -1043,29 +1043,10 @@ out:
 static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t size, ctr_error **err)
 {
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = {msg, size};
-		struct msghdr mh;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		int lfd = -1;
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&lfd, CMSG_DATA(cm), sizeof(int));
-		struct ctr_msg h;
-		if (lfd < 0 || (size_t)n < sizeof(h) || (memcpy(&h, msg, sizeof(h)), h.type != CTR_MSG_SECCOMP_FD)) {
-			if (lfd >= 0)
-				close(lfd);
+		int lfd;
+		ssize_t n = ctr_seccomp_recv(fd, msg, size, &lfd);
+		if (lfd < 0)
 			return n;
-		}
 		const struct oci_config *cfg;
 		char *state = NULL;
 		int r = ctr_container_config(c, &cfg, err);

@@ -247,6 +247,7 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		goto out;
 	}
 	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc};
+	proc.notify_sock = sv[1]; /* the exec process passes a seccomp listener fd on its report channel */
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {
 		r = ctr_err_sys(err, errno, "exec: clone3");
@@ -267,11 +268,30 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	char errtext[CTR_ERRBUF + 64] = "";
 	int errnum = 0;
 	for (;;) {
-		ssize_t n;
-		do
-			n = recv(sv[0], buf, CTR_MSG_MAX - 1, 0);
-		while (n < 0 && errno == EINTR);
+		int lfd;
+		ssize_t n = ctr_seccomp_recv(sv[0], buf, CTR_MSG_MAX - 1, &lfd);
+		if (lfd >= 0) {
+			/* SCMP_ACT_NOTIFY: the listener goes to linux.seccomp.listenerPath before the exec completes */
+			char *state = NULL;
+			r = ctr_container_state_json(c, &state, err);
+			if (r == 0)
+				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, cfg->oci_version, state, fpid, lfd, err);
+			free(state);
+			close(lfd);
+			if (r < 0) {
+				if (fpidfd >= 0) {
+					siginfo_t si;
+					(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
+					while (waitid((idtype_t)P_PIDFD, (id_t)fpidfd, &si, WEXITED) < 0 && errno == EINTR)
+						;
+				}
+				ctr_err_prefix(err, "container '%s': exec", c->id);
+				goto out_kill;
+			}
+			continue;
+		}
 		if (n < 0) {
+			errno = (int)-n;
 			r = ctr_err_sys(err, errno, "exec: read the report");
 			goto out_kill;
 		}

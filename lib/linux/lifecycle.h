@@ -179,6 +179,12 @@ int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *errbuf, size
 /* Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message; 0 or -errno. */
 int ctr_seccomp_send_listener(int sock, int fd);
 /*
+ * Runtime side: receive one message from the start/exec channel into buf;
+ * *listener is the fd of a CTR_MSG_SECCOMP_FD message, else -1 (any other fd
+ * is closed).  Returns the length (0: EOF) or -errno.
+ */
+ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener);
+/*
  * Runtime side: send the container process state (runtime.md) built from
  * state_json (the container's state document), pid and the listener fd to
  * linux.seccomp.listenerPath.

@@ -249,7 +249,10 @@ static int check_profile(const struct oci_seccomp *sc, uint32_t *defact, struct 
 		/* WAIT_KILLABLE_RECV is about the listener: without SCMP_ACT_NOTIFY rules there is none */
 		if (known[k].flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV && !notify)
 			continue;
-		if (!kernel_has_flag(known[k].flag))
+		/* the kernel takes WAIT_KILLABLE_RECV only together with NEW_LISTENER */
+		if (!kernel_has_flag(known[k].flag | (known[k].flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+							      ? SECCOMP_FILTER_FLAG_NEW_LISTENER
+							      : 0)))
 			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
 				       "config.json: linux.seccomp.flags[%zu]: this kernel does not support %s: remove it",
 				       i, sc->flags[i]);
@@ -416,6 +419,36 @@ int ctr_seccomp_send_listener(int sock, int fd)
 	h.type = CTR_MSG_SECCOMP_FD;
 	ssize_t w = send_with_fd(sock, &h, sizeof(h), fd);
 	return w < 0 ? (int)w : 0;
+}
+
+ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
+{
+	*listener = -1;
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = {buf, size};
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		int fd = -1;
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		struct ctr_msg h;
+		if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
+			*listener = fd;
+		else if (fd >= 0)
+			close(fd);
+		return n;
+	}
 }
 
 int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_version, const char *state_json, pid_t pid,
