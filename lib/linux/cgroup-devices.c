@@ -473,7 +473,7 @@ static int load_prog(const struct bpf_insn *insns, size_t len, ctr_error **err)
 }
 
 /* The ids of the device programs attached to the cgroup itself. */
-static int query_progs(int cgfd, uint32_t **ids, uint32_t *count, ctr_error **err)
+static int query_ids(int cgfd, uint32_t **ids, uint32_t *count, ctr_error **err)
 {
 	uint32_t cap = 16;
 	for (;;) {
@@ -499,14 +499,23 @@ static int query_progs(int cgfd, uint32_t **ids, uint32_t *count, ctr_error **er
 	}
 }
 
-/* An fd of the first program named CTR_CGDEV_PROG_NAME among ids, -1 if none. */
-static int find_ours(const uint32_t *ids, uint32_t count)
+int ctr_cgdev_v2_query(int cgfd, struct ctr_cgdev_prog **progs, size_t *n, ctr_error **err)
 {
+	uint32_t *ids = NULL, count = 0;
+	*progs = NULL;
+	*n = 0;
+	int r = query_ids(cgfd, &ids, &count, err);
+	if (r < 0)
+		return r;
+	struct ctr_cgdev_prog *v = calloc(count ? count : 1, sizeof(*v));
+	if (!v) {
+		free(ids);
+		return ctr_err_nomem(err);
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		union bpf_attr a;
 		memset(&a, 0, sizeof(a));
 		a.prog_id = ids[i];
-		a.open_flags = 0;
 		int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
 		if (fd < 0)
 			continue; /* detached meanwhile */
@@ -516,11 +525,36 @@ static int find_ours(const uint32_t *ids, uint32_t count)
 		a.info.bpf_fd = (uint32_t)fd;
 		a.info.info_len = sizeof(info);
 		a.info.info = (uintptr_t)&info;
-		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && !strcmp(info.name, CTR_CGDEV_PROG_NAME))
-			return fd;
+		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0) {
+			v[*n].id = ids[i];
+			memcpy(v[*n].name, info.name, sizeof(v[*n].name));
+			v[*n].name[sizeof(v[*n].name) - 1] = '\0';
+			(*n)++;
+		}
 		close(fd);
 	}
-	return -1;
+	free(ids);
+	*progs = v;
+	return 0;
+}
+
+/* An fd of the first program libctr attached to the cgroup, -1 if none. */
+static int find_ours(int cgfd, int *fd, ctr_error **err)
+{
+	struct ctr_cgdev_prog *progs;
+	size_t n;
+	int r = ctr_cgdev_v2_query(cgfd, &progs, &n, err);
+	*fd = -1;
+	for (size_t i = 0; r == 0 && i < n && *fd < 0; i++) {
+		if (strcmp(progs[i].name, CTR_CGDEV_PROG_NAME))
+			continue;
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = progs[i].id;
+		*fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+	}
+	free(progs);
+	return r;
 }
 
 int ctr_cgdev_apply_v2(int cgfd, const struct ctr_dev_rule *rules, size_t n, ctr_error **err)
@@ -538,14 +572,12 @@ int ctr_cgdev_apply_v2(int cgfd, const struct ctr_dev_rule *rules, size_t n, ctr
 	if (prog < 0)
 		return prog;
 
-	uint32_t *ids = NULL, count = 0;
-	int r = query_progs(cgfd, &ids, &count, err);
+	int old;
+	int r = find_ours(cgfd, &old, err);
 	if (r < 0) {
 		close(prog);
 		return r;
 	}
-	int old = find_ours(ids, count);
-	free(ids);
 
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));

@@ -80,4 +80,12 @@ int ctr_cgdev_apply_v2(int cgroup2_dirfd, const struct ctr_dev_rule *rules, size
 /* The name libctr gives its device programs (BPF_OBJ_NAME_LEN bounds it). */
 #define CTR_CGDEV_PROG_NAME "ctr_devices"
 
+/* The device programs attached to a cgroup2 directory itself (not inherited ones). */
+struct ctr_cgdev_prog {
+	uint32_t id;
+	char name[16];
+};
+/* *progs is freed with free(). */
+int ctr_cgdev_v2_query(int cgroup2_dirfd, struct ctr_cgdev_prog **progs, size_t *n, ctr_error **err);
+
 #endif

@@ -30,6 +30,18 @@ done'
 EPERM="Operation not permitted"
 ENXIO="No such device or address"
 
+# check_defaults VERSION CGROUP_DIR: what the default rules mean, for real
+check_defaults() {
+	in_cg "$2" "$PROBE"
+	expect_match "$1 defaults: /dev/null's node reads" '^null r ok$' "$OUT"
+	expect_match "$1 defaults: /dev/null's node writes" '^null w ok$' "$OUT"
+	expect_match "$1 defaults: c 240:7 is refused with EPERM" "^x7 r $EPERM\$" "$OUT"
+	expect_match "$1 defaults: c 240:7 write refused with EPERM" "^x7 w $EPERM\$" "$OUT"
+	in_cg "$2" 'mknod made c 240 9 && echo mknod-ok; (: < made) 2>&1; rm -f made'
+	expect_match "$1 defaults: mknod is allowed (c *:* m)" '^mknod-ok$' "$OUT"
+	expect_match "$1 defaults: the node made inside cannot be opened" "$EPERM" "$OUT"
+}
+
 v2_root=
 for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do
 	[ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && { v2_root=$d; break; }
@@ -48,14 +60,7 @@ else
 		expect_match "v2: one program named ctr_devices on the cgroup" '^[0-9]+ ctr_devices$' \
 			"$("$APPLY" progs "$CG")"
 		first=$("$APPLY" progs "$CG")
-		in_cg "$CG" "$PROBE"
-		expect_match "v2 defaults: /dev/null's node reads" '^null r ok$' "$OUT"
-		expect_match "v2 defaults: /dev/null's node writes" '^null w ok$' "$OUT"
-		expect_match "v2 defaults: c 240:7 is refused with EPERM" "^x7 r $EPERM\$" "$OUT"
-		expect_match "v2 defaults: c 240:7 write refused with EPERM" "^x7 w $EPERM\$" "$OUT"
-		in_cg "$CG" 'mknod made c 240 9 && echo mknod-ok; (: < made) 2>&1; rm -f made'
-		expect_match "v2 defaults: mknod is allowed (c *:* m)" '^mknod-ok$' "$OUT"
-		expect_match "v2 defaults: the node made inside cannot be opened" "$EPERM" "$OUT"
+		check_defaults v2 "$CG"
 
 		# update: allow 240:7 for reading only, deny null for writing
 		check "v2 update applies" "$APPLY" v2 "$CG" '[{"allow": false, "access": "rwm"},
@@ -100,12 +105,7 @@ c 5:0 rwm
 c 5:1 rwm
 c 5:2 rwm
 c 136:* rwm" "$(cat "$CG1/devices.list")"
-	in_cg "$CG1" "$PROBE"
-	expect_match "v1 defaults: /dev/null's node writes" '^null w ok$' "$OUT"
-	expect_match "v1 defaults: c 240:7 is refused with EPERM" "^x7 r $EPERM\$" "$OUT"
-	in_cg "$CG1" 'mknod made c 240 9 && echo mknod-ok; (: < made) 2>&1; rm -f made'
-	expect_match "v1 defaults: mknod is allowed" '^mknod-ok$' "$OUT"
-	expect_match "v1 defaults: the node made inside cannot be opened" "$EPERM" "$OUT"
+	check_defaults v1 "$CG1"
 
 	check "v1 update applies" "$APPLY" v1 "$CG1" '[{"allow": false, "access": "rwm"},
 		{"allow": true, "type": "c", "major": 240, "minor": 7, "access": "r"},

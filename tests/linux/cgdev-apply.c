@@ -6,16 +6,12 @@
  *       the default rules then the JSON array (linux.resources.devices),
  *       written to a v1 devices cgroup or attached as a v2 program
  *   cgdev-apply progs CGROUP_DIR
- *       prints the names of the device programs attached to a cgroup2 dir
+ *       prints the ids and names of the device programs attached to a cgroup2 dir
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <linux/bpf.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -23,35 +19,17 @@
 
 static int progs(int dirfd)
 {
-	uint32_t ids[64];
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.query.target_fd = (uint32_t)dirfd;
-	a.query.attach_type = BPF_CGROUP_DEVICE;
-	a.query.prog_ids = (uintptr_t)ids;
-	a.query.prog_cnt = 64;
-	if (syscall(SYS_bpf, BPF_PROG_QUERY, &a, sizeof(a)) < 0) {
-		perror("BPF_PROG_QUERY");
+	struct ctr_cgdev_prog *v;
+	size_t n;
+	ctr_error *err = NULL;
+	if (ctr_cgdev_v2_query(dirfd, &v, &n, &err) < 0) {
+		fprintf(stderr, "cgdev-apply: %s\n", ctr_error_message(err));
+		ctr_error_free(err);
 		return 1;
 	}
-	for (uint32_t i = 0; i < a.query.prog_cnt; i++) {
-		union bpf_attr g;
-		memset(&g, 0, sizeof(g));
-		g.prog_id = ids[i];
-		int fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &g, sizeof(g));
-		struct bpf_prog_info info;
-		memset(&info, 0, sizeof(info));
-		memset(&g, 0, sizeof(g));
-		g.info.bpf_fd = (uint32_t)fd;
-		g.info.info_len = sizeof(info);
-		g.info.info = (uintptr_t)&info;
-		if (fd < 0 || syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &g, sizeof(g)) < 0) {
-			perror("bpf prog info");
-			return 1;
-		}
-		printf("%u %s\n", ids[i], info.name);
-		close(fd);
-	}
+	for (size_t i = 0; i < n; i++)
+		printf("%u %s\n", v[i].id, v[i].name);
+	free(v);
 	return 0;
 }
 
