@@ -35,7 +35,7 @@ struct cli {
 	const char *log_path;    /* --log */
 	bool log_json;           /* --log-format json */
 	bool debug;              /* --debug */
-	bool systemd_cgroup;     /* --systemd-cgroup: accepted, kept for the cgroup work */
+	bool systemd_cgroup;     /* --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name" (CTR_CREATE_SYSTEMD_CGROUP) */
 	const char *rootless;    /* --rootless true|false|auto */
 	const char *criu;        /* --criu: accepted, unused */
 	int log_fd;              /* the --log file, -1 when none */
@@ -156,6 +156,13 @@ int cmd_spec(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_cdi(struct cli *cli, int argc, char **argv);
+/* cgroup-cmds.c */
+int cmd_pause(struct cli *cli, int argc, char **argv);
+int cmd_resume(struct cli *cli, int argc, char **argv);
+int cmd_ps(struct cli *cli, int argc, char **argv);
+int cmd_update(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_features(struct cli *cli, int argc, char **argv);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

@@ -324,6 +324,8 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		o.flags |= CTR_CREATE_NO_PIVOT;
 	if (a->no_new_keyring)
 		o.flags |= CTR_CREATE_NO_NEW_KEYRING;
+	if (cli->systemd_cgroup)
+		o.flags |= CTR_CREATE_SYSTEMD_CGROUP;
 	if (ctr_container_create(ctx, out, id, spec, &o, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		goto out;

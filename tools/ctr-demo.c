@@ -138,7 +138,7 @@ ctr_context *cli_context(struct cli *cli)
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
 {
 	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
-		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, devices, cdi",
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, pause, resume, ps, update, events, features, devices, cdi",
 		  argv[0], ctr_version());
 	return 1;
 }
@@ -155,20 +155,20 @@ static const struct command commands[] = {
 	{ "create", "create a container", cmd_create },
 	{ "devices", "list the accelerator devices (GPUs) the backends discovered", cmd_devices },
 	{ "delete", "delete any resources held by the container often used with detached container", cmd_delete },
-	{ "events", "display container events (not supported by this build)", cmd_unsupported },
+	{ "events", "display container events such as OOM notifications, cpu, memory, and IO usage statistics", cmd_events },
 	{ "exec", "execute new process inside the container", cmd_exec },
 	{ "kill", "kill sends the specified signal (default: SIGTERM) to the container's init process", cmd_kill },
 	{ "list", "lists containers started by " CLI_NAME " with the given root", cmd_list },
-	{ "pause", "pause suspends all processes inside the container (not supported by this build)", cmd_unsupported },
-	{ "ps", "ps displays the processes running inside a container (not supported by this build)", cmd_unsupported },
+	{ "pause", "pause suspends all processes inside the container", cmd_pause },
+	{ "ps", "ps displays the processes running inside a container", cmd_ps },
 	{ "restore", "restore a container from a previous checkpoint (not supported by this build)", cmd_unsupported },
-	{ "resume", "resumes all processes that have been previously paused (not supported by this build)", cmd_unsupported },
+	{ "resume", "resumes all processes that have been previously paused", cmd_resume },
 	{ "run", "create and run a container", cmd_run },
 	{ "spec", "create a new specification file", cmd_spec },
 	{ "start", "executes the user defined process in a created container", cmd_start },
 	{ "state", "output the state of a container", cmd_state },
-	{ "update", "update container resource constraints (not supported by this build)", cmd_unsupported },
-	{ "features", "show the enabled features (not supported by this build)", cmd_unsupported },
+	{ "update", "update container resource constraints", cmd_update },
+	{ "features", "show the enabled features", cmd_features },
 	{ NULL, NULL, NULL },
 };
 

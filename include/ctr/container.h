@@ -19,6 +19,7 @@
 #define CTR_CONTAINER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "error.h"
 #include "context.h"
@@ -48,7 +49,8 @@ const char *ctr_status_name(ctr_status status);
 enum {
 	CTR_CREATE_NO_PIVOT = 1u << 0,       /**< use MS_MOVE + chroot instead of pivot_root (for ramfs roots) */
 	CTR_CREATE_NO_NEW_KEYRING = 1u << 1, /**< do not give the container its own session keyring */
-	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2 /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
+	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2, /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
+	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3 /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
 };
 
 /** Options for ctr_container_create(); initialise with ctr_create_options_init(). */
@@ -245,6 +247,65 @@ int ctr_container_take_console(ctr_container *c);
  * @param err receives an error on failure; may be NULL
  */
 int ctr_container_list(ctr_context *ctx, char ***ids, ctr_error **err);
+
+/* ---- through the container's cgroups ---- */
+
+/**
+ * Freeze every process of a running container (cgroup v1 freezer and/or v2
+ * cgroup.freeze; returns once they are frozen).  The status becomes
+ * CTR_STATUS_PAUSED.
+ *
+ * @return 0, -EBUSY (CTR_E_STATE) when it is not running, -ENOTSUP when it has no cgroup
+ */
+int ctr_container_pause(ctr_container *c, ctr_error **err);
+
+/** Thaw a paused container; the status becomes CTR_STATUS_RUNNING again. */
+int ctr_container_resume(ctr_container *c, ctr_error **err);
+
+/**
+ * Change the resources of a live container.
+ *
+ * @param c              the container
+ * @param resources_json a runtime-spec linux.resources object as JSON; the members given are applied
+ *                       (memory, cpu, pids, blockIO, hugepageLimits, network, rdma, unified, devices)
+ * @param err            receives an error on failure; may be NULL
+ */
+int ctr_container_update(ctr_container *c, const char *resources_json, ctr_error **err);
+
+/**
+ * The pids (in the runtime's pid namespace) of every process in the
+ * container's cgroup and the cgroups below it, sorted.
+ *
+ * @param c    the container
+ * @param pids receives the array; free with ctr_free()
+ * @param n    receives the count
+ * @param err  receives an error on failure; may be NULL
+ */
+int ctr_container_pids(ctr_container *c, pid_t **pids, size_t *n, ctr_error **err);
+
+/**
+ * Resource usage as JSON, in the shape of the "data" of runc's `events
+ * --stats` (cpu, memory, pids, blkio, hugetlb).
+ *
+ * @param out receives the JSON; free with ctr_free()
+ */
+int ctr_container_stats_json(ctr_container *c, char **out, ctr_error **err);
+
+/**
+ * How many processes of the container the kernel's OOM killer has killed
+ * (cgroup v2 memory.events oom_kill, v1 memory.oom_control oom_kill).
+ * Poll it to report OOM events.
+ */
+int ctr_container_oom_kills(ctr_container *c, uint64_t *count, ctr_error **err);
+
+/**
+ * The runtime-spec features document (features.md) of this build and host:
+ * OCI versions, hooks, mount options, namespaces, capabilities, cgroup,
+ * seccomp, AppArmor, SELinux, Intel RDT.
+ *
+ * @param out receives the JSON; free with ctr_free()
+ */
+int ctr_features_json(char **out, ctr_error **err);
 
 /**
  * Create, start, wait for and delete a container: `runc run` as one call.

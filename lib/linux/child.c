@@ -73,11 +73,22 @@ static int check_program(const struct ctr_proc *proc, char *eb, size_t n)
 
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 {
+	return ctr_clone3_cg(flags, pidfd, exit_signal, -1);
+}
+
+pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd)
+{
 	struct clone_args a;
 	memset(&a, 0, sizeof(a));
 	a.flags = flags | (pidfd ? CLONE_PIDFD : 0);
 	a.pidfd = (uint64_t)(uintptr_t)pidfd;
 	a.exit_signal = (uint64_t)exit_signal;
+	if (cgroup_fd >= 0) {
+		/* the child is born in the container's cgroup: no move and no round trip after */
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+		return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	}
 	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 #if !defined(__s390__) && !defined(__s390x__)
 	/*
@@ -813,6 +824,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 
 	if ((r = setup_stdio(p->proc.stdio, eb, n)) < 0)
 		return r;
+	/* the container's cgroups before any namespace (and so before the cgroup ns) */
+	if ((r = ctr_cgroup_join_self(p->cg_fds, p->n_cg_fds, eb, n)) < 0)
+		return r;
 	/* a joined user namespace first: the others are owned by it */
 	if (p->ns_fds[OCI_NS_USER] >= 0 && setns(p->ns_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
 		return fail(eb, n, errno, "linux.namespaces (user): setns");
@@ -829,6 +843,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if (p->ns_fds[t] >= 0 && setns(p->ns_fds[t], p->ns_flag[t]) < 0)
 			return fail(eb, n, errno, "linux.namespaces (%s): setns", ns_names[t]);
 	}
+	/* in the container's cgroups (joined at the top, or moved by the runtime): now its cgroup ns roots there */
+	if (p->cg_unshare && unshare(CLONE_NEWCGROUP) < 0)
+		return fail(eb, n, errno, "linux.namespaces (cgroup): unshare");
 	if (p->join_pid_or_time) {
 		/*
 		 * setns() into a pid or time namespace only applies to children: fork

@@ -10,6 +10,7 @@
 #include "spec/oci.h"
 
 struct json_object;
+struct ctr_cgroup;
 
 struct ctr_container {
 	ctr_context *ctx;
@@ -31,6 +32,7 @@ struct ctr_container {
 	bool no_poststart, no_poststop; /* then config.json need not be parsed for them */
 	ctr_spec *spec;            /* loaded lazily from config.json when not created here */
 	struct oci_config *cfg;
+	struct ctr_cgroup *cg;     /* the container's cgroups (state.json "cgroups"); NULL: none */
 };
 
 int ctr_container_save_state(struct ctr_container *c, ctr_error **err);

@@ -31,6 +31,7 @@
 #include "linux/lifecycle.h"
 #include "linux/userns.h"
 #include "linux/container-internal.h"
+#include "linux/cgroup.h"
 #include "linux/terminal.h"
 
 static int sys_pidfd_open(pid_t pid)
@@ -185,6 +186,8 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 		json_object_object_add(o, "poststopHooks", json_object_new_boolean(!c->no_poststop));
 	}
 	json_object_object_add(o, "annotations", annotations_json(c));
+	if (c->cg)
+		json_object_object_add(o, "cgroups", ctr_cgroup_to_json(c->cg));
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	int r = s ? write_state_file(c->dirfd, c->dir, "state.json", s, len, err) : ctr_err_nomem(err);
@@ -253,6 +256,7 @@ CTR_EXPORT void ctr_container_free(ctr_container *c)
 		json_object_put(c->annotations);
 	oci_config_free(c->cfg);
 	ctr_spec_free(c->spec);
+	ctr_cgroup_free(c->cg);
 	free(c);
 }
 
@@ -520,6 +524,12 @@ static int load_state(struct ctr_container *c, ctr_error **err)
 	c->annotations = NULL;
 	if (o && json_object_object_get_ex(o, "annotations", &v))
 		c->annotations = json_object_get(v);
+	ctr_cgroup_free(c->cg);
+	c->cg = NULL;
+	if (o && json_object_object_get_ex(o, "cgroups", &v) && ctr_cgroup_from_json(v, &c->cg, err) < 0) {
+		json_object_put(o);
+		return -EINVAL;
+	}
 	if (o)
 		json_object_put(o);
 	/* a pidfd, checked against the recorded start time so a reused pid is not taken for ours */
@@ -670,7 +680,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	char *msgbuf = NULL, *state = NULL;
 	size_t state_len = 0;
 	const struct oci_config *cfg = c->cfg;
-	bool hooks_started = false;
+	bool hooks_started = false, cg_parent_enters = false;
+	int cg_fds[CTR_CG_MAX_HIER];
 
 	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
 		goto fail;
@@ -721,7 +732,16 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	plan.sync_fd = sv[1];
 	plan.parent_sync_fd = sv[0];
 
-	pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
+	/* cgroups last before the clone: the process is in them before its cgroup ns and execve */
+	if ((r = ctr_cgroup_prepare(c, cfg, o->flags, &plan, cg_fds, &cg_parent_enters, err)) < 0)
+		goto fail;
+	pid = ctr_clone3_cg(plan.clone_flags, &pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
+	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
+		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself */
+		if ((r = ctr_cgroup_plan_self_join(c, &plan, cg_fds, &cg_parent_enters, err)) < 0)
+			goto fail;
+		pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
+	}
 	if (pid < 0) {
 		r = ctr_err_sys(err, errno, "clone3 the container process (namespaces 0x%llx)",
 				(unsigned long long)plan.clone_flags);
@@ -740,6 +760,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		plan.proc.console_sock = -1;
 	}
 
+	if (cg_parent_enters && (r = ctr_cgroup_enter(c->cg, pid, err)) < 0)
+		goto fail_kill;
 	if (plan.userns_new) {
 		/* rootless: directly for the caller's own id, else newuidmap/newgidmap */
 		if ((r = ctr_userns_write_maps(pid, plan.uid_map, plan.gid_map, err)) < 0)
@@ -918,6 +940,15 @@ fail_kill:
 		ctr_error_free(e);
 	}
 fail:
+	if (c->cg) {
+		/* the processes are gone: their cgroups go too */
+		ctr_error *e = NULL;
+		if (ctr_cgroup_destroy(c->cg, &e) < 0)
+			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+		ctr_error_free(e);
+		ctr_cgroup_free(c->cg);
+		c->cg = NULL;
+	}
 	if (pidfd >= 0)
 		close(pidfd);
 	if (sv[0] >= 0)
@@ -1246,6 +1277,8 @@ CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, c
 	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
 		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: kill needs a created or running container",
 			       c->id, ctr_status_name(st));
+	if ((flags & CTR_KILL_ALL) && c->cg)
+		return ctr_cgroup_kill(c->cg, signo, err); /* every process of its cgroup, also those that left its pid ns */
 	if ((flags & CTR_KILL_ALL) && !(c->own_pidns && signo == SIGKILL))
 		return kill_all(c, signo, err);
 	if (sys_pidfd_send_signal(c->pidfd, signo) < 0)
@@ -1351,6 +1384,23 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		struct pollfd p = {c->pidfd, POLLIN, 0};
 		while (poll(&p, 1, -1) < 0 && errno == EINTR)
 			;
+	}
+	if (c->cg) {
+		/* what is left in its cgroups (a frozen process only dies once thawed), then the cgroups */
+		ctr_error *ce = NULL;
+		(void)ctr_cgroup_kill(c->cg, SIGKILL, &ce);
+		ctr_error_free(ce);
+		ce = NULL;
+		if (st == CTR_STATUS_PAUSED)
+			(void)ctr_cgroup_freeze(c->cg, false, &ce);
+		ctr_error_free(ce);
+		if (c->is_parent && !c->reaped)
+			(void)ctr_container_wait(c, NULL, -1, NULL);
+		if ((r = ctr_cgroup_destroy(c->cg, err)) < 0) {
+			unlock_dir(c);
+			ctr_err_prefix(err, "delete container '%s' (the state is kept: delete again)", c->id);
+			return r;
+		}
 	}
 	if (c->is_parent && !c->reaped)
 		(void)ctr_container_wait(c, NULL, 0, NULL);

@@ -153,6 +153,9 @@ struct ctr_plan {
 	int sync_fd;                   /* child's end of the sync socketpair */
 	int parent_sync_fd;            /* the parent's end: the child closes it first */
 	int start_fd;                  /* listening start socket */
+	const int *cg_fds;             /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
+	size_t n_cg_fds;
+	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
 	struct ctr_proc proc;
 };
@@ -226,6 +229,10 @@ int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, siz
 
 /* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
+/* The same with CLONE_INTO_CGROUP when cgroup_fd >= 0 (no clone() fallback then: ENOSYS). */
+pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
+/* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
+int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
 
 /* Set FD_CLOEXEC off/on; async-signal-safe. */
 int ctr_fd_set_cloexec(int fd, bool on);

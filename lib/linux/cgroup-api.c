@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The cgroup side of the container lifecycle: placing the container process
+ * at create, and the public calls that act through the cgroups (pause,
+ * resume, update, pids, stats, OOM kills) plus the runtime-spec features
+ * document.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <seccomp.h>
+
+#include "linux/cgroup.h"
+#include "linux/container-internal.h"
+#include "linux/lifecycle.h"
+
+int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
+		       int *fds, bool *parent_enters, ctr_error **err)
+{
+	struct ctr_cg_layout l;
+	int r = ctr_cg_layout_load(NULL, &l, err);
+	*parent_enters = false;
+	if (r < 0)
+		return r;
+	r = ctr_cgroup_create(&l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, &c->cg, err);
+	ctr_cg_layout_free(&l);
+	if (r < 0 || !c->cg)
+		return r;
+	if (ctr_cgroup_v2_fd(c->cg) >= 0)
+		return 0; /* clone3 CLONE_INTO_CGROUP; CLONE_NEWCGROUP stays in the clone flags */
+	return ctr_cgroup_plan_self_join(c, plan, fds, parent_enters, err);
+}
+
+int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool *parent_enters,
+			      ctr_error **err)
+{
+	size_t n = 0;
+	int r = ctr_cgroup_fds(c->cg, fds, &n, err);
+	if (r < 0)
+		return r;
+	if (plan->userns_new) {
+		/* in its new user namespace the child has no right to move itself: the runtime writes its pid */
+		*parent_enters = true;
+	} else {
+		plan->cg_fds = fds;
+		plan->n_cg_fds = n;
+	}
+	if (plan->clone_flags & CLONE_NEWCGROUP) {
+		plan->clone_flags &= ~(uint64_t)CLONE_NEWCGROUP;
+		plan->cg_unshare = true;
+	}
+	return 0;
+}
+
+/* ---- public calls ---- */
+
+static int need_cgroup(ctr_container *c, const char *what, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: NULL container", what);
+	if (!c->cg)
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "container '%s' has no cgroup (created without one, e.g. rootless without delegation): "
+			       "%s needs it",
+			       c->id, what);
+	return 0;
+}
+
+static int lock(ctr_container *c, ctr_error **err)
+{
+	if (c->dirfd < 0)
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted", c->id);
+	while (flock(c->dirfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return ctr_err_sys(err, errno, "%s: lock", c->dir);
+	return 0;
+}
+
+static int set_paused(ctr_container *c, bool pause, ctr_error **err)
+{
+	const char *what = pause ? "pause" : "resume";
+	int r = need_cgroup(c, what, err);
+	if (r < 0 || (r = lock(c, err)) < 0)
+		return r;
+	ctr_status st = ctr_container_status(c);
+	if (st != (pause ? CTR_STATUS_RUNNING : CTR_STATUS_PAUSED)) {
+		(void)flock(c->dirfd, LOCK_UN);
+		return ctr_err(err, EBUSY, CTR_E_STATE, "container '%s' is %s: %s needs a %s container", c->id,
+			       ctr_status_name(st), what, pause ? "running" : "paused");
+	}
+	r = ctr_cgroup_freeze(c->cg, pause, err);
+	if (r == 0) {
+		c->recorded = pause ? CTR_STATUS_PAUSED : CTR_STATUS_RUNNING;
+		if ((r = ctr_container_save_state(c, err)) < 0 && pause) {
+			ctr_error *e = NULL;
+			(void)ctr_cgroup_freeze(c->cg, false, &e);
+			ctr_error_free(e);
+		}
+	} else if (pause) {
+		ctr_error *e = NULL;
+		(void)ctr_cgroup_freeze(c->cg, false, &e);
+		ctr_error_free(e);
+	}
+	(void)flock(c->dirfd, LOCK_UN);
+	return r;
+}
+
+CTR_EXPORT int ctr_container_pause(ctr_container *c, ctr_error **err)
+{
+	return set_paused(c, true, err);
+}
+
+CTR_EXPORT int ctr_container_resume(ctr_container *c, ctr_error **err)
+{
+	return set_paused(c, false, err);
+}
+
+CTR_EXPORT int ctr_container_update(ctr_container *c, const char *resources_json, ctr_error **err)
+{
+	int r = need_cgroup(c, "update", err);
+	if (r < 0)
+		return r;
+	if (!resources_json)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_update: NULL resources");
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return ctr_err_nomem(err);
+	json_object *res = json_tokener_parse_ex(tok, resources_json, (int)strlen(resources_json));
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (!res || je != json_tokener_success || !json_object_is_type(res, json_type_object)) {
+		json_object_put(res);
+		return ctr_err(err, EINVAL, CTR_E_PARSE,
+			       "update: the resources are not a JSON object (a runtime-spec linux.resources): %s",
+			       je != json_tokener_success ? json_tokener_error_desc(je) : "wrong type");
+	}
+	ctr_status st = ctr_container_status(c);
+	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
+		r = ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: update needs a live container", c->id,
+			    ctr_status_name(st));
+	else
+		r = ctr_cgroup_apply(c->cg, NULL, res, true, err);
+	if (r < 0)
+		ctr_err_prefix(err, "update container '%s'", c->id);
+	json_object_put(res);
+	return r;
+}
+
+CTR_EXPORT int ctr_container_pids(ctr_container *c, pid_t **pids, size_t *n, ctr_error **err)
+{
+	if (!pids || !n)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_pids: NULL argument");
+	*pids = NULL;
+	*n = 0;
+	int r = need_cgroup(c, "pids", err);
+	if (r < 0)
+		return r;
+	return ctr_cgroup_pids(c->cg, pids, n, err);
+}
+
+CTR_EXPORT int ctr_container_stats_json(ctr_container *c, char **out, ctr_error **err)
+{
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_stats_json: NULL argument");
+	int r = need_cgroup(c, "stats", err);
+	json_object *o = NULL;
+	if (r < 0 || (r = ctr_cgroup_stats(c->cg, &o, err)) < 0)
+		return r;
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	*out = s ? strdup(s) : NULL;
+	json_object_put(o);
+	return *out ? 0 : ctr_err_nomem(err);
+}
+
+CTR_EXPORT int ctr_container_oom_kills(ctr_container *c, uint64_t *count, ctr_error **err)
+{
+	if (!count)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_oom_kills: NULL argument");
+	*count = 0;
+	int r = need_cgroup(c, "OOM kill count", err);
+	if (r < 0)
+		return r;
+	return ctr_cgroup_oom_kills(c->cg, count, err);
+}
+
+/* ---- features.md ---- */
+
+static json_object *strv(const char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static bool file_says_yes(const char *path)
+{
+	char b[8] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n > 0 && (b[0] == 'Y' || b[0] == '1');
+}
+
+CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
+{
+	static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+					    "poststop"};
+	static const char *const mount_opts[] = {
+		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "lazytime", "mand",
+		"noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime",
+		"nosuid", "private", "rbind", "relatime", "remount", "ridmap", "ro", "rprivate", "rshared", "rslave",
+		"runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"};
+	static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
+	static const char *const caps[] = {
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+		"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+		"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+		"CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+		"CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+		"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+		"CAP_CHECKPOINT_RESTORE"};
+	static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
+					      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+					      "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+	static const char *const operators[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+						"SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
+	static const char *const flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					    "SECCOMP_FILTER_FLAG_TSYNC"};
+	static const struct {
+		const char *oci, *scmp;
+	} archs[] = {
+		{"SCMP_ARCH_AARCH64", "aarch64"}, {"SCMP_ARCH_ARM", "arm"},	    {"SCMP_ARCH_MIPS", "mips"},
+		{"SCMP_ARCH_MIPS64", "mips64"},	  {"SCMP_ARCH_MIPS64N32", "mips64n32"}, {"SCMP_ARCH_MIPSEL", "mipsel"},
+		{"SCMP_ARCH_MIPSEL64", "mipsel64"}, {"SCMP_ARCH_MIPSEL64N32", "mipsel64n32"},
+		{"SCMP_ARCH_PPC", "ppc"},	  {"SCMP_ARCH_PPC64", "ppc64"},	    {"SCMP_ARCH_PPC64LE", "ppc64le"},
+		{"SCMP_ARCH_RISCV64", "riscv64"}, {"SCMP_ARCH_S390", "s390"},	    {"SCMP_ARCH_S390X", "s390x"},
+		{"SCMP_ARCH_X32", "x32"},	  {"SCMP_ARCH_X86", "x86"},	    {"SCMP_ARCH_X86_64", "x86_64"},
+	};
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_features_json: NULL argument");
+	json_object *o = json_object_new_object(), *lx = json_object_new_object(), *cg = json_object_new_object(),
+		    *sc = json_object_new_object(), *ar = json_object_new_array();
+	if (!o || !lx || !cg || !sc || !ar) {
+		json_object_put(o);
+		json_object_put(lx);
+		json_object_put(cg);
+		json_object_put(sc);
+		json_object_put(ar);
+		return ctr_err_nomem(err);
+	}
+	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
+	json_object_object_add(o, "ociVersionMax", json_object_new_string("1.2.0"));
+	json_object_object_add(o, "hooks", strv(hooks, CTR_ARRAY_SIZE(hooks)));
+	json_object_object_add(o, "mountOptions", strv(mount_opts, CTR_ARRAY_SIZE(mount_opts)));
+	json_object_object_add(lx, "namespaces", strv(namespaces, CTR_ARRAY_SIZE(namespaces)));
+	json_object *ca = json_object_new_array();
+	for (size_t i = 0; ca && i < CTR_ARRAY_SIZE(caps); i++)
+		if (ctr_cap_from_name(caps[i]) >= 0)
+			json_object_array_add(ca, json_object_new_string(caps[i]));
+	json_object_object_add(lx, "capabilities", ca);
+	json_object_object_add(cg, "v1", json_object_new_boolean(true));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
+	/* cgroupsPath in systemd's form is mapped to its cgroupfs layout, but no unit is made over D-Bus */
+	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
+	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
+	json_object_object_add(cg, "rdma", json_object_new_boolean(true));
+	json_object_object_add(lx, "cgroup", cg);
+	json_object_object_add(sc, "enabled", json_object_new_boolean(true));
+	json_object_object_add(sc, "actions", strv(actions, CTR_ARRAY_SIZE(actions)));
+	json_object_object_add(sc, "operators", strv(operators, CTR_ARRAY_SIZE(operators)));
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(archs); i++)
+		if (seccomp_arch_resolve_name(archs[i].scmp) != 0)
+			json_object_array_add(ar, json_object_new_string(archs[i].oci));
+	json_object_object_add(sc, "archs", ar);
+	json_object_object_add(sc, "knownFlags", strv(flags, CTR_ARRAY_SIZE(flags)));
+	json_object_object_add(sc, "supportedFlags", strv(flags, CTR_ARRAY_SIZE(flags)));
+	json_object_object_add(lx, "seccomp", sc);
+	json_object *aa = json_object_new_object(), *se = json_object_new_object(), *rdt = json_object_new_object();
+	json_object_object_add(aa, "enabled", json_object_new_boolean(file_says_yes("/sys/module/apparmor/parameters/enabled")));
+	json_object_object_add(se, "enabled", json_object_new_boolean(access("/sys/fs/selinux/enforce", F_OK) == 0));
+	json_object_object_add(rdt, "enabled", json_object_new_boolean(false));
+	json_object_object_add(lx, "apparmor", aa);
+	json_object_object_add(lx, "selinux", se);
+	json_object_object_add(lx, "intelRdt", rdt);
+	json_object *mx = json_object_new_object(), *idm = json_object_new_object();
+	json_object_object_add(idm, "enabled", json_object_new_boolean(true));
+	json_object_object_add(mx, "idmap", idm);
+	json_object_object_add(lx, "mountExtensions", mx);
+	json_object_object_add(o, "linux", lx);
+	json_object *ann = json_object_new_object();
+	json_object_object_add(ann, "org.libctr.version", json_object_new_string(ctr_version()));
+	json_object_object_add(o, "annotations", ann);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE);
+	*out = s ? strdup(s) : NULL;
+	json_object_put(o);
+	return *out ? 0 : ctr_err_nomem(err);
+}
