@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/filter.h>
-#include <openssl/evp.h>
 #include <seccomp.h>
 
 #include "linux/seccomp-cache.h"
@@ -48,19 +47,7 @@ struct entry_hdr {
 	unsigned char sum[CTR_SECCOMP_KEY_LEN];
 };
 
-static int sha256(const void *parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned len = 0;
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(md, parts[i], lens[i]) == 1;
-	ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == CTR_SECCOMP_KEY_LEN;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : -ENOMEM;
-}
-
-int ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN], ctr_error **err)
+void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN])
 {
 	const struct scmp_version *v = seccomp_version();
 	char env[128];
@@ -69,9 +56,7 @@ int ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SE
 			 seccomp_arch_native());
 	const void *parts[] = {env, json};
 	const size_t lens[] = {(size_t)n + 1, len};
-	if (sha256(parts, lens, 2, key) < 0)
-		return ctr_err(err, ENOMEM, CTR_E_NOMEM, "linux.seccomp: sha256 of the profile failed");
-	return 0;
+	ctr_sha256(parts, lens, 2, key);
 }
 
 static void hex(const unsigned char key[CTR_SECCOMP_KEY_LEN], char out[2 * CTR_SECCOMP_KEY_LEN + 1])
@@ -169,7 +154,8 @@ int ctr_seccomp_cache_get(const ctr_context *ctx, const unsigned char key[CTR_SE
 		unsigned char sum[CTR_SECCOMP_KEY_LEN];
 		const void *parts[] = {prog};
 		const size_t lens[] = {size};
-		if (sha256(parts, lens, 1, sum) < 0 || memcmp(sum, h.sum, sizeof(sum)))
+		ctr_sha256(parts, lens, 1, sum);
+		if (memcmp(sum, h.sum, sizeof(sum)))
 			why = "checksum mismatch";
 	}
 	close(fd);
@@ -196,8 +182,7 @@ void ctr_seccomp_cache_put(const ctr_context *ctx, const unsigned char key[CTR_S
 	memcpy(h.key, key, CTR_SECCOMP_KEY_LEN);
 	const void *parts[] = {bpf};
 	const size_t lens[] = {n_insns * sizeof(struct sock_filter)};
-	if (sha256(parts, lens, 1, h.sum) < 0)
-		return;
+	ctr_sha256(parts, lens, 1, h.sum);
 	hex(key, name);
 	int dfd = open_dir(ctx);
 	if (dfd < 0)

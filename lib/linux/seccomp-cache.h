@@ -18,7 +18,10 @@
  * The key of a profile: sha256 over a format tag, the libseccomp version and
  * API level, the native architecture and the profile's JSON bytes.
  */
-int ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN], ctr_error **err);
+void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN]);
+
+/* SHA-256 of the concatenated parts (seccomp-sha256.c). */
+void ctr_sha256(const void *const parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN]);
 
 /*
  * Look the key up: 1 with *bpf (malloc'ed struct sock_filter[]) and *n_insns

@@ -354,8 +354,7 @@ int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, stru
 		const char *s = json_object_to_json_string_length(sc_json, JSON_C_TO_STRING_PLAIN, &len);
 		if (!s)
 			return ctr_err_nomem(err);
-		if ((r = ctr_seccomp_cache_key(s, len, key, err)) < 0)
-			return r;
+		ctr_seccomp_cache_key(s, len, key);
 		cache = true;
 		if ((r = ctr_seccomp_cache_get(ctx, key, &prog, &n)) < 0)
 			return ctr_err_nomem(err);

@@ -11,7 +11,10 @@
 # linux.seccomp as containers/common does) in the bundle.
 #
 # Everything runs inside `unshare -m` with the cgroup v1/v2 hybrid's
-# /sys/fs/cgroup/unified unmounted, so crun 1.8 accepts the cgroup layout.
+# /sys/fs/cgroup/unified unmounted, so crun 1.8 accepts the cgroup layout,
+# and each runtime's state root on its own tmpfs, as their defaults
+# (/run/crun, /run/runc, /run/ctr) are: on a disk filesystem inode allocation
+# for the state files is a large, noisy part of the time.
 # Uses hyperfine when it is installed, else a loop timed with date +%s%N.
 # Needs root.  Not part of the test suite.
 set -eu
@@ -121,6 +124,7 @@ measure() {
 	if command -v hyperfine >/dev/null; then
 		unshare -m sh -c '
 			umount /sys/fs/cgroup/unified 2>/dev/null
+			mount -t tmpfs -o mode=0700 ctr-bench "$4" || exit 1
 			hyperfine -N --style none --warmup 5 --runs "$1" --export-json "$2" \
 				"$3 --root $4 run -b $5 bench-$6" >/dev/null' \
 			sh "$N" "$work/$name.json" "$bin" "$root" "$BUNDLE" "$name" 2>"$work/$name.err" ||
@@ -129,6 +133,7 @@ measure() {
 	else
 		unshare -m sh -c '
 			umount /sys/fs/cgroup/unified 2>/dev/null
+			mount -t tmpfs -o mode=0700 ctr-bench "$3" || exit 1
 			i=0; while [ $i -lt 5 ]; do $2 --root $3 run -b $4 bench-$5 >/dev/null || exit 1; i=$((i+1)); done
 			i=0; while [ $i -lt $1 ]; do
 				s=$(date +%s%N); $2 --root $3 run -b $4 bench-$5 >/dev/null || exit 1; e=$(date +%s%N)
