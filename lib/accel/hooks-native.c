@@ -468,12 +468,12 @@ CTR_EXPORT int ctr_accel_hook_is_native(const char *path, const char *const *arg
 	size_t at;
 	const char *verb;
 
-	if (!path || access(path, X_OK) == 0)
-		return 0; /* the real tool is installed: run it */
+	if (!path)
+		return 0;
 	verb = hook_verb(path, args, &at);
 	for (size_t i = 0; verb && i < CTR_ARRAY_SIZE(native_verbs); i++)
 		if (strcmp(verb, native_verbs[i]) == 0)
-			return 1;
+			return access(path, X_OK) != 0; /* the real tool, when installed, runs instead */
 	return 0;
 }
 
