@@ -4,8 +4,9 @@
  * libseccomp takes longer than the rest of create+start+delete together, and
  * every container of an engine carries the same profile: compile it once.
  *
- * Key: sha256 of ("ctr-seccomp-cache/1", libseccomp's version and API level,
- * the native architecture, linux.seccomp's JSON as json-c serializes it).
+ * Key: sha256 of ("ctr-seccomp-cache/1", libseccomp's version, the kernel's
+ * release and version (libseccomp's API level follows from them), the native
+ * architecture, linux.seccomp's JSON as json-c serializes it).
  * Everything that changes the BPF program is in it; the load flags
  * (linux.seccomp.flags) are in the JSON as well.
  *
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <seccomp.h>
@@ -50,9 +52,14 @@ struct entry_hdr {
 void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN])
 {
 	const struct scmp_version *v = seccomp_version();
-	char env[128];
-	int n = snprintf(env, sizeof(env), "ctr-seccomp-cache/1 libseccomp %u.%u.%u api %u arch %u",
-			 v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
+	struct utsname u;
+	char env[512];
+	/* the kernel stands in for libseccomp's API level, which it derives from the kernel with
+	 * nine probing system calls: cheaper to key on, and it changes whenever the level can */
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	int n = snprintf(env, sizeof(env), "ctr-seccomp-cache/1 libseccomp %u.%u.%u kernel %s %s arch %u",
+			 v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, u.release, u.version,
 			 seccomp_arch_native());
 	const void *parts[] = {env, json};
 	const size_t lens[] = {(size_t)n + 1, len};

@@ -15,8 +15,9 @@
 #define CTR_SECCOMP_KEY_LEN 32 /* sha256 */
 
 /*
- * The key of a profile: sha256 over a format tag, the libseccomp version and
- * API level, the native architecture and the profile's JSON bytes.
+ * The key of a profile: sha256 over a format tag, the libseccomp version, the
+ * kernel's release and version, the native architecture and the profile's
+ * JSON bytes.
  */
 void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN]);
 
