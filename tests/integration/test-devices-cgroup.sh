@@ -135,4 +135,70 @@ c 136:* rwm" "$(cat "$CG1/devices.list")"
 	expect_eq "v1: the refused list left the cgroup as it was" "$before" "$(cat "$CG1/devices.list")"
 fi
 
+# ---- real containers: the cgroup code applies these rules at create
+# fuse (10:229) and tun (10:200) are misc devices any root can open, so an
+# EPERM on them is the cgroup's doing.  The container gets CAP_MKNOD so that it
+# can make nodes itself.
+CPROBE='for n in /dev/null /dev/myfuse /tmp/tun; do
+	if e=$( (: <$n) 2>&1); then echo "$n r ok"; else echo "$n r ${e##*: }"; fi
+	if e=$( (: >$n) 2>&1); then echo "$n w ok"; else echo "$n w ${e##*: }"; fi
+done'
+# mkc NAME RESOURCES_DEVICES_JSON: a bundle with /dev/myfuse in linux.devices
+mkc() {
+	local b
+	b=$(mkb "$1")
+	cfg "$b" 'c["linux"]["devices"] = [{"path": "/dev/myfuse", "type": "c", "major": 10, "minor": 229}]
+c["linux"]["cgroupsPath"] = "/ctr-devtest-" + argv[1]
+c["linux"].setdefault("resources", {})["devices"] = json.loads(argv[0])
+c["process"].setdefault("capabilities", {})
+for k in ("bounding", "effective", "permitted"): c["process"]["capabilities"].setdefault(k, []).append("CAP_MKNOD")' "$2" "$1-$$"
+	echo "$b"
+}
+b=$(mkc cdefault '[{"allow": false, "access": "rwm"}]')
+runb "$b" "mknod /tmp/tun c 10 200 && echo MKNOD-OK; $CPROBE"
+expect_eq "container: run exit 0" 0 "$RC"
+expect_match "container: /dev/null opens" '^/dev/null w ok$' "$OUT"
+expect_match "container: its linux.devices node opens" '^/dev/myfuse r ok$' "$OUT"
+expect_match "container: mknod of another device is allowed" '^MKNOD-OK$' "$OUT"
+expect_match "container: the node it made cannot be opened (EPERM)" "^/tmp/tun r $EPERM\$" "$OUT"
+
+b=$(mkc crules '[{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "r"},
+	{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}, {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rw"}]')
+runb "$b" "mknod /tmp/tun c 10 200; $CPROBE"
+expect_match "resources allow: the mknod'ed tun opens for reading" '^/tmp/tun r ok$' "$OUT"
+expect_match "resources allow r only: not for writing" "^/tmp/tun w $EPERM\$" "$OUT"
+expect_match "resources deny: /dev/null is not writable" "^/dev/null w $EPERM\$" "$OUT"
+expect_match "resources deny: /dev/null still reads" '^/dev/null r ok$' "$OUT"
+expect_match "resources deny beats linux.devices" "^/dev/myfuse r $EPERM\$" "$OUT"
+
+# update of a running container: the allow takes effect (on v2 the one program is replaced)
+b=$(mkc cupd '[{"allow": false, "access": "rwm"}]')
+args "$b" 'mknod /tun c 10 200
+probe() { if e=$( (: </tun) 2>&1); then echo "tun r ok"; else echo "tun r ${e##*: }"; fi; }
+while [ ! -e /go1 ]; do sleep 0.05; done; probe >/out1.tmp; mv /out1.tmp /out1
+while [ ! -e /go2 ]; do sleep 0.05; done; probe >/out2.tmp; mv /out2.tmp /out2'
+# waitf FILE: up to 10 s
+waitf() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+if ctr create -b "$b" cupd >/dev/null 2>&1 </dev/null && ctr start cupd >/dev/null 2>&1; then
+	touch "$b/rootfs/go1"
+	waitf "$b/rootfs/out1"
+	expect_eq "update: before, the mknod'ed tun is refused" "tun r $EPERM" "$(cat "$b/rootfs/out1" 2>&1)"
+	pid=$(ctr state cupd 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
+	cg2=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
+	before=$([ -n "$v2_root" ] && "$APPLY" progs "$v2_root$cg2" 2>&1)
+	echo '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rw"}]}' >"$TMP/upd.json"
+	check "update --resources with devices" ctr update --resources "$TMP/upd.json" cupd
+	touch "$b/rootfs/go2"
+	waitf "$b/rootfs/out2"
+	expect_eq "update: after, the tun opens" "tun r ok" "$(cat "$b/rootfs/out2" 2>&1)"
+	if [ -n "$v2_root" ]; then
+		after=$("$APPLY" progs "$v2_root$cg2" 2>&1)
+		expect_eq "update: the container's cgroup2 dir holds one ctr_devices program" 1 "$(printf '%s\n' "$after" | grep -c ctr_devices)"
+		if [ "$before" != "$after" ] && [ -n "$before" ]; then ok "update: the program was replaced"; else notok "update: the program was replaced" "before: $before" "after: $after"; fi
+	fi
+	ctr delete -f cupd >/dev/null 2>&1
+else
+	notok "update: create and start the container" "$(ctr create -b "$b" cupd2 2>&1 </dev/null)"
+fi
+
 finish
