@@ -224,6 +224,10 @@ static int check_profile(const struct oci_seccomp *sc, uint32_t *defact, struct 
 					       "after loading the filter; use another action for it",
 					       where, j);
 	}
+	if (sc->listener_metadata && !sc->listener_path)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.seccomp.listenerMetadata: set without listenerPath (runtime-spec: MUST "
+			       "NOT): add listenerPath or remove it");
 	if (notify && !sc->listener_path)
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
 			       "config.json: linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY: the path of the "
@@ -388,18 +392,27 @@ int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *eb, size_t n
 	return 0;
 }
 
+/* A one-buffer message with room for one fd (SCM_RIGHTS) in cbuf. */
+#define FD_CBUF_LEN CMSG_SPACE(sizeof(int))
+static void fd_msg_init(struct msghdr *mh, struct iovec *iov, void *buf, size_t len, char *cbuf)
+{
+	memset(cbuf, 0, FD_CBUF_LEN);
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = cbuf;
+	mh->msg_controllen = FD_CBUF_LEN;
+}
+
 /* One message with fd attached (SCM_RIGHTS); async-signal-safe.  Returns bytes sent or -errno. */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof(cbuf));
-	struct iovec iov = {(void *)buf, len};
+	char cbuf[FD_CBUF_LEN];
+	struct iovec iov;
 	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
+	fd_msg_init(&mh, &iov, (void *)buf, len, cbuf);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -424,14 +437,10 @@ ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 {
 	*listener = -1;
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = {buf, size};
+		char cbuf[FD_CBUF_LEN];
+		struct iovec iov;
 		struct msghdr mh;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		fd_msg_init(&mh, &iov, buf, size, cbuf);
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -256,6 +256,8 @@ static void test_profile_checks(void **state)
 			 "{\"index\":3,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":4,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},"
 			 "{\"index\":5,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},{\"index\":5,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
 		     "linux.seccomp.syscalls[0].args: 7 conditions, at most 6");
+	expect_error(CFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerMetadata\":\"m\"}"),
+		     "linux.seccomp.listenerMetadata: set without listenerPath");
 }
 
 int main(void)
