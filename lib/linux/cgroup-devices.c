@@ -55,8 +55,11 @@ struct rule_vec {
 	size_t n, cap;
 };
 
+/* Append count rules; r may point into rv itself (the base rules again after a reset). */
 static int push(struct rule_vec *rv, const struct ctr_dev_rule *r, size_t count)
 {
+	bool own = rv->v && r >= rv->v && r < rv->v + rv->n;
+	size_t at = own ? (size_t)(r - rv->v) : 0;
 	if (rv->n + count > rv->cap) {
 		size_t cap = rv->cap ? rv->cap : 32;
 		while (cap < rv->n + count)
@@ -66,6 +69,8 @@ static int push(struct rule_vec *rv, const struct ctr_dev_rule *r, size_t count)
 			return -ENOMEM;
 		rv->v = v;
 		rv->cap = cap;
+		if (own)
+			r = v + at;
 	}
 	memcpy(rv->v + rv->n, r, count * sizeof(*r));
 	rv->n += count;

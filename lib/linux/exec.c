@@ -29,6 +29,7 @@
 
 #include "linux/lifecycle.h"
 #include "linux/container-internal.h"
+#include "linux/cgroup.h"
 #include "linux/sigsafe.h"
 
 CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
@@ -89,6 +90,8 @@ struct exec_ctx {
 	int ns_flags;
 	int sock;           /* child's end of the report pair */
 	struct ctr_proc *proc;
+	const int *cg_fds;  /* the container's cgroups, joined before the namespaces */
+	size_t n_cg_fds;
 };
 
 __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
@@ -110,6 +113,12 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "process.execCPUAffinity.initial: sched_setaffinity: %s", ss_strerror(e));
 		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
+		_exit(1);
+	}
+	/* into the container's cgroups (after execCPUAffinity.initial, as the spec orders it) */
+	int jr = ctr_cgroup_join_self(x->cg_fds, x->n_cg_fds, eb, sizeof(eb));
+	if (jr < 0) {
+		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, -jr, 0, eb, ss_strlen(eb));
 		_exit(1);
 	}
 	if (setns(x->pidfd, x->ns_flags) < 0) {
@@ -246,7 +255,11 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		r = ctr_err_sys(err, errno, "exec: socketpair");
 		goto out;
 	}
-	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc};
+	int cg_fds[CTR_CG_MAX_HIER];
+	size_t n_cg = 0;
+	if (c->cg && (r = ctr_cgroup_fds(c->cg, cg_fds, &n_cg, err)) < 0)
+		goto out;
+	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg};
 	proc.notify_sock = sv[1]; /* the exec process passes a seccomp listener fd on its report channel */
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {

@@ -168,6 +168,31 @@ static void test_wildcards(void **state)
 	assert_null(msg);
 }
 
+static void test_many_resets(void **state)
+{
+	(void)state;
+	struct ctr_dev_rule *rules;
+	size_t n;
+	char *msg;
+	/* each reset copies the 11 defaults again: the list grows past its first allocation */
+	const char *deny_all = "{\"allow\": false, \"access\": \"rwm\"}";
+	char json[1024] = "[";
+	for (int i = 0; i < 8; i++)
+		snprintf(json + strlen(json), sizeof(json) - strlen(json), "%s%s", i ? ", " : "", deny_all);
+	strcat(json, "]");
+	assert_int_equal(build_array(json, &rules, &n, &msg), 0);
+	assert_int_equal(n, 11 + 8 * 12);
+	for (size_t k = 0; k < 8; k++) {
+		const struct ctr_dev_rule *blk = rules + 11 + k * 12;
+		assert_string_equal(fmt(&blk[0]), "deny a");
+		for (size_t i = 0; i < 11; i++)
+			assert_string_equal(fmt(&blk[1 + i]), fmt(&rules[i]));
+	}
+	assert_true(allowed(rules, n, 'c', 1, 3, CTR_DEV_WRITE));
+	assert_false(allowed(rules, n, 'c', 1, 1, CTR_DEV_READ));
+	free(rules);
+}
+
 static void test_bad_entries(void **state)
 {
 	(void)state;
@@ -222,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_linux_devices_and_resources),
 		cmocka_unit_test(test_wildcards),
+		cmocka_unit_test(test_many_resets),
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test(test_config_validation_names_path),
 	};

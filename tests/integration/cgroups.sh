@@ -1,0 +1,244 @@
+#!/bin/bash
+# cgroups on this host for real: placement in every v1 hierarchy and in the
+# unified one (hybrid) by each cgroupsPath form, limits enforced (memory with
+# the OOM event, pids), a 4 MiB container, cpu/cpuset/hugetlb values in the
+# files, pause/resume through the freezer, ps, update, kill --all through the
+# cgroup, delete and failed creates leaving no cgroup directory.
+. "$(dirname "$0")/lib.sh"
+
+CG=/sys/fs/cgroup
+if ! grep -q ' - cgroup2\? ' /proc/self/mountinfo; then
+	echo "1..0 # SKIP no cgroup filesystem mounted"
+	[ "${CTR_TESTS_MUST_RUN:-0}" = 1 ] && exit 1
+	exit 0
+fi
+# the hierarchies: mount points of cgroup (v1) and cgroup2 under $CG
+HIERS=$(awk '$9 == "cgroup" || $9 == "cgroup2" {print $5}' /proc/self/mountinfo | grep "^$CG")
+V2=$(awk '$9 == "cgroup2" {print $5}' /proc/self/mountinfo | grep "^$CG" | head -n1)
+v1dir() { awk -v c="$1" '$9 == "cgroup" && index("," $NF ",", "," c ",") {print $5}' /proc/self/mountinfo | head -n1; }
+MEM=$(v1dir memory)
+PIDS=$(v1dir pids)
+CPU=$(v1dir cpu)
+CPUSET=$(v1dir cpuset)
+# files of a resource: the v1 hierarchy when there is one, else the unified one
+memfile() { if [ -n "$MEM" ]; then echo "$MEM/$1/memory.limit_in_bytes"; else echo "$V2/$1/memory.max"; fi; }
+pidsfile() { if [ -n "$PIDS" ]; then echo "$PIDS/$1/pids.max"; else echo "$V2/$1/pids.max"; fi; }
+
+P=ctrtest-$$   # the parent of this test's cgroups, removed at exit in every hierarchy
+rm_parent() {
+	local h d
+	for h in $HIERS; do
+		for d in "$h/$P" "$h/ctrtest.slice"; do
+			[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
+	true
+}
+at_cleanup rm_parent
+# cgdirs PATH: the hierarchies that hold PATH (one per line)
+cgdirs() { local h; for h in $HIERS; do [ -d "$h$1" ] && echo "$h$1"; done; }
+nh=$(echo "$HIERS" | wc -l)
+
+# a bundle that runs SCRIPT with RESOURCES (JSON) in cgroupsPath /$P/NAME
+mkcg() {
+	local b res=${3:-'{}'}
+	b=$(mkb "$1")
+	args "$b" "$2"
+	cfg "$b" 'c["linux"]["cgroupsPath"] = argv[0]; c["linux"]["resources"] = json.loads(argv[1]); c["process"]["terminal"] = False' "/$P/$1" "$res"
+	echo "$b"
+}
+initpid() { jget "$(ctr state "$1")" 'd["pid"]'; }
+
+# --- placement: every hierarchy, the unified one included, before the user program runs
+b=$(mkcg place 'cat /proc/self/cgroup; exec sleep 1000' '{"memory": {"limit": 67108864}, "pids": {"limit": 100}}')
+ctr run -d -b "$b" place </dev/null >/dev/null 2>"$TMP/place.err"
+expect_eq "run -d with resources" "" "$(cat "$TMP/place.err")"
+pid=$(initpid place)
+cgl=$(cat /proc/$pid/cgroup)
+n_in=$(grep -c ":/$P/place\$" <<<"$cgl")
+expect_eq "placement: the init is in /$P/place in each of the $nh hierarchies" "$nh" "$n_in"
+[ -n "$V2" ] && expect_match "placement: in the unified hierarchy (0::)" "^0::/$P/place\$" "$cgl"
+for c in memory pids cpu devices freezer; do
+	[ -n "$(v1dir $c)" ] && expect_match "placement: v1 $c" "^[0-9]+:([a-z_,]*,)?$c(,[a-z_,]*)?:/$P/place\$" "$cgl"
+done
+expect_eq "placement: $nh cgroup directories exist" "$nh" "$(cgdirs "/$P/place" | wc -l)"
+expect_eq "memory.limit in the memory cgroup" 67108864 "$(cat "$(memfile "$P/place")")"
+expect_eq "pids.limit in the pids cgroup" 100 "$(cat "$(pidsfile "$P/place")")"
+# the cgroup namespace is rooted at the container's cgroup (it was joined before unshare)
+inside=$(ctr exec place cat /proc/self/cgroup 2>&1)
+# in the container's cgroup namespace "/" is its cgroup; without one the full path shows
+expect_match "exec'd process is in the container's cgroup" "^0::(/|/$P/place)\$" "$inside"
+
+# --- ps
+ps_json=$(ctr ps --format json place)
+expect_eq "ps --format json lists the init's pid" "[$pid]" "$ps_json"
+ps_tab=$(ctr ps place)
+expect_match "ps (table): the header" "PID" "$(head -n1 <<<"$ps_tab")"
+expect_match "ps (table): the init's line" "^[^ ]+ +$pid .*sleep 1000" "$ps_tab"
+
+# --- update a running container
+ctr update --memory 32m --pids-limit 7 place 2>"$TMP/upd.err"
+expect_eq "update --memory/--pids-limit: no error" "" "$(cat "$TMP/upd.err")"
+expect_eq "update: memory limit now 32 MiB" 33554432 "$(cat "$(memfile "$P/place")")"
+expect_eq "update: pids limit now 7" 7 "$(cat "$(pidsfile "$P/place")")"
+echo '{"pids": {"limit": 9}}' | ctr update -r - place
+expect_eq "update -r - (resources JSON on stdin)" 9 "$(cat "$(pidsfile "$P/place")")"
+out=$(ctr update --memory 1x place 2>&1)
+expect_match "update: a bad value is refused" "invalid value" "$out"
+
+# --- pause / resume
+b=$(mkcg pz 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done')
+ctr run -d -b "$b" pz </dev/null
+pzpid=$(initpid pz)
+sleep 0.3
+ctr pause pz
+expect_eq "pause: state is paused" paused "$(jget "$(ctr state pz)" 'd["status"]')"
+if [ -n "$V2" ] && [ -f "$V2/$P/pz/cgroup.freeze" ]; then
+	expect_eq "pause: the unified cgroup.freeze is 1" 1 "$(cat "$V2/$P/pz/cgroup.freeze")"
+	expect_match "pause: cgroup.events says frozen" "^frozen 1" "$(cat "$V2/$P/pz/cgroup.events")"
+else
+	expect_eq "pause: freezer.state FROZEN" FROZEN "$(cat "$(v1dir freezer)/$P/pz/freezer.state")"
+fi
+c1=$(cat /proc/$pzpid/root/tmp/count)
+sleep 0.4
+c2=$(cat /proc/$pzpid/root/tmp/count)
+expect_eq "pause: the counter does not advance" "$c1" "$c2"
+out=$(ctr pause pz 2>&1)
+expect_match "pause of a paused container is refused" "is paused" "$out"
+ctr resume pz
+expect_eq "resume: state is running" running "$(jget "$(ctr state pz)" 'd["status"]')"
+sleep 0.4
+c3=$(cat /proc/$pzpid/root/tmp/count)
+check "resume: the counter advances again ($c2 -> $c3)" test "$c3" -gt "$c2"
+ctr pause pz
+ctr delete --force pz
+check "delete --force of a paused container: the init is gone" gone "$pzpid"
+expect_eq "delete --force of a paused container: no cgroup directory left" "" "$(cgdirs "/$P/pz")"
+
+# --- kill --all through the cgroup: also a process that left the init's tree (no pid namespace)
+b=$(mkcg ka '(setsid sleep 1000 &); exec sleep 1000')
+cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+ctr run -d -b "$b" ka </dev/null
+kapid=$(initpid ka)
+sleep 0.3
+pids=$(ctr ps --format json ka | tr -d '[]' | tr , ' ')
+expect_eq "ps: the init and the orphaned sleep" 2 "$(wc -w <<<"$pids")"
+ctr kill --all ka KILL
+for p in $pids; do check "kill --all: pid $p is gone" gone "$p"; done
+ctr delete ka
+expect_eq "delete: no cgroup directory left in any hierarchy" "" "$(cgdirs "/$P/ka")"
+
+# --- delete removes every cgroup directory
+ctr delete --force place
+expect_eq "delete --force: every cgroup directory of /$P/place removed" "" "$(cgdirs "/$P/place")"
+
+# --- memory limit enforced, the OOM kill reported by events
+b=$(mkcg oom 'exec sleep 1000' '{"memory": {"limit": 16777216}}')
+ctr run -d -b "$b" oom </dev/null
+ctr events --interval 200ms oom >"$TMP/events.out" 2>&1 &
+evpid=$!
+track_pid $evpid
+sleep 0.3
+ctr exec oom dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
+rc=$?
+expect_eq "memory: a process allocating 64 MiB under a 16 MiB limit is OOM-killed (137)" 137 "$rc"
+for i in $(seq 20); do grep -q '"type":"oom"' "$TMP/events.out" && break; sleep 0.1; done
+expect_match "events: reports the OOM kill" '^\{"type":"oom","id":"oom"\}$' "$(cat "$TMP/events.out")"
+expect_match "events: streams stats every interval" '^\{"type":"stats","id":"oom","data":\{' "$(cat "$TMP/events.out")"
+st=$(ctr events --stats oom)
+expect_match "events --stats: one stats event with memory usage and limit" '"memory":\{.*"limit":16777216' "$st"
+check "events --stats: valid JSON" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["type"]=="stats" and "pids" in d["data"] and "cpu" in d["data"]' "$st"
+ctr delete --force oom
+wait $evpid 2>/dev/null
+expect_eq "events ends when the container is gone" 0 "$?"
+
+# --- pids.max enforced
+b=$(mkcg pids 'i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo done' '{"pids": {"limit": 5}}')
+runb "$b"
+expect_match "pids: forking past pids.limit fails" "can't fork|Resource temporarily unavailable" "$OUT"
+
+# --- a 4 MiB memory limit runs /bin/true (crun can, runc cannot)
+b=$(mkcg tiny 'x' '{"memory": {"limit": 4194304}}')
+cfg "$b" 'c["process"]["args"] = ["/bin/true"]'
+runb "$b"
+expect_eq "a bundle with a 4 MiB memory limit runs /bin/true: exit 0" "0 " "$RC $OUT"
+
+# --- cpu and cpuset values in the cgroup files
+b=$(mkcg cpu 'exec sleep 1000' '{"cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"}}')
+ctr run -d -b "$b" cpu </dev/null
+if [ -n "$CPU" ]; then
+	expect_eq "cpu.shares" 512 "$(cat "$CPU/$P/cpu/cpu.shares")"
+	expect_eq "cpu.cfs_quota_us" 50000 "$(cat "$CPU/$P/cpu/cpu.cfs_quota_us")"
+	expect_eq "cpu.cfs_period_us" 100000 "$(cat "$CPU/$P/cpu/cpu.cfs_period_us")"
+else
+	expect_eq "cpu.max" "50000 100000" "$(cat "$V2/$P/cpu/cpu.max")"
+	expect_eq "cpu.weight from shares 512" 20 "$(cat "$V2/$P/cpu/cpu.weight")"
+fi
+csd=${CPUSET:-$V2}
+expect_eq "cpuset.cpus" 0 "$(cat "$csd/$P/cpu/cpuset.cpus")"
+expect_eq "cpuset.mems" 0 "$(cat "$csd/$P/cpu/cpuset.mems")"
+expect_match "the process runs on cpu 0 only" "Cpus_allowed_list:[[:space:]]+0\$" "$(grep Cpus_allowed_list /proc/$(initpid cpu)/status)"
+ctr delete --force cpu
+
+# --- hugetlb (the v2 controller of the unified hierarchy on hybrid hosts) and unified keys
+hd=$(v1dir hugetlb)
+[ -z "$hd" ] && grep -qw hugetlb "$V2/cgroup.controllers" 2>/dev/null && hd=$V2
+if [ -n "$hd" ] && ls /sys/kernel/mm/hugepages/hugepages-2048kB >/dev/null 2>&1; then
+	b=$(mkcg huge 'exec sleep 1000' '{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}')
+	ctr run -d -b "$b" huge </dev/null 2>"$TMP/huge.err"
+	f=$hd/$P/huge/hugetlb.2MB.max
+	[ "$hd" != "$V2" ] && f=$hd/$P/huge/hugetlb.2MB.limit_in_bytes
+	expect_eq "hugepageLimits: 2MB limit in $(basename "$f")" 4194304 "$(cat "$f" 2>&1)"
+	ctr delete --force huge
+	if [ "$hd" = "$V2" ]; then
+		b=$(mkcg uni 'exec sleep 1000' '{"unified": {"hugetlb.2MB.max": "6291456"}}')
+		ctr run -d -b "$b" uni </dev/null 2>"$TMP/uni.err"
+		expect_eq "unified: a v2 key written to the unified cgroup" 6291456 "$(cat "$V2/$P/uni/hugetlb.2MB.max" 2>&1)"
+		ctr delete --force uni
+	fi
+else
+	skip "hugepageLimits" "no hugetlb controller or no 2 MB huge pages"
+fi
+
+# --- cgroupsPath forms: relative (below our own cgroup) and systemd's slice:prefix:name
+b=$(mkcg rel 'exec sleep 1000')
+cfg "$b" 'c["linux"]["cgroupsPath"] = argv[0]' "$P-rel"
+ctr run -d -b "$b" rel </dev/null
+pid=$(initpid rel)
+own=$(grep "^0::" /proc/self/cgroup | cut -d: -f3)
+own=${own%/}
+expect_match "relative cgroupsPath: below our own cgroup" "^0::$own/$P-rel\$" "$(cat /proc/$pid/cgroup)"
+ownmem=$(grep -E '^[0-9]+:memory:' /proc/self/cgroup | cut -d: -f3)
+ownmem=${ownmem%/}
+[ -n "$MEM" ] && expect_match "relative cgroupsPath: below our own memory cgroup ($ownmem)" \
+	"^[0-9]+:memory:$ownmem/$P-rel\$" "$(cat /proc/$pid/cgroup)"
+ctr delete --force rel
+[ -n "$MEM" ] && expect_eq "relative cgroupsPath: removed at delete" "" "$(ls -d "$MEM$ownmem/$P-rel" 2>/dev/null)"
+b=$(mkcg sd 'exec sleep 1000')
+cfg "$b" 'c["linux"]["cgroupsPath"] = argv[0]' "ctrtest-$$.slice:ctr:sd$$"
+ctr --systemd-cgroup run -d -b "$b" sd </dev/null
+expect_match "systemd cgroupsPath: /ctrtest.slice/ctrtest-N.slice/ctr-NAME.scope" \
+	"^0::/ctrtest.slice/ctrtest-$$.slice/ctr-sd$$.scope\$" "$(cat /proc/$(initpid sd)/cgroup)"
+ctr delete --force sd
+expect_eq "systemd cgroupsPath: the scope is removed at delete" "" "$(cgdirs "/ctrtest.slice/ctrtest-$$.slice/ctr-sd$$.scope")"
+
+# --- bad input leaves no cgroup behind
+b=$(mkcg bad1 'true' '{"cpu": {"cpus": "4096-5000"}}')
+out=$(ctr run -b "$b" bad1 </dev/null 2>&1)
+expect_match "a bad cpuset is refused, naming the field" "linux.resources.cpu.cpus" "$out"
+expect_eq "... and leaves no cgroup directory" "" "$(cgdirs "/$P/bad1")"
+expect_eq "... and no state" "" "$(state_left)"
+b=$(mkcg bad2 'true' '{"memory": {"limit": 67108864}, "pids": {"limit": 10}, "unified": {"memory.nosuchfile": "1"}}')
+out=$(ctr run -b "$b" bad2 </dev/null 2>&1)
+expect_match "an unknown unified key is refused, naming it" "linux.resources.unified.memory.nosuchfile" "$out"
+expect_eq "... and the cgroups made before it are removed" "" "$(cgdirs "/$P/bad2")"
+b=$(mkcg bad3 'true' '{"memory": {"swap": 1000, "limit": 67108864}}')
+out=$(ctr run -b "$b" bad3 </dev/null 2>&1)
+expect_match "memory.swap below memory.limit is refused" "linux.resources.memory" "$out"
+expect_eq "... and leaves no cgroup directory" "" "$(cgdirs "/$P/bad3")"
+
+# --- features
+f=$(ctr features)
+check "features: JSON with cgroup v1, v2 and seccomp" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); l=d["linux"]; assert l["cgroup"]["v1"] and l["cgroup"]["v2"] and l["seccomp"]["enabled"] and "SCMP_ARCH_X86_64" in l["seccomp"]["archs"] and "CAP_SYS_ADMIN" in l["capabilities"] and "cgroup" in l["namespaces"] and not l["intelRdt"]["enabled"]' "$f"
+
+finish
