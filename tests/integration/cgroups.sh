@@ -90,6 +90,8 @@ expect_match "update: a bad value is refused" "invalid value" "$out"
 b=$(mkcg pz 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done')
 ctr run -d -b "$b" pz </dev/null
 pzpid=$(initpid pz)
+# the counter file (empty for an instant while the shell rewrites it)
+count() { local v i; for i in $(seq 50); do v=$(cat /proc/$pzpid/root/tmp/count 2>/dev/null); [ -n "$v" ] && break; sleep 0.01; done; echo "$v"; }
 sleep 0.3
 ctr pause pz
 expect_eq "pause: state is paused" paused "$(jget "$(ctr state pz)" 'd["status"]')"
@@ -99,16 +101,16 @@ if [ -n "$V2" ] && [ -f "$V2/$P/pz/cgroup.freeze" ]; then
 else
 	expect_eq "pause: freezer.state FROZEN" FROZEN "$(cat "$(v1dir freezer)/$P/pz/freezer.state")"
 fi
-c1=$(cat /proc/$pzpid/root/tmp/count)
+c1=$(count)
 sleep 0.4
-c2=$(cat /proc/$pzpid/root/tmp/count)
+c2=$(count)
 expect_eq "pause: the counter does not advance" "$c1" "$c2"
 out=$(ctr pause pz 2>&1)
 expect_match "pause of a paused container is refused" "is paused" "$out"
 ctr resume pz
 expect_eq "resume: state is running" running "$(jget "$(ctr state pz)" 'd["status"]')"
 sleep 0.4
-c3=$(cat /proc/$pzpid/root/tmp/count)
+c3=$(count)
 check "resume: the counter advances again ($c2 -> $c3)" test "$c3" -gt "$c2"
 ctr pause pz
 ctr delete --force pz
