@@ -1,0 +1,195 @@
+#!/bin/bash
+# Rootless: ctr-demo run by an unprivileged user made for this test (removed
+# at exit).  Its state root defaults to $XDG_RUNTIME_DIR/ctr; the container
+# gets its own user namespace mapping the user's id to root (spec
+# --rootless), or a subordinate range through newuidmap/newgidmap; device
+# nodes are bind-mounted from the host, sysfs is the host's rbind (no network
+# namespace), and what the user cannot do fails with an error that says why.
+. "$(dirname "$0")/lib.sh"
+RECV=$(dirname "$0")/console-recv.py
+
+for tool in useradd userdel setpriv; do
+	if ! command -v $tool >/dev/null; then
+		echo "1..0 # SKIP $tool is not installed (package passwd / util-linux)"
+		[ "${CTR_TESTS_MUST_RUN:-0}" = 1 ] && exit 1
+		exit 77
+	fi
+done
+if [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" != 1 ] ||
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ]; then
+	echo "1..0 # SKIP unprivileged user namespaces are disabled on this kernel"
+	[ "${CTR_TESTS_MUST_RUN:-0}" = 1 ] && exit 1
+	exit 77
+fi
+
+# the throwaway user: unique per run, its home and runtime dir inside $TMP
+U=ctrrl$$
+HOME_U=$TMP/home
+XDG=$TMP/xdg
+mkdir -p "$HOME_U" "$XDG"
+if ! useradd -M -d "$HOME_U" -s /bin/sh "$U" 2>"$TMP/useradd.err"; then
+	echo "Bail out! useradd $U: $(cat "$TMP/useradd.err")"
+	exit 1
+fi
+# userdel removes the user's /etc/subuid and /etc/subgid lines too; make sure
+at_cleanup "userdel -f $U; sed -i '/^$U:/d' /etc/subuid /etc/subgid"
+UID_U=$(id -u "$U")
+GID_U=$(id -g "$U")
+chown "$U:" "$HOME_U" "$XDG"
+chmod 0700 "$XDG"
+
+# as_user CMD...: run CMD as the user, with a clean environment
+as_user() {
+	setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOME_U" USER="$U" XDG_RUNTIME_DIR="$XDG" "$@"
+}
+# uctr ARGS...: ctr-demo as the user, with the default state root
+uctr() { as_user "$CTR_DEMO" "$@"; }
+
+# a bundle owned by the user, config.json from `spec --rootless`
+B=$HOME_U/b
+cp -a "$CTR_BUNDLE" "$B"
+rm -f "$B/config.json"
+mkdir -p "$HOME_U/data"
+chown -R "$U:" "$B" "$HOME_U/data"
+out=$(cd "$B" && uctr spec --rootless 2>&1)
+expect_eq "spec --rootless as the user" "" "$out"
+cfg "$B" 'c["process"]["terminal"] = False
+c["mounts"].append({"destination": "/data", "type": "bind", "source": argv[0], "options": ["rbind", "rw"]})' "$HOME_U/data"
+
+# run: root inside, the user's id outside, state under $XDG_RUNTIME_DIR/ctr
+args "$B" 'id; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups; echo dev=$(stat -c %t,%T /dev/null); echo net=$(ls /sys/class/net); touch /data/by-root; mkdir /data/dir; exit 7'
+out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-run$$" 2>&1)
+rc=$?
+expect_eq "rootless run: the container's exit code" 7 "$rc"
+expect_match "rootless run: uid 0 inside" '^uid=0\(root\) gid=0\(root\)' "$out"
+expect_match "rootless run: uid_map maps 0 to the user" "^ +0 +$UID_U +1\$" "$out"
+expect_match "rootless run: setgroups denied (own gid mapped without newgidmap)" '^deny$' "$out"
+expect_match "rootless run: /dev/null is the host's node, bind-mounted" '^dev=1,3$' "$out"
+HOSTNET="net=$(echo $(ls /sys/class/net))"
+expect_match "rootless run: /sys is the host's (rbind, no network namespace)" "^$HOSTNET\$" "$out"
+expect_eq "rootless run: a file root made in the container belongs to the user on the host" \
+	"$U $U" "$(stat -c '%U %G' "$HOME_U/data/by-root" 2>&1)"
+expect_eq "rootless run: so does a directory" "$U" "$(stat -c %U "$HOME_U/data/dir" 2>&1)"
+expect_eq "rootless run: run deleted its state" "" "$(ls -A "$XDG/ctr" 2>&1)"
+
+# a sysfs mount without a network namespace becomes an rbind of the host's /sys
+cfg "$B" 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys"] + [{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}]'
+args "$B" 'echo net=$(ls /sys/class/net); touch /sys/x 2>&1 || echo sys-ro'
+out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-sys$$" 2>&1)
+expect_match "rootless sysfs mount: the host's /sys" "^$HOSTNET\$" "$out"
+expect_match "rootless sysfs mount: read-only" 'sys-ro' "$out"
+
+# the lifecycle through the default state root, in separate processes
+args "$B" 'echo started >/data/started; trap "echo term >/data/term; exit 0" TERM; while :; do sleep 0.1; done'
+id=rl-life$$
+# the init keeps create's stdio: a file, not a pipe we would wait on
+as_user sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/create.out" 2>&1
+expect_eq "rootless create" "0 " "$? $(cat "$TMP/create.out")"
+check "rootless create: state under \$XDG_RUNTIME_DIR/ctr" test -d "$XDG/ctr/$id"
+expect_eq "rootless create: the state dir belongs to the user" "$U" "$(stat -c %U "$XDG/ctr/$id" 2>&1)"
+st=$(uctr state "$id" 2>&1)
+expect_eq "rootless state: created" created "$(jget "$st" 'd["status"]' 2>&1)"
+pid=$(jget "$st" 'd["pid"]' 2>/dev/null)
+track_pid "$pid"
+expect_eq "rootless create: the init runs as the user on the host" "$UID_U" "$(stat -c %u "/proc/$pid" 2>&1)"
+uctr start "$id" >"$TMP/start.out" 2>&1
+for i in $(seq 50); do [ -f "$HOME_U/data/started" ] && break; sleep 0.1; done
+expect_eq "rootless start: running" running "$(jget "$(uctr state "$id" 2>&1)" 'd["status"]' 2>&1)"
+out=$(uctr exec "$id" sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
+expect_match "rootless exec: uid 0 in the container's user namespace" "^0\$" "$out"
+expect_match "rootless exec: same mapping" "^ +0 +$UID_U +1\$" "$out"
+uctr exec "$id" sh -c 'exit 5' </dev/null
+expect_eq "rootless exec: exit code" 5 "$?"
+out=$(uctr list 2>&1)
+expect_match "rootless list: shows the container" "^$id +[0-9]+ +running" "$out"
+uctr kill "$id" TERM
+for i in $(seq 50); do [ -f "$HOME_U/data/term" ] && break; sleep 0.1; done
+check "rootless kill: the container got SIGTERM" test -f "$HOME_U/data/term"
+for i in $(seq 50); do
+	[ "$(jget "$(uctr state "$id" 2>&1)" 'd["status"]' 2>/dev/null)" = stopped ] && break
+	sleep 0.1
+done
+expect_eq "rootless kill: stopped" stopped "$(jget "$(uctr state "$id" 2>&1)" 'd["status"]' 2>&1)"
+out=$(uctr delete "$id" 2>&1)
+expect_eq "rootless delete" "" "$out"
+check "rootless delete: state removed" test ! -e "$XDG/ctr/$id"
+
+# delete --force of a running container
+args "$B" 'sleep 100'
+id=rl-force$$
+as_user sh -c "cd $B && exec $CTR_DEMO run -d $id" </dev/null >"$TMP/force.out" 2>&1
+pid=$(jget "$(uctr state "$id" 2>&1)" 'd["pid"]' 2>/dev/null)
+track_pid "$pid"
+out=$(uctr delete --force "$id" 2>&1)
+expect_eq "rootless delete --force" "" "$out"
+check "rootless delete --force: the init is gone" gone "$pid"
+
+# a terminal through a console socket the user listens on
+args "$B" 'tty; id -u'
+cfg "$B" 'c["process"]["terminal"] = True'
+as_user python3 "$RECV" "$XDG/tty.sock" "$XDG/tty.out" >"$TMP/recv.log" 2>&1 &
+RECV_PID=$!
+track_pid $RECV_PID
+for i in $(seq 50); do grep -q ready "$TMP/recv.log" 2>/dev/null && break; sleep 0.1; done
+out=$(as_user sh -c "cd $B && exec $CTR_DEMO run --console-socket $XDG/tty.sock rl-tty$$" </dev/null 2>&1)
+rc=$?
+wait $RECV_PID 2>/dev/null
+expect_eq "rootless terminal: run exit 0" 0 "$rc"
+expect_match "rootless terminal: the process has a pty" '^/dev/pts/[0-9]+' "$(tr -d '\r' <"$XDG/tty.out" 2>&1)"
+cfg "$B" 'c["process"]["terminal"] = False'
+
+# a range of subordinate ids through newuidmap/newgidmap (package uidmap)
+SUB_U=$(awk -F: -v u="$U" '$1 == u {print $2; exit}' /etc/subuid)
+SUB_G=$(awk -F: -v u="$U" '$1 == u {print $2; exit}' /etc/subgid)
+if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null; then
+	skip "rootless subordinate ids" "newuidmap/newgidmap are not installed (package uidmap)"
+elif [ -z "$SUB_U" ] || [ -z "$SUB_G" ]; then
+	skip "rootless subordinate ids" "useradd gave $U no /etc/subuid or /etc/subgid range"
+else
+	cfg "$B" 'u, g, su, sg = map(int, argv)
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": u, "size": 1}, {"containerID": 1, "hostID": su, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": g, "size": 1}, {"containerID": 1, "hostID": sg, "size": 65536}]' \
+		"$UID_U" "$GID_U" "$SUB_U" "$SUB_G"
+	# the process runs as 1000:1000, a subordinate id, and makes a file in a world-writable dir
+	chmod 1777 "$HOME_U/data"
+	args "$B" 'cat /proc/self/uid_map; cat /proc/self/setgroups; id -u; touch /data/by-1000'
+	cfg "$B" 'c["process"]["user"] = {"uid": 1000, "gid": 1000}'
+	out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-sub$$" 2>&1)
+	rc=$?
+	expect_eq "rootless newuidmap: run exit 0" 0 "$rc"
+	expect_match "rootless newuidmap: the process runs as uid 1000" '^1000$' "$out"
+	expect_match "rootless newuidmap: the subordinate range is mapped" "^ +1 +$SUB_U +65536\$" "$out"
+	expect_match "rootless newgidmap: setgroups stays allowed" '^allow$' "$out"
+	expect_eq "rootless newuidmap: uid 1000 inside is subuid+999 on the host" \
+		"$((SUB_U + 999)):$((SUB_G + 999))" "$(stat -c %u:%g "$HOME_U/data/by-1000" 2>&1)"
+	# a range /etc/subuid does not give the user: a clear error, nothing left
+	cfg "$B" 'c["linux"]["uidMappings"][1]["hostID"] = 4000000000 - 70000'
+	out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-bad$$" 2>&1)
+	rc=$?
+	expect_eq "rootless newuidmap refused: exit 1" 1 "$rc"
+	expect_match "rootless newuidmap refused: the error names the range, the helper, /etc/subuid and the user" \
+		"linux.uidMappings: uid 1 -> $((4000000000 - 70000)) .*newuidmap.*/etc/subuid.*$U" "$out"
+	expect_eq "rootless newuidmap refused: nothing left in the state root" "" "$(ls -A "$XDG/ctr" 2>&1)"
+fi
+
+# cgroups: the user has no delegated cgroup; resources are not applied and
+# the container stays in the caller's cgroups, and create still works
+cfg "$B" 'c["process"]["user"] = {"uid": 0, "gid": 0}
+c["linux"]["uidMappings"] = c["linux"]["uidMappings"][:1]; c["linux"]["gidMappings"] = c["linux"]["gidMappings"][:1]
+c["linux"]["resources"] = {"pids": {"limit": 100}}'
+args "$B" 'sleep 100'
+id=rl-cg$$
+as_user sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/cg.out" 2>&1
+expect_eq "rootless cgroups not delegated: create works" "0" "$?"
+pid=$(jget "$(uctr state "$id" 2>&1)" 'd["pid"]' 2>/dev/null)
+track_pid "$pid"
+expect_eq "rootless cgroups not delegated: the container stays in the caller's cgroups" \
+	"$(sort /proc/self/cgroup)" "$(sort "/proc/$pid/cgroup" 2>&1)"
+uctr delete --force "$id" >/dev/null 2>&1
+
+# no state root at all: a clear error
+out=$(setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin "$CTR_DEMO" list 2>&1)
+expect_match "rootless without XDG_RUNTIME_DIR: the error says what to set" 'XDG_RUNTIME_DIR.*--root' "$out"
+
+finish
