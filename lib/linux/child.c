@@ -721,11 +721,13 @@ int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 	 * (init after the start request, exec): the profile is the user program's,
 	 * and may deny or notify what the runtime still does before it (waiting
 	 * for start, accept4, recv, mounts, setresuid, ...).  After it only these
-	 * system calls run: sendmsg of the listener fd (SCMP_ACT_NOTIFY; the
-	 * profile may not notify sendmsg, plan time checks that), capset when
-	 * CAP_SYS_ADMIN was kept only to load the filter, and execve.  A notified
-	 * capset or execve is fine: the runtime forwards the listener fd to the
-	 * agent as soon as it arrives, before it waits for the exec.
+	 * system calls run: with SCMP_ACT_NOTIFY, sendmsg of the listener fd (the
+	 * profile may not notify sendmsg, plan time checks that) and recvfrom of
+	 * the runtime's word that the agent has it; capset when CAP_SYS_ADMIN was
+	 * kept only to load the filter; execve.  A notified recvfrom, capset or
+	 * execve is fine: the agent has the listener by then.  A recvfrom that
+	 * the profile denies goes on to execve: if the runtime could not reach
+	 * the agent it kills this process.
 	 */
 	int listener = -1;
 	if ((r = ctr_seccomp_load(p, &listener, eb, n)) < 0)
@@ -736,6 +738,13 @@ int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 		if ((r = ctr_seccomp_send_listener(p->notify_sock, listener)) < 0)
 			return fail(eb, n, -r, "linux.seccomp: pass the listener fd to the runtime (does the profile "
 				    "deny sendmsg?)");
+		/* the program must not run before the agent can answer for it */
+		char go;
+		ssize_t got;
+		while ((got = recv(p->notify_sock, &go, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (got == 0)
+			_exit(127); /* the runtime gave up (and kills us) */
 	}
 	if (seccomp_needs_admin(p) &&
 	    (r = p->has_caps ? capset_sets(p->cap_eff, p->cap_prm, p->cap_inh) : capset_sets(0, 0, 0)) < 0)

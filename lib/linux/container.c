@@ -1086,12 +1086,16 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		if (r == 0)
 			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, c->oci_version, state, c->pid, lfd, err);
 		free(state);
+		/* kill before the last listener fd closes: a notified call in the program would
+		 * then fail with ENOSYS and let it run on without the agent */
+		if (r < 0)
+			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
 		close(lfd);
 		if (r < 0) {
-			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
 			ctr_err_prefix(err, "container '%s': start", c->id);
 			return -ECANCELED;
 		}
+		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
 	}
 }
 

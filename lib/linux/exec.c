@@ -290,17 +290,19 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 			if (r == 0)
 				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, cfg->oci_version, state, fpid, lfd, err);
 			free(state);
+			if (r < 0 && fpidfd >= 0) /* killed while the listener is still open: see start_reply */
+				(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
 			close(lfd);
 			if (r < 0) {
 				if (fpidfd >= 0) {
 					siginfo_t si;
-					(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
 					while (waitid((idtype_t)P_PIDFD, (id_t)fpidfd, &si, WEXITED) < 0 && errno == EINTR)
 						;
 				}
 				ctr_err_prefix(err, "container '%s': exec", c->id);
 				goto out_kill;
 			}
+			(void)send(sv[0], "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
 			continue;
 		}
 		if (n < 0) {

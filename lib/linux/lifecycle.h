@@ -179,7 +179,10 @@ void ctr_proc_free(struct ctr_proc *p);
 int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct json_object *sc_json,
 		      struct ctr_proc *out, ctr_error **err);
 int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *errbuf, size_t errlen);
-/* Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message; 0 or -errno. */
+/*
+ * Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message;
+ * 0 or -errno.  The runtime answers with one byte once the agent has it.
+ */
 int ctr_seccomp_send_listener(int sock, int fd);
 /*
  * Runtime side: receive one message from the start/exec channel into buf;

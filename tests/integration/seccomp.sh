@@ -208,7 +208,9 @@ else
 	# no agent listening: start fails with a clear error, the container is gone
 	b=$(mkb notify4)
 	notify_profile "$b" "$TMP/nobody.sock"
-	args "$b" 'mkdir /tmp/z'
+	mkdir -p "$TMP/mark"
+	cfg "$b" 'c["mounts"].append({"destination": "/mark", "type": "bind", "source": argv[0], "options": ["rbind", "rw"]})' "$TMP/mark"
+	args "$b" 'echo ran > /mark/ran'
 	ctr create -b "$b" notify4 </dev/null >/dev/null 2>&1
 	OUT=$(ctr start notify4 2>&1)
 	RC=$?
@@ -217,6 +219,8 @@ else
 	else
 		notok "NOTIFY without an agent: start fails naming listenerPath" "rc=$RC" "$OUT"
 	fi
+	sleep 0.2
+	check "NOTIFY without an agent: the program never ran" test ! -e "$TMP/mark/ran"
 	ctr delete --force notify4 >/dev/null 2>&1
 fi
 
