@@ -569,30 +569,15 @@ static int dir_of(struct ctr_cgroup *cg, const struct ctr_cg_write *w)
 	return -1;
 }
 
-static int write_file(int dirfd, const char *file, const char *val)
-{
-	int fd = openat(dirfd, file, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(val);
-	ssize_t w;
-	do
-		w = write(fd, val, len);
-	while (w < 0 && errno == EINTR);
-	int e = errno;
-	close(fd);
-	return w < 0 ? -e : (size_t)w == len ? 0 : -EIO;
-}
-
 static int do_write(struct ctr_cgroup *cg, const struct ctr_cg_write *w, ctr_error **err)
 {
 	int i = dir_of(cg, w);
 	if (i < 0)
 		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED, "config.json: %s: the container has no %s cgroup",
 			       w->field, w->v2 ? "unified" : ctr_cg_ctrl_name(w->ctrl, false));
-	int r = write_file(cg->h[i].fd, w->file, w->value);
+	int r = ctr_cg_write_file(cg->h[i].fd, w->file, w->value);
 	if (r == -ENOENT && w->alt_file[0]) {
-		r = write_file(cg->h[i].fd, w->alt_file, w->alt_value);
+		r = ctr_cg_write_file(cg->h[i].fd, w->alt_file, w->alt_value);
 		if (r < 0)
 			return ctr_err_sys(err, -r, "config.json: %s: write '%s' to %s/%s", w->field, w->alt_value,
 					   cg->h[i].dir, w->alt_file);

@@ -180,6 +180,9 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool *parent_enters,
 			      ctr_error **err);
 
+/* Write val to dirfd/file (O_TRUNC, as runc); 0 or -errno. */
+int ctr_cg_write_file(int dirfd, const char *file, const char *val);
+
 /* Controller name <-> bit. */
 unsigned ctr_cg_ctrl_bit(const char *name, size_t len);
 const char *ctr_cg_ctrl_name(unsigned bit, bool v2);
