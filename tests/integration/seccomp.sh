@@ -97,6 +97,8 @@ expect_eq "SCMP_CMP_MASKED_EQ: setuid chmod denied, plain chmod allowed" "suid=1
 b=$(mkb latewait)
 seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["accept4", "accept", "recvfrom", "recvmsg", "sendmsg", "sendto"], "action": "SCMP_ACT_ERRNO"}]}'
 args "$b" 'echo started'
+# without noNewPrivileges, where runc loads the filter before its start wait
+cfg "$b" 'c["process"]["noNewPrivileges"] = False'
 ctr create -b "$b" latewait >/dev/null 2>&1 </dev/null
 OUT=$(ctr start latewait 2>&1)
 RC=$?
