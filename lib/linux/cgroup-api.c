@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/seccomp.h>
 #include <json-c/json.h>
 #include <seccomp.h>
 
@@ -209,6 +211,12 @@ static bool file_says_yes(const char *path)
 	return n > 0 && (b[0] == 'Y' || b[0] == '1');
 }
 
+/* seccomp(2) answers EFAULT for a known flag with a NULL program, EINVAL for an unknown one */
+static bool kernel_has_seccomp_flag(unsigned flag)
+{
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
+}
+
 CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
 {
 	static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
@@ -235,6 +243,8 @@ CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
 						"SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
 	static const char *const flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					    "SECCOMP_FILTER_FLAG_TSYNC"};
+	static const unsigned flag_bits[] = {SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+					     SECCOMP_FILTER_FLAG_TSYNC};
 	static const struct {
 		const char *oci, *scmp;
 	} archs[] = {
@@ -282,7 +292,11 @@ CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
 			json_object_array_add(ar, json_object_new_string(archs[i].oci));
 	json_object_object_add(sc, "archs", ar);
 	json_object_object_add(sc, "knownFlags", strv(flags, CTR_ARRAY_SIZE(flags)));
-	json_object_object_add(sc, "supportedFlags", strv(flags, CTR_ARRAY_SIZE(flags)));
+	json_object *sup = json_object_new_array();
+	for (size_t i = 0; sup && i < CTR_ARRAY_SIZE(flags); i++)
+		if (kernel_has_seccomp_flag(flag_bits[i]))
+			json_object_array_add(sup, json_object_new_string(flags[i]));
+	json_object_object_add(sc, "supportedFlags", sup);
 	json_object_object_add(lx, "seccomp", sc);
 	json_object *aa = json_object_new_object(), *se = json_object_new_object(), *rdt = json_object_new_object();
 	json_object_object_add(aa, "enabled", json_object_new_boolean(file_says_yes("/sys/module/apparmor/parameters/enabled")));
@@ -298,6 +312,12 @@ CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
 	json_object_object_add(o, "linux", lx);
 	json_object *ann = json_object_new_object();
 	json_object_object_add(ann, "org.libctr.version", json_object_new_string(ctr_version()));
+	const struct scmp_version *sv = seccomp_version();
+	if (sv) {
+		char v[48];
+		snprintf(v, sizeof(v), "%u.%u.%u", sv->major, sv->minor, sv->micro);
+		json_object_object_add(ann, "io.github.seccomp.libseccomp.version", json_object_new_string(v));
+	}
 	json_object_object_add(o, "annotations", ann);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE);

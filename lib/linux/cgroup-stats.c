@@ -335,6 +335,39 @@ static json_object *blkio_stats(struct ctr_cgroup *cg)
 	return b;
 }
 
+/* "0-3,5" as [0,1,2,3,5] */
+static json_object *cpu_list(const char *s)
+{
+	json_object *a = json_object_new_array();
+	while (a && s && *s && *s != '\n') {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+		if (end == s)
+			break;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		for (unsigned long i = lo; i <= hi && i - lo < 65536; i++)
+			json_object_array_add(a, json_object_new_uint64(i));
+		s = *end == ',' ? end + 1 : end;
+	}
+	return a;
+}
+
+static json_object *cpuset_stats(struct ctr_cgroup *cg)
+{
+	json_object *o = json_object_new_object();
+	struct src s = find(cg, CTR_CGC_CPUSET);
+	char *c = slurp(s.fd, s.v2 ? "cpuset.cpus.effective" : "cpuset.cpus");
+	char *m = slurp(s.fd, s.v2 ? "cpuset.mems.effective" : "cpuset.mems");
+	if (c)
+		json_object_object_add(o, "cpus", cpu_list(c));
+	if (m)
+		json_object_object_add(o, "mems", cpu_list(m));
+	free(c);
+	free(m);
+	return o;
+}
+
 static json_object *hugetlb_stats(struct ctr_cgroup *cg)
 {
 	json_object *h = json_object_new_object();
@@ -385,6 +418,7 @@ int ctr_cgroup_stats(struct ctr_cgroup *cg, struct json_object **out, ctr_error 
 	if (!o)
 		return ctr_err_nomem(err);
 	json_object_object_add(o, "cpu", cpu_stats(cg));
+	json_object_object_add(o, "cpuset", cpuset_stats(cg));
 	json_object_object_add(o, "memory", memory_stats(cg));
 	json_object_object_add(o, "pids", pids_stats(cg));
 	json_object_object_add(o, "blkio", blkio_stats(cg));
