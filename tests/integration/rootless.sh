@@ -173,20 +173,28 @@ c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": g, "size": 1}, {"conta
 	expect_eq "rootless newuidmap refused: nothing left in the state root" "" "$(ls -A "$XDG/ctr" 2>&1)"
 fi
 
-# cgroups: the user has no delegated cgroup; resources are not applied and
-# the container stays in the caller's cgroups, and create still works
+# cgroups not delegated to the user: without linux.resources the container
+# runs in the caller's cgroups; with them, create fails with an error that
+# says so and leaves nothing behind
 cfg "$B" 'c["process"]["user"] = {"uid": 0, "gid": 0}
 c["linux"]["uidMappings"] = c["linux"]["uidMappings"][:1]; c["linux"]["gidMappings"] = c["linux"]["gidMappings"][:1]
-c["linux"]["resources"] = {"pids": {"limit": 100}}'
+c["linux"].pop("resources", None)'
 args "$B" 'sleep 100'
 id=rl-cg$$
 as_user sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/cg.out" 2>&1
-expect_eq "rootless cgroups not delegated: create works" "0" "$?"
+expect_eq "rootless, cgroups not delegated: create works" "0 " "$? $(cat "$TMP/cg.out")"
 pid=$(jget "$(uctr state "$id" 2>&1)" 'd["pid"]' 2>/dev/null)
 track_pid "$pid"
-expect_eq "rootless cgroups not delegated: the container stays in the caller's cgroups" \
+expect_eq "rootless, cgroups not delegated: the container stays in the caller's cgroups" \
 	"$(sort /proc/self/cgroup)" "$(sort "/proc/$pid/cgroup" 2>&1)"
 uctr delete --force "$id" >/dev/null 2>&1
+cfg "$B" 'c["linux"]["resources"] = {"pids": {"limit": 100}}'
+out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-cg2$$" </dev/null 2>&1)
+expect_eq "rootless, cgroups not delegated, linux.resources: run exits 1" 1 "$?"
+expect_match "rootless, cgroups not delegated, linux.resources: the error says why" \
+	'linux.resources: cgroups are not delegated to uid' "$out"
+expect_eq "rootless, cgroups not delegated, linux.resources: nothing left" "" "$(ls -A "$XDG/ctr" 2>&1)"
+cfg "$B" 'c["linux"].pop("resources", None)'
 
 # no state root at all: a clear error
 out=$(setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin "$CTR_DEMO" list 2>&1)

@@ -1,0 +1,167 @@
+#!/bin/bash
+# podman with ctr-demo as its OCI runtime (podman --runtime).  Private
+# storage, run root, tmp dir and containers.conf under the test's tmpdir; no
+# network (netns = "none"), so nothing of the host's podman or of other tests
+# is touched.  The image is imported from the busybox bundle's rootfs.
+. "$(dirname "$0")/lib.sh"
+FIX=$(dirname "$0")/engines
+
+if ! command -v podman >/dev/null; then
+	echo "1..0 # SKIP podman is not installed"
+	[ "${CTR_TESTS_MUST_RUN:-0}" = 1 ] && exit 1
+	exit 77
+fi
+
+mkdir -p "$TMP/podman"
+# default_ulimits: this machine lacks CAP_SYS_RESOURCE for podman's defaults
+cat >"$TMP/podman/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$TMP/podman/events.log"
+EOF
+export CONTAINERS_CONF=$TMP/podman/containers.conf
+# also keep the host's registries and policy out of it
+export CONTAINERS_REGISTRIES_CONF=$TMP/podman/registries.conf
+: >"$CONTAINERS_REGISTRIES_CONF"
+P=(podman --root "$TMP/podman/root" --runroot "$TMP/podman/runroot" --tmpdir "$TMP/podman/tmp"
+	--runtime "$CTR_DEMO" --cgroup-manager cgroupfs)
+pm() { timeout 60 "${P[@]}" "$@"; }
+# every container and the storage's mounts go at exit (lib.sh then unmounts what is left)
+at_cleanup "timeout 30 ${P[*]} rm -af -t 0; timeout 30 ${P[*]} system reset -f"
+# podman's cgroupfs manager makes libpod_parent(/conmon) in every hierarchy:
+# remove them at exit when this test made them and nothing else uses them
+for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	d=${d}libpod_parent
+	[ -d "$d" ] && continue
+	at_cleanup "rmdir ${d}/conmon ${d} 2>/dev/null"
+done
+
+IMG=localhost/ctr-busybox:$$
+tar -C "$CTR_BUNDLE/rootfs" -cf "$TMP/rootfs.tar" .
+out=$(pm import "$TMP/rootfs.tar" "$IMG" 2>&1)
+if [ $? != 0 ]; then
+	echo "Bail out! podman import: $out"
+	exit 1
+fi
+N=ctr$$
+
+# run: output and exit code
+out=$(pm run --rm "$IMG" sh -c 'echo hello from ctr-demo; exit 3' 2>&1)
+rc=$?
+expect_eq "run: exit code" 3 "$rc"
+expect_eq "run: output" "hello from ctr-demo" "$out"
+out=$(pm run --rm "$IMG" /nonexistent 2>&1)
+expect_eq "run: a missing program exits 127" 127 "$?"
+expect_match "run: a missing program says so" 'no such file or directory' "$out"
+
+# detached run, logs, exec, stop (the process exits on TERM)
+pm run -d --name "$N-d" "$IMG" sh -c 'echo started; trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null 2>"$TMP/d.err"
+expect_eq "run -d: running" running "$(pm inspect "$N-d" --format '{{.State.Status}}' 2>&1)"
+for i in $(seq 30); do pm logs "$N-d" 2>/dev/null | grep -q started && break; sleep 0.1; done
+expect_eq "logs: the container's output" started "$(pm logs "$N-d" 2>&1)"
+out=$(pm exec "$N-d" sh -c 'echo exec-out; exit 4' 2>&1)
+expect_eq "exec: exit code" 4 "$?"
+expect_eq "exec: output" exec-out "$out"
+out=$(pm exec -e FOO=bar -w /tmp -u 1000:1000 "$N-d" sh -c 'echo $FOO $(pwd) $(id -u):$(id -g)' 2>&1)
+expect_eq "exec -e -w -u" "bar /tmp 1000:1000" "$out"
+out=$(pm exec "$N-d" /nonexistent 2>&1)
+expect_eq "exec: a missing program exits 127" 127 "$?"
+pm stop -t 10 "$N-d" >/dev/null 2>&1
+expect_eq "stop: SIGTERM ends it with its own exit code" 0 "$(pm inspect "$N-d" --format '{{.State.ExitCode}}' 2>&1)"
+expect_match "stop: the container saw SIGTERM" 'got-term' "$(pm logs "$N-d" 2>&1)"
+pm rm "$N-d" >/dev/null 2>&1
+expect_eq "rm: gone" "" "$(pm ps -aq --filter name="$N-d" 2>&1)"
+
+# stop a process that ignores TERM: SIGKILL after the timeout
+pm run -d --name "$N-k" "$IMG" sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1
+t0=$(date +%s%N)
+pm stop -t 1 "$N-k" >/dev/null 2>&1
+t1=$(date +%s%N)
+expect_eq "stop -t 1 of a process ignoring TERM: killed (137)" 137 "$(pm inspect "$N-k" --format '{{.State.ExitCode}}' 2>&1)"
+ms=$(((t1 - t0) / 1000000))
+if [ "$ms" -ge 900 ] && [ "$ms" -lt 8000 ]; then ok "stop -t 1: SIGKILL came after the timeout (${ms} ms)"; else notok "stop -t 1: timing" "took ${ms} ms"; fi
+pm rm "$N-k" >/dev/null 2>&1
+
+# kill with a signal, then rm -f of a running one
+pm run -d --name "$N-s" "$IMG" sh -c 'trap "echo got-usr1; exit 9" USR1; while :; do sleep 0.1; done' >/dev/null 2>&1
+pm kill -s USR1 "$N-s" >/dev/null 2>&1
+expect_eq "kill -s USR1: the container's exit code" 9 "$(pm wait "$N-s" 2>&1)"
+expect_match "kill -s USR1: the container got it" 'got-usr1' "$(pm logs "$N-s" 2>&1)"
+pm rm "$N-s" >/dev/null 2>&1
+pm run -d --name "$N-f" "$IMG" sleep 100 >/dev/null 2>&1
+pid=$(pm inspect "$N-f" --format '{{.State.Pid}}' 2>/dev/null)
+out=$(pm rm -f -t 0 "$N-f" 2>&1)
+expect_eq "rm -f of a running container" "$N-f" "$out"
+check "rm -f: its process is gone" gone "$pid"
+
+# --cap-drop
+out=$(pm run --rm --cap-drop CHOWN "$IMG" sh -c 'chown 5 /tmp 2>&1; grep CapEff /proc/self/status' 2>&1)
+expect_match "--cap-drop CHOWN: chown refused" 'Operation not permitted' "$out"
+capeff=$(printf '%s\n' "$out" | awk '/CapEff/ {print $2}')
+if [ -n "$capeff" ] && [ $((0x$capeff & 1)) = 0 ]; then ok "--cap-drop CHOWN: not in CapEff"; else notok "--cap-drop CHOWN: CapEff" "$out"; fi
+out=$(pm run --rm --cap-drop all --cap-add NET_RAW "$IMG" sh -c 'grep CapEff /proc/self/status' 2>&1)
+expect_match "--cap-drop all --cap-add NET_RAW: only NET_RAW" 'CapEff:[[:space:]]+0000000000002000' "$out"
+
+# --read-only: / refuses writes, the tmpfs podman puts on /tmp (tmpcopyup) does not
+out=$(pm run --rm --read-only "$IMG" sh -c 'touch /x 2>&1; touch /tmp/y && echo tmp-ok' 2>&1)
+expect_match "--read-only: / is read-only" 'Read-only file system' "$out"
+expect_match "--read-only: /tmp is writable" 'tmp-ok' "$out"
+
+# seccomp: a profile that denies mkdir with EPERM
+out=$(pm run --rm --security-opt seccomp="$FIX/seccomp-deny-mkdir.json" "$IMG" sh -c 'mkdir /newdir 2>&1; echo rc=$?; touch /file && echo touch-ok' 2>&1)
+expect_match "seccomp profile: mkdir denied" 'Operation not permitted' "$out"
+expect_match "seccomp profile: other syscalls allowed" 'touch-ok' "$out"
+out=$(pm run --rm "$IMG" sh -c 'mkdir /newdir && echo mkdir-ok' 2>&1)
+expect_match "seccomp: without the profile mkdir works" 'mkdir-ok' "$out"
+
+# --userns through --uidmap/--gidmap: root inside is 100000 outside
+out=$(pm run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMG" sh -c 'cat /proc/self/uid_map; id -u; touch /owned; stat -c %u /owned' 2>&1)
+expect_match "--uidmap: the mapping" '^ +0 +100000 +65536$' "$out"
+expect_match "--uidmap: uid 0 inside" '^0$' "$out"
+out=$(pm run -d --name "$N-u" --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMG" sleep 100 2>&1)
+pid=$(pm inspect "$N-u" --format '{{.State.Pid}}' 2>/dev/null)
+expect_eq "--uidmap: the container's init is uid 100000 on the host" 100000 "$(stat -c %u "/proc/$pid" 2>&1)"
+pm rm -f -t 0 "$N-u" >/dev/null 2>&1
+
+# -it: a terminal, driven through script(1)
+if command -v script >/dev/null; then
+	out=$(printf 'typed-in\n' | timeout 60 script -qec "${P[*]} run -it --rm $IMG sh -c '[ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; read l; echo got=\$l'" /dev/null 2>&1 | tr -d '\r')
+	expect_match "-it: the process has a pty" '^/dev/pts/[0-9]+$' "$out"
+	expect_match "-it: stdin and stdout are the terminal" '^stdio-tty$' "$out"
+	expect_match "-it: input reaches the container" '^got=typed-in$' "$out"
+else
+	skip "-it" "script(1) is not installed (package bsdutils)"
+fi
+
+# resources: --memory enforced (OOM kill), --memory 8m still runs /bin/true, --pids-limit
+# host_cg_file PID CONTROLLER FILE: FILE of the v1 CONTROLLER cgroup of PID, or of its v2 cgroup
+host_cg_file() {
+	local p
+	p=$(awk -F: -v c="$2" '$2 == c {print $3}' "/proc/$1/cgroup" 2>/dev/null)
+	if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$2" ]; then
+		cat "/sys/fs/cgroup/$2$p/$3" 2>&1
+	else
+		p=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
+		cat "/sys/fs/cgroup$p/$3" "/sys/fs/cgroup/unified$p/$3" 2>/dev/null | head -1
+	fi
+}
+out=$(pm run --rm --memory 8m "$IMG" /bin/true 2>&1)
+expect_eq "--memory 8m runs /bin/true" "0 " "$? $out"
+pm run -d --name "$N-m" --memory 32m --pids-limit 10 "$IMG" sleep 100 >/dev/null 2>&1
+pid=$(pm inspect "$N-m" --format '{{.State.Pid}}' 2>/dev/null)
+if [ -d /sys/fs/cgroup/memory ]; then want=33554432 file=memory.limit_in_bytes; else want=33554432 file=memory.max; fi
+expect_eq "--memory 32m: the limit is in the container's memory cgroup" "$want" "$(host_cg_file "$pid" memory $file)"
+expect_eq "--pids-limit 10: the limit is in the container's pids cgroup" 10 "$(host_cg_file "$pid" pids pids.max)"
+pm rm -f -t 0 "$N-m" >/dev/null 2>&1
+out=$(pm run --rm --memory 32m --memory-swap 32m "$IMG" sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+expect_eq "--memory 32m: an 80 MB shell variable is OOM-killed (137)" 137 "$?"
+out=$(pm run --rm "$IMG" sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+expect_eq "without --memory the same allocation succeeds" "survived 80000000" "$out"
+out=$(pm run --rm --pids-limit 10 "$IMG" sh -c 'for i in $(seq 20); do sleep 1 & done 2>&1; wait' 2>&1)
+expect_match "--pids-limit 10: the 11th process cannot fork" "can't fork|Resource temporarily unavailable" "$out"
+
+finish
