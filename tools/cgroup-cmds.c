@@ -45,6 +45,18 @@ static ctr_container *load_one(struct cli *cli, char **pos, int npos, int max)
 	return c;
 }
 
+/* cli_parse; -1 to go on, else the exit status (after --help or a usage error) */
+static int parse(struct cli *cli, const struct cmd_desc *desc, struct opt *opts, int argc, char **argv, char ***pos,
+		 int *npos)
+{
+	int r = cli_parse(cli, desc, opts, argc, argv, pos, npos);
+	if (!r)
+		return -1;
+	free(*pos);
+	*pos = NULL;
+	return r < 0;
+}
+
 static int pause_resume(struct cli *cli, int argc, char **argv, bool pause)
 {
 	struct opt opts[] = {{0}};
@@ -56,11 +68,9 @@ static int pause_resume(struct cli *cli, int argc, char **argv, bool pause)
 		"paused or resumed.",
 		NULL, true};
 	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r) {
-		free(pos);
-		return r < 0;
-	}
+	int npos, r = parse(cli, &desc, opts, argc, argv, &pos, &npos);
+	if (r >= 0)
+		return r;
 	ctr_container *c = load_one(cli, pos, npos, 1);
 	ctr_error *err = NULL;
 	r = 1;
@@ -178,11 +188,9 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		"ps", "ps displays the processes running inside a container",
 		"[command options] <container-id> [ps options]", NULL, false};
 	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r) {
-		free(pos);
-		return r < 0;
-	}
+	int npos, r = parse(cli, &desc, opts, argc, argv, &pos, &npos);
+	if (r >= 0)
+		return r;
 	r = 1;
 	if (strcmp(format, "table") && strcmp(format, "json")) {
 		cli_error(cli, "invalid format option '%s': use table or json", format);
@@ -305,11 +313,9 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		"\"blockIO\": {\"weight\": 0},\n  \"pids\": {\"limit\": 0}\n}",
 		NULL, true};
 	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r) {
-		free(pos);
-		return r < 0;
-	}
+	int npos, r = parse(cli, &desc, opts, argc, argv, &pos, &npos);
+	if (r >= 0)
+		return r;
 	ctr_container *c = NULL;
 	json_object *res = NULL;
 	ctr_error *err = NULL;
@@ -484,11 +490,9 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		"default the\ninformation is displayed once every 5 seconds.",
 		NULL, true};
 	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r) {
-		free(pos);
-		return r < 0;
-	}
+	int npos, r = parse(cli, &desc, opts, argc, argv, &pos, &npos);
+	if (r >= 0)
+		return r;
 	r = 1;
 	long long ms;
 	if (parse_duration_ms(interval, &ms) < 0) {

@@ -530,23 +530,18 @@ int ctr_cg_resources_writes(struct json_object *resources, unsigned v1_ctrls, un
 		return 0;
 	if (!json_object_is_type(resources, json_type_object))
 		return ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: linux.resources: must be an object");
-	struct json_object *v;
-	if ((v = member(resources, "memory")))
-		map_memory(&l, v);
-	if ((v = member(resources, "cpu")))
-		map_cpu(&l, v);
-	if ((v = member(resources, "pids")))
-		map_pids(&l, v);
-	if ((v = member(resources, "blockIO")))
-		map_blkio(&l, v);
-	if ((v = member(resources, "hugepageLimits")))
-		map_hugetlb(&l, v);
-	if ((v = member(resources, "network")))
-		map_network(&l, v);
-	if ((v = member(resources, "rdma")))
-		map_rdma(&l, v);
-	if ((v = member(resources, "unified")))
-		map_unified(&l, v);
+	static const struct {
+		const char *key;
+		void (*map)(struct wlist *, struct json_object *);
+	} groups[] = {
+		{"memory", map_memory},	      {"cpu", map_cpu},		{"pids", map_pids},  {"blockIO", map_blkio},
+		{"hugepageLimits", map_hugetlb}, {"network", map_network}, {"rdma", map_rdma}, {"unified", map_unified},
+	};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(groups); i++) {
+		struct json_object *v = member(resources, groups[i].key);
+		if (v)
+			groups[i].map(&l, v);
+	}
 	if (l.r < 0) {
 		free(l.w);
 		return l.r;

@@ -281,6 +281,15 @@ static json_object *blk_v1(int fd, const char *file)
 	return arr;
 }
 
+/* runc omits empty blkio lists */
+static void add_entries(json_object *o, const char *key, json_object *arr)
+{
+	if (arr && json_object_array_length(arr))
+		json_object_object_add(o, key, arr);
+	else
+		json_object_put(arr);
+}
+
 static json_object *blkio_stats(struct ctr_cgroup *cg)
 {
 	json_object *b = json_object_new_object();
@@ -290,14 +299,8 @@ static json_object *blkio_stats(struct ctr_cgroup *cg)
 	if (!s.v2) {
 		json_object *a = blk_v1(s.fd, "blkio.throttle.io_service_bytes_recursive"),
 			    *c = blk_v1(s.fd, "blkio.throttle.io_serviced_recursive");
-		if (a && json_object_array_length(a))
-			json_object_object_add(b, "ioServiceBytesRecursive", a);
-		else
-			json_object_put(a);
-		if (c && json_object_array_length(c))
-			json_object_object_add(b, "ioServicedRecursive", c);
-		else
-			json_object_put(c);
+		add_entries(b, "ioServiceBytesRecursive", a);
+		add_entries(b, "ioServicedRecursive", c);
 		return b;
 	}
 	char *st = slurp(s.fd, "io.stat");
@@ -324,14 +327,8 @@ static json_object *blkio_stats(struct ctr_cgroup *cg)
 		blk_entry(ios, maj, min, "Write", wi);
 	}
 	free(st);
-	if (json_object_array_length(bytes))
-		json_object_object_add(b, "ioServiceBytesRecursive", bytes);
-	else
-		json_object_put(bytes);
-	if (json_object_array_length(ios))
-		json_object_object_add(b, "ioServicedRecursive", ios);
-	else
-		json_object_put(ios);
+	add_entries(b, "ioServiceBytesRecursive", bytes);
+	add_entries(b, "ioServicedRecursive", ios);
 	return b;
 }
 
