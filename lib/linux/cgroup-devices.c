@@ -20,7 +20,9 @@
  * rw, then deny c 1:3 w): such a list is refused with an error rather than
  * enforced differently from what it says.  Mknod alone is the exception:
  * every runtime allows mknod of any node (opening it is what the rules
- * guard), so a deny of m under "c *:* m" keeps mknod allowed.
+ * guard), so a deny of m under "c *:* m" keeps mknod allowed.  A cgroup
+ * that is already deny-by-default (an update) is moved to the new list by
+ * adding before removing, so no kept device is refused in between.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -333,6 +335,75 @@ static int v1_model(const struct ctr_dev_rule *rules, size_t n, bool *deny_defau
 	return 0;
 }
 
+/* One number of a devices.list line: "*" is any. */
+static bool list_number(const char **p, int64_t *out)
+{
+	if (**p == '*') {
+		(*p)++;
+		*out = -1;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(*p, &end, 10);
+	if (end == *p || errno || v > UINT32_MAX)
+		return false;
+	*out = (int64_t)v;
+	*p = end;
+	return true;
+}
+
+/*
+ * The cgroup's current exceptions when it is deny-by-default (devices.list
+ * lists them; an allow-by-default cgroup shows "a *:* rwm" only).  -1 when it
+ * is allow-by-default or the list cannot be read or parsed: then reset.
+ */
+static int v1_current(int dirfd, struct ctr_dev_rule **out, size_t *n)
+{
+	char buf[16384];
+	int fd = openat(dirfd, "devices.list", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0 || len == (ssize_t)sizeof(buf) - 1)
+		return -1;
+	buf[len] = '\0';
+	size_t cap = 1;
+	for (const char *c = buf; *c; c++)
+		cap += *c == '\n';
+	struct ctr_dev_rule *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -1;
+	*n = 0;
+	for (const char *p = buf; *p;) {
+		struct ctr_dev_rule r = {true, p[0], -1, -1, 0};
+		if ((r.type != 'c' && r.type != 'b') || p[1] != ' ')
+			goto bad; /* "a *:* rwm": allow-by-default */
+		p += 2;
+		if (!list_number(&p, &r.major) || *p++ != ':' || !list_number(&p, &r.minor) || *p++ != ' ')
+			goto bad;
+		while (*p && *p != '\n') {
+			unsigned a = *p == 'r' ? CTR_DEV_READ : *p == 'w' ? CTR_DEV_WRITE : *p == 'm' ? CTR_DEV_MKNOD : 0;
+			if (!a)
+				goto bad;
+			r.access |= a;
+			p++;
+		}
+		if (*p)
+			p++;
+		if (*n >= cap)
+			goto bad;
+		v[(*n)++] = r;
+	}
+	*out = v;
+	return 0;
+bad:
+	free(v);
+	*n = 0;
+	return -1;
+}
+
 int ctr_cgdev_apply_v1(int dirfd, const struct ctr_dev_rule *rules, size_t n, ctr_error **err)
 {
 	/* "a" in the v1 files always means all access to everything: a partial one is c and b */
@@ -356,18 +427,36 @@ int ctr_cgdev_apply_v1(int dirfd, const struct ctr_dev_rule *rules, size_t n, ct
 	size_t n_ex;
 	int r = v1_model(exp, n_exp, &deny_default, ex, &n_ex, err);
 	free(exp);
+	struct ctr_dev_rule *cur = NULL;
+	size_t n_cur = 0;
 	/*
-	 * Like runc: reset first, then the exceptions.  On an update this leaves
-	 * a short window where the container's opens of devices fail; v1 has no
-	 * atomic swap of the list.
+	 * Both deny-by-default (an update, or a cgroup under a deny-default
+	 * parent): move from the current list to the new one, adding first and
+	 * removing after, so the container never loses a device it keeps.
+	 * Otherwise reset first, like runc, then write the exceptions.
 	 */
-	if (r == 0)
+	bool transition = r == 0 && deny_default && v1_current(dirfd, &cur, &n_cur) == 0;
+	if (r == 0 && !transition)
 		r = write_rule(dirfd, deny_default ? "devices.deny" : "devices.allow", "a", err);
 	for (size_t i = 0; r == 0 && i < n_ex; i++) {
 		char line[64];
 		ctr_cgdev_rule_format(&ex[i], line, sizeof(line));
 		r = write_rule(dirfd, ex[i].allow ? "devices.allow" : "devices.deny", line, err);
 	}
+	for (size_t i = 0; r == 0 && i < n_cur; i++) {
+		unsigned keep = 0;
+		for (size_t j = 0; j < n_ex; j++)
+			if (same_match(&ex[j], &cur[i]))
+				keep |= ex[j].access;
+		struct ctr_dev_rule gone = cur[i];
+		gone.allow = false;
+		gone.access &= ~keep;
+		if (gone.access) {
+			char line[64];
+			r = write_rule(dirfd, "devices.deny", ctr_cgdev_rule_format(&gone, line, sizeof(line)), err);
+		}
+	}
+	free(cur);
 	free(ex);
 	return r;
 }

@@ -58,11 +58,15 @@ int ctr_cgdev_rule_from_json(struct json_object *obj, const char *what, struct c
 const char *ctr_cgdev_rule_format(const struct ctr_dev_rule *r, char *buf, size_t len);
 
 /*
- * cgroup v1: write "a" to devices.deny, then the rules in order the way runc
- * does (each allow to devices.allow, each deny to devices.deny).  A rule list
- * that begins with an allow-all keeps the cgroup default-allow and only
- * writes the denies that follow.  devices_cgroup_dirfd is a directory fd of
- * the container's cgroup in the devices hierarchy.
+ * cgroup v1: the rules are run through the kernel's model (a default, deny
+ * or allow, and a list of exceptions) and the result is written: "a" to
+ * devices.deny (or devices.allow when an allow-all leaves the default open),
+ * then the exceptions.  A cgroup that is deny-by-default already (an update)
+ * is moved to the new list by adding before removing, with no reset, so the
+ * container keeps its devices throughout.  What v1 cannot express (a deny
+ * carved out of an earlier wildcard allow, other than mknod) is refused
+ * before anything is written.  devices_cgroup_dirfd is a directory (or
+ * O_PATH) fd of the container's cgroup in the devices hierarchy.
  */
 int ctr_cgdev_apply_v1(int devices_cgroup_dirfd, const struct ctr_dev_rule *rules, size_t n, ctr_error **err);
 

@@ -111,6 +111,15 @@ c 136:* rwm" "$(cat "$CG1/devices.list")"
 		{"allow": true, "type": "c", "major": 240, "minor": 7, "access": "r"},
 		{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]'
 	expect_match "v1 update: devices.list has c 240:7 r" '^c 240:7 r$' "$(cat "$CG1/devices.list")"
+	# the update went from one deny-by-default list to the other (add, then
+	# remove): the result is what a fresh cgroup gets from the same rules
+	CG1B=$V1/ctr-devtest-fresh-$$
+	mkdir "$CG1B"
+	at_cleanup "rmdir '$CG1B'"
+	"$APPLY" v1 "$CG1B" '[{"allow": false, "access": "rwm"},
+		{"allow": true, "type": "c", "major": 240, "minor": 7, "access": "r"},
+		{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]'
+	expect_eq "v1 update: the list equals a fresh cgroup's" "$(sort "$CG1B/devices.list")" "$(sort "$CG1/devices.list")"
 	expect_match "v1 update: null lost w" '^c 1:3 rm$' "$(cat "$CG1/devices.list")"
 	in_cg "$CG1" "$PROBE"
 	expect_match "v1 update: c 240:7 passes for reading (ENXIO)" "^x7 r $ENXIO\$" "$OUT"
