@@ -570,6 +570,36 @@ CTR_EXPORT int ctr_container_load(ctr_context *ctx, ctr_container **out, const c
 
 /* ---- create ---- */
 
+/*
+ * The state root and its missing parents, 0700 as runc makes them: engines
+ * pass a root such as /run/containerd/runc/<namespace> whose parent may not
+ * exist yet (runc's MkdirAll).
+ */
+static int make_state_root(const char *root, ctr_error **err)
+{
+	if (mkdir(root, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return ctr_err_sys(err, errno, "state root %s: mkdir", root);
+	char *p = strdup(root);
+	if (!p)
+		return ctr_err_nomem(err);
+	int r = 0;
+	for (char *s = p + 1; r == 0; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = ctr_err_sys(err, errno, "state root %s: mkdir %s", root, p);
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return r;
+}
+
 static int open_console(const char *path, int *out, ctr_error **err)
 {
 	struct sockaddr_un sa;
@@ -738,7 +768,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	pid = ctr_clone3_cg(plan.clone_flags, &pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself */
-		if ((r = ctr_cgroup_plan_self_join(c, &plan, cg_fds, &cg_parent_enters, err)) < 0)
+		if ((r = ctr_cgroup_plan_self_join(c, &plan, cg_fds, false, &cg_parent_enters, err)) < 0)
 			goto fail;
 		pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
 	}
@@ -1034,10 +1064,8 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 			json_object_object_add(c->annotations, c->cfg->annotation_keys[i],
 					       json_object_new_string(c->cfg->annotation_values[i]));
 	}
-	if (mkdir(ctx->state_root, 0700) < 0 && errno != EEXIST) {
-		r = ctr_err_sys(err, errno, "state root %s: mkdir", ctx->state_root);
+	if ((r = make_state_root(ctx->state_root, err)) < 0)
 		goto out;
-	}
 	if (mkdir(c->dir, 0711) < 0) {
 		if (errno == EEXIST)
 			r = ctr_err(err, EEXIST, CTR_E_EXISTS, "container '%s' already exists: delete it first or pick "
