@@ -21,6 +21,19 @@
 #include "linux/container-internal.h"
 #include "linux/lifecycle.h"
 
+/*
+ * A new cgroup namespace is unshared by the child once it is in its cgroups,
+ * not made by clone: with CLONE_INTO_CGROUP the kernel would root it at the
+ * caller's cgroup (namespaces are copied from the parent's css_set).
+ */
+static void move_cgroup_ns(struct ctr_plan *plan)
+{
+	if (plan->clone_flags & CLONE_NEWCGROUP) {
+		plan->clone_flags &= ~(uint64_t)CLONE_NEWCGROUP;
+		plan->cg_unshare = true;
+	}
+}
+
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
 		       int *fds, bool *parent_enters, ctr_error **err)
 {
@@ -33,29 +46,27 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	ctr_cg_layout_free(&l);
 	if (r < 0 || !c->cg)
 		return r;
-	if (ctr_cgroup_v2_fd(c->cg) >= 0)
-		return 0; /* clone3 CLONE_INTO_CGROUP; CLONE_NEWCGROUP stays in the clone flags */
-	return ctr_cgroup_plan_self_join(c, plan, fds, parent_enters, err);
+	/* the unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the v1 ones by a join */
+	return ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err);
 }
 
-int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool *parent_enters,
-			      ctr_error **err)
+int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,
+			      bool *parent_enters, ctr_error **err)
 {
 	size_t n = 0;
-	int r = ctr_cgroup_fds(c->cg, fds, &n, err);
+	int r = ctr_cgroup_fds(c->cg, skip_v2, fds, &n, err);
 	if (r < 0)
 		return r;
-	if (plan->userns_new) {
+	if (!n) {
+		/* nothing to join */
+	} else if (plan->userns_new) {
 		/* in its new user namespace the child has no right to move itself: the runtime writes its pid */
 		*parent_enters = true;
 	} else {
 		plan->cg_fds = fds;
 		plan->n_cg_fds = n;
 	}
-	if (plan->clone_flags & CLONE_NEWCGROUP) {
-		plan->clone_flags &= ~(uint64_t)CLONE_NEWCGROUP;
-		plan->cg_unshare = true;
-	}
+	move_cgroup_ns(plan);
 	return 0;
 }
 

@@ -634,7 +634,7 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg)
 {
-	if (!cg || cg->mode != CTR_CG_V2)
+	if (!cg || (cg->mode != CTR_CG_V2 && cg->mode != CTR_CG_HYBRID))
 		return -1;
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].v2)
@@ -982,10 +982,12 @@ int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 }
 
 /* Open every hierarchy's dir (O_PATH) and list the fds (owned by cg) for ctr_cgroup_join_self. */
-int ctr_cgroup_fds(struct ctr_cgroup *cg, int *fds, size_t *n, ctr_error **err)
+int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err)
 {
 	*n = 0;
 	for (size_t i = 0; cg && i < cg->n; i++) {
+		if (skip_v2 && cg->h[i].v2)
+			continue;
 		if (open_dir(cg, i) < 0)
 			return ctr_err_sys(err, errno, "%s: open the container's cgroup", cg->h[i].dir);
 		fds[(*n)++] = cg->h[i].fd;

@@ -116,9 +116,12 @@ void ctr_cgroup_free(struct ctr_cgroup *cg);
 
 /* Write pid into every hierarchy's cgroup.procs. */
 int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err);
-/* Open every hierarchy's dir (O_PATH, owned by cg) into fds (CTR_CG_MAX_HIER entries) for ctr_cgroup_join_self(). */
-int ctr_cgroup_fds(struct ctr_cgroup *cg, int *fds, size_t *n, ctr_error **err);
-/* The unified cgroup's fd when the layout is pure v2 (for clone3 CLONE_INTO_CGROUP), else -1. */
+/*
+ * Open every hierarchy's dir (O_PATH, owned by cg; the unified one too unless
+ * skip_v2) into fds (CTR_CG_MAX_HIER entries) for ctr_cgroup_join_self().
+ */
+int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err);
+/* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1. */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
 
 /* The record kept in state.json: {"mode": "...", "paths": {"memory": "/sys/fs/cgroup/memory/ctr/x", ...}}. */
@@ -172,13 +175,14 @@ struct ctr_plan;
  * into the cgroup (ctr_cgroup_v2_fd); else the child joins them itself
  * (fds, CTR_CG_MAX_HIER entries, must outlive the clone), or with a new user
  * namespace *parent_enters says the runtime must write its pid first.
- * CLONE_NEWCGROUP moves to an unshare after the join.
+ * CLONE_NEWCGROUP moves to an unshare after the join.  On hybrid hosts the
+ * unified cgroup comes by clone3 and the v1 ones by the join.
  */
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
 		       int *fds, bool *parent_enters, ctr_error **err);
-/* The self-join set-up of ctr_cgroup_prepare, also when clone3 into the cgroup is refused (ENOSYS). */
-int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool *parent_enters,
-			      ctr_error **err);
+/* The join set-up of ctr_cgroup_prepare (all hierarchies when clone3 into the cgroup is refused: ENOSYS). */
+int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,
+			      bool *parent_enters, ctr_error **err);
 
 /* Write val to dirfd/file (O_TRUNC, as runc); 0 or -errno. */
 int ctr_cg_write_file(int dirfd, const char *file, const char *val);

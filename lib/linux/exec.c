@@ -257,7 +257,7 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	}
 	int cg_fds[CTR_CG_MAX_HIER];
 	size_t n_cg = 0;
-	if (c->cg && (r = ctr_cgroup_fds(c->cg, cg_fds, &n_cg, err)) < 0)
+	if (c->cg && (r = ctr_cgroup_fds(c->cg, false, cg_fds, &n_cg, err)) < 0)
 		goto out;
 	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg};
 	proc.notify_sock = sv[1]; /* the exec process passes a seccomp listener fd on its report channel */
