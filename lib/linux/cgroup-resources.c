@@ -680,7 +680,11 @@ int ctr_cgroup_apply(struct ctr_cgroup *cg, const struct oci_config *cfg, struct
 		for (size_t i = 0; i < cg->n && r == 0; i++) {
 			if (cg->h[i].fd < 0 && (cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 				continue;
-			if (!cg->h[i].v2 && (cg->h[i].ctrls & CTR_CGC_DEVICES)) {
+			if (!cg->h[i].v2 && (cg->h[i].ctrls & CTR_CGC_DEVICES) && geteuid() == 0) {
+				/* v1 device rules need CAP_SYS_ADMIN: a rootless runtime (also with a
+				 * delegated cgroup) skips them as runc and crun do; its container is
+				 * in a user namespace, where mknod is refused and only host nodes
+				 * bind-mounted by the runtime exist */
 				r = ctr_cgdev_apply_v1(cg->h[i].fd, rules, nr, err);
 			} else if (cg->h[i].v2 && geteuid() == 0) {
 				/* bpf(BPF_PROG_ATTACH) refuses O_PATH fds: open the directory for reading */

@@ -196,6 +196,45 @@ expect_match "rootless, cgroups not delegated, linux.resources: the error says w
 expect_eq "rootless, cgroups not delegated, linux.resources: nothing left" "" "$(ls -A "$XDG/ctr" 2>&1)"
 cfg "$B" 'c["linux"].pop("resources", None)'
 
+# cgroups delegated to the user (a cgroup of its own in every hierarchy,
+# chowned, as systemd's Delegate=yes does): the container's cgroup is made
+# below it and linux.resources apply
+DG=ctrrl-deleg$$
+HIER=$(awk '$9 == "cgroup" || $9 == "cgroup2" {print $5}' /proc/self/mountinfo)
+for h in $HIER; do
+	mkdir "$h/$DG" && chown -R "$U:" "$h/$DG"
+	at_cleanup "find $h/$DG -depth -type d -exec rmdir {} +"
+done
+[ -f "/sys/fs/cgroup/cpuset/$DG/cpuset.cpus" ] &&
+	cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$DG/cpuset.cpus" &&
+	cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$DG/cpuset.mems"
+# in_deleg CMD...: as the user, from inside the delegated cgroups
+in_deleg() {
+	sh -c 'for h in $HIER; do echo $$ >"$h/$DG/cgroup.procs" || exit 1; done; exec "$@"' in_deleg "$@"
+}
+export HIER DG
+cfg "$B" 'c["linux"]["resources"] = {"pids": {"limit": 7}, "memory": {"limit": 33554432}}; c["linux"]["cgroupsPath"] = "inner"'
+args "$B" 'sleep 100'
+id=rl-deleg$$
+in_deleg setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$XDG" \
+	sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/deleg.out" 2>&1
+expect_eq "rootless, delegated cgroups: create with linux.resources works" "0 " "$? $(cat "$TMP/deleg.out")"
+pid=$(jget "$(uctr state "$id" 2>&1)" 'd["pid"]' 2>/dev/null)
+track_pid "$pid"
+expect_eq "rootless, delegated cgroups: the container's pids cgroup is below the delegated one" \
+	"/$DG/inner" "$(awk -F: '$2 == "pids" {print $3}' "/proc/$pid/cgroup" 2>&1)"
+expect_eq "rootless, delegated cgroups: pids.max applied" 7 "$(cat "/sys/fs/cgroup/pids/$DG/inner/pids.max" 2>&1)"
+expect_eq "rootless, delegated cgroups: memory limit applied" 33554432 \
+	"$(cat "/sys/fs/cgroup/memory/$DG/inner/memory.limit_in_bytes" 2>&1)"
+# exec from inside the delegated subtree too: cgroup v2 lets a process move
+# only below a common ancestor whose cgroup.procs the mover may write
+out=$(in_deleg setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin \
+	XDG_RUNTIME_DIR="$XDG" "$CTR_DEMO" exec "$id" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait' 2>&1)
+expect_match "rootless, delegated cgroups: the pids limit is enforced" "can't fork|Resource temporarily unavailable" "$out"
+uctr delete --force "$id" >/dev/null 2>&1
+check "rootless, delegated cgroups: delete removes the container's cgroup" test ! -e "/sys/fs/cgroup/pids/$DG/inner"
+cfg "$B" 'c["linux"].pop("resources", None); c["linux"].pop("cgroupsPath", None)'
+
 # no state root at all: a clear error
 out=$(setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin "$CTR_DEMO" list 2>&1)
 expect_match "rootless without XDG_RUNTIME_DIR: the error says what to set" 'XDG_RUNTIME_DIR.*--root' "$out"
