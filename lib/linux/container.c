@@ -1306,8 +1306,15 @@ CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, c
 	if (signo < 0 || signo >= NSIG)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "signal %d is not valid: use 0 to %d", signo, NSIG - 1);
 	ctr_status st = ctr_container_status(c);
+	/* as runc: with --all a stopped container's cgroup may still hold processes (no pid namespace) */
+	if (st == CTR_STATUS_STOPPED && (flags & CTR_KILL_ALL) && c->cg)
+		return ctr_cgroup_kill(c->cg, signo, err);
+	/* "container not running" is runc's wording, which containerd's shim matches to take the
+	 * process as already gone */
 	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: kill needs a created or running container",
+		return ctr_err(err, ESRCH, CTR_E_STATE,
+			       "container '%s': container not running (it is %s; kill needs a created or running "
+			       "container)",
 			       c->id, ctr_status_name(st));
 	if ((flags & CTR_KILL_ALL) && c->cg)
 		return ctr_cgroup_kill(c->cg, signo, err); /* every process of its cgroup, also those that left its pid ns */

@@ -110,6 +110,9 @@ wait $EXEC_BG 2>/dev/null
 c task kill "$id" >/dev/null 2>&1
 for i in $(seq 50); do c task ls 2>/dev/null | grep -q "^$id .*STOPPED" && break; sleep 0.1; done
 expect_match "task kill: SIGTERM stopped it" "^$id +[0-9]+ +STOPPED" "$(c task ls 2>&1)"
+# runc's "container not running" wording, which the shim turns into NotFound
+out=$(c task kill "$id" 2>&1)
+expect_match "task kill of a stopped task: the shim takes it as already finished" 'process already finished' "$out"
 out=$(c task delete "$id" 2>&1)
 expect_match "task delete: reports the exit code the TERM trap chose" "exit code 5" "$out"
 check "task delete: the init is gone" gone "$pid"
