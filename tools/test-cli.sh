@@ -74,7 +74,21 @@ for c in create start run state kill delete exec list spec; do
 done
 run "$X" help kill
 match "help kill" "ctr-demo kill \[command options\] <container-id> \[signal\]" "$OUT"
-for c in ps pause resume update events features checkpoint restore; do
+# the cgroup commands name a missing container; features prints the runtime-spec features document
+for c in ps pause resume update events; do
+	run "$X" --root "$ROOT" "$c" x
+	if [ "$RC" = 1 ] && echo "$ERR" | grep -q "container 'x' does not exist"; then
+		ok "$c: a missing container is an error with exit 1"
+	else
+		nok "$c: a missing container is an error with exit 1" "rc=$RC" "$ERR"
+	fi
+done
+run "$X" features
+eq "features: exit 0" 0 "$RC"
+match "features: the runtime-spec document" '"ociVersionMax": "1\.[0-9]+\.[0-9]+"' "$OUT"
+run "$X" features x
+eq "features: an argument is a usage error (exit 1)" 1 "$RC"
+for c in checkpoint restore; do
 	run "$X" "$c" x
 	if [ "$RC" = 1 ] && echo "$ERR" | grep -q "not supported by this build"; then
 		ok "$c: refused clearly with exit 1"

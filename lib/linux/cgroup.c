@@ -598,8 +598,11 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 			      &cg->h[i].created, err);
 		free(path);
 		if (r < 0) {
-			if ((r == -EACCES || r == -EPERM || r == -EROFS) && geteuid() != 0) {
-				/* rootless without delegation: skip cgroups unless something is asked of them */
+			if (r == -EROFS || ((r == -EACCES || r == -EPERM) && geteuid() != 0)) {
+				/*
+				 * rootless without delegation (or a read-only cgroupfs, as in a
+				 * container): go on without cgroups unless something is asked of them
+				 */
 				ctr_error_free(err ? *err : NULL);
 				if (err)
 					*err = NULL;
@@ -607,9 +610,9 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 				ctr_cgroup_free(cg);
 				if (want)
 					return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
-						       "config.json: linux.resources: cgroups are not delegated to uid %u; "
-						       "drop linux.resources or run in a delegated cgroup (systemd-run "
-						       "--user --scope -p Delegate=yes)",
+						       "config.json: linux.resources: cgroups are not delegated to uid %u "
+						       "(or the cgroup filesystem is read-only); drop linux.resources or run "
+						       "in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)",
 						       (unsigned)geteuid());
 				return 0;
 			}
@@ -697,8 +700,9 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err)
 			cg->h[i].fd = -1;
 		}
 		/* processes that were killed leave their cgroup a moment after they are reaped */
-		int s = 0;
-		for (int tries = 0; tries < 200; tries++) {
+		int s = rmdir(cg->h[i].dir) == 0 || errno == ENOENT ? 0 : -errno;
+		for (int tries = 0; s == -EBUSY && tries < 200; tries++) {
+			/* busy: child cgroups the container made, or processes still leaving */
 			s = rm_tree(cg->h[i].dir);
 			if (s != -EBUSY)
 				break;
