@@ -253,9 +253,10 @@ CTR_EXPORT int ctr_features_json(char **out, ctr_error **err)
 	static const char *const operators[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
 						"SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
 	static const char *const flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-					    "SECCOMP_FILTER_FLAG_TSYNC"};
+					    "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+	/* the kernel takes WAIT_KILLABLE_RECV (1 << 5) only with NEW_LISTENER (lib/linux/seccomp.c does the same) */
 	static const unsigned flag_bits[] = {SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-					     SECCOMP_FILTER_FLAG_TSYNC};
+					     SECCOMP_FILTER_FLAG_TSYNC, (1U << 5) | SECCOMP_FILTER_FLAG_NEW_LISTENER};
 	static const struct {
 		const char *oci, *scmp;
 	} archs[] = {
