@@ -11,7 +11,6 @@
  */
 #include <fcntl.h>
 #include <pwd.h>
-#include <grp.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,23 +73,15 @@ static char *find_helper(const char *name)
 	return found;
 }
 
-static const char *user_name(bool gid, unsigned id, char *buf, size_t len)
+/* /etc/subuid and /etc/subgid name the user (by login name) whose ranges they list */
+static const char *user_name(unsigned uid, char *buf, size_t len)
 {
-	if (gid) {
-		struct group gr, *g = NULL;
-		char tmp[1024];
-		if (getgrgid_r((gid_t)id, &gr, tmp, sizeof(tmp), &g) == 0 && g)
-			snprintf(buf, len, "group %s", g->gr_name);
-		else
-			snprintf(buf, len, "gid %u", id);
-	} else {
-		struct passwd pw, *p = NULL;
-		char tmp[1024];
-		if (getpwuid_r((uid_t)id, &pw, tmp, sizeof(tmp), &p) == 0 && p)
-			snprintf(buf, len, "user %s", p->pw_name);
-		else
-			snprintf(buf, len, "uid %u", id);
-	}
+	struct passwd pw, *p = NULL;
+	char tmp[1024];
+	if (getpwuid_r((uid_t)uid, &pw, tmp, sizeof(tmp), &p) == 0 && p)
+		snprintf(buf, len, "user %s", p->pw_name);
+	else
+		snprintf(buf, len, "uid %u", uid);
 	return buf;
 }
 
@@ -108,7 +99,7 @@ static int run_helper(pid_t pid, bool gid, const char *text, ctr_error **err)
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		if (sscanf(l, "%u %u %u", &first_in, &first_out, &first_n) == 3 && (first_out != own || first_n != 1))
 			break;
-	user_name(gid, own, who, sizeof(who));
+	user_name((unsigned)geteuid(), who, sizeof(who));
 	char *exe = find_helper(helper);
 	if (!exe)
 		return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,

@@ -5,6 +5,7 @@
 # started and stopped here; an image built from the busybox bundle's rootfs
 # with umoci and skopeo and loaded with `ctr images import`.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engines/common.sh"
 
 for tool in containerd ctr containerd-shim-runc-v2 umoci skopeo; do
 	if ! command -v $tool >/dev/null; then
@@ -142,30 +143,18 @@ id=t-m$$
 crun_ -d --memory-limit 33554432 "$IMG" "$id" sleep 100 >/dev/null 2>&1
 pid=$(c task ls 2>/dev/null | awk -v i="$id" '$1 == i {print $2}')
 track_pid "$pid"
-cg=$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup" 2>/dev/null)
-if [ -n "$cg" ]; then
-	expect_eq "--memory-limit: memory.limit_in_bytes" 33554432 "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" 2>&1)"
-else
-	cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
-	expect_eq "--memory-limit: memory.max" 33554432 "$(cat "/sys/fs/cgroup$cg/memory.max" 2>&1)"
-fi
+if [ -d /sys/fs/cgroup/memory ]; then file=memory.limit_in_bytes; else file=memory.max; fi
+expect_eq "--memory-limit: the limit is in the container's memory cgroup ($file)" 33554432 "$(host_cg_file "$pid" memory $file)"
 c task kill -s KILL "$id" >/dev/null 2>&1
 for i in $(seq 50); do c task ls 2>/dev/null | grep -q "^$id .*STOPPED" && break; sleep 0.1; done
 c task delete "$id" >/dev/null 2>&1
 c containers rm "$id" >/dev/null 2>&1
-out=$(crun_ --rm --memory-limit 33554432 "$IMG" t-oom$$ sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+out=$(crun_ --rm --memory-limit 33554432 "$IMG" t-oom$$ sh -c "$HOG" 2>&1)
 expect_eq "--memory-limit 32 MiB: an 80 MB allocation is OOM-killed (137)" 137 "$?"
-out=$(crun_ --rm "$IMG" t-nooom$$ sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+out=$(crun_ --rm "$IMG" t-nooom$$ sh -c "$HOG" 2>&1)
 expect_eq "without --memory-limit the same allocation succeeds" "survived 80000000" "$out"
 
 # a terminal: ctr run -t, driven through script(1)
-if command -v script >/dev/null; then
-	out=$(printf 'typed-in\n' | timeout 60 script -qec "${C[*]} run ${RUN_OPTS[*]} --rm -t $IMG t-tty$$ sh -c '[ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; read l; echo got=\$l'" /dev/null 2>&1 | tr -d '\r')
-	expect_match "run -t: stdin and stdout are the terminal" '^stdio-tty$' "$out"
-	expect_match "run -t: a pty" '^/dev/pts/[0-9]+$' "$out"
-	expect_match "run -t: input reaches the container" '^got=typed-in$' "$out"
-else
-	skip "run -t" "script(1) is not installed (package bsdutils)"
-fi
+engine_tty "run -t" "${C[*]} run ${RUN_OPTS[*]} --rm -t $IMG t-tty$$"
 
 finish

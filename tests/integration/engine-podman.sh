@@ -4,6 +4,7 @@
 # network (netns = "none"), so nothing of the host's podman or of other tests
 # is touched.  The image is imported from the busybox bundle's rootfs.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engines/common.sh"
 FIX=$(dirname "$0")/engines
 
 if ! command -v podman >/dev/null; then
@@ -128,27 +129,9 @@ expect_eq "--uidmap: the container's init is uid 100000 on the host" 100000 "$(s
 pm rm -f -t 0 "$N-u" >/dev/null 2>&1
 
 # -it: a terminal, driven through script(1)
-if command -v script >/dev/null; then
-	out=$(printf 'typed-in\n' | timeout 60 script -qec "${P[*]} run -it --rm $IMG sh -c '[ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; read l; echo got=\$l'" /dev/null 2>&1 | tr -d '\r')
-	expect_match "-it: the process has a pty" '^/dev/pts/[0-9]+$' "$out"
-	expect_match "-it: stdin and stdout are the terminal" '^stdio-tty$' "$out"
-	expect_match "-it: input reaches the container" '^got=typed-in$' "$out"
-else
-	skip "-it" "script(1) is not installed (package bsdutils)"
-fi
+engine_tty "-it" "${P[*]} run -it --rm $IMG"
 
 # resources: --memory enforced (OOM kill), --memory 8m still runs /bin/true, --pids-limit
-# host_cg_file PID CONTROLLER FILE: FILE of the v1 CONTROLLER cgroup of PID, or of its v2 cgroup
-host_cg_file() {
-	local p
-	p=$(awk -F: -v c="$2" '$2 == c {print $3}' "/proc/$1/cgroup" 2>/dev/null)
-	if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$2" ]; then
-		cat "/sys/fs/cgroup/$2$p/$3" 2>&1
-	else
-		p=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup$p/$3" "/sys/fs/cgroup/unified$p/$3" 2>/dev/null | head -1
-	fi
-}
 out=$(pm run --rm --memory 8m "$IMG" /bin/true 2>&1)
 expect_eq "--memory 8m runs /bin/true" "0 " "$? $out"
 pm run -d --name "$N-m" --memory 32m --pids-limit 10 "$IMG" sleep 100 >/dev/null 2>&1
@@ -157,9 +140,9 @@ if [ -d /sys/fs/cgroup/memory ]; then want=33554432 file=memory.limit_in_bytes; 
 expect_eq "--memory 32m: the limit is in the container's memory cgroup" "$want" "$(host_cg_file "$pid" memory $file)"
 expect_eq "--pids-limit 10: the limit is in the container's pids cgroup" 10 "$(host_cg_file "$pid" pids pids.max)"
 pm rm -f -t 0 "$N-m" >/dev/null 2>&1
-out=$(pm run --rm --memory 32m --memory-swap 32m "$IMG" sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+out=$(pm run --rm --memory 32m --memory-swap 32m "$IMG" sh -c "$HOG" 2>&1)
 expect_eq "--memory 32m: an 80 MB shell variable is OOM-killed (137)" 137 "$?"
-out=$(pm run --rm "$IMG" sh -c 'x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+out=$(pm run --rm "$IMG" sh -c "$HOG" 2>&1)
 expect_eq "without --memory the same allocation succeeds" "survived 80000000" "$out"
 out=$(pm run --rm --pids-limit 10 "$IMG" sh -c 'for i in $(seq 20); do sleep 1 & done 2>&1; wait' 2>&1)
 expect_match "--pids-limit 10: the 11th process cannot fork" "can't fork|Resource temporarily unavailable" "$out"

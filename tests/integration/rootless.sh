@@ -45,6 +45,11 @@ as_user() {
 }
 # uctr ARGS...: ctr-demo as the user, with the default state root
 uctr() { as_user "$CTR_DEMO" "$@"; }
+# urun ARGS...: `ctr-demo ARGS` as the user from the bundle directory; sets out and rc
+urun() {
+	out=$(as_user sh -c 'cd "$1" && shift && exec "$@"' urun "$B" "$CTR_DEMO" "$@" </dev/null 2>&1)
+	rc=$?
+}
 
 # a bundle owned by the user, config.json from `spec --rootless`
 B=$HOME_U/b
@@ -59,8 +64,7 @@ c["mounts"].append({"destination": "/data", "type": "bind", "source": argv[0], "
 
 # run: root inside, the user's id outside, state under $XDG_RUNTIME_DIR/ctr
 args "$B" 'id; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups; echo dev=$(stat -c %t,%T /dev/null); echo net=$(ls /sys/class/net); touch /data/by-root; mkdir /data/dir; exit 7'
-out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-run$$" 2>&1)
-rc=$?
+urun run rl-run$$
 expect_eq "rootless run: the container's exit code" 7 "$rc"
 expect_match "rootless run: uid 0 inside" '^uid=0\(root\) gid=0\(root\)' "$out"
 expect_match "rootless run: uid_map maps 0 to the user" "^ +0 +$UID_U +1\$" "$out"
@@ -76,7 +80,7 @@ expect_eq "rootless run: run deleted its state" "" "$(ls -A "$XDG/ctr" 2>&1)"
 # a sysfs mount without a network namespace becomes an rbind of the host's /sys
 cfg "$B" 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys"] + [{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}]'
 args "$B" 'echo net=$(ls /sys/class/net); touch /sys/x 2>&1 || echo sys-ro'
-out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-sys$$" 2>&1)
+urun run rl-sys$$
 expect_match "rootless sysfs mount: the host's /sys" "^$HOSTNET\$" "$out"
 expect_match "rootless sysfs mount: read-only" 'sys-ro' "$out"
 
@@ -132,8 +136,7 @@ as_user python3 "$RECV" "$XDG/tty.sock" "$XDG/tty.out" >"$TMP/recv.log" 2>&1 &
 RECV_PID=$!
 track_pid $RECV_PID
 for i in $(seq 50); do grep -q ready "$TMP/recv.log" 2>/dev/null && break; sleep 0.1; done
-out=$(as_user sh -c "cd $B && exec $CTR_DEMO run --console-socket $XDG/tty.sock rl-tty$$" </dev/null 2>&1)
-rc=$?
+urun run --console-socket $XDG/tty.sock rl-tty$$
 wait $RECV_PID 2>/dev/null
 expect_eq "rootless terminal: run exit 0" 0 "$rc"
 expect_match "rootless terminal: the process has a pty" '^/dev/pts/[0-9]+' "$(tr -d '\r' <"$XDG/tty.out" 2>&1)"
@@ -155,8 +158,7 @@ c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": g, "size": 1}, {"conta
 	chmod 1777 "$HOME_U/data"
 	args "$B" 'cat /proc/self/uid_map; cat /proc/self/setgroups; id -u; touch /data/by-1000'
 	cfg "$B" 'c["process"]["user"] = {"uid": 1000, "gid": 1000}'
-	out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-sub$$" 2>&1)
-	rc=$?
+	urun run rl-sub$$
 	expect_eq "rootless newuidmap: run exit 0" 0 "$rc"
 	expect_match "rootless newuidmap: the process runs as uid 1000" '^1000$' "$out"
 	expect_match "rootless newuidmap: the subordinate range is mapped" "^ +1 +$SUB_U +65536\$" "$out"
@@ -165,8 +167,7 @@ c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": g, "size": 1}, {"conta
 		"$((SUB_U + 999)):$((SUB_G + 999))" "$(stat -c %u:%g "$HOME_U/data/by-1000" 2>&1)"
 	# a range /etc/subuid does not give the user: a clear error, nothing left
 	cfg "$B" 'c["linux"]["uidMappings"][1]["hostID"] = 4000000000 - 70000'
-	out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-bad$$" 2>&1)
-	rc=$?
+	urun run rl-bad$$
 	expect_eq "rootless newuidmap refused: exit 1" 1 "$rc"
 	expect_match "rootless newuidmap refused: the error names the range, the helper, /etc/subuid and the user" \
 		"linux.uidMappings: uid 1 -> $((4000000000 - 70000)) .*newuidmap.*/etc/subuid.*$U" "$out"
@@ -189,8 +190,8 @@ expect_eq "rootless, cgroups not delegated: the container stays in the caller's 
 	"$(sort /proc/self/cgroup)" "$(sort "/proc/$pid/cgroup" 2>&1)"
 uctr delete --force "$id" >/dev/null 2>&1
 cfg "$B" 'c["linux"]["resources"] = {"pids": {"limit": 100}}'
-out=$(as_user sh -c "cd $B && exec $CTR_DEMO run rl-cg2$$" </dev/null 2>&1)
-expect_eq "rootless, cgroups not delegated, linux.resources: run exits 1" 1 "$?"
+urun run rl-cg2$$
+expect_eq "rootless, cgroups not delegated, linux.resources: run exits 1" 1 "$rc"
 expect_match "rootless, cgroups not delegated, linux.resources: the error says why" \
 	'linux.resources: cgroups are not delegated to uid' "$out"
 expect_eq "rootless, cgroups not delegated, linux.resources: nothing left" "" "$(ls -A "$XDG/ctr" 2>&1)"

@@ -1,0 +1,33 @@
+# Shared by engine-podman.sh and engine-containerd.sh (sourced after lib.sh).
+
+# HOG: a shell command that needs about 80 MB of memory (a shell variable)
+HOG='x=$(head -c 80000000 /dev/zero | tr "\0" a); echo survived ${#x}'
+
+# engine_tty NAME CMD: run CMD (an engine's run with a terminal, the image
+# last) under script(1) with a line typed in; the container must see a pty on
+# its stdio and read the line.
+engine_tty() {
+	local name=$1 cmd=$2 out
+	if ! command -v script >/dev/null; then
+		skip "$name" "script(1) is not installed (package bsdutils)"
+		return
+	fi
+	out=$(printf 'typed-in\n' | timeout 60 script -qec \
+		"$cmd sh -c '[ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; read l; echo got=\$l'" /dev/null 2>&1 | tr -d '\r')
+	expect_match "$name: stdin and stdout are the terminal" '^stdio-tty$' "$out"
+	expect_match "$name: the terminal is a pty" '^/dev/pts/[0-9]+$' "$out"
+	expect_match "$name: input reaches the container" '^got=typed-in$' "$out"
+}
+
+# host_cg_file PID CONTROLLER FILE: read FILE of the v1 CONTROLLER cgroup of PID,
+# or of its v2 cgroup (pure v2, or the unified hierarchy of a hybrid host)
+host_cg_file() {
+	local p
+	p=$(awk -F: -v c="$2" '$2 == c {print $3}' "/proc/$1/cgroup" 2>/dev/null)
+	if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$2" ]; then
+		cat "/sys/fs/cgroup/$2$p/$3" 2>&1
+	else
+		p=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
+		cat "/sys/fs/cgroup$p/$3" "/sys/fs/cgroup/unified$p/$3" 2>/dev/null | head -1
+	fi
+}
