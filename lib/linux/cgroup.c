@@ -459,6 +459,17 @@ static int cpuset_init(const char *dir, ctr_error **err)
 	return r;
 }
 
+/* "+cpu +memory ..." for cgroup.subtree_control; returns the length */
+static size_t enable_list(char *buf, size_t size, unsigned ctrls)
+{
+	size_t el = 0;
+	buf[0] = '\0';
+	for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1)
+		if ((ctrls & b) && el < size)
+			el += (size_t)snprintf(buf + el, size - el, "%s+%s", el ? " " : "", ctr_cg_ctrl_name(b, true));
+	return el;
+}
+
 /*
  * mkdir -p of path below mount, counting the components we made; v2 turns
  * on the controllers in each new ancestor's cgroup.subtree_control (a
@@ -474,13 +485,8 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrl
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return ctr_err(err, ENAMETOOLONG, CTR_E_SPEC, "config.json: linux.cgroupsPath: %s%s: too long", mount,
 			       path);
-	size_t el = 0;
-	enable[0] = '\0';
-	if (v2)
-		for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1)
-			if (ctrls & b)
-				el += (size_t)snprintf(enable + el, sizeof(enable) - el, "%s+%s", el ? " " : "",
-						       ctr_cg_ctrl_name(b, true));
+	size_t el = v2 ? enable_list(enable, sizeof(enable), ctrls) : 0;
+	char *tok = NULL;
 	*created = 0;
 	size_t ml = strlen(mount);
 	for (char *s = full + ml + 1;; s++) {
@@ -496,7 +502,11 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrl
 			int pd = open(full[0] ? full : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 			*slash = '/';
 			if (pd >= 0) {
-				(void)ctr_cg_write_file(pd, "cgroup.subtree_control", enable);
+				/* all at once; when one is refused (cpu with realtime tasks), each on its own */
+				if (ctr_cg_write_file(pd, "cgroup.subtree_control", enable) < 0)
+					for (char *t = strtok_r(enable, " ", &tok); t; t = strtok_r(NULL, " ", &tok))
+						(void)ctr_cg_write_file(pd, "cgroup.subtree_control", t);
+				enable_list(enable, sizeof(enable), ctrls);
 				close(pd);
 			}
 		}
