@@ -772,6 +772,14 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			goto fail;
 		pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
 	}
+	if (pid < 0 && errno == EPERM && geteuid() != 0 && !plan.has_userns) {
+		r = ctr_err(err, EPERM, CTR_E_SPEC,
+			    "config.json: linux.namespaces: uid %u may not create namespaces without a user namespace: "
+			    "add {\"type\": \"user\"} with uidMappings/gidMappings (ctr-demo spec --rootless writes "
+			    "such a configuration), or run as root",
+			    (unsigned)geteuid());
+		goto fail;
+	}
 	if (pid < 0) {
 		r = ctr_err_sys(err, errno, "clone3 the container process (namespaces 0x%llx)",
 				(unsigned long long)plan.clone_flags);

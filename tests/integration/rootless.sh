@@ -236,6 +236,14 @@ uctr delete --force "$id" >/dev/null 2>&1
 check "rootless, delegated cgroups: delete removes the container's cgroup" test ! -e "/sys/fs/cgroup/pids/$DG/inner"
 cfg "$B" 'c["linux"].pop("resources", None); c["linux"].pop("cgroupsPath", None)'
 
+# a configuration without a user namespace cannot work for the user: say what to add
+cfg "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]; del c["linux"]["uidMappings"], c["linux"]["gidMappings"]'
+urun run rl-nouserns$$
+expect_eq "rootless without a user namespace: run exits 1" 1 "$rc"
+expect_match "rootless without a user namespace: the error says what to add" \
+	'linux.namespaces: uid [0-9]+ may not create namespaces without a user namespace.*spec --rootless' "$out"
+expect_eq "rootless without a user namespace: nothing left" "" "$(ls -A "$XDG/ctr" 2>&1)"
+
 # no state root at all: a clear error
 out=$(setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin "$CTR_DEMO" list 2>&1)
 expect_match "rootless without XDG_RUNTIME_DIR: the error says what to set" 'XDG_RUNTIME_DIR.*--root' "$out"
