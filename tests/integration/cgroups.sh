@@ -89,11 +89,11 @@ out=$(ctr update --memory 1x place 2>&1)
 expect_match "update: a bad value is refused" "invalid value" "$out"
 
 # --- pause / resume
-b=$(mkcg pz 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done')
+# the counter is replaced by rename, so that a freeze between truncate and write cannot leave it empty
+b=$(mkcg pz 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.02; done')
 ctr run -d -b "$b" pz </dev/null
 pzpid=$(initpid pz)
-# the counter file (empty for an instant while the shell rewrites it)
-count() { local v i; for i in $(seq 50); do v=$(cat /proc/$pzpid/root/tmp/count 2>/dev/null); [ -n "$v" ] && break; sleep 0.01; done; echo "$v"; }
+count() { cat /proc/$pzpid/root/tmp/count 2>/dev/null; }
 sleep 0.3
 ctr pause pz
 expect_eq "pause: state is paused" paused "$(jget "$(ctr state pz)" 'd["status"]')"
