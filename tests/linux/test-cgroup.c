@@ -4,7 +4,8 @@
  * (pure v2 with cgroup.controllers and cgroup.subtree_control, pure v1, and
  * the v1/v2 hybrid), with fake mountinfo and /proc/self/cgroup files: layout
  * detection, every cgroupsPath form, every resource's file and value on v1
- * and v2, rollback of a failed write, refused fields.  Runs as any user.
+ * and v2, rollback of a failed write, refused fields.  Runs as any user;
+ * as root also the v1 freezer and kill paths on the real cgroupfs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -606,6 +610,87 @@ static void test_create_v2(void **state)
 	ctr_cg_layout_free(&l);
 }
 
+/*
+ * The v1 paths this hybrid host would otherwise not run (pause and kill go
+ * through the unified cgroup here): the real /sys/fs/cgroup without its
+ * cgroup2 mount, a forked child moved in, frozen and thawed by the v1
+ * freezer, signalled by freeze-signal-thaw, then the cgroups removed.
+ * Root and a v1 freezer hierarchy needed, else skipped.
+ */
+static void test_real_v1(void **state)
+{
+	(void)state;
+	struct ctr_cg_layout l;
+	ctr_error *err = NULL;
+	if (geteuid() != 0 || ctr_cg_layout_load(NULL, &l, &err) < 0) {
+		ctr_error_free(err);
+		skip();
+	}
+	size_t k = 0;
+	bool freezer = false;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.h[i].v2) {
+			free(l.h[i].name);
+			free(l.h[i].mount);
+			free(l.h[i].self);
+			continue;
+		}
+		freezer |= (l.h[i].ctrls & CTR_CGC_FREEZER) != 0;
+		l.h[k++] = l.h[i];
+	}
+	l.n = k;
+	if (!freezer) {
+		ctr_cg_layout_free(&l);
+		skip();
+	}
+	l.mode = CTR_CG_V1;
+	char linux_json[128], path[160];
+	snprintf(linux_json, sizeof(linux_json), "{\"cgroupsPath\": \"/ctrtest-unit-%d/c\"}", (int)getpid());
+	struct oci_config *cfg = config(linux_json);
+	struct ctr_cgroup *cg = NULL;
+	if (ctr_cgroup_create(&l, cfg, "c", false, &cg, &err) < 0)
+		fail_msg("%s", ctr_error_message(err));
+	pid_t child = fork();
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, whatever fails */
+		for (;;)
+			pause();
+	}
+	assert_int_equal(ctr_cgroup_enter(cg, child, NULL), 0);
+	pid_t *pids;
+	size_t n;
+	assert_int_equal(ctr_cgroup_pids(cg, &pids, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], child);
+	free(pids);
+	assert_int_equal(ctr_cgroup_freeze(cg, true, NULL), 0);
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].ctrls & CTR_CGC_FREEZER) {
+			snprintf(path, sizeof(path), "%s/freezer.state", cg->h[i].dir);
+			FILE *f = fopen(path, "r");
+			char st[32] = "";
+			assert_non_null(fgets(st, sizeof(st), f));
+			fclose(f);
+			assert_string_equal(st, "FROZEN\n");
+		}
+	assert_int_equal(ctr_cgroup_freeze(cg, false, NULL), 0);
+	/* no cgroup.kill without the unified cgroup: freeze, signal every pid, thaw */
+	assert_int_equal(ctr_cgroup_kill(cg, SIGTERM, NULL), 0);
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	assert_int_equal(ctr_cgroup_destroy(cg, NULL), 0);
+	for (size_t i = 0; i < cg->n; i++) {
+		assert_int_equal(access(cg->h[i].dir, F_OK), -1);
+		snprintf(path, sizeof(path), "%s", cg->h[i].dir);
+		*strrchr(path, '/') = '\0';
+		(void)rmdir(path);
+	}
+	ctr_cgroup_free(cg);
+	oci_config_free(cfg);
+	ctr_cg_layout_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_map_other),
 		cmocka_unit_test_setup_teardown(test_create_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_v2, setup, teardown),
+		cmocka_unit_test(test_real_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
