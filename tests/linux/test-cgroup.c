@@ -691,6 +691,41 @@ static void test_real_v1(void **state)
 	ctr_cg_layout_free(&l);
 }
 
+/* Rootless on the real cgroupfs: an unprivileged uid gets no cgroup without resources, a clear error with them. */
+static void test_real_rootless(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct ctr_cg_layout l;
+		ctr_error *err = NULL;
+		char linux_json[160];
+		snprintf(linux_json, sizeof(linux_json), "{\"cgroupsPath\": \"/ctrtest-rootless-%d\"}", (int)getpid());
+		struct oci_config *plain = config(linux_json);
+		snprintf(linux_json, sizeof(linux_json),
+			 "{\"cgroupsPath\": \"/ctrtest-rootless-%d\", \"resources\": {\"memory\": {\"limit\": 1048576}}}",
+			 (int)getpid());
+		struct oci_config *res = config(linux_json);
+		if (ctr_cg_layout_load(NULL, &l, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		struct ctr_cgroup *cg = (struct ctr_cgroup *)1;
+		if (ctr_cgroup_create(&l, plain, "c", false, &cg, &err) != 0 || cg != NULL)
+			_exit(3);
+		if (ctr_cgroup_create(&l, res, "c", false, &cg, &err) != -EPERM || cg != NULL ||
+		    !strstr(ctr_error_message(err), "linux.resources: cgroups are not delegated to uid 65534"))
+			_exit(4);
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_v2, setup, teardown),
 		cmocka_unit_test(test_real_v1),
+		cmocka_unit_test(test_real_rootless),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
