@@ -189,7 +189,7 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		if (o.cwd)
 			tmp.cwd = (char *)o.cwd;
 		if ((r = ctr_proc_build(&tmp, "exec", &proc, err)) < 0 ||
-		    (r = ctr_proc_add_linux(c->ctx, cfg, ctr_spec_json(c->spec), &proc, err)) < 0)
+		    (r = ctr_proc_add_linux(c->ctx, cfg, &proc, err)) < 0)
 			goto out;
 		struct json_object *pj = NULL;
 		if (o.process_json) {

@@ -171,13 +171,12 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 void ctr_proc_free(struct ctr_proc *p);
 
 /*
- * Compile linux.seccomp (sc, and its JSON sc_json for the compiled-filter
- * cache under ctx's state root; NULL: no cache) to BPF into out->seccomp_*
- * (parent side), and load it (child side, async-signal-safe; *listener gets
- * the listener fd when the profile has SCMP_ACT_NOTIFY rules, else -1).
+ * Compile linux.seccomp to BPF into out->seccomp_* (parent side; through the
+ * compiled-filter cache under ctx's state root, none when ctx is NULL), and
+ * load it (child side, async-signal-safe; *listener gets the listener fd
+ * when the profile has SCMP_ACT_NOTIFY rules, else -1).
  */
-int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct json_object *sc_json,
-		      struct ctr_proc *out, ctr_error **err);
+int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err);
 int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *errbuf, size_t errlen);
 /*
  * Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message;
@@ -204,13 +203,8 @@ int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_versio
  */
 int ctr_proc_add_extras(struct json_object *process, const char *what, struct ctr_proc *out, ctr_error **err);
 
-/*
- * The container-level settings that every process of the container gets
- * (seccomp, personality); spec_json (may be NULL) is the whole config for
- * the seccomp cache key.
- */
-int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		       struct ctr_proc *out, ctr_error **err);
+/* The container-level settings that every process of the container gets (seccomp, personality). */
+int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err);
 
 /* Capability number from "CAP_CHOWN"; -1 when unknown. */
 int ctr_cap_from_name(const char *name);

@@ -305,15 +305,11 @@ int ctr_proc_add_extras(struct json_object *process, const char *what, struct ct
 	return 0;
 }
 
-int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		       struct ctr_proc *out, ctr_error **err)
+int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, struct ctr_proc *out, ctr_error **err)
 {
 	int r;
 	const struct oci_linux *l = &cfg->linux_;
-	struct json_object *lj = NULL, *sj = NULL;
-	if (spec_json && json_object_object_get_ex(spec_json, "linux", &lj))
-		json_object_object_get_ex(lj, "seccomp", &sj);
-	if (l->seccomp && (r = ctr_seccomp_build(ctx, l->seccomp, sj, out, err)) < 0)
+	if (l->seccomp && (r = ctr_seccomp_build(ctx, l->seccomp, out, err)) < 0)
 		return r;
 	if (l->has_personality) {
 		const char *d = l->personality_domain ? l->personality_domain : "";
@@ -586,7 +582,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		if ((r = ctr_proc_add_extras(pj, "config.json", &plan->proc, err)) < 0)
 			return r;
 	}
-	if ((r = ctr_proc_add_linux(ctx, cfg, spec_json, &plan->proc, err)) < 0)
+	if ((r = ctr_proc_add_linux(ctx, cfg, &plan->proc, err)) < 0)
 		return r;
 
 	const struct oci_linux *l = &cfg->linux_;

@@ -4,11 +4,14 @@
  * libseccomp takes longer than the rest of create+start+delete together, and
  * every container of an engine carries the same profile: compile it once.
  *
- * Key: sha256 of ("ctr-seccomp-cache/1", libseccomp's version, the kernel's
+ * Key: sha256 of ("ctr-seccomp-cache/2", libseccomp's version, the kernel's
  * release and version (libseccomp's API level follows from them), the native
- * architecture, linux.seccomp's JSON as json-c serializes it).
- * Everything that changes the BPF program is in it; the load flags
- * (linux.seccomp.flags) are in the JSON as well.
+ * architecture, and a canonical encoding of the parsed profile: every field
+ * that shapes the program, in order, strings with their lengths, numbers at
+ * full width, optional values with a presence mark.  It does not depend on
+ * the JSON's spelling (key order, spaces, number forms), and leaves out only
+ * listenerPath and listenerMetadata, which do not change the program.  The
+ * load flags (linux.seccomp.flags) are in it too.
  *
  * Layout: <state_root>/.seccomp-cache/ (mode 0700, owned by the euid), one
  * file per key named by its hex digest:
@@ -49,7 +52,34 @@ struct entry_hdr {
 	unsigned char sum[CTR_SECCOMP_KEY_LEN];
 };
 
-void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN])
+/* Canonical encoding: every string with its length, every number as 8 bytes (host order: the key
+ * also holds the architecture), every optional value with a presence byte, every list with its count. */
+static void put_u64(struct ctr_sha256 *h, uint64_t v)
+{
+	ctr_sha256_update(h, &v, sizeof(v));
+}
+
+static void put_str(struct ctr_sha256 *h, const char *s)
+{
+	put_u64(h, s ? strlen(s) + 1 : 0);
+	if (s)
+		ctr_sha256_update(h, s, strlen(s));
+}
+
+static void put_strv(struct ctr_sha256 *h, char *const *v, size_t n)
+{
+	put_u64(h, n);
+	for (size_t i = 0; i < n; i++)
+		put_str(h, v[i]);
+}
+
+static void put_opt(struct ctr_sha256 *h, bool has, uint64_t v)
+{
+	put_u64(h, has);
+	put_u64(h, has ? v : 0);
+}
+
+void ctr_seccomp_cache_key(const struct oci_seccomp *sc, unsigned char key[CTR_SECCOMP_KEY_LEN])
 {
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
@@ -58,12 +88,31 @@ void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_S
 	 * nine probing system calls: cheaper to key on, and it changes whenever the level can */
 	if (uname(&u) < 0)
 		memset(&u, 0, sizeof(u));
-	int n = snprintf(env, sizeof(env), "ctr-seccomp-cache/1 libseccomp %u.%u.%u kernel %s %s arch %u",
+	int n = snprintf(env, sizeof(env), "ctr-seccomp-cache/2 libseccomp %u.%u.%u kernel %s %s arch %u",
 			 v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, u.release, u.version,
 			 seccomp_arch_native());
-	const void *parts[] = {env, json};
-	const size_t lens[] = {(size_t)n + 1, len};
-	ctr_sha256(parts, lens, 2, key);
+	struct ctr_sha256 h;
+	ctr_sha256_init(&h);
+	ctr_sha256_update(&h, env, (size_t)n + 1);
+	put_str(&h, sc->default_action);
+	put_opt(&h, sc->has_default_errno_ret, sc->default_errno_ret);
+	put_strv(&h, sc->architectures, sc->n_architectures);
+	put_strv(&h, sc->flags, sc->n_flags);
+	put_u64(&h, sc->n_syscalls);
+	for (size_t i = 0; i < sc->n_syscalls; i++) {
+		const struct oci_seccomp_syscall *s = &sc->syscalls[i];
+		put_strv(&h, s->names, s->n_names);
+		put_str(&h, s->action);
+		put_opt(&h, s->has_errno_ret, s->errno_ret);
+		put_u64(&h, s->n_args);
+		for (size_t j = 0; j < s->n_args; j++) {
+			put_u64(&h, s->args[j].index);
+			put_u64(&h, s->args[j].value);
+			put_u64(&h, s->args[j].value_two);
+			put_str(&h, s->args[j].op);
+		}
+	}
+	ctr_sha256_final(&h, key);
 }
 
 static void hex(const unsigned char key[CTR_SECCOMP_KEY_LEN], char out[2 * CTR_SECCOMP_KEY_LEN + 1])

@@ -9,20 +9,32 @@
 #define CTR_LIB_LINUX_SECCOMP_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "internal.h"
+#include "spec/oci.h"
 
 #define CTR_SECCOMP_KEY_LEN 32 /* sha256 */
 
+/* SHA-256 (seccomp-sha256.c): streaming, and of concatenated parts. */
+struct ctr_sha256 {
+	uint32_t h[8];
+	uint64_t len;           /* bytes hashed */
+	unsigned char buf[64];
+	size_t fill;
+};
+void ctr_sha256_init(struct ctr_sha256 *s);
+void ctr_sha256_update(struct ctr_sha256 *s, const void *data, size_t len);
+void ctr_sha256_final(struct ctr_sha256 *s, unsigned char out[CTR_SECCOMP_KEY_LEN]);
+void ctr_sha256(const void *const parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN]);
+
 /*
  * The key of a profile: sha256 over a format tag, the libseccomp version, the
- * kernel's release and version, the native architecture and the profile's
- * JSON bytes.
+ * kernel's release and version, the native architecture and a canonical
+ * encoding of every field of the profile that shapes the program (all but
+ * listenerPath and listenerMetadata).
  */
-void ctr_seccomp_cache_key(const char *json, size_t len, unsigned char key[CTR_SECCOMP_KEY_LEN]);
-
-/* SHA-256 of the concatenated parts (seccomp-sha256.c). */
-void ctr_sha256(const void *const parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN]);
+void ctr_seccomp_cache_key(const struct oci_seccomp *sc, unsigned char key[CTR_SECCOMP_KEY_LEN]);
 
 /*
  * Look the key up: 1 with *bpf (malloc'ed struct sock_filter[]) and *n_insns

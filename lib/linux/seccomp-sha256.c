@@ -26,19 +26,12 @@ static const uint32_t K[64] = {
 	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;           /* bytes hashed */
-	unsigned char buf[64];
-	size_t fill;
-};
-
 static uint32_t ror(uint32_t x, unsigned n)
 {
 	return (x >> n) | (x << (32 - n));
 }
 
-static void block(struct sha256 *s, const unsigned char *p)
+static void block(struct ctr_sha256 *s, const unsigned char *p)
 {
 	uint32_t w[64];
 	for (int i = 0; i < 16; i++)
@@ -73,8 +66,18 @@ static void block(struct sha256 *s, const unsigned char *p)
 	s->h[7] += h;
 }
 
-static void update(struct sha256 *s, const unsigned char *p, size_t n)
+void ctr_sha256_init(struct ctr_sha256 *s)
 {
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	memcpy(s->h, h0, sizeof(h0));
+	s->len = 0;
+	s->fill = 0;
+}
+
+void ctr_sha256_update(struct ctr_sha256 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
 	s->len += n;
 	if (s->fill) {
 		size_t take = 64 - s->fill < n ? 64 - s->fill : n;
@@ -93,25 +96,27 @@ static void update(struct sha256 *s, const unsigned char *p, size_t n)
 	s->fill = n;
 }
 
-void ctr_sha256(const void *const parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN])
+void ctr_sha256_final(struct ctr_sha256 *s, unsigned char out[CTR_SECCOMP_KEY_LEN])
 {
-	struct sha256 s = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-			    0x5be0cd19},
-			   0,
-			   {0},
-			   0};
-	for (size_t i = 0; i < n; i++)
-		update(&s, parts[i], lens[i]);
-	uint64_t bits = s.len * 8;
+	uint64_t bits = s->len * 8;
 	unsigned char pad[72] = {0x80};
-	size_t padlen = (s.fill < 56 ? 56 : 120) - s.fill;
+	size_t padlen = (s->fill < 56 ? 56 : 120) - s->fill;
 	for (int i = 0; i < 8; i++)
 		pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-	update(&s, pad, padlen + 8);
+	ctr_sha256_update(s, pad, padlen + 8);
 	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (unsigned char)(s.h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(s.h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(s.h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)s.h[i];
+		out[4 * i] = (unsigned char)(s->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)s->h[i];
 	}
+}
+
+void ctr_sha256(const void *const parts[], const size_t lens[], size_t n, unsigned char out[CTR_SECCOMP_KEY_LEN])
+{
+	struct ctr_sha256 s;
+	ctr_sha256_init(&s);
+	for (size_t i = 0; i < n; i++)
+		ctr_sha256_update(&s, parts[i], lens[i]);
+	ctr_sha256_final(&s, out);
 }

@@ -342,8 +342,7 @@ out:
 	return r;
 }
 
-int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct json_object *sc_json,
-		      struct ctr_proc *out, ctr_error **err)
+int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err)
 {
 	int r;
 	uint32_t defact;
@@ -353,12 +352,8 @@ int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, stru
 	bool cache = false;
 	void *prog = NULL;
 	size_t n = 0;
-	if (sc_json && ctx && ctx->state_root) {
-		size_t len;
-		const char *s = json_object_to_json_string_length(sc_json, JSON_C_TO_STRING_PLAIN, &len);
-		if (!s)
-			return ctr_err_nomem(err);
-		ctr_seccomp_cache_key(s, len, key);
+	if (ctx && ctx->state_root) {
+		ctr_seccomp_cache_key(sc, key);
 		cache = true;
 		if ((r = ctr_seccomp_cache_get(ctx, key, &prog, &n)) < 0)
 			return ctr_err_nomem(err);

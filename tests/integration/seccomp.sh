@@ -11,16 +11,23 @@
 AGENT=${1:-${CTR_SECCOMP_AGENT:-}}
 CACHE=$ROOT/.seccomp-cache
 
-# seccomp BUNDLE PYTHON: set c["linux"]["seccomp"] to the expression's value
-seccomp() { cfg "$1" "c['linux']['seccomp'] = $2"; }
+# seccomp BUNDLE PYTHON [SCRIPT]: set c["linux"]["seccomp"] to the expression's
+# value and, with SCRIPT, the args to `sh -c SCRIPT` (one python run: they are slow)
+seccomp() {
+	if [ $# -ge 3 ]; then
+		cfg "$1" "c['linux']['seccomp'] = $2; c['process']['args'] = ['/bin/sh', '-c', argv[0]]" "$3"
+	else
+		cfg "$1" "c['linux']['seccomp'] = $2"
+	fi
+}
 # every syscall name of this architecture (for allow-lists)
 ALL=$(sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\1/p' /usr/include/x86_64-linux-gnu/asm/unistd_64.h 2>/dev/null |
 	python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().split()))')
 
 # --- errno rule, unknown name skipped, cache miss then hit ---
 b=$(mkb errno)
-seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat", "no_such_syscall_ctr"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}'
-args "$b" 'mkdir /tmp/x 2>&1; echo rc=$?'
+seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat", "no_such_syscall_ctr"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}' \
+	'mkdir /tmp/x 2>&1; echo rc=$?'
 OUT=$(timeout 60 "$CTR_DEMO" --debug --root "$ROOT" run -b "$b" errno1 </dev/null 2>&1)
 expect_match "errnoRet 30 on mkdir gives EROFS" "Read-only file system" "$OUT"
 expect_match "an unknown syscall name is skipped with a debug message" "unknown system call 'no_such_syscall_ctr' skipped" "$OUT"
@@ -64,8 +71,8 @@ expect_match "... and the filter still applies" "Read-only file system" "$OUT"
 expect_eq "nothing written into a foreign-owned cache directory" "" "$(ls -A "$fdir/.seccomp-cache")"
 
 b2=$(mkb errno-other)
-seccomp "$b2" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
-args "$b2" 'mkdir /tmp/x 2>&1; echo rc=$?'
+seccomp "$b2" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' \
+	'mkdir /tmp/x 2>&1; echo rc=$?'
 OUT=$(timeout 60 "$CTR_DEMO" --debug --root "$ROOT" run -b "$b2" other1 </dev/null 2>&1)
 expect_match "a different profile is a miss with its own entry" "seccomp cache: stored" "$OUT"
 expect_match "... and its own rule (EACCES)" "Permission denied" "$OUT"
@@ -95,10 +102,9 @@ expect_eq "SCMP_CMP_MASKED_EQ: setuid chmod denied, plain chmod allowed" "suid=1
 
 # --- the filter comes after the start wait: a profile denying what the init waits with ---
 b=$(mkb latewait)
-seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["accept4", "accept", "recvfrom", "recvmsg", "sendmsg", "sendto"], "action": "SCMP_ACT_ERRNO"}]}'
-args "$b" 'echo started'
 # without noNewPrivileges, where runc loads the filter before its start wait
-cfg "$b" 'c["process"]["noNewPrivileges"] = False'
+cfg "$b" 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["accept4", "accept", "recvfrom", "recvmsg", "sendmsg", "sendto"], "action": "SCMP_ACT_ERRNO"}]}
+c["process"]["args"] = ["/bin/sh", "-c", "echo started"]; c["process"]["noNewPrivileges"] = False'
 ctr create -b "$b" latewait >/dev/null 2>&1 </dev/null
 OUT=$(ctr start latewait 2>&1)
 RC=$?
@@ -107,8 +113,8 @@ ctr delete --force latewait >/dev/null 2>&1
 
 # --- a non-root user without noNewPrivileges: loaded with a kept CAP_SYS_ADMIN that is dropped ---
 b=$(mkb nonroot)
-seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}'
-cfg "$b" 'c["process"]["user"] = {"uid": 1000, "gid": 1000}; c["process"]["noNewPrivileges"] = False
+cfg "$b" 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}
+c["process"]["user"] = {"uid": 1000, "gid": 1000}; c["process"]["noNewPrivileges"] = False
 c["process"]["capabilities"] = {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted", "inheritable", "ambient")}'
 runb "$b" 'mkdir /tmp/x 2>&1; grep -E "^(CapEff|CapPrm|Seccomp):" /proc/self/status | tr -s "\t " " "'
 expect_match "uid 1000 without noNewPrivileges: the filter applies" "Read-only file system" "$OUT"
@@ -116,11 +122,12 @@ expect_match "... and the capabilities are the configured ones (CAP_KILL only)" 
 expect_match "... in filter mode" "Seccomp: 2" "$OUT"
 
 # --- clear errors naming the field, nothing left behind ---
+badb=$(mkb bad)
+args "$badb" 'true'
 bad() { # NAME SECCOMP-EXPR ERE
-	local b
-	b=$(mkb "bad$T")
+	local b=$badb
 	seccomp "$b" "$2"
-	runb "$b" 'true'
+	runb "$b"
 	if [ "$RC" != 0 ] && printf '%s' "$OUT" | grep -Eq -- "$3" && [ -z "$(state_left | grep -v '^\.seccomp-cache$')" ]; then
 		ok "$1"
 	else
@@ -144,16 +151,17 @@ bad "NOTIFY on sendmsg is refused" '{"defaultAction": "SCMP_ACT_ALLOW", "listene
 
 # --- flags the kernel has are accepted ---
 b=$(mkb flags)
-seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_LOG"}, {"names": ["getppid"], "action": "SCMP_ACT_TRACE", "errnoRet": 3}]}'
-runb "$b" 'mkdir /tmp/y && echo made; grep Seccomp: /proc/self/status'
+seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_LOG"}, {"names": ["getppid"], "action": "SCMP_ACT_TRACE", "errnoRet": 3}]}' \
+	'mkdir /tmp/y && echo made; grep Seccomp: /proc/self/status'
+runb "$b"
 expect_match "TSYNC, LOG, SPEC_ALLOW flags and LOG/TRACE actions load" "made" "$OUT"
 
 # --- SCMP_ACT_NOTIFY: a real agent answers ---
 if [ -z "$AGENT" ] || [ ! -x "$AGENT" ]; then
 	skip "SCMP_ACT_NOTIFY round trip" "no seccomp-agent helper (meson builds it)"
 else
-	notify_profile() { # BUNDLE SOCKET
-		seccomp "$1" "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$2', 'listenerMetadata': 'test-meta-$$', 'flags': ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'], 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+	notify_profile() { # BUNDLE SOCKET SCRIPT
+		seccomp "$1" "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$2', 'listenerMetadata': 'test-meta-$$', 'flags': ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'], 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_NOTIFY'}]}" "$3"
 	}
 	stop_agent() { # [now]: give the agent 5 s to finish on its own (it exits when its filter has no users)
 		[ "${1:-}" = now ] || for i in $(seq 50); do kill -0 $APID 2>/dev/null || break; sleep 0.1; done
@@ -169,9 +177,9 @@ else
 	}
 	b=$(mkb notify)
 	sock=$TMP/agent.sock
-	notify_profile "$b" "$sock"
+	notify_profile "$b" "$sock" 'mkdir /tmp/n 2>&1; echo rc=$?; ls -d /tmp/n 2>&1'
 	start_agent "$sock" "$TMP/agent.state" 52
-	runb "$b" 'mkdir /tmp/n 2>&1; echo rc=$?; ls -d /tmp/n 2>&1'
+	runb "$b"
 	expect_match "NOTIFY: the agent's errno (52, EBADE) reaches mkdir" "Invalid exchange" "$OUT"
 	stop_agent
 	st=$(cat "$TMP/agent.state" 2>/dev/null)
@@ -184,17 +192,14 @@ else
 
 	# success answered by the agent without running the call: mkdir "works", nothing is made
 	start_agent "$sock" "$TMP/agent2.state" 0
-	b=$(mkb notify2)
-	notify_profile "$b" "$sock"
-	runb "$b" 'mkdir /tmp/n && echo mkdir-ok; ls -d /tmp/n 2>&1'
+	notify_profile "$b" "$sock" 'mkdir /tmp/n && echo mkdir-ok; ls -d /tmp/n 2>&1'
+	runb "$b"
 	expect_match "NOTIFY: the agent answers success" "mkdir-ok" "$OUT"
 	expect_match "... without running the call" "No such file or directory" "$OUT"
 	stop_agent
 
 	# exec into a container with a NOTIFY profile: its own listener goes to the agent
-	b=$(mkb notify3)
-	notify_profile "$b" "$sock"
-	args "$b" 'sleep 30'
+	notify_profile "$b" "$sock" 'sleep 30'
 	start_agent "$sock" "$TMP/agent3.state" 0
 	ctr run -d -b "$b" notify3 </dev/null >/dev/null 2>&1
 	wait_status notify3 running
@@ -208,11 +213,9 @@ else
 	stop_agent
 
 	# no agent listening: start fails with a clear error, the container is gone
-	b=$(mkb notify4)
-	notify_profile "$b" "$TMP/nobody.sock"
+	notify_profile "$b" "$TMP/nobody.sock" 'echo ran > /mark/ran'
 	mkdir -p "$TMP/mark"
 	cfg "$b" 'c["mounts"].append({"destination": "/mark", "type": "bind", "source": argv[0], "options": ["rbind", "rw"]})' "$TMP/mark"
-	args "$b" 'echo ran > /mark/ran'
 	ctr create -b "$b" notify4 </dev/null >/dev/null 2>&1
 	OUT=$(ctr start notify4 2>&1)
 	RC=$?

@@ -122,8 +122,9 @@ static void test_cache_round_trip(void **state)
 {
 	struct cache_env *e = *state;
 	unsigned char k1[32], k2[32];
-	ctr_seccomp_cache_key("{\"a\":1}", 7, k1);
-	ctr_seccomp_cache_key("{\"a\":2}", 7, k2);
+	struct oci_seccomp a = {.default_action = (char *)"SCMP_ACT_ALLOW"}, b = {.default_action = (char *)"SCMP_ACT_LOG"};
+	ctr_seccomp_cache_key(&a, k1);
+	ctr_seccomp_cache_key(&b, k2);
 	assert_memory_not_equal(k1, k2, 32);
 	void *bpf = NULL;
 	size_t n = 0;
@@ -150,7 +151,8 @@ static void test_cache_distrust(void **state)
 {
 	struct cache_env *e = *state;
 	unsigned char k[32];
-	ctr_seccomp_cache_key("{}", 2, k);
+	struct oci_seccomp a = {.default_action = (char *)"SCMP_ACT_ALLOW"}, b = {.default_action = (char *)"SCMP_ACT_LOG"};
+	ctr_seccomp_cache_key(&a, k);
 	char p[256], lnk[300];
 	entry_path(e, k, p, sizeof(p));
 	void *bpf = NULL;
@@ -187,12 +189,73 @@ static void test_cache_distrust(void **state)
 
 	/* another key's entry renamed into place */
 	unsigned char k2[32];
-	ctr_seccomp_cache_key("[]", 2, k2);
+	ctr_seccomp_cache_key(&b, k2);
 	ctr_seccomp_cache_put(&e->ctx, k2, prog, 2);
 	char p2[256];
 	entry_path(e, k2, p2, sizeof(p2));
 	assert_int_equal(rename(p2, p), 0);
 	assert_int_equal(ctr_seccomp_cache_get(&e->ctx, k, &bpf, &n), 0);
+}
+
+static int key_of(const char *json, unsigned char key[32])
+{
+	ctr_spec *spec = NULL;
+	struct oci_config *cfg = NULL;
+	int r = ctr_spec_load_buffer(&spec, json, strlen(json), "config.json", NULL);
+	if (r == 0)
+		r = oci_config_from_spec(spec, &cfg, NULL);
+	if (r == 0)
+		ctr_seccomp_cache_key(cfg->linux_.seccomp, key);
+	oci_config_free(cfg);
+	ctr_spec_free(spec);
+	return r;
+}
+
+#define KEYCFG(sc) "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},\"linux\":{\"seccomp\":" sc "}}"
+
+/* the key follows what shapes the program, not how the JSON is spelled */
+static void test_cache_key(void **state)
+{
+	(void)state;
+	unsigned char base[32], k[32];
+	assert_int_equal(key_of(KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],"
+				       "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":9,"
+				       "\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+				base),
+			 0);
+	/* other key order and spacing, a listener: same program, same key */
+	assert_int_equal(key_of(KEYCFG("{ \"syscalls\": [ { \"args\": [ { \"op\": \"SCMP_CMP_EQ\", \"value\": 9, "
+				       "\"index\": 1 } ], \"errnoRet\": 1, \"action\": \"SCMP_ACT_ERRNO\", \"names\": "
+				       "[ \"kill\" ] } ], \"listenerPath\": \"/x.sock\", \"defaultAction\": "
+				       "\"SCMP_ACT_ALLOW\" }"),
+				k),
+			 0);
+	assert_memory_equal(k, base, 32);
+	/* each of these changes the program: another key */
+	static const char *const other[] = {
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":"
+		       "\"SCMP_ACT_ERRNO\",\"errnoRet\":2,\"args\":[{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":"
+		       "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":"
+		       "\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":9,\"valueTwo\":1,"
+		       "\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":"
+		       "\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_GE\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"tkill\"],\"action\":"
+		       "\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],\"syscalls\":[{"
+		       "\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,"
+		       "\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+		KEYCFG("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"],\"syscalls\":[{"
+		       "\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,"
+		       "\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		assert_int_equal(key_of(other[i], k), 0);
+		if (!memcmp(k, base, 32))
+			fail_msg("profile %zu has the same key as the base one", i);
+	}
 }
 
 static int build(const char *json, struct ctr_proc *proc, ctr_error **err)
@@ -204,7 +267,7 @@ static int build(const char *json, struct ctr_proc *proc, ctr_error **err)
 	if (r == 0)
 		r = oci_config_from_spec(spec, &cfg, err);
 	if (r == 0)
-		r = ctr_seccomp_build(NULL, cfg->linux_.seccomp, NULL, proc, err);
+		r = ctr_seccomp_build(NULL, cfg->linux_.seccomp, proc, err);
 	oci_config_free(cfg);
 	ctr_spec_free(spec);
 	return r;
@@ -268,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_round_trip, cache_setup, cache_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_distrust, cache_setup, cache_teardown),
 		cmocka_unit_test(test_profile_checks),
+		cmocka_unit_test(test_cache_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
