@@ -166,6 +166,14 @@ b=$(mkcg tiny 'x' '{"memory": {"limit": 4194304}}')
 cfg "$b" 'c["process"]["args"] = ["/bin/true"]'
 runb "$b"
 expect_eq "a bundle with a 4 MiB memory limit runs /bin/true: exit 0" "0 " "$RC $OUT"
+ctr create -b "$b" tiny </dev/null
+expect_eq "the 4 MiB limit is set while create waits (runc's init would not fit)" 4194304 "$(cat "$(memfile "$P/tiny")")"
+ctr start tiny
+wait_status tiny stopped
+mf=$(memfile "$P/tiny")
+oomk=$(grep -h '^oom_kill ' "$(dirname "$mf")/memory.oom_control" "$(dirname "$mf")/memory.events" 2>/dev/null | head -n1)
+expect_eq "... and /bin/true ran without an OOM kill" "oom_kill 0" "$oomk"
+ctr delete tiny
 
 # --- cpu and cpuset values in the cgroup files
 b=$(mkcg cpu 'exec sleep 1000' '{"cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"}}')
