@@ -38,7 +38,7 @@ stop_containerd() {
 	kill "$CD_PID" 2>/dev/null
 	gone "$CD_PID" || kill -9 "$CD_PID" 2>/dev/null
 	for p in $(ls /proc | grep -E '^[0-9]+$'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$CD/c.sock" && kill -9 "$p" 2>/dev/null
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$CD/c.sock" && kill -9 "$p" 2>/dev/null
 	done
 	return 0
 }
@@ -93,13 +93,20 @@ expect_eq "task exec: exit code" 6 "$?"
 expect_eq "task exec: output" in-exec "$out"
 out=$(c task exec --exec-id e2 --user 1000:1000 --cwd /tmp "$id" sh -c 'echo $(id -u) $(pwd)' 2>&1)
 expect_eq "task exec --user --cwd" "1000 /tmp" "$out"
+# task pause/resume: the cgroup freezer
+c task pause "$id" >/dev/null 2>&1
+expect_match "task pause: paused" "^$id +[0-9]+ +PAUSED" "$(c task ls 2>&1)"
+check "task pause: the container's cgroup is frozen" cg_frozen "$pid"
+c task resume "$id" >/dev/null 2>&1
+expect_match "task resume: running" "^$id +[0-9]+ +RUNNING" "$(c task ls 2>&1)"
+check "task resume: the cgroup is thawed" eval '! cg_frozen "$pid"'
 c task exec --exec-id e3 "$id" sleep 30 >/dev/null 2>&1 &
 EXEC_BG=$!
 # exec_listed ID: `task ps` lists a process running "sleep 30" (the exec'd one)
 exec_listed() {
 	local p
 	for p in $(c task ps "$1" 2>/dev/null | awk '/^[0-9]/ {print $1}'); do
-		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "sleep 30 " ] && return 0
+		[ "$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null)" = "sleep 30 " ] && return 0
 	done
 	return 1
 }

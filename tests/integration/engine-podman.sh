@@ -99,6 +99,24 @@ out=$(pm rm -f -t 0 "$N-f" 2>&1)
 expect_eq "rm -f of a running container" "$N-f" "$out"
 check "rm -f: its process is gone" gone "$pid"
 
+# pause/unpause (the cgroup freezer) and top (ctr-demo ps)
+pm run -d --name "$N-p" "$IMG" sh -c 'while :; do date +%s%N >/tmp/tick; sleep 0.05; done' >/dev/null 2>&1
+pid=$(pm inspect "$N-p" --format '{{.State.Pid}}' 2>/dev/null)
+sleep 0.3
+pm pause "$N-p" >/dev/null 2>&1
+expect_eq "pause: paused" paused "$(pm inspect "$N-p" --format '{{.State.Status}}' 2>&1)"
+check "pause: the container's cgroup is frozen" cg_frozen "$pid"
+t1=$(cat "/proc/$pid/root/tmp/tick" 2>&1)
+sleep 0.3
+expect_eq "pause: the container's processes do not run" "$t1" "$(cat "/proc/$pid/root/tmp/tick" 2>&1)"
+pm unpause "$N-p" >/dev/null 2>&1
+expect_eq "unpause: running" running "$(pm inspect "$N-p" --format '{{.State.Status}}' 2>&1)"
+sleep 0.3
+t2=$(cat "/proc/$pid/root/tmp/tick" 2>&1)
+if [ "$t2" != "$t1" ]; then ok "unpause: the processes run again"; else notok "unpause: the processes run again" "tick still $t1"; fi
+expect_match "top: lists the container's init" 'while :; do date' "$(pm top "$N-p" 2>&1)"
+pm rm -f -t 0 "$N-p" >/dev/null 2>&1
+
 # --cap-drop
 out=$(pm run --rm --cap-drop CHOWN "$IMG" sh -c 'chown 5 /tmp 2>&1; grep CapEff /proc/self/status' 2>&1)
 expect_match "--cap-drop CHOWN: chown refused" 'Operation not permitted' "$out"

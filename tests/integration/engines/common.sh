@@ -28,6 +28,14 @@ host_cg_file() {
 		cat "/sys/fs/cgroup/$2$p/$3" 2>&1
 	else
 		p=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup$p/$3" "/sys/fs/cgroup/unified$p/$3" 2>/dev/null | head -1
+		if [ -e "/sys/fs/cgroup/unified$p/$3" ]; then cat "/sys/fs/cgroup/unified$p/$3"; else cat "/sys/fs/cgroup$p/$3"; fi 2>&1
 	fi
+}
+
+# cg_frozen PID: the cgroup freezer holds PID's cgroup frozen, through
+# cgroup.events of its v2 cgroup (pure v2, or the unified hierarchy of a hybrid
+# host) or a v1 freezer.state
+cg_frozen() {
+	[ "$(host_cg_file "$1" - cgroup.events | awk '$1 == "frozen" {print $2}')" = 1 ] && return 0
+	[ -d /sys/fs/cgroup/freezer ] && [ "$(host_cg_file "$1" freezer freezer.state)" = FROZEN ]
 }
