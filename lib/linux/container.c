@@ -765,6 +765,10 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	/* cgroups last before the clone: the process is in them before its cgroup ns and execve */
 	if ((r = ctr_cgroup_prepare(c, cfg, o->flags, &plan, cg_fds, &cg_parent_enters, err)) < 0)
 		goto fail;
+	/* record the cgroups before there is a process: delete after a crash from here on removes them */
+	c->recorded = CTR_STATUS_CREATING;
+	if (c->cg && (r = ctr_container_save_state(c, err)) < 0)
+		goto fail;
 	pid = ctr_clone3_cg(plan.clone_flags, &pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself */

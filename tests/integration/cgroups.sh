@@ -249,6 +249,19 @@ out=$(ctr run -b "$b" bad3 </dev/null 2>&1)
 expect_match "memory.swap below memory.limit is refused" "linux.resources.memory" "$out"
 expect_eq "... and leaves no cgroup directory" "" "$(cgdirs "/$P/bad3")"
 
+# --- a creator killed right after making the cgroups (at clone3): delete removes them
+if command -v strace >/dev/null; then
+	b=$(mkcg crash 'true' '{"pids": {"limit": 10}}')
+	strace -o /dev/null -e trace=clone3 -e inject=clone3:signal=SIGKILL \
+		"$CTR_DEMO" --root "$ROOT" create -b "$b" crash </dev/null >/dev/null 2>&1
+	expect_eq "crashed create: its cgroups exist in all $nh hierarchies" "$nh" "$(cgdirs "/$P/crash" | wc -l)"
+	ctr delete crash
+	expect_eq "crashed create: delete removes every cgroup" "" "$(cgdirs "/$P/crash")"
+	expect_eq "crashed create: and the state" "" "$(state_left)"
+else
+	skip "crashed create" "strace is not installed"
+fi
+
 # --- features
 f=$(ctr features)
 check "features: JSON with cgroup v1, v2 and seccomp" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); l=d["linux"]; assert l["cgroup"]["v1"] and l["cgroup"]["v2"] and l["seccomp"]["enabled"] and "SCMP_ARCH_X86_64" in l["seccomp"]["archs"] and "CAP_SYS_ADMIN" in l["capabilities"] and "cgroup" in l["namespaces"] and not l["intelRdt"]["enabled"]' "$f"
