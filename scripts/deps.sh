@@ -19,6 +19,7 @@ pkgs=(
 	libnftnl-dev nftables                       # networks: NAT and published ports
 	containernetworking-plugins iperf3          # networks: bench against the CNI bridge plugin
 	podman containerd                           # engines that use ctr-demo as their runtime
+	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 )
 
 missing=()
