@@ -93,6 +93,9 @@ expect_eq "task exec: exit code" 6 "$?"
 expect_eq "task exec: output" in-exec "$out"
 out=$(c task exec --exec-id e2 --user 1000:1000 --cwd /tmp "$id" sh -c 'echo $(id -u) $(pwd)' 2>&1)
 expect_eq "task exec --user --cwd" "1000 /tmp" "$out"
+# task exec -t: a terminal for an exec'd process (ctr-demo exec -t --console-socket)
+engine_tty "task exec -t" "${C[*]} task exec -t --exec-id tty1 $id"
+
 # task pause/resume: the cgroup freezer
 c task pause "$id" >/dev/null 2>&1
 expect_match "task pause: paused" "^$id +[0-9]+ +PAUSED" "$(c task ls 2>&1)"

@@ -71,6 +71,7 @@ out=$(pm exec -e FOO=bar -w /tmp -u 1000:1000 "$N-d" sh -c 'echo $FOO $(pwd) $(i
 expect_eq "exec -e -w -u" "bar /tmp 1000:1000" "$out"
 out=$(pm exec "$N-d" /nonexistent 2>&1)
 expect_eq "exec: a missing program exits 127" 127 "$?"
+engine_tty "exec -it" "${P[*]} exec -it $N-d"
 pm stop -t 10 "$N-d" >/dev/null 2>&1
 expect_eq "stop: SIGTERM ends it with its own exit code" 0 "$(pm inspect "$N-d" --format '{{.State.ExitCode}}' 2>&1)"
 expect_match "stop: the container saw SIGTERM" 'got-term' "$(pm logs "$N-d" 2>&1)"
