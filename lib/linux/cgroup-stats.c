@@ -270,7 +270,8 @@ static json_object *blk_v1(int fd, const char *file)
 	if (!b)
 		return NULL;
 	json_object *arr = json_object_new_array();
-	for (char *line = strtok(b, "\n"); arr && line; line = strtok(NULL, "\n")) {
+	char *save = NULL; /* strtok_r: the library may run in many threads */
+	for (char *line = strtok_r(b, "\n", &save); arr && line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned maj, min;
 		char op[32];
 		unsigned long long v;
@@ -305,7 +306,8 @@ static json_object *blkio_stats(struct ctr_cgroup *cg)
 	}
 	char *st = slurp(s.fd, "io.stat");
 	json_object *bytes = json_object_new_array(), *ios = json_object_new_array();
-	for (char *line = st ? strtok(st, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = st ? strtok_r(st, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned maj, min;
 		if (sscanf(line, "%u:%u", &maj, &min) != 2)
 			continue;
