@@ -85,6 +85,15 @@ expect_eq "update: memory limit now 32 MiB" 33554432 "$(cat "$(memfile "$P/place
 expect_eq "update: pids limit now 7" 7 "$(cat "$(pidsfile "$P/place")")"
 echo '{"pids": {"limit": 9}}' | ctr update -r - place
 expect_eq "update -r - (resources JSON on stdin)" 9 "$(cat "$(pidsfile "$P/place")")"
+if [ -n "$MEM" ] && [ -f "$MEM/$P/place/memory.memsw.limit_in_bytes" ]; then
+	# v1: raising memory above the current memory+swap limit needs the swap limit written first
+	ctr update --memory 32m --memory-swap 32m place
+	ctr update --memory 128m --memory-swap 128m place 2>"$TMP/upd2.err"
+	expect_eq "update: memory and memory+swap raised together (swap limit first)" "134217728 134217728 " \
+		"$(cat "$MEM/$P/place/memory.limit_in_bytes" "$MEM/$P/place/memory.memsw.limit_in_bytes" | tr '\n' ' ')$(cat "$TMP/upd2.err")"
+fi
+ps_o=$(ctr ps place -o pid,comm)
+expect_match "ps: arguments after the id go to ps(1)" "^ *$pid sleep\$" "$ps_o"
 out=$(ctr update --memory 1x place 2>&1)
 expect_match "update: a bad value is refused" "invalid value" "$out"
 
