@@ -130,6 +130,31 @@ static bool kernel_has_flag(unsigned flag)
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
 }
 
+/*
+ * Actions newer than seccomp itself (LOG 4.14, KILL_PROCESS 4.14, USER_NOTIF 5.0) are asked of the
+ * kernel, so that a profile using one it lacks fails naming the action, not a libseccomp EINVAL.
+ * checked/missing: bit per kind already asked / found missing.
+ */
+static int check_action_avail(uint32_t act, const char *name, const char *where, unsigned *checked,
+			      unsigned *missing, ctr_error **err)
+{
+	static const uint32_t newer[] = {SCMP_ACT_LOG, SCMP_ACT_KILL_PROCESS, SCMP_ACT_NOTIFY};
+	for (unsigned i = 0; i < CTR_ARRAY_SIZE(newer); i++) {
+		if (act != newer[i])
+			continue;
+		if (!(*checked & (1u << i))) {
+			uint32_t a = act;
+			*checked |= 1u << i;
+			if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &a) < 0)
+				*missing |= 1u << i;
+		}
+		if (*missing & (1u << i))
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "config.json: %s: this kernel does not support %s: use another action", where, name);
+	}
+	return 0;
+}
+
 static int cmp_list(const struct oci_seccomp_syscall *s, const char *where, struct scmp_arg_cmp cmp[6], bool *same_index,
 		    ctr_error **err)
 {
@@ -189,8 +214,11 @@ static int check_profile(const struct oci_seccomp *sc, uint32_t *defact, struct 
 {
 	int r, kind;
 	bool notify = false;
+	unsigned checked = 0, missing = 0;
 	if ((r = parse_action(sc->default_action ? sc->default_action : "", sc->has_default_errno_ret,
-			      sc->default_errno_ret, "linux.seccomp", "defaultErrnoRet", defact, &kind, err)) < 0)
+			      sc->default_errno_ret, "linux.seccomp", "defaultErrnoRet", defact, &kind, err)) < 0 ||
+	    (r = check_action_avail(*defact, sc->default_action, "linux.seccomp.defaultAction", &checked, &missing,
+				    err)) < 0)
 		return r;
 	if (kind == ACT_NOTIFY)
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
@@ -209,20 +237,22 @@ static int check_profile(const struct oci_seccomp *sc, uint32_t *defact, struct 
 		struct scmp_arg_cmp cmp[6];
 		bool same;
 		snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu]", i);
+		char wact[80];
+		snprintf(wact, sizeof(wact), "%s.action", where);
 		if ((r = parse_action(s->action ? s->action : "", s->has_errno_ret, s->errno_ret, where, "errnoRet",
 				      &act, &kind, err)) < 0 ||
 		    (r = cmp_list(s, where, cmp, &same, err)) < 0)
 			return r;
-		if (kind != ACT_NOTIFY)
-			continue;
-		notify = true;
-		for (size_t j = 0; j < s->n_names; j++)
+		for (size_t j = 0; kind == ACT_NOTIFY && j < s->n_names; j++)
 			if (!strcmp(s->names[j], "sendmsg"))
 				return ctr_err(err, EINVAL, CTR_E_SPEC,
 					       "config.json: %s.names[%zu]: sendmsg cannot be SCMP_ACT_NOTIFY: the "
 					       "container process passes the listener fd to the runtime with sendmsg "
 					       "after loading the filter; use another action for it",
 					       where, j);
+		if ((r = check_action_avail(act, s->action, wact, &checked, &missing, err)) < 0)
+			return r;
+		notify |= kind == ACT_NOTIFY;
 	}
 	if (sc->listener_metadata && !sc->listener_path)
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
