@@ -151,10 +151,11 @@ bad "NOTIFY on sendmsg is refused" '{"defaultAction": "SCMP_ACT_ALLOW", "listene
 
 # --- flags the kernel has are accepted ---
 b=$(mkb flags)
-seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_LOG"}, {"names": ["getppid"], "action": "SCMP_ACT_TRACE", "errnoRet": 3}]}' \
-	'mkdir /tmp/y && echo made; grep Seccomp: /proc/self/status'
+seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_LOG"}, {"names": ["getppid"], "action": "SCMP_ACT_TRACE", "errnoRet": 3}, {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}' \
+	'mkdir /tmp/y && echo made; rmdir /tmp/y 2>&1; grep Seccomp: /proc/self/status'
 runb "$b"
 expect_match "TSYNC, LOG, SPEC_ALLOW flags and LOG/TRACE actions load" "made" "$OUT"
+expect_match "... with three architectures, an errno rule still applies" "Read-only file system" "$OUT"
 
 # --- SCMP_ACT_NOTIFY: a real agent answers ---
 if [ -z "$AGENT" ] || [ ! -x "$AGENT" ]; then
