@@ -170,7 +170,11 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 		free(buf);
 		return r;
 	}
-	bool v2_at_root = false, have_v1 = false;
+	/* every mount (mountpoint, fstype, super options), in the order of the file */
+	struct mnt {
+		char *mnt, *fstype, *super;
+	} *m = NULL;
+	size_t nm = 0, cap = 0;
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -183,22 +187,43 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 		char *f[5] = {0}, *save = NULL, *p = line;
 		for (int i = 0; i < 5; i++, p = NULL)
 			f[i] = strtok_r(p, " ", &save);
-		char *fstype = strtok_r(sep + 3, " ", &save), *source = strtok_r(NULL, " ", &save);
+		char *fstype = strtok_r(sep + 3, " ", &save);
+		(void)strtok_r(NULL, " ", &save); /* source */
 		char *super = strtok_r(NULL, " ", &save);
-		(void)source;
 		if (!f[4] || !fstype)
 			continue;
-		bool v2 = !strcmp(fstype, "cgroup2");
-		if (!v2 && strcmp(fstype, "cgroup"))
-			continue;
+		if (nm == cap) {
+			struct mnt *nmv = realloc(m, (cap = cap ? cap * 2 : 64) * sizeof(*m));
+			if (!nmv) {
+				free(m);
+				free(buf);
+				free(pc);
+				return ctr_err_nomem(err);
+			}
+			m = nmv;
+		}
 		unescape_octal(f[4]);
-		if (!under_root(f[4], root))
+		m[nm++] = (struct mnt){f[4], fstype, super};
+	}
+	bool v2_at_root = false, have_v1 = false;
+	for (size_t k = 0; k < nm; k++) {
+		char *fstype = m[k].fstype, *super = m[k].super, *mp = m[k].mnt, *save = NULL;
+		if (strcmp(fstype, "cgroup2") && strcmp(fstype, "cgroup"))
+			continue;
+		/* a later mount on it or on a directory above it hides it (cgroup2 mounted over the v1 tmpfs) */
+		bool hidden = false;
+		for (size_t j = k + 1; j < nm && !hidden; j++)
+			hidden = under_root(m[k].mnt, m[j].mnt);
+		if (hidden)
+			continue;
+		bool v2 = !strcmp(fstype, "cgroup2");
+		if (!under_root(mp, root))
 			continue;
 		if (out->n == CTR_CG_MAX_HIER)
 			break;
 		bool dup = false;
 		for (size_t i = 0; i < out->n; i++)
-			dup |= !strcmp(out->h[i].mount, f[4]);
+			dup |= !strcmp(out->h[i].mount, mp);
 		if (dup)
 			continue;
 		struct ctr_cg_hier *h = &out->h[out->n];
@@ -207,7 +232,7 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 		if (v2) {
 			h->name = strdup("");
 			char cbuf[512];
-			h->mount = strdup(f[4]);
+			h->mount = strdup(mp);
 			if (h->mount) {
 				int d = open(h->mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (d >= 0 && read_small(d, "cgroup.controllers", cbuf, sizeof(cbuf)) >= 0)
@@ -215,7 +240,7 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 				if (d >= 0)
 					close(d);
 			}
-			if (under_root(root, f[4]))
+			if (under_root(root, mp))
 				v2_at_root = true;
 		} else {
 			/* the super options: "rw,cpu,cpuacct" or "rw,name=systemd": keep the controllers and name= */
@@ -231,18 +256,20 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 				}
 			}
 			h->name = strdup(names);
-			h->mount = strdup(f[4]);
+			h->mount = strdup(mp);
 			have_v1 = true;
 		}
 		if (!h->name || !h->mount || !(h->self = self_path(pc, h))) {
 			out->n++;
 			ctr_cg_layout_free(out);
+			free(m);
 			free(buf);
 			free(pc);
 			return ctr_err_nomem(err);
 		}
 		out->n++;
 	}
+	free(m);
 	free(buf);
 	free(pc);
 	bool any_v2 = false;

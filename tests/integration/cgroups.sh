@@ -271,6 +271,71 @@ else
 	skip "crashed create" "strace is not installed"
 fi
 
+# --- pure v2 and pure v1 hosts, made from this host's hierarchies in a private mount namespace:
+# cgroup2 mounted over /sys/fs/cgroup (v2 only: hugetlb is its one controller here), or the
+# unified mount taken away (v1 only).  Each runs a container through placement, limits, the
+# freezer, kill --all and delete; the lines it prints are checked here.
+if [ -n "$V2" ] && command -v unshare >/dev/null; then
+	b=$(mkcg v2a 'exec sleep 1000' '{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}')
+	b2=$(mkcg v2bad 'true' '{"memory": {"limit": 16777216}}')
+	unshare -m --propagation private bash -c '
+		X="$1 --root $2"; P=$3; b=$4; b2=$5
+		mount -t cgroup2 none /sys/fs/cgroup || exit 1
+		$X run -d -b "$b" v2a </dev/null
+		pid=$($X state v2a | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
+		echo "v2line=$(grep "^0::" /proc/$pid/cgroup) v1in=$(grep -v "^0::" /proc/$pid/cgroup | grep -c "/$P/")"
+		echo "hugetlb=$(cat /sys/fs/cgroup/$P/v2a/hugetlb.2MB.max)"
+		echo "ps=$($X ps --format json v2a)"
+		$X pause v2a && echo "freeze=$(cat /sys/fs/cgroup/$P/v2a/cgroup.freeze) $($X state v2a | grep -o "\"status\": *\"[a-z]*\"")"
+		$X resume v2a && echo "thawed=$(cat /sys/fs/cgroup/$P/v2a/cgroup.freeze)"
+		$X kill --all v2a KILL
+		for i in $(seq 50); do [ -d /proc/$pid ] && [ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$pid/status)" != Z ] || break; sleep 0.1; done
+		echo "killed=$($X state v2a | grep -o "\"status\": *\"[a-z]*\"")"
+		$X delete v2a && echo "left=$(ls -d /sys/fs/cgroup/$P/v2a 2>/dev/null)"
+		echo "bad=$($X run -b "$b2" v2bad </dev/null 2>&1 | head -n1) left=$(ls -d /sys/fs/cgroup/$P/v2bad 2>/dev/null)"
+	' _ "$CTR_DEMO" "$ROOT" "$P" "$b" "$b2" >"$TMP/v2.out" 2>&1
+	v2o=$(cat "$TMP/v2.out")
+	expect_match "pure v2: the init is in its v2 cgroup (clone3 into it) and in no v1 one" "^v2line=0::/$P/v2a v1in=0\$" "$v2o"
+	expect_match "pure v2: hugetlb.2MB.max" "^hugetlb=2097152\$" "$v2o"
+	expect_match "pure v2: ps lists the init" "^ps=\[[0-9]+\]\$" "$v2o"
+	expect_match "pure v2: pause writes cgroup.freeze, state paused" '^freeze=1 "status": *"paused"$' "$v2o"
+	expect_match "pure v2: resume" "^thawed=0\$" "$v2o"
+	expect_match "pure v2: kill --all through cgroup.kill stops it" '^killed="status": *"stopped"$' "$v2o"
+	expect_match "pure v2: delete removes the cgroup" "^left=\$" "$v2o"
+	expect_match "pure v2: a memory limit without a memory controller is refused, nothing left" \
+		"^bad=.*linux.resources.memory: this host has no memory cgroup controller.* left=\$" "$v2o"
+
+	b=$(mkcg v1a 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.02; done' '{"pids": {"limit": 50}}')
+	unshare -m --propagation private bash -c '
+		X="$1 --root $2"; P=$3; b=$4; V2=$5; FRZ=$6
+		umount -l "$V2" || exit 1
+		$X run -d -b "$b" v1a </dev/null
+		pid=$($X state v1a | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
+		echo "unified=$(grep "^0::" /proc/$pid/cgroup) pids=$(grep -c ":pids:/$P/v1a\$" /proc/$pid/cgroup)"
+		sleep 0.2
+		$X pause v1a && echo "freezer=$(cat $FRZ/$P/v1a/freezer.state)"
+		c1=$(cat /proc/$pid/root/tmp/count); sleep 0.3; c2=$(cat /proc/$pid/root/tmp/count)
+		echo "frozen-count=$([ "$c1" = "$c2" ] && echo same || echo moved)"
+		$X resume v1a && echo "thawed=$(cat $FRZ/$P/v1a/freezer.state)"
+		sleep 0.3; c3=$(cat /proc/$pid/root/tmp/count)
+		echo "thawed-count=$([ "$c3" -gt "$c2" ] && echo moved || echo same)"
+		$X kill --all v1a KILL
+		for i in $(seq 50); do [ -d /proc/$pid ] && [ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$pid/status)" != Z ] || break; sleep 0.1; done
+		echo "killed=$($X state v1a | grep -o "\"status\": *\"[a-z]*\"")"
+		$X delete v1a && echo "left=$(ls -d /sys/fs/cgroup/*/$P/v1a 2>/dev/null)"
+	' _ "$CTR_DEMO" "$ROOT" "$P" "$b" "$V2" "$(v1dir freezer)" >"$TMP/v1.out" 2>&1
+	v1o=$(cat "$TMP/v1.out")
+	expect_match "pure v1: in the v1 pids cgroup, not moved in the (unmounted) unified one" "^unified=0::/ pids=1\$" "$v1o"
+	expect_match "pure v1: pause through freezer.state" "^freezer=FROZEN\$" "$v1o"
+	expect_match "pure v1: paused, the counter stands" "^frozen-count=same\$" "$v1o"
+	expect_match "pure v1: resume thaws" "^thawed=THAWED\$" "$v1o"
+	expect_match "pure v1: resumed, the counter moves" "^thawed-count=moved\$" "$v1o"
+	expect_match "pure v1: kill --all (freeze, signal each pid, thaw) stops it" '^killed="status": *"stopped"$' "$v1o"
+	expect_match "pure v1: delete removes every cgroup" "^left=\$" "$v1o"
+else
+	skip "pure v2 and v1 layouts" "no unified hierarchy or no unshare"
+fi
+
 # --- features
 f=$(ctr features)
 check "features: JSON with cgroup v1, v2 and seccomp" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); l=d["linux"]; assert l["cgroup"]["v1"] and l["cgroup"]["v2"] and l["seccomp"]["enabled"] and "SCMP_ARCH_X86_64" in l["seccomp"]["archs"] and "CAP_SYS_ADMIN" in l["capabilities"] and "cgroup" in l["namespaces"] and not l["intelRdt"]["enabled"]' "$f"

@@ -43,7 +43,7 @@ static void put(const char *rel, const char *text)
 
 static char *get(const char *rel)
 {
-	static char buf[512];
+	static char buf[8192];
 	char p[512];
 	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
 	FILE *f = fopen(p, "r");
@@ -195,6 +195,20 @@ static void test_layout_v1_hybrid(void **state)
 	assert_int_equal(l.h[10].ctrls, CTR_CGC_HUGETLB);
 	assert_string_equal(l.h[10].self, "/");
 	ctr_cg_layout_free(&l);
+	/* cgroup2 mounted later over the whole tree hides the v1 mounts below it: pure v2 */
+	char *mi = strdup(get("mountinfo")), line[256];
+	snprintf(line, sizeof(line), "90 25 0:80 / %s/cg rw - cgroup2 cgroup2 rw\n", tmp);
+	char *both = NULL;
+	assert_true(asprintf(&both, "%s%s", mi, line) > 0);
+	put("mountinfo", both);
+	put("cg/cgroup.controllers", "memory pids\n");
+	load(&l);
+	assert_int_equal(l.mode, CTR_CG_V2);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.h[0].ctrls, CTR_CGC_MEMORY | CTR_CGC_PIDS);
+	ctr_cg_layout_free(&l);
+	free(mi);
+	free(both);
 }
 
 static void path_is(const char *spec, bool systemd, const char *self, const char *want)
