@@ -746,10 +746,15 @@ int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
 		if (got == 0)
 			_exit(127); /* the runtime gave up (and kills us) */
 	}
-	if (seccomp_needs_admin(p) &&
-	    (r = p->has_caps ? capset_sets(p->cap_eff, p->cap_prm, p->cap_inh) : capset_sets(0, 0, 0)) < 0)
-		return fail(eb, n, -r, "linux.seccomp: drop CAP_SYS_ADMIN after loading the filter without "
-			    "noNewPrivileges: capset (allow capset in the profile or set process.noNewPrivileges)");
+	/*
+	 * Drop the CAP_SYS_ADMIN kept for the load.  Belt and braces: it was only
+	 * added to the effective and permitted sets, which execve does not carry
+	 * over (the new permitted set comes from the inheritable, bounding and
+	 * ambient sets and the file's), so a profile that denies capset, or an
+	 * agent that answers it without running it, leaves nothing behind.
+	 */
+	if (seccomp_needs_admin(p))
+		(void)(p->has_caps ? capset_sets(p->cap_eff, p->cap_prm, p->cap_inh) : capset_sets(0, 0, 0));
 	r = ss_execvpe(p->argv[0], p->argv, p->envp);
 	return fail(eb, n, -r, "exec %s", p->argv[0]);
 }
