@@ -447,6 +447,104 @@ static int copy_tree(int src, int dst, int depth, const char *label, char *eb, s
 }
 
 /*
+ * CTR_MNT_CGROUP_V1: a tmpfs at the target, then for each hierarchy the
+ * container's own cgroup (its line in /proc/self/cgroup: the process is in
+ * its cgroups by now) bound from the host's mount of that hierarchy, with
+ * the mount's flags, and the host's symlinks.  path is the target's
+ * /proc/self/fd path; the tmpfs is looked up again from rootfd.
+ */
+static int mount_cgroup_v1(const struct ctr_mnt *m, int rootfd, const char *path, char *eb, size_t n)
+{
+	char cg[8192], src[PATH_MAX], fdp[64];
+	unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	int r = 0;
+	if (mount("tmpfs", path, "tmpfs", fl, "mode=755") < 0)
+		return fail(eb, n, errno, "%s: mount tmpfs for the cgroup hierarchies", m->label);
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, cg, sizeof(cg) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len < 0)
+		return fail(eb, n, errno, "%s: read /proc/self/cgroup", m->label);
+	cg[len] = '\0';
+	int dfd = open_target(rootfd, m->dst, false, m->label, eb, n);
+	if (dfd < 0)
+		return dfd;
+	for (size_t i = 0; i < m->n_cg_subs && r == 0; i++) {
+		const struct ctr_cg_sub *s = &m->cg_subs[i];
+		if (s->link) {
+			if (symlinkat(s->link, dfd, s->name) < 0 && errno != EEXIST)
+				r = fail(eb, n, errno, "%s: symlink %s", m->label, s->name);
+			continue;
+		}
+		/* find "id:<ctrls>:<path>\n"; src = host mount + path */
+		const char *cgpath = NULL, *end = NULL;
+		size_t cl = ss_strlen(s->ctrls);
+		for (const char *l = cg; *l && !cgpath;) {
+			const char *nl = l, *c1 = l;
+			while (*nl && *nl != '\n')
+				nl++;
+			while (c1 < nl && *c1 != ':')
+				c1++;
+			if (c1 + 1 + cl < nl && !ss_strncmp(c1 + 1, s->ctrls, cl) && c1[1 + cl] == ':') {
+				cgpath = c1 + 2 + cl;
+				end = nl;
+			}
+			l = *nl ? nl + 1 : nl;
+		}
+		if (!cgpath)
+			continue; /* not in this hierarchy: nothing to show */
+		size_t hl = ss_strlcpy(src, s->host_mnt, sizeof(src));
+		if (hl + (size_t)(end - cgpath) >= sizeof(src)) {
+			r = fail(eb, n, ENAMETOOLONG, "%s: %s", m->label, s->host_mnt);
+			break;
+		}
+		memcpy(src + hl, cgpath, (size_t)(end - cgpath));
+		src[hl + (size_t)(end - cgpath)] = '\0';
+		if (mkdirat(dfd, s->name, 0755) < 0 && errno != EEXIST) {
+			r = fail(eb, n, errno, "%s: mkdir %s", m->label, s->name);
+			break;
+		}
+		int sfd = openat(dfd, s->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0) {
+			r = fail(eb, n, errno, "%s: open %s", m->label, s->name);
+			break;
+		}
+		fd_path(fdp, sizeof(fdp), sfd);
+		if (m->cg_own_ns) {
+			/* /proc/self/cgroup is relative to the namespace now: a new mount of the
+			 * hierarchy is rooted at the container's cgroup, a bind would not be */
+			bool v2 = !*s->ctrls;
+			if (mount("cgroup", fdp, v2 ? "cgroup2" : "cgroup", fl, v2 ? NULL : s->ctrls) < 0)
+				r = fail(eb, n, errno, "%s: mount the %s hierarchy in the cgroup namespace", m->label,
+					 v2 ? "cgroup2" : s->ctrls);
+		} else if (mount(src, fdp, NULL, MS_BIND, NULL) < 0) {
+			r = fail(eb, n, errno, "%s: bind %s", m->label, src);
+		}
+		close(sfd);
+		if (r == 0 && (sfd = openat(dfd, s->name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			/* reopened: the fd above is below the new mount */
+			fd_path(fdp, sizeof(fdp), sfd);
+			int e = remount_bind(fdp, m->flags | fl);
+			close(sfd);
+			if (e < 0)
+				r = fail(eb, n, -e, "%s: remount %s with the mount options", m->label, s->name);
+		}
+	}
+	close(dfd);
+	if (r == 0 && (m->flags & MS_RDONLY)) {
+		int tfd = open_target(rootfd, m->dst, false, m->label, eb, n);
+		if (tfd < 0)
+			return tfd;
+		fd_path(fdp, sizeof(fdp), tfd);
+		if (mount(NULL, fdp, NULL, MS_REMOUNT | MS_RDONLY | fl, "mode=755") < 0)
+			r = fail(eb, n, errno, "%s: remount the tmpfs read-only", m->label);
+		close(tfd);
+	}
+	return r;
+}
+
+/*
  * Mounts use the /proc/self/fd/N path of a target opened safely beneath the
  * rootfs: mount(2) follows that magic link to the very dentry we resolved,
  * so the target cannot be swapped for a symlink pointing out of the rootfs.
@@ -476,6 +574,9 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 			r = fail(eb, n, errno, "%s: rbind /sys (sysfs in a user namespace without its own network namespace)",
 				 m->label);
 		remount = m->ro_remount;
+		break;
+	case CTR_MNT_CGROUP_V1:
+		r = mount_cgroup_v1(m, rootfd, path, eb, n);
 		break;
 	case CTR_MNT_CGROUP:
 		if (mount("cgroup2", path, "cgroup2", m->flags, NULL) < 0) {
@@ -896,9 +997,14 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fail(eb, n, errno, "root.path: open %s", p->rootfs);
-	for (size_t i = 0; i < p->n_mnts; i++)
+	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
+	bool own_cgns = p->cg_unshare || p->ns_fds[OCI_NS_CGROUP] >= 0 ||
+			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
+	for (size_t i = 0; i < p->n_mnts; i++) {
+		p->mnts[i].cg_own_ns = own_cgns;
 		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
 			return r;
+	}
 	if (p->dev && (r = ctr_dev_plan_apply(p->dev, rootfd, eb, n)) < 0)
 		return r;
 	if (p->hostname && sethostname(p->hostname, ss_strlen(p->hostname)) < 0)

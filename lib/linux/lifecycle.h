@@ -51,6 +51,15 @@ enum ctr_mnt_kind {
 	CTR_MNT_SYSFS_BIND, /* sysfs in a user ns without a net ns: rbind the host's /sys */
 	CTR_MNT_CGROUP,     /* cgroup2 where possible, else rbind of the host's /sys/fs/cgroup */
 	CTR_MNT_IDMAP,      /* idmapped bind: a detached tree made in the parent, moved into place */
+	CTR_MNT_CGROUP_V1,  /* v1/hybrid host: tmpfs with the container's own cgroup of each hierarchy bound in */
+};
+
+/* One entry of /sys/fs/cgroup on a v1 or hybrid host (CTR_MNT_CGROUP_V1). */
+struct ctr_cg_sub {
+	char *name;           /* entry under the mount point: "memory", "unified", "cpu" (a symlink) */
+	char *link;           /* symlink target (e.g. "cpu,cpuacct"); NULL for a hierarchy */
+	char *ctrls;          /* the hierarchy's field in /proc/self/cgroup: "memory", "name=systemd", "" (v2) */
+	char *host_mnt;       /* where the host mounts the hierarchy: "/sys/fs/cgroup/memory" */
 };
 
 struct ctr_mnt {
@@ -67,6 +76,9 @@ struct ctr_mnt {
 	bool ro_remount;      /* bind with flags: needs a remount */
 	int tree_fd;          /* CTR_MNT_IDMAP: open_tree() clone with MOUNT_ATTR_IDMAP set; -1 otherwise */
 	bool copyup;          /* tmpfs with "tmpcopyup": copy the rootfs's files at dst into it */
+	struct ctr_cg_sub *cg_subs; /* CTR_MNT_CGROUP_V1 */
+	size_t n_cg_subs;
+	bool cg_own_ns;       /* CTR_MNT_CGROUP_V1, set by the child: it has its own cgroup namespace */
 };
 
 struct ctr_rlim {

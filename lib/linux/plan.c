@@ -4,6 +4,7 @@
  * allocation, validation and name resolution happens here, in the caller's
  * process, so that the code after clone only runs syscalls.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/vfs.h>
@@ -462,6 +464,142 @@ static int idmap_tree(const struct oci_config *cfg, const struct oci_mount *m, s
 	return 0;
 }
 
+/* Does the comma-separated list have this item? */
+static bool list_has(const char *list, const char *item, size_t len)
+{
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == len && !strncmp(p, item, len))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static int add_cg_sub(struct ctr_mnt *t, const char *name, const char *link, const char *ctrls, const char *host_mnt)
+{
+	struct ctr_cg_sub *v = realloc(t->cg_subs, (t->n_cg_subs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->cg_subs = v;
+	struct ctr_cg_sub *e = &v[t->n_cg_subs];
+	memset(e, 0, sizeof(*e));
+	t->n_cg_subs++;
+	if (!(e->name = strdup(name)) || (link && !(e->link = strdup(link))) || (ctrls && !(e->ctrls = strdup(ctrls))) ||
+	    (host_mnt && !(e->host_mnt = strdup(host_mnt))))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * A "cgroup" mount on a host with v1 hierarchies (pure v1, or the v1/v2
+ * hybrid) gets what runc gives it: a tmpfs with, for each hierarchy mounted
+ * in /sys/fs/cgroup, the container's own cgroup of that hierarchy bound in
+ * (so a program finds its limits at /sys/fs/cgroup/memory/memory.limit_in_bytes
+ * and sees no other cgroup), and the host's symlinks ("cpu" ->
+ * "cpu,cpuacct").  Mounting cgroup2 there instead would show only the
+ * unified hierarchy, and without a cgroup namespace all of it.  Which
+ * hierarchies exist is read here; the child finds its own path in each from
+ * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
+ * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2).
+ */
+static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
+{
+	char *mi = NULL, *cg = NULL;
+	size_t mlen, clen;
+	int r, found = 0;
+	struct statfs sf;
+	/* /sys/fs/cgroup itself cgroup2: pure v2 (also over v1 mounts it hides) */
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC)
+		return 0;
+	if ((r = ctr_read_file("/proc/self/mountinfo", 16 << 20, &mi, &mlen, err)) < 0)
+		return r;
+	if ((r = ctr_read_file("/proc/self/cgroup", 1 << 20, &cg, &clen, err)) < 0) {
+		free(mi);
+		return r;
+	}
+	/* each line of /proc/self/cgroup: id:controllers:path */
+	for (char *save = NULL, *l = strtok_r(cg, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctrls = c1 + 1;
+		bool v2 = !*ctrls;
+		/* its mount point directly under /sys/fs/cgroup, from mountinfo:
+		 * "id parent dev root mountpoint opts - fstype source superopts" */
+		char *mcopy = strdup(mi);
+		if (!mcopy) {
+			r = -ENOMEM;
+			break;
+		}
+		const char *mnt = NULL;
+		for (char *s2 = NULL, *ml = strtok_r(mcopy, "\n", &s2); ml && !mnt; ml = strtok_r(NULL, "\n", &s2)) {
+			char *f[5] = {0}, *sep = strstr(ml, " - "), *p = ml;
+			if (!sep)
+				continue;
+			*sep = '\0';
+			for (int i = 0; i < 5 && p; i++) {
+				f[i] = p;
+				p = strchr(p, ' ');
+				if (p)
+					*p++ = '\0';
+			}
+			char fstype[16], super[512];
+			if (!f[4] || sscanf(sep + 3, "%15s %*s %511s", fstype, super) != 2)
+				continue;
+			if (strncmp(f[4], "/sys/fs/cgroup/", 15) || strchr(f[4] + 15, '/') || !f[4][15])
+				continue;
+			if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0)
+				continue;
+			/* a mount hidden by a later one on or above it is not what the path shows */
+			unsigned maj, min;
+			struct stat st;
+			if (sscanf(f[2], "%u:%u", &maj, &min) != 2 || stat(f[4], &st) < 0 ||
+			    st.st_dev != makedev(maj, min))
+				continue;
+			bool all = true;
+			for (const char *q = ctrls; *q && all;) {
+				const char *e = strchr(q, ',');
+				size_t len = e ? (size_t)(e - q) : strlen(q);
+				all = list_has(super, q, len);
+				q = e ? e + 1 : q + len;
+			}
+			if (all)
+				mnt = f[4];
+		}
+		if (mnt) {
+			if (!v2)
+				found = 1;
+			if (add_cg_sub(t, mnt + 15, NULL, ctrls, mnt) < 0)
+				r = -ENOMEM;
+		}
+		free(mcopy);
+	}
+	free(mi);
+	free(cg);
+	/* the host's symlinks for co-mounted controllers */
+	DIR *d = r == 0 && found ? opendir("/sys/fs/cgroup") : NULL;
+	for (struct dirent *de; d && r == 0 && (de = readdir(d));) {
+		char lpath[PATH_MAX], target[PATH_MAX];
+		if (de->d_type != DT_LNK)
+			continue;
+		snprintf(lpath, sizeof(lpath), "/sys/fs/cgroup/%s", de->d_name);
+		ssize_t n = readlink(lpath, target, sizeof(target) - 1);
+		if (n <= 0 || memchr(target, '/', (size_t)n))
+			continue;
+		target[n] = '\0';
+		if (add_cg_sub(t, de->d_name, target, NULL, NULL) < 0)
+			r = -ENOMEM;
+	}
+	if (d)
+		closedir(d);
+	if (r < 0)
+		return r == -ENOMEM ? ctr_err_nomem(err) : r;
+	return found;
+}
+
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
 			struct ctr_plan *plan, ctr_error **err)
 {
@@ -540,6 +678,10 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			 * hybrid one); the child falls back to a read-only rbind of the
 			 * host's /sys/fs/cgroup when the kernel refuses it */
 			t->kind = CTR_MNT_CGROUP;
+			if ((r = cgroup_v1_subs(t, err)) < 0)
+				return r;
+			if (r == 1)
+				t->kind = CTR_MNT_CGROUP_V1;
 		} else {
 			t->kind = CTR_MNT_FS;
 			if (o.tmpcopyup) {
@@ -759,6 +901,13 @@ void ctr_plan_free(struct ctr_plan *plan)
 		free(m->data);
 		if (m->tree_fd >= 0)
 			close(m->tree_fd);
+		for (size_t k = 0; k < m->n_cg_subs; k++) {
+			free(m->cg_subs[k].name);
+			free(m->cg_subs[k].link);
+			free(m->cg_subs[k].ctrls);
+			free(m->cg_subs[k].host_mnt);
+		}
+		free(m->cg_subs);
 	}
 	free(plan->mnts);
 	ctr_dev_plan_free(plan->dev);

@@ -159,6 +159,15 @@ if [ -d /sys/fs/cgroup/memory ]; then want=33554432 file=memory.limit_in_bytes; 
 expect_eq "--memory 32m: the limit is in the container's memory cgroup" "$want" "$(host_cg_file "$pid" memory $file)"
 expect_eq "--pids-limit 10: the limit is in the container's pids cgroup" 10 "$(host_cg_file "$pid" pids pids.max)"
 pm rm -f -t 0 "$N-m" >/dev/null 2>&1
+# inside, /sys/fs/cgroup shows the container's own cgroups (as runc: on a v1 or
+# hybrid host a tmpfs with each hierarchy's cgroup bound in), with and without
+# a cgroup namespace
+if [ -d /sys/fs/cgroup/memory ]; then f=/sys/fs/cgroup/memory/memory.limit_in_bytes; else f=/sys/fs/cgroup/memory.max; fi
+for ns in host private; do
+	out=$(pm run --rm --cgroupns $ns --memory 32m "$IMG" sh -c "cat $f; ls ${f%/*} | grep -c libpod" 2>&1)
+	expect_eq "--cgroupns $ns: the container reads its own memory limit in $f and sees no other cgroup" \
+		"$(printf '33554432\n0')" "$out"
+done
 out=$(pm run --rm --memory 32m --memory-swap 32m "$IMG" sh -c "$HOG" 2>&1)
 expect_eq "--memory 32m: an 80 MB shell variable is OOM-killed (137)" 137 "$?"
 out=$(pm run --rm "$IMG" sh -c "$HOG" 2>&1)
