@@ -84,6 +84,20 @@ urun run rl-sys$$
 expect_match "rootless sysfs mount: the host's /sys" "^$HOSTNET\$" "$out"
 expect_match "rootless sysfs mount: read-only" 'sys-ro' "$out"
 
+# a cgroup mount: the container's own cgroups (those of the caller, not
+# delegated), with and without a cgroup namespace of its own
+for cgns in yes no; do
+	cfg "$B" 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"] + ([{"type": "cgroup"}] if argv[0] == "yes" else [])' $cgns
+	args "$B" 'ls /sys/fs/cgroup | tr "\n" " "; echo; touch /sys/fs/cgroup/x 2>&1 || true'
+	urun run rl-cgmnt$$
+	want=$(ls /sys/fs/cgroup | tr '\n' ' ')
+	expect_eq "rootless cgroup mount (cgroup namespace: $cgns): the host's hierarchies, read-only" \
+		"0 $want
+touch: /sys/fs/cgroup/x: Read-only file system" "$rc $out"
+done
+cfg "$B" 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]'
+
 # the lifecycle through the default state root, in separate processes
 args "$B" 'echo started >/data/started; trap "echo term >/data/term; exit 0" TERM; while :; do sleep 0.1; done'
 id=rl-life$$
