@@ -27,12 +27,19 @@ U=ctrrl$$
 HOME_U=$TMP/home
 XDG=$TMP/xdg
 mkdir -p "$HOME_U" "$XDG"
-if ! useradd -M -d "$HOME_U" -s /bin/sh "$U" 2>"$TMP/useradd.err"; then
+# /etc/passwd may be locked for a moment by another test making its user
+for i in 1 2 3 4 5; do
+	useradd -M -d "$HOME_U" -s /bin/sh "$U" 2>"$TMP/useradd.err" && break
+	grep -q 'lock' "$TMP/useradd.err" || break
+	sleep 1
+done
+if ! id "$U" >/dev/null 2>&1; then
 	echo "Bail out! useradd $U: $(cat "$TMP/useradd.err")"
 	exit 1
 fi
-# userdel removes the user's /etc/subuid and /etc/subgid lines too; make sure
-at_cleanup "userdel -f $U; sed -i '/^$U:/d' /etc/subuid /etc/subgid"
+# userdel removes the user's /etc/subuid and /etc/subgid lines too (only if
+# one is left is the file edited, so as not to race another useradd)
+at_cleanup "userdel -f $U; for f in /etc/subuid /etc/subgid; do grep -q '^$U:' \$f && sed -i '/^$U:/d' \$f; done"
 UID_U=$(id -u "$U")
 GID_U=$(id -g "$U")
 chown "$U:" "$HOME_U" "$XDG"
