@@ -243,7 +243,8 @@ void ctr_seccomp_cache_put(const ctr_context *ctx, const unsigned char key[CTR_S
 	int dfd = open_dir(ctx);
 	if (dfd < 0)
 		return;
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	/* per thread: a daemon may create containers with the same profile from several threads */
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)gettid());
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	const char *step = "create";
 	if (fd >= 0) {
