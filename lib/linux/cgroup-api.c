@@ -156,8 +156,14 @@ CTR_EXPORT int ctr_container_update(ctr_container *c, const char *resources_json
 	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
 		r = ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: update needs a live container", c->id,
 			    ctr_status_name(st));
-	else
-		r = ctr_cgroup_apply(c->cg, NULL, res, true, err);
+	else {
+		/* the device rules are rebuilt from scratch on update: they need the
+		 * container's linux.devices too, or those nodes stop opening */
+		const struct oci_config *cfg = NULL;
+		r = ctr_container_config(c, &cfg, err);
+		if (r == 0)
+			r = ctr_cgroup_apply(c->cg, cfg, res, true, err);
+	}
 	if (r < 0)
 		ctr_err_prefix(err, "update container '%s'", c->id);
 	json_object_put(res);

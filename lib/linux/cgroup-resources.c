@@ -675,7 +675,7 @@ int ctr_cgroup_apply(struct ctr_cgroup *cg, const struct oci_config *cfg, struct
 	if (!update || devs) {
 		struct ctr_dev_rule *rules = NULL;
 		size_t nr = 0;
-		if ((r = ctr_cgdev_rules_build(update ? NULL : cfg, devs, &rules, &nr, err)) < 0)
+		if ((r = ctr_cgdev_rules_build(cfg, devs, &rules, &nr, err)) < 0)
 			return r;
 		for (size_t i = 0; i < cg->n && r == 0; i++) {
 			if (cg->h[i].fd < 0 && (cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)

@@ -183,7 +183,8 @@ expect_match "resources deny beats linux.devices" "^/dev/myfuse r $EPERM\$" "$OU
 # update of a running container: the allow takes effect (on v2 the one program is replaced)
 b=$(mkc cupd '[{"allow": false, "access": "rwm"}]')
 args "$b" 'mknod /tun c 10 200
-probe() { if e=$( (: </tun) 2>&1); then echo "tun r ok"; else echo "tun r ${e##*: }"; fi; }
+probe() { if e=$( (: </tun) 2>&1); then echo "tun r ok"; else echo "tun r ${e##*: }"; fi
+	if e=$( (: </dev/myfuse) 2>&1); then echo "myfuse r ok"; else echo "myfuse r ${e##*: }"; fi; }
 while [ ! -e /go1 ]; do sleep 0.05; done; probe >/out1.tmp; mv /out1.tmp /out1
 while [ ! -e /go2 ]; do sleep 0.05; done; probe >/out2.tmp; mv /out2.tmp /out2'
 # waitf FILE: up to 10 s
@@ -191,7 +192,8 @@ waitf() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; ret
 if ctr create -b "$b" cupd >/dev/null 2>&1 </dev/null && ctr start cupd >/dev/null 2>&1; then
 	touch "$b/rootfs/go1"
 	waitf "$b/rootfs/out1"
-	expect_eq "update: before, the mknod'ed tun is refused" "tun r $EPERM" "$(cat "$b/rootfs/out1" 2>&1)"
+	expect_eq "update: before, the mknod'ed tun is refused" "tun r $EPERM
+myfuse r ok" "$(cat "$b/rootfs/out1" 2>&1)"
 	pid=$(ctr state cupd 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
 	cg2=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
 	before=$([ -n "$v2_root" ] && "$APPLY" progs "$v2_root$cg2" 2>&1)
@@ -199,7 +201,8 @@ if ctr create -b "$b" cupd >/dev/null 2>&1 </dev/null && ctr start cupd >/dev/nu
 	check "update --resources with devices" ctr update --resources "$TMP/upd.json" cupd
 	touch "$b/rootfs/go2"
 	waitf "$b/rootfs/out2"
-	expect_eq "update: after, the tun opens" "tun r ok" "$(cat "$b/rootfs/out2" 2>&1)"
+	expect_eq "update: after, the tun opens and linux.devices still does" "tun r ok
+myfuse r ok" "$(cat "$b/rootfs/out2" 2>&1)"
 	if [ -n "$v2_root" ]; then
 		after=$("$APPLY" progs "$v2_root$cg2" 2>&1)
 		expect_eq "update: the container's cgroup2 dir holds one ctr_devices program" 1 "$(printf '%s\n' "$after" | grep -c ctr_devices)"
