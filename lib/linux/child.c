@@ -1136,6 +1136,8 @@ void ctr_child_main(struct ctr_plan *p)
 	reset_signals();
 	if (p->parent_sync_fd >= 0)
 		close(p->parent_sync_fd);
+	if (p->state_lock_fd >= 0)
+		close(p->state_lock_fd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	die_if_orphan(p->sync_fd);

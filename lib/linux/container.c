@@ -749,6 +749,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	struct sockaddr_un sa;
 	if ((r = sock_addr(c, "start.sock", &sa, err)) < 0)
 		goto fail;
+	plan.state_lock_fd = c->dirfd;
 	plan.start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (plan.start_fd < 0 || bind(plan.start_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(plan.start_fd, 4) < 0) {

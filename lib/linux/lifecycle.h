@@ -164,6 +164,9 @@ struct ctr_plan {
 	size_t n_readonly;
 	int sync_fd;                   /* child's end of the sync socketpair */
 	int parent_sync_fd;            /* the parent's end: the child closes it first */
+	int state_lock_fd;             /* the parent's flock'ed state dir: the child closes it first, or a
+					* creator killed before it unlocks would leave the lock held by the
+					* init for good (flock belongs to the open file description) */
 	int start_fd;                  /* listening start socket */
 	const int *cg_fds;             /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
 	size_t n_cg_fds;
