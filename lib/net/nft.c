@@ -552,14 +552,13 @@ static void r_dnat_map(struct rb *rb, bool v6, bool with_addr, int set)
 enum rule_id {
 	R_JUMP_PORTS,           /* fib daddr type local jump ports */
 	R_DNAT4_ADDR, R_DNAT4_ANY, R_DNAT6_ADDR, R_DNAT6_ANY,
-	R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_LOCALHOST6, R_MASQ6,
+	R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_MASQ6,
 	R_INT_SELF, R_INT_IN, R_INT_OUT, R_ESTABLISHED, R_FROM4, R_DNATED4, R_FROM6, R_DNATED6,
 };
 
 static void rule_body(struct rb *rb, enum rule_id id)
 {
 	static const unsigned char lo4_mask[4] = { 255, 0, 0, 0 }, lo4[4] = { 127, 0, 0, 0 };
-	static const unsigned char lo6[16] = { [15] = 1 };
 	bool v6 = false;
 	switch (id) {
 	case R_JUMP_PORTS:
@@ -584,21 +583,14 @@ static void rule_body(struct rb *rb, enum rule_id id)
 		break;
 	case R_LOCALHOST4:
 		/* 127.0.0.1:port from the host: DNATed in output, then the source
-		 * must become the bridge's address (route_localnet lets it leave) */
+		 * must become the bridge's address (route_localnet lets it leave).
+		 * IPv6 has no route_localnet: [::1] is not DNATed off the host. */
 		r_nfproto(rb, false);
 		r_ct_dnat(rb);
 		r_payload(rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
 		r_bitwise(rb, NFT_REG32_00, lo4_mask, 4);
 		r_cmp(rb, NFT_REG32_00, NFT_CMP_EQ, lo4, 4);
 		r_addr_in(rb, false, true, S_NETS4, false);
-		r_masq(rb);
-		break;
-	case R_LOCALHOST6:
-		r_nfproto(rb, true);
-		r_ct_dnat(rb);
-		r_payload(rb, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00);
-		r_cmp(rb, NFT_REG32_00, NFT_CMP_EQ, lo6, 16);
-		r_addr_in(rb, true, true, S_NETS6, false);
 		r_masq(rb);
 		break;
 	case R_MASQ6:
@@ -667,7 +659,7 @@ static const struct chain_def {
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100, { R_JUMP_PORTS }, 1 },
 	{ "output", "nat", NF_INET_LOCAL_OUT, -100, { R_JUMP_PORTS }, 1 },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, 100,
-	  { R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_LOCALHOST6, R_MASQ6 }, 6 },
+	  { R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_MASQ6 }, 5 },
 	{ "forward", "filter", NF_INET_FORWARD, 0,
 	  { R_INT_SELF, R_INT_IN, R_INT_OUT, R_ESTABLISHED, R_FROM4, R_DNATED4, R_FROM6, R_DNATED6 }, 8 },
 };

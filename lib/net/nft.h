@@ -13,6 +13,13 @@
  *   chain ports                       dnat through @dnat4_addr, @dnat4_any, @dnat6_addr, @dnat6_any
  *   chain postrouting (nat, srcnat)   hairpin + localhost masquerade, outbound masquerade of @nets4/@nets6
  *   chain forward     (filter, 0)     internal bridges dropped, established/related, subnets, DNATed accepted
+ *
+ * Localhost access works for 127.0.0.1 (route_localnet on the bridge), not for
+ * [::1]: IPv6 never routes the loopback address off the host.  Hairpin (a
+ * container reaching its own published port through a host address) needs
+ * hairpin mode on the container's bridge port when br_netfilter is active
+ * (bridge-nf-call-iptables=1): the DNATed frame is then bridged back out of
+ * the port it came in on.
  */
 #ifndef CTR_NET_NFT_H
 #define CTR_NET_NFT_H
