@@ -80,6 +80,7 @@ struct elem {
 	uint8_t set;
 	uint8_t klen, dlen;
 	uint8_t skip;           /* already present (add) or absent (remove) */
+	uint8_t sub;            /* networks: index of the subnet it came from */
 	uint32_t flags;         /* NFT_SET_ELEM_INTERVAL_END */
 	uint32_t src;           /* index of the caller's entry it came from */
 	unsigned char key[2 * IFNAMSIZ];
@@ -1320,9 +1321,11 @@ static int net_elems(const struct ctr_nft_net *n, uint32_t src, struct elems *ou
 				return ctr_err_nomem(err);
 			e->set = (uint8_t)set;
 			e->src = src;
+			e->sub = (uint8_t)i;
 			e->klen = (uint8_t)alen;
 			memcpy(e->key, k ? last : start, alen);
 			e->flags = k ? NFT_SET_ELEM_INTERVAL_END : 0;
+			e->comment = k ? NULL : n->name; /* whose subnet it is */
 		}
 	}
 	return 0;
@@ -1465,24 +1468,97 @@ static int net_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_erro
 	return ctr_err_sys(err, -ret, "network '%s': nftables: %s", n->name ? n->name : "?", mi->what);
 }
 
-static int net_prepare_add(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+/* Interval elements of a nets set in address order, an interval's end before
+ * the next one's start at the same address. */
+static int cmp_interval_elem(const void *a, const void *b)
+{
+	const struct elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen);
+	if (c)
+		return c;
+	return (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+}
+
+/* key a < key b, where NULL is past the top of the address space */
+static bool key_lt(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	return a && (!b || memcmp(a, b, len) < 0);
+}
+
+/*
+ * For each subnet of want (a start element, then its end element unless the
+ * subnet reaches the top): find the interval of have it overlaps.  add:
+ * identical and ours (same network name) -> skip, any other overlap -> error;
+ * remove: skip unless an identical interval of ours is there.
+ */
+static int match_subnets(struct elems *want, struct elems *have, const struct ctr_nft_net *n, bool add,
+			 ctr_error **err)
+{
+	qsort(have->v, have->n, sizeof(*have->v), cmp_interval_elem);
+	for (size_t i = 0; i < want->n; i++) {
+		struct elem *w0 = &want->v[i], *w1 = NULL;
+		if (w0->set != S_NETS4 && w0->set != S_NETS6)
+			continue;
+		if (i + 1 < want->n && want->v[i + 1].set == w0->set && (want->v[i + 1].flags & NFT_SET_ELEM_INTERVAL_END))
+			w1 = &want->v[++i];
+		const unsigned char *ws = w0->key, *we = w1 ? w1->key : NULL;
+		bool mine = false;
+		for (size_t j = 0; j < have->n; j++) {
+			const struct elem *h0 = &have->v[j], *h1 = NULL;
+			if (h0->set != w0->set || (h0->flags & NFT_SET_ELEM_INTERVAL_END))
+				continue;
+			if (j + 1 < have->n && have->v[j + 1].set == h0->set &&
+			    (have->v[j + 1].flags & NFT_SET_ELEM_INTERVAL_END))
+				h1 = &have->v[j + 1];
+			const unsigned char *hs = h0->key, *he = h1 ? h1->key : NULL;
+			if (!(key_lt(ws, he, w0->klen) && key_lt(hs, we, w0->klen)))
+				continue;
+			bool same = !memcmp(ws, hs, w0->klen) && (we && he ? !memcmp(we, he, w0->klen) : we == he);
+			bool ours = !h0->comment || (n->name && !strcmp(h0->comment, n->name));
+			if (same && ours) {
+				mine = true;
+				continue;
+			}
+			if (add) {
+				char a[INET6_ADDRSTRLEN] = "", b[INET6_ADDRSTRLEN] = "";
+				int fam = w0->set == S_NETS6 ? AF_INET6 : AF_INET;
+				inet_ntop(fam, ws, a, sizeof(a));
+				inet_ntop(fam, hs, b, sizeof(b));
+				return ctr_err(err, EEXIST, CTR_E_EXISTS,
+					       "network '%s': subnet [%u] %s/%u overlaps the subnet at %s of network '%s' "
+					       "in table inet " CTR_NFT_TABLE "; choose another subnet or remove that network",
+					       n->name ? n->name : "?", w0->sub, a, n->subnets[w0->sub].prefix, b,
+					       h0->comment ? h0->comment : "?");
+			}
+		}
+		w0->skip = add ? mine : !mine;
+		if (w1)
+			w1->skip = w0->skip;
+	}
+	return 0;
+}
+
+static int net_prepare(struct nft *s, struct elems *want, const void *ctx, bool add, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = read_touched(s, want, &have, err);
-	if (ret == 0)
-		mark_present(want, &have, true);
+	if (ret == 0) {
+		/* the internal sets: plain elements; the subnets: intervals */
+		mark_present(want, &have, add);
+		ret = match_subnets(want, &have, ctx, add, err);
+	}
 	elems_free(&have);
 	return ret;
 }
 
+static int net_prepare_add(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+{
+	return net_prepare(s, want, ctx, true, err);
+}
+
 static int net_prepare_remove(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
 {
-	struct elems have = { 0 };
-	int ret = read_touched(s, want, &have, err);
-	if (ret == 0)
-		mark_present(want, &have, false);
-	elems_free(&have);
-	return ret;
+	return net_prepare(s, want, ctx, false, err);
 }
 
 int ctr_nft_network_add(const struct ctr_nft_net *n, ctr_error **err)
