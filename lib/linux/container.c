@@ -31,6 +31,7 @@
 #include "linux/lifecycle.h"
 #include "linux/container-internal.h"
 #include "linux/terminal.h"
+#include "net/net.h"
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -834,6 +835,9 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			    c->id, h.type);
 		goto fail_kill;
 	}
+	/* the init waits for start: wire its network now (lib/net) */
+	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, err)) < 0)
+		goto fail_kill;
 	if (cfg->process && cfg->process->has_oom_score_adj) {
 		char path[64], val[32];
 		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
@@ -962,6 +966,9 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		ctr_err_prefix(err, "config.json: annotations");
 		goto out;
 	}
+	/* the network mode's namespace and the names files, on the private copy too */
+	if (o.network && (r = ctr_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
+		goto out;
 	if ((r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
 		goto out;
 	c->bundle = realpath(o.bundle ? o.bundle : ".", NULL);
@@ -1022,7 +1029,11 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		(void)rmdir(c->dir);
 		goto out;
 	}
-	if ((r = lock_dir(c, err)) < 0 || (r = do_create(c, c->spec, &o, err)) < 0) {
+	if ((r = lock_dir(c, err)) < 0 ||
+	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
+	    (r = do_create(c, c->spec, &o, err)) < 0) {
+		if (o.network)
+			ctr_net_teardown(ctx, c->dir, id);
 		remove_state(c);
 		goto out;
 	}
@@ -1333,6 +1344,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
 		ctr_error_free(e);
 	}
+	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
 	remove_state(c);
 	unlock_dir(c);
 	close(c->dirfd);
