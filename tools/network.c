@@ -215,6 +215,29 @@ static int net_rm(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static int net_reload(struct cli *cli, int argc, char **argv)
+{
+	static const struct cmd_desc d = {"network reload", "rebuild the firewall of every network", "",
+					  "Rebuilds libctr's nftables table from the networks and their leases, in one "
+					  "batch:\nrun it after `nft flush ruleset` or a firewall reload.", true};
+	struct opt opts[] = {{0}};
+	char **pos;
+	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	if (rc)
+		return rc < 0 ? 1 : 0;
+	if (npos)
+		return cli_usage_error(cli, "network reload takes no arguments");
+	ctr_context *ctx = cli_context(cli);
+	if (!ctx)
+		return 1;
+	ctr_error *err = NULL;
+	if (ctr_network_reload(ctx, net_dir(cli), &err) < 0) {
+		cli_error_ctr(cli, err, NULL);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_network(struct cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -222,18 +245,18 @@ int cmd_network(struct cli *cli, int argc, char **argv)
 		int (*fn)(struct cli *, int, char **);
 	} sub[] = {
 		{"create", net_create}, {"ls", net_ls}, {"list", net_ls}, {"inspect", net_inspect},
-		{"rm", net_rm}, {"remove", net_rm},
+		{"rm", net_rm}, {"remove", net_rm}, {"reload", net_reload},
 	};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("USAGE:\n   " CLI_NAME " network create|ls|inspect|rm [options] [arguments...]\n\n"
+		printf("USAGE:\n   " CLI_NAME " network create|ls|inspect|rm|reload [options] [arguments...]\n\n"
 		       "   create [--subnet CIDR]... [--gateway IP] [--mtu N] [--internal] <name>\n"
-		       "   ls [-q]\n   inspect <name>...\n   rm <name>...\n\n"
+		       "   ls [-q]\n   inspect <name>...\n   rm <name>...\n   reload\n\n"
 		       "The network directory is --net-dir, else $CTR_NET_DIR, else " CTR_NETWORK_DIR_DEFAULT ".\n");
 		return argc < 2 ? 1 : 0;
 	}
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if (!strcmp(argv[1], sub[i].name))
 			return sub[i].fn(cli, argc - 1, argv + 1);
-	cli_error(cli, "unknown network command '%s': use create, ls, inspect or rm", argv[1]);
+	cli_error(cli, "unknown network command '%s': use create, ls, inspect, rm or reload", argv[1]);
 	return 1;
 }

@@ -93,6 +93,13 @@ int ctr_network_list(ctr_context *ctx, const char *net_dir, char ***names, ctr_e
  */
 int ctr_network_inspect_json(ctr_network *n, char **out, ctr_error **err);
 
+/**
+ * Rebuild the firewall (the nftables table libctr owns) from every network of
+ * net_dir and its leases, in one batch: after `nft flush ruleset` or a
+ * firewall reload.
+ */
+int ctr_network_reload(ctr_context *ctx, const char *net_dir, ctr_error **err);
+
 /** The network's name (owned by the handle). */
 const char *ctr_network_name(const ctr_network *n);
 

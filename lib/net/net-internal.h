@@ -128,6 +128,8 @@ int ctr_nl_link_up(struct ctr_nl *nl, unsigned index, unsigned mtu, ctr_error **
 /* A veth pair: host end `host_if` (master `master`, up, mtu), peer `peer` born in nsfd's namespace. */
 int ctr_nl_veth_add(struct ctr_nl *nl, const char *host_if, unsigned master, unsigned mtu, const char *peer,
 		    int nsfd, ctr_error **err);
+/* Hairpin mode on a bridge port (published ports reached from their own container). */
+int ctr_nl_port_hairpin(struct ctr_nl *nl, unsigned index, ctr_error **err);
 /* A default route via gw on the link. */
 int ctr_nl_default_route(struct ctr_nl *nl, unsigned index, int family, const unsigned char *gw, ctr_error **err);
 /* The first route of the main table that overlaps net (not a default route); ENOENT: none. */

@@ -302,6 +302,25 @@ int ctr_nl_veth_add(struct ctr_nl *nl, const char *host_if, unsigned master, uns
 	return 0;
 }
 
+int ctr_nl_port_hairpin(struct ctr_nl *nl, unsigned index, ctr_error **err)
+{
+	/* as `ip link set X type bridge_slave hairpin on`: a DNATed frame may leave by the port it came in */
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)index;
+	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+	struct nlattr *sd = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, 1);
+	mnl_attr_nest_end(nlh, sd);
+	mnl_attr_nest_end(nlh, li);
+	int r = nl_talk(nl, nlh, NULL, NULL);
+	if (r < 0)
+		return ctr_err_sys(err, -r, "netlink: set hairpin mode on bridge port %u", index);
+	return 0;
+}
+
 int ctr_nl_default_route(struct ctr_nl *nl, unsigned index, int family, const unsigned char *gw, ctr_error **err)
 {
 	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);

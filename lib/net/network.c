@@ -1016,6 +1016,11 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 	if ((r = ctr_nl_open(-1, &nl, err)) < 0 || (r = bridge_up(n->ctx, &n->def, nl, &br, &created, err)) < 0 ||
 	    (r = ctr_nl_veth_add(nl, l->host_if, br, n->def.mtu, "eth0", nsfd, err)) < 0)
 		goto out;
+	if (l->n_ports) {
+		unsigned hi;
+		if ((r = ctr_nl_ifindex(nl, l->host_if, &hi, err)) < 0 || (hi && (r = ctr_nl_port_hairpin(nl, hi, err)) < 0))
+			goto out;
+	}
 	debug_pause("veth");
 	if ((r = ctr_nl_open(nsfd, &cnl, err)) < 0 || (r = ctr_nl_link_up(cnl, 1, 0, err)) < 0 ||
 	    (r = ctr_nl_ifindex(cnl, "eth0", &eth, err)) < 0)
@@ -1114,6 +1119,63 @@ CTR_EXPORT int ctr_network_detach_netns(ctr_network *n, const char *id, ctr_erro
 	int r = detach(n, id, err);
 	if (r == -ENOENT)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s' is not attached to network '%s'", id, n->def.name);
+	return r;
+}
+
+CTR_EXPORT int ctr_network_reload(ctr_context *ctx, const char *net_dir, ctr_error **err)
+{
+	char **names = NULL;
+	int r = ctr_network_list(ctx, net_dir, &names, err);
+	if (r < 0)
+		return r;
+	size_t nn = ctr_strv_len((const char *const *)names), np = 0;
+	struct ctr_network **nets = calloc(nn + 1, sizeof(*nets));
+	struct ctr_leases *ls = calloc(nn + 1, sizeof(*ls));
+	struct ctr_nft_net *nft = calloc(nn + 1, sizeof(*nft));
+	struct ctr_nft_port *ports = NULL;
+	if (!nets || !ls || !nft) {
+		r = ctr_err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		int lock = -1;
+		if ((r = ctr_network_open(ctx, net_dir, &nets[i], names[i], err)) < 0 ||
+		    (r = ctr_ipam_lock(nets[i]->dir, &lock, err)) < 0)
+			goto out;
+		r = ctr_ipam_load(nets[i]->dir, &ls[i], err);
+		ctr_ipam_unlock(lock);
+		if (r < 0)
+			goto out;
+		nft_net_of(&nets[i]->def, &nft[i]);
+		for (size_t k = 0; k < ls[i].n; k++) {
+			struct ctr_nft_port *p;
+			size_t n;
+			if ((r = nft_ports_of(&ls[i].v[k], &p, &n, err)) < 0)
+				goto out;
+			struct ctr_nft_port *v = n ? realloc(ports, (np + n) * sizeof(*v)) : ports;
+			if (n && !v) {
+				free(p);
+				r = ctr_err_nomem(err);
+				goto out;
+			}
+			ports = v;
+			if (n)
+				memcpy(ports + np, p, n * sizeof(*p));
+			np += n;
+			free(p);
+		}
+	}
+	r = nn ? ctr_nft_rebuild(nft, nn, ports, np, err) : ctr_nft_fini(err);
+out:
+	for (size_t i = 0; nets && ls && i < nn; i++) {
+		ctr_network_free(nets[i]);
+		ctr_leases_free(&ls[i]);
+	}
+	free(nets);
+	free(ls);
+	free(nft);
+	free(ports);
+	ctr_strv_free(names);
 	return r;
 }
 
