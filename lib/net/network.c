@@ -998,7 +998,7 @@ static void debug_pause(const char *step)
 			if (fd >= 0)
 				close(fd);
 		}
-		struct timespec ts = {30, 0};
+		struct timespec ts = {60, 0};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
@@ -1048,6 +1048,7 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		goto out;
 	if (np && (r = ctr_nft_ports_add(ports, np, err)) < 0)
 		goto out;
+	debug_pause("ports");
 out:
 	if (r < 0 && nl)
 		(void)ctr_nl_link_del(nl, l->host_if, NULL);
