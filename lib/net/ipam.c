@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -539,9 +540,26 @@ int ctr_ipam_save(const char *netdir, const struct ctr_leases *ls, ctr_error **e
 	int r = ctr_leases_to_json(ls, &buf, &len, err);
 	if (r < 0)
 		return r;
+	/*
+	 * Atomically (temporary file, rename) but without fsync: what a lease
+	 * describes (veth pairs, addresses in a container's namespace) does not
+	 * outlive a machine crash either, and after a reboot the leases of
+	 * containers whose state is gone are reclaimed.  An fsync here would be
+	 * most of the cost of an attach.
+	 */
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "leases.json.tmp.%d.%ld", (int)getpid(), (long)syscall(SYS_gettid));
 	snprintf(path, sizeof(path), "%s/leases.json", netdir);
-	r = ctr_write_file_atomic(path, buf, len, 0600, err);
+	r = ctr_names_write(netdir, tmp, buf, len, err);
 	free(buf);
+	if (r < 0)
+		return r;
+	char tpath[4096];
+	snprintf(tpath, sizeof(tpath), "%s/%s", netdir, tmp);
+	if (rename(tpath, path) < 0) {
+		r = ctr_err_sys(err, errno, "%s: rename to %s", tpath, path);
+		(void)unlink(tpath);
+	}
 	return r;
 }
 

@@ -133,6 +133,7 @@ static int nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *d
 
 struct link_q {
 	unsigned index;
+	unsigned flags;
 };
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -140,16 +141,19 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	struct link_q *q = data;
 	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	q->index = (unsigned)ifm->ifi_index;
+	q->flags = ifm->ifi_flags;
 	return MNL_CB_OK;
 }
 
-int ctr_nl_ifindex(struct ctr_nl *nl, const char *name, unsigned *index, ctr_error **err)
+static int link_get(struct ctr_nl *nl, const char *name, unsigned *index, unsigned *flags, ctr_error **err)
 {
 	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	struct link_q q = {0};
+	/* only what we use: no statistics (IFLA_EXT_MASK 0) */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
+	struct link_q q = {0, 0};
 	int r = nl_talk(nl, nlh, link_cb, &q);
 	if (r == -ENODEV) {
 		*index = 0;
@@ -158,7 +162,14 @@ int ctr_nl_ifindex(struct ctr_nl *nl, const char *name, unsigned *index, ctr_err
 	if (r < 0)
 		return ctr_err_sys(err, -r, "netlink: look up link %s", name);
 	*index = q.index;
+	if (flags)
+		*flags = q.flags;
 	return 0;
+}
+
+int ctr_nl_ifindex(struct ctr_nl *nl, const char *name, unsigned *index, ctr_error **err)
+{
+	return link_get(nl, name, index, NULL, err);
 }
 
 static int missing_module(ctr_error **err, int e, const char *kind, const char *name)
@@ -174,9 +185,12 @@ int ctr_nl_bridge_ensure(struct ctr_nl *nl, const char *name, const unsigned cha
 			 unsigned *index, bool *created, ctr_error **err)
 {
 	int r;
+	unsigned flags = 0;
 	*created = false;
-	if ((r = ctr_nl_ifindex(nl, name, index, err)) < 0)
+	if ((r = link_get(nl, name, index, &flags, err)) < 0)
 		return r;
+	if (*index && (flags & IFF_UP))
+		return 0;
 	if (*index == 0) {
 		struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));

@@ -1,5 +1,18 @@
 #!/bin/bash
-# network.sh [-t SECONDS] [--nft-driver PATH] [--no-cni]
+# network.sh [-t SECONDS] [--nft-driver PATH] [--no-cni] [-n N] [--ctr-demo PATH] [--attach-bench PATH]
+#
+# Attach/detach half (first): one container network namespace attached to a
+# bridge network and detached again, N times (default 200, after a warm-up),
+# with a published port (8080:80/tcp) each time, as podman's default network
+# does (masquerade, portmap):
+#   libctr  ctr_network_attach_netns + ctr_network_detach_netns through
+#           tests/net/net-attach-bench (veth born in the namespace, IPAM
+#           lease, addresses, routes, nft DNAT elements), on a network made by
+#           `ctr-demo network create` (10.66.0.0/24, masquerade)
+#   cni     CNI_COMMAND=ADD bridge (host-local IPAM, ipMasq, same subnet) +
+#           ADD portmap, then DEL portmap + DEL bridge, exec'd as an engine does
+# Prints the mean ms of one attach+detach for each and the ratio cni/libctr
+# (goal: >= 20).
 #
 # Container networking benchmark, everything in network namespaces made here
 # (the host's own interfaces, routes and firewall are never touched).
@@ -25,12 +38,18 @@ T=5
 DRIVER=${NFT_DRIVER:-}
 CNI=1
 CNI_PATH=${CNI_PATH:-/usr/lib/cni}
+NATT=200
+CTR_DEMO=${CTR_DEMO:-}
+ATTACH=${ATTACH:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) T=$2; shift ;;
 	--nft-driver) DRIVER=$2; shift ;;
 	--no-cni) CNI=0 ;;
-	-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-n) NATT=$2; shift ;;
+	--ctr-demo) CTR_DEMO=$2; shift ;;
+	--attach-bench) ATTACH=$2; shift ;;
+	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "network.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -41,6 +60,12 @@ if [ -z "$DRIVER" ]; then
 	done
 fi
 [ -x "${DRIVER:-}" ] || { echo "network.sh: no tests/net/nft-driver; build first or pass --nft-driver PATH" >&2; exit 2; }
+for d in "$(dirname "$(dirname "$(dirname "$DRIVER")")")" "$src/build" "$src"/build-*; do
+	[ -z "$CTR_DEMO" ] && [ -x "$d/tools/ctr-demo" ] && CTR_DEMO=$d/tools/ctr-demo
+	[ -z "$ATTACH" ] && [ -x "$d/tests/net/net-attach-bench" ] && ATTACH=$d/tests/net/net-attach-bench
+done
+[ -x "${CTR_DEMO:-}" ] && [ -x "${ATTACH:-}" ] ||
+	{ echo "network.sh: no tools/ctr-demo or tests/net/net-attach-bench; build first or pass --ctr-demo/--attach-bench" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "network.sh: needs root" >&2; exit 2; }
 command -v iperf3 >/dev/null || { echo "network.sh: needs iperf3 (apt-get install iperf3)" >&2; exit 2; }
 if [ $CNI = 1 ] && [ ! -x "$CNI_PATH/bridge" ]; then
@@ -141,6 +166,54 @@ iperf() {
 	wait "$server"
 	python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$work/iperf.json"
 }
+
+# ---- attach/detach: libctr vs the CNI bridge + portmap plugins ----
+attach_libctr() {
+	local k=$P-att
+	mkns "$k-host"
+	mkns "$k-c"
+	ip netns exec "$k-host" "$CTR_DEMO" --net-dir "$work/nets" network create --subnet 10.66.0.0/24 n1 >/dev/null
+	ip netns exec "$k-host" "$ATTACH" "$work/nets" n1 "/run/netns/$k-c" 3 8080:80 >/dev/null # warm-up
+	ip netns exec "$k-host" "$ATTACH" "$work/nets" n1 "/run/netns/$k-c" "$NATT" 8080:80
+}
+attach_cni() {
+	local k=$P-catt i t0 t1 ip
+	mkns "$k-host"
+	mkns "$k-c"
+	local conf='{"cniVersion": "1.0.0", "name": "attach", "type": "bridge", "bridge": "cni-att",
+		"isGateway": true, "isDefaultGateway": true, "ipMasq": true, "hairpinMode": true,
+		"ipam": {"type": "host-local", "ranges": [[{"subnet": "10.66.0.0/24"}]], "dataDir": "'$work/cni-att-ipam'"}}'
+	pm() { # the portmap config with the bridge ADD result $1 as prevResult
+		printf '{"cniVersion": "1.0.0", "name": "attach", "type": "portmap", "capabilities": {"portMappings": true},
+			"runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]},
+			"prevResult": %s}' "$1"
+	}
+	run1() {
+		local res
+		res=$(CNI_COMMAND=ADD CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
+			ip netns exec "$k-host" "$CNI_PATH/bridge" <<<"$conf") || { echo "CNI bridge ADD: $res" >&2; return 1; }
+		pm "$res" | CNI_COMMAND=ADD CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
+			ip netns exec "$k-host" "$CNI_PATH/portmap" >/dev/null || { echo "CNI portmap ADD failed" >&2; return 1; }
+		pm "$res" | CNI_COMMAND=DEL CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
+			ip netns exec "$k-host" "$CNI_PATH/portmap" >/dev/null || { echo "CNI portmap DEL failed" >&2; return 1; }
+		CNI_COMMAND=DEL CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
+			ip netns exec "$k-host" "$CNI_PATH/bridge" <<<"$conf" >/dev/null || { echo "CNI bridge DEL failed" >&2; return 1; }
+	}
+	for i in 1 2 3; do run1 || return 1; done # warm-up: the bridge and iptables chains exist
+	t0=$(date +%s%N)
+	for i in $(seq "$NATT"); do run1 || return 1; done
+	t1=$(date +%s%N)
+	python3 -c 'import sys; print("%.3f" % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e6 / int(sys.argv[3])))' "$t0" "$t1" "$NATT"
+}
+echo "# network attach+detach (with one published port), $NATT times each, $(nproc) cpus, kernel $(uname -r)"
+ms_libctr=$(attach_libctr)
+printf '%-8s %-14s %10s ms\n' libctr attach+detach "$ms_libctr"
+if [ $CNI = 1 ]; then
+	ms_cni=$(attach_cni)
+	printf '%-8s %-14s %10s ms\n' cni attach+detach "$ms_cni"
+	python3 -c 'import sys; r = float(sys.argv[2]) / float(sys.argv[1]); print("cni/libctr attach+detach time = %.1fx (goal >= 20x): %s" % (r, "met" if r >= 20 else "NOT met"))' "$ms_libctr" "$ms_cni"
+fi
+echo
 
 declare -A gbps
 echo "# network throughput: iperf3 TCP, 1 stream, ${T}s per case, $(nproc) cpus, kernel $(uname -r)"
