@@ -119,6 +119,12 @@ static struct elem *elems_push(struct elems *es)
 	return e;
 }
 
+static void elems_sort(struct elems *es, int (*cmp)(const void *, const void *))
+{
+	if (es->n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(es->v, es->n, sizeof(*es->v), cmp);
+}
+
 /* ---- the netlink socket ------------------------------------------------ */
 
 struct nft {
@@ -1203,7 +1209,7 @@ static int clash_error(const struct elem *w, const struct elem *h, bool in_reque
 /* Refuse clashes inside the request (after sorting it) and drop duplicates. */
 static int check_request(struct elems *want, ctr_error **err)
 {
-	qsort(want->v, want->n, sizeof(*want->v), cmp_clash);
+	elems_sort(want, cmp_clash);
 	for (size_t i = 0; i < want->n; i++) {
 		for (size_t j = i + 1; j < want->n && clash_key(&want->v[j]) == clash_key(&want->v[i]); j++) {
 			if (clashes(&want->v[i], &want->v[j]))
@@ -1494,7 +1500,7 @@ static bool key_lt(const unsigned char *a, const unsigned char *b, size_t len)
 static int match_subnets(struct elems *want, struct elems *have, const struct ctr_nft_net *n, bool add,
 			 ctr_error **err)
 {
-	qsort(have->v, have->n, sizeof(*have->v), cmp_interval_elem);
+	elems_sort(have, cmp_interval_elem);
 	for (size_t i = 0; i < want->n; i++) {
 		struct elem *w0 = &want->v[i], *w1 = NULL;
 		if (w0->set != S_NETS4 && w0->set != S_NETS6)
@@ -1621,7 +1627,7 @@ static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx,
 		}
 	}
 	if (ret == 0) {
-		qsort(have.v, have.n, sizeof(*have.v), cmp_clash);
+		elems_sort(&have, cmp_clash);
 		for (size_t i = 0; i < want->n && ret == 0; i++) {
 			struct elem *w = &want->v[i];
 			size_t cnt;
@@ -1643,7 +1649,7 @@ static int ports_prepare_remove(struct nft *s, struct elems *want, const void *c
 	struct elems have = { 0 };
 	int ret = read_touched(s, want, &have, err);
 	if (ret == 0) {
-		qsort(have.v, have.n, sizeof(*have.v), cmp_clash);
+		elems_sort(&have, cmp_clash);
 		for (size_t i = 0; i < want->n; i++) {
 			struct elem *w = &want->v[i];
 			size_t cnt;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -519,6 +520,48 @@ static void test_large_range(void **state)
 	assert_int_equal(n_elems("dnat4_any"), 0);
 }
 
+static void test_concurrent(void **state)
+{
+	(void)state;
+	/* 8 processes publish different ports and 4 the same one, all at once
+	 * on a missing table: one table with one set of rules, 8 + 1 elements,
+	 * and exactly one winner of the contested port */
+	enum { N_DISTINCT = 8, N_SAME = 4 };
+	pid_t pids[N_DISTINCT + N_SAME];
+	for (int i = 0; i < N_DISTINCT + N_SAME; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char ip[32], owner[16];
+			snprintf(ip, sizeof(ip), "10.88.0.%d", 10 + i);
+			snprintf(owner, sizeof(owner), "p%d", i);
+			struct ctr_nft_port p = mkport("tcp", NULL, i < N_DISTINCT ? 10000 + (unsigned)i : 7777, 0, ip,
+						       80, owner);
+			ctr_error *e = NULL;
+			int r = ctr_nft_ports_add(&p, 1, &e);
+			if (r < 0 && r != -EADDRINUSE)
+				fprintf(stderr, "child %d: %s\n", i, ctr_error_message(e));
+			_exit(r == 0 ? 0 : r == -EADDRINUSE ? 3 : 1);
+		}
+	}
+	int winners = 0;
+	for (int i = 0; i < N_DISTINCT + N_SAME; i++) {
+		int st;
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		if (i < N_DISTINCT)
+			assert_int_equal(WEXITSTATUS(st), 0);
+		else if (WEXITSTATUS(st) == 0)
+			winners++;
+		else
+			assert_int_equal(WEXITSTATUS(st), 3);
+	}
+	assert_int_equal(winners, 1);
+	assert_int_equal(count_kind("table"), 1);
+	assert_int_equal(count_kind("rule"), 19);
+	assert_int_equal(n_elems("dnat4_any"), N_DISTINCT + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rebuild, test_setup),
 		cmocka_unit_test_setup(test_foreign_table, test_setup),
 		cmocka_unit_test_setup(test_large_range, test_setup),
+		cmocka_unit_test_setup(test_concurrent, test_setup),
 	};
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP test-nft needs root (a network namespace of its own)\n");
