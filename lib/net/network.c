@@ -960,8 +960,10 @@ out:
 	return r;
 }
 
-/* Drop the lease of id (if state_dir is given, only when it is that container's); *out gets it. */
-static int lease_drop(struct ctr_network *n, const char *id, struct ctr_lease *out, ctr_error **err)
+/* Drop the lease of id (with state_dir, only when it is that container's: another state
+ * root may have a container of the same id on the network); *out gets it. */
+static int lease_drop(struct ctr_network *n, const char *id, const char *state_dir, struct ctr_lease *out,
+		      ctr_error **err)
 {
 	int r, lock = -1;
 	struct ctr_leases ls = {0};
@@ -969,7 +971,7 @@ static int lease_drop(struct ctr_network *n, const char *id, struct ctr_lease *o
 	if ((r = ctr_ipam_lock(n->dir, &lock, err)) < 0 || (r = ctr_ipam_load(n->dir, &ls, err)) < 0)
 		goto out;
 	ssize_t i = ctr_leases_find(&ls, id);
-	if (i < 0) {
+	if (i < 0 || (state_dir && ls.v[i].state_dir && strcmp(state_dir, ls.v[i].state_dir))) {
 		r = -ENOENT;
 		goto out;
 	}
@@ -1037,10 +1039,11 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		goto out;
 	if ((r = ctr_nl_link_up(cnl, eth, 0, err)) < 0)
 		goto out;
-	if (l->has_v4 &&
+	/* an internal network leads nowhere: no default route (as netavark) */
+	if (l->has_v4 && !n->def.internal &&
 	    (r = ctr_nl_default_route(cnl, eth, AF_INET, ctr_netdef_subnet(&n->def, AF_INET)->gateway, err)) < 0)
 		goto out;
-	if (l->has_v6 &&
+	if (l->has_v6 && !n->def.internal &&
 	    (r = ctr_nl_default_route(cnl, eth, AF_INET6, ctr_netdef_subnet(&n->def, AF_INET6)->gateway, err)) < 0)
 		goto out;
 	debug_pause("addr");
@@ -1067,17 +1070,17 @@ static int attach(struct ctr_network *n, const struct ctr_net_request *q, const 
 		return r;
 	if (nsfd >= 0 && (r = lease_wire(n, &l, nsfd, err)) < 0) {
 		struct ctr_lease d;
-		if (lease_drop(n, id, &d, NULL) == 0)
+		if (lease_drop(n, id, state_dir, &d, NULL) == 0)
 			ctr_lease_clear(&d);
 	}
 	ctr_lease_clear(&l);
 	return r;
 }
 
-static int detach(struct ctr_network *n, const char *id, ctr_error **err)
+static int detach(struct ctr_network *n, const char *id, const char *state_dir, ctr_error **err)
 {
 	struct ctr_lease l;
-	int r = lease_drop(n, id, &l, err);
+	int r = lease_drop(n, id, state_dir, &l, err);
 	if (r < 0)
 		return r;
 	struct ctr_nl *nl = NULL;
@@ -1117,7 +1120,7 @@ CTR_EXPORT int ctr_network_detach_netns(ctr_network *n, const char *id, ctr_erro
 {
 	if (!n || !id)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_detach_netns: NULL argument");
-	int r = detach(n, id, err);
+	int r = detach(n, id, NULL, err);
 	if (r == -ENOENT)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s' is not attached to network '%s'", id, n->def.name);
 	return r;
@@ -1351,7 +1354,7 @@ void ctr_net_teardown(ctr_context *ctx, const char *state_dir, const char *id)
 		dir = json_object_get_string(v);
 	struct ctr_network *n = NULL;
 	if (net && dir && ctr_network_open(ctx, dir, &n, net, &e) == 0) {
-		int r = detach(n, id, &e);
+		int r = detach(n, id, state_dir, &e);
 		if (r < 0 && r != -ENOENT)
 			ctr_warn(ctx, "container '%s': network '%s': %s", id, net, ctr_error_message(e));
 		ctr_network_free(n);
