@@ -221,12 +221,13 @@ static void nft_net_of(const struct ctr_netdef *d, struct ctr_nft_net *o)
 	o->name = d->name;
 	o->bridge = d->bridge;
 	o->internal = d->internal;
-	for (size_t i = 0; i < d->n_subnets && i < CTR_NFT_MAX_SUBNETS; i++) {
+	size_t n = d->n_subnets < CTR_ARRAY_SIZE(d->subnets) ? d->n_subnets : CTR_ARRAY_SIZE(d->subnets);
+	for (size_t i = 0; i < n && i < CTR_NFT_MAX_SUBNETS; i++) {
 		o->subnets[i].family = d->subnets[i].net.family;
 		memcpy(o->subnets[i].addr, d->subnets[i].net.addr, 16);
 		o->subnets[i].prefix = d->subnets[i].net.prefix;
 	}
-	o->n_subnets = d->n_subnets;
+	o->n_subnets = n;
 }
 
 /* The bridge with its gateway addresses, forwarding and firewall; *created when it was missing. */
