@@ -1384,50 +1384,62 @@ static size_t n_live(const struct elems *es)
 }
 
 /*
- * One batch: the layout first when the table is missing, then es's live
- * elements as type.  describe() turns a failure on an element message into
- * an error.
+ * One batch of es's live elements as type, with the layout first when the
+ * table is missing.  Most calls find the table there, so the first batch goes
+ * without asking; an element message failing with ENOENT (no such table or
+ * set) makes us look.  fail() turns a failure on an element message into an
+ * error (or -EAGAIN: read again and retry).
  */
 typedef int (*elem_fail_fn)(int ret, const struct msginfo *mi, const void *ctx, ctr_error **err);
 
 static int apply(struct nft *s, const struct elems *es, uint16_t type, elem_fail_fn fail, const void *ctx,
 		 ctr_error **err)
 {
-	int state = table_state(s, err);
-	if (state < 0)
-		return state;
-	if (state == 0 && type == NFT_MSG_DELSETELEM)
-		return 0; /* nothing to remove from a table that is not there */
-	if (n_live(es) == 0 && state == 1)
-		return 0;
-	struct batch b;
-	int ret = batch_start(&b, s->seq);
-	if (ret == 0 && state == 0)
-		ret = add_layout(&b, NLM_F_EXCL);
-	if (ret == 0)
-		ret = add_elem_msgs(&b, es, type);
-	if (ret < 0) {
+	bool known = n_live(es) == 0; /* init: look first */
+	int state = 1;
+	for (;;) {
+		if (known && (state = table_state(s, err)) < 0)
+			return state;
+		if (state == 0 && type == NFT_MSG_DELSETELEM)
+			return 0; /* nothing to remove from a table that is not there */
+		if (n_live(es) == 0 && state == 1)
+			return 0;
+		struct batch b;
+		int ret = batch_start(&b, s->seq);
+		if (ret == 0 && state == 0)
+			ret = add_layout(&b, NLM_F_EXCL);
+		if (ret == 0)
+			ret = add_elem_msgs(&b, es, type);
+		if (ret < 0) {
+			batch_free(&b);
+			return ctr_err_nomem(err);
+		}
+		const struct msginfo *mi = NULL;
+		ret = batch_send(s, &b, &mi, err);
+		s->seq = b.seq;
+		bool elem_msg = mi && !strncmp(mi->what, "elements", 8);
+		if (ret == -ENOENT && elem_msg && !known) {
+			batch_free(&b);
+			known = true;
+			continue;
+		}
+		if (ret < 0 && mi) {
+			if (elem_msg)
+				ret = fail(ret, mi, ctx, err);
+			else if (state == 0 && mi->seq == b.info[1].seq && ret == -EEXIST)
+				ret = -EAGAIN; /* another process created the table meanwhile */
+			else
+				ret = layout_error(ret, mi, err);
+		}
 		batch_free(&b);
-		return ctr_err_nomem(err);
+		return ret;
 	}
-	const struct msginfo *mi = NULL;
-	ret = batch_send(s, &b, &mi, err);
-	s->seq = b.seq;
-	if (ret < 0 && mi) {
-		if (!strncmp(mi->what, "elements", 8))
-			ret = fail(ret, mi, ctx, err);
-		else if (state == 0 && mi->seq == b.info[1].seq && ret == -EEXIST)
-			ret = -EAGAIN; /* another process created the table meanwhile */
-		else
-			ret = layout_error(ret, mi, err);
-	}
-	batch_free(&b);
-	return ret;
 }
 
-/* apply(), once more when another process raced us (table created or
- * elements changed between our read and our batch). */
-typedef int (*prepare_fn)(struct nft *s, struct elems *want, const void *ctx, ctr_error **err);
+/* apply(), again when another process raced us (table created or elements
+ * changed between our read and our batch); prepare() reads what it needs,
+ * more on a later attempt. */
+typedef int (*prepare_fn)(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err);
 
 static int apply_retry(struct elems *want, uint16_t type, prepare_fn prepare, elem_fail_fn fail, const void *ctx,
 		       ctr_error **err)
@@ -1439,7 +1451,7 @@ static int apply_retry(struct elems *want, uint16_t type, prepare_fn prepare, el
 	for (int attempt = 0; attempt < 3; attempt++) {
 		for (size_t i = 0; i < want->n; i++)
 			want->v[i].skip = 0;
-		ret = prepare ? prepare(&s, want, ctx, err) : 0;
+		ret = prepare ? prepare(&s, want, ctx, attempt, err) : 0;
 		if (ret < 0)
 			break;
 		ret = apply(&s, want, type, fail, ctx, err);
@@ -1557,12 +1569,12 @@ static int net_prepare(struct nft *s, struct elems *want, const void *ctx, bool 
 	return ret;
 }
 
-static int net_prepare_add(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+static int net_prepare_add(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	return net_prepare(s, want, ctx, true, err);
 }
 
-static int net_prepare_remove(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+static int net_prepare_remove(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	return net_prepare(s, want, ctx, false, err);
 }
@@ -1608,21 +1620,26 @@ static int ports_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_er
 	return ctr_err_sys(err, -ret, "published ports: nftables: %s", mi->what);
 }
 
-static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+/*
+ * The maps that may hold a clash: first only the other map of each family
+ * (any address against one address: the kernel cannot see that clash), the
+ * kernel refusing an element with the same key and another target; after
+ * such a refusal (attempt > 0) also the maps we write to, for the message.
+ */
+static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = check_request(want, err);
-	if (ret == 0)
+	if (ret == 0 && attempt > 0)
 		ret = read_touched(s, want, &have, err);
 	if (ret == 0) {
 		/* the other map of the family may hold a clashing publication */
+		bool touched[S_COUNT] = { false };
+		for (size_t i = 0; i < want->n; i++)
+			touched[want->v[i].set] = true;
 		for (int set = S_D4A; set < S_COUNT && ret == 0; set++) {
-			bool touched = false, pair = false;
-			for (size_t i = 0; i < want->n; i++) {
-				touched |= want->v[i].set == set;
-				pair |= set_is_v6(want->v[i].set) == set_is_v6(set);
-			}
-			if (!touched && pair)
+			int partner = set == S_D4A ? S_D4ANY : set == S_D4ANY ? S_D4A : set == S_D6A ? S_D6ANY : S_D6A;
+			if (touched[partner] && !(attempt > 0 && touched[set]))
 				ret = read_set(s, set, &have, err);
 		}
 	}
@@ -1644,7 +1661,7 @@ static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx,
 	return ret;
 }
 
-static int ports_prepare_remove(struct nft *s, struct elems *want, const void *ctx, ctr_error **err)
+static int ports_prepare_remove(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = read_touched(s, want, &have, err);
