@@ -1682,28 +1682,27 @@ static int ports_prepare_remove(struct nft *s, struct elems *want, const void *c
 	return ret;
 }
 
-int ctr_nft_ports_add(const struct ctr_nft_port *p, size_t n, ctr_error **err)
+static int ports_apply(const struct ctr_nft_port *p, size_t n, bool add, ctr_error **err)
 {
 	if (n && !p)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_ports_add: no ports");
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "published ports: %zu ports but no array", n);
 	struct elems want = { 0 };
 	int ret = port_elems(p, n, &want, err);
 	if (ret == 0 && want.n)
-		ret = apply_retry(&want, NFT_MSG_NEWSETELEM, ports_prepare_add, ports_fail, p, err);
+		ret = apply_retry(&want, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				  add ? ports_prepare_add : ports_prepare_remove, ports_fail, p, err);
 	elems_free(&want);
 	return ret;
 }
 
+int ctr_nft_ports_add(const struct ctr_nft_port *p, size_t n, ctr_error **err)
+{
+	return ports_apply(p, n, true, err);
+}
+
 int ctr_nft_ports_remove(const struct ctr_nft_port *p, size_t n, ctr_error **err)
 {
-	if (n && !p)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_ports_remove: no ports");
-	struct elems want = { 0 };
-	int ret = port_elems(p, n, &want, err);
-	if (ret == 0 && want.n)
-		ret = apply_retry(&want, NFT_MSG_DELSETELEM, ports_prepare_remove, ports_fail, p, err);
-	elems_free(&want);
-	return ret;
+	return ports_apply(p, n, false, err);
 }
 
 /* --- whole table --- */

@@ -11,29 +11,12 @@
 
 DRIVER=${NFT_DRIVER:-$CTR_BUILD_ROOT/tests/net/nft-driver}
 [ -x "$DRIVER" ] || { echo "Bail out! no nft-driver at $DRIVER"; exit 1; }
-command -v nft >/dev/null || { echo "1..0 # SKIP nft (nftables) is not installed"; exit 77; }
+. "$(dirname "$0")/nat-lib.sh"
 
 P=ctrt$$
-NS_OUT=$P-out NS_HOST=$P-host
-at_cleanup "for n in out host c1 c2 ci; do ip netns pids $P-\$n 2>/dev/null | xargs -r kill -9; ip netns del $P-\$n; done"
-for n in out host c1 c2 ci; do
-	ip netns add "$P-$n" || { echo "Bail out! ip netns add $P-$n"; exit 1; }
-	ip -n "$P-$n" link set lo up
-done
+nat_topology "$P" 10.89.0.0/24 c1 c2 ci
 hx() { ip netns exec "$NS_HOST" "$@"; }
-ox() { ip netns exec "$NS_OUT" "$@"; }
 drv() { hx "$DRIVER" "$@"; }
-
-# out <-> host
-ip -n "$NS_HOST" link add h0 type veth peer name o0 netns "$NS_OUT"
-ip -n "$NS_OUT" addr add 198.51.100.1/24 dev o0
-ip -n "$NS_OUT" addr add fd00:51::1/64 dev o0 nodad
-ip -n "$NS_OUT" link set o0 up
-ip -n "$NS_HOST" addr add 198.51.100.2/24 dev h0
-ip -n "$NS_HOST" addr add fd00:51::2/64 dev h0 nodad
-ip -n "$NS_HOST" link set h0 up
-# the outside can route to the internal network: only the firewall keeps it apart
-ip -n "$NS_OUT" route add 10.89.0.0/24 via 198.51.100.2
 hx sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 # bridges and "containers"
@@ -44,13 +27,6 @@ ip -n "$NS_HOST" addr add fd00:88::1/64 dev br0 nodad
 ip -n "$NS_HOST" addr add 10.89.0.1/24 dev bri
 ip -n "$NS_HOST" link set br0 up
 ip -n "$NS_HOST" link set bri up
-WWW=$TMP/www
-mkdir -p "$WWW/cgi-bin"
-cat >"$WWW/cgi-bin/who" <<'EOF'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n%s %s\n' "$WHO" "$REMOTE_ADDR"
-EOF
-chmod 0755 "$WWW/cgi-bin/who"
 ctn() { # ctn NAME BRIDGE V4 [V6]
 	local ns=$P-$1
 	ip -n "$NS_HOST" link add "v$1" type veth peer name eth0 netns "$ns"
@@ -64,20 +40,14 @@ ctn() { # ctn NAME BRIDGE V4 [V6]
 		ip -n "$ns" addr add "$4/64" dev eth0 nodad
 		ip -n "$ns" -6 route add default via fd00:88::1
 	fi
-	WHO=$1 ip netns exec "$ns" busybox httpd -p 80 -h "$WWW"
-	WHO=$1:81 ip netns exec "$ns" busybox httpd -p 81 -h "$WWW"
+	www "$TMP/www-$1" "$1"
+	www "$TMP/www81-$1" "$1:81"
+	ip netns exec "$ns" busybox httpd -p 80 -h "$TMP/www-$1"
+	ip netns exec "$ns" busybox httpd -p 81 -h "$TMP/www81-$1"
 }
 ctn c1 br0 10.88.0.2 fd00:88::2
 ctn c2 br0 10.88.0.3 fd00:88::3
 ctn ci bri 10.89.0.2
-WHO=out ox busybox httpd -p 80 -h "$WWW"
-
-# get NS URL: the page ("WHO client-address"), or "FAIL" (1 s timeout); httpd
-# prints v4 clients as [::ffff:a.b.c.d] and v6 ones as [x::y]
-get() {
-	ip netns exec "$1" curl -s -m 1 "$2" 2>/dev/null |
-		sed -e 's/\[::ffff:\([0-9.]*\)\]/\1/' -e 's/\[\(.*\)\]/\1/' | grep . || echo FAIL
-}
 
 N1=n1,br0,0,10.88.0.0/24,fd00:88::/64
 NI=ni,bri,1,10.89.0.0/24

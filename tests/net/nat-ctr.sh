@@ -9,36 +9,11 @@
 # the host's curl; the containers serve with busybox httpd.
 . "$(dirname "$0")/../integration/lib.sh"
 
-command -v nft >/dev/null || { echo "1..0 # SKIP nft (nftables) is not installed"; exit 77; }
-command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 77; }
+. "$(dirname "$0")/nat-lib.sh"
 
 P=ctrt$$
-NS_OUT=$P-out NS_HOST=$P-host
 NETS=$TMP/nets
-at_cleanup "for n in out host; do ip netns pids $P-\$n 2>/dev/null | xargs -r kill -9; ip netns del $P-\$n; done"
-for n in out host; do
-	ip netns add "$P-$n" || { echo "Bail out! ip netns add $P-$n"; exit 1; }
-	ip -n "$P-$n" link set lo up
-done
-ip -n "$NS_HOST" link add h0 type veth peer name o0 netns "$NS_OUT"
-ip -n "$NS_OUT" addr add 198.51.100.1/24 dev o0
-ip -n "$NS_OUT" addr add fd00:51::1/64 dev o0 nodad
-ip -n "$NS_OUT" link set o0 up
-ip -n "$NS_HOST" addr add 198.51.100.2/24 dev h0
-ip -n "$NS_HOST" addr add fd00:51::2/64 dev h0 nodad
-ip -n "$NS_HOST" link set h0 up
-# the outside can route to the internal network: only the firewall keeps it apart
-ip -n "$NS_OUT" route add 10.67.0.0/24 via 198.51.100.2
-
-# www NAME: an httpd document root whose /cgi-bin/who prints "NAME client-address"
-www() {
-	mkdir -p "$1/cgi-bin"
-	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s %%s\\n" "%s" "$REMOTE_ADDR"\n' "$2" \
-		>"$1/cgi-bin/who"
-	chmod 0755 "$1/cgi-bin/who"
-}
-www "$TMP/www-out" out
-ip netns exec "$NS_OUT" busybox httpd -p 80 -h "$TMP/www-out"
+nat_topology "$P" 10.67.0.0/24
 
 nctr() { timeout 60 ip netns exec "$NS_HOST" "$CTR_DEMO" --root "$ROOT" --net-dir "$NETS" "$@"; }
 nrun() { nctr "$@" </dev/null >"$TMP/out" 2>&1; RC=$?; OUT=$(cat "$TMP/out"); }
@@ -53,14 +28,8 @@ ctn() {
 	echo "$b"
 }
 SERVE='httpd -p 80 -h /www && httpd -p 81 -h /www81 && exec sleep 300'
-pid_of() { jget "$(nctr state "$1")" 'd["pid"]'; }
-# get NS|ctr:ID URL: the page ("WHO client-address"), or FAIL (1 s timeout)
-get() {
-	local where=(ip netns exec "$1")
-	case $1 in ctr:*) where=(nsenter --net="/proc/$(pid_of "${1#ctr:}")/ns/net") ;; esac
-	"${where[@]}" curl -s -m 1 "$2" 2>/dev/null |
-		sed -e 's/\[::ffff:\([0-9.]*\)\]/\1/' -e 's/\[\(.*\)\]/\1/' | grep . || echo FAIL
-}
+# the network namespace of a container
+netns_of() { echo "/proc/$(jget "$(nctr state "$1")" 'd["pid"]')/ns/net"; }
 rules() { ip netns exec "$NS_HOST" nft -a list table inet ctr | grep -o '# handle [0-9]*' | tr '\n' ' '; }
 table() { ip netns exec "$NS_HOST" nft list table inet ctr 2>&1; }
 
@@ -78,9 +47,9 @@ IP1=$(jget "$(nctr network inspect n1)" '[c["ipv4"] for c in d["containers"] if 
 sleep 0.2 # the httpds of c1
 
 expect_eq "c1 reaches the outside through NAT (the outside sees the host's address)" \
-	"out 198.51.100.2" "$(get ctr:c1 http://198.51.100.1/cgi-bin/who)"
+	"out 198.51.100.2" "$(get "$(netns_of c1)" http://198.51.100.1/cgi-bin/who)"
 expect_eq "c2 reaches the outside over IPv6 through NAT" \
-	"out fd00:51::2" "$(get ctr:c2 'http://[fd00:51::1]/cgi-bin/who')"
+	"out fd00:51::2" "$(get "$(netns_of c2)" 'http://[fd00:51::1]/cgi-bin/who')"
 expect_eq "published port from the outside via the host's address (client address kept)" \
 	"c1 198.51.100.1" "$(get "$NS_OUT" http://198.51.100.2:8080/cgi-bin/who)"
 expect_eq "published port from the outside over IPv6" \
@@ -92,10 +61,10 @@ expect_match "published port from the host side via its own address" \
 expect_eq "published port from the host side via 127.0.0.1" \
 	"c1 10.66.0.1" "$(get "$NS_HOST" http://127.0.0.1:8080/cgi-bin/who)"
 expect_eq "hairpin: c2 reaches c1's published port via the host's address" \
-	"c1 10.66.0.1" "$(get ctr:c2 http://198.51.100.2:8080/cgi-bin/who)"
+	"c1 10.66.0.1" "$(get "$(netns_of c2)" http://198.51.100.2:8080/cgi-bin/who)"
 expect_eq "hairpin: c1 reaches its own published port via the gateway" \
-	"c1 10.66.0.1" "$(get ctr:c1 http://10.66.0.1:8080/cgi-bin/who)"
-expect_eq "the internal network gets no outbound traffic" FAIL "$(get ctr:ci http://198.51.100.1/cgi-bin/who)"
+	"c1 10.66.0.1" "$(get "$(netns_of c1)" http://10.66.0.1:8080/cgi-bin/who)"
+expect_eq "the internal network gets no outbound traffic" FAIL "$(get "$(netns_of ci)" http://198.51.100.1/cgi-bin/who)"
 expect_eq "the internal network is not reachable from the outside" FAIL \
 	"$(get "$NS_OUT" "http://$(jget "$(nctr network inspect ni)" 'd["containers"][0]["ipv4"]')/")"
 
@@ -109,13 +78,13 @@ expect_eq "... and no lease is left for c3" 0 \
 
 # a firewall reload wipes everything; network reload rebuilds it from the leases
 ip netns exec "$NS_HOST" nft flush ruleset
-expect_eq "after nft flush ruleset: no NAT" FAIL "$(get ctr:c1 http://198.51.100.1/cgi-bin/who)"
+expect_eq "after nft flush ruleset: no NAT" FAIL "$(get "$(netns_of c1)" http://198.51.100.1/cgi-bin/who)"
 nrun network reload
 check "network reload" test $RC = 0 || echo "# $OUT"
-expect_eq "after reload: NAT again" "out 198.51.100.2" "$(get ctr:c1 http://198.51.100.1/cgi-bin/who)"
+expect_eq "after reload: NAT again" "out 198.51.100.2" "$(get "$(netns_of c1)" http://198.51.100.1/cgi-bin/who)"
 expect_eq "after reload: the published port again" \
 	"c1 198.51.100.1" "$(get "$NS_OUT" http://198.51.100.2:8080/cgi-bin/who)"
-expect_eq "after reload: the internal network still closed" FAIL "$(get ctr:ci http://198.51.100.1/cgi-bin/who)"
+expect_eq "after reload: the internal network still closed" FAIL "$(get "$(netns_of ci)" http://198.51.100.1/cgi-bin/who)"
 
 R1=$(rules)
 nrun delete --force c1
@@ -125,5 +94,5 @@ expect_nomatch "c1's elements are gone" "comment \"c1\"|$IP1 \. " "$T1"
 expect_match "the network's subnets stay" "10\.66\.0\.0/24" "$T1"
 expect_eq "no rule was added or removed" "$R1" "$(rules)"
 expect_eq "the published port is closed" FAIL "$(get "$NS_OUT" http://198.51.100.2:8080/cgi-bin/who)"
-expect_eq "c2 still reaches the outside" "out 198.51.100.2" "$(get ctr:c2 http://198.51.100.1/cgi-bin/who)"
+expect_eq "c2 still reaches the outside" "out 198.51.100.2" "$(get "$(netns_of c2)" http://198.51.100.1/cgi-bin/who)"
 finish

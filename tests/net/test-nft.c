@@ -60,79 +60,70 @@ static char *run_out(const char *cmd)
 	return buf;
 }
 
-/* The table as nft sees it; NULL when it does not exist. */
-static json_object *list_table(void)
+/* Call fn for every object (table, set, map, chain, rule) of
+ * `nft -j list table inet ctr`; -1 when there is no table. */
+typedef void (*object_fn)(const char *kind, json_object *obj, void *data);
+
+static int each_object(object_fn fn, void *data)
 {
 	char *out = run_out("nft -j list table inet ctr 2>/dev/null");
-	json_object *j = out[0] ? json_tokener_parse(out) : NULL;
+	json_object *j = out[0] ? json_tokener_parse(out) : NULL, *arr;
 	free(out);
-	return j;
+	if (!j)
+		return -1;
+	assert_true(json_object_object_get_ex(j, "nftables", &arr));
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object_object_foreach(json_object_array_get_idx(arr, i), kind, obj) {
+			if (strcmp(kind, "metainfo"))
+				fn(kind, obj, data);
+		}
+	}
+	json_object_put(j);
+	return 0;
+}
+
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) CTR_PRINTF(2, 3);
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+static const char *member(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+	return json_object_object_get_ex(obj, key, &v) ? json_object_get_string(v) : "";
+}
+
+static void layout_cb(const char *kind, json_object *obj, void *data)
+{
+	text_add(data, "%s:%s:%s ", kind, !strcmp(kind, "rule") ? member(obj, "chain") : member(obj, "name"),
+		 member(obj, "handle"));
 }
 
 /* "table:ctr:1 set:nets4:1 ... rule:ports:10 ..." (elements left out) */
 static char *layout(void)
 {
-	json_object *j = list_table(), *arr;
-	if (!j)
-		return strdup("");
-	assert_true(json_object_object_get_ex(j, "nftables", &arr));
-	size_t cap = 8192, len = 0;
-	char *s = calloc(1, cap);
-	assert_non_null(s);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object_object_foreach(json_object_array_get_idx(arr, i), kind, obj) {
-			json_object *name = NULL, *chain = NULL, *handle = NULL;
-			if (!strcmp(kind, "metainfo"))
-				continue;
-			json_object_object_get_ex(obj, "name", &name);
-			json_object_object_get_ex(obj, "chain", &chain);
-			json_object_object_get_ex(obj, "handle", &handle);
-			len += (size_t)snprintf(s + len, cap - len, "%s:%s:%d ", kind,
-						json_object_get_string(chain ? chain : name), json_object_get_int(handle));
-			assert_true(len < cap);
-		}
-	}
-	json_object_put(j);
-	return s;
-}
-
-static int count_kind(const char *want_kind)
-{
-	json_object *j = list_table(), *arr;
-	if (!j)
-		return -1;
-	int n = 0;
-	assert_true(json_object_object_get_ex(j, "nftables", &arr));
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object_object_foreach(json_object_array_get_idx(arr, i), kind, obj) {
-			(void)obj;
-			n += !strcmp(kind, want_kind);
-		}
-	}
-	json_object_put(j);
-	return n;
-}
-
-/* Number of elements of a set or map (an interval counts once); -1 without table. */
-static int n_elems(const char *set)
-{
-	json_object *j = list_table(), *arr;
-	if (!j)
-		return -1;
-	int n = 0;
-	assert_true(json_object_object_get_ex(j, "nftables", &arr));
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object_object_foreach(json_object_array_get_idx(arr, i), kind, obj) {
-			json_object *name, *elem;
-			if ((strcmp(kind, "set") && strcmp(kind, "map")) ||
-			    !json_object_object_get_ex(obj, "name", &name) || strcmp(json_object_get_string(name), set))
-				continue;
-			if (json_object_object_get_ex(obj, "elem", &elem))
-				n = (int)json_object_array_length(elem);
-		}
-	}
-	json_object_put(j);
-	return n;
+	struct text t = { 0 };
+	text_add(&t, "%s", "");
+	each_object(layout_cb, &t);
+	return t.s;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -140,45 +131,65 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void summary_cb(const char *kind, json_object *obj, void *data)
+{
+	json_object *elem = NULL, *expr = NULL;
+	json_object_object_get_ex(obj, "expr", &expr);
+	text_add(data, "%s:%s:%s", kind, member(obj, "name"), expr ? json_object_to_json_string(expr) : "");
+	if (json_object_object_get_ex(obj, "elem", &elem)) {
+		size_t n = json_object_array_length(elem);
+		char **v = calloc(n + 1, sizeof(*v));
+		assert_non_null(v);
+		for (size_t k = 0; k < n; k++)
+			v[k] = strdup(json_object_to_json_string(json_object_array_get_idx(elem, k)));
+		qsort(v, n, sizeof(*v), cmp_str);
+		for (size_t k = 0; k < n; k++) {
+			text_add(data, " %s", v[k]);
+			free(v[k]);
+		}
+		free(v);
+	}
+	text_add(data, "\n");
+}
+
 /* Objects by kind and name, with each set's elements sorted: equal for two
  * tables with the same content, whatever their handles and hash order. */
 static char *summary(void)
 {
-	json_object *j = list_table(), *arr;
-	if (!j)
-		return strdup("");
-	assert_true(json_object_object_get_ex(j, "nftables", &arr));
-	size_t cap = 1 << 20, len = 0;
-	char *s = calloc(1, cap);
-	assert_non_null(s);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object_object_foreach(json_object_array_get_idx(arr, i), kind, obj) {
-			json_object *name = NULL, *elem = NULL, *expr = NULL;
-			if (!strcmp(kind, "metainfo"))
-				continue;
-			json_object_object_get_ex(obj, "name", &name);
-			json_object_object_get_ex(obj, "expr", &expr);
-			len += (size_t)snprintf(s + len, cap - len, "%s:%s:%s", kind, json_object_get_string(name),
-						expr ? json_object_to_json_string(expr) : "");
-			if (json_object_object_get_ex(obj, "elem", &elem)) {
-				size_t n = json_object_array_length(elem);
-				char **v = calloc(n + 1, sizeof(*v));
-				assert_non_null(v);
-				for (size_t k = 0; k < n; k++)
-					v[k] = strdup(json_object_to_json_string(json_object_array_get_idx(elem, k)));
-				qsort(v, n, sizeof(*v), cmp_str);
-				for (size_t k = 0; k < n; k++) {
-					len += (size_t)snprintf(s + len, cap - len, " %s", v[k]);
-					free(v[k]);
-				}
-				free(v);
-			}
-			len += (size_t)snprintf(s + len, cap - len, "\n");
-			assert_true(len < cap);
-		}
-	}
-	json_object_put(j);
-	return s;
+	struct text t = { 0 };
+	text_add(&t, "%s", "");
+	each_object(summary_cb, &t);
+	return t.s;
+}
+
+struct count {
+	const char *kind, *set;
+	int n;
+};
+
+static void count_cb(const char *kind, json_object *obj, void *data)
+{
+	struct count *c = data;
+	json_object *elem;
+	if (c->kind)
+		c->n += !strcmp(kind, c->kind);
+	else if ((!strcmp(kind, "set") || !strcmp(kind, "map")) && !strcmp(member(obj, "name"), c->set) &&
+		 json_object_object_get_ex(obj, "elem", &elem))
+		c->n = (int)json_object_array_length(elem);
+}
+
+/* Number of objects of a kind; -1 without table. */
+static int count_kind(const char *kind)
+{
+	struct count c = { .kind = kind };
+	return each_object(count_cb, &c) < 0 ? -1 : c.n;
+}
+
+/* Number of elements of a set or map (an interval counts once); -1 without table. */
+static int n_elems(const char *set)
+{
+	struct count c = { .set = set };
+	return each_object(count_cb, &c) < 0 ? -1 : c.n;
 }
 
 static struct ctr_nft_net mknet(const char *name, const char *bridge, bool internal, const char *v4, unsigned p4,
@@ -268,6 +279,8 @@ static void test_init_idempotent(void **state)
 	assert_int_equal(count_kind("table"), -1);
 	OK(ctr_nft_init(&e_));
 	char *l1 = layout();
+	assert_non_null(strstr(l1, "table:ctr:"));
+	assert_non_null(strstr(l1, "rule:postrouting:"));
 	assert_int_equal(count_kind("rule"), 19);
 	assert_int_equal(count_kind("chain"), 5);
 	assert_int_equal(count_kind("set") + count_kind("map"), 8);
