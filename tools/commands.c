@@ -370,6 +370,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return r < 0;
 	}
 	const char *id = pos_id(cli, pos, npos, 1);
@@ -378,6 +380,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.net.publish.v);
+	free(a.net.aliases.v);
 	return r;
 }
 
@@ -411,12 +415,16 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return r < 0;
 	}
 	const char *id = pos_id(cli, pos, npos, 1);
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return 1;
 	}
 
@@ -490,6 +498,8 @@ out:
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.net.publish.v);
+	free(a.net.aliases.v);
 	return status;
 }
 

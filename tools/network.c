@@ -62,18 +62,19 @@ static int net_create(struct cli *cli, int argc, char **argv)
 		{"internal", 0, OPT_BOOL, &internal, "no outbound traffic (no masquerade, no forwarding out)", NULL, false},
 		{0},
 	};
-	char **pos;
+	char **pos = NULL;
 	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	ctr_context *ctx = NULL;
 	if (rc)
-		return rc < 0 ? 1 : 0;
-	if (npos != 1) {
+		rc = rc < 0 ? 1 : 0;
+	else if (npos != 1)
+		rc = cli_usage_error(cli, "network create needs exactly one network name");
+	else if (!(ctx = cli_context(cli)))
+		rc = 1;
+	if (rc || !ctx) {
+		free(pos);
 		free(subnets.v);
-		return cli_usage_error(cli, "network create needs exactly one network name");
-	}
-	ctr_context *ctx = cli_context(cli);
-	if (!ctx) {
-		free(subnets.v);
-		return 1;
+		return rc;
 	}
 	ctr_network_options o;
 	ctr_network_options_init(&o);
@@ -94,6 +95,7 @@ static int net_create(struct cli *cli, int argc, char **argv)
 		rc = 1;
 	} else
 		printf("%s\n", pos[0]);
+	free(pos);
 	free(subnets.v);
 	return rc;
 }
@@ -106,17 +108,22 @@ static int net_ls(struct cli *cli, int argc, char **argv)
 		{"quiet", 'q', OPT_BOOL, &quiet, "print the names only", NULL, false},
 		{0},
 	};
-	char **pos;
+	char **pos = NULL;
 	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	ctr_context *ctx = NULL;
 	if (rc)
-		return rc < 0 ? 1 : 0;
-	if (npos)
-		return cli_usage_error(cli, "network ls takes no arguments");
-	ctr_context *ctx = cli_context(cli);
-	if (!ctx)
-		return 1;
+		rc = rc < 0 ? 1 : 0;
+	else if (npos)
+		rc = cli_usage_error(cli, "network ls takes no arguments");
+	else if (!(ctx = cli_context(cli)))
+		rc = 1;
+	if (rc || !ctx) {
+		free(pos);
+		return rc;
+	}
 	char **names = NULL;
 	ctr_error *err = NULL;
+	free(pos); /* no arguments */
 	if (ctr_network_list(ctx, net_dir(cli), &names, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
@@ -163,15 +170,19 @@ static int net_inspect(struct cli *cli, int argc, char **argv)
 {
 	static const struct cmd_desc d = {"network inspect", "print a network as JSON", "<name>...", NULL, true};
 	struct opt opts[] = {{0}};
-	char **pos;
+	char **pos = NULL;
 	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	ctr_context *ctx = NULL;
 	if (rc)
-		return rc < 0 ? 1 : 0;
-	if (npos < 1)
-		return cli_usage_error(cli, "network inspect needs a network name");
-	ctr_context *ctx = cli_context(cli);
-	if (!ctx)
-		return 1;
+		rc = rc < 0 ? 1 : 0;
+	else if (npos < 1)
+		rc = cli_usage_error(cli, "network inspect needs a network name");
+	else if (!(ctx = cli_context(cli)))
+		rc = 1;
+	if (rc || !ctx) {
+		free(pos);
+		return rc;
+	}
 	for (int i = 0; i < npos; i++) {
 		ctr_network *n = NULL;
 		char *js = NULL;
@@ -185,6 +196,7 @@ static int net_inspect(struct cli *cli, int argc, char **argv)
 		ctr_free(js);
 		ctr_network_free(n);
 	}
+	free(pos);
 	return rc;
 }
 
@@ -193,15 +205,19 @@ static int net_rm(struct cli *cli, int argc, char **argv)
 	static const struct cmd_desc d = {"network rm", "delete networks", "<name>...",
 					  "Refused while containers use the network.", true};
 	struct opt opts[] = {{0}};
-	char **pos;
+	char **pos = NULL;
 	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	ctr_context *ctx = NULL;
 	if (rc)
-		return rc < 0 ? 1 : 0;
-	if (npos < 1)
-		return cli_usage_error(cli, "network rm needs a network name");
-	ctr_context *ctx = cli_context(cli);
-	if (!ctx)
-		return 1;
+		rc = rc < 0 ? 1 : 0;
+	else if (npos < 1)
+		rc = cli_usage_error(cli, "network rm needs a network name");
+	else if (!(ctx = cli_context(cli)))
+		rc = 1;
+	if (rc || !ctx) {
+		free(pos);
+		return rc;
+	}
 	for (int i = 0; i < npos; i++) {
 		ctr_network *n = NULL;
 		ctr_error *err = NULL;
@@ -212,6 +228,7 @@ static int net_rm(struct cli *cli, int argc, char **argv)
 			printf("%s\n", pos[i]);
 		ctr_network_free(n);
 	}
+	free(pos);
 	return rc;
 }
 
@@ -221,16 +238,21 @@ static int net_reload(struct cli *cli, int argc, char **argv)
 					  "Rebuilds libctr's nftables table from the networks and their leases, in one "
 					  "batch:\nrun it after `nft flush ruleset` or a firewall reload.", true};
 	struct opt opts[] = {{0}};
-	char **pos;
+	char **pos = NULL;
 	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	ctr_context *ctx = NULL;
 	if (rc)
-		return rc < 0 ? 1 : 0;
-	if (npos)
-		return cli_usage_error(cli, "network reload takes no arguments");
-	ctr_context *ctx = cli_context(cli);
-	if (!ctx)
-		return 1;
+		rc = rc < 0 ? 1 : 0;
+	else if (npos)
+		rc = cli_usage_error(cli, "network reload takes no arguments");
+	else if (!(ctx = cli_context(cli)))
+		rc = 1;
+	if (rc || !ctx) {
+		free(pos);
+		return rc;
+	}
 	ctr_error *err = NULL;
+	free(pos); /* no arguments */
 	if (ctr_network_reload(ctx, net_dir(cli), &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
