@@ -104,16 +104,25 @@ static void elems_free(struct elems *es)
 	memset(es, 0, sizeof(*es));
 }
 
+/* v with room for n + 1 items of size (capacity *cap, doubled as needed);
+ * NULL (v untouched) when out of memory. */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p = realloc(v, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 static struct elem *elems_push(struct elems *es)
 {
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 16;
-		struct elem *v = realloc(es->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		es->v = v;
-		es->cap = cap;
-	}
+	struct elem *v = grow(es->v, &es->cap, es->n, sizeof(*v));
+	if (!v)
+		return NULL;
+	es->v = v;
 	struct elem *e = &es->v[es->n++];
 	memset(e, 0, sizeof(*e));
 	return e;
@@ -245,14 +254,10 @@ static int batch_reserve(struct batch *b)
 
 static struct msginfo *batch_info(struct batch *b, uint32_t seq)
 {
-	if (b->n_info == b->cap_info) {
-		size_t cap = b->cap_info ? b->cap_info * 2 : 32;
-		struct msginfo *v = realloc(b->info, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		b->info = v;
-		b->cap_info = cap;
-	}
+	struct msginfo *v = grow(b->info, &b->cap_info, b->n_info, sizeof(*v));
+	if (!v)
+		return NULL;
+	b->info = v;
 	struct msginfo *mi = &b->info[b->n_info++];
 	memset(mi, 0, sizeof(*mi));
 	mi->seq = seq;
@@ -556,36 +561,50 @@ static void r_dnat_map(struct rb *rb, bool v6, bool with_addr, int set)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ? NFT_REG32_04 : NFT_REG32_01);
 }
 
+/* The rules; those marked "per family" are made once for IPv4 and once for IPv6. */
 enum rule_id {
-	R_JUMP_PORTS,           /* fib daddr type local jump ports */
-	R_DNAT4_ADDR, R_DNAT4_ANY, R_DNAT6_ADDR, R_DNAT6_ANY,
-	R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_MASQ6,
-	R_INT_SELF, R_INT_IN, R_INT_OUT, R_ESTABLISHED, R_FROM4, R_DNATED4, R_FROM6, R_DNATED6,
+	R_JUMP_PORTS,   /* fib daddr type local jump ports */
+	R_DNAT_ADDR,    /* per family: dnat to (daddr . l4proto . dport) map @dnat{4,6}_addr */
+	R_DNAT_ANY,     /* per family: dnat to (l4proto . dport) map @dnat{4,6}_any */
+	R_HAIRPIN,      /* per family: ct status dnat, saddr and daddr in @nets: masquerade */
+	R_LOCALHOST4,   /* ct status dnat, saddr 127.0.0.0/8, daddr in @nets4: masquerade */
+	R_MASQ,         /* per family: saddr in @nets, daddr not: masquerade */
+	R_INT_SELF,     /* iifname . oifname in @internal_self: accept */
+	R_INT_IN,       /* iifname in @internal_ifs: drop */
+	R_INT_OUT,      /* oifname in @internal_ifs: drop */
+	R_ESTABLISHED,  /* ct state established,related: accept */
+	R_FROM,         /* per family: saddr in @nets: accept */
+	R_DNATED,       /* per family: ct status dnat, daddr in @nets: accept */
 };
 
-static void rule_body(struct rb *rb, enum rule_id id)
+struct rule_def {
+	enum rule_id id;
+	bool v6;
+};
+
+static void rule_body(struct rb *rb, struct rule_def r)
 {
 	static const unsigned char lo4_mask[4] = { 255, 0, 0, 0 }, lo4[4] = { 127, 0, 0, 0 };
-	bool v6 = false;
-	switch (id) {
+	bool v6 = r.v6;
+	int nets = v6 ? S_NETS6 : S_NETS4;
+	switch (r.id) {
 	case R_JUMP_PORTS:
 		r_fib_local(rb);
 		r_verdict(rb, NFT_JUMP, "ports");
 		break;
-	case R_DNAT4_ADDR: r_dnat_map(rb, false, true, S_D4A); break;
-	case R_DNAT4_ANY: r_dnat_map(rb, false, false, S_D4ANY); break;
-	case R_DNAT6_ADDR: r_dnat_map(rb, true, true, S_D6A); break;
-	case R_DNAT6_ANY: r_dnat_map(rb, true, false, S_D6ANY); break;
-	case R_HAIRPIN6:
-		v6 = true;
-		/* fall through */
-	case R_HAIRPIN4:
+	case R_DNAT_ADDR:
+		r_dnat_map(rb, v6, true, v6 ? S_D6A : S_D4A);
+		break;
+	case R_DNAT_ANY:
+		r_dnat_map(rb, v6, false, v6 ? S_D6ANY : S_D4ANY);
+		break;
+	case R_HAIRPIN:
 		/* a container reaching a published port through a host address:
 		 * the answer must come back through the host to be un-NATed */
 		r_nfproto(rb, v6);
 		r_ct_dnat(rb);
-		r_addr_in(rb, v6, false, v6 ? S_NETS6 : S_NETS4, false);
-		r_addr_in(rb, v6, true, v6 ? S_NETS6 : S_NETS4, false);
+		r_addr_in(rb, v6, false, nets, false);
+		r_addr_in(rb, v6, true, nets, false);
 		r_masq(rb);
 		break;
 	case R_LOCALHOST4:
@@ -600,14 +619,11 @@ static void rule_body(struct rb *rb, enum rule_id id)
 		r_addr_in(rb, false, true, S_NETS4, false);
 		r_masq(rb);
 		break;
-	case R_MASQ6:
-		v6 = true;
-		/* fall through */
-	case R_MASQ4:
+	case R_MASQ:
 		/* outbound: from a network's subnet to anything outside the networks */
 		r_nfproto(rb, v6);
-		r_addr_in(rb, v6, false, v6 ? S_NETS6 : S_NETS4, false);
-		r_addr_in(rb, v6, true, v6 ? S_NETS6 : S_NETS4, true);
+		r_addr_in(rb, v6, false, nets, false);
+		r_addr_in(rb, v6, true, nets, true);
 		r_masq(rb);
 		break;
 	case R_INT_SELF:
@@ -618,7 +634,7 @@ static void rule_body(struct rb *rb, enum rule_id id)
 		break;
 	case R_INT_IN:
 	case R_INT_OUT:
-		r_meta(rb, id == R_INT_IN ? NFT_META_IIFNAME : NFT_META_OIFNAME, NFT_REG32_00);
+		r_meta(rb, r.id == R_INT_IN ? NFT_META_IIFNAME : NFT_META_OIFNAME, NFT_REG32_00);
 		r_lookup(rb, NFT_REG32_00, S_INT_IFS, -1, false);
 		r_verdict(rb, NF_DROP, NULL);
 		break;
@@ -634,41 +650,35 @@ static void rule_body(struct rb *rb, enum rule_id id)
 		r_verdict(rb, NF_ACCEPT, NULL);
 		break;
 	}
-	case R_FROM6:
-		v6 = true;
-		/* fall through */
-	case R_FROM4:
+	case R_FROM:
+	case R_DNATED:
 		r_nfproto(rb, v6);
-		r_addr_in(rb, v6, false, v6 ? S_NETS6 : S_NETS4, false);
-		r_verdict(rb, NF_ACCEPT, NULL);
-		break;
-	case R_DNATED6:
-		v6 = true;
-		/* fall through */
-	case R_DNATED4:
-		r_nfproto(rb, v6);
-		r_ct_dnat(rb);
-		r_addr_in(rb, v6, true, v6 ? S_NETS6 : S_NETS4, false);
+		if (r.id == R_DNATED)
+			r_ct_dnat(rb);
+		r_addr_in(rb, v6, r.id == R_DNATED, nets, false);
 		r_verdict(rb, NF_ACCEPT, NULL);
 		break;
 	}
 }
 
+#define V4(id) { id, false }
+#define V6(id) { id, true }
 static const struct chain_def {
 	const char *name;
 	const char *type;       /* NULL: regular chain */
 	uint32_t hook;
 	int32_t prio;
-	enum rule_id rules[8];
+	struct rule_def rules[8];
 	size_t n_rules;
 } chain_defs[] = {
-	{ "ports", NULL, 0, 0, { R_DNAT4_ADDR, R_DNAT4_ANY, R_DNAT6_ADDR, R_DNAT6_ANY }, 4 },
-	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100, { R_JUMP_PORTS }, 1 },
-	{ "output", "nat", NF_INET_LOCAL_OUT, -100, { R_JUMP_PORTS }, 1 },
+	{ "ports", NULL, 0, 0, { V4(R_DNAT_ADDR), V4(R_DNAT_ANY), V6(R_DNAT_ADDR), V6(R_DNAT_ANY) }, 4 },
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100, { V4(R_JUMP_PORTS) }, 1 },
+	{ "output", "nat", NF_INET_LOCAL_OUT, -100, { V4(R_JUMP_PORTS) }, 1 },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, 100,
-	  { R_HAIRPIN4, R_LOCALHOST4, R_MASQ4, R_HAIRPIN6, R_MASQ6 }, 5 },
+	  { V4(R_HAIRPIN), V4(R_LOCALHOST4), V4(R_MASQ), V6(R_HAIRPIN), V6(R_MASQ) }, 5 },
 	{ "forward", "filter", NF_INET_FORWARD, 0,
-	  { R_INT_SELF, R_INT_IN, R_INT_OUT, R_ESTABLISHED, R_FROM4, R_DNATED4, R_FROM6, R_DNATED6 }, 8 },
+	  { V4(R_INT_SELF), V4(R_INT_IN), V4(R_INT_OUT), V4(R_ESTABLISHED), V4(R_FROM), V4(R_DNATED), V6(R_FROM),
+	    V6(R_DNATED) }, 8 },
 };
 
 static int put_comment(struct nlmsghdr *nlh, uint16_t attr_table_userdata)

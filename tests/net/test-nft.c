@@ -192,6 +192,19 @@ static int n_elems(const char *set)
 	return each_object(count_cb, &c) < 0 ? -1 : c.n;
 }
 
+/* The table with its handles, as text. */
+static char *table_now(void)
+{
+	return run_out("nft -a list table inet ctr 2>&1");
+}
+
+static void assert_table_is(const char *before)
+{
+	char *now = table_now();
+	assert_string_equal(before, now);
+	free(now);
+}
+
 static struct ctr_nft_net mknet(const char *name, const char *bridge, bool internal, const char *v4, unsigned p4,
 				const char *v6, unsigned p6)
 {
@@ -365,7 +378,7 @@ static void test_conflicts(void **state)
 	(void)state;
 	struct ctr_nft_port a = mkport("tcp", NULL, 8080, 0, "10.88.0.2", 80, "c1");
 	OK(ctr_nft_ports_add(&a, 1, &e_));
-	char *before = run_out("nft list table inet ctr");
+	char *before = table_now();
 
 	struct ctr_nft_port b = mkport("tcp", NULL, 8080, 0, "10.88.0.3", 80, "c2");
 	FAILS(EADDRINUSE, ctr_nft_ports_add(&b, 1, &e), "tcp/8080 is already published by 'c1'", "10.88.0.2:80");
@@ -377,9 +390,7 @@ static void test_conflicts(void **state)
 	FAILS(EADDRINUSE, ctr_nft_ports_add(c, 2, &e), "published port [1]", "tcp/10.1.2.3:8080",
 	      "already published by 'c1'");
 	/* all or nothing: 9000 of the same call was not published */
-	char *after = run_out("nft list table inet ctr");
-	assert_string_equal(before, after);
-	free(after);
+	assert_table_is(before);
 	/* two entries of one request */
 	struct ctr_nft_port d[] = {
 		mkport("udp", NULL, 53, 0, "10.88.0.3", 53, "c2"),
@@ -404,7 +415,7 @@ static void test_bad_input(void **state)
 {
 	(void)state;
 	OK(ctr_nft_init(&e_));
-	char *before = run_out("nft list table inet ctr");
+	char *before = table_now();
 	struct ctr_nft_port p = mkport("tcp", NULL, 8080, 8079, "10.88.0.2", 80, "c1");
 	FAILS(EINVAL, ctr_nft_ports_add(&p, 1, &e), "published port [0]", "8080-8079");
 	p = mkport("tcp", NULL, 1000, 1600, "10.88.0.2", 65000, "c1");
@@ -421,9 +432,7 @@ static void test_bad_input(void **state)
 	FAILS(EINVAL, ctr_nft_network_add(&n, &e), "bridge name 'this-name-is-too-long'");
 	n = mknet("n1", "nosuchbr", false, "10.88.0.0", 24, NULL, 0);
 	FAILS(ENOENT, ctr_nft_network_add(&n, &e), "route_localnet", "nosuchbr");
-	char *after = run_out("nft list table inet ctr");
-	assert_string_equal(before, after);
-	free(after);
+	assert_table_is(before);
 	free(before);
 }
 
@@ -432,14 +441,12 @@ static void test_overlap(void **state)
 	(void)state;
 	struct ctr_nft_net n1 = mknet("n1", "br0", false, "10.88.0.0", 24, NULL, 0);
 	OK(ctr_nft_network_add(&n1, &e_));
-	char *before = run_out("nft -a list table inet ctr");
+	char *before = table_now();
 	struct ctr_nft_net n2 = mknet("n2", "br1", false, "10.0.0.0", 8, "fd00:99::", 64);
 	FAILS(EEXIST, ctr_nft_network_add(&n2, &e), "network 'n2'", "10.0.0.0/8 overlaps", "network 'n1'");
 	n2 = mknet("n2", "br1", false, "10.88.0.0", 24, NULL, 0); /* same subnet, other network */
 	FAILS(EEXIST, ctr_nft_network_add(&n2, &e), "network 'n2'", "overlaps", "network 'n1'");
-	char *after = run_out("nft -a list table inet ctr");
-	assert_string_equal(before, after);
-	free(after);
+	assert_table_is(before);
 	char *rl = run_out("cat /proc/sys/net/ipv4/conf/br1/route_localnet");
 	assert_string_equal(rl, "0\n"); /* restored */
 	free(rl);
@@ -460,7 +467,7 @@ static void test_batch_atomic(void **state)
 	struct ctr_nft_port p = mkport("tcp", NULL, 80, 0, "10.88.0.2", 80, "c1");
 	OK(ctr_nft_network_add(&n1, &e_));
 	OK(ctr_nft_ports_add(&p, 1, &e_));
-	char *before = run_out("nft -a list table inet ctr");
+	char *before = table_now();
 	/* state whose second network overlaps the first: the kernel refuses an
 	 * element late in the batch, after the old table was deleted and the new
 	 * one filled; the whole transaction goes, the old table stays */
@@ -468,9 +475,7 @@ static void test_batch_atomic(void **state)
 				      mknet("n2", "br1", false, "10.88.0.128", 25, NULL, 0) };
 	struct ctr_nft_port ports[] = { p, mkport("udp", NULL, 53, 0, "10.88.0.3", 53, "c2") };
 	FAILS(EEXIST, ctr_nft_rebuild(nets, 2, ports, 2, &e), "rebuild", "elements of set nets4");
-	char *after = run_out("nft -a list table inet ctr");
-	assert_string_equal(before, after);
-	free(after);
+	assert_table_is(before);
 	free(before);
 }
 
