@@ -1356,57 +1356,11 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 CTR_EXPORT int ctr_container_list(ctr_context *ctx, char ***ids, ctr_error **err)
 {
 	if (!ctx || !ids)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_list: NULL argument");
-	size_t n = 0, cap = 16;
-	char **v = calloc(cap + 1, sizeof(char *));
-	if (!v)
-		return ctr_err_nomem(err);
-	DIR *d = opendir(ctx->state_root);
-	if (!d) {
-		if (errno == ENOENT) {
-			*ids = v;
-			return 0;
-		}
-		int e = errno;
-		free(v);
-		return ctr_err_sys(err, e, "state root %s: opendir", ctx->state_root);
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/state.json", e->d_name);
-		if (faccessat(dirfd(d), path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			char **nv = realloc(v, (cap + 1) * sizeof(char *));
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		if (!(v[n] = strdup(e->d_name)))
-			goto nomem;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(char *), cmp_str);
-	*ids = v;
-	return 0;
-nomem:
-	closedir(d);
-	v[n] = NULL;
-	ctr_strv_free(v);
-	return ctr_err_nomem(err);
+	return ctr_list_dir_with(ctx->state_root, "state.json", "state root", ids, err);
 }
 
 CTR_EXPORT int ctr_run(ctr_context *ctx, const char *id, const ctr_spec *spec, const ctr_create_options *opts,
