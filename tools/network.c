@@ -43,6 +43,29 @@ int cli_net_request(struct cli *cli, const struct net_args *a, ctr_net_request *
 	return 0;
 }
 
+/*
+ * Parse a subcommand's flags and check that it got min..max positional
+ * arguments (max < 0: no limit); *ctx receives the context.  Returns -1 when
+ * the caller goes on, else the exit code (help printed, or an error).
+ */
+static int net_parse(struct cli *cli, const struct cmd_desc *d, struct opt *opts, int argc, char **argv, int min,
+		     int max, const char *usage, char ***pos, int *npos, ctr_context **ctx)
+{
+	*pos = NULL;
+	int rc = cli_parse(cli, d, opts, argc, argv, pos, npos);
+	if (rc)
+		rc = rc < 0 ? 1 : 0;
+	else if (*npos < min || (max >= 0 && *npos > max))
+		rc = cli_usage_error(cli, usage);
+	else if (!(*ctx = cli_context(cli)))
+		rc = 1;
+	else
+		return -1;
+	free(*pos);
+	*pos = NULL;
+	return rc;
+}
+
 static int net_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct cmd_desc d = {
@@ -62,17 +85,12 @@ static int net_create(struct cli *cli, int argc, char **argv)
 		{"internal", 0, OPT_BOOL, &internal, "no outbound traffic (no masquerade, no forwarding out)", NULL, false},
 		{0},
 	};
-	char **pos = NULL;
-	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	char **pos;
+	int npos;
 	ctr_context *ctx = NULL;
-	if (rc)
-		rc = rc < 0 ? 1 : 0;
-	else if (npos != 1)
-		rc = cli_usage_error(cli, "network create needs exactly one network name");
-	else if (!(ctx = cli_context(cli)))
-		rc = 1;
-	if (rc || !ctx) {
-		free(pos);
+	int rc = net_parse(cli, &d, opts, argc, argv, 1, 1, "network create needs exactly one network name", &pos,
+			   &npos, &ctx);
+	if (rc >= 0) {
 		free(subnets.v);
 		return rc;
 	}
@@ -108,22 +126,15 @@ static int net_ls(struct cli *cli, int argc, char **argv)
 		{"quiet", 'q', OPT_BOOL, &quiet, "print the names only", NULL, false},
 		{0},
 	};
-	char **pos = NULL;
-	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	char **pos, **names = NULL;
+	int npos;
 	ctr_context *ctx = NULL;
-	if (rc)
-		rc = rc < 0 ? 1 : 0;
-	else if (npos)
-		rc = cli_usage_error(cli, "network ls takes no arguments");
-	else if (!(ctx = cli_context(cli)))
-		rc = 1;
-	if (rc || !ctx) {
-		free(pos);
+	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "network ls takes no arguments", &pos, &npos, &ctx);
+	if (rc >= 0)
 		return rc;
-	}
-	char **names = NULL;
+	free(pos);
+	rc = 0;
 	ctr_error *err = NULL;
-	free(pos); /* no arguments */
 	if (ctr_network_list(ctx, net_dir(cli), &names, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
@@ -166,33 +177,32 @@ static int net_ls(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static int net_inspect(struct cli *cli, int argc, char **argv)
+/* inspect and rm: open each named network and print its JSON or delete it. */
+static int net_each(struct cli *cli, int argc, char **argv, bool rm)
 {
-	static const struct cmd_desc d = {"network inspect", "print a network as JSON", "<name>...", NULL, true};
+	static const struct cmd_desc di = {"network inspect", "print a network as JSON", "<name>...", NULL, true};
+	static const struct cmd_desc dr = {"network rm", "delete networks", "<name>...",
+					   "Refused while containers use the network.", true};
 	struct opt opts[] = {{0}};
-	char **pos = NULL;
-	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	char **pos;
+	int npos;
 	ctr_context *ctx = NULL;
-	if (rc)
-		rc = rc < 0 ? 1 : 0;
-	else if (npos < 1)
-		rc = cli_usage_error(cli, "network inspect needs a network name");
-	else if (!(ctx = cli_context(cli)))
-		rc = 1;
-	if (rc || !ctx) {
-		free(pos);
+	int rc = net_parse(cli, rm ? &dr : &di, opts, argc, argv, 1, -1,
+			   rm ? "network rm needs a network name" : "network inspect needs a network name", &pos, &npos,
+			   &ctx);
+	if (rc >= 0)
 		return rc;
-	}
+	rc = 0;
 	for (int i = 0; i < npos; i++) {
 		ctr_network *n = NULL;
 		char *js = NULL;
 		ctr_error *err = NULL;
 		if (ctr_network_open(ctx, net_dir(cli), &n, pos[i], &err) < 0 ||
-		    ctr_network_inspect_json(n, &js, &err) < 0) {
+		    (rm ? ctr_network_delete(n, &err) : ctr_network_inspect_json(n, &js, &err)) < 0) {
 			cli_error_ctr(cli, err, NULL);
 			rc = 1;
 		} else
-			printf("%s\n", js);
+			printf("%s\n", rm ? pos[i] : js);
 		ctr_free(js);
 		ctr_network_free(n);
 	}
@@ -200,36 +210,14 @@ static int net_inspect(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static int net_inspect(struct cli *cli, int argc, char **argv)
+{
+	return net_each(cli, argc, argv, false);
+}
+
 static int net_rm(struct cli *cli, int argc, char **argv)
 {
-	static const struct cmd_desc d = {"network rm", "delete networks", "<name>...",
-					  "Refused while containers use the network.", true};
-	struct opt opts[] = {{0}};
-	char **pos = NULL;
-	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
-	ctr_context *ctx = NULL;
-	if (rc)
-		rc = rc < 0 ? 1 : 0;
-	else if (npos < 1)
-		rc = cli_usage_error(cli, "network rm needs a network name");
-	else if (!(ctx = cli_context(cli)))
-		rc = 1;
-	if (rc || !ctx) {
-		free(pos);
-		return rc;
-	}
-	for (int i = 0; i < npos; i++) {
-		ctr_network *n = NULL;
-		ctr_error *err = NULL;
-		if (ctr_network_open(ctx, net_dir(cli), &n, pos[i], &err) < 0 || ctr_network_delete(n, &err) < 0) {
-			cli_error_ctr(cli, err, NULL);
-			rc = 1;
-		} else
-			printf("%s\n", pos[i]);
-		ctr_network_free(n);
-	}
-	free(pos);
-	return rc;
+	return net_each(cli, argc, argv, true);
 }
 
 static int net_reload(struct cli *cli, int argc, char **argv)
@@ -238,21 +226,14 @@ static int net_reload(struct cli *cli, int argc, char **argv)
 					  "Rebuilds libctr's nftables table from the networks and their leases, in one "
 					  "batch:\nrun it after `nft flush ruleset` or a firewall reload.", true};
 	struct opt opts[] = {{0}};
-	char **pos = NULL;
-	int npos, rc = cli_parse(cli, &d, opts, argc, argv, &pos, &npos);
+	char **pos;
+	int npos;
 	ctr_context *ctx = NULL;
-	if (rc)
-		rc = rc < 0 ? 1 : 0;
-	else if (npos)
-		rc = cli_usage_error(cli, "network reload takes no arguments");
-	else if (!(ctx = cli_context(cli)))
-		rc = 1;
-	if (rc || !ctx) {
-		free(pos);
+	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "network reload takes no arguments", &pos, &npos, &ctx);
+	if (rc >= 0)
 		return rc;
-	}
+	free(pos);
 	ctr_error *err = NULL;
-	free(pos); /* no arguments */
 	if (ctr_network_reload(ctx, net_dir(cli), &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;

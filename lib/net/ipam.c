@@ -479,17 +479,11 @@ int ctr_leases_to_json(const struct ctr_leases *ls, char **out, size_t *len, ctr
 
 /* ---- the lock and the file ---- */
 
-int ctr_ipam_lock(const char *netdir, int *fd, ctr_error **err)
+int ctr_net_lock_path(const char *path, int *fd, ctr_error **err)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/lock", netdir);
 	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (f < 0) {
-		if (errno == ENOENT)
-			return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: the network does not exist (no such directory)",
-				       netdir);
+	if (f < 0)
 		return ctr_err_sys(err, errno, "%s: open", path);
-	}
 	while (flock(f, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			int e = errno;
@@ -501,10 +495,31 @@ int ctr_ipam_lock(const char *netdir, int *fd, ctr_error **err)
 	return 0;
 }
 
+int ctr_ipam_lock(const char *netdir, int *fd, ctr_error **err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/lock", netdir);
+	if (access(netdir, F_OK) < 0 && errno == ENOENT)
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: the network does not exist (no such directory)", netdir);
+	return ctr_net_lock_path(path, fd, err);
+}
+
 void ctr_ipam_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* releases the flock */
+}
+
+int ctr_net_read(const char *path, char **buf, size_t *len, ctr_error **err)
+{
+	ctr_error *e = NULL;
+	int r = ctr_read_file(path, 64u << 20, buf, len, &e);
+	if (r < 0 && r != -ENOENT && err && !*err) {
+		*err = e;
+		e = NULL;
+	}
+	ctr_error_free(e);
+	return r;
 }
 
 int ctr_ipam_load(const char *netdir, struct ctr_leases *ls, ctr_error **err)
@@ -512,20 +527,13 @@ int ctr_ipam_load(const char *netdir, struct ctr_leases *ls, ctr_error **err)
 	char path[4096], *buf = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/leases.json", netdir);
-	ctr_error *e = NULL;
-	int r = ctr_read_file(path, 64u << 20, &buf, &len, &e);
+	int r = ctr_net_read(path, &buf, &len, err);
 	if (r == -ENOENT) {
-		ctr_error_free(e);
 		memset(ls, 0, sizeof(*ls));
 		return 0;
 	}
-	if (r < 0) {
-		if (err && !*err)
-			*err = e;
-		else
-			ctr_error_free(e);
+	if (r < 0)
 		return r;
-	}
 	r = ctr_leases_parse(buf, len, ls, err);
 	free(buf);
 	if (r < 0)

@@ -82,6 +82,10 @@ void ctr_leases_free(struct ctr_leases *ls);
 int ctr_leases_parse(const char *buf, size_t len, struct ctr_leases *out, ctr_error **err);
 int ctr_leases_to_json(const struct ctr_leases *ls, char **out, size_t *len, ctr_error **err);
 
+/* flock(LOCK_EX) on a fresh O_CLOEXEC fd of path (created); release by closing *fd. */
+int ctr_net_lock_path(const char *path, int *fd, ctr_error **err);
+/* Read a file (at most 64 MiB): -ENOENT without an error when it is missing. */
+int ctr_net_read(const char *path, char **buf, size_t *len, ctr_error **err);
 /* A held per-network lock (flock on <dir>/lock, one fd per operation). */
 int ctr_ipam_lock(const char *netdir, int *fd, ctr_error **err);
 void ctr_ipam_unlock(int fd);

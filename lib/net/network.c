@@ -128,21 +128,6 @@ static int mkdir_p(const char *path, ctr_error **err)
 	return 0;
 }
 
-static int lock_file(const char *path, int *fd, ctr_error **err)
-{
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (f < 0)
-		return ctr_err_sys(err, errno, "%s: open", path);
-	while (flock(f, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(f);
-			return ctr_err_sys(err, e, "%s: lock", path);
-		}
-	*fd = f;
-	return 0;
-}
-
 static int lock_net_dir(const char *net_dir, int *fd, ctr_error **err)
 {
 	int r = mkdir_p(net_dir, err);
@@ -150,7 +135,7 @@ static int lock_net_dir(const char *net_dir, int *fd, ctr_error **err)
 		return r;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/.lock", net_dir);
-	return lock_file(path, fd, err);
+	return ctr_net_lock_path(path, fd, err);
 }
 
 static int load_def(const char *dir, const char *name, struct ctr_netdef *d, ctr_error **err)
@@ -158,20 +143,12 @@ static int load_def(const char *dir, const char *name, struct ctr_netdef *d, ctr
 	char path[4096], *buf;
 	size_t len;
 	snprintf(path, sizeof(path), "%s/network.json", dir);
-	ctr_error *e = NULL;
-	int r = ctr_read_file(path, 1 << 20, &buf, &len, &e);
-	if (r == -ENOENT) {
-		ctr_error_free(e);
+	int r = ctr_net_read(path, &buf, &len, err);
+	if (r == -ENOENT)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			       "network '%s' does not exist (no %s): create it with `network create %s`", name, path, name);
-	}
-	if (r < 0) {
-		if (err && !*err)
-			*err = e;
-		else
-			ctr_error_free(e);
+	if (r < 0)
 		return r;
-	}
 	r = ctr_netdef_parse(buf, len, d, err);
 	free(buf);
 	if (r < 0)
@@ -266,20 +243,13 @@ fail:
 
 static int count_networks(const char *net_dir, const char *except)
 {
-	DIR *dd = opendir(net_dir);
-	if (!dd)
-		return 0;
+	char **v = NULL;
 	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(dd))) {
-		char p[4096];
-		if (e->d_name[0] == '.' || (except && !strcmp(e->d_name, except)))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/network.json", net_dir, e->d_name);
-		if (access(p, F_OK) == 0)
-			n++;
-	}
-	closedir(dd);
+	if (ctr_list_dir_with(net_dir, "network.json", "network directory", &v, NULL) < 0)
+		return 0;
+	for (size_t i = 0; v[i]; i++)
+		n += !except || strcmp(v[i], except) != 0;
+	ctr_strv_free(v);
 	return n;
 }
 
@@ -580,59 +550,13 @@ out:
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 CTR_EXPORT int ctr_network_list(ctr_context *ctx, const char *net_dir, char ***names, ctr_error **err)
 {
 	(void)ctx;
 	if (!names)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_list: NULL argument");
-	const char *dir = net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT;
-	size_t n = 0, cap = 8;
-	char **v = calloc(cap + 1, sizeof(char *));
-	if (!v)
-		return ctr_err_nomem(err);
-	DIR *d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT) {
-			*names = v;
-			return 0;
-		}
-		int e = errno;
-		free(v);
-		return ctr_err_sys(err, e, "network directory %s: opendir", dir);
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char p[4096];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/network.json", e->d_name);
-		if (faccessat(dirfd(d), p, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			char **nv = realloc(v, (cap * 2 + 1) * sizeof(char *));
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap *= 2;
-		}
-		if (!(v[n] = strdup(e->d_name)))
-			goto nomem;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(char *), cmp_str);
-	*names = v;
-	return 0;
-nomem:
-	closedir(d);
-	v[n] = NULL;
-	ctr_strv_free(v);
-	return ctr_err_nomem(err);
+	return ctr_list_dir_with(net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT, "network.json", "network directory", names,
+				 err);
 }
 
 CTR_EXPORT int ctr_network_inspect_json(ctr_network *n, char **out, ctr_error **err)
