@@ -1251,14 +1251,19 @@ static const struct elem *find_clash_group(const struct elems *have, const struc
 
 /* ---- route_localnet ---------------------------------------------------- */
 
-/* The bridge's route_localnet; old receives the previous value ('0'/'1'). */
-static int set_route_localnet(const char *bridge, char value, char *old, ctr_error **err)
+/* The bridge's route_localnet; old receives the previous value ('0'/'1').
+ * missing_ok: a bridge that does not exist (yet) is no error. */
+static int set_route_localnet(const char *bridge, char value, char *old, bool missing_ok, ctr_error **err)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+	if (old)
+		*old = value;
 	/* sysctls have no fd-relative API worth the name; the path is built
 	 * from a validated interface name */
 	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && missing_ok)
+		return 0;
 	if (fd < 0)
 		return ctr_err_sys(err, errno, "%s (localhost access to published ports needs it; does the bridge "
 				   "'%s' exist?)", path, bridge);
@@ -1598,11 +1603,11 @@ int ctr_nft_network_add(const struct ctr_nft_net *n, ctr_error **err)
 	char old = '1';
 	bool localnet = ret == 0 && !n->internal && net_has_v4(n);
 	if (localnet)
-		ret = set_route_localnet(n->bridge, '1', &old, err);
+		ret = set_route_localnet(n->bridge, '1', &old, false, err);
 	if (ret == 0) {
 		ret = apply_retry(&want, NFT_MSG_NEWSETELEM, net_prepare_add, net_fail, n, err);
 		if (ret < 0 && localnet && old != '1')
-			(void)set_route_localnet(n->bridge, old, NULL, NULL);
+			(void)set_route_localnet(n->bridge, old, NULL, true, NULL);
 	}
 	elems_free(&want);
 	return ret;
@@ -1753,7 +1758,9 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 		elems_free(&pe);
 	}
 
-	/* route_localnet first, restored when the batch fails */
+	/* route_localnet first, restored when the batch fails; a bridge that
+	 * is not there (after a reboot, say) gets it when its network code
+	 * brings it back and calls ctr_nft_network_add() */
 	char *old = n_nets ? calloc(n_nets, 1) : NULL;
 	if (ret == 0 && n_nets && !old)
 		ret = ctr_err_nomem(err);
@@ -1761,7 +1768,7 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 	for (; ret == 0 && set_upto < n_nets; set_upto++) {
 		old[set_upto] = '1';
 		if (!nets[set_upto].internal && net_has_v4(&nets[set_upto]))
-			ret = set_route_localnet(nets[set_upto].bridge, '1', &old[set_upto], err);
+			ret = set_route_localnet(nets[set_upto].bridge, '1', &old[set_upto], true, err);
 	}
 
 	struct nft s = { 0 };
@@ -1795,7 +1802,7 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 	if (ret < 0)
 		for (size_t i = 0; i < set_upto && old; i++)
 			if (old[i] != '1')
-				(void)set_route_localnet(nets[i].bridge, old[i], NULL, NULL);
+				(void)set_route_localnet(nets[i].bridge, old[i], NULL, true, NULL);
 	free(old);
 	elems_free(&want);
 	return ret;

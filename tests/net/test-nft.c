@@ -485,6 +485,8 @@ static void test_rebuild(void **state)
 	struct ctr_nft_net nets[] = {
 		mknet("n1", "br0", false, "10.88.0.0", 24, "fd00:88::", 64),
 		mknet("ni", "bri", true, "10.89.0.0", 24, NULL, 0),
+		/* a network whose bridge is not there (yet): its elements all the same */
+		mknet("n3", "gonebr", false, "10.90.0.0", 24, NULL, 0),
 	};
 	struct ctr_nft_port ports[] = {
 		mkport("tcp", NULL, 8080, 0, "10.88.0.2", 80, "c1"),
@@ -493,17 +495,19 @@ static void test_rebuild(void **state)
 	OK(ctr_nft_network_add(&nets[0], &e_));
 	OK(ctr_nft_network_add(&nets[1], &e_));
 	OK(ctr_nft_ports_add(ports, 2, &e_));
+	OK(ctr_nft_rebuild(nets, 3, ports, 2, &e_));
+	assert_int_equal(n_elems("nets4"), 2);
 	char *want = summary();
 	/* stale extra element that the rebuild must drop */
 	struct ctr_nft_port stale = mkport("tcp", NULL, 1234, 0, "10.88.0.9", 80, "gone");
 	OK(ctr_nft_ports_add(&stale, 1, &e_));
-	OK(ctr_nft_rebuild(nets, 2, ports, 2, &e_));
+	OK(ctr_nft_rebuild(nets, 3, ports, 2, &e_));
 	char *got = summary();
 	assert_string_equal(want, got);
 	free(got);
 	sh("nft flush ruleset");
 	assert_int_equal(count_kind("table"), -1);
-	OK(ctr_nft_rebuild(nets, 2, ports, 2, &e_));
+	OK(ctr_nft_rebuild(nets, 3, ports, 2, &e_));
 	got = summary();
 	assert_string_equal(want, got);
 	assert_int_equal(n_elems("dnat6_any"), 100);
