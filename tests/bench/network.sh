@@ -18,14 +18,15 @@
 # (the host's own interfaces, routes and firewall are never touched).
 #
 # Throughput half: iperf3 TCP throughput (Gbit/s), each side run inside a
-# "container" network namespace through `ip netns exec` (the same as
-# `nsenter --net`; iperf3 is the host's binary, no rootfs needed):
+# container's network namespace (iperf3 is the host's binary, no rootfs needed):
 #   c2c     container to container over the bridge
 #   publish from an "outside" namespace to a published port (host address:15201
 #           DNATed to a container's :5201)
-# for a bridge network whose firewall is libctr's nftables table (lib/net/nft.c
-# through tests/net/nft-driver; bridge and veth pairs made with ip) and for the
-# same topology set up by the CNI bridge plugin (+ host-local IPAM, ipMasq)
+# for a bridge network made by `ctr-demo network create` with two busybox
+# containers run by `ctr-demo run -d --network n1 [-p 15201:5201]` (veth,
+# IPAM, libctr's nftables table; iperf3 enters the containers' network
+# namespaces with nsenter --net) and for the same topology set up by the CNI
+# bridge plugin (+ host-local IPAM, ipMasq)
 # and the portmap plugin (containernetworking-plugins, /usr/lib/cni).  Prints
 # Gbit/s per case and libctr/CNI ratios.  Each run lasts SECONDS (default 5).
 #
@@ -76,9 +77,15 @@ fi
 P=ctrb$$
 work=$(mktemp -d /tmp/ctr-netbench.XXXXXX)
 NSS=()
+CLEANUP=()
 cleanup() {
-	local n
-	for n in "${NSS[@]+"${NSS[@]}"}"; do
+	local n c
+	set +e # everything below is tried, whatever fails
+	for c in "${CLEANUP[@]+"${CLEANUP[@]}"}"; do
+		eval "$c" >/dev/null 2>&1
+	done
+	# every namespace of this run, also those made in a $(...) subshell
+	for n in "${NSS[@]+"${NSS[@]}"}" $(ip netns list | awk -v p="$P-" 'index($1, p) == 1 {print $1}'); do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
@@ -102,23 +109,30 @@ topo() {
 	ip netns exec "$k-host" sysctl -qw net.ipv4.ip_forward=1
 }
 
-# libctr: bridge and veths with ip, the firewall through libctr's nft table
+# libctr: `ctr-demo network create` and two busybox containers run with
+# `ctr-demo run -d --network n1` (c1 with -p 15201:5201) in the host namespace;
+# iperf3 runs in the containers' network namespaces (nsenter --net)
+tctr() { ip netns exec "$P-libctr-host" "$CTR_DEMO" --root "$work/state" --net-dir "$work/nets-tp" "$@"; }
 setup_libctr() {
-	local k=$P-libctr i
+	local k=$P-libctr i pid
 	topo libctr
-	ip -n "$k-host" link add br0 type bridge
-	ip -n "$k-host" addr add 10.88.0.1/24 dev br0
-	ip -n "$k-host" link set br0 up
+	"$src/tests/make-bundle.sh" "$(command -v busybox || echo /bin/busybox)" "$work/bundle" >/dev/null
+	python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["sleep", "3600"]
+c["process"]["terminal"] = False
+json.dump(c, open(sys.argv[1], "w"))
+PY
+	CLEANUP+=("tctr delete --force tc1; tctr delete --force tc2; tctr network rm n1")
+	tctr network create --subnet 10.88.0.0/24 n1 >/dev/null
 	for i in 1 2; do
-		ip -n "$k-host" link add "v$i" type veth peer name eth0 netns "$k-c$i"
-		ip -n "$k-host" link set "v$i" master br0 up
-		ip -n "$k-c$i" addr add "10.88.0.$((i + 1))/24" dev eth0
-		ip -n "$k-c$i" link set eth0 up
-		ip -n "$k-c$i" route add default via 10.88.0.1
+		cp -a "$work/bundle" "$work/b$i"
+		tctr run -d -b "$work/b$i" --network n1 $([ $i = 1 ] && echo -p 15201:5201) "tc$i" </dev/null >/dev/null
+		pid=$(tctr state "tc$i" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+		NETNS[libctr-c$i]=/proc/$pid/ns/net
 	done
-	ip netns exec "$k-host" "$DRIVER" net-add n1,br0,0,10.88.0.0/24
-	ip netns exec "$k-host" "$DRIVER" port-add c1 tcp/-/15201/10.88.0.2/5201
-	C1_IP=10.88.0.2
+	C1_IP=$(tctr network inspect n1 | python3 -c 'import json,sys; print([c["ipv4"] for c in json.load(sys.stdin)["containers"] if c["id"] == "tc1"][0])')
 }
 
 # CNI: bridge plugin (host-local IPAM, ipMasq) for both containers, portmap for c1
@@ -151,16 +165,24 @@ PY
 	fi
 }
 
+# inns KIND NS CMD...: CMD in the namespace NS of KIND (a container's when
+# NETNS[KIND-NS] names one, else the netns $P-KIND-NS)
+declare -A NETNS
+inns() {
+	local where=${NETNS[$1-$2]:-} ns=$P-$1-$2
+	shift 2
+	if [ -n "$where" ]; then nsenter --net="$where" "$@"; else ip netns exec "$ns" "$@"; fi
+}
 # iperf KIND SERVER-NS CLIENT-NS ADDRESS PORT: Gbit/s of one TCP stream
 iperf() {
-	local k=$P-$1 i
-	ip netns exec "$k-$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	local i
+	inns "$1" "$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	local server=$!
 	for i in $(seq 50); do
-		ip netns exec "$k-$2" ss -ltn | grep -q ':5201 ' && break
+		inns "$1" "$2" ss -ltn | grep -q ':5201 ' && break
 		sleep 0.1
 	done
-	ip netns exec "$k-$3" iperf3 -c "$4" -p "$5" -t "$T" --connect-timeout 3000 -J >"$work/iperf.json" 2>&1 ||
+	inns "$1" "$3" iperf3 -c "$4" -p "$5" -t "$T" --connect-timeout 3000 -J >"$work/iperf.json" 2>&1 ||
 		{ echo "network.sh: iperf3 $1 $2<-$3 $4:$5 failed: $(head -c 300 "$work/iperf.json")" >&2
 		  kill "$server" 2>/dev/null; wait "$server"; return 1; }
 	wait "$server"
