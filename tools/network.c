@@ -241,6 +241,62 @@ static int net_reload(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* connect/disconnect: an existing container (created without a bridge network). */
+static int net_connect(struct cli *cli, int argc, char **argv, bool dis)
+{
+	static const struct cmd_desc dc = {"network connect", "attach an existing container to a network",
+					   "[--ip A] [--ip6 A] [--alias N]... [-p SPEC]... <network> <container>", NULL, true};
+	static const struct cmd_desc dd = {"network disconnect", "detach a container from a network",
+					   "<network> <container>", NULL, true};
+	struct net_args a = {0};
+	struct opt opts[] = {
+		{"publish", 'p', OPT_STRV, &a.publish, "publish a port, repeatable", NULL, false},
+		{"ip", 0, OPT_STRING, &a.ip, "a static IPv4 address", NULL, false},
+		{"ip6", 0, OPT_STRING, &a.ip6, "a static IPv6 address", NULL, false},
+		{"alias", 0, OPT_STRV, &a.aliases, "another name in the network, repeatable", NULL, false},
+		{0},
+	};
+	char **pos;
+	int npos;
+	ctr_context *ctx = NULL;
+	int rc = net_parse(cli, dis ? &dd : &dc, dis ? opts + 4 : opts, argc, argv, 2, 2,
+			   "give a network and a container", &pos, &npos, &ctx);
+	if (rc < 0) {
+		ctr_network *n = NULL;
+		ctr_container *c = NULL;
+		ctr_error *err = NULL;
+		ctr_net_options o;
+		ctr_net_options_init(&o);
+		o.ipv4 = a.ip;
+		o.ipv6 = a.ip6;
+		o.aliases = a.aliases.v;
+		o.publish = a.publish.v;
+		rc = 0;
+		if (ctr_network_open(ctx, net_dir(cli), &n, pos[0], &err) < 0 ||
+		    ctr_container_load(ctx, &c, pos[1], &err) < 0 ||
+		    (dis ? ctr_network_detach_container(n, c, &err) : ctr_network_attach_container(n, c, &o, &err)) < 0) {
+			cli_error_ctr(cli, err, NULL);
+			rc = 1;
+		}
+		ctr_container_free(c);
+		ctr_network_free(n);
+		free(pos);
+	}
+	free(a.publish.v);
+	free(a.aliases.v);
+	return rc;
+}
+
+static int net_connect_cmd(struct cli *cli, int argc, char **argv)
+{
+	return net_connect(cli, argc, argv, false);
+}
+
+static int net_disconnect_cmd(struct cli *cli, int argc, char **argv)
+{
+	return net_connect(cli, argc, argv, true);
+}
+
 int cmd_network(struct cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -249,17 +305,20 @@ int cmd_network(struct cli *cli, int argc, char **argv)
 	} sub[] = {
 		{"create", net_create}, {"ls", net_ls}, {"list", net_ls}, {"inspect", net_inspect},
 		{"rm", net_rm}, {"remove", net_rm}, {"reload", net_reload},
+		{"connect", net_connect_cmd}, {"disconnect", net_disconnect_cmd},
 	};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("USAGE:\n   " CLI_NAME " network create|ls|inspect|rm|reload [options] [arguments...]\n\n"
+		printf("USAGE:\n   " CLI_NAME " network create|ls|inspect|rm|reload|connect|disconnect [options] [arguments...]\n\n"
 		       "   create [--subnet CIDR]... [--gateway IP] [--mtu N] [--internal] <name>\n"
-		       "   ls [-q]\n   inspect <name>...\n   rm <name>...\n   reload\n\n"
+		       "   ls [-q]\n   inspect <name>...\n   rm <name>...\n   reload\n"
+		       "   connect [--ip A] [--ip6 A] [--alias N]... [-p SPEC]... <network> <container>\n"
+		       "   disconnect <network> <container>\n\n"
 		       "The network directory is --net-dir, else $CTR_NET_DIR, else " CTR_NETWORK_DIR_DEFAULT ".\n");
 		return argc < 2 ? 1 : 0;
 	}
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if (!strcmp(argv[1], sub[i].name))
 			return sub[i].fn(cli, argc - 1, argv + 1);
-	cli_error(cli, "unknown network command '%s': use create, ls, inspect, rm or reload", argv[1]);
+	cli_error(cli, "unknown network command '%s': use create, ls, inspect, rm, reload, connect or disconnect", argv[1]);
 	return 1;
 }

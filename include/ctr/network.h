@@ -189,6 +189,20 @@ int ctr_network_attach_netns(ctr_network *n, const char *id, int netns_fd, const
 /** Undo ctr_network_attach_netns(): veth, published ports, lease.  -ENOENT when there is no such attachment. */
 int ctr_network_detach_netns(ctr_network *n, const char *id, ctr_error **err);
 
+struct ctr_container;
+
+/**
+ * Attach a created or running container (one that got no bridge network at
+ * create) to a network: as at create, but /etc/hosts etc. are not mounted
+ * into it.  ctr_container_delete() detaches it.  -EEXIST when it has a
+ * bridge network already.  On failure nothing is left behind.
+ */
+int ctr_network_attach_container(ctr_network *n, struct ctr_container *c, const ctr_net_options *opts,
+				 ctr_error **err);
+
+/** Detach a container attached by ctr_network_attach_container() (or at create). */
+int ctr_network_detach_container(ctr_network *n, struct ctr_container *c, ctr_error **err);
+
 #ifdef __cplusplus
 }
 #endif

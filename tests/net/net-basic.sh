@@ -110,6 +110,27 @@ expect_match "container:c1 joins c1's namespace (same eth0 address)" "inet $IP1/
 runb_net "$B7" join2 --network container:nosuch
 expect_match "container:<missing> is a clear error" "container 'nosuch' does not exist" "$OUT"
 
+# network connect/disconnect of a container created without a bridge network
+B8=$(sleeper late)
+nrun run -d -b "$B8" late
+rc_ok "run late (its own netns, no network)"
+nrun network connect --ip 10.77.0.150 --alias lt n1 late
+rc_ok "network connect n1 late"
+expect_match "late's eth0 has 10.77.0.150" "inet 10\.77\.0\.150/24" "$(nctr exec late ip -o -4 addr show dev eth0 2>&1)"
+check "c1 pings late" q nctr exec c1 ping -c1 -W3 10.77.0.150
+nrun network connect n1 late
+expect_match "a second connect is refused" "has a network already" "$OUT"
+nrun network disconnect n1 late
+rc_ok "network disconnect n1 late"
+expect_eq "late has no eth0 any more" "" "$(nctr exec late ip -o link show dev eth0 2>/dev/null)"
+expect_eq "late's lease is gone" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="late")')"
+nrun network connect n1 late
+rc_ok "connect again"
+nctr delete -f late >/dev/null 2>&1
+expect_eq "delete detaches a connected container" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="late")')"
+
 # delete detaches: no veth, no lease, hosts of the others updated
 HOSTIF=$(jget "$(nctr network inspect n1)" '[c["hostInterface"] for c in d["containers"] if c["id"]=="c2"][0]')
 check "c2's host veth exists" q ip -n "$NS" link show "$HOSTIF"
