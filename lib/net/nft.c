@@ -136,7 +136,7 @@ static void elems_sort(struct elems *es, int (*cmp)(const void *, const void *))
 
 /* ---- the netlink socket ------------------------------------------------ */
 
-struct nft {
+struct ctr_nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
@@ -150,7 +150,7 @@ static bool errno_is_missing_feature(int e)
 	return e == ENOENT || e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == EAFNOSUPPORT;
 }
 
-static int nft_open(struct nft *s, ctr_error **err)
+static int nft_open(struct ctr_nft *s, ctr_error **err)
 {
 	memset(s, 0, sizeof(*s));
 	s->rbuf = malloc(RBUF_SIZE);
@@ -180,7 +180,7 @@ static int nft_open(struct nft *s, ctr_error **err)
 	return 0;
 }
 
-static void nft_close(struct nft *s)
+static void nft_close(struct ctr_nft *s)
 {
 	if (s->nl)
 		mnl_socket_close(s->nl);
@@ -189,7 +189,7 @@ static void nft_close(struct nft *s)
 }
 
 /* Send one request (a GET) and run cb over the answers until done/ack. */
-static int nft_query(struct nft *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int nft_query(struct ctr_nft *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
@@ -320,7 +320,7 @@ static const struct msginfo *batch_find(const struct batch *b, uint32_t seq)
  * one message); the error object is left to the caller, who knows what the
  * elements mean, except for failures that are not about a message.
  */
-static int batch_send(struct nft *s, struct batch *b, const struct msginfo **failed, ctr_error **err)
+static int batch_send(struct ctr_nft *s, struct batch *b, const struct msginfo **failed, ctr_error **err)
 {
 	*failed = NULL;
 	if (batch_reserve(b) < 0)
@@ -928,7 +928,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* 1: table is ours, 0: missing, -EEXIST (with error): someone else's. */
-static int table_state(struct nft *s, ctr_error **err)
+static int table_state(struct ctr_nft *s, ctr_error **err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -981,7 +981,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 
 /* Append the elements of one of our sets to out (a missing set or table
  * reads as empty). */
-static int read_set(struct nft *s, int set, struct elems *out, ctr_error **err)
+static int read_set(struct ctr_nft *s, int set, struct elems *out, ctr_error **err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct read_ctx rc = { .s = nftnl_set_alloc() };
@@ -1363,7 +1363,7 @@ static bool net_has_v4(const struct ctr_nft_net *n)
 /* ---- the operations ---------------------------------------------------- */
 
 /* Read our sets that es touches, into have. */
-static int read_touched(struct nft *s, const struct elems *es, struct elems *have, ctr_error **err)
+static int read_touched(struct ctr_nft *s, const struct elems *es, struct elems *have, ctr_error **err)
 {
 	bool touched[S_COUNT] = { false };
 	for (size_t i = 0; i < es->n; i++)
@@ -1407,7 +1407,7 @@ static size_t n_live(const struct elems *es)
  */
 typedef int (*elem_fail_fn)(int ret, const struct msginfo *mi, const void *ctx, ctr_error **err);
 
-static int apply(struct nft *s, const struct elems *es, uint16_t type, elem_fail_fn fail, const void *ctx,
+static int apply(struct ctr_nft *s, const struct elems *es, uint16_t type, elem_fail_fn fail, const void *ctx,
 		 ctr_error **err)
 {
 	bool known = n_live(es) == 0; /* init: look first */
@@ -1454,36 +1454,47 @@ static int apply(struct nft *s, const struct elems *es, uint16_t type, elem_fail
 /* apply(), again when another process raced us (table created or elements
  * changed between our read and our batch); prepare() reads what it needs,
  * more on a later attempt. */
-typedef int (*prepare_fn)(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err);
+typedef int (*prepare_fn)(struct ctr_nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err);
 
-static int apply_retry(struct elems *want, uint16_t type, prepare_fn prepare, elem_fail_fn fail, const void *ctx,
-		       ctr_error **err)
+/* Read and drop whatever a failed earlier call of a session left queued. */
+static void nft_drain(struct ctr_nft *s)
 {
-	struct nft s;
-	int ret = nft_open(&s, err);
+	while (recv(mnl_socket_get_fd(s->nl), s->rbuf, RBUF_SIZE, MSG_DONTWAIT) > 0)
+		;
+}
+
+/* session: the caller's socket, or NULL for one of our own for this call. */
+static int apply_retry(struct ctr_nft *session, struct elems *want, uint16_t type, prepare_fn prepare,
+		       elem_fail_fn fail, const void *ctx, ctr_error **err)
+{
+	struct ctr_nft own, *s = session ? session : &own;
+	int ret = session ? 0 : nft_open(&own, err);
 	if (ret < 0)
 		return ret;
+	if (session)
+		nft_drain(s);
 	for (int attempt = 0; attempt < 3; attempt++) {
 		for (size_t i = 0; i < want->n; i++)
 			want->v[i].skip = 0;
-		ret = prepare ? prepare(&s, want, ctx, attempt, err) : 0;
+		ret = prepare ? prepare(s, want, ctx, attempt, err) : 0;
 		if (ret < 0)
 			break;
-		ret = apply(&s, want, type, fail, ctx, err);
+		ret = apply(s, want, type, fail, ctx, err);
 		if (ret != -EAGAIN)
 			break;
 	}
 	if (ret == -EAGAIN)
 		ret = ctr_err(err, EAGAIN, CTR_E_SYSTEM,
 			      "nftables: table inet " CTR_NFT_TABLE " kept changing under us; try again");
-	nft_close(&s);
+	if (!session)
+		nft_close(&own);
 	return ret;
 }
 
 int ctr_nft_init(ctr_error **err)
 {
 	struct elems none = { 0 };
-	return apply_retry(&none, NFT_MSG_NEWSETELEM, NULL, NULL, NULL, err);
+	return apply_retry(NULL, &none, NFT_MSG_NEWSETELEM, NULL, NULL, NULL, err);
 }
 
 /* --- networks --- */
@@ -1571,7 +1582,7 @@ static int match_subnets(struct elems *want, struct elems *have, const struct ct
 	return 0;
 }
 
-static int net_prepare(struct nft *s, struct elems *want, const void *ctx, bool add, ctr_error **err)
+static int net_prepare(struct ctr_nft *s, struct elems *want, const void *ctx, bool add, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = read_touched(s, want, &have, err);
@@ -1584,12 +1595,12 @@ static int net_prepare(struct nft *s, struct elems *want, const void *ctx, bool 
 	return ret;
 }
 
-static int net_prepare_add(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
+static int net_prepare_add(struct ctr_nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	return net_prepare(s, want, ctx, true, err);
 }
 
-static int net_prepare_remove(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
+static int net_prepare_remove(struct ctr_nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	return net_prepare(s, want, ctx, false, err);
 }
@@ -1605,7 +1616,7 @@ int ctr_nft_network_add(const struct ctr_nft_net *n, ctr_error **err)
 	if (localnet)
 		ret = set_route_localnet(n->bridge, '1', &old, false, err);
 	if (ret == 0) {
-		ret = apply_retry(&want, NFT_MSG_NEWSETELEM, net_prepare_add, net_fail, n, err);
+		ret = apply_retry(NULL, &want, NFT_MSG_NEWSETELEM, net_prepare_add, net_fail, n, err);
 		if (ret < 0 && localnet && old != '1')
 			(void)set_route_localnet(n->bridge, old, NULL, true, NULL);
 	}
@@ -1620,7 +1631,7 @@ int ctr_nft_network_remove(const struct ctr_nft_net *n, ctr_error **err)
 	struct elems want = { 0 };
 	int ret = net_elems(n, 0, &want, err);
 	if (ret == 0)
-		ret = apply_retry(&want, NFT_MSG_DELSETELEM, net_prepare_remove, net_fail, n, err);
+		ret = apply_retry(NULL, &want, NFT_MSG_DELSETELEM, net_prepare_remove, net_fail, n, err);
 	elems_free(&want);
 	return ret;
 }
@@ -1641,7 +1652,7 @@ static int ports_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_er
  * kernel refusing an element with the same key and another target; after
  * such a refusal (attempt > 0) also the maps we write to, for the message.
  */
-static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
+static int ports_prepare_add(struct ctr_nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = check_request(want, err);
@@ -1676,7 +1687,7 @@ static int ports_prepare_add(struct nft *s, struct elems *want, const void *ctx,
 	return ret;
 }
 
-static int ports_prepare_remove(struct nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
+static int ports_prepare_remove(struct ctr_nft *s, struct elems *want, const void *ctx, int attempt, ctr_error **err)
 {
 	struct elems have = { 0 };
 	int ret = read_touched(s, want, &have, err);
@@ -1697,14 +1708,14 @@ static int ports_prepare_remove(struct nft *s, struct elems *want, const void *c
 	return ret;
 }
 
-static int ports_apply(const struct ctr_nft_port *p, size_t n, bool add, ctr_error **err)
+static int ports_apply(struct ctr_nft *session, const struct ctr_nft_port *p, size_t n, bool add, ctr_error **err)
 {
 	if (n && !p)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "published ports: %zu ports but no array", n);
 	struct elems want = { 0 };
 	int ret = port_elems(p, n, &want, err);
 	if (ret == 0 && want.n)
-		ret = apply_retry(&want, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+		ret = apply_retry(session, &want, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
 				  add ? ports_prepare_add : ports_prepare_remove, ports_fail, p, err);
 	elems_free(&want);
 	return ret;
@@ -1712,12 +1723,51 @@ static int ports_apply(const struct ctr_nft_port *p, size_t n, bool add, ctr_err
 
 int ctr_nft_ports_add(const struct ctr_nft_port *p, size_t n, ctr_error **err)
 {
-	return ports_apply(p, n, true, err);
+	return ports_apply(NULL, p, n, true, err);
 }
 
 int ctr_nft_ports_remove(const struct ctr_nft_port *p, size_t n, ctr_error **err)
 {
-	return ports_apply(p, n, false, err);
+	return ports_apply(NULL, p, n, false, err);
+}
+
+int ctr_nft_ports_add_in(struct ctr_nft *s, const struct ctr_nft_port *p, size_t n, ctr_error **err)
+{
+	if (!s)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_ports_add_in: no session");
+	return ports_apply(s, p, n, true, err);
+}
+
+int ctr_nft_ports_remove_in(struct ctr_nft *s, const struct ctr_nft_port *p, size_t n, ctr_error **err)
+{
+	if (!s)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_ports_remove_in: no session");
+	return ports_apply(s, p, n, false, err);
+}
+
+int ctr_nft_open(struct ctr_nft **out, ctr_error **err)
+{
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_open: no out pointer");
+	*out = NULL;
+	struct ctr_nft *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ctr_err_nomem(err);
+	int ret = nft_open(s, err);
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+void ctr_nft_close(struct ctr_nft *s)
+{
+	if (!s)
+		return;
+	nft_close(s);
+	free(s);
 }
 
 /* --- whole table --- */
@@ -1771,7 +1821,7 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 			ret = set_route_localnet(nets[set_upto].bridge, '1', &old[set_upto], true, err);
 	}
 
-	struct nft s = { 0 };
+	struct ctr_nft s = { 0 };
 	if (ret == 0)
 		ret = nft_open(&s, err);
 	if (ret == 0) {
@@ -1810,7 +1860,7 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 
 int ctr_nft_fini(ctr_error **err)
 {
-	struct nft s;
+	struct ctr_nft s;
 	int ret = nft_open(&s, err);
 	if (ret < 0)
 		return ret;

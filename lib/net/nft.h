@@ -74,6 +74,20 @@ int ctr_nft_network_remove(const struct ctr_nft_net *n, ctr_error **err);
  * target matches and ignores missing ones (so it cleans up after a crash). */
 int ctr_nft_ports_add(const struct ctr_nft_port *p, size_t n, ctr_error **err);
 int ctr_nft_ports_remove(const struct ctr_nft_port *p, size_t n, ctr_error **err);
+/*
+ * A netlink socket to nf_tables kept open for several calls (the _in
+ * variants; the plain calls open and close their own).  Closing a socket
+ * through which elements were deleted waits for the kernel to free them
+ * (nf_tables flushes its destroy work: an RCU grace period, ~10 ms on a busy
+ * host), so a caller with other slow work (deleting a veth also waits for
+ * RCU) closes the session after it, and the two waits overlap.  One thread at
+ * a time.
+ */
+struct ctr_nft;
+int ctr_nft_open(struct ctr_nft **out, ctr_error **err);
+void ctr_nft_close(struct ctr_nft *s); /* NULL is allowed */
+int ctr_nft_ports_add_in(struct ctr_nft *s, const struct ctr_nft_port *p, size_t n, ctr_error **err);
+int ctr_nft_ports_remove_in(struct ctr_nft *s, const struct ctr_nft_port *p, size_t n, ctr_error **err);
 /* Rebuild the whole table from the given state (after a firewall reload /
  * nft flush ruleset), in one batch. */
 int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct ctr_nft_port *ports,

@@ -542,6 +542,26 @@ static void test_large_range(void **state)
 	assert_int_equal(n_elems("dnat4_any"), 0);
 }
 
+static void test_session(void **state)
+{
+	(void)state;
+	struct ctr_nft *s = NULL;
+	OK(ctr_nft_open(&s, &e_));
+	struct ctr_nft_port a = mkport("tcp", NULL, 8080, 0, "10.88.0.2", 80, "c1");
+	struct ctr_nft_port b = mkport("tcp", NULL, 8080, 0, "10.88.0.3", 80, "c2");
+	OK(ctr_nft_ports_add_in(s, &a, 1, &e_)); /* creates the table on the way */
+	assert_int_equal(count_kind("rule"), 19);
+	FAILS(EADDRINUSE, ctr_nft_ports_add_in(s, &b, 1, &e), "already published by 'c1'");
+	/* the session still works after a failed call */
+	OK(ctr_nft_ports_remove_in(s, &a, 1, &e_));
+	assert_int_equal(n_elems("dnat4_any"), 0);
+	OK(ctr_nft_ports_add_in(s, &b, 1, &e_));
+	assert_int_equal(n_elems("dnat4_any"), 1);
+	ctr_nft_close(s);
+	ctr_nft_close(NULL);
+	FAILS(EINVAL, ctr_nft_ports_add_in(NULL, &a, 1, &e), "no session");
+}
+
 static void test_concurrent(void **state)
 {
 	(void)state;
@@ -597,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rebuild, test_setup),
 		cmocka_unit_test_setup(test_foreign_table, test_setup),
 		cmocka_unit_test_setup(test_large_range, test_setup),
+		cmocka_unit_test_setup(test_session, test_setup),
 		cmocka_unit_test_setup(test_concurrent, test_setup),
 	};
 	if (geteuid() != 0) {
