@@ -51,13 +51,15 @@ ctn ci bri 10.89.0.2
 
 N1=n1,br0,0,10.88.0.0/24,fd00:88::/64
 NI=ni,bri,1,10.89.0.0/24
-PORTS=(tcp/-/8080/10.88.0.2/80 tcp/-/8080/fd00:88::2/80 tcp/-/9000-9001/10.88.0.3/80)
+PORTS=(tcp/-/8080/10.88.0.2/80 tcp/-/8080/fd00:88::2/80 tcp/-/9000-9001/10.88.0.3/80 udp/-/5353/10.88.0.2/53)
 
 check "init creates table inet ctr" drv init
 check "network n1 added" drv net-add "$N1"
 check "internal network ni added" drv net-add "$NI"
 check "ports of c1 and c2 published" drv port-add c1 "${PORTS[@]:0:2}"
 check "a port range of c2 published" drv port-add c2 "${PORTS[2]}"
+check "a UDP port of c1 published" drv port-add c1 "${PORTS[3]}"
+udp_server "$P-c1" c1 53
 expect_eq "route_localnet on br0" 1 "$(hx cat /proc/sys/net/ipv4/conf/br0/route_localnet)"
 
 expect_eq "c1 reaches the outside through NAT (outside sees the host's address)" \
@@ -70,6 +72,7 @@ expect_match "published port from the outside over IPv6" \
 	"^c1 fd00:51::1$" "$(get "$NS_OUT" 'http://[fd00:51::2]:8080/cgi-bin/who')"
 expect_eq "published port range (second port) from the outside" \
 	"c2:81 198.51.100.1" "$(get "$NS_OUT" http://198.51.100.2:9001/cgi-bin/who)"
+expect_eq "published UDP port from the outside" "c1 198.51.100.1" "$(udp "$NS_OUT" 198.51.100.2 5353)"
 expect_match "published port from the host through its own address" \
 	"^c1 " "$(get "$NS_HOST" http://198.51.100.2:8080/cgi-bin/who)"
 expect_eq "published port from the host through 127.0.0.1 (masqueraded to the bridge address)" \
@@ -90,10 +93,11 @@ expect_match "... names the port and its owner" "tcp/8080 is already published b
 rules() { hx nft -a list table inet ctr | grep -o '# handle [0-9]*' | tr '\n' ' '; }
 elems() { hx nft list table inet ctr | grep -c ' : 10.88\| : fd00'; }
 R0=$(rules)
-check "c1's ports removed" drv port-rm c1 "${PORTS[@]:0:2}"
+check "c1's ports removed" drv port-rm c1 "${PORTS[@]:0:2}" "${PORTS[3]}"
 expect_eq "rules unchanged by port removal" "$R0" "$(rules)"
 expect_eq "only c2's two elements left" 2 "$(elems)"
 expect_eq "removed port no longer reachable" FAIL "$(get "$NS_OUT" http://198.51.100.2:8080/cgi-bin/who)"
+expect_eq "removed UDP port no longer reachable" FAIL "$(udp "$NS_OUT" 198.51.100.2 5353)"
 expect_eq "c2's port still reachable" "c2 198.51.100.1" "$(get "$NS_OUT" http://198.51.100.2:9000/cgi-bin/who)"
 check "c1's ports published again" drv port-add c1 "${PORTS[@]:0:2}"
 expect_eq "rules unchanged by port addition" "$R0" "$(rules)"

@@ -48,3 +48,31 @@ get() {
 	"${run[@]}" curl -s -m 1 "$2" 2>/dev/null |
 		sed -e 's/\[::ffff:\([0-9.]*\)\]/\1/' -e 's/\[\(.*\)\]/\1/' | grep . || echo FAIL
 }
+
+# udp_server WHERE NAME PORT: a UDP server in WHERE (netns name or path) that
+# answers each datagram with "NAME client-address"; killed at exit
+udp_server() {
+	local run=(ip netns exec "$1")
+	case $1 in /*) run=(nsenter --net="$1") ;; esac
+	"${run[@]}" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[2])))
+while True:
+    d, a = s.recvfrom(512)
+    s.sendto(("%s %s" % (sys.argv[1], a[0].replace("::ffff:", ""))).encode(), a)' "$2" "$3" &
+	track_pid $!
+}
+# udp WHERE HOST PORT: the answer of a UDP server, or FAIL (1 s)
+udp() {
+	local run=(ip netns exec "$1")
+	case $1 in /*) run=(nsenter --net="$1") ;; esac
+	"${run[@]}" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+try:
+    s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
+    print(s.recv(512).decode())
+except OSError:
+    print("FAIL")' "$2" "$3"
+}
