@@ -150,6 +150,20 @@ static bool errno_is_missing_feature(int e)
 	return e == ENOENT || e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == EAFNOSUPPORT;
 }
 
+/* ctr_err_sys() for nf_tables calls, with what to do about EPERM. */
+static int nft_err_sys(ctr_error **err, int e, const char *fmt, ...) CTR_PRINTF(3, 4);
+static int nft_err_sys(ctr_error **err, int e, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return ctr_err(err, e, CTR_E_SYSTEM, "%s: %s%s", what, strerror(e),
+		       e == EPERM || e == EACCES ? " (changing the firewall needs CAP_NET_ADMIN over this network "
+						   "namespace: run as root)" : "");
+}
+
 static int nft_open(struct ctr_nft *s, ctr_error **err)
 {
 	memset(s, 0, sizeof(*s));
@@ -164,13 +178,13 @@ static int nft_open(struct ctr_nft *s, ctr_error **err)
 			return ctr_err(err, e, CTR_E_UNSUPPORTED,
 				       "nftables: netlink netfilter socket: %s: the kernel lacks nfnetlink "
 				       "(modprobe nfnetlink nf_tables)", strerror(e));
-		return ctr_err_sys(err, e, "nftables: netlink netfilter socket");
+		return nft_err_sys(err, e, "nftables: netlink netfilter socket");
 	}
 	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = errno;
 		mnl_socket_close(s->nl);
 		free(s->rbuf);
-		return ctr_err_sys(err, e, "nftables: bind netlink netfilter socket");
+		return nft_err_sys(err, e, "nftables: bind netlink netfilter socket");
 	}
 	/* acks without a copy of the (possibly large) request */
 	int one = 1;
@@ -343,7 +357,7 @@ static int batch_send(struct ctr_nft *s, struct batch *b, const struct msginfo *
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
 	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
-		return ctr_err_sys(err, errno, "nftables: send batch of %zu bytes", b->len);
+		return nft_err_sys(err, errno, "nftables: send batch of %zu bytes", b->len);
 
 	int first = 0;
 	uint32_t first_seq = 0;
@@ -355,7 +369,7 @@ static int batch_send(struct ctr_nft *s, struct batch *b, const struct msginfo *
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			return ctr_err_sys(err, errno, "nftables: read the answers to a batch");
+			return nft_err_sys(err, errno, "nftables: read the answers to a batch");
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)s->rbuf;
 		int len = (int)n;
@@ -388,7 +402,7 @@ static int layout_error(int ret, const struct msginfo *mi, ctr_error **err)
 		return ctr_err(err, e, CTR_E_UNSUPPORTED,
 			       "nftables: table inet " CTR_NFT_TABLE ": %s: %s: the kernel lacks a module it needs "
 			       "(modprobe %s)", what, strerror(e), mi->mods);
-	return ctr_err_sys(err, e, "nftables: table inet " CTR_NFT_TABLE ": %s", what);
+	return nft_err_sys(err, e, "nftables: table inet " CTR_NFT_TABLE ": %s", what);
 }
 
 /* ---- the table's layout ------------------------------------------------ */
@@ -955,7 +969,7 @@ static int table_state(struct ctr_nft *s, ctr_error **err)
 			return ctr_err(err, -ret, CTR_E_UNSUPPORTED,
 				       "nftables: read table inet " CTR_NFT_TABLE ": %s: is nf_tables available? "
 				       "(modprobe nf_tables)", strerror(-ret));
-		return ctr_err_sys(err, -ret, "nftables: read table inet " CTR_NFT_TABLE);
+		return nft_err_sys(err, -ret, "nftables: read table inet " CTR_NFT_TABLE);
 	}
 	if (comment && !strcmp(comment, LAYOUT_COMMENT)) {
 		free(comment);
@@ -1047,7 +1061,7 @@ out:
 	if (ret == -ENOMEM)
 		return ctr_err_nomem(err);
 	if (ret < 0)
-		return ctr_err_sys(err, -ret, "nftables: read the elements of set %s in table inet " CTR_NFT_TABLE,
+		return nft_err_sys(err, -ret, "nftables: read the elements of set %s in table inet " CTR_NFT_TABLE,
 				   set_defs[set].name);
 	return 0;
 }
@@ -1509,7 +1523,7 @@ static int net_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_erro
 			       "network '%s': %s: a subnet overlaps one already in table inet " CTR_NFT_TABLE
 			       " (another network uses it; remove that network or choose another subnet)",
 			       n->name ? n->name : "?", mi->what);
-	return ctr_err_sys(err, -ret, "network '%s': nftables: %s", n->name ? n->name : "?", mi->what);
+	return nft_err_sys(err, -ret, "network '%s': nftables: %s", n->name ? n->name : "?", mi->what);
 }
 
 /* Interval elements of a nets set in address order, an interval's end before
@@ -1643,7 +1657,7 @@ static int ports_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_er
 	/* a clash that appeared between our read and our batch: read again */
 	if (ret == -EEXIST || ret == -EBUSY || ret == -ENOENT)
 		return -EAGAIN;
-	return ctr_err_sys(err, -ret, "published ports: nftables: %s", mi->what);
+	return nft_err_sys(err, -ret, "published ports: nftables: %s", mi->what);
 }
 
 /*
@@ -1778,7 +1792,7 @@ static int rebuild_fail(int ret, const struct msginfo *mi, const void *ctx, ctr_
 		return ctr_err(err, EEXIST, CTR_E_EXISTS,
 			       "nftables rebuild: %s: two networks overlap or two publications clash in the state "
 			       "given", mi->what);
-	return ctr_err_sys(err, -ret, "nftables rebuild: %s", mi->what);
+	return nft_err_sys(err, -ret, "nftables rebuild: %s", mi->what);
 }
 
 int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct ctr_nft_port *ports,

@@ -562,6 +562,27 @@ static void test_session(void **state)
 	FAILS(EINVAL, ctr_nft_ports_add_in(NULL, &a, 1, &e), "no session");
 }
 
+static void test_not_permitted(void **state)
+{
+	(void)state;
+	/* without CAP_NET_ADMIN (an unprivileged uid) the error says what is missing */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		struct ctr_nft_port p = mkport("tcp", NULL, 80, 0, "10.88.0.2", 80, "c1");
+		ctr_error *e = NULL;
+		int r = ctr_nft_ports_add(&p, 1, &e);
+		_exit(r == -EPERM && strstr(ctr_error_message(e), "CAP_NET_ADMIN") ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(count_kind("table"), -1);
+}
+
 static void test_concurrent(void **state)
 {
 	(void)state;
@@ -618,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup(test_foreign_table, test_setup),
 		cmocka_unit_test_setup(test_large_range, test_setup),
 		cmocka_unit_test_setup(test_session, test_setup),
+		cmocka_unit_test_setup(test_not_permitted, test_setup),
 		cmocka_unit_test_setup(test_concurrent, test_setup),
 	};
 	if (geteuid() != 0) {
