@@ -31,7 +31,7 @@ crash_at() {
 		create -b "$B" --network n1 -p "80$3:80" "$id" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	track_pid "$pid"
-	for i in $(seq 200); do [ -e "$flag" ] && break; sleep 0.05; done
+	for i in $(seq 600); do [ -e "$flag" ] && break; sleep 0.05; done
 	[ -e "$flag" ] || { kill -9 "$pid"; return 1; }
 	# what exists at the pause (the container's init dies with ctr-demo, and its
 	# netns with it, which takes the veth pair along)
