@@ -64,6 +64,13 @@ int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigne
 char **ctr_strv_dup(const char *const *v);
 size_t ctr_strv_len(const char *const *v);
 
+/*
+ * The entries of dir (not starting with '.') that hold a file `marker`
+ * (containers: state.json, networks: network.json), sorted, NULL-terminated;
+ * a missing dir gives an empty list.  `what` names dir in errors.
+ */
+int ctr_list_dir_with(const char *dir, const char *marker, const char *what, char ***out, ctr_error **err);
+
 /* Validate a container id. */
 int ctr_validate_id(const char *id, ctr_error **err);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -169,4 +170,55 @@ int ctr_validate_id(const char *id, ctr_error **err)
 				       id, i + 1);
 	}
 	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ctr_list_dir_with(const char *dir, const char *marker, const char *what, char ***out, ctr_error **err)
+{
+	size_t n = 0, cap = 16;
+	char **v = calloc(cap + 1, sizeof(char *));
+	if (!v)
+		return ctr_err_nomem(err);
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT) {
+			*out = v;
+			return 0;
+		}
+		int e = errno;
+		free(v);
+		return ctr_err_sys(err, e, "%s %s: opendir", what, dir);
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", e->d_name, marker);
+		if (faccessat(dirfd(d), path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			char **nv = realloc(v, (cap + 1) * sizeof(char *));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[n] = strdup(e->d_name)))
+			goto nomem;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(char *), cmp_str);
+	*out = v;
+	return 0;
+nomem:
+	closedir(d);
+	v[n] = NULL;
+	ctr_strv_free(v);
+	return ctr_err_nomem(err);
 }

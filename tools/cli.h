@@ -45,6 +45,7 @@ struct cli {
 	const char *host_root;   /* --host-root or $CTR_HOST_ROOT: where device discovery looks; NULL: / */
 	struct strv cdi_dirs;    /* --cdi-spec-dir, repeatable; empty: the library's defaults */
 	ctr_accel_registry *reg; /* made on first use by cli_registry() */
+	const char *net_dir;     /* --net-dir: network definitions; NULL: $CTR_NET_DIR or the library's default */
 };
 
 /* ---- option parsing (opts.c) ---- */
@@ -163,6 +164,34 @@ int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_update(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_features(struct cli *cli, int argc, char **argv);
+
+/* network.c */
+int cmd_network(struct cli *cli, int argc, char **argv);
+
+/* ---- networks (network.c) ---- */
+
+/* The network flags of create and run. */
+struct net_args {
+	const char *network;  /* --network name|none|host|container:id */
+	struct strv publish;  /* -p/--publish, repeatable */
+	const char *ip, *ip6; /* --ip, --ip6 */
+	struct strv aliases;  /* --alias, repeatable */
+};
+
+#define NET_OPTS(n)                                                                                       \
+	{ "network", 0, OPT_STRING, &(n).network,                                                        \
+	  "the container's network: a bridge network's name (see '" CLI_NAME " network'), none, host "   \
+	  "or container:<id>", NULL, false },                                                             \
+	{ "publish", 'p', OPT_STRV, &(n).publish,                                                        \
+	  "publish a port, repeatable: [hostip:]hostport[-end]:containerport[-end][/tcp|udp]", NULL,      \
+	  false },                                                                                        \
+	{ "ip", 0, OPT_STRING, &(n).ip, "a static IPv4 address in the network", NULL, false },            \
+	{ "ip6", 0, OPT_STRING, &(n).ip6, "a static IPv6 address in the network", NULL, false },          \
+	{ "alias", 0, OPT_STRV, &(n).aliases, "another name of the container in the network, repeatable", \
+	  NULL, false }
+
+/* The request for ctr_create_options.network from the flags (*out NULL: none given); -1 after an error. */
+int cli_net_request(struct cli *cli, const struct net_args *a, ctr_net_request **out);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

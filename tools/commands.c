@@ -184,6 +184,7 @@ struct create_args {
 	bool no_pivot, no_new_keyring, detach, keep, no_subreaper;
 	int preserve_fds;
 	struct strv devices; /* --device, repeatable */
+	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
 };
 
 #define CREATE_OPTS(a)                                                                                    \
@@ -206,7 +207,8 @@ struct create_args {
 	{ "device", 0, OPT_STRV, &(a).devices,                                                           \
 	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
 	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
-	  "spec's cdi.k8s.io annotations are honoured too", NULL, false }
+	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                              \
+	NET_OPTS((a).net)
 
 #define ID_USAGE                                                                                          \
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
@@ -243,6 +245,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_spec *spec = NULL;
 	ctr_error *err = NULL;
 	char *bundle = NULL, *config = NULL, *pid_file = NULL, *sock = NULL;
+	ctr_net_request *net = NULL;
 	int rc = 1;
 
 	if (!ctx)
@@ -313,6 +316,9 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_create_options_init(&o);
 	o.bundle = bundle;
 	o.accel = reg;
+	if (cli_net_request(cli, &a->net, &net) < 0)
+		goto out;
+	o.network = net;
 	if (a->console_socket && !(sock = cli_abspath(a->console_socket)))
 		goto oom;
 	if (a->pid_file && !(pid_file = cli_abspath(a->pid_file)))
@@ -335,6 +341,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 oom:
 	cli_error(cli, "out of memory");
 out:
+	ctr_net_request_free(net);
 	ctr_spec_free(spec);
 	free(bundle);
 	free(config);
@@ -365,6 +372,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return r < 0;
 	}
 	const char *id = pos_id(cli, pos, npos, 1);
@@ -373,6 +382,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.net.publish.v);
+	free(a.net.aliases.v);
 	return r;
 }
 
@@ -406,12 +417,16 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return r < 0;
 	}
 	const char *id = pos_id(cli, pos, npos, 1);
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
 		free(a.devices.v);
+		free(a.net.publish.v);
+		free(a.net.aliases.v);
 		return 1;
 	}
 
@@ -485,6 +500,8 @@ out:
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.net.publish.v);
+	free(a.net.aliases.v);
 	return status;
 }
 

@@ -138,7 +138,7 @@ ctr_context *cli_context(struct cli *cli)
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
 {
 	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
-		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, pause, resume, ps, update, events, features, devices, cdi",
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, pause, resume, ps, update, events, features, devices, cdi, network",
 		  argv[0], ctr_version());
 	return 1;
 }
@@ -159,6 +159,7 @@ static const struct command commands[] = {
 	{ "exec", "execute new process inside the container", cmd_exec },
 	{ "kill", "kill sends the specified signal (default: SIGTERM) to the container's init process", cmd_kill },
 	{ "list", "lists containers started by " CLI_NAME " with the given root", cmd_list },
+	{ "network", "create, list, inspect or remove container networks", cmd_network },
 	{ "pause", "pause suspends all processes inside the container", cmd_pause },
 	{ "ps", "ps displays the processes running inside a container", cmd_ps },
 	{ "restore", "restore a container from a previous checkpoint (not supported by this build)", cmd_unsupported },
@@ -202,6 +203,8 @@ static void print_help(void)
 	       "                       (default: /etc/cdi and /var/run/cdi)\n"
 	       "   --host-root value   root of the host tree device discovery reads (sysfs, /dev, /proc/driver/nvidia,\n"
 	       "                       ld.so.cache), e.g. a fake tree for tests; also $CTR_HOST_ROOT (default: \"/\")\n"
+	       "   --net-dir value     directory of the network definitions; also $CTR_NET_DIR\n"
+	       "                       (default: \"" CTR_NETWORK_DIR_DEFAULT "\")\n"
 	       "   --help, -h          show help\n"
 	       "   --version, -v       print the version\n");
 }
@@ -306,7 +309,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu") || IS("host-root") ||
-		    IS("cdi-spec-dir")) {
+		    IS("cdi-spec-dir") || IS("net-dir")) {
 			if (!val) {
 				if (i + 1 >= argc) {
 					cli_error(&cli, "flag '%s' needs a value: see '" CLI_NAME " --help'", a);
@@ -324,6 +327,8 @@ int main(int argc, char **argv)
 				cli.rootless = val;
 			else if (IS("host-root"))
 				cli.host_root = val;
+			else if (IS("net-dir"))
+				cli.net_dir = val;
 			else if (IS("cdi-spec-dir")) {
 				const char **nv = realloc(cli.cdi_dirs.v, (cli.cdi_dirs.n + 2) * sizeof(*nv));
 				if (!nv) {

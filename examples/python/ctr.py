@@ -40,6 +40,10 @@ class _CreateOptions(ctypes.Structure):
         ("stdio_fds", ctypes.c_int * 3),
         ("preserve_fds", ctypes.c_int),
         ("flags", ctypes.c_uint),
+        # ctr_create_options_init() fills the whole C struct: every field of
+        # the header must be here, or it writes past this one
+        ("accel", ctypes.c_void_p),
+        ("network", ctypes.c_void_p),
     ]
 
 

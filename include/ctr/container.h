@@ -71,6 +71,18 @@ typedef struct ctr_create_options {
 	 * are ignored.  Borrowed for the duration of the call.
 	 */
 	struct ctr_accel_registry *accel;
+	/**
+	 * The container's network (see ctr/network.h, ctr_net_request_new()):
+	 * "none" (a new network namespace with only loopback, up), "host" (the
+	 * runtime's namespace), "container:<id>" (that container's), or a
+	 * bridge network, attached after the container process exists and
+	 * before create returns, with /etc/hosts, /etc/hostname and
+	 * /etc/resolv.conf bind-mounted from the state directory (bridge; none
+	 * gets hosts and hostname).  Delete detaches it, also after a crash
+	 * half-way through create.  NULL: the spec's namespaces as they are.
+	 * Borrowed for the duration of the call.
+	 */
+	const struct ctr_net_request *network;
 } ctr_create_options;
 
 /** Initialise create options to defaults (sets size, stdio_fds to -1). */

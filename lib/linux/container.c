@@ -33,6 +33,7 @@
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
 #include "linux/terminal.h"
+#include "net/net.h"
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -896,6 +897,9 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			    c->id, h.type);
 		goto fail_kill;
 	}
+	/* the init waits for start: wire its network now (lib/net) */
+	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, err)) < 0)
+		goto fail_kill;
 	if (cfg->process && cfg->process->has_oom_score_adj) {
 		char path[64], val[32];
 		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
@@ -1033,6 +1037,9 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		ctr_err_prefix(err, "config.json: annotations");
 		goto out;
 	}
+	/* the network mode's namespace and the names files, on the private copy too */
+	if (o.network && (r = ctr_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
+		goto out;
 	if ((r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
 		goto out;
 	c->bundle = realpath(o.bundle ? o.bundle : ".", NULL);
@@ -1091,7 +1098,11 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		(void)rmdir(c->dir);
 		goto out;
 	}
-	if ((r = lock_dir(c, err)) < 0 || (r = do_create(c, c->spec, &o, err)) < 0) {
+	if ((r = lock_dir(c, err)) < 0 ||
+	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
+	    (r = do_create(c, c->spec, &o, err)) < 0) {
+		if (o.network)
+			ctr_net_teardown(ctx, c->dir, id);
 		remove_state(c);
 		goto out;
 	}
@@ -1464,6 +1475,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
 		ctr_error_free(e);
 	}
+	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
 	remove_state(c);
 	unlock_dir(c);
 	close(c->dirfd);
@@ -1475,57 +1487,11 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 CTR_EXPORT int ctr_container_list(ctr_context *ctx, char ***ids, ctr_error **err)
 {
 	if (!ctx || !ids)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_list: NULL argument");
-	size_t n = 0, cap = 16;
-	char **v = calloc(cap + 1, sizeof(char *));
-	if (!v)
-		return ctr_err_nomem(err);
-	DIR *d = opendir(ctx->state_root);
-	if (!d) {
-		if (errno == ENOENT) {
-			*ids = v;
-			return 0;
-		}
-		int e = errno;
-		free(v);
-		return ctr_err_sys(err, e, "state root %s: opendir", ctx->state_root);
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/state.json", e->d_name);
-		if (faccessat(dirfd(d), path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			char **nv = realloc(v, (cap + 1) * sizeof(char *));
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		if (!(v[n] = strdup(e->d_name)))
-			goto nomem;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(char *), cmp_str);
-	*ids = v;
-	return 0;
-nomem:
-	closedir(d);
-	v[n] = NULL;
-	ctr_strv_free(v);
-	return ctr_err_nomem(err);
+	return ctr_list_dir_with(ctx->state_root, "state.json", "state root", ids, err);
 }
 
 CTR_EXPORT int ctr_run(ctr_context *ctx, const char *id, const ctr_spec *spec, const ctr_create_options *opts,

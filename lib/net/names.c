@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Names for a container: /etc/hosts, /etc/hostname and /etc/resolv.conf.
+ * As podman does, the files live in the container's state dir and are
+ * bind-mounted over the rootfs's; we rewrite them in place (same inode) when
+ * another container joins or leaves the network, so the bind mounts see it.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/net-internal.h"
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
+		char *p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static int sb_done(struct sbuf *b, char **out, size_t *len, ctr_error **err)
+{
+	if (b->oom || !b->s) {
+		free(b->s);
+		return ctr_err_nomem(err);
+	}
+	*out = b->s;
+	if (len)
+		*len = b->len;
+	return 0;
+}
+
+/* One line "addr name1 name2 ..." for a lease's address of a family. */
+static void host_line(struct sbuf *b, int family, const unsigned char *a, const struct ctr_lease *l,
+		      const char *hostname)
+{
+	char s[INET6_ADDRSTRLEN];
+	ctr_ip_str(family, a, s, sizeof(s));
+	sb_puts(b, s);
+	sb_puts(b, "\t");
+	const char *h = hostname ? hostname : l->hostname;
+	if (h) {
+		sb_puts(b, h);
+		sb_puts(b, " ");
+	}
+	if (!h || strcmp(h, l->id)) {
+		sb_puts(b, l->id);
+		sb_puts(b, " ");
+	}
+	for (size_t i = 0; l->aliases && l->aliases[i]; i++) {
+		sb_puts(b, l->aliases[i]);
+		sb_puts(b, " ");
+	}
+	if (!b->oom && b->len)
+		b->len--; /* the trailing blank */
+	sb_puts(b, "\n");
+}
+
+int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, const struct ctr_lease *self,
+		    const char *hostname, char **out, size_t *len, ctr_error **err)
+{
+	struct sbuf b = {0};
+	sb_puts(&b, "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		    "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n");
+	if (self) {
+		if (self->has_v4)
+			host_line(&b, AF_INET, self->ipv4, self, hostname);
+		if (self->has_v6)
+			host_line(&b, AF_INET6, self->ipv6, self, hostname);
+	} else if (hostname) {
+		sb_puts(&b, "127.0.1.1\t");
+		sb_puts(&b, hostname);
+		sb_puts(&b, "\n");
+	}
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		const struct ctr_lease *l = &ls->v[i];
+		if (self && !strcmp(l->id, self->id))
+			continue;
+		if (l->has_v4)
+			host_line(&b, AF_INET, l->ipv4, l, NULL);
+		if (l->has_v6)
+			host_line(&b, AF_INET6, l->ipv6, l, NULL);
+	}
+	if (d) {
+		const struct ctr_subnet *sn = ctr_netdef_subnet(d, AF_INET);
+		if (!sn)
+			sn = ctr_netdef_subnet(d, AF_INET6);
+		if (sn) {
+			char s[INET6_ADDRSTRLEN];
+			ctr_ip_str(sn->net.family, sn->gateway, s, sizeof(s));
+			sb_puts(&b, s);
+			sb_puts(&b, "\thost.containers.internal\n");
+		}
+	}
+	return sb_done(&b, out, len, err);
+}
+
+/* A nameserver on the host's loopback is unreachable from the container's namespace. */
+static bool loopback_ns(const char *a, size_t n)
+{
+	int fam;
+	unsigned char ip[16];
+	if (ctr_ip_parse(a, n, 0, &fam, ip) < 0) {
+		/* "fe80::1%eth0" and the like: a zone names a host link */
+		return memchr(a, '%', n) != NULL;
+	}
+	if (fam == AF_INET)
+		return ip[0] == 127;
+	static const unsigned char lo6[16] = {[15] = 1};
+	return !memcmp(ip, lo6, 16);
+}
+
+int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, size_t *outlen, ctr_error **err)
+{
+	struct sbuf b = {0};
+	size_t kept = 0;
+	const char *p = host, *end = host ? host + len : NULL;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *q = p;
+		while (q < le && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(le - q) > 10 && !strncmp(q, "nameserver", 10) && (q[10] == ' ' || q[10] == '\t')) {
+			const char *a = q + 10;
+			while (a < le && (*a == ' ' || *a == '\t'))
+				a++;
+			const char *ae = a;
+			while (ae < le && *ae != ' ' && *ae != '\t' && *ae != '\r')
+				ae++;
+			if (loopback_ns(a, (size_t)(ae - a))) {
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+			kept++;
+		}
+		sb_add(&b, p, (size_t)(le - p));
+		sb_puts(&b, "\n");
+		p = nl ? nl + 1 : end;
+	}
+	if (!kept) {
+		/* as podman without a DNS server of its own: public resolvers */
+		sb_puts(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+		if (want_v6)
+			sb_puts(&b, "nameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n");
+	}
+	if (!b.s)
+		sb_puts(&b, "");
+	return sb_done(&b, out, outlen, err);
+}
+
+int ctr_names_write(const char *dir, const char *name, const char *buf, size_t len, ctr_error **err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* in place, not by rename: the container's bind mount holds the inode */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return ctr_err_sys(err, errno, "%s: open", path);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = pwrite(fd, buf + off, len - off, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return ctr_err_sys(err, e, "%s: write", path);
+		}
+		off += (size_t)w;
+	}
+	if (ftruncate(fd, (off_t)len) < 0) {
+		int e = errno;
+		close(fd);
+		return ctr_err_sys(err, e, "%s: truncate", path);
+	}
+	close(fd);
+	return 0;
+}
+
+void ctr_names_refresh(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct ctr_lease *l = &ls->v[i];
+		char path[4096];
+		if (!l->state_dir)
+			continue;
+		snprintf(path, sizeof(path), "%s/hosts", l->state_dir);
+		if (access(path, F_OK) < 0)
+			continue;
+		char *txt;
+		size_t len;
+		ctr_error *e = NULL;
+		if (ctr_names_hosts(d, ls, l, NULL, &txt, &len, &e) == 0) {
+			if (ctr_names_write(l->state_dir, "hosts", txt, len, &e) < 0)
+				ctr_warn(ctx, "network '%s': update the hosts file of '%s': %s", d->name, l->id,
+					 ctr_error_message(e));
+			free(txt);
+		}
+		ctr_error_free(e);
+	}
+}

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Container networks through ctr-demo (lib/net): bridge networks, modes,
+# names, static addresses and the errors, all inside a network namespace made
+# here ("the host"), with a private state root and network directory.
+#   n1  10.77.0.0/24 + fd77::/64   c1 (alias web), c2, static s1
+. "$(dirname "$0")/../integration/lib.sh"
+
+NS=ctrt$$-net
+NETS=$TMP/nets
+at_cleanup "ip netns pids $NS 2>/dev/null | xargs -r kill -9; ip netns del $NS"
+ip netns add "$NS" || { echo "Bail out! ip netns add $NS"; exit 1; }
+# a route of "the host" that a network must not overlap
+ip -n "$NS" link add dummy0 type dummy 2>/dev/null || ip -n "$NS" link add dummy0 type bridge
+ip -n "$NS" addr add 192.168.77.1/24 dev dummy0
+ip -n "$NS" link set dummy0 up
+# every ctr-demo call in the test's namespace, on the test's state root and network dir
+nctr() { timeout 60 ip netns exec "$NS" "$CTR_DEMO" --root "$ROOT" --net-dir "$NETS" "$@"; }
+# nrun ARGS...: ctr-demo run/create in the namespace; OUT and RC (through a file: a
+# detached container keeps its stdout open)
+nrun() { nctr "$@" </dev/null >"$TMP/out" 2>&1; RC=$?; OUT=$(cat "$TMP/out"); }
+# rc_ok NAME: ok when the last nrun succeeded, else its output as diagnostics
+rc_ok() { if [ "$RC" = 0 ]; then ok "$1"; else notok "$1" "$OUT"; fi; }
+# q CMD...: CMD without its output (for check)
+q() { "$@" >/dev/null 2>&1; }
+# a bundle that sleeps, whose id is its name
+sleeper() { local b; b=$(mkb "$1"); args "$b" 'sleep 300'; echo "$b"; }
+
+OUT=$(nctr network create --subnet 10.77.0.0/24 --subnet fd77::/64 n1 2>&1)
+check "network create (IPv4 + IPv6)" test $? = 0
+BR=$(jget "$(nctr network inspect n1)" 'd["bridge"]')
+expect_match "the bridge exists with the gateways" "10\.77\.0\.1/24.*fd77::1/64" \
+	"$(ip -n "$NS" -br addr show dev "$BR" 2>&1)"
+MAC=$(ip -n "$NS" -br link show dev "$BR" | awk '{print $3}')
+expect_match "the bridge has a pinned locally administered MAC" '^02:' "$MAC"
+expect_match "network ls lists it" "^n1 +$BR +10\.77\.0\.0/24,fd77::/64" "$(nctr network ls)"
+
+OUT=$(nctr network create --subnet 10.77.0.0/16 n2 2>&1)
+expect_match "an overlapping subnet is refused" "overlaps network 'n1'" "$OUT"
+OUT=$(nctr network create --subnet 192.168.77.0/25 n3 2>&1)
+expect_match "a subnet over a host route is refused" "overlaps the host route 192\.168\.77\.0/24 on dummy0" "$OUT"
+expect_eq "nothing is left of the refused networks" "n1" "$(nctr network ls -q | tr '\n' ' ' | sed 's/ $//')"
+
+# two containers on n1
+B1=$(sleeper c1)
+B2=$(sleeper c2)
+nrun run -d -b "$B1" --network n1 --alias web c1
+rc_ok "run -d --network n1 --alias web"
+nrun create -b "$B2" --network n1 c2 && nrun start c2
+rc_ok "create + start --network n1"
+IP1=$(jget "$(nctr network inspect n1)" '[c["ipv4"] for c in d["containers"] if c["id"]=="c1"][0]')
+IP2=$(jget "$(nctr network inspect n1)" '[c["ipv4"] for c in d["containers"] if c["id"]=="c2"][0]')
+check "the two containers have distinct addresses in 10.77.0.0/24" \
+	bash -c "[[ '$IP1' == 10.77.0.* && '$IP2' == 10.77.0.* && '$IP1' != '$IP2' ]]"
+A=$(nctr exec c1 ip -o addr show dev eth0 2>&1)
+expect_match "eth0 in c1 has its IPv4 and IPv6 address" "inet $IP1/24.*inet6 fd77::[0-9a-f]+/64" "$(echo "$A" | tr '\n' ' ')"
+expect_match "c1 has a default route via the gateway" "default via 10\.77\.0\.1 dev eth0" "$(nctr exec c1 ip route 2>&1)"
+expect_match "c1 has an IPv6 default route" "default via fd77::1 dev eth0" "$(nctr exec c1 ip -6 route 2>&1)"
+expect_match "lo is up in c1" "UP" "$(nctr exec c1 ip link show lo 2>&1 | head -1)"
+check "c2 pings c1 by address" q nctr exec c2 ping -c1 -W3 "$IP1"
+check "c2 pings c1 by name" q nctr exec c2 ping -c1 -W3 c1
+check "c2 pings c1 by alias" q nctr exec c2 ping -c1 -W3 web
+check "c1 pings c2 by name (hosts updated when c2 joined)" q nctr exec c1 ping -c1 -W3 c2
+check "IPv6: c1 pings c2 by its IPv6 address" q nctr exec c1 ping6 -c1 -W3 \
+	"$(jget "$(nctr network inspect n1)" '[c["ipv6"] for c in d["containers"] if c["id"]=="c2"][0]')"
+HOSTS=$(nctr exec c2 cat /etc/hosts 2>&1)
+expect_match "/etc/hosts has localhost" "^127\.0\.0\.1[[:space:]]+localhost" "$HOSTS"
+expect_match "/etc/hosts has the container itself" "^$IP2[[:space:]].*c2" "$HOSTS"
+expect_match "/etc/hosts has c1 with its alias" "^$IP1[[:space:]].*c1 web" "$HOSTS"
+expect_match "/etc/hosts has host.containers.internal -> gateway" "^10\.77\.0\.1[[:space:]]+host\.containers\.internal" "$HOSTS"
+HN=$(jget "$(cat "$B2/config.json")" 'd.get("hostname") or "c2"')
+expect_eq "/etc/hostname" "$HN" "$(nctr exec c2 cat /etc/hostname 2>&1)"
+RES=$(nctr exec c2 cat /etc/resolv.conf 2>&1)
+expect_match "/etc/resolv.conf has a nameserver" "^nameserver " "$RES"
+expect_nomatch "/etc/resolv.conf has no loopback nameserver" "^nameserver (127\.|::1)" "$RES"
+
+# static addresses
+B3=$(sleeper s1)
+nrun run -d -b "$B3" --network n1 --ip 10.77.0.200 --ip6 fd77::200 s1
+rc_ok "a static address"
+expect_match "s1 has 10.77.0.200 and fd77::200" "10\.77\.0\.200/24.*fd77::200/64" \
+	"$(nctr exec s1 ip -o addr show dev eth0 2>&1 | tr '\n' ' ')"
+B4=$(sleeper s2)
+LINKS=$(ip -n "$NS" -o link | wc -l)
+nrun run -d -b "$B4" --network n1 --ip 10.77.0.200 s2
+expect_match "an address in use is refused with a clear error" "address 10\.77\.0\.200 is already in use by container 's1'" "$OUT"
+expect_eq "the refused container left no state" "" "$(ls "$ROOT" | grep -x s2)"
+expect_eq "the refused container left no link" "$LINKS" "$(ip -n "$NS" -o link | wc -l)"
+expect_eq "the refused container left no lease" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="s2")')"
+nrun run -d -b "$B4" --network n1 --ip 10.99.0.2 s2
+expect_match "an address outside the subnet is refused" "not in network 'n1'" "$OUT"
+
+# modes: none, host, container:<id>
+B5=$(mkb none1)
+runb_net() { local b=$1 id=$2; shift 2; nrun run -b "$b" "$@" "$id"; }
+args "$B5" 'ip -o link; cat /etc/hosts'
+runb_net "$B5" none1 --network none
+expect_eq "none: run succeeds" 0 "$RC"
+expect_eq "none: only lo, and it is up" "1" "$(echo "$OUT" | grep -c '^[0-9]*: ')"
+expect_match "none: lo is up" "^1: lo: <LOOPBACK,UP" "$OUT"
+expect_match "none: /etc/hosts has localhost" "127\.0\.0\.1[[:space:]]+localhost" "$OUT"
+B6=$(mkb host1)
+args "$B6" 'readlink /proc/self/ns/net'
+runb_net "$B6" host1 --network host
+expect_eq "host: the runtime's network namespace" "$(ip netns exec "$NS" readlink /proc/self/ns/net)" "$OUT"
+B7=$(mkb join1)
+args "$B7" 'ip -o addr show dev eth0'
+runb_net "$B7" join1 --network container:c1
+expect_match "container:c1 joins c1's namespace (same eth0 address)" "inet $IP1/24" "$OUT"
+runb_net "$B7" join2 --network container:nosuch
+expect_match "container:<missing> is a clear error" "container 'nosuch' does not exist" "$OUT"
+
+# network connect/disconnect of a container created without a bridge network
+B8=$(sleeper late)
+nrun run -d -b "$B8" late
+rc_ok "run late (its own netns, no network)"
+nrun network connect --ip 10.77.0.150 --alias lt n1 late
+rc_ok "network connect n1 late"
+expect_match "late's eth0 has 10.77.0.150" "inet 10\.77\.0\.150/24" "$(nctr exec late ip -o -4 addr show dev eth0 2>&1)"
+check "c1 pings late" q nctr exec c1 ping -c1 -W3 10.77.0.150
+nrun network connect n1 late
+expect_match "a second connect is refused" "has a network already" "$OUT"
+nrun network disconnect n1 late
+rc_ok "network disconnect n1 late"
+expect_eq "late has no eth0 any more" "" "$(nctr exec late ip -o link show dev eth0 2>/dev/null)"
+expect_eq "late's lease is gone" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="late")')"
+nrun network connect n1 late
+rc_ok "connect again"
+nctr delete -f late >/dev/null 2>&1
+expect_eq "delete detaches a connected container" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="late")')"
+
+# delete detaches: no veth, no lease, hosts of the others updated
+HOSTIF=$(jget "$(nctr network inspect n1)" '[c["hostInterface"] for c in d["containers"] if c["id"]=="c2"][0]')
+check "c2's host veth exists" q ip -n "$NS" link show "$HOSTIF"
+OUT=$(nctr delete -f c2 2>&1)
+check "delete -f c2" test $? = 0
+check "c2's host veth is gone" bash -c "! ip -n $NS link show $HOSTIF 2>/dev/null"
+expect_eq "c2's lease is gone" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="c2")')"
+expect_nomatch "c1's /etc/hosts forgot c2" "[[:space:]]c2( |$)" "$(nctr exec c1 cat /etc/hosts 2>&1)"
+
+OUT=$(nctr network rm n1 2>&1)
+expect_match "network rm refuses a network in use" "network 'n1' is used by 'c1', 's1'" "$OUT"
+nctr delete -f c1 >/dev/null 2>&1
+nctr delete -f s1 >/dev/null 2>&1
+OUT=$(nctr network rm n1 2>&1)
+check "network rm once unused" test $? = 0
+check "the bridge is gone" bash -c "! ip -n $NS link show $BR 2>/dev/null"
+expect_eq "no network left" "" "$(nctr network ls -q)"
+finish

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests (no root) of lib/net: subnets and addresses, the published port
+ * parser, IPAM (round robin, static, in use, full, reclaim, the lease file,
+ * concurrent threads under the lock) and the names files.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "net/net-internal.h"
+
+static void test_ipnet_parse(void **state)
+{
+	(void)state;
+	struct ctr_ipnet n;
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_ipnet_parse("10.1.2.0/24", 11, true, &n, NULL), 0);
+	assert_int_equal(n.family, AF_INET);
+	assert_int_equal(n.prefix, 24);
+	assert_int_equal(n.addr[2], 2);
+	assert_int_equal(ctr_ipnet_parse("fd00:1::/64", 11, true, &n, NULL), 0);
+	assert_int_equal(n.family, AF_INET6);
+	assert_int_equal(ctr_ipnet_parse("10.1.2.3/24", 11, true, &n, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "did you mean 10.1.2.0/24"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(ctr_ipnet_parse("10.1.2.0/33", 11, true, &n, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "prefix length"));
+	ctr_error_free(e);
+	assert_int_equal(ctr_ipnet_parse("10.1.2.0", 8, true, &n, NULL), -EINVAL);
+	assert_int_equal(ctr_ipnet_parse("nonsense/8", 10, true, &n, NULL), -EINVAL);
+	/* (buf, len): the text need not end there */
+	assert_int_equal(ctr_ipnet_parse("10.0.0.0/8XYZ", 10, true, &n, NULL), 0);
+	assert_int_equal(n.prefix, 8);
+}
+
+static void test_overlap(void **state)
+{
+	(void)state;
+	struct ctr_ipnet a, b;
+	assert_int_equal(ctr_ipnet_parse("10.0.0.0/16", 11, true, &a, NULL), 0);
+	assert_int_equal(ctr_ipnet_parse("10.0.5.0/24", 11, true, &b, NULL), 0);
+	assert_true(ctr_ipnet_overlap(&a, &b));
+	assert_true(ctr_ipnet_overlap(&b, &a));
+	assert_int_equal(ctr_ipnet_parse("10.1.0.0/24", 11, true, &b, NULL), 0);
+	assert_false(ctr_ipnet_overlap(&a, &b));
+	assert_int_equal(ctr_ipnet_parse("fd00::/64", 9, true, &b, NULL), 0);
+	assert_false(ctr_ipnet_overlap(&a, &b));
+}
+
+static void port_ok(const char *s, const char *ip, unsigned hp, unsigned hpe, unsigned cp, unsigned cpe, int proto)
+{
+	ctr_port_mapping m;
+	ctr_error *e = NULL;
+	int r = ctr_port_mapping_parse(s, strlen(s), &m, &e);
+	if (r < 0)
+		fail_msg("%s: %s", s, ctr_error_message(e));
+	assert_string_equal(m.host_ip, ip);
+	assert_int_equal(m.host_port, hp);
+	assert_int_equal(m.host_port_end, hpe);
+	assert_int_equal(m.container_port, cp);
+	assert_int_equal(m.container_port_end, cpe);
+	assert_int_equal(m.protocol, proto);
+	assert_int_equal(m.size, sizeof(m));
+}
+
+static void port_bad(const char *s, const char *msg)
+{
+	ctr_port_mapping m;
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_port_mapping_parse(s, strlen(s), &m, &e), -EINVAL);
+	if (!strstr(ctr_error_message(e), msg))
+		fail_msg("%s: '%s' does not say '%s'", s, ctr_error_message(e), msg);
+	ctr_error_free(e);
+}
+
+static void test_ports(void **state)
+{
+	(void)state;
+	port_ok("8080:80", "", 8080, 8080, 80, 80, CTR_PORT_TCP);
+	port_ok("80", "", 80, 80, 80, 80, CTR_PORT_TCP);
+	port_ok("53/udp", "", 53, 53, 53, 53, CTR_PORT_UDP);
+	port_ok("127.0.0.1:8080:80/tcp", "127.0.0.1", 8080, 8080, 80, 80, CTR_PORT_TCP);
+	port_ok("9000-9009:7000-7009/udp", "", 9000, 9009, 7000, 7009, CTR_PORT_UDP);
+	port_ok("[::1]:8443:443", "::1", 8443, 8443, 443, 443, CTR_PORT_TCP);
+	port_ok("10.0.0.1:1-2:3-4", "10.0.0.1", 1, 2, 3, 4, CTR_PORT_TCP);
+	port_bad("8080:80/sctp", "unknown protocol 'sctp'");
+	port_bad("8080:0", "container port '0'");
+	port_bad("65536:80", "host port '65536'");
+	port_bad("9000-9001:80", "different lengths");
+	port_bad("9001-9000:80-81", "host port");
+	port_bad("::1:80:80", "too many ':'");
+	port_bad("1.2.3:80:80", "not an IPv4 address");
+	port_bad("[::1:80:80", "[ipv6]:hostport:containerport");
+	port_bad(":80", "a host port is required");
+	port_bad("", "container port");
+	/* (buf, len) */
+	ctr_port_mapping m;
+	assert_int_equal(ctr_port_mapping_parse("8080:80/udpXX", 11, &m, NULL), 0);
+	assert_int_equal(m.protocol, CTR_PORT_UDP);
+}
+
+static void def_init(struct ctr_netdef *d, const char *sub4, const char *sub6)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = strdup("t");
+	d->bridge = strdup("ctrt");
+	d->mtu = 1500;
+	const char *subs[] = {sub4, sub6};
+	for (int i = 0; i < 2; i++) {
+		if (!subs[i])
+			continue;
+		struct ctr_subnet *sn = &d->subnets[d->n_subnets++];
+		assert_int_equal(ctr_ipnet_parse(subs[i], strlen(subs[i]), true, &sn->net, NULL), 0);
+		memcpy(sn->gateway, sn->net.addr, 16);
+		sn->gateway[ctr_ip_len(sn->net.family) - 1] |= 1;
+	}
+}
+
+static char *ip4(const struct ctr_lease *l)
+{
+	static char s[64];
+	ctr_ip_str(AF_INET, l->ipv4, s, sizeof(s));
+	return s;
+}
+
+static int take(const struct ctr_netdef *d, struct ctr_leases *ls, const char *id, const char *stat, ctr_error **e)
+{
+	struct ctr_lease l = {0};
+	l.id = strdup(id);
+	if (stat) {
+		l.has_v4 = true;
+		inet_pton(AF_INET, stat, l.ipv4);
+	}
+	int r = ctr_ipam_assign(d, ls, &l, true, true, e);
+	ctr_lease_clear(&l);
+	return r;
+}
+
+static void test_assign(void **state)
+{
+	(void)state;
+	struct ctr_netdef d;
+	def_init(&d, "10.5.0.0/29", "fd05::/64");
+	struct ctr_leases ls = {0};
+	ctr_error *e = NULL;
+	/* .0 network, .1 gateway, .7 broadcast: .2 to .6 */
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "c%d", i);
+		assert_int_equal(take(&d, &ls, id, NULL, NULL), 0);
+		char want[16];
+		snprintf(want, sizeof(want), "10.5.0.%d", i + 2);
+		assert_string_equal(ip4(&ls.v[i]), want);
+		assert_true(ls.v[i].has_v6);
+	}
+	assert_int_equal(take(&d, &ls, "full", NULL, &e), -ENOSPC);
+	assert_non_null(strstr(ctr_error_message(e), "no free address"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(take(&d, &ls, "c1", NULL, &e), -EEXIST);
+	ctr_error_free(e);
+	e = NULL;
+	/* free c2 (.4): round robin continues after the last (.6) and wraps to .4 */
+	ctr_lease_clear(&ls.v[2]);
+	memmove(&ls.v[2], &ls.v[3], 2 * sizeof(*ls.v));
+	ls.n--;
+	assert_int_equal(take(&d, &ls, "n", NULL, NULL), 0);
+	assert_string_equal(ip4(&ls.v[ls.n - 1]), "10.5.0.4");
+	ctr_leases_free(&ls);
+
+	/* static: taken, gateway, broadcast, outside */
+	assert_int_equal(take(&d, &ls, "s1", "10.5.0.5", NULL), 0);
+	assert_string_equal(ip4(&ls.v[0]), "10.5.0.5");
+	assert_int_equal(take(&d, &ls, "s2", "10.5.0.5", &e), -EADDRINUSE);
+	assert_non_null(strstr(ctr_error_message(e), "already in use by container 's1'"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(take(&d, &ls, "s2", "10.5.0.1", &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "gateway"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(take(&d, &ls, "s2", "10.5.0.7", &e), -EINVAL);
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(take(&d, &ls, "s2", "10.6.0.2", &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "not in network"));
+	ctr_error_free(e);
+	/* a dynamic one skips the static .5 */
+	assert_int_equal(take(&d, &ls, "d1", NULL, NULL), 0);
+	assert_int_equal(take(&d, &ls, "d2", NULL, NULL), 0);
+	assert_int_equal(take(&d, &ls, "d3", NULL, NULL), 0);
+	assert_int_equal(take(&d, &ls, "d4", NULL, NULL), 0);
+	for (size_t i = 1; i < ls.n; i++)
+		assert_string_not_equal(ip4(&ls.v[i]), "10.5.0.5");
+	ctr_leases_free(&ls);
+	ctr_netdef_free(&d);
+}
+
+static void test_lease_file(void **state)
+{
+	(void)state;
+	struct ctr_netdef d;
+	def_init(&d, "10.6.0.0/24", "fd06::/64");
+	struct ctr_leases ls = {0};
+	struct ctr_lease l = {0};
+	l.id = strdup("a");
+	l.state_dir = strdup("/nonexistent/state/a");
+	l.host_if = strdup("vc1");
+	l.hostname = strdup("ha");
+	const char *al[] = {"web", "db", NULL};
+	l.aliases = ctr_strv_dup(al);
+	l.ports = calloc(1, sizeof(*l.ports));
+	assert_int_equal(ctr_port_mapping_parse("127.0.0.1:8080:80/udp", 21, l.ports, NULL), 0);
+	l.n_ports = 1;
+	assert_int_equal(ctr_ipam_assign(&d, &ls, &l, true, true, NULL), 0);
+	assert_int_equal(take(&d, &ls, "b", NULL, NULL), 0);
+	char *js;
+	size_t len;
+	assert_int_equal(ctr_leases_to_json(&ls, &js, &len, NULL), 0);
+	struct ctr_leases back;
+	assert_int_equal(ctr_leases_parse(js, len, &back, NULL), 0);
+	free(js);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.v[0].id, "a");
+	assert_string_equal(back.v[0].host_if, "vc1");
+	assert_string_equal(back.v[0].aliases[1], "db");
+	assert_int_equal(back.v[0].n_ports, 1);
+	assert_int_equal(back.v[0].ports[0].host_port, 8080);
+	assert_string_equal(back.v[0].ports[0].host_ip, "127.0.0.1");
+	assert_int_equal(back.v[0].ports[0].protocol, CTR_PORT_UDP);
+	assert_memory_equal(back.v[1].ipv6, ls.v[1].ipv6, 16);
+	assert_true(back.has_last4 && back.has_last6);
+	/* reclaim: "a" names a state dir that does not exist, "b" none (never reclaimed) */
+	struct ctr_leases gone = {0};
+	ctr_ipam_reclaim(&back, &gone);
+	assert_int_equal(back.n, 1);
+	assert_string_equal(back.v[0].id, "b");
+	assert_int_equal(gone.n, 1);
+	assert_string_equal(gone.v[0].id, "a");
+	ctr_leases_free(&gone);
+	ctr_leases_free(&back);
+	ctr_leases_free(&ls);
+	/* bad documents */
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_leases_parse("{\"leases\":[{}]}", 15, &back, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "id is required"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(ctr_leases_parse("[1]", 3, &back, &e), -EINVAL);
+	ctr_error_free(e);
+	e = NULL;
+	const char *bad = "{\"leases\":[{\"id\":\"x\",\"ipv4\":\"1.2.3\"}]}";
+	assert_int_equal(ctr_leases_parse(bad, strlen(bad), &back, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "bad address"));
+	ctr_error_free(e);
+	ctr_netdef_free(&d);
+}
+
+struct worker {
+	const char *dir;
+	const struct ctr_netdef *d;
+	int first, n, failures;
+};
+
+static void *work(void *p)
+{
+	struct worker *w = p;
+	for (int i = 0; i < w->n; i++) {
+		int fd;
+		struct ctr_leases ls;
+		char id[32];
+		snprintf(id, sizeof(id), "t%d", w->first + i);
+		if (ctr_ipam_lock(w->dir, &fd, NULL) < 0) {
+			w->failures++;
+			continue;
+		}
+		if (ctr_ipam_load(w->dir, &ls, NULL) < 0 || take(w->d, &ls, id, NULL, NULL) < 0 ||
+		    ctr_ipam_save(w->dir, &ls, NULL) < 0)
+			w->failures++;
+		ctr_leases_free(&ls);
+		ctr_ipam_unlock(fd);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ctr-ipam.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct ctr_netdef d;
+	def_init(&d, "10.7.0.0/24", NULL);
+	enum { T = 8, PER = 20 };
+	pthread_t t[T];
+	struct worker w[T];
+	for (int i = 0; i < T; i++) {
+		w[i] = (struct worker){dir, &d, i * PER, PER, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	for (int i = 0; i < T; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	struct ctr_leases ls;
+	assert_int_equal(ctr_ipam_load(dir, &ls, NULL), 0);
+	assert_int_equal(ls.n, T * PER);
+	for (size_t i = 0; i < ls.n; i++)
+		for (size_t k = i + 1; k < ls.n; k++)
+			assert_memory_not_equal(ls.v[i].ipv4, ls.v[k].ipv4, 4);
+	ctr_leases_free(&ls);
+	ctr_netdef_free(&d);
+	char p[64];
+	snprintf(p, sizeof(p), "%s/leases.json", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	const char host[] = "# comment\nsearch example.com\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
+			    "nameserver ::1\noptions edns0\n";
+	char *out;
+	size_t len;
+	assert_int_equal(ctr_names_resolv(host, sizeof(host) - 1, false, &out, &len, NULL), 0);
+	assert_string_equal(out, "# comment\nsearch example.com\nnameserver 10.0.0.2\noptions edns0\n");
+	free(out);
+	const char lo[] = "nameserver 127.0.0.53\nsearch x\n";
+	assert_int_equal(ctr_names_resolv(lo, sizeof(lo) - 1, true, &out, &len, NULL), 0);
+	assert_non_null(strstr(out, "search x\n"));
+	assert_non_null(strstr(out, "nameserver 8.8.8.8\n"));
+	assert_non_null(strstr(out, "nameserver 2001:4860:4860::8888\n"));
+	assert_null(strstr(out, "127.0.0.53"));
+	free(out);
+	assert_int_equal(ctr_names_resolv(NULL, 0, false, &out, &len, NULL), 0);
+	assert_string_equal(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+	free(out);
+
+	struct ctr_netdef d;
+	def_init(&d, "10.8.0.0/24", NULL);
+	struct ctr_leases ls = {0};
+	assert_int_equal(take(&d, &ls, "a", NULL, NULL), 0);
+	assert_int_equal(take(&d, &ls, "b", NULL, NULL), 0);
+	const char *al[] = {"web", NULL};
+	ls.v[1].aliases = ctr_strv_dup(al);
+	ls.v[1].hostname = strdup("hb");
+	assert_int_equal(ctr_names_hosts(&d, &ls, &ls.v[0], "ha", &out, &len, NULL), 0);
+	assert_non_null(strstr(out, "127.0.0.1\tlocalhost"));
+	assert_non_null(strstr(out, "\n10.8.0.2\tha a\n"));
+	assert_non_null(strstr(out, "\n10.8.0.3\thb b web\n"));
+	assert_non_null(strstr(out, "\n10.8.0.1\thost.containers.internal\n"));
+	assert_int_equal(strlen(out), len);
+	free(out);
+	ctr_leases_free(&ls);
+	ctr_netdef_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipnet_parse), cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_ports),       cmocka_unit_test(test_assign),
+		cmocka_unit_test(test_lease_file),  cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
