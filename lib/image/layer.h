@@ -40,6 +40,7 @@ struct ctr_layer_opts {
 	int (*progress)(void *ud, const struct ctr_layer_stats *st); /* non-zero return cancels (-ECANCELED) */
 	void *progress_ud;
 	const volatile int *cancel; /* non-zero cancels (-ECANCELED) */
+	uint64_t max_bytes;         /* limit on the uncompressed stream (decompression bombs); 0: none */
 };
 
 void ctr_layer_opts_init(struct ctr_layer_opts *o);
