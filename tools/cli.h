@@ -45,6 +45,8 @@ struct cli {
 	const char *host_root;   /* --host-root or $CTR_HOST_ROOT: where device discovery looks; NULL: / */
 	struct strv cdi_dirs;    /* --cdi-spec-dir, repeatable; empty: the library's defaults */
 	ctr_accel_registry *reg; /* made on first use by cli_registry() */
+	const char *store;       /* --store: the image store directory; NULL: the library's default */
+	ctr_image_store *image_store; /* opened on first use by cli_store() */
 };
 
 /* ---- option parsing (opts.c) ---- */
@@ -156,6 +158,16 @@ int cmd_spec(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_cdi(struct cli *cli, int argc, char **argv);
+int cmd_image(struct cli *cli, int argc, char **argv);
+
+/* The image store for --store (image.c); NULL after reporting an error. */
+ctr_image_store *cli_store(struct cli *cli);
+/*
+ * run/create --image: a source is imported first; *spec receives the
+ * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
+ * stored image's name.  Returns 0 or 1 after reporting an error.
+ */
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

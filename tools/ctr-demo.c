@@ -138,7 +138,7 @@ ctr_context *cli_context(struct cli *cli)
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
 {
 	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
-		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, devices, cdi",
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, devices, cdi, image",
 		  argv[0], ctr_version());
 	return 1;
 }
@@ -163,6 +163,7 @@ static const struct command commands[] = {
 	{ "ps", "ps displays the processes running inside a container (not supported by this build)", cmd_unsupported },
 	{ "restore", "restore a container from a previous checkpoint (not supported by this build)", cmd_unsupported },
 	{ "resume", "resumes all processes that have been previously paused (not supported by this build)", cmd_unsupported },
+	{ "image", "import, list, inspect, remove, prune or unpack OCI images (see --store)", cmd_image },
 	{ "run", "create and run a container", cmd_run },
 	{ "spec", "create a new specification file", cmd_spec },
 	{ "start", "executes the user defined process in a created container", cmd_start },
@@ -202,6 +203,7 @@ static void print_help(void)
 	       "                       (default: /etc/cdi and /var/run/cdi)\n"
 	       "   --host-root value   root of the host tree device discovery reads (sysfs, /dev, /proc/driver/nvidia,\n"
 	       "                       ld.so.cache), e.g. a fake tree for tests; also $CTR_HOST_ROOT (default: \"/\")\n"
+	       "   --store value       the image store (image commands, run/create --image) (default: \"" CTR_IMAGE_STORE_DEFAULT "\")\n"
 	       "   --help, -h          show help\n"
 	       "   --version, -v       print the version\n");
 }
@@ -234,6 +236,7 @@ static int finish(struct cli *cli, int rc)
 {
 	cli_tty_restore();
 	ctr_accel_registry_free(cli->reg);
+	ctr_image_store_free(cli->image_store);
 	ctr_context_free(cli->ctx);
 	free(cli->cdi_dirs.v);
 	if (cli->log_fd >= 0)
@@ -306,7 +309,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu") || IS("host-root") ||
-		    IS("cdi-spec-dir")) {
+		    IS("cdi-spec-dir") || IS("store")) {
 			if (!val) {
 				if (i + 1 >= argc) {
 					cli_error(&cli, "flag '%s' needs a value: see '" CLI_NAME " --help'", a);
@@ -324,6 +327,8 @@ int main(int argc, char **argv)
 				cli.rootless = val;
 			else if (IS("host-root"))
 				cli.host_root = val;
+			else if (IS("store"))
+				cli.store = val;
 			else if (IS("cdi-spec-dir")) {
 				const char **nv = realloc(cli.cdi_dirs.v, (cli.cdi_dirs.n + 2) * sizeof(*nv));
 				if (!nv) {

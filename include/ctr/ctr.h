@@ -12,5 +12,6 @@
 #include "spec.h"
 #include "container.h"
 #include "accel.h"
+#include "image.h"
 
 #endif

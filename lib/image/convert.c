@@ -464,7 +464,7 @@ CTR_EXPORT int ctr_image_spec(ctr_image_store *st, const char *name, const ctr_i
 	struct json_object *uv = cfg_member(c, "User", json_type_string);
 	const char *user = o.user ? o.user : uv ? json_object_get_string(uv) : "";
 	if (*user) {
-		unsigned uid, gid;
+		unsigned uid = 0, gid = 0;
 		if ((r = resolve_user(st, &rec, user, &uid, &gid, &groups, &n_groups, err)) < 0 ||
 		    (r = ctr_spec_set_user(spec, uid, gid, err)) < 0)
 			goto out;

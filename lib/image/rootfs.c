@@ -55,11 +55,11 @@ static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int 
 			 ctr_error **err)
 {
 	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), mnt = -1, target = -1, r = 0;
-	char p[PATH_MAX];
+	char p[2 * PATH_MAX + 16];
 	if (fs < 0)
 		return -errno; /* no overlayfs: the caller falls back */
 	for (size_t i = rec->n_layers; i-- > 0;) {
-		char ld[PATH_MAX];
+		char ld[PATH_MAX - 16];
 		img_layer_dir(rec->layers[i].chain_id, ld, sizeof(ld));
 		snprintf(p, sizeof(p), "%s/%s", st->dir, ld);
 		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", p, 0) < 0) {

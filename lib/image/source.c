@@ -746,7 +746,7 @@ int img_source_open(ctr_context *ctx, const char *ref, const char *platform, con
 		    struct img_source **out, ctr_error **err)
 {
 	struct img_source *s = calloc(1, sizeof(*s));
-	const char *tr;
+	const char *tr = ref;
 	int r;
 	if (!s)
 		return ctr_err_nomem(err);

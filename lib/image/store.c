@@ -862,7 +862,7 @@ static unsigned sweep(ctr_image_store *st, const char *top, const char *alg, con
 	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		char dg[CTR_DIGEST_STR_MAX + 8];
+		char dg[CTR_DIGEST_STR_MAX + 272];
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(dg, sizeof(dg), "%s:%s", alg, e->d_name);

@@ -31,6 +31,7 @@
 #include "linux/lifecycle.h"
 #include "linux/container-internal.h"
 #include "linux/terminal.h"
+#include "image/rootfs.h"
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -274,6 +275,7 @@ static void remove_state(struct ctr_container *c)
 {
 	if (c->dirfd < 0)
 		return;
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
 	DIR *d = fdopendir(fcntl(c->dirfd, F_DUPFD_CLOEXEC, 3));
 	if (d) {
 		struct dirent *e;
@@ -969,11 +971,15 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		r = ctr_err_sys(err, errno, "bundle %s", o.bundle ? o.bundle : ".");
 		goto out;
 	}
-	if (!c->cfg->root_path) {
+	if (o.image && !o.image_store) {
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_create_options: image '%s' given without image_store", o.image);
+		goto out;
+	}
+	if (!o.image && !c->cfg->root_path) {
 		r = ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: root.path: required on Linux");
 		goto out;
 	}
-	{
+	if (!o.image) { /* with an image, the rootfs is mounted in the state dir below */
 		char *p;
 		if (c->cfg->root_path[0] == '/')
 			p = strdup(c->cfg->root_path);
@@ -1022,7 +1028,9 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		(void)rmdir(c->dir);
 		goto out;
 	}
-	if ((r = lock_dir(c, err)) < 0 || (r = do_create(c, c->spec, &o, err)) < 0) {
+	if ((r = lock_dir(c, err)) < 0 ||
+	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
+	    (r = do_create(c, c->spec, &o, err)) < 0) {
 		remove_state(c);
 		goto out;
 	}
