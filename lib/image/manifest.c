@@ -516,16 +516,18 @@ int img_platform_score(const struct img_desc *d, const char *os, const char *arc
 		return 1; /* no platform: usable, but a matching one is preferred */
 	if (strcmp(d->os, os) || strcmp(d->arch, arch))
 		return -1;
-	const char *dv = d->variant ? d->variant : "";
-	if (!strcmp(dv, variant ? variant : ""))
+	/* the default variants: arm64 is v8, arm v7, amd64 v1 */
+	const char *def = !strcmp(arch, "arm64") ? "v8" : !strcmp(arch, "arm") ? "v7" : !strcmp(arch, "amd64") ? "v1" : "";
+	const char *dv = d->variant && *d->variant ? d->variant : def;
+	if (!variant || !*variant)
+		variant = def;
+	if (!strcmp(dv, variant))
 		return 100;
 	/* variants: a host runs older variants of its architecture (arm v7 runs v6 and v5,
 	 * amd64 v3 runs v2 and v1); no variant in the descriptor means the baseline */
 	int want = variant_num(variant), have = variant_num(dv);
 	if (!*dv)
 		return 10;
-	if (!strcmp(arch, "amd64") && !*variant)
-		return have <= 1 ? 50 : -1; /* the host's level is not probed: only the baseline v1 */
 	if (want && have && have <= want)
 		return 10 + have;
 	return -1;

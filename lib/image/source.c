@@ -647,6 +647,15 @@ static int resolve_docker(struct img_source *s, ctr_error **err)
 		de = &dm.e[0];
 	if (r < 0)
 		goto out;
+	if (!s->tag && de->repo_tags && de->repo_tags[0]) { /* named as docker named it */
+		char *n = strdup(de->repo_tags[0]);
+		if (!n) {
+			r = ctr_err_nomem(err);
+			goto out;
+		}
+		free(s->default_name);
+		s->default_name = n;
+	}
 	/* the config: a file in the archive, its digest computed */
 	s->m.config.path = strdup(de->config);
 	s->m.config.media_type = strdup(IMG_MT_OCI_CONFIG);
@@ -798,7 +807,7 @@ void img_source_free(struct img_source *s)
 		close(s->root_fd);
 	if (s->tmpdir) {
 		ctr_error *e = NULL;
-		if (ctr_rm_tree_at(AT_FDCWD, s->tmpdir, &e) < 0)
+		if (img_rm_path(AT_FDCWD, s->tmpdir, &e) < 0)
 			ctr_warn(s->ctx, "%s: %s", s->tmpdir, ctr_error_message(e));
 		ctr_error_free(e);
 	}
@@ -837,6 +846,23 @@ void img_source_docs(const struct img_source *s, const char **manifest, size_t *
 const char *img_source_default_name(const struct img_source *s)
 {
 	return s->default_name;
+}
+
+int img_rm_path(int dirfd, const char *relpath, ctr_error **err)
+{
+	const char *slash = strrchr(relpath, '/');
+	if (!slash)
+		return ctr_rm_tree_at(dirfd, relpath, err);
+	char *parent = strndup(relpath, (size_t)(slash - relpath));
+	if (!parent)
+		return ctr_err_nomem(err);
+	int pfd = openat(dirfd, *parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r = pfd < 0 ? (errno == ENOENT ? 0 : ctr_err_sys(err, errno, "%s: open", parent))
+			: ctr_rm_tree_at(pfd, slash + 1, err);
+	if (pfd >= 0)
+		close(pfd);
+	free(parent);
+	return r;
 }
 
 int img_mkdir_p(const char *path, unsigned mode, ctr_error **err)

@@ -366,52 +366,114 @@ static bool exists_at(int dirfd, const char *p)
 	return fstatat(dirfd, p, &s, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Write a small verified document as a blob (tmp file + rename). */
-static int put_blob_buf(ctr_image_store *st, const char *digest, const char *buf, size_t len, ctr_error **err)
+/*
+ * What an import adds, kept under tmp/ (locked) until every layer and blob
+ * of the image is complete and verified; then renamed into place at once,
+ * so a failed import leaves the store as it was.
+ */
+struct pending {
+	char tmp[PATH_MAX];    /* relative to the store dir */
+	char final[PATH_MAX];
+	int fd;                /* holds the tmp entry's lock */
+	int lock_fd;           /* per-layer lock, -1 for blobs */
+};
+
+struct txn {
+	struct pending *v;
+	size_t n;
+};
+
+static struct pending *txn_add(struct txn *t, ctr_error **err)
 {
-	char p[PATH_MAX], tmp[PATH_MAX];
-	int fd, r;
-	if (digest_path("blobs", digest, p, sizeof(p)) < 0)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%s': bad digest", digest);
-	if (exists_at(st->dirfd, p))
-		return 0;
-	if ((r = make_tmp(st, "blob", true, tmp, sizeof(tmp), &fd, err)) < 0)
-		return r;
-	if (write(fd, buf, len) != (ssize_t)len) {
-		r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, tmp);
-		goto fail;
+	struct pending *nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	if (!nv) {
+		ctr_err_nomem(err);
+		return NULL;
 	}
-	if (renameat(st->dirfd, tmp, st->dirfd, p) < 0) {
-		r = ctr_err_sys(err, errno, "%s/%s: rename into place", st->dir, p);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	unlinkat(st->dirfd, tmp, 0);
-	close(fd);
-	return r;
+	t->v = nv;
+	struct pending *p = &nv[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->fd = p->lock_fd = -1;
+	return p;
 }
 
-/* Copy a layer blob from the source into the store, checking its size and digest on the way. */
-static int put_blob_fd(ctr_image_store *st, const struct img_desc *d, int src, const char *what,
+/* Is final already in the store or pending in this import? */
+static const struct pending *txn_find(const struct txn *t, const char *final)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].final, final))
+			return &t->v[i];
+	return NULL;
+}
+
+static void txn_end(ctr_image_store *st, struct txn *t, bool commit)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct pending *p = &t->v[i];
+		if (!p->tmp[0])
+			continue;
+		if (commit && !exists_at(st->dirfd, p->final) && renameat(st->dirfd, p->tmp, st->dirfd, p->final) == 0)
+			p->tmp[0] = '\0';
+		if (p->tmp[0]) {
+			ctr_error *e = NULL;
+			if (img_rm_path(st->dirfd, p->tmp, &e) < 0)
+				ctr_warn(st->ctx, "%s/%s: %s", st->dir, p->tmp, ctr_error_message(e));
+			ctr_error_free(e);
+		}
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].fd >= 0)
+			close(t->v[i].fd);
+		if (t->v[i].lock_fd >= 0)
+			close(t->v[i].lock_fd);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+/* A verified small document (manifest, config) as a pending blob. */
+static int put_blob_buf(ctr_image_store *st, struct txn *t, const char *digest, const char *buf, size_t len,
+			ctr_error **err)
+{
+	char p[PATH_MAX];
+	struct pending *pe;
+	int r;
+	if (digest_path("blobs", digest, p, sizeof(p)) < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%s': bad digest", digest);
+	if (exists_at(st->dirfd, p) || txn_find(t, p))
+		return 0;
+	if (!(pe = txn_add(t, err)))
+		return -ENOMEM;
+	snprintf(pe->final, sizeof(pe->final), "%s", p);
+	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
+		return r;
+	if (write(pe->fd, buf, len) != (ssize_t)len)
+		return ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+	return 0;
+}
+
+/* Copy a layer blob from the source as a pending blob, checking its size and digest on the way. */
+static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc *d, int src, const char *what,
 		       struct img_progress_ctx *pc, ctr_error **err)
 {
-	char p[PATH_MAX], tmp[PATH_MAX];
-	int fd, r;
+	char p[PATH_MAX];
+	int r;
 	struct ctr_digest dg = { 0 };
 	static const size_t bufsz = 1u << 20;
 	char *buf = NULL;
+	struct pending *pe;
 	if (digest_path("blobs", d->digest, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest '%s'", what, d->digest);
-	if ((r = make_tmp(st, "blob", true, tmp, sizeof(tmp), &fd, err)) < 0)
+	if (!(pe = txn_add(t, err)))
+		return -ENOMEM;
+	snprintf(pe->final, sizeof(pe->final), "%s", p);
+	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
 		return r;
-	if (!(buf = malloc(bufsz))) {
-		r = ctr_err_nomem(err);
-		goto fail;
-	}
+	if (!(buf = malloc(bufsz)))
+		return ctr_err_nomem(err);
 	if ((r = ctr_digest_begin(&dg, d->digest, err)) < 0)
-		goto fail;
+		goto out;
 	uint64_t total = 0;
 	for (;;) {
 		ssize_t n = read(src, buf, bufsz);
@@ -419,56 +481,47 @@ static int put_blob_fd(ctr_image_store *st, const struct img_desc *d, int src, c
 			continue;
 		if (n < 0) {
 			r = ctr_err_sys(err, errno, "%s: read", what);
-			goto fail;
+			goto out;
 		}
 		if (n == 0)
 			break;
 		ctr_digest_update(&dg, buf, (size_t)n);
 		total += (uint64_t)n;
-		if (write(fd, buf, (size_t)n) != n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, tmp);
-			goto fail;
+		if (write(pe->fd, buf, (size_t)n) != n) {
+			r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+			goto out;
 		}
 		pc->p.bytes_in = total;
 		if (img_report(pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
-			goto fail;
+			goto out;
 		}
 	}
 	if (d->size >= 0 && total != (uint64_t)d->size) {
 		r = ctr_err(err, EBADMSG, CTR_E_INVALID, "%s: size mismatch: expected %lld bytes, got %llu", what,
 			    (long long)d->size, (unsigned long long)total);
-		goto fail;
+		goto out;
 	}
-	if ((r = ctr_digest_finish(&dg, what, NULL, 0, err)) < 0)
-		goto fail;
-	if (renameat(st->dirfd, tmp, st->dirfd, p) < 0) {
-		r = ctr_err_sys(err, errno, "%s/%s: rename into place", st->dir, p);
-		goto fail;
-	}
-	free(buf);
-	close(fd);
-	return 0;
-fail:
+	r = ctr_digest_finish(&dg, what, NULL, 0, err);
+out:
 	ctr_digest_free(&dg);
 	free(buf);
-	unlinkat(st->dirfd, tmp, 0);
-	close(fd);
 	return r;
 }
 
-/* Extract one layer (stored blob) into layers/<chain> unless it is there; per-layer lock. */
-static int put_layer(ctr_image_store *st, const struct img_desc *d, const char *diff_id, const char *chain,
-		     const char *name, struct img_progress_ctx *pc, ctr_error **err)
+/*
+ * Extract one layer into a pending layers/<chain> unless the store has it.
+ * The per-layer lock is held until the import ends, so a concurrent import
+ * of the same layer waits and then finds it in place.
+ */
+static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *d, const char *diff_id,
+		     const char *chain, const char *name, struct img_progress_ctx *pc, ctr_error **err)
 {
-	char ldir[PATH_MAX], lockp[PATH_MAX], tmp[PATH_MAX];
-	int r, lfd = -1, tfd = -1, bfd = -1;
-	if (img_layer_dir(chain, ldir, sizeof(ldir)) < 0)
+	char ldir[PATH_MAX], lockp[PATH_MAX], bp[PATH_MAX];
+	int r, lfd, bfd = -1;
+	struct pending *pe;
+	if (img_layer_dir(chain, ldir, sizeof(ldir)) < 0 || digest_path("blobs", d->digest, bp, sizeof(bp)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad chain id", name);
-	if (exists_at(st->dirfd, ldir)) {
-		pc->p.cached = 1;
-		return 0;
-	}
 	snprintf(lockp, sizeof(lockp), "locks/%s.lock", strchr(chain, ':') + 1);
 	lfd = openat(st->dirfd, lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0)
@@ -482,10 +535,22 @@ static int put_layer(ctr_image_store *st, const struct img_desc *d, const char *
 		close(lfd);
 		return 0;
 	}
-	if ((r = make_tmp(st, "layer", false, tmp, sizeof(tmp), &tfd, err)) < 0)
-		goto out;
-	if ((r = img_store_open_blob(st, d->digest, &bfd, err)) < 0)
-		goto out;
+	if (!(pe = txn_add(t, err))) {
+		close(lfd);
+		return -ENOMEM;
+	}
+	pe->lock_fd = lfd;
+	snprintf(pe->final, sizeof(pe->final), "%s", ldir);
+	if ((r = make_tmp(st, "layer", false, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
+		return r;
+	/* the blob: in the store, or pending in this import */
+	const struct pending *pb = txn_find(t, bp);
+	if (pb)
+		bfd = openat(st->dirfd, pb->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (!pb && (r = img_store_open_blob(st, d->digest, &bfd, err)) < 0)
+		return r;
+	if (bfd < 0)
+		return ctr_err_sys(err, errno, "%s/%s: open", st->dir, pb->tmp);
 	struct ctr_layer_desc ld = {
 		.media_type = d->media_type, .digest = d->digest, .size = d->size, .diff_id = diff_id, .name = name,
 	};
@@ -496,24 +561,8 @@ static int put_layer(ctr_image_store *st, const struct img_desc *d, const char *
 	lo.progress = img_layer_progress;
 	lo.progress_ud = pc;
 	lo.cancel = pc->o->cancel;
-	if ((r = ctr_layer_apply(tfd, bfd, &ld, &lo, NULL, err)) < 0)
-		goto out;
-	if (renameat(st->dirfd, tmp, st->dirfd, ldir) < 0) {
-		r = ctr_err_sys(err, errno, "%s/%s: rename the extracted layer into place", st->dir, ldir);
-		goto out;
-	}
-	tmp[0] = '\0';
-out:
-	if (r < 0 && tmp[0] && tfd >= 0) {
-		ctr_error *e = NULL;
-		(void)ctr_rm_tree_at(st->dirfd, tmp, &e);
-		ctr_error_free(e);
-	}
-	if (bfd >= 0)
-		close(bfd);
-	if (tfd >= 0)
-		close(tfd);
-	close(lfd);
+	r = ctr_layer_apply(pe->fd, bfd, &ld, &lo, NULL, err);
+	close(bfd);
 	return r;
 }
 
@@ -618,6 +667,7 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 	if ((r = img_chain_ids(cfg->diff_ids, cfg->n_diff_ids, &chains, err)) < 0)
 		goto out;
 	struct img_progress_ctx pc = { .o = &o };
+	struct txn t = { 0 };
 	pc.p.size = sizeof(pc.p);
 	pc.p.n_layers = (unsigned)m->n_layers;
 	for (size_t i = 0; i < m->n_layers; i++) {
@@ -631,39 +681,43 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 		pc.p.cached = pc.p.done = 0;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
-			goto out;
+			goto fail;
 		}
 		if (img_layer_dir(chains[i], ldir, sizeof(ldir)) < 0 || digest_path("blobs", d->digest, bp, sizeof(bp)) < 0) {
 			r = ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest", lname);
-			goto out;
+			goto fail;
 		}
 		bool have_layer = exists_at(st->dirfd, ldir);
-		if (!exists_at(st->dirfd, bp)) {
+		if (!exists_at(st->dirfd, bp) && !txn_find(&t, bp)) {
 			int fd;
 			if ((r = img_source_open_blob(src, d, &fd, err)) < 0)
-				goto out;
-			r = put_blob_fd(st, d, fd, lname, &pc, err);
+				goto fail;
+			r = put_blob_fd(st, &t, d, fd, lname, &pc, err);
 			close(fd);
 			if (r < 0)
-				goto out;
+				goto fail;
 		}
 		if (have_layer)
 			pc.p.cached = 1;
-		else if ((r = put_layer(st, d, cfg->diff_ids[i], chains[i], lname, &pc, err)) < 0)
-			goto out;
+		else if ((r = put_layer(st, &t, d, cfg->diff_ids[i], chains[i], lname, &pc, err)) < 0)
+			goto fail;
 		pc.p.done = 1;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
-			goto out;
+			goto fail;
 		}
 	}
 	const char *mbuf, *mdig, *cbuf;
 	size_t mlen, clen;
 	img_source_docs(src, &mbuf, &mlen, &mdig, &cbuf, &clen);
-	if ((r = put_blob_buf(st, m->config.digest, cbuf, clen, err)) < 0 ||
-	    (r = put_blob_buf(st, mdig, mbuf, mlen, err)) < 0)
-		goto out;
+	if ((r = put_blob_buf(st, &t, m->config.digest, cbuf, clen, err)) < 0 ||
+	    (r = put_blob_buf(st, &t, mdig, mbuf, mlen, err)) < 0)
+		goto fail;
+	txn_end(st, &t, true);
 	r = add_record(st, name ? name : img_source_default_name(src), source, mdig, m, cfg, chains, err);
+	goto out;
+fail:
+	txn_end(st, &t, false);
 out:
 	store_unlock(st);
 	for (size_t i = 0; chains && chains[i]; i++)
@@ -977,6 +1031,7 @@ static void empty_dir(int dirfd)
 		return;
 	}
 	struct dirent *e;
+	rewinddir(d); /* the dup shares the offset of an fd that was read before */
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			ctr_error *err = NULL;
@@ -1010,11 +1065,12 @@ CTR_EXPORT int ctr_image_unpack(ctr_context *ctx, ctr_image_store *st, const cha
 		r = img_store_record(st, ref, &rec, err);
 	if (r < 0)
 		return r;
-	if (mkdir(dir, 0755) == 0)
+	struct stat sb;
+	if (stat(dir, &sb) < 0) {
+		/* created when missing (parents too); only the target itself is removed on failure */
+		if ((r = img_mkdir_p(dir, 0755, err)) < 0)
+			goto out;
 		created = true;
-	else if (errno != EEXIST) {
-		r = ctr_err_sys(err, errno, "unpack target %s: mkdir", dir);
-		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
