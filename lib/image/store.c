@@ -68,6 +68,8 @@ int img_layer_dir(const char *chain_id, char *buf, size_t n)
 	return digest_path("layers", chain_id, buf, n);
 }
 
+static void store_unlock(ctr_image_store *st);
+
 /* Remove tmp/ entries that nobody holds a lock on (left by a crash). */
 static unsigned clean_tmp(ctr_image_store *st)
 {
@@ -137,7 +139,12 @@ CTR_EXPORT int ctr_image_store_open(ctr_context *ctx, ctr_image_store **out, con
 		r = ctr_err_sys(err, errno, "image store %s: open the lock file", st->dir);
 		goto fail;
 	}
-	clean_tmp(st);
+	/* crashed imports' leftovers, only while no import runs: an import holds the store
+	 * lock shared from before it makes a temp entry until it is done with it */
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		clean_tmp(st);
+		store_unlock(st);
+	}
 	*out = st;
 	return 0;
 fail:
