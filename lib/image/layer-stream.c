@@ -279,7 +279,8 @@ static int zstd_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 		return fail(s, EBADMSG, "%s: zstd: %s near compressed offset %" PRIu64, s->lname,
 			    ZSTD_getErrorName(r),
 			    __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
-	s->zret = r;
+	if (*prog)
+		s->zret = r; /* a call that did nothing (no input left) says nothing about the frame */
 	return 0;
 }
 

@@ -143,6 +143,7 @@ struct x {
 	struct whiteout *wh;
 	size_t nwh, cwh;
 	const char *ename; /* raw entry name, for messages */
+	char last[256];    /* a copy of it that outlives libarchive's entry */
 	char path[PATH_MAX];
 	size_t plen;
 	struct ctr_layer_stats st;
@@ -638,9 +639,11 @@ static int do_hardlink(struct x *x, const char *link, int pfd, const char *name,
 		return entry_err(x, err, EINVAL, "hardlink to itself");
 	size_t tp = parent_len(t, tlen);
 	const char *tname = t + (tp ? tp + 1 : 0);
-	t[tp] = '\0';
+	char tparent[PATH_MAX];
+	memcpy(tparent, t, tp);
+	tparent[tp] = '\0';
 	/* the target's parent resolved inside the root, its last component not followed */
-	int tfd = in_root(x->root, t, O_PATH | O_DIRECTORY);
+	int tfd = in_root(x->root, tparent, O_PATH | O_DIRECTORY);
 	if (tfd < 0)
 		return entry_err(x, err, -tfd == ENOENT ? ENOENT : -tfd,
 				 "hardlink target '%.200s': %s (it must be an earlier entry or in a lower layer)", link,
@@ -781,9 +784,10 @@ static int do_entry(struct x *x, struct archive_entry *e, ctr_error **err)
 	const char *raw = archive_entry_pathname(e);
 	if (!raw)
 		raw = archive_entry_pathname_utf8(e);
-	x->ename = raw;
 	if (!raw)
 		return ctr_err(err, EBADMSG, CTR_E_INVALID, "%s: an entry has no readable name", x->lname);
+	snprintf(x->last, sizeof(x->last), "%s", raw);
+	x->ename = x->last;
 	int r = check_typeflag(x, err);
 	if (r < 0)
 		return r;
@@ -1133,7 +1137,10 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 	/* a tar reader only: the stream is decompressed already, so no libarchive filters */
 	archive_read_support_format_tar(x.a);
 	if (archive_read_open(x.a, x.s, NULL, layer_stream_read, NULL) != ARCHIVE_OK) {
-		r = archive_fail(&x, err, "opening the tar stream at");
+		r = layer_stream_take_error(x.s, err);
+		if (!r)
+			r = ctr_err(err, EBADMSG, CTR_E_INVALID, "%s: not a tar archive: %s", x.lname,
+				    archive_error_string(x.a) ? archive_error_string(x.a) : "unrecognised format");
 		goto out;
 	}
 	r = extract(&x, err);
