@@ -82,6 +82,22 @@ OUT=$(img run --image "oci:$TMP/badcwd:x" --name "c2-$$" </dev/null 2>&1)
 check "a failing create reports an error" [ -n "$OUT" ]
 expect_eq "a failing create leaves no mount, state or lease" "" "$(grep -F "$ROOT/c2-$$" /proc/self/mountinfo; ls -A "$ROOT"; ls -A "$STORE/leases")"
 
+# --- create killed (-9) once the image rootfs is mounted, then delete cleans up
+HIT=0
+for attempt in 1 2 3 4 5; do
+	id="k$attempt-$$"
+	img create --image bb --name "$id" </dev/null >/dev/null 2>&1 &
+	P=$!
+	for i in $(seq 400); do grep -qF "$ROOT/$id/image/rootfs" /proc/self/mountinfo && break; sleep 0.002; done
+	kill -9 $P 2>/dev/null && HIT=$((HIT + 1))
+	wait $P 2>/dev/null
+	img delete --force "$id" >/dev/null 2>&1
+	LEFT=$(grep -F "$ROOT/$id" /proc/self/mountinfo; ls -A "$ROOT")
+	[ -n "$LEFT" ] && break
+done
+if [ -z "$LEFT" ]; then ok "create killed half-way ($HIT of $attempt kills landed before create finished): delete leaves no mount or state"
+else notok "create killed half-way: delete leaves no mount or state" "$LEFT"; fi
+
 # --- prune: layers in use by a container survive, the rest go
 img create --image sh --name "c3-$$" </dev/null >/dev/null 2>&1
 img image rm sh >/dev/null 2>&1
