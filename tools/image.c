@@ -116,7 +116,13 @@ static void progress_opts(ctr_image_options *o, struct progress *pr, const char 
 
 /* ---- commands ---- */
 
-static int image_import(struct cli *cli, int argc, char **argv)
+static bool is_source(const char *ref)
+{
+	return !strncmp(ref, "oci:", 4) || !strncmp(ref, "oci-archive:", 12) || !strncmp(ref, "docker-archive:", 15);
+}
+
+/* import <source> [<name>] and unpack <source-or-name> <dir>: --platform, -q, progress on stderr. */
+static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 {
 	const char *platform = NULL;
 	bool quiet = false;
@@ -126,35 +132,65 @@ static int image_import(struct cli *cli, int argc, char **argv)
 		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
 		{ 0 }
 	};
-	const struct cmd_desc desc = {
+	const struct cmd_desc import_desc = {
 		"image import", "import an image into the store", "[command options] <source> [<name>]",
 		"Sources: oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], docker-archive:<file>[:<name:tag>].\n"
 		"Without <name> the image is stored under its tag (or the file's name).  Layers the\n"
 		"store has already are not extracted again.",
 		true
 	};
+	const struct cmd_desc unpack_desc = {
+		"image unpack", "unpack an image into a plain directory", "[command options] <source-or-name> <dir>",
+		"<dir> is created when missing and must be empty.  A source (oci:..., oci-archive:...,\n"
+		"docker-archive:...) needs no store; a name is looked up in --store.",
+		true
+	};
 	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
+	int npos, r = cli_parse(cli, unpack ? &unpack_desc : &import_desc, opts, argc, argv, &pos, &npos);
 	if (r)
 		return r < 0;
-	if (npos < 1 || npos > 2) {
+	if (unpack ? npos != 2 : npos < 1 || npos > 2) {
 		free(pos);
-		return cli_usage_error(cli, "needs <source> and an optional <name>");
+		return cli_usage_error(cli, unpack ? "needs <source-or-name> and <dir>"
+						   : "needs <source> and an optional <name>");
 	}
-	ctr_image_store *st = cli_store(cli);
+	ctr_context *ctx = cli_context(cli);
+	ctr_image_store *st = NULL;
 	ctr_image_options o;
 	struct progress pr;
 	ctr_error *err = NULL;
+	r = 1;
+	if (!ctx || ((!unpack || !is_source(pos[0])) && !(st = cli_store(cli))))
+		goto out;
 	progress_opts(&o, &pr, platform);
 	if (quiet)
 		o.progress = NULL;
-	r = 1;
-	if (st && ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err) < 0)
+	if (unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0
+		   : ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
-	else if (st)
+	else
 		r = 0;
+out:
 	free(pos);
 	return r;
+}
+
+/* ls and prune: flags only, then the store; NULL with *rc set (0 after --help) when there is nothing to do. */
+static ctr_image_store *no_args_store(struct cli *cli, const struct cmd_desc *desc, struct opt *opts, int argc,
+				      char **argv, int *rc)
+{
+	char **pos = NULL;
+	int npos, r = cli_parse(cli, desc, opts, argc, argv, &pos, &npos);
+	*rc = r < 0;
+	if (r)
+		return NULL;
+	free(pos);
+	if (npos) {
+		*rc = cli_usage_error(cli, "takes no arguments");
+		return NULL;
+	}
+	*rc = 1;
+	return cli_store(cli);
 }
 
 static int image_ls(struct cli *cli, int argc, char **argv)
@@ -162,17 +198,12 @@ static int image_ls(struct cli *cli, int argc, char **argv)
 	bool quiet = false;
 	struct opt opts[] = { { "quiet", 'q', OPT_BOOL, &quiet, "names only", NULL, false }, { 0 } };
 	const struct cmd_desc desc = { "image ls", "list the stored images", "[command options]", NULL, true };
-	char **pos = NULL, **names = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
-		return r < 0;
-	free(pos);
-	if (npos)
-		return cli_usage_error(cli, "takes no arguments");
-	ctr_image_store *st = cli_store(cli);
+	char **names = NULL;
+	int rc;
+	ctr_image_store *st = no_args_store(cli, &desc, opts, argc, argv, &rc);
 	ctr_error *err = NULL;
 	if (!st)
-		return 1;
+		return rc;
 	if (ctr_image_list(st, &names, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
@@ -242,71 +273,18 @@ static int image_prune(struct cli *cli, int argc, char **argv)
 	struct opt opts[] = { { 0 } };
 	const struct cmd_desc desc = { "image prune", "remove layers and blobs no image or container uses", "", NULL,
 				       true };
-	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
-		return r < 0;
-	free(pos);
-	if (npos)
-		return cli_usage_error(cli, "takes no arguments");
-	ctr_image_store *st = cli_store(cli);
+	int rc;
+	ctr_image_store *st = no_args_store(cli, &desc, opts, argc, argv, &rc);
 	ctr_error *err = NULL;
 	unsigned n = 0;
 	if (!st)
-		return 1;
+		return rc;
 	if (ctr_image_prune(st, &n, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
 	}
 	printf("removed %u\n", n);
 	return 0;
-}
-
-static int image_unpack(struct cli *cli, int argc, char **argv)
-{
-	const char *platform = NULL;
-	bool quiet = false;
-	struct opt opts[] = {
-		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform index",
-		  "the host's", false },
-		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
-		{ 0 }
-	};
-	const struct cmd_desc desc = {
-		"image unpack", "unpack an image into a plain directory", "[command options] <source-or-name> <dir>",
-		"<dir> is created when missing and must be empty.  A source (oci:..., oci-archive:...,\n"
-		"docker-archive:...) needs no store; a name is looked up in --store.",
-		true
-	};
-	char **pos = NULL;
-	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
-	if (r)
-		return r < 0;
-	if (npos != 2) {
-		free(pos);
-		return cli_usage_error(cli, "needs <source-or-name> and <dir>");
-	}
-	ctr_context *ctx = cli_context(cli);
-	ctr_image_store *st = NULL;
-	ctr_image_options o;
-	struct progress pr;
-	ctr_error *err = NULL;
-	r = 1;
-	if (!ctx)
-		goto out;
-	if (strncmp(pos[0], "oci:", 4) && strncmp(pos[0], "oci-archive:", 12) && strncmp(pos[0], "docker-archive:", 15) &&
-	    !(st = cli_store(cli)))
-		goto out;
-	progress_opts(&o, &pr, platform);
-	if (quiet)
-		o.progress = NULL;
-	if (ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0)
-		cli_error_ctr(cli, err, NULL);
-	else
-		r = 0;
-out:
-	free(pos);
-	return r;
 }
 
 int cmd_image(struct cli *cli, int argc, char **argv)
@@ -331,7 +309,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 	}
 	const char *s = argv[1];
 	if (!strcmp(s, "import"))
-		return image_import(cli, argc - 1, argv + 1);
+		return image_transfer(cli, argc - 1, argv + 1, false);
 	if (!strcmp(s, "ls") || !strcmp(s, "list"))
 		return image_ls(cli, argc - 1, argv + 1);
 	if (!strcmp(s, "rm") || !strcmp(s, "remove"))
@@ -341,7 +319,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 	if (!strcmp(s, "prune"))
 		return image_prune(cli, argc - 1, argv + 1);
 	if (!strcmp(s, "unpack"))
-		return image_unpack(cli, argc - 1, argv + 1);
+		return image_transfer(cli, argc - 1, argv + 1, true);
 	cli_error(cli, "unknown image command '%s': see '" CLI_NAME " image --help'", s);
 	return 1;
 }
@@ -358,7 +336,7 @@ int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ct
 	if (!st)
 		return 1;
 	*name = ref;
-	if (!strncmp(ref, "oci:", 4) || !strncmp(ref, "oci-archive:", 12) || !strncmp(ref, "docker-archive:", 15)) {
+	if (is_source(ref)) {
 		ctr_image_options o;
 		struct progress pr;
 		progress_opts(&o, &pr, NULL);

@@ -13,12 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -35,16 +33,6 @@ CTR_EXPORT void ctr_image_spec_options_init(ctr_image_spec_options *o)
 	o->size = sizeof(*o);
 }
 
-static int openat2_in(int root, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
-}
-
 static bool is_whiteout(int fd)
 {
 	struct stat s;
@@ -58,7 +46,7 @@ static bool hides_below(int ldir, const char *path)
 	snprintf(p, sizeof(p), "%s", path);
 	for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
 		*slash = '\0';
-		int fd = openat2_in(ldir, p, O_PATH | O_NOFOLLOW);
+		int fd = img_open_in(ldir, p, O_PATH | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
 		char v[4];
@@ -84,7 +72,7 @@ int img_read_image_file(ctr_image_store *st, const struct img_record *rec, const
 		if (ldir < 0)
 			return ctr_err_sys(err, errno, "image '%s': layer %s is missing from the store: import the "
 					   "image again", rec->name, rec->layers[i].chain_id);
-		int fd = openat2_in(ldir, path, O_RDONLY);
+		int fd = img_open_in(ldir, path, O_RDONLY);
 		if (fd >= 0) {
 			struct stat s;
 			int r;

@@ -150,6 +150,8 @@ struct img_progress_ctx {
 int img_layer_progress(void *ud, const struct ctr_layer_stats *st);
 int img_report(struct img_progress_ctx *pc);
 
+/* openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) below root_fd (O_CLOEXEC added): a fd or -errno. */
+int img_open_in(int root_fd, const char *path, int flags);
 /* Remove dirfd/relpath ("a/b/name") recursively: the parent is opened without following symlinks. */
 int img_rm_path(int dirfd, const char *relpath, ctr_error **err);
 /* mkdir -p with mode for the missing parts. */

@@ -64,8 +64,7 @@ bool img_is_source_name(const char *ref)
 	return false;
 }
 
-/* openat2 inside root: a symlink or ".." in the layout cannot leave it. */
-static int open_in(int root_fd, const char *path, int flags)
+int img_open_in(int root_fd, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -122,7 +121,7 @@ static int read_in(struct img_source *s, const char *path, char **out, size_t *l
 {
 	char what[PATH_MAX + 64];
 	snprintf(what, sizeof(what), "%s/%s", s->path, path);
-	int fd = open_in(s->root_fd, path, O_RDONLY);
+	int fd = img_open_in(s->root_fd, path, O_RDONLY);
 	if (fd < 0)
 		return ctr_err(err, -fd, -fd == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM, "%s: %s", what,
 			       strerror(-fd));
@@ -147,7 +146,7 @@ int img_source_open_blob(struct img_source *s, const struct img_desc *d, int *ou
 	char p[PATH_MAX];
 	if (blob_path(d, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: blob %s: bad digest", s->ref, d->digest);
-	int fd = open_in(s->root_fd, p, O_RDONLY);
+	int fd = img_open_in(s->root_fd, p, O_RDONLY);
 	if (fd < 0)
 		return ctr_err(err, -fd, -fd == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM,
 			       "%s/%s: %s (the layout lacks a blob its manifest names)", s->path, p, strerror(-fd));
@@ -612,7 +611,7 @@ static int resolve_docker(struct img_source *s, ctr_error **err)
 	snprintf(what, sizeof(what), "%s: manifest.json", s->path);
 	ctr_error *e = NULL;
 	if ((r = read_in(s, "manifest.json", &buf, &len, &e)) < 0) {
-		int fd = r == -ENOENT ? open_in(s->root_fd, "oci-layout", O_RDONLY) : -1;
+		int fd = r == -ENOENT ? img_open_in(s->root_fd, "oci-layout", O_RDONLY) : -1;
 		if (fd < 0) {
 			/* neither docker's manifest.json nor an OCI layout */
 			if (err && !*err)
@@ -703,7 +702,7 @@ static int resolve_docker(struct img_source *s, ctr_error **err)
 			r = ctr_err_nomem(err);
 			goto out;
 		}
-		int fd = open_in(s->root_fd, l->path, O_RDONLY);
+		int fd = img_open_in(s->root_fd, l->path, O_RDONLY);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			r = ctr_err(err, fd < 0 ? -fd : errno, CTR_E_NOT_FOUND, "%s: layer %s: %s", s->path, l->path,
 				    strerror(fd < 0 ? -fd : errno));

@@ -70,17 +70,24 @@ int img_layer_dir(const char *chain_id, char *buf, size_t n)
 
 static void store_unlock(ctr_image_store *st);
 
+/* A directory stream of a store subdirectory; NULL when it cannot be opened. */
+static DIR *open_sub(ctr_image_store *st, const char *sub)
+{
+	int fd = openat(st->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
 /* Remove tmp/ entries that nobody holds a lock on (left by a crash). */
 static unsigned clean_tmp(ctr_image_store *st)
 {
 	unsigned removed = 0;
-	int fd = openat(st->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_sub(st, "tmp");
+	if (!d)
 		return 0;
-	}
+	int fd = dirfd(d);
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -875,13 +882,10 @@ static void set_free(struct strset *s)
 /* Leases of live containers: their ChainIDs are kept; stale leases are removed. */
 static int lease_refs(ctr_image_store *st, struct strset *keep, unsigned *removed)
 {
-	int fd = openat(st->dirfd, "leases", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_sub(st, "leases");
+	if (!d)
 		return 0;
-	}
+	int fd = dirfd(d);
 	struct dirent *e;
 	int r = 0;
 	while ((e = readdir(d)) && r == 0) {
@@ -914,13 +918,10 @@ static unsigned sweep(ctr_image_store *st, const char *top, const char *alg, con
 	char sub[64];
 	unsigned removed = 0;
 	snprintf(sub, sizeof(sub), "%s/%s", top, alg);
-	int fd = openat(st->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_sub(st, sub);
+	if (!d)
 		return 0;
-	}
+	int fd = dirfd(d);
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		char dg[CTR_DIGEST_STR_MAX + 272];
