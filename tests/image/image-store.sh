@@ -76,6 +76,19 @@ expect_eq "delete: no mount left (mountinfo)" "" "$(grep -F "$SD" /proc/self/mou
 check "delete: no upper dir and no state dir left" [ ! -e "$SD" ]
 expect_eq "delete: the lease is gone" "" "$(ls -A "$STORE/leases")"
 
+# --- no overlay possible (the state root is itself on an overlayfs, which cannot be an upper
+# dir): the layers are unpacked flat into the state dir instead, and delete removes them
+mkdir -p "$TMP/ovl/l" "$TMP/ovl/u" "$TMP/ovl/w" "$TMP/ovl/m"
+if mount -t overlay overlay -o "lowerdir=$TMP/ovl/l,upperdir=$TMP/ovl/u,workdir=$TMP/ovl/w" "$TMP/ovl/m" 2>/dev/null; then
+	mkdir "$TMP/ovl/m/state"
+	OUT=$("$CTR_DEMO" --root "$TMP/ovl/m/state" --store "$STORE" run --image sh --name "fb$$" -- /bin/sh -c 'ls /a /opq | tr "\n" " "' </dev/null 2>&1)
+	expect_match "copy fallback without overlayfs: same view, with a warning" "overlayfs mount failed.*unpacking the layers.*/a: keep +/opq: new" "$(echo $OUT)"
+	expect_eq "copy fallback: delete leaves nothing" "" "$(ls -A "$TMP/ovl/m/state")"
+	umount "$TMP/ovl/m"
+else
+	skip "copy fallback without overlayfs" "cannot mount an overlayfs to put the state root on"
+fi
+
 # --- a create that fails half-way leaves nothing (bad cwd: fails in the container process)
 mk "$TMP/badcwd" '{"images":[{"tag":"x","config":{"Cmd":["/bin/true"],"WorkingDir":"/bin/busybox"},"layers":['"$BB"']}]}'
 OUT=$(img run --image "oci:$TMP/badcwd:x" --name "c2-$$" </dev/null 2>&1)
