@@ -1108,8 +1108,10 @@ CTR_EXPORT int ctr_image_unpack(ctr_context *ctx, ctr_image_store *st, const cha
 	if (is_src)
 		r = img_apply_layers_flat(dfd, img_source_manifest(src), img_source_config(src), source_blob_open, src,
 					  &o, err);
-	else
+	else if ((r = store_lock(st, LOCK_SH, err)) == 0) { /* no prune while we read its blobs */
 		r = img_store_apply_flat(st, &rec, dfd, &o, err);
+		store_unlock(st);
+	}
 	if (r < 0) {
 		empty_dir(dfd);
 		if (created)

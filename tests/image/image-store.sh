@@ -71,6 +71,10 @@ SD=$ROOT/c1-$$
 MNT=$(mounts_in "$SD")
 expect_eq "create --image mounts the rootfs in the state dir" "$SD/image/rootfs" "$MNT"
 check "the upper dir is in the state dir" [ -d "$SD/image/upper" ]
+OUT=$(img state "c1-$$" 2>&1)
+expect_match "ExposedPorts, StopSignal, labels, os as annotations" \
+	'"org.example.l": ?"v".*"org.opencontainers.image.exposedPorts": ?"80/tcp".*"org.opencontainers.image.os": ?"linux".*"org.opencontainers.image.stopSignal": ?"SIGQUIT"' \
+	"$(echo "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin).get("annotations"), sort_keys=True))' 2>&1)"
 img delete "c1-$$" >/dev/null 2>&1
 expect_eq "delete: no mount left (mountinfo)" "" "$(grep -F "$SD" /proc/self/mountinfo)"
 check "delete: no upper dir and no state dir left" [ ! -e "$SD" ]
