@@ -40,6 +40,10 @@ class _CreateOptions(ctypes.Structure):
         ("stdio_fds", ctypes.c_int * 3),
         ("preserve_fds", ctypes.c_int),
         ("flags", ctypes.c_uint),
+        # ctr_create_options_init() fills sizeof(the C struct): every field must be here
+        ("accel", ctypes.c_void_p),
+        ("image_store", ctypes.c_void_p),
+        ("image", ctypes.c_char_p),
     ]
 
 
