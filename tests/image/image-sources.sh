@@ -66,6 +66,21 @@ if command -v skopeo >/dev/null; then
 else
 	skip "docker-archive" "skopeo is not installed"
 fi
+# a newer docker save: an OCI layout whose manifest.json names blobs/sha256/... (uncompressed layers)
+mk "$TMP/d25" '{"images":[{"tag":"latest","compress":"none","config":{"Cmd":["/bin/cat","/which"]},
+ "layers":['"$BB"',[{"path":"which","data":"docker25\n"}]]}]}'
+python3 - "$TMP/d25" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+idx = json.load(open(os.path.join(d, "index.json")))
+man = json.load(open(os.path.join(d, "blobs", *idx["manifests"][0]["digest"].split(":"))))
+b = lambda desc: "blobs/sha256/" + desc["digest"].split(":")[1]
+json.dump([{"Config": b(man["config"]), "RepoTags": ["example/d25:latest"],
+            "Layers": [b(l) for l in man["layers"]]}], open(os.path.join(d, "manifest.json"), "w"))
+PY
+tar -C "$TMP/d25" -cf "$TMP/d25.tar" .
+OUT=$(img image unpack -q "docker-archive:$TMP/d25.tar" "$TMP/u11" 2>&1; cat "$TMP/u11/which" 2>&1)
+expect_eq "docker-archive in the newer OCI-layout form" "docker25" "$OUT"
 OUT=$(img image import -q "oci-archive:$TMP/nonexistent.tar" 2>&1)
 expect_match "missing archive: clear error" "nonexistent.tar: No such file" "$OUT"
 

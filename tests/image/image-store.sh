@@ -100,10 +100,11 @@ check "a failing create reports an error" [ -n "$OUT" ]
 expect_eq "a failing create leaves no mount, state or lease" "" "$(grep -F "$ROOT/c2-$$" /proc/self/mountinfo; ls -A "$ROOT"; ls -A "$STORE/leases")"
 
 # --- create killed (-9) once the image rootfs is mounted, then delete cleans up
+# (background jobs run ctr-demo itself, not the img function: $! must be its pid)
 HIT=0
 for attempt in 1 2 3 4 5; do
 	id="k$attempt-$$"
-	img create --image bb --name "$id" </dev/null >/dev/null 2>&1 &
+	"$CTR_DEMO" --root "$ROOT" --store "$STORE" create --image bb --name "$id" </dev/null >/dev/null 2>&1 &
 	P=$!
 	for i in $(seq 400); do grep -qF "$ROOT/$id/image/rootfs" /proc/self/mountinfo && break; sleep 0.002; done
 	kill -9 $P 2>/dev/null && HIT=$((HIT + 1))
@@ -144,7 +145,16 @@ expect_eq "concurrent imports: each layer once, both names, no temp left" "2 p1 
 dd if=/dev/urandom of="$TMP/rand" bs=1M count=48 status=none
 mk "$TMP/crash" '{"images":[{"tag":"v","config":{"Cmd":["/bin/cat","/marker"]},"compress":"gzip","layers":['"$BB"',[{"path":"marker","data":"survived\n"},{"path":"rand","file":"'$TMP/rand'"}]]}]}'
 img image rm p1 >/dev/null 2>&1; img image rm p2 >/dev/null 2>&1; img image prune >/dev/null 2>&1
-img image import -q "oci:$TMP/crash:v" crash >/dev/null 2>&1 &
+# Ctrl-C (SIGINT) cancels an import cleanly
+"$CTR_DEMO" --store "$STORE" image import "oci:$TMP/crash:v" cancelled >"$TMP/cancel.out" 2>&1 &
+P=$!
+for i in $(seq 400); do [ -n "$(ls -A "$STORE/tmp" 2>/dev/null)" ] && break; sleep 0.005; done
+kill -INT $P 2>/dev/null
+wait $P
+RC=$?
+expect_match "SIGINT cancels the import: exit 1, no record, no temp left" "^1 cancelled  $" \
+	"$RC $(grep -o cancelled "$TMP/cancel.out" | head -1) $(img image ls -q | grep cancelled) $(ls -A "$STORE/tmp")"
+"$CTR_DEMO" --store "$STORE" image import -q "oci:$TMP/crash:v" crash >/dev/null 2>&1 &
 P=$!
 for i in $(seq 200); do [ -n "$(ls -A "$STORE/tmp" 2>/dev/null)" ] && break; sleep 0.01; done
 kill -9 $P 2>/dev/null
