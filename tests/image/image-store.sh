@@ -59,6 +59,17 @@ expect_match "missing group: clear error" "no group 'wheel' in the image's /etc/
 OUT=$(img image inspect bb 2>&1)
 expect_match "inspect: layers with ChainIDs and the image config" '"chainID": ?"sha256:[0-9a-f]{64}".*"Entrypoint"' "$(echo $OUT)"
 
+CHAINS=$(echo "$OUT" | python3 -c '
+import hashlib, json, sys
+d = json.load(sys.stdin)
+ids = [l["diffID"] for l in d["layers"]]
+want = [ids[0]]
+for x in ids[1:]:
+    want.append("sha256:" + hashlib.sha256((want[-1] + " " + x).encode()).hexdigest())
+print("ok" if want == [l["chainID"] for l in d["layers"]] else "want %s got %s" % (want, [l["chainID"] for l in d["layers"]]))' 2>&1)
+expect_eq "ChainIDs as config.md defines them, and the layer dirs are named by them" "ok" \
+	"$CHAINS$(for c in $(echo "$OUT" | grep -o '"chainID": *"sha256:[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}'); do [ -d "$STORE/layers/sha256/$c" ] || echo " missing $c"; done)"
+
 # --- a second import extracts nothing
 STAMP=$(stat -c %i "$STORE"/layers/sha256/* | sort | tr '\n' ' ')
 OUT=$(img image import "oci:$TMP/bb:latest" bb-again 2>&1)
