@@ -3,8 +3,9 @@
  * A container's rootfs from a stored image: an overlayfs of the image's
  * layer dirs (top layer first) with the upper and work dirs in the
  * container's state dir, made with the new mount API (fsopen, fsconfig
- * "lowerdir+" one layer at a time so no option string limits the depth,
- * fsmount, move_mount onto an O_PATH fd of the target).  Where overlayfs
+ * "lowerdir+" one layer at a time, each given as an O_PATH fd where the
+ * kernel accepts one, so no option string limits the depth or the store's
+ * path length; fsmount; move_mount onto an O_PATH fd of the target).  Where overlayfs
  * is missing the layers are unpacked flat into the state dir instead.
  *
  * State dir layout: image/rootfs (the mount point or the flat copy),
@@ -51,6 +52,24 @@ static int write_lease(ctr_image_store *st, const struct img_record *rec, const 
 	return 0;
 }
 
+/*
+ * One directory option of the overlay: by fd where the kernel takes it
+ * (FSCONFIG_SET_FD: no path lookup, no length limit), else by path
+ * (FSCONFIG_SET_STRING, which the kernel caps at 256 bytes).
+ */
+static int set_dir(int fs, const char *key, int at, const char *name, const char *path)
+{
+	int fd = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, key, NULL, fd);
+	if (r < 0 && errno == EINVAL)
+		r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, path, 0);
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int imgfd, const char *img_dir,
 			 ctr_error **err)
 {
@@ -58,23 +77,21 @@ static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int 
 	char p[2 * PATH_MAX + 16];
 	if (fs < 0)
 		return -errno; /* no overlayfs: the caller falls back */
+	/* "lowerdir+" (Linux 6.8) appends one layer at a time, top layer first */
 	for (size_t i = rec->n_layers; i-- > 0;) {
 		char ld[PATH_MAX - 16];
 		img_layer_dir(rec->layers[i].chain_id, ld, sizeof(ld));
 		snprintf(p, sizeof(p), "%s/%s", st->dir, ld);
-		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", p, 0) < 0) {
-			r = -errno;
+		if ((r = set_dir(fs, "lowerdir+", st->dirfd, ld, p)) < 0)
 			goto out;
-		}
 	}
 	snprintf(p, sizeof(p), "%s/upper", img_dir);
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", p, 0) < 0) {
-		r = -errno;
+	if ((r = set_dir(fs, "upperdir", imgfd, "upper", p)) < 0)
 		goto out;
-	}
 	snprintf(p, sizeof(p), "%s/work", img_dir);
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", p, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	if ((r = set_dir(fs, "workdir", imgfd, "work", p)) < 0)
+		goto out;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0) {
 		r = -errno;
 		goto out;
@@ -86,11 +103,8 @@ static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int 
 		goto out;
 	}
 out:
-	if (r < 0 && r != -ENOMEM && !(err && *err)) {
-		/* fsconfig errors carry the kernel's reason in the fs context's log; a plain
-		 * errno is what we have here */
+	if (r < 0 && !(err && *err))
 		ctr_debug(st->ctx, "overlay for image '%s': %s", rec->name, strerror(-r));
-	}
 	if (target >= 0)
 		close(target);
 	if (mnt >= 0)

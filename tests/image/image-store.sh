@@ -91,6 +91,11 @@ expect_eq "delete: no mount left (mountinfo)" "" "$(grep -F "$SD" /proc/self/mou
 check "delete: no upper dir and no state dir left" [ ! -e "$SD" ]
 expect_eq "delete: the lease is gone" "" "$(ls -A "$STORE/leases")"
 
+# --- a store path longer than fsconfig's 256-byte strings: the layers go to the overlay as fds
+LONG=$TMP/$(printf 'l%.0s' $(seq 220))/store
+OUT=$("$CTR_DEMO" --root "$ROOT" --store "$LONG" run --image "oci:$TMP/sh:latest" --name "lp$$" -- /bin/sh -c 'grep " / / " /proc/self/mountinfo | grep -c overlay' </dev/null 2>&1)
+expect_eq "a store path over 256 bytes still gets an overlay (no fallback)" "1" "$OUT"
+
 # --- no overlay possible (the state root is itself on an overlayfs, which cannot be an upper
 # dir): the layers are unpacked flat into the state dir instead, and delete removes them
 mkdir -p "$TMP/ovl/l" "$TMP/ovl/u" "$TMP/ovl/w" "$TMP/ovl/m"
