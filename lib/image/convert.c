@@ -3,12 +3,14 @@
  * Image config -> runtime spec, as the image-spec's conversion.md says.
  *
  * User names are resolved through the image's own /etc/passwd and
- * /etc/group, found in the stored layer dirs from the top layer down: each
- * layer dir is searched with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
- * so a symlink in the image cannot make us read the host's files; an
- * overlay whiteout (0/0 character device) or an opaque /etc ends the search.
- * A symlink whose target lies in another layer is followed only inside its
- * own layer (the merged view is not mounted for this).
+ * /etc/group, read in the merged view of its layers: a read-only overlay
+ * made with fsmount() and never attached to the mount tree, searched with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so a symlink in the
+ * image resolves as in the container and cannot reach a host file.  Where
+ * no overlay can be made (not privileged, no overlayfs) the layer dirs are
+ * searched from the top instead, an overlay whiteout (0/0 character
+ * device) or an opaque parent ending the search; a symlink is then
+ * followed only inside its own layer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,9 +63,50 @@ static bool hides_below(int ldir, const char *path)
 	return false;
 }
 
+/* Read a regular file (at most 16 MiB) from an open fd. */
+static int read_reg(int fd, const char *what, char **out, size_t *len, ctr_error **err)
+{
+	struct stat s;
+	if (fstat(fd, &s) < 0 || !S_ISREG(s.st_mode))
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: not a regular file", what);
+	if (s.st_size > (16 << 20))
+		return ctr_err(err, EFBIG, CTR_E_INVALID, "%s: larger than 16 MiB", what);
+	size_t cap = (size_t)s.st_size, n = 0;
+	char *b = malloc(cap + 1);
+	if (!b)
+		return ctr_err_nomem(err);
+	while (n < cap) {
+		ssize_t k = read(fd, b + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	b[n] = '\0';
+	*out = b;
+	*len = n;
+	return 0;
+}
+
 int img_read_image_file(ctr_image_store *st, const struct img_record *rec, const char *path, char **out,
 			size_t *len, ctr_error **err)
 {
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof(what), "image '%s': /%s", rec->name, path);
+	/* the merged view: a read-only overlay of the layers, detached (never in the mount
+	 * tree), so symlinks across layers resolve as in the container */
+	int mnt = -1;
+	if (rec->n_layers >= 2 && img_overlay_detached(st, rec, -1, NULL, &mnt) == 0) {
+		int fd = img_open_in(mnt, path, O_RDONLY);
+		close(mnt);
+		if (fd < 0)
+			return ctr_err(err, -fd, CTR_E_NOT_FOUND, "%s: %s", what, strerror(-fd));
+		int r = read_reg(fd, what, out, len, err);
+		close(fd);
+		return r;
+	}
+	/* without overlayfs (or one layer): the layer dirs from the top, whiteouts honoured */
 	for (size_t i = rec->n_layers; i-- > 0;) {
 		char ld[PATH_MAX];
 		if (img_layer_dir(rec->layers[i].chain_id, ld, sizeof(ld)) < 0)
@@ -74,41 +117,10 @@ int img_read_image_file(ctr_image_store *st, const struct img_record *rec, const
 					   "image again", rec->name, rec->layers[i].chain_id);
 		int fd = img_open_in(ldir, path, O_RDONLY);
 		if (fd >= 0) {
-			struct stat s;
-			int r;
-			if (is_whiteout(fd) || fstat(fd, &s) < 0 || !S_ISREG(s.st_mode)) {
-				close(fd);
-				close(ldir);
-				break;
-			}
-			char what[PATH_MAX + 64];
-			snprintf(what, sizeof(what), "image '%s': /%s", rec->name, path);
-			size_t cap = (size_t)s.st_size, n = 0;
-			if (cap > (16u << 20)) {
-				close(fd);
-				close(ldir);
-				return ctr_err(err, EFBIG, CTR_E_INVALID, "%s: larger than 16 MiB", what);
-			}
-			char *b = malloc(cap + 1);
-			if (!b) {
-				close(fd);
-				close(ldir);
-				return ctr_err_nomem(err);
-			}
-			while (n < cap) {
-				ssize_t k = read(fd, b + n, cap - n);
-				if (k < 0 && errno == EINTR)
-					continue;
-				if (k <= 0)
-					break;
-				n += (size_t)k;
-			}
-			r = 0;
-			b[n] = '\0';
+			int r = is_whiteout(fd) ? ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: deleted by a layer", what)
+						: read_reg(fd, what, out, len, err);
 			close(fd);
 			close(ldir);
-			*out = b;
-			*len = n;
 			return r;
 		}
 		bool stop = fd == -ENOENT && hides_below(ldir, path);

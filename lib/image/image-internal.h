@@ -194,6 +194,17 @@ int img_flock(int fd, int op);
 int img_store_apply_flat(ctr_image_store *st, const struct img_record *rec, int root_fd, const ctr_image_options *o,
 			 ctr_error **err);
 
+/* ---- rootfs.c ---- */
+/*
+ * A detached overlay mount (fsmount, not attached anywhere) of a stored
+ * image's layers; with img_fd >= 0 its "upper" and "work" dirs are the
+ * upper and work dirs, else it is read-only (at least two layers then).
+ * *mnt_out receives the mount's fd.  -errno when the kernel refuses (the
+ * caller falls back).
+ */
+int img_overlay_detached(ctr_image_store *st, const struct img_record *rec, int img_fd, const char *img_dir,
+			 int *mnt_out);
+
 /* ---- convert.c ---- */
 /* Find a file of the image (e.g. "etc/passwd") in its stacked layer dirs, top first. */
 int img_read_image_file(ctr_image_store *st, const struct img_record *rec, const char *path, char **out,

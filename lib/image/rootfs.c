@@ -70,10 +70,10 @@ static int set_dir(int fs, const char *key, int at, const char *name, const char
 	return r;
 }
 
-static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int imgfd, const char *img_dir,
-			 ctr_error **err)
+int img_overlay_detached(ctr_image_store *st, const struct img_record *rec, int img_fd, const char *img_dir,
+			 int *mnt_out)
 {
-	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), mnt = -1, target = -1, r = 0;
+	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), r = 0;
 	char p[2 * PATH_MAX + 16];
 	if (fs < 0)
 		return -errno; /* no overlayfs: the caller falls back */
@@ -85,31 +85,42 @@ static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int 
 		if ((r = set_dir(fs, "lowerdir+", st->dirfd, ld, p)) < 0)
 			goto out;
 	}
-	snprintf(p, sizeof(p), "%s/upper", img_dir);
-	if ((r = set_dir(fs, "upperdir", imgfd, "upper", p)) < 0)
-		goto out;
-	snprintf(p, sizeof(p), "%s/work", img_dir);
-	if ((r = set_dir(fs, "workdir", imgfd, "work", p)) < 0)
-		goto out;
+	if (img_fd >= 0) {
+		snprintf(p, sizeof(p), "%s/upper", img_dir);
+		if ((r = set_dir(fs, "upperdir", img_fd, "upper", p)) < 0)
+			goto out;
+		snprintf(p, sizeof(p), "%s/work", img_dir);
+		if ((r = set_dir(fs, "workdir", img_fd, "work", p)) < 0)
+			goto out;
+	}
+	int mnt;
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0) {
+	    (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, img_fd >= 0 ? 0 : MOUNT_ATTR_RDONLY)) < 0) {
 		r = -errno;
 		goto out;
 	}
+	*mnt_out = mnt;
+out:
+	if (r < 0)
+		ctr_debug(st->ctx, "overlay for image '%s': %s", rec->name, strerror(-r));
+	close(fs);
+	return r;
+}
+
+/* The overlay, attached at <img_dir>/rootfs. */
+static int overlay_mount(ctr_image_store *st, const struct img_record *rec, int imgfd, const char *img_dir,
+			 ctr_error **err)
+{
+	int mnt = -1, target, r = img_overlay_detached(st, rec, imgfd, img_dir, &mnt);
+	if (r < 0)
+		return r;
 	target = openat(imgfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (target < 0 || syscall(SYS_move_mount, mnt, "", target, "",
-				  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+				  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = ctr_err_sys(err, errno, "%s/rootfs: attach the overlay", img_dir);
-		goto out;
-	}
-out:
-	if (r < 0 && !(err && *err))
-		ctr_debug(st->ctx, "overlay for image '%s': %s", rec->name, strerror(-r));
 	if (target >= 0)
 		close(target);
-	if (mnt >= 0)
-		close(mnt);
-	close(fs);
+	close(mnt);
 	return r;
 }
 

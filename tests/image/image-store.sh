@@ -49,6 +49,11 @@ for u in "alice:uid=1000 gid=1000 groups=44,50" "1001:uid=1001 gid=1001 groups="
 	OUT=$(img run --image "oci:$TMP/u-$n:x" --name "u$$" </dev/null 2>&1)
 	expect_eq "User '$user' resolved through the image's /etc/passwd and /etc/group" "$want" "$OUT"
 done
+# /etc/passwd a symlink (top layer) to a file of a lower layer: resolved in the merged view
+mk "$TMP/u-link" '{"images":[{"tag":"x","config":{"User":"carol","Cmd":["/bin/sh","-c","echo $(id -u):$(id -g)"]},
+ "layers":['"$BB"',[{"path":"etc/users","data":"carol:x:2000:2001::/:/bin/sh\n"}],[{"path":"etc/passwd","link":"users"}]]}]}'
+OUT=$(img run --image "oci:$TMP/u-link:x" --name "u$$" </dev/null 2>&1)
+expect_eq "User through an /etc/passwd symlinked into a lower layer" "2000:2001" "$OUT"
 mk "$TMP/u-nobody" '{"images":[{"tag":"x","config":{"User":"nobody","Cmd":["/bin/true"]},"layers":['"$BB"']}]}'
 OUT=$(img run --image "oci:$TMP/u-nobody:x" --name "u$$" </dev/null 2>&1)
 expect_match "missing user: clear error" "config.User 'nobody': no user 'nobody' in the image's /etc/passwd" "$OUT"
