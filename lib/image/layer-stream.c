@@ -129,14 +129,9 @@ static enum kind kind_of_magic(const unsigned char *p, size_t n)
 
 /* ---- producer ---- */
 
-static int fail(struct layer_stream *s, int errnum, const char *fmt, ...) CTR_PRINTF(3, 4);
-static int fail(struct layer_stream *s, int errnum, const char *fmt, ...)
+/* Record the thread's first error (e is taken over); returns -errnum. */
+static int set_error(struct layer_stream *s, ctr_error *e, int errnum)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	ctr_error *e = NULL;
-	ctr_verr(&e, errnum, errnum == ENOMEM ? CTR_E_NOMEM : CTR_E_INVALID, fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&s->mu);
 	if (!s->error)
 		s->error = e;
@@ -146,6 +141,17 @@ static int fail(struct layer_stream *s, int errnum, const char *fmt, ...)
 		s->rc = -errnum;
 	pthread_mutex_unlock(&s->mu);
 	return -errnum;
+}
+
+static int fail(struct layer_stream *s, int errnum, const char *fmt, ...) CTR_PRINTF(3, 4);
+static int fail(struct layer_stream *s, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ctr_error *e = NULL;
+	ctr_verr(&e, errnum, errnum == ENOMEM ? CTR_E_NOMEM : CTR_E_INVALID, fmt, ap);
+	va_end(ap);
+	return set_error(s, e, errnum);
 }
 
 static int read_more(struct layer_stream *s)
@@ -162,14 +168,7 @@ static int read_more(struct layer_stream *s)
 			int e = errno;
 			ctr_error *er = NULL;
 			ctr_err_sys(&er, e, "%s: reading the blob", s->lname);
-			pthread_mutex_lock(&s->mu);
-			if (!s->error)
-				s->error = er;
-			else
-				ctr_error_free(er);
-			s->rc = s->rc ? s->rc : -e;
-			pthread_mutex_unlock(&s->mu);
-			return -e;
+			return set_error(s, er, e);
 		}
 		if (r == 0) {
 			s->in_eof = true;
@@ -361,14 +360,7 @@ static int verify_end(struct layer_stream *s)
 	}
 	return 0;
 out_err:
-	pthread_mutex_lock(&s->mu);
-	if (!s->error)
-		s->error = e;
-	else
-		ctr_error_free(e);
-	s->rc = s->rc ? s->rc : -EBADMSG;
-	pthread_mutex_unlock(&s->mu);
-	return -EBADMSG;
+	return set_error(s, e, EBADMSG);
 }
 
 static int producer_init(struct layer_stream *s)

@@ -523,16 +523,25 @@ static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *na
 	return 0;
 }
 
+/* Room for one more element in *arr (n used, *cap allocated); false when out of memory. */
+static bool grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	void **a = arr;
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 32;
+	void *na = realloc(*a, nc * elem);
+	if (!na)
+		return false;
+	*a = na;
+	*cap = nc;
+	return true;
+}
+
 static int add_dirmeta(struct x *x, struct archive_entry *e, mode_t mode, bool chmod_late, ctr_error **err)
 {
-	if (x->ndirs == x->cdirs) {
-		size_t nc = x->cdirs ? x->cdirs * 2 : 256;
-		struct dirmeta *nd = realloc(x->dirs, nc * sizeof(*nd));
-		if (!nd)
-			return ctr_err_nomem(err);
-		x->dirs = nd;
-		x->cdirs = nc;
-	}
+	if (!grow(&x->dirs, x->ndirs, &x->cdirs, sizeof(*x->dirs)))
+		return ctr_err_nomem(err);
 	struct dirmeta *d = &x->dirs[x->ndirs];
 	d->path = strndup(x->path, x->plen);
 	if (!d->path)
@@ -729,14 +738,8 @@ static int add_whiteout(struct x *x, const char *base, ctr_error **err)
 	const char *victim = base + 4;
 	if (!opaque && (!*victim || !strcmp(victim, ".") || !strcmp(victim, "..")))
 		return entry_err(x, err, EINVAL, "whiteout '%s' names no file", base);
-	if (x->nwh == x->cwh) {
-		size_t nc = x->cwh ? x->cwh * 2 : 16;
-		struct whiteout *nw = realloc(x->wh, nc * sizeof(*nw));
-		if (!nw)
-			return ctr_err_nomem(err);
-		x->wh = nw;
-		x->cwh = nc;
-	}
+	if (!grow(&x->wh, x->nwh, &x->cwh, sizeof(*x->wh)))
+		return ctr_err_nomem(err);
 	char *p;
 	if (opaque)
 		p = strndup(x->path, pl);
@@ -880,14 +883,9 @@ static int prune(struct x *x, char *path, size_t len, ctr_error **err)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
-				r = ctr_err_nomem(err);
-				break;
-			}
-			names = nn;
+		if (!grow(&names, n, &cap, sizeof(*names))) {
+			r = ctr_err_nomem(err);
+			break;
 		}
 		if (!(names[n] = strdup(de->d_name))) {
 			r = ctr_err_nomem(err);
