@@ -521,14 +521,24 @@ ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf)
 bool layer_stream_peek(struct layer_stream *s, uint64_t off, void *out, size_t len)
 {
 	unsigned char *o = out;
-	for (size_t i = 0; i < len; i++) {
-		uint64_t p = off + i;
-		if (s->cur >= 0 && p >= s->cur_off && p < s->cur_off + s->lens[s->cur])
-			o[i] = s->bufs[s->cur][p - s->cur_off];
-		else if (s->prev >= 0 && p >= s->prev_off && p < s->prev_off + s->lens[s->prev])
-			o[i] = s->bufs[s->prev][p - s->prev_off];
-		else
+	while (len) {
+		/* the run of bytes from off that one of the two buffers holds */
+		const unsigned char *src = NULL;
+		size_t avail = 0;
+		if (s->cur >= 0 && off >= s->cur_off && off < s->cur_off + s->lens[s->cur]) {
+			src = s->bufs[s->cur] + (off - s->cur_off);
+			avail = (size_t)(s->cur_off + s->lens[s->cur] - off);
+		} else if (s->prev >= 0 && off >= s->prev_off && off < s->prev_off + s->lens[s->prev]) {
+			src = s->bufs[s->prev] + (off - s->prev_off);
+			avail = (size_t)(s->prev_off + s->lens[s->prev] - off);
+		} else {
 			return false;
+		}
+		size_t n = avail < len ? avail : len;
+		memcpy(o, src, n);
+		o += n;
+		off += n;
+		len -= n;
 	}
 	return true;
 }
@@ -575,14 +585,15 @@ int layer_stream_finish(struct layer_stream *s, uint64_t pos, ctr_error **err)
 {
 	/* the bytes libarchive did not consume after the end-of-archive blocks */
 	uint64_t garbage_at = UINT64_MAX;
-	for (uint64_t p = pos; p < s->given; p++) {
-		unsigned char c;
-		if (!layer_stream_peek(s, p, &c, 1))
+	unsigned char chunk[4096];
+	for (uint64_t p = pos; p < s->given && garbage_at == UINT64_MAX;) {
+		size_t n = s->given - p < sizeof(chunk) ? (size_t)(s->given - p) : sizeof(chunk);
+		size_t at;
+		if (!layer_stream_peek(s, p, chunk, n))
 			break;
-		if (c) {
-			garbage_at = p;
-			break;
-		}
+		if (!all_zero(chunk, n, &at))
+			garbage_at = p + at;
+		p += n;
 	}
 	while (garbage_at == UINT64_MAX) {
 		int b = next_buffer(s);

@@ -16,6 +16,8 @@
 # cached image (ctr-demo run --image): the difference is the image work of a
 # start.  With --check it exits 1 when libctr/tar > 0.6, libctr/umoci > 0.3
 # or the image work of a start is 50 ms or more.
+# Wall time and CPU time (user+sys of the tool and its children: tar's gzip)
+# are both reported: on a shared machine the CPU time is the steadier one.
 # Output directories are removed between runs (not timed).  Needs root.
 # Not part of the test suite.
 set -eu
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
 	-m) M=$2; shift ;;
 	--no-unpack) N=0 ;;
 	--no-start) START=0 ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unpack.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -112,31 +114,38 @@ if ! "$CTR_DEMO" image unpack --help >/dev/null 2>&1; then
 	tools="tar umoci layer"
 fi
 
-declare -A times
+declare -A times cputimes
 for i in $(seq 1 "$N"); do
 	for t in $tools; do
 		out=$work/$t.$i
 		sync
-		s=$(date +%s%N)
-		"run_$t" "$out" || { echo "unpack.sh: $t failed" >&2; exit 1; }
-		e=$(date +%s%N)
-		ms=$(((e - s) / 1000000))
+		/usr/bin/time -f '%e %U %S' -o "$work/time" bash -c "$(declare -f "run_$t"); blob='$blob' img='$img' \
+			CTR_DEMO='$CTR_DEMO' APPLY='$APPLY' layer='$layer' lsize='$lsize' diff_id='$diff_id' run_$t '$out'" ||
+			{ echo "unpack.sh: $t failed" >&2; exit 1; }
+		read -r el us sy <"$work/time"
+		ms=$(awk -v e="$el" 'BEGIN{printf "%d", e*1000}')
+		cpu=$(awk -v u="$us" -v s="$sy" 'BEGIN{printf "%d", (u+s)*1000}')
 		times[$t]="${times[$t]:-} $ms"
-		echo "# run $i $t: $ms ms"
+		cputimes[$t]="${cputimes[$t]:-} $cpu"
+		echo "# run $i $t: $ms ms wall, $cpu ms CPU (user $us s, sys $sy s)"
 		rm -rf "$out"
 	done
 done
 
 for t in $tools; do
 	read -r m sd <<<"$(stats "${times[$t]}")"
-	eval "mean_$t=$m"
-	printf '%-7s mean %6d ms  stddev %5d ms  (n=%d)\n' "$t" "$m" "$sd" "$N"
+	read -r c csd <<<"$(stats "${cputimes[$t]}")"
+	eval "mean_$t=$m cpu_$t=$c"
+	printf '%-7s mean %6d ms  stddev %5d ms   CPU (user+sys, children included) %6d ms  stddev %5d ms  (n=%d)\n' \
+		"$t" "$m" "$sd" "$c" "$csd" "$N"
 done
 lib=${mean_libctr:-$mean_layer}
 r_tar=$(awk -v a="$lib" -v b="$mean_tar" 'BEGIN{printf "%.2f", a/b}')
 r_umoci=$(awk -v a="$lib" -v b="$mean_umoci" 'BEGIN{printf "%.2f", a/b}')
 echo "libctr/tar   = $r_tar (goal <= 0.6)"
 echo "libctr/umoci = $r_umoci (goal <= 0.3)"
+libc=${cpu_libctr:-$cpu_layer}
+echo "CPU time: libctr/tar = $(awk -v a="$libc" -v b="$cpu_tar" 'BEGIN{printf "%.2f", a/b}'), libctr/umoci = $(awk -v a="$libc" -v b="$cpu_umoci" 'BEGIN{printf "%.2f", a/b}') (less sensitive to other load on the machine)"
 if [ -n "${mean_libctr:-}" ]; then
 	echo "layer/tar    = $(awk -v a="$mean_layer" -v b="$mean_tar" 'BEGIN{printf "%.2f", a/b}') (ctr_layer_apply alone)"
 fi
