@@ -18,7 +18,9 @@
 # or the image work of a start is 50 ms or more.
 # Wall time and CPU time (user+sys of the tool and its children: tar's gzip)
 # are both reported: on a shared machine the CPU time is the steadier one.
-# Output directories are removed between runs (not timed).  Needs root.
+# Output directories are kept until the end (a mass delete makes ext4's next
+# inode allocations slow for minutes), so the file system needs room for
+# 4*N copies.  Needs root.
 # Not part of the test suite.
 set -eu
 
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 	-m) M=$2; shift ;;
 	--no-unpack) N=0 ;;
 	--no-start) START=0 ;;
-	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unpack.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -128,7 +130,8 @@ for i in $(seq 1 "$N"); do
 		times[$t]="${times[$t]:-} $ms"
 		cputimes[$t]="${cputimes[$t]:-} $cpu"
 		echo "# run $i $t: $ms ms wall, $cpu ms CPU (user $us s, sys $sy s)"
-		rm -rf "$out"
+		# kept until the end: ext4 skips inodes deleted in the last minutes when it
+		# allocates (recently_deleted), which would slow whichever tool runs next
 	done
 done
 
