@@ -397,7 +397,24 @@ static bool need_chown(const struct x *x, uid_t uid, gid_t gid)
 	return uid != x->euid || gid != (x->csgid ? x->cgid : x->egid);
 }
 
-static int set_xattrs(struct x *x, int fd, struct archive_entry *e, ctr_error **err)
+#ifndef SYS_setxattrat
+#define SYS_setxattrat 463 /* Linux 6.13 */
+#endif
+struct ctr_xattr_args {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+
+/* setxattrat(2) on pfd/name without following a symlink: xattrs of symlinks and nodes, which have no fd to write */
+static int xattr_at(int pfd, const char *fname, const char *name, const void *val, size_t sz)
+{
+	struct ctr_xattr_args a = {(uint64_t)(uintptr_t)val, (uint32_t)sz, 0};
+	return (int)syscall(SYS_setxattrat, pfd, fname, AT_SYMLINK_NOFOLLOW, name, &a, sizeof(a));
+}
+
+/* The entry's xattrs on fd, or (fd < 0) on pfd/fname itself. */
+static int set_xattrs(struct x *x, int fd, int pfd, const char *fname, struct archive_entry *e, ctr_error **err)
 {
 	const char *name;
 	const void *val;
@@ -407,9 +424,11 @@ static int set_xattrs(struct x *x, int fd, struct archive_entry *e, ctr_error **
 		/* overlayfs metadata from an archive could forge whiteouts, redirects or opaque dirs */
 		if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13))
 			continue;
-		if (fsetxattr(fd, name, val, sz, 0) == 0)
+		if ((fd >= 0 ? fsetxattr(fd, name, val, sz, 0) : xattr_at(pfd, fname, name, val, sz)) == 0)
 			continue;
 		int e2 = errno;
+		if (fd < 0 && (e2 == ENOSYS || e2 == EPERM))
+			continue; /* a kernel before 6.13, or a namespace the kernel keeps off symlinks and nodes */
 		bool kernel_says = !strncmp(name, "trusted.", 8) || !strncmp(name, "security.", 9);
 		if (!strcmp(name, "security.capability") && !x->o.unprivileged)
 			return entry_sys(x, err, e2, "cannot set the security.capability xattr (file capabilities)");
@@ -507,7 +526,7 @@ static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *na
 		close(fd);
 		return entry_sys(x, err, errno, "cannot set the mode");
 	}
-	r = set_xattrs(x, fd, e, err);
+	r = set_xattrs(x, fd, -1, NULL, e, err);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -593,7 +612,7 @@ static int do_dir(struct x *x, struct archive_entry *e, int pfd, const char *nam
 		close(fd);
 		return entry_sys(x, err, errno, "cannot set the mode");
 	}
-	r = set_xattrs(x, fd, e, err);
+	r = set_xattrs(x, fd, -1, NULL, e, err);
 	if (r == 0)
 		r = add_dirmeta(x, e, mode, late, err);
 	if (r < 0) {
@@ -629,6 +648,9 @@ static int do_symlink(struct x *x, struct archive_entry *e, int pfd, const char 
 	}
 	if (need_chown(x, uid, gid) && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return entry_sys(x, err, errno, "cannot change the owner");
+	r = set_xattrs(x, -1, pfd, name, e, err);
+	if (r < 0)
+		return r;
 	struct timespec ts[2];
 	entry_times(e, ts);
 	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -722,6 +744,9 @@ static int do_node(struct x *x, struct archive_entry *e, int pfd, const char *na
 	/* just created in a directory this thread holds: not a symlink, so fchmodat may follow */
 	if (fchmodat(pfd, name, mode, 0) < 0)
 		return entry_sys(x, err, errno, "cannot set the mode");
+	r = set_xattrs(x, -1, pfd, name, e, err);
+	if (r < 0)
+		return r;
 	struct timespec ts[2];
 	entry_times(e, ts);
 	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)

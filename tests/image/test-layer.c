@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -354,6 +355,18 @@ static void check_types(const char *r, bool privileged)
 		assert_int_equal(st.st_gid, 8);
 		st = lst(r, "dir/link");
 		assert_int_equal(st.st_uid, 1234);
+		/* xattrs of a symlink and a fifo: setxattrat (Linux 6.13) */
+		struct utsname u;
+		int maj = 0, mnr = 0;
+		if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &mnr) == 2 && (maj > 6 || (maj == 6 && mnr >= 13))) {
+			char xv[32];
+			path_of(p, r, "dir/link");
+			assert_int_equal(lgetxattr(p, "trusted.ctr-test", xv, sizeof(xv)), 12);
+			assert_memory_equal(xv, "on-a-symlink", 12);
+			path_of(p, r, "dir/fifo");
+			assert_int_equal(lgetxattr(p, "trusted.ctr-test", xv, sizeof(xv)), 4);
+			assert_memory_equal(xv, "fifo", 4);
+		}
 	}
 	assert_int_equal(lst(r, "sticky").st_mode & 07777, 01777);
 	st = lst(r, "dir/link");
