@@ -625,6 +625,25 @@ static int do_dir(struct x *x, struct archive_entry *e, int pfd, const char *nam
 	return 0;
 }
 
+/* Owner, mode (not for symlinks), xattrs and times of pfd/name, which has no fd of its own. */
+static int meta_at(struct x *x, struct archive_entry *e, int pfd, const char *name, uid_t uid, gid_t gid,
+		   bool chmod, ctr_error **err)
+{
+	if (need_chown(x, uid, gid) && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return entry_sys(x, err, errno, "cannot change the owner");
+	/* a node just created in a directory this thread holds: not a symlink, so fchmodat may follow */
+	if (chmod && fchmodat(pfd, name, archive_entry_perm(e) & 07777, 0) < 0)
+		return entry_sys(x, err, errno, "cannot set the mode");
+	int r = set_xattrs(x, -1, pfd, name, e, err);
+	if (r < 0)
+		return r;
+	struct timespec ts[2];
+	entry_times(e, ts);
+	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return entry_sys(x, err, errno, "cannot set the times");
+	return 0;
+}
+
 static int do_symlink(struct x *x, struct archive_entry *e, int pfd, const char *name, ctr_error **err)
 {
 	const char *target = archive_entry_symlink(e);
@@ -646,16 +665,7 @@ static int do_symlink(struct x *x, struct archive_entry *e, int pfd, const char 
 		if (symlinkat(target, pfd, name) < 0)
 			return entry_sys(x, err, errno, "cannot create the symlink");
 	}
-	if (need_chown(x, uid, gid) && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return entry_sys(x, err, errno, "cannot change the owner");
-	r = set_xattrs(x, -1, pfd, name, e, err);
-	if (r < 0)
-		return r;
-	struct timespec ts[2];
-	entry_times(e, ts);
-	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return entry_sys(x, err, errno, "cannot set the times");
-	return 0;
+	return meta_at(x, e, pfd, name, uid, gid, false, err);
 }
 
 static int do_hardlink(struct x *x, const char *link, int pfd, const char *name, ctr_error **err)
@@ -739,19 +749,7 @@ static int do_node(struct x *x, struct archive_entry *e, int pfd, const char *na
 		if (mknodat(pfd, name, type | (mode & 0777), dev) < 0)
 			return entry_sys(x, err, errno, "cannot create the node");
 	}
-	if (need_chown(x, uid, gid) && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return entry_sys(x, err, errno, "cannot change the owner");
-	/* just created in a directory this thread holds: not a symlink, so fchmodat may follow */
-	if (fchmodat(pfd, name, mode, 0) < 0)
-		return entry_sys(x, err, errno, "cannot set the mode");
-	r = set_xattrs(x, -1, pfd, name, e, err);
-	if (r < 0)
-		return r;
-	struct timespec ts[2];
-	entry_times(e, ts);
-	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return entry_sys(x, err, errno, "cannot set the times");
-	return 0;
+	return meta_at(x, e, pfd, name, uid, gid, true, err);
 }
 
 static int add_whiteout(struct x *x, const char *base, ctr_error **err)
