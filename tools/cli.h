@@ -46,6 +46,8 @@ struct cli {
 	struct strv cdi_dirs;    /* --cdi-spec-dir, repeatable; empty: the library's defaults */
 	ctr_accel_registry *reg; /* made on first use by cli_registry() */
 	const char *net_dir;     /* --net-dir: network definitions; NULL: $CTR_NET_DIR or the library's default */
+	const char *store;       /* --store: the image store directory; NULL: the library's default */
+	ctr_image_store *image_store; /* opened on first use by cli_store() */
 };
 
 /* ---- option parsing (opts.c) ---- */
@@ -192,6 +194,16 @@ struct net_args {
 
 /* The request for ctr_create_options.network from the flags (*out NULL: none given); -1 after an error. */
 int cli_net_request(struct cli *cli, const struct net_args *a, ctr_net_request **out);
+int cmd_image(struct cli *cli, int argc, char **argv);
+
+/* The image store for --store (image.c); NULL after reporting an error. */
+ctr_image_store *cli_store(struct cli *cli);
+/*
+ * run/create --image: a source is imported first; *spec receives the
+ * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
+ * stored image's name.  Returns 0 or 1 after reporting an error.
+ */
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

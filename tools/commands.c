@@ -185,6 +185,10 @@ struct create_args {
 	int preserve_fds;
 	struct strv devices; /* --device, repeatable */
 	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
+	const char *image;   /* --image: a source or a stored image instead of a bundle */
+	const char *name;    /* --name: the container id with --image */
+	bool rm;             /* --rm: delete after exit (run's default unless --keep) */
+	const char *const *cmd; /* with --image: the positional arguments, replacing the image's Cmd */
 };
 
 #define CREATE_OPTS(a)                                                                                    \
@@ -207,7 +211,13 @@ struct create_args {
 	{ "device", 0, OPT_STRV, &(a).devices,                                                           \
 	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
 	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
-	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                              \
+	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                                \
+	{ "image", 0, OPT_STRING, &(a).image,                                                            \
+	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
+	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
+	  "the positional arguments (after --) replace the image's Cmd", NULL, false },                    \
+	{ "name", 0, OPT_STRING, &(a).name, "with --image: the container id (default: image-<pid>)",     \
+	  NULL, false }, \
 	NET_OPTS((a).net)
 
 #define ID_USAGE                                                                                          \
@@ -235,6 +245,26 @@ static bool spec_has_cdi_annotations(const ctr_spec *spec)
 }
 
 /*
+ * The container id: the positional argument, or with --image the --name
+ * (default image-<pid>) while the positional arguments are the command.
+ */
+static const char *image_id(struct cli *cli, struct create_args *a, char **pos, int npos, char *gen, size_t n)
+{
+	if (!a->image) {
+		if (a->name) {
+			cli_usage_error(cli, "takes --name only with --image (the id is the positional argument)");
+			return NULL;
+		}
+		return pos_id(cli, pos, npos, 1);
+	}
+	a->cmd = (const char *const *)pos;
+	if (a->name)
+		return a->name;
+	snprintf(gen, n, "image-%d", (int)getpid());
+	return gen;
+}
+
+/*
  * Load the bundle's config.json and create the container.  *terminal
  * receives process.terminal.  Returns 0 or 1 after reporting an error.
  */
@@ -248,6 +278,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_net_request *net = NULL;
 	int rc = 1;
 
+	const char *image = NULL;
 	if (!ctx)
 		return 1;
 	bundle = realpath(a->bundle ? a->bundle : ".", NULL);
@@ -256,12 +287,15 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 			  a->bundle ? a->bundle : ".", strerror(errno));
 		return 1;
 	}
-	if (asprintf(&config, "%s/config.json", bundle) < 0) {
+	if (a->image) {
+		/* the spec and the rootfs come from the image (image.c) */
+		if (cli_image_spec(cli, a->image, a->cmd, &spec, &image) || !(config = strdup(a->image)))
+			goto out;
+	} else if (asprintf(&config, "%s/config.json", bundle) < 0) {
 		config = NULL;
 		cli_error(cli, "out of memory");
 		goto out;
-	}
-	if (ctr_spec_load_file(&spec, config, &err) < 0) {
+	} else if (ctr_spec_load_file(&spec, config, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
@@ -319,6 +353,10 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	if (cli_net_request(cli, &a->net, &net) < 0)
 		goto out;
 	o.network = net;
+	if (image) {
+		o.image_store = cli->image_store;
+		o.image = image;
+	}
 	if (a->console_socket && !(sock = cli_abspath(a->console_socket)))
 		goto oom;
 	if (a->pid_file && !(pid_file = cli_abspath(a->pid_file)))
@@ -376,7 +414,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 		free(a.net.aliases.v);
 		return r < 0;
 	}
-	const char *id = pos_id(cli, pos, npos, 1);
+	char gen[32];
+	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	a.detach = true; /* create always returns with the container waiting */
 	r = id ? do_create(cli, id, &a, &c, &terminal) : 1;
 	ctr_container_free(c);
@@ -394,6 +433,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		CREATE_OPTS(a),
 		{ "detach", 'd', OPT_BOOL, &a.detach, "detach from the container's process", NULL, false },
 		{ "keep", 0, OPT_BOOL, &a.keep, "do not delete the container after it exits", NULL, false },
+		{ "rm", 0, OPT_BOOL, &a.rm, "delete the container after it exits (the default; overrides --keep)",
+		  NULL, false },
 		{ "no-subreaper", 0, OPT_BOOL, &a.no_subreaper,
 		  "disable the use of the subreaper used to reap reparented processes", NULL, false },
 		{ 0 }
@@ -421,7 +462,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		free(a.net.aliases.v);
 		return r < 0;
 	}
-	const char *id = pos_id(cli, pos, npos, 1);
+	char gen[32];
+	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
 		free(a.devices.v);
@@ -485,7 +527,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		status = 1;
 	}
 	cli_signals_reset();
-	if (!a.keep && ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
+	if ((!a.keep || a.rm) && ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
 		cli_error_ctr(cli, err, "deleting the container after it exited");
 	goto out;
 

@@ -138,7 +138,7 @@ ctr_context *cli_context(struct cli *cli)
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
 {
 	cli_error(cli, "'%s' is not supported by this build of " CLI_NAME " (libctr %s); "
-		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, pause, resume, ps, update, events, features, devices, cdi, network",
+		  "supported commands: create, start, run, state, kill, delete, exec, list, spec, pause, resume, ps, update, events, features, devices, cdi, network, image",
 		  argv[0], ctr_version());
 	return 1;
 }
@@ -164,6 +164,7 @@ static const struct command commands[] = {
 	{ "ps", "ps displays the processes running inside a container", cmd_ps },
 	{ "restore", "restore a container from a previous checkpoint (not supported by this build)", cmd_unsupported },
 	{ "resume", "resumes all processes that have been previously paused", cmd_resume },
+	{ "image", "import, list, inspect, remove, prune or unpack OCI images (see --store)", cmd_image },
 	{ "run", "create and run a container", cmd_run },
 	{ "spec", "create a new specification file", cmd_spec },
 	{ "start", "executes the user defined process in a created container", cmd_start },
@@ -205,6 +206,7 @@ static void print_help(void)
 	       "                       ld.so.cache), e.g. a fake tree for tests; also $CTR_HOST_ROOT (default: \"/\")\n"
 	       "   --net-dir value     directory of the network definitions; also $CTR_NET_DIR\n"
 	       "                       (default: \"" CTR_NETWORK_DIR_DEFAULT "\")\n"
+	       "   --store value       the image store (image commands, run/create --image) (default: \"" CTR_IMAGE_STORE_DEFAULT "\")\n"
 	       "   --help, -h          show help\n"
 	       "   --version, -v       print the version\n");
 }
@@ -237,6 +239,7 @@ static int finish(struct cli *cli, int rc)
 {
 	cli_tty_restore();
 	ctr_accel_registry_free(cli->reg);
+	ctr_image_store_free(cli->image_store);
 	ctr_context_free(cli->ctx);
 	free(cli->cdi_dirs.v);
 	if (cli->log_fd >= 0)
@@ -309,7 +312,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (IS("root") || IS("log") || IS("log-format") || IS("rootless") || IS("criu") || IS("host-root") ||
-		    IS("cdi-spec-dir") || IS("net-dir")) {
+		    IS("cdi-spec-dir") || IS("net-dir") || IS("store")) {
 			if (!val) {
 				if (i + 1 >= argc) {
 					cli_error(&cli, "flag '%s' needs a value: see '" CLI_NAME " --help'", a);
@@ -329,6 +332,8 @@ int main(int argc, char **argv)
 				cli.host_root = val;
 			else if (IS("net-dir"))
 				cli.net_dir = val;
+			else if (IS("store"))
+				cli.store = val;
 			else if (IS("cdi-spec-dir")) {
 				const char **nv = realloc(cli.cdi_dirs.v, (cli.cdi_dirs.n + 2) * sizeof(*nv));
 				if (!nv) {

@@ -44,6 +44,8 @@ class _CreateOptions(ctypes.Structure):
         # the header must be here, or it writes past this one
         ("accel", ctypes.c_void_p),
         ("network", ctypes.c_void_p),
+        ("image_store", ctypes.c_void_p),
+        ("image", ctypes.c_char_p),
     ]
 
 

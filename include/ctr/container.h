@@ -83,6 +83,16 @@ typedef struct ctr_create_options {
 	 * Borrowed for the duration of the call.
 	 */
 	const struct ctr_net_request *network;
+	/**
+	 * With image: the container's rootfs is the stored image `image` of
+	 * this store (see ctr/image.h), mounted at create as an overlay of its
+	 * layers (a flat copy where overlayfs is missing) inside the state
+	 * dir, in place of the spec's root.path; delete unmounts and removes
+	 * it.  Get a matching spec from ctr_image_spec().  Borrowed for the
+	 * duration of the call.
+	 */
+	struct ctr_image_store *image_store;
+	const char *image;           /**< a stored image's name; NULL: the spec's root.path */
 } ctr_create_options;
 
 /** Initialise create options to defaults (sets size, stdio_fds to -1). */

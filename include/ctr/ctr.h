@@ -13,5 +13,6 @@
 #include "container.h"
 #include "accel.h"
 #include "network.h"
+#include "image.h"
 
 #endif

@@ -34,6 +34,7 @@
 #include "linux/cgroup.h"
 #include "linux/terminal.h"
 #include "net/net.h"
+#include "image/rootfs.h"
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -280,6 +281,7 @@ static void remove_state(struct ctr_container *c)
 {
 	if (c->dirfd < 0)
 		return;
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
 	DIR *d = fdopendir(fcntl(c->dirfd, F_DUPFD_CLOEXEC, 3));
 	if (d) {
 		struct dirent *e;
@@ -1047,11 +1049,15 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		r = ctr_err_sys(err, errno, "bundle %s", o.bundle ? o.bundle : ".");
 		goto out;
 	}
-	if (!c->cfg->root_path) {
+	if (o.image && !o.image_store) {
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_create_options: image '%s' given without image_store", o.image);
+		goto out;
+	}
+	if (!o.image && !c->cfg->root_path) {
 		r = ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: root.path: required on Linux");
 		goto out;
 	}
-	{
+	if (!o.image) { /* with an image, the rootfs is mounted in the state dir below */
 		char *p;
 		if (c->cfg->root_path[0] == '/')
 			p = strdup(c->cfg->root_path);
@@ -1100,6 +1106,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	}
 	if ((r = lock_dir(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
+	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
 	    (r = do_create(c, c->spec, &o, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);

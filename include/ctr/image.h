@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file ctr/image.h
+ * OCI images: sources, a local image store, unpacking and image-to-spec conversion.
+ *
+ * Sources are named as containers-transports(5) names them:
+ *  - `oci:<dir>[:<tag>]`            an OCI image layout directory
+ *  - `oci-archive:<file>[:<tag>]`   a tar archive of an OCI image layout
+ *  - `docker-archive:<file>[:<tag>]` a `docker save` archive (legacy
+ *                                    manifest.json + repositories, or the newer
+ *                                    ones that are also OCI layouts)
+ * Without a tag a source must hold exactly one image for the host's platform.
+ * Every blob read is verified for size and digest, every layer for its DiffID.
+ *
+ * The store (default /var/lib/ctr) keeps manifests, configs and layer blobs
+ * by digest and each layer extracted once, keyed by its ChainID, so that a
+ * container's rootfs is an overlayfs mount of the image's layers.  Several
+ * processes may use one store at the same time: imports lock and rename
+ * atomically, and a crash leaves nothing that a later run trusts.
+ *
+ * A store handle may be used from one thread at a time.
+ */
+#ifndef CTR_IMAGE_H
+#define CTR_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "context.h"
+#include "spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A local image store. */
+typedef struct ctr_image_store ctr_image_store;
+
+/** The default store directory. */
+#define CTR_IMAGE_STORE_DEFAULT "/var/lib/ctr"
+
+/** Progress of one layer, given to ctr_image_progress_fn. */
+typedef struct ctr_image_progress {
+	size_t size;          /**< sizeof(ctr_image_progress) */
+	unsigned layer;       /**< 0-based index of the layer */
+	unsigned n_layers;    /**< layers in the image */
+	const char *digest;   /**< the layer blob's digest */
+	int64_t total;        /**< the blob's size in bytes, -1 when unknown */
+	uint64_t bytes_in;    /**< blob bytes read so far */
+	uint64_t bytes_out;   /**< uncompressed bytes so far */
+	uint64_t entries;     /**< tar entries so far */
+	int cached;           /**< nonzero: the layer is in the store already and is not extracted again */
+	int done;             /**< nonzero: this is the last report for this layer */
+} ctr_image_progress;
+
+/** Progress callback; a nonzero return cancels the operation (-ECANCELED). */
+typedef int (*ctr_image_progress_fn)(void *userdata, const ctr_image_progress *p);
+
+/** Options for import and unpack; initialise with ctr_image_options_init(). */
+typedef struct ctr_image_options {
+	size_t size;                     /**< sizeof(ctr_image_options), set by the init function */
+	ctr_image_progress_fn progress;  /**< NULL: no reports */
+	void *progress_userdata;
+	const volatile int *cancel;      /**< when it points at a nonzero value the operation stops with -ECANCELED */
+	const char *platform;            /**< "os/arch[/variant]" to select from a multi-platform index; NULL: the host's */
+} ctr_image_options;
+
+/** Initialise image options to defaults (sets size). */
+void ctr_image_options_init(ctr_image_options *opts);
+
+/**
+ * Open (creating it when missing) an image store.  Temporary directories
+ * left by a crashed import are removed.
+ *
+ * @param ctx  the context (for logging); must outlive the store
+ * @param out  receives the store
+ * @param dir  the store directory; NULL: CTR_IMAGE_STORE_DEFAULT
+ * @param err  receives an error on failure; may be NULL
+ */
+int ctr_image_store_open(ctr_context *ctx, ctr_image_store **out, const char *dir, ctr_error **err);
+
+/** Close a store; NULL is allowed. */
+void ctr_image_store_free(ctr_image_store *store);
+
+/** The store directory (owned by the store). */
+const char *ctr_image_store_dir(const ctr_image_store *store);
+
+/**
+ * Import an image from a source into the store under a name (an existing
+ * image of that name is replaced).  Layers already in the store are not
+ * extracted again.  On failure the store holds no new image record and no
+ * partial layer.
+ *
+ * @param store  the store
+ * @param source a source name, e.g. "oci:/srv/busybox:latest"
+ * @param name   the name to store it under; NULL: derived from the source (its tag, or the file name)
+ * @param opts   options, or NULL
+ * @param err    receives an error on failure; may be NULL
+ * @return 0, -EINVAL for a bad source name or document, -EBADMSG for a digest, size or DiffID mismatch,
+ *         -ENOENT when the source or tag does not exist, -ECANCELED, another negative errno
+ */
+int ctr_image_import(ctr_image_store *store, const char *source, const char *name, const ctr_image_options *opts,
+		     ctr_error **err);
+
+/**
+ * The names of the stored images.
+ *
+ * @param names receives a NULL-terminated sorted array; free with ctr_strv_free()
+ */
+int ctr_image_list(ctr_image_store *store, char ***names, ctr_error **err);
+
+/**
+ * A stored image as JSON: name, source, manifest and config digests, the
+ * layers (digest, DiffID, ChainID, size) and the image config.
+ *
+ * @param out receives the JSON; free with ctr_free()
+ * @return 0, -ENOENT when there is no such image
+ */
+int ctr_image_inspect(ctr_image_store *store, const char *name, char **out, ctr_error **err);
+
+/** Remove an image record (its layers stay until ctr_image_prune()). @return 0 or -ENOENT */
+int ctr_image_remove(ctr_image_store *store, const char *name, ctr_error **err);
+
+/**
+ * Remove blobs and layers that no image and no container references, and
+ * temporary files of crashed imports.
+ *
+ * @param removed receives how many blobs and layers were removed; may be NULL
+ */
+int ctr_image_prune(ctr_image_store *store, unsigned *removed, ctr_error **err);
+
+/**
+ * Unpack an image into a plain directory (layers applied in order,
+ * whiteouts applied).  dir is created when missing and must be empty.
+ *
+ * @param ctx    the context
+ * @param store  the store holding `ref`; may be NULL when `ref` is a source name
+ * @param ref    a source name ("oci:...") or, with a store, a stored image's name
+ * @param dir    the target directory
+ * @param opts   options, or NULL
+ * @param err    receives an error on failure; may be NULL
+ */
+int ctr_image_unpack(ctr_context *ctx, ctr_image_store *store, const char *ref, const char *dir,
+		     const ctr_image_options *opts, ctr_error **err);
+
+/** Options for ctr_image_spec(); initialise with ctr_image_spec_options_init(). */
+typedef struct ctr_image_spec_options {
+	size_t size;                    /**< sizeof(ctr_image_spec_options), set by the init function */
+	const char *const *args;        /**< NULL-terminated; replaces the image's Cmd (the Entrypoint stays); NULL: Cmd */
+	const char *const *entrypoint;  /**< NULL-terminated; replaces the Entrypoint (and drops Cmd unless args); NULL: the image's */
+	const char *user;               /**< replaces the image's User; NULL: the image's */
+} ctr_image_spec_options;
+
+/** Initialise spec options to defaults (sets size). */
+void ctr_image_spec_options_init(ctr_image_spec_options *opts);
+
+/**
+ * A runtime spec for a stored image, converted as the image-spec's
+ * conversion.md says: process.args from Entrypoint + Cmd, Env merged over
+ * the defaults, WorkingDir, User resolved through the image's own
+ * /etc/passwd and /etc/group (read inside the image's layers, never the
+ * host's), and ExposedPorts, Volumes, StopSignal, labels, os and
+ * architecture as annotations (org.opencontainers.image.exposedPorts,
+ * .volumes, .stopSignal, ...).  root.path is "rootfs"; create with
+ * ctr_create_options.image to run it on the image's rootfs.
+ *
+ * @param store the store
+ * @param name  a stored image
+ * @param opts  overrides, or NULL
+ * @param out   receives the spec; free with ctr_spec_free()
+ * @param err   receives an error on failure; may be NULL
+ */
+int ctr_image_spec(ctr_image_store *store, const char *name, const ctr_image_spec_options *opts, ctr_spec **out,
+		   ctr_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The decoding half of layer extraction.  A second thread reads the blob
+ * with large reads, hashes it (blob digest), decompresses it (isa-l's igzip
+ * or zlib for gzip, libzstd for zstd, or nothing) and hashes the result
+ * (DiffID), handing 1 MiB buffers to the extracting thread through a small
+ * ring.  On two cores this keeps read+inflate+sha256 off the thread that
+ * makes the file-system calls.  The thread reads the stream to its real end,
+ * so the DiffID covers the tar end-of-archive blocks and the padding.
+ */
+#include "image/layer-internal.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <zlib.h>
+#include <zstd.h>
+#ifdef CTR_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
+
+#include "image/digest.h"
+#include "internal.h"
+
+#define NBUF 8
+#define BUFSZ (1u << 20)
+#define INSZ (1u << 20)
+
+enum kind { K_AUTO, K_TAR, K_GZIP, K_ZSTD };
+
+static const char *kind_name(enum kind k)
+{
+	switch (k) {
+	case K_GZIP:
+		return "gzip";
+	case K_ZSTD:
+		return "zstd";
+	case K_TAR:
+		return "uncompressed tar";
+	default:
+		return "auto";
+	}
+}
+
+struct layer_stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool started;
+
+	unsigned char *bufs[NBUF];
+	size_t lens[NBUF];
+	int ring[NBUF]; /* filled buffers, oldest first */
+	unsigned rhead, rcount;
+	int freel[NBUF];
+	unsigned nfree;
+	bool done;  /* producer finished (end of stream or error) */
+	bool abort; /* consumer gave up */
+	int rc;
+	ctr_error *error;
+
+	/* consumer side: the buffers libarchive may still look at */
+	int cur, prev;
+	uint64_t cur_off, prev_off, given;
+
+	/* producer side */
+	int fd;
+	enum kind kind;
+	const char *lname;
+	const struct ctr_layer_desc *desc;
+	uint64_t max_bytes;
+	const volatile int *cancel;
+	unsigned char *in;
+	size_t in_pos, in_len;
+	bool in_eof;
+	struct ctr_digest blob, diff;
+	bool check_blob, check_diff, diff_is_blob;
+	uint64_t bytes_in, bytes_out; /* read with __atomic by the consumer */
+	int64_t want_size;
+	bool member_done; /* gzip: between members */
+	size_t zret;      /* zstd: last hint, 0 at a frame end */
+	z_stream z;
+	bool z_init;
+	ZSTD_DStream *zs;
+#ifdef CTR_HAVE_ISAL
+	struct inflate_state *isal;
+#endif
+};
+
+static int kind_of(const char *mt, enum kind *k, const char *lname, ctr_error **err)
+{
+	*k = K_AUTO;
+	if (!mt || !*mt)
+		return 0;
+	size_t n = strlen(mt);
+#define ENDS(s) (n >= sizeof(s) - 1 && !strcmp(mt + n - (sizeof(s) - 1), s))
+	if (ENDS("+gzip") || ENDS(".tar.gzip") || ENDS("tar.gz"))
+		*k = K_GZIP;
+	else if (ENDS("+zstd") || ENDS(".tar.zstd"))
+		*k = K_ZSTD;
+	else if (ENDS(".tar") || !strcmp(mt, "application/x-tar"))
+		*k = K_TAR;
+#undef ENDS
+	if (*k == K_AUTO || (!strstr(mt, "layer") && !strstr(mt, "rootfs") && strcmp(mt, "application/x-tar")))
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "%s: media type '%.200s' is not a layer type this library unpacks "
+			       "(application/vnd.oci.image.layer.v1.tar[+gzip|+zstd] and docker's "
+			       "application/vnd.docker.image.rootfs.diff.tar.gzip)",
+			       lname, mt);
+	return 0;
+}
+
+static enum kind kind_of_magic(const unsigned char *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return K_GZIP;
+	if (n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] == 0x28)
+		return K_ZSTD;
+	/* zstd skippable frame 0x184D2A5? (little endian) */
+	if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
+		return K_ZSTD;
+	return K_TAR;
+}
+
+/* ---- producer ---- */
+
+/* Record the thread's first error (e is taken over); returns -errnum. */
+static int set_error(struct layer_stream *s, ctr_error *e, int errnum)
+{
+	pthread_mutex_lock(&s->mu);
+	if (!s->error)
+		s->error = e;
+	else
+		ctr_error_free(e);
+	if (!s->rc)
+		s->rc = -errnum;
+	pthread_mutex_unlock(&s->mu);
+	return -errnum;
+}
+
+static int fail(struct layer_stream *s, int errnum, const char *fmt, ...) CTR_PRINTF(3, 4);
+static int fail(struct layer_stream *s, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ctr_error *e = NULL;
+	ctr_verr(&e, errnum, errnum == ENOMEM ? CTR_E_NOMEM : CTR_E_INVALID, fmt, ap);
+	va_end(ap);
+	return set_error(s, e, errnum);
+}
+
+static int read_more(struct layer_stream *s)
+{
+	s->in_pos = 0;
+	s->in_len = 0;
+	for (;;) {
+		if (s->cancel && *s->cancel)
+			return fail(s, ECANCELED, "%s: cancelled", s->lname);
+		ssize_t r = read(s->fd, s->in, INSZ);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			ctr_error *er = NULL;
+			ctr_err_sys(&er, e, "%s: reading the blob", s->lname);
+			return set_error(s, er, e);
+		}
+		if (r == 0) {
+			s->in_eof = true;
+			return 0;
+		}
+		s->in_len = (size_t)r;
+		uint64_t total = __atomic_add_fetch(&s->bytes_in, (uint64_t)r, __ATOMIC_RELAXED);
+		if (s->want_size >= 0 && total > (uint64_t)s->want_size)
+			return fail(s, EBADMSG,
+				    "%s: size mismatch: the blob is longer than the %" PRId64
+				    " bytes its descriptor says; the blob is corrupt or not the one the manifest names",
+				    s->lname, s->want_size);
+		if (s->check_blob)
+			ctr_digest_update(&s->blob, s->in, (size_t)r);
+		return 0;
+	}
+}
+
+static int gzip_member_start(struct layer_stream *s)
+{
+#ifdef CTR_HAVE_ISAL
+	isal_inflate_reset(s->isal);
+	s->isal->crc_flag = ISAL_GZIP;
+	return 0;
+#else
+	int r = s->z_init ? inflateReset(&s->z) : inflateInit2(&s->z, 16 + MAX_WBITS);
+	if (r != Z_OK)
+		return fail(s, r == Z_MEM_ERROR ? ENOMEM : EIO, "%s: zlib: cannot start inflating", s->lname);
+	s->z_init = true;
+	return 0;
+#endif
+}
+
+/* One decompression step; *prog tells whether it consumed or produced anything. */
+static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *prog)
+{
+	size_t avail = s->in_len - s->in_pos;
+	if (s->member_done) {
+		if (!avail)
+			return 0;
+		if (s->in[s->in_pos] != 0x1f)
+			return fail(s, EBADMSG,
+				    "%s: trailing data after the gzip stream at compressed offset %" PRIu64
+				    " (byte 0x%02x is not a gzip member header)",
+				    s->lname, __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - avail,
+				    s->in[s->in_pos]);
+		int r = gzip_member_start(s);
+		if (r < 0)
+			return r;
+		s->member_done = false;
+	}
+#ifdef CTR_HAVE_ISAL
+	struct inflate_state *st = s->isal;
+	st->next_in = s->in + s->in_pos;
+	st->avail_in = (uint32_t)avail;
+	st->next_out = out + *olen;
+	st->avail_out = (uint32_t)(cap - *olen);
+	int r = isal_inflate(st);
+	size_t used = avail - st->avail_in, made = (cap - *olen) - st->avail_out;
+	s->in_pos += used;
+	*olen += made;
+	*prog = used || made;
+	if (r < 0) {
+		const char *why = r == ISAL_INCORRECT_CHECKSUM ? "CRC or length check failed"
+				  : r == ISAL_INVALID_WRAPPER	   ? "invalid gzip header"
+				  : r == ISAL_UNSUPPORTED_METHOD   ? "unsupported compression method"
+								   : "invalid deflate data";
+		return fail(s, EBADMSG, "%s: gzip: %s (isa-l error %d) near compressed offset %" PRIu64, s->lname, why,
+			    r, __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
+	}
+	if (st->block_state == ISAL_BLOCK_FINISH)
+		s->member_done = true;
+	return 0;
+#else
+	s->z.next_in = s->in + s->in_pos;
+	s->z.avail_in = (uInt)avail;
+	s->z.next_out = out + *olen;
+	s->z.avail_out = (uInt)(cap - *olen);
+	int r = inflate(&s->z, Z_NO_FLUSH);
+	size_t used = avail - s->z.avail_in, made = (cap - *olen) - s->z.avail_out;
+	s->in_pos += used;
+	*olen += made;
+	*prog = used || made;
+	if (r == Z_STREAM_END) {
+		s->member_done = true;
+		return 0;
+	}
+	if (r == Z_OK || r == Z_BUF_ERROR)
+		return 0;
+	if (r == Z_MEM_ERROR)
+		return fail(s, ENOMEM, "%s: zlib: out of memory", s->lname);
+	return fail(s, EBADMSG, "%s: gzip: %s near compressed offset %" PRIu64, s->lname,
+		    s->z.msg ? s->z.msg : "invalid data",
+		    __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
+#endif
+}
+
+static int zstd_step(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *prog)
+{
+	ZSTD_inBuffer ib = {s->in + s->in_pos, s->in_len - s->in_pos, 0};
+	ZSTD_outBuffer ob = {out, cap, *olen};
+	size_t r = ZSTD_decompressStream(s->zs, &ob, &ib);
+	*prog = ib.pos || ob.pos != *olen;
+	s->in_pos += ib.pos;
+	*olen = ob.pos;
+	if (ZSTD_isError(r))
+		return fail(s, EBADMSG, "%s: zstd: %s near compressed offset %" PRIu64, s->lname,
+			    ZSTD_getErrorName(r),
+			    __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
+	if (*prog)
+		s->zret = r; /* a call that did nothing (no input left) says nothing about the frame */
+	return 0;
+}
+
+/* Fill out (cap bytes) as far as the stream goes; *end at its real end. */
+static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *end)
+{
+	*olen = 0;
+	while (*olen < cap) {
+		if (s->in_pos == s->in_len && !s->in_eof) {
+			int r = read_more(s);
+			if (r < 0)
+				return r;
+		}
+		bool prog = false;
+		if (s->kind == K_TAR) {
+			size_t n = s->in_len - s->in_pos;
+			if (n > cap - *olen)
+				n = cap - *olen;
+			memcpy(out + *olen, s->in + s->in_pos, n);
+			s->in_pos += n;
+			*olen += n;
+			prog = n > 0;
+		} else {
+			int r = s->kind == K_GZIP ? gzip_step(s, out, cap, olen, &prog)
+						  : zstd_step(s, out, cap, olen, &prog);
+			if (r < 0)
+				return r;
+		}
+		if (prog)
+			continue;
+		if (s->in_pos < s->in_len)
+			return fail(s, EIO, "%s: %s decoder made no progress", s->lname, kind_name(s->kind));
+		if (!s->in_eof)
+			continue;
+		/* all input read and nothing more comes out */
+		bool complete = s->kind == K_TAR || (s->kind == K_GZIP && s->member_done) ||
+				(s->kind == K_ZSTD && s->zret == 0);
+		if (!complete)
+			return fail(s, EBADMSG, "%s: the %s stream is truncated (it ends after %" PRIu64 " bytes)",
+				    s->lname, kind_name(s->kind), __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED));
+		*end = true;
+		return 0;
+	}
+	return 0;
+}
+
+static int verify_end(struct layer_stream *s)
+{
+	const char *lname = s->lname;
+	uint64_t in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
+	if (s->want_size >= 0 && in != (uint64_t)s->want_size)
+		return fail(s, EBADMSG,
+			    "%s: size mismatch: expected %" PRId64 " bytes, got %" PRIu64
+			    "; the blob is truncated or not the one the manifest names",
+			    lname, s->want_size, in);
+	ctr_error *e = NULL;
+	char blob_got[CTR_DIGEST_STR_MAX] = "";
+	if (s->check_blob) {
+		char what[256];
+		snprintf(what, sizeof(what), "%s: blob", lname);
+		int r = ctr_digest_finish(&s->blob, what, blob_got, sizeof(blob_got), &e);
+		if (r < 0)
+			goto out_err;
+	}
+	if (s->check_diff) {
+		char what[256];
+		snprintf(what, sizeof(what), "%s: DiffID (uncompressed tar, from the image config)", lname);
+		if (s->diff_is_blob) {
+			/* uncompressed layer: the DiffID is the blob digest, hashed once */
+			if (strcmp(blob_got, s->desc->diff_id) != 0) {
+				ctr_err(&e, EBADMSG, CTR_E_INVALID, "%s: digest mismatch: expected %s, got %s", what,
+					s->desc->diff_id, blob_got);
+				goto out_err;
+			}
+		} else if (ctr_digest_finish(&s->diff, what, NULL, 0, &e) < 0) {
+			goto out_err;
+		}
+	}
+	return 0;
+out_err:
+	return set_error(s, e, EBADMSG);
+}
+
+static int producer_init(struct layer_stream *s)
+{
+	/* the first bytes decide the decoder, checked against the media type */
+	while (!s->in_eof && s->in_len < 4) {
+		/* keep what a short read gave (pipes): accumulate up to 4 bytes */
+		unsigned char head[4];
+		size_t have = s->in_len;
+		memcpy(head, s->in, have);
+		int r = read_more(s);
+		if (r < 0)
+			return r;
+		if (s->in_eof) {
+			memcpy(s->in, head, have);
+			s->in_len = have;
+			break;
+		}
+		memmove(s->in + have, s->in, s->in_len);
+		memcpy(s->in, head, have);
+		s->in_len += have;
+	}
+	enum kind magic = kind_of_magic(s->in, s->in_len);
+	if (s->kind == K_AUTO)
+		s->kind = magic;
+	else if (s->kind != magic)
+		return fail(s, EBADMSG,
+			    "%s: the media type '%.200s' says %s but the blob starts with %s data; "
+			    "the manifest and the blob disagree",
+			    s->lname, s->desc->media_type, kind_name(s->kind), kind_name(magic));
+	if (s->kind == K_GZIP) {
+#ifdef CTR_HAVE_ISAL
+		s->isal = calloc(1, sizeof(*s->isal));
+		if (!s->isal)
+			return fail(s, ENOMEM, "%s: out of memory", s->lname);
+		isal_inflate_init(s->isal);
+#endif
+		int r = gzip_member_start(s);
+		if (r < 0)
+			return r;
+	} else if (s->kind == K_ZSTD) {
+		s->zs = ZSTD_createDStream();
+		if (!s->zs)
+			return fail(s, ENOMEM, "%s: out of memory", s->lname);
+		ZSTD_initDStream(s->zs);
+	}
+	if (s->check_diff && s->kind == K_TAR && s->check_blob && s->blob.alg == s->diff.alg) {
+		s->diff_is_blob = true;
+		ctr_digest_free(&s->diff);
+	}
+	return 0;
+}
+
+static void *producer(void *arg)
+{
+	struct layer_stream *s = arg;
+	int r = producer_init(s);
+	bool end = false;
+	while (r == 0 && !end) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->nfree && !s->abort)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->abort) {
+			pthread_mutex_unlock(&s->mu);
+			r = -ECANCELED;
+			break;
+		}
+		int b = s->freel[--s->nfree];
+		pthread_mutex_unlock(&s->mu);
+
+		size_t n = 0;
+		r = fill(s, s->bufs[b], BUFSZ, &n, &end);
+		if (r == 0 && n) {
+			if (s->check_diff && !s->diff_is_blob)
+				ctr_digest_update(&s->diff, s->bufs[b], n);
+			uint64_t total = __atomic_add_fetch(&s->bytes_out, n, __ATOMIC_RELAXED);
+			if (s->max_bytes && total > s->max_bytes)
+				r = fail(s, EFBIG,
+					 "%s: the uncompressed layer exceeds the limit of %" PRIu64
+					 " bytes (a decompression bomb?); raise ctr_layer_opts.max_bytes if it is genuine",
+					 s->lname, s->max_bytes);
+		}
+		pthread_mutex_lock(&s->mu);
+		if (r == 0 && n) {
+			s->lens[b] = n;
+			s->ring[(s->rhead + s->rcount++) % NBUF] = b;
+		} else {
+			s->freel[s->nfree++] = b;
+		}
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	if (r == 0)
+		verify_end(s);
+	pthread_mutex_lock(&s->mu);
+	s->done = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---- consumer ---- */
+
+static void release(struct layer_stream *s, int b)
+{
+	if (b < 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->freel[s->nfree++] = b;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Next filled buffer index, or -1 at the end (done). */
+static int next_buffer(struct layer_stream *s)
+{
+	release(s, s->prev);
+	s->prev = s->cur;
+	s->prev_off = s->cur_off;
+	s->cur = -1;
+	pthread_mutex_lock(&s->mu);
+	while (!s->rcount && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	int b = -1;
+	if (s->rcount) {
+		b = s->ring[s->rhead];
+		s->rhead = (s->rhead + 1) % NBUF;
+		s->rcount--;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (b >= 0) {
+		s->cur = b;
+		s->cur_off = s->given;
+		s->given += s->lens[b];
+	}
+	return b;
+}
+
+ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf)
+{
+	struct layer_stream *s = ud;
+	int b = next_buffer(s);
+	if (b >= 0) {
+		*buf = s->bufs[b];
+		return (ssize_t)s->lens[b];
+	}
+	pthread_mutex_lock(&s->mu);
+	int rc = s->rc;
+	pthread_mutex_unlock(&s->mu);
+	if (rc) {
+		archive_set_error(a, -rc, "the layer stream failed");
+		return -1;
+	}
+	*buf = NULL;
+	return 0;
+}
+
+bool layer_stream_peek(struct layer_stream *s, uint64_t off, void *out, size_t len)
+{
+	unsigned char *o = out;
+	while (len) {
+		/* the run of bytes from off that one of the two buffers holds */
+		const unsigned char *src = NULL;
+		size_t avail = 0;
+		if (s->cur >= 0 && off >= s->cur_off && off < s->cur_off + s->lens[s->cur]) {
+			src = s->bufs[s->cur] + (off - s->cur_off);
+			avail = (size_t)(s->cur_off + s->lens[s->cur] - off);
+		} else if (s->prev >= 0 && off >= s->prev_off && off < s->prev_off + s->lens[s->prev]) {
+			src = s->bufs[s->prev] + (off - s->prev_off);
+			avail = (size_t)(s->prev_off + s->lens[s->prev] - off);
+		} else {
+			return false;
+		}
+		size_t n = avail < len ? avail : len;
+		memcpy(o, src, n);
+		o += n;
+		off += n;
+		len -= n;
+	}
+	return true;
+}
+
+static bool all_zero(const unsigned char *p, size_t n, size_t *at)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i]) {
+			*at = i;
+			return false;
+		}
+	return true;
+}
+
+static void join(struct layer_stream *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->abort = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->started = false;
+}
+
+int layer_stream_take_error(struct layer_stream *s, ctr_error **err)
+{
+	pthread_mutex_lock(&s->mu);
+	int rc = s->rc;
+	ctr_error *e = s->error;
+	s->error = NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (!rc)
+		return 0;
+	if (err && !*err)
+		*err = e;
+	else
+		ctr_error_free(e);
+	return rc;
+}
+
+int layer_stream_finish(struct layer_stream *s, uint64_t pos, ctr_error **err)
+{
+	/* the bytes libarchive did not consume after the end-of-archive blocks */
+	uint64_t garbage_at = UINT64_MAX;
+	unsigned char chunk[4096];
+	for (uint64_t p = pos; p < s->given && garbage_at == UINT64_MAX;) {
+		size_t n = s->given - p < sizeof(chunk) ? (size_t)(s->given - p) : sizeof(chunk);
+		size_t at;
+		if (!layer_stream_peek(s, p, chunk, n))
+			break;
+		if (!all_zero(chunk, n, &at))
+			garbage_at = p + at;
+		p += n;
+	}
+	while (garbage_at == UINT64_MAX) {
+		int b = next_buffer(s);
+		if (b < 0)
+			break;
+		size_t at;
+		if (!all_zero(s->bufs[b], s->lens[b], &at))
+			garbage_at = s->cur_off + at;
+	}
+	if (garbage_at != UINT64_MAX) {
+		join(s);
+		int rc = layer_stream_take_error(s, err);
+		if (rc)
+			return rc;
+		return ctr_err(err, EBADMSG, CTR_E_INVALID,
+			       "%s: trailing data after the tar end-of-archive blocks at offset %" PRIu64
+			       " (only zero padding may follow)",
+			       s->lname, garbage_at);
+	}
+	pthread_join(s->thread, NULL);
+	s->started = false;
+	return layer_stream_take_error(s, err);
+}
+
+void layer_stream_counts(struct layer_stream *s, uint64_t *in, uint64_t *out)
+{
+	*in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
+	*out = __atomic_load_n(&s->bytes_out, __ATOMIC_RELAXED);
+}
+
+void layer_stream_free(struct layer_stream *s)
+{
+	if (!s)
+		return;
+	join(s);
+	for (int i = 0; i < NBUF; i++)
+		free(s->bufs[i]);
+	free(s->in);
+	ctr_digest_free(&s->blob);
+	ctr_digest_free(&s->diff);
+	if (s->z_init)
+		inflateEnd(&s->z);
+	if (s->zs)
+		ZSTD_freeDStream(s->zs);
+#ifdef CTR_HAVE_ISAL
+	free(s->isal);
+#endif
+	ctr_error_free(s->error);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_layer_desc *desc, const char *lname,
+		       uint64_t max_bytes, const volatile int *cancel, ctr_error **err)
+{
+	*out = NULL;
+	enum kind k;
+	int r = kind_of(desc->media_type, &k, lname, err);
+	if (r < 0)
+		return r;
+	struct layer_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ctr_err_nomem(err);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->cur = s->prev = -1;
+	s->fd = blob_fd;
+	s->kind = k;
+	s->lname = lname;
+	s->desc = desc;
+	s->max_bytes = max_bytes;
+	s->cancel = cancel;
+	s->want_size = desc->size;
+	s->in = malloc(INSZ + 4); /* + the magic bytes kept from short first reads */
+	if (!s->in)
+		goto nomem;
+	for (int i = 0; i < NBUF; i++) {
+		s->bufs[i] = malloc(BUFSZ);
+		if (!s->bufs[i])
+			goto nomem;
+		s->freel[s->nfree++] = i;
+	}
+	if (desc->digest) {
+		r = ctr_digest_begin(&s->blob, desc->digest, err);
+		if (r < 0)
+			goto fail_prefix;
+		s->check_blob = true;
+	}
+	if (desc->diff_id) {
+		r = ctr_digest_begin(&s->diff, desc->diff_id, err);
+		if (r < 0)
+			goto fail_prefix;
+		s->check_diff = true;
+	}
+	/* the thread takes no signals: they stay with the caller's threads */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&s->thread, NULL, producer, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		ctr_err_sys(err, r, "%s: cannot start the decompression thread", lname);
+		layer_stream_free(s);
+		return -r;
+	}
+	s->started = true;
+	*out = s;
+	return 0;
+fail_prefix:
+	ctr_err_prefix(err, "%s", lname);
+	layer_stream_free(s);
+	return r;
+nomem:
+	layer_stream_free(s);
+	return ctr_err_nomem(err);
+}
