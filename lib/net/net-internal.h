@@ -127,6 +127,18 @@ int ctr_nl_addr_add(struct ctr_nl *nl, unsigned index, int family, const unsigne
 		    ctr_error **err);
 /* Delete a link by name; a missing one is not an error. */
 int ctr_nl_link_del(struct ctr_nl *nl, const char *name, ctr_error **err);
+/*
+ * Delete a link by name (a missing one is not an error) and return once the
+ * kernel unregistered it (it is gone from every view: name, bridge port,
+ * addresses, routes); the kernel's final freeing (an rcu_barrier, ~15-20 ms)
+ * goes on in a thread put on *list, which then runs after(arg) (after may be
+ * NULL; it runs exactly once, also on failure).  Join with ctr_nl_del_reap.
+ */
+struct ctr_nl_del;
+int ctr_nl_link_del_start(const char *name, void (*after)(void *), void *arg, struct ctr_nl_del **list,
+			  ctr_error **err);
+/* Join and free the finished deletions of *list (all of them, waiting, when wait). */
+void ctr_nl_del_reap(struct ctr_nl_del **list, bool wait);
 /* Set a link up (and its MTU when mtu > 0). */
 int ctr_nl_link_up(struct ctr_nl *nl, unsigned index, unsigned mtu, ctr_error **err);
 /* A veth pair: host end `host_if` (master `master`, up, mtu), peer `peer` born in nsfd's namespace. */

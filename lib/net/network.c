@@ -35,6 +35,7 @@ struct ctr_network {
 	char *net_dir;   /* the network directory */
 	char *dir;       /* <net_dir>/<name> */
 	struct ctr_netdef def;
+	struct ctr_nl_del *pending; /* veth deletions whose kernel-side freeing goes on (netlink.c) */
 };
 
 struct ctr_net_request {
@@ -79,6 +80,7 @@ CTR_EXPORT void ctr_network_free(ctr_network *n)
 {
 	if (!n)
 		return;
+	ctr_nl_del_reap(&n->pending, true);
 	ctr_netdef_free(&n->def);
 	free(n->net_dir);
 	free(n->dir);
@@ -479,8 +481,17 @@ static int nft_ports_of(const struct ctr_lease *l, struct ctr_nft_port **out, si
 	return 0;
 }
 
-/* Undo a lease's links and firewall elements (the lease itself is the caller's). */
-static void lease_undo(ctr_context *ctx, struct ctr_nl *nl, const struct ctr_lease *l)
+static void nft_close_cb(void *s)
+{
+	ctr_nft_close(s);
+}
+
+/*
+ * Undo a lease's links and firewall elements (the lease itself is the
+ * caller's).  pending non-NULL: the veth deletion returns once the kernel
+ * unregistered it and its final freeing goes on in a thread put there.
+ */
+static void lease_undo(ctr_context *ctx, struct ctr_nl *nl, const struct ctr_lease *l, struct ctr_nl_del **pending)
 {
 	ctr_error *e = NULL;
 	struct ctr_nft_port *p;
@@ -498,6 +509,12 @@ static void lease_undo(ctr_context *ctx, struct ctr_nl *nl, const struct ctr_lea
 	ctr_error_free(e);
 	free(p);
 	e = NULL;
+	if (l->host_if && pending) {
+		if (ctr_nl_link_del_start(l->host_if, nft_close_cb, fw, pending, &e) < 0)
+			ctr_warn(ctx, "'%s': %s", l->id, ctr_error_message(e));
+		ctr_error_free(e);
+		return;
+	}
 	if (l->host_if && nl && ctr_nl_link_del(nl, l->host_if, &e) < 0)
 		ctr_warn(ctx, "'%s': %s", l->id, ctr_error_message(e));
 	ctr_error_free(e);
@@ -512,7 +529,7 @@ static void reclaim(struct ctr_network *n, struct ctr_nl *nl, struct ctr_leases 
 	for (size_t i = 0; i < gone.n; i++) {
 		ctr_info(n->ctx, "network '%s': reclaimed the lease of '%s' (its state dir %s is gone)", n->def.name,
 			 gone.v[i].id, gone.v[i].state_dir);
-		lease_undo(n->ctx, nl, &gone.v[i]);
+		lease_undo(n->ctx, nl, &gone.v[i], NULL);
 	}
 	ctr_leases_free(&gone);
 }
@@ -1018,13 +1035,8 @@ static int detach(struct ctr_network *n, const char *id, const char *state_dir, 
 	int r = lease_drop(n, id, state_dir, &l, err);
 	if (r < 0)
 		return r;
-	struct ctr_nl *nl = NULL;
-	ctr_error *e = NULL;
-	if (ctr_nl_open(-1, &nl, &e) < 0)
-		ctr_warn(n->ctx, "'%s': %s", id, ctr_error_message(e));
-	ctr_error_free(e);
-	lease_undo(n->ctx, nl, &l);
-	ctr_nl_close(nl);
+	ctr_nl_del_reap(&n->pending, false);
+	lease_undo(n->ctx, NULL, &l, &n->pending);
 	ctr_lease_clear(&l);
 	return 0;
 }

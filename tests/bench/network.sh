@@ -1,18 +1,28 @@
 #!/bin/bash
-# network.sh [-t SECONDS] [--nft-driver PATH] [--no-cni] [-n N] [--ctr-demo PATH] [--attach-bench PATH]
+# network.sh [-t SECONDS] [--nft-driver PATH] [--no-cni] [--attach-only] [-n N] [--ctr-demo PATH] [--attach-bench PATH]
 #
 # Attach/detach half (first): one container network namespace attached to a
 # bridge network and detached again, N times (default 200, after a warm-up),
-# with a published port (8080:80/tcp) each time, as podman's default network
-# does (masquerade, portmap):
+# with a published port (8080:80/tcp) each time, both sides doing the same
+# work as podman's default network (bridge, ipMasq, portmap, firewall):
 #   libctr  ctr_network_attach_netns + ctr_network_detach_netns through
-#           tests/net/net-attach-bench (veth born in the namespace, IPAM
-#           lease, addresses, routes, nft DNAT elements), on a network made by
-#           `ctr-demo network create` (10.66.0.0/24, masquerade)
-#   cni     CNI_COMMAND=ADD bridge (host-local IPAM, ipMasq, same subnet) +
-#           ADD portmap, then DEL portmap + DEL bridge, exec'd as an engine does
+#           tests/net/net-attach-bench, on a network made by `ctr-demo network
+#           create` (10.66.0.0/24, not internal).  Attach: IPAM lease (flock'ed
+#           leases.json), veth with its peer born as eth0 in the namespace,
+#           host end on the bridge with hairpin on, lo and eth0 up, address and
+#           default route, DNAT elements for the published port in libctr's
+#           nftables table (whose static rules also masquerade the subnet's
+#           outbound traffic and accept its forwarded traffic).  Detach: the
+#           DNAT elements, the veth and the lease removed.
+#   cni     the plugins exec'd as an engine runs podman's default conflist
+#           (tuning left out: libctr sets no sysctls per container):
+#           ADD bridge (host-local IPAM, ipMasq, hairpinMode, same subnet),
+#           ADD portmap (DNAT for 8080->80), ADD firewall (iptables backend:
+#           forward accept rules for the address); then DEL firewall, DEL
+#           portmap, DEL bridge.
 # Prints the mean ms of one attach+detach for each and the ratio cni/libctr
-# (goal: >= 20).
+# (goal: >= 20).  The bridge itself and the static firewall rules exist
+# before the timed loop on both sides (warm-up).
 #
 # Container networking benchmark, everything in network namespaces made here
 # (the host's own interfaces, routes and firewall are never touched).
@@ -40,6 +50,7 @@ DRIVER=${NFT_DRIVER:-}
 CNI=1
 CNI_PATH=${CNI_PATH:-/usr/lib/cni}
 NATT=200
+ATTACH_ONLY=0
 CTR_DEMO=${CTR_DEMO:-}
 ATTACH=${ATTACH:-}
 while [ $# -gt 0 ]; do
@@ -47,10 +58,11 @@ while [ $# -gt 0 ]; do
 	-t) T=$2; shift ;;
 	--nft-driver) DRIVER=$2; shift ;;
 	--no-cni) CNI=0 ;;
+	--attach-only) ATTACH_ONLY=1 ;;
 	-n) NATT=$2; shift ;;
 	--ctr-demo) CTR_DEMO=$2; shift ;;
 	--attach-bench) ATTACH=$2; shift ;;
-	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "network.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -210,16 +222,21 @@ attach_cni() {
 			"runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]},
 			"prevResult": %s}' "$1"
 	}
+	fw() { # the firewall plugin's config, prevResult $1
+		printf '{"cniVersion": "1.0.0", "name": "attach", "type": "firewall", "backend": "iptables", "prevResult": %s}' "$1"
+	}
+	plugin() { # plugin COMMAND NAME < CONFIG
+		CNI_COMMAND=$1 CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
+			ip netns exec "$k-host" "$CNI_PATH/$2"
+	}
 	run1() {
 		local res
-		res=$(CNI_COMMAND=ADD CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
-			ip netns exec "$k-host" "$CNI_PATH/bridge" <<<"$conf") || { echo "CNI bridge ADD: $res" >&2; return 1; }
-		pm "$res" | CNI_COMMAND=ADD CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
-			ip netns exec "$k-host" "$CNI_PATH/portmap" >/dev/null || { echo "CNI portmap ADD failed" >&2; return 1; }
-		pm "$res" | CNI_COMMAND=DEL CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
-			ip netns exec "$k-host" "$CNI_PATH/portmap" >/dev/null || { echo "CNI portmap DEL failed" >&2; return 1; }
-		CNI_COMMAND=DEL CNI_CONTAINERID=att CNI_NETNS=/run/netns/$k-c CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH \
-			ip netns exec "$k-host" "$CNI_PATH/bridge" <<<"$conf" >/dev/null || { echo "CNI bridge DEL failed" >&2; return 1; }
+		res=$(plugin ADD bridge <<<"$conf") || { echo "CNI bridge ADD: $res" >&2; return 1; }
+		pm "$res" | plugin ADD portmap >/dev/null || { echo "CNI portmap ADD failed" >&2; return 1; }
+		fw "$res" | plugin ADD firewall >/dev/null || { echo "CNI firewall ADD failed" >&2; return 1; }
+		fw "$res" | plugin DEL firewall >/dev/null || { echo "CNI firewall DEL failed" >&2; return 1; }
+		pm "$res" | plugin DEL portmap >/dev/null || { echo "CNI portmap DEL failed" >&2; return 1; }
+		plugin DEL bridge <<<"$conf" >/dev/null || { echo "CNI bridge DEL failed" >&2; return 1; }
 	}
 	for i in 1 2 3; do run1 || return 1; done # warm-up: the bridge and iptables chains exist
 	t0=$(date +%s%N)
@@ -236,6 +253,7 @@ if [ $CNI = 1 ]; then
 	python3 -c 'import sys; r = float(sys.argv[2]) / float(sys.argv[1]); print("cni/libctr attach+detach time = %.1fx (goal >= 20x): %s" % (r, "met" if r >= 20 else "NOT met"))' "$ms_libctr" "$ms_cni"
 fi
 echo
+[ $ATTACH_ONLY = 1 ] && exit 0
 
 declare -A gbps
 echo "# network throughput: iperf3 TCP, 1 stream, ${T}s per case, $(nproc) cpus, kernel $(uname -r)"
