@@ -207,7 +207,9 @@ attach_libctr() {
 	mkns "$k-host"
 	mkns "$k-c"
 	ip netns exec "$k-host" "$CTR_DEMO" --net-dir "$work/nets" network create --subnet 10.66.0.0/24 n1 >/dev/null
-	ip netns exec "$k-host" "$ATTACH" "$work/nets" n1 "/run/netns/$k-c" 3 8080:80 >/dev/null # warm-up
+	# warm-up, checking that no veth end outlives a detach
+	ip netns exec "$k-host" "$ATTACH" "$work/nets" n1 "/run/netns/$k-c" 3 8080:80 check >/dev/null 2>"$work/check.txt" ||
+		{ cat "$work/check.txt" >&2; echo "network.sh: libctr attach/detach check failed" >&2; return 1; }
 	ip netns exec "$k-host" "$ATTACH" "$work/nets" n1 "/run/netns/$k-c" "$NATT" 8080:80
 }
 attach_cni() {
