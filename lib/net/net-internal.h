@@ -139,6 +139,8 @@ int ctr_nl_link_del_start(const char *name, void (*after)(void *), void *arg, st
 			  ctr_error **err);
 /* Join and free the finished deletions of *list (all of them, waiting, when wait). */
 void ctr_nl_del_reap(struct ctr_nl_del **list, bool wait);
+/* Move the deletions of the list from onto *to. */
+void ctr_nl_del_splice(struct ctr_nl_del **to, struct ctr_nl_del *from);
 /* Set a link up (and its MTU when mtu > 0). */
 int ctr_nl_link_up(struct ctr_nl *nl, unsigned index, unsigned mtu, ctr_error **err);
 /* A veth pair: host end `host_if` (master `master`, up, mtu), peer `peer` born in nsfd's namespace. */

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,8 +536,17 @@ int ctr_nl_link_del_start(const char *name, void (*after)(void *), void *arg, st
 	/* subscribed before the request is sent: the notification cannot be missed */
 	mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	d->efd = eventfd(0, EFD_CLOEXEC);
+	/* a small stack, and no signal of the host process is ever handled on this thread */
+	pthread_attr_t attr;
+	sigset_t all;
+	sigfillset(&all);
 	bool sync = !mon || d->efd < 0 || mnl_socket_bind(mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 ||
-		    pthread_create(&d->thread, NULL, link_del_thread, d) != 0;
+		    pthread_attr_init(&attr) != 0;
+	if (!sync) {
+		sync = pthread_attr_setstacksize(&attr, 256 * 1024) != 0 || pthread_attr_setsigmask_np(&attr, &all) != 0 ||
+		       pthread_create(&d->thread, &attr, link_del_thread, d) != 0;
+		pthread_attr_destroy(&attr);
+	}
 	if (sync) {
 		/* no thread or no monitor (fds or threads exhausted): delete and wait here */
 		if (mon)
@@ -550,9 +560,8 @@ int ctr_nl_link_del_start(const char *name, void (*after)(void *), void *arg, st
 	bool done = false;
 	while (!q.gone && !done) {
 		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			pf[0].fd = -1; /* wait for the thread alone */
+			if (errno != EINTR)
+				done = true; /* join the thread: it waits for the end */
 			continue;
 		}
 		if (pf[1].revents)
@@ -579,6 +588,16 @@ int ctr_nl_link_del_start(const char *name, void (*after)(void *), void *arg, st
 fail:
 	del_free(d);
 	return r;
+}
+
+void ctr_nl_del_splice(struct ctr_nl_del **to, struct ctr_nl_del *from)
+{
+	while (from) {
+		struct ctr_nl_del *next = from->next;
+		from->next = *to;
+		*to = from;
+		from = next;
+	}
 }
 
 void ctr_nl_del_reap(struct ctr_nl_del **list, bool wait)

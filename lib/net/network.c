@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct ctr_network {
 	char *net_dir;   /* the network directory */
 	char *dir;       /* <net_dir>/<name> */
 	struct ctr_netdef def;
+	pthread_mutex_t lock;       /* guards pending: one handle may detach from several threads */
 	struct ctr_nl_del *pending; /* veth deletions whose kernel-side freeing goes on (netlink.c) */
 };
 
@@ -81,6 +83,7 @@ CTR_EXPORT void ctr_network_free(ctr_network *n)
 	if (!n)
 		return;
 	ctr_nl_del_reap(&n->pending, true);
+	pthread_mutex_destroy(&n->lock);
 	ctr_netdef_free(&n->def);
 	free(n->net_dir);
 	free(n->dir);
@@ -166,6 +169,7 @@ static int network_new(ctr_context *ctx, const char *net_dir, const char *name, 
 	if (!n)
 		return ctr_err_nomem(err);
 	n->ctx = ctx;
+	pthread_mutex_init(&n->lock, NULL);
 	if (!(n->net_dir = strdup(net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT)) ||
 	    asprintf(&n->dir, "%s/%s", n->net_dir, name) < 0) {
 		n->dir = NULL;
@@ -1035,8 +1039,14 @@ static int detach(struct ctr_network *n, const char *id, const char *state_dir, 
 	int r = lease_drop(n, id, state_dir, &l, err);
 	if (r < 0)
 		return r;
+	struct ctr_nl_del *mine = NULL;
+	pthread_mutex_lock(&n->lock);
 	ctr_nl_del_reap(&n->pending, false);
-	lease_undo(n->ctx, NULL, &l, &n->pending);
+	pthread_mutex_unlock(&n->lock);
+	lease_undo(n->ctx, NULL, &l, &mine);
+	pthread_mutex_lock(&n->lock);
+	ctr_nl_del_splice(&n->pending, mine);
+	pthread_mutex_unlock(&n->lock);
 	ctr_lease_clear(&l);
 	return 0;
 }
