@@ -5,18 +5,82 @@
  */
 #include "image/digest.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include "internal.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
+/*
+ * libcrypto is opened on first use (dlopen) instead of being linked: mapping
+ * and relocating it costs about 1.2 ms per process, which every ctr-demo call
+ * and every program linking libctr would pay even when it never digests a
+ * blob (the container lifecycle, whose create+start+delete is ~15 ms in all).
+ * The table is filled once under pthread_once and only read afterwards.
+ */
+#if OPENSSL_VERSION_MAJOR != 3
+#error "the soname below is OpenSSL 3's"
+#endif
+#define LIBCRYPTO_SONAME "libcrypto.so.3"
+
+static struct {
+	EVP_MD_CTX *(*ctx_new)(void);
+	void (*ctx_free)(EVP_MD_CTX *);
+	int (*init)(EVP_MD_CTX *, const EVP_MD *, ENGINE *);
+	int (*update)(EVP_MD_CTX *, const void *, size_t);
+	int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+	const EVP_MD *(*sha256)(void);
+	const EVP_MD *(*sha512)(void);
+	char why[160];
+} crypto;
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+
+static void crypto_load(void)
+{
+	void *h = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(crypto.why, sizeof(crypto.why), "%s", e ? e : "dlopen failed");
+		return;
+	}
+	void *f[7];
+	static const char *const names[7] = { "EVP_MD_CTX_new", "EVP_MD_CTX_free", "EVP_DigestInit_ex",
+					      "EVP_DigestUpdate", "EVP_DigestFinal_ex", "EVP_sha256", "EVP_sha512" };
+	for (int i = 0; i < 7; i++)
+		if (!(f[i] = dlsym(h, names[i]))) {
+			snprintf(crypto.why, sizeof(crypto.why), "%s has no %s", LIBCRYPTO_SONAME, names[i]);
+			return; /* the handle stays open: harmless, and dlclose is not safe against other users */
+		}
+	/* POSIX guarantees object <-> function pointer casts through dlsym's void * */
+	memcpy(&crypto.ctx_free, &f[1], sizeof(f[1]));
+	memcpy(&crypto.init, &f[2], sizeof(f[2]));
+	memcpy(&crypto.update, &f[3], sizeof(f[3]));
+	memcpy(&crypto.final, &f[4], sizeof(f[4]));
+	memcpy(&crypto.sha256, &f[5], sizeof(f[5]));
+	memcpy(&crypto.sha512, &f[6], sizeof(f[6]));
+	memcpy(&crypto.ctx_new, &f[0], sizeof(f[0])); /* last: its presence says the table is whole */
+}
+
+static int crypto_get(ctr_error **err)
+{
+	(void)pthread_once(&crypto_once, crypto_load);
+	if (crypto.ctx_new)
+		return 0;
+	return ctr_err(err, ELIBACC, CTR_E_UNSUPPORTED,
+		       "digests need OpenSSL's %s, which could not be loaded (%s): install libssl3",
+		       LIBCRYPTO_SONAME, crypto.why);
+}
+
 static const EVP_MD *alg_md(enum ctr_digest_alg alg)
 {
-	return alg == CTR_DIGEST_SHA512 ? EVP_sha512() : EVP_sha256();
+	return alg == CTR_DIGEST_SHA512 ? crypto.sha512() : crypto.sha256();
 }
 
 static const char *alg_name(enum ctr_digest_alg alg)
@@ -121,11 +185,14 @@ int ctr_digest_begin_alg(struct ctr_digest *d, enum ctr_digest_alg alg, ctr_erro
 {
 	memset(d, 0, sizeof(*d));
 	d->alg = alg;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int r = crypto_get(err);
+	if (r < 0)
+		return r;
+	EVP_MD_CTX *ctx = crypto.ctx_new();
 	if (!ctx)
 		return ctr_err_nomem(err);
-	if (EVP_DigestInit_ex(ctx, alg_md(alg), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
+	if (crypto.init(ctx, alg_md(alg), NULL) != 1) {
+		crypto.ctx_free(ctx);
 		return ctr_err(err, EIO, CTR_E_SYSTEM, "OpenSSL: cannot start a %s digest", alg_name(alg));
 	}
 	d->ctx = ctx;
@@ -159,7 +226,7 @@ void ctr_digest_update(struct ctr_digest *d, const void *buf, size_t len)
 {
 	d->bytes += len;
 	if (d->ctx && len)
-		EVP_DigestUpdate(d->ctx, buf, len);
+		crypto.update(d->ctx, buf, len);
 }
 
 int ctr_digest_finish(struct ctr_digest *d, const char *what, char *got, size_t got_size, ctr_error **err)
@@ -168,8 +235,8 @@ int ctr_digest_finish(struct ctr_digest *d, const char *what, char *got, size_t 
 	unsigned int mdlen = 0;
 	if (!d->ctx)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: digest was not started", what ? what : "blob");
-	int ok = EVP_DigestFinal_ex(d->ctx, md, &mdlen);
-	EVP_MD_CTX_free(d->ctx);
+	int ok = crypto.final(d->ctx, md, &mdlen);
+	crypto.ctx_free(d->ctx);
 	d->ctx = NULL;
 	if (ok != 1)
 		return ctr_err(err, EIO, CTR_E_SYSTEM, "%s: OpenSSL: cannot finish the %s digest", what ? what : "blob",
@@ -192,7 +259,7 @@ int ctr_digest_finish(struct ctr_digest *d, const char *what, char *got, size_t 
 void ctr_digest_free(struct ctr_digest *d)
 {
 	if (d && d->ctx) {
-		EVP_MD_CTX_free(d->ctx);
+		crypto.ctx_free(d->ctx);
 		d->ctx = NULL;
 	}
 }
