@@ -106,7 +106,11 @@ const char *ctr_network_name(const ctr_network *n);
 /** The bridge interface's name (owned by the handle). */
 const char *ctr_network_bridge(const ctr_network *n);
 
-/** Free a handle (the network itself is untouched); NULL is allowed. */
+/**
+ * Free a handle (the network itself is untouched); NULL is allowed.  Waits
+ * for the kernel to finish freeing the veth pairs that detaches through this
+ * handle removed (see ctr_network_detach_netns()).
+ */
 void ctr_network_free(ctr_network *n);
 
 /** Transport protocols of a published port. */
@@ -186,7 +190,13 @@ void ctr_net_request_free(ctr_net_request *req);
 int ctr_network_attach_netns(ctr_network *n, const char *id, int netns_fd, const ctr_net_options *opts,
 			     ctr_error **err);
 
-/** Undo ctr_network_attach_netns(): veth, published ports, lease.  -ENOENT when there is no such attachment. */
+/**
+ * Undo ctr_network_attach_netns(): veth, published ports, lease.  -ENOENT when
+ * there is no such attachment.  Returns once the kernel has unregistered the
+ * veth pair (neither end, nor its addresses, routes or bridge port, is left);
+ * the kernel's final freeing of it (an RCU barrier, ~15-20 ms) is waited for
+ * by a thread of the handle, joined by a later detach or ctr_network_free().
+ */
 int ctr_network_detach_netns(ctr_network *n, const char *id, ctr_error **err);
 
 struct ctr_container;
