@@ -34,6 +34,14 @@ static void move_cgroup_ns(struct ctr_plan *plan)
 	}
 }
 
+/* the cgroups go into state.json as soon as they exist: delete after a creator killed from here on removes them */
+static int record_cgroups(void *ud, struct ctr_cgroup *cg, ctr_error **err)
+{
+	struct ctr_container *c = ud;
+	c->cg = cg;
+	return ctr_container_save_state(c, err);
+}
+
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
 		       int *fds, bool *parent_enters, ctr_error **err)
 {
@@ -42,8 +50,11 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	*parent_enters = false;
 	if (r < 0)
 		return r;
-	r = ctr_cgroup_create(&l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, &c->cg, err);
+	r = ctr_cgroup_create_recorded(&l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, record_cgroups, c,
+				       &c->cg, err);
 	ctr_cg_layout_free(&l);
+	if (r < 0)
+		c->cg = NULL; /* freed by the failed create; its dirs are gone */
 	if (r < 0 || !c->cg)
 		return r;
 	/* the unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the v1 ones by a join */

@@ -603,6 +603,13 @@ static void rollback(struct ctr_cgroup *cg)
 int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
 		      struct ctr_cgroup **out, ctr_error **err)
 {
+	return ctr_cgroup_create_recorded(l, cfg, id, systemd, NULL, NULL, out, err);
+}
+
+int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
+			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
+			       void *ud, struct ctr_cgroup **out, ctr_error **err)
+{
 	struct json_object *res = cfg->linux_.resources;
 	bool want = resources_requested(res);
 	*out = NULL;
@@ -618,22 +625,31 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 		return ctr_err_nomem(err);
 	cg->mode = l->mode;
 	int r = 0;
-	for (size_t i = 0; i < l->n; i++) {
+	char *paths[CTR_CG_MAX_HIER] = {0};
+	/* first the paths, recorded by the caller before any directory is made: a
+	 * creator killed half-way through the mkdirs leaves a state that delete
+	 * cleans up (destroy takes a missing leaf as removed) */
+	for (size_t i = 0; i < l->n && r == 0; i++) {
 		const struct ctr_cg_hier *h = &l->h[i];
-		char *path = NULL;
 		cg->h[i].fd = -1;
 		cg->h[i].v2 = h->v2;
 		cg->h[i].ctrls = h->ctrls;
 		cg->n = i + 1;
-		if (!(cg->h[i].name = strdup(h->name))) {
+		if (!(cg->h[i].name = strdup(h->name)))
 			r = ctr_err_nomem(err);
-			break;
+		else if ((r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, h->self, &paths[i], err)) == 0 &&
+			 asprintf(&cg->h[i].dir, "%s%s", h->mount, paths[i]) < 0) {
+			cg->h[i].dir = NULL;
+			r = ctr_err_nomem(err);
 		}
-		if ((r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, h->self, &path, err)) < 0)
-			break;
-		r = make_dirs(h->mount, path, h->v2, h->ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET), &cg->h[i].dir,
+	}
+	if (r == 0 && record)
+		r = record(ud, cg, err);
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		const struct ctr_cg_hier *h = &l->h[i];
+		char *dir = NULL;
+		r = make_dirs(h->mount, paths[i], h->v2, h->ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET), &dir,
 			      &cg->h[i].created, err);
-		free(path);
 		if (r < 0) {
 			if (r == -EROFS || ((r == -EACCES || r == -EPERM) && geteuid() != 0)) {
 				/*
@@ -645,6 +661,9 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 					*err = NULL;
 				rollback(cg);
 				ctr_cgroup_free(cg);
+				for (size_t k = 0; k < l->n; k++)
+					free(paths[k]);
+				*out = NULL; /* record may have put cg there */
 				if (want)
 					return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
 						       "config.json: linux.resources: cgroups are not delegated to uid %u "
@@ -655,12 +674,16 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 			}
 			break;
 		}
+		free(cg->h[i].dir);
+		cg->h[i].dir = dir;
 		cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (cg->h[i].fd < 0) {
 			r = ctr_err_sys(err, errno, "%s: open", cg->h[i].dir);
 			break;
 		}
 	}
+	for (size_t k = 0; k < l->n; k++)
+		free(paths[k]);
 	if (r == 0)
 		r = ctr_cgroup_apply(cg, cfg, res, false, err);
 	if (r < 0) {

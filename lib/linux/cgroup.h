@@ -110,6 +110,16 @@ struct ctr_cgroup {
  */
 int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
 		      struct ctr_cgroup **out, ctr_error **err);
+/*
+ * The same, calling record(ud, cg) once the directories exist and before
+ * anything is written to them, so the caller can note them in its state (a
+ * creator killed while the resources are applied then leaves a state that
+ * delete cleans up).  A record failure fails the create (dirs removed); after
+ * any failure cg is freed, so the caller must forget it.
+ */
+int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
+			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
+			       void *ud, struct ctr_cgroup **out, ctr_error **err);
 /* Remove the container's cgroups (each leaf, with child cgroups the container made; retries on EBUSY). */
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err);
 void ctr_cgroup_free(struct ctr_cgroup *cg);

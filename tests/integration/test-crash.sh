@@ -51,4 +51,22 @@ cfg "$b" 'c.pop("hooks", None)'
 runb "$b"
 expect_eq "the id can be reused after the cleanup" "0 again" "$RC $OUT"
 
+# a creator killed (-9) at random moments of create, cgroup creation included:
+# delete --force must leave no cgroup directory in any hierarchy
+b2=$(mkb killed)
+leftcg=""
+for i in $(seq 1 25); do
+	id=kill$i-$$
+	"$CTR_DEMO" --root "$ROOT" create -b "$b2" "$id" </dev/null >/dev/null 2>&1 &
+	p=$!
+	sleep "0.00$((i % 9))"
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	timeout 20 "$CTR_DEMO" --root "$ROOT" delete --force "$id" >/dev/null 2>&1
+	for d in /sys/fs/cgroup/*/ctr/"$id" /sys/fs/cgroup/ctr/"$id"; do [ -d "$d" ] && leftcg="$leftcg $d"; done
+done
+expect_eq "25 creates killed at random moments, then delete --force: no cgroup left" "" "$leftcg"
+expect_eq "... and no state left" "" "$(state_left)"
+for d in $leftcg; do rmdir "$d" 2>/dev/null; done
+
 finish
