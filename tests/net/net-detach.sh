@@ -17,7 +17,8 @@ nctr() { timeout 60 ip netns exec "$NS" "$CTR_DEMO" --net-dir "$NETS" "$@"; }
 nctr network create --subnet 10.81.0.0/24 n1 >/dev/null
 check "network create" test $? = 0
 out=$(timeout 60 ip netns exec "$NS" "$BENCH" "$NETS" n1 "/run/netns/$NS-c" 20 8080:80 check 2>&1)
-check "20 attach+detach cycles, no veth end left right after each detach ($out)" test $? = 0
+rc=$?
+check "20 attach+detach cycles, no veth end left right after each detach (${out//$'\n'/ })" test $rc = 0
 expect_eq "no link left in the namespace but lo" "lo" "$(ip -n "$NS-c" -o link show | awk -F': ' '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "no host end left" "0" "$(ip -n "$NS" -o link show | grep -c ' vc[0-9a-f]\{12\}[@:]')"
 expect_eq "no lease left" "" "$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"])')"
