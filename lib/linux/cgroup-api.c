@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
@@ -99,10 +98,7 @@ static int lock(ctr_container *c, ctr_error **err)
 {
 	if (c->dirfd < 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted", c->id);
-	while (flock(c->dirfd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return ctr_err_sys(err, errno, "%s: lock", c->dir);
-	return 0;
+	return ctr_container_lock(c, err);
 }
 
 static int set_paused(ctr_container *c, bool pause, ctr_error **err)
@@ -113,7 +109,7 @@ static int set_paused(ctr_container *c, bool pause, ctr_error **err)
 		return r;
 	ctr_status st = ctr_container_status(c);
 	if (st != (pause ? CTR_STATUS_RUNNING : CTR_STATUS_PAUSED)) {
-		(void)flock(c->dirfd, LOCK_UN);
+		ctr_container_unlock(c);
 		return ctr_err(err, EBUSY, CTR_E_STATE, "container '%s' is %s: %s needs a %s container", c->id,
 			       ctr_status_name(st), what, pause ? "running" : "paused");
 	}
@@ -130,7 +126,7 @@ static int set_paused(ctr_container *c, bool pause, ctr_error **err)
 		(void)ctr_cgroup_freeze(c->cg, false, &e);
 		ctr_error_free(e);
 	}
-	(void)flock(c->dirfd, LOCK_UN);
+	ctr_container_unlock(c);
 	return r;
 }
 

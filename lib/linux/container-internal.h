@@ -36,6 +36,9 @@ struct ctr_container {
 };
 
 int ctr_container_save_state(struct ctr_container *c, ctr_error **err);
+/* Take / release the state dir's flock: one lifecycle operation on a container at a time. */
+int ctr_container_lock(struct ctr_container *c, ctr_error **err);
+void ctr_container_unlock(struct ctr_container *c);
 int ctr_container_config(ctr_container *c, const struct oci_config **out, ctr_error **err);
 unsigned long long ctr_pid_start_time(pid_t pid, bool *zombie);
 

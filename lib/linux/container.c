@@ -262,7 +262,7 @@ CTR_EXPORT void ctr_container_free(ctr_container *c)
 	free(c);
 }
 
-static int lock_dir(struct ctr_container *c, ctr_error **err)
+int ctr_container_lock(struct ctr_container *c, ctr_error **err)
 {
 	while (flock(c->dirfd, LOCK_EX) < 0) {
 		if (errno != EINTR)
@@ -271,7 +271,7 @@ static int lock_dir(struct ctr_container *c, ctr_error **err)
 	return 0;
 }
 
-static void unlock_dir(struct ctr_container *c)
+void ctr_container_unlock(struct ctr_container *c)
 {
 	(void)flock(c->dirfd, LOCK_UN);
 }
@@ -766,12 +766,11 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	plan.sync_fd = sv[1];
 	plan.parent_sync_fd = sv[0];
 
-	/* cgroups last before the clone: the process is in them before its cgroup ns and execve */
-	if ((r = ctr_cgroup_prepare(c, cfg, o->flags, &plan, cg_fds, &cg_parent_enters, err)) < 0)
-		goto fail;
-	/* record the cgroups before there is a process: delete after a crash from here on removes them */
+	/* cgroups last before the clone: the process is in them before its cgroup ns and execve;
+	 * ctr_cgroup_prepare saves the state (status creating) as soon as their paths are known,
+	 * so delete after a crash from there on removes them */
 	c->recorded = CTR_STATUS_CREATING;
-	if (c->cg && (r = ctr_container_save_state(c, err)) < 0)
+	if ((r = ctr_cgroup_prepare(c, cfg, o->flags, &plan, cg_fds, &cg_parent_enters, err)) < 0)
 		goto fail;
 	pid = ctr_clone3_cg(plan.clone_flags, &pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
@@ -1104,7 +1103,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		(void)rmdir(c->dir);
 		goto out;
 	}
-	if ((r = lock_dir(c, err)) < 0 ||
+	if ((r = ctr_container_lock(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
 	    (r = do_create(c, c->spec, &o, err)) < 0) {
@@ -1113,7 +1112,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		remove_state(c);
 		goto out;
 	}
-	unlock_dir(c);
+	ctr_container_unlock(c);
 	*out = c;
 	return 0;
 out:
@@ -1163,17 +1162,17 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	int r;
 	if (!c)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_start: NULL container");
-	if ((r = lock_dir(c, err)) < 0)
+	if ((r = ctr_container_lock(c, err)) < 0)
 		return r;
 	ctr_status st = ctr_container_status(c);
 	if (st != CTR_STATUS_CREATED) {
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return ctr_err(err, EBUSY, CTR_E_STATE, "container '%s' is %s: start needs a created container", c->id,
 			       ctr_status_name(st));
 	}
 	struct sockaddr_un sa;
 	if ((r = sock_addr(c, "start.sock", &sa, err)) < 0) {
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return r;
 	}
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -1181,20 +1180,20 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		r = ctr_err_sys(err, errno, "container '%s': connect to %s", c->id, sa.sun_path);
 		if (fd >= 0)
 			close(fd);
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return r;
 	}
 	if (send(fd, "start", 5, MSG_NOSIGNAL) != 5) {
 		r = ctr_err_sys(err, errno, "container '%s': send start", c->id);
 		close(fd);
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return r;
 	}
 	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
 	ssize_t n = start_reply(c, fd, msg, sizeof(msg) - 1, err);
 	close(fd);
 	if (n == -ECANCELED) {
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return err && *err ? -(*err)->errnum : -EIO;
 	}
 	if (n != 0) {
@@ -1210,12 +1209,12 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 				    msg + sizeof(h));
 		}
 		/* the init exits 127: record nothing, status reads stopped */
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return r;
 	}
 	c->recorded = CTR_STATUS_RUNNING;
 	r = ctr_container_save_state(c, err);
-	unlock_dir(c);
+	ctr_container_unlock(c);
 	if (r < 0)
 		return r;
 	const struct oci_config *cfg;
@@ -1431,16 +1430,16 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete: NULL container");
 	if (c->dirfd < 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted already", c->id);
-	if ((r = lock_dir(c, err)) < 0)
+	if ((r = ctr_container_lock(c, err)) < 0)
 		return r;
 	/* the handle may predate a create that was still running when it was loaded */
 	if (!c->is_parent && (r = load_state(c, err)) < 0) {
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return r;
 	}
 	ctr_status st = ctr_container_status(c);
 	if ((st == CTR_STATUS_RUNNING || st == CTR_STATUS_PAUSED) && !(flags & CTR_DELETE_FORCE)) {
-		unlock_dir(c);
+		ctr_container_unlock(c);
 		return ctr_err(err, EBUSY, CTR_E_STATE,
 			       "container '%s' is %s: stop it first or delete with force", c->id, ctr_status_name(st));
 	}
@@ -1467,7 +1466,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		if (c->is_parent && !c->reaped)
 			(void)ctr_container_wait(c, NULL, -1, NULL);
 		if ((r = ctr_cgroup_destroy(c->cg, err)) < 0) {
-			unlock_dir(c);
+			ctr_container_unlock(c);
 			ctr_err_prefix(err, "delete container '%s' (the state is kept: delete again)", c->id);
 			return r;
 		}
@@ -1484,7 +1483,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	}
 	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
 	remove_state(c);
-	unlock_dir(c);
+	ctr_container_unlock(c);
 	close(c->dirfd);
 	c->dirfd = -1;
 	if (c->pidfd >= 0 && !c->is_parent) {
