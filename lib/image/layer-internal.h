@@ -46,4 +46,33 @@ void layer_stream_free(struct layer_stream *s);
 
 void layer_stream_counts(struct layer_stream *s, uint64_t *in, uint64_t *out);
 
+/* ---- writer threads (layer-pool.c) ---- */
+
+struct layer_pool;
+
+/* A unit of work; embed it first in the real job. */
+struct layer_job {
+	struct layer_job *next;
+	size_t bytes; /* counted against the queue's byte budget */
+};
+
+/*
+ * Start nthreads writer threads (signals blocked) that take jobs in queue
+ * order and call run(job), which owns and frees the job; after a job failed
+ * or the pool is being freed, queued jobs go to drop() instead.  The parser
+ * waits in layer_pool_push while more than max_bytes are queued.
+ */
+int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_bytes,
+		     int (*run)(struct layer_job *j, ctr_error **err), void (*drop)(struct layer_job *j),
+		     const char *lname, ctr_error **err);
+
+/* Queue j.  After a job failed: j is dropped and the first job's error is returned (moved to *err). */
+int layer_pool_push(struct layer_pool *p, struct layer_job *j, ctr_error **err);
+
+/* Wait until every queued job has run; the first job error, if any.  NULL p: 0. */
+int layer_pool_drain(struct layer_pool *p, ctr_error **err);
+
+/* Drop what is queued, wait for running jobs and the threads, free.  NULL is allowed. */
+void layer_pool_free(struct layer_pool *p);
+
 #endif

@@ -34,6 +34,7 @@
 
 #define W_WRITTEN 1u
 #define W_ANCESTOR 2u
+#define W_JOB 4u /* a regular file handed to the writer threads: it may not exist yet */
 
 struct pset {
 	char **key;
@@ -110,6 +111,26 @@ static void pset_free(struct pset *s)
 
 /* ---- extraction state ---- */
 
+/* A parent directory fd shared by the extracting thread's cache and the queued file jobs in it. */
+struct pdir {
+	int fd;
+	int refs; /* atomic */
+};
+
+static struct pdir *pdir_ref(struct pdir *d)
+{
+	__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+	return d;
+}
+
+static void pdir_unref(struct pdir *d)
+{
+	if (d && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		close(d->fd);
+		free(d);
+	}
+}
+
 struct dirmeta {
 	char *path;
 	struct timespec ts[2];
@@ -131,7 +152,7 @@ struct x {
 	/* the cached parent directory */
 	char cpath[PATH_MAX];
 	size_t clen;
-	int cfd;
+	struct pdir *cdir;
 	gid_t cgid;
 	bool csgid;
 	mode_t umask;
@@ -147,6 +168,8 @@ struct x {
 	char path[PATH_MAX];
 	size_t plen;
 	struct ctr_layer_stats st;
+	struct layer_pool *pool; /* the writer threads, started at the first regular file */
+	unsigned nwriters;       /* 0: none, write on this thread */
 };
 
 static int entry_err(struct x *x, ctr_error **err, int errnum, const char *fmt, ...) CTR_PRINTF(4, 5);
@@ -161,10 +184,16 @@ static int entry_err(struct x *x, ctr_error **err, int errnum, const char *fmt, 
 		       x->lname, x->ename ? x->ename : "", msg);
 }
 
+/* The message of a failed system call on an entry; also used by the writer threads (no struct x there). */
+static int name_sys(const char *lname, const char *ename, ctr_error **err, int errnum, const char *what)
+{
+	return ctr_err(err, errnum, CTR_E_SYSTEM, "%s: entry '%.200s': %s: %s", lname, ename ? ename : "", what,
+		       strerror(errnum));
+}
+
 static int entry_sys(struct x *x, ctr_error **err, int errnum, const char *what)
 {
-	return ctr_err(err, errnum, CTR_E_SYSTEM, "%s: entry '%.200s': %s: %s", x->lname, x->ename ? x->ename : "",
-		       what, strerror(errnum));
+	return name_sys(x->lname, x->ename, err, errnum, what);
 }
 
 /* openat2 inside the root: symlinks and ".." cannot leave it, /proc magic links refused. */
@@ -236,14 +265,20 @@ static size_t parent_len(const char *path, size_t len)
 
 static void cache_drop(struct x *x)
 {
-	if (x->cfd >= 0)
-		close(x->cfd);
-	x->cfd = -1;
+	pdir_unref(x->cdir);
+	x->cdir = NULL;
 }
 
-static void cache_set(struct x *x, const char *path, size_t len, int fd)
+/* Make fd (owned from here on) the cached directory path (len); returns fd, or -ENOMEM. */
+static int cache_set(struct x *x, const char *path, size_t len, int fd, ctr_error **err)
 {
 	cache_drop(x);
+	struct pdir *d = malloc(sizeof(*d));
+	if (!d) {
+		close(fd);
+		return ctr_err_nomem(err);
+	}
+	*d = (struct pdir){fd, 1};
 	struct stat st;
 	x->csgid = false;
 	x->cgid = x->egid;
@@ -254,27 +289,33 @@ static void cache_set(struct x *x, const char *path, size_t len, int fd)
 	memcpy(x->cpath, path, len);
 	x->cpath[len] = '\0';
 	x->clen = len;
-	x->cfd = fd;
+	x->cdir = d;
+	return fd;
 }
 
 /* An entry at path (len) was replaced: a cached parent under it may be stale. */
 static void cache_invalidate(struct x *x, const char *path, size_t len)
 {
-	if (x->cfd >= 0 && x->clen >= len && !memcmp(x->cpath, path, len) &&
+	if (x->cdir && x->clen >= len && !memcmp(x->cpath, path, len) &&
 	    (x->clen == len || x->cpath[len] == '/' || len == 0))
 		cache_drop(x);
 }
 
-static int remove_at(struct x *x, int pfd, const char *name, ctr_error **err)
+static int name_remove_at(const char *lname, const char *ename, int pfd, const char *name, ctr_error **err)
 {
 	if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
-		return entry_sys(x, err, errno, "cannot replace the existing file");
+		return name_sys(lname, ename, err, errno, "cannot replace the existing file");
 	int r = ctr_rm_tree_at(pfd, name, err);
 	if (r < 0)
-		ctr_err_prefix(err, "%s: entry '%.200s': replacing a directory", x->lname, x->ename);
+		ctr_err_prefix(err, "%s: entry '%.200s': replacing a directory", lname, ename);
 	return r;
+}
+
+static int remove_at(struct x *x, int pfd, const char *name, ctr_error **err)
+{
+	return name_remove_at(x->lname, x->ename, pfd, name, err);
 }
 
 /* Open the directory path (len) inside the root, creating missing components (mode 0755). */
@@ -325,11 +366,35 @@ static int make_dirs(struct x *x, const char *path, size_t len, ctr_error **err)
 	return cur;
 }
 
+/*
+ * Is path (len), or one of its ancestors, a regular file queued for the
+ * writers in this layer?  Then it may not exist yet, or may be about to
+ * replace what is there: resolving through it must wait for the writers.
+ */
+static bool job_on_path(const struct x *x, const char *path, size_t len)
+{
+	for (size_t i = 1; i <= len; i++)
+		if ((i == len || path[i] == '/') && (pset_get(&x->w, path, i) & W_JOB))
+			return true;
+	return false;
+}
+
+/* Wait for the writer threads (their first error, if one failed). */
+static int drain(struct x *x, ctr_error **err)
+{
+	return layer_pool_drain(x->pool, err);
+}
+
 /* The parent directory of x->path, from the cache or resolved (and created) inside the root. */
 static int open_parent(struct x *x, size_t plen, ctr_error **err)
 {
-	if (x->cfd >= 0 && x->clen == plen && !memcmp(x->cpath, x->path, plen))
-		return x->cfd;
+	if (x->cdir && x->clen == plen && !memcmp(x->cpath, x->path, plen))
+		return x->cdir->fd;
+	if (x->pool && job_on_path(x, x->path, plen)) {
+		int r = drain(x, err);
+		if (r < 0)
+			return r;
+	}
 	char buf[PATH_MAX];
 	memcpy(buf, x->path, plen);
 	buf[plen] = '\0';
@@ -340,13 +405,12 @@ static int open_parent(struct x *x, size_t plen, ctr_error **err)
 		return entry_sys(x, err, -fd, "cannot resolve the parent directory inside the root");
 	if (fd < 0)
 		return fd;
-	cache_set(x, buf, plen, fd);
-	return fd;
+	return cache_set(x, buf, plen, fd, err);
 }
 
-static int mark_written(struct x *x, ctr_error **err)
+static int mark_written(struct x *x, unsigned flags, ctr_error **err)
 {
-	int r = pset_add(&x->w, x->path, x->plen, W_WRITTEN);
+	int r = pset_add(&x->w, x->path, x->plen, flags);
 	if (r < 0)
 		return ctr_err_nomem(err);
 	size_t n = x->plen;
@@ -471,28 +535,93 @@ static int archive_fail(struct x *x, ctr_error **err, const char *when)
 		       x->ename ? x->ename : "", msg ? msg : "damaged tar archive");
 }
 
-static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *name, ctr_error **err)
-{
-	mode_t mode = archive_entry_perm(e) & 07777;
-	int64_t size = archive_entry_size(e);
-	if (x->o.max_bytes && size > 0 && (uint64_t)size > x->o.max_bytes)
-		return entry_err(x, err, EFBIG, "size %" PRId64 " exceeds the limit of %" PRIu64 " bytes", size,
-				 x->o.max_bytes);
+/* ---- regular files: written here, or queued for the writer threads ---- */
+
+#define WHOLE_MAX (1u << 20)    /* files up to this size are queued whole: a writer creates and fills them */
+#define CHUNK (1u << 20)        /* larger ones are created here and written by the writers in chunks */
+#define QUEUE_BYTES (16u << 20) /* the parser waits while this much is queued */
+
+/* What a regular file gets besides its bytes, decided on the extracting thread. */
+struct fmeta {
+	int64_t size;
+	struct timespec ts[2];
 	uid_t uid;
 	gid_t gid;
-	int r = entry_owner(x, e, &uid, &gid, err);
+	mode_t mode;
+	bool chown, chmod;
+};
+
+static int file_meta(struct x *x, struct archive_entry *e, struct fmeta *m, ctr_error **err)
+{
+	m->mode = archive_entry_perm(e) & 07777;
+	m->size = archive_entry_size(e);
+	if (m->size < 0)
+		m->size = 0;
+	if (x->o.max_bytes && (uint64_t)m->size > x->o.max_bytes)
+		return entry_err(x, err, EFBIG, "size %" PRId64 " exceeds the limit of %" PRIu64 " bytes", m->size,
+				 x->o.max_bytes);
+	int r = entry_owner(x, e, &m->uid, &m->gid, err);
 	if (r < 0)
 		return r;
-	int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode & 0777) | 0600);
+	m->chown = need_chown(x, m->uid, m->gid);
+	/* unless the create mode (u+rw added, the umask's bits taken) is already right */
+	m->chmod = (((m->mode & 0777) | 0600) & ~x->umask) != m->mode;
+	entry_times(e, m->ts);
+	return 0;
+}
+
+/* Create pfd/name for writing, replacing what is there; returns the fd. */
+static int file_create(const char *lname, const char *ename, int pfd, const char *name, mode_t mode,
+		       ctr_error **err)
+{
+	int fl = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(pfd, name, fl, (mode & 0777) | 0600);
 	if (fd < 0 && errno == EEXIST) {
-		r = remove_at(x, pfd, name, err);
+		int r = name_remove_at(lname, ename, pfd, name, err);
 		if (r < 0)
 			return r;
-		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode & 0777) | 0600);
+		fd = openat(pfd, name, fl, (mode & 0777) | 0600);
 	}
 	if (fd < 0)
-		return entry_sys(x, err, errno, "cannot create the file");
+		return name_sys(lname, ename, err, errno, "cannot create the file");
+	return fd;
+}
+
+/* After the data (end: where it stops): a sparse file's trailing hole, owner, mode. */
+static int file_owner_mode(const char *lname, const char *ename, int fd, const struct fmeta *m, int64_t end,
+			   ctr_error **err)
+{
+	if (m->size > end && ftruncate(fd, m->size) < 0)
+		return name_sys(lname, ename, err, errno, "cannot extend the sparse file");
+	if (m->chown && fchown(fd, m->uid, m->gid) < 0)
+		return name_sys(lname, ename, err, errno, "cannot change the owner");
+	if (m->chmod && fchmod(fd, m->mode) < 0)
+		return name_sys(lname, ename, err, errno, "cannot set the mode");
+	return 0;
+}
+
+/* The times last, then close fd (in every case). */
+static int file_close(const char *lname, const char *ename, int fd, const struct fmeta *m, ctr_error **err)
+{
+	if (futimens(fd, m->ts) < 0) {
+		int e = errno;
+		close(fd);
+		return name_sys(lname, ename, err, e, "cannot set the times");
+	}
+	if (close(fd) < 0 && errno != EINTR)
+		return name_sys(lname, ename, err, errno, "cannot write the file");
+	return 0;
+}
+
+/* The whole file on this thread, streamed from libarchive. */
+static int do_file_here(struct x *x, struct archive_entry *e, const struct fmeta *m, int pfd, const char *name,
+			ctr_error **err)
+{
+	int fd = file_create(x->lname, x->ename, pfd, name, m->mode, err);
+	if (fd < 0)
+		return fd;
 	off_t pos = 0;
+	int r = 0;
 	for (;;) {
 		const void *buf;
 		size_t n;
@@ -501,45 +630,257 @@ static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *na
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar < ARCHIVE_WARN) {
-			close(fd);
-			return archive_fail(x, err, "reading the data of entry");
+			r = archive_fail(x, err, "reading the data of entry");
+			break;
 		}
 		if (!n)
 			continue;
 		r = write_all(fd, buf, n, off, off != pos);
 		if (r < 0) {
-			close(fd);
-			return entry_sys(x, err, -r, "cannot write the file");
+			r = entry_sys(x, err, -r, "cannot write the file");
+			break;
 		}
 		pos = off + (off_t)n;
 	}
-	if (size > pos && ftruncate(fd, size) < 0) { /* a sparse file's trailing hole */
-		close(fd);
-		return entry_sys(x, err, errno, "cannot extend the sparse file");
-	}
-	if (need_chown(x, uid, gid) && fchown(fd, uid, gid) < 0) {
-		close(fd);
-		return entry_sys(x, err, errno, "cannot change the owner");
-	}
-	/* unless the create mode (u+rw added, the umask's bits taken) is already right */
-	if ((((mode & 0777) | 0600) & ~x->umask) != mode && fchmod(fd, mode) < 0) {
-		close(fd);
-		return entry_sys(x, err, errno, "cannot set the mode");
-	}
-	r = set_xattrs(x, fd, -1, NULL, e, err);
+	if (!r)
+		r = file_owner_mode(x->lname, x->ename, fd, m, pos, err);
+	/* xattrs after the data: a write clears security.capability */
+	if (!r)
+		r = set_xattrs(x, fd, -1, NULL, e, err);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	struct timespec ts[2];
-	entry_times(e, ts);
-	if (futimens(fd, ts) < 0) {
-		close(fd);
-		return entry_sys(x, err, errno, "cannot set the times");
+	return file_close(x->lname, x->ename, fd, m, err);
+}
+
+/* A large file written in chunks by any writer; whoever lets go last finishes it. */
+struct wfile {
+	int refs;   /* atomic: the parser's, and one per queued chunk */
+	int failed; /* atomic: a chunk failed or the parser gave up: close it unfinished */
+	int fd;
+	int64_t end; /* where the data ends, set by the parser before it lets go */
+	struct fmeta m;
+	const char *lname;
+	char ename[256];
+};
+
+static int wfile_unref(struct wfile *w, ctr_error **err)
+{
+	if (__atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	int r = 0;
+	if (__atomic_load_n(&w->failed, __ATOMIC_ACQUIRE)) {
+		close(w->fd);
+	} else {
+		r = file_owner_mode(w->lname, w->ename, w->fd, &w->m, w->end, err);
+		if (r < 0)
+			close(w->fd);
+		else
+			r = file_close(w->lname, w->ename, w->fd, &w->m, err);
 	}
-	if (close(fd) < 0 && errno != EINTR)
-		return entry_sys(x, err, errno, "cannot write the file");
-	return 0;
+	free(w);
+	return r;
+}
+
+/* A job for the writers: a whole small file (dir/name), or a chunk of a large one (wf at off). */
+struct fjob {
+	struct layer_job j;
+	struct pdir *dir;
+	struct wfile *wf;
+	int64_t off;
+	size_t len;
+	struct fmeta m;
+	const char *lname;
+	char name[NAME_MAX + 1];
+	char ename[256];
+	unsigned char data[];
+};
+
+static int fjob_run(struct layer_job *lj, ctr_error **err)
+{
+	struct fjob *j = (struct fjob *)lj;
+	int r;
+	if (j->wf) {
+		struct wfile *w = j->wf;
+		r = write_all(w->fd, j->data, j->len, (off_t)j->off, true);
+		if (r < 0) {
+			__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
+			r = name_sys(w->lname, w->ename, err, -r, "cannot write the file");
+		}
+		int r2 = wfile_unref(w, r < 0 ? NULL : err);
+		if (!r)
+			r = r2;
+	} else {
+		int fd = file_create(j->lname, j->ename, j->dir->fd, j->name, j->m.mode, err);
+		r = fd < 0 ? fd : 0;
+		if (fd >= 0) {
+			r = write_all(fd, j->data, j->len, 0, false);
+			if (r < 0)
+				r = name_sys(j->lname, j->ename, err, -r, "cannot write the file");
+			if (!r)
+				r = file_owner_mode(j->lname, j->ename, fd, &j->m, (int64_t)j->len, err);
+			if (r < 0)
+				close(fd);
+			else
+				r = file_close(j->lname, j->ename, fd, &j->m, err);
+		}
+		pdir_unref(j->dir);
+	}
+	free(j);
+	return r;
+}
+
+static void fjob_drop(struct layer_job *lj)
+{
+	struct fjob *j = (struct fjob *)lj;
+	if (j->wf) {
+		__atomic_store_n(&j->wf->failed, 1, __ATOMIC_RELEASE);
+		wfile_unref(j->wf, NULL);
+	} else {
+		pdir_unref(j->dir);
+	}
+	free(j);
+}
+
+static struct fjob *fjob_new(struct x *x, size_t cap, ctr_error **err)
+{
+	struct fjob *j = malloc(sizeof(*j) + cap);
+	if (!j) {
+		ctr_err_nomem(err);
+		return NULL;
+	}
+	memset(j, 0, sizeof(*j));
+	j->j.bytes = sizeof(*j) + cap;
+	j->lname = x->lname;
+	snprintf(j->ename, sizeof(j->ename), "%s", x->ename ? x->ename : "");
+	return j;
+}
+
+/* A small file: its bytes copied out of the stream, created and written by a writer. */
+static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr_error **err)
+{
+	size_t size = (size_t)m->size;
+	struct fjob *j = fjob_new(x, size, err);
+	if (!j)
+		return -ENOMEM;
+	size_t pos = 0;
+	for (;;) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int ar = archive_read_data_block(x->a, &buf, &n, &off);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN) {
+			free(j);
+			return archive_fail(x, err, "reading the data of entry");
+		}
+		if (!n)
+			continue;
+		if (off < 0 || (size_t)off < pos || (size_t)off > size || n > size - (size_t)off) {
+			free(j);
+			return entry_err(x, err, EBADMSG, "data beyond the size of %zu bytes in its header", size);
+		}
+		/* a sparse entry's holes: written as zeros (small files only come this way) */
+		memset(j->data + pos, 0, (size_t)off - pos);
+		memcpy(j->data + off, buf, n);
+		pos = (size_t)off + n;
+	}
+	memset(j->data + pos, 0, size - pos);
+	j->len = size;
+	j->m = *m;
+	j->dir = pdir_ref(x->cdir);
+	memcpy(j->name, name, strlen(name) + 1);
+	return layer_pool_push(x->pool, &j->j, err);
+}
+
+/* A large file: created here (so later entries find it), its data written by the writers in chunks. */
+static int queue_chunks(struct x *x, const struct fmeta *m, int pfd, const char *name, ctr_error **err)
+{
+	int fd = file_create(x->lname, x->ename, pfd, name, m->mode, err);
+	if (fd < 0)
+		return fd;
+	struct wfile *w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(fd);
+		return ctr_err_nomem(err);
+	}
+	w->refs = 1;
+	w->fd = fd;
+	w->m = *m;
+	w->lname = x->lname;
+	snprintf(w->ename, sizeof(w->ename), "%s", x->ename ? x->ename : "");
+	struct fjob *j = NULL;
+	int64_t end = 0;
+	int r = 0;
+	while (!r) {
+		const void *p;
+		size_t n;
+		la_int64_t off;
+		int ar = archive_read_data_block(x->a, &p, &n, &off);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN) {
+			r = archive_fail(x, err, "reading the data of entry");
+			break;
+		}
+		const unsigned char *buf = p;
+		while (n && !r) {
+			/* a new chunk when this one is full or the data jumps (a sparse file's hole) */
+			if (j && (j->len == CHUNK || off != j->off + (int64_t)j->len)) {
+				r = layer_pool_push(x->pool, &j->j, err);
+				j = NULL;
+				if (r < 0)
+					break;
+			}
+			if (!j) {
+				if (!(j = fjob_new(x, CHUNK, err))) {
+					r = -ENOMEM;
+					break;
+				}
+				__atomic_add_fetch(&w->refs, 1, __ATOMIC_RELAXED);
+				j->wf = w;
+				j->off = off;
+			}
+			size_t k = n < CHUNK - j->len ? n : CHUNK - j->len;
+			memcpy(j->data + j->len, buf, k);
+			j->len += k;
+			buf += k;
+			n -= k;
+			off += (la_int64_t)k;
+		}
+		if (off > end)
+			end = off;
+	}
+	if (j && !r)
+		r = layer_pool_push(x->pool, &j->j, err);
+	else if (j)
+		fjob_drop(&j->j);
+	if (r < 0)
+		__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
+	w->end = end;
+	int r2 = wfile_unref(w, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
+}
+
+/* A regular file; *queued: handed to the writers (it may not exist yet when this returns). */
+static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *name, bool *queued, ctr_error **err)
+{
+	struct fmeta m;
+	int r = file_meta(x, e, &m, err);
+	if (r < 0)
+		return r;
+	/* xattrs go on after the data and are read from libarchive's entry: such files stay here */
+	if (!x->nwriters || archive_entry_xattr_count(e) > 0)
+		return do_file_here(x, e, &m, pfd, name, err);
+	if (!x->pool) {
+		r = layer_pool_start(&x->pool, x->nwriters, QUEUE_BYTES, fjob_run, fjob_drop, x->lname, err);
+		if (r < 0)
+			return r;
+	}
+	*queued = true;
+	return (uint64_t)m.size <= WHOLE_MAX ? queue_whole(x, &m, name, err) : queue_chunks(x, &m, pfd, name, err);
 }
 
 /* Room for one more element in *arr (n used, *cap allocated); false when out of memory. */
@@ -621,8 +962,8 @@ static int do_dir(struct x *x, struct archive_entry *e, int pfd, const char *nam
 	}
 	/* its children come next: make it the cached parent */
 	cache_invalidate(x, x->path, x->plen);
-	cache_set(x, x->path, x->plen, fd);
-	return 0;
+	r = cache_set(x, x->path, x->plen, fd, err);
+	return r < 0 ? r : 0;
 }
 
 /* Owner, mode (not for symlinks), xattrs and times of pfd/name, which has no fd of its own. */
@@ -678,6 +1019,11 @@ static int do_hardlink(struct x *x, const char *link, int pfd, const char *name,
 		return entry_err(x, err, EINVAL, "hardlink to the root directory");
 	if (tlen == x->plen && !memcmp(t, x->path, tlen))
 		return entry_err(x, err, EINVAL, "hardlink to itself");
+	if (x->pool && job_on_path(x, t, tlen)) {
+		int r = drain(x, err); /* the target may still be in the writers' queue */
+		if (r < 0)
+			return r;
+	}
 	size_t tp = parent_len(t, tlen);
 	const char *tname = t + (tp ? tp + 1 : 0);
 	char tparent[PATH_MAX];
@@ -829,6 +1175,16 @@ static int do_entry(struct x *x, struct archive_entry *e, ctr_error **err)
 
 	if (!strncmp(base, ".wh.", 4))
 		return add_whiteout(x, base, err);
+	/*
+	 * The writers may still be creating this path (an entry written twice)
+	 * or something under it (children before their directory's entry):
+	 * wait for them, so entries take effect in archive order.
+	 */
+	if (x->pool && (pset_get(&x->w, x->path, x->plen) & (W_JOB | W_ANCESTOR))) {
+		r = drain(x, err);
+		if (r < 0)
+			return r;
+	}
 	if (!x->plen) {
 		if (type != AE_IFDIR || link)
 			return entry_err(x, err, EINVAL, "a non-directory entry names the root directory");
@@ -840,12 +1196,13 @@ static int do_entry(struct x *x, struct archive_entry *e, ctr_error **err)
 	char name[NAME_MAX + 1];
 	size_t bl = strlen(base); /* <= NAME_MAX: norm_path checked every component */
 	memcpy(name, base, bl + 1);
+	bool queued = false;
 	if (link) {
 		r = do_hardlink(x, link, pfd, name, err);
 	} else {
 		switch (type) {
 		case AE_IFREG:
-			r = do_file(x, e, pfd, name, err);
+			r = do_file(x, e, pfd, name, &queued, err);
 			break;
 		case AE_IFDIR:
 			r = do_dir(x, e, pfd, name, err);
@@ -866,7 +1223,7 @@ static int do_entry(struct x *x, struct archive_entry *e, ctr_error **err)
 		return r;
 	if (type != AE_IFDIR || link)
 		cache_invalidate(x, x->path, x->plen);
-	return mark_written(x, err);
+	return mark_written(x, queued ? W_WRITTEN | W_JOB : W_WRITTEN, err);
 }
 
 /* ---- whiteouts, after all entries of the layer ---- */
@@ -1088,6 +1445,10 @@ static int extract(struct x *x, ctr_error **err)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "%s: cancelled by the progress callback",
 				       x->lname);
 	}
+	/* every file written before the whiteouts and directory times */
+	int r = drain(x, err);
+	if (r < 0)
+		return r;
 	/* the end-of-archive marker: a stream that just stops at an entry boundary is truncated */
 	la_int64_t pos = archive_filter_bytes(x->a, 0);
 	unsigned char blk[512];
@@ -1097,7 +1458,7 @@ static int extract(struct x *x, ctr_error **err)
 		for (size_t i = 0; i < sizeof(blk); i++)
 			zero = zero && !blk[i];
 	}
-	int r = layer_stream_finish(x->s, pos < 0 ? 0 : (uint64_t)pos, err);
+	r = layer_stream_finish(x->s, pos < 0 ? 0 : (uint64_t)pos, err);
 	if (r < 0)
 		return r;
 	if (!zero)
@@ -1130,7 +1491,7 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 {
 	if (!layer)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_layer_apply: no layer descriptor");
-	struct x x = {.root = root_fd, .cfd = -1};
+	struct x x = {.root = root_fd};
 	x.lname = layer->name ? layer->name : layer->digest ? layer->digest : "layer";
 	ctr_layer_opts_init(&x.o);
 	if (uo) {
@@ -1147,6 +1508,16 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 	x.euid = geteuid();
 	x.egid = getegid();
 	x.umask = current_umask();
+	if (x.o.writers < -1)
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "%s: ctr_layer_opts.writers: %d (0: one per CPU, -1: none, 1 to 8: that many)", x.lname,
+			       x.o.writers);
+	if (x.o.writers > 0) {
+		x.nwriters = (unsigned)(x.o.writers < 8 ? x.o.writers : 8);
+	} else if (x.o.writers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		x.nwriters = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+	}
 	int r = layer_stream_start(&x.s, blob_fd, layer, x.lname, x.o.max_bytes, x.o.cancel, err);
 	if (r < 0)
 		return r;
@@ -1166,6 +1537,7 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 	}
 	r = extract(&x, err);
 out:
+	layer_pool_free(x.pool); /* stops the writers (a failed apply drops what is queued) */
 	if (st) {
 		layer_stream_counts(x.s, &x.st.bytes_in, &x.st.bytes_out);
 		*st = x.st;

@@ -41,6 +41,9 @@ struct ctr_layer_opts {
 	void *progress_ud;
 	const volatile int *cancel; /* non-zero cancels (-ECANCELED) */
 	uint64_t max_bytes;         /* limit on the uncompressed stream (decompression bombs); 0: none */
+	int writers; /* threads that create and write regular files while the tar stream is parsed:
+		      * 0: one per online CPU, at most 4; -1: none (the extracting thread does it all);
+		      * 1 to 8: that many (more are taken as 8).  Entries still take effect in archive order. */
 };
 
 void ctr_layer_opts_init(struct ctr_layer_opts *o);

@@ -13,6 +13,7 @@
  *     --max-bytes N    uncompressed limit
  *     --stdin          read the (single) blob from a pipe fed from the file
  *     --stats          print bytes/entries
+ *     --writers N      writer threads (ctr_layer_opts.writers: 0 per CPU, -1 none)
  * ROOT is created if missing.  Exit 0 on success, 1 with the error on stderr.
  */
 #include <errno.h>
@@ -73,6 +74,8 @@ int main(int argc, char **argv)
 			size = strtoll(argv[++i], NULL, 10);
 		else if (!strcmp(a, "--max-bytes") && i + 1 < argc)
 			o.max_bytes = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--writers") && i + 1 < argc)
+			o.writers = atoi(argv[++i]);
 		else if (!strcmp(a, "--overlay"))
 			o.whiteouts = CTR_WHITEOUT_OVERLAY;
 		else if (!strcmp(a, "--unprivileged"))
