@@ -235,3 +235,77 @@ with open(os.path.join(out, "multi.tar.gz"), "wb") as f:
 with open(os.path.join(out, "types.tar.gz"), "wb") as f:
     f.write(gzip.compress(t, mtime=0))
 os.system("zstd -q -f '%s' -o '%s'" % (os.path.join(out, "types.tar"), os.path.join(out, "types.tar.zst")))
+
+# --- ordering under the writer threads: each case is applied serially and
+# with writers, and the trees must be identical (test_writers) ---
+order = []
+
+
+def pattern(n, seed):
+    """n bytes where every 4 KiB block names its file and its place: a misplaced chunk shows."""
+    blocks = (n + 4095) // 4096
+    return b"".join((b"%s:%010d:" % (seed, i)).ljust(4096, b".") for i in range(blocks))[:n]
+
+
+def ocase(name, layers, expect="ok"):
+    files = []
+    for i, m in enumerate(layers):
+        if isinstance(m, str):
+            files.append(m)
+            continue
+        fn = "order-%s.%d.tar" % (name, i)
+        write_tar(fn, m)
+        files.append(fn)
+    order.append("%s|%s|%s" % (name, expect, ",".join(files)))
+
+
+MiB = 1 << 20
+ocase("dup-small", [[ti("a", data=b"1"), ti("a", data=b"22"), ti("a", data=b"333")]])
+ocase("dup-big", [[ti("b", data=pattern(3 * MiB, b"b1")), ti("b", data=pattern(5 * MiB // 2, b"b2")),
+                   ti("b2", data=b"after")]])
+ocase("big-then-small", [[ti("c", data=pattern(3 * MiB, b"c")), ti("c", data=b"small")]])
+ocase("small-then-big", [[ti("c", data=b"small"), ti("c", data=pattern(3 * MiB, b"c"))]])
+ocase("chunk-edges", [[ti("e/1m", data=pattern(MiB, b"e1")), ti("e/1m+1", data=pattern(MiB + 1, b"e2")),
+                       ti("e/2m", data=pattern(2 * MiB, b"e3")), ti("e/2m-1", data=pattern(2 * MiB - 1, b"e4")),
+                       ti("e/empty", data=b"")]])
+ocase("file-to-dir", [[ti("p", data=b"x"), ti("p", D, mtime=1000000007), ti("p/q", data=b"q")]])
+ocase("file-to-symlink", [[ti("s", data=b"x"), ti("s", S, linkname="t"), ti("t", data=b"t")]])
+ocase("symlink-to-file", [[ti("s2", S, linkname="t2"), ti("t2", data=b"t"), ti("s2", data=b"own")]])
+ocase("implicit-parents", [[ti("i/f1", data=b"1"), ti("i/sub/f2", data=b"2"), ti("j/k/l/m", data=b"m")]])
+ocase("file-under-file", [[ti("ff", data=b"x"), ti("ff/g", data=b"y")]])
+ocase("hardlinks", [[ti("h", D), ti("h/f", data=b"data"), ti("h/l", L, linkname="h/f"),
+                     ti("h/big", data=pattern(2 * MiB + 5, b"hb")), ti("h/bl", L, linkname="h/big"),
+                     ti("h/f", data=b"new"), ti("h/l2", L, linkname="h/l")]])
+ocase("setgid-late", [[ti("g/c1", data=b"1", uid=5, gid=6), ti("g", D, mode=0o2775, uid=5, gid=6, mtime=1000000008),
+                       ti("g/c2", data=b"2")]])
+ocase("dir-to-file", [[ti("d", D), ti("d/x", data=b"x"), ti("d/y", data=pattern(2 * MiB, b"dy")),
+                       ti("d", data=b"file")]])
+ocase("xattr-after-queued", [[ti("x", data=b"q"), ti("x", data=b"xa", pax_headers={"SCHILY.xattr.user.t": "v"}),
+                              ti("x2", data=b"xa", pax_headers={"SCHILY.xattr.user.t": "v"}), ti("x2", data=b"plain")]])
+many = []
+for d in range(30):
+    many.append(ti("m%02d" % d, D, mtime=1000000100 + d))
+    for f in range(100):
+        many.append(ti("m%02d/f%03d" % (d, f), data=(b"%d/%d;" % (d, f)) * ((d * 100 + f) % 1500),
+                       mode=0o600 + (f % 8), mtime=1000000200 + f))
+ocase("many-small", [many])
+ocase("over-budget", [[ti("huge", data=pattern(20 * MiB, b"hu")), ti("after1", data=b"1"),
+                       ti("huge2", data=pattern(17 * MiB + 3, b"h2")), ti("after2", data=b"2")]])
+ocase("lower-dir-upper-file", [
+    [ti("L", D), ti("L/f", data=b"f"), ti("M", D), ti("M/a", data=b"a"), ti("N", D), ti("N/old", data=b"o"),
+     ti("w", D), ti("w/old", data=b"o"), ti("w/big", data=pattern(2 * MiB, b"wb"))],
+    [ti("L", data=b"now a file"), ti("M/.wh.a"), ti("M/b", data=b"b"), ti("N", data=b"n"), ti("N/z", data=b"z"),
+     ti("w/new", data=b"n"), ti("w/.wh..wh..opq"), ti("w/big", data=pattern(MiB + 7, b"wB"))]])
+ocase("fail-after-queued", [[ti("q%02d" % i, data=b"q" * i) for i in range(50)] +
+                             [ti("qbig", data=pattern(2 * MiB, b"qb")), ti("bad", L, linkname="nope")]],
+      expect="fail:hardlink target")
+ocase("types", ["types.tar"])
+ocase("whiteouts", ["lower.tar", "upper.tar"])
+ocase("sparse", ["sparse.tar"])
+with open(os.path.join(out, "order.txt"), "w") as f:
+    f.write("\n".join(order) + "\n")
+
+# --- a full disk under the writers: the error names the entry (test_writers_enospc) ---
+write_tar("enospc-big.tar", [ti("big", D), ti("big/file", data=pattern(3 * MiB, b"nb"))])
+write_tar("enospc-small.tar", [ti("small", D)] +
+          [ti("small/f%02d" % i, data=pattern(64 * 1024, b"ns")) for i in range(48)])

@@ -7,7 +7,12 @@
  * mounted for real), gzip/zstd/plain/multi-member/pipe, sha256/sha512,
  * digest, size and DiffID mismatches, cancellation and ctr_rm_tree_at.
  *
- *   test-layer MK-LAYERS.PY
+ * The writer threads: every ordering case of order.txt gives the same tree
+ * with none, 1, 2, 4 and the default number, a full disk fails naming the
+ * entry, cancellation stops them.  --writers N runs the whole suite with N
+ * (the default number otherwise; meson runs it with -1 as well).
+ *
+ *   test-layer MK-LAYERS.PY [--writers N]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -36,6 +42,13 @@
 static char tmp[PATH_MAX], corpus[PATH_MAX], outside[PATH_MAX], root[PATH_MAX], tag[32];
 static int tmpfd = -1;
 static bool is_root;
+static int writers; /* --writers N: ctr_layer_opts.writers for the whole suite (0: the default) */
+
+static void opts_init(struct ctr_layer_opts *o)
+{
+	ctr_layer_opts_init(o);
+	o->writers = writers;
+}
 
 /* ---- helpers ---- */
 
@@ -63,6 +76,11 @@ static int apply_into(const char *dir, const char *file, const struct ctr_layer_
 	int rfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(rfd >= 0);
 	struct ctr_layer_desc d = {.size = -1, .name = file};
+	struct ctr_layer_opts def;
+	if (!o) {
+		opts_init(&def);
+		o = &def;
+	}
 	if (tmpl)
 		d = *tmpl;
 	if (!d.name)
@@ -234,7 +252,7 @@ static void test_hostile(void **state)
 		     *files = strtok(NULL, "|");
 		assert_non_null(files);
 		struct ctr_layer_opts o;
-		ctr_layer_opts_init(&o);
+		opts_init(&o);
 		if (strstr(opts, "unprivileged"))
 			o.unprivileged = true;
 		if (strstr(opts, "overlay")) {
@@ -406,7 +424,7 @@ static void test_unprivileged(void **state)
 {
 	/* as a caller without privileges says: no chown, no device nodes, late modes for 0555 dirs */
 	struct ctr_layer_opts o;
-	ctr_layer_opts_init(&o);
+	opts_init(&o);
 	o.unprivileged = true;
 	fresh_root();
 	char msg[1024];
@@ -461,7 +479,9 @@ static void test_pipe(void **state)
 	struct ctr_layer_desc d = {"application/vnd.oci.image.layer.v1.tar+gzip", dg, -1, NULL, "piped layer"};
 	int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ctr_error *e = NULL;
-	int r = ctr_layer_apply(rfd, p[0], &d, NULL, NULL, &e);
+	struct ctr_layer_opts o;
+	opts_init(&o);
+	int r = ctr_layer_apply(rfd, p[0], &d, &o, NULL, &e);
 	if (r)
 		fail_msg("%s", ctr_error_message(e));
 	close(rfd);
@@ -514,7 +534,7 @@ static void test_whiteouts_overlay(void **state)
 	assert_int_equal(mkdir(upper, 0755), 0);
 	assert_int_equal(mkdir(merged, 0755), 0);
 	struct ctr_layer_opts o;
-	ctr_layer_opts_init(&o);
+	opts_init(&o);
 	o.whiteouts = CTR_WHITEOUT_OVERLAY;
 	apply_ok(lower, "lower.tar", &o);
 	apply_ok(upper, "upper.tar", &o);
@@ -699,13 +719,13 @@ static int count_progress(void *ud, const struct ctr_layer_stats *st)
 static void test_cancel(void **state)
 {
 	struct ctr_layer_opts o;
-	ctr_layer_opts_init(&o);
+	opts_init(&o);
 	volatile int cancel = 1;
 	o.cancel = &cancel;
 	char msg[512];
 	fresh_root();
 	assert_int_equal(apply_into(root, "lower.tar", NULL, &o, msg, sizeof(msg)), -ECANCELED);
-	ctr_layer_opts_init(&o);
+	opts_init(&o);
 	int n = 0;
 	o.progress = count_progress;
 	o.progress_ud = &n;
@@ -718,7 +738,7 @@ static void test_cancel(void **state)
 		struct ctr_layer_opts o;
 		int extra;
 	} big = {.extra = 1};
-	ctr_layer_opts_init(&big.o);
+	opts_init(&big.o);
 	big.o.size = sizeof(big);
 	assert_int_equal(apply_into(root, "lower.tar", NULL, &big.o, msg, sizeof(msg)), -E2BIG);
 	fresh_root();
@@ -759,6 +779,332 @@ static void test_rm_tree(void **state)
 	ctr_error_free(e);
 }
 
+/* ---- the writer threads: same tree as the extracting thread alone ---- */
+
+/* A sorted listing of a tree with everything extraction decides: type, mode,
+ * owner, size, times, links, hardlink groups, user.* xattrs and a hash of the
+ * whole content.  Directory times that no entry gave (implicit parents: the
+ * time of extraction) are left out. */
+struct tl {
+	char *line;
+	ino_t ino;
+	bool linked; /* a non-directory with more than one link */
+};
+static struct tl *tl_line;
+static size_t tl_n, tl_cap, tl_skip;
+static int tree_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	const char *rel = strlen(p) >= tl_skip ? p + tl_skip : ""; /* the root itself: "" */
+	char extra[PATH_MAX + 128] = "";
+	if (S_ISREG(st->st_mode)) {
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		uint64_t h = 1469598103934665603ull;
+		unsigned char buf[65536];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < n; i++)
+				h = (h ^ buf[i]) * 1099511628211ull;
+		assert_true(n == 0);
+		close(fd);
+		snprintf(extra, sizeof(extra), "h=%016llx", (unsigned long long)h);
+	} else if (S_ISLNK(st->st_mode)) {
+		char t[PATH_MAX] = "";
+		assert_true(readlink(p, t, sizeof(t) - 1) >= 0);
+		snprintf(extra, sizeof(extra), "-> %s", t);
+	}
+	char xl[1024] = "", xa[256] = "";
+	ssize_t xn = llistxattr(p, xl, sizeof(xl));
+	for (const char *nm = xl; xn > 0 && nm < xl + xn; nm += strlen(nm) + 1) {
+		if (strncmp(nm, "user.", 5))
+			continue;
+		char v[64] = "";
+		ssize_t vn = lgetxattr(p, nm, v, sizeof(v) - 1);
+		size_t l = strlen(xa);
+		if (l < sizeof(xa))
+			snprintf(xa + l, sizeof(xa) - l, " %.60s=%.*s", nm, (int)(vn > 0 ? vn : 0), v);
+	}
+	bool dir = S_ISDIR(st->st_mode);
+	long mt = (long)st->st_mtim.tv_sec;
+	if (dir && mt > 1500000000)
+		mt = 0;
+	char line[2 * PATH_MAX + 512];
+	int n = snprintf(line, sizeof(line), "%s %o %u:%u %lld %ld.%ld %lu %s%s", *rel ? rel : ".", st->st_mode,
+			 st->st_uid, st->st_gid, dir ? 0LL : (long long)st->st_size, mt, dir ? 0L : st->st_mtim.tv_nsec,
+			 dir ? 0UL : (unsigned long)st->st_nlink, extra, xa);
+	assert_true(n > 0 && n < (int)sizeof(line));
+	if (tl_n == tl_cap) {
+		tl_cap = tl_cap ? tl_cap * 2 : 256;
+		tl_line = realloc(tl_line, tl_cap * sizeof(*tl_line));
+		assert_non_null(tl_line);
+	}
+	tl_line[tl_n++] = (struct tl){strdup(line), st->st_ino, !dir && st->st_nlink > 1};
+	return 0;
+}
+
+static int cmp_tl(const void *a, const void *b)
+{
+	return strcmp(((const struct tl *)a)->line, ((const struct tl *)b)->line);
+}
+
+/* The listing as one string; a hardlinked file names the first path of its inode. */
+static char *tree_listing(const char *dir)
+{
+	tl_n = 0;
+	tl_skip = strlen(dir) + 1;
+	assert_int_equal(nftw(dir, tree_one, 16, FTW_PHYS), 0);
+	qsort(tl_line, tl_n, sizeof(*tl_line), cmp_tl);
+	size_t len = 1;
+	for (size_t i = 0; i < tl_n; i++)
+		len += 2 * strlen(tl_line[i].line) + 16;
+	char *out = malloc(len);
+	assert_non_null(out);
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < tl_n; i++) {
+		const char *group = NULL;
+		for (size_t k = 0; tl_line[i].linked && k < i && !group; k++)
+			if (tl_line[k].linked && tl_line[k].ino == tl_line[i].ino)
+				group = tl_line[k].line;
+		int gl = group ? (int)strcspn(group, " ") : 0;
+		o += (size_t)sprintf(out + o, "%s%s%.*s\n", tl_line[i].line, group ? " link-of " : "", gl,
+				     group ? group : "");
+	}
+	for (size_t i = 0; i < tl_n; i++)
+		free(tl_line[i].line);
+	return out;
+}
+
+/* Apply a comma list of layers into dir with n writers; the result, the message in msg. */
+static int apply_layers(const char *dir, const char *files, int n, char *msg, size_t msz)
+{
+	char list[1024];
+	snprintf(list, sizeof(list), "%s", files);
+	struct ctr_layer_opts o;
+	ctr_layer_opts_init(&o);
+	o.writers = n;
+	int r = 0;
+	char *save = NULL;
+	msg[0] = '\0';
+	for (char *f = strtok_r(list, ",", &save); f && r == 0; f = strtok_r(NULL, ",", &save))
+		r = apply_into(dir, f, NULL, &o, msg, msz);
+	return r;
+}
+
+static void check_order_case(const char *name, const char *r)
+{
+	if (!strcmp(name, "dup-small"))
+		assert_content(r, "a", "333");
+	if (!strcmp(name, "dup-big")) {
+		size_t len = 0;
+		char *c = slurp(r, "b", &len);
+		assert_non_null(c);
+		assert_int_equal(len, 5 << 19);
+		assert_memory_equal(c, "b2:0000000000:", 14);
+		assert_memory_equal(c + 4096 * 600, "b2:0000000600:", 14);
+		free(c);
+		assert_content(r, "b2", "after");
+	}
+	if (!strcmp(name, "big-then-small"))
+		assert_content(r, "c", "small");
+	if (!strcmp(name, "small-then-big"))
+		assert_int_equal(lst(r, "c").st_size, 3 << 20);
+	if (!strcmp(name, "chunk-edges")) {
+		assert_int_equal(lst(r, "e/1m+1").st_size, (1 << 20) + 1);
+		assert_int_equal(lst(r, "e/2m-1").st_size, (2 << 20) - 1);
+		size_t len = 0;
+		char *c = slurp(r, "e/1m+1", &len);
+		assert_non_null(c);
+		assert_memory_equal(c + (1 << 20), "e", 1); /* the last byte: block 256 starts "e2:" */
+		free(c);
+	}
+	if (!strcmp(name, "file-to-dir"))
+		assert_content(r, "p/q", "q");
+	if (!strcmp(name, "file-to-symlink"))
+		assert_content(r, "s", "t");
+	if (!strcmp(name, "symlink-to-file")) {
+		assert_true(S_ISREG(lst(r, "s2").st_mode));
+		assert_content(r, "s2", "own");
+		assert_content(r, "t2", "t");
+	}
+	if (!strcmp(name, "implicit-parents")) {
+		assert_content(r, "i/sub/f2", "2");
+		assert_content(r, "j/k/l/m", "m");
+	}
+	if (!strcmp(name, "file-under-file"))
+		assert_content(r, "ff/g", "y");
+	if (!strcmp(name, "hardlinks")) {
+		assert_content(r, "h/f", "new");
+		assert_content(r, "h/l", "data");
+		assert_int_equal(lst(r, "h/l2").st_ino, lst(r, "h/l").st_ino);
+		assert_int_equal(lst(r, "h/bl").st_ino, lst(r, "h/big").st_ino);
+		assert_int_equal(lst(r, "h/big").st_size, (2 << 20) + 5);
+	}
+	if (!strcmp(name, "setgid-late") && is_root) {
+		struct stat st = lst(r, "g");
+		assert_int_equal(st.st_mode & 07777, 02775);
+		assert_int_equal(st.st_gid, 6);
+		assert_int_equal(st.st_mtim.tv_sec, 1000000008);
+		assert_content(r, "g/c1", "1");
+		assert_content(r, "g/c2", "2");
+	}
+	if (!strcmp(name, "dir-to-file"))
+		assert_content(r, "d", "file");
+	if (!strcmp(name, "xattr-after-queued")) {
+		assert_content(r, "x", "xa");
+		assert_content(r, "x2", "plain");
+	}
+	if (!strcmp(name, "many-small")) {
+		assert_int_equal(lst(r, "m07").st_mtim.tv_sec, 1000000107); /* after 100 files were written in it */
+		assert_int_equal(lst(r, "m29/f099").st_size, strlen("29/99;") * ((29 * 100 + 99) % 1500));
+	}
+	if (!strcmp(name, "over-budget")) {
+		assert_int_equal(lst(r, "huge").st_size, 20 << 20);
+		assert_int_equal(lst(r, "huge2").st_size, (17 << 20) + 3);
+		assert_content(r, "after2", "2");
+	}
+	if (!strcmp(name, "lower-dir-upper-file")) {
+		assert_content(r, "L", "now a file");
+		assert_missing(r, "M/a");
+		assert_content(r, "N/z", "z");
+		assert_content(r, "w/new", "n");
+		assert_missing(r, "w/old");
+		assert_int_equal(lst(r, "w/big").st_size, (1 << 20) + 7);
+	}
+}
+
+static void test_writers(void **state)
+{
+	char list[PATH_MAX];
+	path_of(list, corpus, "order.txt");
+	FILE *f = fopen(list, "re");
+	assert_non_null(f);
+	char line[1024];
+	int ncase = 0;
+	const int counts[] = {-1, 1, 2, 4, 0};
+	/* on a tmpfs as root: creating thousands of files right after deleting
+	 * thousands crawls on ext4 (it skips inodes deleted in the last minutes,
+	 * reading the inode table for each), 3 s a run instead of 0.1 */
+	assert_int_equal(mkdirat(tmpfd, "writers", 0755), 0);
+	char wdir[PATH_MAX];
+	path_of(wdir, tmp, "writers");
+	bool tmpfs = is_root && mount("tmpfs", wdir, "tmpfs", 0, "size=512m,mode=0755") == 0;
+	int wfd = open(wdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(wfd >= 0);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *name = strtok(line, "|"), *expect = strtok(NULL, "|"), *files = strtok(NULL, "|");
+		assert_non_null(files);
+		if (!is_root && (!strcmp(name, "types") || !strcmp(name, "setgid-late")))
+			continue;
+		char *want = NULL, want_msg[1024] = "";
+		int want_r = 0;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(counts); i++) {
+			char rel[PATH_MAX], dir[PATH_MAX];
+			snprintf(rel, sizeof(rel), "writers/%s.%zu", name, i);
+			assert_int_equal(mkdirat(tmpfd, rel, 0755), 0);
+			path_of(dir, tmp, rel);
+			char msg[1024];
+			int r = apply_layers(dir, files, counts[i], msg, sizeof(msg));
+			if (!strcmp(expect, "ok") && r != 0)
+				fail_msg("%s (writers %d): %s", name, counts[i], msg);
+			if (strcmp(expect, "ok") && (r == 0 || !strstr(msg, expect + 5)))
+				fail_msg("%s (writers %d): expected '%s', got %d '%s'", name, counts[i], expect + 5, r, msg);
+			char *got = tree_listing(dir);
+			if (r == 0)
+				check_order_case(name, dir);
+			if (i == 0) {
+				want = got;
+				want_r = r;
+				snprintf(want_msg, sizeof(want_msg), "%s", msg);
+				continue;
+			}
+			/* after a failure the tree is partial: which files the writers finished may differ */
+			if (r == 0 && strcmp(want, got))
+				fail_msg("%s: writers %d give another tree than none:\n--- none\n%s--- %d writers\n%s", name,
+					 counts[i], want, counts[i], got);
+			assert_int_equal(r, want_r);
+			assert_string_equal(msg, want_msg);
+			free(got);
+		}
+		free(want);
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(counts); i++) {
+			char rel[PATH_MAX];
+			snprintf(rel, sizeof(rel), "%s.%zu", name, i);
+			ctr_error *e = NULL;
+			assert_int_equal(ctr_rm_tree_at(wfd, rel, &e), 0);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("# writers %s: same result with -1, 1, 2, 4 and the default (%ld ms)%s%s\n", name,
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		       want_r ? ", refused: " : "", want_msg);
+		ncase++;
+	}
+	fclose(f);
+	assert_true(ncase >= 15);
+	free(tl_line);
+	tl_line = NULL;
+	tl_n = tl_cap = 0;
+	close(wfd);
+	if (tmpfs)
+		assert_int_equal(umount2(wdir, 0), 0); /* nothing left open there */
+	assert_int_equal(unlinkat(tmpfd, "writers", AT_REMOVEDIR), 0);
+}
+
+/* A full disk under the writers: the first failure is the error, it names the entry, nothing hangs. */
+static int cancel_early(void *ud, const struct ctr_layer_stats *st)
+{
+	return ++*(int *)ud >= 2;
+}
+
+static void test_writers_enospc(void **state)
+{
+	if (!is_root)
+		skip();
+	char small[PATH_MAX];
+	path_of(small, tmp, "small-fs");
+	assert_int_equal(mkdir(small, 0755), 0);
+	assert_int_equal(mount("tmpfs", small, "tmpfs", 0, "size=1m"), 0);
+	const struct {
+		const char *file, *entry;
+	} cases[] = {{"enospc-big.tar", "big/file"}, {"enospc-small.tar", "small/f"}};
+	const int counts[] = {-1, 1, 4};
+	for (size_t c = 0; c < CTR_ARRAY_SIZE(cases); c++)
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(counts); i++) {
+			char msg[1024];
+			struct ctr_layer_opts o;
+			ctr_layer_opts_init(&o);
+			o.writers = counts[i];
+			int r = apply_into(small, cases[c].file, NULL, &o, msg, sizeof(msg));
+			if (r != -ENOSPC || !strstr(msg, cases[c].entry) || !strstr(msg, cases[c].file))
+				fail_msg("%s (writers %d): expected ENOSPC naming %s, got %d '%s'", cases[c].file, counts[i],
+					 cases[c].entry, r, msg);
+			printf("# full disk, %d writers: %s\n", counts[i], msg);
+			int sfd = open(small, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			ctr_error *e = NULL;
+			assert_int_equal(ctr_rm_tree_at(sfd, cases[c].entry[0] == 'b' ? "big" : "small", &e), 0);
+			close(sfd);
+		}
+	assert_int_equal(umount2(small, 0), 0); /* no writer holds a file open there */
+	assert_int_equal(rmdir(small), 0);
+	/* cancelled from the progress callback while the writers have work queued */
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(counts); i++) {
+		struct ctr_layer_opts o;
+		ctr_layer_opts_init(&o);
+		o.writers = counts[i];
+		int n = 0;
+		o.progress = cancel_early;
+		o.progress_ud = &n;
+		fresh_root();
+		char msg[1024];
+		assert_int_equal(apply_into(root, "order-many-small.0.tar", NULL, &o, msg, sizeof(msg)), -ECANCELED);
+		assert_int_equal(n, 2);
+	}
+	fresh_root();
+}
+
 static int run_generator(const char *script)
 {
 	pid_t pid = fork();
@@ -776,8 +1122,10 @@ static int run_generator(const char *script)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test-layer MK-LAYERS.PY\n");
+	if (argc == 4 && !strcmp(argv[2], "--writers"))
+		writers = atoi(argv[3]);
+	else if (argc != 2) {
+		fprintf(stderr, "usage: test-layer MK-LAYERS.PY [--writers N]\n");
 		return 2;
 	}
 	is_root = geteuid() == 0;
@@ -819,8 +1167,17 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_digest_api),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_rm_tree),
+		cmocka_unit_test(test_writers),
+		cmocka_unit_test(test_writers_enospc),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	/* a failed test leaves its mounts behind */
+	const char *mnt[] = {"writers", "small-fs", "ovl-merged"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(mnt); i++) {
+		char p[PATH_MAX];
+		path_of(p, tmp, mnt[i]);
+		umount2(p, MNT_DETACH);
+	}
 	ctr_error *e = NULL;
 	char name[PATH_MAX];
 	snprintf(name, sizeof(name), "%s", strrchr(tmp, '/') + 1);
