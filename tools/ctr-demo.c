@@ -61,7 +61,8 @@ static void log_write(int fd, bool json, const char *level, const char *msg)
 	buf_free(&b);
 }
 
-static void vreport(struct cli *cli, ctr_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vreport(struct cli *cli, ctr_log_level level, const char *fmt,
+						     va_list ap)
 {
 	char *msg = NULL;
 	if (vasprintf(&msg, fmt, ap) < 0)
