@@ -88,6 +88,7 @@ static void apply(const void *buf, size_t len, const char *media_type)
 	o.unprivileged = true;
 	o.max_bytes = 64u << 20;
 	o.whiteouts = len && (((const uint8_t *)buf)[0] & 1) ? CTR_WHITEOUT_OVERLAY : CTR_WHITEOUT_APPLY;
+	o.writers = len && (((const uint8_t *)buf)[0] & 2) ? -1 : 2; /* the writer threads, or none */
 	struct ctr_layer_desc d = {media_type, NULL, (int64_t)len, NULL, "fuzz layer"};
 	ctr_error *e = NULL;
 	struct ctr_layer_stats st;
