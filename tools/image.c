@@ -99,7 +99,7 @@ static int on_progress(void *ud, const ctr_image_progress *p)
 	return 0;
 }
 
-static void progress_opts(ctr_image_options *o, struct progress *pr, const char *platform)
+static void progress_opts(ctr_image_options *o, struct progress *pr, const char *platform, int threads)
 {
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_sigint;
@@ -112,6 +112,8 @@ static void progress_opts(ctr_image_options *o, struct progress *pr, const char 
 	o->progress_userdata = pr;
 	o->cancel = &cancelled;
 	o->platform = platform;
+	if (threads >= 0) /* --writer-threads 0: none, the API's -1 */
+		o->writer_threads = threads ? threads : -1;
 }
 
 /* ---- commands ---- */
@@ -126,9 +128,13 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 {
 	const char *platform = NULL;
 	bool quiet = false;
+	int threads = -1;
 	struct opt opts[] = {
 		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform index",
 		  "the host's", false },
+		{ "writer-threads", 0, OPT_INT, &threads,
+		  "threads that write the files of a layer while it is read (0: none, 1 to 8)",
+		  "one per CPU, at most 4", false },
 		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
 		{ 0 }
 	};
@@ -162,7 +168,7 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	r = 1;
 	if (!ctx || ((!unpack || !is_source(pos[0])) && !(st = cli_store(cli))))
 		goto out;
-	progress_opts(&o, &pr, platform);
+	progress_opts(&o, &pr, platform, threads);
 	if (quiet)
 		o.progress = NULL;
 	if (unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0
@@ -339,7 +345,7 @@ int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ct
 	if (is_source(ref)) {
 		ctr_image_options o;
 		struct progress pr;
-		progress_opts(&o, &pr, NULL);
+		progress_opts(&o, &pr, NULL, -1);
 		if (!pr.tty)
 			o.progress = NULL; /* plain output stays the container's */
 		if (ctr_image_import(st, ref, ref, &o, &err) < 0) {

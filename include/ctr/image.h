@@ -63,6 +63,10 @@ typedef struct ctr_image_options {
 	void *progress_userdata;
 	const volatile int *cancel;      /**< when it points at a nonzero value the operation stops with -ECANCELED */
 	const char *platform;            /**< "os/arch[/variant]" to select from a multi-platform index; NULL: the host's */
+	int writer_threads;              /**< threads that create and write a layer's files while its tar stream is
+					  *   read (entries still take effect in archive order): 0 = one per online
+					  *   CPU, at most 4; -1 = none (the calling thread does it, the decompression
+					  *   and digests still run on one more thread); 1 to 8 = that many */
 } ctr_image_options;
 
 /** Initialise image options to defaults (sets size). */

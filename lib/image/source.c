@@ -939,6 +939,7 @@ int img_apply_layers_flat(int root_fd, const struct img_manifest *m, const struc
 		lo.progress = img_layer_progress;
 		lo.progress_ud = &pc;
 		lo.cancel = o->cancel;
+		lo.writers = o->writer_threads;
 		pc.p.layer = (unsigned)i;
 		pc.p.digest = m->layers[i].digest;
 		pc.p.total = m->layers[i].size;

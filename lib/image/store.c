@@ -44,6 +44,19 @@ CTR_EXPORT void ctr_image_options_init(ctr_image_options *o)
 	o->size = sizeof(*o);
 }
 
+/* The caller's options (of any struct size the size protocol allows), checked. */
+static int image_options_copy(ctr_image_options *o, const ctr_image_options *opts, ctr_error **err)
+{
+	int r = ctr_copy_options(o, sizeof(*o), opts, opts->size, "ctr_image_options", err);
+	if (r < 0)
+		return r;
+	if (o->writer_threads < -1)
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_image_options.writer_threads: %d (0: one per CPU, -1: none, 1 to 8: that many)",
+			       o->writer_threads);
+	return 0;
+}
+
 int img_flock(int fd, int op)
 {
 	while (flock(fd, op) < 0) {
@@ -575,6 +588,7 @@ static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *
 	lo.progress = img_layer_progress;
 	lo.progress_ud = pc;
 	lo.cancel = pc->o->cancel;
+	lo.writers = pc->o->writer_threads;
 	r = ctr_layer_apply(pe->fd, bfd, &ld, &lo, NULL, err);
 	close(bfd);
 	return r;
@@ -664,7 +678,7 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 	ctr_image_options_init(&o);
 	if (!st || !source)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_import: NULL argument");
-	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_image_options", err)) < 0)
+	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
 		return r;
 	if (!img_is_source_name(source))
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "'%s' is not a source name: use oci:<dir>[:<tag>], "
@@ -1058,7 +1072,7 @@ CTR_EXPORT int ctr_image_unpack(ctr_context *ctx, ctr_image_store *st, const cha
 	ctr_image_options_init(&o);
 	if (!ctx || !ref || !dir)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_unpack: NULL argument");
-	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_image_options", err)) < 0)
+	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
 		return r;
 	bool is_src = img_is_source_name(ref);
 	if (!is_src && !st)

@@ -16,6 +16,13 @@ OUT=$(img image ls -q)
 expect_eq "image ls lists it" "t2" "$OUT"
 OUT=$(img image unpack -q "oci:$TMP/two:one" "$TMP/u1" 2>&1; cat "$TMP/u1/which" 2>&1)
 expect_eq "unpack a tag from a source, no store needed" "one" "$OUT"
+# the writer threads: none, 3 and the default give the same tree (busybox is over 1 MiB: chunked)
+tree() { (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %s %T@ %n %l\n' | sort && find . -type f -exec md5sum {} + | sort); }
+img image unpack -q --writer-threads 0 "oci:$TMP/two:one" "$TMP/u1-0" && img image unpack -q --writer-threads 3 "oci:$TMP/two:one" "$TMP/u1-3"
+expect_eq "--writer-threads 0 gives the default's tree" "$(tree "$TMP/u1")" "$(tree "$TMP/u1-0")"
+expect_eq "--writer-threads 3 gives the default's tree" "$(tree "$TMP/u1")" "$(tree "$TMP/u1-3")"
+OUT=$(img image unpack -q --writer-threads -2 "oci:$TMP/two:one" "$TMP/u1-x" 2>&1)
+expect_match "a negative --writer-threads is a usage error" "writer-threads" "$OUT"
 OUT=$(img image import -q "oci:$TMP/two" 2>&1)
 expect_match "no tag with two images: error names the tags" "holds 2 images.*one, two" "$OUT"
 OUT=$(img image import -q "oci:$TMP/two:three" 2>&1)

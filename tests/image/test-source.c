@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ctr/context.h"
+#include "ctr/image.h"
 #include "image/image-internal.h"
 
 #define H64 "0000000000000000000000000000000000000000000000000000000000000000"
@@ -170,6 +172,27 @@ static void open_in_stays_inside(void **state)
 	close(root);
 }
 
+/* ctr_image_options.writer_threads: out of range is refused, naming the field, before anything is made */
+static void writer_threads_checked(void **state)
+{
+	ctr_context *ctx = NULL;
+	assert_int_equal(ctr_context_new(&ctx, NULL, NULL), 0);
+	char dir[] = "/tmp/ctr-source-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char target[64];
+	snprintf(target, sizeof(target), "%s/u", dir);
+	ctr_image_options o;
+	ctr_image_options_init(&o);
+	o.writer_threads = -5;
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_image_unpack(ctx, NULL, "oci:/nonexistent", target, &o, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "ctr_image_options.writer_threads: -5"));
+	ctr_error_free(e);
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(rmdir(dir), 0);
+	ctr_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +203,7 @@ int main(void)
 		cmocka_unit_test(platform_scores),
 		cmocka_unit_test(chain_ids),
 		cmocka_unit_test(open_in_stays_inside),
+		cmocka_unit_test(writer_threads_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
