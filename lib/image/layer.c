@@ -613,6 +613,20 @@ static int file_close(const char *lname, const char *ename, int fd, const struct
 	return 0;
 }
 
+/* The entry's next block of data: 1 with buf/n/off set (n > 0), 0 at its end, or the error. */
+static int next_block(struct x *x, const void **buf, size_t *n, la_int64_t *off, ctr_error **err)
+{
+	for (;;) {
+		int ar = archive_read_data_block(x->a, buf, n, off);
+		if (ar == ARCHIVE_EOF)
+			return 0;
+		if (ar < ARCHIVE_WARN)
+			return archive_fail(x, err, "reading the data of entry");
+		if (*n)
+			return 1;
+	}
+}
+
 /* The whole file on this thread, streamed from libarchive. */
 static int do_file_here(struct x *x, struct archive_entry *e, const struct fmeta *m, int pfd, const char *name,
 			ctr_error **err)
@@ -621,20 +635,11 @@ static int do_file_here(struct x *x, struct archive_entry *e, const struct fmeta
 	if (fd < 0)
 		return fd;
 	off_t pos = 0;
-	int r = 0;
-	for (;;) {
-		const void *buf;
-		size_t n;
-		la_int64_t off;
-		int ar = archive_read_data_block(x->a, &buf, &n, &off);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			r = archive_fail(x, err, "reading the data of entry");
-			break;
-		}
-		if (!n)
-			continue;
+	int r;
+	const void *buf;
+	size_t n;
+	la_int64_t off;
+	while ((r = next_block(x, &buf, &n, &off, err)) > 0) {
 		r = write_all(fd, buf, n, off, off != pos);
 		if (r < 0) {
 			r = entry_sys(x, err, -r, "cannot write the file");
@@ -765,19 +770,11 @@ static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr
 	if (!j)
 		return -ENOMEM;
 	size_t pos = 0;
-	for (;;) {
-		const void *buf;
-		size_t n;
-		la_int64_t off;
-		int ar = archive_read_data_block(x->a, &buf, &n, &off);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			free(j);
-			return archive_fail(x, err, "reading the data of entry");
-		}
-		if (!n)
-			continue;
+	const void *buf;
+	size_t n;
+	la_int64_t off;
+	int r;
+	while ((r = next_block(x, &buf, &n, &off, err)) > 0) {
 		if (off < 0 || (size_t)off < pos || (size_t)off > size || n > size - (size_t)off) {
 			free(j);
 			return entry_err(x, err, EBADMSG, "data beyond the size of %zu bytes in its header", size);
@@ -786,6 +783,10 @@ static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr
 		memset(j->data + pos, 0, (size_t)off - pos);
 		memcpy(j->data + off, buf, n);
 		pos = (size_t)off + n;
+	}
+	if (r < 0) {
+		free(j);
+		return r;
 	}
 	memset(j->data + pos, 0, size - pos);
 	j->len = size;
@@ -814,17 +815,11 @@ static int queue_chunks(struct x *x, const struct fmeta *m, int pfd, const char 
 	struct fjob *j = NULL;
 	int64_t end = 0;
 	int r = 0;
-	while (!r) {
-		const void *p;
-		size_t n;
-		la_int64_t off;
-		int ar = archive_read_data_block(x->a, &p, &n, &off);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			r = archive_fail(x, err, "reading the data of entry");
-			break;
-		}
+	const void *p;
+	size_t n;
+	la_int64_t off;
+	while ((r = next_block(x, &p, &n, &off, err)) > 0) {
+		r = 0;
 		const unsigned char *buf = p;
 		while (n && !r) {
 			/* a new chunk when this one is full or the data jumps (a sparse file's hole) */
@@ -850,6 +845,8 @@ static int queue_chunks(struct x *x, const struct fmeta *m, int pfd, const char 
 			n -= k;
 			off += (la_int64_t)k;
 		}
+		if (r < 0)
+			break;
 		if (off > end)
 			end = off;
 	}
