@@ -2,7 +2,8 @@
 /*
  * Internals of layer extraction: the decoding stream that a second thread
  * runs (read, verify the blob, decompress, hash the DiffID) and that
- * libarchive reads from on the extracting thread.
+ * libarchive reads from on the extracting thread, and the queue of the
+ * writer threads that create the regular files.
  */
 #ifndef CTR_LIB_IMAGE_LAYER_INTERNAL_H
 #define CTR_LIB_IMAGE_LAYER_INTERNAL_H

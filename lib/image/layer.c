@@ -7,7 +7,10 @@
  * root) and the final component is created with *at() calls that do not
  * follow symlinks, so no entry can read or write outside the root.  The
  * last parent is cached (entries come grouped by directory) and dropped as
- * soon as an entry replaces one of its path components.
+ * soon as an entry replaces one of its path components.  Regular files are
+ * created and written by writer threads (layer-pool.c) in the directory fd
+ * their parser resolved; an entry that touches a queued path waits for
+ * them (see job_on_path and do_entry), so the tree is the archive order's.
  */
 #include "image/layer.h"
 
