@@ -28,9 +28,8 @@ struct layer_pool {
 	size_t queued_bytes, max_bytes;
 	unsigned pending; /* queued + running */
 	bool stop;
-	bool failed;
 	ctr_error *error;
-	int rc;
+	int rc; /* the first job error; < 0: failed, queued jobs are dropped */
 	int (*run)(struct layer_job *j, ctr_error **err);
 	void (*drop)(struct layer_job *j);
 	pthread_t th[MAX_THREADS];
@@ -51,7 +50,7 @@ static void *writer(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		p->queued_bytes -= j->bytes;
-		bool skip = p->failed || p->stop;
+		bool skip = p->rc < 0 || p->stop;
 		pthread_mutex_unlock(&p->mu);
 
 		ctr_error *e = NULL;
@@ -62,8 +61,7 @@ static void *writer(void *arg)
 			r = p->run(j, &e); /* frees j */
 
 		pthread_mutex_lock(&p->mu);
-		if (r < 0 && !p->failed) {
-			p->failed = true;
+		if (r < 0 && p->rc >= 0) {
 			p->rc = r;
 			p->error = e;
 			e = NULL;
@@ -115,16 +113,12 @@ int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_byte
 	return 0;
 }
 
-/* With p->mu held: the first job error, moved to *err. */
+/* With p->mu held: the first job error (0: none), its message moved to *err. */
 static int take_error(struct layer_pool *p, ctr_error **err)
 {
-	if (!p->failed)
-		return 0;
-	if (p->error) {
-		if (err && !*err) {
-			*err = p->error;
-			p->error = NULL;
-		}
+	if (p->error && err && !*err) {
+		*err = p->error;
+		p->error = NULL;
 	}
 	return p->rc;
 }
@@ -134,9 +128,9 @@ int layer_pool_push(struct layer_pool *p, struct layer_job *j, ctr_error **err)
 	j->next = NULL;
 	pthread_mutex_lock(&p->mu);
 	/* one job always fits, however large: the budget only makes the parser wait */
-	while (!p->failed && p->queued_bytes && p->queued_bytes + j->bytes > p->max_bytes)
+	while (p->rc >= 0 && p->queued_bytes && p->queued_bytes + j->bytes > p->max_bytes)
 		pthread_cond_wait(&p->done, &p->mu);
-	if (p->failed) {
+	if (p->rc < 0) {
 		int r = take_error(p, err);
 		pthread_mutex_unlock(&p->mu);
 		p->drop(j);

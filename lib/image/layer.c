@@ -382,10 +382,10 @@ static bool job_on_path(const struct x *x, const char *path, size_t len)
 	return false;
 }
 
-/* Wait for the writer threads (their first error, if one failed). */
-static int drain(struct x *x, ctr_error **err)
+/* Wait for the writer threads (their first error) when path (len) resolves through a queued file. */
+static int wait_path(struct x *x, const char *path, size_t len, ctr_error **err)
 {
-	return layer_pool_drain(x->pool, err);
+	return x->pool && job_on_path(x, path, len) ? layer_pool_drain(x->pool, err) : 0;
 }
 
 /* The parent directory of x->path, from the cache or resolved (and created) inside the root. */
@@ -393,11 +393,9 @@ static int open_parent(struct x *x, size_t plen, ctr_error **err)
 {
 	if (x->cdir && x->clen == plen && !memcmp(x->cpath, x->path, plen))
 		return x->cdir->fd;
-	if (x->pool && job_on_path(x, x->path, plen)) {
-		int r = drain(x, err);
-		if (r < 0)
-			return r;
-	}
+	int r = wait_path(x, x->path, plen, err);
+	if (r < 0)
+		return r;
 	char buf[PATH_MAX];
 	memcpy(buf, x->path, plen);
 	buf[plen] = '\0';
@@ -616,6 +614,18 @@ static int file_close(const char *lname, const char *ename, int fd, const struct
 	return 0;
 }
 
+/* A written file without xattrs: file_owner_mode, then file_close (fd is closed in every case). */
+static int file_finish(const char *lname, const char *ename, int fd, const struct fmeta *m, int64_t end,
+		       ctr_error **err)
+{
+	int r = file_owner_mode(lname, ename, fd, m, end, err);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return file_close(lname, ename, fd, m, err);
+}
+
 /* The entry's next block of data: 1 with buf/n/off set (n > 0), 0 at its end, or the error. */
 static int next_block(struct x *x, const void **buf, size_t *n, la_int64_t *off, ctr_error **err)
 {
@@ -678,15 +688,10 @@ static int wfile_unref(struct wfile *w, ctr_error **err)
 	if (__atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL))
 		return 0;
 	int r = 0;
-	if (__atomic_load_n(&w->failed, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&w->failed, __ATOMIC_ACQUIRE))
 		close(w->fd);
-	} else {
-		r = file_owner_mode(w->lname, w->ename, w->fd, &w->m, w->end, err);
-		if (r < 0)
-			close(w->fd);
-		else
-			r = file_close(w->lname, w->ename, w->fd, &w->m, err);
-	}
+	else
+		r = file_finish(w->lname, w->ename, w->fd, &w->m, w->end, err);
 	free(w);
 	return r;
 }
@@ -699,7 +704,7 @@ struct fjob {
 	int64_t off;
 	size_t len;
 	struct fmeta m;
-	const char *lname;
+	const char *lname; /* a whole file's names for messages (a chunk's are its wfile's) */
 	char name[NAME_MAX + 1];
 	char ename[256];
 	unsigned char data[];
@@ -724,14 +729,12 @@ static int fjob_run(struct layer_job *lj, ctr_error **err)
 		r = fd < 0 ? fd : 0;
 		if (fd >= 0) {
 			r = write_all(fd, j->data, j->len, 0, false);
-			if (r < 0)
-				r = name_sys(j->lname, j->ename, err, -r, "cannot write the file");
-			if (!r)
-				r = file_owner_mode(j->lname, j->ename, fd, &j->m, (int64_t)j->len, err);
-			if (r < 0)
+			if (r < 0) {
 				close(fd);
-			else
-				r = file_close(j->lname, j->ename, fd, &j->m, err);
+				r = name_sys(j->lname, j->ename, err, -r, "cannot write the file");
+			} else {
+				r = file_finish(j->lname, j->ename, fd, &j->m, (int64_t)j->len, err);
+			}
 		}
 		pdir_unref(j->dir);
 	}
@@ -760,8 +763,6 @@ static struct fjob *fjob_new(struct x *x, size_t cap, ctr_error **err)
 	}
 	memset(j, 0, sizeof(*j));
 	j->j.bytes = sizeof(*j) + cap;
-	j->lname = x->lname;
-	snprintf(j->ename, sizeof(j->ename), "%s", x->ename ? x->ename : "");
 	return j;
 }
 
@@ -772,6 +773,8 @@ static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr
 	struct fjob *j = fjob_new(x, size, err);
 	if (!j)
 		return -ENOMEM;
+	j->lname = x->lname;
+	snprintf(j->ename, sizeof(j->ename), "%s", x->ename ? x->ename : "");
 	size_t pos = 0;
 	const void *buf;
 	size_t n;
@@ -1019,11 +1022,9 @@ static int do_hardlink(struct x *x, const char *link, int pfd, const char *name,
 		return entry_err(x, err, EINVAL, "hardlink to the root directory");
 	if (tlen == x->plen && !memcmp(t, x->path, tlen))
 		return entry_err(x, err, EINVAL, "hardlink to itself");
-	if (x->pool && job_on_path(x, t, tlen)) {
-		int r = drain(x, err); /* the target may still be in the writers' queue */
-		if (r < 0)
-			return r;
-	}
+	int r = wait_path(x, t, tlen, err); /* the target may still be in the writers' queue */
+	if (r < 0)
+		return r;
 	size_t tp = parent_len(t, tlen);
 	const char *tname = t + (tp ? tp + 1 : 0);
 	char tparent[PATH_MAX];
@@ -1035,7 +1036,7 @@ static int do_hardlink(struct x *x, const char *link, int pfd, const char *name,
 		return entry_err(x, err, -tfd == ENOENT ? ENOENT : -tfd,
 				 "hardlink target '%.200s': %s (it must be an earlier entry or in a lower layer)", link,
 				 strerror(-tfd));
-	int r = 0;
+	r = 0;
 	for (int tries = 0; tries < 2; tries++) {
 		if (linkat(tfd, tname, pfd, name, 0) == 0) {
 			r = 0;
@@ -1181,7 +1182,7 @@ static int do_entry(struct x *x, struct archive_entry *e, ctr_error **err)
 	 * wait for them, so entries take effect in archive order.
 	 */
 	if (x->pool && (pset_get(&x->w, x->path, x->plen) & (W_JOB | W_ANCESTOR))) {
-		r = drain(x, err);
+		r = layer_pool_drain(x->pool, err);
 		if (r < 0)
 			return r;
 	}
@@ -1446,7 +1447,7 @@ static int extract(struct x *x, ctr_error **err)
 				       x->lname);
 	}
 	/* every file written before the whiteouts and directory times */
-	int r = drain(x, err);
+	int r = layer_pool_drain(x->pool, err);
 	if (r < 0)
 		return r;
 	/* the end-of-archive marker: a stream that just stops at an entry boundary is truncated */
@@ -1513,7 +1514,7 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 			       "%s: ctr_layer_opts.writers: %d (0: one per CPU, -1: none, 1 to 8: that many)", x.lname,
 			       x.o.writers);
 	if (x.o.writers > 0) {
-		x.nwriters = (unsigned)(x.o.writers < 8 ? x.o.writers : 8);
+		x.nwriters = (unsigned)x.o.writers; /* layer_pool_start takes more than 8 as 8 */
 	} else if (x.o.writers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		x.nwriters = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;

@@ -235,22 +235,38 @@ static off_t file_size(const char *file)
 	return lst(corpus, file).st_size;
 }
 
+/* A case list that mk-layers.py wrote (hostile.txt, order.txt). */
+static FILE *open_cases(const char *file)
+{
+	char list[PATH_MAX];
+	path_of(list, corpus, file);
+	FILE *f = fopen(list, "re");
+	assert_non_null(f);
+	return f;
+}
+
+/* The next case of the list: its n '|'-separated fields (all present) in field[]; false at the end. */
+static bool next_case(FILE *f, char *line, int size, char **field, size_t n)
+{
+	if (!fgets(line, size, f))
+		return false;
+	line[strcspn(line, "\n")] = '\0';
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(field[i] = strtok(i ? NULL : line, "|"));
+	return true;
+}
+
 /* ---- the hostile corpus ---- */
 
 static void test_hostile(void **state)
 {
-	char list[PATH_MAX];
-	path_of(list, corpus, "hostile.txt");
-	FILE *f = fopen(list, "re");
-	assert_non_null(f);
+	FILE *f = open_cases("hostile.txt");
 	char line[1024];
 	int n = 0;
 	char *before = snapshot();
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *name = strtok(line, "|"), *opts = strtok(NULL, "|"), *expect = strtok(NULL, "|"),
-		     *files = strtok(NULL, "|");
-		assert_non_null(files);
+	char *fl[4];
+	while (next_case(f, line, sizeof(line), fl, 4)) {
+		char *name = fl[0], *opts = fl[1], *expect = fl[2], *files = fl[3];
 		struct ctr_layer_opts o;
 		opts_init(&o);
 		if (strstr(opts, "unprivileged"))
@@ -978,10 +994,7 @@ static void check_order_case(const char *name, const char *r)
 
 static void test_writers(void **state)
 {
-	char list[PATH_MAX];
-	path_of(list, corpus, "order.txt");
-	FILE *f = fopen(list, "re");
-	assert_non_null(f);
+	FILE *f = open_cases("order.txt");
 	char line[1024];
 	int ncase = 0;
 	const int counts[] = {-1, 1, 2, 4, 0};
@@ -994,10 +1007,9 @@ static void test_writers(void **state)
 	bool tmpfs = is_root && mount("tmpfs", wdir, "tmpfs", 0, "size=512m,mode=0755") == 0;
 	int wfd = open(wdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(wfd >= 0);
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *name = strtok(line, "|"), *expect = strtok(NULL, "|"), *files = strtok(NULL, "|");
-		assert_non_null(files);
+	char *fl[3];
+	while (next_case(f, line, sizeof(line), fl, 3)) {
+		char *name = fl[0], *expect = fl[1], *files = fl[2];
 		if (!is_root && (!strcmp(name, "types") || !strcmp(name, "setgid-late")))
 			continue;
 		char *want = NULL, want_msg[1024] = "";
