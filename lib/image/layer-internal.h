@@ -61,9 +61,10 @@ struct layer_job {
  * Start nthreads writer threads (signals blocked) that take jobs in queue
  * order and call run(job), which owns and frees the job; after a job failed
  * or the pool is being freed, queued jobs go to drop() instead.  The parser
- * waits in layer_pool_push while more than max_bytes are queued.
+ * waits in layer_pool_push while more than max_bytes are queued.  delay_us
+ * (tests): each job starts that late.
  */
-int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_bytes,
+int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_bytes, unsigned delay_us,
 		     int (*run)(struct layer_job *j, ctr_error **err), void (*drop)(struct layer_job *j),
 		     const char *lname, ctr_error **err);
 

@@ -27,6 +27,7 @@ struct layer_pool {
 	struct layer_job *head, *tail;
 	size_t queued_bytes, max_bytes;
 	unsigned pending; /* queued + running */
+	unsigned delay_us;
 	bool stop;
 	ctr_error *error;
 	int rc; /* the first job error; < 0: failed, queued jobs are dropped */
@@ -55,10 +56,13 @@ static void *writer(void *arg)
 
 		ctr_error *e = NULL;
 		int r = 0;
-		if (skip)
+		if (skip) {
 			p->drop(j);
-		else
+		} else {
+			if (p->delay_us)
+				usleep(p->delay_us);
 			r = p->run(j, &e); /* frees j */
+		}
 
 		pthread_mutex_lock(&p->mu);
 		if (r < 0 && p->rc >= 0) {
@@ -74,7 +78,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_bytes,
+int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_bytes, unsigned delay_us,
 		     int (*run)(struct layer_job *j, ctr_error **err), void (*drop)(struct layer_job *j),
 		     const char *lname, ctr_error **err)
 {
@@ -90,6 +94,7 @@ int layer_pool_start(struct layer_pool **out, unsigned nthreads, size_t max_byte
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->max_bytes = max_bytes;
+	p->delay_us = delay_us;
 	p->run = run;
 	p->drop = drop;
 	/* signals stay with the caller's threads, as for the decoding thread */

@@ -878,7 +878,8 @@ static int do_file(struct x *x, struct archive_entry *e, int pfd, const char *na
 	if (!x->nwriters || archive_entry_xattr_count(e) > 0)
 		return do_file_here(x, e, &m, pfd, name, err);
 	if (!x->pool) {
-		r = layer_pool_start(&x->pool, x->nwriters, QUEUE_BYTES, fjob_run, fjob_drop, x->lname, err);
+		r = layer_pool_start(&x->pool, x->nwriters, QUEUE_BYTES, x->o.writer_delay_us, fjob_run, fjob_drop,
+				     x->lname, err);
 		if (r < 0)
 			return r;
 	}

@@ -44,6 +44,8 @@ struct ctr_layer_opts {
 	int writers; /* threads that create and write regular files while the tar stream is parsed:
 		      * 0: one per online CPU, at most 4; -1: none (the extracting thread does it all);
 		      * 1 to 8: that many (more are taken as 8).  Entries still take effect in archive order. */
+	unsigned writer_delay_us; /* tests only: each writer job starts this late, so the parser runs
+				   * well ahead of the writers and every wait for them is exercised */
 };
 
 void ctr_layer_opts_init(struct ctr_layer_opts *o);

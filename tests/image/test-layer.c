@@ -892,13 +892,14 @@ static char *tree_listing(const char *dir)
 }
 
 /* Apply a comma list of layers into dir with n writers; the result, the message in msg. */
-static int apply_layers(const char *dir, const char *files, int n, char *msg, size_t msz)
+static int apply_layers(const char *dir, const char *files, int n, unsigned delay_us, char *msg, size_t msz)
 {
 	char list[1024];
 	snprintf(list, sizeof(list), "%s", files);
 	struct ctr_layer_opts o;
 	ctr_layer_opts_init(&o);
 	o.writers = n;
+	o.writer_delay_us = delay_us;
 	int r = 0;
 	char *save = NULL;
 	msg[0] = '\0';
@@ -1022,7 +1023,11 @@ static void test_writers(void **state)
 			assert_int_equal(mkdirat(tmpfd, rel, 0755), 0);
 			path_of(dir, tmp, rel);
 			char msg[1024];
-			int r = apply_layers(dir, files, counts[i], msg, sizeof(msg));
+			/* 1 and 2 writers start each job 2 ms late: the parser is far ahead of
+			 * them, so an entry that does not wait for a queued path shows (not
+			 * for the 3,000 files of many-small: seconds, and nothing waits there) */
+			unsigned delay = (counts[i] == 1 || counts[i] == 2) && strcmp(name, "many-small") ? 2000 : 0;
+			int r = apply_layers(dir, files, counts[i], delay, msg, sizeof(msg));
 			if (!strcmp(expect, "ok") && r != 0)
 				fail_msg("%s (writers %d): %s", name, counts[i], msg);
 			if (strcmp(expect, "ok") && (r == 0 || !strstr(msg, expect + 5)))
