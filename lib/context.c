@@ -95,6 +95,8 @@ CTR_EXPORT int ctr_context_new(ctr_context **out, const ctr_context_options *use
 	ctx->log_userdata = opts.log_userdata;
 	ctx->log_level = opts.log_level ? opts.log_level : CTR_LOG_WARNING;
 	ctx->userdata = opts.userdata;
+	ctx->init_fd = -1;
+	pthread_mutex_init(&ctx->init_lock, NULL);
 	*out = ctx;
 	return 0;
 }
@@ -104,6 +106,9 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 	if (!ctx)
 		return;
 	free(ctx->state_root);
+	if (ctx->init_fd >= 0)
+		close(ctx->init_fd);
+	pthread_mutex_destroy(&ctx->init_lock);
 	free(ctx);
 }
 

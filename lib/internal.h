@@ -4,6 +4,7 @@
 #define CTR_LIB_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +27,9 @@ struct ctr_context {
 	void *log_userdata;
 	int log_level;
 	void *userdata;
+	/* the sealed init stub's memfd (lib/linux/init-stub.c), made on first use; -1 until then */
+	pthread_mutex_t init_lock;
+	int init_fd;
 };
 
 /*

@@ -20,6 +20,7 @@ pkgs=(
 	containernetworking-plugins iperf3          # networks: bench against the CNI bridge plugin
 	podman containerd                           # engines that use ctr-demo as their runtime
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
+	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
 )
 
 missing=()

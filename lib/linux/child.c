@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The container process, from clone3() to execve().  Everything here is
- * async-signal-safe: raw syscalls, the ss_* helpers and the plan that the
- * parent built before clone.  No malloc, no stdio, no locks, no glibc
- * wrappers that talk to other threads (setresuid & co go through syscall()
- * because glibc's wrappers broadcast to every thread of the caller, which
- * do not exist in this copy of the process).
+ * The container process, from clone3() to the exec of the init stub.
+ * Everything here is async-signal-safe: raw syscalls, the ss_* helpers and
+ * the plan that the parent built before clone.  No malloc, no stdio, no
+ * locks, no glibc wrappers that talk to other threads (setresuid & co go
+ * through syscall() because glibc's wrappers broadcast to every thread of
+ * the caller, which do not exist in this copy of the process).
+ *
+ * The order is the security model's (DESIGN.md, README "Security model"):
+ *  1. right after clone: non-dumpable, default signals, every fd of the
+ *     caller's process closed but the ones the plan names (close_range);
+ *  2. cgroups, namespaces, the rootfs and its mounts, devices, sysctls,
+ *     masked and read-only paths, the pty, all before pivot_root and by fd:
+ *     paths from the config or the image are resolved beneath the rootfs
+ *     with openat2(RESOLVE_IN_ROOT), procfs is the caller's own (opened
+ *     before any setns, checked: linux/procfs.h);
+ *  3. pivot_root, then exec of the sealed init stub (init/ctr-init.c),
+ *     which waits for start holding nothing of the host and drops
+ *     credentials as late as possible.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +34,8 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -33,6 +47,7 @@
 #include <linux/sched.h>
 
 #include "linux/lifecycle.h"
+#include "linux/procfs.h"
 #include "linux/sigsafe.h"
 #include "linux/terminal.h"
 
@@ -68,6 +83,32 @@ static int check_program(const struct ctr_proc *proc, char *eb, size_t n)
 		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": permission denied", file);
 	else
 		return fail(eb, n, -r, "process.args[0]: exec: \"%s\"", file);
+	return r;
+}
+
+/*
+ * Like runc, find the program at create, as the user that will run it, so
+ * that create fails (and engines report 127/126) instead of start.  The user
+ * is switched only in the init stub after start; here only the filesystem
+ * ids change for the lookup (setfsuid/setfsgid and the groups: what path
+ * lookup and access(2) with AT_EACCESS check), and change back after.  An id
+ * the user namespace does not map leaves the check to root's view.
+ */
+static int check_program_as_user(const struct ctr_proc *p, char *eb, size_t n)
+{
+	bool groups = false;
+	if (p->uid != 0 || p->gid != 0) {
+		groups = syscall(SYS_setgroups, p->n_groups, p->groups) == 0;
+		(void)syscall(SYS_setfsgid, p->gid);
+		(void)syscall(SYS_setfsuid, p->uid);
+	}
+	int r = check_program(p, eb, n);
+	if (p->uid != 0 || p->gid != 0) {
+		(void)syscall(SYS_setfsuid, 0);
+		(void)syscall(SYS_setfsgid, 0);
+		if (groups)
+			(void)syscall(SYS_setgroups, 0, NULL);
+	}
 	return r;
 }
 
@@ -113,46 +154,42 @@ int ctr_fd_set_cloexec(int fd, bool on)
 	return fcntl(fd, F_SETFD, f) < 0 ? -errno : 0;
 }
 
-int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len)
+/* Compare a relative path from the config with want, ignoring "//", "/./" and a trailing '/'. */
+static bool path_is(const char *p, const char *want)
 {
-	struct ctr_msg h;
-	memset(&h, 0, sizeof(h));
-	h.type = type;
-	h.err = errnum;
-	h.pid = pid;
-	h.len = (int)len;
-	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
-	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len ? 2 : 1;
 	for (;;) {
-		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (r >= 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
+		while (*p == '/' || (p[0] == '.' && (p[1] == '/' || !p[1])))
+			p++;
+		while (*want == '/')
+			want++;
+		if (!*p || !*want)
+			return !*p && !*want;
+		while (*p && *p != '/' && *p == *want) {
+			p++;
+			want++;
+		}
+		if ((*p && *p != '/') || (*want && *want != '/'))
+			return false;
 	}
 }
 
-/* Receive one message into buf; returns the type, 0 on EOF, -errno. */
-static int msg_recv(int fd, char *buf, size_t size)
+/*
+ * runc's list of files inside /proc that a mount may cover (what lxcfs
+ * provides): every other target on procfs is refused, whatever path led
+ * there (a symlink in the rootfs included), so no mount can hide or redirect
+ * a kernel interface.
+ */
+static bool proc_target_allowed(const char *dst)
 {
-	for (;;) {
-		ssize_t r = recv(fd, buf, size, 0);
-		if (r == 0)
-			return 0;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((size_t)r < sizeof(struct ctr_msg))
-			return -EPROTO;
-		struct ctr_msg h;
-		memcpy(&h, buf, sizeof(h));
-		return h.type;
-	}
+	static const char *const ok[] = {
+		"proc",		 "proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat",
+		"proc/swaps",	 "proc/uptime",	 "proc/loadavg",   "proc/slabinfo", "proc/net/dev",
+		"proc/sys/kernel/ns_last_pid",
+	};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(ok); i++)
+		if (path_is(dst, ok[i]))
+			return true;
+	return false;
 }
 
 static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
@@ -555,6 +592,15 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 	int tfd = open_target(rootfd, m->dst, m->file_target, m->label, eb, n);
 	if (tfd < 0)
 		return tfd;
+	if (ctr_fd_on_procfs(tfd) && !proc_target_allowed(m->dst)) {
+		close(tfd);
+		ss_fmt(eb, n,
+		       "%s: the target is inside /proc: mounts there could hide or redirect kernel interfaces, so "
+		       "only /proc itself and the files lxcfs provides (/proc/cpuinfo, /proc/meminfo, /proc/stat, "
+		       "/proc/uptime, ...) may be covered",
+		       m->label);
+		return -EPERM;
+	}
 	fd_path(path, sizeof(path), tfd);
 	int r = 0;
 	bool remount = false;
@@ -656,212 +702,64 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 	return r;
 }
 
-static int write_file(const char *path, const char *val, char *eb, size_t n, const char *what)
+/* ---- what nothing in the container may see: fds, procfs, the runtime's binary ---- */
+
+/* close_range(2) (Linux 5.9), or close() over the range up to the fd limit. */
+static void close_fds(unsigned lo, unsigned hi)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(eb, n, errno, "%s: open %s", what, path);
-	int r = ss_write_all(fd, val, ss_strlen(val));
-	close(fd);
-	return r < 0 ? fail(eb, n, -r, "%s: write %s", what, path) : 0;
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0) == 0 || errno != ENOSYS)
+		return;
+	struct rlimit rl;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) < 0)
+		rl.rlim_max = 1u << 20;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1u << 20))
+		rl.rlim_max = 1u << 20;
+	for (unsigned long fd = lo; fd <= hi && fd < rl.rlim_max; fd++)
+		(void)close((int)fd);
 }
 
-static int mask_paths(const struct ctr_plan *p, char *eb, size_t n)
+int ctr_fds_isolate_begin(int maxfd, int floor)
 {
-	/*
-	 * Path-based mounts after pivot_root: nothing of the container has run
-	 * yet, so nobody can race us on these paths; O_NOFOLLOW tells symlinks
-	 * apart, which are not masked (they resolve inside the container anyway).
-	 */
-	for (size_t i = 0; i < p->n_masked; i++) {
-		const char *path = p->masked[i];
-		struct stat st;
-		if (lstat(path, &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return fail(eb, n, errno, "linux.maskedPaths[%zu] (%s): stat", i, path);
-		}
-		int r;
-		if (S_ISDIR(st.st_mode))
-			r = mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
-		else
-			r = mount("/dev/null", path, NULL, MS_BIND, NULL);
-		if (r < 0 && errno != ENOENT)
-			return fail(eb, n, errno, "linux.maskedPaths[%zu] (%s): mount", i, path);
-	}
-	for (size_t i = 0; i < p->n_readonly; i++) {
-		const char *path = p->readonly[i];
-		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return fail(eb, n, errno, "linux.readonlyPaths[%zu] (%s): bind", i, path);
-		}
-		int r = remount_bind(path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-		if (r < 0)
-			return fail(eb, n, -r, "linux.readonlyPaths[%zu] (%s): remount read-only", i, path);
-	}
+	int base = maxfd + 1 > floor ? maxfd + 1 : floor;
+	if (base < 3)
+		base = 3;
+	/* nothing we keep is at or above base: free it all, so the copies land in one block */
+	close_fds((unsigned)base, ~0u);
+	return base;
+}
+
+int ctr_fds_move(int *fd, int base)
+{
+	if (*fd < 0)
+		return 0;
+	int nf = fcntl(*fd, F_DUPFD_CLOEXEC, base);
+	if (nf < 0)
+		return -errno;
+	*fd = nf;
 	return 0;
 }
 
-static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
+void ctr_fds_isolate_end(int base)
 {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-	d[0].effective = (uint32_t)eff;
-	d[1].effective = (uint32_t)(eff >> 32);
-	d[0].permitted = (uint32_t)prm;
-	d[1].permitted = (uint32_t)(prm >> 32);
-	d[0].inheritable = (uint32_t)inh;
-	d[1].inheritable = (uint32_t)(inh >> 32);
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+	/* the originals and everything else of the caller's process below base */
+	close_fds(3, (unsigned)base - 1);
 }
 
-#define ADMIN (1ull << CAP_SYS_ADMIN)
-
-/*
- * Loading a seccomp filter without no_new_privs takes CAP_SYS_ADMIN, and the
- * filter is loaded last (ctr_proc_exec): when the final capabilities lack it,
- * ctr_proc_apply keeps it in the effective and permitted sets and
- * ctr_proc_exec drops it right after the load.
- */
-static bool seccomp_needs_admin(const struct ctr_proc *p)
+int ctr_fds_place_preserved(int *fds, int n)
 {
-	if (!p->seccomp_filter || p->nnp)
-		return false;
-	if (p->has_caps)
-		return !(p->cap_eff & ADMIN);
-	return p->uid != 0; /* root keeps every capability, anyone else loses them at setresuid */
-}
-
-int ctr_proc_terminal(const struct ctr_proc *p, char *eb, size_t n)
-{
-	int r;
-	if (p->setsid && !p->terminal)
-		(void)setsid();
-	if (p->terminal && p->console_sock >= 0) {
-		if ((r = ctr_term_child_setup(p->console_sock, p->has_console_size, p->rows, p->cols, eb, n)) < 0)
-			return r;
-		/* the init's pty is the container's /dev/console (config-linux.md "Default Devices") */
-		if (p->bind_console && (r = ctr_term_bind_console(0, "/dev/console", eb, n)) < 0)
-			return r;
+	for (int i = 0; i < n; i++) {
+		if (dup3(fds[i], 3 + i, 0) < 0)
+			return -errno;
+		close(fds[i]);
+		fds[i] = 3 + i;
 	}
 	return 0;
-}
-
-int ctr_proc_apply(const struct ctr_proc *p, char *eb, size_t n)
-{
-	int r;
-	for (size_t i = 0; i < p->n_rlimits; i++)
-		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &p->rlimits[i].lim, NULL) < 0)
-			return fail(eb, n, errno, "process.rlimits[%zu]: setrlimit", i);
-	bool cwd_done = chdir(p->cwd) == 0;
-	if (p->has_personality && personality(p->personality) < 0)
-		return fail(eb, n, errno, "linux.personality: personality");
-	if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
-		return fail(eb, n, errno, "process.ioPriority: ioprio_set");
-	if (p->has_sched && syscall(SYS_sched_setattr, 0, &p->sched, 0) < 0)
-		return fail(eb, n, errno, "process.scheduler: sched_setattr");
-	if (p->has_cpus_final && sched_setaffinity(0, sizeof(p->cpus_final), &p->cpus_final) < 0)
-		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
-	/* the seccomp filter is loaded by ctr_proc_exec; see there for CAP_SYS_ADMIN */
-	bool admin = seccomp_needs_admin(p);
-	if (admin && !p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return fail(eb, n, errno, "prctl(PR_SET_KEEPCAPS)");
-	if (p->has_caps) {
-		for (int c = 0; c <= p->last_cap; c++)
-			if (!(p->cap_bnd & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-				return fail(eb, n, errno, "process.capabilities.bounding: drop capability %d", c);
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			return fail(eb, n, errno, "prctl(PR_SET_KEEPCAPS)");
-	}
-	/* raw syscalls: glibc's wrappers would try to signal threads this process does not have */
-	if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0 && !(errno == EPERM && p->n_groups == 0))
-		return fail(eb, n, errno, "process.user.additionalGids: setgroups");
-	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
-		return fail(eb, n, errno, "process.user.gid: setresgid %u (is it mapped in the user namespace?)",
-			    (unsigned)p->gid);
-	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
-		return fail(eb, n, errno, "process.user.uid: setresuid %u (is it mapped in the user namespace?)",
-			    (unsigned)p->uid);
-	if (admin && !p->has_caps && (r = capset_sets(ADMIN, ADMIN, 0)) < 0)
-		return fail(eb, n, -r, "keep CAP_SYS_ADMIN to load the seccomp filter: capset");
-	if (p->has_caps) {
-		uint64_t extra = admin ? ADMIN : 0;
-		if ((r = capset_sets(p->cap_eff | extra, p->cap_prm | extra, p->cap_inh)) < 0)
-			return fail(eb, n, -r, "process.capabilities: capset");
-		/* an ambient capability the kernel refuses (not also permitted and
-		 * inheritable: EPERM) is skipped, as runc and crun do */
-		for (int c = 0; c <= p->last_cap; c++)
-			if ((p->cap_amb & (1ull << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 &&
-			    errno != EPERM)
-				return fail(eb, n, errno, "process.capabilities.ambient: raise capability %d", c);
-		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	}
-	if (!cwd_done && chdir(p->cwd) < 0)
-		return fail(eb, n, errno, "process.cwd: chdir %s", p->cwd);
-	if (p->has_umask)
-		umask(p->umask);
-	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return fail(eb, n, errno, "process.noNewPrivileges: prctl");
-	/* fds 3 .. 3+preserve_fds-1 go to the program; everything else closes at exec */
-	for (int fd = 3; fd < 3 + p->preserve_fds; fd++)
-		(void)ctr_fd_set_cloexec(fd, false);
-	if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
-		return fail(eb, n, errno, "close_range");
-	return 0;
-}
-
-int ctr_proc_exec(const struct ctr_proc *p, char *eb, size_t n)
-{
-	int r;
-	/* the LSM label applies at execve (procfs of the container: it must mount /proc) */
-	if (p->lsm_path && (r = write_file(p->lsm_path, p->lsm_value, eb, n, "process LSM label")) < 0)
-		return r;
-	/*
-	 * The seccomp filter comes last, right before execve, for every process
-	 * (init after the start request, exec): the profile is the user program's,
-	 * and may deny or notify what the runtime still does before it (waiting
-	 * for start, accept4, recv, mounts, setresuid, ...).  After it only these
-	 * system calls run: with SCMP_ACT_NOTIFY, sendmsg of the listener fd (the
-	 * profile may not notify sendmsg, plan time checks that) and recvfrom of
-	 * the runtime's word that the agent has it; capset when CAP_SYS_ADMIN was
-	 * kept only to load the filter; execve.  A notified recvfrom, capset or
-	 * execve is fine: the agent has the listener by then.  A recvfrom that
-	 * the profile denies goes on to execve: if the runtime could not reach
-	 * the agent it kills this process.
-	 */
-	int listener = -1;
-	if ((r = ctr_seccomp_load(p, &listener, eb, n)) < 0)
-		return r;
-	if (listener >= 0) {
-		if (p->notify_sock < 0)
-			return fail(eb, n, EINVAL, "linux.seccomp: no channel to pass the listener fd on");
-		if ((r = ctr_seccomp_send_listener(p->notify_sock, listener)) < 0)
-			return fail(eb, n, -r, "linux.seccomp: pass the listener fd to the runtime (does the profile "
-				    "deny sendmsg?)");
-		/* the program must not run before the agent can answer for it */
-		char go;
-		ssize_t got;
-		while ((got = recv(p->notify_sock, &go, 1, 0)) < 0 && errno == EINTR)
-			;
-		if (got == 0)
-			_exit(127); /* the runtime gave up (and kills us) */
-	}
-	/*
-	 * Drop the CAP_SYS_ADMIN kept for the load.  Belt and braces: it was only
-	 * added to the effective and permitted sets, which execve does not carry
-	 * over (the new permitted set comes from the inheritable, bounding and
-	 * ambient sets and the file's), so a profile that denies capset, or an
-	 * agent that answers it without running it, leaves nothing behind.
-	 */
-	if (seccomp_needs_admin(p))
-		(void)(p->has_caps ? capset_sets(p->cap_eff, p->cap_prm, p->cap_inh) : capset_sets(0, 0, 0));
-	r = ss_execvpe(p->argv[0], p->argv, p->envp);
-	return fail(eb, n, -r, "exec %s", p->argv[0]);
 }
 
 /* Place the requested fds on 0, 1, 2 (through temporary copies so they cannot clobber each other). */
-static int setup_stdio(const int stdio[3], char *eb, size_t n)
+int ctr_fds_setup_stdio(const int stdio[3], char *eb, size_t n)
 {
 	int tmp[3] = {-1, -1, -1};
 	for (int i = 0; i < 3; i++)
@@ -881,7 +779,7 @@ static int setup_stdio(const int stdio[3], char *eb, size_t n)
 	return 0;
 }
 
-static void reset_signals(void)
+void ctr_child_reset_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -894,6 +792,191 @@ static void reset_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/*
+ * Exec the sealed init stub (init/ctr-init.c, from a sealed memfd: see
+ * init-stub.c): from here on /proc/<pid>/exe of this process is that memfd,
+ * which nothing can write, and none of the caller's memory is left.  fds are
+ * passed by number after the mode; they lose FD_CLOEXEC only for the execve.
+ */
+int ctr_exec_init_stub(int init_fd, const char *mode, const int *fds, size_t nfds, char *eb, size_t n)
+{
+	char num[8][16];
+	char *argv[8 + 3];
+	char *envp[] = {NULL};
+	if (nfds > 8)
+		return fail(eb, n, E2BIG, "exec the init stub");
+	argv[0] = (char *)"ctr-init";
+	argv[1] = (char *)mode;
+	for (size_t i = 0; i < nfds; i++) {
+		if (fds[i] >= 0)
+			(void)ctr_fd_set_cloexec(fds[i], false);
+		ss_fmt(num[i], sizeof(num[i]), "%d", fds[i]);
+		argv[2 + i] = num[i];
+	}
+	argv[2 + nfds] = NULL;
+	syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
+	int e = errno;
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			(void)ctr_fd_set_cloexec(fds[i], true);
+	if (e == EACCES || e == EPERM)
+		return fail(eb, n, e, "exec libctr's init stub from its sealed memfd (is vm.memfd_noexec 2, or "
+				      "does an LSM forbid executing memfds?)");
+	return fail(eb, n, e, "exec libctr's init stub");
+}
+
+/*
+ * Mount a fresh mount (tree: an fd from fsmount or open_tree) onto target,
+ * both by fd; the fallback for kernels without the new mount API (before
+ * 5.2) names them through the host's /proc/self/fd, which is safe here only
+ * because this runs before pivot_root, while /proc is the caller's procfs.
+ */
+static int move_onto(int tree, int target)
+{
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A read-only empty tmpfs on target (a masked directory). */
+static int mask_dir(int target)
+{
+	int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fsfd < 0) {
+		if (errno != ENOSYS)
+			return -errno;
+		char path[64];
+		fd_path(path, sizeof(path), target);
+		return mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0") < 0 ? -errno : 0;
+	}
+	int r = 0, mfd = -1;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	    (mfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
+			   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		r = -errno;
+	close(fsfd);
+	if (r == 0)
+		r = move_onto(mfd, target);
+	if (mfd >= 0)
+		close(mfd);
+	return r;
+}
+
+/* The null device (devnull: verified char 1:3) on target (a masked file). */
+static int mask_file(int devnull, int target)
+{
+	int tree = open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0) {
+		if (errno != ENOSYS)
+			return -errno;
+		char src[64], dst[64];
+		fd_path(src, sizeof(src), devnull);
+		fd_path(dst, sizeof(dst), target);
+		return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+	}
+	int r = move_onto(tree, target);
+	close(tree);
+	return r;
+}
+
+/* A read-only recursive bind of target (rel beneath rootfd) onto itself (a read-only path). */
+static int make_readonly(int rootfd, const char *rel, int target)
+{
+	int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree >= 0) {
+		struct mount_attr a;
+		memset(&a, 0, sizeof(a));
+		a.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		int r = 0;
+		if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+			r = -errno;
+		if (r == 0)
+			r = move_onto(tree, target);
+		close(tree);
+		if (r != -ENOSYS)
+			return r;
+	} else if (errno != ENOSYS) {
+		return -errno;
+	}
+	/* no mount_setattr (before 5.12): bind through the host's /proc/self/fd, then remount the new bind */
+	char path[64];
+	fd_path(path, sizeof(path), target);
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	int top = sys_openat2(rootfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			      RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (top < 0)
+		return -errno;
+	fd_path(path, sizeof(path), top);
+	int r = remount_bind(path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	close(top);
+	return r;
+}
+
+/*
+ * linux.maskedPaths and linux.readonlyPaths, before pivot_root, by fd: each
+ * path is opened beneath the rootfs with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_SYMLINKS), so a symlink the image puts on the way is refused
+ * (never followed), and the mask is the host's null device (opened and
+ * checked to be char 1:3 before the container's mounts), not whatever the
+ * rootfs has at /dev/null (CVE-2025-31133).
+ */
+static int mask_paths(const struct ctr_plan *p, int rootfd, int devnull, char *eb, size_t n)
+{
+	for (size_t i = 0; i < p->n_masked + p->n_readonly; i++) {
+		bool masked = i < p->n_masked;
+		size_t k = masked ? i : i - p->n_masked;
+		const char *path = masked ? p->masked[k] : p->readonly[k];
+		const char *what = masked ? "linux.maskedPaths" : "linux.readonlyPaths";
+		const char *rel = path;
+		while (*rel == '/')
+			rel++;
+		int t = sys_openat2(rootfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		if (t < 0 && errno == ELOOP) {
+			ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs is on the way: refusing to follow it; "
+				      "give the real path",
+			       what, k, path);
+			return -ELOOP;
+		}
+		if (t < 0)
+			return fail(eb, n, errno, "%s[%zu] (%s): open in the rootfs", what, k, path);
+		struct stat st;
+		int r = fstat(t, &st) < 0 ? -errno : 0;
+		if (r == 0 && S_ISLNK(st.st_mode)) {
+			close(t);
+			ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs: refusing to follow it", what, k, path);
+			return -ELOOP;
+		}
+		if (r == 0)
+			r = !masked ? make_readonly(rootfd, *rel ? rel : ".", t) : S_ISDIR(st.st_mode) ? mask_dir(t) : mask_file(devnull, t);
+		close(t);
+		if (r < 0)
+			return fail(eb, n, -r, "%s[%zu] (%s): %s", what, k, path, masked ? "mask" : "make read-only");
+	}
+	return 0;
+}
+
+/* The host's /dev/null, checked to be the null device: the source of every masked file. */
+static int open_null(char *eb, size_t n)
+{
+	int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail(eb, n, errno, "open the host's /dev/null");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		ss_fmt(eb, n, "the host's /dev/null is not the null device (char 1:3): refusing to mask with it");
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* ---- the container's init: from clone to the stub ---- */
+
 /* After PR_SET_PDEATHSIG: if the creator died before it took effect, the sync socket is hung up. */
 static void die_if_orphan(int sync_fd)
 {
@@ -904,7 +987,7 @@ static void die_if_orphan(int sync_fd)
 
 static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 {
-	int t = msg_recv(p->sync_fd, p->msgbuf, CTR_MSG_MAX);
+	int t = ctr_msg_recv(p->sync_fd, p->msgbuf, CTR_MSG_MAX);
 	if (t == CTR_MSG_GO)
 		return 0;
 	if (t == 0)
@@ -927,6 +1010,20 @@ static int native_hook(void *arg, size_t idx, char *eb, size_t n)
 	return wait_go(p, eb, n, "hooks.createContainer (run by the runtime)");
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* A /proc path from the plan ("/proc/sys/..."), relative to the procfs root. */
+static const char *proc_rel(const char *path)
+{
+	return !ss_strncmp(path, "/proc/", 6) ? path + 6 : path;
+}
+
 static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 {
 	int r;
@@ -937,16 +1034,44 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		[OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	      [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
 	};
 
-	if ((r = setup_stdio(p->proc.stdio, eb, n)) < 0)
+	if ((r = ctr_fds_setup_stdio(p->proc.stdio, eb, n)) < 0)
 		return r;
+	for (int i = 0; i < 3; i++)
+		close_fd(&p->proc.stdio[i]);
+	/*
+	 * The caller's procfs and null device, opened while this process still
+	 * sees the caller's mounts (before any setns): every procfs write below
+	 * goes through proc_root (linux/procfs.h), every masked file is devnull.
+	 */
+	int proc_root = ctr_procfs_root();
+	if (proc_root < 0)
+		return fail(eb, n, -proc_root, "open the host's /proc (is procfs mounted there, uncovered?)");
+	int devnull = -1;
+	if (p->n_masked && (devnull = open_null(eb, n)) < 0)
+		return devnull;
 	/* the container's cgroups before any namespace (and so before the cgroup ns) */
 	if ((r = ctr_cgroup_join_self(p->cg_fds, p->n_cg_fds, eb, n)) < 0)
 		return r;
+	for (size_t i = 0; i < p->n_cg_fds; i++)
+		close_fd(&p->cg_fds[i]);
 	/* a joined user namespace first: the others are owned by it */
 	if (p->ns_fds[OCI_NS_USER] >= 0 && setns(p->ns_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
 		return fail(eb, n, errno, "linux.namespaces (user): setns");
+	close_fd(&p->ns_fds[OCI_NS_USER]);
 	if (p->userns_new) {
-		if ((r = wait_go(p, eb, n, "user namespace maps")) < 0)
+		/*
+		 * An unprivileged caller writes our uid_map and gid_map only while it
+		 * can open our /proc files, i.e. while we are dumpable (runc's nsexec
+		 * does the same): nothing else is in this new user namespace yet,
+		 * nothing of the host is open, and only the caller's own uid could look.
+		 */
+		if (p->maps_by_user)
+			(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_USERNS, 0, 0, NULL, 0)) < 0)
+			return fail(eb, n, -r, "user namespace maps: ask the runtime");
+		r = wait_go(p, eb, n, "user namespace maps");
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (r < 0)
 			return r;
 	}
 	if (p->has_userns) {
@@ -957,6 +1082,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		int t = ns_order[i];
 		if (p->ns_fds[t] >= 0 && setns(p->ns_fds[t], p->ns_flag[t]) < 0)
 			return fail(eb, n, errno, "linux.namespaces (%s): setns", ns_names[t]);
+		close_fd(&p->ns_fds[t]);
 	}
 	/* in the container's cgroups (joined at the top, or moved by the runtime): now its cgroup ns roots there */
 	if (p->cg_unshare && unshare(CLONE_NEWCGROUP) < 0)
@@ -971,8 +1097,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 			if (unshare(CLONE_NEWTIME) < 0)
 				return fail(eb, n, errno, "linux.namespaces (time): unshare");
 			if (p->time_offsets &&
-			    (r = write_file("/proc/self/timens_offsets", p->time_offsets, eb, n, "linux.timeOffsets")) < 0)
-				return r;
+			    (r = ctr_procfs_write(proc_root, "self/timens_offsets", p->time_offsets,
+						  ss_strlen(p->time_offsets))) < 0)
+				return fail(eb, n, -r, "linux.timeOffsets: write /proc/self/timens_offsets");
 		}
 		pid_t pid = ctr_clone3(CLONE_PARENT | p->late_flags, NULL, 0);
 		if (pid < 0)
@@ -998,12 +1125,13 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	if (rootfd < 0)
 		return fail(eb, n, errno, "root.path: open %s", p->rootfs);
 	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
-	bool own_cgns = p->cg_unshare || p->ns_fds[OCI_NS_CGROUP] >= 0 ||
+	bool own_cgns = p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 ||
 			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
 	for (size_t i = 0; i < p->n_mnts; i++) {
 		p->mnts[i].cg_own_ns = own_cgns;
 		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
 			return r;
+		close_fd(&p->mnts[i].tree_fd);
 	}
 	if (p->dev && (r = ctr_dev_plan_apply(p->dev, rootfd, eb, n)) < 0)
 		return r;
@@ -1013,8 +1141,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		return fail(eb, n, errno, "domainname: setdomainname '%s'", p->domainname);
 	/* /proc/sys entries of namespaced sysctls act on the writer's namespaces: ours */
 	for (size_t i = 0; i < p->n_sysctl; i++)
-		if ((r = write_file(p->sysctl_path[i], p->sysctl_value[i], eb, n, "linux.sysctl")) < 0)
-			return r;
+		if ((r = ctr_procfs_write(proc_root, proc_rel(p->sysctl_path[i]), p->sysctl_value[i],
+					  ss_strlen(p->sysctl_value[i]))) < 0)
+			return fail(eb, n, -r, "linux.sysctl: write %s", p->sysctl_path[i]);
 	size_t state_len = 0;
 	if (p->want_hooks_msg) {
 		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_HOOKS, 0, 0, NULL, 0)) < 0)
@@ -1029,6 +1158,33 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 						 native_hook, p, eb, n)) < 0)
 			return r;
 	}
+	if ((r = mask_paths(p, rootfd, devnull, eb, n)) < 0)
+		return r;
+	close_fd(&devnull);
+	/* the pty, from the container's devpts, before pivot_root (the master reaches the console socket) */
+	if (p->proc.setsid && !p->proc.terminal)
+		(void)setsid();
+	if (p->proc.terminal && p->proc.console_sock >= 0) {
+		if ((r = ctr_term_child_setup(rootfd, p->proc.console_sock, p->proc.has_console_size, p->proc.rows,
+					      p->proc.cols, eb, n)) < 0)
+			return r;
+		/* the init's pty is the container's /dev/console (config-linux.md "Default Devices") */
+		int devfd = sys_openat2(rootfd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC,
+					RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (devfd < 0)
+			return fail(eb, n, errno, "process.terminal: open /dev in the rootfs (a symlink there is "
+						  "refused)");
+		r = ctr_term_bind_console(0, devfd, "console", eb, n);
+		close(devfd);
+		if (r < 0)
+			return r;
+	}
+	close_fd(&p->proc.console_sock);
+	/* the LSM label's attr file, through the caller's procfs; written by the stub at exec */
+	int lsm_fd = -1;
+	if (p->proc.lsm_attr && (lsm_fd = ctr_procfs_open(proc_root, p->proc.lsm_attr, O_WRONLY)) < 0)
+		return fail(eb, n, -lsm_fd, "process LSM label: open /proc/%s", p->proc.lsm_attr);
+	close_fd(&proc_root);
 
 	if (fchdir(rootfd) < 0)
 		return fail(eb, n, errno, "root.path: chdir %s", p->rootfs);
@@ -1074,74 +1230,88 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if ((r = remount_bind("/", MS_RDONLY)) < 0)
 			return fail(eb, n, -r, "root.readonly: remount / read-only");
 	}
-	if ((r = mask_paths(p, eb, n)) < 0)
-		return r;
 	if (p->keyring_name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 &&
 	    errno != EPERM && errno != ENOSYS && errno != EACCES && errno != EDQUOT)
 		return fail(eb, n, errno, "join a new session keyring");
-	/* the pty master reaches the console socket during create, as with runc */
-	if ((r = ctr_proc_terminal(&p->proc, eb, n)) < 0)
+	/* with startContainer hooks the check waits for start: a hook may provide the program */
+	if (!p->hk_start_container.n && (r = check_program_as_user(&p->proc, eb, n)) < 0)
 		return r;
-	bool deferred = p->hk_start_container.n > 0;
-	if (!deferred && (r = ctr_proc_apply(&p->proc, eb, n)) < 0)
-		return r;
-	/*
-	 * Like runc, find the program now, as the user that will run it, so that
-	 * create fails (and engines report 127/126) instead of start.  With
-	 * startContainer hooks the check waits: a hook may provide the program.
-	 */
-	if (!deferred && (r = check_program(&p->proc, eb, n)) < 0)
-		return r;
-	if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0)) < 0)
-		return fail(eb, n, -r, "report created");
-	if ((r = wait_go(p, eb, n, "create")) < 0)
-		return r;
-	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	struct ctr_msg h;
-	memcpy(&h, p->msgbuf, sizeof(h));
-	state_len = (size_t)h.len;
-	close(p->sync_fd);
+	/* what is left (wait for start, hooks, credentials, seccomp, execve) is the stub's */
+	int fds[] = {p->blob_fd, p->sync_fd, p->start_fd, lsm_fd};
+	return ctr_exec_init_stub(p->init_fd, "init", fds, CTR_ARRAY_SIZE(fds), eb, n);
+}
 
-	/* created: wait for start */
-	for (;;) {
-		int c = accept4(p->start_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			_exit(126);
-		}
-		char word[16];
-		ssize_t got = recv(c, word, sizeof(word) - 1, 0);
-		if (got != 5 || ss_strncmp(word, "start", 5) != 0) {
-			close(c);
-			continue;
-		}
-		p->proc.notify_sock = c;
-		if (deferred) {
-			r = ctr_sighooks_run(&p->hk_start_container, p->msgbuf + sizeof(h), state_len, eb, n);
-			if (r == 0)
-				r = ctr_proc_apply(&p->proc, eb, n);
-		}
-		if (r == 0)
-			r = ctr_proc_exec(&p->proc, eb, n);
-		(void)ctr_msg_send(c, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
-		_exit(127);
+/* Every fd the container process keeps: pass 0 finds the highest, pass 1 moves each above base. */
+struct fd_walk {
+	int max, base, err;
+	bool move;
+};
+
+static void slot(struct fd_walk *w, int *fd)
+{
+	if (*fd < 0)
+		return;
+	if (!w->move) {
+		if (*fd > w->max)
+			w->max = *fd;
+	} else if (w->err == 0) {
+		w->err = ctr_fds_move(fd, w->base);
 	}
+}
+
+static void walk_slots(struct ctr_plan *p, struct fd_walk *w)
+{
+	slot(w, &p->sync_fd);
+	slot(w, &p->start_fd);
+	slot(w, &p->init_fd);
+	slot(w, &p->blob_fd);
+	slot(w, &p->proc.console_sock);
+	for (int i = 0; i < 3; i++)
+		slot(w, &p->proc.stdio[i]);
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		slot(w, &p->ns_fds[i]);
+	for (size_t i = 0; i < p->n_cg_fds; i++)
+		slot(w, &p->cg_fds[i]);
+	for (size_t i = 0; i < p->n_mnts; i++)
+		slot(w, &p->mnts[i].tree_fd);
+	for (int i = 0; i < p->n_preserved; i++)
+		slot(w, &p->preserved[i]);
 }
 
 void ctr_child_main(struct ctr_plan *p)
 {
 	char eb[CTR_ERRBUF];
 	eb[0] = '\0';
-	reset_signals();
-	if (p->parent_sync_fd >= 0)
-		close(p->parent_sync_fd);
-	if (p->state_lock_fd >= 0)
-		close(p->state_lock_fd);
+	/*
+	 * First, before anything else: nobody but the host's root may read this
+	 * process's memory, fds or exe through /proc, or ptrace it, from now
+	 * until the stub execs the program (the stub keeps it so).
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	ctr_child_reset_signals();
+	/*
+	 * Keep only what the plan names; every other fd of the caller's process
+	 * (other threads' sockets and pipes, the state dir, O_CLOEXEC or not) is
+	 * closed now, not at execve: a created container holds nothing of its
+	 * creator, and two creates in one process never hold each other's
+	 * sync sockets.
+	 */
+	struct fd_walk w = {-1, 0, 0, false};
+	walk_slots(p, &w);
+	w.base = ctr_fds_isolate_begin(w.max, 3 + p->n_preserved);
+	w.move = true;
+	walk_slots(p, &w);
+	ctr_fds_isolate_end(w.base);
+	int r = w.err;
+	if (r == 0)
+		r = ctr_fds_place_preserved(p->preserved, p->n_preserved);
+	if (r < 0)
+		_exit(1);
+	p->parent_sync_fd = p->state_lock_fd = -1; /* closed with the rest */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	die_if_orphan(p->sync_fd);
-	int r = child_setup(p, eb, sizeof(eb));
+	r = child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
 	_exit(1);
 }

@@ -29,6 +29,8 @@
 #include <json-c/json.h>
 
 #include "linux/lifecycle.h"
+#include "linux/proc-blob.h"
+#include "linux/procfs.h"
 #include "linux/userns.h"
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
@@ -703,8 +705,47 @@ static int check_state_len(struct ctr_container *c, size_t len, ctr_error **err)
 	return 0;
 }
 
+/*
+ * The pid of the container's init as processes in its pid namespace see it
+ * (the last field of NSpid in /proc/<pid>/status): what the hooks that run
+ * in the container's namespaces get in their state.
+ */
+static pid_t pid_in_container(pid_t pid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pid;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return pid;
+	buf[n] = '\0';
+	char *l = strstr(buf, "\nNSpid:");
+	if (!l)
+		return pid;
+	l += 8;
+	char *end = strchr(l, '\n');
+	if (end)
+		*end = '\0';
+	char *last = strrchr(l, '\t');
+	long v = strtol(last ? last + 1 : l, NULL, 10);
+	return v > 0 ? (pid_t)v : pid;
+}
+
+/* The state document for hooks that run in the container's namespaces: their pid is the container's view. */
+static int state_doc_inside(struct ctr_container *c, ctr_status st, char **out, size_t *len, ctr_error **err)
+{
+	pid_t host = c->pid;
+	c->pid = pid_in_container(host);
+	int r = state_doc(c, st, out, len, err);
+	c->pid = host;
+	return r;
+}
+
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
-		     ctr_error **err)
+		     int **preserved, ctr_error **err)
 {
 	int r;
 	struct ctr_plan plan;
@@ -729,11 +770,12 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			plan.proc.stdio[i] = devnull;
 		}
 	}
-	if (o->preserve_fds < 0) {
-		r = ctr_err(err, EINVAL, CTR_E_INVALID, "preserve_fds is negative");
-		goto fail;
-	}
+	/* the caller's fds, copied at the top of ctr_container_create: the child puts them on 3.. */
+	plan.preserved = *preserved;
+	plan.n_preserved = o->preserve_fds;
+	*preserved = NULL;
 	plan.proc.preserve_fds = o->preserve_fds;
+	plan.maps_by_user = geteuid() != 0;
 	if (plan.proc.terminal) {
 		if (o->console_socket) {
 			if ((r = open_console(o->console_socket, &plan.proc.console_sock, err)) < 0)
@@ -765,6 +807,26 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	}
 	plan.sync_fd = sv[1];
 	plan.parent_sync_fd = sv[0];
+	/* the init stub, and what it still has to do, as sealed memfds */
+	if ((plan.init_fd = ctr_init_stub_fd(c->ctx, err)) < 0) {
+		r = plan.init_fd;
+		plan.init_fd = -1;
+		goto fail;
+	}
+	{
+		char *blob;
+		size_t blen;
+		if ((r = ctr_proc_pack(&plan.proc, &plan.hk_start_container, &blob, &blen)) < 0) {
+			r = ctr_err_nomem(err);
+			goto fail;
+		}
+		plan.blob_fd = ctr_sealed_memfd("ctr-init-plan", blob, blen, err);
+		free(blob);
+		if (plan.blob_fd < 0) {
+			r = plan.blob_fd;
+			goto fail;
+		}
+	}
 
 	/* cgroups last before the clone: the process is in them before its cgroup ns and execve;
 	 * ctr_cgroup_prepare saves the state (status creating) as soon as their paths are known,
@@ -798,6 +860,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	close(sv[1]);
 	plan.sync_fd = -1;
 	plan.parent_sync_fd = -1;
+	ctr_preserve_fds_free(plan.preserved, plan.n_preserved);
+	plan.preserved = NULL;
 	close(plan.start_fd);
 	plan.start_fd = -1;
 	if (plan.proc.console_sock >= 0) {
@@ -808,6 +872,20 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	if (cg_parent_enters && (r = ctr_cgroup_enter(c->cg, pid, err)) < 0)
 		goto fail_kill;
 	if (plan.userns_new) {
+		/* when the child says it is ready (dumpable for an unprivileged caller, see child.c) */
+		struct ctr_msg h;
+		int got = recv_msg(sv[0], &msgbuf, &h);
+		if (got <= 0 || h.type != CTR_MSG_USERNS) {
+			if (got > 0 && h.type == CTR_MSG_ERROR)
+				r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
+					    msgbuf + sizeof(h));
+			else
+				r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
+					    : ctr_err(err, EPROTO, CTR_E_CHILD,
+						      "container '%s': the container process did not reach its user namespace",
+						      c->id);
+			goto fail_kill;
+		}
 		/* rootless: directly for the caller's own id, else newuidmap/newgidmap */
 		if ((r = ctr_userns_write_maps(pid, plan.uid_map, plan.gid_map, err)) < 0)
 			goto fail_kill;
@@ -870,7 +948,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 				goto fail_kill;
 			free(state);
 			state = NULL;
-			if ((r = state_doc(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
+			if ((r = state_doc_inside(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
 			    (r = check_state_len(c, state_len, err)) < 0)
 				goto fail_kill;
 			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
@@ -902,17 +980,13 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, err)) < 0)
 		goto fail_kill;
 	if (cfg->process && cfg->process->has_oom_score_adj) {
-		char path[64], val[32];
-		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-		snprintf(val, sizeof(val), "%d", cfg->process->oom_score_adj);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, val, strlen(val)) < 0) {
-			r = ctr_err_sys(err, errno, "config.json: process.oomScoreAdj: write %s", path);
-			if (fd >= 0)
-				close(fd);
+		char val[32];
+		int n = snprintf(val, sizeof(val), "%d", cfg->process->oom_score_adj);
+		if ((r = ctr_procfs_write_pid(-1, pid, "oom_score_adj", val, (size_t)n)) < 0) {
+			r = ctr_err_sys(err, -r, "config.json: process.oomScoreAdj: write /proc/%d/oom_score_adj",
+					(int)pid);
 			goto fail_kill;
 		}
-		close(fd);
 	}
 	if (console_parent >= 0) {
 		int m = -1;
@@ -944,7 +1018,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	free(state);
 	state = NULL;
 	state_len = 0;
-	if (plan.hk_start_container.n && ((r = state_doc(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0 ||
+	if (plan.hk_start_container.n && ((r = state_doc_inside(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0 ||
 					  (r = check_state_len(c, state_len, err)) < 0))
 		goto fail_kill;
 	if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
@@ -952,14 +1026,16 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		goto fail_kill;
 	}
 	{
-		/* the init clears PR_SET_PDEATHSIG, then closes its end: wait for that EOF,
-		 * or our exit right after create could still kill it */
+		/* the init stub clears PR_SET_PDEATHSIG, then says so: wait for that word (not for an EOF,
+		 * which a process cloned by another thread at the same time could delay), or our exit
+		 * right after create could still kill it */
 		struct ctr_msg h;
 		int got = recv_msg(sv[0], &msgbuf, &h);
-		if (got != 0) {
+		if (got <= 0 || h.type != CTR_MSG_READY) {
 			r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
-				    : ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d",
-					      c->id, h.type);
+			    : got == 0 ? ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init exited at create", c->id)
+				       : ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d",
+						 c->id, h.type);
 			goto fail_kill;
 		}
 	}
@@ -1028,9 +1104,15 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		return r;
 	if ((r = ctr_validate_id(id, err)) < 0)
 		return r;
+	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
+	int *preserved = NULL;
+	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, &preserved, err)) < 0)
+		return r;
 	struct ctr_container *c = container_new(ctx, id);
-	if (!c)
+	if (!c) {
+		ctr_preserve_fds_free(preserved, o.preserve_fds);
 		return ctr_err_nomem(err);
+	}
 	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0)
 		goto out;
 	/* CDI annotations edit the private copy, so the caller's spec is untouched */
@@ -1106,7 +1188,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	if ((r = ctr_container_lock(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
-	    (r = do_create(c, c->spec, &o, err)) < 0) {
+	    (r = do_create(c, c->spec, &o, &preserved, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
 		remove_state(c);
@@ -1116,6 +1198,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	*out = c;
 	return 0;
 out:
+	ctr_preserve_fds_free(preserved, o.preserve_fds);
 	ctr_container_free(c);
 	return r;
 }

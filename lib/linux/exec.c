@@ -2,14 +2,20 @@
 /*
  * ctr_container_exec(): run another process in a container.
  *
- * A helper is cloned, joins every namespace of the container at once with
- * setns() on the init's pidfd (kernel >= 5.8; user namespace first, done by
- * the kernel), then clones the final process with CLONE_PARENT so the caller
- * is its parent (the pid namespace applies only to children of the process
- * that joined it) and exits.  The final process applies the same process
- * setup as the init (ctr_proc_apply) and execs.  A SOCK_SEQPACKET pair
- * reports back: the helper sends the pid, the final process an error; EOF
- * once both are gone means execve happened.
+ * A helper is cloned, becomes non-dumpable, keeps only the fds it needs
+ * (close_range), joins the container's cgroups and every namespace of the
+ * container at once with setns() on the init's pidfd (kernel >= 5.8; user
+ * namespace first, done by the kernel), then clones the final process with
+ * CLONE_PARENT so the caller is its parent (the pid namespace applies only to
+ * children of the process that joined it) and exits.  The final process sets
+ * up the pty and stdio and execs the sealed init stub (init-stub.c), which
+ * applies the process setup (ctr_proc_apply: credentials, cwd, seccomp) and
+ * execs the program: nothing of the caller's process (its fds, memory or
+ * binary) is ever reachable from the container.  A SOCK_SEQPACKET pair
+ * reports back: the helper sends the pid, the final process or the stub an
+ * error; EOF once all are gone means execve happened (only they hold the
+ * child's end: every clone of the library closes what it does not own
+ * right away).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -31,6 +37,9 @@
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
 #include "linux/sigsafe.h"
+#include "linux/proc-blob.h"
+#include "linux/procfs.h"
+#include "linux/terminal.h"
 
 CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
 {
@@ -90,62 +99,125 @@ struct exec_ctx {
 	int ns_flags;
 	int sock;           /* child's end of the report pair */
 	struct ctr_proc *proc;
-	const int *cg_fds;  /* the container's cgroups, joined before the namespaces */
+	int *cg_fds;        /* the container's cgroups, joined before the namespaces */
 	size_t n_cg_fds;
+	int init_fd;        /* the sealed init stub */
+	int blob_fd;        /* its plan */
+	int proc_root;      /* the caller's procfs (for the LSM label's attr file) */
+	int *preserved;     /* copies of the caller's fds 3..3+n_preserved-1 */
+	int n_preserved;
 };
+
+static void walk(struct exec_ctx *x, int *max, int base)
+{
+	int *slots[] = {&x->pidfd, &x->sock, &x->init_fd, &x->blob_fd, &x->proc_root, &x->proc->console_sock,
+			&x->proc->stdio[0], &x->proc->stdio[1], &x->proc->stdio[2]};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(slots); i++) {
+		if (max && *slots[i] > *max)
+			*max = *slots[i];
+		else if (!max)
+			(void)ctr_fds_move(slots[i], base);
+	}
+	for (size_t i = 0; i < x->n_cg_fds; i++) {
+		if (max && x->cg_fds[i] > *max)
+			*max = x->cg_fds[i];
+		else if (!max)
+			(void)ctr_fds_move(&x->cg_fds[i], base);
+	}
+	for (int i = 0; i < x->n_preserved; i++) {
+		if (max && x->preserved[i] > *max)
+			*max = x->preserved[i];
+		else if (!max)
+			(void)ctr_fds_move(&x->preserved[i], base);
+	}
+}
+
+__attribute__((noreturn)) static void fail_exit(int sock, int r, const char *eb)
+{
+	(void)ctr_msg_send(sock, CTR_MSG_ERROR, r < 0 ? -r : r, 0, eb, ss_strlen(eb));
+	_exit(1);
+}
+
+/* The final process, in the container's namespaces: pty, stdio, then the stub. */
+__attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
+{
+	char eb[CTR_ERRBUF];
+	eb[0] = '\0';
+	struct ctr_proc *p = x->proc;
+	int r = 0;
+	/* setns put our root at the container's: its /dev/ptmx is looked up beneath it, by fd */
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail_exit(x->sock, -errno, "open the container's root");
+	if ((r = ctr_fds_setup_stdio(p->stdio, eb, sizeof(eb))) < 0)
+		fail_exit(x->sock, r, eb);
+	if (p->setsid && !p->terminal)
+		(void)setsid();
+	if (p->terminal && p->console_sock >= 0 &&
+	    (r = ctr_term_child_setup(rootfd, p->console_sock, p->has_console_size, p->rows, p->cols, eb,
+				      sizeof(eb))) < 0)
+		fail_exit(x->sock, r, eb);
+	close(rootfd);
+	/* the LSM label's attr file, through the caller's procfs (never the container's /proc) */
+	int lsm_fd = -1;
+	if (p->lsm_attr && (lsm_fd = ctr_procfs_open(x->proc_root, p->lsm_attr, O_WRONLY)) < 0) {
+		ss_fmt(eb, sizeof(eb), "process LSM label: open /proc/%s: %s", p->lsm_attr, ss_strerror(-lsm_fd));
+		fail_exit(x->sock, lsm_fd, eb);
+	}
+	close(x->proc_root);
+	int fds[] = {x->blob_fd, x->sock, lsm_fd};
+	r = ctr_exec_init_stub(x->init_fd, "exec", fds, CTR_ARRAY_SIZE(fds), eb, sizeof(eb));
+	fail_exit(x->sock, r, eb);
+}
 
 __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 {
 	char eb[CTR_ERRBUF];
 	eb[0] = '\0';
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	/* as the init does (child.c): unreachable from the container, default signals, only our fds */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	ctr_child_reset_signals();
+	int max = -1;
+	walk(x, &max, 0);
+	int base = ctr_fds_isolate_begin(max, 3 + x->n_preserved);
+	walk(x, NULL, base);
+	ctr_fds_isolate_end(base);
+	if (ctr_fds_place_preserved(x->preserved, x->n_preserved) < 0)
+		_exit(1);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (x->proc->has_cpus_initial &&
 	    sched_setaffinity(0, sizeof(x->proc->cpus_initial), &x->proc->cpus_initial) < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "process.execCPUAffinity.initial: sched_setaffinity: %s", ss_strerror(e));
-		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
-		_exit(1);
+		fail_exit(x->sock, e, eb);
 	}
 	/* into the container's cgroups (after execCPUAffinity.initial, as the spec orders it) */
 	int jr = ctr_cgroup_join_self(x->cg_fds, x->n_cg_fds, eb, sizeof(eb));
-	if (jr < 0) {
-		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, -jr, 0, eb, ss_strlen(eb));
-		_exit(1);
-	}
+	if (jr < 0)
+		fail_exit(x->sock, jr, eb);
+	for (size_t i = 0; i < x->n_cg_fds; i++)
+		close(x->cg_fds[i]);
 	if (setns(x->pidfd, x->ns_flags) < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "setns into the container's namespaces: %s", ss_strerror(e));
-		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
-		_exit(1);
+		fail_exit(x->sock, e, eb);
 	}
+	close(x->pidfd);
 	pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
 	if (pid < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "clone3 the exec process: %s", ss_strerror(e));
-		(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, e, 0, eb, ss_strlen(eb));
-		_exit(1);
+		fail_exit(x->sock, e, eb);
 	}
 	if (pid > 0) {
 		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
 		_exit(0);
 	}
-	int r = ctr_proc_terminal(x->proc, eb, sizeof(eb));
-	if (r == 0)
-		r = ctr_proc_apply(x->proc, eb, sizeof(eb));
-	if (r == 0)
-		r = ctr_proc_exec(x->proc, eb, sizeof(eb));
-	(void)ctr_msg_send(x->sock, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
-	_exit(127);
+	exec_final(x);
 }
+
+static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_options *opts, int *preserved,
+		   pid_t *pid_out, int *pidfd_out, ctr_error **err);
 
 CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_t *pid_out, int *pidfd_out,
 				  ctr_error **err)
@@ -157,6 +229,20 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	ctr_exec_options_init(&o);
 	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_exec_options", err)) < 0)
 		return r;
+	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
+	int *preserved = NULL;
+	if ((r = ctr_preserve_fds_snapshot(c->ctx, o.preserve_fds, &preserved, err)) < 0)
+		return r;
+	r = exec_in(c, &o, opts, preserved, pid_out, pidfd_out, err);
+	ctr_preserve_fds_free(preserved, o.preserve_fds);
+	return r;
+}
+
+static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_options *opts, int *preserved,
+		   pid_t *pid_out, int *pidfd_out, ctr_error **err)
+{
+	int r;
+	struct ctr_exec_options o = *op;
 	ctr_status st = ctr_container_status(c);
 	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING) || c->pidfd < 0)
 		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container",
@@ -176,7 +262,7 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 
 	struct ctr_proc proc;
 	char **env = NULL;
-	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1;
+	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1;
 	pid_t hpid = -1, fpid = -1;
 	char *buf = NULL;
 	struct json_object *pj_owned = NULL;
@@ -217,10 +303,6 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		proc.terminal = o.tty != 0;
 	for (int i = 0; i < 3; i++)
 		proc.stdio[i] = o.stdio_fds[i];
-	if (o.preserve_fds < 0) {
-		r = ctr_err(err, EINVAL, CTR_E_INVALID, "preserve_fds is negative");
-		goto out;
-	}
 	proc.preserve_fds = o.preserve_fds;
 	if (proc.terminal) {
 		if (o.console_socket) {
@@ -259,8 +341,31 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	size_t n_cg = 0;
 	if (c->cg && (r = ctr_cgroup_fds(c->cg, false, cg_fds, &n_cg, err)) < 0)
 		goto out;
-	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg};
-	proc.notify_sock = sv[1]; /* the exec process passes a seccomp listener fd on its report channel */
+	int init_fd = ctr_init_stub_fd(c->ctx, err);
+	if (init_fd < 0) {
+		r = init_fd;
+		goto out;
+	}
+	{
+		char *blob;
+		size_t blen;
+		if (ctr_proc_pack(&proc, NULL, &blob, &blen) < 0) {
+			r = ctr_err_nomem(err);
+			goto out;
+		}
+		blob_fd = ctr_sealed_memfd("ctr-init-plan", blob, blen, err);
+		free(blob);
+		if (blob_fd < 0) {
+			r = blob_fd;
+			goto out;
+		}
+	}
+	if ((proc_root = ctr_procfs_root()) < 0) {
+		r = ctr_err_sys(err, -proc_root, "open /proc (is procfs mounted there, uncovered?)");
+		goto out;
+	}
+	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg, init_fd, blob_fd, proc_root,
+			     preserved, o.preserve_fds};
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {
 		r = ctr_err_sys(err, errno, "exec: clone3");
@@ -373,6 +478,10 @@ out_kill:
 			;
 	}
 out:
+	if (blob_fd >= 0)
+		close(blob_fd);
+	if (proc_root >= 0)
+		close(proc_root);
 	if (fpidfd >= 0)
 		close(fpidfd);
 	if (hpidfd >= 0)

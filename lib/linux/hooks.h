@@ -101,6 +101,25 @@ int ctr_sighooks_run(const struct ctr_sighook_list *l, const char *state, size_t
 		     size_t errlen);
 
 /*
+ * What the hook process does between its fork and its execve: pre_exec(arg)
+ * returns 0, or -1 with errno set (the hook then fails with that exec error).
+ * The init stub uses it to give startContainer hooks the container
+ * process's user, capabilities, no_new_privs and seccomp filter.
+ */
+struct ctr_hook_exec {
+	int (*pre_exec)(void *arg);
+	void *arg;
+};
+
+/* Run one prepared hook (x may be NULL); *hook_failed as for the lists.  Async-signal-safe. */
+int ctr_sighook_run_one(const char *kind, size_t idx, const struct ctr_sighook *h, const char *state, size_t len,
+			const struct ctr_hook_exec *x, bool *hook_failed, char *errbuf, size_t errlen);
+
+/* ctr_sighooks_run with x applied in every hook process (no native hooks). */
+int ctr_sighooks_run_as(const struct ctr_sighook_list *l, const char *state, size_t state_len,
+			const struct ctr_hook_exec *x, char *errbuf, size_t errlen);
+
+/*
  * Like ctr_sighooks_run, but a hook marked native is handed to run_native
  * (async-signal-safe: the container process asks the runtime over its sync
  * socket and waits), in list order with the others.  run_native NULL: a

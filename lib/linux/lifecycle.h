@@ -27,11 +27,13 @@ enum ctr_msg_type {
 	CTR_MSG_GO = 1,      /* parent -> child: continue (maps written / hooks done) */
 	CTR_MSG_PID,         /* child -> parent: pid of the real init (joined pid/time ns) */
 	CTR_MSG_HOOKS,       /* child -> parent: run prestart + createRuntime hooks now */
-	CTR_MSG_CREATED,     /* child -> parent: set up, waiting for start */
+	CTR_MSG_CREATED,     /* init stub -> parent: set up, waiting for start */
 	CTR_MSG_ERROR,       /* child -> parent: setup failed; err + text */
 	CTR_MSG_EXECED,      /* unused on the wire: EOF after exec */
 	CTR_MSG_SECCOMP_FD,  /* child -> runtime (start/exec channel): the seccomp listener fd (SCM_RIGHTS) */
 	CTR_MSG_NATIVE_HOOK, /* child -> parent: run createContainer hook <pid field> natively (an NVIDIA verb), then GO */
+	CTR_MSG_READY,       /* init stub -> parent: PR_SET_PDEATHSIG cleared after the last GO; the creator may go */
+	CTR_MSG_USERNS,      /* child -> parent: in its new user namespace, ready for the maps (then GO) */
 };
 
 struct ctr_msg {
@@ -130,7 +132,7 @@ struct ctr_proc {
 	} sched;
 	bool has_cpus_initial, has_cpus_final;
 	cpu_set_t cpus_initial, cpus_final; /* process.execCPUAffinity (exec) */
-	const char *lsm_path;        /* /proc/self/attr/... to write before execve, NULL: none */
+	const char *lsm_attr;        /* "thread-self/attr/..." beneath procfs, written before execve; NULL: none */
 	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };
 
@@ -145,6 +147,7 @@ struct ctr_plan {
 	bool time_new;                 /* unshare(CLONE_NEWTIME) in the intermediate, then write the offsets */
 	char *time_offsets;            /* text for /proc/self/timens_offsets, NULL: none */
 	bool userns_new;
+	bool maps_by_user;             /* an unprivileged caller writes the maps: dumpable while it does */
 	bool has_userns;               /* new or joined */
 	char *uid_map, *gid_map;       /* text for /proc/<pid>/{uid,gid}_map */
 	unsigned long root_prop;       /* rootfsPropagation, 0: default (rslave) */
@@ -168,7 +171,11 @@ struct ctr_plan {
 					* creator killed before it unlocks would leave the lock held by the
 					* init for good (flock belongs to the open file description) */
 	int start_fd;                  /* listening start socket */
-	const int *cg_fds;             /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
+	int init_fd;                   /* the sealed init stub (init-stub.c), exec'd once set up */
+	int blob_fd;                   /* sealed memfd with the process and startContainer hooks for the stub */
+	int *preserved;                /* copies of the caller's fds 3..3+n_preserved-1, taken before anything else */
+	int n_preserved;
+	int *cg_fds;                   /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
 	size_t n_cg_fds;
 	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
@@ -226,18 +233,63 @@ int ctr_cap_from_name(const char *name);
 
 /*
  * Child side (async-signal-safe).  ctr_child_main never returns: it execs the
- * user program or _exit()s.  ctr_proc_terminal makes the session and the
- * pty (its master goes over the console socket); ctr_proc_apply sets up
- * rlimits, scheduling, seccomp, user, capabilities, cwd, umask, nnp and fds;
- * ctr_proc_exec execs.  They return -errno with errbuf set on failure.
+ * init stub or _exit()s.
  */
 __attribute__((noreturn)) void ctr_child_main(struct ctr_plan *plan);
-int ctr_proc_terminal(const struct ctr_proc *p, char *errbuf, size_t errlen);
-int ctr_proc_apply(const struct ctr_proc *p, char *errbuf, size_t errlen);
-int ctr_proc_exec(const struct ctr_proc *p, char *errbuf, size_t errlen);
+
+/*
+ * proc-apply.c, run by the init stub (and, for the helpers, by the library's
+ * tests): ctr_proc_apply sets up rlimits, scheduling, user, capabilities,
+ * umask, nnp and, as `what` asks, cwd and the fds the program gets;
+ * ctr_proc_exec writes the LSM label on lsm_fd (-1: none), loads seccomp and
+ * execs.  They return -errno with errbuf set on failure.
+ * ctr_proc_hook_creds(proc) is a ctr_hook_exec.pre_exec: the container
+ * process's credentials and seccomp filter (without a listener) for a hook.
+ */
+#define CTR_APPLY_CWD 1u
+#define CTR_APPLY_FDS 2u
+int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *errbuf, size_t errlen);
+int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, char *errbuf, size_t errlen);
+int ctr_proc_hook_creds(void *proc);
 
 /* Send a message (header + payload) on a SEQPACKET socket; async-signal-safe. */
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
+/* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
+int ctr_msg_recv(int fd, char *buf, size_t size);
+/* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */
+ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd);
+
+/*
+ * Fd hygiene right after clone (async-signal-safe): ctr_fds_isolate_begin
+ * closes every fd above both maxfd (the highest fd to keep) and floor, and
+ * returns base; ctr_fds_move moves one fd to keep to a new number >= base
+ * (close-on-exec); ctr_fds_isolate_end closes 3..base-1 (the originals and
+ * everything else).  ctr_fds_place_preserved dups fds[i] onto 3+i (without
+ * close-on-exec) and closes fds[i]; ctr_fds_setup_stdio puts stdio[i] on i.
+ */
+int ctr_fds_isolate_begin(int maxfd, int floor);
+int ctr_fds_move(int *fd, int base);
+void ctr_fds_isolate_end(int base);
+int ctr_fds_place_preserved(int *fds, int n);
+int ctr_fds_setup_stdio(const int stdio[3], char *errbuf, size_t errlen);
+void ctr_child_reset_signals(void);
+/* execveat the stub (init_fd) as "ctr-init <mode> <fds...>"; returns only on failure (-errno, errbuf). */
+int ctr_exec_init_stub(int init_fd, const char *mode, const int *fds, size_t nfds, char *errbuf, size_t errlen);
+
+/*
+ * The sealed init stub (init-stub.c): an fd of a sealed memfd holding the
+ * stub, made once per context; and a sealed memfd holding blob (for the
+ * stub's plan).  Both return the fd or -errno with *err set.
+ */
+int ctr_init_stub_fd(ctr_context *ctx, ctr_error **err);
+int ctr_sealed_memfd(const char *name, const void *data, size_t len, ctr_error **err);
+/*
+ * The caller's fds 3..3+n-1, each dup'ed (close-on-exec) into out[i], taken
+ * at the start of a create or exec before the library opens anything; an fd
+ * that is not open (or is the context's own) is an error naming it.
+ */
+int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, int **out, ctr_error **err);
+void ctr_preserve_fds_free(int *fds, int n);
 
 /* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);

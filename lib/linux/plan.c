@@ -129,8 +129,8 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 				       "the profile or enable AppArmor",
 				       what, p->apparmor_profile);
 		struct stat st;
-		out->lsm_path = stat("/proc/self/attr/apparmor", &st) == 0 ? "/proc/self/attr/apparmor/exec"
-									  : "/proc/self/attr/exec";
+		out->lsm_attr = stat("/proc/self/attr/apparmor", &st) == 0 ? "thread-self/attr/apparmor/exec"
+									  : "thread-self/attr/exec";
 		if (asprintf(&out->lsm_value, "exec %s", p->apparmor_profile) < 0) {
 			out->lsm_value = NULL;
 			return ctr_err_nomem(err);
@@ -148,7 +148,7 @@ int ctr_proc_build(const struct oci_process *p, const char *what, struct ctr_pro
 				       "%s: process.selinuxLabel '%s': SELinux is not enabled on this host: remove the "
 				       "label or enable SELinux",
 				       what, p->selinux_label);
-		out->lsm_path = "/proc/self/attr/exec";
+		out->lsm_attr = "thread-self/attr/exec";
 		if (!(out->lsm_value = strdup(p->selinux_label)))
 			return ctr_err_nomem(err);
 	}
@@ -378,9 +378,14 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 		return ctr_err_sys(err, e, "%s: clone a user namespace for the id mapping", what);
 	}
 	if (pid == 0) {
+		/* hold nothing of the caller's while we wait (other threads' pipes would never see EOF) */
+		int keep = pfd[0];
+		int base = ctr_fds_isolate_begin(keep, 3);
+		if (ctr_fds_move(&keep, base) < 0)
+			_exit(1);
+		ctr_fds_isolate_end(base);
 		char c;
-		close(pfd[1]);
-		(void)read(pfd[0], &c, 1);
+		(void)read(keep, &c, 1);
 		_exit(0);
 	}
 	close(pfd[0]);
@@ -704,6 +709,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	int r;
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
+	plan->init_fd = plan->blob_fd = -1;
 	plan->proc.console_sock = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		plan->ns_fds[i] = -1;
@@ -852,6 +858,13 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	if ((r = ctr_sighooks_prepare("startContainer", &cfg->hooks.start_container, &plan->hk_start_container,
 				      err)) < 0)
 		return r;
+	for (size_t i = 0; i < plan->hk_start_container.n; i++)
+		if (plan->hk_start_container.hooks[i].native)
+			return ctr_err(err, ENOENT, CTR_E_SPEC,
+				       "config.json: hooks.startContainer[%zu] (%s): the binary is not installed, and "
+				       "libctr runs its verbs itself only in prestart, createRuntime, createContainer and "
+				       "poststart hooks: install nvidia-container-toolkit or move the hook",
+				       i, plan->hk_start_container.hooks[i].path);
 	plan->want_hooks_msg = cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
 			       cfg->hooks.create_container.n || cfg->hooks.start_container.n;
 	plan->readonly_root = cfg->root_readonly;
@@ -930,8 +943,12 @@ void ctr_plan_free(struct ctr_plan *plan)
 		close(plan->start_fd);
 	if (plan->parent_sync_fd >= 0)
 		close(plan->parent_sync_fd);
+	if (plan->blob_fd >= 0)
+		close(plan->blob_fd);
+	ctr_preserve_fds_free(plan->preserved, plan->n_preserved);
 	free(plan->msgbuf);
 	ctr_proc_free(&plan->proc);
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
+	plan->init_fd = plan->blob_fd = -1;
 }

@@ -399,91 +399,6 @@ int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, stru
 	return 0;
 }
 
-int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *eb, size_t n)
-{
-	*listener = -1;
-	if (!p->seccomp_filter)
-		return 0;
-	struct sock_fprog prog = {p->seccomp_len, (struct sock_filter *)p->seccomp_filter};
-	unsigned flags = p->seccomp_flags | (p->seccomp_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
-	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-	if (r < 0) {
-		int e = errno;
-		ss_fmt(eb, n, "linux.seccomp: load the filter: %s", ss_strerror(e));
-		return -e;
-	}
-	if (p->seccomp_listener)
-		*listener = (int)r;
-	return 0;
-}
-
-/* A one-buffer message with room for one fd (SCM_RIGHTS) in cbuf. */
-#define FD_CBUF_LEN CMSG_SPACE(sizeof(int))
-static void fd_msg_init(struct msghdr *mh, struct iovec *iov, void *buf, size_t len, char *cbuf)
-{
-	memset(cbuf, 0, FD_CBUF_LEN);
-	iov->iov_base = buf;
-	iov->iov_len = len;
-	memset(mh, 0, sizeof(*mh));
-	mh->msg_iov = iov;
-	mh->msg_iovlen = 1;
-	mh->msg_control = cbuf;
-	mh->msg_controllen = FD_CBUF_LEN;
-}
-
-/* One message with fd attached (SCM_RIGHTS); async-signal-safe.  Returns bytes sent or -errno. */
-static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
-{
-	char cbuf[FD_CBUF_LEN];
-	struct iovec iov;
-	struct msghdr mh;
-	fd_msg_init(&mh, &iov, (void *)buf, len, cbuf);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t w;
-	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return w < 0 ? -errno : w;
-}
-
-int ctr_seccomp_send_listener(int sock, int fd)
-{
-	struct ctr_msg h;
-	memset(&h, 0, sizeof(h));
-	h.type = CTR_MSG_SECCOMP_FD;
-	ssize_t w = send_with_fd(sock, &h, sizeof(h), fd);
-	return w < 0 ? (int)w : 0;
-}
-
-ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
-{
-	*listener = -1;
-	for (;;) {
-		char cbuf[FD_CBUF_LEN];
-		struct iovec iov;
-		struct msghdr mh;
-		fd_msg_init(&mh, &iov, buf, size, cbuf);
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		int fd = -1;
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		struct ctr_msg h;
-		if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
-			*listener = fd;
-		else if (fd >= 0)
-			close(fd);
-		return n;
-	}
-}
-
 int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_version, const char *state_json, pid_t pid,
 			    int fd, ctr_error **err)
 {
@@ -527,7 +442,7 @@ int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_versio
 		r = ctr_err_sys(err, errno, "config.json: linux.seccomp.listenerPath: connect to %s (is the seccomp "
 				"agent listening?)", sc->listener_path);
 	else {
-		ssize_t w = send_with_fd(s, doc, len, fd);
+		ssize_t w = ctr_send_with_fd(s, doc, len, fd);
 		if (w != (ssize_t)len)
 			r = ctr_err_sys(err, w < 0 ? (int)-w : EIO, "config.json: linux.seccomp.listenerPath: send the "
 					"container process state and the listener fd to %s", sc->listener_path);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * process.terminal (see terminal.h).  The pty is made by the container
- * process itself, after pivot_root, so that it comes from the container's
- * own devpts instance and the container cannot reach the host's ptys.
+ * process itself, from the container's own devpts instance (its /dev/ptmx,
+ * looked up beneath the container's root by fd), so that the container
+ * cannot reach the host's ptys.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +15,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -142,13 +148,21 @@ static int fail(char *errbuf, size_t errlen, int e, const char *what)
 	return -e;
 }
 
+static int open_beneath(int rootfd, const char *rel, int flags, uint64_t resolve)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = resolve;
+	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+}
+
 /*
  * The peer of master.  TIOCGPTPEER (Linux 4.13) opens it from the master
- * itself; the path-based fallback opens /dev/pts/N, which is fine here only
- * because we are in the container's mount namespace after pivot_root and
- * nothing else runs in it yet.
+ * itself; the fallback opens dev/pts/N beneath the container's root without
+ * following any symlink, and checks it is the master's peer.
  */
-static int open_peer(int master, char *errbuf, size_t errlen)
+static int open_peer(int rootfd, int master, char *errbuf, size_t errlen)
 {
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave >= 0)
@@ -160,34 +174,59 @@ static int open_peer(int master, char *errbuf, size_t errlen)
 	if (ioctl(master, TIOCGPTN, &n) < 0)
 		return fail(errbuf, errlen, errno, "ioctl(TIOCGPTN)");
 	char path[64];
-	ss_fmt(path, sizeof(path), "/dev/pts/%u", n);
-	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ss_fmt(path, sizeof(path), "dev/pts/%u", n);
+	slave = open_beneath(rootfd, path, O_RDWR | O_NOCTTY,
+			     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (slave < 0) {
 		int e = errno;
-		ss_fmt_errno(errbuf, errlen, e, "process.terminal: open %s: %m", path);
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: open /%s: %m", path);
 		return -e;
+	}
+	/* the peer of pty n is devpts' node n: check the device number and the filesystem */
+	struct stat st;
+	struct statfs sf;
+	unsigned maj = 0, idx = ~0u;
+	if (fstat(slave, &st) == 0 && S_ISCHR(st.st_mode)) {
+		maj = major(st.st_rdev);
+		idx = (maj - 136) * 256 + minor(st.st_rdev);
+		if (maj == 136)
+			idx = minor(st.st_rdev);
+	}
+	if (maj < 136 || maj > 143 || idx != n || fstatfs(slave, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC) {
+		close(slave);
+		ss_fmt(errbuf, errlen, "process.terminal: /%s is not the pty's peer", path);
+		return -EINVAL;
 	}
 	return slave;
 }
 
-int ctr_term_child_setup(int sockfd, int has_size, unsigned rows, unsigned cols, char *errbuf, size_t errlen)
+int ctr_term_child_setup(int rootfd, int sockfd, int has_size, unsigned rows, unsigned cols, char *errbuf,
+			 size_t errlen)
 {
 	int r;
 	if (errlen)
 		errbuf[0] = '\0';
 
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* the container's /dev/ptmx (normally a symlink to pts/ptmx), never leaving its root */
+	int master = open_beneath(rootfd, "dev/ptmx", O_RDWR | O_NOCTTY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	if (master < 0)
 		return fail(errbuf, errlen, errno,
 			    "open /dev/ptmx (mount devpts with newinstance,ptmxmode=0666 on /dev/pts and link "
 			    "/dev/ptmx to pts/ptmx)");
+	struct stat st;
+	if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {
+		close(master);
+		ss_fmt(errbuf, errlen, "process.terminal: /dev/ptmx in the container is not the pty multiplexer "
+				       "(character device 5:2)");
+		return -EINVAL;
+	}
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
 		r = fail(errbuf, errlen, errno, "unlock the pty (TIOCSPTLCK)");
 		close(master);
 		return r;
 	}
-	int slave = open_peer(master, errbuf, errlen);
+	int slave = open_peer(rootfd, master, errbuf, errlen);
 	if (slave < 0) {
 		close(master);
 		return slave;
@@ -237,36 +276,46 @@ out:
 	return r;
 }
 
-int ctr_term_bind_console(int ptyfd, const char *path, char *errbuf, size_t errlen)
+int ctr_term_bind_console(int ptyfd, int dirfd, const char *name, char *errbuf, size_t errlen)
 {
 	if (errlen)
 		errbuf[0] = '\0';
-	struct stat st;
-	if (lstat(path, &st) < 0) {
-		if (errno != ENOENT) {
-			int e = errno;
-			ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: stat: %m", path);
-			return -e;
-		}
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	/*
+	 * The target is looked up in dirfd without following a symlink: a
+	 * symlink the rootfs puts there (CVE-2025-52565: /dev/console pointing at
+	 * a procfs file) is refused, never followed, and nothing is created
+	 * through it.
+	 */
+	int target = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0 && errno == ENOENT) {
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (fd < 0) {
 			int e = errno;
-			ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: create the bind-mount target: %m",
-				     path);
+			ss_fmt_errno(errbuf, errlen, e, "process.terminal: /dev/%s: create the bind-mount target: %m",
+				     name);
 			return -e;
 		}
 		close(fd);
-	} else if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) {
-		ss_fmt(errbuf, errlen,
-		       "process.terminal: %s is a %s in the rootfs: remove it so the pty can be mounted there", path,
-		       S_ISDIR(st.st_mode) ? "directory" : "symlink");
-		return -EEXIST;
+		target = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	}
-	int target = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (target < 0) {
 		int e = errno;
-		ss_fmt_errno(errbuf, errlen, e, "process.terminal: %s: open: %m", path);
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: /dev/%s: open: %m", name);
 		return -e;
+	}
+	struct stat st;
+	if (fstat(target, &st) < 0) {
+		int e = errno;
+		close(target);
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: /dev/%s: stat: %m", name);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		close(target);
+		ss_fmt(errbuf, errlen,
+		       "process.terminal: /dev/%s is a %s in the rootfs: remove it so the pty can be mounted there",
+		       name, S_ISLNK(st.st_mode) ? "symlink" : S_ISDIR(st.st_mode) ? "directory" : "special file");
+		return -EEXIST;
 	}
 	int tree = (int)syscall(SYS_open_tree, ptyfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	int r = 0, e = 0;
@@ -281,6 +330,9 @@ int ctr_term_bind_console(int ptyfd, const char *path, char *errbuf, size_t errl
 		/*
 		 * No new mount API (Linux < 5.2): mount(2) takes paths; name both
 		 * ends through /proc/self/fd so that no /dev/pts/N lookup happens.
+		 * The container process binds the console before pivot_root, while
+		 * /proc is still the host's own procfs, which nothing in the
+		 * container can cover.
 		 */
 		char src[64], dst[64];
 		ss_fmt(src, sizeof(src), "/proc/self/fd/%d", ptyfd);
@@ -295,7 +347,7 @@ int ctr_term_bind_console(int ptyfd, const char *path, char *errbuf, size_t errl
 	}
 	close(target);
 	if (r < 0) {
-		ss_fmt_errno(errbuf, errlen, e, "process.terminal: bind-mount the pty onto %s: %m", path);
+		ss_fmt_errno(errbuf, errlen, e, "process.terminal: bind-mount the pty onto /dev/%s: %m", name);
 		return -e;
 	}
 	return 0;

@@ -66,7 +66,11 @@ static void __attribute__((noreturn)) child(int sock, int errfd, bool with_conso
 	bool before[256];
 	for (int fd = 0; fd < 256; fd++)
 		before[fd] = fcntl(fd, F_GETFD) >= 0;
-	int r = ctr_term_child_setup(sock, 1, 24, 80, eb, sizeof(eb));
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		_exit(9);
+	before[root] = true;
+	int r = ctr_term_child_setup(root, sock, 1, 24, 80, eb, sizeof(eb));
 	if (r < 0) {
 		(void)!write(errfd, eb, strlen(eb));
 		_exit(10);
@@ -83,7 +87,11 @@ static void __attribute__((noreturn)) child(int sock, int errfd, bool with_conso
 		if (!before[fd] && fcntl(fd, F_GETFD) >= 0)
 			_exit(14);
 	if (with_console) {
-		r = ctr_term_bind_console(0, console, eb, sizeof(eb));
+		char dir[64];
+		snprintf(dir, sizeof(dir), "%s", console);
+		*strrchr(dir, '/') = '\0';
+		int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = dfd < 0 ? -errno : ctr_term_bind_console(0, dfd, "console", eb, sizeof(eb));
 		if (r < 0) {
 			(void)!write(errfd, eb, strlen(eb));
 			_exit(15);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctr-init: libctr's init stub.  A small static program, built with the
+ * library and embedded in it (init-stub.c), that every container process
+ * execs from a sealed memfd once the runtime's part of its setup is done:
+ *
+ *   ctr-init init <plan-fd> <sync-fd> <start-fd> <lsm-fd>   the container's init
+ *   ctr-init exec <plan-fd> <report-fd> <lsm-fd>            a process exec'd into it
+ *
+ * Why a separate program: until this exec the container process is a copy of
+ * the runtime, or of whatever program embeds libctr: its memory, and
+ * /proc/<pid>/exe, the embedder's binary, which a process in the container
+ * could open and overwrite (CVE-2019-5736).  After it, /proc/<pid>/exe is a
+ * memfd sealed against writes and the address space is this stub's, with
+ * nothing of the host in it; a "#!/proc/self/exe" interpreter in the image
+ * runs this stub again, which refuses to run without a plan.
+ *
+ * What it does: it becomes non-dumpable before anything else, reads its plan
+ * (linux/proc-blob.h) and then, for an init, tells the runtime it is
+ * created, waits for start and runs the startContainer hooks with the
+ * container process's credentials; for both, drops to the process's user
+ * and capabilities, enters its cwd, writes the LSM label, loads seccomp and
+ * execs the program.  Errors go back to the runtime on the socket it gave.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/lifecycle.h"
+#include "linux/proc-blob.h"
+#include "linux/sigsafe.h"
+
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#define F_SEAL_WRITE 0x0008
+#endif
+
+static void refuse(const char *why)
+{
+	static const char pre[] = "ctr-init: ";
+	static const char post[] = ": this is libctr's container init stub, run only by libctr\n";
+	(void)!write(2, pre, sizeof(pre) - 1);
+	(void)!write(2, why, strlen(why));
+	(void)!write(2, post, sizeof(post) - 1);
+	_exit(126);
+}
+
+/* An fd number from argv, open, taken close-on-exec again; -1 when "-1". */
+static int arg_fd(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || end == s || v < -1 || v > 1 << 20)
+		refuse("bad fd argument");
+	if (v < 0)
+		return -1;
+	int f = fcntl((int)v, F_GETFD);
+	if (f < 0 || fcntl((int)v, F_SETFD, f | FD_CLOEXEC) < 0)
+		refuse("fd argument not open");
+	return (int)v;
+}
+
+/* The plan: a sealed memfd (the runtime seals it before the clone). */
+static char *read_plan(int fd, size_t *len)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size > CTR_BLOB_MAX ||
+	    seals < 0 || !(seals & F_SEAL_WRITE))
+		refuse("the plan fd is not a sealed plan");
+	char *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		refuse("out of memory");
+	size_t off = 0;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			refuse("cannot read the plan");
+		off += (size_t)n;
+	}
+	close(fd);
+	*len = off;
+	return buf;
+}
+
+/* Report an error on sock and leave (the runtime kills and reaps what is left). */
+__attribute__((noreturn)) static void report(int sock, int r, const char *eb)
+{
+	(void)ctr_msg_send(sock, CTR_MSG_ERROR, -r, 0, eb, strlen(eb));
+	_exit(127);
+}
+
+static void run_exec(int argc, char **argv)
+{
+	char eb[CTR_ERRBUF] = "";
+	if (argc != 5)
+		refuse("usage: ctr-init exec <plan-fd> <report-fd> <lsm-fd>");
+	int plan_fd = arg_fd(argv[2]), sock = arg_fd(argv[3]), lsm_fd = arg_fd(argv[4]);
+	size_t len;
+	char *buf = read_plan(plan_fd, &len);
+	struct ctr_proc p;
+	struct ctr_sighook_list hooks;
+	if (ctr_proc_unpack(buf, len, &p, &hooks) < 0)
+		report(sock, -EINVAL, "the init stub got a malformed plan");
+	p.notify_sock = sock; /* the exec'd process passes a seccomp listener fd on its report channel */
+	int r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
+	if (r == 0)
+		r = ctr_proc_exec(&p, lsm_fd, eb, sizeof(eb));
+	report(sock, r, eb);
+}
+
+static void run_init(int argc, char **argv)
+{
+	char eb[CTR_ERRBUF] = "";
+	if (argc != 6)
+		refuse("usage: ctr-init init <plan-fd> <sync-fd> <start-fd> <lsm-fd>");
+	int plan_fd = arg_fd(argv[2]), sync_fd = arg_fd(argv[3]), start_fd = arg_fd(argv[4]), lsm_fd = arg_fd(argv[5]);
+	size_t len;
+	char *buf = read_plan(plan_fd, &len);
+	struct ctr_proc p;
+	struct ctr_sighook_list hooks;
+	if (ctr_proc_unpack(buf, len, &p, &hooks) < 0)
+		report(sync_fd, -EINVAL, "the init stub got a malformed plan");
+	char *msg = malloc(CTR_MSG_MAX);
+	if (!msg)
+		report(sync_fd, -ENOMEM, "the init stub: out of memory");
+	/* created: the runtime writes the state, then its GO carries the state for startContainer hooks */
+	int r = ctr_msg_send(sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0);
+	if (r < 0)
+		_exit(1);
+	int t = ctr_msg_recv(sync_fd, msg, CTR_MSG_MAX);
+	if (t == 0)
+		_exit(1); /* the runtime gave up (and kills us) */
+	if (t != CTR_MSG_GO)
+		report(sync_fd, t < 0 ? t : -EPROTO, "create: waiting for the runtime");
+	struct ctr_msg h;
+	memcpy(&h, msg, sizeof(h));
+	const char *state = msg + sizeof(h);
+	size_t state_len = (size_t)h.len;
+	/* the creator may exit now without taking us along; then it may go (an explicit word, not an EOF) */
+	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (ctr_msg_send(sync_fd, CTR_MSG_READY, 0, 0, NULL, 0) < 0)
+		_exit(1);
+	close(sync_fd);
+
+	/* created: wait for start */
+	for (;;) {
+		int c = accept4(start_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			_exit(126);
+		}
+		char word[16];
+		ssize_t got = recv(c, word, sizeof(word) - 1, 0);
+		if (got != 5 || memcmp(word, "start", 5) != 0) {
+			close(c);
+			continue;
+		}
+		close(start_fd);
+		p.notify_sock = c;
+		r = 0;
+		if (hooks.n) {
+			/* runtime.md: startContainer hooks run in the container, after start, before the program,
+			 * with the container process's user, capabilities, no_new_privs and seccomp */
+			struct ctr_hook_exec x = {ctr_proc_hook_creds, &p};
+			r = ctr_sighooks_run_as(&hooks, state, state_len, &x, eb, sizeof(eb));
+		}
+		if (r == 0)
+			r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
+		if (r == 0)
+			r = ctr_proc_exec(&p, lsm_fd, eb, sizeof(eb));
+		report(c, r, eb);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	/* first: nothing in the container may read or trace this process (execve made it dumpable again) */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (argc < 2 || strcmp(argv[0], "ctr-init") != 0)
+		refuse("not started by libctr");
+	if (!strcmp(argv[1], "init"))
+		run_init(argc, argv);
+	else if (!strcmp(argv[1], "exec"))
+		run_exec(argc, argv);
+	refuse("unknown mode");
+	return 126;
+}
