@@ -956,7 +956,8 @@ int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, ctr_error **
 		*n = 0;
 		return r == -ENOMEM ? ctr_err_nomem(err) : ctr_err_sys(err, -r, "%s: list the pids", cg->h[i].dir);
 	}
-	qsort(*pids, *n, sizeof(pid_t), cmp_pid);
+	if (*n > 1)
+		qsort(*pids, *n, sizeof(pid_t), cmp_pid);
 	return 0;
 }
 

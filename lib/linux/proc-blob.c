@@ -18,7 +18,7 @@ struct wbuf {
 
 static void put(struct wbuf *w, const void *p, size_t n)
 {
-	if (w->failed)
+	if (w->failed || n == 0)
 		return;
 	if (w->len + n > w->cap) {
 		size_t cap = w->cap ? w->cap : 4096;

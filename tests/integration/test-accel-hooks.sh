@@ -75,7 +75,7 @@ rund() {
 	RC=$?
 }
 
-rund hooks "readlink $LIB/libcuda.so.1; readlink $LIB/libcuda.so
+rund nvhooks "readlink $LIB/libcuda.so.1; readlink $LIB/libcuda.so
 stat -c 'MODE %a' $LIB
 test -f /etc/ld.so.cache && grep -c libcuda.so.1 /etc/ld.so.cache >/dev/null && echo CACHE-HAS-libcuda.so.1
 cat /etc/ld.so.conf.d/00-nvcr-libctr.conf
@@ -91,8 +91,8 @@ expect_nomatch "gpu=0: /dev/nvidia1 is not" '^HAVE-nvidia1$' "$OUT"
 # the library is bind-mounted in the container's mount namespace only: the host
 # sees an empty placeholder there, so ldconfig finding its soname proves the
 # verbs ran in the container's view, and the links landed in its rootfs
-expect_eq "the links are in the bundle's rootfs" "libcuda.so.$VER" "$(readlink "$TMP/hooks/rootfs$LIB/libcuda.so.1")"
-expect_eq "the host's placeholder of the bind-mounted library is empty" 0 "$(stat -c %s "$TMP/hooks/rootfs$LIB/libcuda.so.$VER")"
+expect_eq "the links are in the bundle's rootfs" "libcuda.so.$VER" "$(readlink "$TMP/nvhooks/rootfs$LIB/libcuda.so.1")"
+expect_eq "the host's placeholder of the bind-mounted library is empty" 0 "$(stat -c %s "$TMP/nvhooks/rootfs$LIB/libcuda.so.$VER")"
 expect_nomatch "nothing was created on the host's $LIB" "^libcuda.so.$VER\$" "$(readlink "$LIB/libcuda.so.1" 2>&1)"
 
 # the other hook kinds: createRuntime (runtime namespace, before pivot_root)
