@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "linux/lifecycle.h"
+#include "linux/procfs.h"
 
 static const char *const cap_names[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
@@ -388,13 +389,13 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 	char path[64];
 	const char *files[2] = {"uid_map", "gid_map"}, *texts[2] = {uid_map, gid_map};
 	for (int i = 0; i < 2 && r == 0; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		int mfd = open(path, O_WRONLY | O_CLOEXEC);
-		size_t len = strlen(texts[i]);
-		if (mfd < 0 || write(mfd, texts[i], len) != (ssize_t)len)
-			r = ctr_err_sys(err, errno, "%s: write %s (check the mapping)", what, files[i]);
-		if (mfd >= 0)
-			close(mfd);
+		/* through the checked procfs: never into a file something is mounted over */
+		int w = ctr_procfs_write_pid(-1, pid, files[i], texts[i], strlen(texts[i]));
+		if (w == -EXDEV)
+			r = ctr_err(err, EXDEV, CTR_E_SYSTEM, "%s: /proc/%d/%s: %s", what, (int)pid, files[i],
+				    CTR_PROCFS_EXDEV_HINT);
+		else if (w < 0)
+			r = ctr_err_sys(err, -w, "%s: write %s (check the mapping)", what, files[i]);
 	}
 	if (r == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);

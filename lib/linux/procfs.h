@@ -41,6 +41,10 @@ int ctr_procfs_open_fallback(int proc_root, const char *rel, int flags);
 int ctr_procfs_write(int proc_root, const char *rel, const char *val, size_t len);
 /* The same for /proc/<pid>/<file>, opening the root itself (proc_root < 0) or using the one given. */
 int ctr_procfs_write_pid(int proc_root, pid_t pid, const char *file, const char *val, size_t len);
+/* What -EXDEV from these means, for error messages. */
+#define CTR_PROCFS_EXDEV_HINT                                                                              \
+	"refusing to write: it is not a file of the real procfs (something is mounted over /proc or over "   \
+	"the file); remove that mount"
 /* Whether fd is a file on procfs. */
 bool ctr_fd_on_procfs(int fd);
 

@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "linux/procfs.h"
+#include "linux/userns.h"
 
 typedef int (*open_fn)(int, const char *, int);
 static const open_fn variants[] = {ctr_procfs_open, ctr_procfs_open_fallback};
@@ -386,6 +387,57 @@ static void test_self_in_foreign_pidns(void **state)
 	in_mntns(foreign_pidns);
 }
 
+/*
+ * lib/linux/userns.c writes uid_map and gid_map through the checked procfs:
+ * a file bound over the new user namespace's uid_map is refused, not
+ * written (it would be renamed here: comm is bound over it).
+ */
+static void userns_maps(void)
+{
+	int ready[2], go[2];
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		char c;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	char c, path[64], src[64], buf[64], before[64];
+	CHECK(read(ready[0], &c, 1) == 1, "the child did not make its user namespace");
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	snprintf(src, sizeof(src), "/proc/%d/comm", (int)pid);
+	read_path(src, before, sizeof(before));
+	bind(src, path);
+	ctr_error *err = NULL;
+	int r = ctr_userns_write_maps(pid, "0 0 1\n", "0 0 1\n", &err);
+	CHECK(r == -EXDEV, "write the maps through a bind mount gave %d (%s), want -EXDEV", r,
+	      err ? ctr_error_message(err) : "no error");
+	CHECK(strstr(ctr_error_message(err), "uid_map: refusing to write"), "message: %s", ctr_error_message(err));
+	ctr_error_free(err);
+	err = NULL;
+	read_path(src, buf, sizeof(buf));
+	CHECK(!strcmp(buf, before), "the process was renamed from '%s' to '%s'", before, buf);
+	/* without the mount the same call maps the ids */
+	CHECK(umount2(path, MNT_DETACH) == 0, "umount %s: %s", path, strerror(errno));
+	r = ctr_userns_write_maps(pid, "0 0 1\n", "0 0 1\n", &err);
+	CHECK(r == 0, "write the maps: %s", err ? ctr_error_message(err) : "?");
+	read_path(path, buf, sizeof(buf));
+	CHECK(strstr(buf, "0          0          1"), "uid_map reads '%s'", buf);
+	(void)!write(go[1], "g", 1);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_userns_maps_through_checked_procfs(void **state)
+{
+	(void)state;
+	in_mntns(userns_maps);
+}
+
 int main(void)
 {
 	main_pid = getpid();
@@ -399,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_bind_over_dir_refused),
 		cmocka_unit_test(test_write_pid_and_redirect),
 		cmocka_unit_test(test_self_in_foreign_pidns),
+		cmocka_unit_test(test_userns_maps_through_checked_procfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
