@@ -698,6 +698,165 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 	return 0;
 }
 
+/* ---- linux.sysctl ---- */
+
+enum sysctl_kind { SYSCTL_HOST, SYSCTL_IPC, SYSCTL_NET, SYSCTL_UTS };
+
+/*
+ * The key's components: the dotted form ("net.ipv4.conf.eth0/100.rp_filter",
+ * where '/' stands for a '.' inside a name, as sysctl(8) reads it) or the
+ * slash form ("net/ipv4/conf/eth0.100/rp_filter"; the form is the first
+ * separator's).  Every component is a plain name: not empty, not "." or
+ * "..", only letters, digits and "_-.@+", so the path stays in /proc/sys.
+ * Writes the path to *path ("/proc/sys/net/ipv4/...") and the components'
+ * starts to comps (at most max): their number, or -1 when the key is bad.
+ */
+static int sysctl_split(const char *key, char *path, size_t size, const char **comps, int max)
+{
+	size_t klen = strlen(key);
+	if (!klen || klen + 11 > size)
+		return -1;
+	bool slash = key[strcspn(key, "./")] == '/';
+	memcpy(path, "/proc/sys/", 10);
+	char *o = path + 10;
+	for (const char *p = key; *p; p++) {
+		char c = *p;
+		if (c == (slash ? '/' : '.'))
+			c = '/'; /* the separator */
+		else if (c == '/' || c == '.')
+			c = '.'; /* a '.' in a name ('/' stands for it in the dotted form) */
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   strchr("_-@+", c)))
+			return -1;
+		*o++ = c;
+	}
+	*o = '\0';
+	int n = 0;
+	for (const char *p = path + 10;;) {
+		const char *e = strchrnul(p, '/');
+		size_t len = (size_t)(e - p);
+		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') || n == max)
+			return -1;
+		comps[n++] = p;
+		if (!*e)
+			return n;
+		p = e + 1;
+	}
+}
+
+static bool comp_is(const char *c, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(c, name, n) && (c[n] == '/' || c[n] == '\0');
+}
+
+/*
+ * Which namespace the sysctl belongs to, as runc's validator says
+ * (opencontainers/runc libcontainer/configs/validate/validator.go, sysctl()):
+ * the IPC keys kernel.msgmax, msgmnb, msgmni, sem, shmall, shmmax, shmmni,
+ * shm_rmid_forced and fs.mqueue.*; net.*; kernel.hostname and
+ * kernel.domainname (UTS).  Everything else acts on the host.
+ */
+static enum sysctl_kind sysctl_kind(const char **c, int n)
+{
+	static const char *const ipc[] = {"msgmax", "msgmnb", "msgmni", "sem", "shmall", "shmmax", "shmmni",
+					  "shm_rmid_forced"};
+	if (n >= 2 && comp_is(c[0], "net"))
+		return SYSCTL_NET;
+	if (n >= 3 && comp_is(c[0], "fs") && comp_is(c[1], "mqueue"))
+		return SYSCTL_IPC;
+	if (n == 2 && comp_is(c[0], "kernel")) {
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(ipc); i++)
+			if (comp_is(c[1], ipc[i]))
+				return SYSCTL_IPC;
+		if (comp_is(c[1], "hostname") || comp_is(c[1], "domainname"))
+			return SYSCTL_UTS;
+	}
+	return SYSCTL_HOST;
+}
+
+/*
+ * Whether the container has its own namespace of this type: a new one, or
+ * one it joins by path that is not the runtime's own (compared by inode
+ * with /proc/self/ns/<name>, on the fd opened already).  1 yes, 0 no (*joined
+ * set when it joins the runtime's own), or -errno.
+ */
+static int own_ns(const struct oci_config *cfg, const struct ctr_plan *plan, enum oci_ns_type type, const char *name,
+		  int *joined, ctr_error **err)
+{
+	*joined = -1;
+	if (plan->clone_flags & (uint64_t)(unsigned)oci_namespace_clone_flag(type))
+		return 1;
+	if (plan->ns_fds[type] < 0)
+		return 0;
+	char self[64];
+	struct stat a, b;
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", name);
+	if (stat(self, &a) < 0)
+		return ctr_err_sys(err, errno, "config.json: linux.sysctl: %s", self);
+	if (fstat(plan->ns_fds[type], &b) < 0)
+		return ctr_err_sys(err, errno, "config.json: linux.sysctl: the %s namespace to join", name);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 1;
+	for (size_t i = 0; i < cfg->linux_.n_namespaces; i++)
+		if (cfg->linux_.namespaces[i].type == type)
+			*joined = (int)i;
+	return 0;
+}
+
+/* Check one linux.sysctl key (see sysctl_kind) and give its /proc/sys path. */
+static int sysctl_check(const struct oci_config *cfg, const struct ctr_plan *plan, const char *key, char **out,
+			ctr_error **err)
+{
+	char path[512];
+	const char *comps[32];
+	int n = sysctl_split(key, path, sizeof(path), comps, (int)CTR_ARRAY_SIZE(comps));
+	if (n < 0)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is not a sysctl name: use the dotted form "
+			       "(\"net.ipv4.ip_forward\") or the slash form (\"net/ipv4/ip_forward\") with names of "
+			       "letters, digits and \"_-.@+\", no empty, \".\" or \"..\" part",
+			       key);
+	enum sysctl_kind k = sysctl_kind(comps, n);
+	if (k == SYSCTL_HOST)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is not namespaced: the container would change the "
+			       "host's value; remove it",
+			       key);
+	static const struct {
+		enum oci_ns_type type;
+		const char *name, *label, *json;
+	} kinds[] = {
+		[SYSCTL_IPC] = {OCI_NS_IPC, "ipc", "IPC", "ipc"},
+		[SYSCTL_NET] = {OCI_NS_NETWORK, "net", "network", "network"},
+		[SYSCTL_UTS] = {OCI_NS_UTS, "uts", "UTS", "uts"},
+	};
+	int joined, r = own_ns(cfg, plan, kinds[k].type, kinds[k].name, &joined, err);
+	if (r < 0)
+		return r;
+	if (r == 0 && joined >= 0)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is in the %s namespace, and the one "
+			       "linux.namespaces[%d] joins (%s) is the runtime's own: the host's value would change; "
+			       "join another namespace or remove the key",
+			       key, kinds[k].label, joined, cfg->linux_.namespaces[joined].path);
+	if (r == 0)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is in the %s namespace, which the container shares "
+			       "with the host: the host's value would change; add {\"type\": \"%s\"} to "
+			       "linux.namespaces or remove the key",
+			       key, kinds[k].label, kinds[k].json);
+	/* the dedicated fields and the sysctl would fight over one value (runc refuses kernel.hostname always) */
+	if (k == SYSCTL_UTS && ((comp_is(comps[1], "hostname") && cfg->hostname && *cfg->hostname) ||
+				(comp_is(comps[1], "domainname") && cfg->domainname && *cfg->domainname)))
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" sets what the %s field sets: keep only one", key,
+			       comp_is(comps[1], "hostname") ? "hostname" : "domainname");
+	if (!(*out = strdup(path)))
+		return ctr_err_nomem(err);
+	return 0;
+}
+
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
 		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
 		   ctr_error **err)
@@ -831,18 +990,8 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 			return ctr_err_nomem(err);
 		plan->n_sysctl = l->n_sysctl;
 		for (size_t i = 0; i < l->n_sysctl; i++) {
-			const char *k = l->sysctl[i].key;
-			if (!*k || strstr(k, "..") || k[0] == '/' || k[0] == '.')
-				return ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: linux.sysctl: bad key '%s'", k);
-			char *p;
-			if (asprintf(&p, "/proc/sys/%s", k) < 0)
-				return ctr_err_nomem(err);
-			plan->sysctl_path[i] = p;
-			/* "net.ipv4.ip_forward" -> net/ipv4/ip_forward; keys already in slash form stay */
-			if (!strchr(k, '/'))
-				for (char *q = p + 10; *q; q++)
-					if (*q == '.')
-						*q = '/';
+			if ((r = sysctl_check(cfg, plan, l->sysctl[i].key, &plan->sysctl_path[i], err)) < 0)
+				return r;
 			if (!(plan->sysctl_value[i] = strdup(l->sysctl[i].value)))
 				return ctr_err_nomem(err);
 		}
