@@ -601,6 +601,91 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 	return found;
 }
 
+/* The destination relative to the rootfs without empty, "." and ".." parts ("" for the root). */
+static char *clean_dest(const char *dest)
+{
+	size_t len = strlen(dest);
+	char *out = malloc(len + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = dest; *p;) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		size_t n = (size_t)(e - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			/* back to the previous '/' (or the start): ".." never leaves the root */
+			while (o > out && o[-1] != '/')
+				o--;
+			if (o > out)
+				o--;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (o > out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * A mount on /proc or inside it, as runc refuses it (libcontainer
+ * rootfs_linux.go, checkProcMount): inside /proc only on the files lxcfs
+ * emulates; on /proc itself a new procfs, or a bind from a procfs.  A mount
+ * over a procfs file could redirect what the runtime writes there (the
+ * LSM label, sysctls: CVE-2025-52881) or hide what maskedPaths hides.  dst
+ * is cleaned; the container process checks again that the resolved target
+ * is not on procfs (a symlink in the rootfs can lead there).
+ */
+static int check_proc_mount(const struct oci_mount *m, const struct ctr_mnt *t, bool bind, ctr_error **err)
+{
+	static const char *const lxcfs[] = {
+		"proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat", "proc/swaps", "proc/uptime",
+		"proc/loadavg", "proc/slabinfo", "proc/net/dev", "proc/sys/kernel/ns_last_pid",
+		"proc/sys/crypto/fips_enabled",
+	};
+	if (strncmp(t->dst, "proc", 4) || (t->dst[4] && t->dst[4] != '/'))
+		return 0;
+	if (!t->dst[4]) {
+		if (!bind) {
+			if (m->type && !strcmp(m->type, "proc"))
+				return 0;
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: %s: only a filesystem of type \"proc\" may be mounted on /proc, not "
+				       "\"%s\": use type proc or mount it elsewhere",
+				       t->label, m->type ? m->type : "");
+		}
+		struct statfs sf;
+		if (!t->src)
+			return 0; /* build_mounts says that a bind needs a source */
+		int fd = open(t->src, O_PATH | O_CLOEXEC);
+		int e = fd < 0 ? errno : fstatfs(fd, &sf) < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (e)
+			return ctr_err_sys(err, e, "config.json: %s: source %s", t->label, t->src);
+		if (sf.f_type == PROC_SUPER_MAGIC)
+			return 0;
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: %s: a bind mount on /proc must come from a procfs, and %s is not on one: "
+			       "bind a procfs or use a mount of type proc",
+			       t->label, t->src);
+	}
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(lxcfs); i++)
+		if (!strcmp(t->dst, lxcfs[i]))
+			return 0;
+	return ctr_err(err, EPERM, CTR_E_SPEC,
+		       "config.json: %s: a mount inside /proc could hide or redirect procfs files the runtime writes "
+		       "and maskedPaths hides; only the files lxcfs provides (/proc/cpuinfo, /proc/diskstats, "
+		       "/proc/meminfo, /proc/stat, /proc/swaps, /proc/uptime, /proc/loadavg, /proc/slabinfo, "
+		       "/proc/net/dev, /proc/sys/kernel/ns_last_pid, /proc/sys/crypto/fips_enabled) may be mounted "
+		       "over: remove it or mount it elsewhere",
+		       t->label);
+}
+
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
 			struct ctr_plan *plan, ctr_error **err)
 {
@@ -622,11 +707,9 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 		if (!m->destination || m->destination[0] != '/')
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
 				       "config.json: %s: destination must be an absolute path", t->label);
-		const char *d = m->destination;
-		while (*d == '/')
-			d++;
-		t->dst = strdup(d);
-		if (!t->dst)
+		/* lexically cleaned, as runc does: "//proc/./sys/" and "/proc/../proc/sys" are proc/sys, and
+		 * what is mounted is what check_proc_mount saw */
+		if (!(t->dst = clean_dest(m->destination)))
 			return ctr_err_nomem(err);
 		struct oci_mount_opts o;
 		memset(&o, 0, sizeof(o));
@@ -652,6 +735,8 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			} else if (!(t->src = strdup(m->source)))
 				return ctr_err_nomem(err);
 		}
+		if ((r = check_proc_mount(m, t, o.bind || (m->type && !strcmp(m->type, "bind")), err)) < 0)
+			return r;
 		if (o.bind || (m->type && !strcmp(m->type, "bind"))) {
 			if (!t->src)
 				return ctr_err(err, EINVAL, CTR_E_SPEC,
