@@ -61,8 +61,23 @@ int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_siz
 
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err);
-/* Write a file atomically: temp file in the same directory, fsync, rename. */
+/*
+ * Write a file atomically: a new temporary file in the same directory, fsync,
+ * rename over path.  The temporary file is created with O_CREAT | O_EXCL |
+ * O_NOFOLLOW under an unpredictable name (".<name>.tmp.<64 random bits>",
+ * another name on EEXIST), so a symlink, a hard link or a file planted in
+ * the directory is never followed, truncated or renamed into place; it is
+ * removed on every error.
+ */
 int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err);
+/* The same for name in the directory dirfd (dir names it in errors); CTR_WRITE_FSYNC fsyncs before the rename. */
+#define CTR_WRITE_FSYNC 1u
+int ctr_write_file_atomic_at(int dirfd, const char *dir, const char *name, const void *buf, size_t len, unsigned mode,
+			     unsigned flags, ctr_error **err);
+/* For the tests: the random bits of each temporary name from rnd (0 or -errno) instead of getrandom(). */
+int ctr_write_file_atomic_rnd(int dirfd, const char *dir, const char *name, const void *buf, size_t len,
+			      unsigned mode, unsigned flags, int (*rnd)(void *arg, uint64_t *out), void *arg,
+			      ctr_error **err);
 
 /* Duplicate a NULL-terminated string vector; NULL in gives NULL out (not an error). */
 char **ctr_strv_dup(const char *const *v);

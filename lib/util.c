@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,43 +88,105 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
-int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err)
+static int getrandom_u64(void *arg, uint64_t *out)
 {
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s: path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return ctr_err_sys(err, errno, "%s: create", tmp);
-	const char *p = buf;
+	(void)arg;
+	ssize_t n;
+	do
+		n = getrandom(out, sizeof(*out), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*out) ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* How many temporary names are tried before giving up on EEXIST (64 random bits each). */
+#define ATOMIC_TRIES 16
+
+int ctr_write_file_atomic_rnd(int dirfd, const char *dir, const char *name, const void *buf, size_t len,
+			      unsigned mode, unsigned flags, int (*rnd)(void *arg, uint64_t *out), void *arg,
+			      ctr_error **err)
+{
+	char tmp[NAME_MAX + 1];
+	int fd = -1, r;
+	for (int i = 0; fd < 0; i++) {
+		uint64_t bits;
+		if (i == ATOMIC_TRIES)
+			return ctr_err(err, EEXIST, CTR_E_SYSTEM,
+				       "%s/%s: %d temporary names were taken: remove the files named .%s.tmp.* there",
+				       dir, name, ATOMIC_TRIES, name);
+		if ((r = rnd(arg, &bits)) < 0)
+			return ctr_err_sys(err, -r, "%s/%s: random bits for a temporary name", dir, name);
+		int n = snprintf(tmp, sizeof(tmp), ".%s.tmp.%016llx", name, (unsigned long long)bits);
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s/%s: name too long", dir, name);
+		/* O_EXCL: never an existing file (nor a hard link to one), never through a symlink */
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			return ctr_err_sys(err, errno, "%s/%s: create", dir, tmp);
+	}
+	const char *p = buf, *what = "write";
 	size_t left = len;
-	while (left) {
+	int e = 0;
+	while (left && !e) {
 		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return ctr_err_sys(err, e, "%s: write", tmp);
+		if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w == 0)
+			e = EIO;
+		else if (w > 0) {
+			p += w;
+			left -= (size_t)w;
 		}
-		p += w;
-		left -= (size_t)w;
 	}
-	if (fsync(fd) < 0 && errno != EINVAL) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return ctr_err_sys(err, e, "%s: fsync", tmp);
+	if (!e && (flags & CTR_WRITE_FSYNC) && fsync(fd) < 0 && errno != EINVAL) {
+		e = errno;
+		what = "fsync";
 	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return ctr_err_sys(err, e, "%s: rename", path);
+	if (close(fd) < 0 && !e && errno != EINTR) {
+		e = errno;
+		what = "close";
+	}
+	if (!e && renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return ctr_err_sys(err, e, "%s/%s: rename", dir, name);
+	}
+	if (e) {
+		unlinkat(dirfd, tmp, 0);
+		return ctr_err_sys(err, e, "%s/%s: %s", dir, tmp, what);
 	}
 	return 0;
+}
+
+int ctr_write_file_atomic_at(int dirfd, const char *dir, const char *name, const void *buf, size_t len, unsigned mode,
+			     unsigned flags, ctr_error **err)
+{
+	return ctr_write_file_atomic_rnd(dirfd, dir, name, buf, len, mode, flags, getrandom_u64, NULL, err);
+}
+
+int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return ctr_err(err, EISDIR, CTR_E_INVALID, "%s: not a file name", path);
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s: path too long", path);
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	/* the temporary file and the rename in one directory, whatever happens to its path meanwhile */
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return ctr_err_sys(err, errno, "%s: open", dir);
+	int r = ctr_write_file_atomic_at(dfd, dir, name, buf, len, mode, CTR_WRITE_FSYNC, err);
+	close(dfd);
+	return r;
 }
 
 size_t ctr_strv_len(const char *const *v)

@@ -126,9 +126,15 @@ static json_object *process_from_flags(struct cli *cli, ctr_container *c, struct
 		json_object_object_add(proc, "selinuxLabel", json_object_new_string(a->process_label));
 
 	if (a->caps.n) {
-		static const char *const sets[] = { "bounding", "effective", "permitted", "inheritable", "ambient" };
+		/*
+		 * As runc since CVE-2022-29162: bounding, effective and permitted
+		 * only.  In the inheritable set (and so the ambient one) a capability
+		 * would survive an execve of an unprivileged program and reach a
+		 * process that the container's config never gave it.
+		 */
+		static const char *const sets[] = { "bounding", "effective", "permitted" };
 		json_object *caps = get_or_add(proc, "capabilities", json_type_object);
-		for (size_t k = 0; caps && k < 5; k++) {
+		for (size_t k = 0; caps && k < sizeof(sets) / sizeof(sets[0]); k++) {
 			json_object *set = get_or_add(caps, sets[k], json_type_array);
 			for (size_t i = 0; set && i < a->caps.n; i++)
 				if (!array_has_string(set, a->caps.v[i]))
@@ -251,7 +257,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "apparmor", 0, OPT_STRING, &a.apparmor, "set the apparmor profile for the process", NULL, false },
 		{ "no-new-privs", 0, OPT_BOOL, &a.no_new_privs, "set the no new privileges value for the process", NULL,
 		  false },
-		{ "cap", 'c', OPT_STRV, &a.caps, "add a capability to the bounding set for the process", NULL, false },
+		{ "cap", 'c', OPT_STRV, &a.caps, "add a capability to the bounding, effective and permitted sets (not the inheritable or ambient set)", NULL, false },
 		{ "preserve-fds", 0, OPT_INT, &a.preserve_fds,
 		  "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", "0", false },
 		{ "cgroup", 0, OPT_STRV, &a.cgroup,

@@ -130,31 +130,8 @@ static char *now_rfc3339(void)
 static int write_state_file(int dirfd, const char *dir, const char *name, const char *buf, size_t len,
 			    ctr_error **err)
 {
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return ctr_err_sys(err, errno, "%s/%s: create", dir, tmp);
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, buf + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			unlinkat(dirfd, tmp, 0);
-			return ctr_err_sys(err, e, "%s/%s: write", dir, tmp);
-		}
-		off += (size_t)w;
-	}
-	close(fd);
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		int e = errno;
-		unlinkat(dirfd, tmp, 0);
-		return ctr_err_sys(err, e, "%s/%s: rename", dir, name);
-	}
-	return 0;
+	/* an O_EXCL temporary file under an unpredictable name: see ctr_write_file_atomic */
+	return ctr_write_file_atomic_at(dirfd, dir, name, buf, len, 0600, 0, err);
 }
 
 static json_object *annotations_json(const struct ctr_container *c)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "linux/lifecycle.h"
+#include "linux/procfs.h"
 
 static const char *const cap_names[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
@@ -393,13 +394,13 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 	char path[64];
 	const char *files[2] = {"uid_map", "gid_map"}, *texts[2] = {uid_map, gid_map};
 	for (int i = 0; i < 2 && r == 0; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		int mfd = open(path, O_WRONLY | O_CLOEXEC);
-		size_t len = strlen(texts[i]);
-		if (mfd < 0 || write(mfd, texts[i], len) != (ssize_t)len)
-			r = ctr_err_sys(err, errno, "%s: write %s (check the mapping)", what, files[i]);
-		if (mfd >= 0)
-			close(mfd);
+		/* through the checked procfs: never into a file something is mounted over */
+		int w = ctr_procfs_write_pid(-1, pid, files[i], texts[i], strlen(texts[i]));
+		if (w == -EXDEV)
+			r = ctr_err(err, EXDEV, CTR_E_SYSTEM, "%s: /proc/%d/%s: %s", what, (int)pid, files[i],
+				    CTR_PROCFS_EXDEV_HINT);
+		else if (w < 0)
+			r = ctr_err_sys(err, -w, "%s: write %s (check the mapping)", what, files[i]);
 	}
 	if (r == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
@@ -605,6 +606,91 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 	return found;
 }
 
+/* The destination relative to the rootfs without empty, "." and ".." parts ("" for the root). */
+static char *clean_dest(const char *dest)
+{
+	size_t len = strlen(dest);
+	char *out = malloc(len + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = dest; *p;) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		size_t n = (size_t)(e - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			/* back to the previous '/' (or the start): ".." never leaves the root */
+			while (o > out && o[-1] != '/')
+				o--;
+			if (o > out)
+				o--;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (o > out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * A mount on /proc or inside it, as runc refuses it (libcontainer
+ * rootfs_linux.go, checkProcMount): inside /proc only on the files lxcfs
+ * emulates; on /proc itself a new procfs, or a bind from a procfs.  A mount
+ * over a procfs file could redirect what the runtime writes there (the
+ * LSM label, sysctls: CVE-2025-52881) or hide what maskedPaths hides.  dst
+ * is cleaned; the container process checks again that the resolved target
+ * is not on procfs (a symlink in the rootfs can lead there).
+ */
+static int check_proc_mount(const struct oci_mount *m, const struct ctr_mnt *t, bool bind, ctr_error **err)
+{
+	static const char *const lxcfs[] = {
+		"proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat", "proc/swaps", "proc/uptime",
+		"proc/loadavg", "proc/slabinfo", "proc/net/dev", "proc/sys/kernel/ns_last_pid",
+		"proc/sys/crypto/fips_enabled",
+	};
+	if (strncmp(t->dst, "proc", 4) || (t->dst[4] && t->dst[4] != '/'))
+		return 0;
+	if (!t->dst[4]) {
+		if (!bind) {
+			if (m->type && !strcmp(m->type, "proc"))
+				return 0;
+			return ctr_err(err, EINVAL, CTR_E_SPEC,
+				       "config.json: %s: only a filesystem of type \"proc\" may be mounted on /proc, not "
+				       "\"%s\": use type proc or mount it elsewhere",
+				       t->label, m->type ? m->type : "");
+		}
+		struct statfs sf;
+		if (!t->src)
+			return 0; /* build_mounts says that a bind needs a source */
+		int fd = open(t->src, O_PATH | O_CLOEXEC);
+		int e = fd < 0 ? errno : fstatfs(fd, &sf) < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (e)
+			return ctr_err_sys(err, e, "config.json: %s: source %s", t->label, t->src);
+		if (sf.f_type == PROC_SUPER_MAGIC)
+			return 0;
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: %s: a bind mount on /proc must come from a procfs, and %s is not on one: "
+			       "bind a procfs or use a mount of type proc",
+			       t->label, t->src);
+	}
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(lxcfs); i++)
+		if (!strcmp(t->dst, lxcfs[i]))
+			return 0;
+	return ctr_err(err, EPERM, CTR_E_SPEC,
+		       "config.json: %s: a mount inside /proc could hide or redirect procfs files the runtime writes "
+		       "and maskedPaths hides; only the files lxcfs provides (/proc/cpuinfo, /proc/diskstats, "
+		       "/proc/meminfo, /proc/stat, /proc/swaps, /proc/uptime, /proc/loadavg, /proc/slabinfo, "
+		       "/proc/net/dev, /proc/sys/kernel/ns_last_pid, /proc/sys/crypto/fips_enabled) may be mounted "
+		       "over: remove it or mount it elsewhere",
+		       t->label);
+}
+
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
 			struct ctr_plan *plan, ctr_error **err)
 {
@@ -626,11 +712,9 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 		if (!m->destination || m->destination[0] != '/')
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
 				       "config.json: %s: destination must be an absolute path", t->label);
-		const char *d = m->destination;
-		while (*d == '/')
-			d++;
-		t->dst = strdup(d);
-		if (!t->dst)
+		/* lexically cleaned, as runc does: "//proc/./sys/" and "/proc/../proc/sys" are proc/sys, and
+		 * what is mounted is what check_proc_mount saw */
+		if (!(t->dst = clean_dest(m->destination)))
 			return ctr_err_nomem(err);
 		struct oci_mount_opts o;
 		memset(&o, 0, sizeof(o));
@@ -656,6 +740,8 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			} else if (!(t->src = strdup(m->source)))
 				return ctr_err_nomem(err);
 		}
+		if ((r = check_proc_mount(m, t, o.bind || (m->type && !strcmp(m->type, "bind")), err)) < 0)
+			return r;
 		if (o.bind || (m->type && !strcmp(m->type, "bind"))) {
 			if (!t->src)
 				return ctr_err(err, EINVAL, CTR_E_SPEC,
@@ -699,6 +785,165 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			}
 		}
 	}
+	return 0;
+}
+
+/* ---- linux.sysctl ---- */
+
+enum sysctl_kind { SYSCTL_HOST, SYSCTL_IPC, SYSCTL_NET, SYSCTL_UTS };
+
+/*
+ * The key's components: the dotted form ("net.ipv4.conf.eth0/100.rp_filter",
+ * where '/' stands for a '.' inside a name, as sysctl(8) reads it) or the
+ * slash form ("net/ipv4/conf/eth0.100/rp_filter"; the form is the first
+ * separator's).  Every component is a plain name: not empty, not "." or
+ * "..", only letters, digits and "_-.@+", so the path stays in /proc/sys.
+ * Writes the path to *path ("/proc/sys/net/ipv4/...") and the components'
+ * starts to comps (at most max): their number, or -1 when the key is bad.
+ */
+static int sysctl_split(const char *key, char *path, size_t size, const char **comps, int max)
+{
+	size_t klen = strlen(key);
+	if (!klen || klen + 11 > size)
+		return -1;
+	bool slash = key[strcspn(key, "./")] == '/';
+	memcpy(path, "/proc/sys/", 10);
+	char *o = path + 10;
+	for (const char *p = key; *p; p++) {
+		char c = *p;
+		if (c == (slash ? '/' : '.'))
+			c = '/'; /* the separator */
+		else if (c == '/' || c == '.')
+			c = '.'; /* a '.' in a name ('/' stands for it in the dotted form) */
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   strchr("_-@+", c)))
+			return -1;
+		*o++ = c;
+	}
+	*o = '\0';
+	int n = 0;
+	for (const char *p = path + 10;;) {
+		const char *e = strchrnul(p, '/');
+		size_t len = (size_t)(e - p);
+		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') || n == max)
+			return -1;
+		comps[n++] = p;
+		if (!*e)
+			return n;
+		p = e + 1;
+	}
+}
+
+static bool comp_is(const char *c, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(c, name, n) && (c[n] == '/' || c[n] == '\0');
+}
+
+/*
+ * Which namespace the sysctl belongs to, as runc's validator says
+ * (opencontainers/runc libcontainer/configs/validate/validator.go, sysctl()):
+ * the IPC keys kernel.msgmax, msgmnb, msgmni, sem, shmall, shmmax, shmmni,
+ * shm_rmid_forced and fs.mqueue.*; net.*; kernel.hostname and
+ * kernel.domainname (UTS).  Everything else acts on the host.
+ */
+static enum sysctl_kind sysctl_kind(const char **c, int n)
+{
+	static const char *const ipc[] = {"msgmax", "msgmnb", "msgmni", "sem", "shmall", "shmmax", "shmmni",
+					  "shm_rmid_forced"};
+	if (n >= 2 && comp_is(c[0], "net"))
+		return SYSCTL_NET;
+	if (n >= 3 && comp_is(c[0], "fs") && comp_is(c[1], "mqueue"))
+		return SYSCTL_IPC;
+	if (n == 2 && comp_is(c[0], "kernel")) {
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(ipc); i++)
+			if (comp_is(c[1], ipc[i]))
+				return SYSCTL_IPC;
+		if (comp_is(c[1], "hostname") || comp_is(c[1], "domainname"))
+			return SYSCTL_UTS;
+	}
+	return SYSCTL_HOST;
+}
+
+/*
+ * Whether the container has its own namespace of this type: a new one, or
+ * one it joins by path that is not the runtime's own (compared by inode
+ * with /proc/self/ns/<name>, on the fd opened already).  1 yes, 0 no (*joined
+ * set when it joins the runtime's own), or -errno.
+ */
+static int own_ns(const struct oci_config *cfg, const struct ctr_plan *plan, enum oci_ns_type type, const char *name,
+		  int *joined, ctr_error **err)
+{
+	*joined = -1;
+	if (plan->clone_flags & (uint64_t)(unsigned)oci_namespace_clone_flag(type))
+		return 1;
+	if (plan->ns_fds[type] < 0)
+		return 0;
+	char self[64];
+	struct stat a, b;
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", name);
+	if (stat(self, &a) < 0)
+		return ctr_err_sys(err, errno, "config.json: linux.sysctl: %s", self);
+	if (fstat(plan->ns_fds[type], &b) < 0)
+		return ctr_err_sys(err, errno, "config.json: linux.sysctl: the %s namespace to join", name);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 1;
+	for (size_t i = 0; i < cfg->linux_.n_namespaces; i++)
+		if (cfg->linux_.namespaces[i].type == type)
+			*joined = (int)i;
+	return 0;
+}
+
+/* Check one linux.sysctl key (see sysctl_kind) and give its /proc/sys path. */
+static int sysctl_check(const struct oci_config *cfg, const struct ctr_plan *plan, const char *key, char **out,
+			ctr_error **err)
+{
+	char path[512];
+	const char *comps[32];
+	int n = sysctl_split(key, path, sizeof(path), comps, (int)CTR_ARRAY_SIZE(comps));
+	if (n < 0)
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is not a sysctl name: use the dotted form "
+			       "(\"net.ipv4.ip_forward\") or the slash form (\"net/ipv4/ip_forward\") with names of "
+			       "letters, digits and \"_-.@+\", no empty, \".\" or \"..\" part",
+			       key);
+	enum sysctl_kind k = sysctl_kind(comps, n);
+	if (k == SYSCTL_HOST)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is not namespaced: the container would change the "
+			       "host's value; remove it",
+			       key);
+	static const struct {
+		enum oci_ns_type type;
+		const char *name, *label, *json;
+	} kinds[] = {
+		[SYSCTL_IPC] = {OCI_NS_IPC, "ipc", "IPC", "ipc"},
+		[SYSCTL_NET] = {OCI_NS_NETWORK, "net", "network", "network"},
+		[SYSCTL_UTS] = {OCI_NS_UTS, "uts", "UTS", "uts"},
+	};
+	int joined, r = own_ns(cfg, plan, kinds[k].type, kinds[k].name, &joined, err);
+	if (r < 0)
+		return r;
+	if (r == 0 && joined >= 0)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is in the %s namespace, and the one "
+			       "linux.namespaces[%d] joins (%s) is the runtime's own: the host's value would change; "
+			       "join another namespace or remove the key",
+			       key, kinds[k].label, joined, cfg->linux_.namespaces[joined].path);
+	if (r == 0)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" is in the %s namespace, which the container shares "
+			       "with the host: the host's value would change; add {\"type\": \"%s\"} to "
+			       "linux.namespaces or remove the key",
+			       key, kinds[k].label, kinds[k].json);
+	/* the dedicated fields and the sysctl would fight over one value (runc refuses kernel.hostname always) */
+	if (k == SYSCTL_UTS && ((comp_is(comps[1], "hostname") && cfg->hostname && *cfg->hostname) ||
+				(comp_is(comps[1], "domainname") && cfg->domainname && *cfg->domainname)))
+		return ctr_err(err, EINVAL, CTR_E_SPEC,
+			       "config.json: linux.sysctl: \"%s\" sets what the %s field sets: keep only one", key,
+			       comp_is(comps[1], "hostname") ? "hostname" : "domainname");
+	if (!(*out = strdup(path)))
+		return ctr_err_nomem(err);
 	return 0;
 }
 
@@ -836,18 +1081,8 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 			return ctr_err_nomem(err);
 		plan->n_sysctl = l->n_sysctl;
 		for (size_t i = 0; i < l->n_sysctl; i++) {
-			const char *k = l->sysctl[i].key;
-			if (!*k || strstr(k, "..") || k[0] == '/' || k[0] == '.')
-				return ctr_err(err, EINVAL, CTR_E_SPEC, "config.json: linux.sysctl: bad key '%s'", k);
-			char *p;
-			if (asprintf(&p, "/proc/sys/%s", k) < 0)
-				return ctr_err_nomem(err);
-			plan->sysctl_path[i] = p;
-			/* "net.ipv4.ip_forward" -> net/ipv4/ip_forward; keys already in slash form stay */
-			if (!strchr(k, '/'))
-				for (char *q = p + 10; *q; q++)
-					if (*q == '.')
-						*q = '/';
+			if ((r = sysctl_check(cfg, plan, l->sysctl[i].key, &plan->sysctl_path[i], err)) < 0)
+				return r;
 			if (!(plan->sysctl_value[i] = strdup(l->sysctl[i].value)))
 				return ctr_err_nomem(err);
 		}

@@ -9,6 +9,7 @@
  * of the uidmap package, which check /etc/subuid and /etc/subgid, as runc and
  * crun do.  When the helper is missing the error says what to install.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <spawn.h>
@@ -18,29 +19,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/procfs.h"
 #include "linux/userns.h"
 
 extern char **environ;
 
+/* Through the checked procfs (procfs.h): a bind mount over the file or over /proc is refused, never written. */
 static int write_proc_map(pid_t pid, const char *file, const char *text, ctr_error **err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ctr_err_sys(err, errno, "%s: open", path);
-	size_t len = strlen(text);
-	ssize_t w = write(fd, text, len);
-	int e = errno;
-	close(fd);
-	if (w != (ssize_t)len) {
-		if (!strcmp(file, "setgroups"))
-			return ctr_err_sys(err, w < 0 ? e : EIO, "%s: write \"%s\"", path, text);
-		return ctr_err_sys(err, w < 0 ? e : EIO,
-				   "config.json: linux.%s: write %s (check the mapping ranges exist on the host)",
-				   !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings", path);
-	}
-	return 0;
+	int r = ctr_procfs_write_pid(-1, pid, file, text, strlen(text));
+	if (r == 0)
+		return 0;
+	if (r == -EXDEV)
+		return ctr_err(err, EXDEV, CTR_E_SYSTEM, "%s: %s", path, CTR_PROCFS_EXDEV_HINT);
+	if (!strcmp(file, "setgroups"))
+		return ctr_err_sys(err, -r, "%s: write \"%s\"", path, text);
+	return ctr_err_sys(err, -r, "config.json: linux.%s: write %s (check the mapping ranges exist on the host)",
+			   !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings", path);
 }
 
 /* The map is a single line "X <own> 1": an unprivileged user may write it itself. */

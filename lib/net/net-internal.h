@@ -153,8 +153,9 @@ int ctr_nl_default_route(struct ctr_nl *nl, unsigned index, int family, const un
 /* The first route of the main table that overlaps net (not a default route); ENOENT: none. */
 int ctr_nl_route_overlap(struct ctr_nl *nl, const struct ctr_ipnet *net, struct ctr_ipnet *route, char *dev,
 			 size_t devlen, ctr_error **err);
-/* Write a sysctl under /proc/sys (in the caller's network namespace for net.*). */
-int ctr_net_sysctl(const char *path, const char *value, ctr_error **err);
+/* Write the sysctl /proc/sys/<key> ("net/ipv4/ip_forward") through the checked procfs (linux/procfs.h),
+ * in the caller's network namespace for net/; nothing when it has the value already. */
+int ctr_net_sysctl(const char *key, const char *value, ctr_error **err);
 
 /* ---- names (names.c) ---- */
 

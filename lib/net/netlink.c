@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 
+#include "linux/procfs.h"
 #include "net/net-internal.h"
 
 struct ctr_nl {
@@ -428,11 +429,19 @@ int ctr_nl_route_overlap(struct ctr_nl *nl, const struct ctr_ipnet *net, struct 
 	return 0;
 }
 
-int ctr_net_sysctl(const char *path, const char *value, ctr_error **err)
+int ctr_net_sysctl(const char *key, const char *value, ctr_error **err)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	char rel[256];
+	snprintf(rel, sizeof(rel), "sys/%s", key);
+	/* through the checked procfs: a file mounted over the sysctl is refused, never written */
+	int root = ctr_procfs_root();
+	int fd = root < 0 ? root : ctr_procfs_open(root, rel, O_RDWR);
+	if (root >= 0)
+		close(root);
+	if (fd == -EXDEV)
+		return ctr_err(err, EXDEV, CTR_E_SYSTEM, "sysctl /proc/%s: %s", rel, CTR_PROCFS_EXDEV_HINT);
 	if (fd < 0)
-		return ctr_err_sys(err, errno, "sysctl %s: open", path);
+		return ctr_err_sys(err, -fd, "sysctl /proc/%s: open", rel);
 	char cur[32];
 	ssize_t n = read(fd, cur, sizeof(cur) - 1);
 	size_t vl = strlen(value);
@@ -444,7 +453,7 @@ int ctr_net_sysctl(const char *path, const char *value, ctr_error **err)
 	int e = errno;
 	close(fd);
 	if (w != (ssize_t)vl)
-		return ctr_err_sys(err, w < 0 ? e : EIO, "sysctl %s: write %s", path, value);
+		return ctr_err_sys(err, w < 0 ? e : EIO, "sysctl /proc/%s: write %s", rel, value);
 	return 0;
 }
 

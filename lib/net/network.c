@@ -230,9 +230,9 @@ static int bridge_up(ctr_context *ctx, const struct ctr_netdef *d, struct ctr_nl
 		if (d->internal)
 			continue;
 		if (sn->net.family == AF_INET)
-			r = ctr_net_sysctl("/proc/sys/net/ipv4/ip_forward", "1", err);
+			r = ctr_net_sysctl("net/ipv4/ip_forward", "1", err);
 		else
-			r = ctr_net_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1", err);
+			r = ctr_net_sysctl("net/ipv6/conf/all/forwarding", "1", err);
 		if (r < 0)
 			goto fail;
 	}

@@ -37,6 +37,7 @@
 #include <libnftnl/udata.h>
 
 #include "internal.h"
+#include "linux/procfs.h"
 #include "net/nft.h"
 
 /* The table's comment doubles as its layout version: a table "ctr" with
@@ -1269,18 +1270,24 @@ static const struct elem *find_clash_group(const struct elems *have, const struc
  * missing_ok: a bridge that does not exist (yet) is no error. */
 static int set_route_localnet(const char *bridge, char value, char *old, bool missing_ok, ctr_error **err)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+	char rel[128];
+	snprintf(rel, sizeof(rel), "sys/net/ipv4/conf/%s/route_localnet", bridge);
 	if (old)
 		*old = value;
-	/* sysctls have no fd-relative API worth the name; the path is built
-	 * from a validated interface name */
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && missing_ok)
+	/* sysctls have no fd-relative API worth the name: the path is built from
+	 * a validated interface name and opened through the checked procfs, so a
+	 * file mounted over it is refused, never written */
+	int root = ctr_procfs_root();
+	int fd = root < 0 ? root : ctr_procfs_open(root, rel, O_RDWR);
+	if (root >= 0)
+		close(root);
+	if (fd == -ENOENT && missing_ok)
 		return 0;
+	if (fd == -EXDEV)
+		return ctr_err(err, EXDEV, CTR_E_SYSTEM, "/proc/%s: %s", rel, CTR_PROCFS_EXDEV_HINT);
 	if (fd < 0)
-		return ctr_err_sys(err, errno, "%s (localhost access to published ports needs it; does the bridge "
-				   "'%s' exist?)", path, bridge);
+		return ctr_err_sys(err, -fd, "/proc/%s (localhost access to published ports needs it; does the bridge "
+				   "'%s' exist?)", rel, bridge);
 	char cur = '0';
 	if (read(fd, &cur, 1) != 1)
 		cur = '0';
@@ -1288,7 +1295,7 @@ static int set_route_localnet(const char *bridge, char value, char *old, bool mi
 		*old = cur;
 	int ret = 0;
 	if (cur != value && pwrite(fd, &value, 1, 0) != 1)
-		ret = ctr_err_sys(err, errno, "write %c to %s", value, path);
+		ret = ctr_err_sys(err, errno, "write %c to /proc/%s", value, rel);
 	close(fd);
 	return ret;
 }

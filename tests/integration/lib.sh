@@ -190,6 +190,27 @@ pidns_procs() {
 # mounts_in DIR: mount points under DIR in our mount namespace
 mounts_in() { awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo; }
 
+# cgroups_left ID: the container's cgroup directories (default cgroupsPath /ctr/ID) still there
+cgroups_left() { ls -d /sys/fs/cgroup/*/ctr/"$1" /sys/fs/cgroup/ctr/"$1" 2>/dev/null; }
+
+# refused NAME BUNDLE ERE [ctr args...]: the command (a create or run) must exit 1,
+# say ERE on stderr and leave nothing: no state, process, mount or cgroup
+refused() {
+	local name=$1 b=$2 re=$3 rc err id f=$TMP/refused.$T
+	shift 3
+	id=${!#}
+	ctr "$@" </dev/null >"$f.stdout" 2>"$f.stderr"
+	rc=$?
+	err=$(cat "$f.stderr")
+	expect_eq "$name: exit 1" 1 "$rc"
+	expect_match "$name: stderr says what is wrong" "$re" "$err"
+	expect_eq "$name: nothing on stdout" "" "$(cat "$f.stdout")"
+	expect_eq "$name: nothing left in the state root" "" "$(state_left)"
+	expect_eq "$name: no cgroup left" "" "$(cgroups_left "$id")"
+	[ -n "$b" ] && expect_eq "$name: no process left" "" "$(procs_in "$b/rootfs")"
+	[ -n "$b" ] && expect_eq "$name: no mount left" "" "$(mounts_in "$b")"
+}
+
 # wait_status ID STATUS: poll `state` until status is STATUS (5 s)
 wait_status() {
 	local i s

@@ -4,19 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # bad NAME BUNDLE ERE [ctr args...]: create must exit 1, say ERE on stderr, leave nothing
-bad() {
-	local name=$1 b=$2 re=$3 rc err
-	shift 3
-	ctr "$@" </dev/null >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"
-	rc=$?
-	err=$(cat "$TMP/$name.stderr")
-	expect_eq "$name: exit 1" 1 "$rc"
-	expect_match "$name: stderr says what is wrong" "$re" "$err"
-	expect_eq "$name: nothing on stdout" "" "$(cat "$TMP/$name.stdout")"
-	expect_eq "$name: nothing left in the state root" "" "$(state_left)"
-	[ -n "$b" ] && expect_eq "$name: no process left" "" "$(procs_in "$b/rootfs")"
-	[ -n "$b" ] && expect_eq "$name: no mount left" "" "$(mounts_in "$b")"
-}
+bad() { refused "$@"; }
 
 b=$(mkb brokenjson)
 printf '{"ociVersion": "1.2.0", "process": {"args": ["sh"' >"$b/config.json"

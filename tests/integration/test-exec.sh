@@ -31,6 +31,49 @@ out=$(timeout 30 "$CTR_DEMO" --root "$ROOT" exec --cwd /etc ex pwd </dev/null 2>
 expect_eq "exec --cwd" /etc "$out"
 out=$(timeout 30 "$CTR_DEMO" --root "$ROOT" exec --user 1000:1000 ex id </dev/null 2>&1)
 expect_match "exec --user 1000:1000" '^uid=1000\(user\) gid=1000\(user\)' "$out"
+
+# --cap as runc since CVE-2022-29162: the bounding, effective and permitted sets,
+# never the inheritable or ambient set (where it would survive an execve).  The
+# container has runc's default capabilities and CAP_KILL inheritable.
+bc=$(mkb excap)
+args "$bc" 'exec sleep 1000'
+cfg "$bc" 'd = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+c["process"]["capabilities"] = {"bounding": d, "effective": d, "permitted": d, "inheritable": ["CAP_KILL"]}'
+ctr run -d -b "$bc" excap </dev/null >"$TMP/excap.out" 2>&1
+expect_eq "run -d with runc's default capabilities: exit 0" 0 "$?"
+wait_status excap running
+track_pid "$(jget "$(ctr state excap)" 'd["pid"]')"
+capset() { printf '%s\n' "$1" | awk -v k="Cap$2:" '$1 == k {print $2}'; }
+hasbit() { [ $(( (0x$1 >> $2) & 1 )) = 1 ]; }
+NET_ADMIN=12
+KILL_ONLY=0000000000000020
+xc() { timeout 30 "$CTR_DEMO" --root "$ROOT" exec "$@" </dev/null 2>&1; }
+out=$(xc excap grep ^Cap /proc/self/status)
+check "exec without --cap: no CAP_NET_ADMIN in CapBnd" bash -c "! (( (0x$(capset "$out" Bnd) >> $NET_ADMIN) & 1 ))"
+expect_eq "exec without --cap: CapInh is the config's (CAP_KILL)" $KILL_ONLY "$(capset "$out" Inh)"
+check "exec without --cap: ip link set lo mtu fails" bash -c "! $(printf '%q ' "$CTR_DEMO") --root $ROOT exec excap ip link set lo mtu 1400 </dev/null >/dev/null 2>&1"
+out=$(xc --cap CAP_NET_ADMIN excap grep ^Cap /proc/self/status)
+expect_eq "exec --cap CAP_NET_ADMIN: CapInh stays the config's (CAP_KILL only)" $KILL_ONLY "$(capset "$out" Inh)"
+expect_eq "exec --cap CAP_NET_ADMIN: CapAmb is 0" 0000000000000000 "$(capset "$out" Amb)"
+for set in Bnd Prm Eff; do
+	check "exec --cap CAP_NET_ADMIN: CAP_NET_ADMIN in Cap$set" hasbit "$(capset "$out" $set)" $NET_ADMIN
+done
+expect_eq "exec --cap CAP_NET_ADMIN: the capability works (ip link set lo mtu)" "ok" \
+	"$(xc --cap CAP_NET_ADMIN excap sh -c 'ip link set lo mtu 1400 && echo ok')"
+# a user other than root loses it at execve, as with runc: it is not inheritable
+out=$(xc --cap CAP_NET_ADMIN --user 1000:1000 excap grep ^Cap /proc/self/status)
+expect_eq "exec --cap CAP_NET_ADMIN --user 1000: CapInh stays the config's" $KILL_ONLY "$(capset "$out" Inh)"
+expect_eq "exec --cap CAP_NET_ADMIN --user 1000: CapAmb is 0" 0000000000000000 "$(capset "$out" Amb)"
+expect_eq "exec --cap CAP_NET_ADMIN --user 1000: CapEff is 0 (not kept through execve)" 0000000000000000 \
+	"$(capset "$out" Eff)"
+check "exec --cap CAP_NET_ADMIN --user 1000: CAP_NET_ADMIN in CapBnd" hasbit "$(capset "$out" Bnd)" $NET_ADMIN
+ctr delete -f excap >/dev/null 2>&1
+# a config without capabilities: --cap alone makes the sets, CapInh and CapAmb 0
+out=$(xc --cap CAP_NET_ADMIN ex grep ^Cap /proc/self/status)
+expect_eq "exec --cap CAP_NET_ADMIN, no capabilities in the config: CapInh is 0" 0000000000000000 "$(capset "$out" Inh)"
+expect_eq "exec --cap CAP_NET_ADMIN, no capabilities in the config: CapAmb is 0" 0000000000000000 "$(capset "$out" Amb)"
+check "exec --cap CAP_NET_ADMIN, no capabilities in the config: CAP_NET_ADMIN in CapEff" \
+	hasbit "$(capset "$out" Eff)" $NET_ADMIN
 out=$(timeout 30 "$CTR_DEMO" --root "$ROOT" exec --user 65534 ex id -u </dev/null 2>&1)
 expect_eq "exec --user 65534" 65534 "$out"
 

@@ -61,6 +61,19 @@ check "a port range of c2 published" drv port-add c2 "${PORTS[2]}"
 check "a UDP port of c1 published" drv port-add c1 "${PORTS[3]}"
 udp_server "$P-c1" c1 53
 expect_eq "route_localnet on br0" 1 "$(hx cat /proc/sys/net/ipv4/conf/br0/route_localnet)"
+# a file bound over a bridge's route_localnet (the CVE-2025-52881 redirect) is
+# refused, not written through: the bound file (brx's arp_ignore, 0) stays untouched
+ip -n "$NS_HOST" link add brx type bridge
+OUT=$(hx unshare -m --propagation private sh -c \
+	'mount --bind /proc/sys/net/ipv4/conf/brx/arp_ignore /proc/sys/net/ipv4/conf/brx/route_localnet &&
+	 exec "$0" net-add nx,brx,0,10.90.0.0/24' "$DRIVER" 2>&1)
+check "net-add with a file bound over route_localnet fails" test $? != 0
+expect_match "... and says route_localnet is not the real procfs file" \
+	"route_localnet: refusing to write: it is not a file of the real procfs" "$OUT"
+expect_eq "... the file bound over it is untouched" 0 "$(hx cat /proc/sys/net/ipv4/conf/brx/arp_ignore)"
+expect_eq "... route_localnet itself is unchanged" 0 "$(hx cat /proc/sys/net/ipv4/conf/brx/route_localnet)"
+expect_eq "... no element of its subnet" "" "$(hx nft list table inet ctr | grep -F 10.90.0.)"
+ip -n "$NS_HOST" link del brx
 
 expect_eq "c1 reaches the outside through NAT (outside sees the host's address)" \
 	"out 198.51.100.2" "$(get "$P-c1" http://198.51.100.1/cgi-bin/who)"

@@ -149,4 +149,22 @@ OUT=$(nctr network rm n1 2>&1)
 check "network rm once unused" test $? = 0
 check "the bridge is gone" bash -c "! ip -n $NS link show $BR 2>/dev/null"
 expect_eq "no network left" "" "$(nctr network ls -q)"
+
+# a file bound over /proc/sys/net/ipv4/ip_forward (the CVE-2025-52881 redirect) is
+# refused, not written through: the bound file (lo's arp_ignore, 0) stays untouched
+NS2=ctrt$$-net2
+at_cleanup "ip netns pids $NS2 2>/dev/null | xargs -r kill -9; ip netns del $NS2"
+ip netns add "$NS2" || { echo "Bail out! ip netns add $NS2"; exit 1; }
+OUT=$(timeout 60 ip netns exec "$NS2" unshare -m --propagation private sh -c \
+	'mount --bind /proc/sys/net/ipv4/conf/lo/arp_ignore /proc/sys/net/ipv4/ip_forward &&
+	 exec "$0" --root "$1" --net-dir "$2" network create --subnet 10.78.0.0/24 n9' \
+	"$CTR_DEMO" "$ROOT" "$TMP/nets2" 2>&1)
+RC=$?
+check "network create with a file bound over ip_forward fails" test "$RC" != 0
+expect_match "... and says that /proc/sys/net/ipv4/ip_forward is not the real procfs file" \
+	"/proc/sys/net/ipv4/ip_forward: refusing to write: it is not a file of the real procfs" "$OUT"
+expect_eq "... the file bound over it is untouched" 0 "$(ip netns exec "$NS2" cat /proc/sys/net/ipv4/conf/lo/arp_ignore)"
+expect_eq "... ip_forward itself is unchanged" 0 "$(ip netns exec "$NS2" cat /proc/sys/net/ipv4/ip_forward)"
+expect_eq "... no bridge is left" "" "$(ip -n "$NS2" -br link show type bridge)"
+expect_eq "... no network is left" "" "$("$CTR_DEMO" --root "$ROOT" --net-dir "$TMP/nets2" network ls -q 2>&1)"
 finish
