@@ -982,7 +982,7 @@ static void die_if_orphan(int sync_fd)
 {
 	struct pollfd pfd = {sync_fd, POLLRDHUP, 0};
 	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP)))
-		_exit(1);
+		ss_exit(1);
 }
 
 static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
@@ -991,7 +991,7 @@ static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 	if (t == CTR_MSG_GO)
 		return 0;
 	if (t == 0)
-		_exit(1); /* the parent gave up: nothing to report to */
+		ss_exit(1); /* the parent gave up: nothing to report to */
 	return fail(eb, n, t < 0 ? -t : EPROTO, "%s: waiting for the runtime", what);
 }
 
@@ -1106,7 +1106,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 			return fail(eb, n, errno, "clone3 into the joined pid namespace");
 		if (pid > 0) {
 			(void)ctr_msg_send(p->sync_fd, CTR_MSG_PID, 0, pid, NULL, 0);
-			_exit(0);
+			ss_exit(0);
 		}
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			return fail(eb, n, errno, "prctl(PR_SET_PDEATHSIG)");
@@ -1280,6 +1280,7 @@ static void walk_slots(struct ctr_plan *p, struct fd_walk *w)
 
 void ctr_child_main(struct ctr_plan *p)
 {
+	ss_child_begin();
 	char eb[CTR_ERRBUF];
 	eb[0] = '\0';
 	/*
@@ -1306,12 +1307,12 @@ void ctr_child_main(struct ctr_plan *p)
 	if (r == 0)
 		r = ctr_fds_place_preserved(p->preserved, p->n_preserved);
 	if (r < 0)
-		_exit(1);
+		ss_exit(1);
 	p->parent_sync_fd = p->state_lock_fd = -1; /* closed with the rest */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		_exit(1);
+		ss_exit(1);
 	die_if_orphan(p->sync_fd);
 	r = child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
-	_exit(1);
+	ss_exit(1);
 }

@@ -135,7 +135,7 @@ static void walk(struct exec_ctx *x, int *max, int base)
 __attribute__((noreturn)) static void fail_exit(int sock, int r, const char *eb)
 {
 	(void)ctr_msg_send(sock, CTR_MSG_ERROR, r < 0 ? -r : r, 0, eb, ss_strlen(eb));
-	_exit(1);
+	ss_exit(1);
 }
 
 /* The final process, in the container's namespaces: pty, stdio, then the stub. */
@@ -172,6 +172,7 @@ __attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
 
 __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 {
+	ss_child_begin();
 	char eb[CTR_ERRBUF];
 	eb[0] = '\0';
 	/* as the init does (child.c): unreachable from the container, default signals, only our fds */
@@ -183,7 +184,7 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 	walk(x, NULL, base);
 	ctr_fds_isolate_end(base);
 	if (ctr_fds_place_preserved(x->preserved, x->n_preserved) < 0)
-		_exit(1);
+		ss_exit(1);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (x->proc->has_cpus_initial &&
 	    sched_setaffinity(0, sizeof(x->proc->cpus_initial), &x->proc->cpus_initial) < 0) {
@@ -211,7 +212,7 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 	}
 	if (pid > 0) {
 		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
-		_exit(0);
+		ss_exit(0);
 	}
 	exec_final(x);
 }

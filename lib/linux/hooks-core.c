@@ -111,6 +111,8 @@ static void __attribute__((noreturn)) hook_child(const struct ctr_sighook *h, in
 {
 	int e;
 
+	ss_child_begin();
+
 	/*
 	 * The hook gets default signal dispositions and an empty mask, not the
 	 * host's (a daemon may ignore SIGPIPE or block SIGCHLD for a signalfd;
@@ -138,7 +140,7 @@ static void __attribute__((noreturn)) hook_child(const struct ctr_sighook *h, in
 	if (err_fd < 3) {
 		int nfd = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
 		if (nfd < 0)
-			_exit(127);
+			ss_exit(127);
 		err_fd = nfd;
 	}
 	if (fcntl(STDERR_FILENO, F_GETFD) < 0) {
@@ -162,7 +164,7 @@ static void __attribute__((noreturn)) hook_child(const struct ctr_sighook *h, in
 fail:
 	e = errno;
 	(void)ss_write_all(err_fd, &e, sizeof(e));
-	_exit(127);
+	ss_exit(127);
 }
 
 static void close_fd(int *fd)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "linux/lifecycle.h"
+#include "linux/sigsafe.h"
 #include "linux/procfs.h"
 
 static const char *const cap_names[] = {
@@ -379,15 +380,16 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 		return ctr_err_sys(err, e, "%s: clone a user namespace for the id mapping", what);
 	}
 	if (pid == 0) {
+		ss_child_begin();
 		/* hold nothing of the caller's while we wait (other threads' pipes would never see EOF) */
 		int keep = pfd[0];
 		int base = ctr_fds_isolate_begin(keep, 3);
 		if (ctr_fds_move(&keep, base) < 0)
-			_exit(1);
+			ss_exit(1);
 		ctr_fds_isolate_end(base);
 		char c;
 		(void)read(keep, &c, 1);
-		_exit(0);
+		ss_exit(0);
 	}
 	close(pfd[0]);
 	int fd = -1, r = 0;

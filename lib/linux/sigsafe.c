@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "linux/sigsafe.h"
 
@@ -642,4 +643,29 @@ int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen)
 	bool seen_eacces = false;
 	int r = walk_path(file, envp, out, outlen, try_lookup, &seen_eacces);
 	return r == -ENOENT && seen_eacces ? -EACCES : r;
+}
+
+void ss_exit(int code)
+{
+	for (;;)
+		(void)syscall(SYS_exit_group, code);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define CTR_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CTR_TSAN 1
+#endif
+#endif
+
+#ifdef CTR_TSAN
+void __tsan_ignore_thread_begin(void);
+#endif
+
+void ss_child_begin(void)
+{
+#ifdef CTR_TSAN
+	__tsan_ignore_thread_begin();
+#endif
 }

@@ -56,4 +56,20 @@ int ss_execvpe(const char *file, char *const argv[], char *const envp[]);
  */
 int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen);
 
+/*
+ * Leave a process the library cloned (never the caller's): exit_group(2)
+ * itself, so no atexit handler and no sanitizer interceptor runs in a copy
+ * of the caller's process (ThreadSanitizer's _exit would report the
+ * caller's threads as leaked, and change the exit status).
+ */
+__attribute__((noreturn)) void ss_exit(int code);
+
+/*
+ * The first call in a process the library clones without exec'ing at once:
+ * under ThreadSanitizer, stop tracking memory accesses here (the caller's
+ * other threads do not exist in this copy, so every access would look like
+ * a race).  Nothing in other builds.
+ */
+void ss_child_begin(void);
+
 #endif
