@@ -207,16 +207,16 @@ static const char *vulkan_icd_arch(void)
 #endif
 }
 
-static int virtgpu_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-			 ctr_error **err)
+static int virtgpu_device_edits(ctr_accel_registry *reg, const char *request, const struct accel_opts *o,
+				ctr_container_edits *e, ctr_error **err)
 {
-	ctr_accel_registry *reg = data;
-	const char *sel = strchr(request, '=');
+	const char *host_root = reg->host_root, *sel = strchr(request, '=');
 	struct dri_gpu *g;
 	size_t n, hits = 0;
 	bool venus = false;
 	int r;
 
+	(void)o;
 	if (!sel || strncmp(request, "virtio-gpu/gpu=", 15) != 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': the virtio-gpu backend serves virtio-gpu/gpu", request);
 	sel++;
@@ -262,10 +262,40 @@ static int virtgpu_edits(void *data, const char *host_root, const char *request,
 	return r;
 }
 
-const ctr_accel_backend_ops accel_virtgpu_ops = {
+/* With the graphics capability: the host's Mesa for virtio_gpu (virgl, Venus). */
+static int virtgpu_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests,
+				const struct accel_opts *o, ctr_container_edits *e, ctr_error **err)
+{
+	char **drivers = NULL;
+	int r;
+
+	(void)kind;
+	if (!o->caps_given || !(o->caps & (CTR_GPU_CAP_GRAPHICS | CTR_GPU_CAP_DISPLAY)))
+		return 0;
+	r = dri_request_drivers(reg->host_root, requests, true, &drivers, err);
+	if (r == 0 && drivers)
+		r = accel_mesa_edits(reg->host_root, drivers, e, err);
+	ctr_strv_free(drivers);
+	return r;
+}
+
+static int virtgpu_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
+			 ctr_error **err)
+{
+	(void)host_root;
+	return accel_builtin_edits(&accel_virtgpu_builtin, data, request, e, err);
+}
+
+static const ctr_accel_backend_ops virtgpu_ops = {
 	.abi_version = CTR_ACCEL_BACKEND_ABI,
 	.size = sizeof(ctr_accel_backend_ops),
 	.name = "virtio-gpu",
 	.discover = virtgpu_discover,
 	.edits = virtgpu_edits,
+};
+
+const struct accel_builtin_ops accel_virtgpu_builtin = {
+	.ops = &virtgpu_ops,
+	.device_edits = virtgpu_device_edits,
+	.common_edits = virtgpu_common_edits,
 };
