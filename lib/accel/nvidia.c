@@ -660,7 +660,10 @@ static int mig_edits(const char *host_root, const struct nv_gpu *g, const struct
 
 char *accel_nvidia_spec_driver_version(const struct cdi_spec *s)
 {
-	/* the version most of its lib*.so.<version> mounts carry (EGL platform libraries have their own) */
+	/*
+	 * The version of libcuda or NVML, else the one most lib*.so.<version>
+	 * mounts carry (EGL platform libraries have versions of their own).
+	 */
 	char **seen = NULL, *best = NULL;
 	size_t *counts = NULL, n = 0, top = 0;
 
@@ -682,6 +685,13 @@ char *accel_nvidia_spec_driver_version(const struct cdi_spec *s)
 			so += 4;
 			if (!is_driver_version(so, strlen(so)))
 				continue;
+			/* the CUDA driver and NVML always carry the driver's version */
+			if (strncmp(b, "libcuda.so.", 11) == 0 || strncmp(b, "libnvidia-ml.so.", 16) == 0) {
+				char *v = strdup(so);
+				ctr_strv_free(seen);
+				free(counts);
+				return v;
+			}
 			for (k = 0; k < n && strcmp(seen[k], so) != 0; k++)
 				;
 			if (k == n) {

@@ -929,6 +929,16 @@ static void test_spec_files(void **state)
 	assert_non_null(strstr(ctr_error_message(e), "generated for NVIDIA driver " NV ", the host runs 560.35.03"));
 	assert_non_null(strstr(ctr_error_message(e), "ctr-demo cdi generate --backend nvidia --kind nvidia.com/gpu --output"));
 	ctr_error_free(e);
+	/* the driver's version is libcuda's, however many EGL platform libraries (1.1.1) the spec mounts */
+	{
+		static const char egl[] =
+			"{\"cdiVersion\":\"0.5.0\",\"kind\":\"nvidia.com/gpu\",\"devices\":[{\"name\":\"all\","
+			"\"containerEdits\":{\"deviceNodes\":[{\"path\":\"/dev/nvidia0\"}]}}],\"containerEdits\":{\"mounts\":["
+			"{\"hostPath\":\"/l/libnvidia-egl-gbm.so.1.1.1\",\"containerPath\":\"/l/libnvidia-egl-gbm.so.1.1.1\"},"
+			"{\"hostPath\":\"/l/libnvidia-egl-wayland.so.1.1.1\",\"containerPath\":\"/l/libnvidia-egl-wayland.so.1.1.1\"},"
+			"{\"hostPath\":\"/l/libcuda.so.560.35.03\",\"containerPath\":\"/l/libcuda.so.560.35.03\"}]}}";
+		assert_int_equal(ctr_accel_registry_check_cdi(reg, egl, strlen(egl), "egl.json", NULL), 0);
+	}
 	/* a spec of another vendor records no driver: current */
 	{
 		static const char other[] = "{\"cdiVersion\":\"0.5.0\",\"kind\":\"vendor.com/gpu\",\"devices\":[{\"name\":\"a\","
