@@ -268,9 +268,16 @@ static void spec_gpu_env_note(struct cli *cli, const ctr_spec *spec)
 	    json_object_is_type(env, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(env); i++) {
 			const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
-			if (kv && !strncmp(kv, "NVIDIA_VISIBLE_DEVICES=", 23) && strcmp(kv + 23, "void") && kv[23])
-				fprintf(stderr, CLI_NAME " %s: note: the container's environment has %s; it gets no GPU from it "
-					"unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, kv);
+			if (!kv || strncmp(kv, "NVIDIA_VISIBLE_DEVICES=", 23) || !strcmp(kv + 23, "void") || !kv[23])
+				continue;
+			/* the value is the image's: no control characters onto the terminal */
+			char shown[80];
+			size_t k = 0;
+			for (const char *c = kv; *c && k < sizeof(shown) - 4; c++)
+				shown[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+			memcpy(shown + k, strlen(kv) > k ? "..." : "", strlen(kv) > k ? 4 : 1);
+			fprintf(stderr, CLI_NAME " %s: note: the container's environment has %s; it gets no GPU from it "
+				"unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, shown);
 		}
 	}
 	json_object_put(root);

@@ -66,10 +66,12 @@ int accel_caps_parse(const char *s, size_t len, const char *where, unsigned *out
 					caps |= cap_names[k].cap;
 					known = true;
 				}
+			if (!known && bad_char(s + a, b - a))
+				return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: control characters in a driver capability", where);
 			if (!known)
 				return ctr_err(err, EINVAL, CTR_E_INVALID,
 					       "%s: unknown driver capability '%.*s': use all, compute, utility, graphics, video, display, compat32 or ngx",
-					       where, (int)(b - a), s + a);
+					       where, (int)(b - a > 64 ? 64 : b - a), s + a);
 		}
 		i = j + 1;
 	}
@@ -673,9 +675,13 @@ CTR_EXPORT int ctr_accel_apply_gpu_env(ctr_spec *spec, ctr_accel_registry *reg, 
 	r = ctr_gpu_request_from_env(vis, caps, &req, err);
 	if (r == 0 && req)
 		r = ctr_spec_add_gpus(spec, reg, req, err);
-	if (r < 0)
+	/* the values come from the image: echoed only when they hold no control characters */
+	if (r < 0 && !bad_char(vis, strlen(vis)) && (!caps || !bad_char(caps, strlen(caps))) &&
+	    strlen(vis) + (caps ? strlen(caps) : 0) < 512)
 		ctr_err_prefix(err, "%s: process.env NVIDIA_VISIBLE_DEVICES=%s%s%s", ctr_spec_name(spec), vis,
 			       caps ? " NVIDIA_DRIVER_CAPABILITIES=" : "", caps ? caps : "");
+	else if (r < 0)
+		ctr_err_prefix(err, "%s: process.env NVIDIA_VISIBLE_DEVICES", ctr_spec_name(spec));
 	ctr_gpu_request_free(req);
 	free(vis);
 	free(caps);

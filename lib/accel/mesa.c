@@ -113,6 +113,24 @@ static int add_json(const char *host_root, const struct accel_ldcache *c, struct
 		free(lib);
 		return r;
 	}
+	/* only a shared object goes into the container, whatever a loader file names */
+	{
+		char *hp = accel_host_path(host_root, lib), **needed = NULL;
+		r = hp ? accel_elf_needed(hp, &needed) : -ENOMEM;
+		free(hp);
+		ctr_strv_free(needed);
+		if (r == -EINVAL)
+			r = ctr_err(err, EINVAL, CTR_E_INVALID, "%s names %s, which is not an ELF shared object: reinstall Mesa",
+				    path, lib);
+		else if (r == -ENOMEM)
+			r = ctr_err_nomem(err);
+		else
+			r = 0;
+		if (r < 0) {
+			free(lib);
+			return r;
+		}
+	}
 	/* the library by the path or soname the file gives, its soname link and folder for ldconfig */
 	r = accel_libset_add_file(set, path);
 	if (r == 0)

@@ -493,6 +493,20 @@ static void test_requests(void **state)
 		ctr_container_edits_free(x);
 		ctr_gpu_request_free(req);
 	}
+	/* an image's variable with escape sequences is refused without echoing them */
+	{
+		ctr_accel_registry *r2 = host_registry(root, true);
+		ctr_spec *s = NULL;
+		ctr_error *e = NULL;
+		assert_int_equal(ctr_spec_new_default(&s, NULL), 0);
+		assert_int_equal(ctr_spec_set_env(s, "NVIDIA_VISIBLE_DEVICES", "\033]0;owned\007", NULL), 0);
+		assert_int_equal(ctr_accel_apply_annotations(s, r2, &e), -EINVAL);
+		assert_null(strchr(ctr_error_message(e), '\033'));
+		assert_non_null(strstr(ctr_error_message(e), "process.env NVIDIA_VISIBLE_DEVICES"));
+		ctr_error_free(e);
+		ctr_spec_free(s);
+		ctr_accel_registry_free(r2);
+	}
 	/* the spec's environment: only with the registry's opt-in */
 	for (int opt = 0; opt < 2; opt++) {
 		ctr_accel_registry *r2 = host_registry(root, opt);
@@ -850,6 +864,10 @@ static void test_mesa(void **state)
 	assert_true(has_mount(ed, L "/libvulkan_radeon.so") && has_mount(ed, L "/libvulkan_intel.so") &&
 		    has_mount(ed, L "/libvulkan_virtio.so"));
 	json_object_put(ed);
+	/* a loader file that names something else than a shared object: refused, nothing mounted */
+	write_at(root, "usr/share/vulkan/icd.d/radeon_icd.x86_64.json",
+		 "{\"ICD\": {\"library_path\": \"/usr/share/glvnd/egl_vendor.d/50_mesa.json\"}, \"file_format_version\": \"1.0.0\"}");
+	gpu_error(reg, "driver=dri,device=amd,capabilities=graphics", -EINVAL, "which is not an ELF shared object");
 	ctr_accel_registry_free(reg);
 	rm_rf(root);
 	free(root);
