@@ -123,6 +123,26 @@ struct accel_builtin_ops {
 int accel_builtin_edits(const struct accel_builtin_ops *b, ctr_accel_registry *reg, const char *request,
 			ctr_container_edits *e, ctr_error **err);
 
+/*
+ * Define a built-in backend `sym` named bname: its ops (whose edits callback
+ * is accel_builtin_edits() over it; data is the registry) and its split edits.
+ */
+#define ACCEL_DEFINE_BUILTIN(sym, bname, discover_fn, device_fn, common_fn)                                     \
+	static int sym##_edits_cb(void *data, const char *host_root, const char *request, ctr_container_edits *e, \
+				  ctr_error **err)                                                             \
+	{                                                                                                       \
+		(void)host_root;                                                                                \
+		return accel_builtin_edits(&sym, data, request, e, err);                                        \
+	}                                                                                                       \
+	static const ctr_accel_backend_ops sym##_ops = {                                                        \
+		.abi_version = CTR_ACCEL_BACKEND_ABI,                                                           \
+		.size = sizeof(ctr_accel_backend_ops),                                                          \
+		.name = bname,                                                                                  \
+		.discover = discover_fn,                                                                        \
+		.edits = sym##_edits_cb,                                                                        \
+	};                                                                                                      \
+	const struct accel_builtin_ops sym = { .ops = &sym##_ops, .device_edits = device_fn, .common_edits = common_fn }
+
 struct accel_backend {
 	ctr_accel_backend_ops ops;
 	void *data;
@@ -238,6 +258,7 @@ bool accel_strv_contains(char *const *v, const char *s);
 /* Follow symlinks of path within host_root; returns the path without the root (malloc'ed). */
 char *accel_resolve_in_root(const char *host_root, const char *path);
 bool accel_host_exists(const char *host_root, const char *path);
+bool accel_host_is_chr(const char *host_root, const char *path);
 bool accel_host_is_file(const char *host_root, const char *path);
 /* The DT_NEEDED sonames of an ELF file (NULL when none); -errno, -EINVAL for a malformed file. */
 int accel_elf_needed(const char *path, char ***out);
@@ -266,6 +287,8 @@ int accel_libset_add_plugin(const char *host_root, const struct accel_ldcache *c
 			    struct accel_libset *s, const char *path);
 /* Read-only binds of the files, then create-symlinks and update-ldcache hooks. */
 int accel_libset_edits(const char *host_root, const struct accel_libset *s, ctr_container_edits *e, ctr_error **err);
+/* The containerPath of every mount of a spec (spec-level and devices'), or NULL when none; -ENOMEM. */
+int accel_spec_mount_paths(const struct cdi_spec *s, char ***out);
 /* A read-only bind of host_root+path at path (ro, nosuid, nodev, rbind, rprivate). */
 int accel_add_ro_bind(const char *host_root, ctr_container_edits *e, const char *path, ctr_error **err);
 /* A createContainer hook "nvidia-cdi-hook VERB [FLAG ITEM]..." as nvidia-ctk writes it. */
@@ -288,6 +311,8 @@ int accel_add_node_stat(const char *host_root, ctr_container_edits *e, const cha
  * the DRI drivers, each with its dependency closure.
  */
 int accel_mesa_edits(const char *host_root, char *const *drivers, ctr_container_edits *e, ctr_error **err);
+/* The name Vulkan ICD files carry for this machine ("x86_64"), or NULL. */
+const char *accel_vulkan_arch(void);
 
 /* ---- GPU requests (gpus.c) ---- */
 
@@ -347,6 +372,9 @@ int dri_gpu_edits(const char *host_root, const struct dri_gpu *g, bool cards, ct
  */
 int dri_request_drivers(const char *host_root, char *const *requests, bool virtio_only, char ***drivers,
 			ctr_error **err);
+/* With the graphics (or display) capability: the host's Mesa for the requested GPUs' drivers. */
+int dri_graphics_edits(ctr_accel_registry *reg, char *const *requests, const struct accel_opts *o, bool virtio_only,
+		       ctr_container_edits *e, ctr_error **err);
 /* Report one GPU, named by its index, as a device of kind; frees nodes and caps. */
 int dri_gpu_report(ctr_accel_discovery *disc, const struct dri_gpu *g, const char *kind, char **nodes,
 		   char **caps, ctr_error **err);

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "accel/accel-internal.h"
 
@@ -173,16 +172,6 @@ static void gfx_name(unsigned v, char *buf, size_t n)
 	snprintf(buf, n, "gfx%u%x%x", v / 10000, (v / 100) % 100, v % 100);
 }
 
-static bool have_kfd(const char *host_root)
-{
-	char *hp = accel_host_path(host_root, "/dev/kfd");
-	struct stat st;
-	bool r = hp && stat(hp, &st) == 0 && S_ISCHR(st.st_mode);
-
-	free(hp);
-	return r;
-}
-
 static int amd_discover(void *data, const char *host_root, ctr_accel_discovery *disc, ctr_error **err)
 {
 	struct amd_gpu *g;
@@ -192,7 +181,7 @@ static int amd_discover(void *data, const char *host_root, ctr_accel_discovery *
 	(void)data;
 	if ((r = amd_scan(host_root, &g, &n, err)) < 0)
 		return r;
-	if (n && !have_kfd(host_root)) {
+	if (n && !accel_host_is_chr(host_root, "/dev/kfd")) {
 		gpus_free(g, n);
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			       "the KFD topology lists %zu AMD GPU(s) but %s/dev/kfd is missing: load amdgpu (modprobe amdgpu) and check udev",
@@ -325,7 +314,7 @@ static int amd_common_edits(ctr_accel_registry *reg, const char *kind, char *con
 
 	(void)kind;
 	(void)requests;
-	if (!have_kfd(reg->host_root))
+	if (!accel_host_is_chr(reg->host_root, "/dev/kfd"))
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s/dev/kfd is missing: load amdgpu (modprobe amdgpu)",
 			       strcmp(reg->host_root, "/") ? reg->host_root : "");
 	r = accel_add_node_stat(reg->host_root, e, "/dev/kfd", true, err);
@@ -334,23 +323,4 @@ static int amd_common_edits(ctr_accel_registry *reg, const char *kind, char *con
 	return r;
 }
 
-static int amd_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-		     ctr_error **err)
-{
-	(void)host_root;
-	return accel_builtin_edits(&accel_amd_builtin, data, request, e, err);
-}
-
-static const ctr_accel_backend_ops amd_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "amd",
-	.discover = amd_discover,
-	.edits = amd_edits,
-};
-
-const struct accel_builtin_ops accel_amd_builtin = {
-	.ops = &amd_ops,
-	.device_edits = amd_device_edits,
-	.common_edits = amd_common_edits,
-};
+ACCEL_DEFINE_BUILTIN(accel_amd_builtin, "amd", amd_discover, amd_device_edits, amd_common_edits);

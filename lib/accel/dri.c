@@ -471,40 +471,26 @@ int dri_request_drivers(const char *host_root, char *const *requests, bool virti
 	return r;
 }
 
-/* With the graphics capability: the host's Mesa for the requested GPUs' drivers. */
-static int dri_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests,
-			    const struct accel_opts *o, ctr_container_edits *e, ctr_error **err)
+int dri_graphics_edits(ctr_accel_registry *reg, char *const *requests, const struct accel_opts *o, bool virtio_only,
+		       ctr_container_edits *e, ctr_error **err)
 {
 	char **drivers = NULL;
 	int r;
 
-	(void)kind;
 	if (!o->caps_given || !(o->caps & (CTR_GPU_CAP_GRAPHICS | CTR_GPU_CAP_DISPLAY)))
 		return 0;
-	r = dri_request_drivers(reg->host_root, requests, false, &drivers, err);
+	r = dri_request_drivers(reg->host_root, requests, virtio_only, &drivers, err);
 	if (r == 0 && drivers)
 		r = accel_mesa_edits(reg->host_root, drivers, e, err);
 	ctr_strv_free(drivers);
 	return r;
 }
 
-static int dri_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-		     ctr_error **err)
+static int dri_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests,
+			    const struct accel_opts *o, ctr_container_edits *e, ctr_error **err)
 {
-	(void)host_root;
-	return accel_builtin_edits(&accel_dri_builtin, data, request, e, err);
+	(void)kind;
+	return dri_graphics_edits(reg, requests, o, false, e, err);
 }
 
-static const ctr_accel_backend_ops dri_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "dri",
-	.discover = dri_discover,
-	.edits = dri_edits,
-};
-
-const struct accel_builtin_ops accel_dri_builtin = {
-	.ops = &dri_ops,
-	.device_edits = dri_device_edits,
-	.common_edits = dri_common_edits,
-};
+ACCEL_DEFINE_BUILTIN(accel_dri_builtin, "dri", dri_discover, dri_device_edits, dri_common_edits);

@@ -30,16 +30,6 @@ static const char *const nv_store_files[] = {
 	"libnvidia-ml_loader.so", "libnvdxgdmal.so.1", "nvcubins.bin", "nvidia-smi",
 };
 
-static bool have_dxg(const char *host_root)
-{
-	char *hp = accel_host_path(host_root, "/dev/dxg");
-	struct stat st;
-	bool r = hp && stat(hp, &st) == 0 && S_ISCHR(st.st_mode);
-
-	free(hp);
-	return r;
-}
-
 /* The driver stores, sorted: "/usr/lib/wsl/drivers/<store>" each. */
 static int list_stores(const char *host_root, char ***out)
 {
@@ -95,24 +85,18 @@ char *accel_dxg_nvidia_store(const char *host_root)
 
 char *accel_dxg_spec_store(const struct cdi_spec *s)
 {
-	for (size_t d = 0; d <= s->n_devices; d++) {
-		struct json_object *ed = d == 0 ? s->edits : s->devices[d - 1].edits, *mounts;
-		if (!ed || !json_object_object_get_ex(ed, "mounts", &mounts))
-			continue;
-		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
-			struct json_object *cp;
-			const char *p, *end;
-			if (!json_object_object_get_ex(json_object_array_get_idx(mounts, i), "containerPath", &cp))
-				continue;
-			p = json_object_get_string(cp);
-			if (strncmp(p, WSL_DRIVERS "/", strlen(WSL_DRIVERS) + 1) != 0)
-				continue;
-			end = strchr(p + strlen(WSL_DRIVERS) + 1, '/');
-			if (end && end > p + strlen(WSL_DRIVERS) + 1)
-				return strndup(p, (size_t)(end - p));
-		}
+	char **paths = NULL, *store = NULL;
+	size_t pl = strlen(WSL_DRIVERS) + 1;
+
+	if (accel_spec_mount_paths(s, &paths) < 0)
+		return NULL;
+	for (size_t i = 0; !store && paths && paths[i]; i++) {
+		const char *p = paths[i], *end;
+		if (strncmp(p, WSL_DRIVERS "/", pl) == 0 && (end = strchr(p + pl, '/')) && end > p + pl)
+			store = strndup(p, (size_t)(end - p));
 	}
-	return NULL;
+	ctr_strv_free(paths);
+	return store;
 }
 
 /* ---- discovery ---- */
@@ -133,7 +117,7 @@ static int dxg_discover(void *data, const char *host_root, ctr_accel_discovery *
 	const char *nodes[2];
 	int r;
 
-	if (!have_dxg(host_root))
+	if (!accel_host_is_chr(host_root, "/dev/dxg"))
 		return 0;
 	node = accel_host_path(host_root, "/dev/dxg");
 	if (!node || list_stores(host_root, &stores) < 0 || strv_appendf(&caps, "driver-stores=%zu", ctr_strv_len((const char *const *)stores)) < 0) {
@@ -184,7 +168,7 @@ static int dxg_device_edits(ctr_accel_registry *reg, const char *request, const 
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			       "'%s': with GPU paravirtualisation (WSL2, /dev/dxg) every GPU comes through one device: ask for all",
 			       request);
-	if (!have_dxg(reg->host_root))
+	if (!accel_host_is_chr(reg->host_root, "/dev/dxg"))
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': %s/dev/dxg is missing: this is not a WSL2 host",
 			       request, strcmp(reg->host_root, "/") ? reg->host_root : "");
 	return accel_add_node_stat(reg->host_root, e, "/dev/dxg", false, err);
@@ -348,23 +332,4 @@ static int dxg_common_edits(ctr_accel_registry *reg, const char *kind, char *con
 	return dxg_vendor_edits(reg->host_root, e, err);
 }
 
-static int dxg_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-		     ctr_error **err)
-{
-	(void)host_root;
-	return accel_builtin_edits(&accel_dxg_builtin, data, request, e, err);
-}
-
-static const ctr_accel_backend_ops dxg_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "dxg",
-	.discover = dxg_discover,
-	.edits = dxg_edits,
-};
-
-const struct accel_builtin_ops accel_dxg_builtin = {
-	.ops = &dxg_ops,
-	.device_edits = dxg_device_edits,
-	.common_edits = dxg_common_edits,
-};
+ACCEL_DEFINE_BUILTIN(accel_dxg_builtin, "dxg", dxg_discover, dxg_device_edits, dxg_common_edits);

@@ -192,6 +192,16 @@ bool accel_host_exists(const char *host_root, const char *path)
 	return r;
 }
 
+bool accel_host_is_chr(const char *host_root, const char *path)
+{
+	char *hp = accel_host_path(host_root, path);
+	struct stat st;
+	bool r = hp && stat(hp, &st) == 0 && S_ISCHR(st.st_mode);
+
+	free(hp);
+	return r;
+}
+
 bool accel_host_is_file(const char *host_root, const char *path)
 {
 	char *hp = accel_host_path(host_root, path);
@@ -452,28 +462,28 @@ static int closure(const char *host_root, const struct accel_ldcache *c, enum ac
 	return r;
 }
 
-int accel_libset_add_closure(const char *host_root, const struct accel_ldcache *c, enum accel_arch arch,
-			     struct accel_libset *s, const char *path)
+static int add_with_closure(const char *host_root, const struct accel_ldcache *c, enum accel_arch arch,
+			    struct accel_libset *s, const char *path, bool plugin)
 {
 	char **queue = NULL;
 	int r = strv_append(&queue, path);
 
 	if (r == 0)
-		r = closure(host_root, c, arch, s, &queue, false);
+		r = closure(host_root, c, arch, s, &queue, plugin);
 	ctr_strv_free(queue);
 	return r;
+}
+
+int accel_libset_add_closure(const char *host_root, const struct accel_ldcache *c, enum accel_arch arch,
+			     struct accel_libset *s, const char *path)
+{
+	return add_with_closure(host_root, c, arch, s, path, false);
 }
 
 int accel_libset_add_plugin(const char *host_root, const struct accel_ldcache *c, enum accel_arch arch,
 			    struct accel_libset *s, const char *path)
 {
-	char **queue = NULL;
-	int r = strv_append(&queue, path);
-
-	if (r == 0)
-		r = closure(host_root, c, arch, s, &queue, true);
-	ctr_strv_free(queue);
-	return r;
+	return add_with_closure(host_root, c, arch, s, path, true);
 }
 
 int accel_add_ro_bind(const char *host_root, ctr_container_edits *e, const char *path, ctr_error **err)
@@ -557,5 +567,27 @@ int accel_add_node_stat(const char *host_root, ctr_container_edits *e, const cha
 	/* a node the world cannot open needs its group */
 	if (st.st_gid && (st.st_mode & 06) != 06)
 		return ctr_container_edits_add_gid(e, (unsigned)st.st_gid, err);
+	return 0;
+}
+
+/* ---- CDI specs ---- */
+
+int accel_spec_mount_paths(const struct cdi_spec *s, char ***out)
+{
+	*out = NULL;
+	for (size_t d = 0; d <= s->n_devices; d++) {
+		struct json_object *ed = d == 0 ? s->edits : s->devices[d - 1].edits, *mounts;
+		if (!ed || !json_object_object_get_ex(ed, "mounts", &mounts))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+			struct json_object *cp;
+			if (json_object_object_get_ex(json_object_array_get_idx(mounts, i), "containerPath", &cp) &&
+			    strv_append(out, json_object_get_string(cp)) < 0) {
+				ctr_strv_free(*out);
+				*out = NULL;
+				return -ENOMEM;
+			}
+		}
+	}
 	return 0;
 }

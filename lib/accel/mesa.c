@@ -45,7 +45,7 @@ static const struct mesa_driver mesa_drivers[] = {
 
 static const char *const vk_dirs[] = { "/usr/share/vulkan", "/etc/vulkan" };
 
-static const char *arch_name(void)
+const char *accel_vulkan_arch(void)
 {
 #if defined(__x86_64__)
 	return "x86_64";
@@ -147,7 +147,7 @@ static int add_icds(const char *host_root, const struct accel_ldcache *c, const 
 			char *a = NULL, *b = NULL;
 			const char *hit = NULL;
 			int r = 0;
-			if (asprintf(&a, "%s/icd.d/%s.%s.json", vk_dirs[k], d->icds[i], arch_name() ? arch_name() : "none") < 0 ||
+			if (asprintf(&a, "%s/icd.d/%s.%s.json", vk_dirs[k], d->icds[i], accel_vulkan_arch() ? accel_vulkan_arch() : "none") < 0 ||
 			    asprintf(&b, "%s/icd.d/%s.json", vk_dirs[k], d->icds[i]) < 0) {
 				free(a);
 				return ctr_err_nomem(err);

@@ -664,54 +664,46 @@ char *accel_nvidia_spec_driver_version(const struct cdi_spec *s)
 	 * The version of libcuda or NVML, else the one most lib*.so.<version>
 	 * mounts carry (EGL platform libraries have versions of their own).
 	 */
-	char **seen = NULL, *best = NULL;
+	char **paths = NULL, **seen = NULL, *best = NULL;
 	size_t *counts = NULL, n = 0, top = 0;
+	bool fail = false;
 
-	for (size_t d = 0; d <= s->n_devices; d++) {
-		struct json_object *ed = d == 0 ? s->edits : s->devices[d - 1].edits, *mounts;
-		if (!ed || !json_object_object_get_ex(ed, "mounts", &mounts))
+	if (accel_spec_mount_paths(s, &paths) < 0)
+		return NULL;
+	for (size_t i = 0; !fail && paths && paths[i]; i++) {
+		const char *b = strrchr(paths[i], '/'), *so;
+		size_t k;
+
+		b = b ? b + 1 : paths[i];
+		if (strncmp(b, "lib", 3) != 0 || !(so = strstr(b, ".so.")) || !is_driver_version(so + 4, strlen(so + 4)))
 			continue;
-		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
-			struct json_object *cp;
-			const char *path, *b, *so;
-			size_t k;
-			if (!json_object_object_get_ex(json_object_array_get_idx(mounts, i), "containerPath", &cp))
-				continue;
-			path = json_object_get_string(cp);
-			b = strrchr(path, '/');
-			b = b ? b + 1 : path;
-			if (strncmp(b, "lib", 3) != 0 || !(so = strstr(b, ".so.")))
-				continue;
-			so += 4;
-			if (!is_driver_version(so, strlen(so)))
-				continue;
-			/* the CUDA driver and NVML always carry the driver's version */
-			if (strncmp(b, "libcuda.so.", 11) == 0 || strncmp(b, "libnvidia-ml.so.", 16) == 0) {
-				char *v = strdup(so);
-				ctr_strv_free(seen);
-				free(counts);
-				return v;
-			}
-			for (k = 0; k < n && strcmp(seen[k], so) != 0; k++)
-				;
-			if (k == n) {
-				size_t *nc = realloc(counts, (n + 1) * sizeof(*nc));
-				if (!nc || strv_append(&seen, so) < 0) {
-					free(nc ? nc : counts);
-					ctr_strv_free(seen);
-					return NULL;
-				}
+		so += 4;
+		/* the CUDA driver and NVML always carry the driver's version */
+		if (strncmp(b, "libcuda.so.", 11) == 0 || strncmp(b, "libnvidia-ml.so.", 16) == 0) {
+			best = (char *)so;
+			top = SIZE_MAX;
+			break;
+		}
+		for (k = 0; k < n && strcmp(seen[k], so) != 0; k++)
+			;
+		if (k == n) {
+			size_t *nc = realloc(counts, (n + 1) * sizeof(*nc));
+			if (nc)
 				counts = nc;
-				counts[n++] = 0;
+			if (!nc || strv_append(&seen, so) < 0) {
+				fail = true;
+				break;
 			}
-			if (++counts[k] > top) {
-				top = counts[k];
-				best = seen[k];
-			}
+			counts[n++] = 0;
+		}
+		if (++counts[k] > top) {
+			top = counts[k];
+			best = seen[k];
 		}
 	}
-	best = best ? strdup(best) : NULL;
+	best = best && !fail ? strdup(best) : NULL;
 	ctr_strv_free(seen);
+	ctr_strv_free(paths);
 	free(counts);
 	return best;
 }
@@ -899,22 +891,4 @@ static int nv_common_edits(ctr_accel_registry *reg, const char *kind, char *cons
 	return r;
 }
 
-static int nv_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e, ctr_error **err)
-{
-	(void)host_root;
-	return accel_builtin_edits(&accel_nvidia_builtin, data, request, e, err);
-}
-
-static const ctr_accel_backend_ops nv_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "nvidia",
-	.discover = nv_discover,
-	.edits = nv_edits,
-};
-
-const struct accel_builtin_ops accel_nvidia_builtin = {
-	.ops = &nv_ops,
-	.device_edits = nv_device_edits,
-	.common_edits = nv_common_edits,
-};
+ACCEL_DEFINE_BUILTIN(accel_nvidia_builtin, "nvidia", nv_discover, nv_device_edits, nv_common_edits);

@@ -280,6 +280,26 @@ static struct json_object *gpu_edits(ctr_accel_registry *reg, const char *gpus, 
 	return o;
 }
 
+/* The edits NVIDIA's variables give. */
+static struct json_object *env_edits(ctr_accel_registry *reg, const char *visible, const char *caps)
+{
+	ctr_gpu_request *req = NULL;
+	ctr_container_edits *x = NULL;
+	ctr_error *e = NULL;
+	char *json = NULL;
+	struct json_object *o;
+
+	if (ctr_gpu_request_from_env(visible, caps, &req, &e) != 0 || ctr_accel_registry_gpu_edits(reg, req, &x, NULL, &e) != 0)
+		fail_msg("NVIDIA_VISIBLE_DEVICES=%s: %s", visible, ctr_error_message(e));
+	assert_int_equal(ctr_container_edits_to_json(x, &json, NULL), 0);
+	o = json_tokener_parse(json);
+	assert_non_null(o);
+	ctr_free(json);
+	ctr_container_edits_free(x);
+	ctr_gpu_request_free(req);
+	return o;
+}
+
 /* The error a --gpus request gives (must fail). */
 static void gpu_error(ctr_accel_registry *reg, const char *gpus, int want, const char *msg)
 {
@@ -404,20 +424,9 @@ static void test_nvidia_caps(void **state)
 		json_object_put(ed);
 	}
 	/* NVIDIA_DRIVER_CAPABILITIES subsets go the same way */
-	{
-		ctr_gpu_request *req = NULL;
-		ctr_container_edits *x = NULL;
-		char *json = NULL;
-		assert_int_equal(ctr_gpu_request_from_env("all", "video,display", &req, NULL), 0);
-		assert_int_equal(ctr_accel_registry_gpu_edits(reg, req, &x, NULL, NULL), 0);
-		assert_int_equal(ctr_container_edits_to_json(x, &json, NULL), 0);
-		ed = json_tokener_parse(json);
-		check_nvidia_caps(ed, "NVIDIA_DRIVER_CAPABILITIES=video,display", CTR_GPU_CAP_VIDEO | CTR_GPU_CAP_DISPLAY);
-		json_object_put(ed);
-		ctr_free(json);
-		ctr_container_edits_free(x);
-		ctr_gpu_request_free(req);
-	}
+	ed = env_edits(reg, "all", "video,display");
+	check_nvidia_caps(ed, "NVIDIA_DRIVER_CAPABILITIES=video,display", CTR_GPU_CAP_VIDEO | CTR_GPU_CAP_DISPLAY);
+	json_object_put(ed);
 	/* --device keeps giving everything, as a CDI spec from nvidia-ctk does */
 	ed = edits_for(reg, "nvidia.com/gpu=all");
 	check_nvidia_caps(ed, "--device nvidia.com/gpu=all", CTR_GPU_CAP_ALL);
@@ -478,21 +487,10 @@ static void test_requests(void **state)
 	gpu_error(reg, "all,driver=amd", -ENOENT, "no amd.com/gpu device on this host");
 	gpu_error(reg, "all,driver=ati", -EINVAL, "unknown driver 'ati'");
 	/* NVIDIA_VISIBLE_DEVICES=none: the driver, no GPU */
-	{
-		ctr_gpu_request *req = NULL;
-		ctr_container_edits *x = NULL;
-		char *json = NULL;
-		assert_int_equal(ctr_gpu_request_from_env("none", NULL, &req, NULL), 0);
-		assert_int_equal(ctr_accel_registry_gpu_edits(reg, req, &x, NULL, NULL), 0);
-		assert_int_equal(ctr_container_edits_to_json(x, &json, NULL), 0);
-		ed = json_tokener_parse(json);
-		assert_true(has_node(ed, "/dev/nvidiactl") && !has_node(ed, "/dev/nvidia0") && !has_node(ed, "/dev/nvidia1"));
-		assert_true(has_mount(ed, L "/libcuda.so." NV));
-		json_object_put(ed);
-		ctr_free(json);
-		ctr_container_edits_free(x);
-		ctr_gpu_request_free(req);
-	}
+	ed = env_edits(reg, "none", NULL);
+	assert_true(has_node(ed, "/dev/nvidiactl") && !has_node(ed, "/dev/nvidia0") && !has_node(ed, "/dev/nvidia1"));
+	assert_true(has_mount(ed, L "/libcuda.so." NV));
+	json_object_put(ed);
 	/* an image's variable with escape sequences is refused without echoing them */
 	{
 		ctr_accel_registry *r2 = host_registry(root, true);
