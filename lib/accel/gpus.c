@@ -243,6 +243,8 @@ static int add_caps(ctr_gpu_request *req, char **names, ctr_error **err)
 		}
 		if ((r = accel_caps_parse(c, strlen(c), "--gpus capabilities", &m, err)) < 0)
 			return r;
+		if (!m)
+			return ctr_err(err, EINVAL, CTR_E_INVALID, "--gpus: a blank capability in capabilities=");
 		req->caps = req->caps_given ? req->caps | m : m;
 		req->caps_given = true;
 	}

@@ -130,6 +130,7 @@ static const struct {
 	{ "device=", "an empty device id" },
 	{ "device=0,,1", "an empty device id" },
 	{ "capabilities=foo", "unknown driver capability 'foo'" },
+	{ "capabilities= ", "a blank capability" },
 	{ "capabilities=compute,2", "unknown driver capability '2'" },
 	{ "capabilities=nvidia,amd", "asks for driver amd" },
 	{ "driver=amd,capabilities=nvidia", "asks for driver nvidia" },
@@ -546,7 +547,7 @@ static void compare_json(const char *path, struct json_object *want, struct json
 	if (json_object_get_type(want) != json_object_get_type(got))
 		fail_msg("%s: want %s, got %s", path, json_object_to_json_string(want), json_object_to_json_string(got));
 	switch (json_object_get_type(want)) {
-	case json_type_object:
+	case json_type_object: {
 		json_object_object_foreach(want, k, v) {
 			struct json_object *g = NULL;
 			snprintf(sub, sizeof(sub), "%s.%s", path, k);
@@ -560,6 +561,7 @@ static void compare_json(const char *path, struct json_object *want, struct json
 				fail_msg("%s: not in nvidia-ctk's output: %s", sub, json_object_to_json_string(v2));
 		}
 		break;
+	}
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(want) || i < json_object_array_length(got); i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
@@ -757,7 +759,7 @@ static void test_amd(void **state)
 	assert_int_equal(count_nodes(ed), 2);
 	json_object_put(ed);
 	/* the unique id or the PCI address: both partitions of the MI300X */
-	static const char *const mi300[] = { "amd.com/gpu=" MI300_UUID, "amd.com/gpu=6681FC69E07D5161",
+	static const char *const mi300[] = { ("amd.com/gpu=" MI300_UUID), "amd.com/gpu=6681FC69E07D5161",
 					     "amd.com/gpu=0000:c1:00.0" };
 	for (size_t i = 0; i < sizeof(mi300) / sizeof(*mi300); i++) {
 		ed = edits_for(reg, mi300[i]);
