@@ -785,7 +785,9 @@ int accel_registry_resolve(ctr_accel_registry *reg, const char *const *requests,
 		bool known;
 		struct accel_backend *b = backend_of_kind(reg, extra_kinds[i], &known);
 		if (!b || !b->builtin)
-			r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "no backend of this host provides %s: `ctr-demo devices` lists what there is",
+			r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
+				    known ? "the driver of %s without a device: its devices come from a CDI spec here, which has no such part; name a device"
+					  : "no backend of this host provides %s: `ctr-demo devices` lists what there is",
 				    extra_kinds[i]);
 		else if (!group_for(&res, b, extra_kinds[i]))
 			r = ctr_err_nomem(err);
