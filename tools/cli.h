@@ -45,6 +45,7 @@ struct cli {
 	const char *host_root;   /* --host-root or $CTR_HOST_ROOT: where device discovery looks; NULL: / */
 	struct strv cdi_dirs;    /* --cdi-spec-dir, repeatable; empty: the library's defaults */
 	ctr_accel_registry *reg; /* made on first use by cli_registry() */
+	bool gpus_from_env;      /* run/create --gpus-from-env: the registry honours NVIDIA_VISIBLE_DEVICES */
 	const char *net_dir;     /* --net-dir: network definitions; NULL: $CTR_NET_DIR or the library's default */
 	const char *store;       /* --store: the image store directory; NULL: the library's default */
 	ctr_image_store *image_store; /* opened on first use by cli_store() */

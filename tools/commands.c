@@ -184,6 +184,8 @@ struct create_args {
 	bool no_pivot, no_new_keyring, detach, keep, no_subreaper;
 	int preserve_fds;
 	struct strv devices; /* --device, repeatable */
+	struct strv gpus;    /* --gpus, repeatable (Docker's syntax) */
+	bool gpus_from_env;  /* --gpus-from-env */
 	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
 	const char *image;   /* --image: a source or a stored image instead of a bundle */
 	const char *name;    /* --name: the container id with --image */
@@ -212,6 +214,14 @@ struct create_args {
 	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
 	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
 	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                                \
+	{ "gpus", 0, OPT_STRV, &(a).gpus,                                                                \
+	  "add GPUs as Docker's --gpus does, repeatable: all, a count, \"device=0,2\", device=UUID, "      \
+	  "driver=nvidia|amd|dxg|virtio-gpu|dri, capabilities=compute,utility,graphics,video,display,"     \
+	  "compat32,ngx (NVIDIA's driver capabilities; default compute,utility)", NULL, false },          \
+	{ "gpus-from-env", 0, OPT_BOOL, &(a).gpus_from_env,                                              \
+	  "give the container the GPUs its NVIDIA_VISIBLE_DEVICES and NVIDIA_DRIVER_CAPABILITIES ask for " \
+	  "(as the NVIDIA runtime does for its images); without this flag they are plain variables",       \
+	  NULL, false },                                                                                  \
 	{ "image", 0, OPT_STRING, &(a).image,                                                            \
 	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
 	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
@@ -242,6 +252,36 @@ static bool spec_has_cdi_annotations(const ctr_spec *spec)
 	json_object_put(root);
 	ctr_free(js);
 	return found;
+}
+
+/*
+ * An image that asks for GPUs through NVIDIA_VISIBLE_DEVICES (every CUDA
+ * image does) gets none unless the user says so: say how, on stderr.
+ */
+static void spec_gpu_env_note(struct cli *cli, const ctr_spec *spec)
+{
+	char *js = NULL;
+	if (ctr_spec_to_json(spec, &js, NULL, 0, NULL) < 0)
+		return;
+	json_object *root = json_tokener_parse(js), *proc, *env;
+	if (root && json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "env", &env) &&
+	    json_object_is_type(env, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(env); i++) {
+			const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
+			if (!kv || strncmp(kv, "NVIDIA_VISIBLE_DEVICES=", 23) || !strcmp(kv + 23, "void") || !kv[23])
+				continue;
+			/* the value is the image's: no control characters onto the terminal */
+			char shown[80];
+			size_t k = 0;
+			for (const char *c = kv; *c && k < sizeof(shown) - 4; c++)
+				shown[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+			memcpy(shown + k, strlen(kv) > k ? "..." : "", strlen(kv) > k ? 4 : 1);
+			fprintf(stderr, CLI_NAME " %s: note: the container's environment has %s; it gets no GPU from it "
+				"unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, shown);
+		}
+	}
+	json_object_put(root);
+	ctr_free(js);
 }
 
 /*
@@ -330,10 +370,27 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	 * registry; discovery is only run when the container asks for devices.
 	 */
 	ctr_accel_registry *reg = NULL;
-	if (a->devices.n || spec_has_cdi_annotations(spec)) {
+	cli->gpus_from_env = a->gpus_from_env;
+	if (a->devices.n || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(spec)) {
 		reg = cli_registry(cli);
 		if (!reg)
 			goto out;
+	} else {
+		spec_gpu_env_note(cli, spec);
+	}
+	for (size_t i = 0; i < a->gpus.n; i++) {
+		ctr_gpu_request *req = NULL;
+		const char *g = a->gpus.v[i];
+		if (ctr_gpu_request_parse(g, strlen(g), &req, &err) < 0 || ctr_spec_add_gpus(spec, reg, req, &err) < 0) {
+			char *pfx = NULL;
+			if (asprintf(&pfx, "--gpus %s", g) < 0)
+				pfx = NULL;
+			cli_error_ctr(cli, err, pfx);
+			free(pfx);
+			ctr_gpu_request_free(req);
+			goto out;
+		}
+		ctr_gpu_request_free(req);
 	}
 	for (size_t i = 0; i < a->devices.n; i++) {
 		if (ctr_spec_add_device(spec, reg, a->devices.v[i], &err) < 0) {
@@ -410,6 +467,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.gpus.v);
 		free(a.net.publish.v);
 		free(a.net.aliases.v);
 		return r < 0;
@@ -421,6 +479,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.gpus.v);
 	free(a.net.publish.v);
 	free(a.net.aliases.v);
 	return r;
@@ -458,6 +517,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
 		free(a.devices.v);
+		free(a.gpus.v);
 		free(a.net.publish.v);
 		free(a.net.aliases.v);
 		return r < 0;
@@ -467,6 +527,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
 		free(a.devices.v);
+		free(a.gpus.v);
 		free(a.net.publish.v);
 		free(a.net.aliases.v);
 		return 1;
@@ -542,6 +603,7 @@ out:
 	ctr_container_free(c);
 	free(pos);
 	free(a.devices.v);
+	free(a.gpus.v);
 	free(a.net.publish.v);
 	free(a.net.aliases.v);
 	return status;

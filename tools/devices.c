@@ -23,6 +23,7 @@ ctr_accel_registry *cli_registry(struct cli *cli)
 	ctr_error *err = NULL;
 	ctr_accel_registry_options_init(&o);
 	o.host_root = cli->host_root;
+	o.gpus_from_env = cli->gpus_from_env;
 	if (cli->cdi_dirs.n)
 		o.cdi_dirs = cli->cdi_dirs.v;
 	if (ctr_accel_registry_new(ctx, &cli->reg, &o, &err) < 0) {
@@ -93,7 +94,7 @@ static int print_devices(struct cli *cli, ctr_accel_registry *reg, const char *b
 	if (json)
 		buf_puts(&b, "[");
 	else if (with_backend)
-		buf_printf(&b, "%-28s %-11s %-8s %-11s %-13s %-30s %s\n", "NAME", "BACKEND", "VENDOR", "DRIVER",
+		buf_printf(&b, "%-28s %-11s %-9s %-11s %-13s %-30s %s\n", "NAME", "BACKEND", "VENDOR", "DRIVER",
 			   "PCI", "NODES", "CAPABILITIES");
 	for (size_t i = 0; i < n; i++) {
 		const ctr_accel_device *d = ctr_accel_registry_device(reg, i);
@@ -123,7 +124,7 @@ static int print_devices(struct cli *cli, ctr_accel_registry *reg, const char *b
 			join(&caps, ctr_accel_device_capabilities(d), ",");
 			if (nodes.oom || caps.oom)
 				b.oom = true;
-			buf_printf(&b, "%-28s %-11s %-8s %-11s %-13s %-30s %s\n", ctr_accel_device_name(d), be,
+			buf_printf(&b, "%-28s %-11s %-9s %-11s %-13s %-30s %s\n", ctr_accel_device_name(d), be,
 				   dash(ctr_accel_device_vendor(d)), dash(ctr_accel_device_driver(d)),
 				   dash(ctr_accel_device_pci_address(d)), dash(nodes.s), dash(caps.s));
 			buf_free(&nodes);
@@ -212,20 +213,21 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 {
 	const char *backend = NULL, *format = "table";
 	struct opt opts[] = {
-		{ "backend", 0, OPT_STRING, &backend, "list only the devices of this backend (cdi, nvidia, dri, virtio-gpu, or a plugin's)", NULL, false },
+		{ "backend", 0, OPT_STRING, &backend, "list only the devices of this backend (cdi, nvidia, dxg, amd, dri, virtio-gpu, or a plugin's)", NULL, false },
 		{ "format", 'f', OPT_STRING, &format, "output format: table or json", "table", false },
 		{ 0 }
 	};
 	const struct cmd_desc desc = {
 		"devices", "list the accelerator devices every backend discovered", "[command options]",
 		"The devices command lists the devices the accelerator backends (cdi, nvidia,\n"
-		"dri, virtio-gpu and plugins) discovered on the host: fully-qualified name,\n"
+		"dxg, amd, dri, virtio-gpu and plugins) discovered on the host: fully-qualified name,\n"
 		"backend, vendor, driver, PCI address, device nodes and capabilities.  Any of\n"
 		"the names can be given to \"run --device\" or \"create --device\".\n\n"
 		"Discovery reads the host root given by the global --host-root flag (or the\n"
 		"CTR_HOST_ROOT environment variable; default /) and the CDI spec directories\n"
 		"given by --cdi-spec-dir (default /etc/cdi and /var/run/cdi).  Spec files that\n"
-		"were skipped are reported on stderr.",
+		"were skipped are reported on stderr, stale NVIDIA specs (made for another\n"
+		"driver) with the command that regenerates them.",
 		true
 	};
 	int rc;
@@ -269,8 +271,10 @@ static int cdi_validate(struct cli *cli, int argc, char **argv)
 		"cdi validate", "validate a CDI spec file", "<file>",
 		"Checks a CDI spec file (JSON or YAML) against the CDI specification: versions\n"
 		"0.3.0 to 1.1.0, device names, the minimum cdiVersion for the fields used, and\n"
-		"the container edits.  Prints \"ok\" and exits 0, or prints the error naming the\n"
-		"file and field and exits 1.",
+		"the container edits; then that a spec made for an NVIDIA driver (nvidia.com)\n"
+		"was made for the driver this host runs (see --host-root): a stale spec is\n"
+		"reported with the command that regenerates it.  Prints \"ok\" and exits 0, or\n"
+		"prints the error naming the file and field and exits 1.",
 		true
 	};
 	char **pos = NULL;
@@ -285,6 +289,35 @@ static int cdi_validate(struct cli *cli, int argc, char **argv)
 		return usage_error(cli, "cdi validate", "needs exactly one file");
 	}
 	r = ctr_cdi_validate_file(pos[0], &err);
+	if (r < 0) {
+		free(pos);
+		cli_error_ctr(cli, err, NULL);
+		return 1;
+	}
+	/* valid, but is it for this host's driver? */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(pos[0], "re");
+	if (f) {
+		FILE *m = open_memstream(&buf, &len);
+		char chunk[8192];
+		size_t n;
+		while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		if (m)
+			fclose(m);
+		fclose(f);
+	}
+	ctr_accel_registry *reg = buf ? cli_registry(cli) : NULL;
+	if (!buf || !reg) {
+		if (!buf)
+			cli_error(cli, "%s: cannot read it again: %s", pos[0], strerror(errno));
+		free(buf);
+		free(pos);
+		return 1;
+	}
+	r = ctr_accel_registry_check_cdi(reg, buf, len, pos[0], &err);
+	free(buf);
 	free(pos);
 	if (r < 0) {
 		cli_error_ctr(cli, err, NULL);
@@ -296,16 +329,23 @@ static int cdi_validate(struct cli *cli, int argc, char **argv)
 
 static int cdi_generate(struct cli *cli, int argc, char **argv)
 {
-	const char *backend = NULL;
+	const char *backend = NULL, *kind = NULL, *output = NULL;
 	struct opt opts[] = {
-		{ "backend", 0, OPT_STRING, &backend, "the backend whose devices to write: nvidia, dri or virtio-gpu", NULL, false },
+		{ "backend", 0, OPT_STRING, &backend, "the backend whose devices to write: nvidia, dxg, amd, dri or virtio-gpu", NULL, false },
+		{ "kind", 0, OPT_STRING, &kind, "only the devices of this kind, e.g. nvidia.com/gpu (a backend may have several)", NULL, false },
+		{ "output", 'o', OPT_STRING, &output, "write the spec to this file, atomically (e.g. /etc/cdi/nvidia.json), instead of stdout", NULL, false },
 		{ 0 }
 	};
 	const struct cmd_desc desc = {
-		"cdi generate", "write a backend's devices as a CDI spec", "--backend nvidia|dri|virtio-gpu",
+		"cdi generate", "write a backend's devices as a CDI spec", "--backend nvidia|dxg|amd|dri|virtio-gpu [--kind K] [--output FILE]",
 		"Writes the devices one backend discovered on the host (see --host-root) as a\n"
-		"CDI spec in JSON on stdout, for instance to install in /etc/cdi for other\n"
-		"runtimes.  A backend with several kinds of devices gives a JSON array of specs.",
+		"CDI spec in JSON, for instance to install in /etc/cdi for other runtimes.  The\n"
+		"edits every device of a kind shares (driver libraries, hooks) are the spec's\n"
+		"containerEdits, as nvidia-ctk writes them.  On stdout, a backend with several\n"
+		"kinds of devices gives a JSON array of specs; --output writes one spec (name\n"
+		"the kind with --kind when there are several) to a new temporary file in the\n"
+		"same directory, fsyncs it and renames it over FILE, so a reader sees the old\n"
+		"spec or the new one, never a part.",
 		true
 	};
 	char **pos = NULL;
@@ -320,7 +360,7 @@ static int cdi_generate(struct cli *cli, int argc, char **argv)
 	if (npos)
 		return usage_error(cli, "cdi generate", "takes no arguments");
 	if (!backend) {
-		cli_error(cli, "'cdi generate' needs --backend: nvidia, dri or virtio-gpu");
+		cli_error(cli, "'cdi generate' needs --backend: nvidia, dxg, amd, dri or virtio-gpu");
 		return 1;
 	}
 	ctr_accel_registry *reg = cli_registry(cli);
@@ -328,7 +368,14 @@ static int cdi_generate(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (check_backend(cli, reg, backend) < 0)
 		return 1;
-	if (ctr_accel_registry_write_cdi(reg, backend, &out, &err) < 0) {
+	if (output) {
+		if (ctr_accel_registry_write_cdi_file(reg, backend, kind, output, &err) < 0) {
+			cli_error_ctr(cli, err, NULL);
+			return 1;
+		}
+		return 0;
+	}
+	if (ctr_accel_registry_write_cdi_kind(reg, backend, kind, &out, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
 	}
@@ -347,7 +394,8 @@ int cmd_cdi(struct cli *cli, int argc, char **argv)
 		"COMMANDS:\n"
 		"   list       list the CDI devices found in the spec directories\n"
 		"   validate   validate a CDI spec file\n"
-		"   generate   write a backend's devices as a CDI spec (--backend nvidia|dri|virtio-gpu)\n\n"
+		"   generate   write a backend's devices as a CDI spec (--backend nvidia|dxg|amd|dri|virtio-gpu\n"
+		"              [--kind K] [--output FILE])\n\n"
 		"The spec directories are /etc/cdi and /var/run/cdi unless the global flag\n"
 		"--cdi-spec-dir is given (repeatable, lowest priority first).\n";
 

@@ -9,9 +9,17 @@
  * edits.  The edit model is CDI's containerEdits: environment, device nodes,
  * mounts, hooks, additional gids, intelRdt and netDevices.  The built-in
  * backends are "cdi" (spec files in /etc/cdi and /var/run/cdi), "nvidia",
- * "dri" and "virtio-gpu"; others register at run time with
- * ctr_accel_registry_add_backend() or as plugins (shared objects in a plugin
- * directory exporting ctr_accel_plugin_entry()).
+ * "dxg" (WSL2 and Docker Desktop GPU paravirtualisation, /dev/dxg), "amd"
+ * (ROCm: /dev/kfd and render nodes, amd.com/gpu), "dri" and "virtio-gpu";
+ * others register at run time with ctr_accel_registry_add_backend() or as
+ * plugins (shared objects in a plugin directory exporting
+ * ctr_accel_plugin_entry()).
+ *
+ * GPUs can also be asked for the way Docker's --gpus does
+ * (ctr_gpu_request_parse(), ctr_spec_add_gpus()), with NVIDIA's driver
+ * capabilities choosing the driver libraries, and, when the caller opts in,
+ * by the NVIDIA_VISIBLE_DEVICES and NVIDIA_DRIVER_CAPABILITIES variables of
+ * the container's environment.
  *
  * A registry is not locked internally: use one per thread or serialize calls.
  */
@@ -120,6 +128,14 @@ typedef struct ctr_accel_registry_options {
 	const char *const *cdi_dirs;
 	const char *plugin_dir;      /**< directory of backend plugins (*.so); NULL: none */
 	int no_builtin;              /**< nonzero: register no built-in backend except "cdi" */
+	/**
+	 * Nonzero: ctr_accel_apply_annotations() (and so ctr_container_create()
+	 * with this registry) also honours NVIDIA_VISIBLE_DEVICES and
+	 * NVIDIA_DRIVER_CAPABILITIES in the spec's process.env, as
+	 * ctr_accel_apply_gpu_env() does.  Zero (the default): they are plain
+	 * variables and give no GPU.  Since 0.1 (GPU requests).
+	 */
+	int gpus_from_env;
 } ctr_accel_registry_options;
 
 /** Initialise options to their defaults (sets size). */
@@ -216,7 +232,9 @@ int ctr_spec_add_device(ctr_spec *spec, ctr_accel_registry *reg, const char *req
 /**
  * Apply the devices requested by the spec's CDI annotations
  * ("cdi.k8s.io/<key>": "vendor/class=name[,vendor/class=name...]").
- * A spec without such annotations is left unchanged.
+ * A spec without such annotations is left unchanged.  When the registry was
+ * made with ctr_accel_registry_options.gpus_from_env, the GPUs the spec's
+ * environment asks for are applied too (see ctr_accel_apply_gpu_env()).
  */
 int ctr_accel_apply_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err);
 
@@ -229,6 +247,155 @@ int ctr_accel_apply_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_err
  * @return 0, -ENOENT for an unknown backend or one without devices, ...
  */
 int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char *backend, char **out, ctr_error **err);
+
+/**
+ * Like ctr_accel_registry_write_cdi(), for one kind of the backend's devices
+ * ("nvidia.com/gpu"); kind NULL: all of them.  Since 0.1 (GPU requests).
+ *
+ * @return 0, -ENOENT for an unknown backend, or no device of that kind, ...
+ */
+int ctr_accel_registry_write_cdi_kind(ctr_accel_registry *reg, const char *backend, const char *kind, char **out,
+				      ctr_error **err);
+
+/**
+ * Write one kind of a backend's devices as a CDI spec file, atomically: a
+ * new temporary file (O_EXCL) in the same directory, written, fsync'ed and
+ * renamed over path, then the directory fsync'ed; on any error nothing is
+ * left behind and an existing file is unchanged.  Missing parent
+ * directories are made (0755).  The file is JSON, mode 0644.  kind may be
+ * NULL when the backend has one kind of device.  Since 0.1 (GPU requests).
+ *
+ * @return 0, -EINVAL when the backend has several kinds and kind is NULL,
+ *         -ENOENT, or the errno of the failed system call
+ */
+int ctr_accel_registry_write_cdi_file(ctr_accel_registry *reg, const char *backend, const char *kind,
+				      const char *path, ctr_error **err);
+
+/**
+ * Whether a CDI spec still matches the host it is used on: an nvidia.com
+ * spec records the NVIDIA driver it was generated for (the version in the
+ * names of its libraries, or on WSL the driver store folder), and one made
+ * for another driver is stale.  Specs that record no driver are current.
+ *
+ * @param buf  the spec (JSON or YAML); need not be NUL-terminated
+ * @param name what to call it in messages (its file name)
+ * @return 0 when current, -ESTALE (CTR_E_STATE) with a message naming both
+ *         drivers and the command that regenerates the spec, -EINVAL for a
+ *         spec that does not parse.  Since 0.1 (GPU requests).
+ */
+int ctr_accel_registry_check_cdi(ctr_accel_registry *reg, const char *buf, size_t len, const char *name,
+				 ctr_error **err);
+
+/* ---- GPU requests: Docker's --gpus, NVIDIA_VISIBLE_DEVICES ---- */
+
+/**
+ * NVIDIA driver capabilities (NVIDIA_DRIVER_CAPABILITIES, Docker's
+ * --gpus capabilities=...): which parts of the driver a container gets, as
+ * libnvidia-container chooses them.  compute: libcuda, OpenCL, PTX JIT and
+ * the MPS binaries, /dev/nvidia-uvm; utility: NVML and nvidia-smi; video:
+ * the codec libraries (and compute); graphics: OpenGL, EGL, Vulkan with
+ * their ICD and vendor files, the GPU's DRI nodes; display: graphics, the
+ * X driver and /dev/nvidia-modeset; compat32: the 32-bit libraries of the
+ * others; ngx: NGX.  The dri, virtio-gpu, amd and dxg backends honour
+ * graphics (and display): the host's Mesa for the GPU's kernel driver.
+ */
+enum {
+	CTR_GPU_CAP_COMPUTE = 1u << 0,
+	CTR_GPU_CAP_UTILITY = 1u << 1,
+	CTR_GPU_CAP_GRAPHICS = 1u << 2,
+	CTR_GPU_CAP_VIDEO = 1u << 3,
+	CTR_GPU_CAP_DISPLAY = 1u << 4,
+	CTR_GPU_CAP_COMPAT32 = 1u << 5,
+	CTR_GPU_CAP_NGX = 1u << 6,
+	/** "all" */
+	CTR_GPU_CAP_ALL = (1u << 7) - 1,
+	/** what a request without capabilities gets, as nvidia-container-toolkit: compute,utility */
+	CTR_GPU_CAP_DEFAULT = CTR_GPU_CAP_COMPUTE | CTR_GPU_CAP_UTILITY
+};
+
+/** A request for GPUs. */
+typedef struct ctr_gpu_request ctr_gpu_request;
+
+/**
+ * Parse a GPU request the way Docker's --gpus does: a CSV list of
+ * "count=N|all" (or a bare N or all), "device=ID[,ID...]" (indices, GPU
+ * UUIDs, PCI addresses, MIG "gpu:gi:ci"), "driver=NAME" (nvidia, amd, dxg,
+ * virtio-gpu or dri; default: the first backend with GPUs, in that order),
+ * "capabilities=CAP[,CAP...]" (the CTR_GPU_CAP_* names plus Docker's
+ * "gpu", "nvidia" and "amd") and "options=K=V[,...]".  A field may be
+ * quoted ("device=0,2"); unlike Docker, a bare field after device= or
+ * capabilities= continues its list, so device=0,2 needs no quotes.  With
+ * neither count nor device, one GPU is asked for.
+ *
+ * @param buf the text (need not be NUL-terminated)
+ * @param len its length
+ * @param out receives the request; free with ctr_gpu_request_free()
+ * @return 0 or -EINVAL with a message naming the field
+ */
+int ctr_gpu_request_parse(const char *buf, size_t len, ctr_gpu_request **out, ctr_error **err);
+
+/**
+ * The request NVIDIA's images make through their environment:
+ * NVIDIA_VISIBLE_DEVICES ("all", "none": the driver but no GPU, "void" or
+ * empty: nothing, or a list of indices, UUIDs and MIG devices) and
+ * NVIDIA_DRIVER_CAPABILITIES ("all" or a list; unset or empty:
+ * compute,utility).
+ *
+ * @param visible_devices the value of NVIDIA_VISIBLE_DEVICES; NULL: unset
+ * @param driver_capabilities the value of NVIDIA_DRIVER_CAPABILITIES; NULL: unset
+ * @param out receives the request, or NULL when visible_devices is unset
+ * @return 0 or -EINVAL with a message naming the variable
+ */
+int ctr_gpu_request_from_env(const char *visible_devices, const char *driver_capabilities, ctr_gpu_request **out,
+			     ctr_error **err);
+
+/** Free a request; NULL is allowed. */
+void ctr_gpu_request_free(ctr_gpu_request *req);
+
+/** The number of GPUs asked for: -1 all, 0 when devices are named (or none), else N. */
+int ctr_gpu_request_count(const ctr_gpu_request *req);
+/** The devices named, NULL-terminated (never NULL itself). */
+const char *const *ctr_gpu_request_devices(const ctr_gpu_request *req);
+/** The driver named, or NULL for the first backend with GPUs. */
+const char *ctr_gpu_request_driver(const ctr_gpu_request *req);
+/** The driver capabilities (CTR_GPU_CAP_*; CTR_GPU_CAP_DEFAULT when none were given). */
+unsigned ctr_gpu_request_capabilities(const ctr_gpu_request *req);
+
+/**
+ * The request in the canonical form ctr_gpu_request_parse() reads back,
+ * e.g. "count=all,capabilities=compute,utility" (lists quoted).
+ *
+ * @param out receives the text; free with ctr_free()
+ */
+int ctr_gpu_request_format(const ctr_gpu_request *req, char **out, ctr_error **err);
+
+/**
+ * Resolve a GPU request into edits: the backend (driver, or the first of
+ * nvidia.com/gpu, amd.com/gpu, dxg/gpu, virtio-gpu/gpu, dri/render with
+ * devices), its devices (all, the first N by index, or the ones named) and
+ * the driver capabilities.
+ *
+ * @param out     receives the edits; free with ctr_container_edits_free()
+ * @param devices receives the fully-qualified device names chosen
+ *                (free with ctr_strv_free()); may be NULL
+ * @return 0, -ENOENT (no such GPU, or fewer than asked), -EINVAL, ...
+ */
+int ctr_accel_registry_gpu_edits(ctr_accel_registry *reg, const ctr_gpu_request *req, ctr_container_edits **out,
+				 char ***devices, ctr_error **err);
+
+/** One call: resolve a GPU request and apply its edits to spec; unchanged on error. */
+int ctr_spec_add_gpus(ctr_spec *spec, ctr_accel_registry *reg, const ctr_gpu_request *req, ctr_error **err);
+
+/**
+ * Give the container the GPUs its environment asks for: the
+ * NVIDIA_VISIBLE_DEVICES and NVIDIA_DRIVER_CAPABILITIES of process.env (see
+ * ctr_gpu_request_from_env(), driver nvidia).  Call it only when the user
+ * asked for it: an image's variables are not a grant.  A spec without
+ * NVIDIA_VISIBLE_DEVICES is left unchanged.
+ *
+ * @return 0, or the errors of ctr_gpu_request_from_env() and ctr_spec_add_gpus()
+ */
+int ctr_accel_apply_gpu_env(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err);
 
 /**
  * Parse and validate a CDI spec held in memory (JSON or YAML) against the

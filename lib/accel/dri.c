@@ -6,7 +6,9 @@
  *
  * Requests: dri/render=all|<index>|<pci address>|<vendor>|<driver> gives the
  * render nodes; dri/card=... gives the card nodes as well.  The host group
- * of each node (video, render) joins the process's additional gids.
+ * of each node (video, render) joins the process's additional gids.  With
+ * the graphics capability (a GPU request's), the host's Mesa for the GPUs'
+ * kernel drivers comes along (mesa.c).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -406,16 +408,16 @@ static bool gpu_matches(const struct dri_gpu *g, const char *sel)
 	       (g->driver && strcmp(sel, g->driver) == 0);
 }
 
-static int dri_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-		     ctr_error **err)
+static int dri_device_edits(ctr_accel_registry *reg, const char *request, const struct accel_opts *o,
+			    ctr_container_edits *e, ctr_error **err)
 {
-	const char *eq = strchr(request, '='), *sel;
+	const char *host_root = reg->host_root, *eq = strchr(request, '='), *sel;
 	bool cards = strncmp(request, "dri/card=", 9) == 0;
 	struct dri_gpu *g;
 	size_t n, hits = 0;
 	int r;
 
-	(void)data;
+	(void)o;
 	if (!eq || (!cards && strncmp(request, "dri/render=", 11) != 0))
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': the dri backend serves dri/render and dri/card",
 			       request);
@@ -436,10 +438,59 @@ static int dri_edits(void *data, const char *host_root, const char *request, ctr
 	return r;
 }
 
-const ctr_accel_backend_ops accel_dri_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "dri",
-	.discover = dri_discover,
-	.edits = dri_edits,
-};
+int dri_request_drivers(const char *host_root, char *const *requests, bool virtio_only, char ***drivers,
+			ctr_error **err)
+{
+	struct dri_gpu *g;
+	size_t n;
+	int r;
+
+	if ((r = dri_scan(host_root, &g, &n, err)) < 0)
+		return r;
+	for (size_t k = 0; r == 0 && requests && requests[k]; k++) {
+		const char *sel = strchr(requests[k], '=');
+		int idx = 0;
+		if (!sel)
+			continue;
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			bool virtio = g[i].driver && strcmp(g[i].driver, "virtio_gpu") == 0;
+			char num[16];
+			if (virtio_only && !virtio)
+				continue;
+			/* virtio-gpu numbers its own GPUs */
+			snprintf(num, sizeof(num), "%d", virtio_only ? idx++ : g[i].index);
+			if (!g[i].driver || !(strcmp(sel + 1, "all") == 0 || strcmp(sel + 1, num) == 0 ||
+					      (virtio_only ? (g[i].pci && strcasecmp(sel + 1, g[i].pci) == 0)
+							   : gpu_matches(&g[i], sel + 1))))
+				continue;
+			if (!accel_strv_contains(*drivers, g[i].driver) && strv_append(drivers, g[i].driver) < 0)
+				r = ctr_err_nomem(err);
+		}
+	}
+	dri_gpus_free(g, n);
+	return r;
+}
+
+int dri_graphics_edits(ctr_accel_registry *reg, char *const *requests, const struct accel_opts *o, bool virtio_only,
+		       ctr_container_edits *e, ctr_error **err)
+{
+	char **drivers = NULL;
+	int r;
+
+	if (!o->caps_given || !(o->caps & (CTR_GPU_CAP_GRAPHICS | CTR_GPU_CAP_DISPLAY)))
+		return 0;
+	r = dri_request_drivers(reg->host_root, requests, virtio_only, &drivers, err);
+	if (r == 0 && drivers)
+		r = accel_mesa_edits(reg->host_root, drivers, e, err);
+	ctr_strv_free(drivers);
+	return r;
+}
+
+static int dri_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests,
+			    const struct accel_opts *o, ctr_container_edits *e, ctr_error **err)
+{
+	(void)kind;
+	return dri_graphics_edits(reg, requests, o, false, e, err);
+}
+
+ACCEL_DEFINE_BUILTIN(accel_dri_builtin, "dri", dri_discover, dri_device_edits, dri_common_edits);

@@ -6,7 +6,11 @@
  * from /proc/driver/nvidia/version), the edits are generated from the host:
  * /dev/nvidiaN, nvidiactl, nvidia-uvm, nvidia-uvm-tools, nvidia-modeset,
  * nvidia-caps (MIG), the GPU's DRI nodes, the driver's libraries found
- * through the ld.so cache, its firmware, and tools such as nvidia-smi.
+ * through the ld.so cache, its firmware, tools such as nvidia-smi, the IPC
+ * sockets of its daemons, and the Vulkan, EGL and OpenCL vendor files.
+ * The driver capabilities (CTR_GPU_CAP_*) choose among them as
+ * libnvidia-container does; --device requests get all of them, as a CDI
+ * spec from nvidia-ctk does.
  *
  * Devices: nvidia.com/gpu=<index> per GPU (index in PCI order), =<GPU UUID>,
  * =all, and nvidia.com/gpu=<index>:<gi>:<ci> per MIG compute instance.
@@ -22,8 +26,6 @@
 #include <unistd.h>
 
 #include "accel/accel-internal.h"
-
-#define NVIDIA_HOOK "/usr/bin/nvidia-cdi-hook"
 
 /* A driver version: digits.digits[.digits] */
 static bool is_driver_version(const char *s, size_t n)
@@ -41,8 +43,7 @@ static bool is_driver_version(const char *s, size_t n)
 	return dots >= 1 && dots <= 2;
 }
 
-/* The version in /proc/driver/nvidia/version, e.g. "550.54.14"; NULL when no driver. */
-static char *driver_version(const char *host_root)
+char *accel_nvidia_driver_version(const char *host_root)
 {
 	char *p = accel_host_path(host_root, "/proc/driver/nvidia/version"), *buf, *r = NULL;
 	const char *s;
@@ -205,7 +206,7 @@ static int nv_scan(const char *host_root, struct nv_host *h, ctr_error **err)
 	struct dirent *de;
 
 	memset(h, 0, sizeof(*h));
-	h->version = driver_version(host_root);
+	h->version = accel_nvidia_driver_version(host_root);
 	if (!h->version)
 		return 0;
 	dir = accel_host_path(host_root, "/proc/driver/nvidia/gpus");
@@ -263,153 +264,123 @@ static int nv_scan(const char *host_root, struct nv_host *h, ctr_error **err)
 	return 0;
 }
 
-/* ---- ld.so.cache ---- */
+/* ---- what each driver capability brings (libnvidia-container's lists) ---- */
 
-struct ld_entry_new {
-	int32_t flags;
-	uint32_t key, value;
-	uint32_t osversion;
-	uint64_t hwcap;
+struct nv_class {
+	const char *name;                /* a soname prefix, up to and including ".so" */
+	unsigned caps;                   /* the capabilities that select it */
 };
 
-#define LD_MAGIC_OLD "ld.so-1.7.0"
-#define LD_MAGIC_NEW "glibc-ld.so.cache"
-#define LD_VERSION_NEW "1.1"
+#define CAP_COMPUTE_ANY (CTR_GPU_CAP_COMPUTE | CTR_GPU_CAP_VIDEO)
+#define CAP_GRAPHICS_ANY (CTR_GPU_CAP_GRAPHICS | CTR_GPU_CAP_DISPLAY)
 
-static bool native_arch(int32_t flags)
-{
-#if defined(__x86_64__)
-	return (flags & 0xff00) == 0x0300;
-#elif defined(__aarch64__)
-	return (flags & 0xff00) == 0x0a00;
-#else
-	(void)flags;
-	return true;
-#endif
-}
+static const struct nv_class nv_libs[] = {
+	{ "libnvidia-ml.so", CTR_GPU_CAP_UTILITY },
+	{ "libnvidia-cfg.so", CTR_GPU_CAP_UTILITY },
+	{ "libnvidia-nscq.so", CTR_GPU_CAP_UTILITY },
+	{ "libcuda.so", CAP_COMPUTE_ANY },
+	{ "libcudadebugger.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-opencl.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-gpucomp.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-ptxjitcompiler.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-fatbinaryloader.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-allocator.so", CAP_COMPUTE_ANY | CAP_GRAPHICS_ANY },
+	{ "libnvidia-compiler.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-pkcs11.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-pkcs11-openssl3.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-nvvm.so", CAP_COMPUTE_ANY },
+	{ "libnvidia-tileiras.so", CAP_COMPUTE_ANY },
+	{ "libvdpau_nvidia.so", CTR_GPU_CAP_VIDEO },
+	{ "libnvidia-encode.so", CTR_GPU_CAP_VIDEO },
+	{ "libnvidia-opticalflow.so", CTR_GPU_CAP_VIDEO },
+	{ "libnvcuvid.so", CTR_GPU_CAP_VIDEO },
+	{ "libnvidia-eglcore.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-glcore.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-tls.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-glsi.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-fbc.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-ifr.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-rtcore.so", CAP_GRAPHICS_ANY },
+	{ "libnvoptix.so", CAP_GRAPHICS_ANY },
+	{ "libGLX_nvidia.so", CAP_GRAPHICS_ANY },
+	{ "libEGL_nvidia.so", CAP_GRAPHICS_ANY },
+	{ "libGLESv2_nvidia.so", CAP_GRAPHICS_ANY },
+	{ "libGLESv1_CM_nvidia.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-glvkspirv.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-cbl.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-vulkan-producer.so", CAP_GRAPHICS_ANY },
+	/* non-GLVND OpenGL libraries, only NVIDIA's (named with the driver version) */
+	{ "libGL.so", CAP_GRAPHICS_ANY },
+	{ "libEGL.so", CAP_GRAPHICS_ANY },
+	{ "libGLESv1_CM.so", CAP_GRAPHICS_ANY },
+	{ "libGLESv2.so", CAP_GRAPHICS_ANY },
+	{ "libnvidia-ngx.so", CTR_GPU_CAP_NGX },
+};
+
+/* EGL platform libraries: versioned on their own, not with the driver */
+static const char *const nv_egl_platform_libs[] = {
+	"libnvidia-egl-gbm.so.", "libnvidia-egl-wayland.so.", "libnvidia-egl-wayland2.so.", "libnvidia-egl-xcb.so.",
+	"libnvidia-egl-xlib.so.",
+};
+
+static const struct nv_class nv_bins[] = {
+	{ "nvidia-smi", CTR_GPU_CAP_UTILITY },
+	{ "nvidia-debugdump", CTR_GPU_CAP_UTILITY },
+	{ "nvidia-persistenced", CTR_GPU_CAP_UTILITY },
+	{ "nv-fabricmanager", CTR_GPU_CAP_UTILITY },
+	{ "nvidia-cuda-mps-control", CTR_GPU_CAP_COMPUTE },
+	{ "nvidia-cuda-mps-server", CTR_GPU_CAP_COMPUTE },
+};
+
+static const struct nv_class nv_ipcs[] = {
+	{ "/var/run/nvidia-persistenced/socket", CTR_GPU_CAP_UTILITY },
+	{ "/var/run/nvidia-fabricmanager/socket", CTR_GPU_CAP_UTILITY },
+	{ "/tmp/nvidia-mps", CTR_GPU_CAP_COMPUTE },
+};
 
 /*
- * The library paths of the ld.so cache under host_root whose soname starts
- * with one of prefixes (glibc's "new" format, alone or after the old one).
+ * Vendor files, found under /etc or /usr/share on the host and put at the
+ * container path the loaders read (nvidia-ctk's choice): Vulkan files in
+ * /etc/vulkan, EGL files in /usr/share.
  */
-static int ldcache_find(const char *host_root, const char *const *prefixes, char ***out, ctr_error **err)
-{
-	char *p = accel_host_path(host_root, "/etc/ld.so.cache"), *buf = NULL;
-	size_t len = 0, off = 0;
-	uint32_t nlibs;
-	int r;
-
-	if (!p)
-		return ctr_err_nomem(err);
-	r = ctr_read_file(p, 64u << 20, &buf, &len, err);
-	if (r < 0) {
-		ctr_err_prefix(err, "the ld.so cache");
-		free(p);
-		return r;
-	}
-	if (len >= 16 && memcmp(buf, LD_MAGIC_OLD, strlen(LD_MAGIC_OLD)) == 0) {
-		uint32_t nold;
-		memcpy(&nold, buf + 12, 4);
-		off = 16 + (size_t)nold * 12;
-		off = (off + 7) & ~(size_t)7;
-	}
-	if (len < off + 48 || memcmp(buf + off, LD_MAGIC_NEW LD_VERSION_NEW, 20) != 0) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE,
-			    "%s: not a glibc ld.so cache (format 1.1): run ldconfig on the host", p);
-		goto out;
-	}
-	memcpy(&nlibs, buf + off + 20, 4);
-	if (nlibs > (len - off - 48) / sizeof(struct ld_entry_new)) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: truncated ld.so cache: run ldconfig on the host", p);
-		goto out;
-	}
-	for (uint32_t i = 0; i < nlibs; i++) {
-		struct ld_entry_new e;
-		const char *key, *val;
-
-		memcpy(&e, buf + off + 48 + (size_t)i * sizeof(e), sizeof(e));
-		if (off + e.key >= len || off + e.value >= len || !native_arch(e.flags))
-			continue;
-		key = buf + off + e.key;
-		val = buf + off + e.value;
-		if (!memchr(key, '\0', len - off - e.key) || !memchr(val, '\0', len - off - e.value))
-			continue;
-		for (size_t k = 0; prefixes[k]; k++)
-			if (strncmp(key, prefixes[k], strlen(prefixes[k])) == 0) {
-				bool dup = false;
-				for (size_t j = 0; *out && (*out)[j]; j++)
-					if (strcmp((*out)[j], val) == 0)
-						dup = true;
-				if (!dup && strv_append(out, val) < 0) {
-					r = ctr_err_nomem(err);
-					goto out;
-				}
-				break;
-			}
-	}
-	r = 0;
-out:
-	free(buf);
-	free(p);
-	return r;
-}
-
-/* Follow symlinks of the last component within host_root; returns the path without the root. */
-static char *resolve_in_root(const char *host_root, const char *path)
-{
-	char *cur = strdup(path);
-
-	for (int hops = 0; cur && hops < 16; hops++) {
-		char *hp = accel_host_path(host_root, cur), tgt[PATH_MAX], *nx, *dir;
-		struct stat st;
-		ssize_t n;
-
-		if (!hp || lstat(hp, &st) < 0 || !S_ISLNK(st.st_mode)) {
-			free(hp);
-			return cur;
-		}
-		n = readlink(hp, tgt, sizeof(tgt) - 1);
-		free(hp);
-		if (n < 0)
-			return cur;
-		tgt[n] = '\0';
-		if (tgt[0] == '/') {
-			nx = strdup(tgt);
-		} else {
-			dir = strdup(cur);
-			nx = NULL;
-			if (dir && asprintf(&nx, "%s/%s", dirname(dir), tgt) < 0)
-				nx = NULL;
-			free(dir);
-		}
-		free(cur);
-		cur = nx;
-	}
-	return cur;
-}
-
-static const char *const nv_lib_prefixes[] = {
-	"libnvidia-", "libcuda.so", "libcudadebugger.so", "libnvcuvid.so", "libnvoptix.so",
-	"libGLX_nvidia.so", "libEGL_nvidia.so", "libGLESv2_nvidia.so", "libGLESv1_CM_nvidia.so",
-	"libvdpau_nvidia.so", NULL,
+struct nv_config {
+	const char *rel;                 /* below /etc or /usr/share */
+	const char *container;           /* the container path */
+	unsigned caps;
 };
 
-static const char *const nv_tools[] = {
-	"nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control", "nvidia-cuda-mps-server",
+static const struct nv_config nv_configs[] = {
+	{ "vulkan/icd.d/nvidia_icd.json", "/etc/vulkan/icd.d/nvidia_icd.json", CAP_GRAPHICS_ANY },
+#if defined(__x86_64__)
+	{ "vulkan/icd.d/nvidia_icd.x86_64.json", "/etc/vulkan/icd.d/nvidia_icd.x86_64.json", CAP_GRAPHICS_ANY },
+#elif defined(__aarch64__)
+	{ "vulkan/icd.d/nvidia_icd.aarch64.json", "/etc/vulkan/icd.d/nvidia_icd.aarch64.json", CAP_GRAPHICS_ANY },
+#endif
+	{ "vulkan/implicit_layer.d/nvidia_layers.json", "/etc/vulkan/implicit_layer.d/nvidia_layers.json", CAP_GRAPHICS_ANY },
+	{ "vulkan/icd.d/nvidia_layers.json", "/etc/vulkan/icd.d/nvidia_layers.json", CAP_GRAPHICS_ANY },
+	{ "glvnd/egl_vendor.d/10_nvidia.json", "/usr/share/glvnd/egl_vendor.d/10_nvidia.json", CAP_GRAPHICS_ANY },
+	{ "egl/egl_external_platform.d/15_nvidia_gbm.json", "/usr/share/egl/egl_external_platform.d/15_nvidia_gbm.json",
+	  CAP_GRAPHICS_ANY },
+	{ "egl/egl_external_platform.d/10_nvidia_wayland.json",
+	  "/usr/share/egl/egl_external_platform.d/10_nvidia_wayland.json", CAP_GRAPHICS_ANY },
+	{ "egl/egl_external_platform.d/09_nvidia_wayland2.json",
+	  "/usr/share/egl/egl_external_platform.d/09_nvidia_wayland2.json", CAP_GRAPHICS_ANY },
+	{ "egl/egl_external_platform.d/20_nvidia_xcb.json", "/usr/share/egl/egl_external_platform.d/20_nvidia_xcb.json",
+	  CAP_GRAPHICS_ANY },
+	{ "egl/egl_external_platform.d/20_nvidia_xlib.json", "/usr/share/egl/egl_external_platform.d/20_nvidia_xlib.json",
+	  CAP_GRAPHICS_ANY },
+	{ "nvidia/nvoptix.bin", "/usr/share/nvidia/nvoptix.bin", CAP_GRAPHICS_ANY },
+	{ "X11/xorg.conf.d/10-nvidia.conf", "/usr/share/X11/xorg.conf.d/10-nvidia.conf", CTR_GPU_CAP_DISPLAY },
+	{ "X11/xorg.conf.d/nvidia-drm-outputclass.conf", "/usr/share/X11/xorg.conf.d/nvidia-drm-outputclass.conf",
+	  CTR_GPU_CAP_DISPLAY },
+	{ "OpenCL/vendors/nvidia.icd", "/etc/OpenCL/vendors/nvidia.icd", CAP_COMPUTE_ANY },
 };
 
-static const char *const nv_control_nodes[] = {
-	"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset",
+static const char *const xorg_dirs[] = {
+	"/usr/lib/xorg/modules/drivers", "/usr/lib/xorg/modules/extensions", "/usr/lib/xorg/modules/updates/drivers",
+	"/usr/lib/xorg/modules/updates/extensions", "/usr/lib64/xorg/modules/drivers",
+	"/usr/lib64/xorg/modules/extensions",
 };
-
-static bool host_exists(const char *host_root, const char *path)
-{
-	char *hp = accel_host_path(host_root, path);
-	bool r = hp && access(hp, F_OK) == 0;
-
-	free(hp);
-	return r;
-}
 
 static int add_node(const char *host_root, ctr_container_edits *e, const char *path, ctr_error **err)
 {
@@ -423,135 +394,231 @@ static int add_node(const char *host_root, ctr_container_edits *e, const char *p
 	return r;
 }
 
-static int add_ro_bind(const char *host_root, ctr_container_edits *e, const char *path, ctr_error **err)
+static unsigned caps_of(const struct accel_opts *o)
 {
-	static const char *const opts[] = { "ro", "nosuid", "nodev", "rbind", "rprivate", NULL };
-	char *hp = accel_host_path(host_root, path);
+	return o && o->caps_given ? o->caps : CTR_GPU_CAP_ALL;
+}
+
+/* The class of a library by its soname (the base name of the cache's path), or NULL. */
+static const struct nv_class *lib_class(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(nv_libs); i++) {
+		size_t l = strlen(nv_libs[i].name);
+		if (strncmp(b, nv_libs[i].name, l) == 0 && (b[l] == '.' || b[l] == '\0'))
+			return &nv_libs[i];
+	}
+	return NULL;
+}
+
+static bool has_version_suffix(const char *path, const char *version)
+{
+	const char *b = strrchr(path, '/');
+	size_t bl, vl = strlen(version);
+
+	b = b ? b + 1 : path;
+	bl = strlen(b);
+	return bl > vl + 1 && strcmp(b + bl - vl, version) == 0 && b[bl - vl - 1] == '.';
+}
+
+/* The driver's libraries the capabilities select, of one architecture, into set. */
+static int select_libs(const char *host_root, const struct accel_ldcache *c, enum accel_arch arch, const char *version,
+		       unsigned caps, struct accel_libset *set)
+{
+	const char *prefixes[CTR_ARRAY_SIZE(nv_libs) + CTR_ARRAY_SIZE(nv_egl_platform_libs) + 2];
+	char **paths = NULL;
+	size_t n = 0;
 	int r;
 
-	if (!hp)
-		return ctr_err_nomem(err);
-	r = ctr_container_edits_add_mount(e, hp, path, "bind", opts, err);
-	free(hp);
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(nv_libs); i++)
+		if (nv_libs[i].caps & caps)
+			prefixes[n++] = nv_libs[i].name;
+	if (caps & CAP_GRAPHICS_ANY)
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(nv_egl_platform_libs); i++)
+			prefixes[n++] = nv_egl_platform_libs[i];
+	if (caps == CTR_GPU_CAP_ALL)
+		prefixes[n++] = "libnvidia-"; /* and whatever a newer driver adds */
+	prefixes[n] = NULL;
+	if (n == 0)
+		return 0;
+	if ((r = accel_ldcache_find(c, arch, prefixes, &paths)) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && paths && paths[i]; i++) {
+		const struct nv_class *cl = lib_class(paths[i]);
+		bool platform = false;
+		char *real;
+
+		for (size_t k = 0; k < CTR_ARRAY_SIZE(nv_egl_platform_libs); k++)
+			if (strstr(paths[i], nv_egl_platform_libs[k]))
+				platform = true;
+		if (cl && !(cl->caps & caps))
+			continue;
+		real = accel_resolve_in_root(host_root, paths[i]);
+		if (!real) {
+			r = -ENOMEM;
+			break;
+		}
+		/* only the libraries of the running driver: libfoo.so.<version> (not Mesa's libEGL.so.1) */
+		if (platform || has_version_suffix(real, version))
+			r = accel_libset_add(host_root, set, paths[i]);
+		free(real);
+	}
+	ctr_strv_free(paths);
 	return r;
 }
 
-/* What every nvidia request needs: control nodes, libraries, firmware, tools, hooks. */
-/* A createContainer hook: nvidia-cdi-hook verb, then "flag item" for each item. */
-static int add_cdi_hook(ctr_container_edits *e, const char *verb, const char *flag, char *const *items,
+/* Symlinks the graphics libraries need beyond their sonames (gbm backend, vulkan producer, X module). */
+static int graphics_links(const struct accel_libset *set, const char *version, unsigned caps, char ***links)
+{
+	for (size_t i = 0; set->files && set->files[i]; i++) {
+		const char *f = set->files[i], *b = strrchr(f, '/');
+		char *dir = strndup(f, (size_t)(b - f)), *l = NULL;
+		int r = 0;
+
+		if (!dir)
+			return -ENOMEM;
+		b++;
+		if (strncmp(b, "libnvidia-allocator.so.", 23) == 0 && strcmp(b + 23, version) == 0 && (caps & CAP_GRAPHICS_ANY))
+			r = asprintf(&l, "../libnvidia-allocator.so.1::%s/gbm/nvidia-drm_gbm.so", dir);
+		else if (strncmp(b, "libnvidia-vulkan-producer.so.", 29) == 0 && strcmp(b + 29, version) == 0)
+			r = asprintf(&l, "%s::%s/libnvidia-vulkan-producer.so", b, dir);
+		else if (strncmp(b, "libglxserver_nvidia.so.", 23) == 0 && strcmp(b + 23, version) == 0)
+			r = asprintf(&l, "%s::%s/libglxserver_nvidia.so", b, dir);
+		free(dir);
+		if (r < 0)
+			return -ENOMEM;
+		if (l && !accel_strv_contains(*links, l) && strv_append(links, l) < 0) {
+			free(l);
+			return -ENOMEM;
+		}
+		free(l);
+	}
+	return 0;
+}
+
+/* The shared edits of every nvidia request: control nodes, libraries, firmware, tools, vendor files, hooks. */
+static int common_edits(const char *host_root, const struct nv_host *h, unsigned caps, ctr_container_edits *e,
 			ctr_error **err)
 {
-	char **args = NULL;
-	int r = strv_append(&args, "nvidia-cdi-hook");
-
-	if (r == 0)
-		r = strv_append(&args, verb);
-	for (size_t i = 0; r == 0 && items[i]; i++)
-		if ((r = strv_append(&args, flag)) == 0)
-			r = strv_append(&args, items[i]);
-	r = r < 0 ? ctr_err_nomem(err)
-		  : ctr_container_edits_add_hook(e, "createContainer", NVIDIA_HOOK, (const char *const *)args, NULL, 0,
-						 err);
-	ctr_strv_free(args);
-	return r;
-}
-
-static int common_edits(const char *host_root, const struct nv_host *h, ctr_container_edits *e, ctr_error **err)
-{
-	char **libs = NULL, **dirs = NULL, **links = NULL;
+	static const char *const ipc_opts[] = { "noexec", "nosuid", "nodev", "rbind", "rprivate", NULL };
+	static const char *const ro_opts[] = { "ro", "nosuid", "nodev", "rbind", "rprivate", NULL };
+	struct accel_libset set = { 0 };
+	struct accel_ldcache cache;
 	int r = 0;
 
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(nv_control_nodes) && r == 0; i++)
-		if (host_exists(host_root, nv_control_nodes[i]))
-			r = add_node(host_root, e, nv_control_nodes[i], err);
-	if (r == 0 && !host_exists(host_root, "/dev/nvidiactl"))
+	if (!accel_host_exists(host_root, "/dev/nvidiactl"))
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			       "%s/dev/nvidiactl is missing: load the nvidia module (modprobe nvidia) or run nvidia-modprobe",
 			       strcmp(host_root, "/") ? host_root : "");
-	if (r == 0)
-		r = ldcache_find(host_root, nv_lib_prefixes, &libs, err);
-	for (size_t i = 0; r == 0 && libs && libs[i]; i++) {
-		char *real = resolve_in_root(host_root, libs[i]);
-		const char *rb, *lb;
-		char *d;
+	r = add_node(host_root, e, "/dev/nvidiactl", err);
+	if (r == 0 && (caps & CAP_COMPUTE_ANY)) {
+		if (accel_host_exists(host_root, "/dev/nvidia-uvm"))
+			r = add_node(host_root, e, "/dev/nvidia-uvm", err);
+		if (r == 0 && accel_host_exists(host_root, "/dev/nvidia-uvm-tools"))
+			r = add_node(host_root, e, "/dev/nvidia-uvm-tools", err);
+	}
+	if (r == 0 && (caps & CTR_GPU_CAP_DISPLAY) && accel_host_exists(host_root, "/dev/nvidia-modeset"))
+		r = add_node(host_root, e, "/dev/nvidia-modeset", err);
+	if (r < 0)
+		return r;
 
-		if (!real) {
-			r = ctr_err_nomem(err);
-			break;
+	if ((r = accel_ldcache_open(host_root, &cache, err)) < 0)
+		return r;
+	r = select_libs(host_root, &cache, ACCEL_ARCH_NATIVE, h->version, caps, &set);
+	if (r == 0 && (caps & CTR_GPU_CAP_COMPAT32))
+		r = select_libs(host_root, &cache, ACCEL_ARCH_32, h->version, caps & ~CTR_GPU_CAP_COMPAT32, &set);
+	accel_ldcache_close(&cache);
+	/* the X driver and GLX module of this driver */
+	for (size_t i = 0; r == 0 && (caps & CTR_GPU_CAP_DISPLAY) && i < CTR_ARRAY_SIZE(xorg_dirs); i++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s/nvidia_drv.so", xorg_dirs[i]) < 0)
+			r = -ENOMEM;
+		else if (accel_host_is_file(host_root, p))
+			r = accel_libset_add_file(&set, p);
+		free(p);
+		if (r == 0 && asprintf(&p, "%s/libglxserver_nvidia.so.%s", xorg_dirs[i], h->version) < 0)
+			r = -ENOMEM;
+		else if (r == 0) {
+			if (accel_host_is_file(host_root, p))
+				r = accel_libset_add_file(&set, p);
+			free(p);
 		}
-		/* only the libraries of the running driver: libfoo.so.<version> */
-		rb = strrchr(real, '/');
-		rb = rb ? rb + 1 : real;
-		lb = strrchr(libs[i], '/');
-		lb = lb ? lb + 1 : libs[i];
-		{
-			size_t rl = strlen(rb), vl = strlen(h->version);
-			if (rl <= vl + 1 || strcmp(rb + rl - vl, h->version) != 0 || rb[rl - vl - 1] != '.') {
-				free(real);
-				continue;
-			}
-		}
-		r = add_ro_bind(host_root, e, real, err);
-		if (r == 0 && strcmp(lb, rb) != 0) {
-			/* the soname link the cache names, e.g. libcuda.so.1 -> libcuda.so.550.54.14 */
-			r = strv_appendf(&links, "%s::%s", rb, libs[i]) < 0 ? ctr_err_nomem(err) : 0;
-		}
-		d = strdup(real);
-		if (r == 0 && d) {
-			char *dn = dirname(d);
-			bool have = false;
-			for (size_t k = 0; dirs && dirs[k]; k++)
-				if (strcmp(dirs[k], dn) == 0)
-					have = true;
-			if (!have && strv_append(&dirs, dn) < 0)
-				r = ctr_err_nomem(err);
-		} else if (!d && r == 0) {
-			r = ctr_err_nomem(err);
-		}
-		free(d);
-		free(real);
 	}
 	/* GSP firmware of this driver version */
 	if (r == 0) {
-		char *fw;
+		char *fw = NULL;
 		if (asprintf(&fw, "/lib/firmware/nvidia/%s", h->version) < 0)
-			r = ctr_err_nomem(err);
-		else {
-			if (host_exists(host_root, fw))
-				r = add_ro_bind(host_root, e, fw, err);
-			free(fw);
-		}
+			r = -ENOMEM;
+		else if (accel_host_exists(host_root, fw))
+			r = accel_libset_add_file(&set, fw);
+		free(fw);
 	}
-	for (size_t i = 0; r == 0 && i < CTR_ARRAY_SIZE(nv_tools); i++) {
+	for (size_t i = 0; r == 0 && i < CTR_ARRAY_SIZE(nv_bins); i++) {
 		static const char *const bindirs[] = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" };
-		for (size_t k = 0; k < CTR_ARRAY_SIZE(bindirs); k++) {
-			char *p;
-			if (asprintf(&p, "%s/%s", bindirs[k], nv_tools[i]) < 0) {
-				r = ctr_err_nomem(err);
+		if (!(nv_bins[i].caps & caps))
+			continue;
+		for (size_t k = 0; r == 0 && k < CTR_ARRAY_SIZE(bindirs); k++) {
+			char *p = NULL;
+			if (asprintf(&p, "%s/%s", bindirs[k], nv_bins[i].name) < 0) {
+				r = -ENOMEM;
 				break;
 			}
-			if (host_exists(host_root, p)) {
-				/* a bind mount follows a symlinked source */
-				r = add_ro_bind(host_root, e, p, err);
+			/* a bind mount follows a symlinked source */
+			if (accel_host_exists(host_root, p)) {
+				r = accel_libset_add_file(&set, p);
 				free(p);
 				break;
 			}
 			free(p);
 		}
 	}
-	if (r == 0 && links)
-		r = add_cdi_hook(e, "create-symlinks", "--link", links, err);
-	if (r == 0 && dirs)
-		r = add_cdi_hook(e, "update-ldcache", "--folder", dirs, err);
+	if (r == 0)
+		r = graphics_links(&set, h->version, caps, &set.links);
+	if (r < 0) {
+		accel_libset_free(&set);
+		return ctr_err_nomem(err);
+	}
+	r = accel_libset_edits(host_root, &set, e, err);
+	accel_libset_free(&set);
+	/* vendor files at the paths the loaders read */
+	for (size_t i = 0; r == 0 && i < CTR_ARRAY_SIZE(nv_configs); i++) {
+		static const char *const roots[] = { "/etc", "/usr/share" };
+		if (!(nv_configs[i].caps & caps))
+			continue;
+		for (size_t k = 0; r == 0 && k < CTR_ARRAY_SIZE(roots); k++) {
+			char *p = NULL, *hp;
+			if (asprintf(&p, "%s/%s", roots[k], nv_configs[i].rel) < 0) {
+				r = ctr_err_nomem(err);
+				break;
+			}
+			hp = accel_host_is_file(host_root, p) ? accel_host_path(host_root, p) : NULL;
+			free(p);
+			if (hp) {
+				r = ctr_container_edits_add_mount(e, hp, nv_configs[i].container, NULL, ro_opts, err);
+				free(hp);
+				break;
+			}
+		}
+	}
+	/* the daemons' sockets (writable: connect() needs it) */
+	for (size_t i = 0; r == 0 && i < CTR_ARRAY_SIZE(nv_ipcs); i++) {
+		char *hp;
+		if (!(nv_ipcs[i].caps & caps) || !accel_host_exists(host_root, nv_ipcs[i].name))
+			continue;
+		if (!(hp = accel_host_path(host_root, nv_ipcs[i].name)))
+			return ctr_err_nomem(err);
+		r = ctr_container_edits_add_mount(e, hp, nv_ipcs[i].name, NULL, ipc_opts, err);
+		free(hp);
+	}
 	if (r == 0)
 		r = ctr_container_edits_add_env(e, "NVIDIA_VISIBLE_DEVICES=void", err);
-	ctr_strv_free(libs);
-	ctr_strv_free(dirs);
-	ctr_strv_free(links);
 	return r;
 }
 
-static int gpu_edits(const char *host_root, const struct nv_gpu *g, ctr_container_edits *e, ctr_error **err)
+static int gpu_edits(const char *host_root, const struct nv_gpu *g, unsigned caps, ctr_container_edits *e,
+		     ctr_error **err)
 {
 	char p[64];
 	struct dri_gpu *dg;
@@ -561,6 +628,8 @@ static int gpu_edits(const char *host_root, const struct nv_gpu *g, ctr_containe
 	snprintf(p, sizeof(p), "/dev/nvidia%d", g->minor);
 	if ((r = add_node(host_root, e, p, err)) < 0)
 		return r;
+	if (!(caps & CAP_GRAPHICS_ANY))
+		return 0;
 	/* the GPU's DRI nodes (nvidia-drm), matched by PCI address */
 	if ((r = dri_scan(host_root, &dg, &n, err)) < 0)
 		return r;
@@ -589,64 +658,109 @@ static int mig_edits(const char *host_root, const struct nv_gpu *g, const struct
 
 /* ---- CDI freshness ---- */
 
-/* The driver version a CDI spec was generated for: from lib*.so.<version> mount paths. */
-static char *spec_driver_version(struct cdi_spec *s)
+char *accel_nvidia_spec_driver_version(const struct cdi_spec *s)
 {
-	struct json_object *lists[2] = { s->edits, NULL };
+	/*
+	 * The version of libcuda or NVML, else the one most lib*.so.<version>
+	 * mounts carry (EGL platform libraries have versions of their own).
+	 */
+	char **paths = NULL, **seen = NULL, *best = NULL;
+	size_t *counts = NULL, n = 0, top = 0;
+	bool fail = false;
 
-	for (size_t d = 0; d <= s->n_devices; d++) {
-		struct json_object *ed = d == 0 ? s->edits : s->devices[d - 1].edits, *mounts;
-		(void)lists;
-		if (!ed || !json_object_object_get_ex(ed, "mounts", &mounts))
+	if (accel_spec_mount_paths(s, &paths) < 0)
+		return NULL;
+	for (size_t i = 0; !fail && paths && paths[i]; i++) {
+		const char *b = strrchr(paths[i], '/'), *so;
+		size_t k;
+
+		b = b ? b + 1 : paths[i];
+		if (strncmp(b, "lib", 3) != 0 || !(so = strstr(b, ".so.")) || !is_driver_version(so + 4, strlen(so + 4)))
 			continue;
-		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
-			struct json_object *hp;
-			const char *path, *b, *so;
-			if (!json_object_object_get_ex(json_object_array_get_idx(mounts, i), "hostPath", &hp))
-				continue;
-			path = json_object_get_string(hp);
-			b = strrchr(path, '/');
-			b = b ? b + 1 : path;
-			if (strncmp(b, "lib", 3) != 0 || !(so = strstr(b, ".so.")))
-				continue;
-			so += 4;
-			if (is_driver_version(so, strlen(so)))
-				return strdup(so);
+		so += 4;
+		/* the CUDA driver and NVML always carry the driver's version */
+		if (strncmp(b, "libcuda.so.", 11) == 0 || strncmp(b, "libnvidia-ml.so.", 16) == 0) {
+			best = (char *)so;
+			top = SIZE_MAX;
+			break;
+		}
+		for (k = 0; k < n && strcmp(seen[k], so) != 0; k++)
+			;
+		if (k == n) {
+			size_t *nc = realloc(counts, (n + 1) * sizeof(*nc));
+			if (nc)
+				counts = nc;
+			if (!nc || strv_append(&seen, so) < 0) {
+				fail = true;
+				break;
+			}
+			counts[n++] = 0;
+		}
+		if (++counts[k] > top) {
+			top = counts[k];
+			best = seen[k];
 		}
 	}
-	return NULL;
+	best = best && !fail ? strdup(best) : NULL;
+	ctr_strv_free(seen);
+	ctr_strv_free(paths);
+	free(counts);
+	return best;
+}
+
+int accel_cdi_spec_stale(const char *host_root, const struct cdi_spec *s, char **why)
+{
+	char *ver, *sv, *store, *ss;
+	int r = 0;
+
+	*why = NULL;
+	if (strcmp(s->vendor, "nvidia.com") != 0)
+		return 0;
+	if ((ver = accel_nvidia_driver_version(host_root))) {
+		sv = accel_nvidia_spec_driver_version(s);
+		if (sv && strcmp(sv, ver) != 0)
+			r = asprintf(why, "generated for NVIDIA driver %s, the host runs %s", sv, ver) < 0 ? -ENOMEM : 1;
+		free(sv);
+		free(ver);
+		return r;
+	}
+	if ((store = accel_dxg_nvidia_store(host_root))) {
+		ss = accel_dxg_spec_store(s);
+		if (ss && strcmp(ss, store) != 0)
+			r = asprintf(why, "generated for the WSL driver store %s, the host's NVIDIA driver is in %s", ss, store) < 0
+				    ? -ENOMEM : 1;
+		free(ss);
+		free(store);
+	}
+	return r;
 }
 
 void accel_nvidia_check_cdi(ctr_accel_registry *reg);
 void accel_nvidia_check_cdi(ctr_accel_registry *reg)
 {
-	char *ver = driver_version(reg->host_root);
-	bool any = false, stale = false;
+	bool any = false;
 
 	reg->nvidia_cdi_fresh = false;
-	if (!ver)
-		return; /* no driver: CDI specs are served as they are */
 	for (size_t i = 0; i < reg->cdi.n_specs; i++) {
 		struct cdi_spec *s = reg->cdi.specs[i];
-		char *sv;
+		char *why = NULL;
+		int st = accel_cdi_spec_stale(reg->host_root, s, &why);
+
 		if (strcmp(s->vendor, "nvidia.com") != 0)
 			continue;
-		any = true;
-		sv = spec_driver_version(s);
-		if (sv && strcmp(sv, ver) != 0) {
-			stale = true;
-			strv_appendf(&reg->errors,
-				     "%s: stale NVIDIA CDI spec: generated for driver %s, the host runs %s; devices are generated from the host (rerun nvidia-ctk cdi generate)",
-				     s->path, sv, ver);
+		if (st <= 0) {
+			any = true;
+			continue;
 		}
-		free(sv);
+		strv_appendf(&reg->errors,
+			     "%s: stale CDI spec: %s; its devices are generated from the host instead: regenerate it: ctr-demo cdi generate --backend %s --kind %s --output %s",
+			     s->path, why, strstr(why, "WSL") ? "dxg" : "nvidia", s->kind, s->path);
+		free(why);
+		for (size_t k = 0; k < reg->cdi.n_entries; k++)
+			if (reg->cdi.entries[k].spec == s)
+				reg->cdi.entries[k].hidden = true;
 	}
-	if (stale)
-		for (size_t i = 0; i < reg->cdi.n_entries; i++)
-			if (strcmp(reg->cdi.entries[i].spec->vendor, "nvidia.com") == 0)
-				reg->cdi.entries[i].hidden = true;
-	reg->nvidia_cdi_fresh = any && !stale;
-	free(ver);
+	reg->nvidia_cdi_fresh = any;
 }
 
 /* ---- the backend ---- */
@@ -712,33 +826,33 @@ static int nv_discover(void *data, const char *host_root, ctr_accel_discovery *d
 	return r;
 }
 
-static int nv_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e, ctr_error **err)
+static int nv_device_edits(ctr_accel_registry *reg, const char *request, const struct accel_opts *o,
+			   ctr_container_edits *e, ctr_error **err)
 {
-	const char *sel = strchr(request, '=');
+	const char *host_root = reg->host_root, *sel = strchr(request, '=');
+	unsigned caps = caps_of(o);
 	struct nv_host h;
 	size_t hits = 0;
 	int r;
 
-	(void)data;
 	if (!sel || strncmp(request, "nvidia.com/gpu=", 15) != 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': the nvidia backend serves nvidia.com/gpu", request);
 	sel++;
 	if ((r = nv_scan(host_root, &h, err)) < 0)
 		return r;
-	if (!h.version) {
+	if (!h.version)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			       "'%s': no NVIDIA driver on this host (%s/proc/driver/nvidia/version is missing)", request,
 			       strcmp(host_root, "/") ? host_root : "");
-	}
 	for (size_t i = 0; i < h.n && r == 0; i++) {
 		const struct nv_gpu *g = &h.gpus[i];
 		char idx[16];
 
 		snprintf(idx, sizeof(idx), "%d", g->index);
-		if (strcmp(sel, "all") == 0 || strcmp(sel, idx) == 0 || (g->uuid && strcmp(sel, g->uuid) == 0) ||
+		if (strcmp(sel, "all") == 0 || strcmp(sel, idx) == 0 || (g->uuid && strcasecmp(sel, g->uuid) == 0) ||
 		    strcasecmp(sel, g->pci) == 0) {
 			hits++;
-			r = gpu_edits(host_root, g, e, err);
+			r = gpu_edits(host_root, g, caps, e, err);
 			continue;
 		}
 		for (size_t m = 0; m < g->n_mig && r == 0; m++) {
@@ -754,16 +868,27 @@ static int nv_edits(void *data, const char *host_root, const char *request, ctr_
 		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			    "'%s': no NVIDIA GPU matches '%s' (all, an index, a GPU UUID, a PCI address or index:gi:ci)",
 			    request, sel);
-	if (r == 0)
-		r = common_edits(host_root, &h, e, err);
 	nv_host_free(&h);
 	return r;
 }
 
-const ctr_accel_backend_ops accel_nvidia_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "nvidia",
-	.discover = nv_discover,
-	.edits = nv_edits,
-};
+static int nv_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests, const struct accel_opts *o,
+			   ctr_container_edits *e, ctr_error **err)
+{
+	struct nv_host h;
+	int r;
+
+	(void)kind;
+	(void)requests;
+	if ((r = nv_scan(reg->host_root, &h, err)) < 0)
+		return r;
+	if (!h.version)
+		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "no NVIDIA driver on this host (%s/proc/driver/nvidia/version is missing)",
+			    strcmp(reg->host_root, "/") ? reg->host_root : "");
+	else
+		r = common_edits(reg->host_root, &h, caps_of(o), e, err);
+	nv_host_free(&h);
+	return r;
+}
+
+ACCEL_DEFINE_BUILTIN(accel_nvidia_builtin, "nvidia", nv_discover, nv_device_edits, nv_common_edits);

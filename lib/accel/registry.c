@@ -6,9 +6,12 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "accel/accel-internal.h"
@@ -467,11 +470,34 @@ CTR_EXPORT int ctr_accel_registry_refresh(ctr_accel_registry *reg, ctr_error **e
 	return 0;
 }
 
-static const ctr_accel_backend_ops *const builtin_backends[] = {
-	&accel_nvidia_ops,
-	&accel_dri_ops,
-	&accel_virtgpu_ops,
+/* nvidia before dxg: on a host with a native driver, nvidia.com/gpu is the nvidia backend's */
+static const struct accel_builtin_ops *const builtin_backends[] = {
+	&accel_nvidia_builtin,
+	&accel_dxg_builtin,
+	&accel_amd_builtin,
+	&accel_dri_builtin,
+	&accel_virtgpu_builtin,
 };
+
+int accel_builtin_edits(const struct accel_builtin_ops *b, ctr_accel_registry *reg, const char *request,
+			ctr_container_edits *e, ctr_error **err)
+{
+	struct accel_opts o = { 0 };
+	char *kind, *eq = strchr(request, '=');
+	char *const reqs[] = { (char *)request, NULL };
+	int r;
+
+	if (!eq)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "'%s' is not vendor/class=name", request);
+	kind = strndup(request, (size_t)(eq - request));
+	if (!kind)
+		return ctr_err_nomem(err);
+	r = b->device_edits(reg, request, &o, e, err);
+	if (r == 0 && b->common_edits)
+		r = b->common_edits(reg, kind, reqs, &o, e, err);
+	free(kind);
+	return r;
+}
 
 CTR_EXPORT int ctr_accel_registry_new(ctr_context *ctx, ctr_accel_registry **out,
 				      const ctr_accel_registry_options *uopts, ctr_error **err)
@@ -504,9 +530,12 @@ CTR_EXPORT int ctr_accel_registry_new(ctr_context *ctx, ctr_accel_registry **out
 	if ((r = add_backend(reg, &cdi_ops, reg, NULL, err)) < 0)
 		goto fail;
 	reg->backends[0].builtin_cdi = true;
-	for (size_t i = 0; !opts.no_builtin && i < CTR_ARRAY_SIZE(builtin_backends); i++)
-		if ((r = add_backend(reg, builtin_backends[i], reg, NULL, err)) < 0)
+	for (size_t i = 0; !opts.no_builtin && i < CTR_ARRAY_SIZE(builtin_backends); i++) {
+		if ((r = add_backend(reg, builtin_backends[i]->ops, reg, NULL, err)) < 0)
 			goto fail;
+		reg->backends[reg->n_backends - 1].builtin = builtin_backends[i];
+	}
+	reg->gpus_from_env = opts.gpus_from_env != 0;
 	if ((r = ctr_accel_registry_refresh(reg, err)) < 0)
 		goto fail;
 	if ((r = load_plugins(reg, err)) < 0)
@@ -611,8 +640,69 @@ CTR_EXPORT const char *const *ctr_accel_device_capabilities(const ctr_accel_devi
 
 /* ---- requests ---- */
 
-static int resolve_one(ctr_accel_registry *reg, const char *req, ctr_container_edits *edits,
-		       const struct cdi_spec ***seen, size_t *n_seen, ctr_error **err)
+/* The devices of one kind of a built-in backend named in one resolution. */
+struct kind_group {
+	struct accel_backend *b;
+	char *kind;
+	char **requests;
+};
+
+struct resolution {
+	const struct cdi_spec **seen;    /* CDI specs whose spec-level edits are in */
+	size_t n_seen;
+	struct kind_group *groups;
+	size_t n_groups;
+};
+
+static void resolution_clear(struct resolution *res)
+{
+	for (size_t i = 0; i < res->n_groups; i++) {
+		free(res->groups[i].kind);
+		ctr_strv_free(res->groups[i].requests);
+	}
+	free(res->groups);
+	free(res->seen);
+	memset(res, 0, sizeof(*res));
+}
+
+static struct kind_group *group_for(struct resolution *res, struct accel_backend *b, const char *kind)
+{
+	struct kind_group *g;
+
+	for (size_t i = 0; i < res->n_groups; i++)
+		if (res->groups[i].b == b && strcmp(res->groups[i].kind, kind) == 0)
+			return &res->groups[i];
+	g = realloc(res->groups, (res->n_groups + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	res->groups = g;
+	g = &g[res->n_groups];
+	*g = (struct kind_group){ .b = b, .kind = strdup(kind), .requests = calloc(1, sizeof(char *)) };
+	if (!g->kind || !g->requests) {
+		free(g->kind);
+		free(g->requests);
+		return NULL;
+	}
+	res->n_groups++;
+	return g;
+}
+
+/* The backend that reported devices of kind (not "cdi"), or NULL; *known: any device of the kind. */
+static struct accel_backend *backend_of_kind(ctr_accel_registry *reg, const char *kind, bool *known)
+{
+	*known = false;
+	for (size_t i = 0; i < reg->n_devs; i++) {
+		if (strcmp(reg->devs[i]->kind, kind) != 0)
+			continue;
+		*known = true;
+		if (strcmp(reg->devs[i]->backend, "cdi") != 0)
+			return find_backend(reg, reg->devs[i]->backend);
+	}
+	return NULL;
+}
+
+static int resolve_one(ctr_accel_registry *reg, const char *req, const struct accel_opts *o,
+		       ctr_container_edits *edits, struct resolution *res, ctr_error **err)
 {
 	struct cdi_entry *e;
 	struct accel_backend *b = NULL;
@@ -636,17 +726,18 @@ static int resolve_one(ctr_accel_registry *reg, const char *req, ctr_container_e
 		if (asprintf(&src, "%s: device %s", e->spec->path, req) < 0)
 			return ctr_err_nomem(err);
 		/* spec-level edits once per spec file, then the device's */
-		for (size_t i = 0; i < *n_seen; i++)
-			if ((*seen)[i] == e->spec)
+		for (size_t i = 0; i < res->n_seen; i++)
+			if (res->seen[i] == e->spec)
 				spec_done = true;
+		r = 0;
 		if (!spec_done) {
-			const struct cdi_spec **ns = realloc(*seen, (*n_seen + 1) * sizeof(*ns));
+			const struct cdi_spec **ns = realloc(res->seen, (res->n_seen + 1) * sizeof(*ns));
 			if (!ns) {
 				free(src);
 				return ctr_err_nomem(err);
 			}
-			*seen = ns;
-			ns[(*n_seen)++] = e->spec;
+			res->seen = ns;
+			ns[res->n_seen++] = e->spec;
 			r = edits_merge_json(edits, e->spec->edits, src, err);
 		}
 		if (r >= 0)
@@ -654,15 +745,7 @@ static int resolve_one(ctr_accel_registry *reg, const char *req, ctr_container_e
 		free(src);
 		return r < 0 ? r : 0;
 	}
-	for (size_t i = 0; i < reg->n_devs; i++) {
-		if (strcmp(reg->devs[i]->kind, kind) != 0)
-			continue;
-		kind_known = true;
-		if (strcmp(reg->devs[i]->backend, "cdi") != 0) {
-			b = find_backend(reg, reg->devs[i]->backend);
-			break;
-		}
-	}
+	b = backend_of_kind(reg, kind, &kind_known);
 	if (!b) {
 		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
 			    kind_known ? "unknown device '%s': kind %s has no such device; `ctr-demo devices` lists them"
@@ -671,35 +754,67 @@ static int resolve_one(ctr_accel_registry *reg, const char *req, ctr_container_e
 		free(kind);
 		return r;
 	}
-	free(kind);
-	r = b->ops.edits(b->data, reg->host_root, req, edits, err);
+	if (b->builtin) {
+		/* the device's own edits now; the kind's shared ones once, at the end */
+		struct kind_group *g = group_for(res, b, kind);
+		free(kind);
+		if (!g || strv_append(&g->requests, req) < 0)
+			return ctr_err_nomem(err);
+		r = b->builtin->device_edits(reg, req, o, edits, err);
+	} else {
+		free(kind);
+		r = b->ops.edits(b->data, reg->host_root, req, edits, err);
+	}
 	if (r < 0)
 		ctr_err_prefix(err, "backend %s", b->ops.name);
 	return r < 0 ? r : 0;
 }
 
-CTR_EXPORT int ctr_accel_registry_edits(ctr_accel_registry *reg, const char *const *requests,
-					ctr_container_edits **out, ctr_error **err)
+int accel_registry_resolve(ctr_accel_registry *reg, const char *const *requests, const char *const *extra_kinds,
+			   const struct accel_opts *o, ctr_container_edits **out, ctr_error **err)
 {
 	ctr_container_edits *edits = NULL;
-	const struct cdi_spec **seen = NULL;
-	size_t n_seen = 0;
-	int r;
+	struct resolution res = { 0 };
+	int r = 0;
 
-	if (!reg || !requests || !out)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_registry_edits: NULL argument");
 	if ((r = ctr_container_edits_new(&edits, err)) < 0)
 		return r;
-	for (size_t i = 0; requests[i]; i++)
-		if ((r = resolve_one(reg, requests[i], edits, &seen, &n_seen, err)) < 0)
-			break;
-	free(seen);
+	for (size_t i = 0; requests && requests[i] && r == 0; i++)
+		r = resolve_one(reg, requests[i], o, edits, &res, err);
+	for (size_t i = 0; r == 0 && extra_kinds && extra_kinds[i]; i++) {
+		bool known;
+		struct accel_backend *b = backend_of_kind(reg, extra_kinds[i], &known);
+		if (!b || !b->builtin)
+			r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND,
+				    known ? "the driver of %s without a device: its devices come from a CDI spec here, which has no such part; name a device"
+					  : "no backend of this host provides %s: `ctr-demo devices` lists what there is",
+				    extra_kinds[i]);
+		else if (!group_for(&res, b, extra_kinds[i]))
+			r = ctr_err_nomem(err);
+	}
+	for (size_t i = 0; r == 0 && i < res.n_groups; i++) {
+		struct kind_group *g = &res.groups[i];
+		if (g->b->builtin->common_edits &&
+		    (r = g->b->builtin->common_edits(reg, g->kind, g->requests, o, edits, err)) < 0)
+			ctr_err_prefix(err, "backend %s", g->b->ops.name);
+	}
+	resolution_clear(&res);
 	if (r < 0) {
 		ctr_container_edits_free(edits);
 		return r;
 	}
 	*out = edits;
 	return 0;
+}
+
+CTR_EXPORT int ctr_accel_registry_edits(ctr_accel_registry *reg, const char *const *requests,
+					ctr_container_edits **out, ctr_error **err)
+{
+	struct accel_opts o = { 0 };
+
+	if (!reg || !requests || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_registry_edits: NULL argument");
+	return accel_registry_resolve(reg, requests, NULL, &o, out, err);
 }
 
 CTR_EXPORT int ctr_spec_add_device(ctr_spec *spec, ctr_accel_registry *reg, const char *request, ctr_error **err)
@@ -719,15 +834,27 @@ CTR_EXPORT int ctr_spec_add_device(ctr_spec *spec, ctr_accel_registry *reg, cons
 
 #define CDI_ANNOTATION_PREFIX "cdi.k8s.io/"
 
+static int apply_cdi_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err);
+
 CTR_EXPORT int ctr_accel_apply_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err)
+{
+	int r;
+
+	if (!spec || !reg)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_apply_annotations: NULL argument");
+	r = apply_cdi_annotations(spec, reg, err);
+	if (r == 0 && reg->gpus_from_env)
+		r = ctr_accel_apply_gpu_env(spec, reg, err);
+	return r;
+}
+
+static int apply_cdi_annotations(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err)
 {
 	struct json_object *ann;
 	char **reqs = NULL, **keys = NULL;
 	ctr_container_edits *e = NULL;
 	int r = 0;
 
-	if (!spec || !reg)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_apply_annotations: NULL argument");
 	if (!json_object_object_get_ex(ctr_spec_json(spec), "annotations", &ann) ||
 	    !json_object_is_type(ann, json_type_object))
 		return 0;
@@ -800,12 +927,55 @@ static const char *vstr(int v)
 	return "1.1.0";
 }
 
-CTR_EXPORT int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char *backend, char **out,
-					    ctr_error **err)
+/* A device's edits for a CDI spec: a built-in backend's own part, or everything. */
+static int device_cdi_edits(ctr_accel_registry *reg, struct accel_backend *b, const struct ctr_accel_device *d,
+			    ctr_container_edits *e, ctr_error **err)
+{
+	struct accel_opts o = { 0 };
+
+	if (b->builtin_cdi)
+		return cdi_edits_cb(reg, reg->host_root, d->qualified, e, err);
+	if (b->builtin)
+		return b->builtin->device_edits(reg, d->qualified, &o, e, err);
+	return b->ops.edits(b->data, reg->host_root, d->qualified, e, err);
+}
+
+/* A built-in backend's shared edits of kind, over all its devices of the kind, as the spec-level containerEdits. */
+static int kind_cdi_edits(ctr_accel_registry *reg, struct accel_backend *b, const char *kind,
+			  struct json_object *doc, ctr_error **err)
+{
+	struct accel_opts o = { 0 };
+	ctr_container_edits *e = NULL;
+	char **names = calloc(1, sizeof(char *));
+	int r;
+
+	if (!names)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < reg->n_devs; i++)
+		if (strcmp(reg->devs[i]->backend, b->ops.name) == 0 && strcmp(reg->devs[i]->kind, kind) == 0 &&
+		    strv_append(&names, reg->devs[i]->qualified) < 0) {
+			ctr_strv_free(names);
+			return ctr_err_nomem(err);
+		}
+	r = ctr_container_edits_new(&e, err);
+	if (r == 0)
+		r = b->builtin->common_edits(reg, kind, names, &o, e, err);
+	ctr_strv_free(names);
+	if (r == 0 && json_object_object_length(e->obj) > 0) {
+		strip_sources(e->obj);
+		if (json_object_object_add(doc, "containerEdits", json_object_get(e->obj)) < 0)
+			r = ctr_err_nomem(err);
+	}
+	ctr_container_edits_free(e);
+	return r;
+}
+
+/* The CDI documents of a backend's devices (of kind, or all), as a JSON array. */
+static int cdi_docs(ctr_accel_registry *reg, const char *backend, const char *kind, struct json_object **out,
+		    ctr_error **err)
 {
 	struct accel_backend *b;
 	struct json_object *docs = NULL;
-	const char *s;
 	int r = 0;
 
 	if (!reg || !backend || !out)
@@ -821,7 +991,7 @@ CTR_EXPORT int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char 
 		struct json_object *doc = NULL, *devs, *dev;
 		ctr_container_edits *e = NULL;
 
-		if (strcmp(d->backend, backend) != 0)
+		if (strcmp(d->backend, backend) != 0 || (kind && strcmp(d->kind, kind) != 0))
 			continue;
 		for (size_t j = 0; j < json_object_array_length(docs); j++) {
 			struct json_object *x = json_object_array_get_idx(docs, j);
@@ -838,14 +1008,14 @@ CTR_EXPORT int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char 
 			    json_object_object_add(doc, "kind", json_object_new_string(d->kind)) < 0 ||
 			    json_object_object_add(doc, "devices", json_object_new_array()) < 0)
 				goto nomem;
+			if (b->builtin && b->builtin->common_edits && (r = kind_cdi_edits(reg, b, d->kind, doc, err)) < 0) {
+				ctr_err_prefix(err, "backend %s: kind %s", backend, d->kind);
+				goto fail;
+			}
 		}
 		if ((r = ctr_container_edits_new(&e, err)) < 0)
 			goto fail;
-		if (b->builtin_cdi)
-			r = cdi_edits_cb(reg, reg->host_root, d->qualified, e, err);
-		else
-			r = b->ops.edits(b->data, reg->host_root, d->qualified, e, err);
-		if (r < 0) {
+		if ((r = device_cdi_edits(reg, b, d, e, err)) < 0) {
 			ctr_container_edits_free(e);
 			ctr_err_prefix(err, "backend %s: device %s", backend, d->qualified);
 			goto fail;
@@ -864,23 +1034,218 @@ CTR_EXPORT int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char 
 	}
 	if (json_object_array_length(docs) == 0) {
 		json_object_put(docs);
-		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "backend %s found no device on this host", backend);
+		return kind ? ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "backend %s found no device of kind %s on this host",
+				      backend, kind)
+			    : ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "backend %s found no device on this host", backend);
 	}
 	for (size_t j = 0; j < json_object_array_length(docs); j++) {
 		struct json_object *x = json_object_array_get_idx(docs, j);
 		if (json_object_object_add(x, "cdiVersion", json_object_new_string(vstr(cdi_minimum_version(x)))) < 0)
 			goto nomem;
 	}
-	s = json_object_to_json_string_ext(json_object_array_length(docs) == 1 ? json_object_array_get_idx(docs, 0) : docs,
-					   JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	*out = s ? strdup(s) : NULL;
-	json_object_put(docs);
-	if (!*out)
-		return ctr_err_nomem(err);
+	*out = docs;
 	return 0;
 nomem:
 	r = ctr_err_nomem(err);
 fail:
 	json_object_put(docs);
+	return r;
+}
+
+static char *docs_text(struct json_object *docs)
+{
+	const char *s = json_object_to_json_string_ext(
+		json_object_array_length(docs) == 1 ? json_object_array_get_idx(docs, 0) : docs,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return s ? strdup(s) : NULL;
+}
+
+CTR_EXPORT int ctr_accel_registry_write_cdi_kind(ctr_accel_registry *reg, const char *backend, const char *kind,
+						 char **out, ctr_error **err)
+{
+	struct json_object *docs = NULL;
+	int r;
+
+	if (!out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_registry_write_cdi: NULL argument");
+	if ((r = cdi_docs(reg, backend, kind, &docs, err)) < 0)
+		return r;
+	*out = docs_text(docs);
+	json_object_put(docs);
+	return *out ? 0 : ctr_err_nomem(err);
+}
+
+CTR_EXPORT int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char *backend, char **out,
+					    ctr_error **err)
+{
+	return ctr_accel_registry_write_cdi_kind(reg, backend, NULL, out, err);
+}
+
+/* mkdir -p of the directory part of path */
+static int make_parents(const char *path, ctr_error **err)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "%s: path too long", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			return ctr_err_sys(err, e, "%s: cannot make the directory %s", path, buf);
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+CTR_EXPORT int ctr_accel_registry_write_cdi_file(ctr_accel_registry *reg, const char *backend, const char *kind,
+						 const char *path, ctr_error **err)
+{
+	struct json_object *docs = NULL;
+	char *text = NULL, *dir = NULL, tmp[NAME_MAX + 1] = "";
+	const char *base;
+	bool created = false;
+	int dfd = -1, fd = -1, r;
+	size_t len, done = 0;
+
+	if (!path || !*path)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_registry_write_cdi_file: no path");
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strlen(base) > NAME_MAX - 16)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: not a file name for a CDI spec (e.g. /etc/cdi/nvidia.json)",
+			       path);
+	if ((r = cdi_docs(reg, backend, kind, &docs, err)) < 0)
+		return r;
+	if (json_object_array_length(docs) > 1) {
+		char kinds[512] = "";
+		for (size_t j = 0; j < json_object_array_length(docs); j++) {
+			const char *x = json_object_get_string(json_object_object_get(json_object_array_get_idx(docs, j), "kind"));
+			if (j)
+				strncat(kinds, ", ", sizeof(kinds) - strlen(kinds) - 1);
+			strncat(kinds, x, sizeof(kinds) - strlen(kinds) - 1);
+		}
+		json_object_put(docs);
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "%s: backend %s has devices of several kinds (%s) and a CDI spec file holds one: name the kind",
+			       path, backend, kinds);
+	}
+	text = docs_text(docs);
+	json_object_put(docs);
+	if (!text)
+		return ctr_err_nomem(err);
+	len = strlen(text);
+	if (len && text[len - 1] != '\n') {
+		char *t = realloc(text, len + 2);
+		if (!t) {
+			free(text);
+			return ctr_err_nomem(err);
+		}
+		text = t;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	dir = strdup(path);
+	if (!dir) {
+		free(text);
+		return ctr_err_nomem(err);
+	}
+	if (strrchr(dir, '/'))
+		*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+	else
+		strcpy(dir, ".");
+	if ((r = make_parents(path, err)) < 0)
+		goto out;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = ctr_err_sys(err, errno, "%s: directory %s", path, dir);
+		goto out;
+	}
+	/* a new, hidden file that CDI loaders skip (no .json/.yaml suffix) until the rename */
+	for (int tries = 0;; tries++) {
+		unsigned rnd = 0;
+		if (getentropy(&rnd, sizeof(rnd)) < 0)
+			rnd = (unsigned)getpid() * 2654435761u + (unsigned)tries;
+		snprintf(tmp, sizeof(tmp), ".%s.tmp-%08x", base, rnd);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST || tries >= 16)
+			break;
+	}
+	if (fd < 0) {
+		r = ctr_err_sys(err, errno, "%s: cannot create a temporary file in %s", path, dir);
+		goto out;
+	}
+	created = true;
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = ctr_err_sys(err, w < 0 ? errno : EIO, "%s: write", path);
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		r = ctr_err_sys(err, errno, "%s: fsync", path);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = ctr_err_sys(err, errno, "%s: close", path);
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dfd, tmp, dfd, base) < 0) {
+		r = ctr_err_sys(err, errno, "%s: rename", path);
+		goto out;
+	}
+	created = false;
+	if (fsync(dfd) < 0 && errno != EINVAL) {
+		r = ctr_err_sys(err, errno, "%s: fsync of %s", path, dir);
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0) {
+		if (created)
+			unlinkat(dfd, tmp, 0);
+		close(dfd);
+	}
+	free(dir);
+	free(text);
+	return r;
+}
+
+CTR_EXPORT int ctr_accel_registry_check_cdi(ctr_accel_registry *reg, const char *buf, size_t len, const char *name,
+					    ctr_error **err)
+{
+	struct cdi_spec *s = NULL;
+	char *why = NULL;
+	int r;
+
+	if (!reg || !buf)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_accel_registry_check_cdi: NULL argument");
+	if (!name)
+		name = "cdi spec";
+	if ((r = cdi_spec_parse(buf, len, name, &s, err)) < 0)
+		return r;
+	r = accel_cdi_spec_stale(reg->host_root, s, &why);
+	if (r < 0)
+		r = ctr_err_nomem(err);
+	else if (r > 0)
+		r = ctr_err(err, ESTALE, CTR_E_STATE,
+			    "%s: stale CDI spec: %s; regenerate it: ctr-demo cdi generate --backend %s --kind %s --output %s (or nvidia-ctk cdi generate --output=%s)",
+			    name, why, strstr(why, "WSL") ? "dxg" : "nvidia", s->kind, name, name);
+	free(why);
+	cdi_spec_free(s);
 	return r;
 }

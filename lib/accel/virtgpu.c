@@ -194,29 +194,16 @@ static int virtgpu_discover(void *data, const char *host_root, ctr_accel_discove
 	return r;
 }
 
-static const char *vulkan_icd_arch(void)
+static int virtgpu_device_edits(ctr_accel_registry *reg, const char *request, const struct accel_opts *o,
+				ctr_container_edits *e, ctr_error **err)
 {
-#if defined(__x86_64__)
-	return "x86_64";
-#elif defined(__aarch64__)
-	return "aarch64";
-#elif defined(__i386__)
-	return "i686";
-#else
-	return NULL;
-#endif
-}
-
-static int virtgpu_edits(void *data, const char *host_root, const char *request, ctr_container_edits *e,
-			 ctr_error **err)
-{
-	ctr_accel_registry *reg = data;
-	const char *sel = strchr(request, '=');
+	const char *host_root = reg->host_root, *sel = strchr(request, '=');
 	struct dri_gpu *g;
 	size_t n, hits = 0;
 	bool venus = false;
 	int r;
 
+	(void)o;
 	if (!sel || strncmp(request, "virtio-gpu/gpu=", 15) != 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': the virtio-gpu backend serves virtio-gpu/gpu", request);
 	sel++;
@@ -240,11 +227,11 @@ static int virtgpu_edits(void *data, const char *host_root, const char *request,
 	if (r == 0 && hits == 0)
 		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "'%s': no virtio-gpu device matches '%s' (all, an index or a PCI address)",
 			       request, sel);
-	if (r == 0 && venus && vulkan_icd_arch()) {
+	if (r == 0 && venus && accel_vulkan_arch()) {
 		char *icd;
 		/* Mesa's Venus driver is the virtio ICD; point the loader at it
 		 * (VK_DRIVER_FILES for loaders >= 1.3.207, VK_ICD_FILENAMES before). */
-		if (asprintf(&icd, "/usr/share/vulkan/icd.d/virtio_icd.%s.json", vulkan_icd_arch()) < 0)
+		if (asprintf(&icd, "/usr/share/vulkan/icd.d/virtio_icd.%s.json", accel_vulkan_arch()) < 0)
 			return ctr_err_nomem(err);
 		char *a = NULL, *b = NULL;
 		if (asprintf(&a, "VK_DRIVER_FILES=%s", icd) < 0 || asprintf(&b, "VK_ICD_FILENAMES=%s", icd) < 0) {
@@ -262,10 +249,12 @@ static int virtgpu_edits(void *data, const char *host_root, const char *request,
 	return r;
 }
 
-const ctr_accel_backend_ops accel_virtgpu_ops = {
-	.abi_version = CTR_ACCEL_BACKEND_ABI,
-	.size = sizeof(ctr_accel_backend_ops),
-	.name = "virtio-gpu",
-	.discover = virtgpu_discover,
-	.edits = virtgpu_edits,
-};
+/* With the graphics capability: the host's Mesa for virtio_gpu (virgl, Venus). */
+static int virtgpu_common_edits(ctr_accel_registry *reg, const char *kind, char *const *requests,
+				const struct accel_opts *o, ctr_container_edits *e, ctr_error **err)
+{
+	(void)kind;
+	return dri_graphics_edits(reg, requests, o, true, e, err);
+}
+
+ACCEL_DEFINE_BUILTIN(accel_virtgpu_builtin, "virtio-gpu", virtgpu_discover, virtgpu_device_edits, virtgpu_common_edits);
