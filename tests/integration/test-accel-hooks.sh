@@ -99,7 +99,8 @@ expect_nomatch "nothing was created on the host's $LIB" "^libcuda.so.$VER\$" "$(
 # and poststart (after it) reach the container's root too; startContainer
 # runs inside the container, where libctr cannot run a verb: a clear error
 b=$(mkb kinds)
-args "$b" 'sleep 1; readlink /cr-link; readlink /ps-link; true'
+# poststart runs after start returns: wait for its link (up to 20 s) instead of a fixed sleep
+args "$b" 'i=0; while [ ! -L /ps-link ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; readlink /cr-link; readlink /ps-link; true'
 cfg "$b" 'c["hooks"] = {
  "createRuntime": [{"path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "create-symlinks", "--link", "from-createRuntime::/cr-link"]}],
  "poststart": [{"path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "create-symlinks", "--link", "from-poststart::/ps-link"]}]}'
