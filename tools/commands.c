@@ -536,8 +536,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (a.detach) {
 		if (ctr_container_start(c, &err) < 0) {
 			cli_error_ctr(cli, err, NULL);
-			if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
+			err = NULL;
+			/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
+			if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0 &&
+			    ctr_error_code_of(err) != CTR_E_NOT_FOUND)
 				cli_error_ctr(cli, err, "cleaning up after the failed start");
+			else
+				ctr_error_free(err);
 			status = 1;
 		} else {
 			status = 0;
@@ -566,6 +571,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (ctr_container_start(c, &err) < 0) {
 		cli_tty_restore();
 		cli_error_ctr(cli, err, NULL);
+		err = NULL;
 		goto fail_delete;
 	}
 	struct io_proxy p = {
@@ -594,8 +600,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 fail_delete:
 	cli_signals_reset();
-	if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
+	/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
+	if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0 && ctr_error_code_of(err) != CTR_E_NOT_FOUND)
 		cli_error_ctr(cli, err, "cleaning up after the failure");
+	else
+		ctr_error_free(err);
 	status = 1;
 out:
 	if (master >= 0)
@@ -723,7 +732,9 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	}
 	if (l < 0)
 		goto out;
-	if (ctr_container_delete(c, force ? CTR_DELETE_FORCE : 0, &err) < 0)
+	/* runc's delete: a created (never started) container goes without --force (containerd's shim
+	 * deletes created tasks so); the library itself follows runtime.md and needs the flag */
+	if (ctr_container_delete(c, CTR_DELETE_CREATED | (force ? CTR_DELETE_FORCE : 0), &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else
 		r = 0;

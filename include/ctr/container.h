@@ -239,15 +239,20 @@ int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err);
 
 /** Flags for ctr_container_delete(). */
 enum {
-	CTR_DELETE_FORCE = 1u << 0 /**< kill a running container first */
+	CTR_DELETE_FORCE = 1u << 0,  /**< kill a created, running or paused container first */
+	CTR_DELETE_CREATED = 1u << 1 /**< also delete a created (never started) container, killing its init:
+				      *   runc's `delete` does this without --force and containerd's shim relies on it */
 };
 
 /**
  * Delete a container: everything create did is undone (also after a crash
- * half-way through create), the poststop hooks run, and the state is removed.
- * The handle stays valid until ctr_container_free().
+ * half-way through create), then the poststop hooks run (a failing one is
+ * logged as a warning and the others still run), and the state is removed.
+ * As runtime.md says, only a stopped container may be deleted: a created,
+ * running or paused one needs CTR_DELETE_FORCE (a created one also
+ * CTR_DELETE_CREATED).  The handle stays valid until ctr_container_free().
  *
- * @return 0, -EBUSY (CTR_E_STATE) when it runs and CTR_DELETE_FORCE is not set
+ * @return 0, -EBUSY (CTR_E_STATE) when it is not stopped and the flags do not allow it
  */
 int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err);
 

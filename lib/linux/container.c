@@ -146,7 +146,8 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return ctr_err_nomem(err);
-	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	/* our record: the config's version (the state document gives ours, see state_doc) */
+	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : CTR_OCI_VERSION));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
 	json_object_object_add(o, "pid", json_object_new_int(c->pid));
 	json_object_object_add(o, "pidStartTime", json_object_new_uint64(c->start_time));
@@ -182,7 +183,8 @@ static int state_doc(struct ctr_container *c, ctr_status st, char **out, size_t 
 	json_object *o = json_object_new_object();
 	if (!o)
 		return ctr_err_nomem(err);
-	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	/* runtime.md: the version of the runtime-spec the state complies with: ours, not the config's */
+	json_object_object_add(o, "ociVersion", json_object_new_string(CTR_OCI_VERSION));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
 	json_object_object_add(o, "status", json_object_new_string(ctr_status_name(st)));
 	if (st != CTR_STATUS_STOPPED && c->pid > 0)
@@ -255,12 +257,12 @@ void ctr_container_unlock(struct ctr_container *c)
 	(void)flock(c->dirfd, LOCK_UN);
 }
 
-/* Remove the state directory and what we put in it. */
+/* Remove the state directory and what we put in it (a rootfs from an image is released first). */
 static void remove_state(struct ctr_container *c)
 {
 	if (c->dirfd < 0)
 		return;
-	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* idempotent: nothing when already released */
 	DIR *d = fdopendir(fcntl(c->dirfd, F_DUPFD_CLOEXEC, 3));
 	if (d) {
 		struct dirent *e;
@@ -616,8 +618,17 @@ static void kill_and_reap(int pidfd, pid_t pid)
 	}
 }
 
-static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, const char *kind,
-		     const struct oci_hook_list *l, ctr_status st, ctr_error **err)
+/* Where a hook's NVIDIA verbs (run by libctr itself) find the container's root. */
+enum hook_root { ROOT_NONE, ROOT_ROOTFS, ROOT_PIVOTED };
+
+/*
+ * Run hooks of the runtime namespace with the state in status st.  The
+ * NVIDIA hook verbs libctr runs itself act on the container's root: before
+ * pivot_root (ROOT_ROOTFS) its rootfs in its mount namespace, after it
+ * (ROOT_PIVOTED) its /.
+ */
+static int run_hooks(struct ctr_container *c, const char *kind, const struct oci_hook_list *l, ctr_status st,
+		     enum hook_root where, ctr_error **err)
 {
 	if (!l->n)
 		return 0;
@@ -625,14 +636,26 @@ static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, cons
 	int r = state_doc(c, st, &state, NULL, err);
 	if (r < 0)
 		return r;
-	/* NVIDIA hook verbs libctr runs itself act on the container's root: before
-	 * pivot_root (creating) its rootfs in its mount namespace, after it (running) its / */
-	struct ctr_hook_root root = {c->pid, st == CTR_STATUS_CREATING ? c->rootfs : NULL};
-	bool live = c->pid > 0 && (st == CTR_STATUS_CREATING || st == CTR_STATUS_RUNNING);
-	r = ctr_hooks_run_in(c->ctx, kind, l, state, live ? &root : NULL, err);
+	struct ctr_hook_root root = {c->pid, where == ROOT_ROOTFS ? c->rootfs : NULL};
+	r = ctr_hooks_run_in(c->ctx, kind, l, state, where != ROOT_NONE && c->pid > 0 ? &root : NULL, err);
 	free(state);
-	(void)cfg;
 	return r;
+}
+
+/* runtime.md step 13: every poststop hook runs; a failure is a warning and the lifecycle goes on. */
+static void run_poststop(struct ctr_container *c, const struct oci_config *cfg)
+{
+	if (!cfg->hooks.poststop.n)
+		return;
+	char *state;
+	ctr_error *e = NULL;
+	if (state_doc(c, CTR_STATUS_STOPPED, &state, NULL, &e) < 0) {
+		ctr_warn(c->ctx, "container '%s': poststop hooks: %s", c->id, ctr_error_message(e));
+		ctr_error_free(e);
+		return;
+	}
+	(void)ctr_hooks_run_all(c->ctx, "poststop", &cfg->hooks.poststop, state, NULL);
+	free(state);
 }
 
 static int recv_msg(int fd, char **buf, struct ctr_msg *h)
@@ -722,7 +745,7 @@ static int state_doc_inside(struct ctr_container *c, ctr_status st, char **out, 
 }
 
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
-		     int **preserved, ctr_error **err)
+		     int **preserved, bool *poststop, ctr_error **err)
 {
 	int r;
 	struct ctr_plan plan;
@@ -919,13 +942,15 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		}
 		if (h.type == CTR_MSG_HOOKS) {
 			hooks_started = true;
-			if ((r = run_hooks(c, cfg, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATING, err)) < 0 ||
-			    (r = run_hooks(c, cfg, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATING,
-					   err)) < 0)
+			/* status "created" (the state after step 2, as crun sends it); the rootfs is not pivoted yet */
+			if ((r = run_hooks(c, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATED, ROOT_ROOTFS,
+					   err)) < 0 ||
+			    (r = run_hooks(c, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATED,
+					   ROOT_ROOTFS, err)) < 0)
 				goto fail_kill;
 			free(state);
 			state = NULL;
-			if ((r = state_doc_inside(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
+			if ((r = state_doc_inside(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0 ||
 			    (r = check_state_len(c, state_len, err)) < 0)
 				goto fail_kill;
 			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
@@ -1032,14 +1057,9 @@ fail_kill:
 	kill_and_reap(pidfd, pid);
 	if (first_pid != pid && first_pid > 0)
 		(void)waitpid(first_pid, NULL, WNOHANG);
-	if (hooks_started) {
-		/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the
-		 * lifecycle at "destroy", then the poststop hooks run (failures only warn) */
-		ctr_error *e = NULL;
-		if (run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
-			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
-		ctr_error_free(e);
-	}
+	/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the lifecycle at
+	 * step 12 (destroy); the caller runs the poststop hooks once everything is undone (step 13) */
+	*poststop = hooks_started;
 fail:
 	if (c->cg) {
 		/* the processes are gone: their cgroups go too */
@@ -1083,6 +1103,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		return r;
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
+	bool poststop = false;
 	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, &preserved, err)) < 0)
 		return r;
 	struct ctr_container *c = container_new(ctx, id);
@@ -1165,9 +1186,13 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	if ((r = ctr_container_lock(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
-	    (r = do_create(c, c->spec, &o, &preserved, err)) < 0) {
+	    (r = do_create(c, c->spec, &o, &preserved, &poststop, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
+		if (poststop) {
+			ctr_image_rootfs_release(ctx, c->dirfd, c->dir);
+			run_poststop(c, c->cfg);
+		}
 		remove_state(c);
 		goto out;
 	}
@@ -1202,7 +1227,7 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		if (r == 0)
 			r = state_doc(c, CTR_STATUS_CREATED, &state, NULL, err);
 		if (r == 0)
-			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, c->oci_version, state, c->pid, lfd, err);
+			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, c->pid, lfd, err);
 		free(state);
 		/* kill before the last listener fd closes: a notified call in the program would
 		 * then fail with ENOSYS and let it run on without the agent */
@@ -1215,6 +1240,15 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		}
 		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
 	}
+}
+
+/* A hook failed at start: kill what is left, undo create, run the poststop hooks (warnings only). */
+static void destroy_after_failure(struct ctr_container *c)
+{
+	ctr_error *e = NULL;
+	if (ctr_container_delete(c, CTR_DELETE_FORCE, &e) < 0)
+		ctr_warn(c->ctx, "container '%s': destroy after a failed hook: %s", c->id, ctr_error_message(e));
+	ctr_error_free(e);
 }
 
 CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
@@ -1257,6 +1291,7 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		return err && *err ? -(*err)->errnum : -EIO;
 	}
 	if (n != 0) {
+		bool hook_failed = false;
 		if (n < 0)
 			r = ctr_err_sys(err, errno, "container '%s': start", c->id);
 		else if ((size_t)n < sizeof(struct ctr_msg))
@@ -1265,11 +1300,16 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 			struct ctr_msg h;
 			memcpy(&h, msg, sizeof(h));
 			msg[n] = '\0';
-			r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': start: %s", c->id,
-				    msg + sizeof(h));
+			hook_failed = h.type == CTR_MSG_HOOK_ERROR;
+			r = ctr_err(err, h.err > 0 ? h.err : EIO, hook_failed ? CTR_E_HOOK : CTR_E_CHILD,
+				    "container '%s': start: %s", c->id, msg + sizeof(h));
 		}
 		/* the init exits 127: record nothing, status reads stopped */
 		ctr_container_unlock(c);
+		/* runtime.md step 7: a failed startContainer hook stops the container and continues at
+		 * step 12: it is destroyed (and the poststop hooks run) */
+		if (hook_failed)
+			destroy_after_failure(c);
 		return r;
 	}
 	c->recorded = CTR_STATUS_RUNNING;
@@ -1278,13 +1318,16 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	if (r < 0)
 		return r;
 	const struct oci_config *cfg;
-	ctr_error *e = NULL;
 	if (c->hook_flags_known && c->no_poststart && !c->cfg)
 		return 0;
-	if (ctr_container_config(c, &cfg, &e) < 0 ||
-	    run_hooks(c, cfg, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, &e) < 0)
-		ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
-	ctr_error_free(e);
+	/* runtime-spec 1.3.0, step 9: a failing poststart hook is an error: the container is stopped
+	 * and destroyed (step 12), then the poststop hooks run */
+	if ((r = ctr_container_config(c, &cfg, err)) < 0 ||
+	    (r = run_hooks(c, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, ROOT_PIVOTED, err)) < 0) {
+		ctr_err_prefix(err, "container '%s' (stopped and deleted)", c->id);
+		destroy_after_failure(c);
+		return r;
+	}
 	return 0;
 }
 
@@ -1503,6 +1546,13 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		return ctr_err(err, EBUSY, CTR_E_STATE,
 			       "container '%s' is %s: stop it first or delete with force", c->id, ctr_status_name(st));
 	}
+	if (st == CTR_STATUS_CREATED && !(flags & (CTR_DELETE_FORCE | CTR_DELETE_CREATED))) {
+		ctr_container_unlock(c);
+		return ctr_err(err, EBUSY, CTR_E_STATE,
+			       "container '%s' is created, not stopped (runtime.md deletes only stopped containers): "
+			       "kill it first, or delete with force",
+			       c->id);
+	}
 	if (st != CTR_STATUS_STOPPED && c->pidfd >= 0) {
 		/* created, creating (a crashed creator) or forced: kill everything of it */
 		ctr_error *e = NULL;
@@ -1533,15 +1583,18 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	}
 	if (c->is_parent && !c->reaped)
 		(void)ctr_container_wait(c, NULL, 0, NULL);
+	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
+	/* runtime.md step 13, once everything create did is undone (step 12) */
 	const struct oci_config *cfg;
 	ctr_error *e = NULL;
 	if (c->recorded != CTR_STATUS_CREATING && !(c->hook_flags_known && c->no_poststop && !c->cfg)) {
-		if (ctr_container_config(c, &cfg, &e) < 0 ||
-		    run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
-			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+		if (ctr_container_config(c, &cfg, &e) < 0)
+			ctr_warn(c->ctx, "container '%s': poststop hooks: %s", c->id, ctr_error_message(e));
+		else
+			run_poststop(c, cfg);
 		ctr_error_free(e);
 	}
-	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
 	remove_state(c);
 	ctr_container_unlock(c);
 	close(c->dirfd);

@@ -394,7 +394,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 			char *state = NULL;
 			r = ctr_container_state_json(c, &state, err);
 			if (r == 0)
-				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, cfg->oci_version, state, fpid, lfd, err);
+				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, fpid, lfd, err);
 			free(state);
 			if (r < 0 && fpidfd >= 0) /* killed while the listener is still open: see start_reply */
 				(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);

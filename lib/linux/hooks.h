@@ -52,6 +52,14 @@ int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_
 		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err);
 
 /*
+ * Every hook of the list, each failure logged as a warning (through ctx's log
+ * function) and the next hook run anyway, as runtime.md wants for poststop
+ * (step 13).  Returns how many failed.
+ */
+int ctr_hooks_run_all(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		      const char *state_json, const struct ctr_hook_root *root);
+
+/*
  * Run one hook that ctr_sighooks_prepare() marked native, in the runtime:
  * the parent side of a createContainer hook.  Errors read
  * "hooks.createContainer[0] (/usr/bin/nvidia-cdi-hook create-symlinks): ...".

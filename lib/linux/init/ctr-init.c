@@ -91,10 +91,15 @@ static char *read_plan(int fd, size_t *len)
 }
 
 /* Report an error on sock and leave (the runtime kills and reaps what is left). */
+__attribute__((noreturn)) static void report_as(int sock, int type, int r, const char *eb)
+{
+	(void)ctr_msg_send(sock, type, -r, 0, eb, strlen(eb));
+	_exit(127);
+}
+
 __attribute__((noreturn)) static void report(int sock, int r, const char *eb)
 {
-	(void)ctr_msg_send(sock, CTR_MSG_ERROR, -r, 0, eb, strlen(eb));
-	_exit(127);
+	report_as(sock, CTR_MSG_ERROR, r, eb);
 }
 
 static void run_exec(int argc, char **argv)
@@ -172,6 +177,8 @@ static void run_init(int argc, char **argv)
 			 * with the container process's user, capabilities, no_new_privs and seccomp */
 			struct ctr_hook_exec x = {ctr_proc_hook_creds, &p};
 			r = ctr_sighooks_run_as(&hooks, state, state_len, &x, eb, sizeof(eb));
+			if (r < 0)
+				report_as(c, CTR_MSG_HOOK_ERROR, r, eb);
 		}
 		if (r == 0)
 			r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
