@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 12, item 1 (fd hygiene) and CVE-2024-21626 ("Leaky Vessels").
+# Issue 12, found item 1 (fd hygiene) and CVE-2024-21626 ("Leaky Vessels").
 #
 # The attack: a runtime that still holds host fds (cgroup directories, the
 # state directory, the caller's files and pipes) when it applies

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 12, item 4: startContainer hooks run with the container process's
+# Issue 12, found item 3: startContainer hooks run with the container process's
 # credentials.
 #
 # The attack: a startContainer hook runs inside the container (its path is

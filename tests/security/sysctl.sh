@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 12, item 6 ("non-namespaced sysctls are accepted and written as
+# Issue 12, found item 6 ("non-namespaced sysctls are accepted and written as
 # host root"); the rule runc validates.
 #
 # The attack: linux.sysctl is written by the runtime, as root, through

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * threads STATE_ROOT BUNDLE [THREADS [PER_THREAD [STALL_S]]]: one embedding
- * process, many threads running containers at once (issue 12, item 2).
+ * process, many threads running containers at once (issue 12, found item 1 and Deliver).
  *
  * Each of THREADS threads (default 8) creates, starts, execs into, waits for
  * and deletes PER_THREAD containers (default 50) one after the other: the

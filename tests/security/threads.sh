@@ -1,6 +1,7 @@
 #!/bin/bash
-# Issue 12, item 2: 8 threads of one embedding process each create, start,
-# exec into, wait for and delete 50 containers, half of them sharing one
+# Issue 12, found item 1 (concurrent creates deadlock) and Deliver: 8
+# threads of one embedding process each create, start, exec into, wait for
+# and delete 50 containers, half of them sharing one
 # ctr_context (threads.c; its header says what is checked and why today's
 # main hangs).  This wrapper gives it a temp dir, a state root and a bundle
 # whose program waits for EOF on its stdin, and removes whatever a failed or

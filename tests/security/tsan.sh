@@ -1,6 +1,6 @@
 #!/bin/bash
 # tsan.sh [BUILD_DIR [THREADS [PER_THREAD]]]: the threads test (issue 12,
-# item 2) under ThreadSanitizer, for CI.  Sets up BUILD_DIR (default
+# found item 1) under ThreadSanitizer, for CI.  Sets up BUILD_DIR (default
 # build-tsan, next to ./build) with -Db_sanitize=thread, builds only what the
 # test needs (libctr, ctr-demo for the cleanup, the busybox bundle and the
 # threads program), runs tests/security/threads.sh with that build and fails

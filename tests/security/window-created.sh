@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 12, item 3 ("no window before execve"), the created init; the class
+# Issue 12, found item 2 ("no window before execve"), the created init; the class
 # of CVE-2019-5736 and CVE-2016-9962 seen while a container waits for start.
 #
 # The attack: between create and start the container's init is the
