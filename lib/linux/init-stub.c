@@ -144,7 +144,8 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, int **out, ctr_error **er
 				       "open the fds to pass before the first create, or pass fewer",
 				       n, fd);
 		}
-		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		/* copies above the range: a copy must never take the number of a missing fd we check next */
+		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3 + n);
 		if (fds[i] < 0) {
 			int e = errno;
 			ctr_preserve_fds_free(fds, n);
