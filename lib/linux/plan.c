@@ -380,7 +380,8 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 	if (pid == 0) {
 		char c;
 		close(pfd[1]);
-		(void)read(pfd[0], &c, 1);
+		ssize_t got = read(pfd[0], &c, 1); /* EOF or a byte: either way the mapping is done */
+		(void)got;
 		_exit(0);
 	}
 	close(pfd[0]);

@@ -165,16 +165,20 @@ static int load_def(const char *dir, const char *name, struct ctr_netdef *d, ctr
 static int network_new(ctr_context *ctx, const char *net_dir, const char *name, struct ctr_network **out,
 		       ctr_error **err)
 {
+	/* -ENOMEM spelled out: callers then see that a failure leaves *out unset */
 	struct ctr_network *n = calloc(1, sizeof(*n));
-	if (!n)
-		return ctr_err_nomem(err);
+	if (!n) {
+		ctr_err_nomem(err);
+		return -ENOMEM;
+	}
 	n->ctx = ctx;
 	pthread_mutex_init(&n->lock, NULL);
 	if (!(n->net_dir = strdup(net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT)) ||
 	    asprintf(&n->dir, "%s/%s", n->net_dir, name) < 0) {
 		n->dir = NULL;
 		ctr_network_free(n);
-		return ctr_err_nomem(err);
+		ctr_err_nomem(err);
+		return -ENOMEM;
 	}
 	*out = n;
 	return 0;

@@ -177,9 +177,9 @@ static int range_err(struct pctx *p, bool neg, int64_t sv, uint64_t uv, const ch
 
 static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -191,9 +191,9 @@ static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 
 static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -205,9 +205,9 @@ static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 
 static int i64_range_value(struct pctx *p, struct json_object *v, int64_t min, int64_t max, int64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
