@@ -809,6 +809,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		return r;
 	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
 		return r;
+	ctr_dev_warn_file_modes(ctx, cfg);
 	if (cfg->hostname && *cfg->hostname) {
 		if (!(plan->clone_flags & CLONE_NEWUTS) && plan->ns_fds[OCI_NS_UTS] < 0)
 			return ctr_err(err, EINVAL, CTR_E_SPEC,

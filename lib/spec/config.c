@@ -1157,9 +1157,19 @@ static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linu
 			d->minor = -1;
 		if (r == 0)
 			r = opt_u32(p, o, "fileMode", &d->file_mode, &d->has_file_mode);
-		if (r == 0 && d->has_file_mode && d->file_mode > 07777)
-			r = perr_at(p, "fileMode", "%#o has bits beyond the permission bits (07777): the type "
-				    "comes from \"type\"", d->file_mode);
+		/*
+		 * podman (and runc's libcontainer) write the whole st_mode of the
+		 * host node, type bits included (020666 for /dev/fuse); runc
+		 * accepts that.  The type bits are kept apart (the create warns
+		 * when they contradict "type", which decides) and masked off.
+		 */
+		if (r == 0 && d->has_file_mode && d->file_mode > 0177777)
+			r = perr_at(p, "fileMode", "%#o has bits beyond the file type and permission bits "
+				    "(0177777): give the permissions, e.g. 0666", d->file_mode);
+		if (r == 0 && d->has_file_mode) {
+			d->file_mode_type = d->file_mode & 0170000;
+			d->file_mode &= 07777;
+		}
 		if (r == 0)
 			r = opt_u32(p, o, "uid", &d->uid, &d->has_uid);
 		if (r == 0)

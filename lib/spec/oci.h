@@ -139,7 +139,8 @@ struct oci_device {
 	int64_t major;       /* -1 when absent (allowed only for 'p') */
 	int64_t minor;
 	bool has_file_mode;
-	uint32_t file_mode;
+	uint32_t file_mode;  /* the permission bits (07777) */
+	uint32_t file_mode_type; /* the S_IFMT bits fileMode carried (podman writes 020666); 0: none */
 	bool has_uid;
 	uint32_t uid;
 	bool has_gid;

@@ -246,6 +246,23 @@ static void test_minimal_and_variants(void **state)
 	}
 }
 
+/* podman writes the host node's whole st_mode: 020666 (8630) for /dev/fuse */
+static void test_device_file_mode_type_bits(void **state)
+{
+	(void)state;
+	ctr_spec *s = load_ok(LINUX("\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,"
+				    "\"minor\":229,\"fileMode\":8630},{\"path\":\"/dev/b\",\"type\":\"b\","
+				    "\"major\":7,\"minor\":0,\"fileMode\":432}]"));
+	struct oci_config *cfg = NULL;
+	assert_int_equal(oci_config_from_spec(s, &cfg, NULL), 0);
+	assert_int_equal(cfg->linux_.devices[0].file_mode, 0666);
+	assert_int_equal(cfg->linux_.devices[0].file_mode_type, 020000);
+	assert_int_equal(cfg->linux_.devices[1].file_mode, 0660);
+	assert_int_equal(cfg->linux_.devices[1].file_mode_type, 0);
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+}
+
 /* ---- broken configs ----------------------------------------------------- */
 
 struct bad_case {
@@ -365,7 +382,8 @@ static const struct bad_case bad_cases[] = {
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":3}]"), CTR_E_SPEC, "linux.devices[0].major: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"b\",\"major\":3}]"), CTR_E_SPEC, "linux.devices[0].minor: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"major\":3,\"minor\":1}]"), CTR_E_SPEC, "linux.devices[0].type: required field is missing"},
-	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":8630}]"), CTR_E_SPEC, "linux.devices[0].fileMode"},
+	/* 0200666: a bit above the type bits (podman's 020666 is fine: test_device_file_mode_type_bits) */
+	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":66998}]"), CTR_E_SPEC, "linux.devices[0].fileMode: 0202666 has bits beyond the file type and permission bits"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"uid\":\"root\"}]"), CTR_E_SPEC, "linux.devices[0].uid: expected an integer, got string"},
 	/* resources, sysctl */
 	{LINUX("\"resources\":[]"), CTR_E_SPEC, "linux.resources: expected an object, got array"},
@@ -895,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_default_spec),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_minimal_and_variants),
+		cmocka_unit_test(test_device_file_mode_type_bits),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_load_buffer_edges),
 		cmocka_unit_test(test_load_file),
