@@ -31,6 +31,7 @@
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
 #include "linux/sigsafe.h"
+#include "linux/home.h"
 
 CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
 {
@@ -212,6 +213,8 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		proc.envp = env;
 	}
 	if (o.user && (r = parse_user(o.user, &proc.uid, &proc.gid, err)) < 0)
+		goto out;
+	if ((r = ctr_home_set_exec_env(c->pid, c->pidfd, proc.uid, &proc.envp, &env, err)) < 0)
 		goto out;
 	if (o.tty >= 0)
 		proc.terminal = o.tty != 0;

@@ -54,6 +54,13 @@ mk "$TMP/u-link" '{"images":[{"tag":"x","config":{"User":"carol","Cmd":["/bin/sh
  "layers":['"$BB"',[{"path":"etc/users","data":"carol:x:2000:2001::/:/bin/sh\n"}],[{"path":"etc/passwd","link":"users"}]]}]}'
 OUT=$(img run --image "oci:$TMP/u-link:x" --name "u$$" </dev/null 2>&1)
 expect_eq "User through an /etc/passwd symlinked into a lower layer" "2000:2001" "$OUT"
+# HOME: the image user's home from the image's /etc/passwd, unless the image's Env has one
+mk "$TMP/home" '{"images":[{"tag":"x","config":{"User":"alice","Cmd":["/bin/sh","-c","echo $HOME"]},"layers":['"$BB"']},
+ {"tag":"env","config":{"User":"alice","Env":["HOME=/from-env"],"Cmd":["/bin/sh","-c","echo $HOME"]},"layers":['"$BB"']}]}'
+OUT=$(img run --image "oci:$TMP/home:x" --name "h$$" </dev/null 2>&1)
+expect_eq "run --image: HOME of the image's User from the image's /etc/passwd" "/home/alice" "$OUT"
+OUT=$(img run --image "oci:$TMP/home:env" --name "h$$" </dev/null 2>&1)
+expect_eq "run --image: HOME from the image's Env wins" "/from-env" "$OUT"
 mk "$TMP/u-nobody" '{"images":[{"tag":"x","config":{"User":"nobody","Cmd":["/bin/true"]},"layers":['"$BB"']}]}'
 OUT=$(img run --image "oci:$TMP/u-nobody:x" --name "u$$" </dev/null 2>&1)
 expect_match "missing user: clear error" "config.User 'nobody': no user 'nobody' in the image's /etc/passwd" "$OUT"
