@@ -143,6 +143,12 @@ int cli_proxy_run(struct cli *cli, struct io_proxy *p);
 /* Put stdin in raw mode when it is a terminal (restored by cli_tty_restore). */
 void cli_tty_raw(void);
 void cli_tty_restore(void);
+/*
+ * Whether we have a terminal to connect a container's pty to: stdin, stdout
+ * or stderr is one, or the controlling terminal (/dev/tty) opens; when not,
+ * errno says why /dev/tty did not.
+ */
+bool cli_have_terminal(void);
 /* Copy the window size of our terminal to the pty master. */
 void cli_tty_resize(int master);
 

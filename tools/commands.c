@@ -307,6 +307,20 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 			  "give --console-socket, or set process.terminal to false in %s", config);
 		goto out;
 	}
+	/*
+	 * runc's rule: a foreground run with a terminal and no console socket
+	 * needs a terminal of ours to connect the pty to: stdin, stdout or
+	 * stderr, or the controlling terminal.  Without one the container
+	 * would wait for input nobody can type (an interactive shell ignores
+	 * the TERM a timeout sends): refuse before anything is created.
+	 */
+	if (*terminal && !a->detach && !a->console_socket && !cli_have_terminal()) {
+		cli_error(cli, "process.terminal is true but there is no terminal to connect it to: stdin, stdout and "
+			  "stderr are not terminals and " CLI_NAME " has no controlling terminal (/dev/tty: %s): run it "
+			  "from a terminal, set process.terminal to false in %s, or give --detach with --console-socket",
+			  strerror(errno), config);
+		goto out;
+	}
 	if (!*terminal && a->console_socket) {
 		cli_error(cli, "cannot use console socket if " CLI_NAME " will not allocate tty: "
 			  "process.terminal is false in %s", config);
