@@ -329,11 +329,21 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		char *text = read_all(f);
 		if (f != stdin)
 			fclose(f);
-		res = text ? json_tokener_parse(text) : NULL;
+		if (!text) {
+			cli_error(cli, "out of memory");
+			goto out;
+		}
+		/* the library's checks of linux.resources, naming this file: types, ranges, unknown fields */
+		if (ctr_resources_validate(text, strlen(text), strcmp(resources, "-") ? resources : "- (stdin)",
+					   &err) < 0) {
+			free(text);
+			cli_error_ctr(cli, err, NULL);
+			goto out;
+		}
+		res = json_tokener_parse(text);
 		free(text);
-		if (!res || !json_object_is_type(res, json_type_object)) {
-			cli_error(cli, "%s (--resources): not a JSON object of runtime-spec linux.resources",
-				  strcmp(resources, "-") ? resources : "stdin");
+		if (!res) {
+			cli_error(cli, "out of memory");
 			goto out;
 		}
 	} else if (!(res = json_object_new_object())) {

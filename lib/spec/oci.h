@@ -259,6 +259,12 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 void oci_config_free(struct oci_config *cfg);
 
 /*
+ * Check a linux.resources object as config.json's is checked; strict: also
+ * refuse unknown fields (an update).  Errors are "<name>: <path>: ...".
+ */
+int oci_resources_check(struct json_object *res, const char *name, bool strict, ctr_error **err);
+
+/*
  * Parse a standalone "process" object (for exec -p process.json).
  * name is used in error messages.
  */

@@ -287,6 +287,19 @@ CTR_EXPORT int ctr_spec_new_default(ctr_spec **out, ctr_error **err)
 	return spec_wrap(root, default_name, out, err);
 }
 
+CTR_EXPORT int ctr_resources_validate(const char *json, size_t len, const char *name, ctr_error **err)
+{
+	struct json_object *res = NULL;
+	if (!name)
+		name = "resources";
+	int r = spec_json_parse(json, len, name, &res, err);
+	if (r < 0)
+		return r;
+	r = oci_resources_check(res, name, true, err);
+	json_object_put(res);
+	return r;
+}
+
 CTR_EXPORT int ctr_spec_load_buffer(ctr_spec **out, const char *buf, size_t len, const char *name,
 				    ctr_error **err)
 {
