@@ -86,6 +86,26 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
+int ctr_write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t w = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+		if (off >= 0)
+			off += w;
+	}
+	return 0;
+}
+
 int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode, ctr_error **err)
 {
 	char tmp[PATH_MAX];
@@ -95,20 +115,11 @@ int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigne
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return ctr_err_sys(err, errno, "%s: create", tmp);
-	const char *p = buf;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return ctr_err_sys(err, e, "%s: write", tmp);
-		}
-		p += w;
-		left -= (size_t)w;
+	int w = ctr_write_all(fd, buf, len, -1);
+	if (w < 0) {
+		close(fd);
+		unlink(tmp);
+		return ctr_err_sys(err, -w, "%s: write", tmp);
 	}
 	if (fsync(fd) < 0 && errno != EINVAL) {
 		int e = errno;
@@ -116,7 +127,12 @@ int ctr_write_file_atomic(const char *path, const void *buf, size_t len, unsigne
 		unlink(tmp);
 		return ctr_err_sys(err, e, "%s: fsync", tmp);
 	}
-	close(fd);
+	/* close reports what a network file system could not store */
+	if (close(fd) < 0 && errno != EINTR) {
+		int e = errno;
+		unlink(tmp);
+		return ctr_err_sys(err, e, "%s: close", tmp);
+	}
 	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);

@@ -284,8 +284,8 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root_fd
 			r = ctr_err(err, EIO, CTR_E_INVALID, "%s: entry '%s': %s", apath, name, archive_error_string(a));
 			goto out;
 		}
-		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s: write '%s'", apath, name);
+		if ((r = ctr_write_all(fd, buf, n, (off_t)off)) < 0) {
+			r = ctr_err_sys(err, -r, "%s: write '%s'", apath, name);
 			goto out;
 		}
 	}

@@ -475,8 +475,8 @@ static int put_blob_buf(ctr_image_store *st, struct txn *t, const char *digest, 
 	snprintf(pe->final, sizeof(pe->final), "%s", p);
 	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
 		return r;
-	if (write(pe->fd, buf, len) != (ssize_t)len)
-		return ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+	if ((r = ctr_write_all(pe->fd, buf, len, -1)) < 0)
+		return ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 	return 0;
 }
 
@@ -514,8 +514,8 @@ static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc
 			break;
 		ctr_digest_update(&dg, buf, (size_t)n);
 		total += (uint64_t)n;
-		if (write(pe->fd, buf, (size_t)n) != n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+		if ((r = ctr_write_all(pe->fd, buf, (size_t)n, -1)) < 0) {
+			r = ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 			goto out;
 		}
 		pc->p.bytes_in = total;

@@ -198,4 +198,46 @@ OUT=$(img image import -q "oci:$TMP/crash:v" crash 2>&1 && img run --image crash
 expect_eq "import again after the crash, and run" "survived" "$OUT"
 expect_eq "the crashed import's temp files were cleaned" "" "$(ls -A "$STORE/tmp")"
 
+# --- a full store: ENOSPC reported as such, never a stale errno of an earlier call (a short write
+# sets no errno: on a full file system it comes first, and only the next write says ENOSPC), and the
+# store as it was.  Each case on a fresh 3 MiB tmpfs with a 5 KiB file in it, so that the 1 MiB writes
+# of the blob copy end in a short one.
+dd if=/dev/urandom of="$TMP/rand4" bs=1M count=4 status=none
+head -c 1800k "$TMP/rand4" >"$TMP/rand18"
+mk "$TMP/big" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"none","layers":[[{"path":"rand","file":"'$TMP/rand4'"}]]}]}'
+mk "$TMP/big2" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"gzip","layers":[[{"path":"rand","file":"'$TMP/rand18'"}]]}]}'
+n=0
+for c in "blob copy:big" "layer extraction:big2"; do
+	n=$((n + 1))
+	what=${c%%:*}
+	FULL=$TMP/full$n
+	mkdir -p "$FULL"
+	if ! mount -t tmpfs -o size=3m "ctr-full-$$" "$FULL"; then
+		skip "full store ($what)" "cannot mount a tmpfs"
+		continue
+	fi
+	at_cleanup "umount -l '$FULL'"
+	head -c 5000 /dev/zero >"$FULL/filler"
+	"$CTR_DEMO" --store "$FULL/s" image ls >/dev/null 2>&1
+	BEFORE=$(cd "$FULL/s" && find . -path ./locks -prune -o -print | sort)
+	OUT=$("$CTR_DEMO" --store "$FULL/s" image import -q "oci:$TMP/${c#*:}:v" big 2>&1)
+	expect_match "full store, $what: the error is ENOSPC" "No space left on device" "$OUT"
+	expect_nomatch "full store, $what: no stale errno" "File exists|No such file or directory|Success" "$OUT"
+	expect_eq "full store, $what: the store as it was" "$BEFORE" "$(cd "$FULL/s" && find . -path ./locks -prune -o -print | sort)"
+done
+
+# the state writers: a state root on a tmpfs with no room left for the container's files
+mkdir -p "$TMP/fullroot"
+if mount -t tmpfs -o size=8k "ctr-fullroot-$$" "$TMP/fullroot"; then
+	at_cleanup "umount -l '$TMP/fullroot'"
+	head -c 7000 /dev/zero >"$TMP/fullroot/filler"
+	OUT=$("$CTR_DEMO" --root "$TMP/fullroot/state" --store "$STORE" create --image crash --name "full$$" </dev/null 2>&1)
+	expect_match "state root full: ENOSPC reported" "No space left on device" "$OUT"
+	expect_nomatch "state root full: no stale errno" "File exists|No such file or directory|Success" "$OUT"
+	expect_eq "state root full: no container left" "" "$(ls -A "$TMP/fullroot/state" 2>/dev/null)"
+	expect_eq "state root full: no mount left" "" "$(grep -F "$TMP/fullroot/" /proc/self/mountinfo)"
+else
+	skip "state root full" "cannot mount a tmpfs"
+fi
+
 finish
