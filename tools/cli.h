@@ -207,9 +207,9 @@ ctr_image_store *cli_store(struct cli *cli);
 /*
  * run/create --image: a source is imported first; *spec receives the
  * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
- * stored image's name.  Returns 0 or 1 after reporting an error.
+ * stored image's name (malloc'd; the caller frees it, also after an error).  Returns 0 or 1 after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name);
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, char **name);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

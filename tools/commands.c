@@ -278,7 +278,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_net_request *net = NULL;
 	int rc = 1;
 
-	const char *image = NULL;
+	char *image = NULL;
 	if (!ctx)
 		return 1;
 	bundle = realpath(a->bundle ? a->bundle : ".", NULL);
@@ -395,6 +395,7 @@ oom:
 out:
 	ctr_net_request_free(net);
 	ctr_spec_free(spec);
+	free(image);
 	free(bundle);
 	free(config);
 	free(pid_file);

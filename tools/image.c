@@ -331,29 +331,41 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 }
 
 /*
- * run/create --image: import a source first (stored under the source's own
- * name, so a second run finds its layers), then a spec from the image with
- * args replacing its Cmd.  Returns 0, or 1 after reporting an error.
+ * run/create --image: import a source first (stored under the name import
+ * gives it: the tag, the archive's ref.name, RepoTags or the file name, as
+ * podman load does), then a spec from the image with args replacing its
+ * Cmd.  *name receives the stored image's name (malloc'd).  Returns 0, or 1
+ * after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name)
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, char **name)
 {
 	ctr_image_store *st = cli_store(cli);
 	ctr_error *err = NULL;
+	*name = NULL;
 	if (!st)
 		return 1;
-	*name = ref;
 	if (is_source(ref)) {
 		ctr_image_options o;
 		struct progress pr;
+		char *stored = NULL;
 		progress_opts(&o, &pr, NULL, -1);
 		if (!pr.tty)
 			o.progress = NULL; /* plain output stays the container's */
-		if (ctr_image_import(st, ref, ref, &o, &err) < 0) {
+		int r = ctr_image_import_named(st, &stored, ref, NULL, &o, &err);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (r < 0) {
 			cli_error_ctr(cli, err, "--image");
 			return 1;
 		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		*name = strdup(stored);
+		ctr_free(stored);
+	} else {
+		*name = strdup(ref);
+	}
+	if (!*name) {
+		cli_error(cli, "out of memory");
+		return 1;
 	}
 	ctr_image_spec_options so;
 	ctr_image_spec_options_init(&so);

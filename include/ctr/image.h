@@ -97,7 +97,8 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  *
  * @param store  the store
  * @param source a source name, e.g. "oci:/srv/busybox:latest"
- * @param name   the name to store it under; NULL: derived from the source (its tag, or the file name)
+ * @param name   the name to store it under; NULL: derived from the source (its tag, an oci-archive's
+ *               org.opencontainers.image.ref.name, docker's RepoTags, or the file name)
  * @param opts   options, or NULL
  * @param err    receives an error on failure; may be NULL
  * @return 0, -EINVAL for a bad source name or document, -EBADMSG for a digest, size or DiffID mismatch,
@@ -105,6 +106,17 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  */
 int ctr_image_import(ctr_image_store *store, const char *source, const char *name, const ctr_image_options *opts,
 		     ctr_error **err);
+
+/**
+ * ctr_image_import(), telling the name the image was stored under: the
+ * name given, else the one derived from the source (the tag, an
+ * oci-archive's org.opencontainers.image.ref.name annotation, docker's
+ * RepoTags, or the file name).
+ *
+ * @param stored_name receives that name on success; free with ctr_free(); may be NULL
+ */
+int ctr_image_import_named(ctr_image_store *store, char **stored_name, const char *source, const char *name,
+			   const ctr_image_options *opts, ctr_error **err);
 
 /**
  * The names of the stored images.

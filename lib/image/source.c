@@ -429,6 +429,46 @@ static int pick_in_index(struct img_source *s, const struct img_index *x, const 
 	return 0;
 }
 
+/*
+ * An oci-archive without a tag: the default name is the archive's
+ * org.opencontainers.image.ref.name (the one the index's images share), as
+ * podman load and ctr images import name it.  A full reference
+ * ("docker.io/library/busybox:1.36", "busybox:latest") is taken as it is; a
+ * bare tag ("1.36") becomes <file name>:<tag> like an explicit tag.  A name
+ * with control characters is not used (the file name stays).
+ */
+static int name_from_ref_annotation(struct img_source *s, const struct img_index *top, ctr_error **err)
+{
+	const char *ref = NULL;
+	for (size_t i = 0; i < top->n; i++) {
+		const char *n = top->m[i].ref_name;
+		if (img_media_kind(top->m[i].media_type) == IMG_KIND_UNKNOWN || !n || !*n)
+			continue;
+		if (ref && strcmp(ref, n))
+			return 0; /* images of different names: no one name for the import */
+		ref = n;
+	}
+	if (!ref || strlen(ref) > 1024)
+		return 0;
+	for (const char *p = ref; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	char *n = NULL;
+	if (strchr(ref, ':') || strchr(ref, '/'))
+		n = strdup(ref);
+	else {
+		const char *base = strrchr(s->path, '/');
+		base = base && base[1] ? base + 1 : s->path;
+		if (asprintf(&n, "%s:%s", base, ref) < 0)
+			n = NULL;
+	}
+	if (!n)
+		return ctr_err_nomem(err);
+	free(s->default_name);
+	s->default_name = n;
+	return 0;
+}
+
 static int resolve_oci(struct img_source *s, const char *platform, ctr_error **err)
 {
 	char *buf = NULL, what[PATH_MAX + 32];
@@ -513,7 +553,10 @@ static int resolve_oci(struct img_source *s, const char *platform, ctr_error **e
 				    "(tags: %s)", s->ref, images, s->ref, *tags ? tags : "none");
 		} else
 			r = pick_in_index(s, &top, what, 0, &pk, err);
+		if (r == 0 && s->tmpdir && (r = name_from_ref_annotation(s, &top, err)) < 0)
+			goto index_done;
 	}
+index_done:
 	img_index_free(&top);
 	if (r == 0 && pk.score < 0)
 		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: no image for the platform %s/%s%s%s", s->ref, pk.os,

@@ -671,11 +671,19 @@ static int check_name(const char *name, ctr_error **err)
 CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const char *name,
 				const ctr_image_options *opts, ctr_error **err)
 {
+	return ctr_image_import_named(st, NULL, source, name, opts, err);
+}
+
+CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, const char *source, const char *name,
+				      const ctr_image_options *opts, ctr_error **err)
+{
 	ctr_image_options o;
 	struct img_source *src = NULL;
 	char tmpdir[PATH_MAX], **chains = NULL;
 	int r;
 	ctr_image_options_init(&o);
+	if (stored_name)
+		*stored_name = NULL;
 	if (!st || !source)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_import: NULL argument");
 	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
@@ -742,7 +750,12 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 	    (r = put_blob_buf(st, &t, mdig, mbuf, mlen, err)) < 0)
 		goto fail;
 	txn_end(st, &t, true);
-	r = add_record(st, name ? name : img_source_default_name(src), source, mdig, m, cfg, chains, err);
+	const char *final = name ? name : img_source_default_name(src);
+	if ((r = check_name(final, err)) < 0 ||
+	    (r = add_record(st, final, source, mdig, m, cfg, chains, err)) < 0)
+		goto out;
+	if (stored_name && !(*stored_name = strdup(final)))
+		r = ctr_err_nomem(err);
 	goto out;
 fail:
 	txn_end(st, &t, false);

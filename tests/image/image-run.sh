@@ -36,4 +36,25 @@ OUT=$(img run --image "oci:$TMP/wd:file" --name "wd$$" </dev/null 2>&1)
 expect_match "WorkingDir under a file: a clear error" "process.cwd '/etc/passwd/x' \\(the image's WorkingDir\\).*not a directory" "$OUT"
 expect_eq "WorkingDir under a file: nothing left" "" "$(state_left)$(ls -A "$STORE/leases")"
 
+# --- image names: an oci-archive without a name is stored under its org.opencontainers.image.ref.name
+# (as podman load and ctr images import name it); run --image <source> stores it under that name too
+mk "$TMP/named" '{"images":[{"tag":"example.com/demo:1.0","config":{"Cmd":["/bin/echo","named"]},"layers":['"$BB"']}]}'
+tar -C "$TMP/named" -cf "$TMP/named.tar" .
+mk "$TMP/bare" '{"images":[{"tag":"2.0","config":{"Cmd":["/bin/echo","bare"]},"layers":['"$BB"']}]}'
+tar -C "$TMP/bare" -cf "$TMP/bare.tar" .
+img image import -q "oci-archive:$TMP/named.tar" >/dev/null 2>&1
+expect_match "import oci-archive without a name: the ref.name annotation" "^example.com/demo:1.0$" "$(img image ls -q)"
+img image import -q "oci-archive:$TMP/bare.tar" >/dev/null 2>&1
+expect_match "import oci-archive whose ref.name is a bare tag: <file>:<tag>" "^bare.tar:2.0$" "$(img image ls -q)"
+img image rm example.com/demo:1.0 >/dev/null 2>&1
+OUT=$(img run --image "oci-archive:$TMP/named.tar" --name "n$$" </dev/null 2>&1)
+expect_eq "run --image oci-archive: runs" "named" "$OUT"
+expect_match "run --image oci-archive: stored under the annotation's name" "^example.com/demo:1.0$" "$(img image ls -q)"
+expect_nomatch "run --image <source>: never stored under the source string" "^oci" "$(img image ls -q)"
+OUT=$(img run --image "oci:$TMP/wd:root" --name "n$$" -- /bin/echo tagged </dev/null 2>&1)
+expect_eq "run --image oci:<dir>:<tag>: runs" "tagged" "$OUT"
+expect_match "run --image oci:<dir>:<tag>: stored as <dir>:<tag>" "^wd:root$" "$(img image ls -q)"
+OUT=$(img run --image example.com/demo:1.0 --name "n$$" </dev/null 2>&1)
+expect_eq "run --image <the name>: runs the stored image" "named" "$OUT"
+
 finish
