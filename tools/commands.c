@@ -189,7 +189,16 @@ struct create_args {
 	const char *name;    /* --name: the container id with --image */
 	bool rm;             /* --rm: delete after exit (run's default unless --keep) */
 	const char *const *cmd; /* with --image: the positional arguments, replacing the image's Cmd */
+	struct image_run_args ir; /* with --image: -e, -u, -w, --entrypoint, ... (image-run.c) */
 };
+
+static void create_args_free(struct create_args *a)
+{
+	free(a->devices.v);
+	free(a->net.publish.v);
+	free(a->net.aliases.v);
+	cli_image_run_free(&a->ir);
+}
 
 #define CREATE_OPTS(a)                                                                                    \
 	{ "bundle", 'b', OPT_STRING, &(a).bundle,                                                        \
@@ -209,16 +218,17 @@ struct create_args {
 	  "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", "0",  \
 	  false },                                                                                        \
 	{ "device", 0, OPT_STRV, &(a).devices,                                                           \
-	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
-	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
-	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                                \
+	  "add a device, repeatable: a host node /dev/x[:/dev/y][:rwm], or a fully-qualified name such "  \
+	  "as dri/render=all, dri/render=0, nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '"  \
+	  CLI_NAME " devices'); the spec's cdi.k8s.io annotations are honoured too", NULL, false },       \
 	{ "image", 0, OPT_STRING, &(a).image,                                                            \
 	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
 	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
 	  "the positional arguments (after --) replace the image's Cmd", NULL, false },                    \
 	{ "name", 0, OPT_STRING, &(a).name, "with --image: the container id (default: image-<pid>)",     \
 	  NULL, false }, \
-	NET_OPTS((a).net)
+	NET_OPTS((a).net), \
+	IMAGE_RUN_OPTS((a).ir)
 
 #define ID_USAGE                                                                                          \
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
@@ -264,6 +274,16 @@ static const char *image_id(struct cli *cli, struct create_args *a, char **pos, 
 	return gen;
 }
 
+/* --device /dev/...: every host node of the list into the spec */
+static int host_devices(struct cli *cli, json_object *root, void *ud)
+{
+	const struct strv *devs = ud;
+	for (size_t i = 0; i < devs->n; i++)
+		if (devs->v[i][0] == '/' && cli_host_device(cli, root, devs->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /*
  * Load the bundle's config.json and create the container.  *terminal
  * receives process.terminal.  Returns 0 or 1 after reporting an error.
@@ -276,7 +296,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_error *err = NULL;
 	char *bundle = NULL, *config = NULL, *pid_file = NULL, *sock = NULL;
 	ctr_net_request *net = NULL;
-	int rc = 1;
+	int rc = 1, devnull = -1;
 
 	char *image = NULL;
 	if (!ctx)
@@ -287,9 +307,15 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 			  a->bundle ? a->bundle : ".", strerror(errno));
 		return 1;
 	}
+	/* with an image and no --network: "none", a namespace of its own with loopback up, as podman's */
+	struct net_args net_a = a->net;
+	if (a->image && !net_a.network)
+		net_a.network = "none";
 	if (a->image) {
-		/* the spec and the rootfs come from the image (image.c) */
-		if (cli_image_spec(cli, a->image, a->cmd, &spec, &image) || !(config = strdup(a->image)))
+		/* the spec and the rootfs come from the image (image.c), then podman's defaults and flags */
+		bool own_netns = strcmp(net_a.network, "host") && strncmp(net_a.network, "container:", 10);
+		if (cli_image_spec(cli, a->image, a->cmd, &a->ir, &spec, &image) ||
+		    cli_image_run_apply(cli, &a->ir, id, own_netns, &spec) < 0 || !(config = strdup(a->image)))
 			goto out;
 	} else if (asprintf(&config, "%s/config.json", bundle) < 0) {
 		config = NULL;
@@ -344,12 +370,19 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	 * registry; discovery is only run when the container asks for devices.
 	 */
 	ctr_accel_registry *reg = NULL;
-	if (a->devices.n || spec_has_cdi_annotations(spec)) {
+	size_t n_named = 0;
+	for (size_t i = 0; i < a->devices.n; i++)
+		n_named += a->devices.v[i][0] != '/';
+	if (n_named < a->devices.n && cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0)
+		goto out;
+	if (n_named || spec_has_cdi_annotations(spec)) {
 		reg = cli_registry(cli);
 		if (!reg)
 			goto out;
 	}
 	for (size_t i = 0; i < a->devices.n; i++) {
+		if (a->devices.v[i][0] == '/')
+			continue; /* a host node, added above */
 		if (ctr_spec_add_device(spec, reg, a->devices.v[i], &err) < 0) {
 			char *pfx = NULL;
 			if (asprintf(&pfx, "--device %s", a->devices.v[i]) < 0)
@@ -364,7 +397,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_create_options_init(&o);
 	o.bundle = bundle;
 	o.accel = reg;
-	if (cli_net_request(cli, &a->net, &net) < 0)
+	if (cli_net_request(cli, &net_a, &net) < 0)
 		goto out;
 	o.network = net;
 	if (image) {
@@ -378,6 +411,15 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	o.console_socket = sock;
 	o.pid_file = pid_file;
 	o.preserve_fds = preserve;
+	/* as podman: without -i (or -t) an image's container reads /dev/null, not our stdin */
+	if (a->image && !a->ir.interactive && !a->ir.tty) {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			cli_error(cli, "/dev/null: %s", strerror(errno));
+			goto out;
+		}
+		o.stdio_fds[0] = devnull;
+	}
 	if (a->no_pivot)
 		o.flags |= CTR_CREATE_NO_PIVOT;
 	if (a->no_new_keyring)
@@ -393,6 +435,8 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 oom:
 	cli_error(cli, "out of memory");
 out:
+	if (devnull >= 0)
+		close(devnull);
 	ctr_net_request_free(net);
 	ctr_spec_free(spec);
 	free(image);
@@ -424,20 +468,17 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
-		free(a.devices.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return r < 0;
 	}
 	char gen[32];
-	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
+	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
+										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	a.detach = true; /* create always returns with the container waiting */
 	r = id ? do_create(cli, id, &a, &c, &terminal) : 1;
 	ctr_container_free(c);
 	free(pos);
-	free(a.devices.v);
-	free(a.net.publish.v);
-	free(a.net.aliases.v);
+	create_args_free(&a);
 	return r;
 }
 
@@ -472,18 +513,15 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
-		free(a.devices.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return r < 0;
 	}
 	char gen[32];
-	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
+	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
+										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
-		free(a.devices.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return 1;
 	}
 
@@ -495,6 +533,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 			status = 1;
 		} else {
 			status = 0;
+			if (a.image) /* as podman run -d: the id it made, for the next command */
+				printf("%s\n", id);
 		}
 		goto out;
 	}
@@ -556,9 +596,7 @@ out:
 		close(master);
 	ctr_container_free(c);
 	free(pos);
-	free(a.devices.v);
-	free(a.net.publish.v);
-	free(a.net.aliases.v);
+	create_args_free(&a);
 	return status;
 }
 

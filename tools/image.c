@@ -337,7 +337,8 @@ int cmd_image(struct cli *cli, int argc, char **argv)
  * Cmd.  *name receives the stored image's name (malloc'd).  Returns 0, or 1
  * after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, char **name)
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, struct image_run_args *ra,
+		   ctr_spec **spec, char **name)
 {
 	ctr_image_store *st = cli_store(cli);
 	ctr_error *err = NULL;
@@ -370,6 +371,8 @@ int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ct
 	ctr_image_spec_options so;
 	ctr_image_spec_options_init(&so);
 	so.args = args && args[0] ? args : NULL;
+	if (ra && cli_image_run_spec_options(cli, ra, &so) < 0)
+		return 1;
 	if (ctr_image_spec(st, *name, &so, spec, &err) < 0) {
 		cli_error_ctr(cli, err, "--image");
 		return 1;

@@ -77,8 +77,8 @@ typedef struct ctr_create_options {
 	 * runtime's namespace), "container:<id>" (that container's), or a
 	 * bridge network, attached after the container process exists and
 	 * before create returns, with /etc/hosts, /etc/hostname and
-	 * /etc/resolv.conf bind-mounted from the state directory (bridge; none
-	 * gets hosts and hostname).  Delete detaches it, also after a crash
+	 * /etc/resolv.conf bind-mounted from the state directory (bridge and
+	 * none; none's resolv.conf is the host's, as podman's).  Delete detaches it, also after a crash
 	 * half-way through create.  NULL: the spec's namespaces as they are.
 	 * Borrowed for the duration of the call.
 	 */

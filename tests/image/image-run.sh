@@ -57,4 +57,119 @@ expect_match "run --image oci:<dir>:<tag>: stored as <dir>:<tag>" "^wd:root$" "$
 OUT=$(img run --image example.com/demo:1.0 --name "n$$" </dev/null 2>&1)
 expect_eq "run --image <the name>: runs the stored image" "named" "$OUT"
 
+# --- podman's defaults for a container from an image
+. "$(dirname "$0")/../integration/engines/common.sh"
+mk "$TMP/bbx" '{"images":[{"tag":"x","config":{"Cmd":["/bin/sh"]},"layers":['"$BB"']}]}'
+img image import -q "oci:$TMP/bbx:x" bbx >/dev/null 2>&1
+OUT=$(echo typed | img run --image bbx --name d1 -- /bin/busybox sh -c '
+busybox ip -o link show lo | busybox grep -o "<[A-Z,_]*>"; busybox hostname; echo "HOSTNAME=$HOSTNAME"
+busybox grep -c "127.0.1.1.d1$" /etc/hosts; busybox grep -c "^nameserver " /etc/resolv.conf
+cat /proc/sys/net/ipv4/ping_group_range; echo "stdin:$(cat)"' 2>&1)
+expect_match "defaults: loopback up without a network" '^<LOOPBACK,UP,LOWER_UP>$' "$OUT"
+expect_match "defaults: the hostname is the container's name" '^d1$' "$OUT"
+expect_match "defaults: HOSTNAME in the environment" '^HOSTNAME=d1$' "$OUT"
+expect_match "defaults: /etc/hosts names the container" '^1$' "$(echo "$OUT" | sed -n 4p)"
+expect_match "defaults: /etc/resolv.conf is there, with nameservers" '^[1-9]' "$(echo "$OUT" | sed -n 5p)"
+expect_match "defaults: ping_group_range open in the container's network namespace" '^0[[:space:]]+2147483647$' "$OUT"
+expect_match "defaults: without -i the container reads /dev/null, not our stdin" '^stdin:$' "$OUT"
+OUT=$(echo typed | img run -i --image bbx --name d2 -- /bin/cat 2>&1)
+expect_eq "-i: our stdin reaches the container" "typed" "$OUT"
+
+# ping without CAP_NET_RAW: an unprivileged ICMP socket in the container's network namespace
+# (through a file: a detached container keeps its stdout open)
+img run -d --image bbx --name p1 --cap-drop NET_RAW -- /bin/sleep 100 </dev/null >"$TMP/p1.out" 2>&1
+expect_eq "run -d --image: prints the container id" "p1" "$(cat "$TMP/p1.out")"
+pid=$(jget "$(img state p1)" 'd["pid"]')
+track_pid "$pid"
+cat >"$TMP/icmp.py" <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.settimeout(3)
+s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"ctr", ("127.0.0.1", 0))
+print("echo reply" if s.recvfrom(64)[0][0] == 0 else "no reply")
+PY
+chmod 0644 "$TMP/icmp.py"
+OUT=$(nsenter --net="/proc/$pid/ns/net" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all /usr/bin/python3 "$TMP/icmp.py" 2>&1)
+expect_eq "ping (an ICMP echo) without CAP_NET_RAW in the container's network namespace" "echo reply" "$OUT"
+img delete -f p1 >/dev/null 2>&1
+img run -d --image bbx --name p2 --network host -- /bin/sleep 100 </dev/null >/dev/null 2>&1
+expect_eq "--network host: no ping_group_range in the config (the host's sysctl is not the container's to set)" "None" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["linux"].get("sysctl", {}).get("net.ipv4.ping_group_range"))' "$ROOT/p2/config.json" 2>&1)"
+img delete -f p2 >/dev/null 2>&1
+
+# --- the run/create flags people use with images
+OUT=$(img run --image bbx --name f1 -e FOO=bar -e HOSTNAME=given --hostname h1 -u alice -w /tmp/wd -- \
+	/bin/busybox sh -c 'echo "$FOO $HOSTNAME $(busybox hostname) $(id -u):$(id -g) $(pwd)"' </dev/null 2>&1)
+expect_eq "-e, --hostname, -u (the image's passwd), -w (made)" "bar given h1 1000:1000 /tmp/wd" "$OUT"
+OUT=$(img run --image bbx --name f2 --entrypoint /bin/echo -- one two </dev/null 2>&1)
+expect_eq "--entrypoint: a command, the arguments after it" "one two" "$OUT"
+OUT=$(img run --image bbx --name f2 --entrypoint '["/bin/echo","-n","x"]' </dev/null 2>&1)
+expect_eq "--entrypoint: a JSON array, no Cmd" "x" "$OUT"
+OUT=$(img run --image bbx --name f3 --cap-drop ALL --cap-add net_bind_service -- \
+	/bin/busybox sh -c 'busybox grep ^CapBnd /proc/self/status' </dev/null 2>&1)
+expect_match "--cap-drop ALL --cap-add net_bind_service: only that one" 'CapBnd:[[:space:]]+0000000000000400$' "$OUT"
+OUT=$(img run --image bbx --name f4 --sysctl net.ipv4.ip_unprivileged_port_start=80 -- \
+	/bin/cat /proc/sys/net/ipv4/ip_unprivileged_port_start </dev/null 2>&1)
+expect_eq "--sysctl" "80" "$OUT"
+mkdir -p "$TMP/vol"
+echo in-volume >"$TMP/vol/f"
+OUT=$(img run --image bbx --name f5 --read-only -v "$TMP/vol:/data:ro" -v "$TMP/vol:/rw" --tmpfs /scratch:size=1m -- \
+	/bin/busybox sh -c 'cat /data/f; touch /data/x 2>/dev/null || echo data-ro; touch /rw/y && echo rw-ok
+touch /root-file 2>/dev/null || echo root-ro; touch /tmp/t && echo tmp-rw
+busybox grep " /scratch " /proc/self/mounts | busybox cut -d" " -f3,4' </dev/null 2>&1)
+expect_eq "--read-only (tmpfs on /tmp), -v ro and rw, --tmpfs with options" "in-volume
+data-ro
+rw-ok
+root-ro
+tmp-rw
+tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k" "$OUT"
+check "-v: the container wrote into the host directory" [ -f "$TMP/vol/y" ]
+img run -d --image bbx --name f6 --memory 64m --cpus 0.5 --pids-limit 20 -- /bin/sleep 100 </dev/null >/dev/null 2>&1
+pid=$(jget "$(img state f6)" 'd["pid"]')
+track_pid "$pid"
+expect_eq "--memory, --cpus, --pids-limit in the container's cgroups" "67108864 50000 100000 20" \
+	"$(host_cg_file "$pid" memory memory.limit_in_bytes) $(host_cg_file "$pid" cpu cpu.cfs_quota_us) $(host_cg_file "$pid" cpu cpu.cfs_period_us) $(host_cg_file "$pid" pids pids.max)"
+img delete -f f6 >/dev/null 2>&1
+if [ -c /dev/fuse ]; then
+	OUT=$(img run --image bbx --name f7 --device /dev/fuse:/dev/myfuse -- /bin/busybox stat -c '%F %t:%T' /dev/myfuse </dev/null 2>&1)
+	expect_eq "--device /dev/fuse:/dev/myfuse: the host node" "character special file a:e5" "$OUT"
+else
+	skip "--device with a host node" "no /dev/fuse on this host"
+fi
+if command -v script >/dev/null; then
+	OUT=$(timeout 60 script -qec "$CTR_DEMO --root $ROOT --store $STORE run -t --image bbx --name f8 -- /bin/busybox tty" /dev/null 2>&1 | tr -d '\r\000')
+	expect_match "-t: a terminal" '/dev/pts/[0-9]+$' "$OUT"
+else
+	skip "-t: a terminal" "script(1) is not installed (package bsdutils)"
+fi
+expect_eq "run --image removes its containers (--rm is the default)" "" "$(img list -q)"
+
+# flag errors name the flag and the fix; image flags without --image are refused
+OUT=$(img run --image bbx --name e1 --cap-add FOO -- /bin/true </dev/null 2>&1)
+expect_match "--cap-add FOO: unknown capability" "^ctr-demo: --cap-add 'FOO': unknown capability" "$OUT"
+OUT=$(img run --image bbx --name e1 -v rel:/x -- /bin/true </dev/null 2>&1)
+expect_match "-v with a relative path: refused" "invalid --volume 'rel:/x': give /host/path:/path/in/container" "$OUT"
+OUT=$(img run --image bbx --name e1 --memory lots -- /bin/true </dev/null 2>&1)
+expect_match "--memory lots: refused" "invalid --memory 'lots'" "$OUT"
+OUT=$(img run -b "$CTR_BUNDLE" -e A=b e2 </dev/null 2>&1)
+expect_match "-e without --image: refused, saying where the setting goes" "'run' takes --env only with --image" "$OUT"
+expect_eq "refused runs leave nothing" "" "$(state_left)"
+
+# peers on a bridge network are in /etc/hosts by their own names (the hostname is the name)
+NS=ctrt$$-img
+if ip netns add "$NS" 2>/dev/null; then
+	at_cleanup "ip netns pids $NS 2>/dev/null | xargs -r kill -9; ip netns del $NS"
+	nimg() { timeout 60 ip netns exec "$NS" "$CTR_DEMO" --root "$ROOT" --store "$STORE" --net-dir "$TMP/nets" "$@"; }
+	nimg network create --subnet 10.78.0.0/24 inet >/dev/null 2>&1
+	nimg run -d --image bbx --name peer-a --network inet -- /bin/sleep 100 </dev/null >/dev/null 2>&1
+	OUT=$(nimg run --image bbx --name peer-b --network inet -- /bin/cat /etc/hosts </dev/null 2>&1)
+	expect_match "a peer by its own name in /etc/hosts" '^10\.78\.0\.[0-9]+[[:space:]]+peer-a$' "$OUT"
+	expect_match "the container itself by its name" '^10\.78\.0\.[0-9]+[[:space:]]+peer-b$' "$OUT"
+	nimg delete -f peer-a >/dev/null 2>&1
+	nimg network rm inet >/dev/null 2>&1
+else
+	skip "peers in /etc/hosts by their own names" "cannot make a network namespace"
+fi
+
 finish
