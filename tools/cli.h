@@ -93,12 +93,14 @@ const struct opt *cli_opt_find(const struct opt *opts, const char *name);
 
 /* ---- errors and logging (ctr-demo.c) ---- */
 
-/* Report an error: "ctr-demo: msg" on stderr, and an error entry in --log. */
+/* Report an error: "ctr-demo: msg" on stderr (a JSON entry with --log-format json and no --log), and an error entry in --log. */
 void cli_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a library error, optionally with a prefix (NULL: none); frees err. */
 void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix);
 /* A warning in the log (or stderr when there is no --log). */
 void cli_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* With --debug: what ctr-demo does, step by step, where warnings go. */
+void cli_debug(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The context for the --root state root; NULL after reporting an error. */
 ctr_context *cli_context(struct cli *cli);
 /* Wrong number of positional arguments: prints an error, returns 1. */

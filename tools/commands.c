@@ -325,6 +325,12 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
+	if (a->image)
+		cli_debug(cli, "create '%s' from the image '%s' (store %s), network %s", id, image,
+			  ctr_image_store_dir(cli->image_store), net_a.network);
+	else
+		cli_debug(cli, "create '%s' from the bundle %s (config %s)%s%s", id, bundle, config,
+			  net_a.network ? ", network " : "", net_a.network ? net_a.network : "");
 	*terminal = spec_terminal(cli, spec);
 	if (*terminal < 0)
 		goto out;
@@ -426,10 +432,14 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		o.flags |= CTR_CREATE_NO_NEW_KEYRING;
 	if (cli->systemd_cgroup)
 		o.flags |= CTR_CREATE_SYSTEMD_CGROUP;
+	cli_debug(cli, "create '%s': terminal %s, %d extra fds, flags %#x", id,
+		  !*terminal ? "no" : sock ? "to the console socket" : "proxied by " CLI_NAME, preserve, o.flags);
 	if (ctr_container_create(ctx, out, id, spec, &o, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
+	cli_debug(cli, "created '%s': init pid %d waits for start, state in %s/%s", id, (int)ctr_container_pid(*out),
+		  ctr_context_state_root(ctx), id);
 	rc = 0;
 	goto out;
 oom:
@@ -525,6 +535,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 
+	cli_debug(cli, "start '%s' %s", id, a.detach ? "detached" : "in the foreground");
 	if (a.detach) {
 		if (ctr_container_start(c, &err) < 0) {
 			cli_error_ctr(cli, err, NULL);
@@ -582,6 +593,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		status = 1;
 	}
 	cli_signals_reset();
+	cli_debug(cli, "'%s' exited with status %d%s", id, status, !a.keep || a.rm ? "; deleting it" : "; kept (--keep)");
 	if ((!a.keep || a.rm) && ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
 		cli_error_ctr(cli, err, "deleting the container after it exited");
 	goto out;
@@ -620,6 +632,7 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 	const char *id = pos_id(cli, pos, npos, 1);
 	r = 1;
 	if (id && load(cli, id, &c, false) == 0) {
+		cli_debug(cli, "start '%s': release its init (pid %d) to exec process.args", id, (int)ctr_container_pid(c));
 		if (ctr_container_start(c, &err) < 0)
 			cli_error_ctr(cli, err, NULL);
 		else
@@ -667,6 +680,7 @@ int cmd_kill(struct cli *cli, int argc, char **argv)
 	}
 	if (load(cli, id, &c, false) < 0)
 		goto out;
+	cli_debug(cli, "kill '%s': signal %d to %s", id, sig, all ? "every process in its cgroup" : "its init");
 	if (ctr_container_kill(c, sig, all ? CTR_KILL_ALL : 0, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else
@@ -714,6 +728,8 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	}
 	if (l < 0)
 		goto out;
+	cli_debug(cli, "delete '%s' (%s)%s", id, ctr_status_name(ctr_container_status(c)),
+		  force ? ": --force kills what still runs" : "");
 	if (ctr_container_delete(c, force ? CTR_DELETE_FORCE : 0, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else

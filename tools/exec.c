@@ -360,10 +360,13 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	o.console_socket = sock;
 	o.preserve_fds = a.preserve_fds;
+	cli_debug(cli, "exec in '%s': %s, terminal %s%s", id, a.process ? a.process : cmd[0],
+		  terminal ? "yes" : "no", a.detach ? ", detached" : "");
 	if (ctr_container_exec(c, &o, &pid, &pidfd, &err) < 0) {
 		cli_error_ctr(cli, err, "exec failed");
 		goto out;
 	}
+	cli_debug(cli, "exec in '%s': pid %d", id, (int)pid);
 	master = o.console_fd;
 	if (a.pid_file && cli_write_pid_file(cli, a.pid_file, pid) < 0)
 		goto out; /* the process runs on; a supervisor without its pid file cannot track it */

@@ -171,6 +171,11 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	progress_opts(&o, &pr, platform, threads);
 	if (quiet)
 		o.progress = NULL;
+	if (unpack)
+		cli_debug(cli, "unpack %s into %s", pos[0], pos[1]);
+	else
+		cli_debug(cli, "import %s into the store %s%s%s", pos[0], ctr_image_store_dir(st),
+			  npos > 1 ? " as " : "", npos > 1 ? pos[1] : "");
 	if (unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0
 		   : ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err) < 0)
 		cli_error_ctr(cli, err, NULL);

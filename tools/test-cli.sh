@@ -126,6 +126,14 @@ match "--log text format, single-dash global flags" '^time="[0-9T:-]+Z" level=er
 	"$(cat "$TMP/log.txt" 2>/dev/null)"
 run "$X" --root "$ROOT" delete -f nope
 eq "delete --force of a missing container: exit 0 like runc" 0 "$RC"
+# --log-format json without --log: JSON on stderr, as runc's logger writes it there; one entry per error
+run "$X" --root "$ROOT" --log-format json delete nope
+eq "--log-format json without --log: one JSON error entry on stderr" "1 error:True:True" \
+	"$RC $(python3 -c 'import json,sys; l=sys.argv[1].splitlines(); d=json.loads(l[0])
+print(d["level"], "nope" in d["msg"], len(l) == 1 and sorted(d) == ["level","msg","time"], sep=":")' "$ERR" 2>&1)"
+run "$X" --root "$ROOT" --log-format json list --format xml
+eq "--log-format json: a usage error is JSON too" "error" \
+	"$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["level"])' "$ERR" 2>&1)"
 run "$X" --root "$TMP/no-such-root" list -f json
 eq "list --format json with no containers prints null" "0:null" "$RC:$OUT"
 run "$X" --root "$TMP/no-such-root" list
@@ -151,6 +159,26 @@ C="$X --root $ROOT"
 run $C run -b "$B" r1
 eq "run: output and exit code" "7:hi" "$RC:$OUT"
 eq "run: nothing left" "" "$($C list -q)"
+
+# --debug says what ctr-demo does, step by step; into --log as entries of its format
+run $C --debug run -b "$B" dbg1
+match "--debug: the command and where things are" "^ctr-demo: debug: ctr-demo run \(libctr [0-9.]+, runtime-spec [0-9.]+\): state root $ROOT" "$ERR"
+match "--debug: create, from which bundle and config" "^ctr-demo: debug: create 'dbg1' from the bundle $B \(config $B/config.json\)" "$ERR"
+match "--debug: the init's pid" "^ctr-demo: debug: created 'dbg1': init pid [0-9]+ waits for start" "$ERR"
+match "--debug: the exit status and the delete" "^ctr-demo: debug: 'dbg1' exited with status 7; deleting it" "$ERR"
+run $C --debug --log "$TMP/debug.json" --log-format json run -b "$B" dbg2
+eq "--debug --log F --log-format json: nothing on stderr, debug entries in F" "7::debug:True" \
+	"$RC:$ERR:$(python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1])]
+print(e[0]["level"], any("create '"'"'dbg2'"'"' from the bundle" in x["msg"] for x in e), sep=":")' "$TMP/debug.json" 2>&1)"
+# one fault, one line: a broken state file, which the library reads twice for `state`, warns once
+cfg 'c["process"]["args"]=["true"]'
+$C create -b "$B" broken </dev/null >/dev/null 2>&1
+echo garbage >"$ROOT/broken/state.json"
+run $C state broken
+eq "a broken state file: one warning, in our format" "1 ctr-demo: warning: $ROOT/broken/state.json: not a valid state file" \
+	"$(echo "$ERR" | grep -c 'not a valid state file') $(echo "$ERR" | sed 's/: the container loads.*//')"
+$C delete -f broken >/dev/null 2>&1
+cfg 'c["process"]["args"]=["sh","-c","echo hi; exit 7"]'
 
 # script(1) gives us a terminal; it shows a NUL it writes to the pty as "^@"
 # (runc's output has it too), so that is dropped before comparing.
