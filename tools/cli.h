@@ -123,6 +123,17 @@ void buf_json_str(struct buf *b, const char *s);
 void buf_go_quote(struct buf *b, const char *s);
 void buf_free(struct buf *b);
 
+/* A table of ncols columns (at most 16), printed with aligned columns (json-out.c). */
+struct table {
+	size_t ncols;
+	char **cells; /* nrows * ncols, copied */
+	size_t nrows, cap;
+	bool oom;
+};
+void table_row(struct table *t, const char *const *cells);
+void table_print(FILE *f, const struct table *t);
+void table_free(struct table *t);
+
 /* Time as RFC 3339 with nanoseconds, trailing zeros trimmed like Go's RFC3339Nano. */
 char *cli_go_time(const char *rfc3339);
 

@@ -728,8 +728,13 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	}
 	if (l < 0)
 		goto out;
-	cli_debug(cli, "delete '%s' (%s)%s", id, ctr_status_name(ctr_container_status(c)),
-		  force ? ": --force kills what still runs" : "");
+	ctr_status st = ctr_container_status(c);
+	cli_debug(cli, "delete '%s' (%s)%s", id, ctr_status_name(st), force ? ": --force kills what still runs" : "");
+	if (!force && (st == CTR_STATUS_RUNNING || st == CTR_STATUS_PAUSED)) {
+		cli_error(cli, "cannot delete container '%s': it is %s: stop it first ('" CLI_NAME " kill %s'), or "
+			  "delete it with --force ('" CLI_NAME " delete --force %s')", id, ctr_status_name(st), id, id);
+		goto out;
+	}
 	if (ctr_container_delete(c, force ? CTR_DELETE_FORCE : 0, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else

@@ -462,8 +462,9 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find_command(name);
 	if (!c) {
+		/* exit 3, as runc's command line library exits for a command it does not know */
 		cli_error(&cli, "unknown command '%s': see '" CLI_NAME " --help'", name);
-		return finish(&cli, 1);
+		return finish(&cli, 3);
 	}
 	cli.cmd = c->name;
 	cli_debug(&cli, "%s %s (libctr %s, runtime-spec %s): state root %s, log %s (%s)%s%s", CLI_NAME, c->name,

@@ -257,7 +257,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "cgroup", 0, OPT_STRV, &a.cgroup,
 		  "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>. "
 		  "(not supported by this build)", NULL, false },
-		{ "ignore-paused", 0, OPT_BOOL, &a.ignore_paused, "allow exec in a paused container", NULL, false },
+		{ "ignore-paused", 0, OPT_BOOL, &a.ignore_paused,
+		  "allow exec in a paused container (the process starts when it is resumed)", NULL, false },
 		{ 0 }
 	};
 	const struct cmd_desc desc = {
@@ -312,6 +313,12 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 
+	if (ctr_container_status(c) == CTR_STATUS_PAUSED && !a.ignore_paused) {
+		cli_error(cli, "exec failed: container '%s' is paused: resume it first ('" CLI_NAME " resume %s'), or "
+			  "give --ignore-paused (the process then starts when the container is resumed)", id, id);
+		goto out;
+	}
+
 	const char *process_json;
 	bool terminal;
 	if (a.process) {
@@ -360,6 +367,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	o.console_socket = sock;
 	o.preserve_fds = a.preserve_fds;
+	if (a.ignore_paused)
+		o.flags |= CTR_EXEC_IGNORE_PAUSED;
 	cli_debug(cli, "exec in '%s': %s, terminal %s%s", id, a.process ? a.process : cmd[0],
 		  terminal ? "yes" : "no", a.detach ? ", detached" : "");
 	if (ctr_container_exec(c, &o, &pid, &pidfd, &err) < 0) {

@@ -218,3 +218,58 @@ char *cli_go_time(const char *t)
 	memmove(last, end, strlen(end) + 1);
 	return out;
 }
+
+/* ---- tables ---- */
+
+void table_row(struct table *t, const char *const *cells)
+{
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof(char *));
+		if (!nc) {
+			t->oom = true;
+			return;
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (size_t k = 0; k < t->ncols; k++) {
+		char *c = strdup(cells[k] ? cells[k] : "");
+		if (!c) {
+			for (size_t j = 0; j < k; j++)
+				free(t->cells[t->nrows * t->ncols + j]);
+			t->oom = true;
+			return;
+		}
+		t->cells[t->nrows * t->ncols + k] = c;
+	}
+	t->nrows++;
+}
+
+/* Go's text/tabwriter with padding 3 and spaces: every column as wide as its widest cell, the last unpadded. */
+void table_print(FILE *f, const struct table *t)
+{
+	size_t w[16] = { 0 };
+	for (size_t i = 0; i < t->nrows; i++)
+		for (size_t k = 0; k < t->ncols && k < 16; k++) {
+			size_t l = strlen(t->cells[i * t->ncols + k]);
+			if (l > w[k])
+				w[k] = l;
+		}
+	for (size_t i = 0; i < t->nrows; i++) {
+		for (size_t k = 0; k + 1 < t->ncols; k++)
+			fprintf(f, "%-*s", (int)(w[k] + 3), t->cells[i * t->ncols + k]);
+		fprintf(f, "%s\n", t->cells[i * t->ncols + t->ncols - 1]);
+	}
+}
+
+void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}

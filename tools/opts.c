@@ -111,6 +111,8 @@ int cli_parse(struct cli *cli, const struct cmd_desc *cmd, struct opt *opts, int
 	int n = 0;
 	bool flags_done = false;
 
+	cli->cmd = cmd->name; /* "image ls", not "image": messages name the exact subcommand */
+
 	if (!p) {
 		cli_error(cli, "out of memory");
 		return -1;

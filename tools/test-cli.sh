@@ -45,8 +45,16 @@ run "$X" create -foo=1 x
 eq "unknown single-dash flag: message names it as given" \
 	"ctr-demo: unknown flag '-foo' for 'create': see 'ctr-demo create --help'" "$ERR"
 run "$X" bogus
-eq "unknown command: exit 1" 1 "$RC"
+eq "unknown command: exit 3, as runc" 3 "$RC"
 match "unknown command: message" "unknown command 'bogus'" "$ERR"
+run "$X" --store "$TMP/store" image ls extra
+eq "a subcommand's usage error names the subcommand" \
+	"1:ctr-demo: 'image ls' takes no arguments: see 'ctr-demo image ls --help'" "$RC:$ERR"
+run "$X" --net-dir "$TMP/nets" network inspect
+eq "a network subcommand's usage error names it" \
+	"1:ctr-demo: 'network inspect' needs at least one network name: see 'ctr-demo network inspect --help'" "$RC:$ERR"
+run "$X" --store "$TMP/store" image ls --format xml
+match "image ls --format: table or json" "invalid --format 'xml' for 'image ls': use table or json" "$ERR"
 run "$X" --bogus list
 eq "unknown global flag: exit 1" 1 "$RC"
 run "$X" start
@@ -253,7 +261,22 @@ eq "exec without a command: exit 1" 1 "$RC"
 run $C kill c1 NOSUCH
 eq "kill with an unknown signal: exit 1" 1 "$RC"
 run $C delete c1
-eq "delete of a running container: exit 1" 1 "$RC"
+eq "delete of a running container: exit 1, naming --force" \
+	"1:ctr-demo: cannot delete container 'c1': it is running: stop it first ('ctr-demo kill c1'), or delete it with --force ('ctr-demo delete --force c1')" \
+	"$RC:$ERR"
+# exec into a paused container: refused naming --ignore-paused; with it the process runs once resumed
+$C pause c1
+run $C exec c1 true
+eq "exec into a paused container: refused, naming --ignore-paused" \
+	"1:ctr-demo: exec failed: container 'c1' is paused: resume it first ('ctr-demo resume c1'), or give --ignore-paused (the process then starts when the container is resumed)" \
+	"$RC:$ERR"
+timeout 30 $C exec --ignore-paused c1 echo resumed </dev/null >"$TMP/ip.out" 2>&1 &
+P=$!
+sleep 0.5
+eq "exec --ignore-paused: waits while the container is paused" "" "$(cat "$TMP/ip.out")"
+$C resume c1
+wait $P
+eq "exec --ignore-paused: runs once the container is resumed" "0 resumed" "$? $(cat "$TMP/ip.out")"
 run $C kill c1 sigkill
 eq "kill with a lower-case SIG name: exit 0" 0 "$RC"
 for i in $(seq 50); do $C state c1 2>/dev/null | grep -q '"stopped"' && break; sleep 0.1; done

@@ -51,7 +51,16 @@ typedef struct ctr_image_progress {
 	uint64_t entries;     /**< tar entries so far */
 	int cached;           /**< nonzero: the layer is in the store already and is not extracted again */
 	int done;             /**< nonzero: this is the last report for this layer */
+	int phase;            /**< what the layer is going through: a ctr_image_phase (when size covers it) */
 } ctr_image_progress;
+
+/** The phases of a layer in ctr_image_progress.phase. */
+typedef enum ctr_image_phase {
+	CTR_IMAGE_PHASE_WAIT = 0,    /**< not started yet, or waiting for another import of the same layer */
+	CTR_IMAGE_PHASE_COPY = 1,    /**< its blob is copied into the store and verified (bytes_in of total) */
+	CTR_IMAGE_PHASE_EXTRACT = 2, /**< its blob is read (bytes_in of total), unpacked and verified */
+	CTR_IMAGE_PHASE_DONE = 3     /**< in the store (or unpacked); with cached, nothing was done */
+} ctr_image_phase;
 
 /** Progress callback; a nonzero return cancels the operation (-ECANCELED). */
 typedef int (*ctr_image_progress_fn)(void *userdata, const ctr_image_progress *p);
@@ -134,7 +143,20 @@ int ctr_image_list(ctr_image_store *store, char ***names, ctr_error **err);
  */
 int ctr_image_inspect(ctr_image_store *store, const char *name, char **out, ctr_error **err);
 
-/** Remove an image record (its layers stay until ctr_image_prune()). @return 0 or -ENOENT */
+/**
+ * Remove an image record (its layers stay until ctr_image_prune()).  An
+ * image that a live container's rootfs uses is not removed (-EBUSY,
+ * CTR_E_STATE, naming the container) unless flags has
+ * CTR_IMAGE_REMOVE_FORCE; the container keeps its layers either way.
+ *
+ * @return 0, -ENOENT, -EBUSY
+ */
+int ctr_image_remove_ex(ctr_image_store *store, const char *name, unsigned flags, ctr_error **err);
+
+/** Remove even when a live container uses the image. */
+#define CTR_IMAGE_REMOVE_FORCE (1u << 0)
+
+/** ctr_image_remove_ex() without flags. */
 int ctr_image_remove(ctr_image_store *store, const char *name, ctr_error **err);
 
 /**

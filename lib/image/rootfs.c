@@ -37,7 +37,7 @@ static int write_lease(ctr_image_store *st, const struct img_record *rec, const 
 	if (fd < 0)
 		return ctr_err_sys(err, errno, "%s: create a lease", lease);
 	/* the whole text, then one checked write: stdio's buffering would hide which write failed and why */
-	size_t cap = strlen(state_dir) + 2, len = 0;
+	size_t cap = strlen(state_dir) + 2 + strlen(IMG_LEASE_IMAGE) + strlen(rec->name) + 1, len = 0;
 	for (size_t i = 0; i < rec->n_layers; i++)
 		cap += strlen(rec->layers[i].chain_id) + 1;
 	char *txt = malloc(cap);
@@ -49,6 +49,8 @@ static int write_lease(ctr_image_store *st, const struct img_record *rec, const 
 	len += (size_t)snprintf(txt + len, cap - len, "%s\n", state_dir);
 	for (size_t i = 0; i < rec->n_layers; i++)
 		len += (size_t)snprintf(txt + len, cap - len, "%s\n", rec->layers[i].chain_id);
+	/* the image's name, so that image rm can tell it is in use */
+	len += (size_t)snprintf(txt + len, cap - len, IMG_LEASE_IMAGE "%s\n", rec->name);
 	int r = ctr_write_all(fd, txt, len, -1);
 	free(txt);
 	if (r < 0 || (close(fd) < 0 && errno != EINTR)) {

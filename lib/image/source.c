@@ -988,8 +988,10 @@ int img_apply_layers_flat(int root_fd, const struct img_manifest *m, const struc
 		pc.p.total = m->layers[i].size;
 		pc.p.bytes_in = pc.p.bytes_out = pc.p.entries = 0;
 		pc.p.done = 0;
+		pc.p.phase = CTR_IMAGE_PHASE_WAIT;
 		if ((r = img_report(&pc)) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
+		pc.p.phase = CTR_IMAGE_PHASE_EXTRACT;
 		if ((r = open_blob(ud, &m->layers[i], &fd, err)) < 0)
 			return r;
 		r = ctr_layer_apply(root_fd, fd, &ld, &lo, NULL, err);
@@ -997,6 +999,7 @@ int img_apply_layers_flat(int root_fd, const struct img_manifest *m, const struc
 		if (r < 0)
 			return r;
 		pc.p.done = 1;
+		pc.p.phase = CTR_IMAGE_PHASE_DONE;
 		if (img_report(&pc) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
 	}

@@ -159,9 +159,11 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_exec_options", err)) < 0)
 		return r;
 	ctr_status st = ctr_container_status(c);
-	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING) || c->pidfd < 0)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container",
-			       c->id, ctr_status_name(st));
+	bool paused_ok = st == CTR_STATUS_PAUSED && (o.flags & CTR_EXEC_IGNORE_PAUSED);
+	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && !paused_ok) || c->pidfd < 0)
+		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container%s",
+			       c->id, ctr_status_name(st),
+			       st == CTR_STATUS_PAUSED ? " (or CTR_EXEC_IGNORE_PAUSED for a paused one)" : "");
 	const struct oci_config *cfg;
 	if ((r = ctr_container_config(c, &cfg, err)) < 0)
 		return r;

@@ -156,6 +156,36 @@ OUT=$(img run -b "$CTR_BUNDLE" -e A=b e2 </dev/null 2>&1)
 expect_match "-e without --image: refused, saying where the setting goes" "'run' takes --env only with --image" "$OUT"
 expect_eq "refused runs leave nothing" "" "$(state_left)"
 
+# --- image ls: ID, size, created; columns aligned whatever the names; --format json
+LONG=registry.example.com/a/very/long/repository/name/for/the/columns:v1.2.3
+img image import -q "oci:$TMP/bbx:x" "$LONG" >/dev/null 2>&1
+OUT=$(img image ls)
+expect_match "image ls: the header" '^NAME +ID +SIZE +CREATED +SOURCE$' "$(echo "$OUT" | head -1)"
+expect_eq "image ls: every row's ID column starts under ID" "1" \
+	"$(echo "$OUT" | awk -v h="$(echo "$OUT" | head -1 | grep -bo ' ID ' | cut -d: -f1)" '{print substr($0, h + 2, 1) != " " && substr($0, h + 1, 1) == " "}' | sort -u | tr -d '\n')"
+CFG=$(jget "$(img image inspect bbx)" 'd["config"]')
+expect_match "image ls: the ID is the config digest, the size and created" \
+	"^bbx +${CFG:7:12} +[0-9.]+ (KiB|MiB) +(-|[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}) +oci:$TMP/bbx:x\$" "$OUT"
+OUT=$(img image ls --format json)
+expect_eq "image ls --format json: the fields" "True" \
+	"$(jget "$OUT" 'any(i["name"] == "bbx" and i["id"] == "'"${CFG:7:12}"'" and i["digest"] == "'"$CFG"'" and i["size"] > 0 and i["source"] == "oci:'"$TMP"'/bbx:x" for i in d)')"
+img image rm "$LONG" >/dev/null 2>&1
+
+# --- image rm of an image a live container uses: refused without --force; the container keeps its layers
+img run -d --image bbx --name user1 -- /bin/sleep 100 </dev/null >/dev/null 2>&1
+track_pid "$(jget "$(img state user1)" 'd["pid"]')"
+OUT=$(img image rm bbx 2>&1)
+expect_match "image rm of an image in use: refused, naming the container and --force" \
+	"^ctr-demo: image 'bbx' is used by the container 'user1' .*'image rm --force' removes it anyway" "$OUT"
+expect_match "image rm refused: the image is still there" "^bbx$" "$(img image ls -q)"
+img image rm --force bbx >/dev/null 2>&1
+expect_nomatch "image rm --force: removed" "^bbx$" "$(img image ls -q)"
+img image prune >/dev/null 2>&1
+expect_eq "image rm --force, then prune: the container still runs from its layers" "alive" \
+	"$(img exec user1 /bin/echo alive 2>&1)"
+img delete -f user1 >/dev/null 2>&1
+img image import -q "oci:$TMP/bbx:x" bbx >/dev/null 2>&1
+
 # peers on a bridge network are in /etc/hosts by their own names (the hostname is the name)
 NS=ctrt$$-img
 if ip netns add "$NS" 2>/dev/null; then
@@ -167,6 +197,16 @@ if ip netns add "$NS" 2>/dev/null; then
 	expect_match "a peer by its own name in /etc/hosts" '^10\.78\.0\.[0-9]+[[:space:]]+peer-a$' "$OUT"
 	expect_match "the container itself by its name" '^10\.78\.0\.[0-9]+[[:space:]]+peer-b$' "$OUT"
 	nimg delete -f peer-a >/dev/null 2>&1
+	# network ls: aligned columns for long names, and --format json
+	nimg network create --subnet 10.79.0.0/24 a-network-with-a-rather-long-name-for-columns >/dev/null 2>&1
+	OUT=$(nimg network ls)
+	expect_match "network ls: the header" '^NAME +BRIDGE +SUBNETS +CONTAINERS$' "$(echo "$OUT" | head -1)"
+	expect_eq "network ls: the BRIDGE column lines up in every row" "1" \
+		"$(echo "$OUT" | awk -v h="$(echo "$OUT" | head -1 | grep -bo ' BRIDGE' | cut -d: -f1)" '{print substr($0, h + 2, 1) != " " && substr($0, h + 1, 1) == " "}' | sort -u | tr -d '\n')"
+	OUT=$(nimg network ls --format json)
+	expect_eq "network ls --format json" "True" \
+		"$(jget "$OUT" 'sorted(n["name"] for n in d) == ["a-network-with-a-rather-long-name-for-columns", "inet"] and ["10.78.0.0/24"] in [n["subnets"] for n in d]')"
+	nimg network rm a-network-with-a-rather-long-name-for-columns >/dev/null 2>&1
 	nimg network rm inet >/dev/null 2>&1
 else
 	skip "peers in /etc/hosts by their own names" "cannot make a network namespace"

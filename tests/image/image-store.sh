@@ -16,9 +16,9 @@ mk "$TMP/bb" '{"images":[{"tag":"latest","config":{"Entrypoint":["/bin/echo","ep
    {"path":"opq","type":"dir"},{"path":"opq/old","data":"o\n"},{"path":"work","type":"dir","mode":511}],
   [{"path":"a/.wh.gone","data":""},{"path":"opq/.wh..wh..opq","data":""},{"path":"opq/new","data":"n\n"}]]}]}'
 
-OUT=$(img image import "oci:$TMP/bb:latest" bb 2>&1)
+OUT=$(img image import --progress plain "oci:$TMP/bb:latest" bb 2>&1)
 check "import a three-layer busybox image" [ $? = 0 ]
-expect_match "plain progress lines (not a terminal)" "^layer 3/3 sha256:[0-9a-f]+: .* entries" "$OUT"
+expect_match "--progress plain: a line per layer" "^layer 3/3 sha256:[0-9a-f]+: .* entries" "$OUT"
 N1=$(ls "$STORE/layers/sha256" | wc -l)
 expect_eq "three layers extracted" 3 "$N1"
 
@@ -84,10 +84,29 @@ expect_eq "ChainIDs as config.md defines them, and the layer dirs are named by t
 
 # --- a second import extracts nothing
 STAMP=$(stat -c %i "$STORE"/layers/sha256/* | sort | tr '\n' ' ')
-OUT=$(img image import "oci:$TMP/bb:latest" bb-again 2>&1)
+OUT=$(img image import --progress plain "oci:$TMP/bb:latest" bb-again 2>&1)
 expect_match "second import: every layer cached" "layer 3/3 .*cached, nothing extracted" "$OUT"
 expect_eq "second import: the same layer dirs" "$STAMP" "$(stat -c %i "$STORE"/layers/sha256/* | sort | tr '\n' ' ')"
 
+# progress: quiet when stderr is not a terminal; on one, each layer's phase with its rate and ETA
+OUT=$(img image import "oci:$TMP/bb:latest" bb-quiet 2>&1)
+expect_eq "import, stderr not a terminal: no progress output" "0:" "$?:$OUT"
+img image rm bb-quiet >/dev/null 2>&1
+if command -v script >/dev/null; then
+	dd if=/dev/urandom of="$TMP/prog" bs=1M count=24 status=none
+	mk "$TMP/progimg" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"gzip","layers":['"$BB"',[{"path":"p","file":"'$TMP/prog'"}]]}]}'
+	OUT=$(timeout 120 script -qec "$CTR_DEMO --store $STORE image import oci:$TMP/progimg:v progimg" /dev/null 2>&1 | tr '\r' '\n')
+	expect_match "import on a terminal: the copy phase, with rate and ETA" \
+		'layer 2/2 sha256:[0-9a-f]+ copying +\[[# ]+\] [0-9.]+ [KMG]?i?B/[0-9.]+ MiB [0-9.]+ [KMG]?i?B/s( ETA [0-9]+[smh])?' "$OUT"
+	expect_match "import on a terminal: the extraction phase, with entries" \
+		'layer 2/2 sha256:[0-9a-f]+ extracting +\[[# ]+\] .* entries' "$OUT"
+	expect_match "import on a terminal: what each layer came to" \
+		'layer 2/2 sha256:[0-9a-f]+: done: 24\.[0-9] MiB, 24\.0 MiB unpacked, [0-9]+ entries in [0-9]+s' "$OUT"
+	expect_match "import on a terminal: a layer in the store already" 'layer 1/2 sha256:[0-9a-f]+: in the store already \(cached\)' "$OUT"
+	img image rm progimg >/dev/null 2>&1
+else
+	skip "import on a terminal" "script(1) is not installed (package bsdutils)"
+fi
 # --- create/delete: overlay mounted in the state dir, nothing left after delete
 img create --image bb --name "c1-$$" </dev/null >/dev/null 2>&1
 SD=$ROOT/c1-$$
