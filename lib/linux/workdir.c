@@ -100,7 +100,10 @@ int ctr_workdir_create(const struct oci_config *cfg, const char *rootfs, bool fr
 			}
 			made_last = true;
 			/* the umask may have taken bits away; the dir is new and nothing runs in the rootfs yet */
-			(void)fchmodat(parent, comp, 0755, 0);
+			if (fchmodat(parent, comp, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP) {
+				r = ctr_err_sys(err, errno, "process.cwd '%s': chmod '%s'", cwd, prefix);
+				break;
+			}
 			next = open_in_root(rootfd, prefix);
 		}
 		if (next < 0) {
