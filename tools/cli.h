@@ -133,6 +133,9 @@ struct table {
 void table_row(struct table *t, const char *const *cells);
 void table_print(FILE *f, const struct table *t);
 void table_free(struct table *t);
+struct json_object;
+/* A listing's output: arr as pretty JSON, or the table; both freed.  0, or 1 after reporting an error. */
+int cli_print_listing(struct cli *cli, bool json, struct json_object *arr, struct table *t);
 
 /* Time as RFC 3339 with nanoseconds, trailing zeros trimmed like Go's RFC3339Nano. */
 char *cli_go_time(const char *rfc3339);

@@ -121,19 +121,28 @@ int cli_image_run_spec_options(struct cli *cli, struct image_run_args *r, ctr_im
 
 /* ---- capabilities ---- */
 
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-	"CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-	NULL,
-};
+/* The capabilities this libctr knows, from its runtime-spec features document; NULL after an error. */
+static json_object *known_caps(struct cli *cli, json_object **features)
+{
+	char *js = NULL;
+	ctr_error *err = NULL;
+	json_object *lin, *caps;
+	if (ctr_features_json(&js, &err) < 0) {
+		cli_error_ctr(cli, err, "the capabilities this build knows");
+		return NULL;
+	}
+	*features = json_tokener_parse(js);
+	ctr_free(js);
+	if (!*features || !json_object_object_get_ex(*features, "linux", &lin) ||
+	    !json_object_object_get_ex(lin, "capabilities", &caps) || !json_object_is_type(caps, json_type_array)) {
+		cli_error(cli, "the features document has no linux.capabilities");
+		return NULL;
+	}
+	return caps;
+}
 
-/* "net_admin", "NET_ADMIN", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN"; "all" -> "ALL"; NULL when unknown */
-static const char *cap_name(const char *s)
+/* "net_admin", "NET_ADMIN", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN" as caps spells it; "all" -> "ALL"; NULL: unknown */
+static const char *cap_name(json_object *caps, const char *s)
 {
 	char up[64];
 	size_t i;
@@ -143,9 +152,11 @@ static const char *cap_name(const char *s)
 	if (!strcmp(up, "ALL"))
 		return "ALL";
 	const char *n = strncmp(up, "CAP_", 4) ? up : up + 4;
-	for (const char *const *c = cap_names; *c; c++)
-		if (!strcmp(*c + 4, n))
-			return *c;
+	for (size_t k = 0; k < json_object_array_length(caps); k++) {
+		const char *c = json_object_get_string(json_object_array_get_idx(caps, k));
+		if (c && !strncmp(c, "CAP_", 4) && !strcmp(c + 4, n))
+			return c;
+	}
 	return NULL;
 }
 
@@ -172,16 +183,20 @@ static json_object *member(json_object *o, const char *key, json_type t)
 static int edit_caps(struct cli *cli, const struct image_run_args *r, json_object *proc)
 {
 	static const char *const sets[] = { "bounding", "effective", "permitted" };
-	for (size_t k = 0; k < r->cap_drop.n + r->cap_add.n; k++) {
-		const char *given = k < r->cap_drop.n ? r->cap_drop.v[k] : r->cap_add.v[k - r->cap_drop.n];
-		if (!cap_name(given)) {
-			cli_error(cli, "--cap-%s '%s': unknown capability: give a capabilities(7) name such as "
-				  "NET_ADMIN (CAP_ optional) or ALL", k < r->cap_drop.n ? "drop" : "add", given);
-			return -1;
-		}
-	}
 	if (!r->cap_drop.n && !r->cap_add.n)
 		return 0;
+	json_object *features = NULL, *known = known_caps(cli, &features);
+	int rc = -1;
+	if (!known)
+		goto out;
+	for (size_t k = 0; k < r->cap_drop.n + r->cap_add.n; k++) {
+		const char *given = k < r->cap_drop.n ? r->cap_drop.v[k] : r->cap_add.v[k - r->cap_drop.n];
+		if (!cap_name(known, given)) {
+			cli_error(cli, "--cap-%s '%s': unknown capability: give a capabilities(7) name such as "
+				  "NET_ADMIN (CAP_ optional) or ALL", k < r->cap_drop.n ? "drop" : "add", given);
+			goto out;
+		}
+	}
 	json_object *caps = member(proc, "capabilities", json_type_object);
 	for (size_t s = 0; caps && s < 3; s++) {
 		json_object *old = member(caps, sets[s], json_type_array), *nw = json_object_new_array();
@@ -191,30 +206,35 @@ static int edit_caps(struct cli *cli, const struct image_run_args *r, json_objec
 		}
 		bool drop_all = false;
 		for (size_t k = 0; k < r->cap_drop.n; k++)
-			drop_all |= !strcmp(cap_name(r->cap_drop.v[k]), "ALL");
+			drop_all |= !strcmp(cap_name(known, r->cap_drop.v[k]), "ALL");
 		for (size_t i = 0; !drop_all && i < json_object_array_length(old); i++) {
 			const char *c = json_object_get_string(json_object_array_get_idx(old, i));
 			bool dropped = false;
 			for (size_t k = 0; k < r->cap_drop.n; k++)
-				dropped |= !strcmp(cap_name(r->cap_drop.v[k]), c);
+				dropped |= !strcmp(cap_name(known, r->cap_drop.v[k]), c);
 			if (!dropped)
 				json_object_array_add(nw, json_object_new_string(c));
 		}
 		for (size_t k = 0; k < r->cap_add.n; k++) {
-			const char *c = cap_name(r->cap_add.v[k]);
-			for (const char *const *a = !strcmp(c, "ALL") ? cap_names : NULL; a && *a; a++)
-				if (!arr_has(nw, *a))
-					json_object_array_add(nw, json_object_new_string(*a));
-			if (strcmp(c, "ALL") && !arr_has(nw, c))
+			const char *c = cap_name(known, r->cap_add.v[k]);
+			bool all = !strcmp(c, "ALL");
+			for (size_t a = 0; all && a < json_object_array_length(known); a++) {
+				const char *kc = json_object_get_string(json_object_array_get_idx(known, a));
+				if (!arr_has(nw, kc))
+					json_object_array_add(nw, json_object_new_string(kc));
+			}
+			if (!all && !arr_has(nw, c))
 				json_object_array_add(nw, json_object_new_string(c));
 		}
 		json_object_object_add(caps, sets[s], nw);
 	}
-	if (!caps) {
+	if (!caps)
 		cli_error(cli, "out of memory");
-		return -1;
-	}
-	return 0;
+	else
+		rc = 0;
+out:
+	json_object_put(features);
+	return rc;
 }
 
 /* ---- mounts ---- */

@@ -381,15 +381,11 @@ static int image_ls(struct cli *cli, int argc, char **argv)
 		}
 		json_object_put(doc);
 	}
-	if (!quiet && json)
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else if (!quiet && t.oom) {
-		cli_error(cli, "out of memory");
+	if (quiet) {
+		table_free(&t);
+		json_object_put(arr);
+	} else if (cli_print_listing(cli, json, arr, &t))
 		rc = 1;
-	} else if (!quiet)
-		table_print(stdout, &t);
-	table_free(&t);
-	json_object_put(arr);
 	ctr_strv_free(names);
 	return rc;
 }

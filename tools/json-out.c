@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
 
 void buf_add(struct buf *b, const char *s, size_t n)
@@ -272,4 +274,27 @@ void table_free(struct table *t)
 	free(t->cells);
 	t->cells = NULL;
 	t->nrows = t->cap = 0;
+}
+
+int cli_print_listing(struct cli *cli, bool json, struct json_object *arr, struct table *t)
+{
+	int rc = 0;
+	if (json) {
+		const char *js = arr ? json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE)
+				     : NULL;
+		if (js)
+			printf("%s\n", js);
+		else
+			rc = 1;
+	} else if (t->oom) {
+		rc = 1;
+	} else {
+		table_print(stdout, t);
+	}
+	if (rc)
+		cli_error(cli, "out of memory");
+	table_free(t);
+	json_object_put(arr);
+	return rc;
 }
