@@ -4,13 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 
 # bad NAME BUNDLE ERE [ctr args...]: create must exit 1, say ERE on stderr, leave nothing
+# BAD_RC: the exit status bad() expects (1; an unknown command exits 3, as runc's)
+BAD_RC=1
 bad() {
 	local name=$1 b=$2 re=$3 rc err
 	shift 3
 	ctr "$@" </dev/null >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"
 	rc=$?
 	err=$(cat "$TMP/$name.stderr")
-	expect_eq "$name: exit 1" 1 "$rc"
+	expect_eq "$name: exit $BAD_RC" "$BAD_RC" "$rc"
 	expect_match "$name: stderr says what is wrong" "$re" "$err"
 	expect_eq "$name: nothing on stdout" "" "$(cat "$TMP/$name.stdout")"
 	expect_eq "$name: nothing left in the state root" "" "$(state_left)"
@@ -60,7 +62,7 @@ bad "bundle without config.json" "" 'config\.json' create -b "$b" noconfig
 
 bad "missing bundle directory" "" "$TMP/does-not-exist" create -b "$TMP/does-not-exist" nobundle
 bad "unknown flag" "" 'bogus-flag' create --bogus-flag -b "$TMP" unknownflag
-bad "unknown command" "" 'frobnicate' frobnicate x
+BAD_RC=3 bad "unknown command" "" 'frobnicate' frobnicate x
 b=$(mkb badid)
 bad "invalid container id" "$b" 'id' create -b "$b" '../escape'
 bad "state of a missing container" "" 'nosuch' state nosuch
