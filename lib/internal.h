@@ -62,6 +62,15 @@ int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_siz
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err);
 /*
+ * Write all of buf to fd (at off with pwrite, or at the file offset when off
+ * is -1), retrying short writes and EINTR: 0, or -errno of the write that
+ * failed.  A short write leaves errno untouched, so "write() != len" must
+ * never be reported with errno: on a full file system the short write comes
+ * first and only the next one says ENOSPC.  A write that makes no progress
+ * without an error is -EIO.
+ */
+int ctr_write_all(int fd, const void *buf, size_t len, off_t off);
+/*
  * Write a file atomically: a new temporary file in the same directory, fsync,
  * rename over path.  The temporary file is created with O_CREAT | O_EXCL |
  * O_NOFOLLOW under an unpredictable name (".<name>.tmp.<64 random bits>",

@@ -88,6 +88,26 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
+int ctr_write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t w = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+		if (off >= 0)
+			off += w;
+	}
+	return 0;
+}
+
 static int getrandom_u64(void *arg, uint64_t *out)
 {
 	(void)arg;
@@ -123,20 +143,8 @@ int ctr_write_file_atomic_rnd(int dirfd, const char *dir, const char *name, cons
 		if (fd < 0 && errno != EEXIST)
 			return ctr_err_sys(err, errno, "%s/%s: create", dir, tmp);
 	}
-	const char *p = buf, *what = "write";
-	size_t left = len;
-	int e = 0;
-	while (left && !e) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno != EINTR)
-			e = errno;
-		else if (w == 0)
-			e = EIO;
-		else if (w > 0) {
-			p += w;
-			left -= (size_t)w;
-		}
-	}
+	const char *what = "write";
+	int e = -ctr_write_all(fd, buf, len, -1);
 	if (!e && (flags & CTR_WRITE_FSYNC) && fsync(fd) < 0 && errno != EINVAL) {
 		e = errno;
 		what = "fsync";

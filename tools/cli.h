@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -87,16 +88,20 @@ struct cmd_desc {
 int cli_parse(struct cli *cli, const struct cmd_desc *cmd, struct opt *opts, int argc, char **argv,
 	      char ***pos, int *npos);
 void cli_print_cmd_help(FILE *f, const struct cmd_desc *cmd, const struct opt *opts);
+/* docker's RAMInBytes: "512m", "1g", "4096", "1.5GiB"; "-1" stays -1.  0 or -1 when not a size. */
+int cli_parse_bytes(const char *s, int64_t *out);
 const struct opt *cli_opt_find(const struct opt *opts, const char *name);
 
 /* ---- errors and logging (ctr-demo.c) ---- */
 
-/* Report an error: "ctr-demo: msg" on stderr, and an error entry in --log. */
+/* Report an error: "ctr-demo: msg" on stderr (a JSON entry with --log-format json and no --log), and an error entry in --log. */
 void cli_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a library error, optionally with a prefix (NULL: none); frees err. */
 void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix);
 /* A warning in the log (or stderr when there is no --log). */
 void cli_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* With --debug: what ctr-demo does, step by step, where warnings go. */
+void cli_debug(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The context for the --root state root; NULL after reporting an error. */
 ctr_context *cli_context(struct cli *cli);
 /* Wrong number of positional arguments: prints an error, returns 1. */
@@ -118,6 +123,20 @@ void buf_json_str(struct buf *b, const char *s);
 /* A quoted string as Go's strconv.Quote writes it (for text logs). */
 void buf_go_quote(struct buf *b, const char *s);
 void buf_free(struct buf *b);
+
+/* A table of ncols columns (at most 16), printed with aligned columns (json-out.c). */
+struct table {
+	size_t ncols;
+	char **cells; /* nrows * ncols, copied */
+	size_t nrows, cap;
+	bool oom;
+};
+void table_row(struct table *t, const char *const *cells);
+void table_print(FILE *f, const struct table *t);
+void table_free(struct table *t);
+struct json_object;
+/* A listing's output: arr as pretty JSON, or the table; both freed.  0, or 1 after reporting an error. */
+int cli_print_listing(struct cli *cli, bool json, struct json_object *arr, struct table *t);
 
 /* Time as RFC 3339 with nanoseconds, trailing zeros trimmed like Go's RFC3339Nano. */
 char *cli_go_time(const char *rfc3339);
@@ -144,6 +163,12 @@ int cli_proxy_run(struct cli *cli, struct io_proxy *p);
 /* Put stdin in raw mode when it is a terminal (restored by cli_tty_restore). */
 void cli_tty_raw(void);
 void cli_tty_restore(void);
+/*
+ * Whether we have a terminal to connect a container's pty to: stdin, stdout
+ * or stderr is one, or the controlling terminal (/dev/tty) opens; when not,
+ * errno says why /dev/tty did not.
+ */
+bool cli_have_terminal(void);
 /* Copy the window size of our terminal to the pty master. */
 void cli_tty_resize(int master);
 
@@ -202,9 +227,71 @@ ctr_image_store *cli_store(struct cli *cli);
 /*
  * run/create --image: a source is imported first; *spec receives the
  * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
- * stored image's name.  Returns 0 or 1 after reporting an error.
+ * stored image's name (malloc'd; the caller frees it, also after an error).  Returns 0 or 1 after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name);
+struct image_run_args;
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, struct image_run_args *ra,
+		   ctr_spec **spec, char **name);
+
+/* ---- run/create --image: podman's defaults and flags (image-run.c) ---- */
+
+struct image_run_args {
+	struct strv env, cap_add, cap_drop, sysctl, volumes, tmpfs;
+	const char *user, *workdir, *entrypoint, *hostname, *memory, *cpus, *pids_limit;
+	bool read_only, tty, interactive;
+	char **entrypoint_v; /* --entrypoint parsed */
+};
+
+#define IMAGE_RUN_OPTS(r)                                                                                  \
+	{ "env", 'e', OPT_STRV, &(r).env, "with --image: set an environment variable, repeatable: NAME=value, " \
+	  "or NAME for this process's value", NULL, false },                                               \
+	{ "user", 'u', OPT_STRING, &(r).user, "with --image: the user (name or uid[:group or gid]), looked up " \
+	  "in the image's /etc/passwd and /etc/group", NULL, false },                                       \
+	{ "workdir", 'w', OPT_STRING, &(r).workdir, "with --image: the working directory (made when missing)",  \
+	  NULL, false },                                                                                   \
+	{ "entrypoint", 0, OPT_STRING, &(r).entrypoint, "with --image: replace the image's Entrypoint: a "      \
+	  "command, or a JSON array; \"\" for none", NULL, false },                                          \
+	{ "cap-add", 0, OPT_STRV, &(r).cap_add, "with --image: add a capability (NET_ADMIN, ALL), repeatable",  \
+	  NULL, false },                                                                                   \
+	{ "cap-drop", 0, OPT_STRV, &(r).cap_drop, "with --image: drop a capability (NET_RAW, ALL), repeatable", \
+	  NULL, false },                                                                                   \
+	{ "sysctl", 0, OPT_STRV, &(r).sysctl, "with --image: a namespaced sysctl, name=value, repeatable",      \
+	  NULL, false },                                                                                   \
+	{ "read-only", 0, OPT_BOOL, &(r).read_only, "with --image: a read-only root (tmpfs on /run, /tmp and " \
+	  "/var/tmp)", NULL, false },                                                                       \
+	{ "volume", 'v', OPT_STRV, &(r).volumes, "with --image: bind mount /host/path:/in/container[:ro], "     \
+	  "repeatable", NULL, false },                                                                      \
+	{ "tmpfs", 0, OPT_STRV, &(r).tmpfs, "with --image: a tmpfs at /path[:options], repeatable", NULL,       \
+	  false },                                                                                         \
+	{ "tty", 't', OPT_BOOL, &(r).tty, "with --image: allocate a terminal (process.terminal)", NULL, false }, \
+	{ "interactive", 'i', OPT_BOOL, &(r).interactive, "with --image: keep stdin (without it the container " \
+	  "reads /dev/null)", NULL, false },                                                                \
+	{ "hostname", 0, OPT_STRING, &(r).hostname, "with --image: the hostname (default: the container's "    \
+	  "name)", NULL, false },                                                                           \
+	{ "memory", 0, OPT_STRING, &(r).memory, "with --image: a memory limit, e.g. 512m", NULL, false },       \
+	{ "cpus", 0, OPT_STRING, &(r).cpus, "with --image: CPUs to allow, e.g. 1.5", NULL, false },             \
+	{ "pids-limit", 0, OPT_STRING, &(r).pids_limit, "with --image: at most this many processes", NULL,      \
+	  false }
+
+/* The image-only flags given without --image: an error (-1) naming the first. */
+int cli_image_run_check(struct cli *cli, const struct opt *opts, bool image);
+/* --user and --entrypoint into the image spec options; -1 after reporting an error. */
+int cli_image_run_spec_options(struct cli *cli, struct image_run_args *r, ctr_image_spec_options *so);
+/*
+ * The defaults and flags on an image's spec (hostname = id unless
+ * --hostname, HOSTNAME, env, workdir, terminal, caps, mounts, sysctls,
+ * resources; ping_group_range with own_netns).  -1 after reporting an error.
+ */
+int cli_image_run_apply(struct cli *cli, const struct image_run_args *r, const char *id, bool own_netns,
+			ctr_spec **spec);
+void cli_image_run_free(struct image_run_args *r);
+
+struct json_object;
+/* --device /dev/x[:/dev/y][:rwm]: the host node as a linux.devices entry and a device cgroup rule; -1 after an error. */
+int cli_host_device(struct cli *cli, struct json_object *root, const char *spec);
+/* Edit *spec as JSON with fn, then load it again (validated, errors naming what); -1 after an error. */
+int cli_spec_edit_json(struct cli *cli, ctr_spec **spec, const char *what,
+		       int (*fn)(struct cli *cli, struct json_object *root, void *ud), void *ud);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,17 +62,60 @@ static void log_write(int fd, bool json, const char *level, const char *msg)
 	buf_free(&b);
 }
 
+/*
+ * Where a message goes, each as one line:
+ *  - with --log FILE: an entry in runc's format (text or JSON) in the file,
+ *    and errors also on stderr as "ctr-demo: msg" (as runc's fatal prints
+ *    them: engines show stderr, and read the file);
+ *  - without --log, with --log-format json: one JSON entry on stderr, as
+ *    runc's logger writes it there;
+ *  - without either: "ctr-demo: msg" for errors, "ctr-demo: warning: msg"
+ *    and "ctr-demo: debug: msg" on stderr.
+ * A warning or debug message is written once per process: the library may
+ * repeat one for the same fault (a broken state file read twice).
+ */
+static bool seen_before(ctr_log_level level, const char *m)
+{
+	static uint64_t seen[64];
+	static size_t n_seen;
+	if (level == CTR_LOG_ERROR)
+		return false;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)level;
+	for (const char *p = m; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen[i] == h)
+			return true;
+	if (n_seen < 64)
+		seen[n_seen++] = h;
+	return false;
+}
+
+static void emit(struct cli *cli, ctr_log_level level, const char *m)
+{
+	if (seen_before(level, m))
+		return;
+	if (cli->log_fd >= 0) {
+		log_write(cli->log_fd, cli->log_json, level_name(level), m);
+		if (level == CTR_LOG_ERROR)
+			fprintf(stderr, CLI_NAME ": %s\n", m);
+		return;
+	}
+	if (cli->log_json) {
+		log_write(STDERR_FILENO, true, level_name(level), m);
+		return;
+	}
+	fprintf(stderr, CLI_NAME ": %s%s%s\n", level == CTR_LOG_ERROR ? "" : level_name(level),
+		level == CTR_LOG_ERROR ? "" : ": ", m);
+}
+
 __attribute__((format(printf, 3, 0))) static void vreport(struct cli *cli, ctr_log_level level, const char *fmt,
 						     va_list ap)
 {
 	char *msg = NULL;
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	const char *m = msg ? msg : "out of memory while formatting a message";
-	if (level == CTR_LOG_ERROR || cli->log_fd < 0)
-		fprintf(stderr, CLI_NAME ": %s%s\n", level == CTR_LOG_ERROR ? "" : "warning: ", m);
-	if (cli->log_fd >= 0)
-		log_write(cli->log_fd, cli->log_json, level_name(level), m);
+	emit(cli, level, msg ? msg : "out of memory while formatting a message");
 	free(msg);
 }
 
@@ -88,6 +132,16 @@ void cli_warn(struct cli *cli, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vreport(cli, CTR_LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void cli_debug(struct cli *cli, const char *fmt, ...)
+{
+	if (!cli->debug)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cli, CTR_LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }
 
@@ -109,12 +163,10 @@ int cli_usage_error(struct cli *cli, const char *what)
 	return 1;
 }
 
-/* Library log messages: to --log, else to stderr in runc's text format. */
+/* Library log messages: where ours go (see emit). */
 static void log_cb(void *userdata, ctr_log_level level, const char *msg)
 {
-	struct cli *cli = userdata;
-	log_write(cli->log_fd >= 0 ? cli->log_fd : STDERR_FILENO, cli->log_fd >= 0 && cli->log_json,
-		  level_name(level), msg);
+	emit(userdata, level, msg);
 }
 
 ctr_context *cli_context(struct cli *cli)
@@ -410,9 +462,16 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find_command(name);
 	if (!c) {
+		/* exit 3, as runc's command line library exits for a command it does not know */
 		cli_error(&cli, "unknown command '%s': see '" CLI_NAME " --help'", name);
-		return finish(&cli, 1);
+		return finish(&cli, 3);
 	}
 	cli.cmd = c->name;
-	return finish(&cli, c->fn(&cli, argc - i, argv + i));
+	cli_debug(&cli, "%s %s (libctr %s, runtime-spec %s): state root %s, log %s (%s)%s%s", CLI_NAME, c->name,
+		  ctr_version(), CTR_OCI_VERSION, cli.root ? cli.root : "the default (/run/ctr, or $XDG_RUNTIME_DIR/ctr)",
+		  cli.log_path && *cli.log_path ? cli.log_path : "stderr", cli.log_json ? "json" : "text",
+		  cli.store ? ", image store " : "", cli.store ? cli.store : "");
+	int rc = c->fn(&cli, argc - i, argv + i);
+	cli_debug(&cli, "%s %s: exit status %d", CLI_NAME, c->name, rc);
+	return finish(&cli, rc);
 }

@@ -8,7 +8,9 @@
  * had begun).
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +46,17 @@ static void on_sigint(int sig)
 	cancelled = 1;
 }
 
+enum progress_mode { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_NONE };
+
 struct progress {
-	bool tty;
-	double last; /* seconds of the last redraw */
+	bool tty;            /* redraw a line on stderr */
+	bool plain;          /* one line per layer when it is done */
+	double last;         /* seconds of the last redraw */
+	double phase_start;  /* when this layer's phase began */
+	double layer_start;  /* when this layer began */
+	int phase;
+	bool moved;          /* this phase had a report with bytes in (drawn at once: it has a rate) */
+	unsigned layer;
 };
 
 static double now_s(void)
@@ -67,48 +77,114 @@ static void human(char *buf, size_t n, double v)
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+static void human_time(char *buf, size_t n, double s)
+{
+	if (s < 60)
+		snprintf(buf, n, "%.0fs", s < 1 ? 1 : s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
+}
+
+static const char *phase_label(int phase)
+{
+	switch (phase) {
+	case CTR_IMAGE_PHASE_COPY:
+		return "copying";
+	case CTR_IMAGE_PHASE_EXTRACT:
+		return "extracting";
+	case CTR_IMAGE_PHASE_DONE:
+		return "done";
+	}
+	return "waiting";
+}
+
+/*
+ * On a terminal: one redrawn line per layer, "layer 2/3 sha256:... copying
+ * [####    ] 12.0 MiB/30.0 MiB 8.5 MiB/s ETA 3s", then what it came to.  Not
+ * on a terminal: nothing, unless --progress plain asks for one line per
+ * layer (logs, CI).
+ */
 static int on_progress(void *ud, const ctr_image_progress *p)
 {
 	struct progress *pr = ud;
+	double t = now_s();
+	int phase = p->size >= offsetof(ctr_image_progress, phase) + sizeof(p->phase) ? p->phase
+										     : CTR_IMAGE_PHASE_EXTRACT;
+	if (p->layer != pr->layer || !pr->layer_start) {
+		pr->layer = p->layer;
+		pr->layer_start = t;
+		pr->phase = -1;
+	}
+	bool new_phase = phase != pr->phase, first_move = false;
+	if (new_phase) {
+		pr->phase = phase;
+		pr->phase_start = t;
+		pr->moved = false;
+	}
+	if (!pr->moved && p->bytes_in > 0)
+		pr->moved = first_move = true;
 	char in[32], out[32], tot[32];
 	human(in, sizeof(in), (double)p->bytes_in);
 	human(out, sizeof(out), (double)p->bytes_out);
 	human(tot, sizeof(tot), p->total >= 0 ? (double)p->total : 0);
 	const char *d = p->digest ? p->digest : "";
 	if (pr->tty) {
-		double t = now_s();
-		if (!p->done && t - pr->last < 0.1)
+		if (!p->done && !new_phase && !first_move && t - pr->last < 0.1)
 			return 0;
 		pr->last = t;
-		int width = 30, fill = 0;
+		if (p->done) {
+			char took[32];
+			human_time(took, sizeof(took), t - pr->layer_start);
+			if (p->cached)
+				fprintf(stderr, "\r\033[Klayer %u/%u %.19s: in the store already (cached)\n", p->layer + 1,
+					p->n_layers, d);
+			else
+				fprintf(stderr, "\r\033[Klayer %u/%u %.19s: done: %s, %s unpacked, %llu entries in %s\n",
+					p->layer + 1, p->n_layers, d, tot, out, (unsigned long long)p->entries, took);
+			return 0;
+		}
+		int width = 24, fill = 0;
 		if (p->total > 0)
 			fill = (int)((double)p->bytes_in * width / (double)p->total);
-		if (p->done || p->cached)
-			fill = width;
 		if (fill > width)
 			fill = width;
-		fprintf(stderr, "\r\033[Klayer %u/%u %.19s [%.*s%*s] %s/%s %llu entries%s", p->layer + 1, p->n_layers,
-			d, fill, "##############################", width - fill, "", in, tot,
-			(unsigned long long)p->entries, p->cached ? " (cached)" : "");
-		if (p->done)
-			fputc('\n', stderr);
-	} else if (p->done) {
+		double el = t - pr->phase_start, rate = el > 0.001 ? (double)p->bytes_in / el : 0;
+		char rs[32] = "", eta[48] = "";
+		if (rate > 0) {
+			human(rs, sizeof(rs), rate);
+			strcat(rs, "/s");
+			if (p->total > 0 && (uint64_t)p->total > p->bytes_in) {
+				char e[32];
+				human_time(e, sizeof(e), (double)((uint64_t)p->total - p->bytes_in) / rate);
+				snprintf(eta, sizeof(eta), " ETA %s", e);
+			}
+		}
+		fprintf(stderr, "\r\033[Klayer %u/%u %.19s %-10s [%.*s%*s] %s/%s %s%s", p->layer + 1, p->n_layers, d,
+			phase_label(phase), fill, "########################", width - fill, "", in, tot, rs, eta);
+		if (phase == CTR_IMAGE_PHASE_EXTRACT)
+			fprintf(stderr, " %llu entries", (unsigned long long)p->entries);
+	} else if (pr->plain && p->done) {
 		fprintf(stderr, "layer %u/%u %s: %s, %s unpacked, %llu entries%s\n", p->layer + 1, p->n_layers, d,
 			tot, out, (unsigned long long)p->entries, p->cached ? " (cached, nothing extracted)" : "");
 	}
 	return 0;
 }
 
-static void progress_opts(ctr_image_options *o, struct progress *pr, const char *platform, int threads)
+static void progress_opts(ctr_image_options *o, struct progress *pr, const char *platform, int threads,
+			  enum progress_mode mode)
 {
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ctr_image_options_init(o);
-	pr->tty = isatty(STDERR_FILENO);
-	pr->last = 0;
-	o->progress = on_progress;
+	memset(pr, 0, sizeof(*pr));
+	pr->tty = mode == PROGRESS_AUTO && isatty(STDERR_FILENO);
+	pr->plain = mode == PROGRESS_PLAIN;
+	pr->phase = -1;
+	o->progress = pr->tty || pr->plain ? on_progress : NULL;
 	o->progress_userdata = pr;
 	o->cancel = &cancelled;
 	o->platform = platform;
@@ -128,6 +204,7 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 {
 	const char *platform = NULL;
 	bool quiet = false;
+	const char *progress = "auto";
 	int threads = -1;
 	struct opt opts[] = {
 		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform index",
@@ -135,7 +212,10 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 		{ "writer-threads", 0, OPT_INT, &threads,
 		  "threads that write the files of a layer while it is read (0: none, 1 to 8)",
 		  "one per CPU, at most 4", false },
-		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
+		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output (--progress none)", NULL, false },
+		{ "progress", 0, OPT_STRING, &progress,
+		  "auto (a line per layer with its phase, rate and ETA, redrawn on a terminal; nothing when stderr "
+		  "is not one), plain (one line per layer when it is done: logs) or none", "auto", false },
 		{ 0 }
 	};
 	const struct cmd_desc import_desc = {
@@ -168,9 +248,19 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	r = 1;
 	if (!ctx || ((!unpack || !is_source(pos[0])) && !(st = cli_store(cli))))
 		goto out;
-	progress_opts(&o, &pr, platform, threads);
-	if (quiet)
-		o.progress = NULL;
+	enum progress_mode mode = quiet || !strcmp(progress, "none") ? PROGRESS_NONE
+				  : !strcmp(progress, "plain")		 ? PROGRESS_PLAIN
+									 : PROGRESS_AUTO;
+	if (strcmp(progress, "auto") && strcmp(progress, "plain") && strcmp(progress, "none")) {
+		cli_error(cli, "invalid --progress '%s' for '%s': use auto, plain or none", progress, cli->cmd);
+		goto out;
+	}
+	progress_opts(&o, &pr, platform, threads, mode);
+	if (unpack)
+		cli_debug(cli, "unpack %s into %s", pos[0], pos[1]);
+	else
+		cli_debug(cli, "import %s into the store %s%s%s", pos[0], ctr_image_store_dir(st),
+			  npos > 1 ? " as " : "", npos > 1 ? pos[1] : "");
 	if (unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0
 		   : ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
@@ -199,55 +289,123 @@ static ctr_image_store *no_args_store(struct cli *cli, const struct cmd_desc *de
 	return cli_store(cli);
 }
 
+/* "2024-05-01T10:20:30.123Z" -> "2024-05-01 10:20:30"; "" -> "-" */
+static void short_time(char *out, size_t n, const char *t)
+{
+	if (!t || strlen(t) < 19) {
+		snprintf(out, n, "%s", t && *t ? t : "-");
+		return;
+	}
+	snprintf(out, n, "%.10s %.8s", t, t + 11);
+}
+
 static int image_ls(struct cli *cli, int argc, char **argv)
 {
 	bool quiet = false;
-	struct opt opts[] = { { "quiet", 'q', OPT_BOOL, &quiet, "names only", NULL, false }, { 0 } };
-	const struct cmd_desc desc = { "image ls", "list the stored images", "[command options]", NULL, true };
+	const char *format = "table";
+	struct opt opts[] = {
+		{ "quiet", 'q', OPT_BOOL, &quiet, "names only", NULL, false },
+		{ "format", 'f', OPT_STRING, &format, "table or json", "table", false },
+		{ 0 },
+	};
+	const struct cmd_desc desc = { "image ls", "list the stored images", "[command options]",
+				       "ID is the image config's digest (12 hex digits, as docker and podman show it),\n"
+				       "SIZE the layers' blobs in the store, CREATED the image config's time.",
+				       true };
 	char **names = NULL;
 	int rc;
 	ctr_image_store *st = no_args_store(cli, &desc, opts, argc, argv, &rc);
 	ctr_error *err = NULL;
 	if (!st)
 		return rc;
+	bool json = !strcmp(format, "json");
+	if (!json && strcmp(format, "table")) {
+		cli_error(cli, "invalid --format '%s' for 'image ls': use table or json", format);
+		return 1;
+	}
 	if (ctr_image_list(st, &names, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
 	}
-	if (!quiet)
-		printf("%-40s %s\n", "NAME", "SOURCE");
+	struct table t = { .ncols = 5 };
+	json_object *arr = json_object_new_array();
+	static const char *const hdr[] = { "NAME", "ID", "SIZE", "CREATED", "SOURCE" };
+	table_row(&t, hdr);
+	rc = 0;
 	for (char **n = names; *n; n++) {
 		if (quiet) {
 			printf("%s\n", *n);
 			continue;
 		}
-		/* the source is in the inspect document; ls shows the name only when it cannot be read */
 		char *js = NULL;
-		const char *src = "";
-		char *s0 = NULL;
-		if (ctr_image_inspect(st, *n, &js, NULL) == 0) {
-			const char *k = strstr(js, "\"source\"");
-			const char *q = k ? strchr(k + 8, '"') : NULL;
-			const char *e = q ? strchr(q + 1, '"') : NULL;
-			if (q && e && (s0 = strndup(q + 1, (size_t)(e - q - 1))))
-				src = s0;
+		if (ctr_image_inspect(st, *n, &js, &err) < 0) {
+			/* removed meanwhile by another process: not an error of this listing */
+			if (ctr_error_errno(err) != ENOENT) {
+				cli_error_ctr(cli, err, NULL);
+				rc = 1;
+			} else
+				ctr_error_free(err);
+			err = NULL;
+			continue;
 		}
-		printf("%-40s %s\n", *n, src);
-		free(s0);
+		json_object *doc = json_tokener_parse(js), *v, *layers, *img;
 		ctr_free(js);
+		const char *cfg = doc && json_object_object_get_ex(doc, "config", &v) ? json_object_get_string(v) : "";
+		const char *src = doc && json_object_object_get_ex(doc, "source", &v) ? json_object_get_string(v) : "";
+		const char *created = doc && json_object_object_get_ex(doc, "image", &img) &&
+					      json_object_object_get_ex(img, "created", &v)
+					      ? json_object_get_string(v)
+					      : "";
+		uint64_t size = 0;
+		if (doc && json_object_object_get_ex(doc, "layers", &layers))
+			for (size_t i = 0; i < json_object_array_length(layers); i++)
+				if (json_object_object_get_ex(json_object_array_get_idx(layers, i), "size", &v))
+					size += (uint64_t)json_object_get_int64(v);
+		const char *hex = strchr(cfg, ':') ? strchr(cfg, ':') + 1 : cfg;
+		char id[13], sz[32], when[64];
+		snprintf(id, sizeof(id), "%.12s", hex);
+		human(sz, sizeof(sz), (double)size);
+		short_time(when, sizeof(when), created);
+		if (json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(*n));
+			json_object_object_add(o, "id", json_object_new_string(id));
+			json_object_object_add(o, "digest", json_object_new_string(cfg));
+			json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+			json_object_object_add(o, "created", json_object_new_string(created));
+			json_object_object_add(o, "source", json_object_new_string(src));
+			json_object_array_add(arr, o);
+		} else {
+			const char *row[] = { *n, id, sz, when, src };
+			table_row(&t, row);
+		}
+		json_object_put(doc);
 	}
+	if (quiet) {
+		table_free(&t);
+		json_object_put(arr);
+	} else if (cli_print_listing(cli, json, arr, &t))
+		rc = 1;
 	ctr_strv_free(names);
-	return 0;
+	return rc;
 }
 
 /* Commands that take exactly one image name: rm, inspect. */
 static int image_one(struct cli *cli, int argc, char **argv, bool inspect)
 {
-	struct opt opts[] = { { 0 } };
+	bool force = false;
+	struct opt opts[] = {
+		{ "force", 'f', OPT_BOOL, &force, "remove it even when a container uses it (the container keeps "
+		  "its layers)", NULL, false },
+		{ 0 },
+	};
 	const struct cmd_desc desc = { inspect ? "image inspect" : "image rm",
 				       inspect ? "show a stored image as JSON" : "remove an image from the store",
-				       "<name>",
-				       inspect ? NULL : "Its layers stay until 'image prune'.", true };
+				       inspect ? "<name>" : "[--force] <name>",
+				       inspect ? NULL : "Its layers stay until 'image prune'.  An image a live container "
+				       "uses is kept unless --force.", true };
+	if (inspect)
+		opts[0] = opts[1];
 	char **pos = NULL;
 	int npos, r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r)
@@ -262,9 +420,14 @@ static int image_one(struct cli *cli, int argc, char **argv, bool inspect)
 	r = 1;
 	if (!st)
 		;
-	else if (inspect ? ctr_image_inspect(st, pos[0], &js, &err) < 0 : ctr_image_remove(st, pos[0], &err) < 0)
-		cli_error_ctr(cli, err, NULL);
-	else {
+	else if (inspect ? ctr_image_inspect(st, pos[0], &js, &err) < 0
+			 : ctr_image_remove_ex(st, pos[0], force ? CTR_IMAGE_REMOVE_FORCE : 0, &err) < 0) {
+		if (!inspect && ctr_error_errno(err) == EBUSY) {
+			cli_error(cli, "%s: 'image rm --force' removes it anyway", ctr_error_message(err));
+			ctr_error_free(err);
+		} else
+			cli_error_ctr(cli, err, NULL);
+	} else {
 		if (js)
 			printf("%s\n", js);
 		r = 0;
@@ -331,33 +494,46 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 }
 
 /*
- * run/create --image: import a source first (stored under the source's own
- * name, so a second run finds its layers), then a spec from the image with
- * args replacing its Cmd.  Returns 0, or 1 after reporting an error.
+ * run/create --image: import a source first (stored under the name import
+ * gives it: the tag, the archive's ref.name, RepoTags or the file name, as
+ * podman load does), then a spec from the image with args replacing its
+ * Cmd.  *name receives the stored image's name (malloc'd).  Returns 0, or 1
+ * after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name)
+int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, struct image_run_args *ra,
+		   ctr_spec **spec, char **name)
 {
 	ctr_image_store *st = cli_store(cli);
 	ctr_error *err = NULL;
+	*name = NULL;
 	if (!st)
 		return 1;
-	*name = ref;
 	if (is_source(ref)) {
 		ctr_image_options o;
 		struct progress pr;
-		progress_opts(&o, &pr, NULL, -1);
-		if (!pr.tty)
-			o.progress = NULL; /* plain output stays the container's */
-		if (ctr_image_import(st, ref, ref, &o, &err) < 0) {
+		char *stored = NULL;
+		progress_opts(&o, &pr, NULL, -1, PROGRESS_AUTO); /* on a terminal only: output is the container's */
+		int r = ctr_image_import_named(st, &stored, ref, NULL, &o, &err);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (r < 0) {
 			cli_error_ctr(cli, err, "--image");
 			return 1;
 		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		*name = strdup(stored);
+		ctr_free(stored);
+	} else {
+		*name = strdup(ref);
+	}
+	if (!*name) {
+		cli_error(cli, "out of memory");
+		return 1;
 	}
 	ctr_image_spec_options so;
 	ctr_image_spec_options_init(&so);
 	so.args = args && args[0] ? args : NULL;
+	if (ra && cli_image_run_spec_options(cli, ra, &so) < 0)
+		return 1;
 	if (ctr_image_spec(st, *name, &so, spec, &err) < 0) {
 		cli_error_ctr(cli, err, "--image");
 		return 1;

@@ -252,3 +252,14 @@ int cli_proxy_run(struct cli *cli, struct io_proxy *p)
 		}
 	}
 }
+
+bool cli_have_terminal(void)
+{
+	if (isatty(STDERR_FILENO) || isatty(STDOUT_FILENO) || isatty(STDIN_FILENO))
+		return true;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* errno says why */
+	close(fd);
+	return true;
+}

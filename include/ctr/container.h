@@ -77,8 +77,8 @@ typedef struct ctr_create_options {
 	 * runtime's namespace), "container:<id>" (that container's), or a
 	 * bridge network, attached after the container process exists and
 	 * before create returns, with /etc/hosts, /etc/hostname and
-	 * /etc/resolv.conf bind-mounted from the state directory (bridge; none
-	 * gets hosts and hostname).  Delete detaches it, also after a crash
+	 * /etc/resolv.conf bind-mounted from the state directory (bridge and
+	 * none; none's resolv.conf is the host's, as podman's).  Delete detaches it, also after a crash
 	 * half-way through create.  NULL: the spec's namespaces as they are.
 	 * Borrowed for the duration of the call.
 	 */
@@ -209,7 +209,15 @@ typedef struct ctr_exec_options {
 	int stdio_fds[3];            /**< -1: inherit the caller's */
 	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
+	unsigned flags;              /**< CTR_EXEC_* */
 } ctr_exec_options;
+
+/**
+ * Exec into a paused container too (refused otherwise): the process joins
+ * the frozen cgroup, so it runs only once the container is resumed, and
+ * ctr_container_exec() returns when it has started (runc's --ignore-paused).
+ */
+#define CTR_EXEC_IGNORE_PAUSED (1u << 0)
 
 /** Initialise exec options to defaults (sets size, stdio_fds to -1, tty to -1, console_fd to -1). */
 void ctr_exec_options_init(ctr_exec_options *opts);

@@ -51,7 +51,16 @@ typedef struct ctr_image_progress {
 	uint64_t entries;     /**< tar entries so far */
 	int cached;           /**< nonzero: the layer is in the store already and is not extracted again */
 	int done;             /**< nonzero: this is the last report for this layer */
+	int phase;            /**< what the layer is going through: a ctr_image_phase (when size covers it) */
 } ctr_image_progress;
+
+/** The phases of a layer in ctr_image_progress.phase. */
+typedef enum ctr_image_phase {
+	CTR_IMAGE_PHASE_WAIT = 0,    /**< not started yet, or waiting for another import of the same layer */
+	CTR_IMAGE_PHASE_COPY = 1,    /**< its blob is copied into the store and verified (bytes_in of total) */
+	CTR_IMAGE_PHASE_EXTRACT = 2, /**< its blob is read (bytes_in of total), unpacked and verified */
+	CTR_IMAGE_PHASE_DONE = 3     /**< in the store (or unpacked); with cached, nothing was done */
+} ctr_image_phase;
 
 /** Progress callback; a nonzero return cancels the operation (-ECANCELED). */
 typedef int (*ctr_image_progress_fn)(void *userdata, const ctr_image_progress *p);
@@ -97,7 +106,8 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  *
  * @param store  the store
  * @param source a source name, e.g. "oci:/srv/busybox:latest"
- * @param name   the name to store it under; NULL: derived from the source (its tag, or the file name)
+ * @param name   the name to store it under; NULL: derived from the source (its tag, an oci-archive's
+ *               org.opencontainers.image.ref.name, docker's RepoTags, or the file name)
  * @param opts   options, or NULL
  * @param err    receives an error on failure; may be NULL
  * @return 0, -EINVAL for a bad source name or document, -EBADMSG for a digest, size or DiffID mismatch,
@@ -105,6 +115,17 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  */
 int ctr_image_import(ctr_image_store *store, const char *source, const char *name, const ctr_image_options *opts,
 		     ctr_error **err);
+
+/**
+ * ctr_image_import(), telling the name the image was stored under: the
+ * name given, else the one derived from the source (the tag, an
+ * oci-archive's org.opencontainers.image.ref.name annotation, docker's
+ * RepoTags, or the file name).
+ *
+ * @param stored_name receives that name on success; free with ctr_free(); may be NULL
+ */
+int ctr_image_import_named(ctr_image_store *store, char **stored_name, const char *source, const char *name,
+			   const ctr_image_options *opts, ctr_error **err);
 
 /**
  * The names of the stored images.
@@ -122,7 +143,20 @@ int ctr_image_list(ctr_image_store *store, char ***names, ctr_error **err);
  */
 int ctr_image_inspect(ctr_image_store *store, const char *name, char **out, ctr_error **err);
 
-/** Remove an image record (its layers stay until ctr_image_prune()). @return 0 or -ENOENT */
+/**
+ * Remove an image record (its layers stay until ctr_image_prune()).  An
+ * image that a live container's rootfs uses is not removed (-EBUSY,
+ * CTR_E_STATE, naming the container) unless flags has
+ * CTR_IMAGE_REMOVE_FORCE; the container keeps its layers either way.
+ *
+ * @return 0, -ENOENT, -EBUSY
+ */
+int ctr_image_remove_ex(ctr_image_store *store, const char *name, unsigned flags, ctr_error **err);
+
+/** Remove even when a live container uses the image. */
+#define CTR_IMAGE_REMOVE_FORCE (1u << 0)
+
+/** ctr_image_remove_ex() without flags. */
 int ctr_image_remove(ctr_image_store *store, const char *name, ctr_error **err);
 
 /**

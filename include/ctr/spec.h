@@ -71,6 +71,23 @@ void ctr_spec_free(ctr_spec *spec);
 int ctr_spec_validate(const ctr_spec *spec, ctr_error **err);
 
 /**
+ * Validate a runtime-spec linux.resources object given as JSON (what
+ * ctr_container_update() takes) with the same typed checks as config.json
+ * (types, ranges, required members), and also refuse unknown fields, since
+ * in an update a misspelt field ("limt") would silently change nothing.
+ * Errors name the document and the path: "res.json: memory.limit: expected
+ * an integer, got string" (CTR_E_PARSE when it is not JSON, else
+ * CTR_E_SPEC).
+ *
+ * @param json the document; need not be NUL-terminated
+ * @param len  its length in bytes
+ * @param name the document's name for messages (a file name, "-" for
+ *             stdin); NULL: "resources"
+ * @param err  receives an error on failure; may be NULL
+ */
+int ctr_resources_validate(const char *json, size_t len, const char *name, ctr_error **err);
+
+/**
  * Serialize to JSON, unknown fields included.
  *
  * @param spec   the spec

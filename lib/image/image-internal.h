@@ -180,6 +180,12 @@ struct img_record {
 };
 
 void img_record_free(struct img_record *r);
+/*
+ * A lease file (leases/<name>): the container's state dir, the ChainIDs its
+ * rootfs uses, one a line, then IMG_LEASE_IMAGE and the image's name
+ * (leases written before that line existed have no such line).
+ */
+#define IMG_LEASE_IMAGE "image="
 /* Load the record of a stored image: -ENOENT (CTR_E_NOT_FOUND) when there is none. */
 int img_store_record(ctr_image_store *st, const char *name, struct img_record *out, ctr_error **err);
 /* Read a stored blob (manifest, config), verified against its digest. */

@@ -475,8 +475,8 @@ static int put_blob_buf(ctr_image_store *st, struct txn *t, const char *digest, 
 	snprintf(pe->final, sizeof(pe->final), "%s", p);
 	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
 		return r;
-	if (write(pe->fd, buf, len) != (ssize_t)len)
-		return ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+	if ((r = ctr_write_all(pe->fd, buf, len, -1)) < 0)
+		return ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 	return 0;
 }
 
@@ -501,6 +501,12 @@ static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc
 		return ctr_err_nomem(err);
 	if ((r = ctr_digest_begin(&dg, d->digest, err)) < 0)
 		goto out;
+	pc->p.phase = CTR_IMAGE_PHASE_COPY;
+	pc->p.bytes_in = 0;
+	if (img_report(pc) < 0) {
+		r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
+		goto out;
+	}
 	uint64_t total = 0;
 	for (;;) {
 		ssize_t n = read(src, buf, bufsz);
@@ -514,8 +520,8 @@ static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc
 			break;
 		ctr_digest_update(&dg, buf, (size_t)n);
 		total += (uint64_t)n;
-		if (write(pe->fd, buf, (size_t)n) != n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+		if ((r = ctr_write_all(pe->fd, buf, (size_t)n, -1)) < 0) {
+			r = ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 			goto out;
 		}
 		pc->p.bytes_in = total;
@@ -589,6 +595,12 @@ static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *
 	lo.progress_ud = pc;
 	lo.cancel = pc->o->cancel;
 	lo.writers = pc->o->writer_threads;
+	pc->p.phase = CTR_IMAGE_PHASE_EXTRACT;
+	pc->p.bytes_in = 0;
+	if (img_report(pc) < 0) {
+		close(bfd);
+		return ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
+	}
 	r = ctr_layer_apply(pe->fd, bfd, &ld, &lo, NULL, err);
 	close(bfd);
 	return r;
@@ -671,11 +683,19 @@ static int check_name(const char *name, ctr_error **err)
 CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const char *name,
 				const ctr_image_options *opts, ctr_error **err)
 {
+	return ctr_image_import_named(st, NULL, source, name, opts, err);
+}
+
+CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, const char *source, const char *name,
+				      const ctr_image_options *opts, ctr_error **err)
+{
 	ctr_image_options o;
 	struct img_source *src = NULL;
 	char tmpdir[PATH_MAX], **chains = NULL;
 	int r;
 	ctr_image_options_init(&o);
+	if (stored_name)
+		*stored_name = NULL;
 	if (!st || !source)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_import: NULL argument");
 	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
@@ -707,6 +727,7 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 		pc.p.total = d->size;
 		pc.p.bytes_in = pc.p.bytes_out = pc.p.entries = 0;
 		pc.p.cached = pc.p.done = 0;
+		pc.p.phase = CTR_IMAGE_PHASE_WAIT;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
 			goto fail;
@@ -725,11 +746,13 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 			if (r < 0)
 				goto fail;
 		}
+		pc.p.bytes_in = 0;
 		if (have_layer)
 			pc.p.cached = 1;
 		else if ((r = put_layer(st, &t, d, cfg->diff_ids[i], chains[i], lname, &pc, err)) < 0)
 			goto fail;
 		pc.p.done = 1;
+		pc.p.phase = CTR_IMAGE_PHASE_DONE;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
 			goto fail;
@@ -742,7 +765,12 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 	    (r = put_blob_buf(st, &t, mdig, mbuf, mlen, err)) < 0)
 		goto fail;
 	txn_end(st, &t, true);
-	r = add_record(st, name ? name : img_source_default_name(src), source, mdig, m, cfg, chains, err);
+	const char *final = name ? name : img_source_default_name(src);
+	if ((r = check_name(final, err)) < 0 ||
+	    (r = add_record(st, final, source, mdig, m, cfg, chains, err)) < 0)
+		goto out;
+	if (stored_name && !(*stored_name = strdup(final)))
+		r = ctr_err_nomem(err);
 	goto out;
 fail:
 	txn_end(st, &t, false);
@@ -831,11 +859,73 @@ out:
 	return r;
 }
 
+/*
+ * The state dir of a live container whose rootfs is the image (its lease
+ * names it; a lease of an older version without the name: the same
+ * ChainIDs), into user (n bytes); 0 when none, 1 when found.
+ */
+static int image_user(ctr_image_store *st, const char *name, char *user, size_t n)
+{
+	struct img_record rec = { 0 };
+	if (img_store_record(st, name, &rec, NULL) < 0)
+		return 0;
+	DIR *d = open_sub(st, "leases");
+	struct dirent *e;
+	int found = 0;
+	while (d && !found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX], rootfs[PATH_MAX + 8], *buf = NULL;
+		size_t len;
+		struct stat sb;
+		snprintf(p, sizeof(p), "%s/leases/%s", st->dir, e->d_name);
+		if (ctr_read_file(p, 1u << 20, &buf, &len, NULL) < 0)
+			continue;
+		char *save = NULL, *dir = strtok_r(buf, "\n", &save), *line;
+		snprintf(rootfs, sizeof(rootfs), "%s/image", dir ? dir : "/nonexistent");
+		if (dir && dir[0] == '/' && stat(rootfs, &sb) == 0) {
+			size_t i = 0;
+			bool named = false, same = true;
+			while ((line = strtok_r(NULL, "\n", &save))) {
+				if (!strncmp(line, IMG_LEASE_IMAGE, strlen(IMG_LEASE_IMAGE))) {
+					named = true;
+					found = !strcmp(line + strlen(IMG_LEASE_IMAGE), name);
+					break;
+				}
+				same = same && i < rec.n_layers && !strcmp(line, rec.layers[i].chain_id);
+				i++;
+			}
+			if (!named && same && i == rec.n_layers && i > 0)
+				found = 1;
+			if (found)
+				snprintf(user, n, "%s", dir);
+		}
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	img_record_free(&rec);
+	return found;
+}
+
 CTR_EXPORT int ctr_image_remove(ctr_image_store *st, const char *name, ctr_error **err)
 {
-	char lockp[PATH_MAX];
+	return ctr_image_remove_ex(st, name, 0, err);
+}
+
+CTR_EXPORT int ctr_image_remove_ex(ctr_image_store *st, const char *name, unsigned flags, ctr_error **err)
+{
+	char lockp[PATH_MAX], user[PATH_MAX] = "";
 	if (!st || !name)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_remove: NULL argument");
+	if (flags & ~CTR_IMAGE_REMOVE_FORCE)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_remove_ex: unknown flags %#x", flags);
+	if (!(flags & CTR_IMAGE_REMOVE_FORCE) && image_user(st, name, user, sizeof(user))) {
+		const char *id = strrchr(user, '/');
+		return ctr_err(err, EBUSY, CTR_E_STATE, "image '%s' is used by the container '%s' (state dir %s): delete "
+			       "the container first, or force the removal (the container keeps its layers until it is "
+			       "deleted)", name, id ? id + 1 : user, user);
+	}
 	snprintf(lockp, sizeof(lockp), "%s/images.lock", st->dir);
 	int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600), r;
 	if (lfd < 0)
@@ -919,7 +1009,8 @@ static int lease_refs(ctr_image_store *st, struct strset *keep, unsigned *remove
 				(*removed)++;
 		} else {
 			while ((line = strtok_r(NULL, "\n", &save)) && r == 0)
-				r = set_add(keep, line);
+				if (strncmp(line, IMG_LEASE_IMAGE, strlen(IMG_LEASE_IMAGE)))
+					r = set_add(keep, line);
 		}
 		free(buf);
 	}

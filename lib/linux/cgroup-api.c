@@ -19,6 +19,7 @@
 #include "linux/cgroup.h"
 #include "linux/container-internal.h"
 #include "linux/lifecycle.h"
+#include "spec/spec-internal.h"
 
 /*
  * A new cgroup namespace is unshared by the child once it is in its cgroups,
@@ -147,17 +148,13 @@ CTR_EXPORT int ctr_container_update(ctr_container *c, const char *resources_json
 		return r;
 	if (!resources_json)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_update: NULL resources");
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return ctr_err_nomem(err);
-	json_object *res = json_tokener_parse_ex(tok, resources_json, (int)strlen(resources_json));
-	enum json_tokener_error je = json_tokener_get_error(tok);
-	json_tokener_free(tok);
-	if (!res || je != json_tokener_success || !json_object_is_type(res, json_type_object)) {
+	/* the typed checks of config.json's linux.resources, and no unknown field (a typo changes nothing) */
+	json_object *res = NULL;
+	if ((r = spec_json_parse(resources_json, strlen(resources_json), "resources JSON", &res, err)) < 0 ||
+	    (r = oci_resources_check(res, "resources JSON", true, err)) < 0) {
 		json_object_put(res);
-		return ctr_err(err, EINVAL, CTR_E_PARSE,
-			       "update: the resources are not a JSON object (a runtime-spec linux.resources): %s",
-			       je != json_tokener_success ? json_tokener_error_desc(je) : "wrong type");
+		ctr_err_prefix(err, "update container '%s'", c->id);
+		return r;
 	}
 	ctr_status st = ctr_container_status(c);
 	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)

@@ -35,6 +35,8 @@
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
 #include "linux/terminal.h"
+#include "linux/home.h"
+#include "linux/workdir.h"
 #include "net/net.h"
 #include "image/rootfs.h"
 
@@ -1186,6 +1188,8 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	if ((r = ctr_container_lock(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
+	    (r = ctr_home_set_config(c->cfg, c->rootfs, err)) < 0 ||
+	    (r = ctr_workdir_create(c->cfg, c->rootfs, o.image != NULL, err)) < 0 ||
 	    (r = do_create(c, c->spec, &o, &preserved, &poststop, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);

@@ -40,6 +40,7 @@
 #include "linux/proc-blob.h"
 #include "linux/procfs.h"
 #include "linux/terminal.h"
+#include "linux/home.h"
 
 CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
 {
@@ -245,9 +246,11 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	int r;
 	struct ctr_exec_options o = *op;
 	ctr_status st = ctr_container_status(c);
-	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING) || c->pidfd < 0)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container",
-			       c->id, ctr_status_name(st));
+	bool paused_ok = st == CTR_STATUS_PAUSED && (o.flags & CTR_EXEC_IGNORE_PAUSED);
+	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && !paused_ok) || c->pidfd < 0)
+		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container%s",
+			       c->id, ctr_status_name(st),
+			       st == CTR_STATUS_PAUSED ? " (or CTR_EXEC_IGNORE_PAUSED for a paused one)" : "");
 	const struct oci_config *cfg;
 	if ((r = ctr_container_config(c, &cfg, err)) < 0)
 		return r;
@@ -299,6 +302,8 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		proc.envp = env;
 	}
 	if (o.user && (r = parse_user(o.user, &proc.uid, &proc.gid, err)) < 0)
+		goto out;
+	if ((r = ctr_home_set_exec_env(c->pid, c->pidfd, proc.uid, &proc.envp, &env, err)) < 0)
 		goto out;
 	if (o.tty >= 0)
 		proc.terminal = o.tty != 0;

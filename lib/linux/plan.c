@@ -388,7 +388,8 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 			ss_exit(1);
 		ctr_fds_isolate_end(base);
 		char c;
-		(void)read(keep, &c, 1);
+		ssize_t got = read(keep, &c, 1); /* EOF or a byte: either way the mapping is done */
+		(void)got;
 		ss_exit(0);
 	}
 	close(pfd[0]);
@@ -1061,6 +1062,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		return r;
 	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
 		return r;
+	ctr_dev_warn_file_modes(ctx, cfg);
 	if (cfg->hostname && *cfg->hostname) {
 		if (!(plan->clone_flags & CLONE_NEWUTS) && plan->ns_fds[OCI_NS_UTS] < 0)
 			return ctr_err(err, EINVAL, CTR_E_SPEC,

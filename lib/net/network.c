@@ -165,16 +165,20 @@ static int load_def(const char *dir, const char *name, struct ctr_netdef *d, ctr
 static int network_new(ctr_context *ctx, const char *net_dir, const char *name, struct ctr_network **out,
 		       ctr_error **err)
 {
+	/* -ENOMEM spelled out: callers then see that a failure leaves *out unset */
 	struct ctr_network *n = calloc(1, sizeof(*n));
-	if (!n)
-		return ctr_err_nomem(err);
+	if (!n) {
+		ctr_err_nomem(err);
+		return -ENOMEM;
+	}
 	n->ctx = ctx;
 	pthread_mutex_init(&n->lock, NULL);
 	if (!(n->net_dir = strdup(net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT)) ||
 	    asprintf(&n->dir, "%s/%s", n->net_dir, name) < 0) {
 		n->dir = NULL;
 		ctr_network_free(n);
-		return ctr_err_nomem(err);
+		ctr_err_nomem(err);
+		return -ENOMEM;
 	}
 	*out = n;
 	return 0;
@@ -1174,8 +1178,6 @@ int ctr_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec
 	static const char *const files[] = {"hosts", "hostname", "resolv.conf"};
 	static const char *const bind_opts[] = {"bind", "rprivate", NULL};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(files); i++) {
-		if (q->mode == REQ_NONE && i == 2)
-			break;
 		char src[4096], dst[64];
 		snprintf(src, sizeof(src), "%s/%s", state_dir, files[i]);
 		snprintf(dst, sizeof(dst), "/etc/%s", files[i]);
@@ -1203,6 +1205,24 @@ static int write_record(const char *state_dir, const ctr_net_request *q, ctr_err
 	return r;
 }
 
+/* The container's resolv.conf: the host's, without nameservers on the host's loopback. */
+static int write_resolv(ctr_context *ctx, const char *state_dir, bool want_v6, ctr_error **err)
+{
+	char *host = NULL, *txt = NULL;
+	size_t hlen = 0, len;
+	ctr_error *e = NULL;
+	if (ctr_read_file("/etc/resolv.conf", 1 << 20, &host, &hlen, &e) < 0) {
+		ctr_debug(ctx, "%s", ctr_error_message(e));
+		ctr_error_free(e);
+	}
+	int r = ctr_names_resolv(host, hlen, want_v6, &txt, &len, err);
+	if (r == 0)
+		r = ctr_names_write(state_dir, "resolv.conf", txt, len, err);
+	free(host);
+	free(txt);
+	return r;
+}
+
 int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, const char *state_dir,
 		    const char *hostname, ctr_error **err)
 {
@@ -1221,7 +1241,8 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 			return r;
 		r = ctr_names_write(state_dir, "hosts", txt, len, err);
 		free(txt);
-		return r;
+		/* present even without a network, as podman makes it: programs expect the file */
+		return r < 0 ? r : write_resolv(ctx, state_dir, false, err);
 	}
 	/* the record first: a crash from here on is undone by delete */
 	if ((r = write_record(state_dir, q, err)) < 0)
@@ -1232,17 +1253,7 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 	struct ctr_lease l;
 	r = lease_take(n, q, id, state_dir, h, &l, err);
 	if (r == 0) {
-		char *host = NULL, *txt = NULL;
-		size_t hlen = 0, len;
-		ctr_error *e = NULL;
-		if (ctr_read_file("/etc/resolv.conf", 1 << 20, &host, &hlen, &e) < 0) {
-			ctr_debug(ctx, "%s", ctr_error_message(e));
-			ctr_error_free(e);
-		}
-		if ((r = ctr_names_resolv(host, hlen, l.has_v6, &txt, &len, err)) == 0)
-			r = ctr_names_write(state_dir, "resolv.conf", txt, len, err);
-		free(host);
-		free(txt);
+		r = write_resolv(ctx, state_dir, l.has_v6, err);
 		ctr_lease_clear(&l);
 	}
 	ctr_network_free(n);

@@ -21,6 +21,7 @@
 struct pctx {
 	const char *name;
 	ctr_error **err;
+	bool strict;    /* unknown fields are errors (update's resources), not ignored (config.md) */
 	size_t len;
 	char path[512];
 };
@@ -177,9 +178,9 @@ static int range_err(struct pctx *p, bool neg, int64_t sv, uint64_t uv, const ch
 
 static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -191,9 +192,9 @@ static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 
 static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -205,9 +206,9 @@ static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 
 static int i64_range_value(struct pctx *p, struct json_object *v, int64_t min, int64_t max, int64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -1157,9 +1158,19 @@ static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linu
 			d->minor = -1;
 		if (r == 0)
 			r = opt_u32(p, o, "fileMode", &d->file_mode, &d->has_file_mode);
-		if (r == 0 && d->has_file_mode && d->file_mode > 07777)
-			r = perr_at(p, "fileMode", "%#o has bits beyond the permission bits (07777): the type "
-				    "comes from \"type\"", d->file_mode);
+		/*
+		 * podman (and runc's libcontainer) write the whole st_mode of the
+		 * host node, type bits included (020666 for /dev/fuse); runc
+		 * accepts that.  The type bits are kept apart (the create warns
+		 * when they contradict "type", which decides) and masked off.
+		 */
+		if (r == 0 && d->has_file_mode && d->file_mode > 0177777)
+			r = perr_at(p, "fileMode", "%#o has bits beyond the file type and permission bits "
+				    "(0177777): give the permissions, e.g. 0666", d->file_mode);
+		if (r == 0 && d->has_file_mode) {
+			d->file_mode_type = d->file_mode & 0170000;
+			d->file_mode &= 07777;
+		}
 		if (r == 0)
 			r = opt_u32(p, o, "uid", &d->uid, &d->has_uid);
 		if (r == 0)
@@ -1462,6 +1473,160 @@ static int check_device_cgroup_rule(struct pctx *p, struct json_object *e)
 	return r;
 }
 
+/* Levenshtein distance of two short names, capped: for "did you mean". */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33];
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * With p->strict: every member of o must be one of known (NULL-terminated).
+ * config.json ignores unknown properties (config.md); a resources update
+ * refuses them, since a misspelt field would silently change nothing.
+ */
+static int strict_keys(struct pctx *p, struct json_object *o, const char *const *known)
+{
+	if (!p->strict || !json_object_is_type(o, json_type_object))
+		return 0;
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		const char *best = NULL;
+		size_t bd = SIZE_MAX, i;
+		for (i = 0; known[i]; i++) {
+			if (!strcmp(known[i], k))
+				break;
+			size_t d = name_distance(k, known[i]);
+			if (d < bd) {
+				bd = d;
+				best = known[i];
+			}
+		}
+		if (known[i])
+			continue;
+		char list[512] = "";
+		size_t len = 0;
+		for (size_t j = 0; known[j] && len < sizeof(list); j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "", known[j]);
+		if (best && bd <= 2)
+			return perr_at(p, k, "unknown field: did you mean '%s'? (known here: %s)", best, list);
+		return perr_at(p, k, "unknown field (known here: %s)", list);
+	}
+	return 0;
+}
+
+/* strict_keys for each object element of o[key] (an array) */
+static int strict_elems(struct pctx *p, struct json_object *o, const char *key, const char *const *known)
+{
+	struct json_object *arr = field(o, key);
+	if (!p->strict || !arr || !json_object_is_type(arr, json_type_array))
+		return 0;
+	size_t old = push_key(p, key);
+	int r = 0;
+	for (size_t i = 0; i < json_object_array_length(arr) && r == 0; i++) {
+		size_t old2 = push_idx(p, i);
+		r = strict_keys(p, json_object_array_get_idx(arr, i), known);
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+/* strict_keys for the object o[key] */
+static int strict_sub(struct pctx *p, struct json_object *o, const char *key, const char *const *known)
+{
+	struct json_object *sub = field(o, key);
+	if (!p->strict || !sub)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = strict_keys(p, sub, known);
+	pop(p, old);
+	return r;
+}
+
+/* The members of linux.resources (runtime-spec 1.2) for a strict check. */
+static int strict_resources(struct pctx *p, struct json_object *res)
+{
+	static const char *const top[] = {"devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits",
+					  "network", "rdma", "unified", NULL};
+	static const char *const dev[] = {"allow", "type", "major", "minor", "access", NULL};
+	static const char *const mem[] = {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness",
+					  "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL};
+	static const char *const cpu[] = {"shares", "quota", "burst", "period", "realtimeRuntime",
+					  "realtimePeriod", "cpus", "mems", "idle", NULL};
+	static const char *const pids[] = {"limit", NULL};
+	static const char *const blkio[] = {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice",
+					    "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+					    "throttleWriteIOPSDevice", NULL};
+	static const char *const wdev[] = {"major", "minor", "weight", "leafWeight", NULL};
+	static const char *const rate[] = {"major", "minor", "rate", NULL};
+	static const char *const huge[] = {"pageSize", "limit", NULL};
+	static const char *const net[] = {"classID", "priorities", NULL};
+	static const char *const prio[] = {"name", "priority", NULL};
+	static const char *const rdma[] = {"hcaHandles", "hcaObjects", NULL};
+	static const char *const throttles[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+						"throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+	int r = strict_keys(p, res, top);
+	if (r == 0)
+		r = strict_elems(p, res, "devices", dev);
+	if (r == 0)
+		r = strict_sub(p, res, "memory", mem);
+	if (r == 0)
+		r = strict_sub(p, res, "cpu", cpu);
+	if (r == 0)
+		r = strict_sub(p, res, "pids", pids);
+	if (r == 0)
+		r = strict_sub(p, res, "blockIO", blkio);
+	struct json_object *sub = field(res, "blockIO");
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "blockIO");
+		r = strict_elems(p, sub, "weightDevice", wdev);
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(throttles) && r == 0; i++)
+			r = strict_elems(p, sub, throttles[i], rate);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = strict_elems(p, res, "hugepageLimits", huge);
+	if (r == 0)
+		r = strict_sub(p, res, "network", net);
+	if (r == 0 && (sub = field(res, "network"))) {
+		size_t old = push_key(p, "network");
+		r = strict_elems(p, sub, "priorities", prio);
+		pop(p, old);
+	}
+	if (r == 0 && (sub = field(res, "rdma")) && json_object_is_type(sub, json_type_object)) {
+		size_t old = push_key(p, "rdma");
+		json_object_object_foreach(sub, k, v)
+		{
+			size_t old2 = push_map_key(p, k);
+			r = strict_keys(p, v, rdma);
+			pop(p, old2);
+			if (r < 0)
+				break;
+		}
+		pop(p, old);
+	}
+	return r;
+}
+
 static int check_resources(struct pctx *p, struct json_object *res)
 {
 	static const struct rfield dev_f[] = {{"allow", RK_BOOL}, {"type", RK_STR}, {"major", RK_I64},
@@ -1565,6 +1730,18 @@ static int check_resources(struct pctx *p, struct json_object *res)
 		}
 		pop(p, old);
 	}
+	return r;
+}
+
+int oci_resources_check(struct json_object *res, const char *name, bool strict, ctr_error **err)
+{
+	struct pctx p = {.name = name ? name : "resources", .err = err, .strict = strict};
+	if (!res || !json_object_is_type(res, json_type_object))
+		return perr(&p, "expected a JSON object (a runtime-spec linux.resources), got %s",
+			    res ? spec_json_type_name(res) : "nothing");
+	int r = check_resources(&p, res);
+	if (r == 0)
+		r = strict_resources(&p, res);
 	return r;
 }
 

@@ -139,7 +139,8 @@ struct oci_device {
 	int64_t major;       /* -1 when absent (allowed only for 'p') */
 	int64_t minor;
 	bool has_file_mode;
-	uint32_t file_mode;
+	uint32_t file_mode;  /* the permission bits (07777) */
+	uint32_t file_mode_type; /* the S_IFMT bits fileMode carried (podman writes 020666); 0: none */
 	bool has_uid;
 	uint32_t uid;
 	bool has_gid;
@@ -256,6 +257,12 @@ struct oci_mount_opts {
  */
 int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_error **err);
 void oci_config_free(struct oci_config *cfg);
+
+/*
+ * Check a linux.resources object as config.json's is checked; strict: also
+ * refuse unknown fields (an update).  Errors are "<name>: <path>: ...".
+ */
+int oci_resources_check(struct json_object *res, const char *name, bool strict, ctr_error **err);
 
 /*
  * Parse a standalone "process" object (for exec -p process.json).

@@ -246,6 +246,65 @@ static void test_minimal_and_variants(void **state)
 	}
 }
 
+/* podman writes the host node's whole st_mode: 020666 (8630) for /dev/fuse */
+static void test_device_file_mode_type_bits(void **state)
+{
+	(void)state;
+	ctr_spec *s = load_ok(LINUX("\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,"
+				    "\"minor\":229,\"fileMode\":8630},{\"path\":\"/dev/b\",\"type\":\"b\","
+				    "\"major\":7,\"minor\":0,\"fileMode\":432}]"));
+	struct oci_config *cfg = NULL;
+	assert_int_equal(oci_config_from_spec(s, &cfg, NULL), 0);
+	assert_int_equal(cfg->linux_.devices[0].file_mode, 0666);
+	assert_int_equal(cfg->linux_.devices[0].file_mode_type, 020000);
+	assert_int_equal(cfg->linux_.devices[1].file_mode, 0660);
+	assert_int_equal(cfg->linux_.devices[1].file_mode_type, 0);
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+}
+
+/* update's resources: config.json's checks plus no unknown fields, named after the document */
+static void test_resources_validate(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json, *msg; /* msg NULL: valid */
+		ctr_error_code code;
+	} cases[] = {
+		{"{}", NULL, CTR_E_OK},
+		{"{\"memory\":{\"limit\":1048576,\"swap\":-1},\"pids\":{\"limit\":5},\"cpu\":{\"cpus\":\"0\"},"
+		 "\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":10}]},"
+		 "\"rdma\":{\"mlx\":{\"hcaHandles\":1}},\"unified\":{\"io.max\":\"x\"}}", NULL, CTR_E_OK},
+		{"{\"memory\":{\"limit\":\"big\"}}", "r.json: memory.limit: expected an integer, got string", CTR_E_SPEC},
+		{"{\"memory\":{\"limt\":1}}", "r.json: memory.limt: unknown field: did you mean 'limit'?", CTR_E_SPEC},
+		{"{\"pid\":{\"limit\":1}}", "r.json: pid: unknown field: did you mean 'pids'?", CTR_E_SPEC},
+		{"{\"zzzzzz\":1}", "r.json: zzzzzz: unknown field (known here: devices, memory,", CTR_E_SPEC},
+		{"{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"wieght\":1}]}}",
+		 "r.json: blockIO.weightDevice[0].wieght: unknown field: did you mean 'weight'?", CTR_E_SPEC},
+		{"{\"rdma\":{\"mlx\":{\"handles\":1}}}", "r.json: rdma[\"mlx\"].handles: unknown field", CTR_E_SPEC},
+		{"{\"pids\":{}}", "r.json: pids.limit: required field is missing", CTR_E_SPEC},
+		{"[]", "r.json: expected a JSON object", CTR_E_SPEC},
+		{"{\"pids\":", "r.json:", CTR_E_PARSE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ctr_error *e = NULL;
+		int r = ctr_resources_validate(cases[i].json, strlen(cases[i].json), "r.json", &e);
+		if (!cases[i].msg) {
+			if (r != 0)
+				fail_msg("case %zu: %s", i, ctr_error_message(e));
+			continue;
+		}
+		assert_int_equal(r, -EINVAL);
+		assert_int_equal(ctr_error_code_of(e), cases[i].code);
+		if (!strstr(ctr_error_message(e), cases[i].msg))
+			fail_msg("case %zu: want '%s' in '%s'", i, cases[i].msg, ctr_error_message(e));
+		ctr_error_free(e);
+	}
+	/* config.json ignores unknown fields inside linux.resources, as config.md asks */
+	ctr_spec *s = load_ok(LINUX("\"resources\":{\"memory\":{\"limt\":1},\"x\":{}}"));
+	ctr_spec_free(s);
+}
+
 /* ---- broken configs ----------------------------------------------------- */
 
 struct bad_case {
@@ -365,7 +424,8 @@ static const struct bad_case bad_cases[] = {
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":3}]"), CTR_E_SPEC, "linux.devices[0].major: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"b\",\"major\":3}]"), CTR_E_SPEC, "linux.devices[0].minor: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"major\":3,\"minor\":1}]"), CTR_E_SPEC, "linux.devices[0].type: required field is missing"},
-	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":8630}]"), CTR_E_SPEC, "linux.devices[0].fileMode"},
+	/* 0200666: a bit above the type bits (podman's 020666 is fine: test_device_file_mode_type_bits) */
+	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":66998}]"), CTR_E_SPEC, "linux.devices[0].fileMode: 0202666 has bits beyond the file type and permission bits"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"uid\":\"root\"}]"), CTR_E_SPEC, "linux.devices[0].uid: expected an integer, got string"},
 	/* resources, sysctl */
 	{LINUX("\"resources\":[]"), CTR_E_SPEC, "linux.resources: expected an object, got array"},
@@ -895,6 +955,8 @@ int main(void)
 		cmocka_unit_test(test_default_spec),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_minimal_and_variants),
+		cmocka_unit_test(test_device_file_mode_type_bits),
+		cmocka_unit_test(test_resources_validate),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_load_buffer_edges),
 		cmocka_unit_test(test_load_file),
