@@ -50,7 +50,15 @@ struct cli {
 	const char *net_dir;     /* --net-dir: network definitions; NULL: $CTR_NET_DIR or the library's default */
 	const char *store;       /* --store: the image store directory; NULL: the library's default */
 	ctr_image_store *image_store; /* opened on first use by cli_store() */
+	int first_closed_fd;     /* the first fd >= 3 that was not open when we started (with --preserve-fds) */
 };
+
+/*
+ * --preserve-fds N passes the fds 3..3+N-1 we were started with: 0, or 1
+ * with an error naming the first of them that was not open then (an fd we
+ * opened since, such as the --log file, must never pass for one of them).
+ */
+int cli_check_preserved(struct cli *cli, int n);
 
 /* ---- option parsing (opts.c) ---- */
 

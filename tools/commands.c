@@ -474,6 +474,8 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		goto oom;
 	o.console_socket = sock;
 	o.pid_file = pid_file;
+	if (cli_check_preserved(cli, preserve))
+		goto out;
 	o.preserve_fds = preserve;
 	/* as podman: without -i (or -t) an image's container reads /dev/null, not our stdin */
 	if (a->image && !a->ir.interactive && !a->ir.tty) {

@@ -145,6 +145,16 @@ void cli_debug(struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_check_preserved(struct cli *cli, int n)
+{
+	if (n <= 0 || cli->first_closed_fd < 0 || cli->first_closed_fd >= 3 + n)
+		return 0;
+	cli_error(cli, "--preserve-fds %d: fd %d is not open in the process that started " CLI_NAME
+		  " (it passes the fds 3..%d it was started with): open them, or pass fewer",
+		  n, cli->first_closed_fd, 2 + n);
+	return 1;
+}
+
 void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix)
 {
 	const char *m = ctr_error_message(err);
@@ -328,6 +338,19 @@ int main(int argc, char **argv)
 				close(n);
 			}
 		}
+	}
+
+	/* which of the fds --preserve-fds may name were open before we opened any of ours */
+	cli.first_closed_fd = -1;
+	for (i = 1; i < argc; i++) {
+		long n = -1;
+		if (!strcmp(argv[i], "--preserve-fds") && i + 1 < argc)
+			n = strtol(argv[i + 1], NULL, 10);
+		else if (!strncmp(argv[i], "--preserve-fds=", 15))
+			n = strtol(argv[i] + 15, NULL, 10);
+		for (long fd = 3; n > 0 && fd < 3 + n && cli.first_closed_fd < 0 && fd < 65536 + 3; fd++)
+			if (fcntl((int)fd, F_GETFD) < 0 && errno == EBADF)
+				cli.first_closed_fd = (int)fd;
 	}
 
 	for (i = 1; i < argc; i++) {

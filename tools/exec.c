@@ -372,6 +372,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	o.console_socket = sock;
+	if (cli_check_preserved(cli, a.preserve_fds))
+		goto out;
 	o.preserve_fds = a.preserve_fds;
 	if (a.ignore_paused)
 		o.flags |= CTR_EXEC_IGNORE_PAUSED;

@@ -63,55 +63,6 @@ static int fail(char *eb, size_t n, int e, const char *fmt, ...)
 	return -(e > 0 ? e : EIO);
 }
 
-/* The wording engines match on: podman maps "executable file not found" and
- * "no such file or directory" to 127, "permission denied" to 126. */
-static int check_program(const struct ctr_proc *proc, char *eb, size_t n)
-{
-	char found[PATH_MAX];
-	const char *file = proc->argv[0];
-	int r = ss_lookpath(file, proc->envp, found, sizeof(found));
-	if (r == 0)
-		return 0;
-	bool has_slash = false;
-	for (const char *c = file; *c; c++)
-		has_slash |= *c == '/';
-	if (r == -ENOENT && !has_slash)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": executable file not found in $PATH", file);
-	else if (r == -ENOENT)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": stat %s: no such file or directory", file, file);
-	else if (r == -EACCES || r == -EPERM)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": permission denied", file);
-	else
-		return fail(eb, n, -r, "process.args[0]: exec: \"%s\"", file);
-	return r;
-}
-
-/*
- * Like runc, find the program at create, as the user that will run it, so
- * that create fails (and engines report 127/126) instead of start.  The user
- * is switched only in the init stub after start; here only the filesystem
- * ids change for the lookup (setfsuid/setfsgid and the groups: what path
- * lookup and access(2) with AT_EACCESS check), and change back after.  An id
- * the user namespace does not map leaves the check to root's view.
- */
-static int check_program_as_user(const struct ctr_proc *p, char *eb, size_t n)
-{
-	bool groups = false;
-	if (p->uid != 0 || p->gid != 0) {
-		groups = syscall(SYS_setgroups, p->n_groups, p->groups) == 0;
-		(void)syscall(SYS_setfsgid, p->gid);
-		(void)syscall(SYS_setfsuid, p->uid);
-	}
-	int r = check_program(p, eb, n);
-	if (p->uid != 0 || p->gid != 0) {
-		(void)syscall(SYS_setfsuid, 0);
-		(void)syscall(SYS_setfsgid, 0);
-		if (groups)
-			(void)syscall(SYS_setgroups, 0, NULL);
-	}
-	return r;
-}
-
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 {
 	return ctr_clone3_cg(flags, pidfd, exit_signal, -1);
@@ -1233,9 +1184,6 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	if (p->keyring_name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 &&
 	    errno != EPERM && errno != ENOSYS && errno != EACCES && errno != EDQUOT)
 		return fail(eb, n, errno, "join a new session keyring");
-	/* with startContainer hooks the check waits for start: a hook may provide the program */
-	if (!p->hk_start_container.n && (r = check_program_as_user(&p->proc, eb, n)) < 0)
-		return r;
 	/* what is left (wait for start, hooks, credentials, seccomp, execve) is the stub's */
 	int fds[] = {p->blob_fd, p->sync_fd, p->start_fd, lsm_fd};
 	return ctr_exec_init_stub(p->init_fd, "init", fds, CTR_ARRAY_SIZE(fds), eb, n);

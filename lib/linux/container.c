@@ -660,24 +660,37 @@ static void run_poststop(struct ctr_container *c, const struct oci_config *cfg)
 	free(state);
 }
 
-static int recv_msg(int fd, char **buf, struct ctr_msg *h)
+/*
+ * One message from the container process: 1, 0 on EOF, -errno.  A seccomp
+ * listener fd it passes (CTR_MSG_SECCOMP_FD) lands in *listener when asked
+ * for, else it is closed.
+ */
+static int recv_msg_fd(int fd, char **buf, struct ctr_msg *h, int *listener)
 {
+	int lfd = -1;
+	if (listener)
+		*listener = -1;
 	if (!*buf && !(*buf = malloc(CTR_MSG_MAX)))
 		return -ENOMEM;
-	for (;;) {
-		ssize_t n = recv(fd, *buf, CTR_MSG_MAX - 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		if ((size_t)n < sizeof(*h))
-			return -EPROTO;
-		memcpy(h, *buf, sizeof(*h));
-		(*buf)[n] = '\0';
-		return 1;
+	ssize_t n = ctr_seccomp_recv(fd, *buf, CTR_MSG_MAX - 1, &lfd);
+	if (lfd >= 0) {
+		if (listener)
+			*listener = lfd;
+		else
+			close(lfd);
 	}
+	if (n <= 0)
+		return (int)n;
+	if ((size_t)n < sizeof(*h))
+		return -EPROTO;
+	memcpy(h, *buf, sizeof(*h));
+	(*buf)[n] = '\0';
+	return 1;
+}
+
+static int recv_msg(int fd, char **buf, struct ctr_msg *h)
+{
+	return recv_msg_fd(fd, buf, h, NULL);
 }
 
 static int child_status_msg(pid_t pid, int pidfd, char *buf, size_t n)
@@ -905,10 +918,24 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	}
 	for (;;) {
 		struct ctr_msg h;
-		int got = recv_msg(sv[0], &msgbuf, &h);
+		int lfd = -1;
+		int got = recv_msg_fd(sv[0], &msgbuf, &h, &lfd);
 		if (got < 0) {
 			r = ctr_err_sys(err, -got, "sync with the container process");
 			goto fail_kill;
+		}
+		if (lfd >= 0) {
+			/* a filter loaded at create (no no_new_privs): its listener goes to the agent now */
+			char *st = NULL;
+			r = state_doc(c, CTR_STATUS_CREATING, &st, NULL, err);
+			if (r == 0)
+				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, st, c->pid, lfd, err);
+			free(st);
+			close(lfd);
+			if (r < 0)
+				goto fail_kill;
+			(void)send(sv[0], "g", 1, MSG_NOSIGNAL); /* the agent has it */
+			continue;
 		}
 		if (got == 0) {
 			char why[64];
@@ -1106,7 +1133,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
 	bool poststop = false;
-	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, &preserved, err)) < 0)
+	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, NULL, 0, &preserved, err)) < 0)
 		return r;
 	struct ctr_container *c = container_new(ctx, id);
 	if (!c) {

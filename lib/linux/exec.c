@@ -166,6 +166,18 @@ __attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
 		fail_exit(x->sock, lsm_fd, eb);
 	}
 	close(x->proc_root);
+	/*
+	 * In the container's user namespace, become its root before the stub's
+	 * execve: our ids (the caller's) may not be mapped there, and an execve
+	 * by an unmapped id would drop the capabilities the stub needs to switch
+	 * to the process's user.
+	 */
+	if ((x->ns_flags & CLONE_NEWUSER) &&
+	    (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
+		ss_fmt(eb, sizeof(eb), "become root in the container's user namespace (is uid/gid 0 mapped?): %s",
+		       ss_strerror(errno));
+		fail_exit(x->sock, -errno, eb);
+	}
 	int fds[] = {x->blob_fd, x->sock, lsm_fd};
 	r = ctr_exec_init_stub(x->init_fd, "exec", fds, CTR_ARRAY_SIZE(fds), eb, sizeof(eb));
 	fail_exit(x->sock, r, eb);
@@ -233,7 +245,8 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		return r;
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
-	if ((r = ctr_preserve_fds_snapshot(c->ctx, o.preserve_fds, &preserved, err)) < 0)
+	int own[] = {c->dirfd, c->pidfd, c->console_fd};
+	if ((r = ctr_preserve_fds_snapshot(c->ctx, o.preserve_fds, own, CTR_ARRAY_SIZE(own), &preserved, err)) < 0)
 		return r;
 	r = exec_in(c, &o, opts, preserved, pid_out, pidfd_out, err);
 	ctr_preserve_fds_free(preserved, o.preserve_fds);

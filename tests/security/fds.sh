@@ -119,7 +119,9 @@ ctr delete --force cwdx >/dev/null 2>&1
 echo pa >"$TMP/pa"
 echo pb >"$TMP/pb"
 echo pc >"$TMP/pc"
-LIST='for f in $(ls /proc/$$/fd); do echo "$f $(readlink /proc/$$/fd/$f)"; done'
+# the fds are listed into a file first, from a subshell: listed inside a $(...) they would include the
+# shell's own pipe, and a redirection in the shell itself (busybox runs ls in-process) its saved stdout
+LIST='(ls /proc/$$/fd >/tmp/fdnums); for f in $(cat /tmp/fdnums); do echo "$f $(readlink /proc/$$/fd/$f)"; done'
 want="0 /dev/null
 1 $TMP/fdlist.out
 2 $TMP/fdlist.out
