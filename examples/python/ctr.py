@@ -40,8 +40,8 @@ class _CreateOptions(ctypes.Structure):
         ("stdio_fds", ctypes.c_int * 3),
         ("preserve_fds", ctypes.c_int),
         ("flags", ctypes.c_uint),
-        # ctr_create_options_init() fills the whole C struct: every field of
-        # the header must be here, or it writes past this one
+        # the fields this binding knows; ctr_create_options_init_sized() is
+        # given ctypes.sizeof(this struct) and writes only that much
         ("accel", ctypes.c_void_p),
         ("network", ctypes.c_void_p),
         ("image_store", ctypes.c_void_p),
@@ -62,7 +62,8 @@ _error_errno = _fn("ctr_error_errno", ctypes.c_int, _err_p)
 _error_code_of = _fn("ctr_error_code_of", ctypes.c_int, _err_p)
 _error_code_name = _fn("ctr_error_code_name", ctypes.c_char_p, ctypes.c_int)
 _error_free = _fn("ctr_error_free", None, _err_p)
-_context_options_init = _fn("ctr_context_options_init", None, ctypes.POINTER(_ContextOptions))
+_context_options_init = _fn("ctr_context_options_init_sized", ctypes.c_int, ctypes.POINTER(_ContextOptions),
+                            ctypes.c_size_t)
 _context_new = _fn("ctr_context_new", ctypes.c_int, ctypes.POINTER(_ctx_p), ctypes.POINTER(_ContextOptions), _errpp)
 _context_free = _fn("ctr_context_free", None, _ctx_p)
 _spec_load_file = _fn("ctr_spec_load_file", ctypes.c_int, ctypes.POINTER(_spec_p), ctypes.c_char_p, _errpp)
@@ -70,7 +71,8 @@ _spec_free = _fn("ctr_spec_free", None, _spec_p)
 _spec_set_args = _fn("ctr_spec_set_args", ctypes.c_int, _spec_p, ctypes.POINTER(ctypes.c_char_p), _errpp)
 _spec_set_env = _fn("ctr_spec_set_env", ctypes.c_int, _spec_p, ctypes.c_char_p, ctypes.c_char_p, _errpp)
 _spec_set_hostname = _fn("ctr_spec_set_hostname", ctypes.c_int, _spec_p, ctypes.c_char_p, _errpp)
-_create_options_init = _fn("ctr_create_options_init", None, ctypes.POINTER(_CreateOptions))
+_create_options_init = _fn("ctr_create_options_init_sized", ctypes.c_int, ctypes.POINTER(_CreateOptions),
+                           ctypes.c_size_t)
 _run = _fn("ctr_run", ctypes.c_int, _ctx_p, ctypes.c_char_p, _spec_p, ctypes.POINTER(_CreateOptions),
            ctypes.POINTER(ctypes.c_int), _errpp)
 
@@ -139,7 +141,7 @@ class Context:
 
     def __init__(self, state_root=None):
         opts = _ContextOptions()
-        _context_options_init(ctypes.byref(opts))
+        _context_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         self._root = os.fsencode(state_root) if state_root else None
         opts.state_root = self._root
         self._h = _ctx_p()
@@ -149,7 +151,7 @@ class Context:
     def run(self, container_id, spec, bundle, stdout_fd=-1, stderr_fd=-1):
         """Create, start, wait for and delete a container; returns its exit status."""
         opts = _CreateOptions()
-        _create_options_init(ctypes.byref(opts))
+        _create_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         b = os.fsencode(os.path.abspath(bundle))
         opts.bundle = b
         opts.stdio_fds[1] = stdout_fd

@@ -94,8 +94,24 @@ typedef struct ctr_accel_device_info {
 	const char *const *capabilities;   /**< "key=value" strings, NULL-terminated; may be NULL */
 } ctr_accel_device_info;
 
-/** Initialise a device info struct (zeroes it, sets size). */
-void ctr_accel_device_info_init(ctr_accel_device_info *info);
+/**
+ * Initialise a device info struct (every field NULL), for a struct of `size`
+ * bytes: the caller's sizeof(ctr_accel_device_info), which the library
+ * records in the size field.  Fields beyond `size` (a caller built against
+ * older headers) are never written; the library uses their defaults.  Call it
+ * through ctr_accel_device_info_init(), which passes sizeof.
+ *
+ * @param info the struct to fill
+ * @param size its size: sizeof(ctr_accel_device_info) as the caller was compiled
+ * @return 0, or -EINVAL when info is NULL or size is smaller than the size field
+ */
+int ctr_accel_device_info_init_sized(ctr_accel_device_info *info, size_t size);
+
+/** Initialise a device info struct (every field NULL): ctr_accel_device_info_init_sized(info, sizeof(*info)). */
+static inline void ctr_accel_device_info_init(ctr_accel_device_info *info)
+{
+	(void)ctr_accel_device_info_init_sized(info, sizeof(*info));
+}
 
 /**
  * Report one device from a discover callback.  The strings are copied.
@@ -122,8 +138,24 @@ typedef struct ctr_accel_registry_options {
 	int no_builtin;              /**< nonzero: register no built-in backend except "cdi" */
 } ctr_accel_registry_options;
 
-/** Initialise options to their defaults (sets size). */
-void ctr_accel_registry_options_init(ctr_accel_registry_options *opts);
+/**
+ * Initialise registry options to their defaults, for a struct of `size`
+ * bytes: the caller's sizeof(ctr_accel_registry_options), which the library
+ * records in the size field.  Fields beyond `size` (a caller built against
+ * older headers) are never written; the library uses their defaults.  Call it
+ * through ctr_accel_registry_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_accel_registry_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_accel_registry_options_init_sized(ctr_accel_registry_options *opts, size_t size);
+
+/** Initialise registry options to their defaults: ctr_accel_registry_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_accel_registry_options_init(ctr_accel_registry_options *opts)
+{
+	(void)ctr_accel_registry_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Create a registry with the built-in backends and the plugins of

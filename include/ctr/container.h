@@ -95,8 +95,25 @@ typedef struct ctr_create_options {
 	const char *image;           /**< a stored image's name; NULL: the spec's root.path */
 } ctr_create_options;
 
-/** Initialise create options to defaults (sets size, stdio_fds to -1). */
-void ctr_create_options_init(ctr_create_options *opts);
+/**
+ * Initialise create options to their defaults (stdio_fds -1, everything else
+ * 0 or NULL), for a struct of `size` bytes: the caller's
+ * sizeof(ctr_create_options), which the library records in the size field.
+ * Fields beyond `size` (a caller built against older headers) are never
+ * written; the library uses their defaults.  Call it through
+ * ctr_create_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_create_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_create_options_init_sized(ctr_create_options *opts, size_t size);
+
+/** Initialise create options to their defaults (stdio_fds -1, everything else 0 or NULL): ctr_create_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_create_options_init(ctr_create_options *opts)
+{
+	(void)ctr_create_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Create a container: namespaces, rootfs, mounts, devices, hooks (prestart,
@@ -211,8 +228,25 @@ typedef struct ctr_exec_options {
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
 } ctr_exec_options;
 
-/** Initialise exec options to defaults (sets size, stdio_fds to -1, tty to -1, console_fd to -1). */
-void ctr_exec_options_init(ctr_exec_options *opts);
+/**
+ * Initialise exec options to their defaults (stdio_fds, tty and console_fd
+ * -1, everything else 0 or NULL), for a struct of `size` bytes: the caller's
+ * sizeof(ctr_exec_options), which the library records in the size field.
+ * Fields beyond `size` (a caller built against older headers) are never
+ * written; the library uses their defaults.  Call it through
+ * ctr_exec_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_exec_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_exec_options_init_sized(ctr_exec_options *opts, size_t size);
+
+/** Initialise exec options to their defaults (stdio_fds, tty and console_fd -1, everything else 0 or NULL): ctr_exec_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_exec_options_init(ctr_exec_options *opts)
+{
+	(void)ctr_exec_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Run an additional process in a running (or created) container, in all its

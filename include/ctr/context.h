@@ -49,8 +49,24 @@ typedef struct ctr_context_options {
 	void *userdata;          /**< opaque pointer for the caller, see ctr_context_userdata() */
 } ctr_context_options;
 
-/** Initialise options to their defaults (sets size). */
-void ctr_context_options_init(ctr_context_options *opts);
+/**
+ * Initialise context options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_context_options), which the library records in the
+ * size field.  Fields beyond `size` (a caller built against older headers)
+ * are never written; the library uses their defaults.  Call it through
+ * ctr_context_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_context_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_context_options_init_sized(ctr_context_options *opts, size_t size);
+
+/** Initialise context options to their defaults: ctr_context_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_context_options_init(ctr_context_options *opts)
+{
+	(void)ctr_context_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Create a context.

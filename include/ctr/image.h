@@ -69,8 +69,24 @@ typedef struct ctr_image_options {
 					  *   and digests still run on one more thread); 1 to 8 = that many */
 } ctr_image_options;
 
-/** Initialise image options to defaults (sets size). */
-void ctr_image_options_init(ctr_image_options *opts);
+/**
+ * Initialise image options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_image_options), which the library records in the
+ * size field.  Fields beyond `size` (a caller built against older headers)
+ * are never written; the library uses their defaults.  Call it through
+ * ctr_image_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_image_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_image_options_init_sized(ctr_image_options *opts, size_t size);
+
+/** Initialise image options to their defaults: ctr_image_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_image_options_init(ctr_image_options *opts)
+{
+	(void)ctr_image_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Open (creating it when missing) an image store.  Temporary directories
@@ -155,8 +171,24 @@ typedef struct ctr_image_spec_options {
 	const char *user;               /**< replaces the image's User; NULL: the image's */
 } ctr_image_spec_options;
 
-/** Initialise spec options to defaults (sets size). */
-void ctr_image_spec_options_init(ctr_image_spec_options *opts);
+/**
+ * Initialise image spec options to their defaults, for a struct of `size`
+ * bytes: the caller's sizeof(ctr_image_spec_options), which the library
+ * records in the size field.  Fields beyond `size` (a caller built against
+ * older headers) are never written; the library uses their defaults.  Call it
+ * through ctr_image_spec_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_image_spec_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_image_spec_options_init_sized(ctr_image_spec_options *opts, size_t size);
+
+/** Initialise image spec options to their defaults: ctr_image_spec_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_image_spec_options_init(ctr_image_spec_options *opts)
+{
+	(void)ctr_image_spec_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * A runtime spec for a stored image, converted as the image-spec's

@@ -43,8 +43,24 @@ typedef struct ctr_network_options {
 	int internal;                /**< nonzero: no masquerade, no forwarding out of the network */
 } ctr_network_options;
 
-/** Initialise network options to defaults. */
-void ctr_network_options_init(ctr_network_options *opts);
+/**
+ * Initialise network options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_network_options), which the library records in the
+ * size field.  Fields beyond `size` (a caller built against older headers)
+ * are never written; the library uses their defaults.  Call it through
+ * ctr_network_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_network_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_network_options_init_sized(ctr_network_options *opts, size_t size);
+
+/** Initialise network options to their defaults: ctr_network_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_network_options_init(ctr_network_options *opts)
+{
+	(void)ctr_network_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Create a network: its definition, its bridge (up, with a MAC address derived
@@ -121,7 +137,7 @@ enum {
 
 /** A published port, as ctr_port_mapping_parse() reads it. */
 typedef struct ctr_port_mapping {
-	size_t size;              /**< sizeof(ctr_port_mapping), set by the parser */
+	size_t size;              /**< the caller's sizeof(ctr_port_mapping), set by the parser */
 	char host_ip[46];         /**< "" for every host address, else an IPv4 or IPv6 address */
 	uint16_t host_port;       /**< first host port */
 	uint16_t host_port_end;   /**< last host port (== host_port for one port) */
@@ -133,13 +149,24 @@ typedef struct ctr_port_mapping {
 /**
  * Parse a published port: `[hostip:]hostport[-end]:containerport[-end][/tcp|udp]`,
  * also `containerport[-end][/proto]` (the same host port) and `[v6addr]:hostport:...`.
+ * Call it through ctr_port_mapping_parse(), which passes sizeof(*out).
  *
- * @param buf the text (not necessarily NUL-terminated)
- * @param len its length
- * @param out receives the mapping
- * @return 0, or -EINVAL with a message naming the part that is wrong
+ * @param buf  the text (not necessarily NUL-terminated)
+ * @param len  its length
+ * @param out  receives the mapping: its first `size` bytes are written (the
+ *             fields that fit), out->size is set to `size`
+ * @param size sizeof(ctr_port_mapping) as the caller was compiled
+ * @param err  receives an error on failure; may be NULL
+ * @return 0, or -EINVAL with a message naming the part that is wrong (or
+ *         saying that out is NULL or size smaller than the size field)
  */
-int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err);
+int ctr_port_mapping_parse_sized(const char *buf, size_t len, ctr_port_mapping *out, size_t size, ctr_error **err);
+
+/** Parse a published port: ctr_port_mapping_parse_sized(buf, len, out, sizeof(*out), err). */
+static inline int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
+{
+	return ctr_port_mapping_parse_sized(buf, len, out, sizeof(*out), err);
+}
 
 /** Options for attaching a container to a network; initialise with ctr_net_options_init(). */
 typedef struct ctr_net_options {
@@ -152,8 +179,24 @@ typedef struct ctr_net_options {
 	const char *hostname;        /**< the container's host name in /etc/hosts and /etc/hostname; NULL: the spec's, else the id */
 } ctr_net_options;
 
-/** Initialise attach options to defaults. */
-void ctr_net_options_init(ctr_net_options *opts);
+/**
+ * Initialise attach options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_net_options), which the library records in the size
+ * field.  Fields beyond `size` (a caller built against older headers) are
+ * never written; the library uses their defaults.  Call it through
+ * ctr_net_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_net_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_net_options_init_sized(ctr_net_options *opts, size_t size);
+
+/** Initialise attach options to their defaults: ctr_net_options_init_sized(opts, sizeof(*opts)). */
+static inline void ctr_net_options_init(ctr_net_options *opts)
+{
+	(void)ctr_net_options_init_sized(opts, sizeof(*opts));
+}
 
 /** The network a container gets at create (ctr_create_options.network). */
 typedef struct ctr_net_request ctr_net_request;

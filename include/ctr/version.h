@@ -13,7 +13,7 @@ extern "C" {
 /** Major version of the headers (API breaks bump it; the soname follows it). */
 #define CTR_VERSION_MAJOR 0
 /** Minor version of the headers (new API bumps it). */
-#define CTR_VERSION_MINOR 1
+#define CTR_VERSION_MINOR 2
 /** Micro version of the headers (fixes only). */
 #define CTR_VERSION_MICRO 0
 /** One number for comparisons: 0xMMmmuu. */

@@ -52,20 +52,22 @@ struct ctr_net_request {
 	size_t n_ports;
 };
 
-CTR_EXPORT void ctr_network_options_init(ctr_network_options *opts)
+CTR_EXPORT int ctr_network_options_init_sized(ctr_network_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_network_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
-CTR_EXPORT void ctr_net_options_init(ctr_net_options *opts)
+CTR_EXPORT int ctr_net_options_init_sized(ctr_net_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_net_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 CTR_EXPORT const char *ctr_network_name(const ctr_network *n)
@@ -653,10 +655,8 @@ static int parse_range(const char *s, size_t len, uint16_t *a, uint16_t *b)
 	return 0;
 }
 
-CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
+static int port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
 {
-	if (!buf || !out)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
 	memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->protocol = CTR_PORT_TCP;
@@ -726,6 +726,24 @@ CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapp
 		return PORT_ERR("the host and container port ranges have different lengths", (int)len, buf);
 #undef PORT_ERR
 	return 0;
+}
+
+CTR_EXPORT int ctr_port_mapping_parse_sized(const char *buf, size_t len, ctr_port_mapping *out, size_t size,
+					    ctr_error **err)
+{
+	ctr_port_mapping m;
+	int r;
+
+	if (!buf || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
+	if (size < sizeof(size_t))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_port_mapping_parse: size %zu is smaller than the size field: pass sizeof(ctr_port_mapping)",
+			       size);
+	if ((r = port_mapping_parse(buf, len, &m, err)) < 0)
+		return r;
+	/* the fields that fit in the caller's struct, and its size */
+	return ctr_init_options(out, size, &m, sizeof(m));
 }
 
 /* ---- requests ---- */
