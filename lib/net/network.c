@@ -963,21 +963,21 @@ out:
 	return r;
 }
 
-static void debug_pause(const char *step)
+/*
+ * A test hook at each step of an attach: tests/net/net-crash.sh kills the
+ * runtime there to check that delete cleans up after a crash.  Only a
+ * test-only program defines ctr_test_net_step() (tests/net/test-hooks.c,
+ * linked with the internal archive into ctr-demo-testhooks).  Here it is a
+ * weak, hidden, undefined symbol: the link of libctr.so resolves it to NULL
+ * and leaves no dynamic reference, so nothing an embedder or the
+ * environment does can reach it in the installed library.
+ */
+void ctr_test_net_step(const char *step) __attribute__((weak, visibility("hidden")));
+
+static void test_step(const char *step)
 {
-	/* tests kill the runtime here to check that delete cleans up after a crash */
-	const char *s = secure_getenv("CTR_DEBUG_NET_PAUSE");
-	if (s && !strcmp(s, step)) {
-		const char *f = secure_getenv("CTR_DEBUG_NET_PAUSE_FILE");
-		if (f) {
-			int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-			if (fd >= 0)
-				close(fd);
-		}
-		struct timespec ts = {60, 0};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
+	if (ctr_test_net_step)
+		ctr_test_net_step(step);
 }
 
 /* Links, addresses, routes and ports of a lease in the namespace nsfd. */
@@ -997,7 +997,7 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		if ((r = ctr_nl_ifindex(nl, l->host_if, &hi, err)) < 0 || (hi && (r = ctr_nl_port_hairpin(nl, hi, err)) < 0))
 			goto out;
 	}
-	debug_pause("veth");
+	test_step("veth");
 	if ((r = ctr_nl_open(nsfd, &cnl, err)) < 0 || (r = ctr_nl_link_up(cnl, 1, 0, err)) < 0 ||
 	    (r = ctr_nl_ifindex(cnl, "eth0", &eth, err)) < 0)
 		goto out;
@@ -1020,12 +1020,12 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 	if (l->has_v6 && !n->def.internal &&
 	    (r = ctr_nl_default_route(cnl, eth, AF_INET6, ctr_netdef_subnet(&n->def, AF_INET6)->gateway, err)) < 0)
 		goto out;
-	debug_pause("addr");
+	test_step("addr");
 	if ((r = nft_ports_of(l, &ports, &np, err)) < 0)
 		goto out;
 	if (np && (r = ctr_nft_ports_add(ports, np, err)) < 0)
 		goto out;
-	debug_pause("ports");
+	test_step("ports");
 out:
 	if (r < 0 && nl)
 		(void)ctr_nl_link_del(nl, l->host_if, NULL);
