@@ -14,6 +14,23 @@
  * process, so it can reap it with ctr_container_wait().
  *
  * A handle may be used from one thread at a time.
+ *
+ * File descriptors a handle holds in the calling process (all close-on-exec):
+ *  - from ctr_container_create(): the container's state directory, a pidfd
+ *    of its init, and one O_PATH descriptor per cgroup directory of the
+ *    container: one per cgroup v1 hierarchy it is placed in plus the
+ *    unified one (on a hybrid host with every v1 controller mounted, about
+ *    10), so about 12 in all;
+ *  - from ctr_container_load(): the state directory and the pidfd (2); a
+ *    call that works through the cgroups (pause, resume, update, pids,
+ *    stats, oom_kills, kill with CTR_KILL_ALL, delete) opens the cgroup
+ *    directories it needs and keeps them until the handle is freed;
+ *  - the context holds one more, the init stub's sealed memfd, from its
+ *    first create or exec until ctr_context_free().
+ * ctr_container_free() closes them all (ctr_container_take_console()'s fd
+ * excepted: it is the caller's).  A process that keeps thousands of
+ * containers should keep their ids and load a handle when it needs one, or
+ * raise RLIMIT_NOFILE.
  */
 #ifndef CTR_CONTAINER_H
 #define CTR_CONTAINER_H

@@ -26,11 +26,31 @@ export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$DEST
 expect_match "pkg-config --cflags ctr points into the DESTDIR" "^-I$DEST/" "$(pkg-config --cflags ctr 2>&1)"
 expect_eq "pkg-config --modversion ctr" "$(meson introspect "$BUILD" --projectinfo | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" "$(pkg-config --modversion ctr 2>&1)"
 
+# (without the sysroot, whose prefix keeps pkg-config from dropping the dependencies' -I/usr/include)
+expect_eq "pkg-config --cflags ctr is libctr's include directory alone (no json-c)" \
+	"-I$(PKG_CONFIG_SYSROOT_DIR= pkg-config --variable=includedir ctr)" "$(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags ctr 2>&1 | sed "s/ *$//")"
+libs_static=$(pkg-config --static --libs ctr 2>&1)
+for l in -lctr -lseccomp -lmnl -lyaml -lnftnl -lz -lzstd -ljson-c; do
+	expect_match "pkg-config --static --libs ctr names $l" "(^| )$l( |$)" "$libs_static"
+done
+
 cp -r "$SRC/examples" "$TMP/examples"
 out=$(make -C "$TMP/examples" 2>&1)
 rc=$?
 expect_eq "examples build with the Makefile and pkg-config" 0 "$rc"
 [ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+
+# libctr.a alone (its dependencies shared), as a daemon links it: only
+# pkg-config --static's flags, with -lctr naming the archive
+check "libctr.a installed" test -f "$libdir/libctr.a"
+out=$(cc -std=c11 -Wall -Wextra -Werror -o "$TMP/embed-static" "$TMP/examples/embed.c" $(pkg-config --cflags ctr) \
+	$(printf '%s\n' "$libs_static" | sed 's/-lctr\b/-l:libctr.a/') 2>&1)
+rc=$?
+expect_eq "examples/embed.c links statically with pkg-config --static --libs ctr" 0 "$rc"
+[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+expect_nomatch "the static embed needs no libctr.so" "libctr\.so" "$(ldd "$TMP/embed-static" 2>&1)"
+expect_eq "libctr.a defines only the exported API (no internal or libarchive name)" "" \
+	"$(nm -g --defined-only "$libdir/libctr.a" | awk 'NF == 3 && $3 !~ /^ctr_/ {print $3}' | head -n 5)"
 
 export LD_LIBRARY_PATH=$libdir
 # A sanitizer build (-Db_sanitize=address) leaves libasan as a dependency of
@@ -48,6 +68,9 @@ expect_eq "embed: exit 0" 0 "$rc"
 expect_eq "embed: the container's output and the exit code" "hello from libctr
 exit code 0" "$out"
 check "embed: linked against the installed library" sh -c "ldd '$TMP/examples/embed' | grep -q '$libdir/libctr.so.0'"
+out=$(timeout 60 "$TMP/embed-static" "$b" </dev/null 2>&1)
+expect_eq "embed linked with libctr.a: the container's output and the exit code" "hello from libctr
+exit code 0" "$out"
 
 out=$(timeout 60 "$TMP/examples/lifecycle" "$b" "$ROOT" </dev/null 2>&1)
 rc=$?
