@@ -21,6 +21,7 @@ pkgs=(
 	podman containerd                           # engines that use ctr-demo as their runtime
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
+	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
 )
 
 missing=()
