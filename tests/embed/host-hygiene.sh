@@ -1,13 +1,17 @@
 #!/bin/bash
-# Every fd libctr makes in the embedding process is close-on-exec (else it
-# leaks into whatever another thread of the embedder runs): ctr-demo runs an
-# image unpack with an opaque directory (the layer prune step), an import
-# and a container from the image (overlay), a bundle run, a detached
-# container with an exec, kill and delete, all with fdcheck.so preloaded
-# (FDCHECK_OBJECT=libctr.so), which logs every fd libctr.so creates without
-# FD_CLOEXEC.  A control program shows that fdcheck.so catches a dup().
+# What libctr does in the embedding process: every fd it makes there is
+# close-on-exec (else it leaks into whatever another thread of the embedder
+# runs), and every thread it starts blocks every signal (else the host's
+# handlers run on it).  ctr-demo runs an image unpack with an opaque
+# directory (the layer prune step, writer threads), an import and a
+# container from the image (overlay), a bundle run with its own network
+# namespace (a thread enters it), a detached container with an exec, kill
+# and delete, all with hostcheck.so preloaded (FDCHECK_OBJECT=libctr.so),
+# which logs every fd libctr.so creates without FD_CLOEXEC and every thread
+# it starts that can take a signal.  A control program shows that
+# hostcheck.so catches a dup() and a thread with signals open.
 #
-# Usage: fd-cloexec.sh FDCHECK_SO FDCHECK_CONTROL   (integration environment)
+# Usage: host-hygiene.sh HOSTCHECK_SO HOSTCHECK_CONTROL   (integration environment)
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../image/image-lib.sh"
 mk() { python3 "$(dirname "$0")/../image/mkimage.py" "$1" "$2"; }
@@ -21,8 +25,9 @@ pre=${asan:+$asan:}$SHIM
 
 : >"$LOG"
 FDCHECK_LOG=$LOG FDCHECK_OBJECT=$(basename "$CONTROL") LD_PRELOAD=$pre "$CONTROL"
-expect_match "control: fdcheck.so reports a dup() without close-on-exec" "^dup fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
-expect_eq "control: and only that one (F_DUPFD_CLOEXEC is fine)" 1 "$(wc -l <"$LOG")"
+expect_match "control: hostcheck.so reports a dup() without close-on-exec" "^dup fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
+expect_match "control: and a thread that can take signals" "^pthread_create fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
+expect_eq "control: and only those (F_DUPFD_CLOEXEC, a thread with every signal blocked are fine)" 2 "$(wc -l <"$LOG")"
 
 # chk NAME CMD...: run CMD with fdcheck.so preloaded, expect exit 0 and no report
 : >"$LOG"
@@ -47,6 +52,8 @@ chk "run --image (overlay rootfs)" "$CTR_DEMO" --root "$ROOT" --store "$STORE" r
 b=$(mkb bundle)
 args "$b" 'echo hi'
 chk "run a bundle" "$CTR_DEMO" --root "$ROOT" run -b "$b" fdc-run
+chk "run a bundle with --network none (lo brought up from a thread in its namespace)" \
+	"$CTR_DEMO" --root "$ROOT" run --network none -b "$b" fdc-net
 args "$b" 'sleep 60'
 chk "run -d" "$CTR_DEMO" --root "$ROOT" run -d -b "$b" fdc-d
 chk "exec" "$CTR_DEMO" --root "$ROOT" exec fdc-d true
@@ -56,15 +63,19 @@ chk "delete --force" "$CTR_DEMO" --root "$ROOT" delete --force fdc-d
 
 report=$(cat "$LOG")
 if [ -z "$report" ]; then
-	ok "libctr.so made no fd without close-on-exec"
+	ok "libctr.so made no fd without close-on-exec and started no thread that takes signals"
 else
 	# name the functions: OBJECT+0xOFF -> addr2line
 	diag=$(sort -u "$LOG" | while read -r fn _ fd _ where; do
 		obj=${where%+*}
 		off=${where##*+}
-		printf '%s fd %s in %s\n' "$fn" "$fd" "$(addr2line -f -e "$obj" "$off" 2>/dev/null | tr '\n' ' ')"
+		case $fn in
+		pthread_create) what="a thread that can take signal $fd" ;;
+		*) what="$fn fd $fd" ;;
+		esac
+		printf '%s in %s\n' "$what" "$(addr2line -f -e "$obj" "$off" 2>/dev/null | tr '\n' ' ')"
 	done)
-	notok "libctr.so made no fd without close-on-exec" "$diag"
+	notok "libctr.so made no fd without close-on-exec and started no thread that takes signals" "$diag"
 fi
 expect_eq "nothing left in the state root" "" "$(state_left)"
 finish

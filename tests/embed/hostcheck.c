@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fdcheck.so: an LD_PRELOAD module that reports every file descriptor a
- * given object (FDCHECK_OBJECT, a substring of its path, e.g. "libctr.so")
- * creates in the process without FD_CLOEXEC.  Such an fd leaks into every
- * program another thread of the embedding process runs (fork + exec).
+ * hostcheck.so: an LD_PRELOAD module that reports what a given object
+ * (FDCHECK_OBJECT, a substring of its path, e.g. "libctr.so") does in the
+ * process that would harm the program embedding it:
+ *  - every file descriptor it creates without FD_CLOEXEC: such an fd leaks
+ *    into every program another thread of the embedding process runs;
+ *  - every thread it starts that can take a signal of the process (its
+ *    signal mask does not block every signal at its start): the host's
+ *    handlers would then run on a library thread.
  *
  * It wraps the libc calls that make descriptors (open*, openat*, creat,
  * dup*, fcntl(F_DUPFD), socket, socketpair, pipe*, eventfd,
  * memfd_create, mkstemp/mkostemp, fopen, recvmsg's SCM_RIGHTS, epoll,
  * signalfd, timerfd, inotify, the mount API's fsopen/fsmount/open_tree),
  * finds the caller's object with dladdr() and appends one line per
- * offender to FDCHECK_LOG: "FUNC fd N from OBJECT+0xOFFSET".  Descriptors
+ * offender to FDCHECK_LOG: "FUNC fd N from OBJECT+0xOFFSET"; and
+ * pthread_create, whose threads check their mask when they start:
+ * "pthread_create fd SIGNAL from OBJECT+0xOFFSET".  Descriptors
  * made in child processes (after clone, before exec: stdio set-up is meant
  * to be inherited) are not checked.  Raw syscall() calls are not seen.
  */
@@ -18,6 +24,8 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -41,23 +49,37 @@ __attribute__((constructor)) static void fdcheck_init(void)
 		logfd = (int)syscall(SYS_openat, AT_FDCWD, log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
+/* the caller's object when it is the one checked, else NULL */
+static const char *checked_object(void *caller, unsigned long *off)
+{
+	Dl_info di;
+	if (!dladdr(caller, &di) || !di.dli_fname || !strstr(di.dli_fname, object))
+		return NULL;
+	*off = (unsigned long)((char *)caller - (char *)di.dli_fbase);
+	return di.dli_fname;
+}
+
+static void report(const char *fn, int n, const char *obj, unsigned long off)
+{
+	char line[600];
+	int k = snprintf(line, sizeof(line), "%s fd %d from %s+%#lx\n", fn, n, obj, off);
+	if (k > 0)
+		(void)!write(logfd, line, (size_t)k < sizeof(line) ? (size_t)k : sizeof(line) - 1);
+}
+
 static void check(int fd, const char *fn, void *caller)
 {
 	int saved = errno;
-	Dl_info di;
+	unsigned long off;
+	const char *obj;
 
 	if (fd < 0 || logfd < 0 || (pid_t)syscall(SYS_getpid) != owner)
 		goto out;
 	long fl = syscall(SYS_fcntl, fd, F_GETFD);
 	if (fl < 0 || (fl & FD_CLOEXEC))
 		goto out;
-	if (!dladdr(caller, &di) || !di.dli_fname || !strstr(di.dli_fname, object))
-		goto out;
-	char line[600];
-	int n = snprintf(line, sizeof(line), "%s fd %d from %s+%#lx\n", fn, fd, di.dli_fname,
-			 (unsigned long)((char *)caller - (char *)di.dli_fbase));
-	if (n > 0)
-		(void)!write(logfd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	if ((obj = checked_object(caller, &off)))
+		report(fn, fd, obj, off);
 out:
 	errno = saved;
 }
@@ -196,4 +218,44 @@ ssize_t recvmsg(int s, struct msghdr *mh, int flags)
 					check(fd, "recvmsg(SCM_RIGHTS)", CALLER);
 				}
 	return n;
+}
+
+/* threads: the start routine of a thread the object starts checks its mask first */
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+	const char *obj;
+	unsigned long off;
+};
+
+static void *checked_start(void *p)
+{
+	struct start st = *(struct start *)p;
+	sigset_t cur;
+	free(p);
+	if (pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0)
+		for (int sig = 1; sig < NSIG; sig++) {
+			if (sig == SIGKILL || sig == SIGSTOP || (sig > 31 && sig < SIGRTMIN))
+				continue; /* not blockable, or the C library's own */
+			if (!sigismember(&cur, sig)) {
+				report("pthread_create", sig, st.obj, st.off);
+				break;
+			}
+		}
+	return st.fn(st.arg);
+}
+
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	REAL(pthread_create);
+	unsigned long off;
+	const char *obj = logfd >= 0 ? checked_object(CALLER, &off) : NULL;
+	struct start *st = obj ? malloc(sizeof(*st)) : NULL;
+	if (!st)
+		return real_pthread_create(t, a, fn, arg);
+	*st = (struct start){fn, arg, obj, off};
+	int r = real_pthread_create(t, a, checked_start, st);
+	if (r)
+		free(st);
+	return r;
 }
