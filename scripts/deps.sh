@@ -22,6 +22,7 @@ pkgs=(
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
 	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
+	doxygen                                     # the API reference (docs/): HTML and man pages
 )
 
 missing=()

@@ -18,6 +18,14 @@ expect_eq "meson install --destdir: exit 0" 0 "$rc"
 pc=$(find "$DEST" -name ctr.pc | head -n 1)
 check "ctr.pc installed" test -n "$pc"
 check "headers installed" test -n "$(find "$DEST" -path '*/include/ctr/ctr.h')"
+if [ -f "$BUILD/docs/Doxyfile" ]; then
+	check "API reference installed: HTML" test -n "$(find "$DEST" -path '*/doc/libctr/html/index.html')"
+	man=$(find "$DEST" -name 'container.h.3ctr' | head -n 1)
+	check "API reference installed: man pages (container.h.3ctr)" test -n "$man"
+	check "a man page for each function (ctr_container_create.3ctr)" \
+		test -f "$(dirname "$man")/ctr_container_create.3ctr"
+	check "the man page documents ctr_container_create's errors" grep -q 'EEXIST' "$man"
+fi
 so=$(find "$DEST" -name 'libctr.so.0' | head -n 1)
 check "libctr.so.0 installed" test -n "$so"
 libdir=$(dirname "$so")
