@@ -23,6 +23,8 @@ pkgs=(
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
 	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
 	doxygen                                     # the API reference (docs/): HTML and man pages
+	python3-venv python3-mypy                   # bindings/python: pip install into a venv, strict type check
+	golang-go                                   # examples/go: the cgo example, built against the installed ctr.pc
 )
 
 missing=()

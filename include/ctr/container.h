@@ -164,8 +164,8 @@ static inline void ctr_create_options_init(ctr_create_options *opts)
  *         CTR_E_INVALID for a bad id or option, CTR_E_SPEC for a spec this
  *         host cannot run as written (the message names the JSON path);
  *         -E2BIG for options from newer headers that set unknown fields;
- *         -ENOENT (CTR_E_NOT_FOUND) for a missing bundle, rootfs, image or
- *         network; -ENOTSUP (CTR_E_UNSUPPORTED) for what this kernel lacks;
+ *         -ENOENT for a missing bundle, rootfs, image or network (the
+ *         message names it); -ENOTSUP (CTR_E_UNSUPPORTED) for what this kernel lacks;
  *         CTR_E_HOOK when a hook fails or times out; CTR_E_CHILD with the
  *         errno of the step that failed in the container process; -EACCES or
  *         -EPERM without the privileges the spec needs

@@ -91,6 +91,9 @@ expect_match "lifecycle: stopped" '^status: stopped$' "$out"
 expect_match "lifecycle: deleted" '^deleted$' "$out"
 expect_eq "lifecycle: nothing left in the state root" "" "$(state_left)"
 
+# the Python example uses the binding (bindings/python) from the tree; it
+# loads libctr.so.0 from LD_LIBRARY_PATH, the installed library
+export PYTHONPATH=$SRC/bindings/python/src PYTHONDONTWRITEBYTECODE=1
 out=$(CTR_STATE_ROOT=$ROOT timeout 60 python3 "$TMP/examples/python/run.py" "$b" </dev/null 2>&1)
 rc=$?
 expect_eq "python: exit 0" 0 "$rc"
@@ -105,5 +108,30 @@ rc=$?
 expect_eq "python: a library error becomes CtrError, exit 1" 1 "$rc"
 expect_match "python: the error message names the file" "^error \(.*\): .*$TMP/nobundle/config.json" "$out"
 expect_eq "python: nothing left in the state root" "" "$(state_left)"
+
+# Go (cgo): examples/go builds with `go build` against the installed ctr.pc
+# (cgo runs pkg-config) with nothing from the network, and runs
+if command -v go >/dev/null; then
+	out=$(cd "$TMP/examples/go" && GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOPROXY=off GOFLAGS=-mod=mod \
+		GOTOOLCHAIN=local timeout 300 go build -o "$TMP/embed-go" . 2>&1)
+	rc=$?
+	expect_eq "go: examples/go builds against the installed ctr.pc" 0 "$rc"
+	[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+	check "go: linked against the installed library" sh -c "ldd '$TMP/embed-go' | grep -q '$libdir/libctr.so.0'"
+	out=$(timeout 60 "$TMP/embed-go" "$b" "$ROOT" </dev/null 2>&1)
+	rc=$?
+	expect_eq "go: exit 0" 0 "$rc"
+	expect_match "go: the library's version and the headers'" '^libctr [0-9]+\.[0-9]+\.[0-9]+ \(headers [0-9]+\.[0-9]+\)$' "$out"
+	expect_match "go: the container's output" '^output: hello from go$' "$out"
+	expect_match "go: its exit code" '^exit code: 4$' "$out"
+	out=$(timeout 60 "$TMP/embed-go" "$TMP/nobundle" "$ROOT" </dev/null 2>&1)
+	rc=$?
+	expect_eq "go: a library error is an *Error, exit 1" 1 "$rc"
+	expect_match "go: with the code, errno and message naming the file" \
+		"^error \(not-found, errno 2\): $TMP/nobundle/config.json" "$out"
+	expect_eq "go: nothing left in the state root" "" "$(state_left)"
+else
+	skip "go: examples/go" "go is not installed (apt-get install golang-go)"
+fi
 
 finish
