@@ -20,19 +20,7 @@
 
 #include <ctr/ctr.h>
 
-static int n, failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %d - ", cond ? "ok" : "not ok", ++n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed |= !cond;
-}
+#include "tap.h"
 
 struct fds {
 	int total, cgroup, state, pidfd, memfd;
@@ -143,6 +131,5 @@ int main(int argc, char **argv)
 	struct fds end = count(id, state_dir);
 	ok(end.total == base.total - 1, "ctr_context_free gives back the memfd");
 	ctr_error_free(err);
-	printf("1..%d\n", n);
-	return failed;
+	return tap_done();
 }

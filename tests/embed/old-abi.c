@@ -24,22 +24,10 @@
 
 #include <ctr/ctr.h>
 
+#include "tap.h"
+
 #define GUARD 0xA5
 #define SLACK 64
-
-static int n, failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %d - ", cond ? "ok" : "not ok", ++n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed |= !cond;
-}
 
 static int intact(const unsigned char *g)
 {
@@ -267,6 +255,5 @@ int main(int argc, char **argv)
 	}
 	ctr_error_free(err);
 	ctr_context_free(ctx);
-	printf("1..%d\n", n);
-	return failed;
+	return tap_done();
 }
