@@ -50,15 +50,21 @@ expect_eq "examples build with the Makefile and pkg-config" 0 "$rc"
 
 # libctr.a alone (its dependencies shared), as a daemon links it: only
 # pkg-config --static's flags, with -lctr naming the archive
-check "libctr.a installed" test -f "$libdir/libctr.a"
-out=$(cc -std=c11 -Wall -Wextra -Werror -o "$TMP/embed-static" "$TMP/examples/embed.c" $(pkg-config --cflags ctr) \
-	$(printf '%s\n' "$libs_static" | sed 's/-lctr\b/-l:libctr.a/') 2>&1)
-rc=$?
-expect_eq "examples/embed.c links statically with pkg-config --static --libs ctr" 0 "$rc"
-[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
-expect_nomatch "the static embed needs no libctr.so" "libctr\.so" "$(ldd "$TMP/embed-static" 2>&1)"
-expect_eq "libctr.a defines only the exported API (no internal or libarchive name)" "" \
-	"$(nm -g --defined-only "$libdir/libctr.a" | awk 'NF == 3 && $3 !~ /^ctr_/ {print $3}' | head -n 5)"
+deflib=$(meson introspect "$BUILD" --buildoptions | python3 -c 'import json, sys
+print([o["value"] for o in json.load(sys.stdin) if o["name"] == "default_library"][0])')
+if [ "$deflib" = shared ]; then
+	skip "libctr.a" "this build has -Ddefault_library=shared (meson configure $BUILD -Ddefault_library=both)"
+else
+	check "libctr.a installed" test -f "$libdir/libctr.a"
+	out=$(cc -std=c11 -Wall -Wextra -Werror -o "$TMP/embed-static" "$TMP/examples/embed.c" $(pkg-config --cflags ctr) \
+		$(printf '%s\n' "$libs_static" | sed 's/-lctr\b/-l:libctr.a/') 2>&1)
+	rc=$?
+	expect_eq "examples/embed.c links statically with pkg-config --static --libs ctr" 0 "$rc"
+	[ $rc = 0 ] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+	expect_nomatch "the static embed needs no libctr.so" "libctr\.so" "$(ldd "$TMP/embed-static" 2>&1)"
+	expect_eq "libctr.a defines only the exported API (no internal or libarchive name)" "" \
+		"$(nm -g --defined-only "$libdir/libctr.a" | awk 'NF == 3 && $3 !~ /^ctr_/ {print $3}' | head -n 5)"
+fi
 
 export LD_LIBRARY_PATH=$libdir
 # A sanitizer build (-Db_sanitize=address) leaves libasan as a dependency of
@@ -76,9 +82,11 @@ expect_eq "embed: exit 0" 0 "$rc"
 expect_eq "embed: the container's output and the exit code" "hello from libctr
 exit code 0" "$out"
 check "embed: linked against the installed library" sh -c "ldd '$TMP/examples/embed' | grep -q '$libdir/libctr.so.0'"
-out=$(timeout 60 "$TMP/embed-static" "$b" </dev/null 2>&1)
-expect_eq "embed linked with libctr.a: the container's output and the exit code" "hello from libctr
+if [ -x "$TMP/embed-static" ]; then
+	out=$(timeout 60 "$TMP/embed-static" "$b" </dev/null 2>&1)
+	expect_eq "embed linked with libctr.a: the container's output and the exit code" "hello from libctr
 exit code 0" "$out"
+fi
 
 out=$(timeout 60 "$TMP/examples/lifecycle" "$b" "$ROOT" </dev/null 2>&1)
 rc=$?
