@@ -52,9 +52,19 @@ void ctr_log(const ctr_context *ctx, ctr_log_level level, const char *fmt, ...) 
 #define ctr_warn(ctx, ...) ctr_log(ctx, CTR_LOG_WARNING, __VA_ARGS__)
 
 /*
+ * The body of every *_init_sized(): fill the caller's struct of `size` bytes
+ * with the first bytes of the library's defaults `def` (def_size bytes, the
+ * size field included), zeroes beyond def_size, and the caller's size in the
+ * size field.  Nothing beyond `size` is written.  0, or -EINVAL for a NULL
+ * opts or a size smaller than the size field.
+ */
+int ctr_init_options(void *opts, size_t size, const void *def, size_t def_size);
+
+/*
  * Copy the first opts->size bytes of a caller's options struct into a local
- * struct of our size, zero-extending a smaller one and refusing a larger one
- * whose unknown tail is not zero.
+ * struct of our size that holds the defaults already (so the fields of a
+ * smaller struct from an older caller keep their defaults), refusing a larger
+ * one whose unknown tail is not zero.
  */
 int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
 		     ctr_error **err);

@@ -13,6 +13,17 @@
 
 #include "internal.h"
 
+int ctr_init_options(void *opts, size_t size, const void *def, size_t def_size)
+{
+	if (!opts || size < sizeof(size_t))
+		return -EINVAL;
+	memcpy(opts, def, size < def_size ? size : def_size);
+	if (size > def_size)
+		memset((unsigned char *)opts + def_size, 0, size - def_size);
+	memcpy(opts, &size, sizeof(size));
+	return 0;
+}
+
 int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
 		     ctr_error **err)
 {

@@ -21,6 +21,10 @@ pkgs=(
 	podman containerd                           # engines that use ctr-demo as their runtime
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
+	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
+	doxygen                                     # the API reference (docs/): HTML and man pages
+	python3-venv python3-mypy                   # bindings/python: pip install into a venv, strict type check
+	golang-go                                   # examples/go: the cgo example, built against the installed ctr.pc
 )
 
 missing=()

@@ -18,7 +18,12 @@
  * processes may use one store at the same time: imports lock and rename
  * atomically, and a crash leaves nothing that a later run trusts.
  *
- * A store handle may be used from one thread at a time.
+ * A store handle may be used from one thread at a time.  Import and unpack
+ * start threads for the duration of the call: one that reads, decompresses
+ * and checks the digests of the layer stream, and up to
+ * ctr_image_options.writer_threads that write the files (all with every
+ * signal blocked, all joined before the call returns).  The progress
+ * callback is called from the calling thread.
  */
 #ifndef CTR_IMAGE_H
 #define CTR_IMAGE_H
@@ -69,7 +74,7 @@ typedef int (*ctr_image_progress_fn)(void *userdata, const ctr_image_progress *p
 typedef struct ctr_image_options {
 	size_t size;                     /**< sizeof(ctr_image_options), set by the init function */
 	ctr_image_progress_fn progress;  /**< NULL: no reports */
-	void *progress_userdata;
+	void *progress_userdata;         /**< passed to progress */
 	const volatile int *cancel;      /**< when it points at a nonzero value the operation stops with -ECANCELED */
 	const char *platform;            /**< "os/arch[/variant]" to select from a multi-platform index; NULL: the host's */
 	int writer_threads;              /**< threads that create and write a layer's files while its tar stream is
@@ -78,31 +83,65 @@ typedef struct ctr_image_options {
 					  *   and digests still run on one more thread); 1 to 8 = that many */
 } ctr_image_options;
 
-/** Initialise image options to defaults (sets size). */
-void ctr_image_options_init(ctr_image_options *opts);
+/**
+ * Initialise image options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_image_options), which the library records in the
+ * size field.  Fields beyond `size` (a caller built against older headers)
+ * are never written; the library uses their defaults.  Call it through
+ * ctr_image_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_image_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_image_options_init_sized(ctr_image_options *opts, size_t size);
+
+/**
+ * Initialise image options to their defaults:
+ * ctr_image_options_init_sized(opts, sizeof(*opts)).
+ *
+ * @param opts the struct to fill
+ */
+static inline void ctr_image_options_init(ctr_image_options *opts)
+{
+	(void)ctr_image_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Open (creating it when missing) an image store.  Temporary directories
- * left by a crashed import are removed.
+ * left by a crashed import are removed.  The store holds an fd of its
+ * directory and one of its lock file.
  *
  * @param ctx  the context (for logging); must outlive the store
- * @param out  receives the store
+ * @param out  receives the store; free it with ctr_image_store_free()
  * @param dir  the store directory; NULL: CTR_IMAGE_STORE_DEFAULT
  * @param err  receives an error on failure; may be NULL
+ * @return 0 or the errno of the mkdir or open that failed (CTR_E_SYSTEM, the
+ *         message names the directory)
  */
 int ctr_image_store_open(ctr_context *ctx, ctr_image_store **out, const char *dir, ctr_error **err);
 
-/** Close a store; NULL is allowed. */
+/**
+ * Close a store (the images stay on disk).
+ *
+ * @param store the store; NULL is allowed
+ */
 void ctr_image_store_free(ctr_image_store *store);
 
-/** The store directory (owned by the store). */
+/**
+ * The store directory.
+ *
+ * @param store the store
+ * @return the directory, owned by the store
+ */
 const char *ctr_image_store_dir(const ctr_image_store *store);
 
 /**
  * Import an image from a source into the store under a name (an existing
  * image of that name is replaced).  Layers already in the store are not
  * extracted again.  On failure the store holds no new image record and no
- * partial layer.
+ * partial layer.  Uses up to opts->writer_threads threads (see
+ * ctr_image_options).
  *
  * @param store  the store
  * @param source a source name, e.g. "oci:/srv/busybox:latest"
@@ -130,7 +169,10 @@ int ctr_image_import_named(ctr_image_store *store, char **stored_name, const cha
 /**
  * The names of the stored images.
  *
+ * @param store the store
  * @param names receives a NULL-terminated sorted array; free with ctr_strv_free()
+ * @param err   receives an error on failure; may be NULL
+ * @return 0, or -EINVAL (CTR_E_PARSE) for a damaged images.json
  */
 int ctr_image_list(ctr_image_store *store, char ***names, ctr_error **err);
 
@@ -138,18 +180,25 @@ int ctr_image_list(ctr_image_store *store, char ***names, ctr_error **err);
  * A stored image as JSON: name, source, manifest and config digests, the
  * layers (digest, DiffID, ChainID, size) and the image config.
  *
- * @param out receives the JSON; free with ctr_free()
- * @return 0, -ENOENT when there is no such image
+ * @param store the store
+ * @param name  a stored image
+ * @param out   receives the JSON; free with ctr_free()
+ * @param err   receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND) when there is no such image;
+ *         -EINVAL (CTR_E_PARSE) for a damaged record
  */
 int ctr_image_inspect(ctr_image_store *store, const char *name, char **out, ctr_error **err);
 
 /**
  * Remove an image record (its layers stay until ctr_image_prune()).  An
- * image that a live container's rootfs uses is not removed (-EBUSY,
- * CTR_E_STATE, naming the container) unless flags has
+ * image that a live container's rootfs uses is not removed unless flags has
  * CTR_IMAGE_REMOVE_FORCE; the container keeps its layers either way.
  *
- * @return 0, -ENOENT, -EBUSY
+ * @param store the store
+ * @param name  a stored image
+ * @param flags 0 or CTR_IMAGE_REMOVE_FORCE
+ * @param err   receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND); -EBUSY (CTR_E_STATE, naming the container)
  */
 int ctr_image_remove_ex(ctr_image_store *store, const char *name, unsigned flags, ctr_error **err);
 
@@ -163,13 +212,17 @@ int ctr_image_remove(ctr_image_store *store, const char *name, ctr_error **err);
  * Remove blobs and layers that no image and no container references, and
  * temporary files of crashed imports.
  *
+ * @param store   the store
  * @param removed receives how many blobs and layers were removed; may be NULL
+ * @param err     receives an error on failure; may be NULL
+ * @return 0 or the errno of a removal that failed
  */
 int ctr_image_prune(ctr_image_store *store, unsigned *removed, ctr_error **err);
 
 /**
  * Unpack an image into a plain directory (layers applied in order,
  * whiteouts applied).  dir is created when missing and must be empty.
+ * Uses up to opts->writer_threads threads (see ctr_image_options).
  *
  * @param ctx    the context
  * @param store  the store holding `ref`; may be NULL when `ref` is a source name
@@ -177,6 +230,12 @@ int ctr_image_prune(ctr_image_store *store, unsigned *removed, ctr_error **err);
  * @param dir    the target directory
  * @param opts   options, or NULL
  * @param err    receives an error on failure; may be NULL
+ * @return 0; -ENOTEMPTY (CTR_E_EXISTS) when dir is not empty; -ENOENT
+ *         (CTR_E_NOT_FOUND) for a missing source, tag or image; -EINVAL for a
+ *         bad source name or document; -EBADMSG for a digest, size or DiffID
+ *         mismatch; -ECANCELED when the progress callback or opts->cancel
+ *         stopped it; an errno of the filesystem (a layer entry the kernel
+ *         refuses); what was written is removed on failure
  */
 int ctr_image_unpack(ctr_context *ctx, ctr_image_store *store, const char *ref, const char *dir,
 		     const ctr_image_options *opts, ctr_error **err);
@@ -189,8 +248,29 @@ typedef struct ctr_image_spec_options {
 	const char *user;               /**< replaces the image's User; NULL: the image's */
 } ctr_image_spec_options;
 
-/** Initialise spec options to defaults (sets size). */
-void ctr_image_spec_options_init(ctr_image_spec_options *opts);
+/**
+ * Initialise image spec options to their defaults, for a struct of `size`
+ * bytes: the caller's sizeof(ctr_image_spec_options), which the library
+ * records in the size field.  Fields beyond `size` (a caller built against
+ * older headers) are never written; the library uses their defaults.  Call it
+ * through ctr_image_spec_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_image_spec_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_image_spec_options_init_sized(ctr_image_spec_options *opts, size_t size);
+
+/**
+ * Initialise image spec options to their defaults:
+ * ctr_image_spec_options_init_sized(opts, sizeof(*opts)).
+ *
+ * @param opts the struct to fill
+ */
+static inline void ctr_image_spec_options_init(ctr_image_spec_options *opts)
+{
+	(void)ctr_image_spec_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * A runtime spec for a stored image, converted as the image-spec's
@@ -207,6 +287,9 @@ void ctr_image_spec_options_init(ctr_image_spec_options *opts);
  * @param opts  overrides, or NULL
  * @param out   receives the spec; free with ctr_spec_free()
  * @param err   receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND) for an unknown image, or a User
+ *         that the image's /etc/passwd or /etc/group does not name; -EINVAL
+ *         for a damaged image config
  */
 int ctr_image_spec(ctr_image_store *store, const char *name, const ctr_image_spec_options *opts, ctr_spec **out,
 		   ctr_error **err);

@@ -1248,8 +1248,9 @@ static int prune(struct x *x, char *path, size_t len, ctr_error **err)
 	if (fd < 0)
 		return ctr_err(err, -fd, CTR_E_SYSTEM, "%s: opaque directory '%.200s': %s", x->lname, path,
 			       strerror(-fd));
-	/* names first, then the work: no directory stream stays open while recursing */
-	int dfd = dup(fd);
+	/* names first, then the work: no directory stream stays open while recursing; close-on-exec
+	 * like every fd (another thread of the caller may fork and exec meanwhile) */
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
 		int e = errno;

@@ -36,12 +36,13 @@
 #include "image/digest.h"
 #include "image/layer.h"
 
-CTR_EXPORT void ctr_image_options_init(ctr_image_options *o)
+CTR_EXPORT int ctr_image_options_init_sized(ctr_image_options *o, size_t size)
 {
-	if (!o)
-		return;
-	memset(o, 0, sizeof(*o));
-	o->size = sizeof(*o);
+	ctr_image_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(o, size, &def, sizeof(def));
 }
 
 /* The caller's options (of any struct size the size protocol allows), checked. */

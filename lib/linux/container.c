@@ -78,13 +78,14 @@ static ctr_status status_from_name(const char *s)
 	return CTR_STATUS_UNKNOWN;
 }
 
-CTR_EXPORT void ctr_create_options_init(ctr_create_options *opts)
+CTR_EXPORT int ctr_create_options_init_sized(ctr_create_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
-	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
+	ctr_create_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	def.stdio_fds[0] = def.stdio_fds[1] = def.stdio_fds[2] = -1;
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when gone; *zombie when state Z/X. */

@@ -42,15 +42,16 @@
 #include "linux/terminal.h"
 #include "linux/home.h"
 
-CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
+CTR_EXPORT int ctr_exec_options_init_sized(ctr_exec_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
-	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
-	opts->tty = -1;
-	opts->console_fd = -1;
+	ctr_exec_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	def.stdio_fds[0] = def.stdio_fds[1] = def.stdio_fds[2] = -1;
+	def.tty = -1;
+	def.console_fd = -1;
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 /* env with each "K=V" of over replacing the same K or appended; strings borrowed. */

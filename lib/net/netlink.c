@@ -66,8 +66,18 @@ int ctr_nl_open(int nsfd, struct ctr_nl **out, ctr_error **err)
 		return ctr_err_nomem(err);
 	struct open_arg a = {nsfd, NULL, 0, NULL};
 	if (nsfd >= 0) {
+		/* no signal of the host process is ever handled on this thread */
 		pthread_t t;
-		int e = pthread_create(&t, NULL, open_in_ns, &a);
+		pthread_attr_t attr;
+		sigset_t all;
+		sigfillset(&all);
+		int e = pthread_attr_init(&attr);
+		if (e == 0) {
+			e = pthread_attr_setsigmask_np(&attr, &all);
+			if (e == 0)
+				e = pthread_create(&t, &attr, open_in_ns, &a);
+			pthread_attr_destroy(&attr);
+		}
 		if (e) {
 			free(nl);
 			return ctr_err_sys(err, e, "netlink: start a thread to enter the network namespace");

@@ -52,20 +52,22 @@ struct ctr_net_request {
 	size_t n_ports;
 };
 
-CTR_EXPORT void ctr_network_options_init(ctr_network_options *opts)
+CTR_EXPORT int ctr_network_options_init_sized(ctr_network_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_network_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
-CTR_EXPORT void ctr_net_options_init(ctr_net_options *opts)
+CTR_EXPORT int ctr_net_options_init_sized(ctr_net_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_net_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 CTR_EXPORT const char *ctr_network_name(const ctr_network *n)
@@ -657,10 +659,8 @@ static int parse_range(const char *s, size_t len, uint16_t *a, uint16_t *b)
 	return 0;
 }
 
-CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
+static int port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
 {
-	if (!buf || !out)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
 	memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->protocol = CTR_PORT_TCP;
@@ -730,6 +730,24 @@ CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapp
 		return PORT_ERR("the host and container port ranges have different lengths", (int)len, buf);
 #undef PORT_ERR
 	return 0;
+}
+
+CTR_EXPORT int ctr_port_mapping_parse_sized(const char *buf, size_t len, ctr_port_mapping *out, size_t size,
+					    ctr_error **err)
+{
+	ctr_port_mapping m;
+	int r;
+
+	if (!buf || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
+	if (size < sizeof(size_t))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_port_mapping_parse: size %zu is smaller than the size field: pass sizeof(ctr_port_mapping)",
+			       size);
+	if ((r = port_mapping_parse(buf, len, &m, err)) < 0)
+		return r;
+	/* the fields that fit in the caller's struct, and its size */
+	return ctr_init_options(out, size, &m, sizeof(m));
 }
 
 /* ---- requests ---- */
@@ -949,21 +967,21 @@ out:
 	return r;
 }
 
-static void debug_pause(const char *step)
+/*
+ * A test hook at each step of an attach: tests/net/net-crash.sh kills the
+ * runtime there to check that delete cleans up after a crash.  Only a
+ * test-only program defines ctr_test_net_step() (tests/net/test-hooks.c,
+ * linked with the internal archive into ctr-demo-testhooks).  Here it is a
+ * weak, hidden, undefined symbol: the link of libctr.so resolves it to NULL
+ * and leaves no dynamic reference, so nothing an embedder or the
+ * environment does can reach it in the installed library.
+ */
+void ctr_test_net_step(const char *step) __attribute__((weak, visibility("hidden")));
+
+static void test_step(const char *step)
 {
-	/* tests kill the runtime here to check that delete cleans up after a crash */
-	const char *s = secure_getenv("CTR_DEBUG_NET_PAUSE");
-	if (s && !strcmp(s, step)) {
-		const char *f = secure_getenv("CTR_DEBUG_NET_PAUSE_FILE");
-		if (f) {
-			int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-			if (fd >= 0)
-				close(fd);
-		}
-		struct timespec ts = {60, 0};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
+	if (ctr_test_net_step)
+		ctr_test_net_step(step);
 }
 
 /* Links, addresses, routes and ports of a lease in the namespace nsfd. */
@@ -983,7 +1001,7 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		if ((r = ctr_nl_ifindex(nl, l->host_if, &hi, err)) < 0 || (hi && (r = ctr_nl_port_hairpin(nl, hi, err)) < 0))
 			goto out;
 	}
-	debug_pause("veth");
+	test_step("veth");
 	if ((r = ctr_nl_open(nsfd, &cnl, err)) < 0 || (r = ctr_nl_link_up(cnl, 1, 0, err)) < 0 ||
 	    (r = ctr_nl_ifindex(cnl, "eth0", &eth, err)) < 0)
 		goto out;
@@ -1006,12 +1024,12 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 	if (l->has_v6 && !n->def.internal &&
 	    (r = ctr_nl_default_route(cnl, eth, AF_INET6, ctr_netdef_subnet(&n->def, AF_INET6)->gateway, err)) < 0)
 		goto out;
-	debug_pause("addr");
+	test_step("addr");
 	if ((r = nft_ports_of(l, &ports, &np, err)) < 0)
 		goto out;
 	if (np && (r = ctr_nft_ports_add(ports, np, err)) < 0)
 		goto out;
-	debug_pause("ports");
+	test_step("ports");
 out:
 	if (r < 0 && nl)
 		(void)ctr_nl_link_del(nl, l->host_if, NULL);
