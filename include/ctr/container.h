@@ -339,6 +339,7 @@ typedef struct ctr_exec_options {
  */
 #define CTR_EXEC_IGNORE_PAUSED (1u << 0)
 
+/**
  * Initialise exec options to their defaults (stdio_fds, tty and console_fd
  * -1, everything else 0 or NULL), for a struct of `size` bytes: the caller's
  * sizeof(ctr_exec_options), which the library records in the size field.
