@@ -30,6 +30,7 @@
 #define CTR_ACCEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "error.h"
 #include "context.h"
 #include "spec.h"
@@ -157,9 +158,10 @@ typedef struct ctr_accel_registry_options {
 	 * with this registry) also honours NVIDIA_VISIBLE_DEVICES and
 	 * NVIDIA_DRIVER_CAPABILITIES in the spec's process.env, as
 	 * ctr_accel_apply_gpu_env() does.  Zero (the default): they are plain
-	 * variables and give no GPU.  Since 0.1 (GPU requests).
+	 * variables and give no GPU.  Since 0.2; 64 bits wide so that it starts
+	 * after 0.1's size (lib/libctr.sym: a struct grows only after it).
 	 */
-	int gpus_from_env;
+	int64_t gpus_from_env;
 } ctr_accel_registry_options;
 
 /**

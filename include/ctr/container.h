@@ -305,14 +305,19 @@ int ctr_container_kill(ctr_container *c, int signo, unsigned flags, ctr_error **
 
 /**
  * Wait for the init process to exit, and reap it when the caller is its
- * parent.  To wait without blocking, poll ctr_container_pidfd() first.
+ * parent.  An event loop polls ctr_container_pidfd() for POLLIN (readable
+ * once the init exited) and then calls this with timeout 0.  As for
+ * ctr_process_wait_timeout(), the status does not depend on the calling
+ * program's SIGCHLD policy (Linux 6.15 keeps it on the pidfd).
  *
  * @param c           the container
- * @param exit_status receives the exit code (0-255), or 128+signal when it was killed;
- *                    -1 when this process is not its parent and cannot learn it
+ * @param exit_status receives the exit code (0-255), or 128+signal when it was killed; may be NULL
  * @param timeout_ms  -1 to wait forever, 0 to poll, else at most this long
  * @param err         receives an error on failure; may be NULL
- * @return 0; -ETIMEDOUT when it still runs after timeout_ms
+ * @return 0; -ETIMEDOUT when it still runs after timeout_ms; -ECHILD
+ *         (CTR_E_SYSTEM or CTR_E_STATE) when its status is gone: another
+ *         reaper took it on a kernel before 6.15, or the init had exited
+ *         before this handle was loaded
  */
 int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err);
 
@@ -329,7 +334,7 @@ typedef struct ctr_exec_options {
 	int stdio_fds[3];            /**< -1: inherit the caller's */
 	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
-	unsigned flags;              /**< CTR_EXEC_* */
+	uint64_t flags;              /**< CTR_EXEC_* (since 0.2; 64 bits so that it starts after 0.1's size) */
 } ctr_exec_options;
 
 /**
@@ -385,15 +390,33 @@ int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_t *pid, int
 		       ctr_error **err);
 
 /**
- * Wait for a process returned by ctr_container_exec() (or any child
- * pidfd) to exit, and reap it.  Poll the pidfd for POLLIN first to wait
- * without blocking.
+ * Wait for a process returned by ctr_container_exec() (or any pidfd) to
+ * exit, and reap it when it is the caller's child.  An event loop polls the
+ * pidfd for POLLIN (readable once the process exited) and then calls this
+ * with timeout 0.
+ *
+ * The exit status does not depend on the calling program's SIGCHLD policy:
+ * when SIGCHLD is ignored or a handler reaps every child (waitpid(-1)), the
+ * status is read from the pidfd (Linux 6.15 keeps it there); on an older
+ * kernel it is then gone, and this says so (-ECHILD) instead of making one up.
  *
  * @param pidfd       the pidfd
- * @param exit_status receives the exit code, or 128+signal; -1 when the
- *                    caller is not the parent and cannot learn it
+ * @param exit_status receives the exit code, or 128+signal; may be NULL
+ * @param timeout_ms  -1: wait; 0: only look; else the longest wait
  * @param err         receives an error on failure; may be NULL
- * @return 0; -EBADF or -EINVAL for an fd that is not a pidfd
+ * @return 0; -ETIMEDOUT (CTR_E_SYSTEM) when it still runs; -ECHILD when its
+ *         status is gone (see above, or it is not the caller's child on a
+ *         kernel before 6.15); -EBADF or -EINVAL for an fd that is not a pidfd
+ */
+int ctr_process_wait_timeout(int pidfd, int *exit_status, int timeout_ms, ctr_error **err);
+
+/**
+ * ctr_process_wait_timeout(pidfd, exit_status, -1, err).
+ *
+ * @param pidfd       the pidfd
+ * @param exit_status receives the exit code, or 128+signal; may be NULL
+ * @param err         receives an error on failure; may be NULL
+ * @return as ctr_process_wait_timeout() (never -ETIMEDOUT)
  */
 int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err);
 

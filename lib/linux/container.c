@@ -1523,11 +1523,6 @@ CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, c
 	return 0;
 }
 
-static int exit_code(const siginfo_t *si)
-{
-	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
-}
-
 CTR_EXPORT int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err)
 {
 	if (!c)
@@ -1537,58 +1532,52 @@ CTR_EXPORT int ctr_container_wait(ctr_container *c, int *exit_status, int timeou
 			*exit_status = c->exit_status;
 		return 0;
 	}
-	if (c->pidfd < 0) {
-		if (exit_status)
-			*exit_status = -1;
-		return 0;
-	}
-	struct pollfd p = {c->pidfd, POLLIN, 0};
-	int n;
-	do
-		n = poll(&p, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return ctr_err_sys(err, errno, "container '%s': poll the pidfd", c->id);
-	if (n == 0)
+	if (c->pidfd < 0)
+		return ctr_err(err, ECHILD, CTR_E_STATE,
+			       "container '%s': its init was gone before this handle was loaded, and its exit status "
+			       "with it",
+			       c->id);
+	int code, r = ctr_pidfd_exit_status(c->pidfd, timeout_ms, &code);
+	if (r == -ETIMEDOUT)
 		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM, "container '%s': still running after %d ms", c->id,
 			       timeout_ms);
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	int r;
-	while ((r = waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED)) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		if (errno != ECHILD)
-			return ctr_err_sys(err, errno, "container '%s': waitid", c->id);
-		c->exit_status = -1; /* not our child: the status went to its parent */
-	} else
-		c->exit_status = exit_code(&si);
+	if (r == -ECHILD)
+		return ctr_err(err, ECHILD, CTR_E_SYSTEM,
+			       "container '%s' exited, but its exit status is gone: %s", c->id,
+			       c->is_parent ? "another reaper took it (this process ignores SIGCHLD or reaps every "
+					      "child), and this kernel (before 6.15) keeps no copy on the pidfd"
+					    : "it was its creator's to collect");
+	if (r < 0)
+		return ctr_err_sys(err, -r, "container '%s': wait for its init", c->id);
+	c->exit_status = code;
 	c->reaped = true;
 	if (exit_status)
 		*exit_status = c->exit_status;
 	return 0;
 }
 
+CTR_EXPORT int ctr_process_wait_timeout(int pidfd, int *exit_status, int timeout_ms, ctr_error **err)
+{
+	int code, r = ctr_pidfd_exit_status(pidfd, timeout_ms, &code);
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM, "the process of pidfd %d still runs after %d ms", pidfd,
+			       timeout_ms);
+	if (r == -ECHILD)
+		return ctr_err(err, ECHILD, CTR_E_SYSTEM,
+			       "the process of pidfd %d exited, but its exit status is gone: another reaper took "
+			       "it (this process ignores SIGCHLD or reaps every child) and this kernel (before "
+			       "6.15) keeps no copy on the pidfd; or it was not this process's child",
+			       pidfd);
+	if (r < 0)
+		return ctr_err_sys(err, -r, "wait for the process of pidfd %d", pidfd);
+	if (exit_status)
+		*exit_status = code;
+	return 0;
+}
+
 CTR_EXPORT int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	int r;
-	while ((r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED)) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		if (errno != ECHILD)
-			return ctr_err_sys(err, errno, "waitid on pidfd %d", pidfd);
-		struct pollfd p = {pidfd, POLLIN, 0};
-		while (poll(&p, 1, -1) < 0 && errno == EINTR)
-			;
-		if (exit_status)
-			*exit_status = -1;
-		return 0;
-	}
-	if (exit_status)
-		*exit_status = exit_code(&si);
-	return 0;
+	return ctr_process_wait_timeout(pidfd, exit_status, -1, err);
 }
 
 CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err)

@@ -109,6 +109,7 @@ struct exec_ctx {
 	int *preserved;     /* copies of the caller's fds 3..3+n_preserved-1 */
 	int n_preserved;
 	int root_fd;        /* no mount namespace: the init's root (/proc/<pid>/root) to chroot into; -1 */
+	bool caller_child;  /* the caller wants the pidfd: the process is its child (CLONE_PARENT) */
 };
 
 static void walk(struct exec_ctx *x, int *max, int base)
@@ -224,14 +225,27 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 		fail_exit(x->sock, e, eb);
 	}
 	close(x->pidfd);
-	pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
+	/*
+	 * The caller's child (CLONE_PARENT: it reaps it through the pidfd it gets)
+	 * when it asked for the pidfd; else ours, so that once we leave it goes to
+	 * the container's init (or the caller's subreaper), which reaps it, and
+	 * nothing is left as a zombie of the caller's (that would pin the pid
+	 * namespace).  The pidfd goes to the runtime with the pid either way: it
+	 * names this process even if it exits and is reaped at once.
+	 */
+	int fpidfd = -1;
+	pid_t pid = ctr_clone3(x->caller_child ? CLONE_PARENT : 0, &fpidfd, x->caller_child ? 0 : SIGCHLD);
 	if (pid < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "clone3 the exec process: %s", ss_strerror(e));
 		fail_exit(x->sock, e, eb);
 	}
 	if (pid > 0) {
-		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
+		struct ctr_msg h;
+		memset(&h, 0, sizeof(h));
+		h.type = CTR_MSG_PID;
+		h.pid = pid;
+		(void)ctr_send_with_fd(x->sock, &h, sizeof(h), fpidfd);
 		ss_exit(0);
 	}
 	exec_final(x);
@@ -400,7 +414,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		}
 	}
 	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg, init_fd, blob_fd, proc_root,
-			     preserved, o.preserve_fds, root_fd};
+			     preserved, o.preserve_fds, root_fd, pidfd_out != NULL};
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {
 		r = ctr_err_sys(err, errno, "exec: clone3");
@@ -421,8 +435,23 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	char errtext[CTR_ERRBUF + 64] = "";
 	int errnum = 0;
 	for (;;) {
-		int lfd;
-		ssize_t n = ctr_seccomp_recv(sv[0], buf, CTR_MSG_MAX - 1, &lfd);
+		int lfd = -1, mfd;
+		ssize_t n = ctr_recv_with_fd(sv[0], buf, CTR_MSG_MAX - 1, &mfd);
+		if (mfd >= 0 && (size_t)n >= sizeof(struct ctr_msg)) {
+			struct ctr_msg mh;
+			memcpy(&mh, buf, sizeof(mh));
+			if (mh.type == CTR_MSG_SECCOMP_FD) {
+				lfd = mfd;
+			} else if (mh.type == CTR_MSG_PID && fpidfd < 0) {
+				fpidfd = mfd; /* the helper's pidfd of the process: no pid reuse race */
+				fpid = mh.pid;
+				continue;
+			} else {
+				close(mfd);
+			}
+		} else if (mfd >= 0) {
+			close(mfd);
+		}
 		if (lfd >= 0) {
 			/* SCMP_ACT_NOTIFY: the listener goes to linux.seccomp.listenerPath before the exec completes */
 			char *state = NULL;
@@ -457,7 +486,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		struct ctr_msg h;
 		memcpy(&h, buf, sizeof(h));
 		buf[n] = '\0';
-		if (h.type == CTR_MSG_PID) {
+		if (h.type == CTR_MSG_PID && fpidfd < 0) {
 			fpid = h.pid;
 			fpidfd = (int)syscall(SYS_pidfd_open, fpid, 0);
 		} else if (h.type == CTR_MSG_ERROR) {
@@ -474,9 +503,8 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	}
 	if (errnum || fpid <= 0 || fpidfd < 0) {
 		if (fpidfd >= 0) {
-			siginfo_t si;
-			while (waitid((idtype_t)P_PIDFD, (id_t)fpidfd, &si, WEXITED) < 0 && errno == EINTR)
-				;
+			int code;
+			(void)ctr_pidfd_exit_status(fpidfd, -1, &code); /* reaped when it is ours */
 		}
 		r = ctr_err(err, errnum > 0 ? errnum : EIO, CTR_E_CHILD, "container '%s': exec: %s", c->id,
 			    errtext[0] ? errtext : "the exec process did not start");

@@ -270,6 +270,8 @@ int ctr_proc_hook_seccomp(void *filter);
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
 /* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
+/* Receive one message into buf and the fd it carries (SCM_RIGHTS) into *fd (-1: none): bytes, 0 on EOF, -errno. */
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fd);
 /* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */
 ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd);
 
@@ -313,6 +315,21 @@ pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
 pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
 /* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
+
+/*
+ * wait.c: the exit code (exit status, or 128 + signal) of the process of
+ * pidfd, independent of the host's SIGCHLD policy: waitid() when it is our
+ * unreaped child, else what the pidfd kept (Linux 6.15); timeout_ms -1
+ * waits, 0 polls.  0; -ETIMEDOUT; -ECHILD when someone else reaped it and the
+ * kernel kept no status; another -errno.
+ */
+int ctr_pidfd_exit_status(int pidfd, int timeout_ms, int *code);
+/*
+ * Run a helper program (newuidmap, ldconfig): our child with a pidfd, stdio
+ * /dev/null but out_fd/err_fd (-1: /dev/null), no other fd of the caller, a
+ * fixed PATH-only environment, default signals.  0 with *pidfd_out, or -errno.
+ */
+int ctr_spawn_helper(const char *path, char *const argv[], int out_fd, int err_fd, int *pidfd_out);
 
 /* Set FD_CLOEXEC off/on; async-signal-safe. */
 int ctr_fd_set_cloexec(int fd, bool on);
