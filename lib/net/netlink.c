@@ -136,6 +136,16 @@ static int nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *d
 	}
 }
 
+struct nlmsghdr *ctr_nl_msg(struct ctr_nl *nl, int type, int flags)
+{
+	return nl_msg(nl, type, flags);
+}
+
+int ctr_nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data)
+{
+	return nl_talk(nl, nlh, cb, data);
+}
+
 struct link_q {
 	unsigned index;
 	unsigned flags;
