@@ -126,6 +126,13 @@ struct nlmsghdr;
 struct nlmsghdr *ctr_nl_msg(struct ctr_nl *nl, int type, int flags);
 int ctr_nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data);
 
+/* A link by name (index 0) or by index (name NULL): 0 with q->index 0 when there is none, or -errno. */
+struct ctr_nl_link {
+	unsigned index;
+	unsigned flags;          /* IFF_* */
+};
+int ctr_nl_link_query(struct ctr_nl *nl, const char *name, unsigned index, struct ctr_nl_link *q);
+
 /* ifindex of a link, 0 when there is none. */
 int ctr_nl_ifindex(struct ctr_nl *nl, const char *name, unsigned *index, ctr_error **err);
 /* Create the bridge if it is missing (*created says so), with mac, mtu, up. */

@@ -70,36 +70,6 @@ struct ctr_netdevs {
 
 /* ---- netlink queries ---- */
 
-struct link_info {
-	unsigned index;
-	unsigned flags;
-};
-
-static int link_info_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct link_info *q = data;
-	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-	q->index = (unsigned)ifm->ifi_index;
-	q->flags = ifm->ifi_flags;
-	return MNL_CB_OK;
-}
-
-/* by name (index 0) or by index (name NULL): 0 and q->index 0 when there is none, or -errno */
-static int link_query(struct ctr_nl *nl, const char *name, unsigned index, struct link_info *q)
-{
-	struct nlmsghdr *nlh = ctr_nl_msg(nl, RTM_GETLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = (int)index;
-	if (name)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
-	q->index = 0;
-	q->flags = 0;
-	int r = ctr_nl_talk(nl, nlh, link_info_cb, q);
-	return r == -ENODEV ? 0 : r;
-}
-
 struct names_q {
 	char (*v)[IFNAMSIZ];
 	size_t n, cap;
@@ -295,14 +265,14 @@ static void move_back(const ctr_context *ctx, struct ctr_netdevs *m, struct ctr_
 {
 	for (size_t i = m->n; i-- > 0;) {
 		struct nd_dev *d = &m->devs[i];
-		struct link_info q;
-		int r = link_query(ctr, d->name, 0, &q);
+		struct ctr_nl_link q;
+		int r = ctr_nl_link_query(ctr, d->name, 0, &q);
 		if (r == 0 && !q.index)
 			r = -ENODEV;
 		if (r == 0)
 			r = link_move(ctr, q.index, m->host_ns, d->host_name);
 		if (r == 0)
-			r = link_query(host, d->host_name, 0, &q);
+			r = ctr_nl_link_query(host, d->host_name, 0, &q);
 		for (size_t k = 0; r == 0 && k < d->n_addrs; k++)
 			r = addr_add(host, q.index, &d->addrs[k]);
 		if (r == 0 && d->was_up)
@@ -367,10 +337,10 @@ static int move_one(struct ctr_netdevs *m, const struct oci_net_device *nd, stru
 		    ctr_error **err)
 {
 	struct nd_dev d;
-	struct link_info q;
+	struct ctr_nl_link q;
 	memset(&d, 0, sizeof(d));
 	snprintf(d.host_name, sizeof(d.host_name), "%s", nd->host_name);
-	int r = link_query(host, nd->host_name, 0, &q);
+	int r = ctr_nl_link_query(host, nd->host_name, 0, &q);
 	if (r < 0)
 		return ctr_err_sys(err, -r, "config.json: linux.netDevices[\"%s\"]: look it up", nd->host_name);
 	if (!q.index)
@@ -416,8 +386,8 @@ static int move_one(struct ctr_netdevs *m, const struct oci_net_device *nd, stru
 	r = link_move(host, d.host_index, m->ctr_ns, d.name);
 	if (r < 0) {
 		/* the kernel moves first and renames after: a failed rename leaves it moved under its old name */
-		struct link_info still;
-		if (link_query(host, NULL, d.host_index, &still) == 0 && still.index) {
+		struct ctr_nl_link still;
+		if (ctr_nl_link_query(host, NULL, d.host_index, &still) == 0 && still.index) {
 			free(d.addrs);
 			return ctr_err_sys(err, -r, "config.json: linux.netDevices[\"%s\"]: move it into the container "
 					   "as '%s'", nd->host_name, d.name);
@@ -428,7 +398,7 @@ static int move_one(struct ctr_netdevs *m, const struct oci_net_device *nd, stru
 				   nd->host_name);
 	}
 	m->devs[m->n++] = d;
-	if ((r = link_query(ctr, d.name, 0, &q)) == 0 && !q.index)
+	if ((r = ctr_nl_link_query(ctr, d.name, 0, &q)) == 0 && !q.index)
 		r = -ENODEV;
 	for (size_t k = 0; r == 0 && k < d.n_addrs; k++)
 		r = addr_add(ctr, q.index, &d.addrs[k]);

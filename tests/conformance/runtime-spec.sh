@@ -109,6 +109,15 @@ refuses() {
 	fi
 }
 
+# refuses_cfg NAME ERE BUNDLE-NAME PYTHON [ARGS...]: refuses NAME on a fresh bundle
+# edited by PYTHON (see mkbc)
+refuses_cfg() {
+	local name=$1 re=$2 b
+	shift 2
+	b=$(mkbc "$@")
+	refuses "$name" "$b" "$re"
+}
+
 # accepts NAME BUNDLE: `run` of BUNDLE must succeed (exit 0)
 accepts() {
 	local name=$1 b=$2
@@ -539,15 +548,11 @@ ctr delete --force hfstop >/dev/null 2>&1
 ###############################################################################
 # config.md: hooks, root, mounts, process, hostname, annotations, extensibility
 ###############################################################################
-b=$(mkbc hookrel 'c["hooks"] = {"prestart": [{"path": "bin/true"}]}')
-refuses "$(N config.md Hooks 'This specification extends the IEEE standard in that path MUST be absolute' 'a relative hook path is an error')" "$b" 'absolute'
-b=$(mkbc hooktimeout0 'c["hooks"] = {"poststop": [{"path": "/bin/true", "timeout": 0}]}')
-refuses "$(N config.md Hooks 'If set, timeout MUST be greater than zero')" "$b" 'timeout'
+refuses_cfg "$(N config.md Hooks 'This specification extends the IEEE standard in that path MUST be absolute' 'a relative hook path is an error')" 'absolute' hookrel 'c["hooks"] = {"prestart": [{"path": "bin/true"}]}'
+refuses_cfg "$(N config.md Hooks 'If set, timeout MUST be greater than zero')" 'timeout' hooktimeout0 'c["hooks"] = {"poststop": [{"path": "/bin/true", "timeout": 0}]}'
 
-b=$(mkbc badfs 'c["mounts"].append({"destination": "/conf", "type": "conformfs", "source": "none"})')
-refuses "$(N runtime.md 'Lifecycle step 2' 'If the runtime is unable to create the environment specified in the config.json, it MUST generate an error' 'a mount of a filesystem type the kernel lacks')" "$b" 'conformfs|mounts\[[0-9]+\]'
-b=$(mkbc noroot 'c["root"]["path"] = "no-such-rootfs"')
-refuses "$(N config.md Root 'A directory MUST exist at the path declared by the field')" "$b" 'no-such-rootfs'
+refuses_cfg "$(N runtime.md 'Lifecycle step 2' 'If the runtime is unable to create the environment specified in the config.json, it MUST generate an error' 'a mount of a filesystem type the kernel lacks')" 'conformfs|mounts\[[0-9]+\]' badfs 'c["mounts"].append({"destination": "/conf", "type": "conformfs", "source": "none"})'
+refuses_cfg "$(N config.md Root 'A directory MUST exist at the path declared by the field')" 'no-such-rootfs' noroot 'c["root"]["path"] = "no-such-rootfs"'
 b=$(mkbc roroot 'c["root"]["readonly"] = True')
 runb "$b" 'touch /ro-test 2>/dev/null && echo rw=yes || echo rw=no; grep " / / " /proc/self/mountinfo | cut -d" " -f6'
 expect_eq "$(N config.md Root 'If true then the root filesystem MUST be read-only inside the container')" "rw=no" "$(printf '%s\n' "$OUT" | head -1)"
@@ -616,10 +621,8 @@ expect_nomatch "$(N config.md 'Linux mount options' 'private | MUST')" ' (shared
 expect_match "$(N config.md 'Linux mount options' 'unbindable | MUST')" ' unbindable' "$(val punbind)"
 
 # idmapped mounts
-b=$(mkbc idmapnone 'c["mounts"].append({"destination": "/idm", "type": "none", "source": argv[0], "options": ["bind", "idmap"]})' "$src/a")
-refuses "$(N config.md 'Linux mount options' 'If there are no uidMappings and gidMappings specified and the container isn'"'"'t using user namespaces, an error MUST be returned')" "$b" 'idmap|user namespace|uidMappings'
-b=$(mkbc idmaphalf 'c["mounts"].append({"destination": "/idm", "type": "none", "source": argv[0], "options": ["bind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})' "$src/a")
-refuses "$(N config.md 'POSIX-platform Mounts' 'uidMappings ... If specified, it MUST be specified along with gidMappings')" "$b" 'gidMappings'
+refuses_cfg "$(N config.md 'Linux mount options' 'If there are no uidMappings and gidMappings specified and the container isn'"'"'t using user namespaces, an error MUST be returned')" 'idmap|user namespace|uidMappings' idmapnone 'c["mounts"].append({"destination": "/idm", "type": "none", "source": argv[0], "options": ["bind", "idmap"]})' "$src/a"
+refuses_cfg "$(N config.md 'POSIX-platform Mounts' 'uidMappings ... If specified, it MUST be specified along with gidMappings')" 'gidMappings' idmaphalf 'c["mounts"].append({"destination": "/idm", "type": "none", "source": argv[0], "options": ["bind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})' "$src/a"
 b=$(mkbc idmap 'm = [{"containerID": 0, "hostID": 1000, "size": 1}]
 c["mounts"].append({"destination": "/idm", "type": "none", "source": argv[0], "options": ["bind", "idmap"], "uidMappings": m, "gidMappings": m})' "$src/a")
 runb "$b" 'stat -c idm=%u:%g /idm/who'
@@ -672,14 +675,10 @@ b=$(mkb procdefault)
 OUT=$(cat "$TMP/oomdef.out" 2>/dev/null)
 expect_eq "$(N config.md 'Linux Process' 'If oomScoreAdj is not set, the runtime MUST NOT change the value of oom_score_adj' 'the caller'"'"'s 77 is inherited')" 77 "$(val oom)"
 expect_eq "$(N config.md 'Linux Process' 'noNewPrivileges' 'true: no_new_privs is 1')" 1 "$(val nnp)"
-b=$(mkbc rlimdup 'c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 100}, {"type": "RLIMIT_NOFILE", "soft": 200, "hard": 200}]')
-refuses "$(N config.md 'POSIX process' 'If rlimits contains duplicated entries with same type, the runtime MUST generate an error')" "$b" 'RLIMIT_NOFILE'
-b=$(mkbc rlimbad 'c["process"]["rlimits"] = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]')
-refuses "$(N config.md 'POSIX process' 'The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel interface')" "$b" 'RLIMIT_NOPE'
-b=$(mkbc cwdrel 'c["process"]["cwd"] = "tmp"')
-refuses "$(N config.md Process 'cwd ... This value MUST be an absolute path')" "$b" 'cwd'
-b=$(mkbc noargs 'c["process"]["args"] = []')
-refuses "$(N config.md Process 'args ... at least one entry is REQUIRED (non-Windows)')" "$b" 'args'
+refuses_cfg "$(N config.md 'POSIX process' 'If rlimits contains duplicated entries with same type, the runtime MUST generate an error')" 'RLIMIT_NOFILE' rlimdup 'c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 100}, {"type": "RLIMIT_NOFILE", "soft": 200, "hard": 200}]'
+refuses_cfg "$(N config.md 'POSIX process' 'The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel interface')" 'RLIMIT_NOPE' rlimbad 'c["process"]["rlimits"] = [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]'
+refuses_cfg "$(N config.md Process 'cwd ... This value MUST be an absolute path')" 'cwd' cwdrel 'c["process"]["cwd"] = "tmp"'
+refuses_cfg "$(N config.md Process 'args ... at least one entry is REQUIRED (non-Windows)')" 'args' noargs 'c["process"]["args"] = []'
 b=$(mkbc capunknown 'c["process"]["capabilities"] = {k: ["CAP_KILL", "CAP_CONFORM_NOT_A_CAPABILITY"] for k in ("bounding", "effective", "permitted")}')
 runb "$b" 'echo capPrm=$(sed -n "s/^CapPrm:[[:space:]]*//p" /proc/self/status)'
 expect_eq "$(N config.md 'Linux Process' 'Any value which cannot be mapped to a relevant kernel interface, or cannot be granted otherwise MUST be logged as a warning by the runtime' 'the container runs with the others')" \
@@ -691,22 +690,16 @@ expect_eq "$(N config.md 'Linux Process' 'scheduler (object, OPTIONAL) is an obj
 expect_match "$(N config.md 'Linux Process' 'ioPriority (object, OPTIONAL) configures the I/O priority settings' 'best-effort 6')" 'best-effort.*6' "$(val io)"
 
 # annotations and unknown properties
-b=$(mkbc annempty 'c["annotations"] = {"": "x"}')
-refuses "$(N config.md Annotations 'Keys MUST NOT be an empty string')" "$b" 'annotations'
-b=$(mkbc annvalue 'c["annotations"] = {"org.example.n": 1}')
-refuses "$(N config.md Annotations 'Values MUST be strings')" "$b" 'annotations'
-b=$(mkbc annlist 'c["annotations"] = ["a=b"]')
-refuses "$(N config.md Annotations 'Annotations MUST be a key-value map')" "$b" 'annotations'
+refuses_cfg "$(N config.md Annotations 'Keys MUST NOT be an empty string')" 'annotations' annempty 'c["annotations"] = {"": "x"}'
+refuses_cfg "$(N config.md Annotations 'Values MUST be strings')" 'annotations' annvalue 'c["annotations"] = {"org.example.n": 1}'
+refuses_cfg "$(N config.md Annotations 'Annotations MUST be a key-value map')" 'annotations' annlist 'c["annotations"] = ["a=b"]'
 b=$(mkbc unknown 'c["ociVersion"] = "1.3.0"; c["conformUnknown"] = {"x": 1}; c["process"]["conformUnknown"] = True; c["linux"]["conformUnknown"] = [1]; c["mounts"][0]["conformUnknown"] = "x"')
 accepts "$(N config.md Extensibility 'Runtimes MAY log unknown properties but MUST otherwise ignore them. That includes not generating errors')" "$b"
-b=$(mkbc newer 'c["ociVersion"] = "1.4.0"; c["linux"]["conformUnknown"] = [1]')
-refuses "$(N config.md 'Specification version' 'a config of a newer runtime-spec (1.4.0)' 'a field this runtime does not know is an error naming it (issue 13)')" "$b" 'linux\.conformUnknown'
+refuses_cfg "$(N config.md 'Specification version' 'a config of a newer runtime-spec (1.4.0)' 'a field this runtime does not know is an error naming it (issue 13)')" 'linux\.conformUnknown' newer 'c["ociVersion"] = "1.4.0"; c["linux"]["conformUnknown"] = [1]'
 b=$(mkbc newerknown 'c["ociVersion"] = "1.4.0"')
 accepts "$(N config.md 'Specification version' 'a config of a newer runtime-spec (1.4.0)' 'that uses only known fields runs (issue 13)')" "$b"
-b=$(mkbc badversion 'c["ociVersion"] = "1.3"')
-refuses "$(N config.md 'Specification version' 'ociVersion (string, REQUIRED) MUST be in SemVer v2.0.0 format')" "$b" 'ociVersion'
-b=$(mkbc badns 'c["linux"]["namespaces"].append({"type": "conform"})')
-refuses "$(N config.md 'Valid values' 'Runtimes MUST generate an error when invalid or unsupported values are encountered' 'namespace type conform')" "$b" 'conform'
+refuses_cfg "$(N config.md 'Specification version' 'ociVersion (string, REQUIRED) MUST be in SemVer v2.0.0 format')" 'ociVersion' badversion 'c["ociVersion"] = "1.3"'
+refuses_cfg "$(N config.md 'Valid values' 'Runtimes MUST generate an error when invalid or unsupported values are encountered' 'namespace type conform')" 'conform' badns 'c["linux"]["namespaces"].append({"type": "conform"})'
 
 ###############################################################################
 # config-linux.md
@@ -751,11 +744,9 @@ for n in net ipc uts user; do
 		"$(readlink "/proc/$npid/ns/$n")" "$(readlink "/proc/$jpid/ns/$n" 2>/dev/null)"
 done
 ctr delete --force nsjoin >/dev/null 2>&1
-b=$(mkbc nswrong 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": "/proc/%s/ns/uts" % argv[0]}]' "$npid")
-refuses "$(N config-linux.md Namespaces 'The runtime MUST generate an error if path is not associated with a namespace of type type')" "$b" 'network|net'
+refuses_cfg "$(N config-linux.md Namespaces 'The runtime MUST generate an error if path is not associated with a namespace of type type')" 'network|net' nswrong 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": "/proc/%s/ns/uts" % argv[0]}]' "$npid"
 ctr delete --force nsall >/dev/null 2>&1
-b=$(mkbc nsdup 'c["linux"]["namespaces"].append({"type": "ipc"})')
-refuses "$(N config-linux.md Namespaces 'If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error')" "$b" 'ipc'
+refuses_cfg "$(N config-linux.md Namespaces 'If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error')" 'ipc' nsdup 'c["linux"]["namespaces"].append({"type": "ipc"})'
 # not listed: inherited (each type; the mount namespace alone in its own config, issue 13 item 1)
 b=$(mkbc nsnone 'c["linux"]["namespaces"] = [{"type": "mount"}]; c.pop("hostname", None)
 c["mounts"] = [x for x in c["mounts"] if x["type"] not in ("sysfs", "mqueue", "proc")]')
@@ -848,8 +839,7 @@ runb "$b"
 ctr delete cgpre >/dev/null 2>&1
 check "$(N runtime.md Delete 'resources associated with the container, but not created by this container, MUST NOT be deleted' 'a cgroup that existed before create')" \
 	eval "test -d /sys/fs/cgroup/memory/$CGP/pre && test -d /sys/fs/cgroup/unified/$CGP/pre"
-b=$(mkbc cgbad 'c["linux"]["cgroupsPath"] = "/../../conform-escape"')
-refuses "$(N config-linux.md 'Cgroups Path' 'Runtimes MAY consider certain cgroupsPath values to be invalid, and MUST generate an error if this is the case' 'a path that leaves the hierarchy')" "$b" 'cgroupsPath'
+refuses_cfg "$(N config-linux.md 'Cgroups Path' 'Runtimes MAY consider certain cgroupsPath values to be invalid, and MUST generate an error if this is the case' 'a path that leaves the hierarchy')" 'cgroupsPath' cgbad 'c["linux"]["cgroupsPath"] = "/../../conform-escape"'
 
 # linux.resources: device rules in order (c 10:200, /dev/net/tun: no default device, opening it is harmless)
 for order in deny-allow allow-deny; do
@@ -864,8 +854,7 @@ done
 expect_eq "$(N config-linux.md 'Allowed Device list' 'The runtime MUST apply entries in the listed order' 'deny all, allow c 10:200: usable; allow, then deny all: denied')" \
 	"open denied" "$tun_deny_allow $tun_allow_deny"
 if [ ! -e /sys/fs/cgroup/unified/cgroup.controllers ] || ! grep -qw memory /sys/fs/cgroup/unified/cgroup.controllers; then
-	b=$(mkbc unifiedmissing 'c["linux"]["resources"] = {"unified": {"memory.max": "100M"}}')
-	refuses "$(N config-linux.md Unified 'The runtime MUST generate an error when the configuration refers to a cgroup controller that is not present' 'memory.max, no memory controller in cgroup v2')" "$b" 'memory'
+	refuses_cfg "$(N config-linux.md Unified 'The runtime MUST generate an error when the configuration refers to a cgroup controller that is not present' 'memory.max, no memory controller in cgroup v2')" 'memory' unifiedmissing 'c["linux"]["resources"] = {"unified": {"memory.max": "100M"}}'
 fi
 
 # sysctl, seccomp, rootfsPropagation, masked and read-only paths, personality
@@ -877,14 +866,10 @@ b=$(mkbc seccomp 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "s
 runb "$b" 'mkdir /tmp/x 2>&1; mkdir -p /tmp/y; rmdir /tmp/y 2>&1; true'
 expect_match "$(N config-linux.md Seccomp 'syscalls ... errnoRet (uint, OPTIONAL) - the errno return code to use' '13: EACCES')" 'Permission denied' "$OUT"
 expect_match "$(N config-linux.md Seccomp 'errnoRet ... The default is EPERM')" 'Operation not permitted' "$OUT"
-b=$(mkbc scbaderrno 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}')
-refuses "$(N config-linux.md Seccomp 'When the action doesn'"'"'t support an errno, the runtime MUST print and error and fail' 'errnoRet on SCMP_ACT_KILL')" "$b" 'errno'
-b=$(mkbc scbaddef 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}')
-refuses "$(N config-linux.md Seccomp 'When the action doesn'"'"'t support an errno, the runtime MUST print and error and fail' 'defaultErrnoRet on SCMP_ACT_ALLOW')" "$b" 'rrno'
-b=$(mkbc scmeta 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}')
-refuses "$(N config-linux.md Seccomp 'listenerMetadata ... This field MUST NOT be set if listenerPath is not set')" "$b" 'listenerMetadata|listenerPath'
-b=$(mkbc scnames 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}')
-refuses "$(N config-linux.md Seccomp 'names MUST contain at least one entry')" "$b" 'names'
+refuses_cfg "$(N config-linux.md Seccomp 'When the action doesn'"'"'t support an errno, the runtime MUST print and error and fail' 'errnoRet on SCMP_ACT_KILL')" 'errno' scbaderrno 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}'
+refuses_cfg "$(N config-linux.md Seccomp 'When the action doesn'"'"'t support an errno, the runtime MUST print and error and fail' 'defaultErrnoRet on SCMP_ACT_ALLOW')" 'rrno' scbaddef 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}'
+refuses_cfg "$(N config-linux.md Seccomp 'listenerMetadata ... This field MUST NOT be set if listenerPath is not set')" 'listenerMetadata|listenerPath' scmeta 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}'
+refuses_cfg "$(N config-linux.md Seccomp 'names MUST contain at least one entry')" 'names' scnames 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}'
 b=$(mkbc scnotify 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": argv[0], "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' "$TMP/no-such-agent.sock")
 runb "$b" 'echo program-ran'
 expect_eq "$(N config-linux.md Seccomp 'listenerPath ... If sending to this socket fails, the runtime MUST generate an error' 'no agent: run fails, the program never runs')" \
@@ -937,22 +922,18 @@ expect_eq "$(N config-linux.md 'Masked Paths' 'maskedPaths (array of strings, OP
 	"0 mfile=0 kcore=0" "$(val mdir)"
 expect_eq "$(N config-linux.md 'Readonly Paths' 'readonlyPaths (array of strings, OPTIONAL) will set the provided paths as readonly inside the container' 'a directory')" yes "$(val ro)"
 expect_eq "$(N config-linux.md 'Readonly Paths' 'will set the provided paths as readonly inside the container' '/proc/sys')" ro "$(val procsys)"
-b=$(mkbc maskrel 'c["linux"]["maskedPaths"] = ["proc/kcore"]')
-refuses "$(N config-linux.md 'Masked Paths' 'The values MUST be absolute paths in the container namespace')" "$b" 'maskedPaths'
-b=$(mkbc rorel 'c["linux"]["readonlyPaths"] = ["proc/sys"]')
-refuses "$(N config-linux.md 'Readonly Paths' 'The values MUST be absolute paths in the container namespace')" "$b" 'readonlyPaths'
+refuses_cfg "$(N config-linux.md 'Masked Paths' 'The values MUST be absolute paths in the container namespace')" 'maskedPaths' maskrel 'c["linux"]["maskedPaths"] = ["proc/kcore"]'
+refuses_cfg "$(N config-linux.md 'Readonly Paths' 'The values MUST be absolute paths in the container namespace')" 'readonlyPaths' rorel 'c["linux"]["readonlyPaths"] = ["proc/sys"]'
 
 b=$(mkbc pers 'c["linux"]["personality"] = {"domain": "LINUX32"}')
 runb "$b" 'echo arch=$(uname -m)'
 [ "$(uname -m)" = x86_64 ] && expect_match "$(N config-linux.md Personality 'LINUX32 will set the uname system call to show a 32 bit CPU type, such as i686')" '^i[3-6]86$' "$(val arch)"
-b=$(mkbc persbad 'c["linux"]["personality"] = {"domain": "LINUX64"}')
-refuses "$(N config-linux.md Personality 'domain (string, REQUIRED) - the execution domain. The valid list of constants is LINUX, LINUX32')" "$b" 'personality'
+refuses_cfg "$(N config-linux.md Personality 'domain (string, REQUIRED) - the execution domain. The valid list of constants is LINUX, LINUX32')" 'personality' persbad 'c["linux"]["personality"] = {"domain": "LINUX64"}'
 
 if [ -e /sys/fs/selinux/enforce ]; then
 	skip "$(N config-linux.md 'Mount Label' 'mountLabel (string, OPTIONAL) will set the Selinux context for the mounts in the container')" "SELinux is enabled: the label is not checked here"
 else
-	b=$(mkbc mountlabel 'c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"')
-	refuses "$(N runtime.md Create 'If the runtime cannot apply a property as specified in the configuration, it MUST generate an error' 'linux.mountLabel without SELinux')" "$b" 'mountLabel'
+	refuses_cfg "$(N runtime.md Create 'If the runtime cannot apply a property as specified in the configuration, it MUST generate an error' 'linux.mountLabel without SELinux')" 'mountLabel' mountlabel 'c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"'
 fi
 
 ###############################################################################
@@ -972,10 +953,8 @@ if [ -e /proc/self/numa_maps ]; then
 else
 	skip "$(N config-linux.md 'Memory policy' 'memoryPolicy (object, OPTIONAL) sets the NUMA memory policy for the container')" "no NUMA in this kernel"
 fi
-b=$(mkbc mempolbad 'c["linux"]["memoryPolicy"] = {"mode": "MPOL_CONFORM"}')
-refuses "$(N config.md 'Valid values' 'Runtimes MUST generate an error when invalid or unsupported values are encountered' 'memoryPolicy.mode')" "$b" 'memoryPolicy\.mode'
-b=$(mkbc mempolnodes 'c["linux"]["memoryPolicy"] = {"mode": "MPOL_DEFAULT", "nodes": "0"}')
-refuses "$(N config-linux.md 'Memory policy' 'Some modes require that there are no nodes, e.g. MPOL_DEFAULT and MPOL_LOCAL')" "$b" 'memoryPolicy\.nodes'
+refuses_cfg "$(N config.md 'Valid values' 'Runtimes MUST generate an error when invalid or unsupported values are encountered' 'memoryPolicy.mode')" 'memoryPolicy\.mode' mempolbad 'c["linux"]["memoryPolicy"] = {"mode": "MPOL_CONFORM"}'
+refuses_cfg "$(N config-linux.md 'Memory policy' 'Some modes require that there are no nodes, e.g. MPOL_DEFAULT and MPOL_LOCAL')" 'memoryPolicy\.nodes' mempolnodes 'c["linux"]["memoryPolicy"] = {"mode": "MPOL_DEFAULT", "nodes": "0"}'
 
 # netDevices: in a network namespace of this test's own, never the host's
 b=$(mkb netdev)
