@@ -875,6 +875,27 @@ runb "$b" 'echo program-ran'
 expect_eq "$(N config-linux.md Seccomp 'listenerPath ... If sending to this socket fails, the runtime MUST generate an error' 'no agent: run fails, the program never runs')" \
 	"fail" "$([ "$RC" != 0 ] && ! printf '%s' "$OUT" | grep -q program-ran && echo fail || echo "rc=$RC")"
 
+# SCMP_ACT_NOTIFY: how the container process state reaches the agent (conform-api agent)
+"$API" agent "$TMP/agent.sock" "$TMP/agent.state" 52 >"$TMP/agent.out" 2>&1 &
+ap=$!
+track_pid $ap
+for i in $(seq 50); do grep -q ready "$TMP/agent.out" 2>/dev/null && break; sleep 0.1; done
+b=$(mkbc scagent 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": argv[0], "listenerMetadata": "conform-meta", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}' "$TMP/agent.sock")
+runb "$b" 'mkdir /tmp/notified 2>&1; echo pid=$$'
+wait $ap 2>/dev/null
+meta=$(cat "$TMP/agent.state.meta" 2>/dev/null | xargs)
+expect_match "$(N config-linux.md Seccomp 'SCMP_ACT_NOTIFY ... the agent'"'"'s answer' 'errno 52 (EBADE) reaches mkdir')" 'Invalid exchange' "$OUT"
+expect_match "$(N config-linux.md 'The Container Process State' 'MUST send the container process state over the UNIX socket as regular payload serialized in JSON and file descriptors MUST be sent using SCM_RIGHTS')" \
+	'^msg 1 fds 1( |$)' "$meta"
+expect_eq "$(N config-linux.md 'Seccomp' 'The runtime MUST send exactly one container process state per connection' 'the payload is one JSON document')" \
+	"one" "$(python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read()); print("one")' "$TMP/agent.state" 2>&1 | tail -1)"
+expect_match "$(N config-linux.md Seccomp 'The connection MUST NOT be reused and it MUST be closed after sending a seccomp state')" ' eof$' "$meta"
+expect_nomatch "$(N config-linux.md 'The Container Process State' 'If more than one sendmsg(2) is used, the file descriptors MUST be sent only in the first call')" \
+	'msg ([2-9]|[1-9][0-9]+) fds [1-9]' "$meta"
+expect_eq "$(N config-linux.md 'The Container Process State' 'ociVersion (REQUIRED), fds, pid (REQUIRED), metadata, state (REQUIRED)' 'fds is [seccompFd], metadata is listenerMetadata, state names the container')" \
+	"['seccompFd'] conform-meta scagent True True" \
+	"$(jf '" ".join(map(str, (d.get("fds"), d.get("metadata"), d.get("state", {}).get("id"), "ociVersion" in d, isinstance(d.get("pid"), int))))' "$TMP/agent.state")"
+
 # rootfsPropagation against a shared mount of our own (this host's / is private)
 SH=$TMP/shared
 mkdir -p "$SH"
