@@ -10,7 +10,9 @@
 # library API for the rules the command line keeps runc's behaviour for.
 # A point of a MUST that libctr does not meet fails: nothing is skipped
 # except what the host lacks (SELinux, NUMA), and then says so.
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/lib.sh" || exit 1
+# everything below works in $TMP (lib.sh's): never run without it
+[ -n "${TMP:-}" ] && [ -d "$TMP" ] || { echo "Bail out! tests/integration/lib.sh did not set up \$TMP"; exit 1; }
 
 # python3 is started a few hundred times: the system's directly, not through a
 # version manager's shim on PATH (100 ms a start)

@@ -4,7 +4,9 @@
 # test (unshare -n), the "container" a process in a new one inside it.  The
 # devices are veth ends (this kernel has no dummy driver); nothing outside
 # these namespaces is touched.
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/lib.sh" || exit 1
+# everything below works in $TMP (lib.sh's): never run without it
+[ -n "${TMP:-}" ] && [ -d "$TMP" ] || { echo "Bail out! tests/integration/lib.sh did not set up \$TMP"; exit 1; }
 
 DRIVER=${NETDEV_DRIVER:-$CTR_BUILD_ROOT/tests/net/netdev-driver}
 [ -x "$DRIVER" ] || { echo "Bail out! no netdev-driver at $DRIVER"; exit 1; }
