@@ -643,6 +643,12 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 			r = ctr_err_nomem(err);
 		}
 	}
+	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
+	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
+	for (size_t i = 0; i < cg->n && r == 0; i++) {
+		struct stat st;
+		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
+	}
 	if (r == 0 && record)
 		r = record(ud, cg, err);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
@@ -759,6 +765,8 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err)
 			close(cg->h[i].fd);
 			cg->h[i].fd = -1;
 		}
+		if (cg->h[i].existed)
+			continue;
 		/* processes that were killed leave their cgroup a moment after they are reaped */
 		int s = rmdir(cg->h[i].dir) == 0 || errno == ENOENT ? 0 : -errno;
 		for (int tries = 0; s == -EBUSY && tries < 200; tries++) {
@@ -798,6 +806,8 @@ struct json_object *ctr_cgroup_to_json(const struct ctr_cgroup *cg)
 		json_object_object_add(h, "dir", json_object_new_string(cg->h[i].dir));
 		json_object_object_add(h, "ctrls", json_object_new_int64(cg->h[i].ctrls));
 		json_object_object_add(h, "v2", json_object_new_boolean(cg->h[i].v2));
+		if (cg->h[i].existed)
+			json_object_object_add(h, "existed", json_object_new_boolean(true));
 		json_object_object_add(paths, cg->h[i].v2 ? "unified" : cg->h[i].name, h);
 	}
 	json_object_object_add(o, "paths", paths);
@@ -826,6 +836,8 @@ int ctr_cgroup_from_json(struct json_object *o, struct ctr_cgroup **out, ctr_err
 		cg->h[i].fd = -1;
 		cg->h[i].v2 = json_object_get_boolean(b);
 		cg->h[i].ctrls = (unsigned)json_object_get_int64(c);
+		json_object *e;
+		cg->h[i].existed = json_object_object_get_ex(v, "existed", &e) && json_object_get_boolean(e);
 		cg->h[i].name = strdup(cg->h[i].v2 ? "" : k);
 		cg->h[i].dir = strdup(json_object_get_string(d));
 		if (!cg->h[i].name || !cg->h[i].dir) {

@@ -97,6 +97,7 @@ struct ctr_cgroup {
 		char *dir;   /* absolute directory of the container's cgroup */
 		int fd;      /* O_PATH directory fd, -1 when not open */
 		int created; /* how many path components create made (removed on rollback), 0 after */
+		bool existed; /* the directory was there before create: someone else's, destroy leaves it */
 	} h[CTR_CG_MAX_HIER];
 };
 
