@@ -796,6 +796,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	size_t state_len = 0;
 	const struct oci_config *cfg = c->cfg;
 	bool hooks_started = false, cg_parent_enters = false;
+	struct ctr_netdevs *netdevs = NULL;
 	int cg_fds[CTR_CG_MAX_HIER];
 
 	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
@@ -997,6 +998,9 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		}
 		if (h.type == CTR_MSG_HOOKS) {
 			hooks_started = true;
+			/* linux.netDevices into its network namespace, from ours, before the hooks see it */
+			if ((r = ctr_net_devices_move(c->ctx, cfg, pid, &netdevs, err)) < 0)
+				goto fail_kill;
 			/* status "created" (the state after step 2, as crun sends it); the rootfs is not pivoted yet */
 			if ((r = run_hooks(c, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATED, ROOT_ROOTFS,
 					   err)) < 0 ||
@@ -1103,6 +1107,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			goto fail_kill;
 		}
 	}
+	ctr_net_devices_free(netdevs);
 	c->pidfd = pidfd;
 	c->is_parent = true;
 	close(sv[0]);
@@ -1116,6 +1121,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	return 0;
 
 fail_kill:
+	ctr_net_devices_undo(c->ctx, netdevs); /* before the kill: the devices must not die with the namespace */
 	kill_and_reap(pidfd, pid);
 	if (first_pid != pid && first_pid > 0)
 		(void)waitpid(first_pid, NULL, WNOHANG);
@@ -1148,6 +1154,7 @@ fail:
 		close(devnull);
 	free(msgbuf);
 	free(state);
+	ctr_net_devices_free(netdevs);
 	ctr_plan_free(&plan);
 	return r;
 }

@@ -134,6 +134,10 @@ struct ctr_proc {
 	} sched;
 	bool has_cpus_initial, has_cpus_final;
 	cpu_set_t cpus_initial, cpus_final; /* process.execCPUAffinity (exec) */
+	bool has_mempolicy;          /* linux.memoryPolicy: set_mempolicy(mempolicy_mode, nodemask, maxnode) */
+	int mempolicy_mode;          /* mode | mode flags */
+	unsigned long mempolicy_maxnode;
+	unsigned long mempolicy_nodes[16]; /* 1024 nodes */
 	const char *lsm_attr;        /* "thread-self/attr/..." beneath procfs, written before execve; NULL: none */
 	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };

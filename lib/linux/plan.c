@@ -357,6 +357,17 @@ int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, str
 				       "config.json: linux.personality.flags: no flags are defined by the runtime-spec");
 		out->has_personality = true;
 	}
+	const struct oci_memory_policy *mp = l->memory_policy;
+	if (mp) {
+		/* every process of the container gets it: set by the init stub before execve (inherited by children) */
+		_Static_assert(sizeof(out->mempolicy_nodes) >= sizeof(mp->nodemask), "nodemask size");
+		out->has_mempolicy = true;
+		out->mempolicy_mode = mp->mode | (int)mp->mode_flags;
+		out->mempolicy_maxnode = mp->has_nodes ? mp->maxnode : 0;
+		memset(out->mempolicy_nodes, 0, sizeof(out->mempolicy_nodes));
+		if (mp->has_nodes)
+			memcpy(out->mempolicy_nodes, mp->nodemask, sizeof(mp->nodemask));
+	}
 	return 0;
 }
 
@@ -1173,7 +1184,8 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 				       "libctr runs its verbs itself only in prestart, createRuntime, createContainer and "
 				       "poststart hooks: install nvidia-container-toolkit or move the hook",
 				       i, plan->hk_start_container.hooks[i].path);
-	plan->want_hooks_msg = cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
+	/* linux.netDevices move at the same point as the hooks of the runtime namespace (lib/net) */
+	plan->want_hooks_msg = cfg->linux_.n_net_devices || cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
 			       cfg->hooks.create_container.n || cfg->hooks.start_container.n;
 	plan->readonly_root = cfg->root_readonly;
 	plan->no_pivot = flags & CTR_CREATE_NO_PIVOT;

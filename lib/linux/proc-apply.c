@@ -257,6 +257,10 @@ int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *eb, size_t n)
 		return fail(eb, n, errno, "process.scheduler: sched_setattr");
 	if (p->has_cpus_final && syscall(SYS_sched_setaffinity, 0, sizeof(p->cpus_final), &p->cpus_final) < 0)
 		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
+	if (p->has_mempolicy &&
+	    syscall(SYS_set_mempolicy, p->mempolicy_mode, p->mempolicy_maxnode ? p->mempolicy_nodes : NULL,
+		    p->mempolicy_maxnode) < 0)
+		return fail(eb, n, errno, "linux.memoryPolicy: set_mempolicy");
 	/* the seccomp filter is loaded last; see seccomp_needs_admin for CAP_SYS_ADMIN */
 	bool admin = seccomp_needs_admin(p);
 	if (admin && !p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
