@@ -546,6 +546,35 @@ int ctr_container_stats_json(ctr_container *c, char **out, ctr_error **err);
 int ctr_container_oom_kills(ctr_container *c, uint64_t *count, ctr_error **err);
 
 /**
+ * A file descriptor that becomes readable (POLLIN) when the container's
+ * cgroups report an event, for an event loop: an OOM kill on cgroup v1
+ * (an eventfd registered for memory.oom_control) and v2, and on v2 any
+ * change of memory.events or cgroup.events (populated, frozen).  After it
+ * polls readable, call ctr_container_event_clear() on it, then read what
+ * changed: ctr_container_oom_kills(), ctr_container_status().  The caller
+ * owns the fd (close-on-exec) and closes it; it stays valid, and silent,
+ * after the container is deleted.
+ *
+ * @param c   the container (created here or loaded)
+ * @param fd  receives the fd
+ * @param err receives an error on failure; may be NULL
+ * @return 0; -ENOTSUP (CTR_E_UNSUPPORTED) when the container has no cgroup
+ *         (or, on v1, no memory cgroup); another -errno from inotify,
+ *         eventfd or the cgroup files
+ */
+int ctr_container_event_fd(ctr_container *c, int *fd, ctr_error **err);
+
+/**
+ * Consume what made an fd of ctr_container_event_fd() readable, so that it
+ * polls readable again only for the next event.
+ *
+ * @param fd  the fd
+ * @param err receives an error on failure; may be NULL
+ * @return 0, or the -errno of the read
+ */
+int ctr_container_event_clear(int fd, ctr_error **err);
+
+/**
  * The runtime-spec features document (features.md) of this build and host:
  * OCI versions, hooks, mount options, namespaces, capabilities, cgroup,
  * seccomp, AppArmor, SELinux, Intel RDT.

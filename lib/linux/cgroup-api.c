@@ -200,6 +200,32 @@ CTR_EXPORT int ctr_container_stats_json(ctr_container *c, char **out, ctr_error 
 	return *out ? 0 : ctr_err_nomem(err);
 }
 
+CTR_EXPORT int ctr_container_event_fd(ctr_container *c, int *fd, ctr_error **err)
+{
+	int r;
+	if (!c || !fd)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_event_fd: NULL argument");
+	*fd = -1;
+	if ((r = need_cgroup(c, "ctr_container_event_fd", err)) < 0)
+		return r;
+	return ctr_cgroup_event_fd(c->cg, fd, err);
+}
+
+CTR_EXPORT int ctr_container_event_clear(int fd, ctr_error **err)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno == EAGAIN)
+			return 0;
+		return ctr_err_sys(err, errno, "read the container's event fd %d", fd);
+	}
+}
+
 CTR_EXPORT int ctr_container_oom_kills(ctr_container *c, uint64_t *count, ctr_error **err)
 {
 	if (!count)

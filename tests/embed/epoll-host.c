@@ -17,6 +17,7 @@
  * Usage: epoll-host STATE_ROOT BUNDLE MODE   (TAP; root)
  */
 #include <errno.h>
+#include <stdint.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,7 +219,38 @@ int main(int argc, char **argv)
 	r = ctr_container_delete(lc, 0, &err);
 	ok(r == 0, "%s: deleted (%s)", mode, r ? ctr_error_message(err) : "ok");
 	ctr_error_free(err);
+	err = NULL;
 	ctr_container_free(lc);
+
+	/* --- an OOM kill seen through ctr_container_event_fd, in the same loop --- */
+	if (!strcmp(mode, "default")) {
+		const char *oa[] = {"sh", "-c", "sleep 0.3; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1", NULL};
+		ctr_container *oc = NULL;
+		snprintf(id, sizeof(id), "ep-oom");
+		int efd = -1;
+		if (ctr_spec_set_args(spec, oa, &err) < 0 || ctr_container_create(ctx, &oc, id, spec, &o, &err) < 0 ||
+		    ctr_container_update(oc, "{\"memory\": {\"limit\": 16777216, \"swap\": 16777216}}", &err) < 0 ||
+		    ctr_container_event_fd(oc, &efd, &err) < 0 || ctr_container_start(oc, &err) < 0) {
+			ok(0, "oom: create, event fd, start (%s)", ctr_error_message(err));
+		} else {
+			struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
+			epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+			uint64_t kills = 0;
+			int k = epoll_wait(ep, &ev, 1, 10000);
+			ok(k == 1 && ev.data.u32 == 1, "oom: the event fd polls readable when the 64 MiB dd hits the 16 MiB limit");
+			ok(ctr_container_event_clear(efd, &err) == 0, "oom: the event is cleared");
+			/* the event comes as the cgroup hits the OOM condition, before the kill is counted */
+			(void)ctr_container_wait(oc, &code, 10000, NULL);
+			int kr = ctr_container_oom_kills(oc, &kills, &err);
+			ok(kr == 0 && kills >= 1, "oom: ctr_container_oom_kills says %llu", (unsigned long long)kills);
+			(void)ctr_container_delete(oc, CTR_DELETE_FORCE, NULL);
+		}
+		if (efd >= 0)
+			close(efd);
+		ctr_error_free(err);
+		err = NULL;
+		ctr_container_free(oc);
+	}
 	ctr_spec_free(spec);
 	ctr_context_free(ctx);
 	close(ep);
