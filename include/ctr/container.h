@@ -116,6 +116,14 @@ typedef struct ctr_create_options {
 	 */
 	struct ctr_image_store *image_store;
 	const char *image;           /**< a stored image's name; NULL: the spec's root.path */
+	/**
+	 * Since 0.2: the longest create may wait for the container process
+	 * (its setup, the createContainer hooks run there) in milliseconds; when
+	 * it runs out, the process is killed, everything undone and create
+	 * fails with -ETIMEDOUT.  0: no limit.  The hooks of the runtime
+	 * namespace keep their own timeouts.
+	 */
+	int64_t timeout_ms;
 } ctr_create_options;
 
 /**
@@ -335,6 +343,12 @@ typedef struct ctr_exec_options {
 	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
 	uint64_t flags;              /**< CTR_EXEC_* (since 0.2; 64 bits so that it starts after 0.1's size) */
+	/**
+	 * Since 0.2: the longest exec may wait for the new process to start
+	 * (its setup, a seccomp agent) in milliseconds; when it runs out the
+	 * process is killed and exec fails with -ETIMEDOUT.  0: no limit.
+	 */
+	int64_t timeout_ms;
 } ctr_exec_options;
 
 /**
@@ -442,6 +456,22 @@ enum ctr_delete_flag {
  *         allow it; -ENOENT (CTR_E_NOT_FOUND) when it was deleted already
  */
 int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err);
+
+/**
+ * ctr_container_delete() with a bound on how long it waits for the
+ * container's processes to die after SIGKILL (one stuck in uninterruptible
+ * sleep would make it wait for ever); poststop hooks keep their own
+ * timeouts.
+ *
+ * @param c          the container
+ * @param flags      as for ctr_container_delete()
+ * @param timeout_ms the longest wait in milliseconds; 0: no limit
+ * @param err        receives an error on failure; may be NULL
+ * @return as ctr_container_delete(); -ETIMEDOUT (CTR_E_SYSTEM) when the
+ *         processes outlived the timeout: nothing was removed, delete again;
+ *         -EINVAL for a negative timeout
+ */
+int ctr_container_delete_timeout(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err);
 
 /**
  * Free a handle (the container itself is untouched) and close the fds it

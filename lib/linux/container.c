@@ -785,6 +785,18 @@ static int state_doc_inside(struct ctr_container *c, ctr_status st, char **out, 
 	return r;
 }
 
+/* ctr_create_options.timeout_ms: wait for the container process until the deadline, else -ETIMEDOUT. */
+static int create_deadline(struct ctr_container *c, int fd, int64_t deadline, int64_t timeout_ms, ctr_error **err)
+{
+	int r = ctr_wait_readable(fd, deadline);
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+			       "container '%s': create took longer than %lld ms (timeout_ms): the container process is "
+			       "killed and everything undone",
+			       c->id, (long long)timeout_ms);
+	return r < 0 ? ctr_err_sys(err, -r, "container '%s': wait for the container process", c->id) : 0;
+}
+
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
 		     int **preserved, bool *poststop, ctr_error **err)
 {
@@ -797,6 +809,7 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	const struct oci_config *cfg = c->cfg;
 	bool hooks_started = false, cg_parent_enters = false;
 	struct ctr_netdevs *netdevs = NULL;
+	int64_t deadline = ctr_deadline(o->timeout_ms);
 	int cg_fds[CTR_CG_MAX_HIER];
 
 	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
@@ -916,6 +929,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	if (plan.userns_new) {
 		/* when the child says it is ready (dumpable for an unprivileged caller, see child.c) */
 		struct ctr_msg h;
+		if ((r = create_deadline(c, sv[0], deadline, o->timeout_ms, err)) < 0)
+			goto fail_kill;
 		int got = recv_msg(sv[0], &msgbuf, &h);
 		if (got <= 0 || h.type != CTR_MSG_USERNS) {
 			if (got > 0 && h.type == CTR_MSG_ERROR)
@@ -946,6 +961,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 	for (;;) {
 		struct ctr_msg h;
 		int lfd = -1;
+		if ((r = create_deadline(c, sv[0], deadline, o->timeout_ms, err)) < 0)
+			goto fail_kill;
 		int got = recv_msg_fd(sv[0], &msgbuf, &h, &lfd);
 		if (got < 0) {
 			r = ctr_err_sys(err, -got, "sync with the container process");
@@ -1098,6 +1115,8 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		 * which a process cloned by another thread at the same time could delay), or our exit
 		 * right after create could still kill it */
 		struct ctr_msg h;
+		if ((r = create_deadline(c, sv[0], deadline, o->timeout_ms, err)) < 0)
+			goto fail_kill;
 		int got = recv_msg(sv[0], &msgbuf, &h);
 		if (got <= 0 || h.type != CTR_MSG_READY) {
 			r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
@@ -1587,9 +1606,44 @@ CTR_EXPORT int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err)
 	return ctr_process_wait_timeout(pidfd, exit_status, -1, err);
 }
 
+static int do_delete(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err);
+
 CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err)
 {
+	return do_delete(c, flags, 0, err);
+}
+
+CTR_EXPORT int ctr_container_delete_timeout(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err)
+{
+	if (timeout_ms < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete_timeout: timeout_ms %lld is negative",
+			       (long long)timeout_ms);
+	return do_delete(c, flags, timeout_ms, err);
+}
+
+/* The container's init is gone (0), or the deadline came first (-ETIMEDOUT: the state is kept). */
+static int wait_gone(ctr_container *c, int64_t deadline, int64_t timeout_ms, ctr_error **err)
+{
+	if (c->pidfd < 0)
+		return 0;
+	int r = deadline ? ctr_wait_readable(c->pidfd, deadline) : 0;
+	if (!deadline) {
+		struct pollfd p = {c->pidfd, POLLIN, 0};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+			       "delete container '%s': its init did not die within %lld ms of SIGKILL (a process in "
+			       "uninterruptible sleep?): the state is kept, delete again",
+			       c->id, (long long)timeout_ms);
+	return 0;
+}
+
+static int do_delete(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err)
+{
 	int r;
+	int64_t deadline = ctr_deadline(timeout_ms);
 	if (!c)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete: NULL container");
 	if (c->dirfd < 0)
@@ -1621,9 +1675,10 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 			(void)kill_all(c, SIGKILL, &e);
 		ctr_error_free(e);
 		(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
-		struct pollfd p = {c->pidfd, POLLIN, 0};
-		while (poll(&p, 1, -1) < 0 && errno == EINTR)
-			;
+		if ((r = wait_gone(c, deadline, timeout_ms, err)) < 0) {
+			ctr_container_unlock(c);
+			return r;
+		}
 	}
 	if (c->cg) {
 		/* what is left in its cgroups (a frozen process only dies once thawed), then the cgroups */
@@ -1634,8 +1689,13 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		if (st == CTR_STATUS_PAUSED)
 			(void)ctr_cgroup_freeze(c->cg, false, &ce);
 		ctr_error_free(ce);
-		if (c->is_parent && !c->reaped)
-			(void)ctr_container_wait(c, NULL, -1, NULL);
+		if (c->is_parent && !c->reaped) {
+			if ((r = wait_gone(c, deadline, timeout_ms, err)) < 0) {
+				ctr_container_unlock(c);
+				return r;
+			}
+			(void)ctr_container_wait(c, NULL, 0, NULL);
+		}
 		if ((r = ctr_cgroup_destroy(c->cg, err)) < 0) {
 			ctr_container_unlock(c);
 			ctr_err_prefix(err, "delete container '%s' (the state is kept: delete again)", c->id);

@@ -434,8 +434,23 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	}
 	char errtext[CTR_ERRBUF + 64] = "";
 	int errnum = 0;
+	int64_t deadline = ctr_deadline(o.timeout_ms);
 	for (;;) {
 		int lfd = -1, mfd;
+		int wr = ctr_wait_readable(sv[0], deadline);
+		if (wr < 0) {
+			r = wr == -ETIMEDOUT ? ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+						       "container '%s': exec took longer than %lld ms (timeout_ms): the "
+						       "process is killed",
+						       c->id, (long long)o.timeout_ms)
+					     : ctr_err_sys(err, -wr, "container '%s': exec: wait for the process", c->id);
+			if (fpidfd >= 0) {
+				int code;
+				(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
+				(void)ctr_pidfd_exit_status(fpidfd, -1, &code);
+			}
+			goto out_kill;
+		}
 		ssize_t n = ctr_recv_with_fd(sv[0], buf, CTR_MSG_MAX - 1, &mfd);
 		if (mfd >= 0 && (size_t)n >= sizeof(struct ctr_msg)) {
 			struct ctr_msg mh;

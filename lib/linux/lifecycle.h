@@ -328,6 +328,9 @@ int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
  * kernel kept no status; another -errno.
  */
 int ctr_pidfd_exit_status(int pidfd, int timeout_ms, int *code);
+/* A deadline timeout_ms from now on CLOCK_MONOTONIC (0: none), and waiting for fd to be readable until it: 0 or -ETIMEDOUT. */
+int64_t ctr_deadline(int64_t timeout_ms);
+int ctr_wait_readable(int fd, int64_t deadline);
 /*
  * Run a helper program (newuidmap, ldconfig): our child with a pidfd, stdio
  * /dev/null but out_fd/err_fd (-1: /dev/null), no other fd of the caller, a

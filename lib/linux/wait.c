@@ -92,6 +92,27 @@ int ctr_pidfd_exit_status(int pidfd, int timeout_ms, int *code)
 	return -ECHILD;
 }
 
+int64_t ctr_deadline(int64_t timeout_ms)
+{
+	return timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+}
+
+int ctr_wait_readable(int fd, int64_t deadline)
+{
+	if (!deadline)
+		return 0;
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = {fd, POLLIN, 0};
+		int n = poll(&p, 1, left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		return n == 0 ? -ETIMEDOUT : 0;
+	}
+}
+
 int ctr_spawn_helper(const char *path, char *const argv[], int out_fd, int err_fd, int *pidfd_out)
 {
 	static char *const env[] = {(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
