@@ -73,7 +73,8 @@ enum ctr_create_flag {
 	CTR_CREATE_NO_PIVOT = 1u << 0,       /**< use MS_MOVE + chroot instead of pivot_root (for ramfs roots) */
 	CTR_CREATE_NO_NEW_KEYRING = 1u << 1, /**< do not give the container its own session keyring */
 	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2, /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
-	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3 /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
+	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3, /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
+	CTR_CREATE_STDIO_PIPES = 1u << 4 /**< since 0.2: the container's stdin, stdout and stderr are pipes whose other ends ctr_container_take_stdio() gives (stdio_fds must be -1) */
 };
 
 /** Options for ctr_container_create(); initialise with ctr_create_options_init(). */
@@ -349,6 +350,13 @@ typedef struct ctr_exec_options {
 	 * process is killed and exec fails with -ETIMEDOUT.  0: no limit.
 	 */
 	int64_t timeout_ms;
+	/**
+	 * Since 0.2, out: with CTR_EXEC_STDIO_PIPES, the caller's ends of the
+	 * process's stdin (write end), stdout and stderr (read ends); the
+	 * caller closes them.  -1 otherwise.
+	 */
+	int stdio_pipes[3];
+	int reserved_0_2;            /**< zero */
 } ctr_exec_options;
 
 /**
@@ -357,6 +365,8 @@ typedef struct ctr_exec_options {
  * ctr_container_exec() returns when it has started (runc's --ignore-paused).
  */
 #define CTR_EXEC_IGNORE_PAUSED (1u << 0)
+/** Since 0.2: the process's stdin, stdout and stderr are pipes; their other ends come back in stdio_pipes (stdio_fds must be -1). */
+#define CTR_EXEC_STDIO_PIPES (1u << 1)
 
 /**
  * Initialise exec options to their defaults (stdio_fds, tty and console_fd
@@ -480,6 +490,17 @@ int ctr_container_delete_timeout(ctr_container *c, unsigned flags, int64_t timeo
  * @param c the handle; NULL is allowed
  */
 void ctr_container_free(ctr_container *c);
+
+/**
+ * With CTR_CREATE_STDIO_PIPES, the caller's ends of the container's stdin
+ * (write end), stdout and stderr (read ends).  Ownership passes to the
+ * caller (it closes them); later calls give -1s.  Since 0.2.
+ *
+ * @param c   the container (created by this handle)
+ * @param fds receives the three fds; -1 each when there are none
+ * @return 0; -ENOENT when the handle has none (no flag, or taken already)
+ */
+int ctr_container_take_stdio(ctr_container *c, int fds[3]);
 
 /**
  * With process.terminal and no console socket, the pty master that create

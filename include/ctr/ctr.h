@@ -132,5 +132,6 @@
 #include "accel.h"
 #include "network.h"
 #include "image.h"
+#include "console.h"
 
 #endif

@@ -216,6 +216,7 @@ static struct ctr_container *container_new(ctr_context *ctx, const char *id)
 		return NULL;
 	c->ctx = ctx;
 	c->pidfd = c->dirfd = c->console_fd = -1;
+	c->stdio_pipes[0] = c->stdio_pipes[1] = c->stdio_pipes[2] = -1;
 	c->exit_status = -1;
 	if (!(c->id = strdup(id)) || asprintf(&c->dir, "%s/%s", ctx->state_root, id) < 0) {
 		c->dir = NULL;
@@ -235,6 +236,9 @@ CTR_EXPORT void ctr_container_free(ctr_container *c)
 		close(c->dirfd);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	for (int i = 0; i < 3; i++)
+		if (c->stdio_pipes[i] >= 0)
+			close(c->stdio_pipes[i]);
 	free(c->id);
 	free(c->dir);
 	free(c->bundle);
@@ -388,6 +392,41 @@ CTR_EXPORT const char *ctr_container_rootfs(const ctr_container *c)
 CTR_EXPORT const char *ctr_container_created(const ctr_container *c)
 {
 	return c ? c->created : NULL;
+}
+
+CTR_EXPORT int ctr_container_take_stdio(ctr_container *c, int fds[3])
+{
+	if (!c || !fds)
+		return -EINVAL;
+	bool any = false;
+	for (int i = 0; i < 3; i++) {
+		fds[i] = c->stdio_pipes[i];
+		any |= fds[i] >= 0;
+		c->stdio_pipes[i] = -1;
+	}
+	return any ? 0 : -ENOENT;
+}
+
+/* Three pipes: mine[] the caller's ends (stdin's write end, stdout's and stderr's read ends), theirs[] the container's. */
+int ctr_stdio_pipes(int mine[3], int theirs[3], ctr_error **err)
+{
+	for (int i = 0; i < 3; i++)
+		mine[i] = theirs[i] = -1;
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			int e = errno;
+			for (int k = 0; k < i; k++) {
+				close(mine[k]);
+				close(theirs[k]);
+				mine[k] = theirs[k] = -1;
+			}
+			return ctr_err_sys(err, e, "stdio pipes");
+		}
+		mine[i] = i == 0 ? p[1] : p[0];
+		theirs[i] = i == 0 ? p[0] : p[1];
+	}
+	return 0;
 }
 
 CTR_EXPORT int ctr_container_take_console(ctr_container *c)
@@ -1190,9 +1229,13 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		return r;
 	if ((r = ctr_validate_id(id, err)) < 0)
 		return r;
+	if ((o.flags & CTR_CREATE_STDIO_PIPES) && (o.stdio_fds[0] >= 0 || o.stdio_fds[1] >= 0 || o.stdio_fds[2] >= 0))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_create_options: CTR_CREATE_STDIO_PIPES with stdio_fds set: give one or the other");
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
 	bool poststop = false;
+	int child_ends[3] = {-1, -1, -1}; /* CTR_CREATE_STDIO_PIPES: the container's ends, closed when create returns */
 	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, NULL, 0, &preserved, err)) < 0)
 		return r;
 	struct ctr_container *c = container_new(ctx, id);
@@ -1202,6 +1245,11 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	}
 	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0)
 		goto out;
+	if ((o.flags & CTR_CREATE_STDIO_PIPES) && (r = ctr_stdio_pipes(c->stdio_pipes, child_ends, err)) < 0)
+		goto out;
+	if (o.flags & CTR_CREATE_STDIO_PIPES)
+		for (int i = 0; i < 3; i++)
+			o.stdio_fds[i] = child_ends[i];
 	/* CDI annotations edit the private copy, so the caller's spec is untouched */
 	if (o.accel && (r = ctr_accel_apply_annotations(c->spec, o.accel, err)) < 0) {
 		ctr_err_prefix(err, "config.json: annotations");
@@ -1288,9 +1336,15 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		goto out;
 	}
 	ctr_container_unlock(c);
+	for (int i = 0; i < 3; i++)
+		if (child_ends[i] >= 0)
+			close(child_ends[i]);
 	*out = c;
 	return 0;
 out:
+	for (int i = 0; i < 3; i++)
+		if (child_ends[i] >= 0)
+			close(child_ends[i]);
 	ctr_preserve_fds_free(preserved, o.preserve_fds);
 	ctr_container_free(c);
 	return r;

@@ -51,6 +51,7 @@ CTR_EXPORT int ctr_exec_options_init_sized(ctr_exec_options *opts, size_t size)
 	def.stdio_fds[0] = def.stdio_fds[1] = def.stdio_fds[2] = -1;
 	def.tty = -1;
 	def.console_fd = -1;
+	def.stdio_pipes[0] = def.stdio_pipes[1] = def.stdio_pipes[2] = -1;
 	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
@@ -301,6 +302,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	struct ctr_proc proc;
 	char **env = NULL;
 	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1, root_fd = -1;
+	int pipes_mine[3] = {-1, -1, -1}, pipes_theirs[3] = {-1, -1, -1};
 	pid_t hpid = -1, fpid = -1;
 	char *buf = NULL;
 	struct json_object *pj_owned = NULL;
@@ -341,6 +343,18 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		goto out;
 	if (o.tty >= 0)
 		proc.terminal = o.tty != 0;
+	if (o.flags & CTR_EXEC_STDIO_PIPES) {
+		if (o.stdio_fds[0] >= 0 || o.stdio_fds[1] >= 0 || o.stdio_fds[2] >= 0 || !opts ||
+		    opts->size < offsetof(ctr_exec_options, stdio_pipes) + sizeof(opts->stdio_pipes)) {
+			r = ctr_err(err, EINVAL, CTR_E_INVALID,
+				    "ctr_exec_options: CTR_EXEC_STDIO_PIPES needs stdio_fds -1 and a struct with stdio_pipes");
+			goto out;
+		}
+		if ((r = ctr_stdio_pipes(pipes_mine, pipes_theirs, err)) < 0)
+			goto out;
+		for (int i = 0; i < 3; i++)
+			o.stdio_fds[i] = pipes_theirs[i];
+	}
 	for (int i = 0; i < 3; i++)
 		proc.stdio[i] = o.stdio_fds[i];
 	proc.preserve_fds = o.preserve_fds;
@@ -546,6 +560,11 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		*pidfd_out = fpidfd;
 		fpidfd = -1;
 	}
+	if (o.flags & CTR_EXEC_STDIO_PIPES)
+		for (int i = 0; i < 3; i++) {
+			opts->stdio_pipes[i] = pipes_mine[i];
+			pipes_mine[i] = -1;
+		}
 	r = 0;
 	goto out;
 out_kill:
@@ -556,6 +575,12 @@ out_kill:
 			;
 	}
 out:
+	for (int i = 0; i < 3; i++) {
+		if (pipes_mine[i] >= 0)
+			close(pipes_mine[i]);
+		if (pipes_theirs[i] >= 0)
+			close(pipes_theirs[i]);
+	}
 	if (root_fd >= 0)
 		close(root_fd);
 	if (blob_fd >= 0)
