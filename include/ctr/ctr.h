@@ -86,6 +86,13 @@
  *
  * @section fork fork()
  *
+ * Between its own clone() and execve() libctr runs only async-signal-safe
+ * code (system calls and stack buffers: no malloc, no locks, no json-c,
+ * whose glibc locale calls would deadlock on a lock another thread of the
+ * caller holds at the moment of the clone), in the container's processes,
+ * the exec helpers, hooks and helper programs alike; so a multi-threaded
+ * program may call it from any thread.
+ *
  * A process that forks must not call libctr in the child before it
  * executes a program, when the parent has other threads: as for every
  * library that takes locks or allocates, only async-signal-safe functions
