@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "accel/accel-internal.h"
-#include "linux/hooks.h"
-#include "linux/lifecycle.h"
+#include "accel/native-hooks.h"
+#include "linux/process.h"
 #include "linux/sigsafe.h"
 
 extern char **environ;

@@ -46,5 +46,8 @@ int ctr_container_config(ctr_container *c, const struct oci_config **out, ctr_er
 unsigned long long ctr_pid_start_time(pid_t pid, bool *zombie);
 /* Three pipes for CTR_*_STDIO_PIPES: mine[] the caller's ends (stdin's write end, stdout's and stderr's read ends). */
 int ctr_stdio_pipes(int mine[3], int theirs[3], ctr_error **err);
+/* ctr_net_edit_spec (lib/net) with mode container:<id> resolved to that container's namespace (container-net.c). */
+int ctr_container_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec, const char *state_dir,
+				ctr_error **err);
 
 #endif

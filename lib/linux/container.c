@@ -1298,7 +1298,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		goto out;
 	}
 	/* the network mode's namespace and the names files, on the private copy too */
-	if (o.network && (r = ctr_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
+	if (o.network && (r = ctr_container_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
 		goto out;
 	if ((r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
 		goto out;

@@ -19,6 +19,7 @@
 #include "spec/oci.h"
 #include "linux/devices.h"
 #include "linux/hooks.h"
+#include "linux/process.h"
 
 struct json_object;
 
@@ -313,32 +314,7 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_
 			      ctr_error **err);
 void ctr_preserve_fds_free(int *fds, int n);
 
-/* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
-pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
-/* The same with CLONE_INTO_CGROUP when cgroup_fd >= 0 (no clone() fallback then: ENOSYS). */
-pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
 /* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
-
-/*
- * wait.c: the exit code (exit status, or 128 + signal) of the process of
- * pidfd, independent of the host's SIGCHLD policy: waitid() when it is our
- * unreaped child, else what the pidfd kept (Linux 6.15); timeout_ms -1
- * waits, 0 polls.  0; -ETIMEDOUT; -ECHILD when someone else reaped it and the
- * kernel kept no status; another -errno.
- */
-int ctr_pidfd_exit_status(int pidfd, int timeout_ms, int *code);
-/* A deadline timeout_ms from now on CLOCK_MONOTONIC (0: none), and waiting for fd to be readable until it: 0 or -ETIMEDOUT. */
-int64_t ctr_deadline(int64_t timeout_ms);
-int ctr_wait_readable(int fd, int64_t deadline);
-/*
- * Run a helper program (newuidmap, ldconfig): our child with a pidfd, stdio
- * /dev/null but out_fd/err_fd (-1: /dev/null), no other fd of the caller, a
- * fixed PATH-only environment, default signals.  0 with *pidfd_out, or -errno.
- */
-int ctr_spawn_helper(const char *path, char *const argv[], int out_fd, int err_fd, int *pidfd_out);
-
-/* Set FD_CLOEXEC off/on; async-signal-safe. */
-int ctr_fd_set_cloexec(int fd, bool on);
 
 #endif
