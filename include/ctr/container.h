@@ -396,8 +396,12 @@ static inline void ctr_exec_options_init(ctr_exec_options *opts)
 /**
  * Run an additional process in a running (or created) container, in all its
  * namespaces and cgroups, with its rootfs, user, capabilities, seccomp
- * filter and environment (as opts change them).  The process is a child
- * of the caller.
+ * filter and environment (as opts change them).  With pidfd non-NULL the
+ * process is a child of the caller, which reaps it (ctr_process_wait(),
+ * waitid(P_PIDFD)).  With pidfd NULL it is not: it is reparented like any
+ * orphan, to the nearest child subreaper among the caller's ancestors (the
+ * caller itself if it set PR_SET_CHILD_SUBREAPER) or to the init of the
+ * caller's pid namespace, and the caller is left no zombie.
  *
  * @param c       the container
  * @param opts    options, or NULL to run the container's own process again;

@@ -5,9 +5,11 @@
  * A helper is cloned, becomes non-dumpable, keeps only the fds it needs
  * (close_range), joins the container's cgroups and every namespace of the
  * container at once with setns() on the init's pidfd (kernel >= 5.8; user
- * namespace first, done by the kernel), then clones the final process with
- * CLONE_PARENT so the caller is its parent (the pid namespace applies only to
- * children of the process that joined it) and exits.  The final process sets
+ * namespace first, done by the kernel), then clones the final process (the
+ * pid namespace applies only to children of the process that joined it) and
+ * exits: with CLONE_PARENT when the caller wants a pidfd, so the caller is
+ * its parent, else as the helper's own child, which the kernel reparents
+ * when the helper exits.  The final process sets
  * up the pty and stdio and execs the sealed init stub (init-stub.c), which
  * applies the process setup (ctr_proc_apply: credentials, cwd, seccomp) and
  * execs the program: nothing of the caller's process (its fds, memory or
@@ -228,11 +230,15 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 	close(x->pidfd);
 	/*
 	 * The caller's child (CLONE_PARENT: it reaps it through the pidfd it gets)
-	 * when it asked for the pidfd; else ours, so that once we leave it goes to
-	 * the container's init (or the caller's subreaper), which reaps it, and
-	 * nothing is left as a zombie of the caller's (that would pin the pid
-	 * namespace).  The pidfd goes to the runtime with the pid either way: it
-	 * names this process even if it exits and is reaped at once.
+	 * when it asked for the pidfd; else ours, so that once we leave it is an
+	 * orphan the kernel reparents as any other: to the nearest child
+	 * subreaper among our ancestors (the caller, when it set
+	 * PR_SET_CHILD_SUBREAPER), else to the init of our pid namespace (the
+	 * host's; the helper's own pid namespace is the caller's, setns changed
+	 * only its children's), which reap it.  So nothing is left as a zombie
+	 * of a caller that did not ask for one (that would pin the container's
+	 * pid namespace).  The pidfd goes to the runtime with the pid either way:
+	 * it names this process even if it exits and is reaped at once.
 	 */
 	int fpidfd = -1;
 	pid_t pid = ctr_clone3(x->caller_child ? CLONE_PARENT : 0, &fpidfd, x->caller_child ? 0 : SIGCHLD);
