@@ -981,12 +981,19 @@ int ctr_cgroup_kill(struct ctr_cgroup *cg, int signo, ctr_error **err)
 	if (signo == SIGKILL && v2 >= 0 && open_dir(cg, (size_t)v2) >= 0 &&
 	    ctr_cg_write_file(cg->h[v2].fd, "cgroup.kill", "1") == 0)
 		return 0;
-	/* freeze so that nothing forks between listing and signalling, then thaw to deliver */
+	/* an empty cgroup (the usual case at delete) stays empty: only a member can fork into it */
+	pid_t *pids = NULL;
+	size_t n = 0;
+	if (ctr_cgroup_pids(cg, &pids, &n, NULL) == 0 && n == 0)
+		return 0;
+	free(pids);
+	pids = NULL;
+	n = 0;
+	/* freeze so that nothing forks between listing and signalling, then thaw to deliver (freezing
+	 * costs: the v1 freezer flips a static key, patching kernel text on every CPU) */
 	ctr_error *fe = NULL;
 	bool frozen = ctr_cgroup_freeze(cg, true, &fe) == 0;
 	ctr_error_free(fe);
-	pid_t *pids = NULL;
-	size_t n = 0;
 	int r = ctr_cgroup_pids(cg, &pids, &n, err);
 	for (size_t k = 0; r == 0 && k < n; k++)
 		if (kill(pids[k], signo) < 0 && errno != ESRCH) {
@@ -1103,17 +1110,29 @@ int ctr_cgroup_event_fd(struct ctr_cgroup *cg, int *out, ctr_error **err)
 	return 0;
 }
 
-/* Async-signal-safe (the container process and the exec helper run it after clone). */
+/*
+ * Async-signal-safe (the container process and the exec helper run it after
+ * clone).  Both are single-threaded (cloned without CLONE_THREAD), so moving
+ * this thread moves the whole process: on a v1 hierarchy through "tasks",
+ * because "0" written there migrates only the caller and the kernel then
+ * skips the global cgroup_threadgroup_rwsem, whose write lock cgroup.procs
+ * takes and which waits for an RCU grace period (milliseconds on a busy host,
+ * the largest single cost of a create).  A v2 cgroup has no "tasks" file: its
+ * cgroup.procs is written.
+ */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
-		int fd = openat(fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		const char *file = "tasks";
+		int fd = openat(fds[i], file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			fd = openat(fds[i], file = "cgroup.procs", O_WRONLY | O_CLOEXEC);
 		ssize_t w = fd < 0 ? -1 : write(fd, "0", 1);
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
 		if (w != 1) {
-			ss_fmt(errbuf, errlen, "join the container's cgroup (cgroup.procs of hierarchy %zu): %s", i,
+			ss_fmt(errbuf, errlen, "join the container's cgroup (%s of hierarchy %zu): %s", file, i,
 			       ss_strerror(e));
 			return -(e ? e : EIO);
 		}

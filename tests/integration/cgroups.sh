@@ -158,6 +158,19 @@ for p in $pids; do check "kill --all: pid $p is gone" gone "$p"; done
 ctr delete ka
 expect_eq "delete: no cgroup directory left in any hierarchy" "" "$(cgdirs "/$P/ka")"
 
+# --- delete of a stopped container kills what its init left in its cgroups (no pid namespace:
+# nothing dies with the init); delete skips freezing only a cgroup that is empty
+b=$(mkcg lo '(setsid sleep 1000 &); sleep 0.3')
+cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+ctr run -d -b "$b" lo </dev/null
+sleep 0.1
+lopids=$(ctr ps --format json lo | tr -d '[]' | tr , ' ')
+for i in $(seq 50); do jget "$(ctr state lo)" 'd["status"]' | grep -qx stopped && break; sleep 0.1; done
+expect_eq "the init exited, its orphan runs on: the container is stopped" stopped "$(jget "$(ctr state lo)" 'd["status"]')"
+ctr delete lo
+for p in $lopids; do check "delete of the stopped container: pid $p in its cgroup is gone" gone "$p"; done
+expect_eq "delete of the stopped container: no cgroup directory left" "" "$(cgdirs "/$P/lo")"
+
 # --- delete removes every cgroup directory
 ctr delete --force place
 expect_eq "delete --force: every cgroup directory of /$P/place removed" "" "$(cgdirs "/$P/place")"
