@@ -1115,7 +1115,7 @@ static int create_setup_msg(struct create_run *run, ctr_error **err)
 
 /* the init waits for start: network, oomScoreAdj, console, config.json and state, pid file;
  * then the go for its startContainer hooks and the word that it cleared PR_SET_PDEATHSIG */
-static int create_finish(struct create_run *run, const ctr_spec *spec, ctr_error **err)
+static int create_finish(struct create_run *run, ctr_error **err)
 {
 	struct ctr_container *c = run->c;
 	const struct ctr_create_options *o = run->o;
@@ -1140,14 +1140,6 @@ static int create_finish(struct create_run *run, const ctr_spec *spec, ctr_error
 		}
 		c->console_fd = m;
 	}
-	char *cj;
-	size_t cl;
-	if ((r = ctr_spec_to_json(spec, &cj, &cl, 0, err)) < 0)
-		return r;
-	r = write_state_file(c->dirfd, c->dir, "config.json", cj, cl, err);
-	free(cj);
-	if (r < 0)
-		return r;
 	c->recorded = CTR_STATUS_CREATED;
 	if ((r = ctr_container_save_state(c, err)) < 0)
 		return r;
@@ -1203,6 +1195,16 @@ static void create_run_release(struct create_run *run)
 	ctr_plan_free(&run->plan);
 }
 
+/* The container's config.json: the handle's private copy of the spec, serialized in place
+ * (a handle is used by one thread at a time, so json-c's cached text in it races with nobody). */
+static int write_config(struct ctr_container *c, ctr_error **err)
+{
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(ctr_spec_json(c->spec),
+							  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	return s ? write_state_file(c->dirfd, c->dir, "config.json", s, len, err) : ctr_err_nomem(err);
+}
+
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
 		     int **preserved, bool *poststop, ctr_error **err)
 {
@@ -1226,9 +1228,12 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 		goto fail_kill;
 	if (!run.plan.join_pid_or_time && (r = create_record_pid(&run, err)) < 0)
 		goto fail_kill;
+	/* while the child sets up its mounts: config.json for later commands (exec, delete's hooks) */
+	if ((r = write_config(c, err)) < 0)
+		goto fail_kill;
 	while ((r = create_setup_msg(&run, err)) == 0)
 		;
-	if (r < 0 || (r = create_finish(&run, spec, err)) < 0)
+	if (r < 0 || (r = create_finish(&run, err)) < 0)
 		goto fail_kill;
 	c->pidfd = run.pidfd;
 	run.pidfd = -1;
