@@ -266,16 +266,21 @@ static bool overlaps(const struct ctr_dev_rule *a, const struct ctr_dev_rule *b)
 	       (a->minor < 0 || b->minor < 0 || a->minor == b->minor);
 }
 
-static int write_rule(int dirfd, const char *file, const char *line, ctr_error **err)
+/* devices.allow and devices.deny, each opened once for all the rules of an apply (a cgroupfs open
+ * walks kernfs: a dozen rules cost more in opens and closes than in writes) */
+struct rule_files {
+	int dirfd;
+	int fd[2]; /* [0] devices.deny, [1] devices.allow; -1 until used */
+};
+
+static int write_rule(struct rule_files *f, bool allow, const char *line, ctr_error **err)
 {
-	int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+	const char *file = allow ? "devices.allow" : "devices.deny";
+	int *fd = &f->fd[allow];
+	if (*fd < 0 && (*fd = openat(f->dirfd, file, O_WRONLY | O_CLOEXEC)) < 0)
 		return ctr_err_sys(err, errno, "devices cgroup: open %s (is this the devices hierarchy?)", file);
-	ssize_t w = write(fd, line, strlen(line));
-	int e = errno;
-	close(fd);
-	if (w < 0)
-		return ctr_err_sys(err, e, "devices cgroup: write '%s' to %s", line, file);
+	if (write(*fd, line, strlen(line)) < 0)
+		return ctr_err_sys(err, errno, "devices cgroup: write '%s' to %s", line, file);
 	return 0;
 }
 
@@ -436,12 +441,13 @@ int ctr_cgdev_apply_v1(int dirfd, const struct ctr_dev_rule *rules, size_t n, ct
 	 * Otherwise reset first, like runc, then write the exceptions.
 	 */
 	bool transition = r == 0 && deny_default && v1_current(dirfd, &cur, &n_cur) == 0;
+	struct rule_files files = {dirfd, {-1, -1}};
 	if (r == 0 && !transition)
-		r = write_rule(dirfd, deny_default ? "devices.deny" : "devices.allow", "a", err);
+		r = write_rule(&files, !deny_default, "a", err);
 	for (size_t i = 0; r == 0 && i < n_ex; i++) {
 		char line[64];
 		ctr_cgdev_rule_format(&ex[i], line, sizeof(line));
-		r = write_rule(dirfd, ex[i].allow ? "devices.allow" : "devices.deny", line, err);
+		r = write_rule(&files, ex[i].allow, line, err);
 	}
 	for (size_t i = 0; r == 0 && i < n_cur; i++) {
 		unsigned keep = 0;
@@ -453,9 +459,12 @@ int ctr_cgdev_apply_v1(int dirfd, const struct ctr_dev_rule *rules, size_t n, ct
 		gone.access &= ~keep;
 		if (gone.access) {
 			char line[64];
-			r = write_rule(dirfd, "devices.deny", ctr_cgdev_rule_format(&gone, line, sizeof(line)), err);
+			r = write_rule(&files, false, ctr_cgdev_rule_format(&gone, line, sizeof(line)), err);
 		}
 	}
+	for (int i = 0; i < 2; i++)
+		if (files.fd[i] >= 0)
+			close(files.fd[i]);
 	free(cur);
 	free(ex);
 	return r;

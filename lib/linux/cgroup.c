@@ -517,6 +517,18 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrl
 	size_t el = v2 ? enable_list(enable, sizeof(enable), ctrls) : 0;
 	char *tok = NULL;
 	*created = 0;
+	/* v1, the usual case of a parent that exists: the leaf at once, not a mkdir per level */
+	if (!v2 && mkdir(full, 0755) == 0) {
+		*created = 1;
+		int r = is_cpuset ? cpuset_init(full, err) : 0;
+		if (r == 0 && !(*dir = strdup(full)))
+			r = ctr_err_nomem(err);
+		if (r < 0) {
+			remove_levels(full, 1);
+			*created = 0;
+		}
+		return r;
+	}
 	size_t ml = strlen(mount);
 	for (char *s = full + ml + 1;; s++) {
 		bool last = *s == '\0';
