@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * timeit: run several commands in turn, round after round, so that a noisy
+ * machine slows them all alike; print per command its mean, standard
+ * deviation, median, 10th and 90th percentile in milliseconds and the peak
+ * resident set (wait4's ru_maxrss: the largest of the command and the
+ * processes it waited for, what GNU time's %M reports).
+ *
+ *   timeit [-n RUNS] [-w WARMUP] NAME=COMMAND...
+ *
+ * COMMAND is split at spaces (no quoting: benchmark paths have none) and run
+ * without a shell, stdout to /dev/null.  A command that fails stops
+ * everything: its name and status go to stderr and the exit status is 1.
+ * Output: one line per command,
+ *   NAME MEAN SD MEDIAN P10 P90 MAXRSS_KIB
+ * Used by tests/bench/lifecycle.sh; not part of the test suite.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct cmd {
+	char *name;
+	char **argv;
+	double *ms;
+	long maxrss;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static char **split(char *s)
+{
+	size_t n = 0, cap = 8;
+	char **v = malloc(cap * sizeof(*v)), *save = NULL;
+	for (char *t = strtok_r(s, " ", &save); v && t; t = strtok_r(NULL, " ", &save)) {
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return NULL;
+			}
+			v = nv;
+		}
+		v[n++] = t;
+	}
+	if (v)
+		v[n] = NULL;
+	return v;
+}
+
+/* one run: the elapsed time, or a negative value when the command failed */
+static double run(struct cmd *c, const posix_spawn_file_actions_t *fa)
+{
+	pid_t pid;
+	double t0 = now_ms();
+	int e = posix_spawn(&pid, c->argv[0], fa, NULL, c->argv, environ);
+	if (e) {
+		fprintf(stderr, "timeit: %s: %s: %s\n", c->name, c->argv[0], strerror(e));
+		return -1;
+	}
+	int st;
+	struct rusage ru;
+	while (wait4(pid, &st, 0, &ru) < 0)
+		if (errno != EINTR) {
+			perror("timeit: wait4");
+			return -1;
+		}
+	double t = now_ms() - t0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "timeit: %s failed (%s %d): %s\n", c->name, WIFEXITED(st) ? "exit status" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), c->argv[0]);
+		return -1;
+	}
+	if (ru.ru_maxrss > c->maxrss)
+		c->maxrss = ru.ru_maxrss;
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	int n = 100, warm = 5, opt;
+	while ((opt = getopt(argc, argv, "n:w:")) != -1) {
+		if (opt == 'n')
+			n = atoi(optarg);
+		else if (opt == 'w')
+			warm = atoi(optarg);
+		else
+			return 2;
+	}
+	int nc = argc - optind;
+	if (n < 2 || warm < 0 || nc < 1) {
+		fprintf(stderr, "usage: timeit [-n RUNS>=2] [-w WARMUP] NAME=COMMAND...\n");
+		return 2;
+	}
+	struct cmd *cmds = calloc((size_t)nc, sizeof(*cmds));
+	if (!cmds)
+		return 1;
+	for (int i = 0; i < nc; i++) {
+		char *eq = strchr(argv[optind + i], '=');
+		if (!eq || eq == argv[optind + i]) {
+			fprintf(stderr, "timeit: '%s' is not NAME=COMMAND\n", argv[optind + i]);
+			return 2;
+		}
+		*eq = '\0';
+		cmds[i].name = argv[optind + i];
+		cmds[i].argv = split(eq + 1);
+		cmds[i].ms = calloc((size_t)n, sizeof(double));
+		if (!cmds[i].argv || !cmds[i].argv[0] || !cmds[i].ms) {
+			fprintf(stderr, "timeit: %s: no command\n", cmds[i].name);
+			return 2;
+		}
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	for (int r = 0; r < warm; r++)
+		for (int i = 0; i < nc; i++)
+			if (run(&cmds[i], &fa) < 0)
+				return 1;
+	for (int i = 0; i < nc; i++)
+		cmds[i].maxrss = 0;
+	for (int r = 0; r < n; r++)
+		for (int i = 0; i < nc; i++)
+			if ((cmds[i].ms[r] = run(&cmds[i], &fa)) < 0)
+				return 1;
+	for (int i = 0; i < nc; i++) {
+		double *v = cmds[i].ms, mean = 0, var = 0;
+		for (int r = 0; r < n; r++)
+			mean += v[r];
+		mean /= n;
+		for (int r = 0; r < n; r++)
+			var += (v[r] - mean) * (v[r] - mean);
+		qsort(v, (size_t)n, sizeof(double), cmp_double);
+		printf("%s %.3f %.3f %.3f %.3f %.3f %ld\n", cmds[i].name, mean, sqrt(var / (n - 1)), v[n / 2], v[n / 10],
+		       v[n - 1 - n / 10], cmds[i].maxrss);
+	}
+	return 0;
+}
