@@ -860,6 +860,7 @@ struct create_run {
 	struct ctr_netdevs *netdevs;
 	int64_t deadline;
 	int cg_fds[CTR_CG_MAX_HIER];
+	const struct ctr_net_taken *net_taken; /* the lease ctr_net_prepare took, for ctr_net_setup */
 };
 
 static int sync_failed(ctr_error **err, int r)
@@ -1123,7 +1124,7 @@ static int create_finish(struct create_run *run, ctr_error **err)
 	pid_t pid = run->pid;
 	int r;
 
-	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, err)) < 0)
+	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, run->net_taken, err)) < 0)
 		return r;
 	if (cfg->process && cfg->process->has_oom_score_adj) {
 		char val[32];
@@ -1206,12 +1207,13 @@ static int write_config(struct ctr_container *c, ctr_error **err)
 }
 
 static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
-		     int **preserved, bool *poststop, ctr_error **err)
+		     const struct ctr_net_taken *net_taken, int **preserved, bool *poststop, ctr_error **err)
 {
 	int r;
 	struct create_run run = {
 		.c = c,
 		.o = o,
+		.net_taken = net_taken,
 		.cfg = c->cfg,
 		.sv = {-1, -1},
 		.console_parent = -1,
@@ -1282,6 +1284,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
 	bool poststop = false;
+	struct ctr_net_taken *net_taken = NULL;
 	int child_ends[3] = {-1, -1, -1}; /* CTR_CREATE_STDIO_PIPES: the container's ends, closed when create returns */
 	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, NULL, 0, &preserved, err)) < 0)
 		return r;
@@ -1368,11 +1371,11 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		goto out;
 	}
 	if ((r = ctr_container_lock(c, err)) < 0 ||
-	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
+	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, &net_taken, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
 	    (r = ctr_home_set_config(c->cfg, c->rootfs, err)) < 0 ||
 	    (r = ctr_workdir_create(c->cfg, c->rootfs, o.image != NULL, err)) < 0 ||
-	    (r = do_create(c, c->spec, &o, &preserved, &poststop, err)) < 0) {
+	    (r = do_create(c, c->spec, &o, net_taken, &preserved, &poststop, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
 		if (poststop) {
@@ -1386,12 +1389,14 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	for (int i = 0; i < 3; i++)
 		if (child_ends[i] >= 0)
 			close(child_ends[i]);
+	ctr_net_taken_free(net_taken);
 	*out = c;
 	return 0;
 out:
 	for (int i = 0; i < 3; i++)
 		if (child_ends[i] >= 0)
 			close(child_ends[i]);
+	ctr_net_taken_free(net_taken);
 	ctr_preserve_fds_free(preserved, o.preserve_fds);
 	ctr_container_free(c);
 	return r;

@@ -180,7 +180,10 @@ int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, con
 		    const char *hostname, char **out, size_t *len, ctr_error **err);
 /* /etc/resolv.conf from the host's (buf, len) without 127.x / ::1 nameservers; fallbacks when none is left. */
 int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, size_t *outlen, ctr_error **err);
-/* Rewrite <state_dir>/hosts of every lease holder that has one (after a lease changed). */
+/* Append the lines of `joined` (one of ls) to <state_dir>/hosts of every other holder that has one. */
+void ctr_names_announce(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
+			const struct ctr_lease *joined);
+/* Rewrite <state_dir>/hosts of every lease holder that has one (after a lease was dropped). */
 void ctr_names_refresh(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls);
 /* Write a file of the state dir in place (it may be bind-mounted: keep the inode). */
 int ctr_names_write(const char *dir, const char *name, const char *buf, size_t len, ctr_error **err);

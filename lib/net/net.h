@@ -23,15 +23,21 @@ const char *ctr_net_request_container(const ctr_net_request *req);
  */
 int ctr_net_edit_spec(const ctr_net_request *req, ctr_spec *spec, const char *state_dir, const char *join_netns,
 		      ctr_error **err);
+/* The lease ctr_net_prepare took, handed to ctr_net_setup of the same create. */
+struct ctr_net_taken;
+void ctr_net_taken_free(struct ctr_net_taken *t);
 /*
  * Before the container process exists, with the state dir made: record the
  * request (<state_dir>/network.json, so that delete undoes a crash from here
- * on), take the IPAM lease and write hosts, hostname, resolv.conf.
+ * on), take the IPAM lease and write hosts, hostname, resolv.conf.  *taken
+ * (bridge networks; NULL for the other modes) is the lease, for ctr_net_setup:
+ * it need not read every lease of the network again.
  */
 int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *req, const char *id, const char *state_dir,
-		    const char *hostname, ctr_error **err);
+		    const char *hostname, struct ctr_net_taken **taken, ctr_error **err);
 /* Once the container process exists: loopback up, veth, addresses, routes, published ports. */
-int ctr_net_setup(ctr_context *ctx, const ctr_net_request *req, const char *id, pid_t pid, ctr_error **err);
+int ctr_net_setup(ctr_context *ctx, const ctr_net_request *req, const char *id, pid_t pid,
+		  const struct ctr_net_taken *taken, ctr_error **err);
 /* At delete or after a failed create: undo whatever <state_dir>/network.json records; never fails. */
 void ctr_net_teardown(ctr_context *ctx, const char *state_dir, const char *id);
 /*

@@ -926,7 +926,7 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 		free(txt);
 		if (r < 0)
 			goto out;
-		ctr_names_refresh(n->ctx, &n->def, &ls);
+		ctr_names_announce(n->ctx, &n->def, &ls, mine);
 	}
 out:
 	if (r < 0)
@@ -1234,10 +1234,23 @@ static int write_resolv(ctr_context *ctx, const char *state_dir, bool want_v6, c
 	return r;
 }
 
+struct ctr_net_taken {
+	struct ctr_lease lease;
+};
+
+void ctr_net_taken_free(struct ctr_net_taken *t)
+{
+	if (!t)
+		return;
+	ctr_lease_clear(&t->lease);
+	free(t);
+}
+
 int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, const char *state_dir,
-		    const char *hostname, ctr_error **err)
+		    const char *hostname, struct ctr_net_taken **taken, ctr_error **err)
 {
 	int r;
+	*taken = NULL;
 	if (q->mode != REQ_BRIDGE && q->mode != REQ_NONE)
 		return 0;
 	const char *h = q->hostname ? q->hostname : hostname ? hostname : id;
@@ -1261,17 +1274,24 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 	struct ctr_network *n;
 	if ((r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) < 0)
 		return r;
-	struct ctr_lease l;
-	r = lease_take(n, q, id, state_dir, h, &l, err);
-	if (r == 0) {
-		r = write_resolv(ctx, state_dir, l.has_v6, err);
-		ctr_lease_clear(&l);
+	struct ctr_net_taken *t = calloc(1, sizeof(*t));
+	if (!t) {
+		ctr_network_free(n);
+		return ctr_err_nomem(err);
 	}
+	r = lease_take(n, q, id, state_dir, h, &t->lease, err);
+	if (r == 0)
+		r = write_resolv(ctx, state_dir, t->lease.has_v6, err);
+	if (r == 0)
+		*taken = t;
+	else
+		ctr_net_taken_free(t);
 	ctr_network_free(n);
 	return r;
 }
 
-int ctr_net_setup(ctr_context *ctx, const ctr_net_request *q, const char *id, pid_t pid, ctr_error **err)
+int ctr_net_setup(ctr_context *ctx, const ctr_net_request *q, const char *id, pid_t pid,
+		  const struct ctr_net_taken *taken, ctr_error **err)
 {
 	if (q->mode != REQ_BRIDGE && q->mode != REQ_NONE)
 		return 0;
@@ -1291,7 +1311,11 @@ int ctr_net_setup(ctr_context *ctx, const ctr_net_request *q, const char *id, pi
 		return r;
 	}
 	struct ctr_network *n;
-	if ((r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
+	if (taken && (r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
+		/* the lease this create's ctr_net_prepare took (no second read of every lease of the network) */
+		r = lease_wire(n, &taken->lease, nsfd, err);
+		ctr_network_free(n);
+	} else if (!taken && (r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
 		struct ctr_leases ls = {0};
 		int lock = -1;
 		/* the lease was taken by ctr_net_prepare: wire it */

@@ -45,6 +45,8 @@ B1=$(sleeper c1)
 B2=$(sleeper c2)
 nrun run -d -b "$B1" --network n1 --alias web c1
 rc_ok "run -d --network n1 --alias web"
+# a line of c1's own, without its newline: the next container's lines are appended after it
+nctr exec c1 sh -c 'printf "10.9.9.9 custom" >>/etc/hosts'
 nrun create -b "$B2" --network n1 c2 && nrun start c2
 rc_ok "create + start --network n1"
 IP1=$(jget "$(nctr network inspect n1)" '[c["ipv4"] for c in d["containers"] if c["id"]=="c1"][0]')
@@ -60,6 +62,9 @@ check "c2 pings c1 by address" q nctr exec c2 ping -c1 -W3 "$IP1"
 check "c2 pings c1 by name" q nctr exec c2 ping -c1 -W3 c1
 check "c2 pings c1 by alias" q nctr exec c2 ping -c1 -W3 web
 check "c1 pings c2 by name (hosts updated when c2 joined)" q nctr exec c1 ping -c1 -W3 c2
+H1=$(nctr exec c1 cat /etc/hosts 2>&1)
+check "c1's /etc/hosts keeps its own line" grep -qx "10\.9\.9\.9 custom" <<<"$H1"
+check "c1's /etc/hosts has c2 on a line of its own" grep -qE "^$IP2[[:space:]](.* )?c2\$" <<<"$H1"
 check "IPv6: c1 pings c2 by its IPv6 address" q nctr exec c1 ping6 -c1 -W3 \
 	"$(jget "$(nctr network inspect n1)" '[c["ipv6"] for c in d["containers"] if c["id"]=="c2"][0]')"
 HOSTS=$(nctr exec c2 cat /etc/hosts 2>&1)

@@ -267,6 +267,48 @@ static void test_lease_file(void **state)
 	ctr_netdef_free(&d);
 }
 
+/* leases.json is printed by hand: every byte of a string survives the round trip through json-c */
+static void test_lease_file_strings(void **state)
+{
+	(void)state;
+	static const char odd[] = "/run/a \"q\" b\\c\n\t\x01\x1f\x7f \xc3\xa9 \xff/";
+	struct ctr_leases ls = {0};
+	ls.v = calloc(2, sizeof(*ls.v));
+	assert_non_null(ls.v);
+	ls.v[0].id = strdup("a");
+	ls.v[0].state_dir = strdup(odd);
+	ls.v[0].hostname = strdup("h\"x");
+	const char *al[] = {"w\\1", "", NULL};
+	ls.v[0].aliases = ctr_strv_dup(al);
+	ls.v[1].id = strdup("b");
+	ls.n = 2;
+	char *js;
+	size_t len;
+	assert_int_equal(ctr_leases_to_json(&ls, &js, &len, NULL), 0);
+	assert_int_equal(strlen(js), len);
+	struct ctr_leases back;
+	assert_int_equal(ctr_leases_parse(js, len, &back, NULL), 0);
+	free(js);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.v[0].state_dir, odd);
+	assert_string_equal(back.v[0].hostname, "h\"x");
+	assert_string_equal(back.v[0].aliases[0], "w\\1");
+	assert_string_equal(back.v[0].aliases[1], "");
+	assert_null(back.v[0].aliases[2]);
+	assert_false(back.v[0].has_v4 || back.v[1].has_v6 || back.has_last4);
+	assert_null(back.v[1].state_dir);
+	ctr_leases_free(&back);
+	/* no leases at all */
+	ls.n = 0;
+	assert_int_equal(ctr_leases_to_json(&ls, &js, &len, NULL), 0);
+	assert_int_equal(ctr_leases_parse(js, len, &back, NULL), 0);
+	assert_int_equal(back.n, 0);
+	free(js);
+	ctr_leases_free(&back);
+	ls.n = 2;
+	ctr_leases_free(&ls);
+}
+
 struct worker {
 	const char *dir;
 	const struct ctr_netdef *d;
@@ -373,7 +415,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipnet_parse), cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_ports),       cmocka_unit_test(test_assign),
-		cmocka_unit_test(test_lease_file),  cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_lease_file),  cmocka_unit_test(test_lease_file_strings),
+		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
