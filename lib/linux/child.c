@@ -435,6 +435,32 @@ static int copy_tree(int src, int dst, int depth, const char *label, char *eb, s
 }
 
 /*
+ * A bind of the host's src (a cgroup of the container) with flags (MS_RDONLY,
+ * MS_NOSUID, MS_NODEV, MS_NOEXEC) onto name below dir: cloned, given its
+ * flags while detached and attached once (open_tree, mount_setattr,
+ * move_mount; the last component is not followed), where mount(MS_BIND) and
+ * a remount attach it writable first and take the namespace lock twice.
+ * -ENOSYS or -EPERM (a flag a user namespace locks): nothing was attached,
+ * the caller binds and remounts.
+ */
+static int bind_cgroup_ro(const char *src, int dir, const char *name, unsigned long flags)
+{
+	struct mount_attr a;
+	memset(&a, 0, sizeof(a));
+	a.attr_set = ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+		     ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	int r = 0;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0 ||
+	    move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	close(tree);
+	return r;
+}
+
+/*
  * CTR_MNT_CGROUP_V1: a tmpfs at the target, then for each hierarchy the
  * container's own cgroup (its line in /proc/self/cgroup: the process is in
  * its cgroups by now) bound from the host's mount of that hierarchy, with
@@ -492,6 +518,16 @@ static int mount_cgroup_v1(const struct ctr_mnt *m, int rootfd, const char *path
 		if (mkdirat(dfd, s->name, 0755) < 0 && errno != EEXIST) {
 			r = fail(eb, n, errno, "%s: mkdir %s", m->label, s->name);
 			break;
+		}
+		if (!m->cg_own_ns) {
+			int e = bind_cgroup_ro(src, dfd, s->name, m->flags | fl);
+			if (e == 0)
+				continue;
+			if (e != -ENOSYS && e != -EPERM) {
+				r = fail(eb, n, -e, "%s: bind %s", m->label, src);
+				break;
+			}
+			/* no new mount API, or flags a user namespace locks: bind, then remount */
 		}
 		int sfd = openat(dfd, s->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# lifecycle.sh [-n N] [--spec runc|podman|both] [--check] [--ctr-demo PATH] [--profile FILE]
+# lifecycle.sh [-n N] [--spec runc|podman|both] [--check] [--ctr-demo PATH] [--baseline PATH] [--profile FILE]
 #
 # create+start+wait+delete of /bin/true (`<runtime> --root X run -b bundle id`)
 # through ctr-demo, crun and runc, and the floor `unshare --fork -mpnui
@@ -14,6 +14,9 @@
 # time's %M), then the ratios ctr-demo/crun, ctr-demo/runc, ctr-demo/floor.
 # With --check it exits 1 unless issue 16's targets hold: runc spec
 # ctr-demo/crun <= 0.5 and ctr-demo/floor <= 1.6, podman ctr-demo/crun <= 0.4.
+# --baseline PATH times another ctr-demo (an older build: copy its build
+# directory, the binary finds its libctr.so beside it) in the same rounds,
+# as "baseline", and prints ctr-demo/baseline.
 #
 # Everything runs inside `unshare -m` with the cgroup v1/v2 hybrid's
 # /sys/fs/cgroup/unified unmounted, so crun 1.8 accepts the cgroup layout,
@@ -28,6 +31,7 @@ N=100
 CHECK=0
 CTR_DEMO=${CTR_DEMO:-}
 SPECS="runc podman"
+BASELINE=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift ;;
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
 		esac
 		shift ;;
 	--no-seccomp) SPECS=runc ;;
+	--baseline) BASELINE=$2; shift ;;
 	--profile) export PODMAN_SECCOMP=$2; shift ;;
 	-h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "lifecycle.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -74,6 +79,10 @@ for r in crun runc; do
 		echo "# $r not installed: skipped (apt-get install $r)"
 	fi
 done
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE" ] || { echo "lifecycle.sh: --baseline $BASELINE is not an executable" >&2; exit 2; }
+	names+=(baseline)
+fi
 names+=(ctr-demo)
 
 status=0
@@ -85,6 +94,7 @@ for spec in $SPECS; do
 		case $name in
 		floor) args+=("floor=$(command -v unshare) --fork -mpnui /bin/true") ;;
 		ctr-demo) args+=("ctr-demo=$CTR_DEMO --root $work/state-$name run -b $bundle bench-$name") ;;
+		baseline) args+=("baseline=$BASELINE --root $work/state-$name run -b $bundle bench-$name") ;;
 		*) args+=("$name=$(command -v "$name") --root $work/state-$name run -b $bundle bench-$name") ;;
 		esac
 		[ "$name" = floor ] || { mkdir -p "$work/state-$name"; roots+=("$work/state-$name"); }
@@ -115,7 +125,7 @@ spec, check = sys.argv[2], sys.argv[3] == "1"
 ours = rows["ctr-demo"]
 limits = {"runc": {"crun": 0.5, "floor": 1.6}, "podman": {"crun": 0.4}}[spec]
 bad = []
-for peer in ("crun", "runc", "floor"):
+for peer in ("crun", "runc", "floor", "baseline"):
     if peer in rows:
         ratio = ours / rows[peer]
         lim = limits.get(peer)

@@ -72,6 +72,29 @@ expect_eq "mounts: nothing left mounted under the bundle" "" "$(mounts_in "$b")"
 check "mounts: the host submount is still there" mountpoint -q "$src/rb/sub"
 umount "$src/rb/sub"
 
+# --- a cgroup mount without a cgroup namespace on a v1/hybrid host (runc's default spec): each
+# hierarchy is a bind of the container's own cgroup, read-only, nosuid, nodev, noexec
+if awk '$9 == "cgroup" {f = 1} END {exit !f}' /proc/self/mountinfo; then
+	b=$(mkb cgbind)
+	cfg "$b" '
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+	runb "$b" '
+own=$(grep -m1 -E "^[0-9]+:([a-z_]+,)*pids(,[a-z_]+)*:" /proc/self/cgroup | cut -d: -f3)
+echo own=$own
+awk "\$5 ~ \"^/sys/fs/cgroup/\" && \$(NF-2) == \"cgroup\" {print \"hier\", \$5, \$4, \$6}" /proc/self/mountinfo
+if touch /sys/fs/cgroup/pids/x 2>/dev/null; then echo cg-WRITABLE; else echo cg-readonly; fi'
+	expect_eq "cgroup bind: run exit 0" 0 "$RC"
+	own=$(printf '%s\n' "$OUT" | sed -n 's/^own=//p')
+	nh=$(printf '%s\n' "$OUT" | grep -c '^hier ')
+	check "cgroup bind: the v1 hierarchies are mounted ($nh)" test "$nh" -ge 1
+	expect_eq "cgroup bind: each one is the container's own cgroup ($own)" "$nh" \
+		"$(printf '%s\n' "$OUT" | awk -v o="$own" '$1 == "hier" && $3 == o' | wc -l)"
+	expect_eq "cgroup bind: each one ro,nosuid,nodev,noexec" "$nh" \
+		"$(printf '%s\n' "$OUT" | awk '$1 == "hier" && $4 ~ /^ro,/ && $4 ~ /nosuid/ && $4 ~ /nodev/ && $4 ~ /noexec/' | wc -l)"
+	expect_match "cgroup bind: writes fail" '^cg-readonly$' "$OUT"
+fi
+
 # --- maskedPaths and readonlyPaths
 b=$(mkb masked)
 runb "$b" '
