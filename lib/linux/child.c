@@ -176,6 +176,31 @@ static int open_target(int rootfd, const char *rel, bool file, const char *label
 	if (ss_strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf))
 		return fail(eb, n, ENAMETOOLONG, "%s", label);
 	size_t len = ss_strlen(buf);
+	/* the usual case, only the last component missing (dev/pts on a new /dev): made in its parent */
+	char *slash = buf + len;
+	while (slash > buf && slash[-1] != '/')
+		slash--;
+	if (slash > buf + 1 && slash[0] && slash[-2] != '/') {
+		slash[-1] = '\0';
+		int pfd = sys_openat2(rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
+		slash[-1] = '/';
+		if (pfd >= 0) {
+			int r;
+			if (file) {
+				r = openat(pfd, slash, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(pfd, slash, 0755);
+			}
+			int e = errno;
+			close(pfd);
+			if (r < 0 && e != EEXIST)
+				return fail(eb, n, e, "%s: create %s in the rootfs", label, rel);
+			fd = sys_openat2(rootfd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
+			return fd >= 0 ? fd : fail(eb, n, errno, "%s: open %s in the rootfs", label, rel);
+		}
+	}
 	size_t start = 0;
 	while (start < len) {
 		size_t end = start;
