@@ -198,12 +198,73 @@ int cmd_image(struct cli *cli, int argc, char **argv);
 
 /* The image store for --store (image.c); NULL after reporting an error. */
 ctr_image_store *cli_store(struct cli *cli);
+
+/* ---- registries (registry.c) ---- */
+
+/* The registry flags of pull, push, import, unpack and run/create --image. */
+struct reg_args {
+	const char *authfile, *creds, *cert_dir, *registries_conf;
+	bool tls_verify;
+	const char *pull; /* run/create --image: always|missing|never */
+};
+#define REG_ARGS_INIT { NULL, NULL, NULL, NULL, true, NULL }
+#define REG_OPTS(a)                                                                                          \
+	{ "authfile", 0, OPT_STRING, &(a).authfile,                                                         \
+	  "registry credentials file (containers-auth.json(5)); default: $REGISTRY_AUTH_FILE, "              \
+	  "$XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json ...", NULL, false },                 \
+	{ "creds", 0, OPT_STRING, &(a).creds, "registry credentials user[:password]", NULL, false },         \
+	{ "cert-dir", 0, OPT_STRING, &(a).cert_dir,                                                         \
+	  "a directory of *.crt CAs and *.cert/*.key client certificates for the registry",                   \
+	  "/etc/containers/certs.d/<host>", false },                                                         \
+	{ "tls-verify", 0, OPT_BOOL, &(a).tls_verify,                                                       \
+	  "verify the registry's TLS certificate and require https (--tls-verify=false: neither)", "true",   \
+	  false },                                                                                            \
+	{ "registries-conf", 0, OPT_STRING, &(a).registries_conf,                                           \
+	  "registries.conf to use (and its .d directory)", "$CONTAINERS_REGISTRIES_CONF or "                  \
+	  "/etc/containers/registries.conf", false }
+
+/* Copy the flags into image options. */
+void cli_reg_apply(const struct reg_args *a, ctr_image_options *o);
+
+/* The transfer display on stderr (one redrawn line per layer on a terminal). */
+struct layer_view {
+	char digest[20];
+	int64_t total;
+	uint64_t in, out, entries, rate_bytes;
+	int phase;
+	unsigned attempt;
+	bool cached, done;
+	double rate, rate_t;
+};
+struct cli_progress {
+	bool tty;
+	unsigned n, drawn;
+	struct layer_view *v;
+	double last;
+};
+/* Set o's progress callback (unless quiet) and cancel flag (SIGINT, SIGTERM). */
+void cli_progress_init(struct cli_progress *pr, ctr_image_options *o, bool quiet);
+/* Final redraw; signals back to their defaults. */
+void cli_progress_end(struct cli_progress *pr);
+
+int cli_image_pull(struct cli *cli, int argc, char **argv);
+int cli_image_push(struct cli *cli, int argc, char **argv);
 /*
- * run/create --image: a source is imported first; *spec receives the
- * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
- * stored image's name.  Returns 0 or 1 after reporting an error.
+ * run/create --image of a registry reference: the stored image it names,
+ * pulled first as ra->pull says (default missing).  *name is malloc'd.
+ * 0, or 1 after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name);
+int cli_image_from_registry(struct cli *cli, const char *ref, const char *policy, const struct reg_args *ra,
+			    char **name);
+
+/*
+ * run/create --image: a source is imported first, a registry reference
+ * pulled as ra->pull says; *spec receives the image's spec with args (may be
+ * NULL/empty) replacing its Cmd, *name the stored image's name (free it).
+ * Returns 0 or 1 after reporting an error.
+ */
+int cli_image_spec(struct cli *cli, const char *ref, const struct reg_args *ra, const char *const *args,
+		   ctr_spec **spec, char **name);
 
 /* The accelerator registry for --host-root and --cdi-spec-dir (devices.c); NULL after reporting an error. */
 ctr_accel_registry *cli_registry(struct cli *cli);

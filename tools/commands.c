@@ -186,6 +186,7 @@ struct create_args {
 	struct strv devices; /* --device, repeatable */
 	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
 	const char *image;   /* --image: a source or a stored image instead of a bundle */
+	struct reg_args reg; /* --pull and the registry flags, for --image */
 	const char *name;    /* --name: the container id with --image */
 	bool rm;             /* --rm: delete after exit (run's default unless --keep) */
 	const char *const *cmd; /* with --image: the positional arguments, replacing the image's Cmd */
@@ -214,10 +215,16 @@ struct create_args {
 	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                                \
 	{ "image", 0, OPT_STRING, &(a).image,                                                            \
 	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
-	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
+	  "docker-archive:<file>[:<name:tag>]) imported into --store first, a registry's "                 \
+	  "docker://[host/]repo[:tag] pulled as --pull says, or a stored image's name; "                    \
 	  "the positional arguments (after --) replace the image's Cmd", NULL, false },                    \
 	{ "name", 0, OPT_STRING, &(a).name, "with --image: the container id (default: image-<pid>)",     \
 	  NULL, false }, \
+	{ "pull", 0, OPT_STRING, &(a).reg.pull,                                                          \
+	  "with --image: pull the image from a registry: always, missing (the default for docker://) "     \
+	  "or never; given, a plain name (busybox, quay.io/x/y:1) is a registry reference too", NULL,     \
+	  false },                                                                                        \
+	REG_OPTS((a).reg), \
 	NET_OPTS((a).net)
 
 #define ID_USAGE                                                                                          \
@@ -278,7 +285,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_net_request *net = NULL;
 	int rc = 1;
 
-	const char *image = NULL;
+	char *image = NULL;
 	if (!ctx)
 		return 1;
 	bundle = realpath(a->bundle ? a->bundle : ".", NULL);
@@ -289,7 +296,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	}
 	if (a->image) {
 		/* the spec and the rootfs come from the image (image.c) */
-		if (cli_image_spec(cli, a->image, a->cmd, &spec, &image) || !(config = strdup(a->image)))
+		if (cli_image_spec(cli, a->image, &a->reg, a->cmd, &spec, &image) || !(config = strdup(a->image)))
 			goto out;
 	} else if (asprintf(&config, "%s/config.json", bundle) < 0) {
 		config = NULL;
@@ -383,6 +390,7 @@ out:
 	ctr_spec_free(spec);
 	free(bundle);
 	free(config);
+	free(image);
 	free(pid_file);
 	free(sock);
 	return rc;
@@ -390,7 +398,7 @@ out:
 
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = { CREATE_OPTS(a), { 0 } };
 	const struct cmd_desc desc = {
 		"create", "create a container", "[command options] <container-id>" ID_USAGE,
@@ -428,7 +436,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = {
 		CREATE_OPTS(a),
 		{ "detach", 'd', OPT_BOOL, &a.detach, "detach from the container's process", NULL, false },

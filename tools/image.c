@@ -34,93 +34,17 @@ ctr_image_store *cli_store(struct cli *cli)
 	return cli->image_store;
 }
 
-/* ---- progress ---- */
-
-static volatile int cancelled;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	cancelled = 1;
-}
-
-struct progress {
-	bool tty;
-	double last; /* seconds of the last redraw */
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void human(char *buf, size_t n, double v)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < N_ELEMS(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
-static int on_progress(void *ud, const ctr_image_progress *p)
-{
-	struct progress *pr = ud;
-	char in[32], out[32], tot[32];
-	human(in, sizeof(in), (double)p->bytes_in);
-	human(out, sizeof(out), (double)p->bytes_out);
-	human(tot, sizeof(tot), p->total >= 0 ? (double)p->total : 0);
-	const char *d = p->digest ? p->digest : "";
-	if (pr->tty) {
-		double t = now_s();
-		if (!p->done && t - pr->last < 0.1)
-			return 0;
-		pr->last = t;
-		int width = 30, fill = 0;
-		if (p->total > 0)
-			fill = (int)((double)p->bytes_in * width / (double)p->total);
-		if (p->done || p->cached)
-			fill = width;
-		if (fill > width)
-			fill = width;
-		fprintf(stderr, "\r\033[Klayer %u/%u %.19s [%.*s%*s] %s/%s %llu entries%s", p->layer + 1, p->n_layers,
-			d, fill, "##############################", width - fill, "", in, tot,
-			(unsigned long long)p->entries, p->cached ? " (cached)" : "");
-		if (p->done)
-			fputc('\n', stderr);
-	} else if (p->done) {
-		fprintf(stderr, "layer %u/%u %s: %s, %s unpacked, %llu entries%s\n", p->layer + 1, p->n_layers, d,
-			tot, out, (unsigned long long)p->entries, p->cached ? " (cached, nothing extracted)" : "");
-	}
-	return 0;
-}
-
-static void progress_opts(ctr_image_options *o, struct progress *pr, const char *platform, int threads)
-{
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	ctr_image_options_init(o);
-	pr->tty = isatty(STDERR_FILENO);
-	pr->last = 0;
-	o->progress = on_progress;
-	o->progress_userdata = pr;
-	o->cancel = &cancelled;
-	o->platform = platform;
-	if (threads >= 0) /* --writer-threads 0: none, the API's -1 */
-		o->writer_threads = threads ? threads : -1;
-}
-
 /* ---- commands ---- */
+
+static bool is_registry(const char *ref)
+{
+	return !strncmp(ref, "docker://", 9);
+}
 
 static bool is_source(const char *ref)
 {
-	return !strncmp(ref, "oci:", 4) || !strncmp(ref, "oci-archive:", 12) || !strncmp(ref, "docker-archive:", 15);
+	return !strncmp(ref, "oci:", 4) || !strncmp(ref, "oci-archive:", 12) || !strncmp(ref, "docker-archive:", 15) ||
+	       is_registry(ref);
 }
 
 /* import <source> [<name>] and unpack <source-or-name> <dir>: --platform, -q, progress on stderr. */
@@ -129,6 +53,7 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	const char *platform = NULL;
 	bool quiet = false;
 	int threads = -1;
+	struct reg_args ra = REG_ARGS_INIT;
 	struct opt opts[] = {
 		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform index",
 		  "the host's", false },
@@ -136,11 +61,13 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 		  "threads that write the files of a layer while it is read (0: none, 1 to 8)",
 		  "one per CPU, at most 4", false },
 		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
+		REG_OPTS(ra),
 		{ 0 }
 	};
 	const struct cmd_desc import_desc = {
 		"image import", "import an image into the store", "[command options] <source> [<name>]",
-		"Sources: oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], docker-archive:<file>[:<name:tag>].\n"
+		"Sources: oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], docker-archive:<file>[:<name:tag>],\n"
+		"docker://[host[:port]/]repo[:tag|@digest] (a registry: see 'image pull').\n"
 		"Without <name> the image is stored under its tag (or the file's name).  Layers the\n"
 		"store has already are not extracted again.",
 		true
@@ -148,7 +75,8 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	const struct cmd_desc unpack_desc = {
 		"image unpack", "unpack an image into a plain directory", "[command options] <source-or-name> <dir>",
 		"<dir> is created when missing and must be empty.  A source (oci:..., oci-archive:...,\n"
-		"docker-archive:...) needs no store; a name is looked up in --store.",
+		"docker-archive:..., docker://...: streamed from the registry) needs no store; a name is\n"
+		"looked up in --store.",
 		true
 	};
 	char **pos = NULL;
@@ -163,16 +91,21 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	ctr_context *ctx = cli_context(cli);
 	ctr_image_store *st = NULL;
 	ctr_image_options o;
-	struct progress pr;
+	struct cli_progress pr;
 	ctr_error *err = NULL;
 	r = 1;
 	if (!ctx || ((!unpack || !is_source(pos[0])) && !(st = cli_store(cli))))
 		goto out;
-	progress_opts(&o, &pr, platform, threads);
-	if (quiet)
-		o.progress = NULL;
-	if (unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err) < 0
-		   : ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err) < 0)
+	ctr_image_options_init(&o);
+	o.platform = platform;
+	if (threads >= 0) /* --writer-threads 0: none, the API's -1 */
+		o.writer_threads = threads ? threads : -1;
+	cli_reg_apply(&ra, &o);
+	cli_progress_init(&pr, &o, quiet);
+	int tr = unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err)
+			: ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err);
+	cli_progress_end(&pr);
+	if (tr < 0)
 		cli_error_ctr(cli, err, NULL);
 	else
 		r = 0;
@@ -299,6 +232,8 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 		const char *name, *summary;
 	} subs[] = {
 		{ "import", "import an image from a source into the store" },
+		{ "pull", "pull an image from a registry into the store" },
+		{ "push", "push a stored image to a registry" },
 		{ "ls", "list the stored images" },
 		{ "rm", "remove an image from the store" },
 		{ "inspect", "show a stored image as JSON" },
@@ -316,6 +251,10 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 	const char *s = argv[1];
 	if (!strcmp(s, "import"))
 		return image_transfer(cli, argc - 1, argv + 1, false);
+	if (!strcmp(s, "pull"))
+		return cli_image_pull(cli, argc - 1, argv + 1);
+	if (!strcmp(s, "push"))
+		return cli_image_push(cli, argc - 1, argv + 1);
 	if (!strcmp(s, "ls") || !strcmp(s, "list"))
 		return image_ls(cli, argc - 1, argv + 1);
 	if (!strcmp(s, "rm") || !strcmp(s, "remove"))
@@ -332,34 +271,46 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 
 /*
  * run/create --image: import a source first (stored under the source's own
- * name, so a second run finds its layers), then a spec from the image with
- * args replacing its Cmd.  Returns 0, or 1 after reporting an error.
+ * name, so a second run finds its layers), pull a registry reference as
+ * --pull says, then a spec from the image with args replacing its Cmd.
+ * Returns 0, or 1 after reporting an error.
  */
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, ctr_spec **spec, const char **name)
+int cli_image_spec(struct cli *cli, const char *ref, const struct reg_args *ra, const char *const *args,
+		   ctr_spec **spec, char **name)
 {
 	ctr_image_store *st = cli_store(cli);
 	ctr_error *err = NULL;
+	*name = NULL;
 	if (!st)
 		return 1;
-	*name = ref;
-	if (is_source(ref)) {
+	if (is_registry(ref) || (ra->pull && !is_source(ref))) {
+		/* a registry reference; with --pull also a plain name ("busybox", "quay.io/x/y:1") */
+		if (cli_image_from_registry(cli, ref, ra->pull, ra, name))
+			return 1;
+	} else if (is_source(ref)) {
 		ctr_image_options o;
-		struct progress pr;
-		progress_opts(&o, &pr, NULL, -1);
-		if (!pr.tty)
-			o.progress = NULL; /* plain output stays the container's */
-		if (ctr_image_import(st, ref, ref, &o, &err) < 0) {
+		struct cli_progress pr;
+		ctr_image_options_init(&o);
+		cli_reg_apply(ra, &o);
+		cli_progress_init(&pr, &o, !isatty(STDERR_FILENO)); /* plain output stays the container's */
+		int r = ctr_image_import(st, ref, ref, &o, &err);
+		cli_progress_end(&pr);
+		if (r < 0) {
 			cli_error_ctr(cli, err, "--image");
 			return 1;
 		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+	}
+	if (!*name && !(*name = strdup(ref))) {
+		cli_error(cli, "out of memory");
+		return 1;
 	}
 	ctr_image_spec_options so;
 	ctr_image_spec_options_init(&so);
 	so.args = args && args[0] ? args : NULL;
 	if (ctr_image_spec(st, *name, &so, spec, &err) < 0) {
 		cli_error_ctr(cli, err, "--image");
+		free(*name);
+		*name = NULL;
 		return 1;
 	}
 	return 0;
