@@ -381,6 +381,7 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *ud)
 	if (!h->status_known) {
 		long code = 0;
 		cu.getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+		h->rs->status = code; /* the sink looks at it (206 or 200) */
 		h->body_is_error = code < 200 || code > 299;
 		h->status_known = true;
 	}

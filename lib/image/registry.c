@@ -722,9 +722,10 @@ static bool same_origin(const struct reg_endpoint *ep, const char *url)
 
 /*
  * One API request with auth: a 401 refreshes the token (or learns the
- * challenge) and tries once more; with retry, 429/5xx and broken
- * connections are retried with backoff (only for requests whose response
- * body has not reached a sink).  0 with the response, whatever its status.
+ * challenge) and tries once more; with retry, 429/5xx are retried with
+ * backoff, and so are broken connections of requests without a sink (a
+ * sink's caller resumes from the bytes it got).  0 with the response,
+ * whatever its status.
  */
 static int api(struct reg_repo *rp, struct reg_http *h, struct reg_req *rq, struct curl_slist *base_headers,
 	       struct reg_resp *rs, bool retry, void (*waiting)(void *, unsigned, const char *, unsigned), void *wud,
@@ -763,7 +764,8 @@ static int api(struct reg_repo *rp, struct reg_http *h, struct reg_req *rq, stru
 		char whybuf[160];
 		long wait_s = -1;
 		if (r < 0) {
-			if (!(retry && transient) || attempt >= c->max_retries) {
+			/* a streamed body may have reached the sink: its caller resumes from what it got */
+			if (!(retry && transient && !rq->sink) || attempt >= c->max_retries) {
 				if (err && !*err)
 					*err = e;
 				else

@@ -9,10 +9,11 @@
 #   reg_ca                         CA, server (127.0.0.1, localhost) and token-signing certificates in $PKI;
 #                                  $CERTS holds ca.crt alone (--cert-dir, skopeo's cert dirs)
 #   reg_start NAME AUTH [http]     start a registry (AUTH: none|htpasswd|token), sets REG_<NAME>=port;
-#                                  its log (access log included) is $TMP/reg-NAME/log
+#                                  its log (access log included) is $TMP/reg-NAME/log; with
+#                                  REG_CLIENTCAS=FILE it wants client certificates signed by FILE
 #   token_start [EXPIRES]          the token server (registry-helper.py token), sets TOKEN_PORT
 #   proxy_start NAME UPSTREAM RULES  the fault proxy in front of 127.0.0.1:UPSTREAM, sets PROXY_<NAME>;
-#                                  its request log is $TMP/proxy-NAME.log
+#                                  its request log is $TMP/proxy-NAME.log; @PORT@ in RULES is its port
 #   skopeo_push SRC DEST [ARGS]    skopeo copy to docker://DEST with the CA and alice's credentials
 #   blob_gets NAME REPO            how many blob GETs the registry's access log shows for REPO
 HELPER=$HERE/registry-helper.py
@@ -98,6 +99,7 @@ reg_start() {
 		printf '  maintenance:\n    uploadpurging:\n      enabled: false\n'
 		printf 'http:\n  addr: 127.0.0.1:%s\n  secret: ctr-test-secret\n' "$p"
 		[ "$scheme" = https ] && printf '  tls:\n    certificate: %s/server.crt\n    key: %s/server.key\n' "$PKI" "$PKI"
+		[ "$scheme" = https ] && [ -n "${REG_CLIENTCAS:-}" ] && printf '    clientcas:\n      - %s\n' "$REG_CLIENTCAS"
 		case $auth in
 		htpasswd) printf 'auth:\n  htpasswd:\n    realm: ctr-test\n    path: %s/htpasswd\n' "$PKI" ;;
 		token) printf 'auth:\n  token:\n    realm: https://127.0.0.1:%s/token\n    service: %s\n    issuer: %s\n    rootcertbundle: %s/ca.crt\n' \
@@ -125,6 +127,7 @@ token_start() {
 proxy_start() {
 	local name=$1 up=$2 rules=$3 p
 	p=$(port)
+	rules=${rules//@PORT@/$p}
 	: >"$TMP/proxy-$name.log"
 	"$PY" "$HELPER" proxy --port "$p" --cert "$PKI/server.crt" --key "$PKI/server.key" \
 		--upstream "127.0.0.1:$up" --ca "$PKI/ca.crt" --log "$TMP/proxy-$name.log" --rules "$rules" \
