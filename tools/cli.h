@@ -233,7 +233,7 @@ struct layer_view {
 	uint64_t in, out, entries, rate_bytes;
 	int phase;
 	unsigned attempt;
-	bool cached, done;
+	bool seen, cached, done;
 	double rate, rate_t;
 };
 struct cli_progress {

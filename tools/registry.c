@@ -58,6 +58,8 @@ static void human(char *buf, size_t n, double v)
 
 static const char *phase_name(const struct layer_view *v)
 {
+	if (!v->seen)
+		return "waiting";
 	if (v->cached)
 		return "cached";
 	if (v->done)
@@ -134,6 +136,7 @@ static int on_progress(void *ud, const ctr_image_progress *p)
 		return 0;
 	struct layer_view *v = &pr->v[p->layer];
 	double t = now_s();
+	v->seen = true;
 	bool has_phase = p->size >= offsetof(ctr_image_progress, phase) + sizeof(p->phase);
 	snprintf(v->digest, sizeof(v->digest), "%s", p->digest ? p->digest : "");
 	v->total = p->total;

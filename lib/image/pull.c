@@ -640,6 +640,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 	memset(&p, 0, sizeof(p));
 	p.size = sizeof(p);
 	p.n_layers = (unsigned)pl->n;
+	bool first = true; /* the first round reports every layer at once */
 	for (;;) {
 		bool all_done = true;
 		pthread_mutex_lock(&pl->mu);
@@ -649,7 +650,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 				all_done = false;
 		if (nthreads == 0)
 			all_done = true;
-		if (!all_done) {
+		if (!all_done && !first) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 100 * 1000000L;
@@ -659,6 +660,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 			}
 			pthread_cond_timedwait(&pl->cv, &pl->mu, &ts);
 		}
+		first = false;
 		enum job_state states[pl->n ? pl->n : 1];
 		int rcs[pl->n ? pl->n : 1];
 		for (size_t i = 0; i < pl->n; i++) {

@@ -568,11 +568,12 @@ static int creds_from_entry(struct json_object *e, const char *what, const char 
 	return 0;
 }
 
-int reg_creds_from_authfile(const char *buf, size_t len, const char *what, const char *host, const char *repo,
-			    struct reg_creds *out, ctr_error **err)
+int reg_authfile_find(const char *buf, size_t len, const char *what, const char *host, const char *repo,
+		      struct reg_creds *out, char **helper, ctr_error **err)
 {
 	struct json_object *root, *auths = NULL, *helpers = NULL, *store = NULL, *v;
 	memset(out, 0, sizeof(*out));
+	*helper = NULL;
 	int r = img_json_parse(buf, len, what, false, &root, err);
 	if (r < 0)
 		return r;
@@ -581,8 +582,8 @@ int reg_creds_from_authfile(const char *buf, size_t len, const char *what, const
 	if (helpers && json_object_object_get_ex(helpers, host, &v)) {
 		if (!json_object_is_type(v, json_type_string))
 			r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: credHelpers.\"%s\": expected a string", what, host);
-		else
-			r = reg_creds_helper(json_object_get_string(v), host, out, err);
+		else if (!(*helper = strdup(json_object_get_string(v))))
+			r = ctr_err_nomem(err);
 		goto out;
 	}
 	if (json_object_object_get_ex(root, "auths", &auths) && !json_object_is_type(auths, json_type_object)) {
@@ -614,10 +615,21 @@ int reg_creds_from_authfile(const char *buf, size_t len, const char *what, const
 		}
 	}
 	if (json_object_object_get_ex(root, "credsStore", &store) && json_object_is_type(store, json_type_string) &&
-	    *json_object_get_string(store))
-		r = reg_creds_helper(json_object_get_string(store), host, out, err);
+	    *json_object_get_string(store) && !(*helper = strdup(json_object_get_string(store))))
+		r = ctr_err_nomem(err);
 out:
 	json_object_put(root);
+	return r;
+}
+
+int reg_creds_from_authfile(const char *buf, size_t len, const char *what, const char *host, const char *repo,
+			    struct reg_creds *out, ctr_error **err)
+{
+	char *helper = NULL;
+	int r = reg_authfile_find(buf, len, what, host, repo, out, &helper, err);
+	if (r == 0 && helper)
+		r = reg_creds_helper(helper, host, out, err);
+	free(helper);
 	return r;
 }
 

@@ -303,7 +303,11 @@ static int parse_array(struct toml *t, struct json_object **out)
 		}
 		json_object_array_add(a, v);
 		skip_all(t);
-		if (!at_end(t) && *t->p == ',') {
+		if (at_end(t)) {
+			json_object_put(a);
+			return terr(t, "unterminated array");
+		}
+		if (*t->p == ',') {
 			t->p++;
 			continue;
 		}

@@ -381,7 +381,7 @@ static int ping(struct reg_client *c, struct reg_http *h, struct reg_endpoint *e
 		return 0;
 	}
 	if (first) {
-		if (r != -ECANCELED && !c->o.tls_skip_verify && !insecure)
+		if (r == -EPROTO && !c->o.tls_skip_verify && !insecure)
 			ctr_err_prefix(&first, "registry %s (use --tls-verify=false, or insecure = true in registries.conf, "
 				       "only for a registry you trust without TLS)", ep->host);
 		else

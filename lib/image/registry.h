@@ -164,6 +164,13 @@ void reg_creds_free(struct reg_creds *c);
  */
 int reg_creds_lookup(const char *creds, const char *authfile, const char *host, const char *repo,
 		     struct reg_creds *out, ctr_error **err);
+/*
+ * Look host/repo up in one auth file (JSON) without running anything: the
+ * credentials, or in *helper (malloc'd) the credential helper to ask
+ * (credHelpers[host], else credsStore when no auths key matched).
+ */
+int reg_authfile_find(const char *buf, size_t len, const char *what, const char *host, const char *repo,
+		      struct reg_creds *out, char **helper, ctr_error **err);
 /* Parse one auth file (JSON) and look the host/repo up in it; helpers are run as needed. */
 int reg_creds_from_authfile(const char *buf, size_t len, const char *what, const char *host, const char *repo,
 			    struct reg_creds *out, ctr_error **err);

@@ -51,6 +51,12 @@ gets=$(blob_gets A test/bb)
 OUT=$(pull "docker://$R/test/bb:v1" 2>&1)
 expect_eq "a second pull succeeds and transfers no blob (registry access log)" "$R/test/bb:v1 $gets" \
 	"$OUT $(blob_gets A test/bb)"
+# a blob in the store whose layer is not (removed here): extracted from the stored blob, nothing fetched
+chain=$(img image inspect "$R/test/bb:v1" | jget "$(cat)" 'd["layers"][1]["chainID"].split(":")[1]')
+rm -rf "$STORE/layers/sha256/$chain"
+OUT=$(pull "docker://$R/test/bb:v1" 2>&1 >/dev/null; img run --image "$R/test/bb:v1" --name "rp0$$" </dev/null 2>&1)
+expect_eq "a layer missing but its blob stored: extracted locally, no blob fetched" "bb $gets" "$OUT $(blob_gets A test/bb)"
+check "... and the layer is back in the store" [ -d "$STORE/layers/sha256/$chain" ]
 # partly present: bb2 shares the busybox layer; only its own layer and config are fetched
 OUT=$(pull "docker://$R/test/bb2:v1" 2>&1 >/dev/null && img run --image "$R/test/bb2:v1" --name "rp2$$" </dev/null 2>&1)
 expect_eq "pull with a layer present: runs" "bb2" "$OUT"
@@ -78,6 +84,17 @@ OUT=$(pull "docker://$R/test/zstd:v1" 2>&1 >/dev/null && img image inspect "$R/t
 expect_match "zstd layers" "application/vnd.oci.image.layer.v1.tar\+zstd" "$OUT"
 OUT=$(img run --image "$R/test/zstd:v1" --name "rp4$$" </dev/null 2>&1)
 expect_eq "zstd layers: run" "bb" "$OUT"
+
+# --- the terminal display: a line per layer with its phase, redrawn in place
+if command -v script >/dev/null; then
+	OUT=$(TERM=xterm script -qec "$CTR_DEMO --store $TMP/tty-store image pull --max-transfers 1 --cert-dir $CERTS \
+		--authfile $AUTH docker://$R/test/bb2:v1" /dev/null 2>&1 | tr '\r' '\n')
+	expect_match "terminal: the lines are redrawn in place (cursor up 2)" "$(printf '\033')\[2A" "$OUT"
+	expect_match "terminal: layer 1 downloading, with bytes" " 1/2 sha256:[0-9a-f]{12} (downloading|done) +\[[# ]{24}\] [0-9.]+ [KM]?i?B/[0-9.]+ [KM]iB" "$OUT"
+	expect_match "terminal: both layers end done" " 2/2 sha256:[0-9a-f]{12} done +\[#{24}\]" "$OUT"
+else
+	skip "terminal display" "no script(1)"
+fi
 
 # --- unpack docker:// streams to a directory with no store
 OUT=$("$CTR_DEMO" --store "$TMP/no-store" image unpack -q --cert-dir "$CERTS" --authfile "$AUTH" \
@@ -157,6 +174,11 @@ e=$(date +%s%N)
 expect_eq "429 with Retry-After and a 503: retried, the pull succeeds" "127.0.0.1:$PROXY_busy/test/bb:v1" "$OUT"
 check "429 Retry-After: 1 was honoured twice (>= 2 s)" [ $(((e - s) / 1000000)) -ge 2000 ]
 expect_eq "429: three manifest requests" "3" "$(grep -c 'GET /v2/test/bb/manifests/v1' "$TMP/proxy-busy.log")"
+proxy_start huge "$REG_A" '[{"match":"GET /v2/test/bb/manifests/v1","append":5000000}]'
+fresh
+OUT=$(ppull huge test/bb:v1 2>&1)
+expect_match "a manifest larger than 4 MiB is refused" "manifests/v1: the response is larger than 4194304 bytes" "$OUT"
+expect_eq "a huge manifest: the store is unchanged" "$BEFORE" "$(store_state)$(tmp_left)"
 proxy_start busy2 "$REG_A" '[{"match":"GET /v2/test/bb/manifests/v1","times":1,"status":429,"headers":{"Retry-After":"3600"}}]'
 OUT=$(ppull busy2 test/bb:v1 2>&1)
 expect_match "429 with a long Retry-After: a clear error" "Retry-After 3600 s" "$OUT"
