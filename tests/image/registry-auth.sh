@@ -143,4 +143,19 @@ OUT=$(pl --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" "$RT/pushed/bb:v1" 2>
 expect_eq "Bearer: the pushed image pulls back and runs" "$RT/pushed/bb:v1
 bb" "$OUT"
 
+# --- a token is reused until it expires, then fetched again
+token_start 2 token2
+reg_start E token
+head -c 2000000 /dev/urandom >"$TMP/big.bin"
+mk "$TMP/big" '{"images":[{"tag":"v1","layers":[[{"path":"big.bin","file":"'"$TMP/big.bin"'"}],[{"path":"which","data":"x\n"}]]}]}'
+skopeo_push "oci:$TMP/big:v1" "127.0.0.1:$REG_E/test/big:v1"
+BIGL=$(skopeo inspect --raw --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" "docker://127.0.0.1:$REG_E/test/big:v1" |
+	jget "$(cat)" 'd["layers"][0]["digest"]')
+# the first layer takes ~4 s through the proxy, more than the token's 2 s
+proxy_start slow "$REG_E" '[{"match":"GET /v2/test/big/blobs/'"$BIGL"'","rate":500000}]'
+: >"$TMP/token2.log"
+OUT=$(pl --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" --max-transfers 1 "127.0.0.1:$PROXY_slow/test/big:v1" 2>&1)
+expect_eq "Bearer: a token of 2 s is fetched again for the layer after a 4 s one" \
+	"127.0.0.1:$PROXY_slow/test/big:v1 2" "$OUT $(grep -c 'GET /token' "$TMP/token2.log")"
+
 finish

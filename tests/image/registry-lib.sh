@@ -11,7 +11,8 @@
 #   reg_start NAME AUTH [http]     start a registry (AUTH: none|htpasswd|token), sets REG_<NAME>=port;
 #                                  its log (access log included) is $TMP/reg-NAME/log; with
 #                                  REG_CLIENTCAS=FILE it wants client certificates signed by FILE
-#   token_start [EXPIRES]          the token server (registry-helper.py token), sets TOKEN_PORT
+#   token_start [EXPIRES [LOG]]    a token server (registry-helper.py token), sets TOKEN_PORT (a
+#                                  registry started next uses it); requests logged in $TMP/LOG.log
 #   proxy_start NAME UPSTREAM RULES  the fault proxy in front of 127.0.0.1:UPSTREAM, sets PROXY_<NAME>;
 #                                  its request log is $TMP/proxy-NAME.log; @PORT@ in RULES is its port
 #   skopeo_push SRC DEST [ARGS]    skopeo copy to docker://DEST with the CA and alice's credentials
@@ -114,14 +115,15 @@ reg_start() {
 }
 
 token_start() {
+	local log=${2:-token}
 	TOKEN_PORT=$(port)
+	: >"$TMP/$log.log"
 	"$PY" "$HELPER" token --port "$TOKEN_PORT" --cert "$PKI/server.crt" --key "$PKI/server.key" \
 		--sign-cert "$PKI/sign.crt" --sign-key "$PKI/sign.key" --issuer "$TOKEN_ISSUER" \
-		--service "$TOKEN_SERVICE" --users "$REG_USER:$REG_PASS" --log "$TMP/token.log" \
-		--expires "${1:-300}" >"$TMP/token.out" 2>&1 &
+		--service "$TOKEN_SERVICE" --users "$REG_USER:$REG_PASS" --log "$TMP/$log.log" \
+		--expires "${1:-300}" >"$TMP/$log.out" 2>&1 &
 	at_cleanup "kill $!"
-	: >"$TMP/token.log"
-	wait_port "$TOKEN_PORT" || { echo "Bail out! the token server did not start: $(cat "$TMP/token.out")"; exit 1; }
+	wait_port "$TOKEN_PORT" || { echo "Bail out! the token server did not start: $(cat "$TMP/$log.out")"; exit 1; }
 }
 
 proxy_start() {
