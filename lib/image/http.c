@@ -520,6 +520,9 @@ static int set_opts(struct reg_http *h, const struct reg_req *rq)
 	return e == CURLE_OK ? 0 : (int)e;
 }
 
+static int result(struct reg_http *h, const struct reg_req *rq, struct reg_resp *rs, CURLcode e, bool *transient,
+		  ctr_error **err);
+
 int reg_http_do(struct reg_http *h, const struct reg_req *rq, struct reg_resp *rs, bool *transient,
 		ctr_error **err)
 {
@@ -540,6 +543,15 @@ int reg_http_do(struct reg_http *h, const struct reg_req *rq, struct reg_resp *r
 		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED, "%s: libcurl refused an option: %s", rq->url,
 			       cu.strerror((CURLcode)oe));
 	CURLcode e = cu.perform(h->curl);
+	int r = result(h, rq, rs, e, transient, err);
+	if (r < 0)
+		reg_resp_free(rs); /* a failed transfer leaves no response to free */
+	return r;
+}
+
+static int result(struct reg_http *h, const struct reg_req *rq, struct reg_resp *rs, CURLcode e, bool *transient,
+		  ctr_error **err)
+{
 	char *url = NULL, *ip = NULL;
 	cu.getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &url);
 	cu.getinfo(h->curl, CURLINFO_PRIMARY_IP, &ip);

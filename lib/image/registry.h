@@ -243,7 +243,8 @@ struct curl_slist *reg_slist_add(struct curl_slist *l, const char *fmt, ...) CTR
 void reg_slist_free(struct curl_slist *l);
 /*
  * Perform one request.  Returns 0 when an HTTP response came (whatever its
- * status), or a negative errno with err set when the transfer failed:
+ * status; free rs), or a negative errno with err set (and rs empty) when the
+ * transfer failed:
  * -ECONNREFUSED/-EHOSTUNREACH/-ETIMEDOUT/-ECONNRESET/-EPROTO for network
  * and TLS trouble (see *transient), -ECANCELED when xfer or the sink said
  * stop (the sink's own error is kept when it set one).

@@ -102,6 +102,9 @@ OUT=$("$CTR_DEMO" --store "$TMP/no-store" image unpack -q --cert-dir "$CERTS" --
 expect_eq "unpack docker:// into a directory, no store" "bb" "$OUT"
 
 # --- run --image docker:// with --pull
+OUT=$("$CTR_DEMO" --root "$ROOT" --store "$TMP/run-store" run --image "docker://$R/test/bb:v1" --cert-dir "$CERTS" \
+	--authfile "$AUTH" --name "rp9$$" </dev/null 2>&1)
+expect_eq "run --image docker:// with an empty store: pulled (--pull missing is the default), run" "bb" "$OUT"
 OUT=$(img run --image "docker://$R/test/bb:v1" --pull never --name "rp5$$" </dev/null 2>&1)
 expect_eq "run --image docker:// --pull never: the stored image" "bb" "$OUT"
 OUT=$(img run --image "docker://$R/test/nothere:v1" --pull never --name "rp6$$" </dev/null 2>&1)
@@ -204,6 +207,43 @@ rc=$?
 expect_match "a cancelled pull (SIGINT mid-download): exit 1, cancelled" "^1 .*cancelled" "$rc $(tail -1 "$TMP/cancel.out")"
 check "a cancelled pull had work in progress under tmp/" [ "$left_tmp" -ge 1 ]
 expect_eq "a cancelled pull: the store is unchanged, no temporary files" "$BEFORE" "$(store_state)$(tmp_left)"
+
+# kill -9 during a pull: the next use of the store removes what it left
+proxy_start slow2 "$REG_A" '[{"match":"GET /v2/test/big/blobs/'"$BIGL"'","rate":300000}]'
+fresh
+"$CTR_DEMO" --root "$ROOT" --store "$STORE" image pull -q --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" \
+	"docker://127.0.0.1:$PROXY_slow2/test/big:v1" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 100); do grep -q "GET /v2/test/big/blobs/$BIGL" "$TMP/proxy-slow2.log" && break; sleep 0.1; done
+sleep 0.5
+left_tmp=$(ls -A "$STORE/tmp" | wc -l)
+kill -9 $pid
+wait $pid 2>/dev/null
+check "kill -9 mid-pull: it had work in progress under tmp/" [ "$left_tmp" -ge 1 ]
+img image ls -q >/dev/null
+expect_eq "kill -9 mid-pull: the next store use removes its temporary files; nothing else changed" "$BEFORE" \
+	"$(store_state)$(tmp_left)"
+
+# two pulls of the same image into one store at once: both succeed, one extraction per layer
+fresh
+pids=
+for i in 1 2; do
+	"$CTR_DEMO" --root "$ROOT" --store "$STORE" image pull -q --cert-dir "$CERTS" --authfile "$AUTH" \
+		"docker://$R/test/big:v1" "twin$i" >"$TMP/twin$i.out" 2>&1 &
+	pids="$pids $!"
+done
+wait $pids
+OUT=$(cat "$TMP/twin1.out" "$TMP/twin2.out"; img image unpack -q twin2 "$TMP/u-twin" && cmp "$TMP/u-twin/big.bin" "$TMP/big.bin" && echo same)
+expect_eq "two concurrent pulls into one store" "twin1
+twin2
+same" "$OUT"
+expect_eq "two concurrent pulls: 2 + 2 layer dirs (the seed's and big's, once), no temporary files" "4 " \
+	"$(ls "$STORE/layers/sha256" | wc -l) $(tmp_left)"
+
+# import docker:// is a pull
+OUT=$(img image import -q --cert-dir "$CERTS" --authfile "$AUTH" "docker://$R/test/bb:v1" imported-bb 2>&1 &&
+	img run --image imported-bb --name "rp10$$" </dev/null 2>&1)
+expect_eq "image import docker://... pulls" "bb" "$OUT"
 
 # --- registries.conf
 reg_start H none http
