@@ -226,6 +226,24 @@ struct reg_args {
 /* Copy the flags into image options. */
 void cli_reg_apply(const struct reg_args *a, ctr_image_options *o);
 
+/* The transfer flags of import, pull and unpack. */
+struct xfer_args {
+	const char *platform;
+	int threads, transfers;
+	bool quiet;
+};
+#define XFER_ARGS_INIT { NULL, -1, 0, false }
+#define XFER_OPTS(a)                                                                                         \
+	{ "platform", 0, OPT_STRING, &(a).platform, "os/arch[/variant] to pick from a multi-platform image",   \
+	  "the host's", false },                                                                              \
+	{ "max-transfers", 0, OPT_INT, &(a).transfers, "registry layers downloaded at once", "3", false },     \
+	{ "writer-threads", 0, OPT_INT, &(a).threads,                                                         \
+	  "threads that write the files of a layer while it is read (0: none, 1 to 8)",                       \
+	  "one per CPU, at most 4", false },                                                                  \
+	{ "quiet", 'q', OPT_BOOL, &(a).quiet, "no progress output", NULL, false }
+/* Copy them into image options (--writer-threads 0 is the API's -1: none). */
+void cli_xfer_apply(const struct xfer_args *a, ctr_image_options *o);
+
 /* The transfer display on stderr (one redrawn line per layer on a terminal). */
 struct layer_view {
 	char digest[20];

@@ -50,20 +50,9 @@ static bool is_source(const char *ref)
 /* import <source> [<name>] and unpack <source-or-name> <dir>: --platform, -q, progress on stderr. */
 static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 {
-	const char *platform = NULL;
-	bool quiet = false;
-	int threads = -1;
+	struct xfer_args xa = XFER_ARGS_INIT;
 	struct reg_args ra = REG_ARGS_INIT;
-	struct opt opts[] = {
-		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform index",
-		  "the host's", false },
-		{ "writer-threads", 0, OPT_INT, &threads,
-		  "threads that write the files of a layer while it is read (0: none, 1 to 8)",
-		  "one per CPU, at most 4", false },
-		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
-		REG_OPTS(ra),
-		{ 0 }
-	};
+	struct opt opts[] = { XFER_OPTS(xa), REG_OPTS(ra), { 0 } };
 	const struct cmd_desc import_desc = {
 		"image import", "import an image into the store", "[command options] <source> [<name>]",
 		"Sources: oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], docker-archive:<file>[:<name:tag>],\n"
@@ -97,11 +86,9 @@ static int image_transfer(struct cli *cli, int argc, char **argv, bool unpack)
 	if (!ctx || ((!unpack || !is_source(pos[0])) && !(st = cli_store(cli))))
 		goto out;
 	ctr_image_options_init(&o);
-	o.platform = platform;
-	if (threads >= 0) /* --writer-threads 0: none, the API's -1 */
-		o.writer_threads = threads ? threads : -1;
+	cli_xfer_apply(&xa, &o);
 	cli_reg_apply(&ra, &o);
-	cli_progress_init(&pr, &o, quiet);
+	cli_progress_init(&pr, &o, xa.quiet);
 	int tr = unpack ? ctr_image_unpack(ctx, st, pos[0], pos[1], &o, &err)
 			: ctr_image_import(st, pos[0], npos > 1 ? pos[1] : NULL, &o, &err);
 	cli_progress_end(&pr);

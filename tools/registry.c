@@ -28,6 +28,14 @@ void cli_reg_apply(const struct reg_args *a, ctr_image_options *o)
 	o->tls_skip_verify = !a->tls_verify;
 }
 
+void cli_xfer_apply(const struct xfer_args *a, ctr_image_options *o)
+{
+	o->platform = a->platform;
+	o->max_transfers = (unsigned)a->transfers;
+	if (a->threads >= 0)
+		o->writer_threads = a->threads ? a->threads : -1;
+}
+
 /* ---- the display ---- */
 
 static volatile int cancelled;
@@ -232,21 +240,9 @@ static int parse_size(const char *s, uint64_t *out)
 
 int cli_image_pull(struct cli *cli, int argc, char **argv)
 {
-	const char *platform = NULL;
-	bool quiet = false;
-	int threads = -1, transfers = 0;
+	struct xfer_args xa = XFER_ARGS_INIT;
 	struct reg_args ra = REG_ARGS_INIT;
-	struct opt opts[] = {
-		{ "platform", 0, OPT_STRING, &platform, "os/arch[/variant] to pick from a multi-platform image",
-		  "the host's", false },
-		{ "max-transfers", 0, OPT_INT, &transfers, "layers downloaded at once", "3", false },
-		{ "writer-threads", 0, OPT_INT, &threads,
-		  "threads that write the files of a layer while it is read (0: none, 1 to 8)",
-		  "one per CPU, at most 4", false },
-		{ "quiet", 'q', OPT_BOOL, &quiet, "no progress output", NULL, false },
-		REG_OPTS(ra),
-		{ 0 }
-	};
+	struct opt opts[] = { XFER_OPTS(xa), REG_OPTS(ra), { 0 } };
 	const struct cmd_desc desc = {
 		"image pull", "pull an image from a registry into the store", "[command options] <ref> [<name>]",
 		"<ref> is [docker://][host[:port]/]repo[:tag|@digest].  Without docker:// a short name\n"
@@ -274,11 +270,8 @@ int cli_image_pull(struct cli *cli, int argc, char **argv)
 		goto out;
 	ctr_image_options_init(&o);
 	cli_reg_apply(&ra, &o);
-	o.platform = platform;
-	o.max_transfers = (unsigned)transfers;
-	if (threads >= 0)
-		o.writer_threads = threads ? threads : -1;
-	cli_progress_init(&pr, &o, quiet);
+	cli_xfer_apply(&xa, &o);
+	cli_progress_init(&pr, &o, xa.quiet);
 	int pr_rc = ctr_image_pull(st, &stored, pos[0], npos > 1 ? pos[1] : NULL, &o, &err);
 	cli_progress_end(&pr);
 	if (pr_rc < 0) {

@@ -245,24 +245,6 @@ void reg_slist_free(struct curl_slist *l)
 		cu.slist_free_all(l);
 }
 
-void reg_resp_free(struct reg_resp *r)
-{
-	if (!r)
-		return;
-	free(r->content_type);
-	free(r->docker_digest);
-	free(r->location);
-	free(r->www_auth);
-	free(r->retry_after);
-	free(r->content_range);
-	free(r->range);
-	free(r->body);
-	free(r->url);
-	free(r->primary_ip);
-	memset(r, 0, sizeof(*r));
-	r->content_length = -1;
-}
-
 /* Forget the headers of an earlier response of the chain (a redirect, a 100 Continue). */
 static void resp_reset_headers(struct reg_resp *r)
 {
@@ -275,6 +257,18 @@ static void resp_reset_headers(struct reg_resp *r)
 	free(r->range);
 	r->content_type = r->docker_digest = r->location = r->www_auth = r->retry_after = r->content_range =
 		r->range = NULL;
+	r->content_length = -1;
+}
+
+void reg_resp_free(struct reg_resp *r)
+{
+	if (!r)
+		return;
+	resp_reset_headers(r);
+	free(r->body);
+	free(r->url);
+	free(r->primary_ip);
+	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 }
 

@@ -95,6 +95,8 @@ void img_manifest_free(struct img_manifest *m);
 void img_config_free(struct img_config *c);
 void img_docker_manifest_free(struct img_docker_manifest *m);
 
+/* A manifest and config this runtime can run: one DiffID per layer, os linux. */
+int img_check_runnable(const struct img_manifest *m, const struct img_config *cfg, const char *what, ctr_error **err);
 /* The host platform: "linux", GOARCH name ("amd64", "arm64", ...) and variant ("" when none). */
 void img_host_platform(const char **os, const char **arch, const char **variant);
 /*

@@ -222,16 +222,8 @@ static int fetch_docs(struct img_remote *rm, ctr_image_store *st, struct reg_htt
 		goto out;
 	if ((r = img_parse_config(rm->config, rm->config_len, mwhat, &rm->cfg, err)) < 0)
 		goto out;
-	if (rm->cfg.n_diff_ids != rm->m.n_layers) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: the config has %zu rootfs.diff_ids but the manifest %zu layers",
-			    what, rm->cfg.n_diff_ids, rm->m.n_layers);
+	if ((r = img_check_runnable(&rm->m, &rm->cfg, what, err)) < 0)
 		goto out;
-	}
-	if (strcmp(rm->cfg.os, "linux")) {
-		r = ctr_err(err, ENOEXEC, CTR_E_UNSUPPORTED, "%s: the image is for os '%s': this runtime runs linux images",
-			    what, rm->cfg.os);
-		goto out;
-	}
 	if (k != IMG_KIND_INDEX && strcmp(rm->cfg.arch, pf.arch)) {
 		if (pf.given)
 			r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: a single-platform image for %s/%s, not %s/%s", what,

@@ -781,16 +781,8 @@ int img_source_open(ctr_context *ctx, const char *ref, const char *platform, con
 	}
 	if (r < 0)
 		goto fail;
-	if (s->cfg.n_diff_ids != s->m.n_layers) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: the config has %zu rootfs.diff_ids but the manifest %zu layers",
-			    ref, s->cfg.n_diff_ids, s->m.n_layers);
+	if ((r = img_check_runnable(&s->m, &s->cfg, ref, err)) < 0)
 		goto fail;
-	}
-	if (strcmp(s->cfg.os, "linux")) {
-		r = ctr_err(err, ENOEXEC, CTR_E_UNSUPPORTED, "%s: the image is for os '%s': this runtime runs linux images",
-			    ref, s->cfg.os);
-		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
