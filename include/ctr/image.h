@@ -87,10 +87,14 @@ typedef enum ctr_image_phase {
 					  *   repository the image came from */
 } ctr_image_phase;
 
-/** Progress callback; a nonzero return cancels the operation (-ECANCELED). */
+/**
+ * Progress callback; a nonzero return cancels the operation (-ECANCELED).
+ * It is called on the thread that called the operation only, also while
+ * layers transfer on the library's own threads (about ten times a second).
+ */
 typedef int (*ctr_image_progress_fn)(void *userdata, const ctr_image_progress *p);
 
-/** Options for import and unpack; initialise with ctr_image_options_init(). */
+/** Options for import, pull, push and unpack; initialise with ctr_image_options_init(). */
 typedef struct ctr_image_options {
 	size_t size;                     /**< sizeof(ctr_image_options), set by the init function */
 	ctr_image_progress_fn progress;  /**< NULL: no reports */

@@ -483,6 +483,8 @@ static int set_opts(struct reg_http *h, const struct reg_req *rq)
 	}
 	if (rq->max_body && !rq->sink)
 		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_body);
+	if (rq->sink) /* blobs: larger reads, fewer calls into the sink */
+		SET(CURLOPT_BUFFERSIZE, 256L * 1024);
 	bool has_body = rq->body_fd >= 0 || rq->body;
 	const char *m = rq->method ? rq->method : "GET";
 	if (!strcmp(m, "GET")) {
