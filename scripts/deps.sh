@@ -43,3 +43,8 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+# the registry tests start docker-registry themselves (own config, port and
+# storage); the package's own service (a registry on :5000) is not wanted
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+	systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+fi
