@@ -22,10 +22,10 @@
  * registries insecure (plain http or unverified TLS) or blocked.
  * Credentials come from ctr_image_options.creds, .authfile, else
  * $REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json
- * (/run/containers/<uid>/auth.json), ~/.config/containers/auth.json,
+ * (`/run/containers/<uid>/auth.json`), ~/.config/containers/auth.json,
  * ~/.docker/config.json, with their credential helpers (docker-credential-*);
- * TLS uses the system CAs plus /etc/containers/certs.d/<host>/ (*.crt, and
- * a client <name>.cert with <name>.key).  Layers download a few at once;
+ * TLS uses the system CAs plus `/etc/containers/certs.d/<host>/` (*.crt, and
+ * a client `<name>.cert` with `<name>.key`).  Layers download a few at once;
  * each is verified, decompressed and extracted as it arrives, with no copy
  * of the blob on disk besides the store's own.  libcurl is loaded on first
  * use.
@@ -120,9 +120,9 @@ typedef struct ctr_image_options {
 	const char *authfile;            /**< the credentials file (containers-auth.json(5) format) to use instead
 					  *   of the default ones; NULL: the defaults (see above) */
 	const char *creds;               /**< "user[:password]" for the registry; overrides every auth file */
-	const char *cert_dir;            /**< a directory of *.crt CAs and <name>.cert/<name>.key client
-					  *   certificates to use instead of certs.d/<host>; NULL: certs.d */
-	const char *registries_conf;     /**< registries.conf (its "<path>.d" drop-ins are read too); NULL:
+	const char *cert_dir;            /**< a directory of *.crt CAs and `<name>.cert`/`<name>.key` client
+					  *   certificates to use instead of `certs.d/<host>`; NULL: certs.d */
+	const char *registries_conf;     /**< registries.conf (its `<path>.d` drop-ins are read too); NULL:
 					  *   $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf
 					  *   (not root), /etc/containers/registries.conf */
 	int tls_skip_verify;             /**< nonzero: do not verify registries' TLS certificates and allow plain
@@ -199,8 +199,11 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  *               docker:// the full reference)
  * @param opts   options, or NULL
  * @param err    receives an error on failure; may be NULL
- * @return 0, -EINVAL for a bad source name or document, -EBADMSG for a digest, size or DiffID mismatch,
- *         -ENOENT when the source or tag does not exist, -ECANCELED, another negative errno
+ * @return 0, -EINVAL for a bad source name or document, or a name that is empty, longer than 1024
+ *         bytes or holds control characters; -EBADMSG for a digest, size or DiffID mismatch;
+ *         -ENOENT when the source or tag does not exist; -ECANCELED; -ENOSPC when the store's
+ *         filesystem is full (naming the file); for docker://, the errors of ctr_image_pull();
+ *         another negative errno
  */
 int ctr_image_import(ctr_image_store *store, const char *source, const char *name, const ctr_image_options *opts,
 		     ctr_error **err);
@@ -211,7 +214,14 @@ int ctr_image_import(ctr_image_store *store, const char *source, const char *nam
  * oci-archive's org.opencontainers.image.ref.name annotation, docker's
  * RepoTags, or the file name; for docker:// the full reference).
  *
- * @param stored_name receives that name on success; free with ctr_free(); may be NULL
+ * @param store       the store
+ * @param stored_name receives that name on success (NULL on failure); free with ctr_free(); may be NULL
+ * @param source      a source name, as for ctr_image_import()
+ * @param name        the name to store it under; NULL: derived from the source
+ * @param opts        options, or NULL
+ * @param err         receives an error on failure; may be NULL
+ * @return 0, or the errors of ctr_image_import(); -ENOMEM when the name cannot be copied (the image
+ *         is stored then)
  */
 int ctr_image_import_named(ctr_image_store *store, char **stored_name, const char *source, const char *name,
 			   const ctr_image_options *opts, ctr_error **err);
@@ -234,9 +244,15 @@ int ctr_image_import_named(ctr_image_store *store, char **stored_name, const cha
  * @param name         the name to store it under; NULL: the full reference ("docker.io/library/busybox:latest")
  * @param opts         options, or NULL
  * @param err          receives an error on failure; may be NULL
- * @return 0, -EINVAL for a bad reference or an ambiguous short name, -ENOENT when no registry has it,
- *         -EACCES when the registry refuses (credentials), -EBADMSG for a digest, size or DiffID mismatch,
- *         -EACCES also for a registry registries.conf blocks, -ECANCELED, another negative errno
+ * @return 0; -EINVAL for a bad reference, a bad name, an ambiguous short name or a bad
+ *         registries.conf (naming the file and line); -ENOENT when no registry has it (or no image for
+ *         the platform); -EACCES when the registry refuses the credentials, or registries.conf blocks
+ *         it; -EBADMSG for a digest, size or DiffID mismatch; -EFBIG for a manifest or config larger
+ *         than allowed (4 MiB); -ENOTSUP for a Docker schema 1 manifest or an artifact that is no
+ *         image; -EPROTO for a TLS failure or an answer that breaks the distribution API;
+ *         -EHOSTUNREACH (name not resolved), -ECONNREFUSED, -ETIMEDOUT, -ECONNRESET after the retries;
+ *         -EAGAIN when the registry keeps answering 429 or asks to wait more than 60 s; -ELIBACC when
+ *         libcurl cannot be loaded; -ECANCELED; -ENOSPC or another errno of the store's filesystem
  */
 int ctr_image_pull(ctr_image_store *store, char **stored_name, const char *ref, const char *name,
 		   const ctr_image_options *opts, ctr_error **err);
@@ -248,8 +264,15 @@ int ctr_image_pull(ctr_image_store *store, char **stored_name, const char *ref, 
  * dest's tag (default "latest").  Blobs go in one PUT each, or in
  * opts->chunk_size PATCH requests.
  *
- * @param dest "[docker://]host[:port]/repo[:tag]"
- * @return 0, -ENOENT for no such image (or a blob the store lacks), -EACCES, another negative errno
+ * @param store the store
+ * @param name  a stored image
+ * @param dest  "[docker://]host[:port]/repo[:tag|@digest]" (a digest must be the image's manifest's)
+ * @param opts  options (registry settings, chunk_size, progress with phase UPLOADING or EXISTS), or NULL
+ * @param err   receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND) for no such image, or a blob the store lacks; -EINVAL for a bad
+ *         destination or a digest that is not the image's; -EACCES when the registry refuses the
+ *         credentials or registries.conf blocks it; -ECANCELED; the network and protocol errors of
+ *         ctr_image_pull(); another negative errno
  */
 int ctr_image_push(ctr_image_store *store, const char *name, const char *dest, const ctr_image_options *opts,
 		   ctr_error **err);
@@ -259,8 +282,15 @@ int ctr_image_push(ctr_image_store *store, const char *name, const char *dest, c
  * full reference ("docker.io/library/busybox:latest") and, for a short
  * name, each name registries.conf would try.
  *
- * @param stored_name receives the stored image's name (free with ctr_free())
- * @return 0, -ENOENT when the store has none of them, -EINVAL for a bad reference
+ * @param store       the store
+ * @param stored_name receives the stored image's name (free with ctr_free()); NULL on failure
+ * @param ref         a stored name, or a reference as for ctr_image_pull()
+ * @param opts        options (registries_conf is read), or NULL
+ * @param err         receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND) when the store has none of them (or a short name and
+ *         registries.conf has no search registries); -EINVAL for a NULL argument, a bad reference or
+ *         a bad registries.conf; -EACCES when registries.conf blocks every candidate; -ENOMEM; the
+ *         errno of reading registries.conf
  */
 int ctr_image_lookup(ctr_image_store *store, char **stored_name, const char *ref, const ctr_image_options *opts,
 		     ctr_error **err);
@@ -304,7 +334,14 @@ int ctr_image_remove_ex(ctr_image_store *store, const char *name, unsigned flags
 /** Remove even when a live container uses the image. */
 #define CTR_IMAGE_REMOVE_FORCE (1u << 0)
 
-/** ctr_image_remove_ex() without flags. */
+/**
+ * ctr_image_remove_ex() without flags.
+ *
+ * @param store the store
+ * @param name  a stored image
+ * @param err   receives an error on failure; may be NULL
+ * @return as ctr_image_remove_ex()
+ */
 int ctr_image_remove(ctr_image_store *store, const char *name, ctr_error **err);
 
 /**
