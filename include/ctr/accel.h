@@ -152,6 +152,7 @@ typedef struct ctr_accel_registry_options {
 	const char *const *cdi_dirs;
 	const char *plugin_dir;      /**< directory of backend plugins (*.so); NULL: none */
 	int no_builtin;              /**< nonzero: register no built-in backend except "cdi" */
+	int : 32;                    /**< unused: 0.1's tail padding (the fields below came in 0.2, after 0.1's sizeof) */
 	/**
 	 * Nonzero: ctr_accel_apply_annotations() (and so ctr_container_create()
 	 * with this registry) also honours NVIDIA_VISIBLE_DEVICES and

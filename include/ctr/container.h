@@ -329,7 +329,8 @@ typedef struct ctr_exec_options {
 	int stdio_fds[3];            /**< -1: inherit the caller's */
 	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
-	unsigned flags;              /**< CTR_EXEC_* */
+	int : 32;                    /**< unused: 0.1's tail padding (the fields below came in 0.2, after 0.1's sizeof) */
+	unsigned flags;              /**< CTR_EXEC_* (since 0.2) */
 } ctr_exec_options;
 
 /**
