@@ -678,11 +678,12 @@ int reg_creds_lookup(const char *creds, const char *authfile, const char *host, 
 		return try_file(authfile, host, repo, true, out, err);
 	char paths[4][PATH_MAX];
 	size_t n = 0;
-	const char *env = getenv("REGISTRY_AUTH_FILE");
+	const char *env = secure_getenv("REGISTRY_AUTH_FILE");
 	if (env && *env)
 		return try_file(env, host, repo, true, out, err);
-	const char *rt = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME"), *xc = getenv("XDG_CONFIG_HOME"),
-		   *dc = getenv("DOCKER_CONFIG");
+	const char *rt = secure_getenv("XDG_RUNTIME_DIR"), *home = secure_getenv("HOME"),
+		   *xc = secure_getenv("XDG_CONFIG_HOME"),
+		   *dc = secure_getenv("DOCKER_CONFIG");
 	if (rt && *rt)
 		snprintf(paths[n++], PATH_MAX, "%s/containers/auth.json", rt);
 	else

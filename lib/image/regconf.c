@@ -965,9 +965,9 @@ int regconf_load(struct regconf *c, const char *path, ctr_error **err)
 	char def[PATH_MAX];
 	memset(c, 0, sizeof(*c));
 	if (!path || !*path)
-		path = getenv("CONTAINERS_REGISTRIES_CONF");
+		path = secure_getenv("CONTAINERS_REGISTRIES_CONF");
 	if (!path || !*path) {
-		const char *home = getenv("HOME");
+		const char *home = secure_getenv("HOME");
 		struct stat sb;
 		path = "/etc/containers/registries.conf";
 		if (geteuid() != 0 && home && *home) {

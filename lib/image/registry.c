@@ -281,7 +281,7 @@ static int endpoint_tls(struct reg_client *c, struct reg_endpoint *ep, ctr_error
 		return load_cert_dir(ep, c->o.cert_dir, err);
 	char dirs[3][PATH_MAX];
 	size_t n = 0;
-	const char *home = getenv("HOME");
+	const char *home = secure_getenv("HOME");
 	if (geteuid() != 0 && home && *home)
 		snprintf(dirs[n++], PATH_MAX, "%s/.config/containers/certs.d/%s", home, ep->name_host);
 	snprintf(dirs[n++], PATH_MAX, "/etc/containers/certs.d/%s", ep->name_host);
