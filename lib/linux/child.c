@@ -1065,16 +1065,35 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	}
 
 	/* the rootfs: make the tree a slave (or as rootfsPropagation asks), bind the rootfs on itself */
-	unsigned long prop = MS_REC | MS_SLAVE;
-	if (p->root_prop & (MS_PRIVATE))
-		prop = p->root_prop | MS_REC;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
-		return fail(eb, n, errno, "make the mount tree private");
+	if (!p->no_mntns) {
+		unsigned long prop = MS_REC | MS_SLAVE;
+		if (p->root_prop & (MS_PRIVATE))
+			prop = p->root_prop | MS_REC;
+		if (mount(NULL, "/", NULL, prop, NULL) < 0)
+			return fail(eb, n, errno, "make the mount tree private");
+	}
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fail(eb, n, errno, "root.path: bind %s onto itself", p->rootfs);
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fail(eb, n, errno, "root.path: open %s", p->rootfs);
+	if (p->no_mntns) {
+		/*
+		 * In the caller's mount namespace (config-linux.md: not listed,
+		 * inherited): the bind's creation (and its removal at delete)
+		 * propagates like any mount, but it is made private at once, so the
+		 * container's mounts below it stay out of every other namespace; the
+		 * runtime learns its mount id to unmount exactly it at delete.
+		 */
+		if (mount(NULL, p->rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+			return fail(eb, n, errno, "root.path: make the bind of %s private", p->rootfs);
+		struct statx stx;
+		if (statx(rootfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+			return fail(eb, n, errno ? errno : ENOSYS, "root.path: the mount id of the bind of %s",
+				    p->rootfs);
+		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_ROOTFS_MNT, 0, (int)stx.stx_mnt_id, NULL, 0)) < 0)
+			return fail(eb, n, -r, "root.path: tell the runtime");
+	}
 	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
 	bool own_cgns = p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 ||
 			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
@@ -1139,7 +1158,12 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 
 	if (fchdir(rootfd) < 0)
 		return fail(eb, n, errno, "root.path: chdir %s", p->rootfs);
-	if (p->no_pivot) {
+	if (p->no_mntns) {
+		/* no pivot_root in the caller's mount namespace: chroot, as crun does (a process with
+		 * CAP_SYS_CHROOT can leave a chroot: README, "Without a mount namespace") */
+		if (chroot(".") < 0)
+			return fail(eb, n, errno, "root.path: chroot %s", p->rootfs);
+	} else if (p->no_pivot) {
 		/* for roots on ramfs, where pivot_root is refused: move the rootfs over / and chroot */
 		if (mount(p->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 			return fail(eb, n, errno, "root.path: move %s to /", p->rootfs);

@@ -33,6 +33,8 @@ struct ctr_container {
 	ctr_spec *spec;            /* loaded lazily from config.json when not created here */
 	struct oci_config *cfg;
 	struct ctr_cgroup *cg;     /* the container's cgroups (state.json "cgroups"); NULL: none */
+	int rootfs_mnt_id;         /* no mount namespace: the mount id of the rootfs bind in the caller's
+				    * namespace (state.json "rootfsMountId"), unmounted at delete; 0: none */
 };
 
 int ctr_container_save_state(struct ctr_container *c, ctr_error **err);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -173,6 +174,8 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 	json_object_object_add(o, "annotations", annotations_json(c));
 	if (c->cg)
 		json_object_object_add(o, "cgroups", ctr_cgroup_to_json(c->cg));
+	if (c->rootfs_mnt_id > 0)
+		json_object_object_add(o, "rootfsMountId", json_object_new_int(c->rootfs_mnt_id));
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	int r = s ? write_state_file(c->dirfd, c->dir, "state.json", s, len, err) : ctr_err_nomem(err);
@@ -258,6 +261,26 @@ int ctr_container_lock(struct ctr_container *c, ctr_error **err)
 void ctr_container_unlock(struct ctr_container *c)
 {
 	(void)flock(c->dirfd, LOCK_UN);
+}
+
+/*
+ * A container without a mount namespace had its rootfs bound (privately) in
+ * the caller's mount namespace: unmount that bind, and with it every mount
+ * the container made below it, once its processes are gone.  Only when the
+ * top mount at the rootfs is still that bind (its mount id), so a retried
+ * delete, or a create that failed before the bind, never unmounts anything
+ * else (an image's overlay at the same path).
+ */
+static void release_rootfs_bind(struct ctr_container *c)
+{
+	if (c->rootfs_mnt_id <= 0 || !c->rootfs || !*c->rootfs)
+		return;
+	struct statx stx;
+	if (statx(AT_FDCWD, c->rootfs, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) == 0 && (stx.stx_mask & STATX_MNT_ID) &&
+	    (int)stx.stx_mnt_id == c->rootfs_mnt_id && umount2(c->rootfs, MNT_DETACH) < 0)
+		ctr_warn(c->ctx, "container '%s': unmount the bind of its rootfs %s: %s", c->id, c->rootfs,
+			 strerror(errno));
+	c->rootfs_mnt_id = 0;
 }
 
 /* Remove the state directory and what we put in it (a rootfs from an image is released first). */
@@ -489,6 +512,8 @@ static int load_state(struct ctr_container *c, ctr_error **err)
 			c->start_time = json_object_get_uint64(v);
 		if (json_object_object_get_ex(o, "ownPidNamespace", &v))
 			c->own_pidns = json_object_get_boolean(v);
+		if (json_object_object_get_ex(o, "rootfsMountId", &v))
+			c->rootfs_mnt_id = json_object_get_int(v);
 		json_object *v2;
 		if (json_object_object_get_ex(o, "poststartHooks", &v) &&
 		    json_object_object_get_ex(o, "poststopHooks", &v2)) {
@@ -1002,6 +1027,13 @@ static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct
 			}
 			continue;
 		}
+		if (h.type == CTR_MSG_ROOTFS_MNT && plan.no_mntns && h.pid > 0) {
+			/* recorded before anything is mounted below it: delete after a crash unmounts it */
+			c->rootfs_mnt_id = h.pid;
+			if ((r = ctr_container_save_state(c, err)) < 0)
+				goto fail_kill;
+			continue;
+		}
 		if (h.type == CTR_MSG_CREATED)
 			break;
 		r = ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d from the container process",
@@ -1087,6 +1119,7 @@ fail_kill:
 	kill_and_reap(pidfd, pid);
 	if (first_pid != pid && first_pid > 0)
 		(void)waitpid(first_pid, NULL, WNOHANG);
+	release_rootfs_bind(c);
 	/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the lifecycle at
 	 * step 12 (destroy); the caller runs the poststop hooks once everything is undone (step 13) */
 	*poststop = hooks_started;
@@ -1616,6 +1649,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	if (c->is_parent && !c->reaped)
 		(void)ctr_container_wait(c, NULL, 0, NULL);
 	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
+	release_rootfs_bind(c);                  /* no mount namespace: its mounts in ours */
 	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
 	/* runtime.md step 13, once everything create did is undone (step 12) */
 	const struct oci_config *cfg;

@@ -108,12 +108,13 @@ struct exec_ctx {
 	int proc_root;      /* the caller's procfs (for the LSM label's attr file) */
 	int *preserved;     /* copies of the caller's fds 3..3+n_preserved-1 */
 	int n_preserved;
+	int root_fd;        /* no mount namespace: the init's root (/proc/<pid>/root) to chroot into; -1 */
 };
 
 static void walk(struct exec_ctx *x, int *max, int base)
 {
 	int *slots[] = {&x->pidfd, &x->sock, &x->init_fd, &x->blob_fd, &x->proc_root, &x->proc->console_sock,
-			&x->proc->stdio[0], &x->proc->stdio[1], &x->proc->stdio[2]};
+			&x->proc->stdio[0], &x->proc->stdio[1], &x->proc->stdio[2], &x->root_fd};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(slots); i++) {
 		if (max && *slots[i] > *max)
 			*max = *slots[i];
@@ -147,7 +148,12 @@ __attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
 	eb[0] = '\0';
 	struct ctr_proc *p = x->proc;
 	int r = 0;
-	/* setns put our root at the container's: its /dev/ptmx is looked up beneath it, by fd */
+	/* without a mount namespace of its own, the container's root is the init's chroot: enter it */
+	if (x->root_fd >= 0 && (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0))
+		fail_exit(x->sock, -errno, "chroot into the container's root");
+	if (x->root_fd >= 0)
+		close(x->root_fd);
+	/* setns (or the chroot) put our root at the container's: its /dev/ptmx is looked up beneath it, by fd */
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		fail_exit(x->sock, -errno, "open the container's root");
@@ -280,7 +286,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 
 	struct ctr_proc proc;
 	char **env = NULL;
-	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1;
+	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1, root_fd = -1;
 	pid_t hpid = -1, fpid = -1;
 	char *buf = NULL;
 	struct json_object *pj_owned = NULL;
@@ -384,8 +390,17 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		r = ctr_err_sys(err, -proc_root, "open /proc (is procfs mounted there, uncovered?)");
 		goto out;
 	}
+	if (!(ns_flags & CLONE_NEWNS)) {
+		/* the init's root, through the caller's procfs: following this magic link is the point */
+		char rel[32];
+		snprintf(rel, sizeof(rel), "%d/root", (int)c->pid);
+		if ((root_fd = openat(proc_root, rel, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			r = ctr_err_sys(err, errno, "container '%s': open /proc/%s", c->id, rel);
+			goto out;
+		}
+	}
 	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg, init_fd, blob_fd, proc_root,
-			     preserved, o.preserve_fds};
+			     preserved, o.preserve_fds, root_fd};
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {
 		r = ctr_err_sys(err, errno, "exec: clone3");
@@ -498,6 +513,8 @@ out_kill:
 			;
 	}
 out:
+	if (root_fd >= 0)
+		close(root_fd);
 	if (blob_fd >= 0)
 		close(blob_fd);
 	if (proc_root >= 0)

@@ -35,6 +35,7 @@ enum ctr_msg_type {
 	CTR_MSG_READY,       /* init stub -> parent: PR_SET_PDEATHSIG cleared after the last GO; the creator may go */
 	CTR_MSG_USERNS,      /* child -> parent: in its new user namespace, ready for the maps (then GO) */
 	CTR_MSG_HOOK_ERROR,  /* init stub -> starter: a startContainer hook failed; err + text */
+	CTR_MSG_ROOTFS_MNT,  /* child -> parent: no mount namespace: the mount id (pid field) of its rootfs bind */
 };
 
 struct ctr_msg {
@@ -161,6 +162,8 @@ struct ctr_plan {
 	struct ctr_sighook_list hk_create_container, hk_start_container;
 	bool want_hooks_msg;           /* prestart/createRuntime/createContainer hooks exist */
 	bool readonly_root, no_pivot;
+	bool no_mntns;                 /* no mount namespace: mounts in the caller's, under a private bind of the
+					* rootfs (its mount id reported, CTR_MSG_ROOTFS_MNT), entered with chroot */
 	char *keyring_name;            /* NULL: do not join a new session keyring */
 	char **masked;
 	size_t n_masked;

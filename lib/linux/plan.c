@@ -1010,10 +1010,12 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 				new_net = true;
 		}
 	}
-	if (!have_mnt)
+	/* config-linux.md: a namespace type not listed is inherited: no mount namespace, the caller's */
+	plan->no_mntns = !have_mnt;
+	if (plan->no_mntns && (flags & CTR_CREATE_NO_PIVOT))
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
-			       "config.json: linux.namespaces: a mount namespace is required to set up the rootfs: "
-			       "add {\"type\": \"mount\"}");
+			       "config.json: linux.namespaces: without a mount namespace the rootfs is entered with "
+			       "chroot already: no_pivot would move it over the host's /; drop it");
 	if (plan->userns_new) {
 		if (!l->n_uid_mappings || !l->n_gid_mappings)
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
