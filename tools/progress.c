@@ -104,13 +104,17 @@ static bool is_push(int phase)
 	return phase == CTR_IMAGE_PHASE_UPLOADING || phase == CTR_IMAGE_PHASE_EXISTS;
 }
 
-/* The bytes per second of the phase: smoothed over half-second windows, else its average so far. */
+/*
+ * The bytes per second of the phase: smoothed over half-second windows,
+ * else its average so far (a fast local copy shows its first megabyte
+ * within a millisecond: that is its rate).
+ */
 static double layer_rate(const struct layer_view *v, double t)
 {
 	if (v->rate > 0)
 		return v->rate;
 	double el = t - v->phase_t;
-	return el > 0.001 && v->in > 0 ? (double)v->in / el : 0;
+	return el > 1e-6 && v->in > 0 ? (double)v->in / el : 0;
 }
 
 /* "layer 2/3 sha256:0123456789ab copying     [#####   ] 12.0 MiB/30.0 MiB 8.5 MiB/s ETA 3s" */
