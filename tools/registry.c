@@ -29,11 +29,6 @@ void cli_reg_apply(const struct reg_args *a, ctr_image_options *o)
 
 int cli_xfer_apply(struct cli *cli, const struct xfer_args *a, ctr_image_options *o, enum progress_mode *mode)
 {
-	if (a->transfers < 0) {
-		cli_error(cli, "invalid --max-transfers %d for '%s': give 1 to 16 (0: the default, 3)", a->transfers,
-			  cli->cmd);
-		return -1;
-	}
 	o->platform = a->platform;
 	o->max_transfers = (unsigned)a->transfers;
 	if (a->threads >= 0)

@@ -125,12 +125,18 @@ check "push a pulled image to another repository" [ -z "$OUT" ]
 log=$(tail -n +"$((before + 1))" "$TMP/reg-A/log")
 expect_match "push: layers mounted from the image's repository" "POST /v2/copy/bb/blobs/uploads/\?mount=sha256:[0-9a-f]{64}&from=test/bb HTTP/[0-9.]+\" 201" "$log"
 before=$(wc -l <"$TMP/reg-A/log")
-OUT=$(push "$R/test/bb:v1" "docker://$R/copy/bb:v2" 2>&1)
+OUT=$(img image push --progress plain --cert-dir "$CERTS" --authfile "$AUTH" "$R/test/bb:v1" "docker://$R/copy/bb:v2" 2>&1)
 log=$(tail -n +"$((before + 1))" "$TMP/reg-A/log")
 expect_nomatch "push again: every blob exists (HEAD), none uploaded" "POST /v2/copy/bb/blobs/uploads" "$log"
+expect_match "push again, --progress plain: each layer ends as already in the registry (phase EXISTS)" \
+	"^layer 1/[0-9]+ sha256:[0-9a-f]{64}: [0-9.]+ [KM]?i?B, already in the registry$" "$OUT"
+expect_nomatch "push again, --progress plain: no layer pushed" ", pushed$" "$OUT"
 img image import -q "oci:$TMP/big:v1" big-local >/dev/null 2>&1
 before=$(wc -l <"$TMP/reg-A/log")
-OUT=$(push --chunk-size 1M big-local "docker://$R/chunked/big:v1" 2>&1)
+OUT=$(img image push --progress plain --cert-dir "$CERTS" --authfile "$AUTH" --chunk-size 1M big-local \
+	"docker://$R/chunked/big:v1" 2>&1)
+expect_match "chunked push, --progress plain: the big layer ends as pushed (phase UPLOADING)" \
+	"^layer [0-9]+/[0-9]+ sha256:[0-9a-f]{64}: [0-9.]+ MiB, pushed$" "$OUT"
 log=$(tail -n +"$((before + 1))" "$TMP/reg-A/log")
 check "chunked push: PATCH requests of at most 1 MiB (at least 3 for the 3 MB layer)" \
 	[ "$(echo "$log" | grep -c '"PATCH /v2/chunked/big/blobs/uploads/')" -ge 3 ]
