@@ -320,7 +320,7 @@ static int ping(struct reg_client *c, struct reg_http *h, struct reg_endpoint *e
 {
 	const char *schemes[2] = { "https", insecure ? "http" : NULL };
 	ctr_error *first = NULL;
-	int r = 0;
+	int r = 0, first_r = 0;
 	for (size_t i = 0; i < 2 && schemes[i]; i++) {
 		char url[512];
 		struct reg_req rq;
@@ -350,10 +350,12 @@ static int ping(struct reg_client *c, struct reg_http *h, struct reg_endpoint *e
 		}
 		if (r < 0) {
 			reg_resp_free(&rs);
-			if (!first)
+			if (!first) {
 				first = e;
-			else
+				first_r = r;
+			} else {
 				ctr_error_free(e);
+			}
 			if (r == -ECANCELED)
 				break;
 			continue;
@@ -381,7 +383,19 @@ static int ping(struct reg_client *c, struct reg_http *h, struct reg_endpoint *e
 		return 0;
 	}
 	if (first) {
-		if (r == -EPROTO && !c->o.tls_skip_verify && !insecure)
+		/*
+		 * A registry that requires a client certificate refuses one without
+		 * it with a TLS alert or, in TLS 1.3 where the client's first write
+		 * may follow the handshake, by resetting the connection.
+		 */
+		const char *msg = ctr_error_message(first);
+		bool wants_cert = !ep->client_cert && (first_r == -ECONNRESET ||
+						       (first_r == -EPROTO && msg && strstr(msg, "certificate required")));
+		if (wants_cert)
+			ctr_err_prefix(&first, "registry %s (a registry that requires a TLS client certificate refuses or "
+				       "resets a connection without one: give it as <name>.cert and <name>.key in "
+				       "certs.d/%s or the --cert-dir directory)", ep->host, ep->name_host);
+		else if (first_r == -EPROTO && !c->o.tls_skip_verify && !insecure)
 			ctr_err_prefix(&first, "registry %s (use --tls-verify=false, or insecure = true in registries.conf, "
 				       "only for a registry you trust without TLS)", ep->host);
 		else
