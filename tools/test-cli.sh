@@ -34,7 +34,7 @@ run() { OUT=$("$@" 2>"$TMP/err"); RC=$?; ERR=$(cat "$TMP/err"); }
 run "$X" --version
 eq "--version: exit 0" 0 "$RC"
 match "--version: first line" '^ctr-demo version [0-9]+\.[0-9]+\.[0-9]+' "$(echo "$OUT" | head -1)"
-eq "--version: spec line" "spec: 1.2.0" "$(echo "$OUT" | sed -n 2p)"
+eq "--version: spec line" "spec: 1.3.0" "$(echo "$OUT" | sed -n 2p)"
 run "$X" -v
 eq "-v is --version" 0 "$RC"
 

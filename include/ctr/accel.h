@@ -30,6 +30,7 @@
 #define CTR_ACCEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "error.h"
 #include "context.h"
 #include "spec.h"
@@ -152,15 +153,15 @@ typedef struct ctr_accel_registry_options {
 	const char *const *cdi_dirs;
 	const char *plugin_dir;      /**< directory of backend plugins (*.so); NULL: none */
 	int no_builtin;              /**< nonzero: register no built-in backend except "cdi" */
-	int : 32;                    /**< unused: 0.1's tail padding (the fields below came in 0.2, after 0.1's sizeof) */
 	/**
 	 * Nonzero: ctr_accel_apply_annotations() (and so ctr_container_create()
 	 * with this registry) also honours NVIDIA_VISIBLE_DEVICES and
 	 * NVIDIA_DRIVER_CAPABILITIES in the spec's process.env, as
 	 * ctr_accel_apply_gpu_env() does.  Zero (the default): they are plain
-	 * variables and give no GPU.  Since 0.2.
+	 * variables and give no GPU.  Since 0.2; 64 bits wide so that it starts
+	 * after 0.1's size (lib/libctr.sym: a struct grows only after it).
 	 */
-	int gpus_from_env;
+	int64_t gpus_from_env;
 } ctr_accel_registry_options;
 
 /**

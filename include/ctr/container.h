@@ -73,7 +73,8 @@ enum ctr_create_flag {
 	CTR_CREATE_NO_PIVOT = 1u << 0,       /**< use MS_MOVE + chroot instead of pivot_root (for ramfs roots) */
 	CTR_CREATE_NO_NEW_KEYRING = 1u << 1, /**< do not give the container its own session keyring */
 	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2, /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
-	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3 /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
+	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3, /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
+	CTR_CREATE_STDIO_PIPES = 1u << 4 /**< since 0.2: the container's stdin, stdout and stderr are pipes whose other ends ctr_container_take_stdio() gives (stdio_fds must be -1) */
 };
 
 /** Options for ctr_container_create(); initialise with ctr_create_options_init(). */
@@ -116,6 +117,14 @@ typedef struct ctr_create_options {
 	 */
 	struct ctr_image_store *image_store;
 	const char *image;           /**< a stored image's name; NULL: the spec's root.path */
+	/**
+	 * Since 0.2: the longest create may wait for the container process
+	 * (its setup, the createContainer hooks run there) in milliseconds; when
+	 * it runs out, the process is killed, everything undone and create
+	 * fails with -ETIMEDOUT.  0: no limit.  The hooks of the runtime
+	 * namespace keep their own timeouts.
+	 */
+	int64_t timeout_ms;
 } ctr_create_options;
 
 /**
@@ -305,14 +314,19 @@ int ctr_container_kill(ctr_container *c, int signo, unsigned flags, ctr_error **
 
 /**
  * Wait for the init process to exit, and reap it when the caller is its
- * parent.  To wait without blocking, poll ctr_container_pidfd() first.
+ * parent.  An event loop polls ctr_container_pidfd() for POLLIN (readable
+ * once the init exited) and then calls this with timeout 0.  As for
+ * ctr_process_wait_timeout(), the status does not depend on the calling
+ * program's SIGCHLD policy (Linux 6.15 keeps it on the pidfd).
  *
  * @param c           the container
- * @param exit_status receives the exit code (0-255), or 128+signal when it was killed;
- *                    -1 when this process is not its parent and cannot learn it
+ * @param exit_status receives the exit code (0-255), or 128+signal when it was killed; may be NULL
  * @param timeout_ms  -1 to wait forever, 0 to poll, else at most this long
  * @param err         receives an error on failure; may be NULL
- * @return 0; -ETIMEDOUT when it still runs after timeout_ms
+ * @return 0; -ETIMEDOUT when it still runs after timeout_ms; -ECHILD
+ *         (CTR_E_SYSTEM or CTR_E_STATE) when its status is gone: another
+ *         reaper took it on a kernel before 6.15, or the init had exited
+ *         before this handle was loaded
  */
 int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err);
 
@@ -329,8 +343,20 @@ typedef struct ctr_exec_options {
 	int stdio_fds[3];            /**< -1: inherit the caller's */
 	int preserve_fds;            /**< extra fds to pass (3 .. 3+n-1) */
 	int console_fd;              /**< out: with tty and no console_socket, receives the pty master (caller closes it) */
-	int : 32;                    /**< unused: 0.1's tail padding (the fields below came in 0.2, after 0.1's sizeof) */
-	unsigned flags;              /**< CTR_EXEC_* (since 0.2) */
+	uint64_t flags;              /**< CTR_EXEC_* (since 0.2; 64 bits so that it starts after 0.1's size) */
+	/**
+	 * Since 0.2: the longest exec may wait for the new process to start
+	 * (its setup, a seccomp agent) in milliseconds; when it runs out the
+	 * process is killed and exec fails with -ETIMEDOUT.  0: no limit.
+	 */
+	int64_t timeout_ms;
+	/**
+	 * Since 0.2, out: with CTR_EXEC_STDIO_PIPES, the caller's ends of the
+	 * process's stdin (write end), stdout and stderr (read ends); the
+	 * caller closes them.  -1 otherwise.
+	 */
+	int stdio_pipes[3];
+	int reserved_0_2;            /**< zero */
 } ctr_exec_options;
 
 /**
@@ -339,6 +365,8 @@ typedef struct ctr_exec_options {
  * ctr_container_exec() returns when it has started (runc's --ignore-paused).
  */
 #define CTR_EXEC_IGNORE_PAUSED (1u << 0)
+/** Since 0.2: the process's stdin, stdout and stderr are pipes; their other ends come back in stdio_pipes (stdio_fds must be -1). */
+#define CTR_EXEC_STDIO_PIPES (1u << 1)
 
 /**
  * Initialise exec options to their defaults (stdio_fds, tty and console_fd
@@ -368,8 +396,12 @@ static inline void ctr_exec_options_init(ctr_exec_options *opts)
 /**
  * Run an additional process in a running (or created) container, in all its
  * namespaces and cgroups, with its rootfs, user, capabilities, seccomp
- * filter and environment (as opts change them).  The process is a child
- * of the caller.
+ * filter and environment (as opts change them).  With pidfd non-NULL the
+ * process is a child of the caller, which reaps it (ctr_process_wait(),
+ * waitid(P_PIDFD)).  With pidfd NULL it is not: it is reparented like any
+ * orphan, to the nearest child subreaper among the caller's ancestors (the
+ * caller itself if it set PR_SET_CHILD_SUBREAPER) or to the init of the
+ * caller's pid namespace, and the caller is left no zombie.
  *
  * @param c       the container
  * @param opts    options, or NULL to run the container's own process again;
@@ -386,15 +418,33 @@ int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_t *pid, int
 		       ctr_error **err);
 
 /**
- * Wait for a process returned by ctr_container_exec() (or any child
- * pidfd) to exit, and reap it.  Poll the pidfd for POLLIN first to wait
- * without blocking.
+ * Wait for a process returned by ctr_container_exec() (or any pidfd) to
+ * exit, and reap it when it is the caller's child.  An event loop polls the
+ * pidfd for POLLIN (readable once the process exited) and then calls this
+ * with timeout 0.
+ *
+ * The exit status does not depend on the calling program's SIGCHLD policy:
+ * when SIGCHLD is ignored or a handler reaps every child (waitpid(-1)), the
+ * status is read from the pidfd (Linux 6.15 keeps it there); on an older
+ * kernel it is then gone, and this says so (-ECHILD) instead of making one up.
  *
  * @param pidfd       the pidfd
- * @param exit_status receives the exit code, or 128+signal; -1 when the
- *                    caller is not the parent and cannot learn it
+ * @param exit_status receives the exit code, or 128+signal; may be NULL
+ * @param timeout_ms  -1: wait; 0: only look; else the longest wait
  * @param err         receives an error on failure; may be NULL
- * @return 0; -EBADF or -EINVAL for an fd that is not a pidfd
+ * @return 0; -ETIMEDOUT (CTR_E_SYSTEM) when it still runs; -ECHILD when its
+ *         status is gone (see above, or it is not the caller's child on a
+ *         kernel before 6.15); -EBADF or -EINVAL for an fd that is not a pidfd
+ */
+int ctr_process_wait_timeout(int pidfd, int *exit_status, int timeout_ms, ctr_error **err);
+
+/**
+ * ctr_process_wait_timeout(pidfd, exit_status, -1, err).
+ *
+ * @param pidfd       the pidfd
+ * @param exit_status receives the exit code, or 128+signal; may be NULL
+ * @param err         receives an error on failure; may be NULL
+ * @return as ctr_process_wait_timeout() (never -ETIMEDOUT)
  */
 int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err);
 
@@ -422,12 +472,39 @@ enum ctr_delete_flag {
 int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err);
 
 /**
+ * ctr_container_delete() with a bound on how long it waits for the
+ * container's processes to die after SIGKILL (one stuck in uninterruptible
+ * sleep would make it wait for ever); poststop hooks keep their own
+ * timeouts.
+ *
+ * @param c          the container
+ * @param flags      as for ctr_container_delete()
+ * @param timeout_ms the longest wait in milliseconds; 0: no limit
+ * @param err        receives an error on failure; may be NULL
+ * @return as ctr_container_delete(); -ETIMEDOUT (CTR_E_SYSTEM) when the
+ *         processes outlived the timeout: nothing was removed, delete again;
+ *         -EINVAL for a negative timeout
+ */
+int ctr_container_delete_timeout(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err);
+
+/**
  * Free a handle (the container itself is untouched) and close the fds it
  * holds.
  *
  * @param c the handle; NULL is allowed
  */
 void ctr_container_free(ctr_container *c);
+
+/**
+ * With CTR_CREATE_STDIO_PIPES, the caller's ends of the container's stdin
+ * (write end), stdout and stderr (read ends).  Ownership passes to the
+ * caller (it closes them); later calls give -1s.  Since 0.2.
+ *
+ * @param c   the container (created by this handle)
+ * @param fds receives the three fds; -1 each when there are none
+ * @return 0; -ENOENT when the handle has none (no flag, or taken already)
+ */
+int ctr_container_take_stdio(ctr_container *c, int fds[3]);
 
 /**
  * With process.terminal and no console socket, the pty master that create
@@ -522,6 +599,35 @@ int ctr_container_stats_json(ctr_container *c, char **out, ctr_error **err);
  * @return 0; -ENOTSUP (CTR_E_UNSUPPORTED) when it has no memory cgroup
  */
 int ctr_container_oom_kills(ctr_container *c, uint64_t *count, ctr_error **err);
+
+/**
+ * A file descriptor that becomes readable (POLLIN) when the container's
+ * cgroups report an event, for an event loop: an OOM kill on cgroup v1
+ * (an eventfd registered for memory.oom_control) and v2, and on v2 any
+ * change of memory.events or cgroup.events (populated, frozen).  After it
+ * polls readable, call ctr_container_event_clear() on it, then read what
+ * changed: ctr_container_oom_kills(), ctr_container_status().  The caller
+ * owns the fd (close-on-exec) and closes it; it stays valid, and silent,
+ * after the container is deleted.
+ *
+ * @param c   the container (created here or loaded)
+ * @param fd  receives the fd
+ * @param err receives an error on failure; may be NULL
+ * @return 0; -ENOTSUP (CTR_E_UNSUPPORTED) when the container has no cgroup
+ *         (or, on v1, no memory cgroup); another -errno from inotify,
+ *         eventfd or the cgroup files
+ */
+int ctr_container_event_fd(ctr_container *c, int *fd, ctr_error **err);
+
+/**
+ * Consume what made an fd of ctr_container_event_fd() readable, so that it
+ * polls readable again only for the next event.
+ *
+ * @param fd  the fd
+ * @param err receives an error on failure; may be NULL
+ * @return 0, or the -errno of the read
+ */
+int ctr_container_event_clear(int fd, ctr_error **err);
 
 /**
  * The runtime-spec features document (features.md) of this build and host:

@@ -55,18 +55,25 @@
  * non-dumpable, closes every fd of the caller but the ones meant for it,
  * runs only async-signal-safe code until it executes a program, and is
  * cloned with SIGCHLD as its exit signal, so a host's SIGCHLD handler sees
- * it.  A host that reaps all its children (a SIGCHLD handler calling
- * waitpid(-1), or SIGCHLD set to SIG_IGN) can take their exit statuses
- * from the library; see ctr_container_wait() and ctr_process_wait() for
- * what they then report.
+ * it.  The library takes exit statuses through pidfds: waitid(P_PIDFD)
+ * while the process is still the caller's unreaped child, else what the
+ * kernel kept for the pidfd (PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux
+ * 6.15).  So a host that reaps all its children (a SIGCHLD handler calling
+ * waitpid(-1), or SIGCHLD set to SIG_IGN) still gets true exit statuses
+ * from ctr_container_wait() and ctr_process_wait() on such kernels; on
+ * older ones, when the host reaped first, they fail with -ECHILD saying so
+ * and never report a made-up status.
  *
  * The processes, and who reaps them:
  *  - a container's init: cloned by ctr_container_create(), a child of the
  *    caller until it exits; ctr_container_wait(), ctr_container_delete() or
  *    ctr_run() reap it;
- *  - a process of ctr_container_exec(): a short-lived helper, reaped before
- *    the call returns, clones it as a child of the caller; the caller reaps
- *    it with ctr_process_wait() on the pidfd (or waitid());
+ *  - a process of ctr_container_exec(): cloned by a short-lived helper
+ *    (reaped before the call returns); with a pidfd asked for, a child of
+ *    the caller, who reaps it with ctr_process_wait() on the pidfd (or
+ *    waitid()); without, an orphan the kernel reparents to the caller's
+ *    nearest child subreaper or its pid namespace's init, never left as the
+ *    caller's zombie;
  *  - hooks (prestart, createRuntime, poststart and poststop run in the
  *    runtime's namespaces as the caller's user; createContainer and
  *    startContainer in the container, with its credentials): each a child
@@ -85,6 +92,13 @@
  * program, so no container process keeps a copy of the caller's memory.
  *
  * @section fork fork()
+ *
+ * Between its own clone() and execve() libctr runs only async-signal-safe
+ * code (system calls and stack buffers: no malloc, no locks, no json-c,
+ * whose glibc locale calls would deadlock on a lock another thread of the
+ * caller holds at the moment of the clone), in the container's processes,
+ * the exec helpers, hooks and helper programs alike; so a multi-threaded
+ * program may call it from any thread.
  *
  * A process that forks must not call libctr in the child before it
  * executes a program, when the parent has other threads: as for every
@@ -139,5 +153,6 @@
 #include "accel.h"
 #include "network.h"
 #include "image.h"
+#include "console.h"
 
 #endif

@@ -19,7 +19,7 @@ extern "C" {
 /** One number for comparisons: 0xMMmmuu. */
 #define CTR_VERSION_NUMBER ((CTR_VERSION_MAJOR << 16) | (CTR_VERSION_MINOR << 8) | CTR_VERSION_MICRO)
 /** Version of the OCI runtime-spec this library implements. */
-#define CTR_OCI_VERSION "1.2.0"
+#define CTR_OCI_VERSION "1.3.0"
 
 /**
  * The version of the library actually loaded.

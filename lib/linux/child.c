@@ -1062,6 +1062,14 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			return fail(eb, n, errno, "prctl(PR_SET_PDEATHSIG)");
 		die_if_orphan(p->sync_fd);
+		/* a mount namespace new with this clone (a joined user namespace owns it, see plan.c):
+		 * the null device of its copy of the mounts, the only one that can be cloned onto
+		 * masked paths */
+		if (devnull >= 0 && (p->late_flags & CLONE_NEWNS)) {
+			close_fd(&devnull);
+			if ((devnull = open_null(eb, n)) < 0)
+				return devnull;
+		}
 	}
 
 	/* the rootfs: make the tree a slave (or as rootfsPropagation asks), bind the rootfs on itself */

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accel/native-hooks.h"
 #include "linux/hooks.h"
 #include "linux/sigsafe.h"
 

@@ -68,15 +68,6 @@ int ctr_hook_run_native_at(const char *kind, size_t idx, const struct oci_hook *
 			   const struct ctr_hook_root *root, ctr_error **err);
 
 /*
- * The native verb dispatcher (lib/accel/hooks-native.c) on an open root:
- * rootfd is an O_PATH directory fd of the container's root in its mount
- * namespace, pid the container process (its mount namespace for
- * disable-device-node-modification).  args is the hook's argv.
- */
-int accel_native_hook_at(const char *host_root, const char *path, const char *const *args, int rootfd, pid_t pid,
-			 ctr_error **err);
-
-/*
  * A hook prepared for the container process (createContainer and
  * startContainer run in the container's namespaces): built before clone,
  * run after it with async-signal-safe code only.

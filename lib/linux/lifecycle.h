@@ -19,6 +19,7 @@
 #include "spec/oci.h"
 #include "linux/devices.h"
 #include "linux/hooks.h"
+#include "linux/process.h"
 
 struct json_object;
 
@@ -134,6 +135,10 @@ struct ctr_proc {
 	} sched;
 	bool has_cpus_initial, has_cpus_final;
 	cpu_set_t cpus_initial, cpus_final; /* process.execCPUAffinity (exec) */
+	bool has_mempolicy;          /* linux.memoryPolicy: set_mempolicy(mempolicy_mode, nodemask, maxnode) */
+	int mempolicy_mode;          /* mode | mode flags */
+	unsigned long mempolicy_maxnode;
+	unsigned long mempolicy_nodes[16]; /* 1024 nodes */
 	const char *lsm_attr;        /* "thread-self/attr/..." beneath procfs, written before execve; NULL: none */
 	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };
@@ -270,6 +275,8 @@ int ctr_proc_hook_seccomp(void *filter);
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
 /* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
+/* Receive one message into buf and the fd it carries (SCM_RIGHTS) into *fd (-1: none): bytes, 0 on EOF, -errno. */
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fd);
 /* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */
 ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd);
 
@@ -307,14 +314,7 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_
 			      ctr_error **err);
 void ctr_preserve_fds_free(int *fds, int n);
 
-/* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
-pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
-/* The same with CLONE_INTO_CGROUP when cgroup_fd >= 0 (no clone() fallback then: ENOSYS). */
-pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
 /* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
-
-/* Set FD_CLOEXEC off/on; async-signal-safe. */
-int ctr_fd_set_cloexec(int fd, bool on);
 
 #endif

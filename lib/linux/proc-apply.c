@@ -121,7 +121,20 @@ ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
 
 ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 {
+	int fd;
+	ssize_t n = ctr_recv_with_fd(sock, buf, size, &fd);
+	struct ctr_msg h;
 	*listener = -1;
+	if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
+		*listener = fd;
+	else if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fdp)
+{
+	*fdp = -1;
 	for (;;) {
 		char cbuf[FD_CBUF_LEN];
 		struct iovec iov;
@@ -133,14 +146,8 @@ ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 		if (n < 0)
 			return -errno;
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		int fd = -1;
 		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		struct ctr_msg h;
-		if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
-			*listener = fd;
-		else if (fd >= 0)
-			close(fd);
+			memcpy(fdp, CMSG_DATA(cm), sizeof(int));
 		return n;
 	}
 }
@@ -250,6 +257,10 @@ int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *eb, size_t n)
 		return fail(eb, n, errno, "process.scheduler: sched_setattr");
 	if (p->has_cpus_final && syscall(SYS_sched_setaffinity, 0, sizeof(p->cpus_final), &p->cpus_final) < 0)
 		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
+	if (p->has_mempolicy &&
+	    syscall(SYS_set_mempolicy, p->mempolicy_mode, p->mempolicy_maxnode ? p->mempolicy_nodes : NULL,
+		    p->mempolicy_maxnode) < 0)
+		return fail(eb, n, errno, "linux.memoryPolicy: set_mempolicy");
 	/* the seccomp filter is loaded last; see seccomp_needs_admin for CAP_SYS_ADMIN */
 	bool admin = seccomp_needs_admin(p);
 	if (admin && !p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

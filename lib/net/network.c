@@ -26,7 +26,6 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
-#include "linux/container-internal.h"
 #include "net/net-internal.h"
 #include "net/net.h"
 #include "net/nft.h"
@@ -1166,7 +1165,12 @@ out:
 
 static const char *const mode_names[] = {"none", "host", "bridge", "container"};
 
-int ctr_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec, const char *state_dir,
+const char *ctr_net_request_container(const ctr_net_request *q)
+{
+	return q->mode == REQ_CONTAINER ? q->target : NULL;
+}
+
+int ctr_net_edit_spec(const ctr_net_request *q, ctr_spec *spec, const char *state_dir, const char *join_netns,
 		      ctr_error **err)
 {
 	int r;
@@ -1175,21 +1179,10 @@ int ctr_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec
 		return r == -ENOENT ? 0 : r;
 	}
 	if (q->mode == REQ_CONTAINER) {
-		ctr_container *o;
-		if ((r = ctr_container_load(ctx, &o, q->target, err)) < 0) {
-			ctr_err_prefix(err, "network mode container:%s", q->target);
-			return r;
-		}
-		ctr_status st = ctr_container_status(o);
-		pid_t pid = ctr_container_pid(o);
-		ctr_container_free(o);
-		if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED) || pid <= 0)
-			return ctr_err(err, ESRCH, CTR_E_STATE,
-				       "network mode container:%s: that container is %s: it must be created or running",
-				       q->target, ctr_status_name(st));
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		return ctr_spec_set_namespace(spec, "network", path, err);
+		if (!join_netns)
+			return ctr_err(err, EINVAL, CTR_E_INVALID, "network mode container:%s: no namespace to join",
+				       q->target);
+		return ctr_spec_set_namespace(spec, "network", join_netns, err);
 	}
 	if ((r = ctr_spec_set_namespace(spec, "network", NULL, err)) < 0)
 		return r;
@@ -1351,70 +1344,41 @@ void ctr_net_teardown(ctr_context *ctx, const char *state_dir, const char *id)
 	(void)unlink(path);
 }
 
-/* ---- attaching a container that exists ---- */
+/* ---- attaching a container that exists (the lifecycle's lib/linux/container-net.c) ---- */
 
-/* The container's state dir (container-internal.h: this part is lifecycle glue). */
-static int container_dir(ctr_container *c, char *dir, size_t n, ctr_error **err)
-{
-	if (!c->dir || c->dirfd < 0)
-		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted", c->id);
-	if (snprintf(dir, n, "%s", c->dir) >= (int)n)
-		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "container '%s': state dir path too long", c->id);
-	return 0;
-}
-
-CTR_EXPORT int ctr_network_attach_container(ctr_network *n, ctr_container *c, const ctr_net_options *opts,
-					    ctr_error **err)
+int ctr_net_attach_state(ctr_network *n, const char *id, const char *state_dir, int netns_fd,
+			 const ctr_net_options *opts, ctr_error **err)
 {
 	int r;
 	ctr_net_options o;
 	ctr_net_options_init(&o);
-	if (!n || !c)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_attach_container: NULL argument");
 	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_net_options", err)) < 0)
 		return r;
-	char dir[4096], rec[4200];
-	if ((r = container_dir(c, dir, sizeof(dir), err)) < 0)
-		return r;
-	const char *id = ctr_container_id(c);
-	ctr_status st = ctr_container_status(c);
-	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: attach needs a created or running container",
-			       id, ctr_status_name(st));
-	snprintf(rec, sizeof(rec), "%s/network.json", dir);
+	char rec[4200];
+	if (snprintf(rec, sizeof(rec), "%s/network.json", state_dir) >= (int)sizeof(rec))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "container '%s': state dir path too long", id);
 	if (access(rec, F_OK) == 0)
 		return ctr_err(err, EEXIST, CTR_E_EXISTS,
 			       "container '%s' has a network already (%s): a container is on one bridge network", id, rec);
 	struct ctr_net_request q = {.mode = REQ_BRIDGE, .target = n->def.name, .net_dir = n->net_dir};
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ctr_container_pid(c));
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return ctr_err_sys(err, errno, "container '%s': open %s", id, path);
 	/* the record first, as at create: delete undoes a crash from here on */
-	if ((r = req_fill(&q, &o, err)) == 0 && (r = write_record(dir, &q, err)) == 0 &&
-	    (r = attach(n, &q, id, dir, o.hostname, nsfd, err)) < 0)
+	if ((r = req_fill(&q, &o, err)) == 0 && (r = write_record(state_dir, &q, err)) == 0 &&
+	    (r = attach(n, &q, id, state_dir, o.hostname, netns_fd, err)) < 0)
 		(void)unlink(rec);
-	close(nsfd);
 	ctr_strv_free(q.aliases);
 	free(q.hostname);
 	free(q.ports);
 	return r;
 }
 
-CTR_EXPORT int ctr_network_detach_container(ctr_network *n, ctr_container *c, ctr_error **err)
+int ctr_net_detach_state(ctr_network *n, const char *id, const char *state_dir, ctr_error **err)
 {
-	char dir[4096], rec[4200];
-	int r;
-	if (!n || !c)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_detach_container: NULL argument");
-	if ((r = container_dir(c, dir, sizeof(dir), err)) < 0)
-		return r;
-	r = detach(n, ctr_container_id(c), dir, err);
+	char rec[4200];
+	int r = detach(n, id, state_dir, err);
 	if (r == -ENOENT)
-		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' is not attached to network '%s'",
-			       ctr_container_id(c), n->def.name);
-	snprintf(rec, sizeof(rec), "%s/network.json", dir);
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' is not attached to network '%s'", id,
+			       n->def.name);
+	snprintf(rec, sizeof(rec), "%s/network.json", state_dir);
 	(void)unlink(rec);
 	return r;
 }

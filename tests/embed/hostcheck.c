@@ -259,3 +259,49 @@ int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), v
 		free(st);
 	return r;
 }
+
+/*
+ * json-c between fork and exec: libctr's processes that run between clone()
+ * and execve() (the container process, exec helpers, hook and helper
+ * children) must never call into json-c: it takes glibc's locale lock
+ * (duplocale/newlocale), which another thread of the embedding program may
+ * hold at the moment of the clone, so the child would hang for ever.  Each
+ * call in a process other than the one hostcheck.so was loaded into is
+ * reported as "json-c FUNC fd -1 from CALLER".
+ */
+struct json_object;
+struct json_tokener;
+
+static void json_in_child(const char *fn, void *caller)
+{
+	int saved = errno;
+	unsigned long off = 0;
+	Dl_info di;
+	if (logfd >= 0 && (pid_t)syscall(SYS_getpid) != owner) {
+		const char *obj = dladdr(caller, &di) && di.dli_fname ? di.dli_fname : "?";
+		if (di.dli_fbase)
+			off = (unsigned long)((char *)caller - (char *)di.dli_fbase);
+		char name[80];
+		snprintf(name, sizeof(name), "json-c:%s", fn);
+		report(name, -1, obj, off);
+	}
+	errno = saved;
+}
+
+#define WRAP_JSON(ret, name, params, args)                                              \
+	ret name params;                                                                \
+	ret name params                                                                 \
+	{                                                                               \
+		static ret(*real) params;                                               \
+		if (!real)                                                              \
+			real = (ret(*) params)dlsym(RTLD_NEXT, #name);                  \
+		json_in_child(#name, CALLER);                                           \
+		return real args;                                                       \
+	}
+WRAP_JSON(struct json_tokener *, json_tokener_new, (void), ())
+WRAP_JSON(struct json_object *, json_tokener_parse, (const char *s), (s))
+WRAP_JSON(struct json_object *, json_tokener_parse_ex, (struct json_tokener *t, const char *s, int n), (t, s, n))
+WRAP_JSON(struct json_object *, json_object_new_object, (void), ())
+WRAP_JSON(struct json_object *, json_object_new_string, (const char *s), (s))
+WRAP_JSON(const char *, json_object_to_json_string_length, (struct json_object *o, int f, size_t *l), (o, f, l))
+WRAP_JSON(int, json_object_put, (struct json_object *o), (o))

@@ -88,6 +88,15 @@ if [ -x "$TMP/embed-static" ]; then
 exit code 0" "$out"
 fi
 
+out=$(timeout 60 "$TMP/examples/epoll" "$b" "$ROOT" 5 </dev/null 2>&1)
+expect_eq "epoll: 5 containers from one epoll loop, SIGCHLD ignored: exit 0" 0 "$?"
+expect_eq "epoll: each exit code" "container 0 exited with 0
+container 1 exited with 1
+container 2 exited with 2
+container 3 exited with 3
+container 4 exited with 4" "$(printf '%s\n' "$out" | sort)"
+expect_eq "epoll: nothing left in the state root" "" "$(state_left)"
+
 out=$(timeout 60 "$TMP/examples/lifecycle" "$b" "$ROOT" </dev/null 2>&1)
 rc=$?
 expect_eq "lifecycle: exit 0" 0 "$rc"
