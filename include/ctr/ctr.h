@@ -131,7 +131,14 @@
  *  - `TMPDIR`: where an image archive is unpacked while it is imported
  *    (default /var/tmp);
  *  - `PATH`: where newuidmap and newgidmap are looked for (then /usr/bin,
- *    /usr/sbin, /bin, /sbin).
+ *    /usr/sbin, /bin, /sbin);
+ *  - for registries (ctr_image_pull(), ctr_image_push(), docker:// sources),
+ *    unless ctr_image_options names the file: `REGISTRY_AUTH_FILE`, then
+ *    `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME` (else `HOME`) and `DOCKER_CONFIG`
+ *    (else `HOME`) for the credential files; `CONTAINERS_REGISTRIES_CONF`,
+ *    else `HOME` (a caller that is not root) for registries.conf; `HOME` (not
+ *    root) for `~/.config/containers/certs.d`.  A set-id program never takes
+ *    these from its caller (secure_getenv()).
  * No other variable changes what the library does: it has no debug or test
  * switches in the environment.
  */
