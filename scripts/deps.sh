@@ -15,6 +15,9 @@ pkgs=(
 	crun runc hyperfine                         # tests/bench/lifecycle.sh
 	libarchive-dev libssl-dev zlib1g-dev        # images: tar reader, digests, gzip
 	libzstd-dev libisal-dev                     # images: zstd layers, fast inflate
+	libcurl4-openssl-dev                        # registries: HTTP/1.1 and HTTP/2 over TLS (loaded on first use)
+	docker-registry apache2-utils               # registries: the tests' registry (distribution v2) and htpasswd
+	python3-cryptography                        # registries: the tests' token server signs real JWTs
 	umoci skopeo                                # images: tests build images, bench compares
 	libnftnl-dev nftables                       # networks: NAT and published ports
 	containernetworking-plugins iperf3          # networks: bench against the CNI bridge plugin
@@ -45,3 +48,8 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+# the registry tests start docker-registry themselves (own config, port and
+# storage); the package's own service (a registry on :5000) is not wanted
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+	systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+fi

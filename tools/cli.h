@@ -232,14 +232,118 @@ int cmd_image(struct cli *cli, int argc, char **argv);
 
 /* The image store for --store (image.c); NULL after reporting an error. */
 ctr_image_store *cli_store(struct cli *cli);
+
+/* ---- registries (registry.c) ---- */
+
+/* The registry flags of pull, push, import, unpack and run/create --image. */
+struct reg_args {
+	const char *authfile, *creds, *cert_dir, *registries_conf;
+	bool tls_verify;
+	const char *pull; /* run/create --image: always|missing|never */
+};
+#define REG_ARGS_INIT { NULL, NULL, NULL, NULL, true, NULL }
+#define REG_OPTS(a)                                                                                          \
+	{ "authfile", 0, OPT_STRING, &(a).authfile,                                                         \
+	  "registry credentials file (containers-auth.json(5)); default: $REGISTRY_AUTH_FILE, "              \
+	  "$XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json ...", NULL, false },                 \
+	{ "creds", 0, OPT_STRING, &(a).creds, "registry credentials user[:password]", NULL, false },         \
+	{ "cert-dir", 0, OPT_STRING, &(a).cert_dir,                                                         \
+	  "a directory of *.crt CAs and *.cert/*.key client certificates for the registry",                   \
+	  "/etc/containers/certs.d/<host>", false },                                                         \
+	{ "tls-verify", 0, OPT_BOOL, &(a).tls_verify,                                                       \
+	  "verify the registry's TLS certificate and require https (--tls-verify=false: neither)", "true",   \
+	  false },                                                                                            \
+	{ "registries-conf", 0, OPT_STRING, &(a).registries_conf,                                           \
+	  "registries.conf to use (and its .d directory)", "$CONTAINERS_REGISTRIES_CONF or "                  \
+	  "/etc/containers/registries.conf", false }
+
+/* Copy the flags into image options. */
+void cli_reg_apply(const struct reg_args *a, ctr_image_options *o);
+
+/* ---- the transfer display (progress.c) ---- */
+
+/* auto: redrawn lines on a terminal, nothing otherwise; plain: a line per layer when it is done; none */
+enum progress_mode { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_NONE };
+
+/* -q and --progress, of import, unpack, pull and push. */
+struct progress_args {
+	bool quiet;
+	const char *progress;
+};
+#define PROGRESS_ARGS_INIT { false, "auto" }
+#define PROGRESS_OPTS(a)                                                                                      \
+	{ "quiet", 'q', OPT_BOOL, &(a).quiet, "no progress output (--progress none)", NULL, false },         \
+	{ "progress", 0, OPT_STRING, &(a).progress,                                                          \
+	  "auto (a line per layer with its phase, rate and ETA, redrawn on a terminal; nothing when stderr "  \
+	  "is not one), plain (one line per layer when it is done: logs) or none", "auto", false }
+/* The mode -q and --progress ask for; -1 after reporting an invalid --progress. */
+int cli_progress_mode(struct cli *cli, const struct progress_args *a, enum progress_mode *mode);
+
+/* What the display knows of a layer. */
+struct layer_view {
+	char digest[20];
+	int64_t total;
+	uint64_t in, out, entries, rate_bytes;
+	int phase;
+	unsigned attempt;
+	bool seen, cached, done, moved;
+	double rate, rate_t, phase_t, start_t, done_t;
+};
+struct cli_progress {
+	bool tty, plain;
+	unsigned n, drawn, committed; /* layers; lines of the redrawn block; layers printed for good */
+	struct layer_view *v;
+	double last;
+};
+/* Set o's progress callback (for the mode) and cancel flag (SIGINT, SIGTERM). */
+void cli_progress_init(struct cli_progress *pr, ctr_image_options *o, enum progress_mode mode);
+/* Final redraw; signals back to their defaults. */
+void cli_progress_end(struct cli_progress *pr);
+/* "12.5 MiB" */
+void cli_human_size(char *buf, size_t n, double v);
+
+/* The transfer flags of import, pull and unpack. */
+struct xfer_args {
+	const char *platform;
+	int threads, transfers;
+	struct progress_args pg;
+};
+#define XFER_ARGS_INIT { NULL, -1, 0, PROGRESS_ARGS_INIT }
+#define XFER_OPTS(a)                                                                                         \
+	{ "platform", 0, OPT_STRING, &(a).platform, "os/arch[/variant] to pick from a multi-platform image",   \
+	  "the host's", false },                                                                              \
+	{ "max-transfers", 0, OPT_INT, &(a).transfers, "registry layers downloaded at once (at most 16)", "3",   \
+	  false },                                                                                            \
+	{ "writer-threads", 0, OPT_INT, &(a).threads,                                                         \
+	  "threads that write the files of a layer while it is read (0: none, 1 to 8)",                       \
+	  "one per CPU, at most 4", false },                                                                  \
+	PROGRESS_OPTS((a).pg)
 /*
- * run/create --image: a source is imported first; *spec receives the
- * image's spec with args (may be NULL/empty) replacing its Cmd, *name the
- * stored image's name (malloc'd; the caller frees it, also after an error).  Returns 0 or 1 after reporting an error.
+ * Copy them into image options (--writer-threads 0 is the API's -1: none)
+ * and set *mode from -q and --progress; -1 after reporting an invalid one.
+ */
+int cli_xfer_apply(struct cli *cli, const struct xfer_args *a, ctr_image_options *o, enum progress_mode *mode);
+
+int cli_image_pull(struct cli *cli, int argc, char **argv);
+int cli_image_push(struct cli *cli, int argc, char **argv);
+/*
+ * run/create --image of a registry reference: the stored image it names,
+ * pulled first as the policy says (always, missing, never; NULL: missing).
+ * *name is malloc'd.  0, or 1 after reporting an error.
+ */
+int cli_image_from_registry(struct cli *cli, const char *ref, const char *policy, const struct reg_args *ra,
+			    char **name);
+
+/*
+ * run/create --image: a source is imported first, a registry reference
+ * pulled as reg->pull says; *spec receives the image's spec with args (may
+ * be NULL/empty) replacing its Cmd and ir's --user and --entrypoint (ir may
+ * be NULL), *name the stored image's name (malloc'd; the caller frees it,
+ * also after an error).  Returns 0 or 1 after reporting an error.
  */
 struct image_run_args;
-int cli_image_spec(struct cli *cli, const char *ref, const char *const *args, struct image_run_args *ra,
-		   ctr_spec **spec, char **name);
+int cli_image_spec(struct cli *cli, const char *ref, const struct reg_args *reg, const char *const *args,
+		   struct image_run_args *ir, ctr_spec **spec, char **name);
 
 /* ---- run/create --image: podman's defaults and flags (image-run.c) ---- */
 

@@ -83,6 +83,7 @@ struct create_args {
 	bool gpus_from_env;  /* --gpus-from-env */
 	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
 	const char *image;   /* --image: a source or a stored image instead of a bundle */
+	struct reg_args reg; /* --pull and the registry flags, for --image */
 	const char *name;    /* --name: the container id with --image */
 	bool rm;             /* --rm: delete after exit (run's default unless --keep) */
 	const char *const *cmd; /* with --image: the positional arguments, replacing the image's Cmd */
@@ -129,10 +130,16 @@ static void create_args_free(struct create_args *a)
 	  NULL, false },                                                                                  \
 	{ "image", 0, OPT_STRING, &(a).image,                                                            \
 	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
-	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
+	  "docker-archive:<file>[:<name:tag>]) imported into --store first, a registry's "                 \
+	  "docker://[host/]repo[:tag] pulled as --pull says, or a stored image's name; "                    \
 	  "the positional arguments (after --) replace the image's Cmd", NULL, false },                    \
 	{ "name", 0, OPT_STRING, &(a).name, "with --image: the container id (default: image-<pid>)",     \
 	  NULL, false }, \
+	{ "pull", 0, OPT_STRING, &(a).reg.pull,                                                          \
+	  "with --image: pull the image from a registry: always, missing (the default for docker://) "     \
+	  "or never; given, a plain name (busybox, quay.io/x/y:1) is a registry reference too", NULL,     \
+	  false },                                                                                        \
+	REG_OPTS((a).reg), \
 	NET_OPTS((a).net), \
 	IMAGE_RUN_OPTS((a).ir)
 
@@ -250,7 +257,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	if (a->image) {
 		/* the spec and the rootfs come from the image (image.c), then podman's defaults and flags */
 		bool own_netns = strcmp(net_a.network, "host") && strncmp(net_a.network, "container:", 10);
-		if (cli_image_spec(cli, a->image, a->cmd, &a->ir, &spec, &image) ||
+		if (cli_image_spec(cli, a->image, &a->reg, a->cmd, &a->ir, &spec, &image) ||
 		    cli_image_run_apply(cli, &a->ir, id, own_netns, &spec) < 0 || !(config = strdup(a->image)))
 			goto out;
 	} else if (asprintf(&config, "%s/config.json", bundle) < 0) {
@@ -414,7 +421,7 @@ out:
 
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = { CREATE_OPTS(a), { 0 } };
 	const struct cmd_desc desc = {
 		"create", "create a container", "[command options] <container-id>" ID_USAGE,
@@ -449,7 +456,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = {
 		CREATE_OPTS(a),
 		{ "detach", 'd', OPT_BOOL, &a.detach, "detach from the container's process", NULL, false },

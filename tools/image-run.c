@@ -25,10 +25,11 @@
 
 #include "cli.h"
 
-/* The flags of this file, for the "only with --image" check. */
+/* The flags of this file and the registry flags (REG_OPTS, --pull), for the "only with --image" check. */
 static const char *const image_only[] = {
 	"env", "user", "workdir", "entrypoint", "cap-add", "cap-drop", "sysctl", "read-only", "volume",
-	"tmpfs", "tty", "interactive", "hostname", "memory", "cpus", "pids-limit", NULL,
+	"tmpfs", "tty", "interactive", "hostname", "memory", "cpus", "pids-limit", "pull", "authfile", "creds",
+	"cert-dir", "tls-verify", "registries-conf", NULL,
 };
 
 int cli_image_run_check(struct cli *cli, const struct opt *opts, bool image)

@@ -398,9 +398,17 @@ int ctr_accel_registry_write_cdi(ctr_accel_registry *reg, const char *backend, c
 
 /**
  * Like ctr_accel_registry_write_cdi(), for one kind of the backend's devices
- * ("nvidia.com/gpu"); kind NULL: all of them.  Since 0.1 (GPU requests).
+ * ("nvidia.com/gpu"); kind NULL: all of them.  Since 0.2.
  *
- * @return 0, -ENOENT for an unknown backend, or no device of that kind, ...
+ * @param reg     the registry
+ * @param backend a backend's name
+ * @param kind    a kind of its devices ("vendor/class"), or NULL for all
+ * @param out     receives the JSON text; free with ctr_free()
+ * @param err     receives an error on failure; may be NULL
+ * @return 0; -EINVAL (CTR_E_INVALID) for a NULL reg, backend or out;
+ *         -ENOENT (CTR_E_NOT_FOUND) for an unknown backend, or one without
+ *         devices (of that kind); -ENOMEM; a backend's own error while it
+ *         describes its devices
  */
 int ctr_accel_registry_write_cdi_kind(ctr_accel_registry *reg, const char *backend, const char *kind, char **out,
 				      ctr_error **err);
@@ -411,10 +419,18 @@ int ctr_accel_registry_write_cdi_kind(ctr_accel_registry *reg, const char *backe
  * renamed over path, then the directory fsync'ed; on any error nothing is
  * left behind and an existing file is unchanged.  Missing parent
  * directories are made (0755).  The file is JSON, mode 0644.  kind may be
- * NULL when the backend has one kind of device.  Since 0.1 (GPU requests).
+ * NULL when the backend has one kind of device.  Since 0.2.
  *
- * @return 0, -EINVAL when the backend has several kinds and kind is NULL,
- *         -ENOENT, or the errno of the failed system call
+ * @param reg     the registry
+ * @param backend a backend's name
+ * @param kind    the kind of devices to write ("vendor/class"); NULL when the backend has only one
+ * @param path    the file to write (e.g. /etc/cdi/nvidia.json)
+ * @param err     receives an error on failure; may be NULL
+ * @return 0; -EINVAL (CTR_E_INVALID) for a NULL or empty path, a path that
+ *         names no file, or a backend with several kinds and kind NULL;
+ *         -ENOENT (CTR_E_NOT_FOUND) as for ctr_accel_registry_write_cdi_kind();
+ *         -ENAMETOOLONG; -ENOMEM; or the errno of the mkdir, open, write,
+ *         fsync or rename that failed (CTR_E_SYSTEM, naming the path)
  */
 int ctr_accel_registry_write_cdi_file(ctr_accel_registry *reg, const char *backend, const char *kind,
 				      const char *path, ctr_error **err);
@@ -425,11 +441,14 @@ int ctr_accel_registry_write_cdi_file(ctr_accel_registry *reg, const char *backe
  * names of its libraries, or on WSL the driver store folder), and one made
  * for another driver is stale.  Specs that record no driver are current.
  *
+ * @param reg  the registry (its host root is where the driver is looked for)
  * @param buf  the spec (JSON or YAML); need not be NUL-terminated
- * @param name what to call it in messages (its file name)
+ * @param len  its length
+ * @param name what to call it in messages (its file name); NULL: "cdi spec"
+ * @param err  receives an error on failure; may be NULL
  * @return 0 when current, -ESTALE (CTR_E_STATE) with a message naming both
  *         drivers and the command that regenerates the spec, -EINVAL for a
- *         spec that does not parse.  Since 0.1 (GPU requests).
+ *         NULL reg or buf or a spec that does not parse, -ENOMEM.  Since 0.2.
  */
 int ctr_accel_registry_check_cdi(ctr_accel_registry *reg, const char *buf, size_t len, const char *name,
 				 ctr_error **err);
@@ -478,7 +497,9 @@ typedef struct ctr_gpu_request ctr_gpu_request;
  * @param buf the text (need not be NUL-terminated)
  * @param len its length
  * @param out receives the request; free with ctr_gpu_request_free()
- * @return 0 or -EINVAL with a message naming the field
+ * @param err receives an error on failure; may be NULL
+ * @return 0, -EINVAL (CTR_E_INVALID) with a message naming the field (also
+ *         for an empty or NULL text and a NULL out), or -ENOMEM
  */
 int ctr_gpu_request_parse(const char *buf, size_t len, ctr_gpu_request **out, ctr_error **err);
 
@@ -491,29 +512,62 @@ int ctr_gpu_request_parse(const char *buf, size_t len, ctr_gpu_request **out, ct
  *
  * @param visible_devices the value of NVIDIA_VISIBLE_DEVICES; NULL: unset
  * @param driver_capabilities the value of NVIDIA_DRIVER_CAPABILITIES; NULL: unset
- * @param out receives the request, or NULL when visible_devices is unset
- * @return 0 or -EINVAL with a message naming the variable
+ * @param out receives the request, or NULL when visible_devices is unset; free with
+ *            ctr_gpu_request_free()
+ * @param err receives an error on failure; may be NULL
+ * @return 0, -EINVAL (CTR_E_INVALID) with a message naming the variable (also
+ *         for a NULL out), or -ENOMEM
  */
 int ctr_gpu_request_from_env(const char *visible_devices, const char *driver_capabilities, ctr_gpu_request **out,
 			     ctr_error **err);
 
-/** Free a request; NULL is allowed. */
+/**
+ * Free a request.
+ *
+ * @param req the request; NULL is allowed
+ */
 void ctr_gpu_request_free(ctr_gpu_request *req);
 
-/** The number of GPUs asked for: -1 all, 0 when devices are named (or none), else N. */
+/**
+ * The number of GPUs asked for.
+ *
+ * @param req the request
+ * @return -1 for all, 0 when devices are named (or none is asked for, or req is NULL), else N
+ */
 int ctr_gpu_request_count(const ctr_gpu_request *req);
-/** The devices named, NULL-terminated (never NULL itself). */
+
+/**
+ * The devices named (device=...).
+ *
+ * @param req the request
+ * @return a NULL-terminated list owned by the request (empty, never NULL, when none are named or req is NULL)
+ */
 const char *const *ctr_gpu_request_devices(const ctr_gpu_request *req);
-/** The driver named, or NULL for the first backend with GPUs. */
+
+/**
+ * The driver named (driver=...).
+ *
+ * @param req the request
+ * @return the driver, owned by the request, or NULL for the first backend with GPUs (or a NULL req)
+ */
 const char *ctr_gpu_request_driver(const ctr_gpu_request *req);
-/** The driver capabilities (CTR_GPU_CAP_*; CTR_GPU_CAP_DEFAULT when none were given). */
+
+/**
+ * The driver capabilities asked for.
+ *
+ * @param req the request
+ * @return CTR_GPU_CAP_* bits (CTR_GPU_CAP_DEFAULT when none were given; 0 for a NULL req)
+ */
 unsigned ctr_gpu_request_capabilities(const ctr_gpu_request *req);
 
 /**
  * The request in the canonical form ctr_gpu_request_parse() reads back,
  * e.g. "count=all,capabilities=compute,utility" (lists quoted).
  *
+ * @param req the request
  * @param out receives the text; free with ctr_free()
+ * @param err receives an error on failure; may be NULL
+ * @return 0, -EINVAL (CTR_E_INVALID) for a NULL req or out, or -ENOMEM
  */
 int ctr_gpu_request_format(const ctr_gpu_request *req, char **out, ctr_error **err);
 
@@ -523,15 +577,32 @@ int ctr_gpu_request_format(const ctr_gpu_request *req, char **out, ctr_error **e
  * devices), its devices (all, the first N by index, or the ones named) and
  * the driver capabilities.
  *
+ * @param reg     the registry
+ * @param req     the request
  * @param out     receives the edits; free with ctr_container_edits_free()
  * @param devices receives the fully-qualified device names chosen
  *                (free with ctr_strv_free()); may be NULL
- * @return 0, -ENOENT (no such GPU, or fewer than asked), -EINVAL, ...
+ * @param err     receives an error on failure; may be NULL
+ * @return 0; -ENOENT (CTR_E_NOT_FOUND) when the host has no GPU of the
+ *         kind, no such GPU, or fewer than asked for; -EINVAL
+ *         (CTR_E_INVALID) for a NULL argument, an unknown driver or a
+ *         malformed device name; -ENOMEM; a backend's own error
  */
 int ctr_accel_registry_gpu_edits(ctr_accel_registry *reg, const ctr_gpu_request *req, ctr_container_edits **out,
 				 char ***devices, ctr_error **err);
 
-/** One call: resolve a GPU request and apply its edits to spec; unchanged on error. */
+/**
+ * One call: resolve a GPU request (ctr_accel_registry_gpu_edits()) and
+ * apply its edits to spec (ctr_container_edits_apply()).  The spec is left
+ * unchanged on error.
+ *
+ * @param spec the spec
+ * @param reg  the registry
+ * @param req  the request
+ * @param err  receives an error on failure; may be NULL
+ * @return 0; -EINVAL for a NULL argument; the errors of
+ *         ctr_accel_registry_gpu_edits() and ctr_container_edits_apply()
+ */
 int ctr_spec_add_gpus(ctr_spec *spec, ctr_accel_registry *reg, const ctr_gpu_request *req, ctr_error **err);
 
 /**
@@ -541,7 +612,11 @@ int ctr_spec_add_gpus(ctr_spec *spec, ctr_accel_registry *reg, const ctr_gpu_req
  * asked for it: an image's variables are not a grant.  A spec without
  * NVIDIA_VISIBLE_DEVICES is left unchanged.
  *
- * @return 0, or the errors of ctr_gpu_request_from_env() and ctr_spec_add_gpus()
+ * @param spec the spec whose process.env is read and which gets the edits
+ * @param reg  the registry
+ * @param err  receives an error on failure (prefixed with the spec's name and the variables); may be NULL
+ * @return 0; -EINVAL for a NULL argument; -ENOMEM; the errors of
+ *         ctr_gpu_request_from_env() and ctr_spec_add_gpus()
  */
 int ctr_accel_apply_gpu_env(ctr_spec *spec, ctr_accel_registry *reg, ctr_error **err);
 

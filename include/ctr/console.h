@@ -68,7 +68,11 @@ int ctr_console_relay_run(ctr_console_relay *r, const int *wake_fds, size_t n_wa
  */
 int ctr_console_relay_flush(ctr_console_relay *r);
 
-/** Free a relay (the fds are the caller's); NULL is allowed. */
+/**
+ * Free a relay (the fds are the caller's and stay open).
+ *
+ * @param r the relay; NULL is allowed
+ */
 void ctr_console_relay_free(ctr_console_relay *r);
 
 /**

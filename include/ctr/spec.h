@@ -106,6 +106,10 @@ int ctr_spec_validate(const ctr_spec *spec, ctr_error **err);
  * @param name the document's name for messages (a file name, "-" for
  *             stdin); NULL: "resources"
  * @param err  receives an error on failure; may be NULL
+ * @return 0; -EINVAL with CTR_E_PARSE for a document that is not a JSON
+ *         object, CTR_E_SPEC for a field of the wrong type or range or an
+ *         unknown one, CTR_E_INVALID for a NULL json with a nonzero len;
+ *         -EFBIG (CTR_E_PARSE) for a document too large to parse; -ENOMEM
  */
 int ctr_resources_validate(const char *json, size_t len, const char *name, ctr_error **err);
 

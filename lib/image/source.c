@@ -302,7 +302,7 @@ out:
 static int extract_archive(struct img_source *s, const char *tmp_parent, ctr_error **err)
 {
 	int r;
-	const char *parent = tmp_parent ? tmp_parent : getenv("TMPDIR");
+	const char *parent = tmp_parent ? tmp_parent : secure_getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/var/tmp";
 	if (asprintf(&s->tmpdir, "%s/ctr-src.XXXXXX", parent) < 0) {
@@ -824,16 +824,8 @@ int img_source_open(ctr_context *ctx, const char *ref, const char *platform, con
 	}
 	if (r < 0)
 		goto fail;
-	if (s->cfg.n_diff_ids != s->m.n_layers) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: the config has %zu rootfs.diff_ids but the manifest %zu layers",
-			    ref, s->cfg.n_diff_ids, s->m.n_layers);
+	if ((r = img_check_runnable(&s->m, &s->cfg, ref, err)) < 0)
 		goto fail;
-	}
-	if (strcmp(s->cfg.os, "linux")) {
-		r = ctr_err(err, ENOEXEC, CTR_E_UNSUPPORTED, "%s: the image is for os '%s': this runtime runs linux images",
-			    ref, s->cfg.os);
-		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
@@ -988,18 +980,17 @@ int img_apply_layers_flat(int root_fd, const struct img_manifest *m, const struc
 		pc.p.total = m->layers[i].size;
 		pc.p.bytes_in = pc.p.bytes_out = pc.p.entries = 0;
 		pc.p.done = 0;
-		pc.p.phase = CTR_IMAGE_PHASE_WAIT;
+		pc.p.phase = CTR_IMAGE_PHASE_WAITING;
 		if ((r = img_report(&pc)) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
-		pc.p.phase = CTR_IMAGE_PHASE_EXTRACT;
+		pc.p.phase = CTR_IMAGE_PHASE_EXTRACTING;
 		if ((r = open_blob(ud, &m->layers[i], &fd, err)) < 0)
 			return r;
 		r = ctr_layer_apply(root_fd, fd, &ld, &lo, NULL, err);
 		close(fd);
 		if (r < 0)
 			return r;
-		pc.p.done = 1;
-		pc.p.phase = CTR_IMAGE_PHASE_DONE;
+		pc.p.done = 1; /* the phase stays EXTRACTING */
 		if (img_report(&pc) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
 	}

@@ -26,8 +26,14 @@ pre=${asan:+$asan:}$SHIM
 : >"$LOG"
 FDCHECK_LOG=$LOG FDCHECK_OBJECT=$(basename "$CONTROL") LD_PRELOAD=$pre "$CONTROL"
 expect_match "control: hostcheck.so reports a dup() without close-on-exec" "^dup fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
-expect_match "control: and a thread that can take signals" "^pthread_create fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
-expect_eq "control: and only those (F_DUPFD_CLOEXEC, a thread with every signal blocked are fine)" 2 "$(wc -l <"$LOG")"
+if [ -n "$asan" ]; then
+	# ASan's own pthread_create interceptor comes first and calls libc's directly: the shim never
+	# sees threads in a sanitizer build (the plain build checks them)
+	expect_eq "control: and only that (F_DUPFD_CLOEXEC is fine)" 1 "$(wc -l <"$LOG")"
+else
+	expect_match "control: and a thread that can take signals" "^pthread_create fd [0-9]+ from .*$(basename "$CONTROL")\+0x" "$(cat "$LOG")"
+	expect_eq "control: and only those (F_DUPFD_CLOEXEC, a thread with every signal blocked are fine)" 2 "$(wc -l <"$LOG")"
+fi
 
 # chk NAME CMD...: run CMD with fdcheck.so preloaded, expect exit 0 and no report
 : >"$LOG"

@@ -154,6 +154,15 @@ OUT=$(img run --image bbx --name e1 --memory lots -- /bin/true </dev/null 2>&1)
 expect_match "--memory lots: refused" "invalid --memory 'lots'" "$OUT"
 OUT=$(img run -b "$CTR_BUNDLE" -e A=b e2 </dev/null 2>&1)
 expect_match "-e without --image: refused, saying where the setting goes" "'run' takes --env only with --image" "$OUT"
+OUT=$(img run -b "$CTR_BUNDLE" --pull always e2 </dev/null 2>&1)
+expect_match "--pull without --image: refused" "'run' takes --pull only with --image" "$OUT"
+OUT=$(img create -b "$CTR_BUNDLE" --creds u:p e2 </dev/null 2>&1)
+expect_match "a registry flag (--creds) without --image: refused" "'create' takes --creds only with --image" "$OUT"
+OUT=$(img image pull --max-transfers -1 docker://127.0.0.1:9/x/y:1 2>&1)
+expect_match "image pull --max-transfers -1: refused before any transfer" \
+	"invalid value '-1' for flag '--max-transfers' of 'image pull'" "$OUT"
+OUT=$(img image push --progress fancy bbx docker://127.0.0.1:9/x/y:1 2>&1)
+expect_match "image push --progress fancy: refused" "invalid --progress 'fancy' for 'image push': use auto, plain or none" "$OUT"
 expect_eq "refused runs leave nothing" "" "$(state_left)"
 
 # --- image ls: ID, size, created; columns aligned whatever the names; --format json
