@@ -183,8 +183,9 @@ int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, siz
 /* Append the lines of `joined` (one of ls) to <state_dir>/hosts of every other holder that has one. */
 void ctr_names_announce(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
 			const struct ctr_lease *joined);
-/* Rewrite <state_dir>/hosts of every lease holder that has one (after a lease was dropped). */
-void ctr_names_refresh(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls);
+/* Remove the lines of `gone` (no longer in ls) from <state_dir>/hosts of every holder that has one. */
+void ctr_names_withdraw(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
+			const struct ctr_lease *gone);
 /* Write a file of the state dir in place (it may be bind-mounted: keep the inode). */
 int ctr_names_write(const char *dir, const char *name, const char *buf, size_t len, ctr_error **err);
 

@@ -959,7 +959,7 @@ static int lease_drop(struct ctr_network *n, const char *id, const char *state_d
 		ctr_lease_clear(out);
 		goto out;
 	}
-	ctr_names_refresh(n->ctx, &n->def, &ls);
+	ctr_names_withdraw(n->ctx, &n->def, &ls, out);
 out:
 	ctr_leases_free(&ls);
 	ctr_ipam_unlock(lock);

@@ -144,7 +144,11 @@ check "delete -f c2" test $? = 0
 check "c2's host veth is gone" bash -c "! ip -n $NS link show $HOSTIF 2>/dev/null"
 expect_eq "c2's lease is gone" "" \
 	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="c2")')"
-expect_nomatch "c1's /etc/hosts forgot c2" "[[:space:]]c2( |$)" "$(nctr exec c1 cat /etc/hosts 2>&1)"
+H1=$(nctr exec c1 cat /etc/hosts 2>&1)
+expect_nomatch "c1's /etc/hosts forgot c2" "[[:space:]]c2( |$)" "$H1"
+# only c2's lines went: c1's own line stays, as on a join (a rewrite from the leases dropped it)
+check "c1's /etc/hosts keeps its own line after c2 left" grep -qx "10\.9\.9\.9 custom" <<<"$H1"
+check "c1's /etc/hosts still has host.containers.internal" grep -qE "^10\.77\.0\.1[[:space:]]+host\.containers\.internal\$" <<<"$H1"
 
 OUT=$(nctr network rm n1 2>&1)
 expect_match "network rm refuses a network in use" "network 'n1' is used by 'c1', 's1'" "$OUT"

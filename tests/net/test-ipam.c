@@ -410,6 +410,82 @@ static void test_names(void **state)
 	ctr_netdef_free(&d);
 }
 
+static void put(const char *dir, const char *name, const char *txt)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/hosts", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(txt, f);
+	fclose(f);
+}
+
+static char *get(const char *dir, const char *name)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s/hosts", dir, name);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return NULL;
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* a departure drops only the departed's lines from the peers' hosts files */
+static void test_withdraw(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ctr-names.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct ctr_netdef d;
+	def_init(&d, "10.8.0.0/24", NULL);
+	struct ctr_leases ls = {0};
+	const char *ids[] = {"gone", "p1", "p2", "p3"};
+	char sd[4][256];
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(take(&d, &ls, ids[i], NULL, NULL), 0);
+		snprintf(sd[i], sizeof(sd[i]), "%s/%s", dir, ids[i]);
+		ls.v[i].state_dir = strdup(sd[i]);
+	}
+	/* p1: the departed's line twice, once as the last line without its newline, and a line of its own */
+	put(dir, "p1", "127.0.0.1\tlocalhost\n10.8.0.2\tgone\n10.8.0.3\tp1\n10.9.9.9 custom\n"
+		       "10.8.0.20\tgoner\n10.8.0.2\tgone");
+	/* p2: too large to read; rewritten from the leases */
+	char p[1100];
+	put(dir, "p2", "");
+	snprintf(p, sizeof(p), "%s/p2/hosts", dir);
+	assert_int_equal(truncate(p, (5 << 20)), 0);
+	/* p3 has no hosts file: none is made */
+	snprintf(p, sizeof(p), "%s/p3", dir);
+	mkdir(p, 0700);
+	struct ctr_lease gone = ls.v[0];
+	memmove(&ls.v[0], &ls.v[1], (ls.n - 1) * sizeof(*ls.v));
+	ls.n--;
+	ctr_names_withdraw(NULL, &d, &ls, &gone);
+	assert_string_equal(get(dir, "p1"), "127.0.0.1\tlocalhost\n10.8.0.3\tp1\n10.9.9.9 custom\n10.8.0.20\tgoner\n");
+	char *want;
+	size_t len;
+	assert_int_equal(ctr_names_hosts(&d, &ls, &ls.v[1], NULL, &want, &len, NULL), 0);
+	assert_string_equal(get(dir, "p2"), want);
+	assert_null(strstr(want, "gone"));
+	free(want);
+	assert_null(get(dir, "p3"));
+	for (int i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/hosts", sd[i]);
+		unlink(p);
+		rmdir(sd[i]);
+	}
+	rmdir(dir);
+	ctr_lease_clear(&gone);
+	ctr_leases_free(&ls);
+	ctr_netdef_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,7 +493,7 @@ int main(void)
 		cmocka_unit_test(test_ports),       cmocka_unit_test(test_assign),
 		cmocka_unit_test(test_lease_file),  cmocka_unit_test(test_lease_file_strings),
 		cmocka_unit_test(test_concurrent),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names),       cmocka_unit_test(test_withdraw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
