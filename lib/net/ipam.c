@@ -426,78 +426,48 @@ static void port_str(const ctr_port_mapping *p, char *buf, size_t n)
  * 500 containers json-c took 0.6 ms to build and print the tree (this: a
  * tenth of it).  ctr_leases_parse reads it back with json-c.
  */
-struct jbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void jb_add(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-		char *p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void jb_puts(struct jbuf *b, const char *s)
-{
-	jb_add(b, s, strlen(s));
-}
-
 /* s as a JSON string: '"', '\\' and the control characters escaped, every other byte as it is
  * (json-c's own printer does the same; a path need not be UTF-8) */
-static void jb_str(struct jbuf *b, const char *s)
+static void jb_str(struct ctr_sbuf *b, const char *s)
 {
-	jb_add(b, "\"", 1);
+	ctr_sb_add(b, "\"", 1);
 	const char *run = s;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
 			continue;
-		jb_add(b, run, (size_t)(s - run));
+		ctr_sb_add(b, run, (size_t)(s - run));
 		char esc[8];
 		if (c == '"' || c == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", c);
 		else
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		jb_puts(b, esc);
+		ctr_sb_puts(b, esc);
 		run = s + 1;
 	}
-	jb_add(b, run, (size_t)(s - run));
-	jb_add(b, "\"", 1);
+	ctr_sb_add(b, run, (size_t)(s - run));
+	ctr_sb_add(b, "\"", 1);
 }
 
 /* ,"key":"value" (the first member of an object without the comma) */
-static void jb_member(struct jbuf *b, bool first, const char *key, const char *val)
+static void jb_member(struct ctr_sbuf *b, bool first, const char *key, const char *val)
 {
-	jb_puts(b, first ? "\"" : ", \"");
-	jb_puts(b, key);
-	jb_puts(b, "\": ");
+	ctr_sb_puts(b, first ? "\"" : ", \"");
+	ctr_sb_puts(b, key);
+	ctr_sb_puts(b, "\": ");
 	jb_str(b, val);
 }
 
-static void jb_ip(struct jbuf *b, const char *key, int family, const unsigned char *a)
+static void jb_ip(struct ctr_sbuf *b, const char *key, int family, const unsigned char *a)
 {
 	char s[INET6_ADDRSTRLEN];
 	ctr_ip_str(family, a, s, sizeof(s));
 	jb_member(b, false, key, s);
 }
 
-static void lease_write(struct jbuf *b, const struct ctr_lease *l)
+static void lease_write(struct ctr_sbuf *b, const struct ctr_lease *l)
 {
-	jb_puts(b, "{");
+	ctr_sb_puts(b, "{");
 	jb_member(b, true, "id", l->id);
 	if (l->state_dir)
 		jb_member(b, false, "stateDir", l->state_dir);
@@ -510,51 +480,51 @@ static void lease_write(struct jbuf *b, const struct ctr_lease *l)
 	if (l->has_v6)
 		jb_ip(b, "ipv6", AF_INET6, l->ipv6);
 	if (l->aliases) {
-		jb_puts(b, ", \"aliases\": [");
+		ctr_sb_puts(b, ", \"aliases\": [");
 		for (size_t k = 0; l->aliases[k]; k++) {
 			if (k)
-				jb_puts(b, ", ");
+				ctr_sb_puts(b, ", ");
 			jb_str(b, l->aliases[k]);
 		}
-		jb_puts(b, "]");
+		ctr_sb_puts(b, "]");
 	}
 	if (l->n_ports) {
-		jb_puts(b, ", \"ports\": [");
+		ctr_sb_puts(b, ", \"ports\": [");
 		for (size_t k = 0; k < l->n_ports; k++) {
 			char s[128];
 			port_str(&l->ports[k], s, sizeof(s));
 			if (k)
-				jb_puts(b, ", ");
+				ctr_sb_puts(b, ", ");
 			jb_str(b, s);
 		}
-		jb_puts(b, "]");
+		ctr_sb_puts(b, "]");
 	}
-	jb_puts(b, "}");
+	ctr_sb_puts(b, "}");
 }
 
 int ctr_leases_to_json(const struct ctr_leases *ls, char **out, size_t *len, ctr_error **err)
 {
-	struct jbuf b = {0};
-	jb_puts(&b, "{\n");
+	struct ctr_sbuf b = {0};
+	ctr_sb_puts(&b, "{\n");
 	char s[INET6_ADDRSTRLEN];
 	if (ls->has_last4) {
 		ctr_ip_str(AF_INET, ls->last4, s, sizeof(s));
-		jb_puts(&b, "  \"last4\": ");
+		ctr_sb_puts(&b, "  \"last4\": ");
 		jb_str(&b, s);
-		jb_puts(&b, ",\n");
+		ctr_sb_puts(&b, ",\n");
 	}
 	if (ls->has_last6) {
 		ctr_ip_str(AF_INET6, ls->last6, s, sizeof(s));
-		jb_puts(&b, "  \"last6\": ");
+		ctr_sb_puts(&b, "  \"last6\": ");
 		jb_str(&b, s);
-		jb_puts(&b, ",\n");
+		ctr_sb_puts(&b, ",\n");
 	}
-	jb_puts(&b, "  \"leases\": [");
+	ctr_sb_puts(&b, "  \"leases\": [");
 	for (size_t i = 0; i < ls->n; i++) {
-		jb_puts(&b, i ? ",\n    " : "\n    ");
+		ctr_sb_puts(&b, i ? ",\n    " : "\n    ");
 		lease_write(&b, &ls->v[i]);
 	}
-	jb_puts(&b, ls->n ? "\n  ]\n}\n" : "]\n}\n");
+	ctr_sb_puts(&b, ls->n ? "\n  ]\n}\n" : "]\n}\n");
 	if (b.oom) {
 		free(b.s);
 		return ctr_err_nomem(err);

@@ -17,13 +17,7 @@
 
 #include "net/net-internal.h"
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+void ctr_sb_add(struct ctr_sbuf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
@@ -42,12 +36,12 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
-static void sb_puts(struct sbuf *b, const char *s)
+void ctr_sb_puts(struct ctr_sbuf *b, const char *s)
 {
-	sb_add(b, s, strlen(s));
+	ctr_sb_add(b, s, strlen(s));
 }
 
-static int sb_done(struct sbuf *b, char **out, size_t *len, ctr_error **err)
+static int sb_done(struct ctr_sbuf *b, char **out, size_t *len, ctr_error **err)
 {
 	if (b->oom || !b->s) {
 		free(b->s);
@@ -60,36 +54,45 @@ static int sb_done(struct sbuf *b, char **out, size_t *len, ctr_error **err)
 }
 
 /* One line "addr name1 name2 ..." for a lease's address of a family. */
-static void host_line(struct sbuf *b, int family, const unsigned char *a, const struct ctr_lease *l,
+static void host_line(struct ctr_sbuf *b, int family, const unsigned char *a, const struct ctr_lease *l,
 		      const char *hostname)
 {
 	char s[INET6_ADDRSTRLEN];
 	ctr_ip_str(family, a, s, sizeof(s));
-	sb_puts(b, s);
-	sb_puts(b, "\t");
+	ctr_sb_puts(b, s);
+	ctr_sb_puts(b, "\t");
 	const char *h = hostname ? hostname : l->hostname;
 	if (h) {
-		sb_puts(b, h);
-		sb_puts(b, " ");
+		ctr_sb_puts(b, h);
+		ctr_sb_puts(b, " ");
 	}
 	if (!h || strcmp(h, l->id)) {
-		sb_puts(b, l->id);
-		sb_puts(b, " ");
+		ctr_sb_puts(b, l->id);
+		ctr_sb_puts(b, " ");
 	}
 	for (size_t i = 0; l->aliases && l->aliases[i]; i++) {
-		sb_puts(b, l->aliases[i]);
-		sb_puts(b, " ");
+		ctr_sb_puts(b, l->aliases[i]);
+		ctr_sb_puts(b, " ");
 	}
 	if (!b->oom && b->len)
 		b->len--; /* the trailing blank */
-	sb_puts(b, "\n");
+	ctr_sb_puts(b, "\n");
+}
+
+/* The lines of a lease as the other containers' hosts files have them. */
+static void lease_lines(struct ctr_sbuf *b, const struct ctr_lease *l)
+{
+	if (l->has_v4)
+		host_line(b, AF_INET, l->ipv4, l, NULL);
+	if (l->has_v6)
+		host_line(b, AF_INET6, l->ipv6, l, NULL);
 }
 
 int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, const struct ctr_lease *self,
 		    const char *hostname, char **out, size_t *len, ctr_error **err)
 {
-	struct sbuf b = {0};
-	sb_puts(&b, "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+	struct ctr_sbuf b = {0};
+	ctr_sb_puts(&b, "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
 		    "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n");
 	if (self) {
 		if (self->has_v4)
@@ -97,18 +100,14 @@ int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, con
 		if (self->has_v6)
 			host_line(&b, AF_INET6, self->ipv6, self, hostname);
 	} else if (hostname) {
-		sb_puts(&b, "127.0.1.1\t");
-		sb_puts(&b, hostname);
-		sb_puts(&b, "\n");
+		ctr_sb_puts(&b, "127.0.1.1\t");
+		ctr_sb_puts(&b, hostname);
+		ctr_sb_puts(&b, "\n");
 	}
 	for (size_t i = 0; ls && i < ls->n; i++) {
 		const struct ctr_lease *l = &ls->v[i];
-		if (self && !strcmp(l->id, self->id))
-			continue;
-		if (l->has_v4)
-			host_line(&b, AF_INET, l->ipv4, l, NULL);
-		if (l->has_v6)
-			host_line(&b, AF_INET6, l->ipv6, l, NULL);
+		if (!self || strcmp(l->id, self->id))
+			lease_lines(&b, l);
 	}
 	if (d) {
 		const struct ctr_subnet *sn = ctr_netdef_subnet(d, AF_INET);
@@ -117,8 +116,8 @@ int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, con
 		if (sn) {
 			char s[INET6_ADDRSTRLEN];
 			ctr_ip_str(sn->net.family, sn->gateway, s, sizeof(s));
-			sb_puts(&b, s);
-			sb_puts(&b, "\thost.containers.internal\n");
+			ctr_sb_puts(&b, s);
+			ctr_sb_puts(&b, "\thost.containers.internal\n");
 		}
 	}
 	return sb_done(&b, out, len, err);
@@ -141,7 +140,7 @@ static bool loopback_ns(const char *a, size_t n)
 
 int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, size_t *outlen, ctr_error **err)
 {
-	struct sbuf b = {0};
+	struct ctr_sbuf b = {0};
 	size_t kept = 0;
 	const char *p = host, *end = host ? host + len : NULL;
 	while (p && p < end) {
@@ -163,18 +162,18 @@ int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, siz
 			}
 			kept++;
 		}
-		sb_add(&b, p, (size_t)(le - p));
-		sb_puts(&b, "\n");
+		ctr_sb_add(&b, p, (size_t)(le - p));
+		ctr_sb_puts(&b, "\n");
 		p = nl ? nl + 1 : end;
 	}
 	if (!kept) {
 		/* as podman without a DNS server of its own: public resolvers */
-		sb_puts(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+		ctr_sb_puts(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 		if (want_v6)
-			sb_puts(&b, "nameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n");
+			ctr_sb_puts(&b, "nameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n");
 	}
 	if (!b.s)
-		sb_puts(&b, "");
+		ctr_sb_puts(&b, "");
 	return sb_done(&b, out, outlen, err);
 }
 
@@ -217,11 +216,8 @@ int ctr_names_write(const char *dir, const char *name, const char *buf, size_t l
 void ctr_names_announce(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
 			const struct ctr_lease *joined)
 {
-	struct sbuf b = {0};
-	if (joined->has_v4)
-		host_line(&b, AF_INET, joined->ipv4, joined, NULL);
-	if (joined->has_v6)
-		host_line(&b, AF_INET6, joined->ipv6, joined, NULL);
+	struct ctr_sbuf b = {0};
+	lease_lines(&b, joined);
 	if (b.oom || !b.s) {
 		free(b.s);
 		ctr_warn(ctx, "network '%s': the hosts files of the other containers do not name '%s': out of memory",
@@ -344,11 +340,8 @@ static int withdraw_one(const char *path, const char *lines, size_t llen)
 void ctr_names_withdraw(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
 			const struct ctr_lease *gone)
 {
-	struct sbuf g = {0};
-	if (gone->has_v4)
-		host_line(&g, AF_INET, gone->ipv4, gone, NULL);
-	if (gone->has_v6)
-		host_line(&g, AF_INET6, gone->ipv6, gone, NULL);
+	struct ctr_sbuf g = {0};
+	lease_lines(&g, gone);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct ctr_lease *l = &ls->v[i];
 		char path[4096];
