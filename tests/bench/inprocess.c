@@ -28,6 +28,8 @@
 
 #include <ctr/ctr.h>
 
+#include "bench.h"
+
 extern char **environ;
 
 struct series {
@@ -35,19 +37,6 @@ struct series {
 	double *ms;
 	int n;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* one container through the API; the time it took, or -1 (message on stderr) */
 static double api_one(ctr_context *ctx, const ctr_spec *spec, const char *bundle, int i)
