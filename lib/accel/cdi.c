@@ -158,9 +158,18 @@ static int parse_yaml(const char *buf, size_t len, const char *name, struct json
 		return ctr_err_nomem(err);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: line %lu column %lu: %s", name,
-			    (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "invalid YAML");
+		/*
+		 * Out of memory is not a malformed spec (the caller must not skip
+		 * the file).  libyaml 0.2.5's loader fails without setting an error
+		 * only where an allocation failed (a tag's strdup).
+		 */
+		if (parser.error == YAML_MEMORY_ERROR || parser.error == YAML_NO_ERROR)
+			r = ctr_err_nomem(err);
+		else
+			r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: line %lu column %lu: %s", name,
+				    (unsigned long)parser.problem_mark.line + 1,
+				    (unsigned long)parser.problem_mark.column + 1,
+				    parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		return r;
 	}
