@@ -111,5 +111,14 @@ int ctr_list_dir_with(const char *dir, const char *marker, const char *what, cha
 
 /* Validate a container id. */
 int ctr_validate_id(const char *id, ctr_error **err);
+/*
+ * The absolute path of the program name (no '/') that a helper run by the
+ * library is: the first executable <dir>/name for dir in $PATH, then in
+ * /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin; malloc'ed, or NULL.  $PATH
+ * is read with secure_getenv(): a set-id program embedding libctr never runs
+ * a helper from a directory its caller named.  Relative $PATH entries are
+ * skipped.
+ */
+char *ctr_find_program(const char *name);
 
 #endif

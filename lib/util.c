@@ -305,3 +305,25 @@ nomem:
 	ctr_strv_free(v);
 	return ctr_err_nomem(err);
 }
+
+char *ctr_find_program(const char *name)
+{
+	const char *path = secure_getenv("PATH");
+	char *dirs = NULL, *save = NULL, *found = NULL;
+	if (!name || !*name || strchr(name, '/'))
+		return NULL;
+	if (asprintf(&dirs, "%s:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin", path ? path : "") < 0)
+		return NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *cand;
+		struct stat st;
+		if (d[0] != '/' || asprintf(&cand, "%s/%s", d, name) < 0)
+			continue;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			found = cand;
+		else
+			free(cand);
+	}
+	free(dirs);
+	return found;
+}

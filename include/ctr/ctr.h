@@ -122,23 +122,25 @@
  * @section env Environment
  *
  * The library reads only these variables of the calling process, and only
- * for these defaults (an explicit option always wins):
+ * for these defaults (an explicit option always wins).  It reads every one
+ * with secure_getenv(): a set-id program that embeds libctr never takes them
+ * from its caller, and the defaults in parentheses apply.
  *  - `XDG_RUNTIME_DIR`: the default state root of a caller that is not root
- *    (`$XDG_RUNTIME_DIR/ctr`; read with secure_getenv()), and a CDI spec
- *    directory of such a caller (`$XDG_RUNTIME_DIR/cdi`);
+ *    (`$XDG_RUNTIME_DIR/ctr`), and a CDI spec directory of such a caller
+ *    (`$XDG_RUNTIME_DIR/cdi`);
  *  - `XDG_CONFIG_HOME`, else `HOME`: a CDI spec directory of a caller that is
  *    not root (`$XDG_CONFIG_HOME/cdi`, `$HOME/.config/cdi`);
  *  - `TMPDIR`: where an image archive is unpacked while it is imported
  *    (default /var/tmp);
- *  - `PATH`: where newuidmap and newgidmap are looked for (then /usr/bin,
- *    /usr/sbin, /bin, /sbin);
+ *  - `PATH`: where the helper programs newuidmap and newgidmap and the
+ *    registries' credential helpers (docker-credential-NAME) are looked for
+ *    (then /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin);
  *  - for registries (ctr_image_pull(), ctr_image_push(), docker:// sources),
  *    unless ctr_image_options names the file: `REGISTRY_AUTH_FILE`, then
  *    `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME` (else `HOME`) and `DOCKER_CONFIG`
  *    (else `HOME`) for the credential files; `CONTAINERS_REGISTRIES_CONF`,
  *    else `HOME` (a caller that is not root) for registries.conf; `HOME` (not
- *    root) for `~/.config/containers/certs.d`.  A set-id program never takes
- *    these from its caller (secure_getenv()).
+ *    root) for `~/.config/containers/certs.d`.
  * No other variable changes what the library does: it has no debug or test
  * switches in the environment.
  */

@@ -286,13 +286,13 @@ static int default_cdi_dirs(char ***out)
 	if ((r = strv_append(out, "/etc/cdi")) < 0 || (r = strv_append(out, "/var/run/cdi")) < 0)
 		return r;
 	if (geteuid() != 0) {
-		if ((x = getenv("XDG_CONFIG_HOME")) && x[0] == '/')
+		if ((x = secure_getenv("XDG_CONFIG_HOME")) && x[0] == '/')
 			r = strv_appendf(out, "%s/cdi", x);
-		else if ((x = getenv("HOME")) && x[0] == '/')
+		else if ((x = secure_getenv("HOME")) && x[0] == '/')
 			r = strv_appendf(out, "%s/.config/cdi", x);
 		if (r < 0)
 			return r;
-		if ((x = getenv("XDG_RUNTIME_DIR")) && x[0] == '/' && (r = strv_appendf(out, "%s/cdi", x)) < 0)
+		if ((x = secure_getenv("XDG_RUNTIME_DIR")) && x[0] == '/' && (r = strv_appendf(out, "%s/cdi", x)) < 0)
 			return r;
 	}
 	return 0;

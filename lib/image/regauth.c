@@ -419,7 +419,10 @@ int reg_creds_helper(const char *helper, const char *host, struct reg_creds *out
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	char *const argv[] = { prog, (char *)"get", NULL };
-	int sr = posix_spawnp(&pid, prog, &fa, &at, argv, environ);
+	/* found as ctr_find_program says: a set-id embedder never runs one from its caller's $PATH */
+	char *exe = ctr_find_program(prog);
+	int sr = exe ? posix_spawn(&pid, exe, &fa, &at, argv, environ) : ENOENT;
+	free(exe);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(in[0]);
@@ -430,7 +433,7 @@ int reg_creds_helper(const char *helper, const char *host, struct reg_creds *out
 		pid = -1;
 		r = ctr_err(err, sr, sr == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM,
 			    "credential helper %s (named in an auth file for %s): %s%s", prog, host, strerror(sr),
-			    sr == ENOENT ? " (it is not in PATH)" : "");
+			    sr == ENOENT ? " (it is not in PATH, /usr/local/bin, /usr/bin or /bin)" : "");
 		goto out;
 	}
 	/* the server on stdin (a socket: a helper that exits early makes send fail, never SIGPIPE us) */

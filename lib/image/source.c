@@ -302,7 +302,7 @@ out:
 static int extract_archive(struct img_source *s, const char *tmp_parent, ctr_error **err)
 {
 	int r;
-	const char *parent = tmp_parent ? tmp_parent : getenv("TMPDIR");
+	const char *parent = tmp_parent ? tmp_parent : secure_getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/var/tmp";
 	if (asprintf(&s->tmpdir, "%s/ctr-src.XXXXXX", parent) < 0) {

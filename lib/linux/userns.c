@@ -51,26 +51,6 @@ static bool only_own_id(const char *text, unsigned own)
 	return outside == own && size == 1 && text[used] == '\0';
 }
 
-/* Where the helper is: $PATH, then the directories the uidmap package installs into. */
-static char *find_helper(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *dirs = NULL, *save = NULL, *found = NULL;
-	if (asprintf(&dirs, "%s:/usr/bin:/usr/sbin:/bin:/sbin", path && *path ? path : "/usr/bin") < 0)
-		return NULL;
-	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *cand;
-		if (d[0] != '/' || asprintf(&cand, "%s/%s", d, name) < 0)
-			continue;
-		if (access(cand, X_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(dirs);
-	return found;
-}
-
 /* /etc/subuid and /etc/subgid name the user (by login name) whose ranges they list */
 static const char *user_name(unsigned uid, char *buf, size_t len)
 {
@@ -98,7 +78,7 @@ static int run_helper(pid_t pid, bool gid, const char *text, ctr_error **err)
 		if (sscanf(l, "%u %u %u", &first_in, &first_out, &first_n) == 3 && (first_out != own || first_n != 1))
 			break;
 	user_name((unsigned)geteuid(), who, sizeof(who));
-	char *exe = find_helper(helper);
+	char *exe = ctr_find_program(helper);
 	if (!exe)
 		return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
 			       "config.json: linux.%s: %s %u -> %u (size %u) needs %s (package uidmap) and a range "

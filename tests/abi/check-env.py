@@ -5,7 +5,8 @@ The environment variables the library reads are exactly the ones
 include/ctr/ctr.h lists, none is a CTR_* switch, and the built library
 carries no test hook: no CTR_DEBUG/CTR_TEST string, no ctr_test_* symbol
 in its dynamic symbols or relocations (test hooks are weak hidden symbols
-that only test programs linking the internal archive define).
+that only test programs linking the internal archive define); and it
+imports secure_getenv, never getenv.
 """
 import glob
 import os
@@ -61,6 +62,14 @@ def main():
                          capture_output=True, text=True).stdout
     hooks = sorted(set(re.findall(r"\bctr_test_\w+", out)))
     result(not hooks, "libctr.so neither exports nor imports a ctr_test_* hook", hooks)
+    # the library's own objects (libarchive.a, linked in, has a getenv("TMPDIR") for its writers'
+    # temporary files, which a tar reader never calls)
+    own = os.path.join(os.path.dirname(lib), "libctr-internal.a")
+    if os.path.exists(own):
+        syms = subprocess.run(["nm", "-A", own], check=True, capture_output=True, text=True).stdout
+        plain = sorted(set(l.split(":")[1] for l in syms.splitlines() if re.search(r"\sU getenv$", l)))
+        result(not plain, "libctr's code reads the environment only with secure_getenv (a set-id "
+               "embedder's caller sets none of it)", ["getenv in " + p for p in plain])
     print("1..%d" % n)
     return 1 if failed else 0
 
