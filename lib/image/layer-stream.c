@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -246,6 +247,8 @@ static void *hasher_main(void *arg)
 {
 	struct hasher *h = arg;
 	struct layer_stream *s = h->s;
+	/* named for per-thread profiles (top -H, /proc/PID/task/TID/comm) */
+	prctl(PR_SET_NAME, h == &s->hblob ? "ctr-sha-blob" : "ctr-sha-diffid");
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!h->qcount && !h->closed && !s->abort)
@@ -647,6 +650,7 @@ static int produce_decoded(struct layer_stream *s, bool *end)
 static void *producer(void *arg)
 {
 	struct layer_stream *s = arg;
+	prctl(PR_SET_NAME, "ctr-layer-read");
 	int r = producer_init(s);
 	bool end = false;
 	while (r == 0 && !end)
