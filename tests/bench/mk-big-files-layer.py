@@ -2,14 +2,14 @@
 """mk-big-files-layer.py [--total MIB] [--seed N]: write an uncompressed tar to stdout
 shaped like a CUDA / ML runtime layer: few large shared-object-like files
 (30-200 MiB each, about --total MiB in all, default 1600) plus the small files
-and version symlinks around them (headers, a few scripts, libfoo.so ->
+and version symlinks around them (headers, a few tools, libfoo.so ->
 libfoo.so.12 -> libfoo.so.12.4.127).
 
 The content is deterministic (seeded) and mixes, per 256 KiB run, incompressible
 bytes (like the compressed fatbins / kernels in real CUDA libraries), low-entropy
 bytes (code and tables: gzip gets them to about half) and zero-filled runs
-(padding, .bss-like sections), so gzip -6 lands near 55-60% of the size, as it
-does for real libcublasLt / libcudnn layers.  Used by tests/bench/unpack.sh.
+(padding, .bss-like sections), so that gzip -6 leaves about 60% of the size.
+Used by tests/bench/unpack.sh.
 """
 import argparse
 import io
