@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Internals of layer extraction: the decoding stream that a second thread
- * runs (read, verify the blob, decompress, hash the DiffID) and that
- * libarchive reads from on the extracting thread, and the queue of the
- * writer threads that create the regular files.
+ * Internals of layer extraction: the decoding stream (a thread that reads
+ * and decompresses, two hasher threads for the blob digest and the DiffID)
+ * that libarchive reads from on the extracting thread, its reference-counted
+ * buffers that writer jobs may hold instead of copying the bytes, and the
+ * queue of the writer threads that create the regular files.
  */
 #ifndef CTR_LIB_IMAGE_LAYER_INTERNAL_H
 #define CTR_LIB_IMAGE_LAYER_INTERNAL_H
@@ -29,6 +30,25 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 /* libarchive read callback; client data is the struct layer_stream. */
 ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf);
 
+/*
+ * The stream's buffers are shared by reference: a decoded buffer goes to the
+ * DiffID hasher and to libarchive, and libarchive hands out pointers into it
+ * (the data of an entry), so a writer job can hold the buffer instead of
+ * copying the bytes.  The buffer is reused once every holder let go.
+ */
+struct layer_buf;
+
+/*
+ * On the extracting thread: hold the stream buffer that contains
+ * [p, p+len) (a data block libarchive just returned), or NULL when the
+ * bytes are not in one of the buffers libarchive may still look at (its own
+ * copy buffer): then the caller copies them.  p stays valid until
+ * layer_buf_release, on any thread.  Holders must not wait for the stream
+ * (they would keep the buffers it needs): a writer job only writes.
+ */
+struct layer_buf *layer_stream_hold(struct layer_stream *s, const void *p, size_t len);
+void layer_buf_release(struct layer_buf *b);
+
 /* Copy the decompressed bytes [off, off+len) if the stream still holds them (the last two buffers). */
 bool layer_stream_peek(struct layer_stream *s, uint64_t off, void *out, size_t len);
 
@@ -42,7 +62,7 @@ int layer_stream_finish(struct layer_stream *s, uint64_t pos, ctr_error **err);
 /* The thread's own error, if it failed (ownership moves to *err); 0 when none. */
 int layer_stream_take_error(struct layer_stream *s, ctr_error **err);
 
-/* Stop the thread (if running) and free everything; NULL is allowed. */
+/* Stop the threads (if running) and free everything; every layer_buf must be released first.  NULL is allowed. */
 void layer_stream_free(struct layer_stream *s);
 
 void layer_stream_counts(struct layer_stream *s, uint64_t *in, uint64_t *out);

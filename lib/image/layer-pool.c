@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -40,6 +41,7 @@ struct layer_pool {
 static void *writer(void *arg)
 {
 	struct layer_pool *p = arg;
+	prctl(PR_SET_NAME, "ctr-layer-write"); /* for per-thread profiles */
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->head && !p->stop)

@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The decoding half of layer extraction.  A second thread reads the blob
- * with large reads, hashes it (blob digest), decompresses it (isa-l's igzip
- * or zlib for gzip, libzstd for zstd, or nothing) and hashes the result
- * (DiffID), handing 1 MiB buffers to the extracting thread through a small
- * ring.  On two cores this keeps read+inflate+sha256 off the thread that
- * makes the file-system calls.  The thread reads the stream to its real end,
- * so the DiffID covers the tar end-of-archive blocks and the padding.
+ * The decoding half of layer extraction.  A thread reads the blob with
+ * large reads and decompresses it (isa-l's igzip or zlib for gzip, libzstd
+ * for zstd, or nothing); two more threads hash what it read (blob digest)
+ * and what it decoded (DiffID).  Inflating and hashing each run at about the
+ * same rate, so hashing on the decoding thread would make it the slowest
+ * stage of an unpack; here each stage runs on whichever core is free.  The
+ * extracting thread takes the decoded buffers in order (libarchive reads
+ * them) and may pass them on to writer jobs by reference (layer_stream_hold).
+ *
+ * Buffers: NBUF of BUFSZ bytes, for the compressed input and the decoded
+ * output alike, each with a reference count: the decoding thread's, a
+ * hasher's, libarchive's (the current and the previous buffer) and one per
+ * writer job that points into it.  The last one to let go puts it back on
+ * the free list.  Nothing that holds a buffer waits for the decoding thread
+ * except libarchive's two, so the decoding thread always gets one back.
+ *
+ * The decoding thread reads the stream to its real end, so the DiffID
+ * covers the tar end-of-archive blocks and the padding; it waits for both
+ * hashers before it reports size, digest and DiffID (layer_stream_finish).
  */
 #include "image/layer-internal.h"
 
@@ -15,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -27,9 +40,13 @@
 #include "image/digest.h"
 #include "internal.h"
 
-#define NBUF 8
+/*
+ * 32 buffers of 1 MiB: 2 for the decoding thread, 2 for libarchive, a few
+ * in the hashers' queues and in the ring, and up to the writers' queue
+ * budget (layer.c, QUEUE_BYTES) held by writer jobs.
+ */
+#define NBUF 32
 #define BUFSZ (1u << 20)
-#define INSZ (1u << 20)
 
 enum kind { K_AUTO, K_TAR, K_GZIP, K_ZSTD };
 
@@ -47,25 +64,45 @@ static const char *kind_name(enum kind k)
 	}
 }
 
+struct layer_buf {
+	unsigned char *data;
+	size_t len;
+	int refs; /* atomic */
+	struct layer_stream *s;
+};
+
+/* A hasher thread: digests the buffers queued to it, in order. */
+struct hasher {
+	struct layer_stream *s;
+	struct ctr_digest *d;
+	pthread_t thread;
+	bool started;
+	pthread_cond_t cv; /* with s->mu: a buffer was queued, or closed/abort */
+	struct layer_buf *q[NBUF];
+	unsigned qhead, qcount;
+	bool closed; /* nothing more comes: finish what is queued and stop */
+};
+
 struct layer_stream {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv_free; /* a buffer came back (the decoding thread waits), or abort */
+	pthread_cond_t cv_ring; /* a decoded buffer, or done (the extracting thread waits) */
 	pthread_t thread;
 	bool started;
 
-	unsigned char *bufs[NBUF];
-	size_t lens[NBUF];
-	int ring[NBUF]; /* filled buffers, oldest first */
-	unsigned rhead, rcount;
-	int freel[NBUF];
+	struct layer_buf bufs[NBUF];
+	struct layer_buf *freel[NBUF];
 	unsigned nfree;
+	struct layer_buf *ring[NBUF]; /* decoded buffers, oldest first */
+	unsigned rhead, rcount;
 	bool done;  /* producer finished (end of stream or error) */
 	bool abort; /* consumer gave up */
 	int rc;
 	ctr_error *error;
+	struct hasher hblob, hdiff;
 
 	/* consumer side: the buffers libarchive may still look at */
-	int cur, prev;
+	struct layer_buf *cur, *prev;
 	uint64_t cur_off, prev_off, given;
 
 	/* producer side */
@@ -75,7 +112,7 @@ struct layer_stream {
 	const struct ctr_layer_desc *desc;
 	uint64_t max_bytes;
 	const volatile int *cancel;
-	unsigned char *in;
+	struct layer_buf *inb; /* the compressed input being decoded */
 	size_t in_pos, in_len;
 	bool in_eof;
 	struct ctr_digest blob, diff;
@@ -154,14 +191,136 @@ static int fail(struct layer_stream *s, int errnum, const char *fmt, ...)
 	return set_error(s, e, errnum);
 }
 
-static int read_more(struct layer_stream *s)
+/* ---- buffers ---- */
+
+/* A free buffer for the decoding thread (one reference, empty), or NULL when the consumer gave up.
+ * The free list is a stack: the buffers used last, still in the cache and mapped, come back first. */
+static struct layer_buf *buf_get(struct layer_stream *s)
 {
-	s->in_pos = 0;
-	s->in_len = 0;
+	pthread_mutex_lock(&s->mu);
+	while (!s->nfree && !s->abort)
+		pthread_cond_wait(&s->cv_free, &s->mu);
+	struct layer_buf *b = s->abort ? NULL : s->freel[--s->nfree];
+	pthread_mutex_unlock(&s->mu);
+	if (b) {
+		b->len = 0;
+		__atomic_store_n(&b->refs, 1, __ATOMIC_RELAXED);
+		/* allocated on first use: a small layer touches a few buffers only (NULL data: out of memory) */
+		if (!b->data)
+			b->data = malloc(BUFSZ);
+	}
+	return b;
+}
+
+/* With s->mu held: the last reference is gone, the buffer is free again. */
+static void buf_free_locked(struct layer_buf *b)
+{
+	struct layer_stream *s = b->s;
+	s->freel[s->nfree++] = b;
+	pthread_cond_signal(&s->cv_free);
+}
+
+static void buf_unref(struct layer_buf *b)
+{
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_mutex_lock(&b->s->mu);
+		buf_free_locked(b);
+		pthread_mutex_unlock(&b->s->mu);
+	}
+}
+
+/* With s->mu held. */
+static void buf_unref_locked(struct layer_buf *b)
+{
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		buf_free_locked(b);
+}
+
+void layer_buf_release(struct layer_buf *b)
+{
+	buf_unref(b);
+}
+
+/* ---- hashers ---- */
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	struct layer_stream *s = h->s;
+	/* named for per-thread profiles (top -H, /proc/PID/task/TID/comm) */
+	prctl(PR_SET_NAME, h == &s->hblob ? "ctr-sha-blob" : "ctr-sha-diffid");
+	pthread_mutex_lock(&s->mu);
 	for (;;) {
+		while (!h->qcount && !h->closed && !s->abort)
+			pthread_cond_wait(&h->cv, &s->mu);
+		if (!h->qcount || s->abort)
+			break;
+		struct layer_buf *b = h->q[h->qhead];
+		h->qhead = (h->qhead + 1) % NBUF;
+		h->qcount--;
+		pthread_mutex_unlock(&s->mu);
+		ctr_digest_update(h->d, b->data, b->len);
+		pthread_mutex_lock(&s->mu);
+		buf_unref_locked(b);
+	}
+	/* the consumer gave up: what is left is not hashed */
+	for (; h->qcount; h->qcount--, h->qhead = (h->qhead + 1) % NBUF)
+		buf_unref_locked(h->q[h->qhead]);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int hasher_start(struct layer_stream *s, struct hasher *h, struct ctr_digest *d)
+{
+	h->s = s;
+	h->d = d;
+	/* signals stay blocked: the thread inherits the decoding thread's mask */
+	int r = pthread_create(&h->thread, NULL, hasher_main, h);
+	if (r) {
+		ctr_error *e = NULL;
+		ctr_err_sys(&e, r, "%s: cannot start a digest thread", s->lname);
+		return set_error(s, e, r);
+	}
+	h->started = true;
+	return 0;
+}
+
+/* Queue b (a full buffer the decoding thread no longer writes) for h; h holds its own reference. */
+static void hasher_push(struct hasher *h, struct layer_buf *b)
+{
+	struct layer_stream *s = h->s;
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->mu);
+	/* a buffer is queued at most once, so NBUF slots always suffice */
+	h->q[(h->qhead + h->qcount++) % NBUF] = b;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* No more buffers for h: wait until it hashed what it has (or dropped it on abort). */
+static void hasher_stop(struct hasher *h)
+{
+	if (!h->started)
+		return;
+	struct layer_stream *s = h->s;
+	pthread_mutex_lock(&s->mu);
+	h->closed = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(h->thread, NULL);
+	h->started = false;
+}
+
+/*
+ * Read into b (from b->len on) once, or (full) until it is full or the
+ * stream ends; counts and checks the blob size.  0 bytes read: s->in_eof.
+ */
+static int read_into(struct layer_stream *s, struct layer_buf *b, bool full)
+{
+	while (b->len < BUFSZ) {
 		if (s->cancel && *s->cancel)
 			return fail(s, ECANCELED, "%s: cancelled", s->lname);
-		ssize_t r = read(s->fd, s->in, INSZ);
+		ssize_t r = read(s->fd, b->data + b->len, BUFSZ - b->len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -174,17 +333,36 @@ static int read_more(struct layer_stream *s)
 			s->in_eof = true;
 			return 0;
 		}
-		s->in_len = (size_t)r;
+		b->len += (size_t)r;
 		uint64_t total = __atomic_add_fetch(&s->bytes_in, (uint64_t)r, __ATOMIC_RELAXED);
 		if (s->want_size >= 0 && total > (uint64_t)s->want_size)
 			return fail(s, EBADMSG,
 				    "%s: size mismatch: the blob is longer than the %" PRId64
 				    " bytes its descriptor says; the blob is corrupt or not the one the manifest names",
 				    s->lname, s->want_size);
-		if (s->check_blob)
-			ctr_digest_update(&s->blob, s->in, (size_t)r);
-		return 0;
+		if (!full)
+			return 0;
 	}
+	return 0;
+}
+
+/* The next compressed input buffer (one read), queued for the blob hasher. */
+static int read_more(struct layer_stream *s)
+{
+	buf_unref(s->inb);
+	s->inb = NULL;
+	s->in_pos = s->in_len = 0;
+	struct layer_buf *b = buf_get(s);
+	if (!b)
+		return -ECANCELED; /* the consumer gave up: nobody reads the error */
+	s->inb = b;
+	int r = read_into(s, b, false);
+	if (r < 0)
+		return r;
+	s->in_len = b->len;
+	if (b->len && s->check_blob)
+		hasher_push(&s->hblob, b);
+	return 0;
 }
 
 static int gzip_member_start(struct layer_stream *s)
@@ -206,15 +384,16 @@ static int gzip_member_start(struct layer_stream *s)
 static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *prog)
 {
 	size_t avail = s->in_len - s->in_pos;
+	const unsigned char *in = s->inb->data; /* read_more made one, possibly empty */
 	if (s->member_done) {
 		if (!avail)
 			return 0;
-		if (s->in[s->in_pos] != 0x1f)
+		if (in[s->in_pos] != 0x1f)
 			return fail(s, EBADMSG,
 				    "%s: trailing data after the gzip stream at compressed offset %" PRIu64
 				    " (byte 0x%02x is not a gzip member header)",
 				    s->lname, __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - avail,
-				    s->in[s->in_pos]);
+				    in[s->in_pos]);
 		int r = gzip_member_start(s);
 		if (r < 0)
 			return r;
@@ -222,7 +401,7 @@ static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 	}
 #ifdef CTR_HAVE_ISAL
 	struct inflate_state *st = s->isal;
-	st->next_in = s->in + s->in_pos;
+	st->next_in = (uint8_t *)(uintptr_t)(in + s->in_pos);
 	st->avail_in = (uint32_t)avail;
 	st->next_out = out + *olen;
 	st->avail_out = (uint32_t)(cap - *olen);
@@ -243,7 +422,7 @@ static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 		s->member_done = true;
 	return 0;
 #else
-	s->z.next_in = s->in + s->in_pos;
+	s->z.next_in = (Bytef *)(uintptr_t)(in + s->in_pos);
 	s->z.avail_in = (uInt)avail;
 	s->z.next_out = out + *olen;
 	s->z.avail_out = (uInt)(cap - *olen);
@@ -268,7 +447,7 @@ static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 
 static int zstd_step(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *prog)
 {
-	ZSTD_inBuffer ib = {s->in + s->in_pos, s->in_len - s->in_pos, 0};
+	ZSTD_inBuffer ib = {s->inb->data + s->in_pos, s->in_len - s->in_pos, 0};
 	ZSTD_outBuffer ob = {out, cap, *olen};
 	size_t r = ZSTD_decompressStream(s->zs, &ob, &ib);
 	*prog = ib.pos || ob.pos != *olen;
@@ -283,7 +462,7 @@ static int zstd_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 	return 0;
 }
 
-/* Fill out (cap bytes) as far as the stream goes; *end at its real end. */
+/* Decode into out (cap bytes) as far as the compressed stream goes; *end at its real end. */
 static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *end)
 {
 	*olen = 0;
@@ -294,20 +473,9 @@ static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *
 				return r;
 		}
 		bool prog = false;
-		if (s->kind == K_TAR) {
-			size_t n = s->in_len - s->in_pos;
-			if (n > cap - *olen)
-				n = cap - *olen;
-			memcpy(out + *olen, s->in + s->in_pos, n);
-			s->in_pos += n;
-			*olen += n;
-			prog = n > 0;
-		} else {
-			int r = s->kind == K_GZIP ? gzip_step(s, out, cap, olen, &prog)
-						  : zstd_step(s, out, cap, olen, &prog);
-			if (r < 0)
-				return r;
-		}
+		int r = s->kind == K_GZIP ? gzip_step(s, out, cap, olen, &prog) : zstd_step(s, out, cap, olen, &prog);
+		if (r < 0)
+			return r;
 		if (prog)
 			continue;
 		if (s->in_pos < s->in_len)
@@ -315,8 +483,7 @@ static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *
 		if (!s->in_eof)
 			continue;
 		/* all input read and nothing more comes out */
-		bool complete = s->kind == K_TAR || (s->kind == K_GZIP && s->member_done) ||
-				(s->kind == K_ZSTD && s->zret == 0);
+		bool complete = (s->kind == K_GZIP && s->member_done) || (s->kind == K_ZSTD && s->zret == 0);
 		if (!complete)
 			return fail(s, EBADMSG, "%s: the %s stream is truncated (it ends after %" PRIu64 " bytes)",
 				    s->lname, kind_name(s->kind), __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED));
@@ -365,25 +532,20 @@ out_err:
 
 static int producer_init(struct layer_stream *s)
 {
-	/* the first bytes decide the decoder, checked against the media type */
-	while (!s->in_eof && s->in_len < 4) {
-		/* keep what a short read gave (pipes): accumulate up to 4 bytes */
-		unsigned char head[4];
-		size_t have = s->in_len;
-		memcpy(head, s->in, have);
-		int r = read_more(s);
+	struct layer_buf *b = buf_get(s);
+	if (!b)
+		return -ECANCELED;
+	if (!b->data)
+		return fail(s, ENOMEM, "%s: out of memory", s->lname);
+	s->inb = b;
+	/* the first bytes decide the decoder, checked against the media type (a pipe may give fewer) */
+	while (!s->in_eof && b->len < 4) {
+		int r = read_into(s, b, false);
 		if (r < 0)
 			return r;
-		if (s->in_eof) {
-			memcpy(s->in, head, have);
-			s->in_len = have;
-			break;
-		}
-		memmove(s->in + have, s->in, s->in_len);
-		memcpy(s->in, head, have);
-		s->in_len += have;
 	}
-	enum kind magic = kind_of_magic(s->in, s->in_len);
+	s->in_len = b->len;
+	enum kind magic = kind_of_magic(b->data, b->len);
 	if (s->kind == K_AUTO)
 		s->kind = magic;
 	else if (s->kind != magic)
@@ -411,90 +573,125 @@ static int producer_init(struct layer_stream *s)
 		s->diff_is_blob = true;
 		ctr_digest_free(&s->diff);
 	}
+	int r = 0;
+	if (s->check_blob)
+		r = hasher_start(s, &s->hblob, &s->blob);
+	if (r == 0 && s->check_diff && !s->diff_is_blob)
+		r = hasher_start(s, &s->hdiff, &s->diff);
+	if (r < 0)
+		return r;
+	/* an uncompressed stream reads on into this buffer (produce_tar), which is queued once full */
+	if (s->kind != K_TAR && b->len && s->check_blob)
+		hasher_push(&s->hblob, b);
 	return 0;
+}
+
+/* b (decoded, the producer's reference) to the DiffID hasher and to the consumer. */
+static int deliver(struct layer_stream *s, struct layer_buf *b)
+{
+	uint64_t total = __atomic_add_fetch(&s->bytes_out, b->len, __ATOMIC_RELAXED);
+	if (s->max_bytes && total > s->max_bytes) {
+		buf_unref(b);
+		return fail(s, EFBIG,
+			    "%s: the uncompressed layer exceeds the limit of %" PRIu64
+			    " bytes (a decompression bomb?); raise ctr_layer_opts.max_bytes if it is genuine",
+			    s->lname, s->max_bytes);
+	}
+	if (s->check_diff && !s->diff_is_blob)
+		hasher_push(&s->hdiff, b);
+	pthread_mutex_lock(&s->mu);
+	s->ring[(s->rhead + s->rcount++) % NBUF] = b;
+	pthread_cond_signal(&s->cv_ring);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* An uncompressed stream: read straight into the buffer the consumer gets, no copy. */
+static int produce_tar(struct layer_stream *s, bool *end)
+{
+	struct layer_buf *b = s->inb; /* the first one, from producer_init */
+	s->inb = NULL;
+	if (!b && !(b = buf_get(s)))
+		return -ECANCELED;
+	if (!b->data) {
+		buf_unref(b);
+		return fail(s, ENOMEM, "%s: out of memory", s->lname);
+	}
+	int r = s->in_eof ? 0 : read_into(s, b, true);
+	*end = s->in_eof;
+	if (r < 0 || !b->len) {
+		buf_unref(b);
+		return r;
+	}
+	if (s->check_blob)
+		hasher_push(&s->hblob, b);
+	return deliver(s, b);
+}
+
+static int produce_decoded(struct layer_stream *s, bool *end)
+{
+	struct layer_buf *b = buf_get(s);
+	if (!b)
+		return -ECANCELED;
+	if (!b->data) {
+		buf_unref(b);
+		return fail(s, ENOMEM, "%s: out of memory", s->lname);
+	}
+	size_t n = 0;
+	int r = fill(s, b->data, BUFSZ, &n, end);
+	b->len = n;
+	if (r < 0 || !n) {
+		buf_unref(b);
+		return r;
+	}
+	return deliver(s, b);
 }
 
 static void *producer(void *arg)
 {
 	struct layer_stream *s = arg;
+	prctl(PR_SET_NAME, "ctr-layer-read");
 	int r = producer_init(s);
 	bool end = false;
-	while (r == 0 && !end) {
-		pthread_mutex_lock(&s->mu);
-		while (!s->nfree && !s->abort)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->abort) {
-			pthread_mutex_unlock(&s->mu);
-			r = -ECANCELED;
-			break;
-		}
-		int b = s->freel[--s->nfree];
-		pthread_mutex_unlock(&s->mu);
-
-		size_t n = 0;
-		r = fill(s, s->bufs[b], BUFSZ, &n, &end);
-		if (r == 0 && n) {
-			if (s->check_diff && !s->diff_is_blob)
-				ctr_digest_update(&s->diff, s->bufs[b], n);
-			uint64_t total = __atomic_add_fetch(&s->bytes_out, n, __ATOMIC_RELAXED);
-			if (s->max_bytes && total > s->max_bytes)
-				r = fail(s, EFBIG,
-					 "%s: the uncompressed layer exceeds the limit of %" PRIu64
-					 " bytes (a decompression bomb?); raise ctr_layer_opts.max_bytes if it is genuine",
-					 s->lname, s->max_bytes);
-		}
-		pthread_mutex_lock(&s->mu);
-		if (r == 0 && n) {
-			s->lens[b] = n;
-			s->ring[(s->rhead + s->rcount++) % NBUF] = b;
-		} else {
-			s->freel[s->nfree++] = b;
-		}
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-	}
+	while (r == 0 && !end)
+		r = s->kind == K_TAR ? produce_tar(s, &end) : produce_decoded(s, &end);
+	buf_unref(s->inb);
+	s->inb = NULL;
+	/* every byte hashed (or, after an abort, dropped) before the verdict */
+	hasher_stop(&s->hblob);
+	hasher_stop(&s->hdiff);
 	if (r == 0)
 		verify_end(s);
 	pthread_mutex_lock(&s->mu);
 	s->done = true;
-	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->cv_ring);
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
 /* ---- consumer ---- */
 
-static void release(struct layer_stream *s, int b)
+/* Next decoded buffer, or NULL at the end (done); libarchive's previous buffer is let go. */
+static struct layer_buf *next_buffer(struct layer_stream *s)
 {
-	if (b < 0)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->freel[s->nfree++] = b;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Next filled buffer index, or -1 at the end (done). */
-static int next_buffer(struct layer_stream *s)
-{
-	release(s, s->prev);
+	buf_unref(s->prev);
 	s->prev = s->cur;
 	s->prev_off = s->cur_off;
-	s->cur = -1;
+	s->cur = NULL;
 	pthread_mutex_lock(&s->mu);
 	while (!s->rcount && !s->done)
-		pthread_cond_wait(&s->cv, &s->mu);
-	int b = -1;
+		pthread_cond_wait(&s->cv_ring, &s->mu);
+	struct layer_buf *b = NULL;
 	if (s->rcount) {
 		b = s->ring[s->rhead];
 		s->rhead = (s->rhead + 1) % NBUF;
 		s->rcount--;
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (b >= 0) {
+	if (b) {
 		s->cur = b;
 		s->cur_off = s->given;
-		s->given += s->lens[b];
+		s->given += b->len;
 	}
 	return b;
 }
@@ -502,10 +699,10 @@ static int next_buffer(struct layer_stream *s)
 ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf)
 {
 	struct layer_stream *s = ud;
-	int b = next_buffer(s);
-	if (b >= 0) {
-		*buf = s->bufs[b];
-		return (ssize_t)s->lens[b];
+	struct layer_buf *b = next_buffer(s);
+	if (b) {
+		*buf = b->data;
+		return (ssize_t)b->len;
 	}
 	pthread_mutex_lock(&s->mu);
 	int rc = s->rc;
@@ -518,6 +715,22 @@ ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf)
 	return 0;
 }
 
+static bool buf_has(const struct layer_buf *b, const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)b->data;
+	return a >= lo && len <= b->len && a - lo <= b->len - len;
+}
+
+struct layer_buf *layer_stream_hold(struct layer_stream *s, const void *p, size_t len)
+{
+	struct layer_buf *b = s->cur && buf_has(s->cur, p, len)	   ? s->cur
+			      : s->prev && buf_has(s->prev, p, len) ? s->prev
+								     : NULL;
+	if (b)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED); /* the caller's reference keeps it alive */
+	return b;
+}
+
 bool layer_stream_peek(struct layer_stream *s, uint64_t off, void *out, size_t len)
 {
 	unsigned char *o = out;
@@ -525,12 +738,12 @@ bool layer_stream_peek(struct layer_stream *s, uint64_t off, void *out, size_t l
 		/* the run of bytes from off that one of the two buffers holds */
 		const unsigned char *src = NULL;
 		size_t avail = 0;
-		if (s->cur >= 0 && off >= s->cur_off && off < s->cur_off + s->lens[s->cur]) {
-			src = s->bufs[s->cur] + (off - s->cur_off);
-			avail = (size_t)(s->cur_off + s->lens[s->cur] - off);
-		} else if (s->prev >= 0 && off >= s->prev_off && off < s->prev_off + s->lens[s->prev]) {
-			src = s->bufs[s->prev] + (off - s->prev_off);
-			avail = (size_t)(s->prev_off + s->lens[s->prev] - off);
+		if (s->cur && off >= s->cur_off && off < s->cur_off + s->cur->len) {
+			src = s->cur->data + (off - s->cur_off);
+			avail = (size_t)(s->cur_off + s->cur->len - off);
+		} else if (s->prev && off >= s->prev_off && off < s->prev_off + s->prev->len) {
+			src = s->prev->data + (off - s->prev_off);
+			avail = (size_t)(s->prev_off + s->prev->len - off);
 		} else {
 			return false;
 		}
@@ -559,7 +772,9 @@ static void join(struct layer_stream *s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->abort = true;
-	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->cv_free);
+	pthread_cond_broadcast(&s->hblob.cv);
+	pthread_cond_broadcast(&s->hdiff.cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	s->started = false;
@@ -596,11 +811,11 @@ int layer_stream_finish(struct layer_stream *s, uint64_t pos, ctr_error **err)
 		p += n;
 	}
 	while (garbage_at == UINT64_MAX) {
-		int b = next_buffer(s);
-		if (b < 0)
+		struct layer_buf *b = next_buffer(s);
+		if (!b)
 			break;
 		size_t at;
-		if (!all_zero(s->bufs[b], s->lens[b], &at))
+		if (!all_zero(b->data, b->len, &at))
 			garbage_at = s->cur_off + at;
 	}
 	if (garbage_at != UINT64_MAX) {
@@ -630,8 +845,7 @@ void layer_stream_free(struct layer_stream *s)
 		return;
 	join(s);
 	for (int i = 0; i < NBUF; i++)
-		free(s->bufs[i]);
-	free(s->in);
+		free(s->bufs[i].data);
 	ctr_digest_free(&s->blob);
 	ctr_digest_free(&s->diff);
 	if (s->z_init)
@@ -642,7 +856,10 @@ void layer_stream_free(struct layer_stream *s)
 	free(s->isal);
 #endif
 	ctr_error_free(s->error);
-	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->cv_free);
+	pthread_cond_destroy(&s->cv_ring);
+	pthread_cond_destroy(&s->hblob.cv);
+	pthread_cond_destroy(&s->hdiff.cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -659,8 +876,11 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 	if (!s)
 		return ctr_err_nomem(err);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	s->cur = s->prev = -1;
+	pthread_cond_init(&s->cv_free, NULL);
+	pthread_cond_init(&s->cv_ring, NULL);
+	pthread_cond_init(&s->hblob.cv, NULL);
+	pthread_cond_init(&s->hdiff.cv, NULL);
+	s->hblob.s = s->hdiff.s = s;
 	s->fd = blob_fd;
 	s->kind = k;
 	s->lname = lname;
@@ -668,14 +888,9 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 	s->max_bytes = max_bytes;
 	s->cancel = cancel;
 	s->want_size = desc->size;
-	s->in = malloc(INSZ + 4); /* + the magic bytes kept from short first reads */
-	if (!s->in)
-		goto nomem;
-	for (int i = 0; i < NBUF; i++) {
-		s->bufs[i] = malloc(BUFSZ);
-		if (!s->bufs[i])
-			goto nomem;
-		s->freel[s->nfree++] = i;
+	for (int i = NBUF; i-- > 0;) {
+		s->bufs[i].s = s;
+		s->freel[s->nfree++] = &s->bufs[i];
 	}
 	if (desc->digest) {
 		r = ctr_digest_begin(&s->blob, desc->digest, err);
@@ -707,7 +922,4 @@ fail_prefix:
 	ctr_err_prefix(err, "%s", lname);
 	layer_stream_free(s);
 	return r;
-nomem:
-	layer_stream_free(s);
-	return ctr_err_nomem(err);
 }

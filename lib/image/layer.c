@@ -11,6 +11,8 @@
  * created and written by writer threads (layer-pool.c) in the directory fd
  * their parser resolved; an entry that touches a queued path waits for
  * them (see job_on_path and do_entry), so the tree is the archive order's.
+ * A writer job points into the decoded stream buffers that libarchive hands
+ * out and holds them (layer_stream_hold) instead of copying the bytes.
  */
 #include "image/layer.h"
 
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -539,8 +542,8 @@ static int archive_fail(struct x *x, ctr_error **err, const char *when)
 /* ---- regular files: written here, or queued for the writer threads ---- */
 
 #define WHOLE_MAX (1u << 20)    /* files up to this size are queued whole: a writer creates and fills them */
-#define CHUNK (1u << 20)        /* larger ones are created here and written by the writers in chunks */
-#define QUEUE_BYTES (16u << 20) /* the parser waits while this much is queued */
+#define CHUNK (1u << 20)        /* larger ones are created here and written by the writers in jobs of this much */
+#define QUEUE_BYTES (16u << 20) /* the parser waits while this much is queued (stream buffers the jobs hold) */
 
 /* What a regular file gets besides its bytes, decided on the extracting thread. */
 struct fmeta {
@@ -696,27 +699,107 @@ static int wfile_unref(struct wfile *w, ctr_error **err)
 	return r;
 }
 
-/* A job for the writers: a whole small file (dir/name), or a chunk of a large one (wf at off). */
+/*
+ * A piece of a file's data: a run of bytes in a stream buffer the job holds
+ * (no copy), or its own copy (buf NULL) when libarchive handed out bytes
+ * from a buffer of its own.
+ */
+struct seg {
+	int64_t off; /* in the file */
+	const unsigned char *p;
+	size_t len;
+	struct layer_buf *buf;
+};
+
+#define MAXSEG 8
+
+/*
+ * A job for the writers: a whole small file (dir/name), or a run of chunks
+ * of a large one (wf).  A small file whose data came in more than MAXSEG
+ * pieces (a sparse file) is copied into flat instead: its size in bytes,
+ * holes as zeros.
+ */
 struct fjob {
 	struct layer_job j;
 	struct pdir *dir;
 	struct wfile *wf;
-	int64_t off;
-	size_t len;
 	struct fmeta m;
 	const char *lname; /* a whole file's names for messages (a chunk's are its wfile's) */
+	unsigned nseg;
+	struct seg seg[MAXSEG];
+	unsigned char *flat;
 	char name[NAME_MAX + 1];
 	char ename[256];
-	unsigned char data[];
 };
+
+static void seg_release(struct seg *g)
+{
+	if (g->buf)
+		layer_buf_release(g->buf);
+	else
+		free((void *)(uintptr_t)g->p);
+	g->buf = NULL;
+	g->p = NULL;
+}
+
+static void fjob_free(struct fjob *j)
+{
+	for (unsigned i = 0; i < j->nseg; i++)
+		seg_release(&j->seg[i]);
+	free(j->flat);
+	free(j);
+}
+
+/* Write the job's pieces at their offsets, runs of adjacent ones with one pwritev; *end: where the data ends. */
+static int write_segs(int fd, const struct fjob *j, int64_t *end)
+{
+	unsigned i = 0;
+	while (i < j->nseg) {
+		struct iovec iov[MAXSEG];
+		unsigned n = 0;
+		int64_t off = j->seg[i].off, at = off;
+		size_t total = 0;
+		for (; i < j->nseg && j->seg[i].off == at; i++, n++) {
+			iov[n].iov_base = (void *)(uintptr_t)j->seg[i].p;
+			iov[n].iov_len = j->seg[i].len;
+			at += (int64_t)j->seg[i].len;
+			total += j->seg[i].len;
+		}
+		struct iovec *v = iov;
+		while (total) {
+			ssize_t w = pwritev(fd, v, (int)n, (off_t)off);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			off += w;
+			total -= (size_t)w;
+			/* a short write: skip what went out */
+			while (n && (size_t)w >= v->iov_len) {
+				w -= (ssize_t)v->iov_len;
+				v++;
+				n--;
+			}
+			if (n) {
+				v->iov_base = (char *)v->iov_base + w;
+				v->iov_len -= (size_t)w;
+			}
+		}
+		if (at > *end)
+			*end = at;
+	}
+	return 0;
+}
 
 static int fjob_run(struct layer_job *lj, ctr_error **err)
 {
 	struct fjob *j = (struct fjob *)lj;
 	int r;
+	int64_t end = 0;
 	if (j->wf) {
 		struct wfile *w = j->wf;
-		r = write_all(w->fd, j->data, j->len, (off_t)j->off, true);
+		r = write_segs(w->fd, j, &end);
 		if (r < 0) {
 			__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
 			r = name_sys(w->lname, w->ename, err, -r, "cannot write the file");
@@ -728,17 +811,22 @@ static int fjob_run(struct layer_job *lj, ctr_error **err)
 		int fd = file_create(j->lname, j->ename, j->dir->fd, j->name, j->m.mode, err);
 		r = fd < 0 ? fd : 0;
 		if (fd >= 0) {
-			r = write_all(fd, j->data, j->len, 0, false);
+			if (j->flat) {
+				r = write_all(fd, j->flat, (size_t)j->m.size, 0, false);
+				end = j->m.size;
+			} else {
+				r = write_segs(fd, j, &end);
+			}
 			if (r < 0) {
 				close(fd);
 				r = name_sys(j->lname, j->ename, err, -r, "cannot write the file");
 			} else {
-				r = file_finish(j->lname, j->ename, fd, &j->m, (int64_t)j->len, err);
+				r = file_finish(j->lname, j->ename, fd, &j->m, end, err);
 			}
 		}
 		pdir_unref(j->dir);
 	}
-	free(j);
+	fjob_free(j);
 	return r;
 }
 
@@ -751,26 +839,66 @@ static void fjob_drop(struct layer_job *lj)
 	} else {
 		pdir_unref(j->dir);
 	}
-	free(j);
+	fjob_free(j);
 }
 
-static struct fjob *fjob_new(struct x *x, size_t cap, ctr_error **err)
+static struct fjob *fjob_new(ctr_error **err)
 {
-	struct fjob *j = malloc(sizeof(*j) + cap);
+	struct fjob *j = calloc(1, sizeof(*j));
 	if (!j) {
 		ctr_err_nomem(err);
 		return NULL;
 	}
-	memset(j, 0, sizeof(*j));
-	j->j.bytes = sizeof(*j) + cap;
+	j->j.bytes = sizeof(*j);
 	return j;
 }
 
-/* A small file: its bytes copied out of the stream, created and written by a writer. */
+/*
+ * Add n bytes at file offset off to j: held in the stream buffer they are
+ * in, or copied.  1: the job has no room for another piece (nothing added).
+ */
+static int fjob_add(struct x *x, struct fjob *j, const void *p, size_t n, int64_t off, ctr_error **err)
+{
+	if (j->nseg == MAXSEG)
+		return 1;
+	struct seg *g = &j->seg[j->nseg];
+	g->off = off;
+	g->len = n;
+	g->buf = layer_stream_hold(x->s, p, n);
+	if (g->buf) {
+		g->p = p;
+	} else {
+		void *c = malloc(n);
+		if (!c)
+			return ctr_err_nomem(err);
+		memcpy(c, p, n);
+		g->p = c;
+	}
+	j->nseg++;
+	j->j.bytes += n;
+	return 0;
+}
+
+/* A small file in too many pieces: copy them into one buffer of its size (holes as zeros). */
+static int fjob_flatten(struct fjob *j, size_t size, ctr_error **err)
+{
+	j->flat = calloc(1, size ? size : 1);
+	if (!j->flat)
+		return ctr_err_nomem(err);
+	for (unsigned i = 0; i < j->nseg; i++) {
+		memcpy(j->flat + j->seg[i].off, j->seg[i].p, j->seg[i].len);
+		seg_release(&j->seg[i]);
+	}
+	j->nseg = 0;
+	j->j.bytes = sizeof(*j) + size;
+	return 0;
+}
+
+/* A small file: created and written by a writer, from the stream's buffers (no copy where possible). */
 static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr_error **err)
 {
 	size_t size = (size_t)m->size;
-	struct fjob *j = fjob_new(x, size, err);
+	struct fjob *j = fjob_new(err);
 	if (!j)
 		return -ENOMEM;
 	j->lname = x->lname;
@@ -782,20 +910,24 @@ static int queue_whole(struct x *x, const struct fmeta *m, const char *name, ctr
 	int r;
 	while ((r = next_block(x, &buf, &n, &off, err)) > 0) {
 		if (off < 0 || (size_t)off < pos || (size_t)off > size || n > size - (size_t)off) {
-			free(j);
+			fjob_free(j);
 			return entry_err(x, err, EBADMSG, "data beyond the size of %zu bytes in its header", size);
 		}
-		/* a sparse entry's holes: written as zeros (small files only come this way) */
-		memset(j->data + pos, 0, (size_t)off - pos);
-		memcpy(j->data + off, buf, n);
+		r = j->flat ? 0 : fjob_add(x, j, buf, n, off, err);
+		if (r == 1)
+			r = fjob_flatten(j, size, err);
+		if (r < 0) {
+			fjob_free(j);
+			return r;
+		}
+		if (j->flat)
+			memcpy(j->flat + off, buf, n);
 		pos = (size_t)off + n;
 	}
 	if (r < 0) {
-		free(j);
+		fjob_free(j);
 		return r;
 	}
-	memset(j->data + pos, 0, size - pos);
-	j->len = size;
 	j->m = *m;
 	j->dir = pdir_ref(x->cdir);
 	memcpy(j->name, name, strlen(name) + 1);
@@ -825,36 +957,26 @@ static int queue_chunks(struct x *x, const struct fmeta *m, int pfd, const char 
 	size_t n;
 	la_int64_t off;
 	while ((r = next_block(x, &p, &n, &off, err)) > 0) {
-		r = 0;
-		const unsigned char *buf = p;
-		while (n && !r) {
-			/* a new chunk when this one is full or the data jumps (a sparse file's hole) */
-			if (j && (j->len == CHUNK || off != j->off + (int64_t)j->len)) {
-				r = layer_pool_push(x->pool, &j->j, err);
-				j = NULL;
-				if (r < 0)
-					break;
-			}
-			if (!j) {
-				if (!(j = fjob_new(x, CHUNK, err))) {
-					r = -ENOMEM;
-					break;
-				}
-				__atomic_add_fetch(&w->refs, 1, __ATOMIC_RELAXED);
-				j->wf = w;
-				j->off = off;
-			}
-			size_t k = n < CHUNK - j->len ? n : CHUNK - j->len;
-			memcpy(j->data + j->len, buf, k);
-			j->len += k;
-			buf += k;
-			n -= k;
-			off += (la_int64_t)k;
+		/* a job is pushed when it holds CHUNK bytes or MAXSEG pieces */
+		if (j && (j->j.bytes - sizeof(*j) >= CHUNK || j->nseg == MAXSEG)) {
+			r = layer_pool_push(x->pool, &j->j, err);
+			j = NULL;
+			if (r < 0)
+				break;
 		}
+		if (!j) {
+			if (!(j = fjob_new(err))) {
+				r = -ENOMEM;
+				break;
+			}
+			__atomic_add_fetch(&w->refs, 1, __ATOMIC_RELAXED);
+			j->wf = w;
+		}
+		r = fjob_add(x, j, p, n, off, err);
 		if (r < 0)
 			break;
-		if (off > end)
-			end = off;
+		if (off + (int64_t)n > end)
+			end = off + (int64_t)n;
 	}
 	if (j && !r)
 		r = layer_pool_push(x->pool, &j->j, err);

@@ -309,3 +309,35 @@ with open(os.path.join(out, "order.txt"), "w") as f:
 write_tar("enospc-big.tar", [ti("big", D), ti("big/file", data=pattern(3 * MiB, b"nb"))])
 write_tar("enospc-small.tar", [ti("small", D)] +
           [ti("small/f%02d" % i, data=pattern(64 * 1024, b"ns")) for i in range(48)])
+
+# --- every byte where it belongs (test_content): writer jobs hold the decoded
+# buffers (1 MiB) instead of copying them, so files that start, end or cross a
+# buffer boundary, small files whose data comes in two or three pieces, large
+# files in many jobs, with random (incompressible) and repetitive data, so
+# the compressed input and the decoded output fall out of step; content.txt
+# lists each file's sha256 and size ---
+import hashlib  # noqa: E402
+import random  # noqa: E402
+
+rng = random.Random(16)
+content = [ti("c", D), ti("c/sub", D)]
+sizes = [0, 1, 511, 512, 513, 4095, 4096, MiB - 1, MiB, MiB + 1, 2 * MiB - 513, 3 * MiB + 7, 5 * MiB + 1]
+sizes += [rng.randrange(1, 120000) for _ in range(160)] + [rng.randrange(MiB - 4096, MiB + 4096) for _ in range(4)]
+rng.shuffle(sizes)
+for i, n in enumerate(sizes):
+    kind = i % 3
+    if kind == 0:
+        data = rng.randbytes(n)  # incompressible
+    elif kind == 1:
+        data = pattern(n, b"c%03d" % i)
+    else:
+        data = (rng.randbytes(97) * (n // 97 + 1))[:n]
+    content.append(ti("c/%s%03d" % ("sub/" if i % 4 == 0 else "", i), data=data, mode=0o600 + (i % 64)))
+raw = write_tar("content.tar", content)
+with open(os.path.join(out, "content.tar.gz"), "wb") as f:
+    f.write(gzip.compress(raw, compresslevel=1, mtime=0))
+os.system("zstd -q -f '%s' -o '%s'" % (os.path.join(out, "content.tar"), os.path.join(out, "content.tar.zst")))
+with open(os.path.join(out, "content.txt"), "w") as f:
+    for t, data in content:
+        if t.type == tarfile.REGTYPE:
+            f.write("%s %s %d\n" % (t.name, hashlib.sha256(data).hexdigest(), len(data)))

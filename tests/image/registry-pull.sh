@@ -145,6 +145,37 @@ expect_eq "chunked push: pulled back with the same manifest digest" "$(img image
 OUT=$(skopeo inspect --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" "docker://$R/copy/bb:v2" 2>&1 | jget "$(cat)" 'd["Digest"]')
 expect_eq "push: skopeo sees the same manifest digest" "$(img image inspect "$R/test/bb:v1" | jget "$(cat)" 'd["manifest"]')" "$OUT"
 
+# --- the Python binding (bindings/python): pull with progress phases, lookup, push, a refused login
+asan=$(ldd "$CTR_BUILD_ROOT/libctr.so.0" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p')
+OUT=$(CTR_LIBRARY="$CTR_BUILD_ROOT/libctr.so.0" PYTHONPATH="$CTR_SOURCE_ROOT/bindings/python/src" \
+	PYTHONDONTWRITEBYTECODE=1 LD_PRELOAD=$asan ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+	timeout 120 /usr/bin/python3 - "$TMP/pystore" "$R" "$CERTS" "$AUTH" <<'PY' 2>&1
+import sys, ctr
+store_dir, reg, certs, auth = sys.argv[1:]
+with ctr.Context() as ctx, ctr.ImageStore(ctx, store_dir) as store:
+    phases = set()
+    name = store.pull("docker://%s/test/bb:v1" % reg, cert_dir=certs, authfile=auth,
+                      progress=lambda p: phases.add(p.phase))
+    print("pulled", name, "downloading" in phases)
+    print("lookup", store.lookup("%s/test/bb:v1" % reg))
+    store.push(name, "docker://%s/py/bb:v1" % reg, cert_dir=certs, authfile=auth)
+    print("manifest", store.inspect(name)["manifest"])
+    try:
+        store.pull("docker://%s/test/bb:v1" % reg, "wrong", cert_dir=certs, creds="nobody:wrong")
+        print("refused no")
+    except ctr.CtrError as e:
+        print("refused", e.errno == 13, "wrong" in store.images())
+PY
+)
+printf '%s\n' "$OUT" | sed 's/^/# /'
+expect_match "python: ImageStore.pull returns the stored name and reports the downloading phase" \
+	"^pulled $R/test/bb:v1 True$" "$OUT"
+expect_match "python: ImageStore.lookup finds it" "^lookup $R/test/bb:v1$" "$OUT"
+digest=$(echo "$OUT" | sed -n 's/^manifest //p')
+OUT2=$(skopeo inspect --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" "docker://$R/py/bb:v1" 2>&1 | jget "$(cat)" 'd["Digest"]')
+expect_eq "python: ImageStore.push, skopeo sees the same manifest digest" "$digest" "$OUT2"
+expect_match "python: wrong credentials raise CtrError with errno EACCES, nothing stored" "^refused True False$" "$OUT"
+
 # --- failures through a proxy; each leaves the store unchanged and no temporary files
 BIGL=$(skopeo inspect --raw --cert-dir "$CERTS" --creds "$REG_USER:$REG_PASS" "docker://$R/test/big:v1" | jget "$(cat)" 'd["layers"][0]["digest"]')
 fresh() { rm -rf "$STORE"; img image import -q "oci:$TMP/bb:v1" seed >/dev/null; BEFORE=$(store_state); }

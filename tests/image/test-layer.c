@@ -9,8 +9,10 @@
  *
  * The writer threads: every ordering case of order.txt gives the same tree
  * with none, 1, 2, 4 and the default number, a full disk fails naming the
- * entry, cancellation stops them.  --writers N runs the whole suite with N
- * (the default number otherwise; meson runs it with -1 as well).
+ * entry, cancellation stops them; every file of a 27 MB layer has its bytes
+ * whichever the decoder and the number of writers (they hold the stream's
+ * buffers).  --writers N runs the whole suite with N (the default number
+ * otherwise; meson runs it with -1 as well).
  *
  *   test-layer MK-LAYERS.PY [--writers N]
  */
@@ -1073,6 +1075,166 @@ static void test_writers(void **state)
 	assert_int_equal(unlinkat(tmpfd, "writers", AT_REMOVEDIR), 0);
 }
 
+/*
+ * Every byte where it belongs: writer jobs hold the stream's decoded buffers
+ * instead of copying them, and the buffers go round again once everyone let
+ * go.  content.tar (gzip, zstd, plain, plain from a pipe in odd-sized
+ * writes) with the blob digest and DiffID checked, then each file's sha256
+ * and size against content.txt; 1 and 2 writers start each job late, so the
+ * parser runs far ahead and the writers hold many buffers at once.
+ */
+static void check_content(const char *dir, const char *label)
+{
+	FILE *f = open_cases("content.txt");
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char path[256], hex[65];
+		long long size;
+		assert_int_equal(sscanf(line, "%255s %64s %lld", path, hex, &size), 3);
+		size_t len = 0;
+		char *c = slurp(dir, path, &len);
+		if (!c)
+			fail_msg("%s: %s is missing", label, path);
+		struct ctr_digest d;
+		char got[CTR_DIGEST_STR_MAX];
+		assert_int_equal(ctr_digest_begin(&d, NULL, NULL), 0);
+		ctr_digest_update(&d, c, len);
+		assert_int_equal(ctr_digest_finish(&d, path, got, sizeof(got), NULL), 0);
+		if ((long long)len != size || strcmp(got + 7, hex))
+			fail_msg("%s: %s: %zu bytes, %s; the layer has %lld bytes, sha256:%s", label, path, len, got, size,
+				 hex);
+		free(c);
+		n++;
+	}
+	fclose(f);
+	assert_true(n > 150);
+}
+
+/* A child that writes the corpus file to a pipe in writes of chunk bytes; the read end. */
+static int pipe_feed(const char *file, size_t chunk, pid_t *pid)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	*pid = fork();
+	assert_true(*pid >= 0);
+	if (*pid == 0) {
+		char path[PATH_MAX], buf[8192];
+		path_of(path, corpus, file);
+		int fd = open(path, O_RDONLY);
+		ssize_t n;
+		while ((n = read(fd, buf, chunk < sizeof(buf) ? chunk : sizeof(buf))) > 0)
+			if (write(p[1], buf, (size_t)n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+static int stop_at_3(void *ud, const struct ctr_layer_stats *st)
+{
+	return ++*(int *)ud >= 3;
+}
+
+static void test_content(void **state)
+{
+	char diff[CTR_DIGEST_STR_MAX], gz[CTR_DIGEST_STR_MAX], zst[CTR_DIGEST_STR_MAX];
+	digest_file("content.tar", CTR_DIGEST_SHA256, diff);
+	digest_file("content.tar.gz", CTR_DIGEST_SHA256, gz);
+	digest_file("content.tar.zst", CTR_DIGEST_SHA256, zst);
+	const struct {
+		const char *file, *mt, *digest;
+	} blobs[] = {
+		{"content.tar.gz", "application/vnd.oci.image.layer.v1.tar+gzip", gz},
+		{"content.tar.zst", "application/vnd.oci.image.layer.v1.tar+zstd", zst},
+		{"content.tar", "application/vnd.oci.image.layer.v1.tar", diff},
+	};
+	/* the writer counts: all of them for gzip, fewer for the others (the same code after the decoder) */
+	const int counts[] = {-1, 1, 2, 4, 0};
+	char cdir[PATH_MAX];
+	path_of(cdir, tmp, "content");
+	assert_int_equal(mkdir(cdir, 0755), 0);
+	bool tmpfs = is_root && mount("tmpfs", cdir, "tmpfs", 0, "size=256m,mode=0755") == 0;
+	for (size_t b = 0; b < CTR_ARRAY_SIZE(blobs) + 1; b++) {
+		bool piped = b == CTR_ARRAY_SIZE(blobs);
+		size_t bi = piped ? 2 : b;
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(counts); i++) {
+			if (b > 0 && counts[i] != 1 && counts[i] != 0)
+				continue;
+			if (writers && counts[i] != writers)
+				continue; /* the suite runs with one count (layer-serial) */
+			char rel[64], dir[PATH_MAX], label[256];
+			snprintf(rel, sizeof(rel), "%zu.%zu", b, i);
+			path_of(dir, cdir, rel);
+			assert_int_equal(mkdir(dir, 0755), 0);
+			snprintf(label, sizeof(label), "%s%s, writers %d", blobs[bi].file, piped ? " from a pipe" : "",
+				 counts[i]);
+			struct ctr_layer_desc d = {blobs[bi].mt, blobs[bi].digest, piped ? -1 : file_size(blobs[bi].file),
+						   diff, label};
+			struct ctr_layer_opts o;
+			ctr_layer_opts_init(&o);
+			o.writers = counts[i];
+			o.writer_delay_us = counts[i] == 1 || counts[i] == 2 ? 2000 : 0;
+			char msg[1024];
+			int r;
+			if (piped) {
+				pid_t pid;
+				int fd = pipe_feed(blobs[bi].file, 4000, &pid);
+				int rfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				ctr_error *e = NULL;
+				r = ctr_layer_apply(rfd, fd, &d, &o, NULL, &e);
+				snprintf(msg, sizeof(msg), "%s", r < 0 ? ctr_error_message(e) : "");
+				ctr_error_free(e);
+				close(rfd);
+				close(fd);
+				int status;
+				waitpid(pid, &status, 0);
+			} else {
+				r = apply_into(dir, blobs[bi].file, &d, &o, msg, sizeof(msg));
+			}
+			if (r != 0)
+				fail_msg("%s: %s", label, msg);
+			check_content(dir, label);
+			int cfd = open(cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			ctr_error *e = NULL;
+			assert_int_equal(ctr_rm_tree_at(cfd, rel, &e), 0);
+			close(cfd);
+		}
+	}
+	/* a failed digest or DiffID, and a cancel, while the hashers and the writers are busy: the error, no hang */
+	const int fcounts[] = {-1, 1, 0};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(fcounts); i++) {
+		struct ctr_layer_opts o;
+		ctr_layer_opts_init(&o);
+		o.writers = fcounts[i];
+		o.writer_delay_us = fcounts[i] == 1 ? 500 : 0;
+		char wrong[CTR_DIGEST_STR_MAX], msg[1024];
+		snprintf(wrong, sizeof(wrong), "sha256:%064d", 0);
+		struct ctr_layer_desc d = {blobs[0].mt, wrong, file_size(blobs[0].file), diff, "content"};
+		assert_int_equal(apply_into(cdir, blobs[0].file, &d, &o, msg, sizeof(msg)), -EBADMSG);
+		assert_non_null(strstr(msg, "digest mismatch"));
+		assert_non_null(strstr(msg, gz));
+		d.digest = gz;
+		d.diff_id = wrong;
+		assert_int_equal(apply_into(cdir, blobs[0].file, &d, &o, msg, sizeof(msg)), -EBADMSG);
+		assert_non_null(strstr(msg, "DiffID"));
+		d.diff_id = diff;
+		int n = 0;
+		o.progress = stop_at_3;
+		o.progress_ud = &n;
+		assert_int_equal(apply_into(cdir, blobs[0].file, &d, &o, msg, sizeof(msg)), -ECANCELED);
+		assert_int_equal(n, 3);
+		int cfd = open(cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ctr_error *e = NULL;
+		assert_int_equal(ctr_rm_tree_at(cfd, "c", &e), 0);
+		close(cfd);
+	}
+	if (tmpfs)
+		assert_int_equal(umount2(cdir, 0), 0); /* no writer holds a file open there */
+	assert_int_equal(rmdir(cdir), 0);
+}
+
 /* A full disk under the writers: the first failure is the error, it names the entry, nothing hangs. */
 static int cancel_early(void *ud, const struct ctr_layer_stats *st)
 {
@@ -1192,10 +1354,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rm_tree),
 		cmocka_unit_test(test_writers),
 		cmocka_unit_test(test_writers_enospc),
+		cmocka_unit_test(test_content),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	/* a failed test leaves its mounts behind */
-	const char *mnt[] = {"writers", "small-fs", "ovl-merged"};
+	const char *mnt[] = {"writers", "small-fs", "ovl-merged", "content"};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(mnt); i++) {
 		char p[PATH_MAX];
 		path_of(p, tmp, mnt[i]);

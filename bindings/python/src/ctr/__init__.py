@@ -35,7 +35,7 @@ __all__ = [
     "CtrError", "InvalidError", "OutOfMemoryError", "SystemCallError", "ParseError", "SpecError", "NotFoundError",
     "ExistsError", "StateError", "HookError", "UnsupportedError", "ChildError", "WaitTimeout",
     "Context", "Spec", "Container", "Process", "ImageStore", "Network", "PortMapping", "ImageProgress",
-    "Status", "version", "version_number", "has_feature", "features", "parse_port_mapping", "unpack",
+    "PHASES", "Status", "version", "version_number", "has_feature", "features", "parse_port_mapping", "unpack",
     "LOG_ERROR", "LOG_WARNING", "LOG_INFO", "LOG_DEBUG", "LibraryNotFound",
 ]
 
@@ -719,6 +719,14 @@ class ImageProgress:
     entries: int
     cached: bool
     done: bool
+    phase: str = "waiting"
+    """One of PHASES: what the layer is going through (the last report keeps the phase it ended in)."""
+    attempt: int = 0
+    """With phase "retrying": the number of the retry."""
+
+
+PHASES = ("waiting", "copying", "extracting", "downloading", "retrying", "uploading", "exists")
+"""ImageProgress.phase values, in the order of include/ctr/image.h's ctr_image_phase."""
 
 
 class ImageStore(_Handle):
@@ -738,14 +746,57 @@ class ImageStore(_Handle):
         return _str(_lib.image_store_dir(self._handle))
 
     def import_image(self, source: str, name: Optional[str] = None, *, platform: Optional[str] = None,
-                     writer_threads: int = 0, progress: Optional[Callable[[ImageProgress], Any]] = None) -> None:
-        """Import from a source ("oci:DIR[:TAG]", "oci-archive:FILE", "docker-archive:FILE"); a progress
-        callback that returns True cancels it."""
-        opts, keep = _image_options(platform, writer_threads, progress)
-        err = _err()
-        r = _lib.image_import(self._handle, source.encode(), _b(name), ctypes.byref(opts), ctypes.byref(err))
+                     writer_threads: int = 0, progress: Optional[Callable[[ImageProgress], Any]] = None,
+                     **registry: Any) -> str:
+        """Import from a source ("oci:DIR[:TAG]", "oci-archive:FILE", "docker-archive:FILE", "docker://REF");
+        returns the name it was stored under.  A progress callback that returns True cancels it; registry
+        keywords as for pull()."""
+        opts, keep = _image_options(platform, writer_threads, progress, **registry)
+        out, err = ctypes.c_void_p(), _err()
+        r = _lib.image_import_named(self._handle, ctypes.byref(out), source.encode(), _b(name), ctypes.byref(opts),
+                                    ctypes.byref(err))
         _reraise(keep)
         _check(r, err)
+        return _lib.take_string(out)
+
+    def pull(self, ref: str, name: Optional[str] = None, *, platform: Optional[str] = None,
+             writer_threads: int = 0, progress: Optional[Callable[[ImageProgress], Any]] = None,
+             authfile: Optional[StrPath] = None, creds: Optional[str] = None, cert_dir: Optional[StrPath] = None,
+             registries_conf: Optional[StrPath] = None, tls_verify: bool = True, max_transfers: int = 0) -> str:
+        """Pull "[docker://][host[:port]/]repo[:tag|@digest]" (a short name goes through registries.conf) into
+        the store; returns the name it was stored under.  Layers the store has are not downloaded.  A
+        progress callback that returns True cancels it, and the store is left as it was."""
+        opts, keep = _image_options(platform, writer_threads, progress, authfile=authfile, creds=creds,
+                                    cert_dir=cert_dir, registries_conf=registries_conf, tls_verify=tls_verify,
+                                    max_transfers=max_transfers)
+        out, err = ctypes.c_void_p(), _err()
+        r = _lib.image_pull(self._handle, ctypes.byref(out), ref.encode(), _b(name), ctypes.byref(opts),
+                            ctypes.byref(err))
+        _reraise(keep)
+        _check(r, err)
+        return _lib.take_string(out)
+
+    def push(self, name: str, dest: str, *, progress: Optional[Callable[[ImageProgress], Any]] = None,
+             authfile: Optional[StrPath] = None, creds: Optional[str] = None, cert_dir: Optional[StrPath] = None,
+             registries_conf: Optional[StrPath] = None, tls_verify: bool = True, max_transfers: int = 0,
+             chunk_size: int = 0) -> None:
+        """Push a stored image to "[docker://]host[:port]/repo[:tag|@digest]"; blobs the registry has are
+        skipped.  chunk_size > 0 uploads each blob in PATCH requests of that many bytes."""
+        opts, keep = _image_options(None, 0, progress, authfile=authfile, creds=creds, cert_dir=cert_dir,
+                                    registries_conf=registries_conf, tls_verify=tls_verify,
+                                    max_transfers=max_transfers, chunk_size=chunk_size)
+        err = _err()
+        r = _lib.image_push(self._handle, name.encode(), dest.encode(), ctypes.byref(opts), ctypes.byref(err))
+        _reraise(keep)
+        _check(r, err)
+
+    def lookup(self, ref: str, *, registries_conf: Optional[StrPath] = None) -> str:
+        """The stored image a reference names, without contacting a registry (NotFoundError when none)."""
+        opts, _keep = _image_options(None, 0, None, registries_conf=registries_conf)
+        out, err = ctypes.c_void_p(), _err()
+        _check(_lib.image_lookup(self._handle, ctypes.byref(out), ref.encode(), ctypes.byref(opts),
+                                 ctypes.byref(err)), err)
+        return _lib.take_string(out)
 
     def images(self) -> List[str]:
         out, err = ctypes.c_void_p(), _err()
@@ -783,21 +834,40 @@ class ImageStore(_Handle):
         return Spec(h)
 
 
+_PROGRESS_V2 = _lib.ImageProgressStruct.attempt.offset + ctypes.sizeof(ctypes.c_uint)
+
+
 def _image_options(platform: Optional[str], writer_threads: int,
-                   progress: Optional[Callable[[ImageProgress], Any]]) -> Any:
+                   progress: Optional[Callable[[ImageProgress], Any]], *,
+                   authfile: Optional[StrPath] = None, creds: Optional[str] = None,
+                   cert_dir: Optional[StrPath] = None, registries_conf: Optional[StrPath] = None,
+                   tls_verify: bool = True, max_transfers: int = 0, chunk_size: int = 0) -> Any:
+    if max_transfers < 0 or chunk_size < 0:
+        raise ValueError("max_transfers and chunk_size must not be negative")
     opts = _lib.ImageOptions()
     _lib.image_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts))
-    keep: Dict[str, Any] = {"platform": _b(platform), "error": None}
+    keep: Dict[str, Any] = {"platform": _b(platform), "error": None, "authfile": _b(authfile),
+                            "creds": _b(creds), "cert_dir": _b(cert_dir), "registries_conf": _b(registries_conf)}
     opts.platform = keep["platform"]
     opts.writer_threads = writer_threads
+    opts.authfile, opts.creds = keep["authfile"], keep["creds"]
+    opts.cert_dir, opts.registries_conf = keep["cert_dir"], keep["registries_conf"]
+    opts.tls_skip_verify = 0 if tls_verify else 1
+    opts.max_transfers = max_transfers
+    opts.chunk_size = chunk_size
     if progress is not None:
         report: Callable[[ImageProgress], Any] = progress
 
         def cb(_ud: Any, p: Any) -> int:
             s = p.contents
+            phase, attempt = "waiting", 0
+            if s.size >= _PROGRESS_V2:
+                phase = PHASES[s.phase] if 0 <= s.phase < len(PHASES) else str(s.phase)
+                attempt = s.attempt
             try:
                 stop = report(ImageProgress(s.layer, s.n_layers, (s.digest or b"").decode(), s.total, s.bytes_in,
-                                              s.bytes_out, s.entries, bool(s.cached), bool(s.done)))
+                                              s.bytes_out, s.entries, bool(s.cached), bool(s.done), phase,
+                                              attempt))
                 return 1 if stop else 0
             except BaseException as e:  # cancel, and raise it once the call is back in Python
                 keep["error"] = e
@@ -814,8 +884,8 @@ def _reraise(keep: Dict[str, Any]) -> None:
 
 def _unpack(ctx: Context, store: Optional[ImageStore], ref: str, directory: StrPath,
             platform: Optional[str] = None, writer_threads: int = 0,
-            progress: Optional[Callable[[ImageProgress], Any]] = None) -> None:
-    opts, keep = _image_options(platform, writer_threads, progress)
+            progress: Optional[Callable[[ImageProgress], Any]] = None, **registry: Any) -> None:
+    opts, keep = _image_options(platform, writer_threads, progress, **registry)
     err = _err()
     r = _lib.image_unpack(ctx._handle, store._handle if store else None, ref.encode(), os.fsencode(directory),
                           ctypes.byref(opts), ctypes.byref(err))
@@ -824,7 +894,8 @@ def _unpack(ctx: Context, store: Optional[ImageStore], ref: str, directory: StrP
 
 
 def unpack(ctx: Context, source: str, directory: StrPath, **options: Any) -> None:
-    """Unpack an image source ("oci:DIR[:TAG]", ...) into an empty directory, without a store."""
+    """Unpack an image source ("oci:DIR[:TAG]", ..., "docker://REF" with the registry keywords of
+    ImageStore.pull()) into an empty directory, without a store."""
     _unpack(ctx, None, source, directory, **options)
 
 

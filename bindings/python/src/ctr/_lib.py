@@ -105,6 +105,9 @@ class ImageProgressStruct(ctypes.Structure):
         ("entries", ctypes.c_uint64),
         ("cached", ctypes.c_int),
         ("done", ctypes.c_int),
+        # 0.2: present when the library's size field covers them
+        ("phase", ctypes.c_int),
+        ("attempt", ctypes.c_uint),
     ]
 
 
@@ -119,6 +122,14 @@ class ImageOptions(ctypes.Structure):
         ("cancel", ctypes.POINTER(ctypes.c_int)),
         ("platform", ctypes.c_char_p),
         ("writer_threads", ctypes.c_int),
+        # 0.2: registries
+        ("authfile", ctypes.c_char_p),
+        ("creds", ctypes.c_char_p),
+        ("cert_dir", ctypes.c_char_p),
+        ("registries_conf", ctypes.c_char_p),
+        ("tls_skip_verify", ctypes.c_int),
+        ("max_transfers", ctypes.c_uint),
+        ("chunk_size", ctypes.c_uint64),
     ]
 
 
@@ -261,6 +272,10 @@ image_store_open = _fn("ctr_image_store_open", _i, _p, _pp, _s, _ep)
 image_store_free = _fn("ctr_image_store_free", None, _p)
 image_store_dir = _fn("ctr_image_store_dir", _s, _p)
 image_import = _fn("ctr_image_import", _i, _p, _s, _s, ctypes.POINTER(ImageOptions), _ep)
+image_import_named = _fn("ctr_image_import_named", _i, _p, _pp, _s, _s, ctypes.POINTER(ImageOptions), _ep)
+image_pull = _fn("ctr_image_pull", _i, _p, _pp, _s, _s, ctypes.POINTER(ImageOptions), _ep)
+image_push = _fn("ctr_image_push", _i, _p, _s, _s, ctypes.POINTER(ImageOptions), _ep)
+image_lookup = _fn("ctr_image_lookup", _i, _p, _pp, _s, ctypes.POINTER(ImageOptions), _ep)
 image_list = _fn("ctr_image_list", _i, _p, _pp, _ep)
 image_inspect = _fn("ctr_image_inspect", _i, _p, _s, _pp, _ep)
 image_remove = _fn("ctr_image_remove", _i, _p, _s, _ep)
