@@ -71,7 +71,6 @@ chmod 0755 "$work"
 export CTR_DEMO
 
 names=(floor)
-cmds=("$(command -v unshare) --fork -mpnui /bin/true")
 for r in crun runc; do
 	if command -v $r >/dev/null; then
 		names+=("$r")

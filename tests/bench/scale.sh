@@ -156,21 +156,21 @@ for v in $VARIANTS; do
 		# each p99 is one of at least 100 creates, not the slowest of 10
 		rounds=$(((100 + S - 1) / S))
 		for r in $(seq "$rounds"); do
-		[ "$r" = 1 ] || { t0=$(now_us); teardown_all; downs+=($(($(now_us) - t0))); }
-		for i in $(seq "$S"); do
-			id=sc-$v-$S-$r-$i
-			t0=$(now_us)
-			case $v in
-			crun) $rt create --bundle "$work/bundle" "$id" </dev/null >/dev/null ;;
-			# shellcheck disable=SC2086 # netopt is two words or none
-			*) $rt create $netopt -b "$work/bundle" "$id" </dev/null >/dev/null ;;
-			esac
-			IDS+=("$id")
-			t1=$(now_us)
-			$rt start "$id" >/dev/null
-			t2=$(now_us)
-			creates+=($((t1 - t0))) starts+=($((t2 - t1)))
-		done
+			[ "$r" = 1 ] || { t0=$(now_us); teardown_all; downs+=($(($(now_us) - t0))); }
+			for i in $(seq "$S"); do
+				id=sc-$v-$S-$r-$i
+				t0=$(now_us)
+				# shellcheck disable=SC2086 # rt is a command line, netopt two words or none
+				case $v in
+				crun) $rt create --bundle "$work/bundle" "$id" </dev/null >/dev/null ;;
+				*) $rt create $netopt -b "$work/bundle" "$id" </dev/null >/dev/null ;;
+				esac
+				IDS+=("$id")
+				t1=$(now_us)
+				$rt start "$id" >/dev/null
+				t2=$(now_us)
+				creates+=($((t1 - t0))) starts+=($((t2 - t1)))
+			done
 		done
 		sleep 0.5
 		m1=$(($(meminfo MemTotal) - $(meminfo MemAvailable))) s1=$(meminfo Slab)
@@ -182,7 +182,7 @@ for v in $VARIANTS; do
 		esac
 		skib=$(du -sk "$sdir" | cut -f1)
 		lt=() st=()
-		for k in 1 2 3 4 5; do
+		for _ in 1 2 3 4 5; do
 			t0=$(now_us); $rt list >/dev/null; t1=$(now_us)
 			$rt state "${IDS[$((S / 2))]}" >/dev/null; t2=$(now_us)
 			lt+=($((t1 - t0))) st+=($((t2 - t1)))
