@@ -21,6 +21,9 @@ pkgs=(
 	podman containerd                           # engines that use ctr-demo as their runtime
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
+	zstd                                        # tests/image/mk-layers.py writes zstd layers
+	curl                                        # tests/net/nat-*.sh reach published ports
+	uidmap                                      # tests/integration/rootless.sh: newuidmap/newgidmap
 )
 
 missing=()
@@ -40,4 +43,4 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
