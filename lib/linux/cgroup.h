@@ -97,6 +97,7 @@ struct ctr_cgroup {
 		char *dir;   /* absolute directory of the container's cgroup */
 		int fd;      /* O_PATH directory fd, -1 when not open */
 		int created; /* how many path components create made (removed on rollback), 0 after */
+		char *note;  /* v2, at create: why some controllers are not in the cgroup (for errors), or NULL */
 	} h[CTR_CG_MAX_HIER];
 };
 
@@ -164,6 +165,9 @@ struct ctr_cg_write {
  */
 int ctr_cg_resources_writes(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
 			    struct ctr_cg_write **out, size_t *n, ctr_error **err);
+/* The same; v2_note (may be NULL) says why a v2 controller is missing, in the error that names the field. */
+int ctr_cg_resources_writes_note(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
+				 const char *v2_note, struct ctr_cg_write **out, size_t *n, ctr_error **err);
 
 /* Freeze (and wait until frozen) or thaw every freezer the cgroup has. */
 int ctr_cgroup_freeze(struct ctr_cgroup *cg, bool frozen, ctr_error **err);
