@@ -275,11 +275,13 @@ if [ -n "$CG2" ]; then
 		"" "$(cat "$CG2/$DG/sup/cgroup.subtree_control" 2>&1)"
 fi
 # exec from inside the delegated subtree too: cgroup v2 lets a process move
-# only below a common ancestor whose cgroup.procs the mover may write
+# only below a common ancestor whose cgroup.procs the mover may write.  The
+# pids limit last: the shell that cannot fork leaves its children to the
+# container's init (sleep, which reaps nothing), so the pids stay taken
+out=$(as_deleg "$CTR_DEMO" exec "$id" dd if=/dev/zero of=/dev/null bs=64M count=1 2>&1)
+rc=$?; expect_eq "rootless, delegated cgroups: the memory limit is enforced (OOM kill, 137)" "137 " "$rc $out"
 out=$(as_deleg "$CTR_DEMO" exec "$id" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait' 2>&1)
 expect_match "rootless, delegated cgroups: the pids limit is enforced" "can't fork|Resource temporarily unavailable" "$out"
-out=$(as_deleg "$CTR_DEMO" exec "$id" dd if=/dev/zero of=/dev/null bs=64M count=1 2>&1)
-rc=$?; expect_eq "rootless, delegated cgroups: the memory limit is enforced (OOM kill, 137)" "137" "$rc $out"
 uctr delete --force "$id" >/dev/null 2>&1
 check "rootless, delegated cgroups: delete removes the container's cgroup" test ! -e "$PIDS_H/$DG/inner"
 # a relative cgroupsPath is below the caller's own cgroup, which holds processes: on cgroup
