@@ -25,9 +25,18 @@ say "up after $(cut -d' ' -f1 /proc/uptime)s; kernel $(uname -r);" \
 	"this service's cgroup: $(sed -n 's/^0:://p' /proc/self/cgroup)"
 
 src=
+slow=
 for d in /sys/block/vd*; do
-	[ "$(cat "$d/serial" 2>/dev/null)" = ctrsrc ] && src=/dev/${d##*/}
+	case $(cat "$d/serial" 2>/dev/null) in
+	ctrsrc) src=/dev/${d##*/} ;;
+	ctrslow) slow=/dev/${d##*/} ;;
+	esac
 done
+# the throttled disk (16 MiB/s): a filesystem on it for tests that need a disk-bound device
+if [ -n "$slow" ] && mkfs.ext4 -q -F "$slow" && mkdir -p /var/lib/ctr-vm-slow &&
+	mount -o noatime "$slow" /var/lib/ctr-vm-slow; then
+	export CTR_TESTS_SLOW_DISK=/var/lib/ctr-vm-slow
+fi
 rc=125
 if [ -z "$src" ]; then
 	say "no source disk (serial ctrsrc)"

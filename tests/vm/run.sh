@@ -14,6 +14,8 @@
 # directory) at the same absolute path, and runs COMMAND there from a
 # systemd system service (cgroup /system.slice/ctr-vm.service), with stdin
 # /dev/null and stdout+stderr on a pipe streamed here, as a CI runner's job.
+# A second, empty disk limited to 16 MiB/s is mounted in the guest at the
+# directory CTR_TESTS_SLOW_DISK names (resources.sh measures io weights there).
 # run.sh exits with COMMAND's status (125: the guest gave none: it did not
 # boot, or the timeout hit).  Afterwards the collected paths (build/meson-logs
 # by default), the guest's dmesg and journal and its console are in the
@@ -35,6 +37,9 @@
 #   -c, --cpus N      guest CPUs (default: this machine's, at most 4)
 #   -t, --timeout S   power the guest off after S seconds (default 5400)
 #   -e, --env K=V     export K=V to COMMAND (repeatable)
+#   -T, --tree DIR    run in a copy of DIR (a git work tree) instead of this one
+#                     (e.g. a clone at an older commit, to see a test fail there);
+#                     the image is still the one this tree's deps.sh lists
 #   -C, --collect P   bring path P (relative to the tree) back (repeatable;
 #                     default build/meson-logs)
 #   -r, --results D   where the results go (default /var/tmp/ctr-vm/results/<time>)
@@ -58,10 +63,14 @@
 # only) and reused; CTR_VM_EXTRA_PKGS: more packages in the image.
 # Needs qemu-system-x86, mmdebstrap and e2fsprogs: installed with apt when missing.
 set -euo pipefail
+# (the body is a function, read whole before it runs: editing this file while a guest
+# runs cannot change what the running copy does)
+main() {
 
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+die() { echo "tests/vm/run.sh: $*" >&2; exit 2; }
 
 kernel=
 layout=v2
@@ -87,6 +96,7 @@ while [ $# -gt 0 ]; do
 	-t|--timeout) timeout=$2; shift 2 ;;
 	-e|--env) envs+=("$2"); shift 2 ;;
 	-C|--collect) collect+=("$2"); shift 2 ;;
+	-T|--tree) tree=$(cd "$2" 2>/dev/null && pwd) || die "--tree: no directory '$2'"; shift 2 ;;
 	-r|--results) results=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--image-only) image_only=true; shift ;;
@@ -98,7 +108,6 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-die() { echo "tests/vm/run.sh: $*" >&2; exit 2; }
 if $suites; then
 	# The suites whose code paths depend on the cgroup layout and the kernel:
 	# every cgroup test, rootless, the engines, and the image suite (overlayfs).
@@ -162,7 +171,7 @@ fi
 
 # ---- the image (cached per kernel and package list) ----------------------------
 cache=${CTR_VM_CACHE:-/var/tmp/ctr-vm}
-deps=$tree/scripts/deps.sh
+deps=$here/../../scripts/deps.sh
 # shellcheck disable=SC2206
 extra=(${CTR_VM_EXTRA_PKGS:-})
 key=$( { cat "$here/mkimage.sh"; echo "$kpkg"; printf '%s\n' "${extra[@]}"
@@ -210,6 +219,7 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/ctr-vm.XXXXXX")
 chmod 0755 "$run"
 qpid=
 finish() {
+	set +e
 	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 	mkdir -p "$results"
 	[ -d "$run/results" ] && cp -a "$run/results/." "$results/" 2>/dev/null
@@ -234,10 +244,13 @@ printf 'CTR_VM_DIR=%q\nCTR_VM_COLLECT=%q\n' "$tree" "${collect[*]}" > "$run/env"
 # the tree as git sees it (tracked + untracked but not ignored): no build outputs,
 # but for the build directory with --prebuilt
 (cd "$tree" && { git ls-files -z --cached --others --exclude-standard
-		if $prebuilt; then find "$build" -path "$build/meson-logs" -prune -o -print0; fi; } |
-	tar --null -T - --no-recursion --numeric-owner --ignore-failed-read -cf "$run/src.tar" 2>/dev/null) ||
+		if $prebuilt; then find "$build" -path "$build/meson-logs/*" -prune -o -print0; fi; } |
+	tar --null --no-recursion --numeric-owner --ignore-failed-read -cf "$run/src.tar" -T - 2>/dev/null) ||
 	{ echo "tests/vm/run.sh: could not pack $tree" >&2; exit 125; }
 
+# a small disk limited to 16 MiB/s: a block device that is the bottleneck of the
+# IO that reaches it, for the io weight test (guest.sh mounts it: CTR_TESTS_SLOW_DISK)
+truncate -s 256M "$run/slow.img"
 echo "tests/vm/run.sh: $(cat "$img/kernel-version"), cgroups $layout, $accel, $cpus cpus, $mem MiB; $tree" >&2
 t0=$(date +%s.%N)
 qemu-system-x86_64 -machine q35 "${accelopts[@]}" -smp "$cpus" -m "$mem" \
@@ -247,6 +260,8 @@ qemu-system-x86_64 -machine q35 "${accelopts[@]}" -smp "$cpus" -m "$mem" \
 	-device virtio-blk-pci,drive=root,serial=ctrroot \
 	-drive "file=$run/src.tar,if=none,id=src,format=raw,readonly=on" \
 	-device virtio-blk-pci,drive=src,serial=ctrsrc \
+	-drive "file=$run/slow.img,if=none,id=slow,format=raw,cache=unsafe,throttling.bps-total=16777216" \
+	-device virtio-blk-pci,drive=slow,serial=ctrslow \
 	-virtfs "local,path=$run,mount_tag=ctrvm,security_model=passthrough,id=ctrvm" \
 	-nic user,model=virtio-net-pci \
 	-display none -monitor none -no-reboot \
@@ -274,3 +289,5 @@ fi
 echo "tests/vm/run.sh: the guest gave no status (qemu exited $qrc after ${secs}s); console:" >&2
 tail -30 "$run/console.log" >&2 || true
 exit 125
+}
+main "$@"
