@@ -15,6 +15,7 @@
  * image/upper, image/work, image/lease (the path of our lease in the store).
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
@@ -23,8 +24,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/image-internal.h"
@@ -85,8 +88,8 @@ static int set_dir(int fs, const char *key, int at, const char *name, const char
 }
 
 /* The overlay through the new mount API and "lowerdir+" (Linux 6.8), detached: *mnt_out. */
-int img_overlay_detached(ctr_image_store *st, const struct img_record *rec, int img_fd, const char *img_dir,
-			 int *mnt_out)
+static int overlay_detached_new(ctr_image_store *st, const struct img_record *rec, int img_fd, const char *img_dir,
+				int *mnt_out)
 {
 	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC), r = 0;
 	char p[2 * PATH_MAX + 16];
@@ -127,58 +130,174 @@ out:
  * Kernels before 6.8 (no "lowerdir+"): mount(2) with the classic option
  * string, each directory named by the /proc/self/fd path of an O_PATH fd
  * opened here (short, and no path of the store is looked up again by
- * string), target included.  The string is limited to a page: about 200
- * layers.
+ * string).  The string is limited to a page: about 200 layers.  The lower
+ * dirs top first, then (imgfd >= 0) upper and work; fds[] (n_layers + 2
+ * entries, -1 when unused) are closed by the caller (close_fds).
  */
-static int overlay_mount_legacy(ctr_image_store *st, const struct img_record *rec, int imgfd, const char *img_dir)
+static int legacy_opts(ctr_image_store *st, const struct img_record *rec, int imgfd, int *fds, char *opts,
+		       size_t cap)
 {
-	size_t nfd = rec->n_layers + 3, len = 0, cap = 4096;
+	size_t n = rec->n_layers + (imgfd >= 0 ? 2 : 0), len = 0;
 	if (!rec->n_layers)
 		return -EINVAL; /* an overlay needs a lower dir */
-	int *fds = malloc(nfd * sizeof(int)), r = 0;
-	char *opts = malloc(cap);
-	if (!fds || !opts) {
-		free(fds);
-		free(opts);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < nfd; i++)
-		fds[i] = -1;
-	/* top layer first, then upper, work and the target */
-	for (size_t k = 0; k < nfd && r == 0; k++) {
+	for (size_t k = 0; k < n; k++) {
 		char ld[PATH_MAX];
 		int at = imgfd;
-		const char *name = k == rec->n_layers ? "upper" : k == rec->n_layers + 1 ? "work" : "rootfs";
+		const char *name = k == rec->n_layers ? "upper" : "work";
 		if (k < rec->n_layers) {
 			img_layer_dir(rec->layers[rec->n_layers - 1 - k].chain_id, ld, sizeof(ld));
 			at = st->dirfd;
 			name = ld;
 		}
 		if ((fds[k] = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			r = -errno;
-	}
-	for (size_t k = 0; k < nfd - 1 && r == 0; k++) {
+			return -errno;
 		const char *pre = k == 0 ? "lowerdir=" : k < rec->n_layers ? ":" : k == rec->n_layers ? ",upperdir=" : ",workdir=";
-		int n = snprintf(opts + len, cap - len, "%s/proc/self/fd/%d", pre, fds[k]);
-		if (n < 0 || (size_t)n >= cap - len)
-			r = -E2BIG;
-		else
-			len += (size_t)n;
+		int w = snprintf(opts + len, cap - len, "%s/proc/self/fd/%d", pre, fds[k]);
+		if (w < 0 || (size_t)w >= cap - len)
+			return -E2BIG;
+		len += (size_t)w;
 	}
+	return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+static int *new_fds(size_t n)
+{
+	int *fds = malloc(n * sizeof(int));
+	for (size_t i = 0; fds && i < n; i++)
+		fds[i] = -1;
+	return fds;
+}
+
+/* The classic mount(2) at <img_dir>/rootfs (its /proc/self/fd path). */
+static int overlay_mount_legacy(ctr_image_store *st, const struct img_record *rec, int imgfd, const char *img_dir)
+{
+	size_t nfd = rec->n_layers + 2;
+	int *fds = new_fds(nfd), target = -1, r;
+	char opts[4096], tp[64];
+	if (!fds)
+		return -ENOMEM;
+	r = legacy_opts(st, rec, imgfd, fds, opts, sizeof(opts));
+	if (r == 0 && (target = openat(imgfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r = -errno;
 	if (r == 0) {
-		char target[64];
-		snprintf(target, sizeof(target), "/proc/self/fd/%d", fds[nfd - 1]);
-		if (mount("overlay", target, "overlay", 0, opts) < 0)
+		snprintf(tp, sizeof(tp), "/proc/self/fd/%d", target);
+		if (mount("overlay", tp, "overlay", 0, opts) < 0)
 			r = -errno;
 	}
 	if (r < 0)
 		ctr_debug(st->ctx, "overlay for image '%s' (mount(2), lowerdir=) in %s: %s", rec->name, img_dir,
 			  strerror(-r));
-	for (size_t i = 0; i < nfd; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
-	free(opts);
+	if (target >= 0)
+		close(target);
+	close_fds(fds, nfd);
+	return r;
+}
+
+/*
+ * A detached read-only overlay (no upper dir) before 6.8: a child mounts it
+ * with mount(2) in a private copy of the mount namespace, over the store's
+ * directory (seen by no one else), clones it with open_tree() and passes the
+ * clone back over a socket; the namespace goes with the child.  overlayfs
+ * takes only lower dirs of the mounter's namespace (before 6.8 "failed to
+ * clone lowerpath" otherwise), so the child opens them again by path in its
+ * copy, onto the fd numbers the option string names.  The child runs system
+ * calls only (the caller may have other threads).
+ */
+static int overlay_detached_legacy(ctr_image_store *st, const struct img_record *rec, int *mnt_out)
+{
+	size_t nfd = rec->n_layers;
+	int *fds = new_fds(nfd), sv[2] = {-1, -1}, r, status = 0;
+	char opts[4096], *paths = malloc(nfd * PATH_MAX);
+	if (!fds || !paths) {
+		free(paths);
+		free(fds);
+		return -ENOMEM;
+	}
+	/* the lower dirs' paths, top first, one PATH_MAX slot each, for the child */
+	for (size_t k = 0; k < nfd; k++) {
+		char ld[PATH_MAX - 16];
+		img_layer_dir(rec->layers[rec->n_layers - 1 - k].chain_id, ld, sizeof(ld));
+		snprintf(paths + k * PATH_MAX, PATH_MAX, "%s/%s", st->dir, ld);
+	}
+	if ((r = legacy_opts(st, rec, -1, fds, opts, sizeof(opts))) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = r < 0 ? r : -errno;
+		free(paths);
+		close_fds(fds, nfd);
+		return r;
+	}
+	pid_t pid = fork();
+	int fork_errno = errno;
+	if (pid == 0) {
+		int t, d;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(1);
+		for (size_t k = 0; k < nfd; k++) {
+			int f = open(paths + k * PATH_MAX, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (f < 0 || dup3(f, fds[k], O_CLOEXEC) < 0)
+				_exit(1);
+			close(f);
+		}
+		if (mount("overlay", st->dir, "overlay", MS_RDONLY, opts) < 0 ||
+		    (d = open(st->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    (t = (int)syscall(SYS_open_tree, d, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
+			_exit(1);
+		char cbuf[CMSG_SPACE(sizeof(int))] = {0}, byte = 'm';
+		struct iovec iov = {&byte, 1};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &t, sizeof(int));
+		_exit(sendmsg(sv[1], &mh, MSG_NOSIGNAL) == 1 ? 0 : 2);
+	}
+	close(sv[1]);
+	free(paths);
+	close_fds(fds, nfd);
+	r = pid < 0 ? -fork_errno : -EIO;
+	if (pid > 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))], byte;
+		struct iovec iov = {&byte, 1};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+		ssize_t got;
+		do
+			got = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+		while (got < 0 && errno == EINTR);
+		struct cmsghdr *c = got == 1 ? CMSG_FIRSTHDR(&mh) : NULL;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+			memcpy(mnt_out, CMSG_DATA(c), sizeof(int));
+			r = 0;
+		}
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(sv[0]);
+	if (r < 0)
+		ctr_debug(st->ctx, "overlay for image '%s' (mount(2) in a private namespace): %s", rec->name,
+			  strerror(-r));
+	return r;
+}
+
+/*
+ * The overlay, detached (a mount fd: nothing in the mount tree): the new
+ * mount API, else, read-only (img_fd < 0), mount(2) in a child's namespace.
+ * With upper and work dirs the caller attaches it (overlay_mount).
+ */
+int img_overlay_detached(ctr_image_store *st, const struct img_record *rec, int img_fd, const char *img_dir,
+			 int *mnt_out)
+{
+	int r = overlay_detached_new(st, rec, img_fd, img_dir, mnt_out);
+	if (r < 0 && img_fd < 0)
+		r = overlay_detached_legacy(st, rec, mnt_out);
 	return r;
 }
 

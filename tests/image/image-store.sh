@@ -110,7 +110,7 @@ if mount -t overlay overlay -o "lowerdir=$TMP/ovl/l,upperdir=$TMP/ovl/u,workdir=
 	OUT=$("$CTR_DEMO" --root "$TMP/ovl/m/state" --store "$STORE" run --image sh --name "fb$$" -- /bin/sh -c 'ls /a /opq | tr "\n" " "' </dev/null 2>&1)
 	# the runtime's stderr is the container's here: nothing but the container's output on it
 	expect_eq "copy fallback without overlayfs: same view, and only the container's output" "/a: keep  /opq: new " "$OUT"
-	"$CTR_DEMO" --debug --log "$TMP/fb.log" --root "$TMP/ovl/m/state" --store "$STORE" run --image sh --name "fb$$" -- /bin/true </dev/null
+	"$CTR_DEMO" --debug --log "$TMP/fb.log" --root "$TMP/ovl/m/state" --store "$STORE" run --image sh --name "fb$$" -- /bin/sh -c true </dev/null
 	expect_match "copy fallback: said in the runtime's log (--debug --log)" "overlayfs mount failed.*unpacking the layers" "$(cat "$TMP/fb.log")"
 	expect_eq "copy fallback: delete leaves nothing" "" "$(ls -A "$TMP/ovl/m/state")"
 	umount "$TMP/ovl/m"
