@@ -534,7 +534,7 @@ static int holds_procs(int dfd)
  * parent of a component of the container's path), so that its children get
  * them.  Only the controllers the cgroup has (cgroup.controllers) and does
  * not enable yet are written, and a cgroup that holds processes is never
- * written, the mount's root excepted: cgroup v2's no-internal-processes rule
+ * written, the root cgroup excepted: cgroup v2's no-internal-processes rule
  * refuses the domain controllers there, and the threaded ones (cpu, cpuset,
  * pids) it would accept turn the cgroup "domain threaded" and its new
  * children "domain invalid", where no process can go (clone3 then fails
@@ -553,6 +553,10 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
 	(void)read_ctrls(pd, "cgroup.subtree_control", &on);
 	unsigned want = ctrls & avail & ~on;
 	char list[256], names[256];
+	/* the mount's root is the real root cgroup only without a cgroup.type file
+	 * (a cgroup namespace's root has one, and the rule applies to it) */
+	if (is_root && faccessat(pd, "cgroup.type", F_OK, 0) == 0)
+		is_root = false;
 	if (want && !is_root && holds_procs(pd)) {
 		if (!*note) {
 			ctrl_names_list(names, sizeof(names), want);

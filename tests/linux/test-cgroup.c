@@ -62,6 +62,13 @@ static void mk(const char *rel)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
+static void unlink_rel(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
+	assert_int_equal(unlink(p), 0);
+}
+
 static bool exists(const char *rel)
 {
 	char p[512];
@@ -666,6 +673,24 @@ static void test_create_v2_internal_procs(void **state)
 	assert_string_equal(get("cg/cgroup.subtree_control"), "+cpu +cpuset +memory +io +pids +hugetlb +rdma +misc");
 	assert_string_equal(get("cg/user.slice/cgroup.subtree_control"), "+cpuset +io +pids +hugetlb +rdma +misc");
 	oci_config_free(cfg);
+
+	/* a cgroup namespace's root (it has a cgroup.type file, the real root has none) holding
+	 * processes: the mount's root, but the rule applies to it */
+	put("cg/cgroup.type", "domain\n");
+	put("cg/cgroup.procs", "1\n");
+	put("cg/cgroup.subtree_control", "");
+	mk("cg/nsbox");
+	put("cg/nsbox/cgroup.controllers", "");
+	cfg = config("{\"cgroupsPath\": \"/nsbox\", \"resources\": {\"pids\": {\"limit\": 10}}}");
+	err = NULL;
+	assert_true(ctr_cgroup_create(&l, cfg, "x", false, &cg, &err) < 0);
+	if (!strstr(ctr_error_message(err), "linux.resources.pids") || !strstr(ctr_error_message(err), "holds processes"))
+		fail_msg("unexpected error: %s", ctr_error_message(err));
+	ctr_error_free(err);
+	assert_string_equal(get("cg/cgroup.subtree_control"), "");
+	oci_config_free(cfg);
+	unlink_rel("cg/cgroup.type");
+	put("cg/cgroup.procs", "");
 
 	/* without resources the container goes there, with no controller */
 	cfg = config("{\"cgroupsPath\": \"box\"}");
