@@ -81,6 +81,21 @@ static int bind_own_v2_cgroup(struct ctr_container *c, struct ctr_plan *plan, ct
 	return 0;
 }
 
+/* linux.resources.cpu.cpus or .mems given */
+static bool cpuset_asked(const struct oci_config *cfg)
+{
+	struct json_object *cpu, *v;
+	if (!cfg->linux_.resources || !json_object_object_get_ex(cfg->linux_.resources, "cpu", &cpu) ||
+	    !json_object_is_type(cpu, json_type_object))
+		return false;
+	static const char *const keys[] = {"cpus", "mems"};
+	for (size_t i = 0; i < 2; i++)
+		if (json_object_object_get_ex(cpu, keys[i], &v) && json_object_is_type(v, json_type_string) &&
+		    *json_object_get_string(v))
+			return true;
+	return false;
+}
+
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
 		       int *fds, bool *parent_enters, ctr_error **err)
 {
@@ -96,7 +111,15 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		c->cg = NULL; /* freed by the failed create; its dirs are gone */
 	if (r < 0 || !c->cg)
 		return r;
-	/* the unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the v1 ones by a join */
+	/*
+	 * The unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the
+	 * v1 ones by a join.  Not with a cpuset asked for: before the fix of
+	 * cpuset_fork() for CLONE_INTO_CGROUP (Linux 6.2, not in every stable
+	 * series: Debian 11's 5.10 lacks it) a process cloned into a cpuset keeps
+	 * the caller's CPU affinity; a join (a migration) applies the cpuset.
+	 */
+	if (cpuset_asked(cfg))
+		c->cg->no_clone_into = true;
 	if ((r = ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err)) < 0)
 		return r;
 	return bind_own_v2_cgroup(c, plan, err);

@@ -797,7 +797,7 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg)
 {
-	if (!cg || (cg->mode != CTR_CG_V2 && cg->mode != CTR_CG_HYBRID))
+	if (!cg || cg->no_clone_into || (cg->mode != CTR_CG_V2 && cg->mode != CTR_CG_HYBRID))
 		return -1;
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].v2)

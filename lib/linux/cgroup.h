@@ -90,6 +90,7 @@ int ctr_cg_resolve_path(const char *cgroups_path, bool systemd, const char *id, 
 struct ctr_cgroup {
 	enum ctr_cg_mode mode;
 	size_t n;
+	bool no_clone_into; /* create: the process joins its v2 cgroup itself, not by clone3 (see ctr_cgroup_prepare) */
 	struct {
 		bool v2;
 		unsigned ctrls;
@@ -132,7 +133,7 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err);
  * skip_v2) into fds (CTR_CG_MAX_HIER entries) for ctr_cgroup_join_self().
  */
 int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err);
-/* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1. */
+/* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1 (also with no_clone_into). */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
 
 /* The record kept in state.json: {"mode": "...", "paths": {"memory": "/sys/fs/cgroup/memory/ctr/x", ...}}. */
