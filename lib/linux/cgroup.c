@@ -489,25 +489,15 @@ static int cpuset_init(const char *dir, ctr_error **err)
 	return r;
 }
 
-/* "+cpu +memory ..." for cgroup.subtree_control; returns the length */
-static size_t enable_list(char *buf, size_t size, unsigned ctrls)
+/* The v2 names of ctrls, each after pre, separated by sep: "+cpu +memory" for
+ * cgroup.subtree_control ("+", " "), "cpu, memory" for messages ("", ", ") */
+static void ctrl_list(char *buf, size_t size, unsigned ctrls, const char *pre, const char *sep)
 {
 	size_t el = 0;
 	buf[0] = '\0';
 	for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1)
 		if ((ctrls & b) && el < size)
-			el += (size_t)snprintf(buf + el, size - el, "%s+%s", el ? " " : "", ctr_cg_ctrl_name(b, true));
-	return el;
-}
-
-/* "cpu, memory" for messages */
-static void ctrl_names_list(char *buf, size_t size, unsigned ctrls)
-{
-	size_t el = 0;
-	buf[0] = '\0';
-	for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1)
-		if ((ctrls & b) && el < size)
-			el += (size_t)snprintf(buf + el, size - el, "%s%s", el ? ", " : "", ctr_cg_ctrl_name(b, true));
+			el += (size_t)snprintf(buf + el, size - el, "%s%s%s", el ? sep : "", pre, ctr_cg_ctrl_name(b, true));
 }
 
 /* A v2 cgroup's controller file ("cgroup.controllers", "cgroup.subtree_control") as bits; -errno. */
@@ -559,7 +549,7 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
 		is_root = false;
 	if (want && !is_root && holds_procs(pd)) {
 		if (!*note) {
-			ctrl_names_list(names, sizeof(names), want);
+			ctrl_list(names, sizeof(names), want, "", ", ");
 			if (asprintf(note,
 				     "%s holds processes, so cgroup v2 does not let its children have the %s "
 				     "controller(s) (the no-internal-processes rule); libctr does not move them: give "
@@ -572,7 +562,7 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
 		want = 0;
 	}
 	if (want) {
-		enable_list(list, sizeof(list), want);
+		ctrl_list(list, sizeof(list), want, "+", " ");
 		unsigned refused = 0;
 		int e = 0;
 		if (ctr_cg_write_file(pd, "cgroup.subtree_control", list) < 0) {
@@ -580,7 +570,7 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
 			for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1) {
 				if (!(want & b))
 					continue;
-				enable_list(list, sizeof(list), b);
+				ctrl_list(list, sizeof(list), b, "+", " ");
 				int w = ctr_cg_write_file(pd, "cgroup.subtree_control", list);
 				if (w < 0) {
 					refused |= b;
@@ -589,7 +579,7 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
 			}
 		}
 		if (refused && !*note) {
-			ctrl_names_list(names, sizeof(names), refused);
+			ctrl_list(names, sizeof(names), refused, "", ", ");
 			if (asprintf(note, "%s/cgroup.subtree_control refused %s (%s)%s", dir, names, strerror(e),
 				     e == EACCES || e == EPERM ? ": the cgroup is not delegated to this user" : "") < 0)
 				*note = NULL;
