@@ -48,12 +48,13 @@ static int default_state_root(char **out, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT void ctr_context_options_init(ctr_context_options *opts)
+CTR_EXPORT int ctr_context_options_init_sized(ctr_context_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_context_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 CTR_EXPORT int ctr_context_new(ctr_context **out, const ctr_context_options *user_opts, ctr_error **err)

@@ -52,15 +52,34 @@ void ctr_log(const ctr_context *ctx, ctr_log_level level, const char *fmt, ...) 
 #define ctr_warn(ctx, ...) ctr_log(ctx, CTR_LOG_WARNING, __VA_ARGS__)
 
 /*
+ * The body of every *_init_sized(): fill the caller's struct of `size` bytes
+ * with the first bytes of the library's defaults `def` (def_size bytes, the
+ * size field included), zeroes beyond def_size, and the caller's size in the
+ * size field.  Nothing beyond `size` is written.  0, or -EINVAL for a NULL
+ * opts or a size smaller than the size field.
+ */
+int ctr_init_options(void *opts, size_t size, const void *def, size_t def_size);
+
+/*
  * Copy the first opts->size bytes of a caller's options struct into a local
- * struct of our size, zero-extending a smaller one and refusing a larger one
- * whose unknown tail is not zero.
+ * struct of our size that holds the defaults already (so the fields of a
+ * smaller struct from an older caller keep their defaults), refusing a larger
+ * one whose unknown tail is not zero.
  */
 int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
 		     ctr_error **err);
 
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err);
+/*
+ * Write all of buf to fd (at off with pwrite, or at the file offset when off
+ * is -1), retrying short writes and EINTR: 0, or -errno of the write that
+ * failed.  A short write leaves errno untouched, so "write() != len" must
+ * never be reported with errno: on a full file system the short write comes
+ * first and only the next one says ENOSPC.  A write that makes no progress
+ * without an error is -EIO.
+ */
+int ctr_write_all(int fd, const void *buf, size_t len, off_t off);
 /*
  * Write a file atomically: a new temporary file in the same directory, fsync,
  * rename over path.  The temporary file is created with O_CREAT | O_EXCL |
@@ -92,5 +111,14 @@ int ctr_list_dir_with(const char *dir, const char *marker, const char *what, cha
 
 /* Validate a container id. */
 int ctr_validate_id(const char *id, ctr_error **err);
+/*
+ * The absolute path of the program name (no '/') that a helper run by the
+ * library is: the first executable <dir>/name for dir in $PATH, then in
+ * /usr/local/bin, /usr/bin, /usr/sbin, /bin, /sbin; malloc'ed, or NULL.  $PATH
+ * is read with secure_getenv(): a set-id program embedding libctr never runs
+ * a helper from a directory its caller named.  Relative $PATH entries are
+ * skipped.
+ */
+char *ctr_find_program(const char *name);
 
 #endif

@@ -13,6 +13,17 @@
 
 #include "internal.h"
 
+int ctr_init_options(void *opts, size_t size, const void *def, size_t def_size)
+{
+	if (!opts || size < sizeof(size_t))
+		return -EINVAL;
+	memcpy(opts, def, size < def_size ? size : def_size);
+	if (size > def_size)
+		memset((unsigned char *)opts + def_size, 0, size - def_size);
+	memcpy(opts, &size, sizeof(size));
+	return 0;
+}
+
 int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_size, const char *what,
 		     ctr_error **err)
 {
@@ -88,6 +99,26 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
+int ctr_write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t w = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+		if (off >= 0)
+			off += w;
+	}
+	return 0;
+}
+
 static int getrandom_u64(void *arg, uint64_t *out)
 {
 	(void)arg;
@@ -123,20 +154,8 @@ int ctr_write_file_atomic_rnd(int dirfd, const char *dir, const char *name, cons
 		if (fd < 0 && errno != EEXIST)
 			return ctr_err_sys(err, errno, "%s/%s: create", dir, tmp);
 	}
-	const char *p = buf, *what = "write";
-	size_t left = len;
-	int e = 0;
-	while (left && !e) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno != EINTR)
-			e = errno;
-		else if (w == 0)
-			e = EIO;
-		else if (w > 0) {
-			p += w;
-			left -= (size_t)w;
-		}
-	}
+	const char *what = "write";
+	int e = -ctr_write_all(fd, buf, len, -1);
 	if (!e && (flags & CTR_WRITE_FSYNC) && fsync(fd) < 0 && errno != EINVAL) {
 		e = errno;
 		what = "fsync";
@@ -285,4 +304,26 @@ nomem:
 	v[n] = NULL;
 	ctr_strv_free(v);
 	return ctr_err_nomem(err);
+}
+
+char *ctr_find_program(const char *name)
+{
+	const char *path = secure_getenv("PATH");
+	char *dirs = NULL, *save = NULL, *found = NULL;
+	if (!name || !*name || strchr(name, '/'))
+		return NULL;
+	if (asprintf(&dirs, "%s:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin", path ? path : "") < 0)
+		return NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *cand;
+		struct stat st;
+		if (d[0] != '/' || asprintf(&cand, "%s/%s", d, name) < 0)
+			continue;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			found = cand;
+		else
+			free(cand);
+	}
+	free(dirs);
+	return found;
 }

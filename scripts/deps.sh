@@ -15,6 +15,9 @@ pkgs=(
 	crun runc hyperfine                         # tests/bench/lifecycle.sh
 	libarchive-dev libssl-dev zlib1g-dev        # images: tar reader, digests, gzip
 	libzstd-dev libisal-dev                     # images: zstd layers, fast inflate
+	libcurl4-openssl-dev                        # registries: HTTP/1.1 and HTTP/2 over TLS (loaded on first use)
+	docker-registry apache2-utils               # registries: the tests' registry (distribution v2) and htpasswd
+	python3-cryptography                        # registries: the tests' token server signs real JWTs
 	umoci skopeo                                # images: tests build images, bench compares
 	libnftnl-dev nftables                       # networks: NAT and published ports
 	containernetworking-plugins iperf3          # networks: bench against the CNI bridge plugin
@@ -24,6 +27,10 @@ pkgs=(
 	zstd                                        # tests/image/mk-layers.py writes zstd layers
 	curl                                        # tests/net/nat-*.sh reach published ports
 	uidmap                                      # tests/integration/rootless.sh: newuidmap/newgidmap
+	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
+	doxygen                                     # the API reference (docs/): HTML and man pages
+	python3-venv python3-mypy                   # bindings/python: pip install into a venv, strict type check
+	golang-go                                   # examples/go: the cgo example, built against the installed ctr.pc
 )
 
 missing=()
@@ -44,3 +51,8 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
+# the registry tests start docker-registry themselves (own config, port and
+# storage); the package's own service (a registry on :5000) is not wanted
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+	systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+fi

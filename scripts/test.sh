@@ -2,7 +2,8 @@
 # test.sh: dependencies, build (reusing ./build when it exists), and the whole
 # test suite: unit, integration (root, real containers), fuzz corpora, abi.
 # Exits with meson test's status.  With CI=true, skips count as failures
-# (CTR_TESTS_MUST_RUN=1).
+# (CTR_TESTS_MUST_RUN=1) and the threads test also runs under ThreadSanitizer
+# (tests/security/tsan.sh, in <build>-tsan).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -15,5 +16,9 @@ fi
 set +e
 meson test -C "$build" --print-errorlogs "$@"
 status=$?
+# CI: the 8-thread embedder (400 containers) under ThreadSanitizer too
+if [ "${CI:-}" = true ] && [ $# -eq 0 ]; then
+	tests/security/tsan.sh "${build}-tsan" || status=1
+fi
 set -e
 exit $status

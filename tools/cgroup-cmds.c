@@ -219,39 +219,6 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 
 /* ---- update ---- */
 
-/* docker's RAMInBytes: "512m", "1g", "4096", "1.5GiB"; -1 stays -1 */
-static int parse_bytes(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno)
-		return -1;
-	if (v == -1 && !*end) {
-		*out = -1;
-		return 0;
-	}
-	while (*end == ' ')
-		end++;
-	double mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1024.0; end++; break;
-	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-	case 'p': case 'P': mul = 1024.0 * 1024 * 1024 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || v < 0)
-		return -1;
-	*out = (int64_t)(v * mul);
-	return 0;
-}
-
 static json_object *obj_member(json_object *o, const char *k)
 {
 	json_object *v;
@@ -329,11 +296,21 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		char *text = read_all(f);
 		if (f != stdin)
 			fclose(f);
-		res = text ? json_tokener_parse(text) : NULL;
+		if (!text) {
+			cli_error(cli, "out of memory");
+			goto out;
+		}
+		/* the library's checks of linux.resources, naming this file: types, ranges, unknown fields */
+		if (ctr_resources_validate(text, strlen(text), strcmp(resources, "-") ? resources : "- (stdin)",
+					   &err) < 0) {
+			free(text);
+			cli_error_ctr(cli, err, NULL);
+			goto out;
+		}
+		res = json_tokener_parse(text);
 		free(text);
-		if (!res || !json_object_is_type(res, json_type_object)) {
-			cli_error(cli, "%s (--resources): not a JSON object of runtime-spec linux.resources",
-				  strcmp(resources, "-") ? resources : "stdin");
+		if (!res) {
+			cli_error(cli, "out of memory");
 			goto out;
 		}
 	} else if (!(res = json_object_new_object())) {
@@ -365,7 +342,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		int64_t val;
 		char *end;
 		if (map[i].bytes) {
-			if (parse_bytes(s, &val) < 0) {
+			if (cli_parse_bytes(s, &val) < 0) {
 				cli_error(cli, "invalid value for %s.%s: '%s' (bytes, e.g. 512m, 1g or -1)", map[i].group,
 					  map[i].key, s);
 				goto out;

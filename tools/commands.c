@@ -18,111 +18,6 @@
 
 #include "cli.h"
 
-/* ---------------------------------------------------------------- helpers */
-
-char *cli_abspath(const char *path)
-{
-	char cwd[PATH_MAX];
-	char *out = NULL;
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return strdup(path); /* let the kernel resolve it relative to the cwd later */
-	if (asprintf(&out, "%s/%s", cwd, path) < 0)
-		return NULL;
-	return out;
-}
-
-int cli_write_pid_file(struct cli *cli, const char *path, pid_t pid)
-{
-	char *abs = cli_abspath(path), *tmp = NULL;
-	char num[32];
-	int fd = -1, rc = -1;
-
-	if (!abs)
-		goto oom;
-	/* A temporary file beside the target and rename(2): readers never see a partial pid. */
-	char *slash = strrchr(abs, '/');
-	if (asprintf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - abs), abs, slash + 1) < 0) {
-		tmp = NULL;
-		goto oom;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		cli_error(cli, "cannot write the pid file %s (--pid-file): %s", abs, strerror(errno));
-		goto out;
-	}
-	int len = snprintf(num, sizeof(num), "%d", (int)pid);
-	if (write(fd, num, (size_t)len) != len || fchmod(fd, 0644) < 0 || close(fd) < 0) {
-		fd = -1;
-		cli_error(cli, "cannot write the pid file %s (--pid-file): %s", abs, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, abs) < 0) {
-		cli_error(cli, "cannot rename %s to the pid file %s (--pid-file): %s", tmp, abs, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-	goto out;
-oom:
-	cli_error(cli, "out of memory");
-out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	free(abs);
-	return rc;
-}
-
-int cli_parse_signal(const char *s)
-{
-	char up[64];
-	size_t i;
-
-	if (!s || !*s)
-		return -1;
-	if (s[0] >= '0' && s[0] <= '9') {
-		char *end;
-		long v = strtol(s, &end, 10);
-		return (*end || v < 0 || v > SIGRTMAX) ? -1 : (int)v; /* 0 probes, as kill(2) */
-	}
-	for (i = 0; s[i] && i < sizeof(up) - 1; i++)
-		up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-	up[i] = '\0';
-	const char *n = up;
-	if (!strncmp(n, "SIG", 3))
-		n += 3;
-	if (!strncmp(n, "RTMIN", 5) || !strncmp(n, "RTMAX", 5)) {
-		bool min = n[4] == 'N';
-		int off = 0;
-		if (n[5]) {
-			char *end;
-			if ((min && n[5] != '+') || (!min && n[5] != '-'))
-				return -1;
-			off = (int)strtol(n + 6, &end, 10);
-			if (*end || !n[6])
-				return -1;
-		}
-		int v = min ? SIGRTMIN + off : SIGRTMAX - off;
-		return (v < SIGRTMIN || v > SIGRTMAX) ? -1 : v;
-	}
-	for (int k = 1; k < 32; k++) {
-		const char *abbrev = sigabbrev_np(k);
-		if (abbrev && !strcmp(abbrev, n))
-			return k;
-	}
-	if (!strcmp(n, "IOT"))
-		return SIGABRT;
-	if (!strcmp(n, "CLD"))
-		return SIGCHLD;
-	if (!strcmp(n, "POLL"))
-		return SIGIO;
-	return -1;
-}
-
 /* process.terminal of a spec (0 when absent); -1 after reporting an error. */
 static int spec_terminal(struct cli *cli, const ctr_spec *spec)
 {
@@ -188,10 +83,21 @@ struct create_args {
 	bool gpus_from_env;  /* --gpus-from-env */
 	struct net_args net; /* --network, -p, --ip, --ip6, --alias */
 	const char *image;   /* --image: a source or a stored image instead of a bundle */
+	struct reg_args reg; /* --pull and the registry flags, for --image */
 	const char *name;    /* --name: the container id with --image */
 	bool rm;             /* --rm: delete after exit (run's default unless --keep) */
 	const char *const *cmd; /* with --image: the positional arguments, replacing the image's Cmd */
+	struct image_run_args ir; /* with --image: -e, -u, -w, --entrypoint, ... (image-run.c) */
 };
+
+static void create_args_free(struct create_args *a)
+{
+	free(a->devices.v);
+	free(a->gpus.v);
+	free(a->net.publish.v);
+	free(a->net.aliases.v);
+	cli_image_run_free(&a->ir);
+}
 
 #define CREATE_OPTS(a)                                                                                    \
 	{ "bundle", 'b', OPT_STRING, &(a).bundle,                                                        \
@@ -211,9 +117,9 @@ struct create_args {
 	  "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", "0",  \
 	  false },                                                                                        \
 	{ "device", 0, OPT_STRV, &(a).devices,                                                           \
-	  "add a device, repeatable: a fully-qualified name such as dri/render=all, dri/render=0, "       \
-	  "nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '" CLI_NAME " devices'); the "       \
-	  "spec's cdi.k8s.io annotations are honoured too", NULL, false },                                \
+	  "add a device, repeatable: a host node /dev/x[:/dev/y][:rwm], or a fully-qualified name such "  \
+	  "as dri/render=all, dri/render=0, nvidia.com/gpu=all or a CDI spec's vendor/class=name (see '"  \
+	  CLI_NAME " devices'); the spec's cdi.k8s.io annotations are honoured too", NULL, false },       \
 	{ "gpus", 0, OPT_STRV, &(a).gpus,                                                                \
 	  "add GPUs as Docker's --gpus does, repeatable: all, a count, \"device=0,2\", device=UUID, "      \
 	  "driver=nvidia|amd|dxg|virtio-gpu|dri, capabilities=compute,utility,graphics,video,display,"     \
@@ -224,11 +130,18 @@ struct create_args {
 	  NULL, false },                                                                                  \
 	{ "image", 0, OPT_STRING, &(a).image,                                                            \
 	  "run an image instead of a bundle: a source (oci:<dir>[:<tag>], oci-archive:<file>[:<tag>], "    \
-	  "docker-archive:<file>[:<name:tag>]) imported into --store first, or a stored image's name; "    \
+	  "docker-archive:<file>[:<name:tag>]) imported into --store first, a registry's "                 \
+	  "docker://[host/]repo[:tag] pulled as --pull says, or a stored image's name; "                    \
 	  "the positional arguments (after --) replace the image's Cmd", NULL, false },                    \
 	{ "name", 0, OPT_STRING, &(a).name, "with --image: the container id (default: image-<pid>)",     \
 	  NULL, false }, \
-	NET_OPTS((a).net)
+	{ "pull", 0, OPT_STRING, &(a).reg.pull,                                                          \
+	  "with --image: pull the image from a registry: always, missing (the default for docker://) "     \
+	  "or never; given, a plain name (busybox, quay.io/x/y:1) is a registry reference too", NULL,     \
+	  false },                                                                                        \
+	REG_OPTS((a).reg), \
+	NET_OPTS((a).net), \
+	IMAGE_RUN_OPTS((a).ir)
 
 #define ID_USAGE                                                                                          \
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
@@ -304,6 +217,16 @@ static const char *image_id(struct cli *cli, struct create_args *a, char **pos, 
 	return gen;
 }
 
+/* --device /dev/...: every host node of the list into the spec */
+static int host_devices(struct cli *cli, json_object *root, void *ud)
+{
+	const struct strv *devs = ud;
+	for (size_t i = 0; i < devs->n; i++)
+		if (devs->v[i][0] == '/' && cli_host_device(cli, root, devs->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /*
  * Load the bundle's config.json and create the container.  *terminal
  * receives process.terminal.  Returns 0 or 1 after reporting an error.
@@ -316,9 +239,9 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_error *err = NULL;
 	char *bundle = NULL, *config = NULL, *pid_file = NULL, *sock = NULL;
 	ctr_net_request *net = NULL;
-	int rc = 1;
+	int rc = 1, devnull = -1;
 
-	const char *image = NULL;
+	char *image = NULL;
 	if (!ctx)
 		return 1;
 	bundle = realpath(a->bundle ? a->bundle : ".", NULL);
@@ -327,9 +250,15 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 			  a->bundle ? a->bundle : ".", strerror(errno));
 		return 1;
 	}
+	/* with an image and no --network: "none", a namespace of its own with loopback up, as podman's */
+	struct net_args net_a = a->net;
+	if (a->image && !net_a.network)
+		net_a.network = "none";
 	if (a->image) {
-		/* the spec and the rootfs come from the image (image.c) */
-		if (cli_image_spec(cli, a->image, a->cmd, &spec, &image) || !(config = strdup(a->image)))
+		/* the spec and the rootfs come from the image (image.c), then podman's defaults and flags */
+		bool own_netns = strcmp(net_a.network, "host") && strncmp(net_a.network, "container:", 10);
+		if (cli_image_spec(cli, a->image, &a->reg, a->cmd, &a->ir, &spec, &image) ||
+		    cli_image_run_apply(cli, &a->ir, id, own_netns, &spec) < 0 || !(config = strdup(a->image)))
 			goto out;
 	} else if (asprintf(&config, "%s/config.json", bundle) < 0) {
 		config = NULL;
@@ -339,12 +268,32 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
+	if (a->image)
+		cli_debug(cli, "create '%s' from the image '%s' (store %s), network %s", id, image,
+			  ctr_image_store_dir(cli->image_store), net_a.network);
+	else
+		cli_debug(cli, "create '%s' from the bundle %s (config %s)%s%s", id, bundle, config,
+			  net_a.network ? ", network " : "", net_a.network ? net_a.network : "");
 	*terminal = spec_terminal(cli, spec);
 	if (*terminal < 0)
 		goto out;
 	if (*terminal && a->detach && !a->console_socket) {
 		cli_error(cli, "cannot allocate tty if " CLI_NAME " will detach without setting console socket: "
 			  "give --console-socket, or set process.terminal to false in %s", config);
+		goto out;
+	}
+	/*
+	 * runc's rule: a foreground run with a terminal and no console socket
+	 * needs a terminal of ours to connect the pty to: stdin, stdout or
+	 * stderr, or the controlling terminal.  Without one the container
+	 * would wait for input nobody can type (an interactive shell ignores
+	 * the TERM a timeout sends): refuse before anything is created.
+	 */
+	if (*terminal && !a->detach && !a->console_socket && !cli_have_terminal()) {
+		cli_error(cli, "process.terminal is true but there is no terminal to connect it to: stdin, stdout and "
+			  "stderr are not terminals and " CLI_NAME " has no controlling terminal (/dev/tty: %s): run it "
+			  "from a terminal, set process.terminal to false in %s, or give --detach with --console-socket",
+			  strerror(errno), config);
 		goto out;
 	}
 	if (!*terminal && a->console_socket) {
@@ -371,7 +320,12 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	 */
 	ctr_accel_registry *reg = NULL;
 	cli->gpus_from_env = a->gpus_from_env;
-	if (a->devices.n || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(spec)) {
+	size_t n_named = 0;
+	for (size_t i = 0; i < a->devices.n; i++)
+		n_named += a->devices.v[i][0] != '/';
+	if (n_named < a->devices.n && cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0)
+		goto out;
+	if (n_named || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(spec)) {
 		reg = cli_registry(cli);
 		if (!reg)
 			goto out;
@@ -393,6 +347,8 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		ctr_gpu_request_free(req);
 	}
 	for (size_t i = 0; i < a->devices.n; i++) {
+		if (a->devices.v[i][0] == '/')
+			continue; /* a host node, added above */
 		if (ctr_spec_add_device(spec, reg, a->devices.v[i], &err) < 0) {
 			char *pfx = NULL;
 			if (asprintf(&pfx, "--device %s", a->devices.v[i]) < 0)
@@ -407,7 +363,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_create_options_init(&o);
 	o.bundle = bundle;
 	o.accel = reg;
-	if (cli_net_request(cli, &a->net, &net) < 0)
+	if (cli_net_request(cli, &net_a, &net) < 0)
 		goto out;
 	o.network = net;
 	if (image) {
@@ -420,24 +376,42 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		goto oom;
 	o.console_socket = sock;
 	o.pid_file = pid_file;
+	if (cli_check_preserved(cli, preserve))
+		goto out;
 	o.preserve_fds = preserve;
+	/* as podman: without -i (or -t) an image's container reads /dev/null, not our stdin */
+	if (a->image && !a->ir.interactive && !a->ir.tty) {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			cli_error(cli, "/dev/null: %s", strerror(errno));
+			goto out;
+		}
+		o.stdio_fds[0] = devnull;
+	}
 	if (a->no_pivot)
 		o.flags |= CTR_CREATE_NO_PIVOT;
 	if (a->no_new_keyring)
 		o.flags |= CTR_CREATE_NO_NEW_KEYRING;
 	if (cli->systemd_cgroup)
 		o.flags |= CTR_CREATE_SYSTEMD_CGROUP;
+	cli_debug(cli, "create '%s': terminal %s, %d extra fds, flags %#x", id,
+		  !*terminal ? "no" : sock ? "to the console socket" : "proxied by " CLI_NAME, preserve, o.flags);
 	if (ctr_container_create(ctx, out, id, spec, &o, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
+	cli_debug(cli, "created '%s': init pid %d waits for start, state in %s/%s", id, (int)ctr_container_pid(*out),
+		  ctr_context_state_root(ctx), id);
 	rc = 0;
 	goto out;
 oom:
 	cli_error(cli, "out of memory");
 out:
+	if (devnull >= 0)
+		close(devnull);
 	ctr_net_request_free(net);
 	ctr_spec_free(spec);
+	free(image);
 	free(bundle);
 	free(config);
 	free(pid_file);
@@ -447,7 +421,7 @@ out:
 
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = { CREATE_OPTS(a), { 0 } };
 	const struct cmd_desc desc = {
 		"create", "create a container", "[command options] <container-id>" ID_USAGE,
@@ -466,28 +440,23 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
-		free(a.devices.v);
-		free(a.gpus.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return r < 0;
 	}
 	char gen[32];
-	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
+	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
+										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	a.detach = true; /* create always returns with the container waiting */
 	r = id ? do_create(cli, id, &a, &c, &terminal) : 1;
 	ctr_container_free(c);
 	free(pos);
-	free(a.devices.v);
-	free(a.gpus.v);
-	free(a.net.publish.v);
-	free(a.net.aliases.v);
+	create_args_free(&a);
 	return r;
 }
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
-	struct create_args a = { 0 };
+	struct create_args a = { .reg = REG_ARGS_INIT };
 	struct opt opts[] = {
 		CREATE_OPTS(a),
 		{ "detach", 'd', OPT_BOOL, &a.detach, "detach from the container's process", NULL, false },
@@ -516,31 +485,34 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	r = cli_parse(cli, &desc, opts, argc, argv, &pos, &npos);
 	if (r) {
-		free(a.devices.v);
-		free(a.gpus.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return r < 0;
 	}
 	char gen[32];
-	const char *id = image_id(cli, &a, pos, npos, gen, sizeof(gen));
+	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
+										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	if (!id || do_create(cli, id, &a, &c, &terminal)) {
 		free(pos);
-		free(a.devices.v);
-		free(a.gpus.v);
-		free(a.net.publish.v);
-		free(a.net.aliases.v);
+		create_args_free(&a);
 		return 1;
 	}
 
+	cli_debug(cli, "start '%s' %s", id, a.detach ? "detached" : "in the foreground");
 	if (a.detach) {
 		if (ctr_container_start(c, &err) < 0) {
 			cli_error_ctr(cli, err, NULL);
-			if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
+			err = NULL;
+			/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
+			if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0 &&
+			    ctr_error_code_of(err) != CTR_E_NOT_FOUND)
 				cli_error_ctr(cli, err, "cleaning up after the failed start");
+			else
+				ctr_error_free(err);
 			status = 1;
 		} else {
 			status = 0;
+			if (a.image) /* as podman run -d: the id it made, for the next command */
+				printf("%s\n", id);
 		}
 		goto out;
 	}
@@ -566,6 +538,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (ctr_container_start(c, &err) < 0) {
 		cli_tty_restore();
 		cli_error_ctr(cli, err, NULL);
+		err = NULL;
 		goto fail_delete;
 	}
 	struct io_proxy p = {
@@ -588,24 +561,25 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		status = 1;
 	}
 	cli_signals_reset();
+	cli_debug(cli, "'%s' exited with status %d%s", id, status, !a.keep || a.rm ? "; deleting it" : "; kept (--keep)");
 	if ((!a.keep || a.rm) && ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
 		cli_error_ctr(cli, err, "deleting the container after it exited");
 	goto out;
 
 fail_delete:
 	cli_signals_reset();
-	if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
+	/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
+	if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0 && ctr_error_code_of(err) != CTR_E_NOT_FOUND)
 		cli_error_ctr(cli, err, "cleaning up after the failure");
+	else
+		ctr_error_free(err);
 	status = 1;
 out:
 	if (master >= 0)
 		close(master);
 	ctr_container_free(c);
 	free(pos);
-	free(a.devices.v);
-	free(a.gpus.v);
-	free(a.net.publish.v);
-	free(a.net.aliases.v);
+	create_args_free(&a);
 	return status;
 }
 
@@ -629,6 +603,7 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 	const char *id = pos_id(cli, pos, npos, 1);
 	r = 1;
 	if (id && load(cli, id, &c, false) == 0) {
+		cli_debug(cli, "start '%s': release its init (pid %d) to exec process.args", id, (int)ctr_container_pid(c));
 		if (ctr_container_start(c, &err) < 0)
 			cli_error_ctr(cli, err, NULL);
 		else
@@ -676,6 +651,7 @@ int cmd_kill(struct cli *cli, int argc, char **argv)
 	}
 	if (load(cli, id, &c, false) < 0)
 		goto out;
+	cli_debug(cli, "kill '%s': signal %d to %s", id, sig, all ? "every process in its cgroup" : "its init");
 	if (ctr_container_kill(c, sig, all ? CTR_KILL_ALL : 0, &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else
@@ -723,7 +699,16 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	}
 	if (l < 0)
 		goto out;
-	if (ctr_container_delete(c, force ? CTR_DELETE_FORCE : 0, &err) < 0)
+	ctr_status st = ctr_container_status(c);
+	cli_debug(cli, "delete '%s' (%s)%s", id, ctr_status_name(st), force ? ": --force kills what still runs" : "");
+	if (!force && (st == CTR_STATUS_RUNNING || st == CTR_STATUS_PAUSED)) {
+		cli_error(cli, "cannot delete container '%s': it is %s: stop it first ('" CLI_NAME " kill %s'), or "
+			  "delete it with --force ('" CLI_NAME " delete --force %s')", id, ctr_status_name(st), id, id);
+		goto out;
+	}
+	/* runc's delete: a created (never started) container goes without --force (containerd's shim
+	 * deletes created tasks so); the library itself follows runtime.md and needs the flag */
+	if (ctr_container_delete(c, CTR_DELETE_CREATED | (force ? CTR_DELETE_FORCE : 0), &err) < 0)
 		cli_error_ctr(cli, err, NULL);
 	else
 		r = 0;

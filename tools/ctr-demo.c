@@ -3,137 +3,17 @@
  * ctr-demo: an OCI runtime with runc's command line, so that podman,
  * containerd's runc shim and people used to runc can drive libctr.
  *
- * This file holds the global flags, command dispatch, help, version and the
- * error/log plumbing: errors go to stderr as "ctr-demo: <message>" and, with
- * --log, also to the log file in runc's text or JSON format (engines read the
- * last error from there to tell their user what went wrong).
+ * This file holds the global flags, command dispatch, help and version; the
+ * error/log plumbing the commands share is in cli.c.  Calls go one way: from
+ * here to the commands (cmd_* in cli.h), never back.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-static const char *level_name(ctr_log_level level)
-{
-	switch (level) {
-	case CTR_LOG_ERROR:
-		return "error";
-	case CTR_LOG_WARNING:
-		return "warning";
-	case CTR_LOG_INFO:
-		return "info";
-	case CTR_LOG_DEBUG:
-		return "debug";
-	}
-	return "info";
-}
-
-/* One log entry in runc's (logrus's) format, written with a single write(2). */
-static void log_write(int fd, bool json, const char *level, const char *msg)
-{
-	struct buf b = { 0 };
-	char ts[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (json) {
-		buf_printf(&b, "{\"level\":\"%s\",\"msg\":", level);
-		buf_json_str(&b, msg);
-		buf_printf(&b, ",\"time\":\"%s\"}\n", ts);
-	} else {
-		buf_printf(&b, "time=\"%s\" level=%s msg=", ts, level);
-		buf_go_quote(&b, msg);
-		buf_puts(&b, "\n");
-	}
-	if (!b.oom) {
-		ssize_t r;
-		do
-			r = write(fd, b.s, b.len);
-		while (r < 0 && errno == EINTR);
-	}
-	buf_free(&b);
-}
-
-__attribute__((format(printf, 3, 0))) static void vreport(struct cli *cli, ctr_log_level level, const char *fmt,
-						     va_list ap)
-{
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	const char *m = msg ? msg : "out of memory while formatting a message";
-	if (level == CTR_LOG_ERROR || cli->log_fd < 0)
-		fprintf(stderr, CLI_NAME ": %s%s\n", level == CTR_LOG_ERROR ? "" : "warning: ", m);
-	if (cli->log_fd >= 0)
-		log_write(cli->log_fd, cli->log_json, level_name(level), m);
-	free(msg);
-}
-
-void cli_error(struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cli, CTR_LOG_ERROR, fmt, ap);
-	va_end(ap);
-}
-
-void cli_warn(struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(cli, CTR_LOG_WARNING, fmt, ap);
-	va_end(ap);
-}
-
-void cli_error_ctr(struct cli *cli, ctr_error *err, const char *prefix)
-{
-	const char *m = ctr_error_message(err);
-	if (!*m)
-		m = "unknown error (the library reported none)";
-	if (prefix)
-		cli_error(cli, "%s: %s", prefix, m);
-	else
-		cli_error(cli, "%s", m);
-	ctr_error_free(err);
-}
-
-int cli_usage_error(struct cli *cli, const char *what)
-{
-	cli_error(cli, "'%s' %s: see '" CLI_NAME " %s --help'", cli->cmd, what, cli->cmd);
-	return 1;
-}
-
-/* Library log messages: to --log, else to stderr in runc's text format. */
-static void log_cb(void *userdata, ctr_log_level level, const char *msg)
-{
-	struct cli *cli = userdata;
-	log_write(cli->log_fd >= 0 ? cli->log_fd : STDERR_FILENO, cli->log_fd >= 0 && cli->log_json,
-		  level_name(level), msg);
-}
-
-ctr_context *cli_context(struct cli *cli)
-{
-	if (cli->ctx)
-		return cli->ctx;
-	ctr_context_options o;
-	ctr_error *err = NULL;
-	ctr_context_options_init(&o);
-	o.state_root = cli->root;
-	o.log_fn = log_cb;
-	o.log_userdata = cli;
-	o.log_level = cli->debug ? CTR_LOG_DEBUG : CTR_LOG_WARNING;
-	if (ctr_context_new(&cli->ctx, &o, &err) < 0) {
-		cli_error_ctr(cli, err, NULL);
-		cli->ctx = NULL;
-	}
-	return cli->ctx;
-}
 
 /* Commands runc has that this build does not implement: a clear refusal. */
 static int cmd_unsupported(struct cli *cli, int argc, char **argv)
@@ -278,6 +158,19 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* which of the fds --preserve-fds may name were open before we opened any of ours */
+	cli.first_closed_fd = -1;
+	for (i = 1; i < argc; i++) {
+		long n = -1;
+		if (!strcmp(argv[i], "--preserve-fds") && i + 1 < argc)
+			n = strtol(argv[i + 1], NULL, 10);
+		else if (!strncmp(argv[i], "--preserve-fds=", 15))
+			n = strtol(argv[i] + 15, NULL, 10);
+		for (long fd = 3; n > 0 && fd < 3 + n && cli.first_closed_fd < 0 && fd < 65536 + 3; fd++)
+			if (fcntl((int)fd, F_GETFD) < 0 && errno == EBADF)
+				cli.first_closed_fd = (int)fd;
+	}
+
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-' || a[1] == '\0')
@@ -410,9 +303,16 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find_command(name);
 	if (!c) {
+		/* exit 3, as runc's command line library exits for a command it does not know */
 		cli_error(&cli, "unknown command '%s': see '" CLI_NAME " --help'", name);
-		return finish(&cli, 1);
+		return finish(&cli, 3);
 	}
 	cli.cmd = c->name;
-	return finish(&cli, c->fn(&cli, argc - i, argv + i));
+	cli_debug(&cli, "%s %s (libctr %s, runtime-spec %s): state root %s, log %s (%s)%s%s", CLI_NAME, c->name,
+		  ctr_version(), CTR_OCI_VERSION, cli.root ? cli.root : "the default (/run/ctr, or $XDG_RUNTIME_DIR/ctr)",
+		  cli.log_path && *cli.log_path ? cli.log_path : "stderr", cli.log_json ? "json" : "text",
+		  cli.store ? ", image store " : "", cli.store ? cli.store : "");
+	int rc = c->fn(&cli, argc - i, argv + i);
+	cli_debug(&cli, "%s %s: exit status %d", CLI_NAME, c->name, rc);
+	return finish(&cli, rc);
 }

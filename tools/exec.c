@@ -263,7 +263,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "cgroup", 0, OPT_STRV, &a.cgroup,
 		  "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>. "
 		  "(not supported by this build)", NULL, false },
-		{ "ignore-paused", 0, OPT_BOOL, &a.ignore_paused, "allow exec in a paused container", NULL, false },
+		{ "ignore-paused", 0, OPT_BOOL, &a.ignore_paused,
+		  "allow exec in a paused container (the process starts when it is resumed)", NULL, false },
 		{ 0 }
 	};
 	const struct cmd_desc desc = {
@@ -318,6 +319,12 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 
+	if (ctr_container_status(c) == CTR_STATUS_PAUSED && !a.ignore_paused) {
+		cli_error(cli, "exec failed: container '%s' is paused: resume it first ('" CLI_NAME " resume %s'), or "
+			  "give --ignore-paused (the process then starts when the container is resumed)", id, id);
+		goto out;
+	}
+
 	const char *process_json;
 	bool terminal;
 	if (a.process) {
@@ -365,11 +372,18 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	o.console_socket = sock;
+	if (cli_check_preserved(cli, a.preserve_fds))
+		goto out;
 	o.preserve_fds = a.preserve_fds;
+	if (a.ignore_paused)
+		o.flags |= CTR_EXEC_IGNORE_PAUSED;
+	cli_debug(cli, "exec in '%s': %s, terminal %s%s", id, a.process ? a.process : cmd[0],
+		  terminal ? "yes" : "no", a.detach ? ", detached" : "");
 	if (ctr_container_exec(c, &o, &pid, &pidfd, &err) < 0) {
 		cli_error_ctr(cli, err, "exec failed");
 		goto out;
 	}
+	cli_debug(cli, "exec in '%s': pid %d", id, (int)pid);
 	master = o.console_fd;
 	if (a.pid_file && cli_write_pid_file(cli, a.pid_file, pid) < 0)
 		goto out; /* the process runs on; a supervisor without its pid file cannot track it */

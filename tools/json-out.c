@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
 
 void buf_add(struct buf *b, const char *s, size_t n)
@@ -217,4 +219,82 @@ char *cli_go_time(const char *t)
 		last = dot; /* all zeros: Go drops the fraction */
 	memmove(last, end, strlen(end) + 1);
 	return out;
+}
+
+/* ---- tables ---- */
+
+void table_row(struct table *t, const char *const *cells)
+{
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof(char *));
+		if (!nc) {
+			t->oom = true;
+			return;
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (size_t k = 0; k < t->ncols; k++) {
+		char *c = strdup(cells[k] ? cells[k] : "");
+		if (!c) {
+			for (size_t j = 0; j < k; j++)
+				free(t->cells[t->nrows * t->ncols + j]);
+			t->oom = true;
+			return;
+		}
+		t->cells[t->nrows * t->ncols + k] = c;
+	}
+	t->nrows++;
+}
+
+/* Go's text/tabwriter with padding 3 and spaces: every column as wide as its widest cell, the last unpadded. */
+void table_print(FILE *f, const struct table *t)
+{
+	size_t w[16] = { 0 };
+	for (size_t i = 0; i < t->nrows; i++)
+		for (size_t k = 0; k < t->ncols && k < 16; k++) {
+			size_t l = strlen(t->cells[i * t->ncols + k]);
+			if (l > w[k])
+				w[k] = l;
+		}
+	for (size_t i = 0; i < t->nrows; i++) {
+		for (size_t k = 0; k + 1 < t->ncols; k++)
+			fprintf(f, "%-*s", (int)(w[k] + 3), t->cells[i * t->ncols + k]);
+		fprintf(f, "%s\n", t->cells[i * t->ncols + t->ncols - 1]);
+	}
+}
+
+void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+int cli_print_listing(struct cli *cli, bool json, struct json_object *arr, struct table *t)
+{
+	int rc = 0;
+	if (json) {
+		const char *js = arr ? json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE)
+				     : NULL;
+		if (js)
+			printf("%s\n", js);
+		else
+			rc = 1;
+	} else if (t->oom) {
+		rc = 1;
+	} else {
+		table_print(stdout, t);
+	}
+	if (rc)
+		cli_error(cli, "out of memory");
+	table_free(t);
+	json_object_put(arr);
+	return rc;
 }

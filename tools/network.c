@@ -4,6 +4,7 @@
  * flags of create and run (cli_net_request), through <ctr/network.h>.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static int net_create(struct cli *cli, int argc, char **argv)
 	char **pos;
 	int npos;
 	ctr_context *ctx = NULL;
-	int rc = net_parse(cli, &d, opts, argc, argv, 1, 1, "network create needs exactly one network name", &pos,
+	int rc = net_parse(cli, &d, opts, argc, argv, 1, 1, "needs exactly one network name", &pos,
 			   &npos, &ctx);
 	if (rc >= 0) {
 		free(subnets.v);
@@ -120,27 +121,36 @@ static int net_create(struct cli *cli, int argc, char **argv)
 
 static int net_ls(struct cli *cli, int argc, char **argv)
 {
-	static const struct cmd_desc d = {"network ls", "list the networks", "", NULL, true};
+	static const struct cmd_desc d = {"network ls", "list the networks", "[command options]", NULL, true};
 	bool quiet = false;
+	const char *format = "table";
 	struct opt opts[] = {
 		{"quiet", 'q', OPT_BOOL, &quiet, "print the names only", NULL, false},
+		{"format", 'f', OPT_STRING, &format, "table or json", "table", false},
 		{0},
 	};
 	char **pos, **names = NULL;
 	int npos;
 	ctr_context *ctx = NULL;
-	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "network ls takes no arguments", &pos, &npos, &ctx);
+	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "takes no arguments", &pos, &npos, &ctx);
 	if (rc >= 0)
 		return rc;
 	free(pos);
+	bool json = !strcmp(format, "json");
+	if (!json && strcmp(format, "table")) {
+		cli_error(cli, "invalid --format '%s' for 'network ls': use table or json", format);
+		return 1;
+	}
 	rc = 0;
 	ctr_error *err = NULL;
 	if (ctr_network_list(ctx, net_dir(cli), &names, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		return 1;
 	}
-	if (!quiet)
-		printf("%-20s %-12s %s\n", "NAME", "BRIDGE", "SUBNETS");
+	struct table t = {.ncols = 4};
+	static const char *const hdr[] = {"NAME", "BRIDGE", "SUBNETS", "CONTAINERS"};
+	table_row(&t, hdr);
+	json_object *arr = json_object_new_array();
 	for (size_t i = 0; names[i]; i++) {
 		if (quiet) {
 			printf("%s\n", names[i]);
@@ -154,25 +164,43 @@ static int net_ls(struct cli *cli, int argc, char **argv)
 			err = NULL;
 			rc = 1;
 		} else {
-			/* the subnets from the inspect document */
+			json_object *doc = json_tokener_parse(js), *subs, *ctrs, *v;
+			json_object *list = json_object_new_array();
 			struct buf b = {0};
-			const char *p = js;
-			while ((p = strstr(p, "\"subnet\""))) {
-				p = strchr(p + 8, '"');
-				const char *q = p ? strchr(p + 1, '"') : NULL;
-				if (!q)
-					break;
-				if (b.len)
-					buf_puts(&b, ",");
-				buf_add(&b, p + 1, (size_t)(q - p - 1));
-				p = q + 1;
+			size_t nc = 0;
+			if (doc && json_object_object_get_ex(doc, "subnets", &subs))
+				for (size_t k = 0; k < json_object_array_length(subs); k++)
+					if (json_object_object_get_ex(json_object_array_get_idx(subs, k), "subnet", &v)) {
+						buf_printf(&b, "%s%s", b.len ? "," : "", json_object_get_string(v));
+						json_object_array_add(list, json_object_get(v));
+					}
+			if (doc && json_object_object_get_ex(doc, "containers", &ctrs))
+				nc = json_object_array_length(ctrs);
+			if (json) {
+				json_object *o = json_object_new_object();
+				json_object_object_add(o, "name", json_object_new_string(names[i]));
+				json_object_object_add(o, "bridge", json_object_new_string(ctr_network_bridge(n)));
+				json_object_object_add(o, "subnets", list);
+				json_object_object_add(o, "containers", json_object_new_int64((int64_t)nc));
+				json_object_array_add(arr, o);
+			} else {
+				char cnt[32];
+				snprintf(cnt, sizeof(cnt), "%zu", nc);
+				const char *row[] = {names[i], ctr_network_bridge(n), b.s ? b.s : "", cnt};
+				table_row(&t, row);
+				json_object_put(list);
 			}
-			printf("%-20s %-12s %s\n", names[i], ctr_network_bridge(n), b.s ? b.s : "");
 			buf_free(&b);
+			json_object_put(doc);
 		}
 		ctr_free(js);
 		ctr_network_free(n);
 	}
+	if (quiet) {
+		table_free(&t);
+		json_object_put(arr);
+	} else if (cli_print_listing(cli, json, arr, &t))
+		rc = 1;
 	ctr_strv_free(names);
 	return rc;
 }
@@ -188,7 +216,7 @@ static int net_each(struct cli *cli, int argc, char **argv, bool rm)
 	int npos;
 	ctr_context *ctx = NULL;
 	int rc = net_parse(cli, rm ? &dr : &di, opts, argc, argv, 1, -1,
-			   rm ? "network rm needs a network name" : "network inspect needs a network name", &pos, &npos,
+			   "needs at least one network name", &pos, &npos,
 			   &ctx);
 	if (rc >= 0)
 		return rc;
@@ -229,7 +257,7 @@ static int net_reload(struct cli *cli, int argc, char **argv)
 	char **pos;
 	int npos;
 	ctr_context *ctx = NULL;
-	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "network reload takes no arguments", &pos, &npos, &ctx);
+	int rc = net_parse(cli, &d, opts, argc, argv, 0, 0, "takes no arguments", &pos, &npos, &ctx);
 	if (rc >= 0)
 		return rc;
 	free(pos);
@@ -260,7 +288,7 @@ static int net_connect(struct cli *cli, int argc, char **argv, bool dis)
 	int npos;
 	ctr_context *ctx = NULL;
 	int rc = net_parse(cli, dis ? &dd : &dc, dis ? opts + 4 : opts, argc, argv, 2, 2,
-			   "give a network and a container", &pos, &npos, &ctx);
+			   "needs a network and a container", &pos, &npos, &ctx);
 	if (rc < 0) {
 		ctr_network *n = NULL;
 		ctr_container *c = NULL;

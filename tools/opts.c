@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,8 @@ int cli_parse(struct cli *cli, const struct cmd_desc *cmd, struct opt *opts, int
 	char **p = calloc((size_t)argc + 1, sizeof(*p));
 	int n = 0;
 	bool flags_done = false;
+
+	cli->cmd = cmd->name; /* "image ls", not "image": messages name the exact subcommand */
 
 	if (!p) {
 		cli_error(cli, "out of memory");
@@ -238,4 +241,37 @@ void cli_print_cmd_help(FILE *f, const struct cmd_desc *cmd, const struct opt *o
 		fputc('\n', f);
 	}
 	fprintf(f, "   %-*s  %s\n", (int)width, "--help, -h", "show help");
+}
+
+/* docker's RAMInBytes: "512m", "1g", "4096", "1.5GiB"; -1 stays -1 */
+int cli_parse_bytes(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno)
+		return -1;
+	if (v == -1 && !*end) {
+		*out = -1;
+		return 0;
+	}
+	while (*end == ' ')
+		end++;
+	double mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	case 'p': case 'P': mul = 1024.0 * 1024 * 1024 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v < 0)
+		return -1;
+	*out = (int64_t)(v * mul);
+	return 0;
 }

@@ -34,7 +34,7 @@ run() { OUT=$("$@" 2>"$TMP/err"); RC=$?; ERR=$(cat "$TMP/err"); }
 run "$X" --version
 eq "--version: exit 0" 0 "$RC"
 match "--version: first line" '^ctr-demo version [0-9]+\.[0-9]+\.[0-9]+' "$(echo "$OUT" | head -1)"
-eq "--version: spec line" "spec: 1.2.0" "$(echo "$OUT" | sed -n 2p)"
+eq "--version: spec line" "spec: 1.3.0" "$(echo "$OUT" | sed -n 2p)"
 run "$X" -v
 eq "-v is --version" 0 "$RC"
 
@@ -45,8 +45,16 @@ run "$X" create -foo=1 x
 eq "unknown single-dash flag: message names it as given" \
 	"ctr-demo: unknown flag '-foo' for 'create': see 'ctr-demo create --help'" "$ERR"
 run "$X" bogus
-eq "unknown command: exit 1" 1 "$RC"
+eq "unknown command: exit 3, as runc" 3 "$RC"
 match "unknown command: message" "unknown command 'bogus'" "$ERR"
+run "$X" --store "$TMP/store" image ls extra
+eq "a subcommand's usage error names the subcommand" \
+	"1:ctr-demo: 'image ls' takes no arguments: see 'ctr-demo image ls --help'" "$RC:$ERR"
+run "$X" --net-dir "$TMP/nets" network inspect
+eq "a network subcommand's usage error names it" \
+	"1:ctr-demo: 'network inspect' needs at least one network name: see 'ctr-demo network inspect --help'" "$RC:$ERR"
+run "$X" --store "$TMP/store" image ls --format xml
+match "image ls --format: table or json" "invalid --format 'xml' for 'image ls': use table or json" "$ERR"
 run "$X" --bogus list
 eq "unknown global flag: exit 1" 1 "$RC"
 run "$X" start
@@ -126,6 +134,14 @@ match "--log text format, single-dash global flags" '^time="[0-9T:-]+Z" level=er
 	"$(cat "$TMP/log.txt" 2>/dev/null)"
 run "$X" --root "$ROOT" delete -f nope
 eq "delete --force of a missing container: exit 0 like runc" 0 "$RC"
+# --log-format json without --log: JSON on stderr, as runc's logger writes it there; one entry per error
+run "$X" --root "$ROOT" --log-format json delete nope
+eq "--log-format json without --log: one JSON error entry on stderr" "1 error:True:True" \
+	"$RC $(python3 -c 'import json,sys; l=sys.argv[1].splitlines(); d=json.loads(l[0])
+print(d["level"], "nope" in d["msg"], len(l) == 1 and sorted(d) == ["level","msg","time"], sep=":")' "$ERR" 2>&1)"
+run "$X" --root "$ROOT" --log-format json list --format xml
+eq "--log-format json: a usage error is JSON too" "error" \
+	"$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["level"])' "$ERR" 2>&1)"
 run "$X" --root "$TMP/no-such-root" list -f json
 eq "list --format json with no containers prints null" "0:null" "$RC:$OUT"
 run "$X" --root "$TMP/no-such-root" list
@@ -151,6 +167,26 @@ C="$X --root $ROOT"
 run $C run -b "$B" r1
 eq "run: output and exit code" "7:hi" "$RC:$OUT"
 eq "run: nothing left" "" "$($C list -q)"
+
+# --debug says what ctr-demo does, step by step; into --log as entries of its format
+run $C --debug run -b "$B" dbg1
+match "--debug: the command and where things are" "^ctr-demo: debug: ctr-demo run \(libctr [0-9.]+, runtime-spec [0-9.]+\): state root $ROOT" "$ERR"
+match "--debug: create, from which bundle and config" "^ctr-demo: debug: create 'dbg1' from the bundle $B \(config $B/config.json\)" "$ERR"
+match "--debug: the init's pid" "^ctr-demo: debug: created 'dbg1': init pid [0-9]+ waits for start" "$ERR"
+match "--debug: the exit status and the delete" "^ctr-demo: debug: 'dbg1' exited with status 7; deleting it" "$ERR"
+run $C --debug --log "$TMP/debug.json" --log-format json run -b "$B" dbg2
+eq "--debug --log F --log-format json: nothing on stderr, debug entries in F" "7::debug:True" \
+	"$RC:$ERR:$(python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1])]
+print(e[0]["level"], any("create '"'"'dbg2'"'"' from the bundle" in x["msg"] for x in e), sep=":")' "$TMP/debug.json" 2>&1)"
+# one fault, one line: a broken state file, which the library reads twice for `state`, warns once
+# (a state dir of no real container: a created one with its state file broken would be lost to delete)
+mkdir -p "$ROOT/broken"
+echo garbage >"$ROOT/broken/state.json"
+run $C state broken
+eq "a broken state file: one warning, in our format" "1 ctr-demo: warning: $ROOT/broken/state.json: not a valid state file" \
+	"$(echo "$ERR" | grep -c 'not a valid state file') $(echo "$ERR" | sed 's/: the container loads.*//')"
+$C delete -f broken >/dev/null 2>&1
+rm -rf "$ROOT/broken"
 
 # script(1) gives us a terminal; it shows a NUL it writes to the pty as "^@"
 # (runc's output has it too), so that is dropped before comparing.
@@ -225,7 +261,22 @@ eq "exec without a command: exit 1" 1 "$RC"
 run $C kill c1 NOSUCH
 eq "kill with an unknown signal: exit 1" 1 "$RC"
 run $C delete c1
-eq "delete of a running container: exit 1" 1 "$RC"
+eq "delete of a running container: exit 1, naming --force" \
+	"1:ctr-demo: cannot delete container 'c1': it is running: stop it first ('ctr-demo kill c1'), or delete it with --force ('ctr-demo delete --force c1')" \
+	"$RC:$ERR"
+# exec into a paused container: refused naming --ignore-paused; with it the process runs once resumed
+$C pause c1
+run $C exec c1 true
+eq "exec into a paused container: refused, naming --ignore-paused" \
+	"1:ctr-demo: exec failed: container 'c1' is paused: resume it first ('ctr-demo resume c1'), or give --ignore-paused (the process then starts when the container is resumed)" \
+	"$RC:$ERR"
+timeout 30 $C exec --ignore-paused c1 echo resumed </dev/null >"$TMP/ip.out" 2>&1 &
+P=$!
+sleep 0.5
+eq "exec --ignore-paused: waits while the container is paused" "" "$(cat "$TMP/ip.out")"
+$C resume c1
+wait $P
+eq "exec --ignore-paused: runs once the container is resumed" "0 resumed" "$? $(cat "$TMP/ip.out")"
 run $C kill c1 sigkill
 eq "kill with a lower-case SIG name: exit 0" 0 "$RC"
 for i in $(seq 50); do $C state c1 2>/dev/null | grep -q '"stopped"' && break; sleep 0.1; done

@@ -25,8 +25,6 @@
 #include "cli.h"
 
 static int sig_pipe[2] = { -1, -1 };
-static struct termios saved_tio;
-static bool tio_saved;
 
 static void on_signal(int signo)
 {
@@ -74,53 +72,25 @@ void cli_signals_reset(void)
 			signal(s, SIG_DFL);
 }
 
+/* The terminal and relay work is the library's (ctr/console.h); signals stay ours. */
+static ctr_console_mode *saved_mode;
+
 void cli_tty_raw(void)
 {
-	struct termios t;
-	if (tio_saved || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
-		return;
-	tio_saved = true;
-	t = saved_tio;
-	cfmakeraw(&t);
-	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	if (!saved_mode && ctr_console_raw(STDIN_FILENO, &saved_mode, NULL) < 0)
+		saved_mode = NULL;
 }
 
 void cli_tty_restore(void)
 {
-	if (tio_saved) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-		tio_saved = false;
-	}
+	ctr_console_restore(saved_mode);
+	saved_mode = NULL;
 }
 
 void cli_tty_resize(int master)
 {
-	struct winsize ws;
-	if (master < 0)
-		return;
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
-		return;
-	ioctl(master, TIOCSWINSZ, &ws);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-				poll(&pfd, 1, -1);
-				continue;
-			}
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (master >= 0)
+		(void)ctr_console_resize(master, STDIN_FILENO);
 }
 
 static void forward(struct cli *cli, struct io_proxy *p, int signo)
@@ -144,111 +114,67 @@ static void forward(struct cli *cli, struct io_proxy *p, int signo)
 	}
 }
 
-/* Copy what the pty holds to stdout; returns -1 at EOF/EIO (slave closed). */
-static int pump_master(int master)
-{
-	char b[8192];
-	for (;;) {
-		ssize_t r = read(master, b, sizeof(b));
-		if (r > 0) {
-			if (write_all(STDOUT_FILENO, b, (size_t)r) < 0)
-				return -1;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return 0;
-		return -1; /* 0 or EIO: nobody holds the slave any more */
-	}
-}
-
 int cli_proxy_run(struct cli *cli, struct io_proxy *p)
 {
-	char inbuf[8192];
-	/* bytes read from stdin that the pty has not taken yet */
-	size_t in_len = 0, in_off = 0;
-	bool master_open = p->master >= 0, stdin_open = p->master >= 0, line_open = false;
-
-	if (p->master >= 0) {
-		int fl = fcntl(p->master, F_GETFL);
-		if (fl >= 0)
-			fcntl(p->master, F_SETFL, fl | O_NONBLOCK);
-		cli_tty_resize(p->master);
-	}
+	ctr_console_relay *relay = NULL;
+	ctr_error *err = NULL;
 	if (p->pidfd < 0)
 		return 0;
-
-	for (;;) {
-		struct pollfd pfd[4];
-		int n = 0, i_pid, i_sig, i_master = -1, i_in = -1;
-
-		pfd[i_pid = n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
-		pfd[i_sig = n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
-		if (master_open) {
-			short ev = POLLIN;
-			if (in_len > in_off)
-				ev |= POLLOUT;
-			pfd[i_master = n++] = (struct pollfd){ .fd = p->master, .events = ev };
-		}
-		if (stdin_open && in_len == in_off)
-			pfd[i_in = n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			cli_error(cli, "poll: %s", strerror(errno));
+	if (p->master >= 0) {
+		if (ctr_console_relay_new(&relay, p->master, STDIN_FILENO, STDOUT_FILENO, &err) < 0) {
+			cli_error_ctr(cli, err, "the terminal");
 			return -1;
 		}
-		if (pfd[i_sig].revents & POLLIN) {
+		cli_tty_resize(p->master);
+	}
+	int wake[2] = {p->pidfd, sig_pipe[0]}, r = 0;
+	for (;;) {
+		int which = -1;
+		if (relay) {
+			int k = ctr_console_relay_run(relay, wake, 2, -1, &which, &err);
+			if (k < 0) {
+				cli_error_ctr(cli, err, "the terminal");
+				r = -1;
+				break;
+			}
+			if (k == 1) { /* the pty is closed: nothing more to relay, wait for the process */
+				ctr_console_relay_free(relay);
+				relay = NULL;
+				continue;
+			}
+		} else {
+			struct pollfd pfd[2] = {{.fd = wake[0], .events = POLLIN}, {.fd = wake[1], .events = POLLIN}};
+			if (poll(pfd, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				cli_error(cli, "poll: %s", strerror(errno));
+				r = -1;
+				break;
+			}
+			which = pfd[0].revents ? 0 : pfd[1].revents ? 1 : -1;
+		}
+		if (which == 1) {
 			unsigned char sigs[64];
-			ssize_t r = read(sig_pipe[0], sigs, sizeof(sigs));
-			for (ssize_t k = 0; k < r; k++)
+			ssize_t n = read(sig_pipe[0], sigs, sizeof(sigs));
+			for (ssize_t k = 0; k < n; k++)
 				forward(cli, p, sigs[k]);
-		}
-		if (i_master >= 0 && pfd[i_master].revents) {
-			if (pfd[i_master].revents & (POLLIN | POLLHUP | POLLERR)) {
-				if (pump_master(p->master) < 0)
-					master_open = false;
-			}
-			if (master_open && (pfd[i_master].revents & POLLOUT) && in_len > in_off) {
-				ssize_t w = write(p->master, inbuf + in_off, in_len - in_off);
-				if (w > 0)
-					in_off += (size_t)w;
-				else if (w < 0 && errno != EAGAIN && errno != EINTR)
-					in_off = in_len; /* the pty is gone: drop the input */
-				if (in_off == in_len)
-					in_off = in_len = 0;
-			}
-		}
-		if (i_in >= 0 && pfd[i_in].revents) {
-			ssize_t r = read(STDIN_FILENO, inbuf, sizeof(inbuf));
-			if (r > 0) {
-				in_len = (size_t)r;
-				in_off = 0;
-				line_open = inbuf[r - 1] != '\n';
-			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-				stdin_open = false;
-				/*
-				 * Input from a pipe or file ended: pass that on as the
-				 * terminal's end-of-file character, as a user typing ^D
-				 * would, so `echo x | ctr-demo exec -t ID cat` ends.
-				 */
-				struct termios t;
-				if (!isatty(STDIN_FILENO) && master_open && tcgetattr(p->master, &t) == 0 &&
-				    (t.c_lflag & ICANON)) {
-					/* a partial last line takes one VEOF to be read, then one for EOF */
-					inbuf[0] = inbuf[1] = (char)t.c_cc[VEOF];
-					in_len = line_open ? 2 : 1;
-					in_off = 0;
-				}
-			}
-		}
-		if (pfd[i_pid].revents) {
-			/* The process is gone: what it wrote is in the pty already. */
-			if (master_open)
-				pump_master(p->master);
-			return 0;
+		} else if (which == 0) {
+			/* the process is gone: what it wrote is in the pty already */
+			(void)ctr_console_relay_flush(relay);
+			break;
 		}
 	}
+	ctr_console_relay_free(relay);
+	return r;
+}
+
+bool cli_have_terminal(void)
+{
+	if (isatty(STDERR_FILENO) || isatty(STDOUT_FILENO) || isatty(STDIN_FILENO))
+		return true;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* errno says why */
+	close(fd);
+	return true;
 }

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""run.py BUNDLE [ARG...]: run a container through the ctypes binding and
-print its output and exit code.  Without ARGs it runs `echo hello from python`.
-Set CTR_STATE_ROOT to use another state root than /run/ctr."""
+"""run.py BUNDLE [ARG...]: run a container through the Python binding
+(bindings/python, `pip install ./bindings/python`) and print its output and
+exit code.  Without ARGs it runs `echo hello from python`.  Set
+CTR_STATE_ROOT to use another state root than the default."""
 import os
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ctr  # noqa: E402
+import ctr
 
 
-def main():
+def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -18,15 +18,13 @@ def main():
     args = sys.argv[2:] or ["echo", "hello from python"]
     print("libctr", ctr.version())
     try:
-        with ctr.Context(os.environ.get("CTR_STATE_ROOT")) as ctx:
-            spec = ctr.Spec.load(os.path.join(bundle, "config.json"))
+        with ctr.Context(os.environ.get("CTR_STATE_ROOT")) as ctx, \
+                ctr.Spec.load(os.path.join(bundle, "config.json")) as spec, \
+                tempfile.TemporaryFile() as out:
             spec.set_args(args)
-            with tempfile.TemporaryFile() as out:
-                status = ctx.run("python-example-%d" % os.getpid(), spec, bundle,
-                                 stdout_fd=out.fileno(), stderr_fd=out.fileno())
-                out.seek(0)
-                output = out.read().decode(errors="replace")
-            spec.close()
+            status = ctx.run("python-example-%d" % os.getpid(), spec, bundle, stdout=out, stderr=out)
+            out.seek(0)
+            output = out.read().decode(errors="replace")
     except ctr.CtrError as e:
         print("error (%s, errno %d): %s" % (e.code_name, e.errno, e), file=sys.stderr)
         return 1

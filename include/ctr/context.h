@@ -4,9 +4,17 @@
  * The library context: state root, logging, user data.
  *
  * A context holds no hidden global state; several contexts may live in one
- * process.  A context is not locked internally: use one per thread, or
- * serialize calls on it.  Container handles made from a context must be freed
- * before the context.
+ * process.  Threads: after ctr_context_new() the only thing a context
+ * changes is the init stub's memfd, made once under a lock of its own, so
+ * several threads may use one context at the same time for calls on
+ * different handles (each handle by one thread at a time); its log callback
+ * may then be called from those threads at once.  ctr_context_set_log_level()
+ * and ctr_context_free() must not run while another thread uses the
+ * context.  Handles made from a context (containers, registries, stores,
+ * networks) must be freed before it.
+ *
+ * A context holds one file descriptor, the init stub's sealed memfd (see
+ * README "Security model"), from its first container create or exec on.
  */
 #ifndef CTR_CONTEXT_H
 #define CTR_CONTEXT_H
@@ -42,36 +50,82 @@ typedef void (*ctr_log_fn)(void *userdata, ctr_log_level level, const char *msg)
 /** Options for ctr_context_new(); initialise with ctr_context_options_init(). */
 typedef struct ctr_context_options {
 	size_t size;             /**< sizeof(ctr_context_options), set by the init function */
-	const char *state_root;  /**< where container state lives; NULL: "/run/ctr" for root, else $XDG_RUNTIME_DIR/ctr (or /run/user/<uid>/ctr) */
+	const char *state_root;  /**< where container state lives; NULL: "/run/ctr" for root, else $XDG_RUNTIME_DIR/ctr (or /run/user/UID/ctr) */
 	ctr_log_fn log_fn;       /**< log callback; NULL: no logging */
 	void *log_userdata;      /**< passed to log_fn */
 	int log_level;           /**< highest ctr_log_level delivered; 0: CTR_LOG_WARNING */
 	void *userdata;          /**< opaque pointer for the caller, see ctr_context_userdata() */
 } ctr_context_options;
 
-/** Initialise options to their defaults (sets size). */
-void ctr_context_options_init(ctr_context_options *opts);
+/**
+ * Initialise context options to their defaults, for a struct of `size` bytes:
+ * the caller's sizeof(ctr_context_options), which the library records in the
+ * size field.  Fields beyond `size` (a caller built against older headers)
+ * are never written; the library uses their defaults.  Call it through
+ * ctr_context_options_init(), which passes sizeof.
+ *
+ * @param opts the struct to fill
+ * @param size its size: sizeof(ctr_context_options) as the caller was compiled
+ * @return 0, or -EINVAL when opts is NULL or size is smaller than the size field
+ */
+int ctr_context_options_init_sized(ctr_context_options *opts, size_t size);
 
 /**
- * Create a context.
+ * Initialise context options to their defaults:
+ * ctr_context_options_init_sized(opts, sizeof(*opts)).
+ *
+ * @param opts the struct to fill
+ */
+static inline void ctr_context_options_init(ctr_context_options *opts)
+{
+	(void)ctr_context_options_init_sized(opts, sizeof(*opts));
+}
+
+/**
+ * Create a context.  Nothing is created on disk: the state root is made
+ * when the first container is.
  *
  * @param out  receives the context
  * @param opts options, or NULL for defaults
  * @param err  receives an error on failure; may be NULL
- * @return 0 or a negative errno
+ * @return 0; -EINVAL (CTR_E_INVALID) for a state root (or, without one, a
+ *         $XDG_RUNTIME_DIR) that is not absolute; -E2BIG for options from
+ *         newer headers that set fields this library does not know;
+ *         -EACCES (CTR_E_INVALID) when no state root is given, the caller is
+ *         not root, $XDG_RUNTIME_DIR is unset and /run/user/UID is not its
+ *         directory; -ENOMEM
  */
 int ctr_context_new(ctr_context **out, const ctr_context_options *opts, ctr_error **err);
 
-/** Free a context; NULL is allowed. */
+/**
+ * Free a context (containers and other state on disk are untouched).
+ *
+ * @param ctx the context; NULL is allowed
+ */
 void ctr_context_free(ctr_context *ctx);
 
-/** The state root of the context (owned by the context). */
+/**
+ * The state root of a context.
+ *
+ * @param ctx the context
+ * @return the absolute directory, owned by the context
+ */
 const char *ctr_context_state_root(const ctr_context *ctx);
 
-/** The userdata pointer given at creation. */
+/**
+ * The caller's pointer given at creation (ctr_context_options.userdata).
+ *
+ * @param ctx the context
+ * @return the pointer, NULL when none was given
+ */
 void *ctr_context_userdata(const ctr_context *ctx);
 
-/** Change the log level of a context. */
+/**
+ * Change the log level of a context.  Not while another thread uses it.
+ *
+ * @param ctx   the context
+ * @param level the highest ctr_log_level delivered; 0: CTR_LOG_WARNING
+ */
 void ctr_context_set_log_level(ctr_context *ctx, int level);
 
 #ifdef __cplusplus

@@ -3,10 +3,21 @@
  * @file ctr/error.h
  * Per-call error objects.
  *
- * Every fallible function returns 0 on success or a negative errno value, and
- * takes a `ctr_error **err` as its last argument.  When `err` is not NULL and
- * the call fails, `*err` receives a newly allocated error object that the
- * caller frees with ctr_error_free().  There is no thread-local "last error".
+ * Every fallible function returns 0 on success (or a documented
+ * non-negative value) or a negative errno value, and takes a
+ * `ctr_error **err` as its last argument.  When `err` is not NULL, `*err` is
+ * NULL and the call fails, `*err` receives a newly allocated error object
+ * that the caller frees with ctr_error_free(); an `*err` that is already set
+ * is left alone (the first error wins).  There is no thread-local "last
+ * error".
+ *
+ * Each function's documentation lists the errno values a caller can act on.
+ * Besides those, any of them may return -ENOMEM (code CTR_E_NOMEM) when
+ * memory runs out and -EINVAL (CTR_E_INVALID) for a NULL handle or a NULL
+ * required argument; a function that makes system calls may return the
+ * errno of one that failed (CTR_E_SYSTEM, the message names the call and
+ * the path).  Errors are values, never process state: the library does not
+ * print, exit or abort on them.
  */
 #ifndef CTR_ERROR_H
 #define CTR_ERROR_H
@@ -34,29 +45,60 @@ typedef enum ctr_error_code {
 	CTR_E_CHILD = 11       /**< the container process failed during setup */
 } ctr_error_code;
 
-/** The errno value (positive) behind the error; 0 for a NULL error. */
+/**
+ * The errno value behind an error.
+ *
+ * @param e the error; may be NULL
+ * @return the positive errno (the negation of what the failed call
+ *         returned), 0 for a NULL error
+ */
 int ctr_error_errno(const ctr_error *e);
 
-/** The stable code of the error; CTR_E_OK for a NULL error. */
+/**
+ * The stable code of an error.
+ *
+ * @param e the error; may be NULL
+ * @return its code, CTR_E_OK for a NULL error
+ */
 ctr_error_code ctr_error_code_of(const ctr_error *e);
 
 /**
  * The message, with context, e.g.
  * "config.json: linux.namespaces[2].type: unknown namespace 'foo'".
- * Owned by the error object; "" for a NULL error.
+ *
+ * @param e the error; may be NULL
+ * @return the message, owned by the error object; "" for a NULL error
  */
 const char *ctr_error_message(const ctr_error *e);
 
-/** A short static name for a code, e.g. "spec" for CTR_E_SPEC. */
+/**
+ * A short name for a code, e.g. "spec" for CTR_E_SPEC.
+ *
+ * @param code an error code
+ * @return a static string; "unknown" for a value that is not a code
+ */
 const char *ctr_error_code_name(ctr_error_code code);
 
-/** Free an error object; NULL is allowed. */
+/**
+ * Free an error object.
+ *
+ * @param e the error; NULL is allowed
+ */
 void ctr_error_free(ctr_error *e);
 
-/** Free memory (strings, buffers) that the library handed to the caller; NULL is allowed. */
+/**
+ * Free memory (strings, buffers) that the library handed to the caller.
+ *
+ * @param p what the library returned; NULL is allowed
+ */
 void ctr_free(void *p);
 
-/** Free a NULL-terminated array of strings that the library handed to the caller; NULL is allowed. */
+/**
+ * Free a NULL-terminated array of strings that the library handed to the
+ * caller, and its strings.
+ *
+ * @param v the array; NULL is allowed
+ */
 void ctr_strv_free(char **v);
 
 #ifdef __cplusplus

@@ -13,21 +13,28 @@ extern "C" {
 /** Major version of the headers (API breaks bump it; the soname follows it). */
 #define CTR_VERSION_MAJOR 0
 /** Minor version of the headers (new API bumps it). */
-#define CTR_VERSION_MINOR 1
+#define CTR_VERSION_MINOR 2
 /** Micro version of the headers (fixes only). */
 #define CTR_VERSION_MICRO 0
 /** One number for comparisons: 0xMMmmuu. */
 #define CTR_VERSION_NUMBER ((CTR_VERSION_MAJOR << 16) | (CTR_VERSION_MINOR << 8) | CTR_VERSION_MICRO)
 /** Version of the OCI runtime-spec this library implements. */
-#define CTR_OCI_VERSION "1.2.0"
+#define CTR_OCI_VERSION "1.3.0"
 
 /**
- * The version of the library actually loaded, as "MAJOR.MINOR.MICRO".
- * The string is static; do not free it.
+ * The version of the library actually loaded.
+ *
+ * @return "MAJOR.MINOR.MICRO", a static string (do not free it)
  */
 const char *ctr_version(void);
 
-/** The version of the library actually loaded, as CTR_VERSION_NUMBER encodes it. */
+/**
+ * The version of the library actually loaded, as a number.
+ *
+ * @return the version as CTR_VERSION_NUMBER encodes it (0xMMmmuu); compare
+ *         it with CTR_VERSION_NUMBER to learn whether the library is at
+ *         least as new as the headers
+ */
 unsigned ctr_version_number(void);
 
 /**

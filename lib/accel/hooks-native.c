@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 #include "accel/accel-internal.h"
-#include "linux/hooks.h"
+#include "accel/native-hooks.h"
+#include "linux/process.h"
+#include "linux/sigsafe.h"
 
 extern char **environ;
 
@@ -233,8 +235,7 @@ static int verb_update_ldcache(int rootfd, const char *rootfs, const char *const
 	const char *ldconfig = find_ldconfig();
 	size_t clen = 0;
 	FILE *m;
-	pid_t pid;
-	int r, status;
+	int r;
 
 	if (opt_values(args, "--folder", &folders) < 0)
 		return ctr_err_nomem(err);
@@ -271,18 +272,22 @@ static int verb_update_ldcache(int rootfd, const char *rootfs, const char *const
 			r = ctr_err_nomem(err);
 			goto out;
 		}
-	r = posix_spawn(&pid, ldconfig, NULL, NULL, argv, environ);
-	if (r != 0) {
-		r = ctr_err_sys(err, r, "update-ldcache: run %s", ldconfig);
+	/* none of the caller's fds, a fixed environment, a pidfd: whatever the host does with SIGCHLD */
+	int hpidfd = -1, code = -1;
+	r = ctr_spawn_helper(ldconfig, argv, -1, STDERR_FILENO, &hpidfd);
+	if (r < 0) {
+		r = ctr_err_sys(err, -r, "update-ldcache: run %s", ldconfig);
 		goto out;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			r = ctr_err_sys(err, errno, "update-ldcache: wait for %s", ldconfig);
-			goto out;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		r = ctr_err(err, EIO, CTR_E_HOOK, "update-ldcache: %s -r %s failed (status %d)", ldconfig, rootfs, status);
+	r = ctr_pidfd_exit_status(hpidfd, -1, &code);
+	close(hpidfd);
+	if (r < 0) {
+		r = ctr_err_sys(err, -r, "update-ldcache: wait for %s (its exit status was taken by another reaper "
+				"of this process's children, on a kernel before 6.15)", ldconfig);
+		goto out;
+	}
+	if (code != 0)
+		r = ctr_err(err, EIO, CTR_E_HOOK, "update-ldcache: %s -r %s failed (exit code %d)", ldconfig, rootfs, code);
 out:
 	ctr_strv_free(argv);
 	ctr_strv_free(folders);
@@ -400,30 +405,33 @@ static int verb_disable_modification(const char *host_root, pid_t pid, int rootf
 	 * caller's namespace first (over "/", never seen outside), clones the
 	 * file from there, then moves the clone into the container's namespace.
 	 */
-	child = fork();
+	int cpidfd = -1, code = -1;
+	child = ctr_clone3(0, &cpidfd, SIGCHLD);
 	if (child < 0) {
-		r = ctr_err_sys(err, errno, "disable-device-node-modification: fork");
+		r = ctr_err_sys(err, errno, "disable-device-node-modification: clone");
 		goto out;
 	}
 	if (child == 0) {
 		int t;
+		ss_child_begin();
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			_exit(13);
+			ss_exit(13);
 		t = (int)syscall(SYS_open_tree, mnt, "params", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (t < 0)
-			_exit(12);
+			ss_exit(12);
 		if (setns(nsfd, CLONE_NEWNS) < 0)
-			_exit(10);
+			ss_exit(10);
 		if (tfd >= 0 ? syscall(SYS_move_mount, t, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
 			     : syscall(SYS_move_mount, t, "", AT_FDCWD, "/proc/driver/nvidia/params", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			_exit(errno == ENOENT ? 11 : 12);
-		_exit(0);
+			ss_exit(errno == ENOENT ? 11 : 12);
+		ss_exit(0);
 	}
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			break;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (ctr_pidfd_exit_status(cpidfd, -1, &code) < 0)
+		code = -1;
+	close(cpidfd);
+	status = code >= 0 && code < 128 ? code << 8 : 0x7f;
+	if (code != 0)
 		r = ctr_err(err, EIO, CTR_E_HOOK,
 			    "disable-device-node-modification: cannot put the params copy over /proc/driver/nvidia/params in the container (%s)",
 			    WIFEXITED(status) && WEXITSTATUS(status) == 10   ? "setns failed"

@@ -103,12 +103,13 @@ static void devices_clear(ctr_accel_registry *reg)
 	reg->n_devs = 0;
 }
 
-CTR_EXPORT void ctr_accel_device_info_init(ctr_accel_device_info *info)
+CTR_EXPORT int ctr_accel_device_info_init_sized(ctr_accel_device_info *info, size_t size)
 {
-	if (!info)
-		return;
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
+	ctr_accel_device_info def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(info, size, &def, sizeof(def));
 }
 
 static char *dup_or_null(const char *s, bool *fail)
@@ -268,12 +269,13 @@ static const ctr_accel_backend_ops cdi_ops = {
 
 /* ---- registry ---- */
 
-CTR_EXPORT void ctr_accel_registry_options_init(ctr_accel_registry_options *opts)
+CTR_EXPORT int ctr_accel_registry_options_init_sized(ctr_accel_registry_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_accel_registry_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 static int default_cdi_dirs(char ***out)
@@ -284,13 +286,13 @@ static int default_cdi_dirs(char ***out)
 	if ((r = strv_append(out, "/etc/cdi")) < 0 || (r = strv_append(out, "/var/run/cdi")) < 0)
 		return r;
 	if (geteuid() != 0) {
-		if ((x = getenv("XDG_CONFIG_HOME")) && x[0] == '/')
+		if ((x = secure_getenv("XDG_CONFIG_HOME")) && x[0] == '/')
 			r = strv_appendf(out, "%s/cdi", x);
-		else if ((x = getenv("HOME")) && x[0] == '/')
+		else if ((x = secure_getenv("HOME")) && x[0] == '/')
 			r = strv_appendf(out, "%s/.config/cdi", x);
 		if (r < 0)
 			return r;
-		if ((x = getenv("XDG_RUNTIME_DIR")) && x[0] == '/' && (r = strv_appendf(out, "%s/cdi", x)) < 0)
+		if ((x = secure_getenv("XDG_RUNTIME_DIR")) && x[0] == '/' && (r = strv_appendf(out, "%s/cdi", x)) < 0)
 			return r;
 	}
 	return 0;

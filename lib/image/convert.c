@@ -27,12 +27,13 @@
 #include "image/image-internal.h"
 #include "spec/oci.h"
 
-CTR_EXPORT void ctr_image_spec_options_init(ctr_image_spec_options *o)
+CTR_EXPORT int ctr_image_spec_options_init_sized(ctr_image_spec_options *o, size_t size)
 {
-	if (!o)
-		return;
-	memset(o, 0, sizeof(*o));
-	o->size = sizeof(*o);
+	ctr_image_spec_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(o, size, &def, sizeof(def));
 }
 
 static bool is_whiteout(int fd)

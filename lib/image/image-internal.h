@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -94,6 +95,8 @@ void img_manifest_free(struct img_manifest *m);
 void img_config_free(struct img_config *c);
 void img_docker_manifest_free(struct img_docker_manifest *m);
 
+/* A manifest and config this runtime can run: one DiffID per layer, os linux. */
+int img_check_runnable(const struct img_manifest *m, const struct img_config *cfg, const char *what, ctr_error **err);
 /* The host platform: "linux", GOARCH name ("amd64", "arm64", ...) and variant ("" when none). */
 void img_host_platform(const char **os, const char **arch, const char **variant);
 /*
@@ -180,6 +183,12 @@ struct img_record {
 };
 
 void img_record_free(struct img_record *r);
+/*
+ * A lease file (leases/<name>): the container's state dir, the ChainIDs its
+ * rootfs uses, one a line, then IMG_LEASE_IMAGE and the image's name
+ * (leases written before that line existed have no such line).
+ */
+#define IMG_LEASE_IMAGE "image="
 /* Load the record of a stored image: -ENOENT (CTR_E_NOT_FOUND) when there is none. */
 int img_store_record(ctr_image_store *st, const char *name, struct img_record *out, ctr_error **err);
 /* Read a stored blob (manifest, config), verified against its digest. */
@@ -193,6 +202,58 @@ int img_flock(int fd, int op);
 /* Apply a stored image's layers flat into root_fd (unpack, and the copy fallback of the rootfs). */
 int img_store_apply_flat(ctr_image_store *st, const struct img_record *rec, int root_fd, const ctr_image_options *o,
 			 ctr_error **err);
+/* The caller's options (of any struct size the size protocol allows), checked. */
+int img_options_copy(ctr_image_options *o, const ctr_image_options *opts, ctr_error **err);
+/* The store lock: LOCK_SH while importing or reading, LOCK_EX for prune. */
+int img_store_lock(ctr_image_store *st, int op, ctr_error **err);
+void img_store_unlock(ctr_image_store *st);
+/* "sha256:abc" -> "<top>/sha256/abc" (relative to the store dir). */
+int img_digest_path(const char *top, const char *digest, char *buf, size_t n);
+bool img_exists_at(int dirfd, const char *p);
+/* A private, locked temporary directory (or file with is_file) under tmp/; name gets "tmp/<...>". */
+int img_store_make_tmp(ctr_image_store *st, const char *prefix, bool is_file, char *name, size_t n, int *fd,
+		       ctr_error **err);
+
+/*
+ * Work in progress under <store>/tmp (locked by its fd, so a crashed
+ * import's leftovers are told apart), renamed to final only when the whole
+ * image is verified.
+ */
+struct img_pending {
+	char tmp[PATH_MAX];   /* relative to the store dir; "" when nothing is pending */
+	char final[PATH_MAX];
+	int fd;               /* the tmp entry (dir or file), holding its lock */
+	int lock_fd;          /* the per-layer lock (layers), -1 for blobs */
+};
+/* A pending blobs/<digest> file (fd open for writing). */
+int img_pending_blob(ctr_image_store *st, const char *digest, struct img_pending *p, ctr_error **err);
+/*
+ * Take the layer's lock (waiting for another import of it) and make its
+ * pending directory; *exists (nothing pending, lock released) when the store
+ * has the layer by then.
+ */
+int img_pending_layer(ctr_image_store *st, const char *chain, struct img_pending *p, bool *exists, ctr_error **err);
+/* Rename into place (commit, unless final exists already) or remove the tmp entry. */
+void img_pending_end(ctr_image_store *st, struct img_pending *p, bool commit);
+/* Close its fds (releasing its locks); after img_pending_end. */
+void img_pending_close(struct img_pending *p);
+/* A name an image may be stored under: 1 to 1024 characters, no control characters. */
+int img_check_name(const char *name, ctr_error **err);
+/* Add (or replace) the record of an image whose blobs and layers are all in place. */
+int img_store_add_record(ctr_image_store *st, const char *name, const char *source, const char *mdigest,
+			 const struct img_manifest *m, const struct img_config *cfg, char **chains, ctr_error **err);
+
+/* ---- pull.c: registries ---- */
+/* ctr_image_pull (and ctr_image_import of a docker:// reference). */
+int img_pull(ctr_image_store *st, char **stored_name, const char *ref, const char *name, const ctr_image_options *o,
+	     ctr_error **err);
+/* A registry image resolved (manifest and config fetched and verified), for an unpack without a store. */
+struct img_remote;
+int img_remote_open(ctr_context *ctx, const char *ref, const ctr_image_options *o, struct img_remote **out,
+		    ctr_error **err);
+/* Stream its layers, in order, flat into root_fd. */
+int img_remote_apply_flat(struct img_remote *rm, int root_fd, ctr_error **err);
+void img_remote_free(struct img_remote *rm);
 
 /* ---- rootfs.c ---- */
 /*

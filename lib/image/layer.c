@@ -920,8 +920,8 @@ static int add_dirmeta(struct x *x, struct archive_entry *e, mode_t mode, bool c
 static int do_dir(struct x *x, struct archive_entry *e, int pfd, const char *name, ctr_error **err)
 {
 	mode_t mode = archive_entry_perm(e) & 07777;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int r = entry_owner(x, e, &uid, &gid, err);
 	if (r < 0)
 		return r;
@@ -996,8 +996,8 @@ static int do_symlink(struct x *x, struct archive_entry *e, int pfd, const char 
 		target = archive_entry_symlink_utf8(e);
 	if (!target || !*target)
 		return entry_err(x, err, EINVAL, "symlink without a target");
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int r = entry_owner(x, e, &uid, &gid, err);
 	if (r < 0)
 		return r;
@@ -1083,8 +1083,8 @@ static int do_node(struct x *x, struct archive_entry *e, int pfd, const char *na
 					 "unpack as root, or use an image without device nodes",
 					 type == AE_IFCHR ? "character" : "block", major(dev), minor(dev));
 	}
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int r = entry_owner(x, e, &uid, &gid, err);
 	if (r < 0)
 		return r;
@@ -1248,8 +1248,9 @@ static int prune(struct x *x, char *path, size_t len, ctr_error **err)
 	if (fd < 0)
 		return ctr_err(err, -fd, CTR_E_SYSTEM, "%s: opaque directory '%.200s': %s", x->lname, path,
 			       strerror(-fd));
-	/* names first, then the work: no directory stream stays open while recursing */
-	int dfd = dup(fd);
+	/* names first, then the work: no directory stream stays open while recursing; close-on-exec
+	 * like every fd (another thread of the caller may fork and exec meanwhile) */
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
 		int e = errno;

@@ -566,3 +566,14 @@ int img_chain_ids(char *const *diff_ids, size_t n, char ***out, ctr_error **err)
 	*out = v;
 	return 0;
 }
+
+int img_check_runnable(const struct img_manifest *m, const struct img_config *cfg, const char *what, ctr_error **err)
+{
+	if (cfg->n_diff_ids != m->n_layers)
+		return ctr_err(err, EINVAL, CTR_E_PARSE, "%s: the config has %zu rootfs.diff_ids but the manifest %zu layers",
+			       what, cfg->n_diff_ids, m->n_layers);
+	if (strcmp(cfg->os, "linux"))
+		return ctr_err(err, ENOEXEC, CTR_E_UNSUPPORTED,
+			       "%s: the image is for os '%s': this runtime runs linux images", what, cfg->os);
+	return 0;
+}

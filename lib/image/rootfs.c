@@ -42,18 +42,29 @@ static int write_lease(ctr_image_store *st, const struct img_record *rec, const 
 	int fd = mkostemp(lease, O_CLOEXEC);
 	if (fd < 0)
 		return ctr_err_sys(err, errno, "%s: create a lease", lease);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
+	/* the whole text, then one checked write: stdio's buffering would hide which write failed and why */
+	size_t cap = strlen(state_dir) + 2 + strlen(IMG_LEASE_IMAGE) + strlen(rec->name) + 1, len = 0;
+	for (size_t i = 0; i < rec->n_layers; i++)
+		cap += strlen(rec->layers[i].chain_id) + 1;
+	char *txt = malloc(cap);
+	if (!txt) {
 		close(fd);
 		unlink(lease);
 		return ctr_err_nomem(err);
 	}
-	fprintf(f, "%s\n", state_dir);
+	len += (size_t)snprintf(txt + len, cap - len, "%s\n", state_dir);
 	for (size_t i = 0; i < rec->n_layers; i++)
-		fprintf(f, "%s\n", rec->layers[i].chain_id);
-	if (fclose(f) != 0) {
+		len += (size_t)snprintf(txt + len, cap - len, "%s\n", rec->layers[i].chain_id);
+	/* the image's name, so that image rm can tell it is in use */
+	len += (size_t)snprintf(txt + len, cap - len, IMG_LEASE_IMAGE "%s\n", rec->name);
+	int r = ctr_write_all(fd, txt, len, -1);
+	free(txt);
+	if (r < 0 || (close(fd) < 0 && errno != EINTR)) {
+		int e = r < 0 ? -r : errno;
+		if (r < 0)
+			close(fd);
 		unlink(lease);
-		return ctr_err_sys(err, errno ? errno : EIO, "%s: write the lease", lease);
+		return ctr_err_sys(err, e, "%s: write the lease", lease);
 	}
 	return 0;
 }

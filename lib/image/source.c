@@ -284,8 +284,8 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root_fd
 			r = ctr_err(err, EIO, CTR_E_INVALID, "%s: entry '%s': %s", apath, name, archive_error_string(a));
 			goto out;
 		}
-		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s: write '%s'", apath, name);
+		if ((r = ctr_write_all(fd, buf, n, (off_t)off)) < 0) {
+			r = ctr_err_sys(err, -r, "%s: write '%s'", apath, name);
 			goto out;
 		}
 	}
@@ -302,7 +302,7 @@ out:
 static int extract_archive(struct img_source *s, const char *tmp_parent, ctr_error **err)
 {
 	int r;
-	const char *parent = tmp_parent ? tmp_parent : getenv("TMPDIR");
+	const char *parent = tmp_parent ? tmp_parent : secure_getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/var/tmp";
 	if (asprintf(&s->tmpdir, "%s/ctr-src.XXXXXX", parent) < 0) {
@@ -429,6 +429,46 @@ static int pick_in_index(struct img_source *s, const struct img_index *x, const 
 	return 0;
 }
 
+/*
+ * An oci-archive without a tag: the default name is the archive's
+ * org.opencontainers.image.ref.name (the one the index's images share), as
+ * podman load and ctr images import name it.  A full reference
+ * ("docker.io/library/busybox:1.36", "busybox:latest") is taken as it is; a
+ * bare tag ("1.36") becomes <file name>:<tag> like an explicit tag.  A name
+ * with control characters is not used (the file name stays).
+ */
+static int name_from_ref_annotation(struct img_source *s, const struct img_index *top, ctr_error **err)
+{
+	const char *ref = NULL;
+	for (size_t i = 0; i < top->n; i++) {
+		const char *n = top->m[i].ref_name;
+		if (img_media_kind(top->m[i].media_type) == IMG_KIND_UNKNOWN || !n || !*n)
+			continue;
+		if (ref && strcmp(ref, n))
+			return 0; /* images of different names: no one name for the import */
+		ref = n;
+	}
+	if (!ref || strlen(ref) > 1024)
+		return 0;
+	for (const char *p = ref; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	char *n = NULL;
+	if (strchr(ref, ':') || strchr(ref, '/'))
+		n = strdup(ref);
+	else {
+		const char *base = strrchr(s->path, '/');
+		base = base && base[1] ? base + 1 : s->path;
+		if (asprintf(&n, "%s:%s", base, ref) < 0)
+			n = NULL;
+	}
+	if (!n)
+		return ctr_err_nomem(err);
+	free(s->default_name);
+	s->default_name = n;
+	return 0;
+}
+
 static int resolve_oci(struct img_source *s, const char *platform, ctr_error **err)
 {
 	char *buf = NULL, what[PATH_MAX + 32];
@@ -513,7 +553,10 @@ static int resolve_oci(struct img_source *s, const char *platform, ctr_error **e
 				    "(tags: %s)", s->ref, images, s->ref, *tags ? tags : "none");
 		} else
 			r = pick_in_index(s, &top, what, 0, &pk, err);
+		if (r == 0 && s->tmpdir && (r = name_from_ref_annotation(s, &top, err)) < 0)
+			goto index_done;
 	}
+index_done:
 	img_index_free(&top);
 	if (r == 0 && pk.score < 0)
 		r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "%s: no image for the platform %s/%s%s%s", s->ref, pk.os,
@@ -781,16 +824,8 @@ int img_source_open(ctr_context *ctx, const char *ref, const char *platform, con
 	}
 	if (r < 0)
 		goto fail;
-	if (s->cfg.n_diff_ids != s->m.n_layers) {
-		r = ctr_err(err, EINVAL, CTR_E_PARSE, "%s: the config has %zu rootfs.diff_ids but the manifest %zu layers",
-			    ref, s->cfg.n_diff_ids, s->m.n_layers);
+	if ((r = img_check_runnable(&s->m, &s->cfg, ref, err)) < 0)
 		goto fail;
-	}
-	if (strcmp(s->cfg.os, "linux")) {
-		r = ctr_err(err, ENOEXEC, CTR_E_UNSUPPORTED, "%s: the image is for os '%s': this runtime runs linux images",
-			    ref, s->cfg.os);
-		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
@@ -945,15 +980,17 @@ int img_apply_layers_flat(int root_fd, const struct img_manifest *m, const struc
 		pc.p.total = m->layers[i].size;
 		pc.p.bytes_in = pc.p.bytes_out = pc.p.entries = 0;
 		pc.p.done = 0;
+		pc.p.phase = CTR_IMAGE_PHASE_WAITING;
 		if ((r = img_report(&pc)) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
+		pc.p.phase = CTR_IMAGE_PHASE_EXTRACTING;
 		if ((r = open_blob(ud, &m->layers[i], &fd, err)) < 0)
 			return r;
 		r = ctr_layer_apply(root_fd, fd, &ld, &lo, NULL, err);
 		close(fd);
 		if (r < 0)
 			return r;
-		pc.p.done = 1;
+		pc.p.done = 1; /* the phase stays EXTRACTING */
 		if (img_report(&pc) < 0)
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "unpack cancelled");
 	}

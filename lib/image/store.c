@@ -35,17 +35,19 @@
 #include "image/image-internal.h"
 #include "image/digest.h"
 #include "image/layer.h"
+#include "image/registry.h"
 
-CTR_EXPORT void ctr_image_options_init(ctr_image_options *o)
+CTR_EXPORT int ctr_image_options_init_sized(ctr_image_options *o, size_t size)
 {
-	if (!o)
-		return;
-	memset(o, 0, sizeof(*o));
-	o->size = sizeof(*o);
+	ctr_image_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(o, size, &def, sizeof(def));
 }
 
 /* The caller's options (of any struct size the size protocol allows), checked. */
-static int image_options_copy(ctr_image_options *o, const ctr_image_options *opts, ctr_error **err)
+int img_options_copy(ctr_image_options *o, const ctr_image_options *opts, ctr_error **err)
 {
 	int r = ctr_copy_options(o, sizeof(*o), opts, opts->size, "ctr_image_options", err);
 	if (r < 0)
@@ -67,7 +69,7 @@ int img_flock(int fd, int op)
 }
 
 /* "sha256:abc" -> "<top>/sha256/abc" */
-static int digest_path(const char *top, const char *digest, char *buf, size_t n)
+int img_digest_path(const char *top, const char *digest, char *buf, size_t n)
 {
 	const char *colon = strchr(digest, ':');
 	if (!colon || strchr(colon + 1, '/') || !colon[1])
@@ -78,10 +80,9 @@ static int digest_path(const char *top, const char *digest, char *buf, size_t n)
 
 int img_layer_dir(const char *chain_id, char *buf, size_t n)
 {
-	return digest_path("layers", chain_id, buf, n);
+	return img_digest_path("layers", chain_id, buf, n);
 }
 
-static void store_unlock(ctr_image_store *st);
 
 /* A directory stream of a store subdirectory; NULL when it cannot be opened. */
 static DIR *open_sub(ctr_image_store *st, const char *sub)
@@ -163,7 +164,7 @@ CTR_EXPORT int ctr_image_store_open(ctr_context *ctx, ctr_image_store **out, con
 	 * lock shared from before it makes a temp entry until it is done with it */
 	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0) {
 		clean_tmp(st);
-		store_unlock(st);
+		img_store_unlock(st);
 	}
 	*out = st;
 	return 0;
@@ -189,19 +190,19 @@ CTR_EXPORT const char *ctr_image_store_dir(const ctr_image_store *st)
 	return st ? st->dir : NULL;
 }
 
-static int store_lock(ctr_image_store *st, int op, ctr_error **err)
+int img_store_lock(ctr_image_store *st, int op, ctr_error **err)
 {
 	int r = img_flock(st->lock_fd, op);
 	return r < 0 ? ctr_err_sys(err, -r, "image store %s: lock", st->dir) : 0;
 }
 
-static void store_unlock(ctr_image_store *st)
+void img_store_unlock(ctr_image_store *st)
 {
 	(void)flock(st->lock_fd, LOCK_UN);
 }
 
 /* A private, locked temporary directory (or file with is_file) under tmp/. */
-static int make_tmp(ctr_image_store *st, const char *prefix, bool is_file, char *name, size_t n, int *fd,
+int img_store_make_tmp(ctr_image_store *st, const char *prefix, bool is_file, char *name, size_t n, int *fd,
 		    ctr_error **err)
 {
 	char path[PATH_MAX];
@@ -359,7 +360,7 @@ int img_store_record(ctr_image_store *st, const char *name, struct img_record *o
 int img_store_open_blob(ctr_image_store *st, const char *digest, int *fd, ctr_error **err)
 {
 	char p[PATH_MAX];
-	if (digest_path("blobs", digest, p, sizeof(p)) < 0)
+	if (img_digest_path("blobs", digest, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%s': bad digest", digest);
 	*fd = openat(st->dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0)
@@ -371,7 +372,7 @@ int img_store_open_blob(ctr_image_store *st, const char *digest, int *fd, ctr_er
 int img_store_read_blob(ctr_image_store *st, const char *digest, char **out, size_t *len, ctr_error **err)
 {
 	char p[PATH_MAX];
-	if (digest_path("blobs", digest, p, sizeof(p)) < 0)
+	if (img_digest_path("blobs", digest, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%s': bad digest", digest);
 	char full[PATH_MAX + 8];
 	snprintf(full, sizeof(full), "%s/%s", st->dir, p);
@@ -387,7 +388,7 @@ int img_store_read_blob(ctr_image_store *st, const char *digest, char **out, siz
 
 /* ---- import ---- */
 
-static bool exists_at(int dirfd, const char *p)
+bool img_exists_at(int dirfd, const char *p)
 {
 	struct stat s;
 	return fstatat(dirfd, p, &s, AT_SYMLINK_NOFOLLOW) == 0;
@@ -396,36 +397,29 @@ static bool exists_at(int dirfd, const char *p)
 /*
  * What an import adds, kept under tmp/ (locked) until every layer and blob
  * of the image is complete and verified; then renamed into place at once,
- * so a failed import leaves the store as it was.
+ * so a failed import leaves the store as it was (struct img_pending).
  */
-struct pending {
-	char tmp[PATH_MAX];    /* relative to the store dir */
-	char final[PATH_MAX];
-	int fd;                /* holds the tmp entry's lock */
-	int lock_fd;           /* per-layer lock, -1 for blobs */
-};
-
 struct txn {
-	struct pending *v;
+	struct img_pending *v;
 	size_t n;
 };
 
-static struct pending *txn_add(struct txn *t, ctr_error **err)
+static struct img_pending *txn_add(struct txn *t, ctr_error **err)
 {
-	struct pending *nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	struct img_pending *nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
 	if (!nv) {
 		ctr_err_nomem(err);
 		return NULL;
 	}
 	t->v = nv;
-	struct pending *p = &nv[t->n++];
+	struct img_pending *p = &nv[t->n++];
 	memset(p, 0, sizeof(*p));
 	p->fd = p->lock_fd = -1;
 	return p;
 }
 
 /* Is final already in the store or pending in this import? */
-static const struct pending *txn_find(const struct txn *t, const char *final)
+static const struct img_pending *txn_find(const struct txn *t, const char *final)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (!strcmp(t->v[i].final, final))
@@ -433,27 +427,36 @@ static const struct pending *txn_find(const struct txn *t, const char *final)
 	return NULL;
 }
 
-static void txn_end(ctr_image_store *st, struct txn *t, bool commit)
+void img_pending_end(ctr_image_store *st, struct img_pending *p, bool commit)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct pending *p = &t->v[i];
-		if (!p->tmp[0])
-			continue;
-		if (commit && !exists_at(st->dirfd, p->final) && renameat(st->dirfd, p->tmp, st->dirfd, p->final) == 0)
+	if (p->tmp[0]) {
+		if (commit && !img_exists_at(st->dirfd, p->final) && renameat(st->dirfd, p->tmp, st->dirfd, p->final) == 0)
 			p->tmp[0] = '\0';
 		if (p->tmp[0]) {
 			ctr_error *e = NULL;
 			if (img_rm_path(st->dirfd, p->tmp, &e) < 0)
 				ctr_warn(st->ctx, "%s/%s: %s", st->dir, p->tmp, ctr_error_message(e));
 			ctr_error_free(e);
+			p->tmp[0] = '\0';
 		}
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->v[i].fd >= 0)
-			close(t->v[i].fd);
-		if (t->v[i].lock_fd >= 0)
-			close(t->v[i].lock_fd);
-	}
+}
+
+void img_pending_close(struct img_pending *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
+	p->fd = p->lock_fd = -1;
+}
+
+static void txn_end(ctr_image_store *st, struct txn *t, bool commit)
+{
+	for (size_t i = 0; i < t->n; i++)
+		img_pending_end(st, &t->v[i], commit);
+	for (size_t i = 0; i < t->n; i++)
+		img_pending_close(&t->v[i]);
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;
@@ -464,19 +467,18 @@ static int put_blob_buf(ctr_image_store *st, struct txn *t, const char *digest, 
 			ctr_error **err)
 {
 	char p[PATH_MAX];
-	struct pending *pe;
+	struct img_pending *pe;
 	int r;
-	if (digest_path("blobs", digest, p, sizeof(p)) < 0)
+	if (img_digest_path("blobs", digest, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%s': bad digest", digest);
-	if (exists_at(st->dirfd, p) || txn_find(t, p))
+	if (img_exists_at(st->dirfd, p) || txn_find(t, p))
 		return 0;
 	if (!(pe = txn_add(t, err)))
 		return -ENOMEM;
-	snprintf(pe->final, sizeof(pe->final), "%s", p);
-	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
+	if ((r = img_pending_blob(st, digest, pe, err)) < 0)
 		return r;
-	if (write(pe->fd, buf, len) != (ssize_t)len)
-		return ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+	if ((r = ctr_write_all(pe->fd, buf, len, -1)) < 0)
+		return ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 	return 0;
 }
 
@@ -489,18 +491,23 @@ static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc
 	struct ctr_digest dg = { 0 };
 	static const size_t bufsz = 1u << 20;
 	char *buf = NULL;
-	struct pending *pe;
-	if (digest_path("blobs", d->digest, p, sizeof(p)) < 0)
+	struct img_pending *pe;
+	if (img_digest_path("blobs", d->digest, p, sizeof(p)) < 0)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest '%s'", what, d->digest);
 	if (!(pe = txn_add(t, err)))
 		return -ENOMEM;
-	snprintf(pe->final, sizeof(pe->final), "%s", p);
-	if ((r = make_tmp(st, "blob", true, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
+	if ((r = img_pending_blob(st, d->digest, pe, err)) < 0)
 		return r;
 	if (!(buf = malloc(bufsz)))
 		return ctr_err_nomem(err);
 	if ((r = ctr_digest_begin(&dg, d->digest, err)) < 0)
 		goto out;
+	pc->p.phase = CTR_IMAGE_PHASE_COPYING;
+	pc->p.bytes_in = 0;
+	if (img_report(pc) < 0) {
+		r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
+		goto out;
+	}
 	uint64_t total = 0;
 	for (;;) {
 		ssize_t n = read(src, buf, bufsz);
@@ -514,8 +521,8 @@ static int put_blob_fd(ctr_image_store *st, struct txn *t, const struct img_desc
 			break;
 		ctr_digest_update(&dg, buf, (size_t)n);
 		total += (uint64_t)n;
-		if (write(pe->fd, buf, (size_t)n) != n) {
-			r = ctr_err_sys(err, errno ? errno : EIO, "%s/%s: write", st->dir, pe->tmp);
+		if ((r = ctr_write_all(pe->fd, buf, (size_t)n, -1)) < 0) {
+			r = ctr_err_sys(err, -r, "%s/%s: write", st->dir, pe->tmp);
 			goto out;
 		}
 		pc->p.bytes_in = total;
@@ -536,6 +543,43 @@ out:
 	return r;
 }
 
+int img_pending_layer(ctr_image_store *st, const char *chain, struct img_pending *p, bool *exists, ctr_error **err)
+{
+	char ldir[PATH_MAX], lockp[PATH_MAX];
+	int r;
+	memset(p, 0, sizeof(*p));
+	p->fd = p->lock_fd = -1;
+	*exists = false;
+	if (img_layer_dir(chain, ldir, sizeof(ldir)) < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "bad chain id '%.150s'", chain);
+	snprintf(lockp, sizeof(lockp), "locks/%s.lock", strchr(chain, ':') + 1);
+	p->lock_fd = openat(st->dirfd, lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->lock_fd < 0)
+		return ctr_err_sys(err, errno, "%s/%s: open", st->dir, lockp);
+	if ((r = img_flock(p->lock_fd, LOCK_EX)) < 0) {
+		img_pending_close(p);
+		return ctr_err_sys(err, -r, "%s/%s: lock", st->dir, lockp);
+	}
+	if (img_exists_at(st->dirfd, ldir)) { /* another process extracted it while we waited */
+		img_pending_close(p);
+		*exists = true;
+		return 0;
+	}
+	snprintf(p->final, sizeof(p->final), "%s", ldir);
+	return img_store_make_tmp(st, "layer", false, p->tmp, sizeof(p->tmp), &p->fd, err);
+}
+
+int img_pending_blob(ctr_image_store *st, const char *digest, struct img_pending *p, ctr_error **err)
+{
+	char bp[PATH_MAX];
+	memset(p, 0, sizeof(*p));
+	p->fd = p->lock_fd = -1;
+	if (img_digest_path("blobs", digest, bp, sizeof(bp)) < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "blob '%.150s': bad digest", digest);
+	snprintf(p->final, sizeof(p->final), "%s", bp);
+	return img_store_make_tmp(st, "blob", true, p->tmp, sizeof(p->tmp), &p->fd, err);
+}
+
 /*
  * Extract one layer into a pending layers/<chain> unless the store has it.
  * The per-layer lock is held until the import ends, so a concurrent import
@@ -544,34 +588,22 @@ out:
 static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *d, const char *diff_id,
 		     const char *chain, const char *name, struct img_progress_ctx *pc, ctr_error **err)
 {
-	char ldir[PATH_MAX], lockp[PATH_MAX], bp[PATH_MAX];
-	int r, lfd, bfd = -1;
-	struct pending *pe;
-	if (img_layer_dir(chain, ldir, sizeof(ldir)) < 0 || digest_path("blobs", d->digest, bp, sizeof(bp)) < 0)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad chain id", name);
-	snprintf(lockp, sizeof(lockp), "locks/%s.lock", strchr(chain, ':') + 1);
-	lfd = openat(st->dirfd, lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lfd < 0)
-		return ctr_err_sys(err, errno, "%s/%s: open", st->dir, lockp);
-	if ((r = img_flock(lfd, LOCK_EX)) < 0) {
-		close(lfd);
-		return ctr_err_sys(err, -r, "%s/%s: lock", st->dir, lockp);
-	}
-	if (exists_at(st->dirfd, ldir)) { /* another process extracted it while we waited */
+	char bp[PATH_MAX];
+	int r, bfd = -1;
+	struct img_pending *pe;
+	bool exists;
+	if (img_digest_path("blobs", d->digest, bp, sizeof(bp)) < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest", name);
+	if (!(pe = txn_add(t, err)))
+		return -ENOMEM;
+	if ((r = img_pending_layer(st, chain, pe, &exists, err)) < 0)
+		return r;
+	if (exists) {
 		pc->p.cached = 1;
-		close(lfd);
 		return 0;
 	}
-	if (!(pe = txn_add(t, err))) {
-		close(lfd);
-		return -ENOMEM;
-	}
-	pe->lock_fd = lfd;
-	snprintf(pe->final, sizeof(pe->final), "%s", ldir);
-	if ((r = make_tmp(st, "layer", false, pe->tmp, sizeof(pe->tmp), &pe->fd, err)) < 0)
-		return r;
 	/* the blob: in the store, or pending in this import */
-	const struct pending *pb = txn_find(t, bp);
+	const struct img_pending *pb = txn_find(t, bp);
 	if (pb)
 		bfd = openat(st->dirfd, pb->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (!pb && (r = img_store_open_blob(st, d->digest, &bfd, err)) < 0)
@@ -589,6 +621,12 @@ static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *
 	lo.progress_ud = pc;
 	lo.cancel = pc->o->cancel;
 	lo.writers = pc->o->writer_threads;
+	pc->p.phase = CTR_IMAGE_PHASE_EXTRACTING;
+	pc->p.bytes_in = 0;
+	if (img_report(pc) < 0) {
+		close(bfd);
+		return ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
+	}
 	r = ctr_layer_apply(pe->fd, bfd, &ld, &lo, NULL, err);
 	close(bfd);
 	return r;
@@ -604,7 +642,7 @@ static char *now_utc(void)
 	return strdup(buf);
 }
 
-static int add_record(ctr_image_store *st, const char *name, const char *source, const char *mdigest,
+int img_store_add_record(ctr_image_store *st, const char *name, const char *source, const char *mdigest,
 		      const struct img_manifest *m, const struct img_config *cfg, char **chains, ctr_error **err)
 {
 	char lockp[PATH_MAX];
@@ -657,7 +695,7 @@ out:
 	return r;
 }
 
-static int check_name(const char *name, ctr_error **err)
+int img_check_name(const char *name, ctr_error **err)
 {
 	if (!name || !*name || strlen(name) > 1024)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "image name '%s': must be 1 to 1024 characters",
@@ -671,21 +709,32 @@ static int check_name(const char *name, ctr_error **err)
 CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const char *name,
 				const ctr_image_options *opts, ctr_error **err)
 {
+	return ctr_image_import_named(st, NULL, source, name, opts, err);
+}
+
+CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, const char *source, const char *name,
+				      const ctr_image_options *opts, ctr_error **err)
+{
 	ctr_image_options o;
 	struct img_source *src = NULL;
 	char tmpdir[PATH_MAX], **chains = NULL;
 	int r;
 	ctr_image_options_init(&o);
+	if (stored_name)
+		*stored_name = NULL;
 	if (!st || !source)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_import: NULL argument");
-	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
+	if (opts && (r = img_options_copy(&o, opts, err)) < 0)
 		return r;
+	if (img_is_registry_ref(source))
+		return img_pull(st, stored_name, source, name, &o, err);
 	if (!img_is_source_name(source))
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "'%s' is not a source name: use oci:<dir>[:<tag>], "
-			       "oci-archive:<file>[:<tag>] or docker-archive:<file>[:<name:tag>]", source);
-	if (name && (r = check_name(name, err)) < 0)
+			       "oci-archive:<file>[:<tag>], docker-archive:<file>[:<name:tag>] or "
+			       "docker://[host/]repo[:tag]", source);
+	if (name && (r = img_check_name(name, err)) < 0)
 		return r;
-	if ((r = store_lock(st, LOCK_SH, err)) < 0)
+	if ((r = img_store_lock(st, LOCK_SH, err)) < 0)
 		return r;
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", st->dir);
 	if ((r = img_source_open(st->ctx, source, o.platform, tmpdir, &src, err)) < 0)
@@ -707,16 +756,17 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 		pc.p.total = d->size;
 		pc.p.bytes_in = pc.p.bytes_out = pc.p.entries = 0;
 		pc.p.cached = pc.p.done = 0;
+		pc.p.phase = CTR_IMAGE_PHASE_WAITING;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
 			goto fail;
 		}
-		if (img_layer_dir(chains[i], ldir, sizeof(ldir)) < 0 || digest_path("blobs", d->digest, bp, sizeof(bp)) < 0) {
+		if (img_layer_dir(chains[i], ldir, sizeof(ldir)) < 0 || img_digest_path("blobs", d->digest, bp, sizeof(bp)) < 0) {
 			r = ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest", lname);
 			goto fail;
 		}
-		bool have_layer = exists_at(st->dirfd, ldir);
-		if (!exists_at(st->dirfd, bp) && !txn_find(&t, bp)) {
+		bool have_layer = img_exists_at(st->dirfd, ldir);
+		if (!img_exists_at(st->dirfd, bp) && !txn_find(&t, bp)) {
 			int fd;
 			if ((r = img_source_open_blob(src, d, &fd, err)) < 0)
 				goto fail;
@@ -725,11 +775,14 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 			if (r < 0)
 				goto fail;
 		}
+		pc.p.bytes_in = 0;
 		if (have_layer)
 			pc.p.cached = 1;
 		else if ((r = put_layer(st, &t, d, cfg->diff_ids[i], chains[i], lname, &pc, err)) < 0)
 			goto fail;
 		pc.p.done = 1;
+		if (pc.p.cached)
+			pc.p.phase = CTR_IMAGE_PHASE_EXISTS;
 		if (img_report(&pc) < 0) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
 			goto fail;
@@ -742,12 +795,17 @@ CTR_EXPORT int ctr_image_import(ctr_image_store *st, const char *source, const c
 	    (r = put_blob_buf(st, &t, mdig, mbuf, mlen, err)) < 0)
 		goto fail;
 	txn_end(st, &t, true);
-	r = add_record(st, name ? name : img_source_default_name(src), source, mdig, m, cfg, chains, err);
+	const char *final = name ? name : img_source_default_name(src);
+	if ((r = img_check_name(final, err)) < 0 ||
+	    (r = img_store_add_record(st, final, source, mdig, m, cfg, chains, err)) < 0)
+		goto out;
+	if (stored_name && !(*stored_name = strdup(final)))
+		r = ctr_err_nomem(err);
 	goto out;
 fail:
 	txn_end(st, &t, false);
 out:
-	store_unlock(st);
+	img_store_unlock(st);
 	for (size_t i = 0; chains && chains[i]; i++)
 		free(chains[i]);
 	free(chains);
@@ -831,11 +889,73 @@ out:
 	return r;
 }
 
+/*
+ * The state dir of a live container whose rootfs is the image (its lease
+ * names it; a lease of an older version without the name: the same
+ * ChainIDs), into user (n bytes); 0 when none, 1 when found.
+ */
+static int image_user(ctr_image_store *st, const char *name, char *user, size_t n)
+{
+	struct img_record rec = { 0 };
+	if (img_store_record(st, name, &rec, NULL) < 0)
+		return 0;
+	DIR *d = open_sub(st, "leases");
+	struct dirent *e;
+	int found = 0;
+	while (d && !found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX], rootfs[PATH_MAX + 8], *buf = NULL;
+		size_t len;
+		struct stat sb;
+		snprintf(p, sizeof(p), "%s/leases/%s", st->dir, e->d_name);
+		if (ctr_read_file(p, 1u << 20, &buf, &len, NULL) < 0)
+			continue;
+		char *save = NULL, *dir = strtok_r(buf, "\n", &save), *line;
+		snprintf(rootfs, sizeof(rootfs), "%s/image", dir ? dir : "/nonexistent");
+		if (dir && dir[0] == '/' && stat(rootfs, &sb) == 0) {
+			size_t i = 0;
+			bool named = false, same = true;
+			while ((line = strtok_r(NULL, "\n", &save))) {
+				if (!strncmp(line, IMG_LEASE_IMAGE, strlen(IMG_LEASE_IMAGE))) {
+					named = true;
+					found = !strcmp(line + strlen(IMG_LEASE_IMAGE), name);
+					break;
+				}
+				same = same && i < rec.n_layers && !strcmp(line, rec.layers[i].chain_id);
+				i++;
+			}
+			if (!named && same && i == rec.n_layers && i > 0)
+				found = 1;
+			if (found)
+				snprintf(user, n, "%s", dir);
+		}
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	img_record_free(&rec);
+	return found;
+}
+
 CTR_EXPORT int ctr_image_remove(ctr_image_store *st, const char *name, ctr_error **err)
 {
-	char lockp[PATH_MAX];
+	return ctr_image_remove_ex(st, name, 0, err);
+}
+
+CTR_EXPORT int ctr_image_remove_ex(ctr_image_store *st, const char *name, unsigned flags, ctr_error **err)
+{
+	char lockp[PATH_MAX], user[PATH_MAX] = "";
 	if (!st || !name)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_remove: NULL argument");
+	if (flags & ~CTR_IMAGE_REMOVE_FORCE)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_remove_ex: unknown flags %#x", flags);
+	if (!(flags & CTR_IMAGE_REMOVE_FORCE) && image_user(st, name, user, sizeof(user))) {
+		const char *id = strrchr(user, '/');
+		return ctr_err(err, EBUSY, CTR_E_STATE, "image '%s' is used by the container '%s' (state dir %s): delete "
+			       "the container first, or force the removal (the container keeps its layers until it is "
+			       "deleted)", name, id ? id + 1 : user, user);
+	}
 	snprintf(lockp, sizeof(lockp), "%s/images.lock", st->dir);
 	int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600), r;
 	if (lfd < 0)
@@ -919,7 +1039,8 @@ static int lease_refs(ctr_image_store *st, struct strset *keep, unsigned *remove
 				(*removed)++;
 		} else {
 			while ((line = strtok_r(NULL, "\n", &save)) && r == 0)
-				r = set_add(keep, line);
+				if (strncmp(line, IMG_LEASE_IMAGE, strlen(IMG_LEASE_IMAGE)))
+					r = set_add(keep, line);
 		}
 		free(buf);
 	}
@@ -968,7 +1089,7 @@ CTR_EXPORT int ctr_image_prune(ctr_image_store *st, unsigned *removed, ctr_error
 	int r;
 	if (!st)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_prune: NULL store");
-	if ((r = store_lock(st, LOCK_EX, err)) < 0)
+	if ((r = img_store_lock(st, LOCK_EX, err)) < 0)
 		return r;
 	if ((r = load_images(st, &root, &images, err)) < 0)
 		goto out;
@@ -999,7 +1120,7 @@ CTR_EXPORT int ctr_image_prune(ctr_image_store *st, unsigned *removed, ctr_error
 		*removed = n;
 out:
 	set_free(&keep);
-	store_unlock(st);
+	img_store_unlock(st);
 	return r;
 }
 
@@ -1072,16 +1193,19 @@ CTR_EXPORT int ctr_image_unpack(ctr_context *ctx, ctr_image_store *st, const cha
 	ctr_image_options_init(&o);
 	if (!ctx || !ref || !dir)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_image_unpack: NULL argument");
-	if (opts && (r = image_options_copy(&o, opts, err)) < 0)
+	if (opts && (r = img_options_copy(&o, opts, err)) < 0)
 		return r;
-	bool is_src = img_is_source_name(ref);
+	bool is_remote = img_is_registry_ref(ref), is_src = is_remote || img_is_source_name(ref);
 	if (!is_src && !st)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "'%s' is not a source name (oci:, oci-archive:, "
-			       "docker-archive:) and no store was given to look it up in", ref);
+			       "docker-archive:, docker://) and no store was given to look it up in", ref);
 	struct img_source *src = NULL;
+	struct img_remote *rm = NULL;
 	struct img_record rec = { 0 };
 	/* resolve (and verify the documents) before touching the target */
-	if (is_src)
+	if (is_remote)
+		r = img_remote_open(ctx, ref, &o, &rm, err);
+	else if (is_src)
 		r = img_source_open(ctx, ref, o.platform, NULL, &src, err);
 	else
 		r = img_store_record(st, ref, &rec, err);
@@ -1119,12 +1243,14 @@ CTR_EXPORT int ctr_image_unpack(ctr_context *ctx, ctr_image_store *st, const cha
 			goto out;
 		}
 	}
-	if (is_src)
+	if (is_remote)
+		r = img_remote_apply_flat(rm, dfd, err);
+	else if (is_src)
 		r = img_apply_layers_flat(dfd, img_source_manifest(src), img_source_config(src), source_blob_open, src,
 					  &o, err);
-	else if ((r = store_lock(st, LOCK_SH, err)) == 0) { /* no prune while we read its blobs */
+	else if ((r = img_store_lock(st, LOCK_SH, err)) == 0) { /* no prune while we read its blobs */
 		r = img_store_apply_flat(st, &rec, dfd, &o, err);
-		store_unlock(st);
+		img_store_unlock(st);
 	}
 	if (r < 0) {
 		empty_dir(dfd);
@@ -1135,6 +1261,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	img_source_free(src);
+	img_remote_free(rm);
 	img_record_free(&rec);
 	return r;
 }

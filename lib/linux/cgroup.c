@@ -6,6 +6,8 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -733,6 +735,12 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 			r = ctr_err_nomem(err);
 		}
 	}
+	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
+	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
+	for (size_t i = 0; i < cg->n && r == 0; i++) {
+		struct stat st;
+		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
+	}
 	if (r == 0 && record)
 		r = record(ud, cg, err);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
@@ -849,6 +857,8 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err)
 			close(cg->h[i].fd);
 			cg->h[i].fd = -1;
 		}
+		if (cg->h[i].existed)
+			continue;
 		/* processes that were killed leave their cgroup a moment after they are reaped */
 		int s = rmdir(cg->h[i].dir) == 0 || errno == ENOENT ? 0 : -errno;
 		for (int tries = 0; s == -EBUSY && tries < 200; tries++) {
@@ -888,6 +898,8 @@ struct json_object *ctr_cgroup_to_json(const struct ctr_cgroup *cg)
 		json_object_object_add(h, "dir", json_object_new_string(cg->h[i].dir));
 		json_object_object_add(h, "ctrls", json_object_new_int64(cg->h[i].ctrls));
 		json_object_object_add(h, "v2", json_object_new_boolean(cg->h[i].v2));
+		if (cg->h[i].existed)
+			json_object_object_add(h, "existed", json_object_new_boolean(true));
 		json_object_object_add(paths, cg->h[i].v2 ? "unified" : cg->h[i].name, h);
 	}
 	json_object_object_add(o, "paths", paths);
@@ -916,6 +928,8 @@ int ctr_cgroup_from_json(struct json_object *o, struct ctr_cgroup **out, ctr_err
 		cg->h[i].fd = -1;
 		cg->h[i].v2 = json_object_get_boolean(b);
 		cg->h[i].ctrls = (unsigned)json_object_get_int64(c);
+		json_object *e;
+		cg->h[i].existed = json_object_object_get_ex(v, "existed", &e) && json_object_get_boolean(e);
 		cg->h[i].name = strdup(cg->h[i].v2 ? "" : k);
 		cg->h[i].dir = strdup(json_object_get_string(d));
 		if (!cg->h[i].name || !cg->h[i].dir) {
@@ -1115,6 +1129,67 @@ int ctr_cgroup_oom_kills(struct ctr_cgroup *cg, uint64_t *count, ctr_error **err
 	if (n < 0)
 		return ctr_err_sys(err, -n, "%s/%s: read", cg->h[i].dir, file);
 	*count = key_value(buf, "oom_kill");
+	return 0;
+}
+
+int ctr_cgroup_event_fd(struct ctr_cgroup *cg, int *out, ctr_error **err)
+{
+	ssize_t i = find_hier(cg, CTR_CGC_MEMORY, true), any2 = find_hier(cg, 0, true);
+	if (i >= 0 || (any2 >= 0 && find_hier(cg, CTR_CGC_MEMORY, false) < 0)) {
+		/* cgroup v2: the kernel reports a change of an "events" file to inotify as IN_MODIFY */
+		size_t h = (size_t)(i >= 0 ? i : any2);
+		int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (fd < 0)
+			return ctr_err_sys(err, errno, "inotify_init1");
+		static const char *const files[] = {"memory.events", "cgroup.events"};
+		int watched = 0;
+		for (size_t k = 0; k < CTR_ARRAY_SIZE(files); k++) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s/%s", cg->h[h].dir, files[k]);
+			if (inotify_add_watch(fd, path, IN_MODIFY) >= 0)
+				watched++;
+			else if (errno != ENOENT) {
+				int e = errno;
+				close(fd);
+				return ctr_err_sys(err, e, "%s: watch it", path);
+			}
+		}
+		if (!watched) {
+			close(fd);
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "%s: no memory.events nor cgroup.events to watch", cg->h[h].dir);
+		}
+		*out = fd;
+		return 0;
+	}
+	i = find_hier(cg, CTR_CGC_MEMORY, false);
+	if (i < 0)
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "the container has no memory cgroup: there are no OOM events to watch");
+	/* cgroup v1: an eventfd registered for memory.oom_control through cgroup.event_control */
+	int dfd = open_dir(cg, (size_t)i);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int ofd = dfd < 0 ? -1 : openat(dfd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+	int cfd = dfd < 0 ? -1 : openat(dfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC);
+	int r = 0;
+	if (efd < 0 || ofd < 0 || cfd < 0) {
+		r = ctr_err_sys(err, errno, "%s: memory.oom_control, cgroup.event_control", cg->h[i].dir);
+	} else {
+		char line[64];
+		int n = snprintf(line, sizeof(line), "%d %d", efd, ofd);
+		if (write(cfd, line, (size_t)n) != n)
+			r = ctr_err_sys(err, errno, "%s/cgroup.event_control: register an eventfd for OOM", cg->h[i].dir);
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (cfd >= 0)
+		close(cfd);
+	if (r < 0) {
+		if (efd >= 0)
+			close(efd);
+		return r;
+	}
+	*out = efd;
 	return 0;
 }
 

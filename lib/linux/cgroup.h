@@ -99,6 +99,7 @@ struct ctr_cgroup {
 		int fd;      /* O_PATH directory fd, -1 when not open */
 		int created; /* how many path components create made (removed on rollback), 0 after */
 		char *note;  /* v2, at create: why some controllers are not in the cgroup (for errors), or NULL */
+		bool existed; /* the directory was there before create: someone else's, destroy leaves it */
 	} h[CTR_CG_MAX_HIER];
 };
 
@@ -178,6 +179,13 @@ int ctr_cgroup_kill(struct ctr_cgroup *cg, int signo, ctr_error **err);
 int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, ctr_error **err);
 /* Stats as runc's `events --stats` "data" object. */
 int ctr_cgroup_stats(struct ctr_cgroup *cg, struct json_object **out, ctr_error **err);
+/*
+ * A pollable fd (the caller's) readable when the container's cgroup reports
+ * an event: v2, an inotify watch of memory.events and cgroup.events
+ * (IN_MODIFY); v1, an eventfd registered for memory.oom_control.
+ */
+int ctr_cgroup_event_fd(struct ctr_cgroup *cg, int *out, ctr_error **err);
+
 /* The number of OOM kills (v2 memory.events oom_kill, v1 memory.oom_control oom_kill). */
 int ctr_cgroup_oom_kills(struct ctr_cgroup *cg, uint64_t *count, ctr_error **err);
 

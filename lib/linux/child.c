@@ -63,55 +63,6 @@ static int fail(char *eb, size_t n, int e, const char *fmt, ...)
 	return -(e > 0 ? e : EIO);
 }
 
-/* The wording engines match on: podman maps "executable file not found" and
- * "no such file or directory" to 127, "permission denied" to 126. */
-static int check_program(const struct ctr_proc *proc, char *eb, size_t n)
-{
-	char found[PATH_MAX];
-	const char *file = proc->argv[0];
-	int r = ss_lookpath(file, proc->envp, found, sizeof(found));
-	if (r == 0)
-		return 0;
-	bool has_slash = false;
-	for (const char *c = file; *c; c++)
-		has_slash |= *c == '/';
-	if (r == -ENOENT && !has_slash)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": executable file not found in $PATH", file);
-	else if (r == -ENOENT)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": stat %s: no such file or directory", file, file);
-	else if (r == -EACCES || r == -EPERM)
-		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": permission denied", file);
-	else
-		return fail(eb, n, -r, "process.args[0]: exec: \"%s\"", file);
-	return r;
-}
-
-/*
- * Like runc, find the program at create, as the user that will run it, so
- * that create fails (and engines report 127/126) instead of start.  The user
- * is switched only in the init stub after start; here only the filesystem
- * ids change for the lookup (setfsuid/setfsgid and the groups: what path
- * lookup and access(2) with AT_EACCESS check), and change back after.  An id
- * the user namespace does not map leaves the check to root's view.
- */
-static int check_program_as_user(const struct ctr_proc *p, char *eb, size_t n)
-{
-	bool groups = false;
-	if (p->uid != 0 || p->gid != 0) {
-		groups = syscall(SYS_setgroups, p->n_groups, p->groups) == 0;
-		(void)syscall(SYS_setfsgid, p->gid);
-		(void)syscall(SYS_setfsuid, p->uid);
-	}
-	int r = check_program(p, eb, n);
-	if (p->uid != 0 || p->gid != 0) {
-		(void)syscall(SYS_setfsuid, 0);
-		(void)syscall(SYS_setfsgid, 0);
-		if (groups)
-			(void)syscall(SYS_setgroups, 0, NULL);
-	}
-	return r;
-}
-
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 {
 	return ctr_clone3_cg(flags, pidfd, exit_signal, -1);
@@ -1111,19 +1062,46 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			return fail(eb, n, errno, "prctl(PR_SET_PDEATHSIG)");
 		die_if_orphan(p->sync_fd);
+		/* a mount namespace new with this clone (a joined user namespace owns it, see plan.c):
+		 * the null device of its copy of the mounts, the only one that can be cloned onto
+		 * masked paths */
+		if (devnull >= 0 && (p->late_flags & CLONE_NEWNS)) {
+			close_fd(&devnull);
+			if ((devnull = open_null(eb, n)) < 0)
+				return devnull;
+		}
 	}
 
 	/* the rootfs: make the tree a slave (or as rootfsPropagation asks), bind the rootfs on itself */
-	unsigned long prop = MS_REC | MS_SLAVE;
-	if (p->root_prop & (MS_PRIVATE))
-		prop = p->root_prop | MS_REC;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
-		return fail(eb, n, errno, "make the mount tree private");
+	if (!p->no_mntns) {
+		unsigned long prop = MS_REC | MS_SLAVE;
+		if (p->root_prop & (MS_PRIVATE))
+			prop = p->root_prop | MS_REC;
+		if (mount(NULL, "/", NULL, prop, NULL) < 0)
+			return fail(eb, n, errno, "make the mount tree private");
+	}
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fail(eb, n, errno, "root.path: bind %s onto itself", p->rootfs);
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fail(eb, n, errno, "root.path: open %s", p->rootfs);
+	if (p->no_mntns) {
+		/*
+		 * In the caller's mount namespace (config-linux.md: not listed,
+		 * inherited): the bind's creation (and its removal at delete)
+		 * propagates like any mount, but it is made private at once, so the
+		 * container's mounts below it stay out of every other namespace; the
+		 * runtime learns its mount id to unmount exactly it at delete.
+		 */
+		if (mount(NULL, p->rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+			return fail(eb, n, errno, "root.path: make the bind of %s private", p->rootfs);
+		struct statx stx;
+		if (statx(rootfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+			return fail(eb, n, errno ? errno : ENOSYS, "root.path: the mount id of the bind of %s",
+				    p->rootfs);
+		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_ROOTFS_MNT, 0, (int)stx.stx_mnt_id, NULL, 0)) < 0)
+			return fail(eb, n, -r, "root.path: tell the runtime");
+	}
 	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
 	bool own_cgns = p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 ||
 			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
@@ -1188,7 +1166,12 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 
 	if (fchdir(rootfd) < 0)
 		return fail(eb, n, errno, "root.path: chdir %s", p->rootfs);
-	if (p->no_pivot) {
+	if (p->no_mntns) {
+		/* no pivot_root in the caller's mount namespace: chroot, as crun does (a process with
+		 * CAP_SYS_CHROOT can leave a chroot: README, "Without a mount namespace") */
+		if (chroot(".") < 0)
+			return fail(eb, n, errno, "root.path: chroot %s", p->rootfs);
+	} else if (p->no_pivot) {
 		/* for roots on ramfs, where pivot_root is refused: move the rootfs over / and chroot */
 		if (mount(p->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 			return fail(eb, n, errno, "root.path: move %s to /", p->rootfs);
@@ -1233,9 +1216,6 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	if (p->keyring_name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 &&
 	    errno != EPERM && errno != ENOSYS && errno != EACCES && errno != EDQUOT)
 		return fail(eb, n, errno, "join a new session keyring");
-	/* with startContainer hooks the check waits for start: a hook may provide the program */
-	if (!p->hk_start_container.n && (r = check_program_as_user(&p->proc, eb, n)) < 0)
-		return r;
 	/* what is left (wait for start, hooks, credentials, seccomp, execve) is the stub's */
 	int fds[] = {p->blob_fd, p->sync_fd, p->start_fd, lsm_fd};
 	return ctr_exec_init_stub(p->init_fd, "init", fds, CTR_ARRAY_SIZE(fds), eb, n);

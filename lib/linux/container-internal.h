@@ -33,6 +33,9 @@ struct ctr_container {
 	ctr_spec *spec;            /* loaded lazily from config.json when not created here */
 	struct oci_config *cfg;
 	struct ctr_cgroup *cg;     /* the container's cgroups (state.json "cgroups"); NULL: none */
+	int stdio_pipes[3];        /* CTR_CREATE_STDIO_PIPES: the caller's ends, until taken; -1 */
+	int rootfs_mnt_id;         /* no mount namespace: the mount id of the rootfs bind in the caller's
+				    * namespace (state.json "rootfsMountId"), unmounted at delete; 0: none */
 };
 
 int ctr_container_save_state(struct ctr_container *c, ctr_error **err);
@@ -41,5 +44,10 @@ int ctr_container_lock(struct ctr_container *c, ctr_error **err);
 void ctr_container_unlock(struct ctr_container *c);
 int ctr_container_config(ctr_container *c, const struct oci_config **out, ctr_error **err);
 unsigned long long ctr_pid_start_time(pid_t pid, bool *zombie);
+/* Three pipes for CTR_*_STDIO_PIPES: mine[] the caller's ends (stdin's write end, stdout's and stderr's read ends). */
+int ctr_stdio_pipes(int mine[3], int theirs[3], ctr_error **err);
+/* ctr_net_edit_spec (lib/net) with mode container:<id> resolved to that container's namespace (container-net.c). */
+int ctr_container_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec, const char *state_dir,
+				ctr_error **err);
 
 #endif

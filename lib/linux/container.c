@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +36,8 @@
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
 #include "linux/terminal.h"
+#include "linux/home.h"
+#include "linux/workdir.h"
 #include "net/net.h"
 #include "image/rootfs.h"
 
@@ -76,13 +79,14 @@ static ctr_status status_from_name(const char *s)
 	return CTR_STATUS_UNKNOWN;
 }
 
-CTR_EXPORT void ctr_create_options_init(ctr_create_options *opts)
+CTR_EXPORT int ctr_create_options_init_sized(ctr_create_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
-	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
+	ctr_create_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	def.stdio_fds[0] = def.stdio_fds[1] = def.stdio_fds[2] = -1;
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when gone; *zombie when state Z/X. */
@@ -146,7 +150,8 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return ctr_err_nomem(err);
-	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	/* our record: the config's version (the state document gives ours, see state_doc) */
+	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : CTR_OCI_VERSION));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
 	json_object_object_add(o, "pid", json_object_new_int(c->pid));
 	json_object_object_add(o, "pidStartTime", json_object_new_uint64(c->start_time));
@@ -169,6 +174,8 @@ int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 	json_object_object_add(o, "annotations", annotations_json(c));
 	if (c->cg)
 		json_object_object_add(o, "cgroups", ctr_cgroup_to_json(c->cg));
+	if (c->rootfs_mnt_id > 0)
+		json_object_object_add(o, "rootfsMountId", json_object_new_int(c->rootfs_mnt_id));
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	int r = s ? write_state_file(c->dirfd, c->dir, "state.json", s, len, err) : ctr_err_nomem(err);
@@ -182,7 +189,8 @@ static int state_doc(struct ctr_container *c, ctr_status st, char **out, size_t 
 	json_object *o = json_object_new_object();
 	if (!o)
 		return ctr_err_nomem(err);
-	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : "1.2.0"));
+	/* runtime.md: the version of the runtime-spec the state complies with: ours, not the config's */
+	json_object_object_add(o, "ociVersion", json_object_new_string(CTR_OCI_VERSION));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
 	json_object_object_add(o, "status", json_object_new_string(ctr_status_name(st)));
 	if (st != CTR_STATUS_STOPPED && c->pid > 0)
@@ -208,6 +216,7 @@ static struct ctr_container *container_new(ctr_context *ctx, const char *id)
 		return NULL;
 	c->ctx = ctx;
 	c->pidfd = c->dirfd = c->console_fd = -1;
+	c->stdio_pipes[0] = c->stdio_pipes[1] = c->stdio_pipes[2] = -1;
 	c->exit_status = -1;
 	if (!(c->id = strdup(id)) || asprintf(&c->dir, "%s/%s", ctx->state_root, id) < 0) {
 		c->dir = NULL;
@@ -227,6 +236,9 @@ CTR_EXPORT void ctr_container_free(ctr_container *c)
 		close(c->dirfd);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	for (int i = 0; i < 3; i++)
+		if (c->stdio_pipes[i] >= 0)
+			close(c->stdio_pipes[i]);
 	free(c->id);
 	free(c->dir);
 	free(c->bundle);
@@ -255,12 +267,32 @@ void ctr_container_unlock(struct ctr_container *c)
 	(void)flock(c->dirfd, LOCK_UN);
 }
 
-/* Remove the state directory and what we put in it. */
+/*
+ * A container without a mount namespace had its rootfs bound (privately) in
+ * the caller's mount namespace: unmount that bind, and with it every mount
+ * the container made below it, once its processes are gone.  Only when the
+ * top mount at the rootfs is still that bind (its mount id), so a retried
+ * delete, or a create that failed before the bind, never unmounts anything
+ * else (an image's overlay at the same path).
+ */
+static void release_rootfs_bind(struct ctr_container *c)
+{
+	if (c->rootfs_mnt_id <= 0 || !c->rootfs || !*c->rootfs)
+		return;
+	struct statx stx;
+	if (statx(AT_FDCWD, c->rootfs, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) == 0 && (stx.stx_mask & STATX_MNT_ID) &&
+	    (int)stx.stx_mnt_id == c->rootfs_mnt_id && umount2(c->rootfs, MNT_DETACH) < 0)
+		ctr_warn(c->ctx, "container '%s': unmount the bind of its rootfs %s: %s", c->id, c->rootfs,
+			 strerror(errno));
+	c->rootfs_mnt_id = 0;
+}
+
+/* Remove the state directory and what we put in it (a rootfs from an image is released first). */
 static void remove_state(struct ctr_container *c)
 {
 	if (c->dirfd < 0)
 		return;
-	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* idempotent: nothing when already released */
 	DIR *d = fdopendir(fcntl(c->dirfd, F_DUPFD_CLOEXEC, 3));
 	if (d) {
 		struct dirent *e;
@@ -360,6 +392,41 @@ CTR_EXPORT const char *ctr_container_rootfs(const ctr_container *c)
 CTR_EXPORT const char *ctr_container_created(const ctr_container *c)
 {
 	return c ? c->created : NULL;
+}
+
+CTR_EXPORT int ctr_container_take_stdio(ctr_container *c, int fds[3])
+{
+	if (!c || !fds)
+		return -EINVAL;
+	bool any = false;
+	for (int i = 0; i < 3; i++) {
+		fds[i] = c->stdio_pipes[i];
+		any |= fds[i] >= 0;
+		c->stdio_pipes[i] = -1;
+	}
+	return any ? 0 : -ENOENT;
+}
+
+/* Three pipes: mine[] the caller's ends (stdin's write end, stdout's and stderr's read ends), theirs[] the container's. */
+int ctr_stdio_pipes(int mine[3], int theirs[3], ctr_error **err)
+{
+	for (int i = 0; i < 3; i++)
+		mine[i] = theirs[i] = -1;
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			int e = errno;
+			for (int k = 0; k < i; k++) {
+				close(mine[k]);
+				close(theirs[k]);
+				mine[k] = theirs[k] = -1;
+			}
+			return ctr_err_sys(err, e, "stdio pipes");
+		}
+		mine[i] = i == 0 ? p[1] : p[0];
+		theirs[i] = i == 0 ? p[0] : p[1];
+	}
+	return 0;
 }
 
 CTR_EXPORT int ctr_container_take_console(ctr_container *c)
@@ -484,6 +551,8 @@ static int load_state(struct ctr_container *c, ctr_error **err)
 			c->start_time = json_object_get_uint64(v);
 		if (json_object_object_get_ex(o, "ownPidNamespace", &v))
 			c->own_pidns = json_object_get_boolean(v);
+		if (json_object_object_get_ex(o, "rootfsMountId", &v))
+			c->rootfs_mnt_id = json_object_get_int(v);
 		json_object *v2;
 		if (json_object_object_get_ex(o, "poststartHooks", &v) &&
 		    json_object_object_get_ex(o, "poststopHooks", &v2)) {
@@ -616,8 +685,17 @@ static void kill_and_reap(int pidfd, pid_t pid)
 	}
 }
 
-static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, const char *kind,
-		     const struct oci_hook_list *l, ctr_status st, ctr_error **err)
+/* Where a hook's NVIDIA verbs (run by libctr itself) find the container's root. */
+enum hook_root { ROOT_NONE, ROOT_ROOTFS, ROOT_PIVOTED };
+
+/*
+ * Run hooks of the runtime namespace with the state in status st.  The
+ * NVIDIA hook verbs libctr runs itself act on the container's root: before
+ * pivot_root (ROOT_ROOTFS) its rootfs in its mount namespace, after it
+ * (ROOT_PIVOTED) its /.
+ */
+static int run_hooks(struct ctr_container *c, const char *kind, const struct oci_hook_list *l, ctr_status st,
+		     enum hook_root where, ctr_error **err)
 {
 	if (!l->n)
 		return 0;
@@ -625,34 +703,59 @@ static int run_hooks(struct ctr_container *c, const struct oci_config *cfg, cons
 	int r = state_doc(c, st, &state, NULL, err);
 	if (r < 0)
 		return r;
-	/* NVIDIA hook verbs libctr runs itself act on the container's root: before
-	 * pivot_root (creating) its rootfs in its mount namespace, after it (running) its / */
-	struct ctr_hook_root root = {c->pid, st == CTR_STATUS_CREATING ? c->rootfs : NULL};
-	bool live = c->pid > 0 && (st == CTR_STATUS_CREATING || st == CTR_STATUS_RUNNING);
-	r = ctr_hooks_run_in(c->ctx, kind, l, state, live ? &root : NULL, err);
+	struct ctr_hook_root root = {c->pid, where == ROOT_ROOTFS ? c->rootfs : NULL};
+	r = ctr_hooks_run_in(c->ctx, kind, l, state, where != ROOT_NONE && c->pid > 0 ? &root : NULL, err);
 	free(state);
-	(void)cfg;
 	return r;
+}
+
+/* runtime.md step 13: every poststop hook runs; a failure is a warning and the lifecycle goes on. */
+static void run_poststop(struct ctr_container *c, const struct oci_config *cfg)
+{
+	if (!cfg->hooks.poststop.n)
+		return;
+	char *state;
+	ctr_error *e = NULL;
+	if (state_doc(c, CTR_STATUS_STOPPED, &state, NULL, &e) < 0) {
+		ctr_warn(c->ctx, "container '%s': poststop hooks: %s", c->id, ctr_error_message(e));
+		ctr_error_free(e);
+		return;
+	}
+	(void)ctr_hooks_run_all(c->ctx, "poststop", &cfg->hooks.poststop, state, NULL);
+	free(state);
+}
+
+/*
+ * One message from the container process: 1, 0 on EOF, -errno.  A seccomp
+ * listener fd it passes (CTR_MSG_SECCOMP_FD) lands in *listener when asked
+ * for, else it is closed.
+ */
+static int recv_msg_fd(int fd, char **buf, struct ctr_msg *h, int *listener)
+{
+	int lfd = -1;
+	if (listener)
+		*listener = -1;
+	if (!*buf && !(*buf = malloc(CTR_MSG_MAX)))
+		return -ENOMEM;
+	ssize_t n = ctr_seccomp_recv(fd, *buf, CTR_MSG_MAX - 1, &lfd);
+	if (lfd >= 0) {
+		if (listener)
+			*listener = lfd;
+		else
+			close(lfd);
+	}
+	if (n <= 0)
+		return (int)n;
+	if ((size_t)n < sizeof(*h))
+		return -EPROTO;
+	memcpy(h, *buf, sizeof(*h));
+	(*buf)[n] = '\0';
+	return 1;
 }
 
 static int recv_msg(int fd, char **buf, struct ctr_msg *h)
 {
-	if (!*buf && !(*buf = malloc(CTR_MSG_MAX)))
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = recv(fd, *buf, CTR_MSG_MAX - 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		if ((size_t)n < sizeof(*h))
-			return -EPROTO;
-		memcpy(h, *buf, sizeof(*h));
-		(*buf)[n] = '\0';
-		return 1;
-	}
+	return recv_msg_fd(fd, buf, h, NULL);
 }
 
 static int child_status_msg(pid_t pid, int pidfd, char *buf, size_t n)
@@ -721,325 +824,427 @@ static int state_doc_inside(struct ctr_container *c, ctr_status st, char **out, 
 	return r;
 }
 
-static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
-		     int **preserved, ctr_error **err)
+/* ctr_create_options.timeout_ms: wait for the container process until the deadline, else -ETIMEDOUT. */
+static int create_deadline(struct ctr_container *c, int fd, int64_t deadline, int64_t timeout_ms, ctr_error **err)
 {
-	int r;
-	struct ctr_plan plan;
-	int sv[2] = {-1, -1}, console_parent = -1, devnull = -1, pidfd = -1;
-	pid_t pid = 0, first_pid = 0;
-	char *msgbuf = NULL, *state = NULL;
-	size_t state_len = 0;
-	const struct oci_config *cfg = c->cfg;
-	bool hooks_started = false, cg_parent_enters = false;
-	int cg_fds[CTR_CG_MAX_HIER];
+	int r = ctr_wait_readable(fd, deadline);
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+			       "container '%s': create took longer than %lld ms (timeout_ms): the container process is "
+			       "killed and everything undone",
+			       c->id, (long long)timeout_ms);
+	return r < 0 ? ctr_err_sys(err, -r, "container '%s': wait for the container process", c->id) : 0;
+}
 
-	if ((r = ctr_plan_build(c->ctx, cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, &plan, err)) < 0)
-		goto fail;
-	c->own_pidns = ((plan.clone_flags | plan.late_flags) & CLONE_NEWPID) != 0;
+/*
+ * One create, in the order it happens.  Each step below takes the run and
+ * returns 0 or a negative errno with *err set; do_create undoes what was done
+ * when one fails.  Steps after the clone fail "with a child": the caller kills
+ * and reaps it before the cgroups go.
+ */
+struct create_run {
+	struct ctr_container *c;
+	const struct ctr_create_options *o;
+	const struct oci_config *cfg;
+	struct ctr_plan plan;
+	int sv[2];		/* sync channel: ours, the child's */
+	int console_parent;	/* the pty master arrives here when no console socket was given */
+	int devnull;		/* CTR_CREATE_STDIO_INHERIT_NONE */
+	int pidfd;
+	pid_t pid, first_pid;	/* the init; the process cloned (an intermediate when joining a pid ns) */
+	char *msgbuf;
+	char *state;		/* the state document the hooks inside get */
+	size_t state_len;
+	bool hooks_started;	/* prestart/createRuntime ran: poststop runs on failure */
+	bool cg_parent_enters;
+	struct ctr_netdevs *netdevs;
+	int64_t deadline;
+	int cg_fds[CTR_CG_MAX_HIER];
+};
+
+static int sync_failed(ctr_error **err, int r)
+{
+	return ctr_err_sys(err, -r, "sync with the container process");
+}
+
+/* the plan, the stdio and console ends, the start and sync channels, the sealed init and its blob */
+static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	const struct ctr_create_options *o = run->o;
+	struct ctr_plan *plan = &run->plan;
+	int r;
+
+	if ((r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, plan,
+				err)) < 0)
+		return r;
+	c->own_pidns = ((plan->clone_flags | plan->late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {
-		plan.proc.stdio[i] = o->stdio_fds[i];
+		plan->proc.stdio[i] = o->stdio_fds[i];
 		if (o->stdio_fds[i] < 0 && (o->flags & CTR_CREATE_STDIO_INHERIT_NONE)) {
-			if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-				r = ctr_err_sys(err, errno, "/dev/null: open");
-				goto fail;
-			}
-			plan.proc.stdio[i] = devnull;
+			if (run->devnull < 0 && (run->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+				return ctr_err_sys(err, errno, "/dev/null: open");
+			plan->proc.stdio[i] = run->devnull;
 		}
 	}
 	/* the caller's fds, copied at the top of ctr_container_create: the child puts them on 3.. */
-	plan.preserved = *preserved;
-	plan.n_preserved = o->preserve_fds;
+	plan->preserved = *preserved;
+	plan->n_preserved = o->preserve_fds;
 	*preserved = NULL;
-	plan.proc.preserve_fds = o->preserve_fds;
-	plan.maps_by_user = geteuid() != 0;
-	if (plan.proc.terminal) {
+	plan->proc.preserve_fds = o->preserve_fds;
+	plan->maps_by_user = geteuid() != 0;
+	if (plan->proc.terminal) {
 		if (o->console_socket) {
-			if ((r = open_console(o->console_socket, &plan.proc.console_sock, err)) < 0)
-				goto fail;
+			if ((r = open_console(o->console_socket, &plan->proc.console_sock, err)) < 0)
+				return r;
 		} else {
 			int cp[2];
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
-				r = ctr_err_sys(err, errno, "console socketpair");
-				goto fail;
-			}
-			console_parent = cp[0];
-			plan.proc.console_sock = cp[1];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0)
+				return ctr_err_sys(err, errno, "console socketpair");
+			run->console_parent = cp[0];
+			plan->proc.console_sock = cp[1];
 		}
 	}
 	/* the start channel: the init accepts on it once created */
 	struct sockaddr_un sa;
 	if ((r = sock_addr(c, "start.sock", &sa, err)) < 0)
-		goto fail;
-	plan.state_lock_fd = c->dirfd;
-	plan.start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (plan.start_fd < 0 || bind(plan.start_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(plan.start_fd, 4) < 0) {
-		r = ctr_err_sys(err, errno, "%s/start.sock: create the start socket", c->dir);
-		goto fail;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = ctr_err_sys(err, errno, "sync socketpair");
-		goto fail;
-	}
-	plan.sync_fd = sv[1];
-	plan.parent_sync_fd = sv[0];
+		return r;
+	plan->state_lock_fd = c->dirfd;
+	plan->start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (plan->start_fd < 0 || bind(plan->start_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(plan->start_fd, 4) < 0)
+		return ctr_err_sys(err, errno, "%s/start.sock: create the start socket", c->dir);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, run->sv) < 0)
+		return ctr_err_sys(err, errno, "sync socketpair");
+	plan->sync_fd = run->sv[1];
+	plan->parent_sync_fd = run->sv[0];
 	/* the init stub, and what it still has to do, as sealed memfds */
-	if ((plan.init_fd = ctr_init_stub_fd(c->ctx, err)) < 0) {
-		r = plan.init_fd;
-		plan.init_fd = -1;
-		goto fail;
+	if ((plan->init_fd = ctr_init_stub_fd(c->ctx, err)) < 0) {
+		r = plan->init_fd;
+		plan->init_fd = -1;
+		return r;
 	}
-	{
-		char *blob;
-		size_t blen;
-		if ((r = ctr_proc_pack(&plan.proc, &plan.hk_start_container, &blob, &blen)) < 0) {
-			r = ctr_err_nomem(err);
-			goto fail;
-		}
-		plan.blob_fd = ctr_sealed_memfd("ctr-init-plan", blob, blen, err);
-		free(blob);
-		if (plan.blob_fd < 0) {
-			r = plan.blob_fd;
-			goto fail;
-		}
-	}
+	char *blob;
+	size_t blen;
+	if (ctr_proc_pack(&plan->proc, &plan->hk_start_container, &blob, &blen) < 0)
+		return ctr_err_nomem(err);
+	plan->blob_fd = ctr_sealed_memfd("ctr-init-plan", blob, blen, err);
+	free(blob);
+	return plan->blob_fd < 0 ? plan->blob_fd : 0;
+}
+
+/* into the cgroups and the namespaces: the clone, then our copies of the child's ends closed */
+static int create_spawn(struct create_run *run, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	struct ctr_plan *plan = &run->plan;
+	int r;
+	pid_t pid;
 
 	/* cgroups last before the clone: the process is in them before its cgroup ns and execve;
 	 * ctr_cgroup_prepare saves the state (status creating) as soon as their paths are known,
 	 * so delete after a crash from there on removes them */
 	c->recorded = CTR_STATUS_CREATING;
-	if ((r = ctr_cgroup_prepare(c, cfg, o->flags, &plan, cg_fds, &cg_parent_enters, err)) < 0)
-		goto fail;
-	pid = ctr_clone3_cg(plan.clone_flags, &pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
+	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, run->cg_fds, &run->cg_parent_enters, err)) < 0)
+		return r;
+	pid = ctr_clone3_cg(plan->clone_flags, &run->pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself */
-		if ((r = ctr_cgroup_plan_self_join(c, &plan, cg_fds, false, &cg_parent_enters, err)) < 0)
-			goto fail;
-		pid = ctr_clone3(plan.clone_flags, &pidfd, SIGCHLD);
+		if ((r = ctr_cgroup_plan_self_join(c, plan, run->cg_fds, false, &run->cg_parent_enters, err)) < 0)
+			return r;
+		pid = ctr_clone3(plan->clone_flags, &run->pidfd, SIGCHLD);
 	}
-	if (pid < 0 && errno == EPERM && geteuid() != 0 && !plan.has_userns) {
-		r = ctr_err(err, EPERM, CTR_E_SPEC,
-			    "config.json: linux.namespaces: uid %u may not create namespaces without a user namespace: "
-			    "add {\"type\": \"user\"} with uidMappings/gidMappings (ctr-demo spec --rootless writes "
-			    "such a configuration), or run as root",
-			    (unsigned)geteuid());
-		goto fail;
-	}
-	if (pid < 0) {
-		r = ctr_err_sys(err, errno, "clone3 the container process (namespaces 0x%llx)",
-				(unsigned long long)plan.clone_flags);
-		goto fail;
-	}
+	if (pid < 0 && errno == EPERM && geteuid() != 0 && !plan->has_userns)
+		return ctr_err(err, EPERM, CTR_E_SPEC,
+			       "config.json: linux.namespaces: uid %u may not create namespaces without a user namespace: "
+			       "add {\"type\": \"user\"} with uidMappings/gidMappings (ctr-demo spec --rootless writes "
+			       "such a configuration), or run as root",
+			       (unsigned)geteuid());
+	if (pid < 0)
+		return ctr_err_sys(err, errno, "clone3 the container process (namespaces 0x%llx)",
+				   (unsigned long long)plan->clone_flags);
 	if (pid == 0)
-		ctr_child_main(&plan);
-	first_pid = pid;
-	close(sv[1]);
-	plan.sync_fd = -1;
-	plan.parent_sync_fd = -1;
-	ctr_preserve_fds_free(plan.preserved, plan.n_preserved);
-	plan.preserved = NULL;
-	close(plan.start_fd);
-	plan.start_fd = -1;
-	if (plan.proc.console_sock >= 0) {
-		close(plan.proc.console_sock);
-		plan.proc.console_sock = -1;
+		ctr_child_main(plan);
+	run->pid = run->first_pid = pid;
+	close(run->sv[1]);
+	run->sv[1] = -1;
+	plan->sync_fd = -1;
+	plan->parent_sync_fd = -1;
+	ctr_preserve_fds_free(plan->preserved, plan->n_preserved);
+	plan->preserved = NULL;
+	close(plan->start_fd);
+	plan->start_fd = -1;
+	if (plan->proc.console_sock >= 0) {
+		close(plan->proc.console_sock);
+		plan->proc.console_sock = -1;
 	}
+	return 0;
+}
 
-	if (cg_parent_enters && (r = ctr_cgroup_enter(c->cg, pid, err)) < 0)
-		goto fail_kill;
-	if (plan.userns_new) {
-		/* when the child says it is ready (dumpable for an unprivileged caller, see child.c) */
-		struct ctr_msg h;
-		int got = recv_msg(sv[0], &msgbuf, &h);
-		if (got <= 0 || h.type != CTR_MSG_USERNS) {
-			if (got > 0 && h.type == CTR_MSG_ERROR)
-				r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
-					    msgbuf + sizeof(h));
-			else
-				r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
-					    : ctr_err(err, EPROTO, CTR_E_CHILD,
-						      "container '%s': the container process did not reach its user namespace",
-						      c->id);
-			goto fail_kill;
-		}
-		/* rootless: directly for the caller's own id, else newuidmap/newgidmap */
-		if ((r = ctr_userns_write_maps(pid, plan.uid_map, plan.gid_map, err)) < 0)
-			goto fail_kill;
-		if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, NULL, 0)) < 0) {
-			r = ctr_err_sys(err, -r, "sync with the container process");
-			goto fail_kill;
-		}
+/* a new user namespace: its maps, written when the child says it is ready (dumpable for an
+ * unprivileged caller, see child.c); rootless: directly for the caller's own id, else
+ * newuidmap/newgidmap */
+static int create_map_ids(struct create_run *run, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	struct ctr_msg h;
+	int r, got;
+
+	if ((r = create_deadline(c, run->sv[0], run->deadline, run->o->timeout_ms, err)) < 0)
+		return r;
+	got = recv_msg(run->sv[0], &run->msgbuf, &h);
+	if (got <= 0 || h.type != CTR_MSG_USERNS) {
+		if (got > 0 && h.type == CTR_MSG_ERROR)
+			return ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
+				       run->msgbuf + sizeof(h));
+		return got < 0 ? sync_failed(err, got)
+			       : ctr_err(err, EPROTO, CTR_E_CHILD,
+					 "container '%s': the container process did not reach its user namespace", c->id);
 	}
-	if (!plan.join_pid_or_time) {
-		c->pid = pid;
-		c->start_time = ctr_pid_start_time(pid, NULL);
-		c->recorded = CTR_STATUS_CREATING;
-		if ((r = ctr_container_save_state(c, err)) < 0)
-			goto fail_kill;
+	if ((r = ctr_userns_write_maps(run->pid, run->plan.uid_map, run->plan.gid_map, err)) < 0)
+		return r;
+	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, 0, 0, NULL, 0)) < 0)
+		return sync_failed(err, r);
+	return 0;
+}
+
+/* the init's pid and start time, recorded (status creating) so delete after a crash finds it */
+static int create_record_pid(struct create_run *run, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	c->pid = run->pid;
+	c->start_time = ctr_pid_start_time(run->pid, NULL);
+	c->recorded = CTR_STATUS_CREATING;
+	return ctr_container_save_state(c, err);
+}
+
+/*
+ * One message of the child's setup.  Returns 1 when it said CTR_MSG_CREATED,
+ * 0 for the next message, negative on failure.
+ */
+static int create_setup_msg(struct create_run *run, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	const struct oci_config *cfg = run->cfg;
+	int fd = run->sv[0];
+	struct ctr_msg h;
+	int r, lfd = -1;
+
+	if ((r = create_deadline(c, fd, run->deadline, run->o->timeout_ms, err)) < 0)
+		return r;
+	int got = recv_msg_fd(fd, &run->msgbuf, &h, &lfd);
+	if (got < 0)
+		return sync_failed(err, got);
+	if (lfd >= 0) {
+		/* a filter loaded at create (no no_new_privs): its listener goes to the agent now */
+		char *st = NULL;
+		r = state_doc(c, CTR_STATUS_CREATING, &st, NULL, err);
+		if (r == 0)
+			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, st, c->pid, lfd, err);
+		free(st);
+		close(lfd);
+		if (r < 0)
+			return r;
+		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it */
+		return 0;
 	}
-	for (;;) {
-		struct ctr_msg h;
-		int got = recv_msg(sv[0], &msgbuf, &h);
-		if (got < 0) {
-			r = ctr_err_sys(err, -got, "sync with the container process");
-			goto fail_kill;
-		}
-		if (got == 0) {
-			char why[64];
-			child_status_msg(pid, pidfd, why, sizeof(why));
-			r = ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the container process %s during setup",
-				    c->id, why);
-			goto fail_kill;
-		}
-		if (h.type == CTR_MSG_ERROR) {
-			r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
-				    msgbuf + sizeof(h));
-			goto fail_kill;
-		}
-		if (h.type == CTR_MSG_PID) {
-			/* the intermediate process (joined pid/time ns) forked the real init and exits */
-			siginfo_t si;
-			while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-				;
-			close(pidfd);
-			pidfd = -1;
-			pid = h.pid;
-			pidfd = sys_pidfd_open(pid);
-			if (pidfd < 0) {
-				r = ctr_err_sys(err, errno, "pidfd_open %d", (int)pid);
-				goto fail_kill;
-			}
-			c->pid = pid;
-			c->start_time = ctr_pid_start_time(pid, NULL);
-			c->recorded = CTR_STATUS_CREATING;
-			if ((r = ctr_container_save_state(c, err)) < 0)
-				goto fail_kill;
-			continue;
-		}
-		if (h.type == CTR_MSG_HOOKS) {
-			hooks_started = true;
-			if ((r = run_hooks(c, cfg, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATING, err)) < 0 ||
-			    (r = run_hooks(c, cfg, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATING,
-					   err)) < 0)
-				goto fail_kill;
-			free(state);
-			state = NULL;
-			if ((r = state_doc_inside(c, CTR_STATUS_CREATING, &state, &state_len, err)) < 0 ||
-			    (r = check_state_len(c, state_len, err)) < 0)
-				goto fail_kill;
-			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
-				r = ctr_err_sys(err, -r, "sync with the container process");
-				goto fail_kill;
-			}
-			continue;
-		}
-		if (h.type == CTR_MSG_NATIVE_HOOK && state && h.pid >= 0 &&
-		    (size_t)h.pid < cfg->hooks.create_container.n) {
-			/* a createContainer NVIDIA verb: run here against the container's mount namespace */
-			struct ctr_hook_root root = {pid, c->rootfs};
-			if ((r = ctr_hook_run_native_at("createContainer", (size_t)h.pid,
-							&cfg->hooks.create_container.hooks[h.pid], &root, err)) < 0)
-				goto fail_kill;
-			if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
-				r = ctr_err_sys(err, -r, "sync with the container process");
-				goto fail_kill;
-			}
-			continue;
-		}
-		if (h.type == CTR_MSG_CREATED)
+	if (got == 0) {
+		char why[64];
+		child_status_msg(run->pid, run->pidfd, why, sizeof(why));
+		return ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the container process %s during setup", c->id,
+			       why);
+	}
+	switch (h.type) {
+	case CTR_MSG_ERROR:
+		return ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': %s", c->id,
+			       run->msgbuf + sizeof(h));
+	case CTR_MSG_PID: {
+		/* the intermediate process (joined pid/time ns) forked the real init and exits */
+		siginfo_t si;
+		while (waitid((idtype_t)P_PIDFD, (id_t)run->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+		close(run->pidfd);
+		run->pid = h.pid;
+		run->pidfd = sys_pidfd_open(run->pid);
+		if (run->pidfd < 0)
+			return ctr_err_sys(err, errno, "pidfd_open %d", (int)run->pid);
+		return create_record_pid(run, err);
+	}
+	case CTR_MSG_HOOKS:
+		run->hooks_started = true;
+		/* linux.netDevices into its network namespace, from ours, before the hooks see it */
+		if ((r = ctr_net_devices_move(c->ctx, cfg, run->pid, &run->netdevs, err)) < 0)
+			return r;
+		/* status "created" (the state after step 2, as crun sends it); the rootfs is not pivoted yet */
+		if ((r = run_hooks(c, "prestart", &cfg->hooks.prestart, CTR_STATUS_CREATED, ROOT_ROOTFS, err)) < 0 ||
+		    (r = run_hooks(c, "createRuntime", &cfg->hooks.create_runtime, CTR_STATUS_CREATED, ROOT_ROOTFS,
+				   err)) < 0)
+			return r;
+		free(run->state);
+		run->state = NULL;
+		if ((r = state_doc_inside(c, CTR_STATUS_CREATED, &run->state, &run->state_len, err)) < 0 ||
+		    (r = check_state_len(c, run->state_len, err)) < 0)
+			return r;
+		if ((r = ctr_msg_send(fd, CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
+			return sync_failed(err, r);
+		return 0;
+	case CTR_MSG_NATIVE_HOOK: {
+		if (!run->state || h.pid < 0 || (size_t)h.pid >= cfg->hooks.create_container.n)
 			break;
-		r = ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d from the container process",
-			    c->id, h.type);
-		goto fail_kill;
+		/* a createContainer NVIDIA verb: run here against the container's mount namespace */
+		struct ctr_hook_root root = {run->pid, c->rootfs};
+		if ((r = ctr_hook_run_native_at("createContainer", (size_t)h.pid,
+						&cfg->hooks.create_container.hooks[h.pid], &root, err)) < 0)
+			return r;
+		if ((r = ctr_msg_send(fd, CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
+			return sync_failed(err, r);
+		return 0;
 	}
-	/* the init waits for start: wire its network now (lib/net) */
+	case CTR_MSG_ROOTFS_MNT:
+		if (!run->plan.no_mntns || h.pid <= 0)
+			break;
+		/* recorded before anything is mounted below it: delete after a crash unmounts it */
+		c->rootfs_mnt_id = h.pid;
+		return ctr_container_save_state(c, err);
+	case CTR_MSG_CREATED:
+		return 1;
+	}
+	return ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d from the container process",
+		       c->id, h.type);
+}
+
+/* the init waits for start: network, oomScoreAdj, console, config.json and state, pid file;
+ * then the go for its startContainer hooks and the word that it cleared PR_SET_PDEATHSIG */
+static int create_finish(struct create_run *run, const ctr_spec *spec, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	const struct ctr_create_options *o = run->o;
+	const struct oci_config *cfg = run->cfg;
+	pid_t pid = run->pid;
+	int r;
+
 	if (o->network && (r = ctr_net_setup(c->ctx, o->network, c->id, pid, err)) < 0)
-		goto fail_kill;
+		return r;
 	if (cfg->process && cfg->process->has_oom_score_adj) {
 		char val[32];
 		int n = snprintf(val, sizeof(val), "%d", cfg->process->oom_score_adj);
-		if ((r = ctr_procfs_write_pid(-1, pid, "oom_score_adj", val, (size_t)n)) < 0) {
-			r = ctr_err_sys(err, -r, "config.json: process.oomScoreAdj: write /proc/%d/oom_score_adj",
-					(int)pid);
-			goto fail_kill;
-		}
+		if ((r = ctr_procfs_write_pid(-1, pid, "oom_score_adj", val, (size_t)n)) < 0)
+			return ctr_err_sys(err, -r, "config.json: process.oomScoreAdj: write /proc/%d/oom_score_adj",
+					   (int)pid);
 	}
-	if (console_parent >= 0) {
+	if (run->console_parent >= 0) {
 		int m = -1;
-		if ((r = ctr_term_recv_fd(console_parent, &m, err)) < 0) {
+		if ((r = ctr_term_recv_fd(run->console_parent, &m, err)) < 0) {
 			ctr_err_prefix(err, "process.terminal: receive the pty master");
-			goto fail_kill;
+			return r;
 		}
 		c->console_fd = m;
 	}
-	{
-		char *cj;
-		size_t cl;
-		if ((r = ctr_spec_to_json(spec, &cj, &cl, 0, err)) < 0)
-			goto fail_kill;
-		r = write_state_file(c->dirfd, c->dir, "config.json", cj, cl, err);
-		free(cj);
-		if (r < 0)
-			goto fail_kill;
-	}
+	char *cj;
+	size_t cl;
+	if ((r = ctr_spec_to_json(spec, &cj, &cl, 0, err)) < 0)
+		return r;
+	r = write_state_file(c->dirfd, c->dir, "config.json", cj, cl, err);
+	free(cj);
+	if (r < 0)
+		return r;
 	c->recorded = CTR_STATUS_CREATED;
 	if ((r = ctr_container_save_state(c, err)) < 0)
-		goto fail_kill;
+		return r;
 	if (o->pid_file) {
 		char val[32];
 		int n = snprintf(val, sizeof(val), "%d", (int)pid);
 		if ((r = ctr_write_file_atomic(o->pid_file, val, (size_t)n, 0644, err)) < 0)
-			goto fail_kill;
+			return r;
 	}
-	free(state);
-	state = NULL;
-	state_len = 0;
-	if (plan.hk_start_container.n && ((r = state_doc_inside(c, CTR_STATUS_CREATED, &state, &state_len, err)) < 0 ||
-					  (r = check_state_len(c, state_len, err)) < 0))
+	free(run->state);
+	run->state = NULL;
+	run->state_len = 0;
+	if (run->plan.hk_start_container.n &&
+	    ((r = state_doc_inside(c, CTR_STATUS_CREATED, &run->state, &run->state_len, err)) < 0 ||
+	     (r = check_state_len(c, run->state_len, err)) < 0))
+		return r;
+	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
+		return sync_failed(err, r);
+	/* the init stub clears PR_SET_PDEATHSIG, then says so: wait for that word (not for an EOF,
+	 * which a process cloned by another thread at the same time could delay), or our exit
+	 * right after create could still kill it */
+	struct ctr_msg h;
+	if ((r = create_deadline(c, run->sv[0], run->deadline, o->timeout_ms, err)) < 0)
+		return r;
+	int got = recv_msg(run->sv[0], &run->msgbuf, &h);
+	if (got < 0)
+		return sync_failed(err, got);
+	if (got == 0)
+		return ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init exited at create", c->id);
+	if (h.type != CTR_MSG_READY)
+		return ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d", c->id, h.type);
+	return 0;
+}
+
+/* what the run still holds, success or not (the child's pidfd is the container's on success) */
+static void create_run_release(struct create_run *run)
+{
+	if (run->pidfd >= 0)
+		close(run->pidfd);
+	for (int i = 0; i < 2; i++)
+		if (run->sv[i] >= 0)
+			close(run->sv[i]);
+	/* the plan's copies of the sync ends are the run's */
+	run->plan.sync_fd = -1;
+	run->plan.parent_sync_fd = -1;
+	if (run->console_parent >= 0)
+		close(run->console_parent);
+	if (run->devnull >= 0)
+		close(run->devnull);
+	free(run->msgbuf);
+	free(run->state);
+	ctr_net_devices_free(run->netdevs);
+	ctr_plan_free(&run->plan);
+}
+
+static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
+		     int **preserved, bool *poststop, ctr_error **err)
+{
+	int r;
+	struct create_run run = {
+		.c = c,
+		.o = o,
+		.cfg = c->cfg,
+		.sv = {-1, -1},
+		.console_parent = -1,
+		.devnull = -1,
+		.pidfd = -1,
+		.deadline = ctr_deadline(o->timeout_ms),
+	};
+
+	if ((r = create_plan(&run, preserved, err)) < 0 || (r = create_spawn(&run, err)) < 0)
+		goto fail;
+	if (run.cg_parent_enters && (r = ctr_cgroup_enter(c->cg, run.pid, err)) < 0)
 		goto fail_kill;
-	if ((r = ctr_msg_send(sv[0], CTR_MSG_GO, 0, 0, state, state_len)) < 0) {
-		r = ctr_err_sys(err, -r, "sync with the container process");
+	if (run.plan.userns_new && (r = create_map_ids(&run, err)) < 0)
 		goto fail_kill;
-	}
-	{
-		/* the init stub clears PR_SET_PDEATHSIG, then says so: wait for that word (not for an EOF,
-		 * which a process cloned by another thread at the same time could delay), or our exit
-		 * right after create could still kill it */
-		struct ctr_msg h;
-		int got = recv_msg(sv[0], &msgbuf, &h);
-		if (got <= 0 || h.type != CTR_MSG_READY) {
-			r = got < 0 ? ctr_err_sys(err, -got, "sync with the container process")
-			    : got == 0 ? ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init exited at create", c->id)
-				       : ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d",
-						 c->id, h.type);
-			goto fail_kill;
-		}
-	}
-	c->pidfd = pidfd;
+	if (!run.plan.join_pid_or_time && (r = create_record_pid(&run, err)) < 0)
+		goto fail_kill;
+	while ((r = create_setup_msg(&run, err)) == 0)
+		;
+	if (r < 0 || (r = create_finish(&run, spec, err)) < 0)
+		goto fail_kill;
+	c->pidfd = run.pidfd;
+	run.pidfd = -1;
 	c->is_parent = true;
-	close(sv[0]);
-	if (console_parent >= 0)
-		close(console_parent);
-	if (devnull >= 0)
-		close(devnull);
-	free(msgbuf);
-	free(state);
-	ctr_plan_free(&plan);
+	create_run_release(&run);
 	return 0;
 
 fail_kill:
-	kill_and_reap(pidfd, pid);
-	if (first_pid != pid && first_pid > 0)
-		(void)waitpid(first_pid, NULL, WNOHANG);
-	if (hooks_started) {
-		/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the
-		 * lifecycle at "destroy", then the poststop hooks run (failures only warn) */
-		ctr_error *e = NULL;
-		if (run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
-			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
-		ctr_error_free(e);
-	}
+	ctr_net_devices_undo(c->ctx, run.netdevs); /* before the kill: the devices must not die with the namespace */
+	kill_and_reap(run.pidfd, run.pid);
+	if (run.first_pid != run.pid && run.first_pid > 0)
+		(void)waitpid(run.first_pid, NULL, WNOHANG);
+	release_rootfs_bind(c);
+	/* runtime.md: a failed prestart/createRuntime/createContainer hook continues the lifecycle at
+	 * step 12 (destroy); the caller runs the poststop hooks once everything is undone (step 13) */
+	*poststop = run.hooks_started;
 fail:
 	if (c->cg) {
 		/* the processes are gone: their cgroups go too */
@@ -1050,22 +1255,7 @@ fail:
 		ctr_cgroup_free(c->cg);
 		c->cg = NULL;
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (plan.sync_fd == sv[1])
-		plan.sync_fd = -1;
-	if (sv[1] >= 0 && first_pid == 0)
-		close(sv[1]);
-	plan.parent_sync_fd = -1;
-	if (console_parent >= 0)
-		close(console_parent);
-	if (devnull >= 0)
-		close(devnull);
-	free(msgbuf);
-	free(state);
-	ctr_plan_free(&plan);
+	create_run_release(&run);
 	return r;
 }
 
@@ -1081,9 +1271,14 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		return r;
 	if ((r = ctr_validate_id(id, err)) < 0)
 		return r;
+	if ((o.flags & CTR_CREATE_STDIO_PIPES) && (o.stdio_fds[0] >= 0 || o.stdio_fds[1] >= 0 || o.stdio_fds[2] >= 0))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_create_options: CTR_CREATE_STDIO_PIPES with stdio_fds set: give one or the other");
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
-	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, &preserved, err)) < 0)
+	bool poststop = false;
+	int child_ends[3] = {-1, -1, -1}; /* CTR_CREATE_STDIO_PIPES: the container's ends, closed when create returns */
+	if ((r = ctr_preserve_fds_snapshot(ctx, o.preserve_fds, NULL, 0, &preserved, err)) < 0)
 		return r;
 	struct ctr_container *c = container_new(ctx, id);
 	if (!c) {
@@ -1092,13 +1287,18 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	}
 	if ((r = ctr_spec_copy(&c->spec, spec, err)) < 0)
 		goto out;
+	if ((o.flags & CTR_CREATE_STDIO_PIPES) && (r = ctr_stdio_pipes(c->stdio_pipes, child_ends, err)) < 0)
+		goto out;
+	if (o.flags & CTR_CREATE_STDIO_PIPES)
+		for (int i = 0; i < 3; i++)
+			o.stdio_fds[i] = child_ends[i];
 	/* CDI annotations edit the private copy, so the caller's spec is untouched */
 	if (o.accel && (r = ctr_accel_apply_annotations(c->spec, o.accel, err)) < 0) {
 		ctr_err_prefix(err, "config.json: annotations");
 		goto out;
 	}
 	/* the network mode's namespace and the names files, on the private copy too */
-	if (o.network && (r = ctr_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
+	if (o.network && (r = ctr_container_net_edit_spec(ctx, o.network, c->spec, c->dir, err)) < 0)
 		goto out;
 	if ((r = oci_config_from_spec(c->spec, &c->cfg, err)) < 0)
 		goto out;
@@ -1165,16 +1365,28 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	if ((r = ctr_container_lock(c, err)) < 0 ||
 	    (o.network && (r = ctr_net_prepare(ctx, o.network, id, c->dir, c->cfg->hostname, err)) < 0) ||
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
-	    (r = do_create(c, c->spec, &o, &preserved, err)) < 0) {
+	    (r = ctr_home_set_config(c->cfg, c->rootfs, err)) < 0 ||
+	    (r = ctr_workdir_create(c->cfg, c->rootfs, o.image != NULL, err)) < 0 ||
+	    (r = do_create(c, c->spec, &o, &preserved, &poststop, err)) < 0) {
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
+		if (poststop) {
+			ctr_image_rootfs_release(ctx, c->dirfd, c->dir);
+			run_poststop(c, c->cfg);
+		}
 		remove_state(c);
 		goto out;
 	}
 	ctr_container_unlock(c);
+	for (int i = 0; i < 3; i++)
+		if (child_ends[i] >= 0)
+			close(child_ends[i]);
 	*out = c;
 	return 0;
 out:
+	for (int i = 0; i < 3; i++)
+		if (child_ends[i] >= 0)
+			close(child_ends[i]);
 	ctr_preserve_fds_free(preserved, o.preserve_fds);
 	ctr_container_free(c);
 	return r;
@@ -1202,7 +1414,7 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		if (r == 0)
 			r = state_doc(c, CTR_STATUS_CREATED, &state, NULL, err);
 		if (r == 0)
-			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, c->oci_version, state, c->pid, lfd, err);
+			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, c->pid, lfd, err);
 		free(state);
 		/* kill before the last listener fd closes: a notified call in the program would
 		 * then fail with ENOSYS and let it run on without the agent */
@@ -1215,6 +1427,15 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		}
 		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
 	}
+}
+
+/* A hook failed at start: kill what is left, undo create, run the poststop hooks (warnings only). */
+static void destroy_after_failure(struct ctr_container *c)
+{
+	ctr_error *e = NULL;
+	if (ctr_container_delete(c, CTR_DELETE_FORCE, &e) < 0)
+		ctr_warn(c->ctx, "container '%s': destroy after a failed hook: %s", c->id, ctr_error_message(e));
+	ctr_error_free(e);
 }
 
 CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
@@ -1257,6 +1478,7 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		return err && *err ? -(*err)->errnum : -EIO;
 	}
 	if (n != 0) {
+		bool hook_failed = false;
 		if (n < 0)
 			r = ctr_err_sys(err, errno, "container '%s': start", c->id);
 		else if ((size_t)n < sizeof(struct ctr_msg))
@@ -1265,11 +1487,16 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 			struct ctr_msg h;
 			memcpy(&h, msg, sizeof(h));
 			msg[n] = '\0';
-			r = ctr_err(err, h.err > 0 ? h.err : EIO, CTR_E_CHILD, "container '%s': start: %s", c->id,
-				    msg + sizeof(h));
+			hook_failed = h.type == CTR_MSG_HOOK_ERROR;
+			r = ctr_err(err, h.err > 0 ? h.err : EIO, hook_failed ? CTR_E_HOOK : CTR_E_CHILD,
+				    "container '%s': start: %s", c->id, msg + sizeof(h));
 		}
 		/* the init exits 127: record nothing, status reads stopped */
 		ctr_container_unlock(c);
+		/* runtime.md step 7: a failed startContainer hook stops the container and continues at
+		 * step 12: it is destroyed (and the poststop hooks run) */
+		if (hook_failed)
+			destroy_after_failure(c);
 		return r;
 	}
 	c->recorded = CTR_STATUS_RUNNING;
@@ -1278,13 +1505,16 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	if (r < 0)
 		return r;
 	const struct oci_config *cfg;
-	ctr_error *e = NULL;
 	if (c->hook_flags_known && c->no_poststart && !c->cfg)
 		return 0;
-	if (ctr_container_config(c, &cfg, &e) < 0 ||
-	    run_hooks(c, cfg, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, &e) < 0)
-		ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
-	ctr_error_free(e);
+	/* runtime-spec 1.3.0, step 9: a failing poststart hook is an error: the container is stopped
+	 * and destroyed (step 12), then the poststop hooks run */
+	if ((r = ctr_container_config(c, &cfg, err)) < 0 ||
+	    (r = run_hooks(c, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, ROOT_PIVOTED, err)) < 0) {
+		ctr_err_prefix(err, "container '%s' (stopped and deleted)", c->id);
+		destroy_after_failure(c);
+		return r;
+	}
 	return 0;
 }
 
@@ -1415,11 +1645,6 @@ CTR_EXPORT int ctr_container_kill(ctr_container *c, int signo, unsigned flags, c
 	return 0;
 }
 
-static int exit_code(const siginfo_t *si)
-{
-	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
-}
-
 CTR_EXPORT int ctr_container_wait(ctr_container *c, int *exit_status, int timeout_ms, ctr_error **err)
 {
 	if (!c)
@@ -1429,63 +1654,92 @@ CTR_EXPORT int ctr_container_wait(ctr_container *c, int *exit_status, int timeou
 			*exit_status = c->exit_status;
 		return 0;
 	}
-	if (c->pidfd < 0) {
-		if (exit_status)
-			*exit_status = -1;
-		return 0;
-	}
-	struct pollfd p = {c->pidfd, POLLIN, 0};
-	int n;
-	do
-		n = poll(&p, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return ctr_err_sys(err, errno, "container '%s': poll the pidfd", c->id);
-	if (n == 0)
+	if (c->pidfd < 0)
+		return ctr_err(err, ECHILD, CTR_E_STATE,
+			       "container '%s': its init was gone before this handle was loaded, and its exit status "
+			       "with it",
+			       c->id);
+	int code, r = ctr_pidfd_exit_status(c->pidfd, timeout_ms, &code);
+	if (r == -ETIMEDOUT)
 		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM, "container '%s': still running after %d ms", c->id,
 			       timeout_ms);
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	int r;
-	while ((r = waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED)) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		if (errno != ECHILD)
-			return ctr_err_sys(err, errno, "container '%s': waitid", c->id);
-		c->exit_status = -1; /* not our child: the status went to its parent */
-	} else
-		c->exit_status = exit_code(&si);
+	if (r == -ECHILD)
+		return ctr_err(err, ECHILD, CTR_E_SYSTEM,
+			       "container '%s' exited, but its exit status is gone: %s", c->id,
+			       c->is_parent ? "another reaper took it (this process ignores SIGCHLD or reaps every "
+					      "child), and this kernel (before 6.15) keeps no copy on the pidfd"
+					    : "it was its creator's to collect");
+	if (r < 0)
+		return ctr_err_sys(err, -r, "container '%s': wait for its init", c->id);
+	c->exit_status = code;
 	c->reaped = true;
 	if (exit_status)
 		*exit_status = c->exit_status;
 	return 0;
 }
 
-CTR_EXPORT int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err)
+CTR_EXPORT int ctr_process_wait_timeout(int pidfd, int *exit_status, int timeout_ms, ctr_error **err)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	int r;
-	while ((r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED)) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		if (errno != ECHILD)
-			return ctr_err_sys(err, errno, "waitid on pidfd %d", pidfd);
-		struct pollfd p = {pidfd, POLLIN, 0};
-		while (poll(&p, 1, -1) < 0 && errno == EINTR)
-			;
-		if (exit_status)
-			*exit_status = -1;
-		return 0;
-	}
+	int code, r = ctr_pidfd_exit_status(pidfd, timeout_ms, &code);
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM, "the process of pidfd %d still runs after %d ms", pidfd,
+			       timeout_ms);
+	if (r == -ECHILD)
+		return ctr_err(err, ECHILD, CTR_E_SYSTEM,
+			       "the process of pidfd %d exited, but its exit status is gone: another reaper took "
+			       "it (this process ignores SIGCHLD or reaps every child) and this kernel (before "
+			       "6.15) keeps no copy on the pidfd; or it was not this process's child",
+			       pidfd);
+	if (r < 0)
+		return ctr_err_sys(err, -r, "wait for the process of pidfd %d", pidfd);
 	if (exit_status)
-		*exit_status = exit_code(&si);
+		*exit_status = code;
 	return 0;
 }
 
+CTR_EXPORT int ctr_process_wait(int pidfd, int *exit_status, ctr_error **err)
+{
+	return ctr_process_wait_timeout(pidfd, exit_status, -1, err);
+}
+
+static int do_delete(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err);
+
 CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error **err)
 {
+	return do_delete(c, flags, 0, err);
+}
+
+CTR_EXPORT int ctr_container_delete_timeout(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err)
+{
+	if (timeout_ms < 0)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete_timeout: timeout_ms %lld is negative",
+			       (long long)timeout_ms);
+	return do_delete(c, flags, timeout_ms, err);
+}
+
+/* The container's init is gone (0), or the deadline came first (-ETIMEDOUT: the state is kept). */
+static int wait_gone(ctr_container *c, int64_t deadline, int64_t timeout_ms, ctr_error **err)
+{
+	if (c->pidfd < 0)
+		return 0;
+	int r = deadline ? ctr_wait_readable(c->pidfd, deadline) : 0;
+	if (!deadline) {
+		struct pollfd p = {c->pidfd, POLLIN, 0};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	if (r == -ETIMEDOUT)
+		return ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+			       "delete container '%s': its init did not die within %lld ms of SIGKILL (a process in "
+			       "uninterruptible sleep?): the state is kept, delete again",
+			       c->id, (long long)timeout_ms);
+	return 0;
+}
+
+static int do_delete(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_error **err)
+{
 	int r;
+	int64_t deadline = ctr_deadline(timeout_ms);
 	if (!c)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_container_delete: NULL container");
 	if (c->dirfd < 0)
@@ -1503,6 +1757,13 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		return ctr_err(err, EBUSY, CTR_E_STATE,
 			       "container '%s' is %s: stop it first or delete with force", c->id, ctr_status_name(st));
 	}
+	if (st == CTR_STATUS_CREATED && !(flags & (CTR_DELETE_FORCE | CTR_DELETE_CREATED))) {
+		ctr_container_unlock(c);
+		return ctr_err(err, EBUSY, CTR_E_STATE,
+			       "container '%s' is created, not stopped (runtime.md deletes only stopped containers): "
+			       "kill it first, or delete with force",
+			       c->id);
+	}
 	if (st != CTR_STATUS_STOPPED && c->pidfd >= 0) {
 		/* created, creating (a crashed creator) or forced: kill everything of it */
 		ctr_error *e = NULL;
@@ -1510,9 +1771,10 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 			(void)kill_all(c, SIGKILL, &e);
 		ctr_error_free(e);
 		(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
-		struct pollfd p = {c->pidfd, POLLIN, 0};
-		while (poll(&p, 1, -1) < 0 && errno == EINTR)
-			;
+		if ((r = wait_gone(c, deadline, timeout_ms, err)) < 0) {
+			ctr_container_unlock(c);
+			return r;
+		}
 	}
 	if (c->cg) {
 		/* what is left in its cgroups (a frozen process only dies once thawed), then the cgroups */
@@ -1523,8 +1785,13 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 		if (st == CTR_STATUS_PAUSED)
 			(void)ctr_cgroup_freeze(c->cg, false, &ce);
 		ctr_error_free(ce);
-		if (c->is_parent && !c->reaped)
-			(void)ctr_container_wait(c, NULL, -1, NULL);
+		if (c->is_parent && !c->reaped) {
+			if ((r = wait_gone(c, deadline, timeout_ms, err)) < 0) {
+				ctr_container_unlock(c);
+				return r;
+			}
+			(void)ctr_container_wait(c, NULL, 0, NULL);
+		}
 		if ((r = ctr_cgroup_destroy(c->cg, err)) < 0) {
 			ctr_container_unlock(c);
 			ctr_err_prefix(err, "delete container '%s' (the state is kept: delete again)", c->id);
@@ -1533,15 +1800,19 @@ CTR_EXPORT int ctr_container_delete(ctr_container *c, unsigned flags, ctr_error 
 	}
 	if (c->is_parent && !c->reaped)
 		(void)ctr_container_wait(c, NULL, 0, NULL);
+	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
+	release_rootfs_bind(c);                  /* no mount namespace: its mounts in ours */
+	ctr_image_rootfs_release(c->ctx, c->dirfd, c->dir); /* a rootfs from an image, if any */
+	/* runtime.md step 13, once everything create did is undone (step 12) */
 	const struct oci_config *cfg;
 	ctr_error *e = NULL;
 	if (c->recorded != CTR_STATUS_CREATING && !(c->hook_flags_known && c->no_poststop && !c->cfg)) {
-		if (ctr_container_config(c, &cfg, &e) < 0 ||
-		    run_hooks(c, cfg, "poststop", &cfg->hooks.poststop, CTR_STATUS_STOPPED, &e) < 0)
-			ctr_warn(c->ctx, "container '%s': %s", c->id, ctr_error_message(e));
+		if (ctr_container_config(c, &cfg, &e) < 0)
+			ctr_warn(c->ctx, "container '%s': poststop hooks: %s", c->id, ctr_error_message(e));
+		else
+			run_poststop(c, cfg);
 		ctr_error_free(e);
 	}
-	ctr_net_teardown(c->ctx, c->dir, c->id); /* veth, lease, published ports (lib/net) */
 	remove_state(c);
 	ctr_container_unlock(c);
 	close(c->dirfd);

@@ -340,6 +340,19 @@ static bool strv_n_has(char *const *v, size_t n, const char *s)
 	return false;
 }
 
+void ctr_dev_warn_file_modes(const ctr_context *ctx, const struct oci_config *cfg)
+{
+	for (size_t i = 0; cfg && i < cfg->linux_.n_devices; i++) {
+		const struct oci_device *d = &cfg->linux_.devices[i];
+		uint32_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		if (d->has_file_mode && d->file_mode_type && d->file_mode_type != want)
+			ctr_warn(ctx,
+				 "config.json: linux.devices[%zu].fileMode: the file type bits %#o contradict "
+				 "\"type\": \"%c\" (%#o); the node is made as \"type\" says, mode %#o",
+				 i, (unsigned)d->file_mode_type, d->type, (unsigned)want, (unsigned)d->file_mode);
+	}
+}
+
 int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_dev_plan **out,
 		       ctr_error **err)
 {

@@ -29,6 +29,14 @@ int ctr_dev_plan_build(const struct oci_config *cfg, bool in_userns, struct ctr_
 		       ctr_error **err);
 
 /*
+ * A warning for each linux.devices entry whose fileMode carried file type
+ * bits that contradict its "type" (e.g. S_IFBLK on a "c" device).  Type bits
+ * that agree (podman's 020666 on a "c" device) are accepted silently; the
+ * "type" field decides either way.
+ */
+void ctr_dev_warn_file_modes(const ctr_context *ctx, const struct oci_config *cfg);
+
+/*
  * Apply in the container process before pivot_root.  rootfd is an O_PATH or
  * directory fd of the rootfs; paths are resolved beneath it without following
  * symlinks out of it.  Async-signal-safe.  Returns 0 or -errno with errbuf set,

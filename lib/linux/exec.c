@@ -5,9 +5,11 @@
  * A helper is cloned, becomes non-dumpable, keeps only the fds it needs
  * (close_range), joins the container's cgroups and every namespace of the
  * container at once with setns() on the init's pidfd (kernel >= 5.8; user
- * namespace first, done by the kernel), then clones the final process with
- * CLONE_PARENT so the caller is its parent (the pid namespace applies only to
- * children of the process that joined it) and exits.  The final process sets
+ * namespace first, done by the kernel), then clones the final process (the
+ * pid namespace applies only to children of the process that joined it) and
+ * exits: with CLONE_PARENT when the caller wants a pidfd, so the caller is
+ * its parent, else as the helper's own child, which the kernel reparents
+ * when the helper exits.  The final process sets
  * up the pty and stdio and execs the sealed init stub (init-stub.c), which
  * applies the process setup (ctr_proc_apply: credentials, cwd, seccomp) and
  * execs the program: nothing of the caller's process (its fds, memory or
@@ -40,16 +42,19 @@
 #include "linux/proc-blob.h"
 #include "linux/procfs.h"
 #include "linux/terminal.h"
+#include "linux/home.h"
 
-CTR_EXPORT void ctr_exec_options_init(ctr_exec_options *opts)
+CTR_EXPORT int ctr_exec_options_init_sized(ctr_exec_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
-	opts->stdio_fds[0] = opts->stdio_fds[1] = opts->stdio_fds[2] = -1;
-	opts->tty = -1;
-	opts->console_fd = -1;
+	ctr_exec_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	def.stdio_fds[0] = def.stdio_fds[1] = def.stdio_fds[2] = -1;
+	def.tty = -1;
+	def.console_fd = -1;
+	def.stdio_pipes[0] = def.stdio_pipes[1] = def.stdio_pipes[2] = -1;
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 /* env with each "K=V" of over replacing the same K or appended; strings borrowed. */
@@ -106,12 +111,14 @@ struct exec_ctx {
 	int proc_root;      /* the caller's procfs (for the LSM label's attr file) */
 	int *preserved;     /* copies of the caller's fds 3..3+n_preserved-1 */
 	int n_preserved;
+	int root_fd;        /* no mount namespace: the init's root (/proc/<pid>/root) to chroot into; -1 */
+	bool caller_child;  /* the caller wants the pidfd: the process is its child (CLONE_PARENT) */
 };
 
 static void walk(struct exec_ctx *x, int *max, int base)
 {
 	int *slots[] = {&x->pidfd, &x->sock, &x->init_fd, &x->blob_fd, &x->proc_root, &x->proc->console_sock,
-			&x->proc->stdio[0], &x->proc->stdio[1], &x->proc->stdio[2]};
+			&x->proc->stdio[0], &x->proc->stdio[1], &x->proc->stdio[2], &x->root_fd};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(slots); i++) {
 		if (max && *slots[i] > *max)
 			*max = *slots[i];
@@ -145,7 +152,12 @@ __attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
 	eb[0] = '\0';
 	struct ctr_proc *p = x->proc;
 	int r = 0;
-	/* setns put our root at the container's: its /dev/ptmx is looked up beneath it, by fd */
+	/* without a mount namespace of its own, the container's root is the init's chroot: enter it */
+	if (x->root_fd >= 0 && (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0))
+		fail_exit(x->sock, -errno, "chroot into the container's root");
+	if (x->root_fd >= 0)
+		close(x->root_fd);
+	/* setns (or the chroot) put our root at the container's: its /dev/ptmx is looked up beneath it, by fd */
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		fail_exit(x->sock, -errno, "open the container's root");
@@ -165,6 +177,18 @@ __attribute__((noreturn)) static void exec_final(struct exec_ctx *x)
 		fail_exit(x->sock, lsm_fd, eb);
 	}
 	close(x->proc_root);
+	/*
+	 * In the container's user namespace, become its root before the stub's
+	 * execve: our ids (the caller's) may not be mapped there, and an execve
+	 * by an unmapped id would drop the capabilities the stub needs to switch
+	 * to the process's user.
+	 */
+	if ((x->ns_flags & CLONE_NEWUSER) &&
+	    (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
+		ss_fmt(eb, sizeof(eb), "become root in the container's user namespace (is uid/gid 0 mapped?): %s",
+		       ss_strerror(errno));
+		fail_exit(x->sock, -errno, eb);
+	}
 	int fds[] = {x->blob_fd, x->sock, lsm_fd};
 	r = ctr_exec_init_stub(x->init_fd, "exec", fds, CTR_ARRAY_SIZE(fds), eb, sizeof(eb));
 	fail_exit(x->sock, r, eb);
@@ -204,14 +228,31 @@ __attribute__((noreturn)) static void exec_helper(struct exec_ctx *x)
 		fail_exit(x->sock, e, eb);
 	}
 	close(x->pidfd);
-	pid_t pid = ctr_clone3(CLONE_PARENT, NULL, 0);
+	/*
+	 * The caller's child (CLONE_PARENT: it reaps it through the pidfd it gets)
+	 * when it asked for the pidfd; else ours, so that once we leave it is an
+	 * orphan the kernel reparents as any other: to the nearest child
+	 * subreaper among our ancestors (the caller, when it set
+	 * PR_SET_CHILD_SUBREAPER), else to the init of our pid namespace (the
+	 * host's; the helper's own pid namespace is the caller's, setns changed
+	 * only its children's), which reap it.  So nothing is left as a zombie
+	 * of a caller that did not ask for one (that would pin the container's
+	 * pid namespace).  The pidfd goes to the runtime with the pid either way:
+	 * it names this process even if it exits and is reaped at once.
+	 */
+	int fpidfd = -1;
+	pid_t pid = ctr_clone3(x->caller_child ? CLONE_PARENT : 0, &fpidfd, x->caller_child ? 0 : SIGCHLD);
 	if (pid < 0) {
 		int e = errno;
 		ss_fmt(eb, sizeof(eb), "clone3 the exec process: %s", ss_strerror(e));
 		fail_exit(x->sock, e, eb);
 	}
 	if (pid > 0) {
-		(void)ctr_msg_send(x->sock, CTR_MSG_PID, 0, pid, NULL, 0);
+		struct ctr_msg h;
+		memset(&h, 0, sizeof(h));
+		h.type = CTR_MSG_PID;
+		h.pid = pid;
+		(void)ctr_send_with_fd(x->sock, &h, sizeof(h), fpidfd);
 		ss_exit(0);
 	}
 	exec_final(x);
@@ -232,7 +273,8 @@ CTR_EXPORT int ctr_container_exec(ctr_container *c, ctr_exec_options *opts, pid_
 		return r;
 	/* the caller's fds 3..3+preserve_fds-1, before the library opens any of its own */
 	int *preserved = NULL;
-	if ((r = ctr_preserve_fds_snapshot(c->ctx, o.preserve_fds, &preserved, err)) < 0)
+	int own[] = {c->dirfd, c->pidfd, c->console_fd};
+	if ((r = ctr_preserve_fds_snapshot(c->ctx, o.preserve_fds, own, CTR_ARRAY_SIZE(own), &preserved, err)) < 0)
 		return r;
 	r = exec_in(c, &o, opts, preserved, pid_out, pidfd_out, err);
 	ctr_preserve_fds_free(preserved, o.preserve_fds);
@@ -245,9 +287,11 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	int r;
 	struct ctr_exec_options o = *op;
 	ctr_status st = ctr_container_status(c);
-	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING) || c->pidfd < 0)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container",
-			       c->id, ctr_status_name(st));
+	bool paused_ok = st == CTR_STATUS_PAUSED && (o.flags & CTR_EXEC_IGNORE_PAUSED);
+	if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && !paused_ok) || c->pidfd < 0)
+		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: exec needs a created or running container%s",
+			       c->id, ctr_status_name(st),
+			       st == CTR_STATUS_PAUSED ? " (or CTR_EXEC_IGNORE_PAUSED for a paused one)" : "");
 	const struct oci_config *cfg;
 	if ((r = ctr_container_config(c, &cfg, err)) < 0)
 		return r;
@@ -263,7 +307,8 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 
 	struct ctr_proc proc;
 	char **env = NULL;
-	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1;
+	int sv[2] = {-1, -1}, console_parent = -1, hpidfd = -1, fpidfd = -1, blob_fd = -1, proc_root = -1, root_fd = -1;
+	int pipes_mine[3] = {-1, -1, -1}, pipes_theirs[3] = {-1, -1, -1};
 	pid_t hpid = -1, fpid = -1;
 	char *buf = NULL;
 	struct json_object *pj_owned = NULL;
@@ -300,8 +345,22 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	}
 	if (o.user && (r = parse_user(o.user, &proc.uid, &proc.gid, err)) < 0)
 		goto out;
+	if ((r = ctr_home_set_exec_env(c->pid, c->pidfd, proc.uid, &proc.envp, &env, err)) < 0)
+		goto out;
 	if (o.tty >= 0)
 		proc.terminal = o.tty != 0;
+	if (o.flags & CTR_EXEC_STDIO_PIPES) {
+		if (o.stdio_fds[0] >= 0 || o.stdio_fds[1] >= 0 || o.stdio_fds[2] >= 0 || !opts ||
+		    opts->size < offsetof(ctr_exec_options, stdio_pipes) + sizeof(opts->stdio_pipes)) {
+			r = ctr_err(err, EINVAL, CTR_E_INVALID,
+				    "ctr_exec_options: CTR_EXEC_STDIO_PIPES needs stdio_fds -1 and a struct with stdio_pipes");
+			goto out;
+		}
+		if ((r = ctr_stdio_pipes(pipes_mine, pipes_theirs, err)) < 0)
+			goto out;
+		for (int i = 0; i < 3; i++)
+			o.stdio_fds[i] = pipes_theirs[i];
+	}
 	for (int i = 0; i < 3; i++)
 		proc.stdio[i] = o.stdio_fds[i];
 	proc.preserve_fds = o.preserve_fds;
@@ -365,8 +424,17 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		r = ctr_err_sys(err, -proc_root, "open /proc (is procfs mounted there, uncovered?)");
 		goto out;
 	}
+	if (!(ns_flags & CLONE_NEWNS)) {
+		/* the init's root, through the caller's procfs: following this magic link is the point */
+		char rel[32];
+		snprintf(rel, sizeof(rel), "%d/root", (int)c->pid);
+		if ((root_fd = openat(proc_root, rel, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			r = ctr_err_sys(err, errno, "container '%s': open /proc/%s", c->id, rel);
+			goto out;
+		}
+	}
 	struct exec_ctx x = {c->pidfd, ns_flags, sv[1], &proc, cg_fds, n_cg, init_fd, blob_fd, proc_root,
-			     preserved, o.preserve_fds};
+			     preserved, o.preserve_fds, root_fd, pidfd_out != NULL};
 	hpid = ctr_clone3(0, &hpidfd, SIGCHLD);
 	if (hpid < 0) {
 		r = ctr_err_sys(err, errno, "exec: clone3");
@@ -386,15 +454,45 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	}
 	char errtext[CTR_ERRBUF + 64] = "";
 	int errnum = 0;
+	int64_t deadline = ctr_deadline(o.timeout_ms);
 	for (;;) {
-		int lfd;
-		ssize_t n = ctr_seccomp_recv(sv[0], buf, CTR_MSG_MAX - 1, &lfd);
+		int lfd = -1, mfd;
+		int wr = ctr_wait_readable(sv[0], deadline);
+		if (wr < 0) {
+			r = wr == -ETIMEDOUT ? ctr_err(err, ETIMEDOUT, CTR_E_SYSTEM,
+						       "container '%s': exec took longer than %lld ms (timeout_ms): the "
+						       "process is killed",
+						       c->id, (long long)o.timeout_ms)
+					     : ctr_err_sys(err, -wr, "container '%s': exec: wait for the process", c->id);
+			if (fpidfd >= 0) {
+				int code;
+				(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
+				(void)ctr_pidfd_exit_status(fpidfd, -1, &code);
+			}
+			goto out_kill;
+		}
+		ssize_t n = ctr_recv_with_fd(sv[0], buf, CTR_MSG_MAX - 1, &mfd);
+		if (mfd >= 0 && (size_t)n >= sizeof(struct ctr_msg)) {
+			struct ctr_msg mh;
+			memcpy(&mh, buf, sizeof(mh));
+			if (mh.type == CTR_MSG_SECCOMP_FD) {
+				lfd = mfd;
+			} else if (mh.type == CTR_MSG_PID && fpidfd < 0) {
+				fpidfd = mfd; /* the helper's pidfd of the process: no pid reuse race */
+				fpid = mh.pid;
+				continue;
+			} else {
+				close(mfd);
+			}
+		} else if (mfd >= 0) {
+			close(mfd);
+		}
 		if (lfd >= 0) {
 			/* SCMP_ACT_NOTIFY: the listener goes to linux.seccomp.listenerPath before the exec completes */
 			char *state = NULL;
 			r = ctr_container_state_json(c, &state, err);
 			if (r == 0)
-				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, cfg->oci_version, state, fpid, lfd, err);
+				r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, fpid, lfd, err);
 			free(state);
 			if (r < 0 && fpidfd >= 0) /* killed while the listener is still open: see start_reply */
 				(void)syscall(SYS_pidfd_send_signal, fpidfd, SIGKILL, NULL, 0);
@@ -423,7 +521,7 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		struct ctr_msg h;
 		memcpy(&h, buf, sizeof(h));
 		buf[n] = '\0';
-		if (h.type == CTR_MSG_PID) {
+		if (h.type == CTR_MSG_PID && fpidfd < 0) {
 			fpid = h.pid;
 			fpidfd = (int)syscall(SYS_pidfd_open, fpid, 0);
 		} else if (h.type == CTR_MSG_ERROR) {
@@ -440,9 +538,8 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 	}
 	if (errnum || fpid <= 0 || fpidfd < 0) {
 		if (fpidfd >= 0) {
-			siginfo_t si;
-			while (waitid((idtype_t)P_PIDFD, (id_t)fpidfd, &si, WEXITED) < 0 && errno == EINTR)
-				;
+			int code;
+			(void)ctr_pidfd_exit_status(fpidfd, -1, &code); /* reaped when it is ours */
 		}
 		r = ctr_err(err, errnum > 0 ? errnum : EIO, CTR_E_CHILD, "container '%s': exec: %s", c->id,
 			    errtext[0] ? errtext : "the exec process did not start");
@@ -469,6 +566,11 @@ static int exec_in(ctr_container *c, struct ctr_exec_options *op, ctr_exec_optio
 		*pidfd_out = fpidfd;
 		fpidfd = -1;
 	}
+	if (o.flags & CTR_EXEC_STDIO_PIPES)
+		for (int i = 0; i < 3; i++) {
+			opts->stdio_pipes[i] = pipes_mine[i];
+			pipes_mine[i] = -1;
+		}
 	r = 0;
 	goto out;
 out_kill:
@@ -479,6 +581,14 @@ out_kill:
 			;
 	}
 out:
+	for (int i = 0; i < 3; i++) {
+		if (pipes_mine[i] >= 0)
+			close(pipes_mine[i]);
+		if (pipes_theirs[i] >= 0)
+			close(pipes_theirs[i]);
+	}
+	if (root_fd >= 0)
+		close(root_fd);
 	if (blob_fd >= 0)
 		close(blob_fd);
 	if (proc_root >= 0)

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accel/native-hooks.h"
 #include "linux/hooks.h"
 #include "linux/sigsafe.h"
 
@@ -193,11 +194,11 @@ int ctr_hooks_run(const ctr_context *ctx, const char *kind, const struct oci_hoo
 	return ctr_hooks_run_in(ctx, kind, hooks, state_json, NULL, err);
 }
 
-int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
-		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err)
+static int run_list(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks, const char *state_json,
+		    const struct ctr_hook_root *root, bool keep_going, ctr_error **err)
 {
 	struct ctr_sighook_list l;
-	int r;
+	int r, failed = 0;
 
 	if (!hooks || hooks->n == 0)
 		return 0;
@@ -222,6 +223,16 @@ int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_
 			else if ((r = ctr_accel_hook_run_native(h->path, (const char *const *)h->argv,
 								  state_json ? state_json : "", len, err)) < 0)
 				ctr_err_prefix(err, "hooks.%s[%zu] (%s, run by libctr)", l.kind, i, h->path);
+			if (r < 0 && keep_going) {
+				ctr_warn(ctx, "%s", ctr_error_message(err ? *err : NULL));
+				if (err) {
+					ctr_error_free(*err);
+					*err = NULL;
+				}
+				failed++;
+				r = 0;
+				continue;
+			}
 			if (r < 0)
 				break;
 			continue;
@@ -232,6 +243,13 @@ int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_
 		errbuf[0] = '\0';
 		r = ctr_sighook_run_one(l.kind, i, h, state_json ? state_json : "", len, NULL, &hook_failed, errbuf,
 					errlen);
+		if (r < 0 && keep_going) {
+			/* runtime.md step 13: a failing poststop hook is a warning; the others still run */
+			ctr_warn(ctx, "%s", errbuf);
+			failed++;
+			r = 0;
+			continue;
+		}
 		if (r < 0) {
 			ctr_debug(ctx, "%s", errbuf);
 			r = ctr_err(err, -r, hook_failed ? CTR_E_HOOK : CTR_E_SYSTEM, "%s", errbuf);
@@ -241,5 +259,22 @@ int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_
 	}
 	free(errbuf);
 	ctr_sighooks_free(&l);
-	return r;
+	return r < 0 ? r : failed;
+}
+
+int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err)
+{
+	return run_list(ctx, kind, hooks, state_json, root, false, err);
+}
+
+int ctr_hooks_run_all(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		      const char *state_json, const struct ctr_hook_root *root)
+{
+	ctr_error *e = NULL;
+	int r = run_list(ctx, kind, hooks, state_json, root, true, &e);
+	if (r < 0)
+		ctr_warn(ctx, "%s", ctr_error_message(e));
+	ctr_error_free(e);
+	return r < 0 ? 1 : r;
 }

@@ -52,21 +52,20 @@ int ctr_hooks_run_in(const ctr_context *ctx, const char *kind, const struct oci_
 		     const char *state_json, const struct ctr_hook_root *root, ctr_error **err);
 
 /*
+ * Every hook of the list, each failure logged as a warning (through ctx's log
+ * function) and the next hook run anyway, as runtime.md wants for poststop
+ * (step 13).  Returns how many failed.
+ */
+int ctr_hooks_run_all(const ctr_context *ctx, const char *kind, const struct oci_hook_list *hooks,
+		      const char *state_json, const struct ctr_hook_root *root);
+
+/*
  * Run one hook that ctr_sighooks_prepare() marked native, in the runtime:
  * the parent side of a createContainer hook.  Errors read
  * "hooks.createContainer[0] (/usr/bin/nvidia-cdi-hook create-symlinks): ...".
  */
 int ctr_hook_run_native_at(const char *kind, size_t idx, const struct oci_hook *hook,
 			   const struct ctr_hook_root *root, ctr_error **err);
-
-/*
- * The native verb dispatcher (lib/accel/hooks-native.c) on an open root:
- * rootfd is an O_PATH directory fd of the container's root in its mount
- * namespace, pid the container process (its mount namespace for
- * disable-device-node-modification).  args is the hook's argv.
- */
-int accel_native_hook_at(const char *host_root, const char *path, const char *const *args, int rootfd, pid_t pid,
-			 ctr_error **err);
 
 /*
  * A hook prepared for the container process (createContainer and

@@ -115,7 +115,8 @@ void ctr_preserve_fds_free(int *fds, int n)
 	free(fds);
 }
 
-int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, int **out, ctr_error **err)
+int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_t n_lib, int **out,
+			      ctr_error **err)
 {
 	*out = NULL;
 	if (n < 0)
@@ -137,14 +138,18 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, int **out, ctr_error **er
 	}
 	for (int i = 0; i < n; i++) {
 		int fd = 3 + i;
-		if (fd == init_fd) {
+		bool lib = fd == init_fd;
+		for (size_t k = 0; k < n_lib; k++)
+			lib |= fd == lib_fds[k];
+		if (lib) {
 			ctr_preserve_fds_free(fds, n);
 			return ctr_err(err, EBADF, CTR_E_INVALID,
-				       "preserve_fds %d: fd %d is not the caller's (libctr holds its init stub there): "
-				       "open the fds to pass before the first create, or pass fewer",
+				       "preserve_fds %d: fd %d is not the caller's (libctr holds it: its init stub or the "
+				       "container handle): open the fds to pass before the library's, or pass fewer",
 				       n, fd);
 		}
-		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		/* copies above the range: a copy must never take the number of a missing fd we check next */
+		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3 + n);
 		if (fds[i] < 0) {
 			int e = errno;
 			ctr_preserve_fds_free(fds, n);

@@ -19,6 +19,7 @@
 #include "spec/oci.h"
 #include "linux/devices.h"
 #include "linux/hooks.h"
+#include "linux/process.h"
 
 struct json_object;
 
@@ -34,6 +35,8 @@ enum ctr_msg_type {
 	CTR_MSG_NATIVE_HOOK, /* child -> parent: run createContainer hook <pid field> natively (an NVIDIA verb), then GO */
 	CTR_MSG_READY,       /* init stub -> parent: PR_SET_PDEATHSIG cleared after the last GO; the creator may go */
 	CTR_MSG_USERNS,      /* child -> parent: in its new user namespace, ready for the maps (then GO) */
+	CTR_MSG_HOOK_ERROR,  /* init stub -> starter: a startContainer hook failed; err + text */
+	CTR_MSG_ROOTFS_MNT,  /* child -> parent: no mount namespace: the mount id (pid field) of its rootfs bind */
 };
 
 struct ctr_msg {
@@ -132,6 +135,10 @@ struct ctr_proc {
 	} sched;
 	bool has_cpus_initial, has_cpus_final;
 	cpu_set_t cpus_initial, cpus_final; /* process.execCPUAffinity (exec) */
+	bool has_mempolicy;          /* linux.memoryPolicy: set_mempolicy(mempolicy_mode, nodemask, maxnode) */
+	int mempolicy_mode;          /* mode | mode flags */
+	unsigned long mempolicy_maxnode;
+	unsigned long mempolicy_nodes[16]; /* 1024 nodes */
 	const char *lsm_attr;        /* "thread-self/attr/..." beneath procfs, written before execve; NULL: none */
 	char *lsm_value;             /* "exec <profile>" (AppArmor) or the SELinux label */
 };
@@ -160,6 +167,8 @@ struct ctr_plan {
 	struct ctr_sighook_list hk_create_container, hk_start_container;
 	bool want_hooks_msg;           /* prestart/createRuntime/createContainer hooks exist */
 	bool readonly_root, no_pivot;
+	bool no_mntns;                 /* no mount namespace: mounts in the caller's, under a private bind of the
+					* rootfs (its mount id reported, CTR_MSG_ROOTFS_MNT), entered with chroot */
 	char *keyring_name;            /* NULL: do not join a new session keyring */
 	char **masked;
 	size_t n_masked;
@@ -194,12 +203,10 @@ void ctr_proc_free(struct ctr_proc *p);
 
 /*
  * Compile linux.seccomp to BPF into out->seccomp_* (parent side; through the
- * compiled-filter cache under ctx's state root, none when ctx is NULL), and
- * load it (child side, async-signal-safe; *listener gets the listener fd
- * when the profile has SCMP_ACT_NOTIFY rules, else -1).
+ * compiled-filter cache under ctx's state root, none when ctx is NULL); the
+ * init stub loads it (ctr_proc_seccomp).
  */
 int ctr_seccomp_build(const ctr_context *ctx, const struct oci_seccomp *sc, struct ctr_proc *out, ctr_error **err);
-int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *errbuf, size_t errlen);
 /*
  * Child side: pass the listener fd on sock as a CTR_MSG_SECCOMP_FD message;
  * 0 or -errno.  The runtime answers with one byte once the agent has it.
@@ -238,24 +245,38 @@ int ctr_cap_from_name(const char *name);
 __attribute__((noreturn)) void ctr_child_main(struct ctr_plan *plan);
 
 /*
- * proc-apply.c, run by the init stub (and, for the helpers, by the library's
- * tests): ctr_proc_apply sets up rlimits, scheduling, user, capabilities,
- * umask, nnp and, as `what` asks, cwd and the fds the program gets;
- * ctr_proc_exec writes the LSM label on lsm_fd (-1: none), loads seccomp and
- * execs.  They return -errno with errbuf set on failure.
- * ctr_proc_hook_creds(proc) is a ctr_hook_exec.pre_exec: the container
- * process's credentials and seccomp filter (without a listener) for a hook.
+ * proc-apply.c, run by the init stub: ctr_proc_apply sets up rlimits,
+ * scheduling, user, capabilities, umask, nnp and, as `what` asks, cwd and the
+ * fds the program gets; ctr_proc_check_program finds the program as the
+ * process's user would (errors worded as engines expect); ctr_proc_seccomp
+ * loads the filter, drops the CAP_SYS_ADMIN kept for it and hands a
+ * listener to the runtime on sock (then waits for its word);
+ * ctr_proc_seccomp_early says whether that must happen right after the
+ * credentials (no no_new_privs, CAP_SYS_ADMIN not kept); ctr_proc_exec
+ * writes the LSM label on lsm_fd (-1: none), loads seccomp unless loaded
+ * and execs.  They return -errno with errbuf set on failure.
+ * ctr_proc_hook_seccomp(struct ctr_hook_filter *) is a ctr_hook_exec.pre_exec:
+ * a hook process gets the container process's filter (without a listener).
  */
 #define CTR_APPLY_CWD 1u
 #define CTR_APPLY_FDS 2u
 int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *errbuf, size_t errlen);
-int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, char *errbuf, size_t errlen);
-int ctr_proc_hook_creds(void *proc);
+int ctr_proc_check_program(const struct ctr_proc *p, char *errbuf, size_t errlen);
+bool ctr_proc_seccomp_early(const struct ctr_proc *p);
+int ctr_proc_seccomp(const struct ctr_proc *p, int sock, char *errbuf, size_t errlen);
+int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, bool seccomp_loaded, char *errbuf, size_t errlen);
+struct ctr_hook_filter {
+	const struct ctr_proc *proc;
+	bool loaded;
+};
+int ctr_proc_hook_seccomp(void *filter);
 
 /* Send a message (header + payload) on a SEQPACKET socket; async-signal-safe. */
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
 /* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
+/* Receive one message into buf and the fd it carries (SCM_RIGHTS) into *fd (-1: none): bytes, 0 on EOF, -errno. */
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fd);
 /* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */
 ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd);
 
@@ -286,19 +307,14 @@ int ctr_sealed_memfd(const char *name, const void *data, size_t len, ctr_error *
 /*
  * The caller's fds 3..3+n-1, each dup'ed (close-on-exec) into out[i], taken
  * at the start of a create or exec before the library opens anything; an fd
- * that is not open (or is the context's own) is an error naming it.
+ * that is not open, or that the library holds (the context's init stub, the
+ * handle's fds in lib_fds), is an error naming it.
  */
-int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, int **out, ctr_error **err);
+int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_t n_lib, int **out,
+			      ctr_error **err);
 void ctr_preserve_fds_free(int *fds, int n);
 
-/* clone3 wrapper: returns the pid in the parent (pidfd in *pidfd when asked), 0 in the child. */
-pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
-/* The same with CLONE_INTO_CGROUP when cgroup_fd >= 0 (no clone() fallback then: ENOSYS). */
-pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
 /* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
-
-/* Set FD_CLOEXEC off/on; async-signal-safe. */
-int ctr_fd_set_cloexec(int fd, bool on);
 
 #endif

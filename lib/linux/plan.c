@@ -19,6 +19,9 @@
 #include <signal.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#ifndef RDTGROUP_SUPER_MAGIC
+#define RDTGROUP_SUPER_MAGIC 0x7655821
+#endif
 #include <json-c/json.h>
 #include <unistd.h>
 
@@ -61,21 +64,46 @@ static int read_last_cap(void)
 	return v > 0 && v < 64 ? v : (int)CTR_ARRAY_SIZE(cap_names) - 1;
 }
 
+/*
+ * config.md: a capability "which cannot be mapped to a relevant kernel
+ * interface, or cannot be granted otherwise MUST be logged as a warning", and
+ * runtimes "SHOULD NOT fail": names this runtime does not know and ones above
+ * the kernel's last capability are left out here (as runc does) and named by
+ * warn_unusable_caps.
+ */
 static int caps_mask(char **names, size_t n, const char *what, int last_cap, uint64_t *out, ctr_error **err)
 {
 	*out = 0;
 	for (size_t i = 0; i < n; i++) {
 		int c = ctr_cap_from_name(names[i]);
-		if (c < 0)
-			return ctr_err(err, EINVAL, CTR_E_SPEC,
-				       "config.json: process.capabilities.%s[%zu]: unknown capability '%s': use a "
-				       "name such as CAP_NET_BIND_SERVICE",
-				       what, i, names[i]);
-		/* capabilities this kernel does not have cannot be granted: ignore them as runc does */
-		if (c <= last_cap)
+		if (c >= 0 && c <= last_cap)
 			*out |= 1ull << c;
 	}
 	return 0;
+}
+
+/* The warning for what caps_mask left out, one per set. */
+static void warn_unusable_caps(const ctr_context *ctx, const struct oci_capabilities *caps, int last_cap)
+{
+	char *const *sets[] = {caps->bounding, caps->effective, caps->inheritable, caps->permitted, caps->ambient};
+	static const char *const names[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
+	for (size_t s = 0; s < CTR_ARRAY_SIZE(sets); s++) {
+		char list[512];
+		size_t len = 0;
+		list[0] = '\0';
+		for (size_t i = 0; sets[s] && sets[s][i]; i++) {
+			int c = ctr_cap_from_name(sets[s][i]);
+			if (c >= 0 && c <= last_cap)
+				continue;
+			int w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", len ? ", " : "", sets[s][i],
+					 c < 0 ? "unknown" : "not in this kernel");
+			if (w > 0)
+				len = (size_t)w < sizeof(list) - len ? len + (size_t)w : sizeof(list) - 1;
+		}
+		if (len)
+			ctr_warn(ctx, "config.json: process.capabilities.%s: left out, they cannot be granted: %s",
+				 names[s], list);
+	}
 }
 
 static char *empty_strv[] = {NULL};
@@ -329,6 +357,17 @@ int ctr_proc_add_linux(const ctr_context *ctx, const struct oci_config *cfg, str
 				       "config.json: linux.personality.flags: no flags are defined by the runtime-spec");
 		out->has_personality = true;
 	}
+	const struct oci_memory_policy *mp = l->memory_policy;
+	if (mp) {
+		/* every process of the container gets it: set by the init stub before execve (inherited by children) */
+		_Static_assert(sizeof(out->mempolicy_nodes) >= sizeof(mp->nodemask), "nodemask size");
+		out->has_mempolicy = true;
+		out->mempolicy_mode = mp->mode | (int)mp->mode_flags;
+		out->mempolicy_maxnode = mp->has_nodes ? mp->maxnode : 0;
+		memset(out->mempolicy_nodes, 0, sizeof(out->mempolicy_nodes));
+		if (mp->has_nodes)
+			memcpy(out->mempolicy_nodes, mp->nodemask, sizeof(mp->nodemask));
+	}
 	return 0;
 }
 
@@ -388,7 +427,8 @@ static int userns_fd(const char *uid_map, const char *gid_map, const char *what,
 			ss_exit(1);
 		ctr_fds_isolate_end(base);
 		char c;
-		(void)read(keep, &c, 1);
+		ssize_t got = read(keep, &c, 1); /* EOF or a byte: either way the mapping is done */
+		(void)got;
 		ss_exit(0);
 	}
 	close(pfd[0]);
@@ -949,6 +989,41 @@ static int sysctl_check(const struct oci_config *cfg, const struct ctr_plan *pla
 	return 0;
 }
 
+/*
+ * What the config asks for that this runtime cannot do on this host: an
+ * error naming the field (runtime.md Create: "If the runtime cannot apply a
+ * property as specified in the configuration, it MUST generate an error").
+ */
+static int check_unsupported(const struct oci_config *cfg, ctr_error **err)
+{
+	const struct oci_linux *l = &cfg->linux_;
+	struct statfs sf;
+	if (l->intel_rdt) {
+		/* config-linux.md: without a mounted resctrl "the runtime MUST generate an error" */
+		if (statfs("/sys/fs/resctrl", &sf) < 0 || sf.f_type != RDTGROUP_SUPER_MAGIC)
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "config.json: linux.intelRdt: no resctrl filesystem is mounted at "
+				       "/sys/fs/resctrl (Intel RDT needs a CPU with it and \"mount -t resctrl resctrl "
+				       "/sys/fs/resctrl\"): remove linux.intelRdt");
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "config.json: linux.intelRdt: this runtime does not support Intel RDT (resctrl) yet: "
+			       "remove linux.intelRdt");
+	}
+	if (l->mount_label && *l->mount_label) {
+		/* a label for the mounts needs SELinux; this runtime does not label mounts (yet) either */
+		if (statfs("/sys/fs/selinux", &sf) < 0 || sf.f_type != SELINUX_MAGIC)
+			return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+				       "config.json: linux.mountLabel '%s': SELinux is not enabled on this host: "
+				       "remove the label or enable SELinux",
+				       l->mount_label);
+		return ctr_err(err, ENOTSUP, CTR_E_UNSUPPORTED,
+			       "config.json: linux.mountLabel '%s': this runtime does not label mounts yet: remove "
+			       "the label",
+			       l->mount_label);
+	}
+	return 0;
+}
+
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
 		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
 		   ctr_error **err)
@@ -967,6 +1042,10 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
 			       "config.json: process: required to create a container: add a process with args");
 	if ((r = ctr_proc_build(cfg->process, "config.json", &plan->proc, err)) < 0)
+		return r;
+	if (cfg->process->capabilities.present)
+		warn_unusable_caps(ctx, &cfg->process->capabilities, plan->proc.last_cap);
+	if ((r = check_unsupported(cfg, err)) < 0)
 		return r;
 	plan->proc.setsid = true;
 	plan->proc.bind_console = true;
@@ -1009,10 +1088,12 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 				new_net = true;
 		}
 	}
-	if (!have_mnt)
+	/* config-linux.md: a namespace type not listed is inherited: no mount namespace, the caller's */
+	plan->no_mntns = !have_mnt;
+	if (plan->no_mntns && (flags & CTR_CREATE_NO_PIVOT))
 		return ctr_err(err, EINVAL, CTR_E_SPEC,
-			       "config.json: linux.namespaces: a mount namespace is required to set up the rootfs: "
-			       "add {\"type\": \"mount\"}");
+			       "config.json: linux.namespaces: without a mount namespace the rootfs is entered with "
+			       "chroot already: no_pivot would move it over the host's /; drop it");
 	if (plan->userns_new) {
 		if (!l->n_uid_mappings || !l->n_gid_mappings)
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
@@ -1061,6 +1142,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 		return r;
 	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
 		return r;
+	ctr_dev_warn_file_modes(ctx, cfg);
 	if (cfg->hostname && *cfg->hostname) {
 		if (!(plan->clone_flags & CLONE_NEWUTS) && plan->ns_fds[OCI_NS_UTS] < 0)
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
@@ -1102,7 +1184,8 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 				       "libctr runs its verbs itself only in prestart, createRuntime, createContainer and "
 				       "poststart hooks: install nvidia-container-toolkit or move the hook",
 				       i, plan->hk_start_container.hooks[i].path);
-	plan->want_hooks_msg = cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
+	/* linux.netDevices move at the same point as the hooks of the runtime namespace (lib/net) */
+	plan->want_hooks_msg = cfg->linux_.n_net_devices || cfg->hooks.prestart.n || cfg->hooks.create_runtime.n ||
 			       cfg->hooks.create_container.n || cfg->hooks.start_container.n;
 	plan->readonly_root = cfg->root_readonly;
 	plan->no_pivot = flags & CTR_CREATE_NO_PIVOT;
@@ -1127,7 +1210,19 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 				       plan->readonly[i]);
 	if (!(plan->msgbuf = malloc(CTR_MSG_MAX)))
 		return ctr_err_nomem(err);
-	(void)ctx;
+	/*
+	 * A user namespace joined by path owns the namespaces made after it: made
+	 * by the first clone, in the runtime's user namespace, the new mount
+	 * namespace would be out of reach once the process enters the joined one
+	 * (EPERM for every mount).  So the intermediate process of a joined pid or
+	 * time namespace does it: it enters the joined ones (user first), then
+	 * clones the init with the new ones (late_flags), as runc's nsexec does.
+	 */
+	if (plan->ns_fds[OCI_NS_USER] >= 0 && plan->clone_flags) {
+		plan->late_flags |= plan->clone_flags;
+		plan->clone_flags = 0;
+		plan->join_pid_or_time = true;
+	}
 	return 0;
 }
 

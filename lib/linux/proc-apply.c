@@ -121,7 +121,20 @@ ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
 
 ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 {
+	int fd;
+	ssize_t n = ctr_recv_with_fd(sock, buf, size, &fd);
+	struct ctr_msg h;
 	*listener = -1;
+	if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
+		*listener = fd;
+	else if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fdp)
+{
+	*fdp = -1;
 	for (;;) {
 		char cbuf[FD_CBUF_LEN];
 		struct iovec iov;
@@ -133,14 +146,8 @@ ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 		if (n < 0)
 			return -errno;
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		int fd = -1;
 		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		struct ctr_msg h;
-		if (fd >= 0 && (size_t)n >= sizeof(h) && (memcpy(&h, buf, sizeof(h)), h.type == CTR_MSG_SECCOMP_FD))
-			*listener = fd;
-		else if (fd >= 0)
-			close(fd);
+			memcpy(fdp, CMSG_DATA(cm), sizeof(int));
 		return n;
 	}
 }
@@ -170,11 +177,6 @@ static int seccomp_load(const struct ctr_proc *p, bool listener_ok, int *listene
 	return 0;
 }
 
-int ctr_seccomp_load(const struct ctr_proc *p, int *listener, char *eb, size_t n)
-{
-	return seccomp_load(p, true, listener, eb, n);
-}
-
 static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -191,10 +193,13 @@ static int capset_sets(uint64_t eff, uint64_t prm, uint64_t inh)
 #define ADMIN (1ull << CAP_SYS_ADMIN)
 
 /*
- * Loading a seccomp filter without no_new_privs takes CAP_SYS_ADMIN, and the
- * filter is loaded last (ctr_proc_exec): when the final capabilities lack it,
- * ctr_proc_apply keeps it in the effective and permitted sets and the load
- * drops it right after.
+ * Loading a seccomp filter without no_new_privs takes CAP_SYS_ADMIN: when the
+ * final capabilities lack it, ctr_proc_apply keeps it in the effective and
+ * permitted sets and ctr_proc_seccomp drops it right after the load.  Such a
+ * filter is loaded right after the credentials, before the init waits for
+ * start (as runc does), so that no process ever waits holding a capability
+ * the container does not have: a process in the container with
+ * CAP_SYS_PTRACE could otherwise take it.
  */
 static bool seccomp_needs_admin(const struct ctr_proc *p)
 {
@@ -252,6 +257,10 @@ int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *eb, size_t n)
 		return fail(eb, n, errno, "process.scheduler: sched_setattr");
 	if (p->has_cpus_final && syscall(SYS_sched_setaffinity, 0, sizeof(p->cpus_final), &p->cpus_final) < 0)
 		return fail(eb, n, errno, "process.execCPUAffinity.final: sched_setaffinity");
+	if (p->has_mempolicy &&
+	    syscall(SYS_set_mempolicy, p->mempolicy_mode, p->mempolicy_maxnode ? p->mempolicy_nodes : NULL,
+		    p->mempolicy_maxnode) < 0)
+		return fail(eb, n, errno, "linux.memoryPolicy: set_mempolicy");
 	/* the seccomp filter is loaded last; see seccomp_needs_admin for CAP_SYS_ADMIN */
 	bool admin = seccomp_needs_admin(p);
 	if (admin && !p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -310,16 +319,76 @@ int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *eb, size_t n)
 	return 0;
 }
 
-int ctr_proc_hook_creds(void *arg)
+/* The wording engines match on: podman maps "executable file not found" and
+ * "no such file or directory" to 127, "permission denied" to 126. */
+int ctr_proc_check_program(const struct ctr_proc *p, char *eb, size_t n)
 {
-	const struct ctr_proc *p = arg;
+	char found[4096];
+	const char *file = p->argv[0];
+	int r = ss_lookpath(file, p->envp, found, sizeof(found));
+	if (r == 0)
+		return 0;
+	bool has_slash = false;
+	for (const char *c = file; *c; c++)
+		has_slash |= *c == '/';
+	if (r == -ENOENT && !has_slash)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": executable file not found in $PATH", file);
+	else if (r == -ENOENT)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": stat %s: no such file or directory", file, file);
+	else if (r == -EACCES || r == -EPERM)
+		ss_fmt(eb, n, "process.args[0]: exec: \"%s\": permission denied", file);
+	else
+		return fail(eb, n, -r, "process.args[0]: exec: \"%s\"", file);
+	return r;
+}
+
+bool ctr_proc_seccomp_early(const struct ctr_proc *p)
+{
+	return seccomp_needs_admin(p);
+}
+
+int ctr_proc_seccomp(const struct ctr_proc *p, int sock, char *eb, size_t n)
+{
+	/*
+	 * After the filter only these system calls run before execve: capset (the
+	 * CAP_SYS_ADMIN kept only for the load goes at once), with
+	 * SCMP_ACT_NOTIFY sendmsg of the listener fd (the profile may not notify
+	 * sendmsg, plan time checks that) and recvfrom of the runtime's word that
+	 * the agent has it; then what is left to do (for an init loaded at
+	 * create: accept4 and recvfrom of start, the startContainer hooks).  A
+	 * notified recvfrom or capset is fine: the agent has the listener by
+	 * then.  A recvfrom that the profile denies goes on: if the runtime could
+	 * not reach the agent it kills this process.
+	 */
+	int listener = -1, r;
+	if ((r = seccomp_load(p, true, &listener, eb, n)) < 0)
+		return r;
+	drop_admin(p);
+	if (listener >= 0) {
+		if (sock < 0)
+			return fail(eb, n, EINVAL, "linux.seccomp: no channel to pass the listener fd on");
+		if ((r = ctr_seccomp_send_listener(sock, listener)) < 0)
+			return fail(eb, n, -r, "linux.seccomp: pass the listener fd to the runtime (does the profile "
+				    "deny sendmsg?)");
+		close(listener);
+		/* nothing may run before the agent can answer for it */
+		char go;
+		ssize_t got;
+		while ((got = recv(sock, &go, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (got == 0)
+			ss_exit(127); /* the runtime gave up (and kills us) */
+	}
+	return 0;
+}
+
+int ctr_proc_hook_seccomp(void *arg)
+{
+	const struct ctr_hook_filter *f = arg;
 	char eb[256];
-	int listener, r = ctr_proc_apply(p, 0, eb, sizeof(eb));
+	int listener;
 	/* hooks get the filter without a listener: a notified system call fails with ENOSYS in them */
-	if (r == 0)
-		r = seccomp_load(p, false, &listener, eb, sizeof(eb));
-	if (r == 0)
-		drop_admin(p);
+	int r = f->loaded ? 0 : seccomp_load(f->proc, false, &listener, eb, sizeof(eb));
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -327,7 +396,7 @@ int ctr_proc_hook_creds(void *arg)
 	return 0;
 }
 
-int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, char *eb, size_t n)
+int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, bool seccomp_loaded, char *eb, size_t n)
 {
 	int r;
 	/*
@@ -348,38 +417,9 @@ int ctr_proc_exec(const struct ctr_proc *p, int lsm_fd, char *eb, size_t n)
 	}
 	if (lsm_fd >= 0)
 		close(lsm_fd);
-	/*
-	 * The seccomp filter comes last, right before execve, for every process
-	 * (init after the start request, exec): the profile is the user program's,
-	 * and may deny or notify what the runtime still does before it (waiting
-	 * for start, accept4, recv, setresuid, ...).  After it only these system
-	 * calls run: with SCMP_ACT_NOTIFY, sendmsg of the listener fd (the profile
-	 * may not notify sendmsg, plan time checks that) and recvfrom of the
-	 * runtime's word that the agent has it; capset when CAP_SYS_ADMIN was kept
-	 * only to load the filter; execve.  A notified recvfrom, capset or execve
-	 * is fine: the agent has the listener by then.  A recvfrom that the
-	 * profile denies goes on to execve: if the runtime could not reach the
-	 * agent it kills this process.
-	 */
-	int listener = -1;
-	if ((r = seccomp_load(p, true, &listener, eb, n)) < 0)
+	/* the seccomp filter comes last, right before execve, unless it had to come early (see seccomp_needs_admin) */
+	if (!seccomp_loaded && (r = ctr_proc_seccomp(p, p->notify_sock, eb, n)) < 0)
 		return r;
-	if (listener >= 0) {
-		if (p->notify_sock < 0)
-			return fail(eb, n, EINVAL, "linux.seccomp: no channel to pass the listener fd on");
-		if ((r = ctr_seccomp_send_listener(p->notify_sock, listener)) < 0)
-			return fail(eb, n, -r, "linux.seccomp: pass the listener fd to the runtime (does the profile "
-				    "deny sendmsg?)");
-		close(listener);
-		/* the program must not run before the agent can answer for it */
-		char go;
-		ssize_t got;
-		while ((got = recv(p->notify_sock, &go, 1, 0)) < 0 && errno == EINTR)
-			;
-		if (got == 0)
-			_exit(127); /* the runtime gave up (and kills us) */
-	}
-	drop_admin(p);
 	r = ss_execvpe(p->argv[0], p->argv, p->envp);
 	return fail(eb, n, -r, "exec %s", p->argv[0]);
 }

@@ -120,6 +120,11 @@ int ctr_proc_pack(const struct ctr_proc *p, const struct ctr_sighook_list *hooks
 	put_u64(&w, p->sched.period);
 	put_u64(&w, p->has_cpus_final);
 	put_bytes(&w, &p->cpus_final, p->has_cpus_final ? sizeof(p->cpus_final) : 0);
+	put_u64(&w, p->has_mempolicy);
+	put_u64(&w, (uint64_t)(int64_t)p->mempolicy_mode);
+	put_u64(&w, p->mempolicy_maxnode);
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(p->mempolicy_nodes); i++)
+		put_u64(&w, p->mempolicy_nodes[i]);
 	put_str(&w, p->lsm_value);
 	size_t nh = hooks ? hooks->n : 0;
 	put_u64(&w, nh);
@@ -318,6 +323,13 @@ int ctr_proc_unpack(char *buf, size_t len, struct ctr_proc *p, struct ctr_sighoo
 		else
 			memcpy(&p->cpus_final, cpus, clen);
 	}
+	p->has_mempolicy = get_u64(&r) != 0;
+	p->mempolicy_mode = (int)(int64_t)get_u64(&r);
+	p->mempolicy_maxnode = (unsigned long)get_u64(&r);
+	if (p->mempolicy_maxnode > 8 * sizeof(p->mempolicy_nodes) + 1)
+		r.bad = true;
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(p->mempolicy_nodes); i++)
+		p->mempolicy_nodes[i] = (unsigned long)get_u64(&r);
 	p->lsm_value = get_str(&r);
 	uint64_t nh = get_u64(&r);
 	if (!r.bad && nh <= 4096) {

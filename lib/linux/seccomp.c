@@ -421,7 +421,7 @@ int ctr_seccomp_notify_send(const struct oci_seccomp *sc, const char *oci_versio
 		json_object_put(fds);
 		return ctr_err_nomem(err);
 	}
-	json_object_object_add(o, "ociVersion", json_object_new_string(oci_version ? oci_version : "1.2.0"));
+	json_object_object_add(o, "ociVersion", json_object_new_string(oci_version ? oci_version : CTR_OCI_VERSION));
 	json_object_array_add(fds, json_object_new_string("seccompFd"));
 	json_object_object_add(o, "fds", fds);
 	json_object_object_add(o, "pid", json_object_new_int(pid));

@@ -21,6 +21,7 @@
 
 #include "linux/procfs.h"
 #include "linux/userns.h"
+#include "linux/lifecycle.h"
 
 extern char **environ;
 
@@ -50,26 +51,6 @@ static bool only_own_id(const char *text, unsigned own)
 	return outside == own && size == 1 && text[used] == '\0';
 }
 
-/* Where the helper is: $PATH, then the directories the uidmap package installs into. */
-static char *find_helper(const char *name)
-{
-	const char *path = getenv("PATH");
-	char *dirs = NULL, *save = NULL, *found = NULL;
-	if (asprintf(&dirs, "%s:/usr/bin:/usr/sbin:/bin:/sbin", path && *path ? path : "/usr/bin") < 0)
-		return NULL;
-	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *cand;
-		if (d[0] != '/' || asprintf(&cand, "%s/%s", d, name) < 0)
-			continue;
-		if (access(cand, X_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(dirs);
-	return found;
-}
-
 /* /etc/subuid and /etc/subgid name the user (by login name) whose ranges they list */
 static const char *user_name(unsigned uid, char *buf, size_t len)
 {
@@ -97,7 +78,7 @@ static int run_helper(pid_t pid, bool gid, const char *text, ctr_error **err)
 		if (sscanf(l, "%u %u %u", &first_in, &first_out, &first_n) == 3 && (first_out != own || first_n != 1))
 			break;
 	user_name((unsigned)geteuid(), who, sizeof(who));
-	char *exe = find_helper(helper);
+	char *exe = ctr_find_program(helper);
 	if (!exe)
 		return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
 			       "config.json: linux.%s: %s %u -> %u (size %u) needs %s (package uidmap) and a range "
@@ -129,13 +110,9 @@ static int run_helper(pid_t pid, bool gid, const char *text, ctr_error **err)
 		r = ctr_err_sys(err, errno, "%s: pipe", helper);
 		goto out;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	pid_t hp;
-	int e = posix_spawn(&hp, exe, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	/* no fd but its stderr pipe, a fixed environment (it is set-uid), a pidfd to wait on */
+	int hpidfd = -1;
+	int e = -ctr_spawn_helper(exe, argv, -1, pfd[1], &hpidfd);
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (e) {
@@ -155,10 +132,16 @@ static int run_helper(pid_t pid, bool gid, const char *text, ctr_error **err)
 	msg[len] = '\0';
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';
-	int st = 0;
-	while (waitpid(hp, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	int code = -1;
+	e = ctr_pidfd_exit_status(hpidfd, -1, &code);
+	close(hpidfd);
+	if (e < 0)
+		r = ctr_err_sys(err, -e,
+				"config.json: linux.%s: whether %s succeeded is unknown (its exit status was taken by "
+				"another reaper of this process's children: SIGCHLD ignored or a waitpid(-1) handler, "
+				"on a kernel before 6.15)",
+				field, helper);
+	else if (code != 0)
 		r = ctr_err(err, EPERM, CTR_E_SPEC,
 			    "config.json: linux.%s: %s %u -> %u (size %u): %s failed (%s): check that %s gives %s "
 			    "that range",

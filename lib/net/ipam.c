@@ -543,8 +543,8 @@ int ctr_ipam_load(const char *netdir, struct ctr_leases *ls, ctr_error **err)
 
 int ctr_ipam_save(const char *netdir, const struct ctr_leases *ls, ctr_error **err)
 {
-	char path[4096], *buf;
-	size_t len;
+	char path[4096], *buf = NULL;
+	size_t len = 0;
 	int r = ctr_leases_to_json(ls, &buf, &len, err);
 	if (r < 0)
 		return r;

@@ -117,6 +117,22 @@ struct ctr_nl;  /* a NETLINK_ROUTE socket bound in one network namespace */
 int ctr_nl_open(int nsfd, struct ctr_nl **out, ctr_error **err);
 void ctr_nl_close(struct ctr_nl *nl);
 
+/*
+ * A request on nl's buffer (NLM_F_REQUEST | flags, the next sequence number),
+ * and its exchange: send, then the ACK, or cb over every message of a dump.
+ * 0 or -errno (the kernel's answer).  For the request builders of lib/net.
+ */
+struct nlmsghdr;
+struct nlmsghdr *ctr_nl_msg(struct ctr_nl *nl, int type, int flags);
+int ctr_nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data);
+
+/* A link by name (index 0) or by index (name NULL): 0 with q->index 0 when there is none, or -errno. */
+struct ctr_nl_link {
+	unsigned index;
+	unsigned flags;          /* IFF_* */
+};
+int ctr_nl_link_query(struct ctr_nl *nl, const char *name, unsigned index, struct ctr_nl_link *q);
+
 /* ifindex of a link, 0 when there is none. */
 int ctr_nl_ifindex(struct ctr_nl *nl, const char *name, unsigned *index, ctr_error **err);
 /* Create the bridge if it is missing (*created says so), with mac, mtu, up. */

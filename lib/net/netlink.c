@@ -66,8 +66,18 @@ int ctr_nl_open(int nsfd, struct ctr_nl **out, ctr_error **err)
 		return ctr_err_nomem(err);
 	struct open_arg a = {nsfd, NULL, 0, NULL};
 	if (nsfd >= 0) {
+		/* no signal of the host process is ever handled on this thread */
 		pthread_t t;
-		int e = pthread_create(&t, NULL, open_in_ns, &a);
+		pthread_attr_t attr;
+		sigset_t all;
+		sigfillset(&all);
+		int e = pthread_attr_init(&attr);
+		if (e == 0) {
+			e = pthread_attr_setsigmask_np(&attr, &all);
+			if (e == 0)
+				e = pthread_create(&t, &attr, open_in_ns, &a);
+			pthread_attr_destroy(&attr);
+		}
 		if (e) {
 			free(nl);
 			return ctr_err_sys(err, e, "netlink: start a thread to enter the network namespace");
@@ -136,34 +146,45 @@ static int nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *d
 	}
 }
 
-struct link_q {
-	unsigned index;
-	unsigned flags;
-};
+struct nlmsghdr *ctr_nl_msg(struct ctr_nl *nl, int type, int flags)
+{
+	return nl_msg(nl, type, flags);
+}
+
+int ctr_nl_talk(struct ctr_nl *nl, struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data)
+{
+	return nl_talk(nl, nlh, cb, data);
+}
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct link_q *q = data;
+	struct ctr_nl_link *q = data;
 	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	q->index = (unsigned)ifm->ifi_index;
 	q->flags = ifm->ifi_flags;
 	return MNL_CB_OK;
 }
 
-static int link_get(struct ctr_nl *nl, const char *name, unsigned *index, unsigned *flags, ctr_error **err)
+int ctr_nl_link_query(struct ctr_nl *nl, const char *name, unsigned index, struct ctr_nl_link *q)
 {
 	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	ifm->ifi_index = (int)index;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	/* only what we use: no statistics (IFLA_EXT_MASK 0) */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
-	struct link_q q = {0, 0};
-	int r = nl_talk(nl, nlh, link_cb, &q);
-	if (r == -ENODEV) {
-		*index = 0;
-		return 0;
-	}
+	q->index = 0;
+	q->flags = 0;
+	int r = nl_talk(nl, nlh, link_cb, q);
+	return r == -ENODEV ? 0 : r;
+}
+
+static int link_get(struct ctr_nl *nl, const char *name, unsigned *index, unsigned *flags, ctr_error **err)
+{
+	struct ctr_nl_link q;
+	int r = ctr_nl_link_query(nl, name, 0, &q);
 	if (r < 0)
 		return ctr_err_sys(err, -r, "netlink: look up link %s", name);
 	*index = q.index;

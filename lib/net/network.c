@@ -26,7 +26,6 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
-#include "linux/container-internal.h"
 #include "net/net-internal.h"
 #include "net/net.h"
 #include "net/nft.h"
@@ -52,20 +51,22 @@ struct ctr_net_request {
 	size_t n_ports;
 };
 
-CTR_EXPORT void ctr_network_options_init(ctr_network_options *opts)
+CTR_EXPORT int ctr_network_options_init_sized(ctr_network_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_network_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
-CTR_EXPORT void ctr_net_options_init(ctr_net_options *opts)
+CTR_EXPORT int ctr_net_options_init_sized(ctr_net_options *opts, size_t size)
 {
-	if (!opts)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
+	ctr_net_options def;
+
+	memset(&def, 0, sizeof(def));
+	def.size = sizeof(def);
+	return ctr_init_options(opts, size, &def, sizeof(def));
 }
 
 CTR_EXPORT const char *ctr_network_name(const ctr_network *n)
@@ -165,16 +166,20 @@ static int load_def(const char *dir, const char *name, struct ctr_netdef *d, ctr
 static int network_new(ctr_context *ctx, const char *net_dir, const char *name, struct ctr_network **out,
 		       ctr_error **err)
 {
+	/* -ENOMEM spelled out: callers then see that a failure leaves *out unset */
 	struct ctr_network *n = calloc(1, sizeof(*n));
-	if (!n)
-		return ctr_err_nomem(err);
+	if (!n) {
+		ctr_err_nomem(err);
+		return -ENOMEM;
+	}
 	n->ctx = ctx;
 	pthread_mutex_init(&n->lock, NULL);
 	if (!(n->net_dir = strdup(net_dir ? net_dir : CTR_NETWORK_DIR_DEFAULT)) ||
 	    asprintf(&n->dir, "%s/%s", n->net_dir, name) < 0) {
 		n->dir = NULL;
 		ctr_network_free(n);
-		return ctr_err_nomem(err);
+		ctr_err_nomem(err);
+		return -ENOMEM;
 	}
 	*out = n;
 	return 0;
@@ -653,10 +658,8 @@ static int parse_range(const char *s, size_t len, uint16_t *a, uint16_t *b)
 	return 0;
 }
 
-CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
+static int port_mapping_parse(const char *buf, size_t len, ctr_port_mapping *out, ctr_error **err)
 {
-	if (!buf || !out)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
 	memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->protocol = CTR_PORT_TCP;
@@ -726,6 +729,24 @@ CTR_EXPORT int ctr_port_mapping_parse(const char *buf, size_t len, ctr_port_mapp
 		return PORT_ERR("the host and container port ranges have different lengths", (int)len, buf);
 #undef PORT_ERR
 	return 0;
+}
+
+CTR_EXPORT int ctr_port_mapping_parse_sized(const char *buf, size_t len, ctr_port_mapping *out, size_t size,
+					    ctr_error **err)
+{
+	ctr_port_mapping m;
+	int r;
+
+	if (!buf || !out)
+		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_port_mapping_parse: NULL argument");
+	if (size < sizeof(size_t))
+		return ctr_err(err, EINVAL, CTR_E_INVALID,
+			       "ctr_port_mapping_parse: size %zu is smaller than the size field: pass sizeof(ctr_port_mapping)",
+			       size);
+	if ((r = port_mapping_parse(buf, len, &m, err)) < 0)
+		return r;
+	/* the fields that fit in the caller's struct, and its size */
+	return ctr_init_options(out, size, &m, sizeof(m));
 }
 
 /* ---- requests ---- */
@@ -945,21 +966,21 @@ out:
 	return r;
 }
 
-static void debug_pause(const char *step)
+/*
+ * A test hook at each step of an attach: tests/net/net-crash.sh kills the
+ * runtime there to check that delete cleans up after a crash.  Only a
+ * test-only program defines ctr_test_net_step() (tests/net/test-hooks.c,
+ * linked with the internal archive into ctr-demo-testhooks).  Here it is a
+ * weak, hidden, undefined symbol: the link of libctr.so resolves it to NULL
+ * and leaves no dynamic reference, so nothing an embedder or the
+ * environment does can reach it in the installed library.
+ */
+void ctr_test_net_step(const char *step) __attribute__((weak, visibility("hidden")));
+
+static void test_step(const char *step)
 {
-	/* tests kill the runtime here to check that delete cleans up after a crash */
-	const char *s = secure_getenv("CTR_DEBUG_NET_PAUSE");
-	if (s && !strcmp(s, step)) {
-		const char *f = secure_getenv("CTR_DEBUG_NET_PAUSE_FILE");
-		if (f) {
-			int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-			if (fd >= 0)
-				close(fd);
-		}
-		struct timespec ts = {60, 0};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
+	if (ctr_test_net_step)
+		ctr_test_net_step(step);
 }
 
 /* Links, addresses, routes and ports of a lease in the namespace nsfd. */
@@ -979,7 +1000,7 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		if ((r = ctr_nl_ifindex(nl, l->host_if, &hi, err)) < 0 || (hi && (r = ctr_nl_port_hairpin(nl, hi, err)) < 0))
 			goto out;
 	}
-	debug_pause("veth");
+	test_step("veth");
 	if ((r = ctr_nl_open(nsfd, &cnl, err)) < 0 || (r = ctr_nl_link_up(cnl, 1, 0, err)) < 0 ||
 	    (r = ctr_nl_ifindex(cnl, "eth0", &eth, err)) < 0)
 		goto out;
@@ -1002,12 +1023,12 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 	if (l->has_v6 && !n->def.internal &&
 	    (r = ctr_nl_default_route(cnl, eth, AF_INET6, ctr_netdef_subnet(&n->def, AF_INET6)->gateway, err)) < 0)
 		goto out;
-	debug_pause("addr");
+	test_step("addr");
 	if ((r = nft_ports_of(l, &ports, &np, err)) < 0)
 		goto out;
 	if (np && (r = ctr_nft_ports_add(ports, np, err)) < 0)
 		goto out;
-	debug_pause("ports");
+	test_step("ports");
 out:
 	if (r < 0 && nl)
 		(void)ctr_nl_link_del(nl, l->host_if, NULL);
@@ -1144,7 +1165,12 @@ out:
 
 static const char *const mode_names[] = {"none", "host", "bridge", "container"};
 
-int ctr_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec, const char *state_dir,
+const char *ctr_net_request_container(const ctr_net_request *q)
+{
+	return q->mode == REQ_CONTAINER ? q->target : NULL;
+}
+
+int ctr_net_edit_spec(const ctr_net_request *q, ctr_spec *spec, const char *state_dir, const char *join_netns,
 		      ctr_error **err)
 {
 	int r;
@@ -1153,29 +1179,16 @@ int ctr_net_edit_spec(ctr_context *ctx, const ctr_net_request *q, ctr_spec *spec
 		return r == -ENOENT ? 0 : r;
 	}
 	if (q->mode == REQ_CONTAINER) {
-		ctr_container *o;
-		if ((r = ctr_container_load(ctx, &o, q->target, err)) < 0) {
-			ctr_err_prefix(err, "network mode container:%s", q->target);
-			return r;
-		}
-		ctr_status st = ctr_container_status(o);
-		pid_t pid = ctr_container_pid(o);
-		ctr_container_free(o);
-		if ((st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED) || pid <= 0)
-			return ctr_err(err, ESRCH, CTR_E_STATE,
-				       "network mode container:%s: that container is %s: it must be created or running",
-				       q->target, ctr_status_name(st));
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		return ctr_spec_set_namespace(spec, "network", path, err);
+		if (!join_netns)
+			return ctr_err(err, EINVAL, CTR_E_INVALID, "network mode container:%s: no namespace to join",
+				       q->target);
+		return ctr_spec_set_namespace(spec, "network", join_netns, err);
 	}
 	if ((r = ctr_spec_set_namespace(spec, "network", NULL, err)) < 0)
 		return r;
 	static const char *const files[] = {"hosts", "hostname", "resolv.conf"};
 	static const char *const bind_opts[] = {"bind", "rprivate", NULL};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(files); i++) {
-		if (q->mode == REQ_NONE && i == 2)
-			break;
 		char src[4096], dst[64];
 		snprintf(src, sizeof(src), "%s/%s", state_dir, files[i]);
 		snprintf(dst, sizeof(dst), "/etc/%s", files[i]);
@@ -1203,6 +1216,24 @@ static int write_record(const char *state_dir, const ctr_net_request *q, ctr_err
 	return r;
 }
 
+/* The container's resolv.conf: the host's, without nameservers on the host's loopback. */
+static int write_resolv(ctr_context *ctx, const char *state_dir, bool want_v6, ctr_error **err)
+{
+	char *host = NULL, *txt = NULL;
+	size_t hlen = 0, len;
+	ctr_error *e = NULL;
+	if (ctr_read_file("/etc/resolv.conf", 1 << 20, &host, &hlen, &e) < 0) {
+		ctr_debug(ctx, "%s", ctr_error_message(e));
+		ctr_error_free(e);
+	}
+	int r = ctr_names_resolv(host, hlen, want_v6, &txt, &len, err);
+	if (r == 0)
+		r = ctr_names_write(state_dir, "resolv.conf", txt, len, err);
+	free(host);
+	free(txt);
+	return r;
+}
+
 int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, const char *state_dir,
 		    const char *hostname, ctr_error **err)
 {
@@ -1221,7 +1252,8 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 			return r;
 		r = ctr_names_write(state_dir, "hosts", txt, len, err);
 		free(txt);
-		return r;
+		/* present even without a network, as podman makes it: programs expect the file */
+		return r < 0 ? r : write_resolv(ctx, state_dir, false, err);
 	}
 	/* the record first: a crash from here on is undone by delete */
 	if ((r = write_record(state_dir, q, err)) < 0)
@@ -1232,17 +1264,7 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 	struct ctr_lease l;
 	r = lease_take(n, q, id, state_dir, h, &l, err);
 	if (r == 0) {
-		char *host = NULL, *txt = NULL;
-		size_t hlen = 0, len;
-		ctr_error *e = NULL;
-		if (ctr_read_file("/etc/resolv.conf", 1 << 20, &host, &hlen, &e) < 0) {
-			ctr_debug(ctx, "%s", ctr_error_message(e));
-			ctr_error_free(e);
-		}
-		if ((r = ctr_names_resolv(host, hlen, l.has_v6, &txt, &len, err)) == 0)
-			r = ctr_names_write(state_dir, "resolv.conf", txt, len, err);
-		free(host);
-		free(txt);
+		r = write_resolv(ctx, state_dir, l.has_v6, err);
 		ctr_lease_clear(&l);
 	}
 	ctr_network_free(n);
@@ -1322,70 +1344,41 @@ void ctr_net_teardown(ctr_context *ctx, const char *state_dir, const char *id)
 	(void)unlink(path);
 }
 
-/* ---- attaching a container that exists ---- */
+/* ---- attaching a container that exists (the lifecycle's lib/linux/container-net.c) ---- */
 
-/* The container's state dir (container-internal.h: this part is lifecycle glue). */
-static int container_dir(ctr_container *c, char *dir, size_t n, ctr_error **err)
-{
-	if (!c->dir || c->dirfd < 0)
-		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' was deleted", c->id);
-	if (snprintf(dir, n, "%s", c->dir) >= (int)n)
-		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "container '%s': state dir path too long", c->id);
-	return 0;
-}
-
-CTR_EXPORT int ctr_network_attach_container(ctr_network *n, ctr_container *c, const ctr_net_options *opts,
-					    ctr_error **err)
+int ctr_net_attach_state(ctr_network *n, const char *id, const char *state_dir, int netns_fd,
+			 const ctr_net_options *opts, ctr_error **err)
 {
 	int r;
 	ctr_net_options o;
 	ctr_net_options_init(&o);
-	if (!n || !c)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_attach_container: NULL argument");
 	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_net_options", err)) < 0)
 		return r;
-	char dir[4096], rec[4200];
-	if ((r = container_dir(c, dir, sizeof(dir), err)) < 0)
-		return r;
-	const char *id = ctr_container_id(c);
-	ctr_status st = ctr_container_status(c);
-	if (st != CTR_STATUS_CREATED && st != CTR_STATUS_RUNNING && st != CTR_STATUS_PAUSED)
-		return ctr_err(err, ESRCH, CTR_E_STATE, "container '%s' is %s: attach needs a created or running container",
-			       id, ctr_status_name(st));
-	snprintf(rec, sizeof(rec), "%s/network.json", dir);
+	char rec[4200];
+	if (snprintf(rec, sizeof(rec), "%s/network.json", state_dir) >= (int)sizeof(rec))
+		return ctr_err(err, ENAMETOOLONG, CTR_E_INVALID, "container '%s': state dir path too long", id);
 	if (access(rec, F_OK) == 0)
 		return ctr_err(err, EEXIST, CTR_E_EXISTS,
 			       "container '%s' has a network already (%s): a container is on one bridge network", id, rec);
 	struct ctr_net_request q = {.mode = REQ_BRIDGE, .target = n->def.name, .net_dir = n->net_dir};
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ctr_container_pid(c));
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return ctr_err_sys(err, errno, "container '%s': open %s", id, path);
 	/* the record first, as at create: delete undoes a crash from here on */
-	if ((r = req_fill(&q, &o, err)) == 0 && (r = write_record(dir, &q, err)) == 0 &&
-	    (r = attach(n, &q, id, dir, o.hostname, nsfd, err)) < 0)
+	if ((r = req_fill(&q, &o, err)) == 0 && (r = write_record(state_dir, &q, err)) == 0 &&
+	    (r = attach(n, &q, id, state_dir, o.hostname, netns_fd, err)) < 0)
 		(void)unlink(rec);
-	close(nsfd);
 	ctr_strv_free(q.aliases);
 	free(q.hostname);
 	free(q.ports);
 	return r;
 }
 
-CTR_EXPORT int ctr_network_detach_container(ctr_network *n, ctr_container *c, ctr_error **err)
+int ctr_net_detach_state(ctr_network *n, const char *id, const char *state_dir, ctr_error **err)
 {
-	char dir[4096], rec[4200];
-	int r;
-	if (!n || !c)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_network_detach_container: NULL argument");
-	if ((r = container_dir(c, dir, sizeof(dir), err)) < 0)
-		return r;
-	r = detach(n, ctr_container_id(c), dir, err);
+	char rec[4200];
+	int r = detach(n, id, state_dir, err);
 	if (r == -ENOENT)
-		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' is not attached to network '%s'",
-			       ctr_container_id(c), n->def.name);
-	snprintf(rec, sizeof(rec), "%s/network.json", dir);
+		return ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s' is not attached to network '%s'", id,
+			       n->def.name);
+	snprintf(rec, sizeof(rec), "%s/network.json", state_dir);
 	(void)unlink(rec);
 	return r;
 }

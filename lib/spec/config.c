@@ -21,6 +21,7 @@
 struct pctx {
 	const char *name;
 	ctr_error **err;
+	bool strict;    /* unknown fields are errors (update's resources), not ignored (config.md) */
 	size_t len;
 	char path[512];
 };
@@ -177,9 +178,9 @@ static int range_err(struct pctx *p, bool neg, int64_t sv, uint64_t uv, const ch
 
 static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -191,9 +192,9 @@ static int u64_value(struct pctx *p, struct json_object *v, uint64_t *out)
 
 static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -205,9 +206,9 @@ static int u32_value(struct pctx *p, struct json_object *v, uint32_t *out)
 
 static int i64_range_value(struct pctx *p, struct json_object *v, int64_t min, int64_t max, int64_t *out)
 {
-	bool neg;
-	int64_t sv;
-	uint64_t uv;
+	bool neg = false;
+	int64_t sv = 0;
+	uint64_t uv = 0;
 	int r = int_value(p, v, &neg, &sv, &uv);
 	if (r < 0)
 		return r;
@@ -583,7 +584,19 @@ void oci_config_free(struct oci_config *cfg)
 	for (size_t i = 0; i < l->n_time_offsets; i++)
 		free(l->time_offsets[i].clock);
 	free(l->time_offsets);
-	free(l->intel_rdt_clos_id);
+	if (l->intel_rdt) {
+		free(l->intel_rdt->clos_id);
+		free(l->intel_rdt->l3_cache_schema);
+		free(l->intel_rdt->mem_bw_schema);
+		strv_free_n(l->intel_rdt->schemata);
+		free(l->intel_rdt);
+	}
+	free(l->memory_policy);
+	for (size_t i = 0; i < l->n_net_devices; i++) {
+		free(l->net_devices[i].host_name);
+		free(l->net_devices[i].name);
+	}
+	free(l->net_devices);
 	free(cfg);
 }
 
@@ -645,14 +658,11 @@ static int parse_id_mappings(struct pctx *p, struct json_object *obj, const char
 
 static const char *const cap_set_names[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
 
-static int check_cap_cb(struct pctx *p, const char *s, const void *data)
-{
-	if (oci_capability_from_name(s) < 0)
-		return perr(p, "unknown capability '%s': names are CAP_ followed by the capabilities(7) "
-			    "name in capitals, e.g. CAP_NET_ADMIN", s);
-	return 0;
-}
-
+/*
+ * Names are kept as given: config.md wants a capability that "cannot be mapped
+ * to a relevant kernel interface, or cannot be granted" logged as a warning,
+ * not refused, so lib/linux warns about those and leaves them out.
+ */
 static int parse_capabilities(struct pctx *p, struct json_object *obj, struct oci_capabilities *caps)
 {
 	struct json_object *c;
@@ -666,7 +676,7 @@ static int parse_capabilities(struct pctx *p, struct json_object *obj, struct oc
 			    &caps->n_ambient};
 	size_t old = push_key(p, "capabilities");
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(cap_set_names) && r == 0; i++)
-		r = opt_strv(p, c, cap_set_names[i], sets[i], counts[i], check_cap_cb, NULL);
+		r = opt_strv(p, c, cap_set_names[i], sets[i], counts[i], NULL, NULL);
 	pop(p, old);
 	return r;
 }
@@ -920,6 +930,26 @@ int oci_process_from_buffer(const char *buf, size_t len, const char *name, struc
 
 /* ---- mounts, hooks, annotations ----------------------------------------- */
 
+/*
+ * config.md: on Linux a destination "MAY be a relative path, in which case it
+ * MUST be interpreted as relative to "/"" (deprecated, for old tools): the
+ * typed view holds it with its "/", so everything after sees an absolute path.
+ */
+static int parse_mount_destination(struct pctx *p, struct json_object *o, char **out)
+{
+	int r = req_str(p, o, "destination", out);
+	if (r < 0 || (*out)[0] == '/')
+		return r;
+	if (!(*out)[0])
+		return perr_at(p, "destination", "empty: give the path in the container, e.g. \"/data\"");
+	char *abs = NULL;
+	if (asprintf(&abs, "/%s", *out) < 0)
+		return nomem(p);
+	free(*out);
+	*out = abs;
+	return 0;
+}
+
 static int parse_mounts(struct pctx *p, struct json_object *root, struct oci_config *cfg)
 {
 	struct json_object *arr;
@@ -932,7 +962,7 @@ static int parse_mounts(struct pctx *p, struct json_object *root, struct oci_con
 		struct oci_mount *m = &cfg->mounts[i];
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		size_t old2 = push_idx(p, i);
-		r = req_abs_path(p, o, "destination", &m->destination);
+		r = parse_mount_destination(p, o, &m->destination);
 		if (r == 0)
 			r = opt_str(p, o, "type", &m->type);
 		if (r == 0)
@@ -1076,6 +1106,186 @@ static int check_oci_version(struct pctx *p, const char *v)
 	return 0;
 }
 
+/* MAJOR.MINOR.PATCH of a checked version, and whether it has a pre-release ("-rc.1") */
+static void version_parts(const char *v, unsigned long n[3], bool *pre)
+{
+	char *end;
+	for (int i = 0; i < 3; i++) {
+		n[i] = strtoul(v, &end, 10);
+		v = *end == '.' ? end + 1 : end;
+	}
+	*pre = *end == '-';
+}
+
+/* Is v (a checked version) newer than the runtime-spec this runtime implements? (SemVer precedence:
+ * "1.3.1-rc.1" is newer than 1.3.0, "1.3.0-rc.1" older; build metadata "+x" does not count) */
+static bool version_newer(const char *v)
+{
+	unsigned long a[3], b[3];
+	bool apre, bpre;
+	version_parts(v, a, &apre);
+	version_parts(CTR_OCI_VERSION, b, &bpre);
+	for (int i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] > b[i];
+	return !apre && bpre;
+}
+
+/*
+ * The fields of runtime-spec 1.3.0's config (schema/config-schema.json,
+ * config-linux.json, defs*.json) this parser knows.  A config that declares
+ * a newer version is accepted only when it uses none but these: a field
+ * added later may ask for something this runtime would silently not do.
+ * (Up to 1.3.0, unknown fields are ignored, as config.md "Extensibility" asks.)
+ */
+enum kf_kind {
+	KF_LEAF, /* a value, an array of values, a map of strings, or another platform's section */
+	KF_OBJ,	 /* an object with the fields of sub */
+	KF_ARR,	 /* an array of objects with the fields of sub */
+	KF_MAP,	 /* an object with free keys whose values are objects with the fields of sub */
+};
+struct kf {
+	const char *key;
+	enum kf_kind kind;
+	const struct kf *sub;
+};
+#define L(k) {k, KF_LEAF, NULL}
+#define O(k, s) {k, KF_OBJ, s}
+#define A(k, s) {k, KF_ARR, s}
+#define M(k, s) {k, KF_MAP, s}
+static const struct kf kf_hook[] = {L("path"), L("args"), L("env"), L("timeout"), {0}};
+static const struct kf kf_hooks[] = {A("prestart", kf_hook),	   A("createRuntime", kf_hook),
+				     A("createContainer", kf_hook), A("startContainer", kf_hook),
+				     A("poststart", kf_hook),	   A("poststop", kf_hook),
+				     {0}};
+static const struct kf kf_idmap[] = {L("containerID"), L("hostID"), L("size"), {0}};
+static const struct kf kf_mount[] = {L("destination"), L("source"), L("options"), L("type"),
+				     A("uidMappings", kf_idmap), A("gidMappings", kf_idmap), {0}};
+static const struct kf kf_root[] = {L("path"), L("readonly"), {0}};
+static const struct kf kf_console[] = {L("height"), L("width"), {0}};
+static const struct kf kf_user[] = {L("uid"), L("gid"), L("umask"), L("additionalGids"), L("username"), {0}};
+static const struct kf kf_caps[] = {L("bounding"), L("permitted"), L("effective"), L("inheritable"), L("ambient"), {0}};
+static const struct kf kf_ioprio[] = {L("class"), L("priority"), {0}};
+static const struct kf kf_sched[] = {L("policy"),  L("nice"),	  L("priority"), L("flags"),
+				     L("runtime"), L("deadline"), L("period"),	 {0}};
+static const struct kf kf_rlimit[] = {L("type"), L("soft"), L("hard"), {0}};
+static const struct kf kf_affinity[] = {L("initial"), L("final"), {0}};
+static const struct kf kf_process[] = {
+	L("args"),	      L("commandLine"),	    O("consoleSize", kf_console), L("cwd"),
+	L("env"),	      L("terminal"),	    O("user", kf_user),		  O("capabilities", kf_caps),
+	L("apparmorProfile"), L("oomScoreAdj"),	    L("selinuxLabel"),		  O("ioPriority", kf_ioprio),
+	L("noNewPrivileges"), O("scheduler", kf_sched), A("rlimits", kf_rlimit), O("execCPUAffinity", kf_affinity),
+	{0}};
+static const struct kf kf_device[] = {L("type"), L("path"), L("fileMode"), L("major"), L("minor"), L("uid"), L("gid"), {0}};
+static const struct kf kf_netdev[] = {L("name"), {0}};
+static const struct kf kf_ns[] = {L("type"), L("path"), {0}};
+static const struct kf kf_devcg[] = {L("allow"), L("type"), L("major"), L("minor"), L("access"), {0}};
+static const struct kf kf_pids[] = {L("limit"), {0}};
+static const struct kf kf_wdev[] = {L("major"), L("minor"), L("weight"), L("leafWeight"), {0}};
+static const struct kf kf_rate[] = {L("major"), L("minor"), L("rate"), {0}};
+static const struct kf kf_blkio[] = {L("weight"),
+				     L("leafWeight"),
+				     A("throttleReadBpsDevice", kf_rate),
+				     A("throttleWriteBpsDevice", kf_rate),
+				     A("throttleReadIOPSDevice", kf_rate),
+				     A("throttleWriteIOPSDevice", kf_rate),
+				     A("weightDevice", kf_wdev),
+				     {0}};
+static const struct kf kf_cpu[] = {L("cpus"),	       L("mems"),	     L("period"), L("quota"), L("burst"),
+				   L("realtimePeriod"), L("realtimeRuntime"), L("shares"), L("idle"),  {0}};
+static const struct kf kf_huge[] = {L("pageSize"), L("limit"), {0}};
+static const struct kf kf_mem[] = {L("kernel"),	   L("kernelTCP"),	  L("limit"),
+				   L("reservation"), L("swap"),		  L("swappiness"),
+				   L("disableOOMKiller"), L("useHierarchy"), L("checkBeforeUpdate"),
+				   {0}};
+static const struct kf kf_prio[] = {L("name"), L("priority"), {0}};
+static const struct kf kf_netcg[] = {L("classID"), A("priorities", kf_prio), {0}};
+static const struct kf kf_rdma[] = {L("hcaHandles"), L("hcaObjects"), {0}};
+static const struct kf kf_resources[] = {L("unified"),	       A("devices", kf_devcg), O("pids", kf_pids),
+					 O("blockIO", kf_blkio), O("cpu", kf_cpu),	     A("hugepageLimits", kf_huge),
+					 O("memory", kf_mem),	       O("network", kf_netcg), M("rdma", kf_rdma),
+					 {0}};
+static const struct kf kf_scarg[] = {L("index"), L("value"), L("valueTwo"), L("op"), {0}};
+static const struct kf kf_syscall[] = {L("names"), L("action"), L("errnoRet"), A("args", kf_scarg), {0}};
+static const struct kf kf_seccomp[] = {L("defaultAction"), L("defaultErrnoRet"),  L("flags"),
+				       L("listenerPath"),  L("listenerMetadata"), L("architectures"),
+				       A("syscalls", kf_syscall), {0}};
+static const struct kf kf_rdt[] = {L("closID"),	       L("schemata"),  L("l3CacheSchema"), L("memBwSchema"),
+				   L("enableMonitoring"), L("enableCMT"), L("enableMBM"),     {0}};
+static const struct kf kf_mpol[] = {L("mode"), L("nodes"), L("flags"), {0}};
+static const struct kf kf_pers[] = {L("domain"), L("flags"), {0}};
+static const struct kf kf_toff[] = {L("secs"), L("nanosecs"), {0}};
+static const struct kf kf_toffs[] = {O("boottime", kf_toff), O("monotonic", kf_toff), {0}};
+static const struct kf kf_linux[] = {
+	A("devices", kf_device),   M("netDevices", kf_netdev), A("uidMappings", kf_idmap), A("gidMappings", kf_idmap),
+	A("namespaces", kf_ns),	   O("resources", kf_resources), L("cgroupsPath"),	   L("rootfsPropagation"),
+	O("seccomp", kf_seccomp), L("sysctl"),		     L("maskedPaths"),		   L("readonlyPaths"),
+	L("mountLabel"),	   O("intelRdt", kf_rdt),	     O("memoryPolicy", kf_mpol), O("personality", kf_pers),
+	O("timeOffsets", kf_toffs), {0}};
+static const struct kf kf_config[] = {L("ociVersion"), O("hooks", kf_hooks), L("annotations"), L("hostname"),
+				      L("domainname"), A("mounts", kf_mount), O("root", kf_root),
+				      O("process", kf_process), O("linux", kf_linux),
+				      /* the other platforms' sections: not read on Linux */
+				      L("solaris"), L("windows"), L("vm"), L("zos"), L("freebsd"), {0}};
+#undef L
+#undef O
+#undef A
+#undef M
+
+static int check_known_fields(struct pctx *p, struct json_object *o, const struct kf *t, const char *version);
+
+static int check_known_value(struct pctx *p, struct json_object *v, const struct kf *f, const char *version)
+{
+	int r = 0;
+	if (f->kind == KF_OBJ && json_object_is_type(v, json_type_object))
+		return check_known_fields(p, v, f->sub, version);
+	if (f->kind == KF_ARR && json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v) && r == 0; i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+			size_t old = push_idx(p, i);
+			if (json_object_is_type(e, json_type_object))
+				r = check_known_fields(p, e, f->sub, version);
+			pop(p, old);
+		}
+	}
+	if (f->kind == KF_MAP && json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, e)
+		{
+			size_t old = push_map_key(p, k);
+			if (json_object_is_type(e, json_type_object))
+				r = check_known_fields(p, e, f->sub, version);
+			pop(p, old);
+			if (r < 0)
+				break;
+		}
+	}
+	return r;
+}
+
+static int check_known_fields(struct pctx *p, struct json_object *o, const struct kf *t, const char *version)
+{
+	int r = 0;
+	json_object_object_foreach(o, k, v)
+	{
+		if (json_object_is_type(v, json_type_null))
+			continue; /* null is an absent field, here as everywhere */
+		const struct kf *f = t;
+		while (f->key && strcmp(f->key, k))
+			f++;
+		if (!f->key)
+			return perr_at(p, k, "unknown field in a config of runtime-spec %s, newer than the %s this "
+				       "runtime implements: it may ask for something this runtime would not do; "
+				       "remove it, or use a runtime that implements runtime-spec %s",
+				       version, CTR_OCI_VERSION, version);
+		size_t old = push_key(p, k);
+		r = check_known_value(p, v, f, version);
+		pop(p, old);
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
 /* ---- linux -------------------------------------------------------------- */
 
 static const char *const ns_names[] = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time", NULL};
@@ -1157,9 +1367,19 @@ static int parse_devices(struct pctx *p, struct json_object *lo, struct oci_linu
 			d->minor = -1;
 		if (r == 0)
 			r = opt_u32(p, o, "fileMode", &d->file_mode, &d->has_file_mode);
-		if (r == 0 && d->has_file_mode && d->file_mode > 07777)
-			r = perr_at(p, "fileMode", "%#o has bits beyond the permission bits (07777): the type "
-				    "comes from \"type\"", d->file_mode);
+		/*
+		 * podman (and runc's libcontainer) write the whole st_mode of the
+		 * host node, type bits included (020666 for /dev/fuse); runc
+		 * accepts that.  The type bits are kept apart (the create warns
+		 * when they contradict "type", which decides) and masked off.
+		 */
+		if (r == 0 && d->has_file_mode && d->file_mode > 0177777)
+			r = perr_at(p, "fileMode", "%#o has bits beyond the file type and permission bits "
+				    "(0177777): give the permissions, e.g. 0666", d->file_mode);
+		if (r == 0 && d->has_file_mode) {
+			d->file_mode_type = d->file_mode & 0170000;
+			d->file_mode &= 07777;
+		}
 		if (r == 0)
 			r = opt_u32(p, o, "uid", &d->uid, &d->has_uid);
 		if (r == 0)
@@ -1353,26 +1573,186 @@ static int parse_time_offsets(struct pctx *p, struct json_object *lo, struct oci
 	return r;
 }
 
+/* a string without a newline (a line of resctrl's schemata file) */
+static int check_line_cb(struct pctx *p, const char *s, const void *data)
+{
+	if (strchr(s, '\n'))
+		return perr(p, "contains a newline: each value is one line of the schemata file");
+	return 0;
+}
+
+/* linux.intelRdt: checked and kept; lib/linux refuses it (no resctrl support) */
 static int parse_intel_rdt(struct pctx *p, struct json_object *lo, struct oci_linux *l)
 {
 	struct json_object *o;
 	int r = opt_object(p, lo, "intelRdt", &o);
 	if (r < 0 || !o)
 		return r;
+	struct oci_intel_rdt *rdt = calloc(1, sizeof(*rdt));
+	if (!rdt)
+		return nomem(p);
+	l->intel_rdt = rdt;
 	size_t old = push_key(p, "intelRdt");
-	r = opt_str(p, o, "closID", &l->intel_rdt_clos_id);
-	static const char *const str_keys[] = {"l3CacheSchema", "memBwSchema"};
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(str_keys) && r == 0; i++) {
-		char *s = NULL;
-		r = opt_str(p, o, str_keys[i], &s);
-		free(s);
-	}
-	static const char *const bool_keys[] = {"enableMonitoring", "enableCMT", "enableMBM"};
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(bool_keys) && r == 0; i++) {
-		bool b;
-		r = opt_bool(p, o, bool_keys[i], &b, NULL);
+	r = opt_str(p, o, "closID", &rdt->clos_id);
+	/* a directory name in the resctrl filesystem, or "/" for its root (the default CLOS) */
+	if (r == 0 && rdt->clos_id && strcmp(rdt->clos_id, "/") &&
+	    (!rdt->clos_id[0] || strchr(rdt->clos_id, '/') || !strcmp(rdt->clos_id, ".") ||
+	     !strcmp(rdt->clos_id, "..") || strchr(rdt->clos_id, '\n')))
+		r = perr_at(p, "closID", "'%s' is not a resctrl group name: use a plain directory name, or \"/\" "
+			    "for the default group", rdt->clos_id);
+	if (r == 0)
+		r = opt_str(p, o, "l3CacheSchema", &rdt->l3_cache_schema);
+	if (r == 0 && rdt->l3_cache_schema)
+		r = check_at(p, "l3CacheSchema", check_line_cb, rdt->l3_cache_schema, NULL);
+	if (r == 0)
+		r = opt_str(p, o, "memBwSchema", &rdt->mem_bw_schema);
+	if (r == 0 && rdt->mem_bw_schema && strncmp(rdt->mem_bw_schema, "MB:", 3))
+		r = perr_at(p, "memBwSchema", "'%s' does not start with \"MB:\"", rdt->mem_bw_schema);
+	if (r == 0 && rdt->mem_bw_schema)
+		r = check_at(p, "memBwSchema", check_line_cb, rdt->mem_bw_schema, NULL);
+	if (r == 0)
+		r = opt_strv(p, o, "schemata", &rdt->schemata, &rdt->n_schemata, check_line_cb, NULL);
+	if (r == 0)
+		r = opt_bool(p, o, "enableMonitoring", &rdt->enable_monitoring, NULL);
+	/* runtime-spec 1.2's enableCMT/enableMBM (replaced by enableMonitoring in 1.3.0): type-checked */
+	static const char *const old_bools[] = {"enableCMT", "enableMBM"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(old_bools) && r == 0; i++) {
+		bool b = false;
+		r = opt_bool(p, o, old_bools[i], &b, NULL);
+		rdt->enable_monitoring |= b;
 	}
 	pop(p, old);
+	return r;
+}
+
+/* ---- linux.memoryPolicy (runtime-spec 1.3.0) ----------------------------- */
+
+static const char *const mpol_modes[] = {
+	[OCI_MPOL_DEFAULT] = "MPOL_DEFAULT",
+	[OCI_MPOL_PREFERRED] = "MPOL_PREFERRED",
+	[OCI_MPOL_BIND] = "MPOL_BIND",
+	[OCI_MPOL_INTERLEAVE] = "MPOL_INTERLEAVE",
+	[OCI_MPOL_LOCAL] = "MPOL_LOCAL",
+	[OCI_MPOL_PREFERRED_MANY] = "MPOL_PREFERRED_MANY",
+	[OCI_MPOL_WEIGHTED_INTERLEAVE] = "MPOL_WEIGHTED_INTERLEAVE",
+	NULL,
+};
+static const char *const mpol_flags[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL};
+static const unsigned mpol_flag_bits[] = {OCI_MPOL_F_NUMA_BALANCING, OCI_MPOL_F_RELATIVE_NODES,
+					  OCI_MPOL_F_STATIC_NODES};
+
+const char *const *oci_memory_policy_modes(void)
+{
+	return mpol_modes;
+}
+
+const char *const *oci_memory_policy_flags(void)
+{
+	return mpol_flags;
+}
+
+/* "0-3,7" into the mask: a comma-separated list of node numbers and ranges */
+static int parse_node_list(struct pctx *p, const char *s, struct oci_memory_policy *mp)
+{
+	const unsigned long bits = 8 * sizeof(unsigned long);
+	const char *c = s;
+	long highest = -1;
+	while (*c) {
+		unsigned long a, b;
+		char *end;
+		if (*c < '0' || *c > '9')
+			goto bad;
+		a = strtoul(c, &end, 10);
+		b = a;
+		c = end;
+		if (*c == '-') {
+			c++;
+			if (*c < '0' || *c > '9')
+				goto bad;
+			b = strtoul(c, &end, 10);
+			c = end;
+		}
+		if (*c && *c != ',')
+			goto bad;
+		if (*c == ',' && !c[1])
+			goto bad;
+		if (*c)
+			c++;
+		if (a > b)
+			return perr(p, "'%s': the range %lu-%lu runs backwards", s, a, b);
+		if (b >= OCI_MPOL_MAX_NODES)
+			return perr(p, "'%s': node %lu is above the highest node this runtime handles (%d)", s, b,
+				    OCI_MPOL_MAX_NODES - 1);
+		for (unsigned long n = a; n <= b; n++)
+			mp->nodemask[n / bits] |= 1ul << (n % bits);
+		if ((long)b > highest)
+			highest = (long)b;
+	}
+	if (highest >= 0) {
+		mp->has_nodes = true;
+		mp->maxnode = (unsigned long)highest + 2;
+	}
+	return 0;
+bad:
+	return perr(p, "'%s' is not a node list: use node numbers and ranges such as \"0-3,7\"", s);
+}
+
+static int parse_memory_policy(struct pctx *p, struct json_object *lo, struct oci_linux *l)
+{
+	struct json_object *o;
+	int r = opt_object(p, lo, "memoryPolicy", &o);
+	if (r < 0 || !o)
+		return r;
+	struct oci_memory_policy *mp = calloc(1, sizeof(*mp));
+	if (!mp)
+		return nomem(p);
+	l->memory_policy = mp;
+	size_t old = push_key(p, "memoryPolicy");
+	char *mode = NULL, *nodes = NULL, **flags = NULL;
+	size_t n_flags = 0;
+	static const struct name_set mode_set = {"memory policy mode", mpol_modes};
+	static const struct name_set flag_set = {"memory policy flag", mpol_flags};
+	r = req_str(p, o, "mode", &mode);
+	if (r == 0)
+		r = check_at(p, "mode", check_set_cb, mode, &mode_set);
+	if (r == 0)
+		for (int i = 0; mpol_modes[i]; i++)
+			if (!strcmp(mode, mpol_modes[i]))
+				mp->mode = i;
+	if (r == 0)
+		r = opt_strv(p, o, "flags", &flags, &n_flags, check_set_cb, &flag_set);
+	for (size_t i = 0; r == 0 && i < n_flags; i++)
+		for (size_t j = 0; j < CTR_ARRAY_SIZE(mpol_flag_bits); j++)
+			if (!strcmp(flags[i], mpol_flags[j]))
+				mp->mode_flags |= mpol_flag_bits[j];
+	if (r == 0)
+		r = opt_str(p, o, "nodes", &nodes);
+	if (r == 0 && nodes) {
+		size_t old2 = push_key(p, "nodes");
+		r = parse_node_list(p, nodes, mp);
+		pop(p, old2);
+	}
+	/* set_mempolicy(2)'s rules, so that a config the kernel would refuse fails here, by name */
+	if (r == 0 && (mp->mode == OCI_MPOL_DEFAULT || mp->mode == OCI_MPOL_LOCAL) && mp->has_nodes)
+		r = perr_at(p, "nodes", "'%s': %s takes no nodes: remove nodes or use MPOL_BIND, MPOL_PREFERRED, ...",
+			    nodes, mode);
+	if (r == 0 && !mp->has_nodes && mp->mode != OCI_MPOL_DEFAULT && mp->mode != OCI_MPOL_LOCAL &&
+	    mp->mode != OCI_MPOL_PREFERRED)
+		r = perr_at(p, "nodes", "%s needs at least one node: give nodes such as \"0\" or \"0-1\"", mode);
+	if (r == 0 && (mp->mode_flags & OCI_MPOL_F_STATIC_NODES) && (mp->mode_flags & OCI_MPOL_F_RELATIVE_NODES))
+		r = perr_at(p, "flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other: keep one");
+	if (r == 0 && (mp->mode_flags & (OCI_MPOL_F_STATIC_NODES | OCI_MPOL_F_RELATIVE_NODES)) && !mp->has_nodes &&
+	    mp->mode != OCI_MPOL_DEFAULT)
+		r = perr_at(p, "flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES need nodes (%s has none)",
+			    mode);
+	if (r == 0 && (mp->mode_flags & OCI_MPOL_F_NUMA_BALANCING) && mp->mode != OCI_MPOL_BIND &&
+	    mp->mode != OCI_MPOL_PREFERRED_MANY)
+		r = perr_at(p, "flags", "MPOL_F_NUMA_BALANCING works with MPOL_BIND or MPOL_PREFERRED_MANY, not %s",
+			    mode);
+	pop(p, old);
+	free(mode);
+	free(nodes);
+	strv_free_n(flags);
 	return r;
 }
 
@@ -1459,6 +1839,160 @@ static int check_device_cgroup_rule(struct pctx *p, struct json_object *e)
 		r = perr_at(p, "access", "'%s' is not an access mode: combine r (read), w (write) and m (mknod)",
 			    s);
 	free(s);
+	return r;
+}
+
+/* Levenshtein distance of two short names, capped: for "did you mean". */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33];
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * With p->strict: every member of o must be one of known (NULL-terminated).
+ * config.json ignores unknown properties (config.md); a resources update
+ * refuses them, since a misspelt field would silently change nothing.
+ */
+static int strict_keys(struct pctx *p, struct json_object *o, const char *const *known)
+{
+	if (!p->strict || !json_object_is_type(o, json_type_object))
+		return 0;
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		const char *best = NULL;
+		size_t bd = SIZE_MAX, i;
+		for (i = 0; known[i]; i++) {
+			if (!strcmp(known[i], k))
+				break;
+			size_t d = name_distance(k, known[i]);
+			if (d < bd) {
+				bd = d;
+				best = known[i];
+			}
+		}
+		if (known[i])
+			continue;
+		char list[512] = "";
+		size_t len = 0;
+		for (size_t j = 0; known[j] && len < sizeof(list); j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "", known[j]);
+		if (best && bd <= 2)
+			return perr_at(p, k, "unknown field: did you mean '%s'? (known here: %s)", best, list);
+		return perr_at(p, k, "unknown field (known here: %s)", list);
+	}
+	return 0;
+}
+
+/* strict_keys for each object element of o[key] (an array) */
+static int strict_elems(struct pctx *p, struct json_object *o, const char *key, const char *const *known)
+{
+	struct json_object *arr = field(o, key);
+	if (!p->strict || !arr || !json_object_is_type(arr, json_type_array))
+		return 0;
+	size_t old = push_key(p, key);
+	int r = 0;
+	for (size_t i = 0; i < json_object_array_length(arr) && r == 0; i++) {
+		size_t old2 = push_idx(p, i);
+		r = strict_keys(p, json_object_array_get_idx(arr, i), known);
+		pop(p, old2);
+	}
+	pop(p, old);
+	return r;
+}
+
+/* strict_keys for the object o[key] */
+static int strict_sub(struct pctx *p, struct json_object *o, const char *key, const char *const *known)
+{
+	struct json_object *sub = field(o, key);
+	if (!p->strict || !sub)
+		return 0;
+	size_t old = push_key(p, key);
+	int r = strict_keys(p, sub, known);
+	pop(p, old);
+	return r;
+}
+
+/* The members of linux.resources (runtime-spec 1.2) for a strict check. */
+static int strict_resources(struct pctx *p, struct json_object *res)
+{
+	static const char *const top[] = {"devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits",
+					  "network", "rdma", "unified", NULL};
+	static const char *const dev[] = {"allow", "type", "major", "minor", "access", NULL};
+	static const char *const mem[] = {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness",
+					  "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL};
+	static const char *const cpu[] = {"shares", "quota", "burst", "period", "realtimeRuntime",
+					  "realtimePeriod", "cpus", "mems", "idle", NULL};
+	static const char *const pids[] = {"limit", NULL};
+	static const char *const blkio[] = {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice",
+					    "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+					    "throttleWriteIOPSDevice", NULL};
+	static const char *const wdev[] = {"major", "minor", "weight", "leafWeight", NULL};
+	static const char *const rate[] = {"major", "minor", "rate", NULL};
+	static const char *const huge[] = {"pageSize", "limit", NULL};
+	static const char *const net[] = {"classID", "priorities", NULL};
+	static const char *const prio[] = {"name", "priority", NULL};
+	static const char *const rdma[] = {"hcaHandles", "hcaObjects", NULL};
+	static const char *const throttles[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+						"throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+	int r = strict_keys(p, res, top);
+	if (r == 0)
+		r = strict_elems(p, res, "devices", dev);
+	if (r == 0)
+		r = strict_sub(p, res, "memory", mem);
+	if (r == 0)
+		r = strict_sub(p, res, "cpu", cpu);
+	if (r == 0)
+		r = strict_sub(p, res, "pids", pids);
+	if (r == 0)
+		r = strict_sub(p, res, "blockIO", blkio);
+	struct json_object *sub = field(res, "blockIO");
+	if (r == 0 && sub) {
+		size_t old = push_key(p, "blockIO");
+		r = strict_elems(p, sub, "weightDevice", wdev);
+		for (size_t i = 0; i < CTR_ARRAY_SIZE(throttles) && r == 0; i++)
+			r = strict_elems(p, sub, throttles[i], rate);
+		pop(p, old);
+	}
+	if (r == 0)
+		r = strict_elems(p, res, "hugepageLimits", huge);
+	if (r == 0)
+		r = strict_sub(p, res, "network", net);
+	if (r == 0 && (sub = field(res, "network"))) {
+		size_t old = push_key(p, "network");
+		r = strict_elems(p, sub, "priorities", prio);
+		pop(p, old);
+	}
+	if (r == 0 && (sub = field(res, "rdma")) && json_object_is_type(sub, json_type_object)) {
+		size_t old = push_key(p, "rdma");
+		json_object_object_foreach(sub, k, v)
+		{
+			size_t old2 = push_map_key(p, k);
+			r = strict_keys(p, v, rdma);
+			pop(p, old2);
+			if (r < 0)
+				break;
+		}
+		pop(p, old);
+	}
 	return r;
 }
 
@@ -1568,6 +2102,18 @@ static int check_resources(struct pctx *p, struct json_object *res)
 	return r;
 }
 
+int oci_resources_check(struct json_object *res, const char *name, bool strict, ctr_error **err)
+{
+	struct pctx p = {.name = name ? name : "resources", .err = err, .strict = strict};
+	if (!res || !json_object_is_type(res, json_type_object))
+		return perr(&p, "expected a JSON object (a runtime-spec linux.resources), got %s",
+			    res ? spec_json_type_name(res) : "nothing");
+	int r = check_resources(&p, res);
+	if (r == 0)
+		r = strict_resources(&p, res);
+	return r;
+}
+
 static bool has_ns(const struct oci_linux *l, enum oci_ns_type t, bool new_only)
 {
 	for (size_t i = 0; i < l->n_namespaces; i++)
@@ -1578,32 +2124,82 @@ static bool has_ns(const struct oci_linux *l, enum oci_ns_type t, bool new_only)
 
 static int parse_sysctl(struct pctx *p, struct json_object *lo, struct oci_linux *l);
 
-/* linux.netDevices (runtime-spec 1.2): checked for types, kept in JSON for the network code. */
-static int check_net_devices(struct pctx *p, struct json_object *lo)
+/*
+ * A network interface name as the kernel takes it (dev_valid_name): 1 to 15
+ * bytes, not "." or "..", no '/', ':' or white space; with a template, one
+ * "%d" (dev_alloc_name) and no other '%'.
+ */
+static int check_ifname(struct pctx *p, const char *s, bool template)
+{
+	const char *pct = strchr(s, '%');
+	bool bad = !*s || strlen(s) >= 16 || !strcmp(s, ".") || !strcmp(s, "..");
+	for (const char *c = s; *c && !bad; c++)
+		bad = *c == '/' || *c == ':' || *c == ' ' || (*c >= '\t' && *c <= '\r');
+	if (pct && (!template || pct[1] != 'd' || strchr(pct + 2, '%')))
+		bad = true;
+	if (bad)
+		return perr(p, "'%s' is not a network interface name: 1 to 15 characters, not \".\" or \"..\", "
+			    "without '/', ':' or spaces%s", s,
+			    template ? "; \"%d\" once, for the kernel to number it" : "");
+	return 0;
+}
+
+/* linux.netDevices (runtime-spec 1.3.0): host interface -> name in the container, sorted by host name */
+static int parse_net_devices(struct pctx *p, struct json_object *lo, struct oci_linux *l)
 {
 	struct json_object *o;
 	int r = opt_object(p, lo, "netDevices", &o);
 	if (r < 0 || !o)
 		return r;
+	size_t n = (size_t)json_object_object_length(o);
+	if (n == 0)
+		return 0;
+	if (!(l->net_devices = calloc(n, sizeof(*l->net_devices))))
+		return nomem(p);
 	size_t old = push_key(p, "netDevices");
 	json_object_object_foreach(o, k, v)
 	{
 		size_t old2 = push_map_key(p, k);
-		char *name = NULL;
-		if (!*k || strchr(k, '/'))
-			r = perr(p, "'%s' is not a network interface name", k);
+		struct oci_net_device *d = &l->net_devices[l->n_net_devices];
+		r = check_ifname(p, k, false);
 		if (r == 0)
 			r = want_type(p, v, json_type_object, "an object");
-		if (r == 0)
-			r = opt_str(p, v, "name", &name);
-		if (r == 0 && name && (!*name || strchr(name, '/')))
-			r = perr_at(p, "name", "'%s' is not a network interface name", name);
-		free(name);
+		if (r == 0 && !(d->host_name = strdup(k)))
+			r = nomem(p);
+		if (r == 0) {
+			l->n_net_devices++;
+			r = opt_str(p, v, "name", &d->name);
+		}
+		if (r == 0 && d->name) {
+			size_t old3 = push_key(p, "name");
+			r = check_ifname(p, d->name, true);
+			pop(p, old3);
+		}
+		if (r == 0 && !d->name && !(d->name = strdup(k)))
+			r = nomem(p);
 		pop(p, old2);
 		if (r < 0)
 			break;
 	}
+	/* two devices may not ask for the same (literal) name */
+	for (size_t i = 0; r == 0 && i < l->n_net_devices; i++)
+		for (size_t j = i + 1; r == 0 && j < l->n_net_devices; j++)
+			if (!strcmp(l->net_devices[i].name, l->net_devices[j].name) &&
+			    !strstr(l->net_devices[i].name, "%d"))
+				r = perr(p, "'%s' and '%s' both become '%s' in the container: give them different names "
+					 "(or a \"%%d\" template)", l->net_devices[i].host_name,
+					 l->net_devices[j].host_name, l->net_devices[i].name);
 	pop(p, old);
+	/* sorted by host name, so the order of the moves does not depend on the JSON's */
+	for (size_t a2 = 1; r == 0 && a2 < l->n_net_devices; a2++) {
+		struct oci_net_device t = l->net_devices[a2];
+		size_t b = a2;
+		while (b > 0 && strcmp(l->net_devices[b - 1].host_name, t.host_name) > 0) {
+			l->net_devices[b] = l->net_devices[b - 1];
+			b--;
+		}
+		l->net_devices[b] = t;
+	}
 	return r;
 }
 
@@ -1665,7 +2261,9 @@ static int parse_linux(struct pctx *p, struct json_object *root, struct oci_conf
 	if (r == 0)
 		r = parse_intel_rdt(p, lo, l);
 	if (r == 0)
-		r = check_net_devices(p, lo);
+		r = parse_memory_policy(p, lo, l);
+	if (r == 0)
+		r = parse_net_devices(p, lo, l);
 	pop(p, old);
 	return r;
 }
@@ -1768,6 +2366,8 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 	 * container of a pod in the sandbox's UTS namespace and still set
 	 * the (same) hostname in each container's config.
 	 */
+	if (r == 0 && version_newer(cfg->oci_version))
+		r = check_known_fields(pp, root, kf_config, cfg->oci_version);
 	static const char *const uts_keys[] = {"hostname", "domainname"};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(uts_keys) && r == 0; i++) {
 		const char *v = i ? cfg->domainname : cfg->hostname;

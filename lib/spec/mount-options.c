@@ -13,6 +13,12 @@
 #ifndef MS_LAZYTIME
 #define MS_LAZYTIME (1 << 25)
 #endif
+#ifndef MS_I_VERSION
+#define MS_I_VERSION (1 << 23)
+#endif
+#ifndef MS_SILENT
+#define MS_SILENT (1 << 15)
+#endif
 
 static const struct {
 	const char *name;
@@ -31,6 +37,8 @@ static const struct {
 	{"relatime", false, MS_RELATIME},     {"norelatime", true, MS_RELATIME},
 	{"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
 	{"lazytime", false, MS_LAZYTIME},     {"nolazytime", true, MS_LAZYTIME},
+	{"iversion", false, MS_I_VERSION},    {"noiversion", true, MS_I_VERSION},
+	{"silent", false, MS_SILENT},	      {"loud", true, MS_SILENT},
 };
 
 static const struct {

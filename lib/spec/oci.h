@@ -23,7 +23,7 @@
 struct json_object;
 
 struct oci_mount {
-	char *destination;   /* absolute, required */
+	char *destination;   /* absolute, required (a relative one is taken relative to "/" and stored with it) */
 	char *type;          /* may be NULL */
 	char *source;        /* may be NULL */
 	char **options;      /* may be NULL */
@@ -139,7 +139,8 @@ struct oci_device {
 	int64_t major;       /* -1 when absent (allowed only for 'p') */
 	int64_t minor;
 	bool has_file_mode;
-	uint32_t file_mode;
+	uint32_t file_mode;  /* the permission bits (07777) */
+	uint32_t file_mode_type; /* the S_IFMT bits fileMode carried (podman writes 020666); 0: none */
 	bool has_uid;
 	uint32_t uid;
 	bool has_gid;
@@ -188,6 +189,55 @@ struct oci_seccomp {
 	size_t n_syscalls;
 };
 
+/* linux.netDevices (runtime-spec 1.3.0): a host interface to move into the container's network namespace */
+struct oci_net_device {
+	char *host_name;     /* the map's key: the interface in the runtime's network namespace */
+	char *name;          /* its name in the container: "name" when given, else host_name; a trailing
+				"%d" (one, anywhere in the name) lets the kernel pick the number */
+};
+
+/* linux.intelRdt: validated and kept (create refuses it: lib/linux has no resctrl support) */
+struct oci_intel_rdt {
+	char *clos_id;       /* NULL when absent */
+	char *l3_cache_schema;
+	char *mem_bw_schema; /* starts with "MB:" */
+	char **schemata;     /* lines of the schemata file, no newline in any */
+	size_t n_schemata;
+	bool enable_monitoring;
+};
+
+/*
+ * linux.memoryPolicy (runtime-spec 1.3.0), checked against set_mempolicy(2)'s
+ * rules and ready for it:
+ *   set_mempolicy(mp->mode | mp->mode_flags, mp->has_nodes ? mp->nodemask : NULL,
+ *                 mp->has_nodes ? mp->maxnode : 0)
+ * The numbers are linux/mempolicy.h's (OCI_MPOL_* below, since older headers
+ * lack the newer modes).
+ */
+enum {
+	OCI_MPOL_DEFAULT = 0,
+	OCI_MPOL_PREFERRED = 1,
+	OCI_MPOL_BIND = 2,
+	OCI_MPOL_INTERLEAVE = 3,
+	OCI_MPOL_LOCAL = 4,
+	OCI_MPOL_PREFERRED_MANY = 5,
+	OCI_MPOL_WEIGHTED_INTERLEAVE = 6,
+};
+#define OCI_MPOL_F_NUMA_BALANCING (1u << 13)
+#define OCI_MPOL_F_RELATIVE_NODES (1u << 14)
+#define OCI_MPOL_F_STATIC_NODES (1u << 15)
+/* Highest node number + 1 a nodes list may name (the kernel's MAX_NUMNODES is 1024 at most on x86-64). */
+#define OCI_MPOL_MAX_NODES 1024
+
+struct oci_memory_policy {
+	int mode;            /* OCI_MPOL_DEFAULT .. OCI_MPOL_WEIGHTED_INTERLEAVE */
+	unsigned mode_flags; /* OR of OCI_MPOL_F_*: OR them into mode for set_mempolicy */
+	bool has_nodes;      /* nodes named at least one node */
+	/* bit n of the mask (word n / bits-per-long, bit n % bits-per-long) = node n */
+	unsigned long nodemask[OCI_MPOL_MAX_NODES / (8 * sizeof(unsigned long))];
+	unsigned long maxnode; /* highest node named + 2: the kernel reads maxnode - 1 bits */
+};
+
 struct oci_linux {
 	struct oci_namespace *namespaces;
 	size_t n_namespaces;
@@ -216,7 +266,10 @@ struct oci_linux {
 	size_t n_personality_flags;
 	struct oci_time_offset *time_offsets;
 	size_t n_time_offsets;
-	char *intel_rdt_clos_id;         /* kept for completeness */
+	struct oci_intel_rdt *intel_rdt; /* NULL when absent */
+	struct oci_memory_policy *memory_policy; /* NULL when absent */
+	struct oci_net_device *net_devices; /* sorted by host_name */
+	size_t n_net_devices;
 };
 
 struct oci_config {
@@ -258,6 +311,12 @@ int oci_config_from_spec(const ctr_spec *spec, struct oci_config **out, ctr_erro
 void oci_config_free(struct oci_config *cfg);
 
 /*
+ * Check a linux.resources object as config.json's is checked; strict: also
+ * refuse unknown fields (an update).  Errors are "<name>: <path>: ...".
+ */
+int oci_resources_check(struct json_object *res, const char *name, bool strict, ctr_error **err);
+
+/*
  * Parse a standalone "process" object (for exec -p process.json).
  * name is used in error messages.
  */
@@ -289,6 +348,10 @@ int oci_namespace_clone_flag(enum oci_ns_type type);
 int oci_capability_from_name(const char *name);
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE, ... */
 int oci_rlimit_from_name(const char *name);
+
+/* linux.memoryPolicy's mode and flag names this parser knows (NULL-terminated; for the features document) */
+const char *const *oci_memory_policy_modes(void);
+const char *const *oci_memory_policy_flags(void);
 
 /* A new JSON array of the NULL-terminated strings v (NULL: empty); NULL when out of memory. */
 struct json_object *oci_json_strv(const char *const *v);

@@ -287,6 +287,19 @@ CTR_EXPORT int ctr_spec_new_default(ctr_spec **out, ctr_error **err)
 	return spec_wrap(root, default_name, out, err);
 }
 
+CTR_EXPORT int ctr_resources_validate(const char *json, size_t len, const char *name, ctr_error **err)
+{
+	struct json_object *res = NULL;
+	if (!name)
+		name = "resources";
+	int r = spec_json_parse(json, len, name, &res, err);
+	if (r < 0)
+		return r;
+	r = oci_resources_check(res, name, true, err);
+	json_object_put(res);
+	return r;
+}
+
 CTR_EXPORT int ctr_spec_load_buffer(ctr_spec **out, const char *buf, size_t len, const char *name,
 				    ctr_error **err)
 {
@@ -498,7 +511,7 @@ CTR_EXPORT int ctr_spec_set_args(ctr_spec *spec, const char *const *argv, ctr_er
 	if (!argv || !argv[0])
 		return ctr_err(err, EINVAL, CTR_E_INVALID,
 			       "ctr_spec_set_args: argv is empty: process.args needs at least the program");
-	struct json_object *proc;
+	struct json_object *proc = NULL;
 	int r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;
@@ -525,7 +538,7 @@ CTR_EXPORT int ctr_spec_set_env(ctr_spec *spec, const char *name, const char *va
 	int r = check_env_name("ctr_spec_set_env", name, err);
 	if (r < 0)
 		return r;
-	struct json_object *proc, *env;
+	struct json_object *proc = NULL, *env;
 	r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;
@@ -593,7 +606,7 @@ CTR_EXPORT int ctr_spec_set_cwd(ctr_spec *spec, const char *cwd, ctr_error **err
 		return ctr_err(err, EINVAL, CTR_E_INVALID,
 			       "ctr_spec_set_cwd: '%s' is not an absolute path: process.cwd must start with '/'",
 			       cwd ? cwd : "(null)");
-	struct json_object *proc;
+	struct json_object *proc = NULL;
 	int r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;
@@ -606,7 +619,7 @@ CTR_EXPORT int ctr_spec_set_user(ctr_spec *spec, unsigned uid, unsigned gid, ctr
 	if (uid == (unsigned)-1 || gid == (unsigned)-1)
 		return ctr_err(err, EINVAL, CTR_E_INVALID,
 			       "ctr_spec_set_user: %u:%u: (uid_t)-1 is not a valid id", uid, gid);
-	struct json_object *proc, *user;
+	struct json_object *proc = NULL, *user;
 	int r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;
@@ -622,7 +635,7 @@ CTR_EXPORT int ctr_spec_set_user(ctr_spec *spec, unsigned uid, unsigned gid, ctr
 CTR_EXPORT int ctr_spec_set_terminal(ctr_spec *spec, int terminal, ctr_error **err)
 {
 	CHECK_SPEC("ctr_spec_set_terminal");
-	struct json_object *proc;
+	struct json_object *proc = NULL;
 	int r = process_object(spec, &proc, err);
 	if (r < 0)
 		return r;

@@ -1,5 +1,6 @@
 #!/bin/bash
 # unpack.sh [-n N] [-m M] [--cache DIR] [--check] [--build DIR] [--dirs "usr/bin ..."] [--no-unpack] [--no-start]
+#           [--image-only]
 #
 # One large gzip image built once from this machine's /usr (default
 # usr/bin usr/include usr/share: well over 1 GiB and 10,000 files) into an
@@ -20,7 +21,8 @@
 # are both reported: on a shared machine the CPU time is the steadier one.
 # Output directories are kept until the end (a mass delete makes ext4's next
 # inode allocations slow for minutes), so the file system needs room for
-# 4*N copies.  Needs root.
+# 4*N copies.  Needs root.  --image-only builds the image (when the cache
+# lacks it) and stops (tests/bench/pull.sh uses the same image).
 # Not part of the test suite.
 set -eu
 
@@ -29,6 +31,7 @@ src=$(cd "$here/../.." && pwd)
 N=3
 M=20
 START=1
+IMAGE_ONLY=0
 CHECK=0
 CACHE=${CTR_BENCH_CACHE:-/var/tmp/ctr-bench-unpack}
 BUILD=
@@ -43,7 +46,8 @@ while [ $# -gt 0 ]; do
 	-m) M=$2; shift ;;
 	--no-unpack) N=0 ;;
 	--no-start) START=0 ;;
-	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--image-only) IMAGE_ONLY=1 ;;
+	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unpack.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -94,6 +98,7 @@ if [ ! -f "$img/index.json" ]; then
 	printf '{"imageLayoutVersion":"1.0.0"}' >"$img/oci-layout"
 	printf '%s %s %s\n' "$layer" "$lsize" "$diff_id" >"$CACHE/layer.txt"
 fi
+[ "$IMAGE_ONLY" = 1 ] && { echo "$img"; exit 0; }
 read -r layer lsize diff_id <"$CACHE/layer.txt"
 blob=$img/blobs/sha256/$layer
 usize=$(gzip -l "$blob" | awk 'NR==2{print $2}')

@@ -16,9 +16,9 @@ mk "$TMP/bb" '{"images":[{"tag":"latest","config":{"Entrypoint":["/bin/echo","ep
    {"path":"opq","type":"dir"},{"path":"opq/old","data":"o\n"},{"path":"work","type":"dir","mode":511}],
   [{"path":"a/.wh.gone","data":""},{"path":"opq/.wh..wh..opq","data":""},{"path":"opq/new","data":"n\n"}]]}]}'
 
-OUT=$(img image import "oci:$TMP/bb:latest" bb 2>&1)
+OUT=$(img image import --progress plain "oci:$TMP/bb:latest" bb 2>&1)
 check "import a three-layer busybox image" [ $? = 0 ]
-expect_match "plain progress lines (not a terminal)" "^layer 3/3 sha256:[0-9a-f]+: .* entries" "$OUT"
+expect_match "--progress plain: a line per layer" "^layer 3/3 sha256:[0-9a-f]+: .* entries" "$OUT"
 N1=$(ls "$STORE/layers/sha256" | wc -l)
 expect_eq "three layers extracted" 3 "$N1"
 
@@ -54,6 +54,13 @@ mk "$TMP/u-link" '{"images":[{"tag":"x","config":{"User":"carol","Cmd":["/bin/sh
  "layers":['"$BB"',[{"path":"etc/users","data":"carol:x:2000:2001::/:/bin/sh\n"}],[{"path":"etc/passwd","link":"users"}]]}]}'
 OUT=$(img run --image "oci:$TMP/u-link:x" --name "u$$" </dev/null 2>&1)
 expect_eq "User through an /etc/passwd symlinked into a lower layer" "2000:2001" "$OUT"
+# HOME: the image user's home from the image's /etc/passwd, unless the image's Env has one
+mk "$TMP/home" '{"images":[{"tag":"x","config":{"User":"alice","Cmd":["/bin/sh","-c","echo $HOME"]},"layers":['"$BB"']},
+ {"tag":"env","config":{"User":"alice","Env":["HOME=/from-env"],"Cmd":["/bin/sh","-c","echo $HOME"]},"layers":['"$BB"']}]}'
+OUT=$(img run --image "oci:$TMP/home:x" --name "h$$" </dev/null 2>&1)
+expect_eq "run --image: HOME of the image's User from the image's /etc/passwd" "/home/alice" "$OUT"
+OUT=$(img run --image "oci:$TMP/home:env" --name "h$$" </dev/null 2>&1)
+expect_eq "run --image: HOME from the image's Env wins" "/from-env" "$OUT"
 mk "$TMP/u-nobody" '{"images":[{"tag":"x","config":{"User":"nobody","Cmd":["/bin/true"]},"layers":['"$BB"']}]}'
 OUT=$(img run --image "oci:$TMP/u-nobody:x" --name "u$$" </dev/null 2>&1)
 expect_match "missing user: clear error" "config.User 'nobody': no user 'nobody' in the image's /etc/passwd" "$OUT"
@@ -77,10 +84,29 @@ expect_eq "ChainIDs as config.md defines them, and the layer dirs are named by t
 
 # --- a second import extracts nothing
 STAMP=$(stat -c %i "$STORE"/layers/sha256/* | sort | tr '\n' ' ')
-OUT=$(img image import "oci:$TMP/bb:latest" bb-again 2>&1)
+OUT=$(img image import --progress plain "oci:$TMP/bb:latest" bb-again 2>&1)
 expect_match "second import: every layer cached" "layer 3/3 .*cached, nothing extracted" "$OUT"
 expect_eq "second import: the same layer dirs" "$STAMP" "$(stat -c %i "$STORE"/layers/sha256/* | sort | tr '\n' ' ')"
 
+# progress: quiet when stderr is not a terminal; on one, each layer's phase with its rate and ETA
+OUT=$(img image import "oci:$TMP/bb:latest" bb-quiet 2>&1)
+expect_eq "import, stderr not a terminal: no progress output" "0:" "$?:$OUT"
+img image rm bb-quiet >/dev/null 2>&1
+if command -v script >/dev/null; then
+	dd if=/dev/urandom of="$TMP/prog" bs=1M count=24 status=none
+	mk "$TMP/progimg" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"gzip","layers":['"$BB"',[{"path":"p","file":"'$TMP/prog'"}]]}]}'
+	OUT=$(timeout 120 script -qec "$CTR_DEMO --store $STORE image import oci:$TMP/progimg:v progimg" /dev/null 2>&1 | tr '\r' '\n')
+	expect_match "import on a terminal: the copy phase, with rate and ETA" \
+		'layer 2/2 sha256:[0-9a-f]+ copying +\[[# ]+\] [0-9.]+ [KMG]?i?B/[0-9.]+ MiB [0-9.]+ [KMG]?i?B/s( ETA [0-9]+[smh])?' "$OUT"
+	expect_match "import on a terminal: the extraction phase, with entries" \
+		'layer 2/2 sha256:[0-9a-f]+ extracting +\[[# ]+\] .* entries' "$OUT"
+	expect_match "import on a terminal: what each layer came to" \
+		'layer 2/2 sha256:[0-9a-f]+: done: 24\.[0-9] MiB, 24\.0 MiB unpacked, [0-9]+ entries in [0-9]+s' "$OUT"
+	expect_match "import on a terminal: a layer in the store already" 'layer 1/2 sha256:[0-9a-f]+: in the store already \(cached\)' "$OUT"
+	img image rm progimg >/dev/null 2>&1
+else
+	skip "import on a terminal" "script(1) is not installed (package bsdutils)"
+fi
 # --- create/delete: overlay mounted in the state dir, nothing left after delete
 img create --image bb --name "c1-$$" </dev/null >/dev/null 2>&1
 SD=$ROOT/c1-$$
@@ -194,5 +220,47 @@ check "kill -9 half-way left work in tmp/ and no image record" [ "$LEFT" -gt 0 ]
 OUT=$(img image import -q "oci:$TMP/crash:v" crash 2>&1 && img run --image crash --name "k$$" </dev/null 2>&1)
 expect_eq "import again after the crash, and run" "survived" "$OUT"
 expect_eq "the crashed import's temp files were cleaned" "" "$(ls -A "$STORE/tmp")"
+
+# --- a full store: ENOSPC reported as such, never a stale errno of an earlier call (a short write
+# sets no errno: on a full file system it comes first, and only the next write says ENOSPC), and the
+# store as it was.  Each case on a fresh 3 MiB tmpfs with a 5 KiB file in it, so that the 1 MiB writes
+# of the blob copy end in a short one.
+dd if=/dev/urandom of="$TMP/rand4" bs=1M count=4 status=none
+head -c 1800k "$TMP/rand4" >"$TMP/rand18"
+mk "$TMP/big" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"none","layers":[[{"path":"rand","file":"'$TMP/rand4'"}]]}]}'
+mk "$TMP/big2" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"gzip","layers":[[{"path":"rand","file":"'$TMP/rand18'"}]]}]}'
+n=0
+for c in "blob copy:big" "layer extraction:big2"; do
+	n=$((n + 1))
+	what=${c%%:*}
+	FULL=$TMP/full$n
+	mkdir -p "$FULL"
+	if ! mount -t tmpfs -o size=3m "ctr-full-$$" "$FULL"; then
+		skip "full store ($what)" "cannot mount a tmpfs"
+		continue
+	fi
+	at_cleanup "umount -l '$FULL'"
+	head -c 5000 /dev/zero >"$FULL/filler"
+	"$CTR_DEMO" --store "$FULL/s" image ls >/dev/null 2>&1
+	BEFORE=$(cd "$FULL/s" && find . -path ./locks -prune -o -print | sort)
+	OUT=$("$CTR_DEMO" --store "$FULL/s" image import -q "oci:$TMP/${c#*:}:v" big 2>&1)
+	expect_match "full store, $what: the error is ENOSPC" "No space left on device" "$OUT"
+	expect_nomatch "full store, $what: no stale errno" "File exists|No such file or directory|Success" "$OUT"
+	expect_eq "full store, $what: the store as it was" "$BEFORE" "$(cd "$FULL/s" && find . -path ./locks -prune -o -print | sort)"
+done
+
+# the state writers: a state root on a tmpfs with no room left for the container's files
+mkdir -p "$TMP/fullroot"
+if mount -t tmpfs -o size=8k "ctr-fullroot-$$" "$TMP/fullroot"; then
+	at_cleanup "umount -l '$TMP/fullroot'"
+	head -c 7000 /dev/zero >"$TMP/fullroot/filler"
+	OUT=$("$CTR_DEMO" --root "$TMP/fullroot/state" --store "$STORE" create --image crash --name "full$$" </dev/null 2>&1)
+	expect_match "state root full: ENOSPC reported" "No space left on device" "$OUT"
+	expect_nomatch "state root full: no stale errno" "File exists|No such file or directory|Success" "$OUT"
+	expect_eq "state root full: no container left" "" "$(ls -A "$TMP/fullroot/state" 2>/dev/null)"
+	expect_eq "state root full: no mount left" "" "$(grep -F "$TMP/fullroot/" /proc/self/mountinfo)"
+else
+	skip "state root full" "cannot mount a tmpfs"
+fi
 
 finish

@@ -1168,7 +1168,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(f);
-	symlinkat("/etc", tmpfd, "outside/sub/etc");
+	if (symlinkat("/etc", tmpfd, "outside/sub/etc") < 0) {
+		perror("sentinel symlink");
+		return 1;
+	}
 	mkdirat(tmpfd, "root", 0755);
 	int g = run_generator(argv[1]);
 	if (g != 0) {

@@ -96,6 +96,23 @@ ps_o=$(ctr ps place -o pid,comm)
 expect_match "ps: arguments after the id go to ps(1)" "^ *$pid sleep\$" "$ps_o"
 out=$(ctr update --memory 1x place 2>&1)
 expect_match "update: a bad value is refused" "invalid value" "$out"
+# update -r: the typed checks of config.json's linux.resources, and no unknown
+# field; the error names the file given ("- (stdin)" for -r -); nothing changes
+before="$(cat "$(memfile "$P/place")") $(cat "$(pidsfile "$P/place")")"
+echo '{"memory": {"limit": "big"}, "pids": {"limit": 3}}' >"$TMP/res.json"
+out=$(ctr update -r "$TMP/res.json" place 2>&1)
+expect_eq "update -r: a string limit is refused" "1 ctr-demo: $TMP/res.json: memory.limit: expected an integer, got string" "$? $out"
+out=$(echo '{"memory": {"limt": 1048576}, "pids": {"limit": 3}}' | ctr update -r - place 2>&1)
+expect_match "update -r -: a misspelt field is refused, naming stdin and the field" \
+	"^ctr-demo: - \(stdin\): memory.limt: unknown field: did you mean 'limit'\?" "$out"
+out=$(echo '{"memroy": {"limit": 1048576}}' | ctr update -r - place 2>&1)
+expect_match "update -r -: a misspelt group is refused" "memroy: unknown field: did you mean 'memory'" "$out"
+out=$(echo '{"cpu": {"shares": -2}}' | ctr update -r - place 2>&1)
+expect_match "update -r -: out of range" "cpu.shares: -2 is out of range" "$out"
+out=$(echo '{"pids": {"limit": 3},' | ctr update -r - place 2>&1)
+expect_match "update -r -: not JSON: a parse error naming stdin" "^ctr-demo: - \(stdin\): .*(unexpected end|line)" "$out"
+expect_eq "update -r: the refused updates changed nothing" "$before" \
+	"$(cat "$(memfile "$P/place")") $(cat "$(pidsfile "$P/place")")"
 
 # --- pause / resume
 # the counter is replaced by rename, so that a freeze between truncate and write cannot leave it empty

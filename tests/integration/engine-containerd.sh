@@ -80,6 +80,9 @@ expect_eq "run --rm: exit code" 3 "$?"
 expect_match "run --rm: output" '^hello from ctr-demo' "$out"
 expect_eq "run --rm: the container is gone" "" "$(c containers ls -q 2>&1)"
 expect_eq "run --rm: ctr-demo's state is gone" "" "$(ls -A "$CD/runc/$NS" 2>&1)"
+# containerd leaves HOME to the runtime: the user's home from the image's /etc/passwd
+out=$(crun_ --rm "$IMG" t-home$$ sh -c 'echo "$HOME"' 2>&1)
+expect_eq "run: HOME from the container's /etc/passwd" "/root" "$out"
 
 # detached run, task exec, ps, kill, delete
 id=t-d$$
@@ -93,6 +96,8 @@ expect_eq "task exec: exit code" 6 "$?"
 expect_eq "task exec: output" in-exec "$out"
 out=$(c task exec --exec-id e2 --user 1000:1000 --cwd /tmp "$id" sh -c 'echo $(id -u) $(pwd)' 2>&1)
 expect_eq "task exec --user --cwd" "1000 /tmp" "$out"
+out=$(c task exec --exec-id e3 --user 1000:1000 "$id" sh -c 'echo "$HOME"' 2>&1)
+expect_eq "task exec --user 1000: that user's HOME" "/home/user" "$out"
 # task exec -t: a terminal for an exec'd process (ctr-demo exec -t --console-socket)
 engine_tty "task exec -t" "${C[*]} task exec -t --exec-id tty1 $id"
 

@@ -59,6 +59,20 @@ out=$(pm run --rm "$IMG" /nonexistent 2>&1)
 expect_eq "run: a missing program exits 127" 127 "$?"
 expect_match "run: a missing program says so" 'no such file or directory' "$out"
 
+# --device and --privileged: podman writes the host node's st_mode, type bits
+# included (020600 for /dev/fuse here), into linux.devices[].fileMode
+if [ -c /dev/fuse ]; then
+	want=$(stat -c '%t:%T %a' /dev/fuse)
+	out=$(pm run --rm --device /dev/fuse "$IMG" stat -c '%F %t:%T %a' /dev/fuse 2>&1)
+	expect_eq "run --device /dev/fuse: the node, with the host's mode" "character special file $want" "$out"
+	out=$(pm run --rm --privileged "$IMG" sh -c 'stat -c "%F %t:%T %a" /dev/fuse; [ -c /dev/null ] && echo null-ok' 2>&1)
+	expect_eq "run --privileged: the host's devices are there" "character special file $want
+null-ok" "$out"
+else
+	skip "run --device /dev/fuse" "this host has no /dev/fuse"
+	skip "run --privileged" "this host has no /dev/fuse"
+fi
+
 # detached run, logs, exec, stop (the process exits on TERM)
 pm run -d --name "$N-d" "$IMG" sh -c 'echo started; trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null 2>"$TMP/d.err"
 expect_eq "run -d: running" running "$(pm inspect "$N-d" --format '{{.State.Status}}' 2>&1)"

@@ -130,10 +130,10 @@ rm -f "$CDI/bad.json"
 # usage errors name the subcommand once
 OUT=$("$CTR_DEMO" --root "$ROOT" --cdi-spec-dir "$CDI" cdi list extra 2>&1)
 expect_eq "cdi list with an argument: the subcommand named once" \
-	"ctr-demo: 'cdi list' takes no arguments: see 'ctr-demo cdi --help'" "$OUT"
+	"ctr-demo: 'cdi list' takes no arguments: see 'ctr-demo cdi list --help'" "$OUT"
 OUT=$("$CTR_DEMO" --root "$ROOT" --cdi-spec-dir "$CDI" cdi validate 2>&1)
 expect_eq "cdi validate without a file: the subcommand named once" \
-	"ctr-demo: 'cdi validate' needs exactly one file: see 'ctr-demo cdi --help'" "$OUT"
+	"ctr-demo: 'cdi validate' needs exactly one file: see 'ctr-demo cdi validate --help'" "$OUT"
 
 # ---- the device cgroup: GPU 0 opens, GPU 1 cannot, even when mknod'ed inside
 PROBE='for n in /dev/nvidia0 /dev/nvidiactl; do if e=$( (: <$n) 2>&1); then echo "OPEN $n"; else echo "FAIL $n ${e##*: }"; fi; done

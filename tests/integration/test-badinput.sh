@@ -4,6 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # bad NAME BUNDLE ERE [ctr args...]: create must exit 1, say ERE on stderr, leave nothing
+# BAD_RC: the exit status bad() expects (1; an unknown command exits 3, as runc's)
+BAD_RC=1
 bad() { refused "$@"; }
 
 b=$(mkb brokenjson)
@@ -48,7 +50,7 @@ bad "bundle without config.json" "" 'config\.json' create -b "$b" noconfig
 
 bad "missing bundle directory" "" "$TMP/does-not-exist" create -b "$TMP/does-not-exist" nobundle
 bad "unknown flag" "" 'bogus-flag' create --bogus-flag -b "$TMP" unknownflag
-bad "unknown command" "" 'frobnicate' frobnicate x
+BAD_RC=3 bad "unknown command" "" 'frobnicate' frobnicate x
 b=$(mkb badid)
 bad "invalid container id" "$b" 'id' create -b "$b" '../escape'
 bad "state of a missing container" "" 'nosuch' state nosuch

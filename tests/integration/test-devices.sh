@@ -34,4 +34,27 @@ expect_match "/dev/zero reads zeros" '^00000000$' "$OUT"
 echo "# ls -l /dev in the container:"
 printf '%s\n' "$OUT" | sed -n '/^---$/,$p' | sed 's/^/#   /'
 
+# fileMode with the node's file type bits, as podman writes it (st_mode of the
+# host node: 020666 for /dev/fuse): accepted, masked to the permissions; type
+# bits that contradict "type" (S_IFBLK on a "c" device) only warn.
+b=$(mkb devmode)
+cfg "$b" '
+c["linux"]["devices"] = [
+  {"path": "/dev/podnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20620},
+  {"path": "/dev/oddnull", "type": "c", "major": 1, "minor": 5, "fileMode": 0o60640},
+]
+c["linux"].setdefault("resources", {})["devices"] = [{"allow": True, "access": "rwm"}]'
+runb "$b" 'stat -c "my %n %F %t:%T %a" /dev/podnull /dev/oddnull'
+expect_eq "fileMode with type bits: run exit 0" 0 "$RC"
+expect_match "fileMode 020620 on a c device: char 1:3, mode 620" '^my /dev/podnull character special file 1:3 620$' "$OUT"
+expect_match "fileMode 060640 on a c device: still a char device, mode 640" '^my /dev/oddnull character special file 1:5 640$' "$OUT"
+expect_match "type bits that contradict type: one warning naming the field" \
+	'linux.devices\[1\].fileMode: the file type bits 060000 contradict \\?"type\\?": \\?"c\\?"' "$OUT"
+expect_nomatch "type bits that agree with type: no warning" 'linux.devices\[0\]' "$OUT"
+cfg "$b" 'c["linux"]["devices"] = [{"path": "/dev/x", "type": "c", "major": 1, "minor": 3, "fileMode": 0o202666}]'
+runb "$b" true
+expect_eq "fileMode beyond type and permission bits: refused" 1 "$RC"
+expect_match "fileMode beyond type and permission bits: the error names the field" \
+	'config.json: linux.devices\[0\].fileMode: 0202666 has bits beyond' "$OUT"
+
 finish

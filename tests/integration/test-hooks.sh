@@ -51,9 +51,10 @@ c["hooks"]["poststop"].append({"path": H + "/env.sh", "args": ["env.sh", "one", 
 runb "$b" 'echo container-ran'
 expect_eq "hooks: run exit 0" 0 "$RC"
 expect_match "hooks: container ran" '^container-ran$' "$OUT"
-expect_eq "hooks: order and status on stdin (runtime.md)" "prestart creating
-createRuntime creating
-createContainer creating
+# status "created" for the hooks of create (the state after step 2, as crun sends it)
+expect_eq "hooks: order and status on stdin (runtime.md)" "prestart created
+createRuntime created
+createContainer created
 startContainer created
 poststart running
 poststop stopped" "$(cat "$H/log" 2>/dev/null)"
@@ -82,9 +83,9 @@ c["hooks"] = {"createRuntime": [j.loads(argv[1])], "startContainer": [j.loads(ar
 c["process"]["args"] = ["sleep", "1000"]
 ' "$H" "$(hookdef createRuntime)" "$(hookdef startContainer)" "$(hookdef poststop)"
 ctr create -b "$b" hooks2 </dev/null >"$TMP/hooks2.out" 2>&1
-expect_eq "create runs createRuntime only" "createRuntime creating" "$(cat "$H/log" 2>/dev/null)"
+expect_eq "create runs createRuntime only" "createRuntime created" "$(cat "$H/log" 2>/dev/null)"
 ctr start hooks2 >/dev/null 2>&1
-expect_eq "start runs startContainer" "createRuntime creating
+expect_eq "start runs startContainer" "createRuntime created
 startContainer created" "$(cat "$H/log" 2>/dev/null)"
 ctr delete --force hooks2 >/dev/null 2>&1
 expect_eq "delete --force runs poststop" "poststop stopped" "$(tail -n 1 "$H/log" 2>/dev/null)"
@@ -101,29 +102,48 @@ expect_eq "failing createRuntime hook: no state dir" "" "$(state_left)"
 expect_eq "failing createRuntime hook: no process left" "" "$(procs_in "$b/rootfs")"
 expect_eq "failing createRuntime hook: no mounts left" "" "$(mounts_in "$b")"
 
-# --- a failing poststart hook: a warning, the lifecycle goes on (runtime.md)
+# --- a failing poststart hook (runtime-spec 1.3.0 step 9): an error; the container is
+# stopped and destroyed (step 12), then the poststop hooks run (step 13)
 b=$(mkb poststartfail)
-cfg "$b" 'c["hooks"] = {"poststart": [{"path": argv[0] + "/fail.sh"}]}' "$H"
-runb "$b" 'sleep 0.2; echo still-ran'
-expect_eq "failing poststart hook: run still exits 0" 0 "$RC"
-expect_match "failing poststart hook: the container still ran" '^still-ran$' "$OUT"
-expect_match "failing poststart hook: a warning names the hook" 'poststart' "$OUT"
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"poststart": [{"path": argv[0] + "/fail.sh"}], "poststop": [j.loads(argv[1])]}' "$H" "$(hookdef poststop)"
+runb "$b" 'sleep 30; echo still-ran'
+expect_eq "failing poststart hook: run exits 1" 1 "$RC"
+expect_match "failing poststart hook: the error names the hook" 'hooks.poststart\[0\].*exited with status 3' "$OUT"
+expect_nomatch "failing poststart hook: the container was stopped, not waited for" '^still-ran$' "$OUT"
+expect_eq "failing poststart hook: poststop ran after the destroy" "poststop stopped" "$(cat "$H/log" 2>/dev/null)"
 expect_eq "failing poststart hook: nothing left" "" "$(state_left)"
+expect_eq "failing poststart hook: no process left" "" "$(procs_in "$b/rootfs")"
 
-# --- a failing startContainer hook: start fails and the container is stopped
+# --- a failing startContainer hook (step 7): start fails, the container is stopped and
+# destroyed (step 12), then the poststop hooks run (step 13)
 b=$(mkb startfail)
-cfg "$b" 'c["hooks"] = {"startContainer": [{"path": argv[0] + "/fail.sh"}]}; c["process"]["args"] = ["sh", "-c", "echo ran > /tmp/ran; sleep 1000"]
-c["mounts"].append({"destination": argv[0], "type": "bind", "source": argv[0], "options": ["rbind"]})' "$H"
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"startContainer": [{"path": argv[0] + "/fail.sh"}], "poststop": [j.loads(argv[1])]}; c["process"]["args"] = ["sh", "-c", "echo ran > /tmp/ran; sleep 1000"]
+c["mounts"].append({"destination": argv[0], "type": "bind", "source": argv[0], "options": ["rbind"]})' "$H" "$(hookdef poststop)"
 ctr create -b "$b" startfail </dev/null >"$TMP/startfail.out" 2>&1
 expect_eq "failing startContainer hook: create exits 0" 0 "$?"
 ctr start startfail >"$TMP/startfail2.out" 2>&1
 expect_eq "failing startContainer hook: start exits 1" 1 "$?"
 expect_match "failing startContainer hook: the error names the hook" 'startContainer' "$(cat "$TMP/startfail2.out")"
 check "failing startContainer hook: the user program did not run" test ! -e "$b/rootfs/tmp/ran"
-wait_status startfail stopped
-expect_match "failing startContainer hook: the container is stopped" '"status": *"stopped"' "$(ctr state startfail 2>&1)"
-ctr delete startfail >/dev/null 2>&1
-expect_eq "failing startContainer hook: delete, nothing left" "0 " "$? $(state_left)"
+expect_eq "failing startContainer hook: the container is destroyed: no state" "" "$(state_left)"
+expect_eq "failing startContainer hook: no process left" "" "$(procs_in "$b/rootfs")"
+expect_eq "failing startContainer hook: poststop ran" "poststop stopped" "$(cat "$H/log" 2>/dev/null)"
+
+# --- a failing poststop hook (step 13): a warning; the remaining poststop hooks and the
+# lifecycle continue as if it had succeeded
+b=$(mkb poststopfail)
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"poststop": [{"path": argv[0] + "/fail.sh"}, j.loads(argv[1])]}' "$H" "$(hookdef poststop)"
+runb "$b" 'true'
+expect_eq "failing poststop hook: run exits 0" 0 "$RC"
+expect_match "failing poststop hook: a warning names it" 'hooks.poststop\[0\].*exited with status 3' "$OUT"
+expect_eq "failing poststop hook: the next poststop hook ran" "poststop stopped" "$(cat "$H/log" 2>/dev/null)"
+expect_eq "failing poststop hook: nothing left" "" "$(state_left)"
 
 # --- a hook that outlives its timeout
 b=$(mkb hooktimeout)

@@ -48,4 +48,28 @@ expect_eq "terminal without --console-socket: create exits 1" 1 "$rc"
 expect_match "terminal without --console-socket: says so" 'console' "$(cat "$TMP/tty3.out")"
 expect_eq "terminal without --console-socket: nothing left" "" "$(state_left)"
 
+# run in the foreground with a terminal but nothing to connect it to (stdio
+# redirected, no controlling terminal): fail at once as runc does, instead of
+# a shell waiting forever for input (it ignores the TERM a timeout sends)
+b=$(mkb tty4)
+cfg "$b" 'c["process"]["terminal"] = True; c["process"]["args"] = ["/bin/sh"]'
+t0=$(date +%s)
+timeout -s KILL 30 setsid -w "$CTR_DEMO" --root "$ROOT" run -b "$b" tty4 </dev/null >"$TMP/tty4.out" 2>&1
+rc=$?
+expect_eq "terminal, no terminal of ours: run exits 1 (not killed by the timeout)" 1 "$rc"
+check "terminal, no terminal of ours: at once" [ $(($(date +%s) - t0)) -lt 10 ]
+expect_match "terminal, no terminal of ours: the error says what to do" \
+	'process.terminal is true but there is no terminal to connect it to: .*/dev/tty: .*set process.terminal to false in .*/tty4/config.json' \
+	"$(cat "$TMP/tty4.out")"
+expect_eq "terminal, no terminal of ours: nothing left" "" "$(state_left)"
+for id in $(ls -A "$ROOT"); do ctr delete -f "$id" >/dev/null 2>&1; done
+# with a controlling terminal (script(1)) and stdio redirected it runs, as runc's does
+if command -v script >/dev/null; then
+	args "$b" 'tty; echo ran'
+	timeout 30 script -qec "$CTR_DEMO --root $ROOT run -b $b tty4 </dev/null >$TMP/tty5.out 2>&1" /dev/null >/dev/null 2>&1
+	expect_match "terminal, stdio redirected, a controlling terminal: runs on a pty" '^/dev/pts/[0-9]+' "$(tr -d '\r' <"$TMP/tty5.out")"
+else
+	skip "terminal, stdio redirected, a controlling terminal" "script(1) is not installed (package bsdutils)"
+fi
+
 finish

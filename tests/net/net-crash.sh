@@ -1,12 +1,16 @@
 #!/bin/bash
 # Crashes half-way through attach, and leases of containers that vanished.
-# ctr-demo is killed with SIGKILL while it attaches (CTR_DEBUG_NET_PAUSE makes
-# lib/net wait at a named step and touch CTR_DEBUG_NET_PAUSE_FILE), then
+# ctr-demo is killed with SIGKILL while it attaches (in ctr-demo-testhooks,
+# the test-only build of ctr-demo with the library's internals linked in,
+# CTR_TEST_NET_PAUSE makes lib/net wait at a named step and touch
+# CTR_TEST_NET_PAUSE_FILE; see tests/net/test-hooks.c), then
 # `delete --force` must leave no veth, lease or nftables element.  A lease
 # whose container state dir is gone is reclaimed by the next attach.
 # Everything runs in a network namespace made here.
 . "$(dirname "$0")/../integration/lib.sh"
 
+CTR_DEMO_TESTHOOKS=${1:-}
+[ -x "$CTR_DEMO_TESTHOOKS" ] || { echo "Bail out! usage: net-crash.sh CTR_DEMO_TESTHOOKS"; exit 1; }
 NS=ctrt$$-crash
 NETS=$TMP/nets
 at_cleanup "ip netns pids $NS 2>/dev/null | xargs -r kill -9; ip netns del $NS"
@@ -26,8 +30,8 @@ args "$B" 'sleep 300'
 crash_at() {
 	local step=$1 id=$2 flag=$TMP/paused.$2 pid i
 	# not through timeout: $! must be ctr-demo itself (ip netns exec execs it)
-	CTR_DEBUG_NET_PAUSE=$step CTR_DEBUG_NET_PAUSE_FILE=$flag \
-		ip netns exec "$NS" "$CTR_DEMO" --root "$ROOT" --net-dir "$NETS" \
+	CTR_TEST_NET_PAUSE=$step CTR_TEST_NET_PAUSE_FILE=$flag \
+		ip netns exec "$NS" "$CTR_DEMO_TESTHOOKS" --root "$ROOT" --net-dir "$NETS" \
 		create -b "$B" --network n1 -p "80$3:80" "$id" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	track_pid "$pid"

@@ -214,7 +214,13 @@ static void test_full_config(void **state)
 	assert_true(l->has_personality);
 	assert_string_equal(l->personality_domain, "LINUX32");
 	assert_int_equal(l->n_personality_flags, 0);
-	assert_string_equal(l->intel_rdt_clos_id, "guaranteed");
+	assert_non_null(l->intel_rdt);
+	assert_string_equal(l->intel_rdt->clos_id, "guaranteed");
+	assert_string_equal(l->intel_rdt->l3_cache_schema, "L3:0=7f0");
+	assert_null(l->intel_rdt->mem_bw_schema);
+	assert_true(l->intel_rdt->enable_monitoring);
+	assert_null(l->memory_policy);
+	assert_int_equal(l->n_net_devices, 0);
 	oci_config_free(cfg);
 	ctr_spec_free(s);
 }
@@ -239,11 +245,83 @@ static void test_minimal_and_variants(void **state)
 		LINUX("\"rootfsPropagation\":\"private\""),
 		LINUX("\"resources\":{}"),
 		LINUX("\"netDevices\":{\"eth1\":{\"name\":\"ctr0\"},\"eth2\":{}}"),
+		/* capabilities the runtime cannot map are warned about by lib/linux, not refused here */
+		PROC("\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_FOO\"],\"ambient\":[\"chown\"]}"),
+		/* unknown fields: ignored up to the implemented version (config.md "Extensibility") */
+		"{\"ociVersion\":\"1.3.0\",\"root\":{\"path\":\"r\",\"x\":1},\"newThing\":{},\"linux\":{\"y\":[]}}",
+		"{\"ociVersion\":\"1.3.0+build.5\",\"root\":{\"path\":\"r\"},\"newThing\":{}}",
+		"{\"ociVersion\":\"1.3.0-rc.1\",\"root\":{\"path\":\"r\"},\"newThing\":{}}",
+		"{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":null,\"newThing\":{}}",
+		/* newer: only known fields (null counts as absent; other platforms' sections are not read) */
+		"{\"ociVersion\":\"1.4.0\",\"root\":{\"path\":\"r\",\"readonly\":true},\"newThing\":null,"
+		"\"windows\":{\"newWindowsThing\":1},\"annotations\":{\"any.key\":\"v\"},"
+		"\"linux\":{\"sysctl\":{\"net.x\":\"1\"},\"netDevices\":{\"eth9\":{\"name\":\"n%d\"}},"
+		"\"resources\":{\"unified\":{\"new.file\":\"1\"},\"rdma\":{\"mlx\":{\"hcaHandles\":1}}},"
+		"\"memoryPolicy\":{\"mode\":\"MPOL_LOCAL\"}}}",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		ctr_spec *s = load_ok(ok[i]);
 		ctr_spec_free(s);
 	}
+}
+
+/* podman writes the host node's whole st_mode: 020666 (8630) for /dev/fuse */
+static void test_device_file_mode_type_bits(void **state)
+{
+	(void)state;
+	ctr_spec *s = load_ok(LINUX("\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,"
+				    "\"minor\":229,\"fileMode\":8630},{\"path\":\"/dev/b\",\"type\":\"b\","
+				    "\"major\":7,\"minor\":0,\"fileMode\":432}]"));
+	struct oci_config *cfg = NULL;
+	assert_int_equal(oci_config_from_spec(s, &cfg, NULL), 0);
+	assert_int_equal(cfg->linux_.devices[0].file_mode, 0666);
+	assert_int_equal(cfg->linux_.devices[0].file_mode_type, 020000);
+	assert_int_equal(cfg->linux_.devices[1].file_mode, 0660);
+	assert_int_equal(cfg->linux_.devices[1].file_mode_type, 0);
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+}
+
+/* update's resources: config.json's checks plus no unknown fields, named after the document */
+static void test_resources_validate(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json, *msg; /* msg NULL: valid */
+		ctr_error_code code;
+	} cases[] = {
+		{"{}", NULL, CTR_E_OK},
+		{"{\"memory\":{\"limit\":1048576,\"swap\":-1},\"pids\":{\"limit\":5},\"cpu\":{\"cpus\":\"0\"},"
+		 "\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":10}]},"
+		 "\"rdma\":{\"mlx\":{\"hcaHandles\":1}},\"unified\":{\"io.max\":\"x\"}}", NULL, CTR_E_OK},
+		{"{\"memory\":{\"limit\":\"big\"}}", "r.json: memory.limit: expected an integer, got string", CTR_E_SPEC},
+		{"{\"memory\":{\"limt\":1}}", "r.json: memory.limt: unknown field: did you mean 'limit'?", CTR_E_SPEC},
+		{"{\"pid\":{\"limit\":1}}", "r.json: pid: unknown field: did you mean 'pids'?", CTR_E_SPEC},
+		{"{\"zzzzzz\":1}", "r.json: zzzzzz: unknown field (known here: devices, memory,", CTR_E_SPEC},
+		{"{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"wieght\":1}]}}",
+		 "r.json: blockIO.weightDevice[0].wieght: unknown field: did you mean 'weight'?", CTR_E_SPEC},
+		{"{\"rdma\":{\"mlx\":{\"handles\":1}}}", "r.json: rdma[\"mlx\"].handles: unknown field", CTR_E_SPEC},
+		{"{\"pids\":{}}", "r.json: pids.limit: required field is missing", CTR_E_SPEC},
+		{"[]", "r.json: expected a JSON object", CTR_E_SPEC},
+		{"{\"pids\":", "r.json:", CTR_E_PARSE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ctr_error *e = NULL;
+		int r = ctr_resources_validate(cases[i].json, strlen(cases[i].json), "r.json", &e);
+		if (!cases[i].msg) {
+			if (r != 0)
+				fail_msg("case %zu: %s", i, ctr_error_message(e));
+			continue;
+		}
+		assert_int_equal(r, -EINVAL);
+		assert_int_equal(ctr_error_code_of(e), cases[i].code);
+		if (!strstr(ctr_error_message(e), cases[i].msg))
+			fail_msg("case %zu: want '%s' in '%s'", i, cases[i].msg, ctr_error_message(e));
+		ctr_error_free(e);
+	}
+	/* config.json ignores unknown fields inside linux.resources, as config.md asks */
+	ctr_spec *s = load_ok(LINUX("\"resources\":{\"memory\":{\"limt\":1},\"x\":{}}"));
+	ctr_spec_free(s);
 }
 
 /* ---- broken configs ----------------------------------------------------- */
@@ -286,8 +364,8 @@ static const struct bad_case bad_cases[] = {
 	{BASE ",\"mounts\":{}}", CTR_E_SPEC, "mounts: expected an array, got object"},
 	{BASE ",\"mounts\":[1]}", CTR_E_SPEC, "mounts[0]: expected an object, got number"},
 	{BASE ",\"mounts\":[{\"type\":\"tmpfs\"}]}", CTR_E_SPEC, "mounts[0].destination: required field is missing"},
-	{BASE ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"rel\"}]}", CTR_E_SPEC,
-	 "mounts[1].destination: 'rel' is not an absolute path"},
+	{BASE ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"\"}]}", CTR_E_SPEC,
+	 "mounts[1].destination: empty"},
 	{BASE ",\"mounts\":[{\"destination\":\"/a\",\"options\":[\"ro\",3]}]}", CTR_E_SPEC,
 	 "mounts[0].options[1]: expected a string, got number"},
 	{BASE ",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1}]}]}", CTR_E_SPEC,
@@ -311,9 +389,7 @@ static const struct bad_case bad_cases[] = {
 	 "process.user.additionalGids[1]: expected an integer, got string"},
 	{PROC("\"terminal\":1"), CTR_E_SPEC, "process.terminal: expected a boolean"},
 	{PROC("\"consoleSize\":{\"height\":1}"), CTR_E_SPEC, "process.consoleSize.width: required field is missing"},
-	{PROC("\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\",\"CAP_SYS_ADMIN\",\"CAP_FOO\"]}"), CTR_E_SPEC,
-	 "config.json: process.capabilities.bounding[3]: unknown capability 'CAP_FOO'"},
-	{PROC("\"capabilities\":{\"ambient\":[\"chown\"]}"), CTR_E_SPEC, "process.capabilities.ambient[0]: unknown capability"},
+	{PROC("\"capabilities\":{\"ambient\":[7]}"), CTR_E_SPEC, "process.capabilities.ambient[0]: expected a string"},
 	{PROC("\"capabilities\":{\"effective\":\"CAP_CHOWN\"}"), CTR_E_SPEC, "process.capabilities.effective: expected an array"},
 	{PROC("\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"soft\":1,\"hard\":1}]"), CTR_E_SPEC,
 	 "process.rlimits[0].type: unknown rlimit 'RLIMIT_FOO'"},
@@ -365,7 +441,8 @@ static const struct bad_case bad_cases[] = {
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":3}]"), CTR_E_SPEC, "linux.devices[0].major: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"b\",\"major\":3}]"), CTR_E_SPEC, "linux.devices[0].minor: required field is missing"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"major\":3,\"minor\":1}]"), CTR_E_SPEC, "linux.devices[0].type: required field is missing"},
-	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":8630}]"), CTR_E_SPEC, "linux.devices[0].fileMode"},
+	/* 0200666: a bit above the type bits (podman's 020666 is fine: test_device_file_mode_type_bits) */
+	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":66998}]"), CTR_E_SPEC, "linux.devices[0].fileMode: 0202666 has bits beyond the file type and permission bits"},
 	{LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"uid\":\"root\"}]"), CTR_E_SPEC, "linux.devices[0].uid: expected an integer, got string"},
 	/* resources, sysctl */
 	{LINUX("\"resources\":[]"), CTR_E_SPEC, "linux.resources: expected an object, got array"},
@@ -420,6 +497,63 @@ static const struct bad_case bad_cases[] = {
 	{BASE ",\"linux\":[]}", CTR_E_SPEC, "config.json: linux: expected an object, got array"},
 	{LINUX("\"netDevices\":{\"eth1\":{\"name\":5}}"), CTR_E_SPEC, "linux.netDevices[\"eth1\"].name: expected a string, got number"},
 	{LINUX("\"netDevices\":{\"eth1\":[]}"), CTR_E_SPEC, "linux.netDevices[\"eth1\"]: expected an object, got array"},
+	{LINUX("\"netDevices\":{\"eth/1\":{}}"), CTR_E_SPEC, "linux.netDevices[\"eth/1\"]: 'eth/1' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth%d\":{}}"), CTR_E_SPEC, "linux.netDevices[\"eth%d\"]: 'eth%d' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"a-name-that-is-too-long\"}}"), CTR_E_SPEC,
+	 "linux.netDevices[\"eth1\"].name: 'a-name-that-is-too-long' is not a network interface name: 1 to 15"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"..\"}}"), CTR_E_SPEC, "'..' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"n%d%d\"}}"), CTR_E_SPEC, "'n%d%d' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"n%s\"}}"), CTR_E_SPEC, "'n%s' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"a b\"}}"), CTR_E_SPEC, "'a b' is not a network interface name"},
+	{LINUX("\"netDevices\":{\"eth1\":{\"name\":\"x\"},\"eth2\":{\"name\":\"x\"}}"), CTR_E_SPEC,
+	 "linux.netDevices: 'eth1' and 'eth2' both become 'x' in the container"},
+	{LINUX("\"netDevices\":{\"eth1\":{},\"eth2\":{\"name\":\"eth1\"}}"), CTR_E_SPEC, "both become 'eth1'"},
+	/* intelRdt */
+	{LINUX("\"intelRdt\":{\"closID\":\"../x\"}"), CTR_E_SPEC, "linux.intelRdt.closID: '../x' is not a resctrl group name"},
+	{LINUX("\"intelRdt\":{\"memBwSchema\":\"L3:0=1\"}"), CTR_E_SPEC, "linux.intelRdt.memBwSchema: 'L3:0=1' does not start with \"MB:\""},
+	{LINUX("\"intelRdt\":{\"schemata\":[\"L3:0=1\\nMB:0=1\"]}"), CTR_E_SPEC, "linux.intelRdt.schemata[0]: contains a newline"},
+	{LINUX("\"intelRdt\":{\"enableMonitoring\":1}"), CTR_E_SPEC, "linux.intelRdt.enableMonitoring: expected a boolean"},
+	/* memoryPolicy */
+	{LINUX("\"memoryPolicy\":{}"), CTR_E_SPEC, "linux.memoryPolicy.mode: required field is missing"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_X\"}"), CTR_E_SPEC,
+	 "linux.memoryPolicy.mode: unknown memory policy mode 'MPOL_X': use one of MPOL_DEFAULT, MPOL_PREFERRED, MPOL_BIND"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\"}"), CTR_E_SPEC, "linux.memoryPolicy.nodes: MPOL_BIND needs at least one node"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"\"}"), CTR_E_SPEC, "MPOL_INTERLEAVE needs at least one node"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_DEFAULT\",\"nodes\":\"0\"}"), CTR_E_SPEC,
+	 "linux.memoryPolicy.nodes: '0': MPOL_DEFAULT takes no nodes"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_LOCAL\",\"nodes\":\"1-2\"}"), CTR_E_SPEC, "MPOL_LOCAL takes no nodes"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0-\"}"), CTR_E_SPEC,
+	 "linux.memoryPolicy.nodes: '0-' is not a node list"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"1,\"}"), CTR_E_SPEC, "'1,' is not a node list"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\" 1\"}"), CTR_E_SPEC, "' 1' is not a node list"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"3-1\"}"), CTR_E_SPEC, "the range 3-1 runs backwards"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"1024\"}"), CTR_E_SPEC,
+	 "node 1024 is above the highest node this runtime handles (1023)"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"99999999999999999999999\"}"), CTR_E_SPEC, "is above the highest node"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\",\"flags\":[\"MPOL_F_X\"]}"), CTR_E_SPEC,
+	 "linux.memoryPolicy.flags[0]: unknown memory policy flag 'MPOL_F_X'"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\",\"flags\":[\"MPOL_F_STATIC_NODES\",\"MPOL_F_RELATIVE_NODES\"]}"),
+	 CTR_E_SPEC, "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_PREFERRED\",\"flags\":[\"MPOL_F_STATIC_NODES\"]}"), CTR_E_SPEC,
+	 "need nodes (MPOL_PREFERRED has none)"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0\",\"flags\":[\"MPOL_F_NUMA_BALANCING\"]}"), CTR_E_SPEC,
+	 "MPOL_F_NUMA_BALANCING works with MPOL_BIND or MPOL_PREFERRED_MANY, not MPOL_INTERLEAVE"},
+	{LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":0}"), CTR_E_SPEC, "linux.memoryPolicy.nodes: expected a string"},
+	/* a config newer than runtime-spec 1.3.0 may use only the fields this parser knows */
+	{"{\"ociVersion\":\"1.4.0\",\"root\":{\"path\":\"r\"},\"newThing\":{}}", CTR_E_SPEC,
+	 "config.json: newThing: unknown field in a config of runtime-spec 1.4.0, newer than the 1.3.0 this runtime implements"},
+	{"{\"ociVersion\":\"1.3.1-rc.1\",\"root\":{\"path\":\"r\",\"idmap\":true}}", CTR_E_SPEC,
+	 "config.json: root.idmap: unknown field in a config of runtime-spec 1.3.1-rc.1"},
+	{"{\"ociVersion\":\"1.4.0\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\",\"x\":1}]}",
+	 CTR_E_SPEC, "mounts[1].x: unknown field"},
+	{"{\"ociVersion\":\"1.10.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"netDevices\":{\"eth0\":{\"mtu\":9000}}}}", CTR_E_SPEC,
+	 "linux.netDevices[\"eth0\"].mtu: unknown field"},
+	{"{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"}}", CTR_E_SPEC, "version '2.0.0' is not supported"},
+	{"{\"ociVersion\":\"1.4.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"rdma\":{\"mlx\":{\"hcaHandles\":1,\"x\":2}}}}}",
+	 CTR_E_SPEC, "linux.resources.rdma[\"mlx\"].x: unknown field"},
+	{"{\"ociVersion\":\"1.4.0\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},"
+	 "\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1,\"unit\":\"b\"}]}}",
+	 CTR_E_SPEC, "process.rlimits[0].unit: unknown field"},
 };
 
 static void test_bad_configs(void **state)
@@ -874,6 +1008,82 @@ static void test_mount_options(void **state)
 	assert_int_equal(oci_mount_parse_options(NULL, &o, NULL), -EINVAL);
 }
 
+/* runtime-spec 1.3.0: memoryPolicy, netDevices, relative mount destinations, the new mount options */
+static void test_spec_1_3(void **state)
+{
+	ctr_spec *s = load_ok(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0-2,7,64-65\","
+				    "\"flags\":[\"MPOL_F_STATIC_NODES\",\"MPOL_F_NUMA_BALANCING\"]},"
+				    "\"netDevices\":{\"eth2\":{\"name\":\"net%d\"},\"eth1\":{},\"eth0\":{\"name\":\"ctr0\"}}"));
+	struct oci_config *cfg = config_ok(s);
+	const struct oci_memory_policy *mp = cfg->linux_.memory_policy;
+	assert_non_null(mp);
+	assert_int_equal(mp->mode, OCI_MPOL_BIND);
+	assert_int_equal(mp->mode_flags, OCI_MPOL_F_STATIC_NODES | OCI_MPOL_F_NUMA_BALANCING);
+	assert_true(mp->has_nodes);
+	assert_int_equal(mp->maxnode, 67);
+	const unsigned long bits = 8 * sizeof(unsigned long);
+	for (unsigned long n = 0; n < OCI_MPOL_MAX_NODES; n++) {
+		bool want = n <= 2 || n == 7 || n == 64 || n == 65;
+		assert_int_equal(!!(mp->nodemask[n / bits] & (1ul << (n % bits))), want);
+	}
+	/* sorted by host name; a missing name is the host's */
+	assert_int_equal(cfg->linux_.n_net_devices, 3);
+	assert_string_equal(cfg->linux_.net_devices[0].host_name, "eth0");
+	assert_string_equal(cfg->linux_.net_devices[0].name, "ctr0");
+	assert_string_equal(cfg->linux_.net_devices[1].host_name, "eth1");
+	assert_string_equal(cfg->linux_.net_devices[1].name, "eth1");
+	assert_string_equal(cfg->linux_.net_devices[2].name, "net%d");
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+
+	/* modes without nodes */
+	static const char *const modes[] = {"MPOL_DEFAULT", "MPOL_LOCAL", "MPOL_PREFERRED"};
+	static const int nums[] = {OCI_MPOL_DEFAULT, OCI_MPOL_LOCAL, OCI_MPOL_PREFERRED};
+	for (size_t i = 0; i < 3; i++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf), LINUX("\"memoryPolicy\":{\"mode\":\"%s\",\"nodes\":\"\"}"), modes[i]);
+		s = load_ok(buf);
+		cfg = config_ok(s);
+		assert_int_equal(cfg->linux_.memory_policy->mode, nums[i]);
+		assert_false(cfg->linux_.memory_policy->has_nodes);
+		assert_int_equal(cfg->linux_.memory_policy->maxnode, 0);
+		oci_config_free(cfg);
+		ctr_spec_free(s);
+	}
+	s = load_ok(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_WEIGHTED_INTERLEAVE\",\"nodes\":\"1023\",\"flags\":[\"MPOL_F_RELATIVE_NODES\"]}"));
+	cfg = config_ok(s);
+	assert_int_equal(cfg->linux_.memory_policy->mode, OCI_MPOL_WEIGHTED_INTERLEAVE);
+	assert_int_equal(cfg->linux_.memory_policy->mode_flags, OCI_MPOL_F_RELATIVE_NODES);
+	assert_int_equal(cfg->linux_.memory_policy->maxnode, 1025);
+	assert_true(cfg->linux_.memory_policy->nodemask[1023 / bits] & (1ul << (1023 % bits)));
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+	assert_string_equal(oci_memory_policy_modes()[OCI_MPOL_PREFERRED_MANY], "MPOL_PREFERRED_MANY");
+	assert_null(oci_memory_policy_modes()[7]);
+	assert_string_equal(oci_memory_policy_flags()[2], "MPOL_F_STATIC_NODES");
+	assert_null(oci_memory_policy_flags()[3]);
+
+	/* config.md: a relative destination "MUST be interpreted as relative to /" */
+	s = load_ok(BASE ",\"mounts\":[{\"destination\":\"data/x\",\"type\":\"tmpfs\"},{\"destination\":\"/abs\"}]}");
+	cfg = config_ok(s);
+	assert_string_equal(cfg->mounts[0].destination, "/data/x");
+	assert_string_equal(cfg->mounts[1].destination, "/abs");
+	oci_config_free(cfg);
+	ctr_spec_free(s);
+
+	/* iversion, noiversion, silent, loud (MUST options of config.md) are flags, not fs data */
+	struct oci_mount_opts o;
+	const char *v[] = {"iversion", "silent", NULL};
+	parse_opts("tmpfs", v, &o);
+	assert_int_equal(o.flags, (1ul << 23) | (1ul << 15));
+	assert_null(o.data);
+	const char *nv[] = {"iversion", "noiversion", "silent", "loud", NULL};
+	parse_opts("tmpfs", nv, &o);
+	assert_int_equal(o.flags, 0);
+	assert_int_equal(o.clear, (1ul << 23) | (1ul << 15));
+	assert_null(o.data);
+}
+
 static void test_name_tables(void **state)
 {
 	assert_int_equal(oci_capability_from_name("CAP_CHOWN"), 0);
@@ -895,6 +1105,8 @@ int main(void)
 		cmocka_unit_test(test_default_spec),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_minimal_and_variants),
+		cmocka_unit_test(test_device_file_mode_type_bits),
+		cmocka_unit_test(test_resources_validate),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_load_buffer_edges),
 		cmocka_unit_test(test_load_file),
@@ -904,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_setters_namespaces_annotations),
 		cmocka_unit_test(test_process_json),
 		cmocka_unit_test(test_mount_options),
+		cmocka_unit_test(test_spec_1_3),
 		cmocka_unit_test(test_name_tables),
 	};
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);

@@ -16,11 +16,13 @@
  * runs this stub again, which refuses to run without a plan.
  *
  * What it does: it becomes non-dumpable before anything else, reads its plan
- * (linux/proc-blob.h) and then, for an init, tells the runtime it is
- * created, waits for start and runs the startContainer hooks with the
- * container process's credentials; for both, drops to the process's user
- * and capabilities, enters its cwd, writes the LSM label, loads seccomp and
- * execs the program.  Errors go back to the runtime on the socket it gave.
+ * (linux/proc-blob.h), drops to the process's user and capabilities and
+ * enters its cwd; then, for an init, tells the runtime it is created, waits
+ * for start and runs the startContainer hooks (which so get the container
+ * process's credentials and its seccomp filter); for both, writes the LSM
+ * label, loads seccomp (right after the credentials when the filter needs a
+ * kept CAP_SYS_ADMIN) and execs the program.  Errors go back to the runtime
+ * on the socket it gave.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,10 +93,15 @@ static char *read_plan(int fd, size_t *len)
 }
 
 /* Report an error on sock and leave (the runtime kills and reaps what is left). */
+__attribute__((noreturn)) static void report_as(int sock, int type, int r, const char *eb)
+{
+	(void)ctr_msg_send(sock, type, -r, 0, eb, strlen(eb));
+	_exit(127);
+}
+
 __attribute__((noreturn)) static void report(int sock, int r, const char *eb)
 {
-	(void)ctr_msg_send(sock, CTR_MSG_ERROR, -r, 0, eb, strlen(eb));
-	_exit(127);
+	report_as(sock, CTR_MSG_ERROR, r, eb);
 }
 
 static void run_exec(int argc, char **argv)
@@ -109,10 +116,13 @@ static void run_exec(int argc, char **argv)
 	struct ctr_sighook_list hooks;
 	if (ctr_proc_unpack(buf, len, &p, &hooks) < 0)
 		report(sock, -EINVAL, "the init stub got a malformed plan");
+	/* credentials, cwd, fds; the seccomp filter (the kept CAP_SYS_ADMIN dropped at once) before any
+	 * wait for the agent: the process never waits with more than the container's own capabilities */
 	p.notify_sock = sock; /* the exec'd process passes a seccomp listener fd on its report channel */
 	int r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* a changed uid resets it to suid_dumpable */
 	if (r == 0)
-		r = ctr_proc_exec(&p, lsm_fd, eb, sizeof(eb));
+		r = ctr_proc_exec(&p, lsm_fd, false, eb, sizeof(eb));
 	report(sock, r, eb);
 }
 
@@ -131,8 +141,30 @@ static void run_init(int argc, char **argv)
 	char *msg = malloc(CTR_MSG_MAX);
 	if (!msg)
 		report(sync_fd, -ENOMEM, "the init stub: out of memory");
+	/*
+	 * The process's credentials now, at create (runtime.md lets create apply
+	 * process properties but args): the init never waits for start with more
+	 * privilege than the container's own processes get, so one of them that
+	 * can ptrace it (a config that adds CAP_SYS_PTRACE) gains nothing; the
+	 * others cannot reach it at all (non-dumpable, and no host fd, memory or
+	 * binary left in it).  As runc, the program is looked up now, as the
+	 * user, so that create fails when it is missing (unless a startContainer
+	 * hook may still provide it).
+	 */
+	int r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* a changed uid resets it to suid_dumpable */
+	if (r == 0 && !hooks.n)
+		r = ctr_proc_check_program(&p, eb, sizeof(eb));
+	/* a filter that needs the kept CAP_SYS_ADMIN is loaded now, and the capability dropped */
+	bool loaded = false;
+	if (r == 0 && ctr_proc_seccomp_early(&p)) {
+		r = ctr_proc_seccomp(&p, sync_fd, eb, sizeof(eb));
+		loaded = true;
+	}
+	if (r < 0)
+		report(sync_fd, r, eb);
 	/* created: the runtime writes the state, then its GO carries the state for startContainer hooks */
-	int r = ctr_msg_send(sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0);
+	r = ctr_msg_send(sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0);
 	if (r < 0)
 		_exit(1);
 	int t = ctr_msg_recv(sync_fd, msg, CTR_MSG_MAX);
@@ -169,14 +201,14 @@ static void run_init(int argc, char **argv)
 		r = 0;
 		if (hooks.n) {
 			/* runtime.md: startContainer hooks run in the container, after start, before the program,
-			 * with the container process's user, capabilities, no_new_privs and seccomp */
-			struct ctr_hook_exec x = {ctr_proc_hook_creds, &p};
+			 * with the container process's user, capabilities, no_new_privs (ours by now) and seccomp */
+			struct ctr_hook_filter f = {&p, loaded};
+			struct ctr_hook_exec x = {ctr_proc_hook_seccomp, &f};
 			r = ctr_sighooks_run_as(&hooks, state, state_len, &x, eb, sizeof(eb));
+			if (r < 0)
+				report_as(c, CTR_MSG_HOOK_ERROR, r, eb);
 		}
-		if (r == 0)
-			r = ctr_proc_apply(&p, CTR_APPLY_CWD | CTR_APPLY_FDS, eb, sizeof(eb));
-		if (r == 0)
-			r = ctr_proc_exec(&p, lsm_fd, eb, sizeof(eb));
+		r = ctr_proc_exec(&p, lsm_fd, loaded, eb, sizeof(eb));
 		report(c, r, eb);
 	}
 }

@@ -1,0 +1,3 @@
+module libctr.example/embed
+
+go 1.19

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Deadline-bounded create and exec (issue 14, event loops): a create whose
+ * container process is held by a slow createContainer hook, and an exec into
+ * a paused container (its process joins the frozen cgroup and cannot start),
+ * both fail with -ETIMEDOUT close to their timeout_ms and leave nothing
+ * behind; without a timeout the same operations complete.
+ *
+ * Usage: deadline STATE_ROOT BUNDLE   (TAP; root)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ctr/ctr.h>
+
+#include "tap.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 2;
+	ctr_context_options co;
+	ctr_context_options_init(&co);
+	co.state_root = argv[1];
+	ctr_context *ctx = NULL;
+	ctr_error *err = NULL;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/config.json", argv[2]);
+	ctr_spec *spec = NULL, *slow = NULL;
+	if (ctr_context_new(&ctx, &co, &err) < 0 || ctr_spec_load_file(&spec, path, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	/* a createContainer hook that sleeps 10 s (the host's sleep: it runs before pivot_root) */
+	char *json = NULL;
+	size_t len;
+	if (ctr_spec_to_json(spec, &json, &len, 0, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	const char *hook = "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/sleep\",\"args\":[\"sleep\",\"10\"]}]},";
+	char *j2 = malloc(len + strlen(hook) + 1);
+	snprintf(j2, len + strlen(hook) + 1, "{%s%s", hook, json + 1);
+	if (ctr_spec_load_buffer(&slow, j2, strlen(j2), "slow.json", &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	free(j2);
+	ctr_free(json);
+
+	ctr_create_options o;
+	ctr_create_options_init(&o);
+	o.bundle = argv[2];
+	o.flags = CTR_CREATE_STDIO_INHERIT_NONE;
+	o.timeout_ms = 500;
+	ctr_container *c = NULL;
+	double t0 = now();
+	int r = ctr_container_create(ctx, &c, "dl-create", slow, &o, &err);
+	double dt = now() - t0;
+	ok(r == -ETIMEDOUT, "create with timeout_ms 500 and a 10 s createContainer hook fails with -ETIMEDOUT (%d: %s)", r,
+	   ctr_error_message(err));
+	ok(dt >= 0.45 && dt < 3, "create: ... after about 0.5 s (%.2f s)", dt);
+	ok(ctr_container_load(ctx, &c, "dl-create", NULL) == -ENOENT, "create: nothing left of the container");
+	ctr_error_free(err);
+	err = NULL;
+
+	/* exec into a paused container: the process cannot start */
+	const char *args[] = {"sleep", "1000", NULL};
+	o.timeout_ms = 0;
+	if (ctr_spec_set_args(spec, args, &err) < 0 || ctr_container_create(ctx, &c, "dl-exec", spec, &o, &err) < 0 ||
+	    ctr_container_start(c, &err) < 0 || ctr_container_pause(c, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	ctr_exec_options eo;
+	ctr_exec_options_init(&eo);
+	const char *xa[] = {"true", NULL};
+	eo.args = xa;
+	eo.flags = CTR_EXEC_IGNORE_PAUSED;
+	eo.timeout_ms = 500;
+	pid_t p;
+	int pfd = -1;
+	t0 = now();
+	r = ctr_container_exec(c, &eo, &p, &pfd, &err);
+	dt = now() - t0;
+	ok(r == -ETIMEDOUT, "exec with timeout_ms 500 into a paused container fails with -ETIMEDOUT (%d: %s)", r,
+	   ctr_error_message(err));
+	ok(dt >= 0.45 && dt < 3, "exec: ... after about 0.5 s (%.2f s)", dt);
+	ctr_error_free(err);
+	err = NULL;
+	(void)ctr_container_resume(c, NULL);
+	eo.timeout_ms = 5000;
+	r = ctr_container_exec(c, &eo, &p, &pfd, &err);
+	int code = -1;
+	if (r == 0)
+		r = ctr_process_wait_timeout(pfd, &code, 5000, &err);
+	ok(r == 0 && code == 0, "exec with time enough once resumed: runs (%d, code %d)", r, code);
+	if (pfd >= 0)
+		close(pfd);
+	r = ctr_container_delete_timeout(c, CTR_DELETE_FORCE, 5000, &err);
+	ok(r == 0, "delete_timeout with time enough: deleted (%s)", r ? ctr_error_message(err) : "ok");
+	ok(ctr_container_delete_timeout(c, 0, -1, NULL) == -EINVAL, "delete_timeout: a negative timeout is refused");
+	ctr_error_free(err);
+	ctr_container_free(c);
+	ctr_spec_free(spec);
+	ctr_spec_free(slow);
+	ctr_context_free(ctx);
+	return tap_done();
+}
