@@ -52,9 +52,13 @@
 #   --suites [MESON-TEST-ARGS...]
 #                     instead of a COMMAND: build in the guest (unless --prebuilt)
 #                     and run the suites whose code depends on the cgroup layout
-#                     and the kernel (cgroups and resources, rootless, engines,
-#                     image, the accelerator hooks' mounts) with
-#                     meson's timeout multiplier 10; what .ci/run calls
+#                     and the kernel (cgroups, resources and device rules,
+#                     rootless, podman and containerd, the image store's
+#                     overlay rootfs, the accelerator hooks' mounts) with
+#                     meson's timeout multiplier 10; what .ci/run calls.  More
+#                     test names add suites (e.g. layer layer-serial
+#                     image-sources source image-run: image unpacking, the
+#                     same on every layout)
 #   -h, --help
 #
 # Environment: CTR_VM_CACHE (default /var/tmp/ctr-vm): the images, one per
@@ -110,16 +114,17 @@ while [ $# -gt 0 ]; do
 done
 if $suites; then
 	# The suites whose code paths depend on the cgroup layout and the kernel:
-	# every cgroup test, rootless, the engines, and the image suite (overlayfs).
-	# Built in the guest (about 4 minutes under TCG), then run with meson's
-	# timeout multiplier for TCG.
+	# every cgroup test, rootless, the engines, the image store (the overlay
+	# rootfs: fsconfig, lowerdir+ or the lowerdir= string) and the accelerator
+	# hooks (open_tree/move_mount).  Built in the guest (about 4 minutes under
+	# TCG) unless --prebuilt, then run with meson's timeout multiplier for TCG.
 	set -- bash -c '[ -f "$CTR_VM_BUILD/build.ninja" ] && [ "$CTR_VM_PREBUILT" = true ] ||
 			CTR_BUILD_DIR=$CTR_VM_BUILD scripts/build.sh >build-log.txt 2>&1 || { tail -40 build-log.txt; exit 1; }
 		export CI=true CTR_TESTS_MUST_RUN=1
 		exec meson test -C "$CTR_VM_BUILD" --print-errorlogs -t 10 --no-rebuild \
 			integration-cgroups integration-resources integration-devices-cgroup cgroup cgroup-devices \
 			integration-rootless integration-engine-podman integration-engine-containerd \
-			image-sources image-store layer layer-serial source accel-hooks-native integration-accel-hooks \
+			image-store accel-hooks-native integration-accel-hooks \
 			"$@"' ctr-vm-suites "$@"
 fi
 if ! $image_only && [ $# -eq 0 ]; then
@@ -190,7 +195,18 @@ if [ ! -f "$img/rootfs.img" ]; then
 			echo "tests/vm/run.sh: the image build failed; the log: $cache/images/$key.log" >&2
 			exit 125
 		fi
+		echo "$kpkg" > "$img/kernel-package"
 		echo "tests/vm/run.sh: image built in $((SECONDS - t0))s" >&2
+		# the images of this kernel for an older package list or mkimage.sh are
+		# not asked for any more: removed (a guest still booted from one keeps
+		# its open file)
+		for old in "$cache"/images/*/kernel-package; do
+			[ -f "$old" ] && [ "$(cat "$old")" = "$kpkg" ] || continue
+			o=$(dirname "$old")
+			[ "$o" = "$img" ] && continue
+			echo "tests/vm/run.sh: removing $o (an older image for $kpkg)" >&2
+			rm -rf "$o" "$o.log" "$cache/images/.${o##*/}.lock"
+		done
 	fi
 	exec 9>&-
 fi
