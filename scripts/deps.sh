@@ -24,6 +24,9 @@ pkgs=(
 	podman containerd                           # engines that use ctr-demo as their runtime
 	strace                                      # tests/integration/cgroups.sh kills a create at clone3
 	musl-tools linux-libc-dev                   # the sealed init stub (lib/linux/init): a small static program
+	zstd                                        # tests/image/mk-layers.py writes zstd layers
+	curl                                        # tests/net/nat-*.sh reach published ports
+	uidmap                                      # tests/integration/rootless.sh: newuidmap/newgidmap
 	abigail-tools                               # tests/abi: abidiff against the released ABI (abi/)
 	doxygen                                     # the API reference (docs/): HTML and man pages
 	python3-venv python3-mypy                   # bindings/python: pip install into a venv, strict type check
@@ -47,7 +50,7 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
 # the registry tests start docker-registry themselves (own config, port and
 # storage); the package's own service (a registry on :5000) is not wanted
 if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then

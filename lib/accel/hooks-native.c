@@ -398,7 +398,13 @@ static int verb_disable_modification(const char *host_root, pid_t pid, int rootf
 		r = ctr_err_sys(err, errno, "disable-device-node-modification: %s", nspath);
 		goto out;
 	}
-	/* only system calls in the child (async-signal-safe): setns, open_tree, move_mount, exit */
+	/*
+	 * Only system calls in the child (async-signal-safe).  open_tree() clones
+	 * a mount of the caller's own namespace only before Linux 6.15, not the
+	 * detached tmpfs: the child attaches it in a private copy of the
+	 * caller's namespace first (over "/", never seen outside), clones the
+	 * file from there, then moves the clone into the container's namespace.
+	 */
 	int cpidfd = -1, code = -1;
 	child = ctr_clone3(0, &cpidfd, SIGCHLD);
 	if (child < 0) {
@@ -408,11 +414,14 @@ static int verb_disable_modification(const char *host_root, pid_t pid, int rootf
 	if (child == 0) {
 		int t;
 		ss_child_begin();
-		if (setns(nsfd, CLONE_NEWNS) < 0)
-			ss_exit(10);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			ss_exit(13);
 		t = (int)syscall(SYS_open_tree, mnt, "params", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (t < 0)
 			ss_exit(12);
+		if (setns(nsfd, CLONE_NEWNS) < 0)
+			ss_exit(10);
 		if (tfd >= 0 ? syscall(SYS_move_mount, t, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
 			     : syscall(SYS_move_mount, t, "", AT_FDCWD, "/proc/driver/nvidia/params", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			ss_exit(errno == ENOENT ? 11 : 12);
@@ -427,6 +436,7 @@ static int verb_disable_modification(const char *host_root, pid_t pid, int rootf
 			    "disable-device-node-modification: cannot put the params copy over /proc/driver/nvidia/params in the container (%s)",
 			    WIFEXITED(status) && WEXITSTATUS(status) == 10   ? "setns failed"
 			    : WIFEXITED(status) && WEXITSTATUS(status) == 11 ? "the container has no such file"
+			    : WIFEXITED(status) && WEXITSTATUS(status) == 13 ? "a private mount namespace for the copy failed"
 									     : "mount failed");
 out:
 	free(out);

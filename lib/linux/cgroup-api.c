@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
 #include <json-c/json.h>
@@ -42,6 +43,60 @@ static int record_cgroups(void *ud, struct ctr_cgroup *cg, ctr_error **err)
 	return ctr_container_save_state(c, err);
 }
 
+/*
+ * A "cgroup" mount on a pure v2 host in a container without a cgroup
+ * namespace of its own: a new cgroup2 mount would show the whole hierarchy
+ * from its root (where no limit file exists), so bind the container's own
+ * cgroup there instead, as crun does: a program finds its limits at
+ * /sys/fs/cgroup/memory.max and sees no other cgroup.  Always read-only:
+ * without a cgroup namespace the kernel does not stop the container's root
+ * from writing its own limits (in one, it refuses writes to the files of
+ * the namespace's root cgroup).  With a cgroup namespace the child's cgroup2
+ * mount is rooted at its cgroup already.
+ */
+static int bind_own_v2_cgroup(struct ctr_container *c, struct ctr_plan *plan, ctr_error **err)
+{
+	if (c->cg->mode != CTR_CG_V2 || plan->cg_unshare || plan->ns_flag[OCI_NS_CGROUP] != 0 ||
+	    ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP))
+		return 0;
+	const char *dir = NULL;
+	for (size_t i = 0; i < c->cg->n; i++)
+		if (c->cg->h[i].v2)
+			dir = c->cg->h[i].dir;
+	for (size_t i = 0; dir && i < plan->n_mnts; i++) {
+		struct ctr_mnt *m = &plan->mnts[i];
+		if (m->kind != CTR_MNT_CGROUP)
+			continue;
+		char *src = strdup(dir);
+		if (!src)
+			return ctr_err_nomem(err);
+		free(m->src);
+		m->src = src;
+		m->kind = CTR_MNT_BIND;
+		m->rec = false;
+		m->file_target = false;
+		/* the flags come by a remount of the bind */
+		m->flags |= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		m->ro_remount = true;
+	}
+	return 0;
+}
+
+/* linux.resources.cpu.cpus or .mems given */
+static bool cpuset_asked(const struct oci_config *cfg)
+{
+	struct json_object *cpu, *v;
+	if (!cfg->linux_.resources || !json_object_object_get_ex(cfg->linux_.resources, "cpu", &cpu) ||
+	    !json_object_is_type(cpu, json_type_object))
+		return false;
+	static const char *const keys[] = {"cpus", "mems"};
+	for (size_t i = 0; i < 2; i++)
+		if (json_object_object_get_ex(cpu, keys[i], &v) && json_object_is_type(v, json_type_string) &&
+		    *json_object_get_string(v))
+			return true;
+	return false;
+}
+
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
 		       int *fds, bool *parent_enters, ctr_error **err)
 {
@@ -57,8 +112,18 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		c->cg = NULL; /* freed by the failed create; its dirs are gone */
 	if (r < 0 || !c->cg)
 		return r;
-	/* the unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the v1 ones by a join */
-	return ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err);
+	/*
+	 * The unified cgroup (pure v2 and hybrid) by clone3 CLONE_INTO_CGROUP, the
+	 * v1 ones by a join.  Not with a cpuset asked for: before the fix of
+	 * cpuset_fork() for CLONE_INTO_CGROUP (Linux 6.2, not in every stable
+	 * series: Debian 11's 5.10 lacks it) a process cloned into a cpuset keeps
+	 * the caller's CPU affinity; a join (a migration) applies the cpuset.
+	 */
+	if (cpuset_asked(cfg))
+		c->cg->no_clone_into = true;
+	if ((r = ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err)) < 0)
+		return r;
+	return bind_own_v2_cgroup(c, plan, err);
 }
 
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,

@@ -22,6 +22,7 @@ struct wlist {
 	size_t n, cap;
 	unsigned v1, v2;
 	bool has_v2;
+	const char *v2_note;
 	ctr_error **err;
 	int r;
 };
@@ -97,6 +98,13 @@ static int missing(struct wlist *l, const char *field, unsigned ctrl)
 {
 	if (l->r < 0)
 		return l->r;
+	/* controllers cgroup v2 has, when the container's v2 cgroup lacks one for a reason create noted */
+	const unsigned v2_kinds = CTR_CGC_CPU | CTR_CGC_CPUSET | CTR_CGC_MEMORY | CTR_CGC_IO | CTR_CGC_PIDS |
+				  CTR_CGC_HUGETLB | CTR_CGC_RDMA | CTR_CGC_MISC | CTR_CGC_PERF;
+	if (l->v2_note && (ctrl & v2_kinds) && !(l->v1 & ctrl))
+		return l->r = ctr_err(l->err, ENOTSUP, CTR_E_UNSUPPORTED,
+				      "config.json: linux.resources.%s: the container's cgroup has no %s controller: %s",
+				      field, ctr_cg_ctrl_name(ctrl, true), l->v2_note);
 	return l->r = ctr_err(l->err, ENOTSUP, CTR_E_UNSUPPORTED,
 			      "config.json: linux.resources.%s: this host has no %s cgroup controller for the container "
 			      "(not mounted, or not enabled in the parent's cgroup.subtree_control): drop the field",
@@ -523,7 +531,13 @@ static void map_unified(struct wlist *l, struct json_object *u)
 int ctr_cg_resources_writes(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
 			    struct ctr_cg_write **out, size_t *n, ctr_error **err)
 {
-	struct wlist l = {NULL, 0, 0, v1_ctrls, v2_ctrls, has_v2, err, 0};
+	return ctr_cg_resources_writes_note(resources, v1_ctrls, v2_ctrls, has_v2, NULL, out, n, err);
+}
+
+int ctr_cg_resources_writes_note(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
+				 const char *v2_note, struct ctr_cg_write **out, size_t *n, ctr_error **err)
+{
+	struct wlist l = {NULL, 0, 0, v1_ctrls, v2_ctrls, has_v2, v2_note, err, 0};
 	*out = NULL;
 	*n = 0;
 	if (!resources)
@@ -634,16 +648,18 @@ int ctr_cgroup_apply(struct ctr_cgroup *cg, const struct oci_config *cfg, struct
 {
 	unsigned v1 = 0, v2 = 0;
 	bool has_v2 = false;
+	const char *note = NULL;
 	for (size_t i = 0; i < cg->n; i++) {
 		if (cg->h[i].v2) {
 			v2 |= cg->h[i].ctrls;
 			has_v2 = true;
+			note = cg->h[i].note;
 		} else
 			v1 |= cg->h[i].ctrls;
 	}
 	struct ctr_cg_write *w = NULL;
 	size_t n = 0;
-	int r = ctr_cg_resources_writes(resources, v1, v2, has_v2, &w, &n, err);
+	int r = ctr_cg_resources_writes_note(resources, v1, v2, has_v2, note, &w, &n, err);
 	if (r < 0)
 		return r;
 	if (update && (r = check_before_update(cg, resources, err)) < 0) {

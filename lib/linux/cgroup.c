@@ -67,6 +67,8 @@ static unsigned ctrls_from_list(const char *s)
 {
 	unsigned bits = 0;
 	while (*s) {
+		if (*s == '+')
+			s++;
 		size_t n = strcspn(s, " \t\n,");
 		if (n)
 			bits |= ctr_cg_ctrl_bit(s, n);
@@ -420,6 +422,7 @@ void ctr_cgroup_free(struct ctr_cgroup *cg)
 	for (size_t i = 0; i < cg->n; i++) {
 		free(cg->h[i].name);
 		free(cg->h[i].dir);
+		free(cg->h[i].note);
 		if (cg->h[i].fd >= 0)
 			close(cg->h[i].fd);
 	}
@@ -488,34 +491,120 @@ static int cpuset_init(const char *dir, ctr_error **err)
 	return r;
 }
 
-/* "+cpu +memory ..." for cgroup.subtree_control; returns the length */
-static size_t enable_list(char *buf, size_t size, unsigned ctrls)
+/* The v2 names of ctrls, each after pre, separated by sep: "+cpu +memory" for
+ * cgroup.subtree_control ("+", " "), "cpu, memory" for messages ("", ", ") */
+static void ctrl_list(char *buf, size_t size, unsigned ctrls, const char *pre, const char *sep)
 {
 	size_t el = 0;
 	buf[0] = '\0';
 	for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1)
 		if ((ctrls & b) && el < size)
-			el += (size_t)snprintf(buf + el, size - el, "%s+%s", el ? " " : "", ctr_cg_ctrl_name(b, true));
-	return el;
+			el += (size_t)snprintf(buf + el, size - el, "%s%s%s", el ? sep : "", pre, ctr_cg_ctrl_name(b, true));
+}
+
+/* A v2 cgroup's controller file ("cgroup.controllers", "cgroup.subtree_control") as bits; -errno. */
+static int read_ctrls(int dfd, const char *file, unsigned *out)
+{
+	char buf[512];
+	int n = read_small(dfd, file, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	*out = ctrls_from_list(buf);
+	return 0;
+}
+
+/* 1 when the v2 cgroup holds processes (cgroup.procs not empty), 0 when not or unknown. */
+static int holds_procs(int dfd)
+{
+	char buf[16];
+	int n = read_small(dfd, "cgroup.procs", buf, sizeof(buf));
+	return n > 0 && buf[0] >= '0' && buf[0] <= '9';
 }
 
 /*
- * mkdir -p of path below mount, counting the components we made; v2 turns
- * on the controllers in each new ancestor's cgroup.subtree_control (a
- * cgroup that holds processes refuses: then the resource writes that need
- * them fail later with their field named).  v1 cpuset dirs get the parent's
- * cpus and mems.
+ * v2: enable ctrls in the cgroup.subtree_control of the cgroup at dir (the
+ * parent of a component of the container's path), so that its children get
+ * them.  Only the controllers the cgroup has (cgroup.controllers) and does
+ * not enable yet are written, and a cgroup that holds processes is never
+ * written, the root cgroup excepted: cgroup v2's no-internal-processes rule
+ * refuses the domain controllers there, and the threaded ones (cpu, cpuset,
+ * pids) it would accept turn the cgroup "domain threaded" and its new
+ * children "domain invalid", where no process can go (clone3 then fails
+ * with EOPNOTSUPP).  What cannot be enabled is said in *note (malloc'd,
+ * the first such cgroup only): the resource writes that need it then fail
+ * naming the field and this reason.
  */
-static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrls, bool is_cpuset, char **dir,
-		     int *created, ctr_error **err)
+static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **note)
 {
-	char full[PATH_MAX], enable[256];
+	int pd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pd < 0)
+		return;
+	unsigned avail = ctrls, on = 0;
+	if (read_ctrls(pd, "cgroup.controllers", &avail) < 0)
+		avail = ctrls; /* not a cgroupfs (a fake tree): try them all */
+	(void)read_ctrls(pd, "cgroup.subtree_control", &on);
+	unsigned want = ctrls & avail & ~on;
+	char list[256], names[256];
+	/* the mount's root is the real root cgroup only without a cgroup.type file
+	 * (a cgroup namespace's root has one, and the rule applies to it) */
+	if (is_root && faccessat(pd, "cgroup.type", F_OK, 0) == 0)
+		is_root = false;
+	if (want && !is_root && holds_procs(pd)) {
+		if (!*note) {
+			ctrl_list(names, sizeof(names), want, "", ", ");
+			if (asprintf(note,
+				     "%s holds processes, so cgroup v2 does not let its children have the %s "
+				     "controller(s) (the no-internal-processes rule); libctr does not move them: give "
+				     "linux.cgroupsPath a cgroup whose parent holds no processes and has the controllers "
+				     "in its cgroup.subtree_control (run the caller in a leaf cgroup of a delegated "
+				     "subtree, e.g. systemd's Delegate=yes, and the container in a sibling)",
+				     dir, names) < 0)
+				*note = NULL;
+		}
+		want = 0;
+	}
+	if (want) {
+		ctrl_list(list, sizeof(list), want, "+", " ");
+		unsigned refused = 0;
+		int e = 0;
+		if (ctr_cg_write_file(pd, "cgroup.subtree_control", list) < 0) {
+			/* one refused (cpu while a realtime task is in the cgroup): the others alone */
+			for (unsigned b = 1; b <= CTR_CGC_PERF; b <<= 1) {
+				if (!(want & b))
+					continue;
+				ctrl_list(list, sizeof(list), b, "+", " ");
+				int w = ctr_cg_write_file(pd, "cgroup.subtree_control", list);
+				if (w < 0) {
+					refused |= b;
+					e = -w;
+				}
+			}
+		}
+		if (refused && !*note) {
+			ctrl_list(names, sizeof(names), refused, "", ", ");
+			if (asprintf(note, "%s/cgroup.subtree_control refused %s (%s)%s", dir, names, strerror(e),
+				     e == EACCES || e == EPERM ? ": the cgroup is not delegated to this user" : "") < 0)
+				*note = NULL;
+		}
+	}
+	close(pd);
+}
+
+/*
+ * mkdir -p of path below mount, counting the components we made.  v2: in
+ * each ancestor below the mount the controllers are enabled for the next
+ * component (enable_below), and *ctrls becomes what the new cgroup really
+ * has (its cgroup.controllers), *note why some are missing.  v1 cpuset dirs
+ * get the parent's cpus and mems.
+ */
+static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctrls, bool is_cpuset, char **dir,
+		     int *created, char **note, ctr_error **err)
+{
+	char full[PATH_MAX];
 	int n = snprintf(full, sizeof(full), "%s%s", mount, path);
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return ctr_err(err, ENAMETOOLONG, CTR_E_SPEC, "config.json: linux.cgroupsPath: %s%s: too long", mount,
 			       path);
-	size_t el = v2 ? enable_list(enable, sizeof(enable), ctrls) : 0;
-	char *tok = NULL;
 	*created = 0;
 	/* v1, the usual case of a parent that exists: the leaf at once, not a mkdir per level */
 	if (!v2 && mkdir(full, 0755) == 0) {
@@ -536,20 +625,12 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrl
 			continue;
 		char save = *s;
 		*s = '\0';
-		if (v2 && el) {
+		if (v2 && *ctrls) {
 			/* the parent of this component must delegate the controllers */
 			char *slash = strrchr(full, '/');
 			*slash = '\0';
-			int pd = open(full[0] ? full : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			enable_below(full, (size_t)(slash - full) <= ml, *ctrls, note);
 			*slash = '/';
-			if (pd >= 0) {
-				/* all at once; when one is refused (cpu with realtime tasks), each on its own */
-				if (ctr_cg_write_file(pd, "cgroup.subtree_control", enable) < 0)
-					for (char *t = strtok_r(enable, " ", &tok); t; t = strtok_r(NULL, " ", &tok))
-						(void)ctr_cg_write_file(pd, "cgroup.subtree_control", t);
-				enable_list(enable, sizeof(enable), ctrls);
-				close(pd);
-			}
 		}
 		if (mkdir(full, 0755) == 0) {
 			(*created)++;
@@ -574,6 +655,15 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned ctrl
 		*s = save;
 		if (last)
 			break;
+	}
+	if (v2) {
+		/* what the container's cgroup really has (a fake tree has no such file: keep the layout's) */
+		int d = open(full, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		unsigned have;
+		if (d >= 0 && read_ctrls(d, "cgroup.controllers", &have) == 0)
+			*ctrls = have;
+		if (d >= 0)
+			close(d);
 	}
 	if (!(*dir = strdup(full))) {
 		remove_levels(full, *created);
@@ -668,8 +758,8 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		const struct ctr_cg_hier *h = &l->h[i];
 		char *dir = NULL;
-		r = make_dirs(h->mount, paths[i], h->v2, h->ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET), &dir,
-			      &cg->h[i].created, err);
+		r = make_dirs(h->mount, paths[i], h->v2, &cg->h[i].ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET), &dir,
+			      &cg->h[i].created, &cg->h[i].note, err);
 		if (r < 0) {
 			if (r == -EROFS || ((r == -EACCES || r == -EPERM) && geteuid() != 0)) {
 				/*
@@ -717,7 +807,7 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg)
 {
-	if (!cg || (cg->mode != CTR_CG_V2 && cg->mode != CTR_CG_HYBRID))
+	if (!cg || cg->no_clone_into || (cg->mode != CTR_CG_V2 && cg->mode != CTR_CG_HYBRID))
 		return -1;
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].v2)

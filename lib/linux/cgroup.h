@@ -90,6 +90,7 @@ int ctr_cg_resolve_path(const char *cgroups_path, bool systemd, const char *id, 
 struct ctr_cgroup {
 	enum ctr_cg_mode mode;
 	size_t n;
+	bool no_clone_into; /* create: the process joins its v2 cgroup itself, not by clone3 (see ctr_cgroup_prepare) */
 	struct {
 		bool v2;
 		unsigned ctrls;
@@ -97,6 +98,7 @@ struct ctr_cgroup {
 		char *dir;   /* absolute directory of the container's cgroup */
 		int fd;      /* O_PATH directory fd, -1 when not open */
 		int created; /* how many path components create made (removed on rollback), 0 after */
+		char *note;  /* v2, at create: why some controllers are not in the cgroup (for errors), or NULL */
 		bool existed; /* the directory was there before create: someone else's, destroy leaves it */
 	} h[CTR_CG_MAX_HIER];
 };
@@ -132,7 +134,7 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err);
  * skip_v2) into fds (CTR_CG_MAX_HIER entries) for ctr_cgroup_join_self().
  */
 int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err);
-/* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1. */
+/* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1 (also with no_clone_into). */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
 
 /* The record kept in state.json: {"mode": "...", "paths": {"memory": "/sys/fs/cgroup/memory/ctr/x", ...}}. */
@@ -165,6 +167,9 @@ struct ctr_cg_write {
  */
 int ctr_cg_resources_writes(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
 			    struct ctr_cg_write **out, size_t *n, ctr_error **err);
+/* The same; v2_note (may be NULL) says why a v2 controller is missing, in the error that names the field. */
+int ctr_cg_resources_writes_note(struct json_object *resources, unsigned v1_ctrls, unsigned v2_ctrls, bool has_v2,
+				 const char *v2_note, struct ctr_cg_write **out, size_t *n, ctr_error **err);
 
 /* Freeze (and wait until frozen) or thaw every freezer the cgroup has. */
 int ctr_cgroup_freeze(struct ctr_cgroup *cg, bool frozen, ctr_error **err);

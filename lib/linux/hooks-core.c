@@ -153,10 +153,10 @@ static void __attribute__((noreturn)) hook_child(const struct ctr_sighook *h, in
 		goto fail;
 	/*
 	 * A hook gets stdin, stdout and stderr only: the container process may
-	 * hold fds without O_CLOEXEC (sync sockets, the console socket).  Linux
-	 * 5.11; older kernels keep the caller's fds, which are CLOEXEC by rule.
+	 * hold fds without O_CLOEXEC (sync sockets, the console socket).
 	 */
-	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (ss_cloexec_from(3U) < 0)
+		goto fail;
 	if (x && x->pre_exec && x->pre_exec(x->arg) < 0)
 		goto fail; /* errno says why */
 

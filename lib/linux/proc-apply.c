@@ -312,8 +312,9 @@ int ctr_proc_apply(const struct ctr_proc *p, unsigned what, char *eb, size_t n)
 			if (f >= 0)
 				(void)fcntl(fd, F_SETFD, f & ~FD_CLOEXEC);
 		}
-		if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
-			return fail(eb, n, errno, "close_range");
+		int e = ss_cloexec_from(3u + (unsigned)p->preserve_fds);
+		if (e < 0)
+			return fail(eb, n, -e, "close_range");
 	}
 	return 0;
 }

@@ -13,9 +13,11 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/close_range.h>
 
 #include "linux/sigsafe.h"
 
@@ -662,6 +664,25 @@ void ss_exit(int code)
 #ifdef CTR_TSAN
 void __tsan_ignore_thread_begin(void);
 #endif
+
+int ss_cloexec_from(unsigned lo)
+{
+	if (syscall(SYS_close_range, lo, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* before 5.11 (EINVAL: the flag is unknown) or 5.9 (ENOSYS) */
+	struct rlimit rl;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+	    rl.rlim_max > (1u << 20))
+		rl.rlim_max = 1u << 20;
+	for (unsigned long fd = lo; fd < rl.rlim_max; fd++) {
+		int f = fcntl((int)fd, F_GETFD);
+		if (f >= 0 && !(f & FD_CLOEXEC) && fcntl((int)fd, F_SETFD, f | FD_CLOEXEC) < 0)
+			return -errno;
+	}
+	return 0;
+}
 
 void ss_child_begin(void)
 {

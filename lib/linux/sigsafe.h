@@ -57,6 +57,13 @@ int ss_execvpe(const char *file, char *const argv[], char *const envp[]);
 int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen);
 
 /*
+ * Mark every fd from lo up close-on-exec: close_range(CLOSE_RANGE_CLOEXEC)
+ * (Linux 5.11), else fcntl() on each fd up to the fd limit (at most 2^20).
+ * Returns 0 or -errno.
+ */
+int ss_cloexec_from(unsigned lo);
+
+/*
  * Leave a process the library cloned (never the caller's): exit_group(2)
  * itself, so no atexit handler and no sanitizer interceptor runs in a copy
  * of the caller's process (ThreadSanitizer's _exit would report the

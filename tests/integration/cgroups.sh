@@ -301,16 +301,42 @@ else
 	skip "crashed create" "strace is not installed"
 fi
 
-# --- pure v2 and pure v1 hosts, made from this host's hierarchies in a private mount namespace:
-# cgroup2 mounted over /sys/fs/cgroup (v2 only: hugetlb is its one controller here), or the
-# unified mount taken away (v1 only).  Each runs a container through placement, limits, the
-# freezer, kill --all and delete; the lines it prints are checked here.
-if [ -n "$V2" ] && command -v unshare >/dev/null; then
+# --- the layouts this host is not: on a hybrid host, a pure v2 host (cgroup2 mounted over
+# /sys/fs/cgroup: hugetlb is its one controller there) and a pure v1 one (the unified mount
+# taken away) are made in private mount namespaces; on a pure v2 host the same container
+# runs on the host itself (a pure v1 host cannot be made from it: no v1 hierarchy is
+# mounted, so those steps belong to the hybrid runs).  Each runs a container through
+# placement, limits, the freezer, kill --all and delete; the lines it prints are checked here.
+# (On a pure v1 host the steps above were its test: there is no unified hierarchy to make
+# a v2 layout from.)
+LAYOUT=hybrid
+[ "$(stat -f -c %T $CG)" = cgroup2fs ] && LAYOUT=v2
+[ -z "$V2" ] && LAYOUT=v1
+if [ "$LAYOUT" = v1 ]; then
+	:
+elif ! command -v unshare >/dev/null; then
+	skip "pure v2 and v1 layouts" "no unshare"
+else
 	b=$(mkcg v2a 'exec sleep 1000' '{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}')
-	b2=$(mkcg v2bad 'true' '{"memory": {"limit": 16777216}}')
+	if [ "$LAYOUT" = hybrid ]; then
+		# no memory controller in this host's unified hierarchy: refused
+		b2=$(mkcg v2bad 'true' '{"memory": {"limit": 16777216}}')
+		BADRE="^bad=.*linux.resources.memory: this host has no memory cgroup controller.* left=\$"
+		BADWHAT="a memory limit without a memory controller is refused, nothing left"
+		BADDIR=$P/v2bad
+	else
+		# below our own cgroup, which holds processes: no controller can be enabled there
+		b2=$(mkcg v2bad 'true' '{"memory": {"limit": 16777216}}')
+		cfg "$b2" 'c["linux"]["cgroupsPath"] = argv[0]' "$P-v2bad"
+		own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+		own=${own%/}
+		BADRE="^bad=.*linux.resources.memory: the container's cgroup has no memory controller: $CG$own holds processes.* left=\$"
+		BADWHAT="a memory limit below a cgroup with processes (no-internal-processes rule) is refused, nothing left"
+		BADDIR=${own#/}/$P-v2bad
+	fi
 	unshare -m --propagation private bash -c '
-		X="$1 --root $2"; P=$3; b=$4; b2=$5
-		mount -t cgroup2 none /sys/fs/cgroup || exit 1
+		X="$1 --root $2"; P=$3; b=$4; b2=$5; LAYOUT=$6; BADDIR=$7
+		[ "$LAYOUT" = v2 ] || mount -t cgroup2 none /sys/fs/cgroup || exit 1
 		$X run -d -b "$b" v2a </dev/null
 		pid=$($X state v2a | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
 		echo "v2line=$(grep "^0::" /proc/$pid/cgroup) v1in=$(grep -v "^0::" /proc/$pid/cgroup | grep -c "/$P/")"
@@ -322,19 +348,22 @@ if [ -n "$V2" ] && command -v unshare >/dev/null; then
 		for i in $(seq 50); do [ -d /proc/$pid ] && [ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$pid/status)" != Z ] || break; sleep 0.1; done
 		echo "killed=$($X state v2a | grep -o "\"status\": *\"[a-z]*\"")"
 		$X delete v2a && echo "left=$(ls -d /sys/fs/cgroup/$P/v2a 2>/dev/null)"
-		echo "bad=$($X run -b "$b2" v2bad </dev/null 2>&1 | head -n1) left=$(ls -d /sys/fs/cgroup/$P/v2bad 2>/dev/null)"
-	' _ "$CTR_DEMO" "$ROOT" "$P" "$b" "$b2" >"$TMP/v2.out" 2>&1
+		echo "bad=$($X run -b "$b2" v2bad </dev/null 2>&1 | head -n1) left=$(ls -d /sys/fs/cgroup/$BADDIR 2>/dev/null)"
+	' _ "$CTR_DEMO" "$ROOT" "$P" "$b" "$b2" "$LAYOUT" "$BADDIR" >"$TMP/v2.out" 2>&1
+	LAYOUT_V2="pure v2"
+	[ "$LAYOUT" = hybrid ] && LAYOUT_V2="pure v2 (made in a mount namespace)"
 	v2o=$(cat "$TMP/v2.out")
-	expect_match "pure v2: the init is in its v2 cgroup (clone3 into it) and in no v1 one" "^v2line=0::/$P/v2a v1in=0\$" "$v2o"
-	expect_match "pure v2: hugetlb.2MB.max" "^hugetlb=2097152\$" "$v2o"
-	expect_match "pure v2: ps lists the init" "^ps=\[[0-9]+\]\$" "$v2o"
-	expect_match "pure v2: pause writes cgroup.freeze, state paused" '^freeze=1 "status": *"paused"$' "$v2o"
-	expect_match "pure v2: resume" "^thawed=0\$" "$v2o"
-	expect_match "pure v2: kill --all through cgroup.kill stops it" '^killed="status": *"stopped"$' "$v2o"
-	expect_match "pure v2: delete removes the cgroup" "^left=\$" "$v2o"
-	expect_match "pure v2: a memory limit without a memory controller is refused, nothing left" \
-		"^bad=.*linux.resources.memory: this host has no memory cgroup controller.* left=\$" "$v2o"
+	expect_match "$LAYOUT_V2: the init is in its v2 cgroup (clone3 into it) and in no v1 one" "^v2line=0::/$P/v2a v1in=0\$" "$v2o"
+	expect_match "$LAYOUT_V2: hugetlb.2MB.max" "^hugetlb=2097152\$" "$v2o"
+	expect_match "$LAYOUT_V2: ps lists the init" "^ps=\[[0-9]+\]\$" "$v2o"
+	expect_match "$LAYOUT_V2: pause writes cgroup.freeze, state paused" '^freeze=1 "status": *"paused"$' "$v2o"
+	expect_match "$LAYOUT_V2: resume" "^thawed=0\$" "$v2o"
+	expect_match "$LAYOUT_V2: kill --all through cgroup.kill stops it" '^killed="status": *"stopped"$' "$v2o"
+	expect_match "$LAYOUT_V2: delete removes the cgroup" "^left=\$" "$v2o"
+	expect_match "$LAYOUT_V2: $BADWHAT" "$BADRE" "$v2o"
 
+fi
+if [ "$LAYOUT" = hybrid ] && command -v unshare >/dev/null; then
 	b=$(mkcg v1a 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.02; done' '{"pids": {"limit": 50}}')
 	unshare -m --propagation private bash -c '
 		X="$1 --root $2"; P=$3; b=$4; V2=$5; FRZ=$6
@@ -362,8 +391,6 @@ if [ -n "$V2" ] && command -v unshare >/dev/null; then
 	expect_match "pure v1: resumed, the counter moves" "^thawed-count=moved\$" "$v1o"
 	expect_match "pure v1: kill --all (freeze, signal each pid, thaw) stops it" '^killed="status": *"stopped"$' "$v1o"
 	expect_match "pure v1: delete removes every cgroup" "^left=\$" "$v1o"
-else
-	skip "pure v2 and v1 layouts" "no unified hierarchy or no unshare"
 fi
 
 # --- features

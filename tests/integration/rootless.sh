@@ -218,43 +218,82 @@ expect_match "rootless, cgroups not delegated, linux.resources: the error says w
 expect_eq "rootless, cgroups not delegated, linux.resources: nothing left" "" "$(ls -A "$XDG/ctr" 2>&1)"
 cfg "$B" 'c["linux"].pop("resources", None)'
 
-# cgroups delegated to the user (a cgroup of its own in every hierarchy,
-# chowned, as systemd's Delegate=yes does): the container's cgroup is made
-# below it and linux.resources apply
+# cgroups delegated to the user, as systemd's Delegate=yes does: a cgroup of
+# its own in every hierarchy, chowned, with (on cgroup v2) the controllers
+# enabled in its parent; the caller runs in a leaf below it ("sup": cgroup
+# v2 gives controllers only to the children of a cgroup without processes)
+# and the container's cgroup is made beside it with the controllers
+# enabled on the way down, and linux.resources apply
 DG=ctrrl-deleg$$
 HIER=$(awk '$9 == "cgroup" || $9 == "cgroup2" {print $5}' /proc/self/mountinfo)
+CG2=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+v1mnt() { awk -v c="$1" '$9 == "cgroup" && index("," $NF ",", "," c ",") {print $5; exit}' /proc/self/mountinfo; }
 for h in $HIER; do
-	mkdir "$h/$DG" && chown -R "$U:" "$h/$DG"
+	mkdir -p "$h/$DG/sup" && chown -R "$U:" "$h/$DG"
 	at_cleanup "find $h/$DG -depth -type d -exec rmdir {} +"
 done
-[ -f "/sys/fs/cgroup/cpuset/$DG/cpuset.cpus" ] &&
-	cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$DG/cpuset.cpus" &&
-	cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$DG/cpuset.mems"
-# in_deleg CMD...: as the user, from inside the delegated cgroups
+for d in "$DG" "$DG/sup"; do
+	[ -f "/sys/fs/cgroup/cpuset/$d/cpuset.cpus" ] &&
+		cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$d/cpuset.cpus" &&
+		cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$d/cpuset.mems"
+done
+# where the pids and memory limits live: their v1 hierarchy, else the unified one
+PIDS_H=$(v1mnt pids); PIDS_H=${PIDS_H:-$CG2}
+MEM_H=$(v1mnt memory); MEM_H=${MEM_H:-$CG2}
+MEM_FILE=memory.max; [ "$MEM_H" != "$CG2" ] && MEM_FILE=memory.limit_in_bytes
+if [ "$PIDS_H" = "$CG2" ] || [ "$MEM_H" = "$CG2" ]; then
+	# the delegating side: the controllers enabled in the delegated cgroup's parent
+	for c in pids memory; do
+		grep -qw $c "$CG2/cgroup.subtree_control" || echo "+$c" >"$CG2/cgroup.subtree_control"
+	done
+fi
+# in_deleg CMD...: from inside the delegated subtree (its leaf "sup")
 in_deleg() {
-	sh -c 'for h in $HIER; do echo $$ >"$h/$DG/cgroup.procs" || exit 1; done; exec "$@"' in_deleg "$@"
+	sh -c 'for h in $HIER; do echo $$ >"$h/$DG/sup/cgroup.procs" || exit 1; done; exec "$@"' in_deleg "$@"
+}
+# as_deleg CMD...: as the user, from inside the delegated subtree
+as_deleg() {
+	in_deleg setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin \
+		XDG_RUNTIME_DIR="$XDG" "$@"
 }
 export HIER DG
-cfg "$B" 'c["linux"]["resources"] = {"pids": {"limit": 7}, "memory": {"limit": 33554432}}; c["linux"]["cgroupsPath"] = "inner"'
+cfg "$B" 'c["linux"]["resources"] = {"pids": {"limit": 7}, "memory": {"limit": 33554432}}; c["linux"]["cgroupsPath"] = argv[0]' "/$DG/inner"
 args "$B" 'sleep 100'
 id=rl-deleg$$
-in_deleg setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$XDG" \
-	sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/deleg.out" 2>&1
+as_deleg sh -c "cd $B && exec $CTR_DEMO create $id" </dev/null >"$TMP/deleg.out" 2>&1
 expect_eq "rootless, delegated cgroups: create with linux.resources works" "0 " "$? $(cat "$TMP/deleg.out")"
 pid=$(jget "$(uctr state "$id" 2>&1)" 'd["pid"]' 2>/dev/null)
 track_pid "$pid"
-expect_eq "rootless, delegated cgroups: the container's pids cgroup is below the delegated one" \
-	"/$DG/inner" "$(awk -F: '$2 == "pids" {print $3}' "/proc/$pid/cgroup" 2>&1)"
-expect_eq "rootless, delegated cgroups: pids.max applied" 7 "$(cat "/sys/fs/cgroup/pids/$DG/inner/pids.max" 2>&1)"
-expect_eq "rootless, delegated cgroups: memory limit applied" 33554432 \
-	"$(cat "/sys/fs/cgroup/memory/$DG/inner/memory.limit_in_bytes" 2>&1)"
+if [ "$PIDS_H" = "$CG2" ]; then pidline='$1 == 0'; else pidline='$2 == "pids"'; fi
+expect_eq "rootless, delegated cgroups: the container's pids cgroup is the delegated one's child" \
+	"/$DG/inner" "$(awk -F: "$pidline {print \$3}" "/proc/$pid/cgroup" 2>&1)"
+expect_eq "rootless, delegated cgroups: pids.max applied" 7 "$(cat "$PIDS_H/$DG/inner/pids.max" 2>&1)"
+expect_eq "rootless, delegated cgroups: memory limit applied ($MEM_FILE)" 33554432 \
+	"$(cat "$MEM_H/$DG/inner/$MEM_FILE" 2>&1)"
+if [ -n "$CG2" ]; then
+	expect_eq "rootless, delegated cgroups: the caller's own cgroup (it holds processes) is left as it was" \
+		"" "$(cat "$CG2/$DG/sup/cgroup.subtree_control" 2>&1)"
+fi
 # exec from inside the delegated subtree too: cgroup v2 lets a process move
-# only below a common ancestor whose cgroup.procs the mover may write
-out=$(in_deleg setpriv --reuid "$UID_U" --regid "$GID_U" --init-groups -- env -i PATH=/usr/bin:/bin \
-	XDG_RUNTIME_DIR="$XDG" "$CTR_DEMO" exec "$id" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait' 2>&1)
+# only below a common ancestor whose cgroup.procs the mover may write.  The
+# pids limit last: the shell that cannot fork leaves its children to the
+# container's init (sleep, which reaps nothing), so the pids stay taken
+out=$(as_deleg "$CTR_DEMO" exec "$id" dd if=/dev/zero of=/dev/null bs=64M count=1 2>&1)
+rc=$?; expect_eq "rootless, delegated cgroups: the memory limit is enforced (OOM kill, 137)" "137 " "$rc $out"
+out=$(as_deleg "$CTR_DEMO" exec "$id" sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait' 2>&1)
 expect_match "rootless, delegated cgroups: the pids limit is enforced" "can't fork|Resource temporarily unavailable" "$out"
 uctr delete --force "$id" >/dev/null 2>&1
-check "rootless, delegated cgroups: delete removes the container's cgroup" test ! -e "/sys/fs/cgroup/pids/$DG/inner"
+check "rootless, delegated cgroups: delete removes the container's cgroup" test ! -e "$PIDS_H/$DG/inner"
+# a relative cgroupsPath is below the caller's own cgroup, which holds processes: on cgroup
+# v2 it can have no controller, and linux.resources say so (v1 has no such rule)
+if [ "$PIDS_H" = "$CG2" ]; then
+	cfg "$B" 'c["linux"]["cgroupsPath"] = "inner"'
+	out=$(as_deleg sh -c "cd $B && exec $CTR_DEMO run rl-rel$$" </dev/null 2>&1)
+	expect_match "rootless, relative cgroupsPath below the caller's cgroup (v2): the error says what to delegate" \
+		"linux.resources.(pids|memory).*$DG/sup holds processes.*no-internal-processes" "$out"
+	expect_eq "... and leaves no cgroup" "" "$(ls -d "$CG2/$DG/sup/inner" 2>/dev/null)"
+	expect_eq "... and the caller's cgroup unchanged" "" "$(cat "$CG2/$DG/sup/cgroup.subtree_control" 2>&1)"
+fi
 cfg "$B" 'c["linux"].pop("resources", None); c["linux"].pop("cgroupsPath", None)'
 
 # a configuration without a user namespace cannot work for the user: say what to add

@@ -87,8 +87,10 @@ else
 fi
 
 V1=/sys/fs/cgroup/devices
-if [ ! -f "$V1/devices.allow" ]; then
-	skip "cgroup v1 devices" "no v1 devices controller (pure cgroup v2 host)"
+if [ ! -f "$V1/devices.allow" ] && [ "$v2_root" = /sys/fs/cgroup ]; then
+	: # a pure cgroup v2 host: the eBPF program above is its device control; v1's is tested on v1 and hybrid hosts
+elif [ ! -f "$V1/devices.allow" ]; then
+	skip "cgroup v1 devices" "no v1 devices controller"
 else
 	CG1=$V1/ctr-devtest-$$
 	mkdir "$CG1"

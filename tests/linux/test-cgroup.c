@@ -19,6 +19,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +62,13 @@ static void mk(const char *rel)
 	char p[512];
 	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
 	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void unlink_rel(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
+	assert_int_equal(unlink(p), 0);
 }
 
 static bool exists(const char *rel)
@@ -625,6 +634,81 @@ static void test_create_v2(void **state)
 }
 
 /*
+ * cgroup v2's no-internal-processes rule: a relative cgroupsPath puts the
+ * container below the caller's own cgroup, which holds processes.  Its
+ * cgroup.subtree_control must stay untouched (enabling cpu, cpuset or pids
+ * there turned it "domain threaded" and the container's cgroup "domain
+ * invalid"), the container's cgroup has the controllers it really has, and
+ * a resource that needs a missing one fails naming the field, the cgroup
+ * and what to delegate.  An empty ancestor gets only the controllers it
+ * does not enable yet.
+ */
+static void test_create_v2_internal_procs(void **state)
+{
+	(void)state;
+	struct ctr_cg_layout l;
+	fake_v2();
+	load(&l);
+	mk("cg/user.slice");
+	put("cg/user.slice/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+	put("cg/user.slice/cgroup.subtree_control", "cpu memory\n");
+	put("cg/user.slice/cgroup.procs", "");
+	mk("cg/user.slice/me.scope");
+	put("cg/user.slice/me.scope/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+	put("cg/user.slice/me.scope/cgroup.subtree_control", "");
+	put("cg/user.slice/me.scope/cgroup.procs", "4242\n4243\n");
+	/* the container's cgroup as the kernel makes it below a parent that enables nothing */
+	mk("cg/user.slice/me.scope/box");
+	put("cg/user.slice/me.scope/box/cgroup.controllers", "");
+	put("cg/user.slice/me.scope/box/cgroup.procs", "");
+	struct oci_config *cfg = config("{\"cgroupsPath\": \"box\", \"resources\": {\"memory\": {\"limit\": 1048576}}}");
+	struct ctr_cgroup *cg = NULL;
+	ctr_error *err = NULL;
+	assert_true(ctr_cgroup_create(&l, cfg, "x", false, &cg, &err) < 0);
+	const char *m = ctr_error_message(err);
+	if (!strstr(m, "linux.resources.memory") || !strstr(m, "no memory controller") ||
+	    !strstr(m, "user.slice/me.scope holds processes") || !strstr(m, "Delegate=yes"))
+		fail_msg("unexpected error: %s", m);
+	ctr_error_free(err);
+	assert_string_equal(get("cg/user.slice/me.scope/cgroup.subtree_control"), "");
+	/* the empty ancestors: only what each lacked */
+	assert_string_equal(get("cg/cgroup.subtree_control"), "+cpu +cpuset +memory +io +pids +hugetlb +rdma +misc");
+	assert_string_equal(get("cg/user.slice/cgroup.subtree_control"), "+cpuset +io +pids +hugetlb +rdma +misc");
+	oci_config_free(cfg);
+
+	/* a cgroup namespace's root (it has a cgroup.type file, the real root has none) holding
+	 * processes: the mount's root, but the rule applies to it */
+	put("cg/cgroup.type", "domain\n");
+	put("cg/cgroup.procs", "1\n");
+	put("cg/cgroup.subtree_control", "");
+	mk("cg/nsbox");
+	put("cg/nsbox/cgroup.controllers", "");
+	cfg = config("{\"cgroupsPath\": \"/nsbox\", \"resources\": {\"pids\": {\"limit\": 10}}}");
+	err = NULL;
+	assert_true(ctr_cgroup_create(&l, cfg, "x", false, &cg, &err) < 0);
+	if (!strstr(ctr_error_message(err), "linux.resources.pids") || !strstr(ctr_error_message(err), "holds processes"))
+		fail_msg("unexpected error: %s", ctr_error_message(err));
+	ctr_error_free(err);
+	assert_string_equal(get("cg/cgroup.subtree_control"), "");
+	oci_config_free(cfg);
+	unlink_rel("cg/cgroup.type");
+	put("cg/cgroup.procs", "");
+
+	/* without resources the container goes there, with no controller */
+	cfg = config("{\"cgroupsPath\": \"box\"}");
+	err = NULL;
+	if (geteuid() != 0) {
+		if (ctr_cgroup_create(&l, cfg, "x", false, &cg, &err) < 0)
+			fail_msg("%s", ctr_error_message(err));
+		assert_int_equal(cg->h[0].ctrls, 0);
+		assert_string_equal(get("cg/user.slice/me.scope/cgroup.subtree_control"), "");
+		ctr_cgroup_free(cg);
+	}
+	oci_config_free(cfg);
+	ctr_cg_layout_free(&l);
+}
+
+/*
  * The v1 paths this hybrid host would otherwise not run (pause and kill go
  * through the unified cgroup here): the real /sys/fs/cgroup without its
  * cgroup2 mount, a forked child moved in, frozen and thawed by the v1
@@ -751,8 +835,15 @@ int main(void)
 		cmocka_unit_test(test_map_other),
 		cmocka_unit_test_setup_teardown(test_create_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_v2, setup, teardown),
-		cmocka_unit_test(test_real_v1),
+		cmocka_unit_test_setup_teardown(test_create_v2_internal_procs, setup, teardown),
 		cmocka_unit_test(test_real_rootless),
+		cmocka_unit_test(test_real_v1),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* the real v1 freezer exists only on v1 and hybrid hosts: a pure v2 host (cgroup2 at
+	 * /sys/fs/cgroup) has nothing to run it on, and its v2 paths are tested for real there */
+	struct statfs sf;
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		n--;
+	return _cmocka_run_group_tests("test-cgroup", tests, n, NULL, NULL);
 }
