@@ -117,7 +117,7 @@ echo in-volume >"$TMP/vol/f"
 OUT=$(img run --image bbx --name f5 --read-only -v "$TMP/vol:/data:ro" -v "$TMP/vol:/rw" --tmpfs /scratch:size=1m -- \
 	/bin/busybox sh -c 'cat /data/f; touch /data/x 2>/dev/null || echo data-ro; touch /rw/y && echo rw-ok
 touch /root-file 2>/dev/null || echo root-ro; touch /tmp/t && echo tmp-rw
-busybox grep " /scratch " /proc/self/mounts | busybox cut -d" " -f3,4' </dev/null 2>&1)
+busybox grep " /scratch " /proc/self/mounts | busybox cut -d" " -f3,4' </dev/null 2>&1 | sed 's/,inode64$//')
 expect_eq "--read-only (tmpfs on /tmp), -v ro and rw, --tmpfs with options" "in-volume
 data-ro
 rw-ok
@@ -128,8 +128,13 @@ check "-v: the container wrote into the host directory" [ -f "$TMP/vol/y" ]
 img run -d --image bbx --name f6 --memory 64m --cpus 0.5 --pids-limit 20 -- /bin/sleep 100 </dev/null >/dev/null 2>&1
 pid=$(jget "$(img state f6)" 'd["pid"]')
 track_pid "$pid"
-expect_eq "--memory, --cpus, --pids-limit in the container's cgroups" "67108864 50000 100000 20" \
-	"$(host_cg_file "$pid" memory memory.limit_in_bytes) $(host_cg_file "$pid" cpu cpu.cfs_quota_us) $(host_cg_file "$pid" cpu cpu.cfs_period_us) $(host_cg_file "$pid" pids pids.max)"
+# the files of the host's layout: v1 controllers (this hybrid host) or a pure v2 host's unified cgroup
+if [ -d /sys/fs/cgroup/memory ]; then
+	got="$(host_cg_file "$pid" memory memory.limit_in_bytes) $(host_cg_file "$pid" cpu cpu.cfs_quota_us) $(host_cg_file "$pid" cpu cpu.cfs_period_us) $(host_cg_file "$pid" pids pids.max)"
+else
+	got="$(host_cg_file "$pid" - memory.max) $(host_cg_file "$pid" - cpu.max) $(host_cg_file "$pid" - pids.max)"
+fi
+expect_eq "--memory, --cpus, --pids-limit in the container's cgroups" "67108864 50000 100000 20" "$got"
 img delete -f f6 >/dev/null 2>&1
 if [ -c /dev/fuse ]; then
 	OUT=$(img run --image bbx --name f7 --device /dev/fuse:/dev/myfuse -- /bin/busybox stat -c '%F %t:%T' /dev/myfuse </dev/null 2>&1)

@@ -57,7 +57,7 @@
 #                     overlay rootfs, the accelerator hooks' mounts) with
 #                     meson's timeout multiplier 10; what .ci/run calls.  More
 #                     test names add suites (e.g. layer layer-serial
-#                     image-sources source image-run: image unpacking, the
+#                     image-sources source: image unpacking, the
 #                     same on every layout)
 #   -h, --help
 #
@@ -115,7 +115,8 @@ done
 if $suites; then
 	# The suites whose code paths depend on the cgroup layout and the kernel:
 	# every cgroup test, rootless, the engines, the image store (the overlay
-	# rootfs: fsconfig, lowerdir+ or the lowerdir= string) and the accelerator
+	# rootfs: fsconfig, lowerdir+ or the lowerdir= string), image runs (their
+	# --memory/--cpus/--pids-limit in the layout's files) and the accelerator
 	# hooks (open_tree/move_mount).  Built in the guest (about 4 minutes under
 	# TCG) unless --prebuilt, then run with meson's timeout multiplier for TCG.
 	set -- bash -c '[ -f "$CTR_VM_BUILD/build.ninja" ] && [ "$CTR_VM_PREBUILT" = true ] ||
@@ -124,7 +125,7 @@ if $suites; then
 		exec meson test -C "$CTR_VM_BUILD" --print-errorlogs -t 10 --no-rebuild \
 			integration-cgroups integration-resources integration-devices-cgroup cgroup cgroup-devices \
 			integration-rootless integration-engine-podman integration-engine-containerd \
-			image-store accel-hooks-native integration-accel-hooks \
+			image-store image-run accel-hooks-native integration-accel-hooks \
 			"$@"' ctr-vm-suites "$@"
 fi
 if ! $image_only && [ $# -eq 0 ]; then
