@@ -17,6 +17,7 @@
 
 #include <ctr/ctr.h>
 
+#include "host.h"
 #include "tap.h"
 
 static double now(void)
@@ -30,18 +31,11 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		return 2;
-	ctr_context_options co;
-	ctr_context_options_init(&co);
-	co.state_root = argv[1];
 	ctr_context *ctx = NULL;
 	ctr_error *err = NULL;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/config.json", argv[2]);
 	ctr_spec *spec = NULL, *slow = NULL;
-	if (ctr_context_new(&ctx, &co, &err) < 0 || ctr_spec_load_file(&spec, path, &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
 		return 1;
-	}
 	/* a createContainer hook that sleeps 10 s (the host's sleep: it runs before pivot_root) */
 	char *json = NULL;
 	size_t len;

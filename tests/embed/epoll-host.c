@@ -30,6 +30,7 @@
 
 #include <ctr/ctr.h>
 
+#include "host.h"
 #include "tap.h"
 
 #define N 20
@@ -94,18 +95,11 @@ int main(int argc, char **argv)
 		sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	ctr_context_options co;
-	ctr_context_options_init(&co);
-	co.state_root = argv[1];
 	ctr_context *ctx = NULL;
 	ctr_error *err = NULL;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/config.json", argv[2]);
 	ctr_spec *spec = NULL;
-	if (ctr_context_new(&ctx, &co, &err) < 0 || ctr_spec_load_file(&spec, path, &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
 		return 1;
-	}
 
 	/* --- 20 containers at once, one epoll loop --- */
 	ctr_container *c[N] = {0};

@@ -20,6 +20,7 @@
 
 #include <ctr/ctr.h>
 
+#include "host.h"
 #include "tap.h"
 
 struct fds {
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 	ctr_container *c = NULL, *c2 = NULL;
 	ctr_spec *spec = NULL;
 	ctr_error *err = NULL;
-	char path[4096], state_dir[4096];
+	char state_dir[4096];
 	static const char *const args[] = {"sleep", "60", NULL};
 	const char *id = "handle-fds";
 
@@ -70,12 +71,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(state_dir, sizeof(state_dir), "%s/%s", argv[1], id);
-	ctr_context_options co;
-	ctr_context_options_init(&co);
-	co.state_root = argv[1];
-	snprintf(path, sizeof(path), "%s/config.json", argv[2]);
-	if (ctr_context_new(&ctx, &co, &err) < 0 || ctr_spec_load_file(&spec, path, &err) < 0 ||
-	    ctr_spec_set_args(spec, args, &err) < 0) {
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
+		return 1;
+	if (ctr_spec_set_args(spec, args, &err) < 0) {
 		printf("Bail out! %s\n", ctr_error_message(err));
 		return 1;
 	}
