@@ -164,6 +164,12 @@ expect_eq "no network left" "" "$(nctr network ls -q)"
 NS2=ctrt$$-net2
 at_cleanup "ip netns pids $NS2 2>/dev/null | xargs -r kill -9; ip netns del $NS2"
 ip netns add "$NS2" || { echo "Bail out! ip netns add $NS2"; exit 1; }
+# a new netns starts with the host's IPv4 settings (net.core.devconf_inherit_init_net
+# = 0): on a host that forwards (after podman, docker, or this project's demo) its
+# ip_forward would already be 1, so both files are set to 0 here first
+ip netns exec "$NS2" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward &&
+	echo 0 >/proc/sys/net/ipv4/conf/lo/arp_ignore' ||
+	{ echo "Bail out! ip_forward/arp_ignore in $NS2"; exit 1; }
 OUT=$(timeout 60 ip netns exec "$NS2" unshare -m --propagation private sh -c \
 	'mount --bind /proc/sys/net/ipv4/conf/lo/arp_ignore /proc/sys/net/ipv4/ip_forward &&
 	 exec "$0" --root "$1" --net-dir "$2" network create --subnet 10.78.0.0/24 n9' \
