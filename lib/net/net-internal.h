@@ -159,7 +159,11 @@ void ctr_nl_del_reap(struct ctr_nl_del **list, bool wait);
 void ctr_nl_del_splice(struct ctr_nl_del **to, struct ctr_nl_del *from);
 /* Set a link up (and its MTU when mtu > 0). */
 int ctr_nl_link_up(struct ctr_nl *nl, unsigned index, unsigned mtu, ctr_error **err);
-/* A veth pair: host end `host_if` (master `master`, up, mtu), peer `peer` born in nsfd's namespace. */
+/* No IPv6 link-local address on a link (by index, or by name when index is 0); call it before the link
+ * has a carrier.  A kernel without IPv6 is not an error. */
+int ctr_nl_link_no_ll6(struct ctr_nl *nl, unsigned index, const char *name, ctr_error **err);
+/* A veth pair: host end `host_if` (master `master`, up, mtu, no IPv6 link-local address), peer `peer` born
+ * in nsfd's namespace. */
 int ctr_nl_veth_add(struct ctr_nl *nl, const char *host_if, unsigned master, unsigned mtu, const char *peer,
 		    int nsfd, ctr_error **err);
 /* Hairpin mode on a bridge port (published ports reached from their own container). */

@@ -307,6 +307,40 @@ int ctr_nl_link_del(struct ctr_nl *nl, const char *name, ctr_error **err)
 	return r < 0 ? ctr_err_sys(err, -r, "netlink: delete link %s", name) : 0;
 }
 
+/*
+ * No IPv6 link-local address on the link (addrgenmode none), set while it has
+ * no carrier, before addrconf makes one.  A link-local address brings
+ * duplicate address detection, MLD reports and router solicitations, all
+ * multicast, which a bridge without a querier floods to every port: each
+ * join cost every container on the network a packet to process, and the
+ * addrconf and MLD workers held RTNL while the next join waited for it (at
+ * 400 containers on one network a tenth of a create's CPU was spent spinning
+ * on that mutex).  The attribute is refused at creation (the kernel checks
+ * it against the device's IPv6 state, which does not exist yet), hence a
+ * message of its own.  A kernel without IPv6 has nothing to turn off.
+ */
+int ctr_nl_link_no_ll6(struct ctr_nl *nl, unsigned index, const char *name, ctr_error **err)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)index;
+	if (!index)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	int r = nl_talk(nl, nlh, NULL, NULL);
+	if (r < 0 && r != -EAFNOSUPPORT) {
+		if (index)
+			return ctr_err_sys(err, -r, "netlink: addrgenmode none on link %u", index);
+		return ctr_err_sys(err, -r, "netlink: addrgenmode none on link %s", name);
+	}
+	return 0;
+}
+
 int ctr_nl_veth_add(struct ctr_nl *nl, const char *host_if, unsigned master, unsigned mtu, const char *peer,
 		    int nsfd, ctr_error **err)
 {
@@ -343,7 +377,8 @@ int ctr_nl_veth_add(struct ctr_nl *nl, const char *host_if, unsigned master, uns
 			       "stale one, or the container has a network already)", host_if, peer);
 	if (r < 0)
 		return missing_module(err, -r, "veth", host_if);
-	return 0;
+	/* a bridge port needs no address of its own; the peer is still down, so no carrier yet */
+	return ctr_nl_link_no_ll6(nl, 0, host_if, err);
 }
 
 int ctr_nl_port_hairpin(struct ctr_nl *nl, unsigned index, ctr_error **err)

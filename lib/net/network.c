@@ -860,6 +860,32 @@ static int host_if_name(const char *net, const char *id, char **out)
 	return asprintf(out, "vc%012llx", (unsigned long long)(h & 0xffffffffffffull)) < 0 ? -ENOMEM : 0;
 }
 
+/* Does a lease of ls publish one of l's host ports (same protocol, overlapping range, same or any address)? */
+static bool ports_held(const struct ctr_leases *ls, const struct ctr_lease *l)
+{
+	for (size_t i = 0; i < l->n_ports; i++) {
+		const ctr_port_mapping *p = &l->ports[i];
+		for (size_t j = 0; j < ls->n; j++)
+			for (size_t k = 0; k < ls->v[j].n_ports; k++) {
+				const ctr_port_mapping *o = &ls->v[j].ports[k];
+				if (o->protocol == p->protocol && o->host_port <= p->host_port_end &&
+				    p->host_port <= o->host_port_end &&
+				    (!o->host_ip[0] || !p->host_ip[0] || !strcmp(o->host_ip, p->host_ip)))
+					return true;
+			}
+	}
+	return false;
+}
+
+static void reclaim_now(struct ctr_network *n, struct ctr_leases *ls)
+{
+	struct ctr_nl *nl = NULL;
+	if (ctr_nl_open(-1, &nl, NULL) == 0) {
+		reclaim(n, nl, ls);
+		ctr_nl_close(nl);
+	}
+}
+
 /* Take a lease for id (lock held inside); on success *out is a copy of it. */
 static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, const char *id, const char *state_dir,
 		      const char *hostname, struct ctr_lease *out, ctr_error **err)
@@ -867,7 +893,6 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 	int r, lock = -1;
 	struct ctr_leases ls = {0};
 	struct ctr_lease l = {0};
-	struct ctr_nl *nl = NULL;
 	memset(out, 0, sizeof(*out));
 	if (!(l.id = strdup(id)) || (state_dir && !(l.state_dir = strdup(state_dir))) ||
 	    host_if_name(n->def.name, id, &l.host_if) < 0 || (hostname && !(l.hostname = strdup(hostname))) ||
@@ -889,11 +914,38 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 	memcpy(l.ipv6, q->ipv6, 16);
 	if ((r = ctr_ipam_lock(n->dir, &lock, err)) < 0 || (r = ctr_ipam_load(n->dir, &ls, err)) < 0)
 		goto out;
-	if (ls.n && ctr_nl_open(-1, &nl, NULL) == 0) {
-		reclaim(n, nl, &ls);
-		ctr_nl_close(nl);
+	/*
+	 * The leases of containers whose state dir is gone are reclaimed when
+	 * they stand in the way of this one: one of its host ports, or (after
+	 * an assignment failed) its id or address, or a full subnet.  Not on
+	 * every attach: that was a stat per container on the network (and a
+	 * netlink socket) in every create, a cost growing with the network.
+	 * A vanished lease in nobody's way holds an address no one is given and
+	 * a name in the others' hosts files that no container answers to.
+	 */
+	bool reclaimed = false;
+	if (ls.n && ports_held(&ls, &l)) {
+		reclaim_now(n, &ls);
+		reclaimed = true;
 	}
-	if ((r = ctr_ipam_assign(&n->def, &ls, &l, true, true, err)) < 0)
+	r = ctr_ipam_assign(&n->def, &ls, &l, true, true, err);
+	if (r < 0 && !reclaimed && (r == -EEXIST || r == -EADDRINUSE || r == -ENOSPC) && ls.n) {
+		size_t before = ls.n;
+		reclaim_now(n, &ls);
+		if (ls.n < before) {
+			/* as asked, not as the failed try left it (an address picked for one family) */
+			l.has_v4 = q->has_v4;
+			l.has_v6 = q->has_v6;
+			memcpy(l.ipv4, q->ipv4, 16);
+			memcpy(l.ipv6, q->ipv6, 16);
+			if (err) {
+				ctr_error_free(*err);
+				*err = NULL;
+			}
+			r = ctr_ipam_assign(&n->def, &ls, &l, true, true, err);
+		}
+	}
+	if (r < 0)
 		goto out;
 	if ((r = ctr_ipam_save(n->dir, &ls, err)) < 0)
 		goto out;
@@ -1008,6 +1060,10 @@ static int lease_wire(struct ctr_network *n, const struct ctr_lease *l, int nsfd
 		r = ctr_err(err, ENODEV, CTR_E_SYSTEM, "network '%s': eth0 did not appear in the namespace", n->def.name);
 		goto out;
 	}
+	/* a network without IPv6 gives eth0 no IPv6 link-local address either: its DAD, MLD and router
+	 * solicitations would reach every container on the bridge (ctr_nl_link_no_ll6); as docker */
+	if (!l->has_v6 && (r = ctr_nl_link_no_ll6(cnl, eth, NULL, err)) < 0)
+		goto out;
 	if (l->has_v4 && (r = ctr_nl_addr_add(cnl, eth, AF_INET, l->ipv4, ctr_netdef_subnet(&n->def, AF_INET)->net.prefix,
 					      err)) < 0)
 		goto out;

@@ -130,6 +130,15 @@ rc_ok "network disconnect n1 late"
 expect_eq "late has no eth0 any more" "" "$(nctr exec late ip -o link show dev eth0 2>/dev/null)"
 expect_eq "late's lease is gone" "" \
 	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="late")')"
+nctr network create --subnet 10.76.0.0/24 n4 >/dev/null 2>&1
+nrun network connect n4 late
+rc_ok "network connect n4 (IPv4 only) late"
+E4=$(nctr exec late ip -o addr show 2>&1 | grep -v " lo ")
+expect_match "on an IPv4-only network late has its IPv4 address" "inet 10\.76\.0\.[0-9]+/24" "$E4"
+expect_nomatch "... and no IPv6 address on that link (no link-local)" "inet6" "$E4"
+nrun network disconnect n4 late
+rc_ok "network disconnect n4 late"
+nctr network rm n4 >/dev/null 2>&1
 nrun network connect n1 late
 rc_ok "connect again"
 nctr delete -f late >/dev/null 2>&1
@@ -139,6 +148,11 @@ expect_eq "delete detaches a connected container" "" \
 # delete detaches: no veth, no lease, hosts of the others updated
 HOSTIF=$(jget "$(nctr network inspect n1)" '[c["hostInterface"] for c in d["containers"] if c["id"]=="c2"][0]')
 check "c2's host veth exists" q ip -n "$NS" link show "$HOSTIF"
+# a bridge port has no address of its own: no IPv6 link-local (its DAD, MLD and router
+# solicitations would be flooded to every container on the bridge)
+expect_eq "c2's host veth has no IPv6 link-local address" "" "$(ip -n "$NS" -6 -o addr show dev "$HOSTIF")"
+expect_match "c2's eth0 (an IPv6 network) has its link-local address" "inet6 fe80::" \
+	"$(nctr exec c2 ip -o -6 addr show dev eth0 2>&1)"
 OUT=$(nctr delete -f c2 2>&1)
 check "delete -f c2" test $? = 0
 check "c2's host veth is gone" bash -c "! ip -n $NS link show $HOSTIF 2>/dev/null"
