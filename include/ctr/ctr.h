@@ -41,6 +41,9 @@
  *  - network attach (at create, ctr_network_attach_netns(),
  *    ctr_network_attach_container()): a thread that enters the target
  *    network namespace to open a netlink socket, joined at once;
+ *  - create on a bridge network: a thread that appends the new container's
+ *    names to the /etc/hosts of the others on the network while the
+ *    container is set up, joined before ctr_container_create() returns;
  *  - network detach: a thread of the network handle that waits for the
  *    kernel to free the veth pair, joined by the next detach or
  *    ctr_network_free().

@@ -1376,6 +1376,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	    (r = ctr_home_set_config(c->cfg, c->rootfs, err)) < 0 ||
 	    (r = ctr_workdir_create(c->cfg, c->rootfs, o.image != NULL, err)) < 0 ||
 	    (r = do_create(c, c->spec, &o, net_taken, &preserved, &poststop, err)) < 0) {
+		ctr_net_taken_settle(net_taken); /* the announcement done before it is undone */
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
 		if (poststop) {

@@ -193,9 +193,19 @@ int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, con
 		    const char *hostname, char **out, size_t *len, ctr_error **err);
 /* /etc/resolv.conf from the host's (buf, len) without 127.x / ::1 nameservers; fallbacks when none is left. */
 int ctr_names_resolv(const char *host, size_t len, bool want_v6, char **out, size_t *outlen, ctr_error **err);
-/* Append the lines of `joined` (one of ls) to <state_dir>/hosts of every other holder that has one. */
-void ctr_names_announce(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
-			const struct ctr_lease *joined);
+/* Append the lines of `joined` (one of ls) to <state_dir>/hosts of every other holder that has one; the
+ * caller holds the IPAM lock of the network directory dir. */
+void ctr_names_announce(const ctr_context *ctx, const char *dir, const struct ctr_netdef *d,
+			const struct ctr_leases *ls, const struct ctr_lease *joined);
+/* The same as a job that needs nothing of its arguments once made (NULL: out of memory), run on any thread
+ * (ctr_names_announce_run; take_lock: it takes dir's IPAM lock itself, for a job run after the caller let
+ * it go), then finished by the thread that may call ctx's log callback (its warnings told, the job freed). */
+struct ctr_announce;
+struct ctr_announce *ctr_names_announce_job(const char *dir, const struct ctr_netdef *d, const struct ctr_leases *ls,
+					   const struct ctr_lease *joined);
+void ctr_names_announce_run(struct ctr_announce *a, bool take_lock);
+void ctr_names_announce_finish(const ctr_context *ctx, struct ctr_announce *a);
+void ctr_names_announce_free(struct ctr_announce *a);
 /* Remove the lines of `gone` (no longer in ls) from <state_dir>/hosts of every holder that has one. */
 void ctr_names_withdraw(const ctr_context *ctx, const struct ctr_netdef *d, const struct ctr_leases *ls,
 			const struct ctr_lease *gone);

@@ -25,6 +25,11 @@ int ctr_net_edit_spec(const ctr_net_request *req, ctr_spec *spec, const char *st
 		      ctr_error **err);
 /* The lease ctr_net_prepare took, handed to ctr_net_setup of the same create. */
 struct ctr_net_taken;
+/* Wait until the other containers' hosts files name the new one (ctr_net_prepare tells them on a thread of
+ * its own, beside the rest of create), and tell its warnings; before undoing the attachment, and before
+ * create returns (no thread of libctr outlives the call).  Again: nothing. */
+void ctr_net_taken_settle(struct ctr_net_taken *t);
+/* Settle and free. */
 void ctr_net_taken_free(struct ctr_net_taken *t);
 /*
  * Before the container process exists, with the state dir made: record the

@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,7 +890,7 @@ static void reclaim_now(struct ctr_network *n, struct ctr_leases *ls)
 
 /* Take a lease for id (lock held inside); on success *out is a copy of it. */
 static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, const char *id, const char *state_dir,
-		      const char *hostname, struct ctr_lease *out, ctr_error **err)
+		      const char *hostname, struct ctr_lease *out, struct ctr_announce **job, ctr_error **err)
 {
 	int r, lock = -1;
 	struct ctr_leases ls = {0};
@@ -978,7 +980,9 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 		free(txt);
 		if (r < 0)
 			goto out;
-		ctr_names_announce(n->ctx, &n->def, &ls, mine);
+		/* the others' hosts files: now (under this lock), or as a job the caller runs later */
+		if (!job || !(*job = ctr_names_announce_job(n->dir, &n->def, &ls, mine)))
+			ctr_names_announce(n->ctx, n->dir, &n->def, &ls, mine);
 	}
 out:
 	if (r < 0)
@@ -1098,7 +1102,7 @@ static int attach(struct ctr_network *n, const struct ctr_net_request *q, const 
 		  const char *hostname, int nsfd, ctr_error **err)
 {
 	struct ctr_lease l;
-	int r = lease_take(n, q, id, state_dir, hostname, &l, err);
+	int r = lease_take(n, q, id, state_dir, hostname, &l, NULL, err);
 	if (r < 0)
 		return r;
 	if (nsfd >= 0 && (r = lease_wire(n, &l, nsfd, err)) < 0) {
@@ -1292,12 +1296,50 @@ static int write_resolv(ctr_context *ctx, const char *state_dir, bool want_v6, c
 
 struct ctr_net_taken {
 	struct ctr_lease lease;
+	ctr_context *ctx;
+	struct ctr_announce *job; /* the others' hosts files learn the new container's names */
+	pthread_t announcer;      /* running job, when started is set */
+	bool started;
 };
+
+static void *announce_main(void *arg)
+{
+	ctr_names_announce_run(arg, true);
+	return NULL;
+}
+
+/*
+ * Run the announcement beside the rest of create (a thread of its own, all
+ * signals blocked so that none of the embedder's handlers runs on it); in
+ * the calling thread when no thread can be made.
+ */
+static void announce_start(struct ctr_net_taken *t)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	t->started = pthread_create(&t->announcer, NULL, announce_main, t->job) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!t->started)
+		ctr_names_announce_run(t->job, true);
+}
+
+void ctr_net_taken_settle(struct ctr_net_taken *t)
+{
+	if (!t || !t->job)
+		return;
+	if (t->started)
+		pthread_join(t->announcer, NULL);
+	t->started = false;
+	ctr_names_announce_finish(t->ctx, t->job);
+	t->job = NULL;
+}
 
 void ctr_net_taken_free(struct ctr_net_taken *t)
 {
 	if (!t)
 		return;
+	ctr_net_taken_settle(t);
 	ctr_lease_clear(&t->lease);
 	free(t);
 }
@@ -1335,7 +1377,10 @@ int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *q, const char *id, 
 		ctr_network_free(n);
 		return ctr_err_nomem(err);
 	}
-	r = lease_take(n, q, id, state_dir, h, &t->lease, err);
+	t->ctx = ctx;
+	r = lease_take(n, q, id, state_dir, h, &t->lease, &t->job, err);
+	if (r == 0 && t->job)
+		announce_start(t);
 	if (r == 0)
 		r = write_resolv(ctx, state_dir, t->lease.has_v6, err);
 	if (r == 0)
