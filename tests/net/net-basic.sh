@@ -65,6 +65,18 @@ check "c1 pings c2 by name (hosts updated when c2 joined)" q nctr exec c1 ping -
 H1=$(nctr exec c1 cat /etc/hosts 2>&1)
 check "c1's /etc/hosts keeps its own line" grep -qx "10\.9\.9\.9 custom" <<<"$H1"
 check "c1's /etc/hosts has c2 on a line of its own" grep -qE "^$IP2[[:space:]](.* )?c2\$" <<<"$H1"
+# a create that fails after its lease was taken (a bind mount whose source is missing fails
+# in the container's setup): the others' hosts files, told on a thread of the create, are
+# told again that it left, after that thread is done, so none names it
+BB=$(sleeper bad1)
+cfg "$BB" 'c["mounts"].append({"destination": "/mnt/x", "type": "bind", "source": "/nonexistent-ctr-test", "options": ["bind"]})'
+nrun create -b "$BB" --network n1 bad1
+check "a create failing in the container's setup fails" test "$RC" != 0
+H1=$(nctr exec c1 cat /etc/hosts 2>&1)
+expect_match "c1's /etc/hosts is readable" "localhost" "$H1"
+expect_nomatch "c1's /etc/hosts does not name the failed bad1" "bad1" "$H1"
+expect_eq "bad1 holds no lease" "" \
+	"$(jget "$(nctr network inspect n1)" '" ".join(c["id"] for c in d["containers"] if c["id"]=="bad1")')"
 check "IPv6: c1 pings c2 by its IPv6 address" q nctr exec c1 ping6 -c1 -W3 \
 	"$(jget "$(nctr network inspect n1)" '[c["ipv6"] for c in d["containers"] if c["id"]=="c2"][0]')"
 HOSTS=$(nctr exec c2 cat /etc/hosts 2>&1)
