@@ -393,10 +393,10 @@ static int withdraw_one(const char *path, const char *lines, size_t llen)
 	if (fd < 0)
 		return errno == ENOENT ? 1 : 0;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || (size_t)st.st_size > HOSTS_FILTER_MAX) {
-		bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!reg || st.st_size < 0 || (size_t)st.st_size > HOSTS_FILTER_MAX) {
 		close(fd);
-		return reg ? 0 : 1; /* not a file libctr wrote: left alone */
+		return reg ? 0 : 1; /* too large: rewritten from the leases; not a regular file: not libctr's, left alone */
 	}
 	size_t cap = (size_t)st.st_size + 1, len = 0;
 	char *buf = malloc(cap);

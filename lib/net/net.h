@@ -40,7 +40,8 @@ void ctr_net_taken_free(struct ctr_net_taken *t);
  */
 int ctr_net_prepare(ctr_context *ctx, const ctr_net_request *req, const char *id, const char *state_dir,
 		    const char *hostname, struct ctr_net_taken **taken, ctr_error **err);
-/* Once the container process exists: loopback up, veth, addresses, routes, published ports. */
+/* Once the container process exists: loopback up, veth, addresses, routes, published ports (a bridge
+ * network: from taken, the lease ctr_net_prepare took; EINVAL without it). */
 int ctr_net_setup(ctr_context *ctx, const ctr_net_request *req, const char *id, pid_t pid,
 		  const struct ctr_net_taken *taken, ctr_error **err);
 /* At delete or after a failed create: undo whatever <state_dir>/network.json records; never fails. */

@@ -888,6 +888,15 @@ static void reclaim_now(struct ctr_network *n, struct ctr_leases *ls)
 	}
 }
 
+/* The addresses the request asks for (static ones, or none: IPAM picks) into a lease to be assigned. */
+static void addrs_as_asked(struct ctr_lease *l, const struct ctr_net_request *q)
+{
+	l->has_v4 = q->has_v4;
+	l->has_v6 = q->has_v6;
+	memcpy(l->ipv4, q->ipv4, 16);
+	memcpy(l->ipv6, q->ipv6, 16);
+}
+
 /* Take a lease for id (lock held inside); on success *out is a copy of it. */
 static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, const char *id, const char *state_dir,
 		      const char *hostname, struct ctr_lease *out, struct ctr_announce **job, ctr_error **err)
@@ -910,10 +919,7 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 		memcpy(l.ports, q->ports, q->n_ports * sizeof(*l.ports));
 		l.n_ports = q->n_ports;
 	}
-	l.has_v4 = q->has_v4;
-	l.has_v6 = q->has_v6;
-	memcpy(l.ipv4, q->ipv4, 16);
-	memcpy(l.ipv6, q->ipv6, 16);
+	addrs_as_asked(&l, q);
 	if ((r = ctr_ipam_lock(n->dir, &lock, err)) < 0 || (r = ctr_ipam_load(n->dir, &ls, err)) < 0)
 		goto out;
 	/*
@@ -936,10 +942,7 @@ static int lease_take(struct ctr_network *n, const struct ctr_net_request *q, co
 		reclaim_now(n, &ls);
 		if (ls.n < before) {
 			/* as asked, not as the failed try left it (an address picked for one family) */
-			l.has_v4 = q->has_v4;
-			l.has_v6 = q->has_v6;
-			memcpy(l.ipv4, q->ipv4, 16);
-			memcpy(l.ipv6, q->ipv6, 16);
+			addrs_as_asked(&l, q);
 			if (err) {
 				ctr_error_free(*err);
 				*err = NULL;
@@ -1411,27 +1414,13 @@ int ctr_net_setup(ctr_context *ctx, const ctr_net_request *q, const char *id, pi
 		close(nsfd);
 		return r;
 	}
+	/* the lease this create's ctr_net_prepare took (no second read of every lease of the network) */
 	struct ctr_network *n;
-	if (taken && (r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
-		/* the lease this create's ctr_net_prepare took (no second read of every lease of the network) */
+	if (!taken)
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "container '%s': network setup without the lease of its create",
+			    id);
+	else if ((r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
 		r = lease_wire(n, &taken->lease, nsfd, err);
-		ctr_network_free(n);
-	} else if (!taken && (r = ctr_network_open(ctx, q->net_dir, &n, q->target, err)) == 0) {
-		struct ctr_leases ls = {0};
-		int lock = -1;
-		/* the lease was taken by ctr_net_prepare: wire it */
-		if ((r = ctr_ipam_lock(n->dir, &lock, err)) == 0 && (r = ctr_ipam_load(n->dir, &ls, err)) == 0) {
-			ctr_ipam_unlock(lock);
-			lock = -1;
-			ssize_t i = ctr_leases_find(&ls, id);
-			if (i < 0)
-				r = ctr_err(err, ENOENT, CTR_E_NOT_FOUND, "container '%s': its lease in network '%s' is gone",
-					    id, n->def.name);
-			else
-				r = lease_wire(n, &ls.v[i], nsfd, err);
-		}
-		ctr_ipam_unlock(lock);
-		ctr_leases_free(&ls);
 		ctr_network_free(n);
 	}
 	close(nsfd);
