@@ -15,6 +15,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 N=200
 SPEC=runc
 CHECK=
@@ -31,9 +32,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$CTR_DEMO" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tools/ctr-demo" ] && CTR_DEMO=$d/tools/ctr-demo && break
-	done
+	d=$(bench_build tools/ctr-demo) && CTR_DEMO=$d/tools/ctr-demo
 fi
 [ -x "${CTR_DEMO:-}" ] || { echo "inprocess.sh: no ctr-demo; build first or pass --ctr-demo PATH" >&2; exit 2; }
 BIN=$(cd "$(dirname "$CTR_DEMO")/.." && pwd)/tests/bench/inprocess

@@ -27,6 +27,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 N=100
 CHECK=0
 CTR_DEMO=${CTR_DEMO:-}
@@ -54,9 +55,7 @@ while [ $# -gt 0 ]; do
 done
 build=
 if [ -z "$CTR_DEMO" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tools/ctr-demo" ] && CTR_DEMO=$d/tools/ctr-demo && break
-	done
+	d=$(bench_build tools/ctr-demo) && CTR_DEMO=$d/tools/ctr-demo
 fi
 [ -x "${CTR_DEMO:-}" ] || { echo "lifecycle.sh: no ctr-demo; build first or pass --ctr-demo PATH" >&2; exit 2; }
 build=$(cd "$(dirname "$CTR_DEMO")/.." && pwd)

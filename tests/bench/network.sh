@@ -45,6 +45,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 T=5
 DRIVER=${NFT_DRIVER:-}
 CNI=1
@@ -68,9 +69,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$DRIVER" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tests/net/nft-driver" ] && DRIVER=$d/tests/net/nft-driver && break
-	done
+	d=$(bench_build tests/net/nft-driver) && DRIVER=$d/tests/net/nft-driver
 fi
 [ -x "${DRIVER:-}" ] || { echo "network.sh: no tests/net/nft-driver; build first or pass --nft-driver PATH" >&2; exit 2; }
 for d in "$(dirname "$(dirname "$(dirname "$DRIVER")")")" "$src/build" "$src"/build-*; do

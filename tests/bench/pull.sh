@@ -33,6 +33,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 N=1
 CHECK=0
 CACHE=${CTR_BENCH_CACHE:-/var/tmp/ctr-bench-unpack}
@@ -53,9 +54,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$BUILD" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tools/ctr-demo" ] && [ -x "$d/tests/image/test-layer-apply" ] && BUILD=$d && break
-	done
+	BUILD=$(bench_build tools/ctr-demo tests/image/test-layer-apply) || BUILD=
 fi
 [ -n "$BUILD" ] || { echo "pull.sh: no build dir with ctr-demo; pass --build DIR" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "pull.sh: needs root (umoci and podman keep ownership)" >&2; exit 2; }

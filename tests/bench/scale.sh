@@ -31,6 +31,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 SIZES="10 100 500"
 VARIANTS="ctr-demo ctr-demo-net crun"
 CTR_DEMO=${CTR_DEMO:-}
@@ -47,9 +48,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$CTR_DEMO" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tools/ctr-demo" ] && CTR_DEMO=$d/tools/ctr-demo && break
-	done
+	d=$(bench_build tools/ctr-demo) && CTR_DEMO=$d/tools/ctr-demo
 fi
 [ -x "${CTR_DEMO:-}" ] || { echo "scale.sh: no ctr-demo; build first or pass --ctr-demo PATH" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "scale.sh: needs root" >&2; exit 2; }

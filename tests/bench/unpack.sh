@@ -42,6 +42,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 N=3
 M=20
 START=1
@@ -77,9 +78,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$BUILD" ]; then
-	for d in "$src/build" "$src"/build-*; do
-		[ -x "$d/tools/ctr-demo" ] && [ -x "$d/tests/image/test-layer-apply" ] && BUILD=$d && break
-	done
+	BUILD=$(bench_build tools/ctr-demo tests/image/test-layer-apply) || BUILD=
 fi
 [ -n "$BUILD" ] || { echo "unpack.sh: no build dir with ctr-demo and test-layer-apply; pass --build DIR" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "unpack.sh: needs root (tar and umoci keep ownership; loop mounts)" >&2; exit 2; }
