@@ -1206,7 +1206,7 @@ static int write_config(struct ctr_container *c, ctr_error **err)
 	return s ? write_state_file(c->dirfd, c->dir, "config.json", s, len, err) : ctr_err_nomem(err);
 }
 
-static int do_create(struct ctr_container *c, const ctr_spec *spec, const struct ctr_create_options *o,
+static int do_create(struct ctr_container *c, const struct ctr_create_options *o,
 		     const struct ctr_net_taken *net_taken, int **preserved, bool *poststop, ctr_error **err)
 {
 	int r;
@@ -1375,7 +1375,7 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 	    (o.image && (r = ctr_image_rootfs_mount(o.image_store, o.image, c->dirfd, c->dir, &c->rootfs, err)) < 0) ||
 	    (r = ctr_home_set_config(c->cfg, c->rootfs, err)) < 0 ||
 	    (r = ctr_workdir_create(c->cfg, c->rootfs, o.image != NULL, err)) < 0 ||
-	    (r = do_create(c, c->spec, &o, net_taken, &preserved, &poststop, err)) < 0) {
+	    (r = do_create(c, &o, net_taken, &preserved, &poststop, err)) < 0) {
 		ctr_net_taken_settle(net_taken); /* the announcement done before it is undone */
 		if (o.network)
 			ctr_net_teardown(ctx, c->dir, id);
