@@ -97,16 +97,39 @@ static bool cpuset_asked(const struct oci_config *cfg)
 	return false;
 }
 
+/*
+ * Whether the v1 cgroups can come after the clone: for root without user or
+ * cgroup namespaces (the child moves itself, or unshares a cgroup namespace
+ * rooted where it is, in those cases) and without the intermediate process.
+ */
+static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layout *l)
+{
+	return !plan->has_userns && !plan->userns_new && !plan->join_pid_or_time && !plan->cg_unshare &&
+	       !((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP) && plan->ns_fds[OCI_NS_CGROUP] < 0 &&
+	       ctr_cgroup_can_defer_v1(l);
+}
+
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       int *fds, bool *parent_enters, ctr_error **err)
+		       int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout, bool *late, ctr_error **err)
 {
 	struct ctr_cg_layout l;
 	int r = ctr_cg_layout_load(NULL, &l, err);
-	*parent_enters = false;
+	bool systemd = (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0;
+	*parent_enters = *late = false;
 	if (r < 0)
 		return r;
-	r = ctr_cgroup_create_recorded(&l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, record_cgroups, c,
-				       &c->cg, err);
+	if (late_possible(plan, &l)) {
+		r = ctr_cgroup_create_v2_first(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
+		if (r < 0) {
+			ctr_cg_layout_free(&l);
+			c->cg = NULL; /* freed by the failed create; its dirs are gone */
+			return r;
+		}
+		*late_layout = l;
+		*late = plan->cg_wait = true;
+		return bind_own_v2_cgroup(c, plan, err);
+	}
+	r = ctr_cgroup_create_recorded(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
 	ctr_cg_layout_free(&l);
 	if (r < 0)
 		c->cg = NULL; /* freed by the failed create; its dirs are gone */
@@ -124,6 +147,13 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	if ((r = ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err)) < 0)
 		return r;
 	return bind_own_v2_cgroup(c, plan, err);
+}
+
+int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			    unsigned flags, int *fds, size_t *n, ctr_error **err)
+{
+	int r = ctr_cgroup_create_rest(c->cg, l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
+	return r < 0 ? r : ctr_cgroup_fds(c->cg, true, fds, n, err);
 }
 
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -461,8 +462,14 @@ static void remove_levels(const char *dir, int levels)
 	}
 }
 
-/* v1 cpuset: a new cgroup starts with no cpus and mems; copy the parent's so a process can join. */
-static int cpuset_init(const char *dir, ctr_error **err)
+/*
+ * v1 cpuset: a new cgroup starts with no cpus and mems; copy the parent's so
+ * a process can join.  own_parent (libctr's default parent, /ctr): also set
+ * the parent's cgroup.clone_children, so the kernel copies them into the
+ * next containers' cpusets at mkdir (two writes that rebuild the scheduler
+ * domains' accounting fewer per create; other controllers ignore the flag).
+ */
+static int cpuset_init(const char *dir, bool own_parent, ctr_error **err)
 {
 	char parent[PATH_MAX], buf[4096];
 	snprintf(parent, sizeof(parent), "%s", dir);
@@ -480,6 +487,8 @@ static int cpuset_init(const char *dir, ctr_error **err)
 			continue; /* set already */
 		if (read_small(pd, files[i], buf, sizeof(buf)) < 0)
 			continue;
+		if (own_parent && i == 0)
+			(void)ctr_cg_write_file(pd, "cgroup.clone_children", "1");
 		int w = ctr_cg_write_file(d, files[i], buf);
 		if (w < 0 && w != -ENOENT) /* ENOENT: not a cpuset directory after all (fake trees in tests) */
 			r = ctr_err_sys(err, -w, "%s/%s: copy the parent's value", dir, files[i]);
@@ -597,8 +606,8 @@ static void enable_below(const char *dir, bool is_root, unsigned ctrls, char **n
  * has (its cgroup.controllers), *note why some are missing.  v1 cpuset dirs
  * get the parent's cpus and mems.
  */
-static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctrls, bool is_cpuset, char **dir,
-		     int *created, char **note, ctr_error **err)
+static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctrls, bool is_cpuset, bool own_parent,
+		     char **dir, int *created, char **note, ctr_error **err)
 {
 	char full[PATH_MAX];
 	int n = snprintf(full, sizeof(full), "%s%s", mount, path);
@@ -609,7 +618,7 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctr
 	/* v1, the usual case of a parent that exists: the leaf at once, not a mkdir per level */
 	if (!v2 && mkdir(full, 0755) == 0) {
 		*created = 1;
-		int r = is_cpuset ? cpuset_init(full, err) : 0;
+		int r = is_cpuset ? cpuset_init(full, own_parent, err) : 0;
 		if (r == 0 && !(*dir = strdup(full)))
 			r = ctr_err_nomem(err);
 		if (r < 0) {
@@ -635,7 +644,7 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctr
 		if (mkdir(full, 0755) == 0) {
 			(*created)++;
 			if (is_cpuset) {
-				int r = cpuset_init(full, err);
+				int r = cpuset_init(full, last && own_parent, err);
 				if (r < 0) {
 					remove_levels(full, *created);
 					*created = 0;
@@ -648,7 +657,7 @@ static int make_dirs(const char *mount, const char *path, bool v2, unsigned *ctr
 			*created = 0;
 			return ctr_err_sys(err, e, "config.json: linux.cgroupsPath: mkdir %s", full);
 		} else if (last && is_cpuset) {
-			int r = cpuset_init(full, err);
+			int r = cpuset_init(full, own_parent, err);
 			if (r < 0)
 				return r;
 		}
@@ -710,6 +719,118 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 	return ctr_cgroup_create_recorded(l, cfg, id, systemd, NULL, NULL, out, err);
 }
 
+static int open_dir(struct ctr_cgroup *cg, size_t i)
+{
+	if (cg->h[i].fd < 0)
+		cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return cg->h[i].fd;
+}
+
+/* which hierarchies a step of create makes */
+enum cg_sel { CG_ALL, CG_V2_ONLY, CG_V1_ONLY };
+
+static bool selected(bool v2, enum cg_sel sel)
+{
+	return sel == CG_ALL || (sel == CG_V2_ONLY) == v2;
+}
+
+/* The container's path in each hierarchy of l (paths[], malloc'd; freed by free_paths). */
+static int resolve_paths(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
+			 char **paths, ctr_error **err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, l->h[i].self, &paths[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void free_paths(char **paths, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(paths[k]);
+}
+
+/*
+ * The first step of every create: cg with each hierarchy's directory (not
+ * made yet) and whether it is someone else's, recorded by the caller before
+ * any directory is made: a creator killed half-way through the mkdirs leaves
+ * a state that delete cleans up (destroy takes a missing leaf as removed).
+ * On failure cg is freed and *out NULL.
+ */
+static int cg_begin(const struct ctr_cg_layout *l, char **paths,
+		    int (*record)(void *, struct ctr_cgroup *, ctr_error **), void *ud, struct ctr_cgroup **out,
+		    ctr_error **err)
+{
+	struct ctr_cgroup *cg = calloc(1, sizeof(*cg));
+	*out = NULL;
+	if (!cg)
+		return ctr_err_nomem(err);
+	cg->mode = l->mode;
+	int r = 0;
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		const struct ctr_cg_hier *h = &l->h[i];
+		cg->h[i].fd = -1;
+		cg->h[i].v2 = h->v2;
+		cg->h[i].ctrls = h->ctrls;
+		cg->n = i + 1;
+		if (!(cg->h[i].name = strdup(h->name)))
+			r = ctr_err_nomem(err);
+		else if (asprintf(&cg->h[i].dir, "%s%s", h->mount, paths[i]) < 0) {
+			cg->h[i].dir = NULL;
+			r = ctr_err_nomem(err);
+		}
+	}
+	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
+	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
+	for (size_t i = 0; i < cg->n && r == 0; i++) {
+		struct stat st;
+		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	if (r == 0 && record)
+		r = record(ud, cg, err);
+	if (r < 0) {
+		ctr_cgroup_free(cg);
+		return r;
+	}
+	*out = cg;
+	return 0;
+}
+
+/*
+ * mkdir the selected hierarchies' cgroups and open them.  -EROFS, or -EACCES
+ * and -EPERM when not root: the cgroupfs is not ours to write (the caller
+ * decides whether to go on without cgroups); nothing made is removed here.
+ */
+static int cg_make(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg, bool systemd,
+		   char **paths, enum cg_sel sel, ctr_error **err)
+{
+	/* the default path (/ctr/<id>, ctr_cg_resolve_path): its parent is libctr's */
+	bool default_path = !systemd && (!cfg->linux_.cgroups_path || !*cfg->linux_.cgroups_path);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ctr_cg_hier *h = &l->h[i];
+		if (!selected(h->v2, sel))
+			continue;
+		char *dir = NULL;
+		int r = make_dirs(h->mount, paths[i], h->v2, &cg->h[i].ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET),
+				  default_path, &dir, &cg->h[i].created, &cg->h[i].note, err);
+		if (r < 0)
+			return r;
+		free(cg->h[i].dir);
+		cg->h[i].dir = dir;
+		cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cg->h[i].fd < 0)
+			return ctr_err_sys(err, errno, "%s: open", cg->h[i].dir);
+	}
+	return 0;
+}
+
+static bool not_ours(int r)
+{
+	return r == -EROFS || ((r == -EACCES || r == -EPERM) && geteuid() != 0);
+}
+
 int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err)
@@ -724,85 +845,89 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 				       "mount one or drop linux.resources");
 		return 0;
 	}
-	struct ctr_cgroup *cg = calloc(1, sizeof(*cg));
-	if (!cg)
-		return ctr_err_nomem(err);
-	cg->mode = l->mode;
-	int r = 0;
 	char *paths[CTR_CG_MAX_HIER] = {0};
-	/* first the paths, recorded by the caller before any directory is made: a
-	 * creator killed half-way through the mkdirs leaves a state that delete
-	 * cleans up (destroy takes a missing leaf as removed) */
-	for (size_t i = 0; i < l->n && r == 0; i++) {
-		const struct ctr_cg_hier *h = &l->h[i];
-		cg->h[i].fd = -1;
-		cg->h[i].v2 = h->v2;
-		cg->h[i].ctrls = h->ctrls;
-		cg->n = i + 1;
-		if (!(cg->h[i].name = strdup(h->name)))
-			r = ctr_err_nomem(err);
-		else if ((r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, h->self, &paths[i], err)) == 0 &&
-			 asprintf(&cg->h[i].dir, "%s%s", h->mount, paths[i]) < 0) {
-			cg->h[i].dir = NULL;
-			r = ctr_err_nomem(err);
-		}
+	struct ctr_cgroup *cg = NULL;
+	int r = resolve_paths(l, cfg, id, systemd, paths, err);
+	if (r == 0)
+		r = cg_begin(l, paths, record, ud, &cg, err);
+	if (r == 0 && (r = cg_make(cg, l, cfg, systemd, paths, CG_ALL, err)) < 0 && not_ours(r)) {
+		/*
+		 * rootless without delegation (or a read-only cgroupfs, as in a
+		 * container): go on without cgroups unless something is asked of them
+		 */
+		ctr_error_free(err ? *err : NULL);
+		if (err)
+			*err = NULL;
+		rollback(cg);
+		ctr_cgroup_free(cg);
+		free_paths(paths, l->n);
+		*out = NULL; /* record may have put cg there */
+		if (want)
+			return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
+				       "config.json: linux.resources: cgroups are not delegated to uid %u "
+				       "(or the cgroup filesystem is read-only); drop linux.resources or run "
+				       "in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)",
+				       (unsigned)geteuid());
+		return 0;
 	}
-	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
-	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
-	for (size_t i = 0; i < cg->n && r == 0; i++) {
-		struct stat st;
-		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
-	}
-	if (r == 0 && record)
-		r = record(ud, cg, err);
-	for (size_t i = 0; i < l->n && r == 0; i++) {
-		const struct ctr_cg_hier *h = &l->h[i];
-		char *dir = NULL;
-		r = make_dirs(h->mount, paths[i], h->v2, &cg->h[i].ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET), &dir,
-			      &cg->h[i].created, &cg->h[i].note, err);
-		if (r < 0) {
-			if (r == -EROFS || ((r == -EACCES || r == -EPERM) && geteuid() != 0)) {
-				/*
-				 * rootless without delegation (or a read-only cgroupfs, as in a
-				 * container): go on without cgroups unless something is asked of them
-				 */
-				ctr_error_free(err ? *err : NULL);
-				if (err)
-					*err = NULL;
-				rollback(cg);
-				ctr_cgroup_free(cg);
-				for (size_t k = 0; k < l->n; k++)
-					free(paths[k]);
-				*out = NULL; /* record may have put cg there */
-				if (want)
-					return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
-						       "config.json: linux.resources: cgroups are not delegated to uid %u "
-						       "(or the cgroup filesystem is read-only); drop linux.resources or run "
-						       "in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)",
-						       (unsigned)geteuid());
-				return 0;
-			}
-			break;
-		}
-		free(cg->h[i].dir);
-		cg->h[i].dir = dir;
-		cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (cg->h[i].fd < 0) {
-			r = ctr_err_sys(err, errno, "%s: open", cg->h[i].dir);
-			break;
-		}
-	}
-	for (size_t k = 0; k < l->n; k++)
-		free(paths[k]);
+	free_paths(paths, l->n);
 	if (r == 0)
 		r = ctr_cgroup_apply(cg, cfg, res, false, err);
 	if (r < 0) {
-		rollback(cg);
-		ctr_cgroup_free(cg);
+		if (cg) {
+			rollback(cg);
+			ctr_cgroup_free(cg);
+		}
 		return r;
 	}
 	*out = cg;
 	return 0;
+}
+
+bool ctr_cgroup_can_defer_v1(const struct ctr_cg_layout *l)
+{
+	bool any = false;
+	if (geteuid() != 0 || (l->mode != CTR_CG_V1 && l->mode != CTR_CG_HYBRID))
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		struct statvfs sv;
+		if (l->h[i].v2)
+			continue;
+		/* a read-only hierarchy (a container's view) is the case create goes on without cgroups */
+		if (statvfs(l->h[i].mount, &sv) < 0 || (sv.f_flag & ST_RDONLY))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
+			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
+			       void *ud, struct ctr_cgroup **out, ctr_error **err)
+{
+	char *paths[CTR_CG_MAX_HIER] = {0};
+	int r = resolve_paths(l, cfg, id, systemd, paths, err);
+	*out = NULL;
+	if (r == 0)
+		r = cg_begin(l, paths, record, ud, out, err);
+	if (r == 0 && (r = cg_make(*out, l, cfg, systemd, paths, CG_V2_ONLY, err)) < 0) {
+		rollback(*out);
+		ctr_cgroup_free(*out);
+		*out = NULL;
+	}
+	free_paths(paths, l->n);
+	return r;
+}
+
+int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			   const char *id, bool systemd, ctr_error **err)
+{
+	char *paths[CTR_CG_MAX_HIER] = {0};
+	int r = resolve_paths(l, cfg, id, systemd, paths, err);
+	if (r == 0)
+		r = cg_make(cg, l, cfg, systemd, paths, CG_V1_ONLY, err);
+	free_paths(paths, l->n);
+	return r < 0 ? r : ctr_cgroup_apply(cg, cfg, cfg->linux_.resources, false, err);
 }
 
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg)
@@ -813,13 +938,6 @@ int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg)
 		if (cg->h[i].v2)
 			return cg->h[i].fd;
 	return -1;
-}
-
-static int open_dir(struct ctr_cgroup *cg, size_t i)
-{
-	if (cg->h[i].fd < 0)
-		cg->h[i].fd = open(cg->h[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return cg->h[i].fd;
 }
 
 int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err)

@@ -123,6 +123,23 @@ int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cf
 int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err);
+/*
+ * create in two steps, so that the v1 hierarchies' mkdirs and every resource
+ * write overlap the container process's own setup: ctr_cgroup_create_v2_first
+ * records cg (as ctr_cgroup_create_recorded) and makes only the unified
+ * cgroup (the one clone3 puts the process into), ctr_cgroup_create_rest the
+ * v1 ones, then applies the resources (the process joins them itself, see
+ * ctr_cgroup_prepare).  Only where ctr_cgroup_can_defer_v1 (root, v1
+ * hierarchies, none read-only: no going on without cgroups half-way).  After
+ * a failure of create_rest cg stays the caller's, to destroy once the
+ * process is gone.
+ */
+bool ctr_cgroup_can_defer_v1(const struct ctr_cg_layout *l);
+int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
+			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
+			       void *ud, struct ctr_cgroup **out, ctr_error **err);
+int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			   const char *id, bool systemd, ctr_error **err);
 /* Remove the container's cgroups (each leaf, with child cgroups the container made; retries on EBUSY). */
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err);
 void ctr_cgroup_free(struct ctr_cgroup *cg);
@@ -202,7 +219,21 @@ struct ctr_plan;
  * unified cgroup comes by clone3 and the v1 ones by the join.
  */
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       int *fds, bool *parent_enters, ctr_error **err);
+		       int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout, bool *late, ctr_error **err);
+/*
+ * *late (root without user or cgroup namespaces or the intermediate process,
+ * on a host with v1 hierarchies): only the unified cgroup (hybrid) is made,
+ * plan->cg_wait set and the layout left in *late_layout (the caller's to
+ * free); after the clone, while the child sets up its mounts,
+ * ctr_cgroup_prepare_rest makes the v1 cgroups, applies the resources and
+ * lists their dirs in fds (CTR_CG_MAX_HIER entries, owned by cg), which the
+ * caller sends the child with its go to join itself.  What the child
+ * allocates before the move (mounts, as the new namespaces of any v1 join
+ * after clone3) is charged to the caller's memory cgroup; nothing of the
+ * container runs before it.
+ */
+int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			    unsigned flags, int *fds, size_t *n, ctr_error **err);
 /* The join set-up of ctr_cgroup_prepare (all hierarchies when clone3 into the cgroup is refused: ENOSYS). */
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,
 			      bool *parent_enters, ctr_error **err);

@@ -1008,6 +1008,44 @@ static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 }
 
 /*
+ * The runtime makes the v1 cgroups while we set up (plan->cg_wait, see
+ * ctr_cgroup_prepare); its go carries their directories, and we join them as
+ * at the top of child_setup ("0" into tasks: the runtime writing our pid
+ * would take cgroup_threadgroup_rwsem, an RCU grace period).  Done before the
+ * first mount that shows cgroups, and in any case before the hooks and the
+ * stub: nothing of the container runs outside its cgroups.
+ */
+static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
+{
+	if (!p->cg_wait)
+		return 0;
+	p->cg_wait = false;
+	int fds[CTR_MSG_MAX_FDS];
+	size_t nfds = 0;
+	int t = ctr_msg_recv_fds(p->sync_fd, p->msgbuf, CTR_MSG_MAX, fds, CTR_MSG_MAX_FDS, &nfds);
+	int r = 0;
+	/* the caller's affinity again, before the cpuset join (which keeps within it, as for any child) */
+	if (t == CTR_MSG_GO && p->cg_wait_affinity && sched_setaffinity(0, sizeof(p->affinity), &p->affinity) < 0)
+		r = fail(eb, n, errno, "set the caller's CPU affinity back");
+	if (t == CTR_MSG_GO && r == 0)
+		r = ctr_cgroup_join_self(fds, nfds, eb, n);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (t == 0)
+		ss_exit(1); /* the parent gave up: nothing to report to */
+	if (t != CTR_MSG_GO)
+		return fail(eb, n, t < 0 ? -t : EPROTO, "the container's cgroups: waiting for the runtime");
+	return r;
+}
+
+/* a mount that shows the container's cgroups: a cgroup mount, or a bind from the host's cgroupfs */
+static bool shows_cgroups(const struct ctr_mnt *m)
+{
+	return m->kind == CTR_MNT_CGROUP || m->kind == CTR_MNT_CGROUP_V1 ||
+	       (m->src && !ss_strncmp(m->src, "/sys/fs/cgroup", 14));
+}
+
+/*
  * A createContainer hook that is an NVIDIA verb libctr runs itself: that code
  * is not async-signal-safe, so the runtime runs it against our mount
  * namespace (through /proc/<pid>/root) while we wait.  Its GO carries the
@@ -1168,6 +1206,8 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
 	for (size_t i = 0; i < p->n_mnts; i++) {
 		p->mnts[i].cg_own_ns = own_cgns;
+		if (shows_cgroups(&p->mnts[i]) && (r = cgroups_ready(p, eb, n)) < 0)
+			return r;
 		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
 			return r;
 		close_fd(&p->mnts[i].tree_fd);
@@ -1183,6 +1223,8 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		if ((r = ctr_procfs_write(proc_root, proc_rel(p->sysctl_path[i]), p->sysctl_value[i],
 					  ss_strlen(p->sysctl_value[i]))) < 0)
 			return fail(eb, n, -r, "linux.sysctl: write %s", p->sysctl_path[i]);
+	if ((r = cgroups_ready(p, eb, n)) < 0)
+		return r;
 	size_t state_len = 0;
 	if (p->want_hooks_msg) {
 		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_HOOKS, 0, 0, NULL, 0)) < 0)

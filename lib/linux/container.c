@@ -857,6 +857,8 @@ struct create_run {
 	size_t state_len;
 	bool hooks_started;	/* prestart/createRuntime ran: poststop runs on failure */
 	bool cg_parent_enters;
+	bool cg_late;			/* the v1 cgroups are made after the clone (create_cgroups_late) */
+	struct ctr_cg_layout layout;	/* the host's cgroups, for the late step (held while cg_late) */
 	struct ctr_netdevs *netdevs;
 	int64_t deadline;
 	int cg_fds[CTR_CG_MAX_HIER];
@@ -934,6 +936,34 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 	return plan->blob_fd < 0 ? plan->blob_fd : 0;
 }
 
+/*
+ * The late step: the v1 cgroups and the resources, then the child's go with
+ * their dirs to join.  This work and the child's setup only overlap on two
+ * CPUs, and a new process tends to start on its parent's (measured: the
+ * child ran once we waited, as often as not): the child starts on another
+ * CPU of the caller's affinity, and takes the caller's affinity back at
+ * the go.
+ */
+static int create_cgroups_late(struct create_run *run, ctr_error **err)
+{
+	struct ctr_container *c = run->c;
+	struct ctr_plan *plan = &run->plan;
+	int r;
+	int cpu = sched_getcpu();
+	if (plan->cg_wait_affinity && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &plan->affinity) &&
+	    CPU_COUNT(&plan->affinity) > 1) {
+		cpu_set_t other = plan->affinity;
+		CPU_CLR(cpu, &other);
+		(void)sched_setaffinity(run->pid, sizeof(other), &other);
+	}
+	size_t n = 0;
+	if ((r = ctr_cgroup_prepare_rest(c, &run->layout, run->cfg, run->o->flags, run->cg_fds, &n, err)) < 0)
+		return r;
+	if ((r = ctr_msg_send_fds(run->sv[0], CTR_MSG_GO, run->cg_fds, n)) < 0)
+		return sync_failed(err, r);
+	return 0;
+}
+
 /* into the cgroups and the namespaces: the clone, then our copies of the child's ends closed */
 static int create_spawn(struct create_run *run, ctr_error **err)
 {
@@ -944,13 +974,25 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 
 	/* cgroups last before the clone: the process is in them before its cgroup ns and execve;
 	 * ctr_cgroup_prepare saves the state (status creating) as soon as their paths are known,
-	 * so delete after a crash from there on removes them */
+	 * so delete after a crash from there on removes them.  Where it can, the v1 hierarchies
+	 * come after the clone instead, while the child sets up (create_cgroups_late). */
 	c->recorded = CTR_STATUS_CREATING;
-	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, run->cg_fds, &run->cg_parent_enters, err)) < 0)
+	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, run->cg_fds, &run->cg_parent_enters,
+				    &run->layout, &run->cg_late, err)) < 0)
 		return r;
+	if (run->cg_late)
+		plan->cg_wait_affinity = sched_getaffinity(0, sizeof(plan->affinity), &plan->affinity) == 0;
 	pid = ctr_clone3_cg(plan->clone_flags, &run->pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
-		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself */
+		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself
+		 * (every hierarchy made first: the late step is for a process cloned into its cgroup) */
+		if (run->cg_late) {
+			if ((r = ctr_cgroup_create_rest(c->cg, &run->layout, run->cfg, c->id,
+							(run->o->flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err)) < 0)
+				return r;
+			ctr_cg_layout_free(&run->layout);
+			run->cg_late = plan->cg_wait = false;
+		}
 		if ((r = ctr_cgroup_plan_self_join(c, plan, run->cg_fds, false, &run->cg_parent_enters, err)) < 0)
 			return r;
 		pid = ctr_clone3(plan->clone_flags, &run->pidfd, SIGCHLD);
@@ -1193,6 +1235,8 @@ static void create_run_release(struct create_run *run)
 	free(run->msgbuf);
 	free(run->state);
 	ctr_net_devices_free(run->netdevs);
+	if (run->cg_late)
+		ctr_cg_layout_free(&run->layout);
 	ctr_plan_free(&run->plan);
 }
 
@@ -1224,6 +1268,8 @@ static int do_create(struct ctr_container *c, const struct ctr_create_options *o
 
 	if ((r = create_plan(&run, preserved, err)) < 0 || (r = create_spawn(&run, err)) < 0)
 		goto fail;
+	if (run.cg_late && (r = create_cgroups_late(&run, err)) < 0)
+		goto fail_kill;
 	if (run.cg_parent_enters && (r = ctr_cgroup_enter(c->cg, run.pid, err)) < 0)
 		goto fail_kill;
 	if (run.plan.userns_new && (r = create_map_ids(&run, err)) < 0)

@@ -187,6 +187,11 @@ struct ctr_plan {
 	int *cg_fds;                   /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
 	size_t n_cg_fds;
 	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
+	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
+					* (with their dirs) before anything that needs them (see child.c) */
+	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its
+					* own; set affinity (the caller's thread's) back at the go */
+	cpu_set_t affinity;
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
 	struct ctr_proc proc;
 };
@@ -275,6 +280,13 @@ int ctr_proc_hook_seccomp(void *filter);
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
 /* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
+/* The most fds one message carries (ctr_msg_send_fds): the cgroup hierarchies' dirs. */
+#define CTR_MSG_MAX_FDS 24
+/* Send a message of type (no payload) with n fds attached (SCM_RIGHTS); 0 or -errno.  Async-signal-safe. */
+int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n);
+/* Receive one message into buf and up to max fds (*n of them; the rest closed): its type, 0 on EOF, -errno
+ * (-EPROTO: malformed or control data cut).  Async-signal-safe. */
+int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n);
 /* Receive one message into buf and the fd it carries (SCM_RIGHTS) into *fd (-1: none): bytes, 0 on EOF, -errno. */
 ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fd);
 /* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */

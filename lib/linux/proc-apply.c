@@ -119,6 +119,86 @@ ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
 	return w < 0 ? -errno : w;
 }
 
+/* room for CTR_MSG_MAX_FDS fds */
+#define FDS_CBUF_LEN CMSG_SPACE(sizeof(int) * CTR_MSG_MAX_FDS)
+
+int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n)
+{
+	struct ctr_msg h;
+	union {
+		char buf[FDS_CBUF_LEN];
+		struct cmsghdr align;
+	} cbuf;
+	if (n > CTR_MSG_MAX_FDS)
+		return -E2BIG;
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	memset(&cbuf, 0, sizeof(cbuf));
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (n) {
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	}
+	ssize_t w;
+	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return w < 0 ? -errno : 0;
+}
+
+int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n)
+{
+	union {
+		char buf[FDS_CBUF_LEN];
+		struct cmsghdr align;
+	} cbuf;
+	*n = 0;
+	for (;;) {
+		struct iovec iov = {buf, size};
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		ssize_t r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (*n < max)
+					fds[(*n)++] = fd;
+				else
+					close(fd);
+			}
+		}
+		if (r == 0)
+			return 0;
+		if ((size_t)r < sizeof(struct ctr_msg) || (mh.msg_flags & MSG_CTRUNC))
+			return -EPROTO;
+		struct ctr_msg h;
+		memcpy(&h, buf, sizeof(h));
+		if (h.len < 0 || (size_t)h.len != (size_t)r - sizeof(h))
+			return -EPROTO;
+		return h.type;
+	}
+}
+
 ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 {
 	int fd;

@@ -301,6 +301,70 @@ else
 	skip "crashed create" "strace is not installed"
 fi
 
+# --- without a cgroup namespace (runc's default spec) the v1 cgroups are made after the clone,
+# while the container process sets up its mounts; it joins them (their dirs come with the
+# runtime's go) before its cgroup mount, the hooks and the user program
+mknons() {
+	local b
+	b=$(mkcg "$@")
+	cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})'
+	echo "$b"
+}
+mycpus=$(sed -n 's/^Cpus_allowed_list:\t*//p' /proc/self/status)
+b=$(mknons late 'cat /proc/self/cgroup; echo "cpus=$(sed -n "s/^Cpus_allowed_list:\t*//p" /proc/self/status)"
+	for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -f $f ] && echo "pids.max=$(cat $f)"; done; true' \
+	'{"pids": {"limit": 42}, "memory": {"limit": 67108864}}')
+runb "$b"
+expect_eq "no cgroup ns: runs" 0 "$RC"
+expect_eq "no cgroup ns: the user program starts in /$P/late in each of the $nh hierarchies" "$nh" \
+	"$(grep -c ":/$P/late\$" <<<"$OUT")"
+expect_match "no cgroup ns: pids.max is set before it runs, and its cgroup mount shows its own cgroup" \
+	"^pids.max=42\$" "$OUT"
+expect_match "no cgroup ns: the container has the caller's CPU affinity ($mycpus)" "^cpus=$mycpus\$" "$OUT"
+expect_eq "no cgroup ns: run removes every cgroup" "" "$(cgdirs "/$P/late")"
+if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+	OUT=$(taskset -c 1 "$CTR_DEMO" --root "$ROOT" run -b "$b" late </dev/null 2>&1)
+	expect_match "no cgroup ns: a caller pinned to CPU 1 gives its container CPU 1 only" "^cpus=1\$" "$OUT"
+else
+	skip "no cgroup ns: a pinned caller" "one CPU, or no taskset"
+fi
+b=$(mknons latebad 'true' '{"pids": {"limit": 10}, "cpu": {"cpus": "4096-5000"}}')
+runb "$b"
+expect_match "no cgroup ns: a bad cpuset (written after the clone) is refused, naming the field" \
+	"linux.resources.cpu.cpus" "$OUT"
+expect_eq "... and leaves no cgroup directory" "" "$(cgdirs "/$P/latebad")"
+expect_eq "... and no state" "" "$(state_left)"
+expect_eq "... and no process" "" "$(pgrep -f "^/bin/sh -c true\$")"
+if command -v strace >/dev/null; then
+	# killed at clone3 (before the v1 cgroups), and at the go that carries them (after)
+	for at in clone3 sendmsg; do
+		b=$(mknons "crash-$at" 'true' '{"pids": {"limit": 10}}')
+		strace -o /dev/null -e trace=$at -e inject=$at:signal=SIGKILL:when=1 \
+			"$CTR_DEMO" --root "$ROOT" create -b "$b" "crash-$at" </dev/null >/dev/null 2>&1
+		[ $at = sendmsg ] && expect_eq "no cgroup ns, creator killed at its go: the cgroups exist in all $nh hierarchies" \
+			"$nh" "$(cgdirs "/$P/crash-$at" | wc -l)"
+		ctr delete "crash-$at"
+		expect_eq "no cgroup ns, creator killed at $at: delete removes every cgroup" "" "$(cgdirs "/$P/crash-$at")"
+		expect_eq "no cgroup ns, creator killed at $at: and the state" "" "$(state_left)"
+	done
+else
+	skip "no cgroup ns: crashed creates" "strace is not installed"
+fi
+# libctr's default parent (/ctr) copies cpus and mems into its new cpusets (clone_children)
+if [ -n "$CPUSET" ]; then
+	b=$(mknons defcg 'cat /sys/fs/cgroup/cpuset/cpuset.cpus')
+	cfg "$b" 'c["linux"].pop("cgroupsPath", None); c["linux"].pop("resources", None)'
+	runb "$b"
+	expect_eq "default cgroupsPath: runs" 0 "$RC"
+	expect_eq "default cgroupsPath: /ctr in the cpuset hierarchy has clone_children" 1 \
+		"$(cat "$CPUSET/ctr/cgroup.clone_children")"
+	expect_eq "default cgroupsPath: the container's cpuset has the parent's cpus" "$(cat "$CPUSET/ctr/cpuset.cpus")" "$OUT"
+	expect_eq "a cgroupsPath of the caller's: its parent's clone_children untouched" 0 \
+		"$(cat "$CPUSET/$P/cgroup.clone_children")"
+fi
+
 # --- the layouts this host is not: on a hybrid host, a pure v2 host (cgroup2 mounted over
 # /sys/fs/cgroup: hugetlb is its one controller there) and a pure v1 one (the unified mount
 # taken away) are made in private mount namespaces; on a pure v2 host the same container
