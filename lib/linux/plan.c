@@ -552,6 +552,58 @@ static int add_cg_sub(struct ctr_mnt *t, const char *name, const char *link, con
  * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
  * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2).
  */
+/* A cgroup or cgroup2 mount directly under /sys/fs/cgroup, from one mountinfo line. */
+struct cg_mount {
+	const char *point; /* "/sys/fs/cgroup/<name>" */
+	const char *super; /* super options: the controllers of a v1 mount */
+	bool v2;
+	dev_t dev;
+	int shown; /* -1 unknown, 0 hidden by a later mount on or above it, 1 what the path shows */
+};
+
+/*
+ * The cgroup mounts of mountinfo (parsed in place: mi is cut into strings)
+ * into m (at most max): their number.  Each line is
+ * "id parent maj:min root mountpoint opts ... - fstype source superopts".
+ */
+static size_t cg_mounts_parse(char *mi, struct cg_mount *m, size_t max)
+{
+	size_t n = 0;
+	for (char *save = NULL, *ml = strtok_r(mi, "\n", &save); ml && n < max; ml = strtok_r(NULL, "\n", &save)) {
+		char *f[5] = {0}, *sep = strstr(ml, " - "), *p = ml;
+		if (!sep)
+			continue;
+		*sep = '\0';
+		for (int i = 0; i < 5 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ' ');
+			if (p)
+				*p++ = '\0';
+		}
+		if (!f[4] || strncmp(f[4], "/sys/fs/cgroup/", 15) || strchr(f[4] + 15, '/') || !f[4][15])
+			continue;
+		/* "fstype source superopts" */
+		char *fstype = sep + 3, *src = strchr(fstype, ' '), *super = src ? strchr(src + 1, ' ') : NULL;
+		unsigned maj, min;
+		if (!super || sscanf(f[2], "%u:%u", &maj, &min) != 2)
+			continue;
+		*src = '\0';
+		bool v2 = !strcmp(fstype, "cgroup2");
+		if (!v2 && strcmp(fstype, "cgroup"))
+			continue;
+		m[n++] = (struct cg_mount){f[4], super + 1, v2, makedev(maj, min), -1};
+	}
+	return n;
+}
+
+/*
+ * For a cgroup mount on a host with v1 hierarchies: what the child mounts,
+ * one entry per hierarchy the process is in (its mount under /sys/fs/cgroup),
+ * then the host's symlinks for co-mounted controllers ("cpu" ->
+ * "cpu,cpuacct").  Returns 1 when there are v1 hierarchies, 0 when not
+ * (pure v2: a plain cgroup2 mount), or -errno.  mountinfo is read and parsed
+ * once, each mount point stat'ed at most once.
+ */
 static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 {
 	char *mi = NULL, *cg = NULL;
@@ -567,6 +619,8 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 		free(mi);
 		return r;
 	}
+	struct cg_mount mounts[64];
+	size_t nm = cg_mounts_parse(mi, mounts, CTR_ARRAY_SIZE(mounts));
 	/* each line of /proc/self/cgroup: id:controllers:path */
 	for (char *save = NULL, *l = strtok_r(cg, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -575,47 +629,28 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 		*c2 = '\0';
 		const char *ctrls = c1 + 1;
 		bool v2 = !*ctrls;
-		/* its mount point directly under /sys/fs/cgroup, from mountinfo:
-		 * "id parent dev root mountpoint opts - fstype source superopts" */
-		char *mcopy = strdup(mi);
-		if (!mcopy) {
-			r = -ENOMEM;
-			break;
-		}
+		/* its mount point directly under /sys/fs/cgroup, the first in mountinfo order */
 		const char *mnt = NULL;
-		for (char *s2 = NULL, *ml = strtok_r(mcopy, "\n", &s2); ml && !mnt; ml = strtok_r(NULL, "\n", &s2)) {
-			char *f[5] = {0}, *sep = strstr(ml, " - "), *p = ml;
-			if (!sep)
-				continue;
-			*sep = '\0';
-			for (int i = 0; i < 5 && p; i++) {
-				f[i] = p;
-				p = strchr(p, ' ');
-				if (p)
-					*p++ = '\0';
-			}
-			char fstype[16], super[512];
-			if (!f[4] || sscanf(sep + 3, "%15s %*s %511s", fstype, super) != 2)
-				continue;
-			if (strncmp(f[4], "/sys/fs/cgroup/", 15) || strchr(f[4] + 15, '/') || !f[4][15])
-				continue;
-			if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0)
-				continue;
-			/* a mount hidden by a later one on or above it is not what the path shows */
-			unsigned maj, min;
-			struct stat st;
-			if (sscanf(f[2], "%u:%u", &maj, &min) != 2 || stat(f[4], &st) < 0 ||
-			    st.st_dev != makedev(maj, min))
+		for (size_t k = 0; k < nm && !mnt; k++) {
+			struct cg_mount *cm = &mounts[k];
+			if (cm->v2 != v2)
 				continue;
 			bool all = true;
 			for (const char *q = ctrls; *q && all;) {
 				const char *e = strchr(q, ',');
 				size_t len = e ? (size_t)(e - q) : strlen(q);
-				all = list_has(super, q, len);
+				all = list_has(cm->super, q, len);
 				q = e ? e + 1 : q + len;
 			}
-			if (all)
-				mnt = f[4];
+			if (!all)
+				continue;
+			/* a mount hidden by a later one on or above it is not what the path shows */
+			if (cm->shown < 0) {
+				struct stat st;
+				cm->shown = stat(cm->point, &st) == 0 && st.st_dev == cm->dev;
+			}
+			if (cm->shown)
+				mnt = cm->point;
 		}
 		if (mnt) {
 			if (!v2)
@@ -623,7 +658,6 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 			if (add_cg_sub(t, mnt + 15, NULL, ctrls, mnt) < 0)
 				r = -ENOMEM;
 		}
-		free(mcopy);
 	}
 	free(mi);
 	free(cg);
