@@ -18,23 +18,33 @@
 
 #include "cli.h"
 
-/* process.terminal of a spec (0 when absent); -1 after reporting an error. */
-static int spec_terminal(struct cli *cli, const ctr_spec *spec)
+/*
+ * The spec as JSON, for the checks below: one serialization and parse per
+ * create (each check doing its own was a tenth of `run`'s time in the
+ * runtime).  NULL after reporting an error.
+ */
+static json_object *spec_view(struct cli *cli, const ctr_spec *spec)
 {
 	char *js = NULL;
 	ctr_error *err = NULL;
 	if (ctr_spec_to_json(spec, &js, NULL, 0, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
-		return -1;
+		return NULL;
 	}
-	json_object *root = json_tokener_parse(js), *proc, *term;
+	json_object *root = json_tokener_parse(js);
 	ctr_free(js);
-	int t = 0;
-	if (root && json_object_object_get_ex(root, "process", &proc) &&
-	    json_object_object_get_ex(proc, "terminal", &term))
-		t = json_object_get_boolean(term);
-	json_object_put(root);
-	return t;
+	if (!root)
+		cli_error(cli, "out of memory");
+	return root;
+}
+
+/* process.terminal of a spec's view (0 when absent). */
+static int spec_terminal(json_object *root)
+{
+	json_object *proc, *term;
+	if (json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "terminal", &term))
+		return json_object_get_boolean(term);
+	return 0;
 }
 
 static const char *pos_id(struct cli *cli, char **pos, int npos, int max)
@@ -147,23 +157,18 @@ static void create_args_free(struct create_args *a)
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
 	"are starting. The name you provide for the container instance must be unique on\nyour host."
 
-/* Whether the spec has a "cdi.k8s.io/..." annotation (devices to resolve at create). */
-static bool spec_has_cdi_annotations(const ctr_spec *spec)
+/* Whether the spec's view has a "cdi.k8s.io/..." annotation (devices to resolve at create). */
+static bool spec_has_cdi_annotations(json_object *root)
 {
-	char *js = NULL;
+	json_object *ann;
 	bool found = false;
-	if (ctr_spec_to_json(spec, &js, NULL, 0, NULL) < 0)
-		return true; /* let the library look and report */
-	json_object *root = json_tokener_parse(js), *ann;
-	if (root && json_object_object_get_ex(root, "annotations", &ann) && json_object_is_type(ann, json_type_object)) {
+	if (json_object_object_get_ex(root, "annotations", &ann) && json_object_is_type(ann, json_type_object)) {
 		json_object_object_foreach(ann, k, v) {
 			(void)v;
 			if (!strncmp(k, "cdi.k8s.io/", 11))
 				found = true;
 		}
 	}
-	json_object_put(root);
-	ctr_free(js);
 	return found;
 }
 
@@ -171,13 +176,10 @@ static bool spec_has_cdi_annotations(const ctr_spec *spec)
  * An image that asks for GPUs through NVIDIA_VISIBLE_DEVICES (every CUDA
  * image does) gets none unless the user says so: say how, on stderr.
  */
-static void spec_gpu_env_note(struct cli *cli, const ctr_spec *spec)
+static void spec_gpu_env_note(struct cli *cli, json_object *root)
 {
-	char *js = NULL;
-	if (ctr_spec_to_json(spec, &js, NULL, 0, NULL) < 0)
-		return;
-	json_object *root = json_tokener_parse(js), *proc, *env;
-	if (root && json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "env", &env) &&
+	json_object *proc, *env;
+	if (json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "env", &env) &&
 	    json_object_is_type(env, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(env); i++) {
 			const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
@@ -193,8 +195,6 @@ static void spec_gpu_env_note(struct cli *cli, const ctr_spec *spec)
 				"unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, shown);
 		}
 	}
-	json_object_put(root);
-	ctr_free(js);
 }
 
 /*
@@ -239,6 +239,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_error *err = NULL;
 	char *bundle = NULL, *config = NULL, *pid_file = NULL, *sock = NULL;
 	ctr_net_request *net = NULL;
+	json_object *view = NULL; /* the spec as JSON, for the CLI's own checks */
 	int rc = 1, devnull = -1;
 
 	char *image = NULL;
@@ -274,9 +275,9 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	else
 		cli_debug(cli, "create '%s' from the bundle %s (config %s)%s%s", id, bundle, config,
 			  net_a.network ? ", network " : "", net_a.network ? net_a.network : "");
-	*terminal = spec_terminal(cli, spec);
-	if (*terminal < 0)
+	if (!(view = spec_view(cli, spec)))
 		goto out;
+	*terminal = spec_terminal(view);
 	if (*terminal && a->detach && !a->console_socket) {
 		cli_error(cli, "cannot allocate tty if " CLI_NAME " will detach without setting console socket: "
 			  "give --console-socket, or set process.terminal to false in %s", config);
@@ -301,7 +302,6 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 			  "process.terminal is false in %s", config);
 		goto out;
 	}
-
 	/* Socket activation ($LISTEN_FDS for us): hand the sockets on, as runc does. */
 	int preserve = a->preserve_fds;
 	const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
@@ -323,14 +323,19 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	size_t n_named = 0;
 	for (size_t i = 0; i < a->devices.n; i++)
 		n_named += a->devices.v[i][0] != '/';
-	if (n_named < a->devices.n && cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0)
-		goto out;
-	if (n_named || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(spec)) {
+	if (n_named < a->devices.n) {
+		/* host nodes into the spec, and a view of it as it is now */
+		json_object_put(view);
+		view = NULL;
+		if (cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0 || !(view = spec_view(cli, spec)))
+			goto out;
+	}
+	if (n_named || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(view)) {
 		reg = cli_registry(cli);
 		if (!reg)
 			goto out;
 	} else {
-		spec_gpu_env_note(cli, spec);
+		spec_gpu_env_note(cli, view);
 	}
 	for (size_t i = 0; i < a->gpus.n; i++) {
 		ctr_gpu_request *req = NULL;
@@ -410,6 +415,7 @@ out:
 	if (devnull >= 0)
 		close(devnull);
 	ctr_net_request_free(net);
+	json_object_put(view);
 	ctr_spec_free(spec);
 	free(image);
 	free(bundle);
