@@ -22,10 +22,10 @@ struct layer_stream;
 /*
  * Start the decoding thread on blob_fd.  lname names the layer in messages.
  * The blob size, digest and DiffID of desc are verified when the stream ends
- * (layer_stream_finish).
+ * (layer_stream_finish).  Of o: max_bytes, cancel, zlib_only.
  */
 int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_layer_desc *desc, const char *lname,
-		       uint64_t max_bytes, const volatile int *cancel, ctr_error **err);
+		       const struct ctr_layer_opts *o, ctr_error **err);
 
 /* libarchive read callback; client data is the struct layer_stream. */
 ssize_t layer_stream_read(struct archive *a, void *ud, const void **buf);

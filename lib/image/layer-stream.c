@@ -34,11 +34,49 @@
 #include <zlib.h>
 #include <zstd.h>
 #ifdef CTR_HAVE_ISAL
+#include <dlfcn.h>
 #include <isa-l/igzip_lib.h>
 #endif
 
 #include "image/digest.h"
 #include "internal.h"
+
+#ifdef CTR_HAVE_ISAL
+/*
+ * isa-l's inflate (about twice zlib's speed) is opened on first use (dlopen),
+ * as libcrypto is (digest.c): only a gzip layer needs it, and loading it cost
+ * every process that starts with libctr (ctr-demo's each command, an
+ * engine's each runtime call) a library's mapping and relocation.  Without
+ * it, zlib inflates.
+ */
+#define LIBISAL_SONAME "libisal.so.2"
+static struct {
+	void (*init)(struct inflate_state *);
+	void (*reset)(struct inflate_state *);
+	int (*inflate)(struct inflate_state *);
+} isal_fn;
+static pthread_once_t isal_once = PTHREAD_ONCE_INIT;
+
+static void isal_load(void)
+{
+	void *h = dlopen(LIBISAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return;
+	void *init = dlsym(h, "isal_inflate_init"), *reset = dlsym(h, "isal_inflate_reset"),
+	     *inf = dlsym(h, "isal_inflate");
+	if (!init || !reset || !inf)
+		return; /* the handle stays open: harmless, and dlclose is not safe against other users */
+	*(void **)&isal_fn.init = init;
+	*(void **)&isal_fn.reset = reset;
+	*(void **)&isal_fn.inflate = inf;
+}
+
+static bool have_isal(void)
+{
+	pthread_once(&isal_once, isal_load);
+	return isal_fn.inflate != NULL;
+}
+#endif
 
 /*
  * 32 buffers of 1 MiB: 2 for the decoding thread, 2 for libarchive, a few
@@ -124,8 +162,9 @@ struct layer_stream {
 	z_stream z;
 	bool z_init;
 	ZSTD_DStream *zs;
+	bool zlib_only;
 #ifdef CTR_HAVE_ISAL
-	struct inflate_state *isal;
+	struct inflate_state *isal; /* NULL: zlib inflates */
 #endif
 };
 
@@ -368,16 +407,17 @@ static int read_more(struct layer_stream *s)
 static int gzip_member_start(struct layer_stream *s)
 {
 #ifdef CTR_HAVE_ISAL
-	isal_inflate_reset(s->isal);
-	s->isal->crc_flag = ISAL_GZIP;
-	return 0;
-#else
+	if (s->isal) {
+		isal_fn.reset(s->isal);
+		s->isal->crc_flag = ISAL_GZIP;
+		return 0;
+	}
+#endif
 	int r = s->z_init ? inflateReset(&s->z) : inflateInit2(&s->z, 16 + MAX_WBITS);
 	if (r != Z_OK)
 		return fail(s, r == Z_MEM_ERROR ? ENOMEM : EIO, "%s: zlib: cannot start inflating", s->lname);
 	s->z_init = true;
 	return 0;
-#endif
 }
 
 /* One decompression step; *prog tells whether it consumed or produced anything. */
@@ -400,28 +440,31 @@ static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 		s->member_done = false;
 	}
 #ifdef CTR_HAVE_ISAL
-	struct inflate_state *st = s->isal;
-	st->next_in = (uint8_t *)(uintptr_t)(in + s->in_pos);
-	st->avail_in = (uint32_t)avail;
-	st->next_out = out + *olen;
-	st->avail_out = (uint32_t)(cap - *olen);
-	int r = isal_inflate(st);
-	size_t used = avail - st->avail_in, made = (cap - *olen) - st->avail_out;
-	s->in_pos += used;
-	*olen += made;
-	*prog = used || made;
-	if (r < 0) {
-		const char *why = r == ISAL_INCORRECT_CHECKSUM ? "CRC or length check failed"
-				  : r == ISAL_INVALID_WRAPPER	   ? "invalid gzip header"
-				  : r == ISAL_UNSUPPORTED_METHOD   ? "unsupported compression method"
-								   : "invalid deflate data";
-		return fail(s, EBADMSG, "%s: gzip: %s (isa-l error %d) near compressed offset %" PRIu64, s->lname, why,
-			    r, __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
+	if (s->isal) {
+		struct inflate_state *st = s->isal;
+		st->next_in = (uint8_t *)(uintptr_t)(in + s->in_pos);
+		st->avail_in = (uint32_t)avail;
+		st->next_out = out + *olen;
+		st->avail_out = (uint32_t)(cap - *olen);
+		int r = isal_fn.inflate(st);
+		size_t used = avail - st->avail_in, made = (cap - *olen) - st->avail_out;
+		s->in_pos += used;
+		*olen += made;
+		*prog = used || made;
+		if (r < 0) {
+			const char *why = r == ISAL_INCORRECT_CHECKSUM	  ? "CRC or length check failed"
+					  : r == ISAL_INVALID_WRAPPER	  ? "invalid gzip header"
+					  : r == ISAL_UNSUPPORTED_METHOD ? "unsupported compression method"
+									 : "invalid deflate data";
+			return fail(s, EBADMSG, "%s: gzip: %s (isa-l error %d) near compressed offset %" PRIu64,
+				    s->lname, why, r,
+				    __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
+		}
+		if (st->block_state == ISAL_BLOCK_FINISH)
+			s->member_done = true;
+		return 0;
 	}
-	if (st->block_state == ISAL_BLOCK_FINISH)
-		s->member_done = true;
-	return 0;
-#else
+#endif
 	s->z.next_in = (Bytef *)(uintptr_t)(in + s->in_pos);
 	s->z.avail_in = (uInt)avail;
 	s->z.next_out = out + *olen;
@@ -442,7 +485,6 @@ static int gzip_step(struct layer_stream *s, unsigned char *out, size_t cap, siz
 	return fail(s, EBADMSG, "%s: gzip: %s near compressed offset %" PRIu64, s->lname,
 		    s->z.msg ? s->z.msg : "invalid data",
 		    __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED) - (s->in_len - s->in_pos));
-#endif
 }
 
 static int zstd_step(struct layer_stream *s, unsigned char *out, size_t cap, size_t *olen, bool *prog)
@@ -555,10 +597,12 @@ static int producer_init(struct layer_stream *s)
 			    s->lname, s->desc->media_type, kind_name(s->kind), kind_name(magic));
 	if (s->kind == K_GZIP) {
 #ifdef CTR_HAVE_ISAL
-		s->isal = calloc(1, sizeof(*s->isal));
-		if (!s->isal)
-			return fail(s, ENOMEM, "%s: out of memory", s->lname);
-		isal_inflate_init(s->isal);
+		if (!s->zlib_only && have_isal()) {
+			s->isal = calloc(1, sizeof(*s->isal));
+			if (!s->isal)
+				return fail(s, ENOMEM, "%s: out of memory", s->lname);
+			isal_fn.init(s->isal);
+		}
 #endif
 		int r = gzip_member_start(s);
 		if (r < 0)
@@ -865,7 +909,7 @@ void layer_stream_free(struct layer_stream *s)
 }
 
 int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_layer_desc *desc, const char *lname,
-		       uint64_t max_bytes, const volatile int *cancel, ctr_error **err)
+		       const struct ctr_layer_opts *o, ctr_error **err)
 {
 	*out = NULL;
 	enum kind k;
@@ -885,8 +929,9 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 	s->kind = k;
 	s->lname = lname;
 	s->desc = desc;
-	s->max_bytes = max_bytes;
-	s->cancel = cancel;
+	s->max_bytes = o->max_bytes;
+	s->cancel = o->cancel;
+	s->zlib_only = o->zlib_only;
 	s->want_size = desc->size;
 	for (int i = NBUF; i-- > 0;) {
 		s->bufs[i].s = s;

@@ -1643,7 +1643,7 @@ int ctr_layer_apply(int root_fd, int blob_fd, const struct ctr_layer_desc *layer
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		x.nwriters = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 	}
-	int r = layer_stream_start(&x.s, blob_fd, layer, x.lname, x.o.max_bytes, x.o.cancel, err);
+	int r = layer_stream_start(&x.s, blob_fd, layer, x.lname, &x.o, err);
 	if (r < 0)
 		return r;
 	x.a = archive_read_new();

@@ -46,6 +46,7 @@ struct ctr_layer_opts {
 		      * 1 to 8: that many (more are taken as 8).  Entries still take effect in archive order. */
 	unsigned writer_delay_us; /* tests only: each writer job starts this late, so the parser runs
 				   * well ahead of the writers and every wait for them is exercised */
+	bool zlib_only;           /* tests only: gzip through zlib where isa-l loads (its fallback) */
 };
 
 void ctr_layer_opts_init(struct ctr_layer_opts *o);

@@ -1202,6 +1202,53 @@ static void test_content(void **state)
 			close(cfd);
 		}
 	}
+	/*
+	 * gzip through zlib, isa-l's fallback where libisal.so.2 does not load
+	 * (it is opened on first use): the same tree; and a byte flipped in the
+	 * deflate data, refused by either inflater with the layer named
+	 */
+	{
+		char dir[PATH_MAX], msg[1024], src[PATH_MAX], bad[PATH_MAX];
+		path_of(dir, cdir, "zlib");
+		assert_int_equal(mkdir(dir, 0755), 0);
+		struct ctr_layer_desc d = {blobs[0].mt, gz, file_size(blobs[0].file), diff, "through zlib"};
+		struct ctr_layer_opts o;
+		ctr_layer_opts_init(&o);
+		o.zlib_only = true;
+		if (apply_into(dir, blobs[0].file, &d, &o, msg, sizeof(msg)) != 0)
+			fail_msg("content.tar.gz through zlib: %s", msg);
+		check_content(dir, "content.tar.gz through zlib");
+		int cfd = open(cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ctr_error *e = NULL;
+		assert_int_equal(ctr_rm_tree_at(cfd, "zlib", &e), 0);
+		path_of(src, corpus, "content.tar.gz");
+		path_of(bad, corpus, "content-flipped.tar.gz");
+		int in = open(src, O_RDONLY | O_CLOEXEC), out = open(bad, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		assert_true(in >= 0 && out >= 0);
+		off_t n = file_size("content.tar.gz");
+		char *buf = malloc((size_t)n);
+		assert_non_null(buf);
+		assert_int_equal(read(in, buf, (size_t)n), n);
+		buf[n / 2] ^= 0x5a;
+		assert_int_equal(write(out, buf, (size_t)n), n);
+		free(buf);
+		close(in);
+		close(out);
+		d.digest = NULL; /* not the blob's digest: the inflater must see the damage */
+		for (int z = 0; z < 2; z++) {
+			assert_int_equal(mkdir(dir, 0755), 0);
+			o.zlib_only = z;
+			d.name = z ? "flipped, zlib" : "flipped";
+			if (apply_into(dir, "content-flipped.tar.gz", &d, &o, msg, sizeof(msg)) != -EBADMSG)
+				fail_msg("a flipped byte (%s): expected -EBADMSG, got '%s'", d.name, msg);
+			if (!strstr(msg, d.name) || (!strstr(msg, "gzip: ") && !strstr(msg, "DiffID")))
+				fail_msg("a flipped byte (%s): '%s' names neither the layer's gzip error nor its DiffID",
+					 d.name, msg);
+			assert_int_equal(ctr_rm_tree_at(cfd, "zlib", &e), 0);
+		}
+		close(cfd);
+		assert_int_equal(unlink(bad), 0);
+	}
 	/* a failed digest or DiffID, and a cancel, while the hashers and the writers are busy: the error, no hang */
 	const int fcounts[] = {-1, 1, 0};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(fcounts); i++) {
