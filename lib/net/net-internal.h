@@ -106,6 +106,13 @@ void ctr_ipam_reclaim(struct ctr_leases *ls, struct ctr_leases *gone);
 int ctr_ipam_assign(const struct ctr_netdef *d, struct ctr_leases *ls, struct ctr_lease *req, bool want_v4,
 		    bool want_v6, ctr_error **err);
 
+/*
+ * ctr_leases_parse's reader of the canonical layout (what ctr_leases_to_json
+ * writes; no json-c): 1 when it read buf into out, 0 when buf is anything
+ * else (out holds a partial read: ctr_leases_free it), -ENOMEM.
+ */
+int ctr_leases_parse_canonical(const char *buf, size_t len, struct ctr_leases *out);
+
 /* Index of the lease of id, -1 when none. */
 ssize_t ctr_leases_find(const struct ctr_leases *ls, const char *id);
 

@@ -309,6 +309,154 @@ static void test_lease_file_strings(void **state)
 	ctr_leases_free(&ls);
 }
 
+static void leases_equal(const struct ctr_leases *a, const struct ctr_leases *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->has_last4, b->has_last4);
+	assert_int_equal(a->has_last6, b->has_last6);
+	assert_memory_equal(a->last4, b->last4, 4);
+	assert_memory_equal(a->last6, b->last6, 16);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ctr_lease *x = &a->v[i], *y = &b->v[i];
+		assert_string_equal(x->id, y->id);
+#define OPT(f) assert_true((!x->f && !y->f) || (x->f && y->f && !strcmp(x->f, y->f)))
+		OPT(state_dir);
+		OPT(host_if);
+		OPT(hostname);
+#undef OPT
+		assert_int_equal(x->has_v4, y->has_v4);
+		assert_int_equal(x->has_v6, y->has_v6);
+		assert_memory_equal(x->ipv4, y->ipv4, 4);
+		assert_memory_equal(x->ipv6, y->ipv6, 16);
+		assert_int_equal(!x->aliases, !y->aliases);
+		for (size_t k = 0; x->aliases && (x->aliases[k] || y->aliases[k]); k++) {
+			assert_non_null(x->aliases[k]);
+			assert_non_null(y->aliases[k]);
+			assert_string_equal(x->aliases[k], y->aliases[k]);
+		}
+		assert_int_equal(x->n_ports, y->n_ports);
+		if (x->n_ports)
+			assert_memory_equal(x->ports, y->ports, x->n_ports * sizeof(*x->ports));
+	}
+}
+
+/* a copy of s with every "from" replaced by "to" */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	for (const char *p = s; (p = strstr(p, from)); p += fl)
+		n++;
+	char *out = malloc(strlen(s) + n * tl + 1), *o = out;
+	assert_non_null(out);
+	for (const char *p = s, *q; *p; p = q + fl) {
+		if (!(q = strstr(p, from))) {
+			strcpy(o, p);
+			return out;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * leases.json as libctr writes it is read without json-c (ipam.c); what it
+ * reads must be what json-c reads from the same leases laid out otherwise
+ * (the fallback), for every kind of lease, and anything not quite canonical
+ * (a key it does not know, a value that does not check out, a cut file) goes
+ * to json-c, which gives the same result or the same error.
+ */
+static void test_lease_file_canonical(void **state)
+{
+	(void)state;
+	struct ctr_netdef d;
+	def_init(&d, "10.7.0.0/22", "fd07::/64");
+	struct ctr_leases ls = {0};
+	for (int i = 0; i < 300; i++) {
+		struct ctr_lease l = {0};
+		char id[32], sd[64], hi[16];
+		snprintf(id, sizeof(id), "c%d", i);
+		snprintf(sd, sizeof(sd), "/run/ctr/c%d", i);
+		snprintf(hi, sizeof(hi), "vc%d", i);
+		l.id = strdup(id);
+		if (i % 5)
+			l.state_dir = strdup(sd);
+		if (i % 7)
+			l.host_if = strdup(hi);
+		if (i % 3)
+			l.hostname = strdup(id);
+		if (i % 4 == 1) {
+			const char *al[] = {"web", id, NULL};
+			l.aliases = ctr_strv_dup(al);
+		} else if (i % 4 == 2) {
+			const char *al[] = {NULL};
+			l.aliases = ctr_strv_dup(al);
+		}
+		if (i % 6 == 1) {
+			l.ports = calloc(2, sizeof(*l.ports));
+			char p[64];
+			snprintf(p, sizeof(p), "%d:80/tcp", 20000 + i);
+			assert_int_equal(ctr_port_mapping_parse(p, strlen(p), &l.ports[0], NULL), 0);
+			snprintf(p, sizeof(p), "[::1]:%d-%d:53-54/udp", 30000 + 2 * i, 30001 + 2 * i);
+			assert_int_equal(ctr_port_mapping_parse(p, strlen(p), &l.ports[1], NULL), 0);
+			l.n_ports = 2;
+		}
+		assert_int_equal(ctr_ipam_assign(&d, &ls, &l, i % 2 == 0, i % 3 != 2, NULL), 0);
+	}
+	char *js;
+	size_t len;
+	assert_int_equal(ctr_leases_to_json(&ls, &js, &len, NULL), 0);
+	struct ctr_leases fast, slow;
+	assert_int_equal(ctr_leases_parse(js, len, &fast, NULL), 0);
+	struct ctr_leases tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	assert_int_equal(ctr_leases_parse_canonical(js, len, &tmp), 1);
+	ctr_leases_free(&tmp);
+	/* the same document laid out otherwise: json-c reads it */
+	char *other = replace_all(js, "\n    {", "\n     {");
+	memset(&tmp, 0, sizeof(tmp));
+	assert_int_equal(ctr_leases_parse_canonical(other, strlen(other), &tmp), 0);
+	ctr_leases_free(&tmp);
+	assert_int_equal(ctr_leases_parse(other, strlen(other), &slow, NULL), 0);
+	leases_equal(&fast, &ls);
+	leases_equal(&fast, &slow);
+	ctr_leases_free(&slow);
+	free(other);
+	/* an unknown key: ignored, as json-c does */
+	other = replace_all(js, "{\"id\": \"c7\"", "{\"id\": \"c7\", \"extra\": \"x\"");
+	memset(&tmp, 0, sizeof(tmp));
+	assert_int_equal(ctr_leases_parse_canonical(other, strlen(other), &tmp), 0);
+	ctr_leases_free(&tmp);
+	assert_int_equal(ctr_leases_parse(other, strlen(other), &slow, NULL), 0);
+	leases_equal(&fast, &slow);
+	ctr_leases_free(&slow);
+	free(other);
+	/* a bad address in canonical layout: json-c's error */
+	ctr_error *e = NULL;
+	other = replace_all(js, "\"ipv4\": \"10.7.0.", "\"ipv4\": \"10.7.0.999");
+	assert_int_equal(ctr_leases_parse(other, strlen(other), &slow, &e), -EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "bad address"));
+	ctr_error_free(e);
+	free(other);
+	/* every cut of the file (a crash mid-write is not one: the file is renamed into place) */
+	for (size_t cut = 0; cut < len; cut += 97) {
+		memset(&tmp, 0, sizeof(tmp));
+		assert_int_equal(ctr_leases_parse_canonical(js, cut, &tmp), 0);
+		ctr_leases_free(&tmp);
+		e = NULL;
+		int r = ctr_leases_parse(js, cut, &slow, &e);
+		assert_int_equal(r, -EINVAL);
+		ctr_error_free(e);
+	}
+	ctr_leases_free(&fast);
+	ctr_leases_free(&ls);
+	free(js);
+	ctr_netdef_free(&d);
+}
+
 struct worker {
 	const char *dir;
 	const struct ctr_netdef *d;
@@ -492,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_ipnet_parse), cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_ports),       cmocka_unit_test(test_assign),
 		cmocka_unit_test(test_lease_file),  cmocka_unit_test(test_lease_file_strings),
+		cmocka_unit_test(test_lease_file_canonical),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_names),       cmocka_unit_test(test_withdraw),
 	};
