@@ -762,6 +762,10 @@ static int child_status_msg(pid_t pid, int pidfd, char *buf, size_t n)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
+	/* its sync channel closes as it exits, a moment before its status is there */
+	struct pollfd pfd = {pidfd, POLLIN, 0};
+	if (pidfd >= 0)
+		(void)poll(&pfd, 1, 200);
 	int r = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG)
 			   : waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG);
 	if (r == 0 && si.si_pid) {
@@ -1210,8 +1214,11 @@ static int create_finish(struct create_run *run, ctr_error **err)
 	int got = recv_msg(run->sv[0], &run->msgbuf, &h);
 	if (got < 0)
 		return sync_failed(err, got);
-	if (got == 0)
-		return ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init exited at create", c->id);
+	if (got == 0) {
+		char why[64];
+		child_status_msg(run->pid, run->pidfd, why, sizeof(why));
+		return ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init %s at create", c->id, why);
+	}
 	if (h.type != CTR_MSG_READY)
 		return ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d", c->id, h.type);
 	return 0;
