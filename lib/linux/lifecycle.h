@@ -278,7 +278,8 @@ int ctr_proc_hook_seccomp(void *filter);
 
 /* Send a message (header + payload) on a SEQPACKET socket; async-signal-safe. */
 int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len);
-/* Receive one message into buf: its type, 0 on EOF, -errno (-EPROTO: malformed).  Async-signal-safe. */
+/* Receive one message into buf (an fd sent with it is closed): its type, 0 on EOF, -errno (-EPROTO: malformed).
+ * Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
 /* The most fds one message carries (ctr_msg_send_fds): the cgroup hierarchies' dirs. */
 #define CTR_MSG_MAX_FDS 24

@@ -67,26 +67,6 @@ int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, siz
 	}
 }
 
-int ctr_msg_recv(int fd, char *buf, size_t size)
-{
-	for (;;) {
-		ssize_t r = recv(fd, buf, size, 0);
-		if (r == 0)
-			return 0;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((size_t)r < sizeof(struct ctr_msg))
-			return -EPROTO;
-		struct ctr_msg h;
-		memcpy(&h, buf, sizeof(h));
-		if (h.len < 0 || (size_t)h.len != (size_t)r - sizeof(h))
-			return -EPROTO;
-		return h.type;
-	}
-}
 
 /* A one-buffer message with room for one fd (SCM_RIGHTS) in cbuf. */
 #define FD_CBUF_LEN CMSG_SPACE(sizeof(int))
@@ -197,6 +177,12 @@ int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, siz
 			return -EPROTO;
 		return h.type;
 	}
+}
+
+int ctr_msg_recv(int fd, char *buf, size_t size)
+{
+	size_t n;
+	return ctr_msg_recv_fds(fd, buf, size, NULL, 0, &n); /* an fd sent along is closed */
 }
 
 ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
