@@ -330,6 +330,16 @@ if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
 else
 	skip "no cgroup ns: a pinned caller" "one CPU, or no taskset"
 fi
+# the hooks of create see the container process in its cgroups (a prestart hook reads /proc/<pid>/cgroup;
+# no cgroup mount, whose wait would come first)
+b=$(mknons latehook 'true' '{"pids": {"limit": 10}}')
+cfg "$b" 'c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]
+c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c",
+  "pid=$(tr , \"\\n\" | sed -n \"s/.*\\\"pid\\\": *\\([0-9]*\\).*/\\1/p\"); cat /proc/$pid/cgroup > " + argv[0]]}]}' "$TMP/latehook.cg"
+runb "$b"
+expect_eq "no cgroup ns: runs with a prestart hook" 0 "$RC"
+expect_eq "no cgroup ns: the prestart hook sees the process in /$P/latehook in each of the $nh hierarchies" "$nh" \
+	"$(grep -c ":/$P/latehook\$" "$TMP/latehook.cg" 2>/dev/null)"
 b=$(mknons latebad 'true' '{"pids": {"limit": 10}, "cpu": {"cpus": "4096-5000"}}')
 runb "$b"
 expect_match "no cgroup ns: a bad cpuset (written after the clone) is refused, naming the field" \
