@@ -340,6 +340,21 @@ runb "$b"
 expect_eq "no cgroup ns: runs with a prestart hook" 0 "$RC"
 expect_eq "no cgroup ns: the prestart hook sees the process in /$P/latehook in each of the $nh hierarchies" "$nh" \
 	"$(grep -c ":/$P/latehook\$" "$TMP/latehook.cg" 2>/dev/null)"
+# clone3 refused (ENOSYS: an old kernel, an engine's seccomp profile): every cgroup is made before the
+# fallback clone and the child joins them all itself; the same placement and limits
+if [ -x "${CTR_NOCLONE3:-}" ]; then
+	b=$(mknons noclone3 'cat /proc/self/cgroup
+	for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -f $f ] && echo "pids.max=$(cat $f)"; done; true' \
+		'{"pids": {"limit": 43}}')
+	OUT=$(timeout 60 "$CTR_NOCLONE3" "$CTR_DEMO" --root "$ROOT" run -b "$b" noclone3 </dev/null 2>&1)
+	expect_eq "clone3 refused: runs" 0 "$?"
+	expect_eq "clone3 refused: the user program starts in /$P/noclone3 in each of the $nh hierarchies" "$nh" \
+		"$(grep -c ":/$P/noclone3\$" <<<"$OUT")"
+	expect_match "clone3 refused: pids.max is set before it runs" "^pids.max=43\$" "$OUT"
+	expect_eq "clone3 refused: run removes every cgroup" "" "$(cgdirs "/$P/noclone3")"
+else
+	skip "clone3 refused" "no noclone3 helper (CTR_NOCLONE3)"
+fi
 b=$(mknons latebad 'true' '{"pids": {"limit": 10}, "cpu": {"cpus": "4096-5000"}}')
 runb "$b"
 expect_match "no cgroup ns: a bad cpuset (written after the clone) is refused, naming the field" \

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * noclone3 PROGRAM [ARG...]: run PROGRAM with clone3 refused (ENOSYS), as an
+ * old kernel or an engine's seccomp profile refuses it.  cgroups.sh runs
+ * ctr-demo under it to reach create's fallback from clone3 with
+ * CLONE_INTO_CGROUP (the child joins every cgroup itself).
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: noclone3 PROGRAM [ARG...]\n");
+		return 2;
+	}
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0 || seccomp_load(f) < 0) {
+		fprintf(stderr, "noclone3: cannot load the seccomp filter\n");
+		return 2;
+	}
+	seccomp_release(f);
+	execv(argv[1], argv + 1);
+	perror("noclone3: exec");
+	return 127;
+}
