@@ -45,81 +45,29 @@ static int fail(char *eb, size_t n, int e, const char *fmt, ...)
 	return -(e > 0 ? e : EIO);
 }
 
-int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len)
+/* Control space for CTR_MSG_MAX_FDS fds, aligned for its cmsghdr. */
+union fds_cbuf {
+	char buf[CMSG_SPACE(sizeof(int) * CTR_MSG_MAX_FDS)];
+	struct cmsghdr align;
+};
+
+/*
+ * The one sender and the one receiver of the sync and report channels
+ * (SOCK_SEQPACKET, a message a packet), with or without fds (SCM_RIGHTS);
+ * the functions below are these with their message layouts.
+ * Async-signal-safe.
+ */
+static ssize_t send_fds(int sock, struct iovec *iov, size_t n_iov, const int *fds, size_t n)
 {
-	struct ctr_msg h;
-	memset(&h, 0, sizeof(h));
-	h.type = type;
-	h.err = errnum;
-	h.pid = pid;
-	h.len = (int)len;
-	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	union fds_cbuf cbuf;
 	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len ? 2 : 1;
-	for (;;) {
-		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (r >= 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-
-/* A one-buffer message with room for one fd (SCM_RIGHTS) in cbuf. */
-#define FD_CBUF_LEN CMSG_SPACE(sizeof(int))
-static void fd_msg_init(struct msghdr *mh, struct iovec *iov, void *buf, size_t len, char *cbuf)
-{
-	memset(cbuf, 0, FD_CBUF_LEN);
-	iov->iov_base = buf;
-	iov->iov_len = len;
-	memset(mh, 0, sizeof(*mh));
-	mh->msg_iov = iov;
-	mh->msg_iovlen = 1;
-	mh->msg_control = cbuf;
-	mh->msg_controllen = FD_CBUF_LEN;
-}
-
-ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
-{
-	char cbuf[FD_CBUF_LEN];
-	struct iovec iov;
-	struct msghdr mh;
-	fd_msg_init(&mh, &iov, (void *)buf, len, cbuf);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t w;
-	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return w < 0 ? -errno : w;
-}
-
-/* room for CTR_MSG_MAX_FDS fds */
-#define FDS_CBUF_LEN CMSG_SPACE(sizeof(int) * CTR_MSG_MAX_FDS)
-
-int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n)
-{
-	struct ctr_msg h;
-	union {
-		char buf[FDS_CBUF_LEN];
-		struct cmsghdr align;
-	} cbuf;
 	if (n > CTR_MSG_MAX_FDS)
 		return -E2BIG;
-	memset(&h, 0, sizeof(h));
-	h.type = type;
-	memset(&cbuf, 0, sizeof(cbuf));
-	struct iovec iov = {&h, sizeof(h)};
-	struct msghdr mh;
 	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = n_iov;
 	if (n) {
+		memset(&cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
@@ -131,15 +79,14 @@ int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n)
 	ssize_t w;
 	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	return w < 0 ? -errno : 0;
+	return w < 0 ? -errno : w;
 }
 
-int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n)
+/* One packet into buf and up to max of the fds it carries (*n; the others closed): bytes, 0 on EOF, -errno;
+ * *cut when control data was cut. */
+static ssize_t recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n, bool *cut)
 {
-	union {
-		char buf[FDS_CBUF_LEN];
-		struct cmsghdr align;
-	} cbuf;
+	union fds_cbuf cbuf;
 	*n = 0;
 	for (;;) {
 		struct iovec iov = {buf, size};
@@ -167,22 +114,69 @@ int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, siz
 					close(fd);
 			}
 		}
-		if (r == 0)
-			return 0;
-		if ((size_t)r < sizeof(struct ctr_msg) || (mh.msg_flags & MSG_CTRUNC))
-			return -EPROTO;
-		struct ctr_msg h;
-		memcpy(&h, buf, sizeof(h));
-		if (h.len < 0 || (size_t)h.len != (size_t)r - sizeof(h))
-			return -EPROTO;
-		return h.type;
+		*cut = (mh.msg_flags & MSG_CTRUNC) != 0;
+		return r;
 	}
+}
+
+int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, size_t len)
+{
+	struct ctr_msg h;
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.err = errnum;
+	h.pid = pid;
+	h.len = (int)len;
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	ssize_t w = send_fds(fd, iov, len ? 2 : 1, NULL, 0);
+	return w < 0 ? (int)w : 0;
+}
+
+int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n)
+{
+	struct ctr_msg h;
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	struct iovec iov = {&h, sizeof(h)};
+	ssize_t w = send_fds(sock, &iov, 1, fds, n);
+	return w < 0 ? (int)w : 0;
+}
+
+ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	struct iovec iov = {(void *)buf, len};
+	return send_fds(sock, &iov, 1, &fd, 1);
+}
+
+int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n)
+{
+	bool cut;
+	ssize_t r = recv_fds(sock, buf, size, fds, max, n, &cut);
+	if (r <= 0)
+		return (int)r;
+	if ((size_t)r < sizeof(struct ctr_msg) || cut)
+		return -EPROTO;
+	struct ctr_msg h;
+	memcpy(&h, buf, sizeof(h));
+	if (h.len < 0 || (size_t)h.len != (size_t)r - sizeof(h))
+		return -EPROTO;
+	return h.type;
 }
 
 int ctr_msg_recv(int fd, char *buf, size_t size)
 {
 	size_t n;
 	return ctr_msg_recv_fds(fd, buf, size, NULL, 0, &n); /* an fd sent along is closed */
+}
+
+ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fdp)
+{
+	size_t n;
+	bool cut;
+	ssize_t r = recv_fds(sock, buf, size, fdp, 1, &n, &cut);
+	if (!n)
+		*fdp = -1;
+	return r;
 }
 
 ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
@@ -196,26 +190,6 @@ ssize_t ctr_seccomp_recv(int sock, char *buf, size_t size, int *listener)
 	else if (fd >= 0)
 		close(fd);
 	return n;
-}
-
-ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fdp)
-{
-	*fdp = -1;
-	for (;;) {
-		char cbuf[FD_CBUF_LEN];
-		struct iovec iov;
-		struct msghdr mh;
-		fd_msg_init(&mh, &iov, buf, size, cbuf);
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(fdp, CMSG_DATA(cm), sizeof(int));
-		return n;
-	}
 }
 
 int ctr_seccomp_send_listener(int sock, int fd)
