@@ -152,7 +152,7 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
 			    unsigned flags, int *fds, size_t *n, ctr_error **err)
 {
-	int r = ctr_cgroup_create_rest(c->cg, l, cfg, c->id, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
+	int r = ctr_cgroup_create_rest(c->cg, l, cfg, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
 	return r < 0 ? r : ctr_cgroup_fds(c->cg, true, fds, n, err);
 }
 

@@ -734,24 +734,6 @@ static bool selected(bool v2, enum cg_sel sel)
 	return sel == CG_ALL || (sel == CG_V2_ONLY) == v2;
 }
 
-/* The container's path in each hierarchy of l (paths[], malloc'd; freed by free_paths). */
-static int resolve_paths(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
-			 char **paths, ctr_error **err)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		int r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, l->h[i].self, &paths[i], err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static void free_paths(char **paths, size_t n)
-{
-	for (size_t k = 0; k < n; k++)
-		free(paths[k]);
-}
-
 /*
  * The first step of every create: cg with each hierarchy's directory (not
  * made yet) and whether it is someone else's, recorded by the caller before
@@ -759,7 +741,7 @@ static void free_paths(char **paths, size_t n)
  * a state that delete cleans up (destroy takes a missing leaf as removed).
  * On failure cg is freed and *out NULL.
  */
-static int cg_begin(const struct ctr_cg_layout *l, char **paths,
+static int cg_begin(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
 		    int (*record)(void *, struct ctr_cgroup *, ctr_error **), void *ud, struct ctr_cgroup **out,
 		    ctr_error **err)
 {
@@ -775,12 +757,15 @@ static int cg_begin(const struct ctr_cg_layout *l, char **paths,
 		cg->h[i].v2 = h->v2;
 		cg->h[i].ctrls = h->ctrls;
 		cg->n = i + 1;
+		char *path = NULL;
 		if (!(cg->h[i].name = strdup(h->name)))
 			r = ctr_err_nomem(err);
-		else if (asprintf(&cg->h[i].dir, "%s%s", h->mount, paths[i]) < 0) {
+		else if ((r = ctr_cg_resolve_path(cfg->linux_.cgroups_path, systemd, id, h->self, &path, err)) == 0 &&
+			 asprintf(&cg->h[i].dir, "%s%s", h->mount, path) < 0) {
 			cg->h[i].dir = NULL;
 			r = ctr_err_nomem(err);
 		}
+		free(path);
 	}
 	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
 	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
@@ -799,12 +784,13 @@ static int cg_begin(const struct ctr_cg_layout *l, char **paths,
 }
 
 /*
- * mkdir the selected hierarchies' cgroups and open them.  -EROFS, or -EACCES
+ * mkdir the selected hierarchies' cgroups (the dirs cg_begin named: mount
+ * point, then the path below it) and open them.  -EROFS, or -EACCES
  * and -EPERM when not root: the cgroupfs is not ours to write (the caller
  * decides whether to go on without cgroups); nothing made is removed here.
  */
 static int cg_make(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg, bool systemd,
-		   char **paths, enum cg_sel sel, ctr_error **err)
+		   enum cg_sel sel, ctr_error **err)
 {
 	/* the default path (/ctr/<id>, ctr_cg_resolve_path): its parent is libctr's */
 	bool default_path = !systemd && (!cfg->linux_.cgroups_path || !*cfg->linux_.cgroups_path);
@@ -813,8 +799,9 @@ static int cg_make(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const s
 		if (!selected(h->v2, sel))
 			continue;
 		char *dir = NULL;
-		int r = make_dirs(h->mount, paths[i], h->v2, &cg->h[i].ctrls, !h->v2 && (h->ctrls & CTR_CGC_CPUSET),
-				  default_path, &dir, &cg->h[i].created, &cg->h[i].note, err);
+		int r = make_dirs(h->mount, cg->h[i].dir + strlen(h->mount), h->v2, &cg->h[i].ctrls,
+				  !h->v2 && (h->ctrls & CTR_CGC_CPUSET), default_path, &dir, &cg->h[i].created,
+				  &cg->h[i].note, err);
 		if (r < 0)
 			return r;
 		free(cg->h[i].dir);
@@ -845,12 +832,9 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 				       "mount one or drop linux.resources");
 		return 0;
 	}
-	char *paths[CTR_CG_MAX_HIER] = {0};
 	struct ctr_cgroup *cg = NULL;
-	int r = resolve_paths(l, cfg, id, systemd, paths, err);
-	if (r == 0)
-		r = cg_begin(l, paths, record, ud, &cg, err);
-	if (r == 0 && (r = cg_make(cg, l, cfg, systemd, paths, CG_ALL, err)) < 0 && not_ours(r)) {
+	int r = cg_begin(l, cfg, id, systemd, record, ud, &cg, err);
+	if (r == 0 && (r = cg_make(cg, l, cfg, systemd, CG_ALL, err)) < 0 && not_ours(r)) {
 		/*
 		 * rootless without delegation (or a read-only cgroupfs, as in a
 		 * container): go on without cgroups unless something is asked of them
@@ -860,7 +844,6 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 			*err = NULL;
 		rollback(cg);
 		ctr_cgroup_free(cg);
-		free_paths(paths, l->n);
 		*out = NULL; /* record may have put cg there */
 		if (want)
 			return ctr_err(err, EPERM, CTR_E_UNSUPPORTED,
@@ -870,7 +853,6 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 				       (unsigned)geteuid());
 		return 0;
 	}
-	free_paths(paths, l->n);
 	if (r == 0)
 		r = ctr_cgroup_apply(cg, cfg, res, false, err);
 	if (r < 0) {
@@ -905,28 +887,19 @@ int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_c
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err)
 {
-	char *paths[CTR_CG_MAX_HIER] = {0};
-	int r = resolve_paths(l, cfg, id, systemd, paths, err);
-	*out = NULL;
-	if (r == 0)
-		r = cg_begin(l, paths, record, ud, out, err);
-	if (r == 0 && (r = cg_make(*out, l, cfg, systemd, paths, CG_V2_ONLY, err)) < 0) {
+	int r = cg_begin(l, cfg, id, systemd, record, ud, out, err);
+	if (r == 0 && (r = cg_make(*out, l, cfg, systemd, CG_V2_ONLY, err)) < 0) {
 		rollback(*out);
 		ctr_cgroup_free(*out);
 		*out = NULL;
 	}
-	free_paths(paths, l->n);
 	return r;
 }
 
 int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			   const char *id, bool systemd, ctr_error **err)
+			   bool systemd, ctr_error **err)
 {
-	char *paths[CTR_CG_MAX_HIER] = {0};
-	int r = resolve_paths(l, cfg, id, systemd, paths, err);
-	if (r == 0)
-		r = cg_make(cg, l, cfg, systemd, paths, CG_V1_ONLY, err);
-	free_paths(paths, l->n);
+	int r = cg_make(cg, l, cfg, systemd, CG_V1_ONLY, err);
 	return r < 0 ? r : ctr_cgroup_apply(cg, cfg, cfg->linux_.resources, false, err);
 }
 

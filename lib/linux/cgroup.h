@@ -139,7 +139,7 @@ int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_c
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err);
 int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			   const char *id, bool systemd, ctr_error **err);
+			   bool systemd, ctr_error **err);
 /* Remove the container's cgroups (each leaf, with child cgroups the container made; retries on EBUSY). */
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err);
 void ctr_cgroup_free(struct ctr_cgroup *cg);
