@@ -314,6 +314,7 @@ c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source":
 }
 mycpus=$(sed -n 's/^Cpus_allowed_list:\t*//p' /proc/self/status)
 b=$(mknons late 'cat /proc/self/cgroup; echo "cpus=$(sed -n "s/^Cpus_allowed_list:\t*//p" /proc/self/status)"
+	echo "fds=$(ls /proc/self/fd | tr "\n" " ")"
 	for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -f $f ] && echo "pids.max=$(cat $f)"; done; true' \
 	'{"pids": {"limit": 42}, "memory": {"limit": 67108864}}')
 runb "$b"
@@ -323,6 +324,8 @@ expect_eq "no cgroup ns: the user program starts in /$P/late in each of the $nh 
 expect_match "no cgroup ns: pids.max is set before it runs, and its cgroup mount shows its own cgroup" \
 	"^pids.max=42\$" "$OUT"
 expect_match "no cgroup ns: the container has the caller's CPU affinity ($mycpus)" "^cpus=$mycpus\$" "$OUT"
+# the cgroup dirs that came with the go, and the sync channel, are not the container's
+expect_match "no cgroup ns: the user program holds only its stdio (and ls its directory)" "^fds=0 1 2 3 \$" "$OUT"
 expect_eq "no cgroup ns: run removes every cgroup" "" "$(cgdirs "/$P/late")"
 if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
 	OUT=$(taskset -c 1 "$CTR_DEMO" --root "$ROOT" run -b "$b" late </dev/null 2>&1)
