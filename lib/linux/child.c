@@ -1084,6 +1084,9 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		[OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	      [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
 	};
 
+	/* the new network namespace, off the clone (plan.c): before anything that could see a netns */
+	if (p->net_unshare && unshare(CLONE_NEWNET) < 0)
+		return fail(eb, n, errno, "linux.namespaces (network): unshare");
 	if ((r = ctr_fds_setup_stdio(p->proc.stdio, eb, n)) < 0)
 		return r;
 	for (int i = 0; i < 3; i++)

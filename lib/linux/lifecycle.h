@@ -187,6 +187,7 @@ struct ctr_plan {
 	int *cg_fds;                   /* cgroup dirs (O_PATH) the child joins itself ("0" to cgroup.procs) first */
 	size_t n_cg_fds;
 	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
+	bool net_unshare;              /* CLONE_NEWNET taken off clone: the child unshares it first (plan.c) */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
 					* (with their dirs) before anything that needs them (see child.c) */
 	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its

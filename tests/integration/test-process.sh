@@ -58,4 +58,16 @@ runb "$b"
 expect_eq "env: exactly the spec's variables (plus none)" "A=1
 B=2" "$(printf '%s\n' "$OUT" | grep -v '^HOME=\|^container=' | sort)"
 
+# the network namespace: new and the container's own (libctr unshares it in
+# the child after clone3, before anything mounts sysfs or writes a sysctl):
+# its sysfs and /proc/net show only its loopback, never the host's devices
+b=$(mkb netns1)
+cfg "$b" 'c["process"]["args"] = ["/bin/sh", "-c", "echo net=$(readlink /proc/self/ns/net); echo devs=$(ls /sys/class/net | tr \"\\n\" \" \"); echo ifs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \" | tr \"\\n\" \" \")"]'
+runb "$b"
+expect_eq "netns: run exit 0" 0 "$RC"
+expect_match "netns: the container has a network namespace" '^net=net:\[[0-9]+\]$' "$OUT"
+check "netns: not the host's" test "$(printf '%s\n' "$OUT" | sed -n 's/^net=//p')" != "$(readlink /proc/self/ns/net)"
+expect_match "netns: /sys/class/net (sysfs mounted in the container's netns) has lo only" '^devs=lo$' "$OUT"
+expect_match "netns: /proc/net/dev has lo only" '^ifs=lo$' "$OUT"
+
 finish
