@@ -1160,8 +1160,8 @@ static int create_setup_msg(struct create_run *run, ctr_error **err)
 		       c->id, h.type);
 }
 
-/* the init waits for start: network, oomScoreAdj, console, config.json and state, pid file;
- * then the go for its startContainer hooks and the word that it cleared PR_SET_PDEATHSIG */
+/* the init said CREATED and waits: network, oomScoreAdj, console; the go (with the state for its
+ * startContainer hooks); then the state and the pid file */
 static int create_finish(struct create_run *run, ctr_error **err)
 {
 	struct ctr_container *c = run->c;
@@ -1188,6 +1188,22 @@ static int create_finish(struct create_run *run, ctr_error **err)
 		c->console_fd = m;
 	}
 	c->recorded = CTR_STATUS_CREATED;
+	free(run->state);
+	run->state = NULL;
+	run->state_len = 0;
+	if (run->plan.hk_start_container.n &&
+	    ((r = state_doc_inside(c, CTR_STATUS_CREATED, &run->state, &run->state_len, err)) < 0 ||
+	     (r = check_state_len(c, run->state_len, err)) < 0))
+		return r;
+	/*
+	 * The go first: the stub has nothing left but to wait for start, and it
+	 * wakes while we write the state (a failure from here on still kills it,
+	 * and create fails).  It cleared PR_SET_PDEATHSIG before it said
+	 * CREATED: once the go is queued (it reads it before our end's hangup)
+	 * we may return, and our caller exit.
+	 */
+	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
+		return sync_failed(err, r);
 	if ((r = ctr_container_save_state(c, err)) < 0)
 		return r;
 	if (o->pid_file) {
@@ -1196,31 +1212,6 @@ static int create_finish(struct create_run *run, ctr_error **err)
 		if ((r = ctr_write_file_atomic(o->pid_file, val, (size_t)n, 0644, err)) < 0)
 			return r;
 	}
-	free(run->state);
-	run->state = NULL;
-	run->state_len = 0;
-	if (run->plan.hk_start_container.n &&
-	    ((r = state_doc_inside(c, CTR_STATUS_CREATED, &run->state, &run->state_len, err)) < 0 ||
-	     (r = check_state_len(c, run->state_len, err)) < 0))
-		return r;
-	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
-		return sync_failed(err, r);
-	/* the init stub clears PR_SET_PDEATHSIG, then says so: wait for that word (not for an EOF,
-	 * which a process cloned by another thread at the same time could delay), or our exit
-	 * right after create could still kill it */
-	struct ctr_msg h;
-	if ((r = create_deadline(c, run->sv[0], run->deadline, o->timeout_ms, err)) < 0)
-		return r;
-	int got = recv_msg(run->sv[0], &run->msgbuf, &h);
-	if (got < 0)
-		return sync_failed(err, got);
-	if (got == 0) {
-		char why[64];
-		child_status_msg(run->pid, run->pidfd, why, sizeof(why));
-		return ctr_err(err, EIO, CTR_E_CHILD, "container '%s': the init %s at create", c->id, why);
-	}
-	if (h.type != CTR_MSG_READY)
-		return ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': unexpected message %d", c->id, h.type);
 	return 0;
 }
 

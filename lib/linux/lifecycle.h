@@ -33,7 +33,6 @@ enum ctr_msg_type {
 	CTR_MSG_EXECED,      /* unused on the wire: EOF after exec */
 	CTR_MSG_SECCOMP_FD,  /* child -> runtime (start/exec channel): the seccomp listener fd (SCM_RIGHTS) */
 	CTR_MSG_NATIVE_HOOK, /* child -> parent: run createContainer hook <pid field> natively (an NVIDIA verb), then GO */
-	CTR_MSG_READY,       /* init stub -> parent: PR_SET_PDEATHSIG cleared after the last GO; the creator may go */
 	CTR_MSG_USERNS,      /* child -> parent: in its new user namespace, ready for the maps (then GO) */
 	CTR_MSG_HOOK_ERROR,  /* init stub -> starter: a startContainer hook failed; err + text */
 	CTR_MSG_ROOTFS_MNT,  /* child -> parent: no mount namespace: the mount id (pid field) of its rootfs bind */

@@ -167,6 +167,38 @@ cfg "$b6" 'c["process"]["terminal"] = False'
 runb "$b6"
 expect_eq "default spec: runs" "0 from-default-spec" "$RC $(printf '%s\n' "$OUT" | head -n 1)"
 
+# --- the creator killed after the init stub said CREATED, before its last go: the stub
+# cleared PR_SET_PDEATHSIG before it said so (its creator may return and exit at once),
+# and leaves on the sync socket's hangup instead
+if command -v strace >/dev/null; then
+	b=$(mkb orphan)
+	# each sendmsg of the creator waits half a second: the last one is its go after CREATED
+	strace -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=500000 \
+		"$CTR_DEMO" --root "$ROOT" create -b "$b" orphan </dev/null >/dev/null 2>&1 &
+	sp=$!
+	stub=
+	for i in $(seq 100); do
+		p=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$ROOT/orphan/state.json" 2>/dev/null)
+		if [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = memfd:ctr-init ]; then
+			stub=$p
+			break
+		fi
+		sleep 0.05
+	done
+	check "creator killed before its last go: the init stub ran" test -n "$stub"
+	sleep 0.2 # CREATED is sent: the creator waits in its delayed go
+	creator=$(pgrep -P "$sp" -x ctr-demo)
+	check "creator killed before its last go: the creator is there" test -n "$creator"
+	kill -9 "$creator" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	check "creator killed before its last go: the init stub leaves" gone "$stub"
+	ctr delete --force orphan >/dev/null 2>&1
+	expect_eq "creator killed before its last go: delete leaves no state" "" "$(state_left)"
+	expect_eq "creator killed before its last go: nor cgroup" "" "$(cgroups_left orphan)"
+else
+	skip "creator killed before its last go" "strace is not installed"
+fi
+
 expect_eq "state root empty at the end" "" "$(state_left)"
 
 finish

@@ -163,6 +163,13 @@ static void run_init(int argc, char **argv)
 	}
 	if (r < 0)
 		report(sync_fd, r, eb);
+	/*
+	 * The creator may return from create once it has our CREATED, and exit
+	 * (ctr-demo create) without taking us along: PR_SET_PDEATHSIG goes
+	 * first.  Its death before its go still ends us: the go never comes,
+	 * the sync socket hangs up (t == 0 below), we leave.
+	 */
+	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	/* created: the runtime writes the state, then its GO carries the state for startContainer hooks */
 	r = ctr_msg_send(sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0);
 	if (r < 0)
@@ -176,10 +183,6 @@ static void run_init(int argc, char **argv)
 	memcpy(&h, msg, sizeof(h));
 	const char *state = msg + sizeof(h);
 	size_t state_len = (size_t)h.len;
-	/* the creator may exit now without taking us along; then it may go (an explicit word, not an EOF) */
-	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (ctr_msg_send(sync_fd, CTR_MSG_READY, 0, 0, NULL, 0) < 0)
-		_exit(1);
 	close(sync_fd);
 
 	/* created: wait for start */
