@@ -1313,21 +1313,59 @@ int ctr_cgroup_event_fd(struct ctr_cgroup *cg, int *out, ctr_error **err)
  * the largest single cost of a create).  A v2 cgroup has no "tasks" file: its
  * cgroup.procs is written.
  */
+/* The file a process joins a cgroup by: v1's tasks, or cgroup.procs where there is none (v2). */
+static int open_join_file(int dirfd, const char **file)
+{
+	*file = "tasks";
+	int fd = openat(dirfd, *file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(dirfd, *file = "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
+static int join_by(int fd, const char *file, size_t i, char *errbuf, size_t errlen)
+{
+	ssize_t w = fd < 0 ? -1 : write(fd, "0", 1);
+	if (w == 1)
+		return 0;
+	int e = errno;
+	ss_fmt(errbuf, errlen, "join the container's cgroup (%s of hierarchy %zu): %s", file, i, ss_strerror(e));
+	return -(e ? e : EIO);
+}
+
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *file = "tasks";
-		int fd = openat(fds[i], file, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			fd = openat(fds[i], file = "cgroup.procs", O_WRONLY | O_CLOEXEC);
-		ssize_t w = fd < 0 ? -1 : write(fd, "0", 1);
-		int e = errno;
+		const char *file;
+		int fd = open_join_file(fds[i], &file);
+		int r = join_by(fd, file, i, errbuf, errlen);
 		if (fd >= 0)
 			close(fd);
-		if (w != 1) {
-			ss_fmt(errbuf, errlen, "join the container's cgroup (%s of hierarchy %zu): %s", file, i,
-			       ss_strerror(e));
-			return -(e ? e : EIO);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int ctr_cgroup_join_files(const int *fds, size_t n, char *errbuf, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = join_by(fds[i], "tasks or cgroup.procs", i, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int ctr_cgroup_open_join_files(const int *dirfds, size_t n, int *out, ctr_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *file;
+		if ((out[i] = open_join_file(dirfds[i], &file)) < 0) {
+			int e = errno;
+			for (size_t k = 0; k < i; k++)
+				close(out[k]);
+			return ctr_err_sys(err, e, "open %s of the container's cgroup (hierarchy %zu)", file, i);
 		}
 	}
 	return 0;

@@ -151,6 +151,9 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err);
  * skip_v2) into fds (CTR_CG_MAX_HIER entries) for ctr_cgroup_join_self().
  */
 int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err);
+/* Each dir's tasks file (cgroup.procs where there is none), opened for writing into out (the caller
+ * closes them): the late step's go carries these, ctr_cgroup_join_files() writes "0" to each. */
+int ctr_cgroup_open_join_files(const int *dirfds, size_t n, int *out, ctr_error **err);
 /* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1 (also with no_clone_into). */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
 

@@ -1009,11 +1009,12 @@ static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 
 /*
  * The runtime makes the v1 cgroups while we set up (plan->cg_wait, see
- * ctr_cgroup_prepare); its go carries their directories, and we join them as
- * at the top of child_setup ("0" into tasks: the runtime writing our pid
- * would take cgroup_threadgroup_rwsem, an RCU grace period).  Done before the
- * first mount that shows cgroups, and in any case before the hooks and the
- * stub: nothing of the container runs outside its cgroups.
+ * ctr_cgroup_prepare); its go carries their tasks files, opened for writing,
+ * and we join them as at the top of child_setup ("0" into each: the runtime
+ * writing our pid would take cgroup_threadgroup_rwsem, an RCU grace
+ * period).  Done before the first mount that shows cgroups, and in any case
+ * before the hooks and the stub: nothing of the container runs outside its
+ * cgroups.
  */
 static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 {
@@ -1028,7 +1029,7 @@ static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 	if (t == CTR_MSG_GO && p->cg_wait_affinity && sched_setaffinity(0, sizeof(p->affinity), &p->affinity) < 0)
 		r = fail(eb, n, errno, "set the caller's CPU affinity back");
 	if (t == CTR_MSG_GO && r == 0)
-		r = ctr_cgroup_join_self(fds, nfds, eb, n);
+		r = ctr_cgroup_join_files(fds, nfds, eb, n);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (t == 0)

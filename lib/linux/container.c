@@ -942,7 +942,7 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 
 /*
  * The late step: the v1 cgroups and the resources, then the child's go with
- * their dirs to join.  This work and the child's setup only overlap on two
+ * their tasks files to join by.  This work and the child's setup only overlap on two
  * CPUs, and a new process tends to start on its parent's (measured: the
  * child ran once we waited, as often as not): the child starts on another
  * CPU of the caller's affinity, and takes the caller's affinity back at
@@ -963,9 +963,14 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
 	size_t n = 0;
 	if ((r = ctr_cgroup_prepare_rest(c, &run->layout, run->cfg, run->o->flags, run->cg_fds, &n, err)) < 0)
 		return r;
-	if ((r = ctr_msg_send_fds(run->sv[0], CTR_MSG_GO, run->cg_fds, n)) < 0)
-		return sync_failed(err, r);
-	return 0;
+	/* their tasks files, opened here (the child writes "0" to each: no lookups on its path) */
+	int files[CTR_CG_MAX_HIER];
+	if ((r = ctr_cgroup_open_join_files(run->cg_fds, n, files, err)) < 0)
+		return r;
+	r = ctr_msg_send_fds(run->sv[0], CTR_MSG_GO, files, n);
+	for (size_t i = 0; i < n; i++)
+		close(files[i]);
+	return r < 0 ? sync_failed(err, r) : 0;
 }
 
 /* into the cgroups and the namespaces: the clone, then our copies of the child's ends closed */

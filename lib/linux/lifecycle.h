@@ -329,5 +329,8 @@ void ctr_preserve_fds_free(int *fds, int n);
 
 /* Async-signal-safe: move the caller into each cgroup dir (write "0" to its cgroup.procs); 0 or -errno. */
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen);
+/* The same, by each hierarchy's tasks (or cgroup.procs) file, opened for writing by the runtime
+ * (ctr_cgroup_open_join_files): no lookup in the container process.  Async-signal-safe. */
+int ctr_cgroup_join_files(const int *fds, size_t n, char *errbuf, size_t errlen);
 
 #endif
