@@ -1085,9 +1085,6 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		[OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	      [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
 	};
 
-	/* the new network namespace, off the clone (plan.c): before anything that could see a netns */
-	if (p->net_unshare && unshare(CLONE_NEWNET) < 0)
-		return fail(eb, n, errno, "linux.namespaces (network): unshare");
 	if ((r = ctr_fds_setup_stdio(p->proc.stdio, eb, n)) < 0)
 		return r;
 	for (int i = 0; i < 3; i++)
@@ -1376,6 +1373,12 @@ void ctr_child_main(struct ctr_plan *p)
 	 * until the stub execs the program (the stub keeps it so).
 	 */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/*
+	 * The new network namespace, taken off clone3 (plan.c): the longest step
+	 * of this process, so the first, before anything that could see a netns
+	 * (an error is reported once the sync socket is in place, below).
+	 */
+	int net_err = p->net_unshare && unshare(CLONE_NEWNET) < 0 ? errno : 0;
 	ctr_child_reset_signals();
 	/*
 	 * Keep only what the plan names; every other fd of the caller's process
@@ -1399,7 +1402,7 @@ void ctr_child_main(struct ctr_plan *p)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		ss_exit(1);
 	die_if_orphan(p->sync_fd);
-	r = child_setup(p, eb, sizeof(eb));
+	r = net_err ? fail(eb, sizeof(eb), net_err, "linux.namespaces (network): unshare") : child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
 	ss_exit(1);
 }
