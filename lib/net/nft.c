@@ -10,6 +10,7 @@
  * with MSG_DONTWAIT.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
@@ -20,6 +21,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,42 @@
 #include "internal.h"
 #include "linux/procfs.h"
 #include "net/nft.h"
+#include "net/nftnl-dl.h"
+
+/* libnftnl, opened on first use (net/nftnl-dl.h) */
+static pthread_once_t nftnl_once = PTHREAD_ONCE_INIT;
+static bool nftnl_ok;
+static char nftnl_why[256];
+
+static void nftnl_load(void)
+{
+	void *h = dlopen(CTR_NFTNL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(nftnl_why, sizeof(nftnl_why), "%s", e ? e : "dlopen " CTR_NFTNL_SONAME " failed");
+		return;
+	}
+#define CTR_NFTNL_SYM(f)                                                                                   \
+	if (!(*(void **)&f##_dl = dlsym(h, #f))) {                                                          \
+		snprintf(nftnl_why, sizeof(nftnl_why), "%s has no %s (an older libnftnl?)", CTR_NFTNL_SONAME, #f); \
+		return;                                                                                     \
+	}
+	CTR_NFTNL_FUNCS(CTR_NFTNL_SYM)
+#undef CTR_NFTNL_SYM
+	nftnl_ok = true;
+}
+
+/* Every entry point that may reach libnftnl asks first: 0, or an error naming the library. */
+static int nftnl_need(ctr_error **err)
+{
+	pthread_once(&nftnl_once, nftnl_load);
+	if (nftnl_ok)
+		return 0;
+	return ctr_err(err, ELIBACC, CTR_E_UNSUPPORTED,
+		       "nftables (NAT, published ports): cannot load libnftnl: %s (install it: apt-get install "
+		       "libnftnl11)",
+		       nftnl_why);
+}
 
 /* The table's comment doubles as its layout version: a table "ctr" with
  * another comment was not made by this code and is not patched blindly. */
@@ -1514,6 +1553,8 @@ static int apply_retry(struct ctr_nft *session, struct elems *want, uint16_t typ
 
 int ctr_nft_init(ctr_error **err)
 {
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct elems none = { 0 };
 	return apply_retry(NULL, &none, NFT_MSG_NEWSETELEM, NULL, NULL, NULL, err);
 }
@@ -1630,6 +1671,8 @@ int ctr_nft_network_add(const struct ctr_nft_net *n, ctr_error **err)
 {
 	if (!n)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_network_add: no network");
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct elems want = { 0 };
 	int ret = net_elems(n, 0, &want, err);
 	char old = '1';
@@ -1649,6 +1692,8 @@ int ctr_nft_network_remove(const struct ctr_nft_net *n, ctr_error **err)
 {
 	if (!n)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_network_remove: no network");
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct elems want = { 0 };
 	int ret = net_elems(n, 0, &want, err);
 	if (ret == 0)
@@ -1733,6 +1778,8 @@ static int ports_apply(struct ctr_nft *session, const struct ctr_nft_port *p, si
 {
 	if (n && !p)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "published ports: %zu ports but no array", n);
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct elems want = { 0 };
 	int ret = port_elems(p, n, &want, err);
 	if (ret == 0 && want.n)
@@ -1771,6 +1818,8 @@ int ctr_nft_open(struct ctr_nft **out, ctr_error **err)
 	if (!out)
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_open: no out pointer");
 	*out = NULL;
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct ctr_nft *s = calloc(1, sizeof(*s));
 	if (!s)
 		return ctr_err_nomem(err);
@@ -1807,6 +1856,8 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 {
 	if ((n_nets && !nets) || (n_ports && !ports))
 		return ctr_err(err, EINVAL, CTR_E_INVALID, "ctr_nft_rebuild: no networks or ports");
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct elems want = { 0 };
 	int ret = 0;
 	for (size_t i = 0; i < n_nets && ret == 0; i++) {
@@ -1881,6 +1932,8 @@ int ctr_nft_rebuild(const struct ctr_nft_net *nets, size_t n_nets, const struct 
 
 int ctr_nft_fini(ctr_error **err)
 {
+	if (nftnl_need(err) < 0)
+		return -ELIBACC;
 	struct ctr_nft s;
 	int ret = nft_open(&s, err);
 	if (ret < 0)
