@@ -288,6 +288,14 @@ int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n);
 /* Receive one message into buf and up to max fds (*n of them; the rest closed): its type, 0 on EOF, -errno
  * (-EPROTO: malformed or control data cut).  Async-signal-safe. */
 int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n);
+/*
+ * The one receiver of fds (SCM_RIGHTS) on libctr's sockets, the layouts above
+ * and the console socket's (terminal.c) on top: one packet (or a stream's
+ * next bytes) into buf and up to max of the fds it carries (*n; the others
+ * closed, room for CTR_MSG_MAX_FDS): bytes, 0 on EOF, -errno; *cut when
+ * control data was cut.  Async-signal-safe.
+ */
+ssize_t ctr_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n, bool *cut);
 /* Receive one message into buf and the fd it carries (SCM_RIGHTS) into *fd (-1: none): bytes, 0 on EOF, -errno. */
 ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fd);
 /* Send buf with fd attached (SCM_RIGHTS): bytes sent or -errno.  Async-signal-safe. */

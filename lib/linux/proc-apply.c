@@ -82,9 +82,7 @@ static ssize_t send_fds(int sock, struct iovec *iov, size_t n_iov, const int *fd
 	return w < 0 ? -errno : w;
 }
 
-/* One packet into buf and up to max of the fds it carries (*n; the others closed): bytes, 0 on EOF, -errno;
- * *cut when control data was cut. */
-static ssize_t recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n, bool *cut)
+ssize_t ctr_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n, bool *cut)
 {
 	union fds_cbuf cbuf;
 	*n = 0;
@@ -151,7 +149,7 @@ ssize_t ctr_send_with_fd(int sock, const void *buf, size_t len, int fd)
 int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n)
 {
 	bool cut;
-	ssize_t r = recv_fds(sock, buf, size, fds, max, n, &cut);
+	ssize_t r = ctr_recv_fds(sock, buf, size, fds, max, n, &cut);
 	if (r <= 0)
 		return (int)r;
 	if ((size_t)r < sizeof(struct ctr_msg) || cut)
@@ -173,7 +171,7 @@ ssize_t ctr_recv_with_fd(int sock, char *buf, size_t size, int *fdp)
 {
 	size_t n;
 	bool cut;
-	ssize_t r = recv_fds(sock, buf, size, fdp, 1, &n, &cut);
+	ssize_t r = ctr_recv_fds(sock, buf, size, fdp, 1, &n, &cut);
 	if (!n)
 		*fdp = -1;
 	return r;

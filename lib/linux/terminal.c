@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "linux/lifecycle.h"
 #include "linux/sigsafe.h"
 #include "linux/terminal.h"
 
@@ -32,38 +33,11 @@
 /* The data runc sends beside the fd; console-socket listeners expect a name. */
 static const char ptmx_name[] = "/dev/ptmx";
 
+/* 0 or -errno; the fd goes with the first byte (a stream socket may split the name) */
 static int send_fd_with(int sockfd, int fd, const void *data, size_t len)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	for (size_t i = 0; i < sizeof(u.buf); i++)
-		u.buf[i] = 0;
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	char *dst = (char *)CMSG_DATA(c);
-	const char *src = (const char *)&fd;
-	for (size_t i = 0; i < sizeof(int); i++)
-		dst[i] = src[i];
-
-	for (;;) {
-		/* MSG_NOSIGNAL: a listener that went away is an error, not a SIGPIPE death */
-		ssize_t s = sendmsg(sockfd, &mh, MSG_NOSIGNAL);
-		if (s >= 0)
-			return 0; /* the fd went with the first byte; a stream socket may split the name */
-		if (errno != EINTR)
-			return -errno;
-	}
+	ssize_t w = ctr_send_with_fd(sockfd, data, len, fd);
+	return w < 0 ? (int)w : 0;
 }
 
 int ctr_term_send_fd(int sockfd, int fd)
@@ -80,50 +54,23 @@ int ctr_term_recv_fd(int sockfd, int *fd_out, ctr_error **err)
 	*fd_out = -1;
 
 	char data[4096];
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	ssize_t n;
-	do
-		n = recvmsg(sockfd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	int fds[CTR_MSG_MAX_FDS];
+	size_t nfds = 0;
+	bool cut = false;
+	ssize_t n = ctr_recv_fds(sockfd, data, sizeof(data), fds, CTR_MSG_MAX_FDS, &nfds, &cut);
 	if (n < 0)
-		return ctr_err_sys(err, errno, "terminal: receive the pty master from the console socket");
-
-	/* take every fd that came, keep the first, close the rest */
-	int got = -1, extra = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfds; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (got < 0) {
-				got = fd;
-			} else {
-				close(fd);
-				extra++;
-			}
-		}
-	}
-	if (mh.msg_flags & MSG_CTRUNC) {
-		if (got >= 0)
-			close(got);
+		return ctr_err_sys(err, (int)-n, "terminal: receive the pty master from the console socket");
+	if (cut || nfds > 1) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (cut)
+			return ctr_err(err, EBADMSG, CTR_E_CHILD,
+				       "terminal: the message on the console socket carried more fds than expected "
+				       "(truncated): the peer must send exactly one fd");
 		return ctr_err(err, EBADMSG, CTR_E_CHILD,
-			       "terminal: the message on the console socket carried more fds than expected "
-			       "(truncated): the peer must send exactly one fd");
+			       "terminal: %zu fds came on the console socket where one was expected", nfds);
 	}
-	if (got < 0) {
+	if (!nfds) {
 		if (n == 0)
 			return ctr_err(err, EBADMSG, CTR_E_CHILD,
 				       "terminal: the console socket was closed before a pty master arrived: the "
@@ -133,12 +80,7 @@ int ctr_term_recv_fd(int sockfd, int *fd_out, ctr_error **err)
 			       "(SCM_RIGHTS): the peer must send the pty master with it",
 			       n);
 	}
-	if (extra) {
-		close(got);
-		return ctr_err(err, EBADMSG, CTR_E_CHILD,
-			       "terminal: %d fds came on the console socket where one was expected", extra + 1);
-	}
-	*fd_out = got;
+	*fd_out = fds[0];
 	return 0;
 }
 
