@@ -225,6 +225,39 @@ static void test_console_bind(void **state)
 	run_pty_test(false, true);
 }
 
+/* n copies of fd in one message with one byte of data (SCM_RIGHTS), as a hostile console peer sends them */
+static void send_copies(int sock, int fd, int n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 64)];
+		struct cmsghdr align;
+	} u;
+	int fds[64];
+	assert_true(n > 0 && n <= 64);
+	for (int i = 0; i < n; i++)
+		fds[i] = fd;
+	memset(&u, 0, sizeof(u));
+	char c = 'x';
+	struct iovec iov = {&c, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
+	assert_int_equal(sendmsg(sock, &mh, 0), 1);
+}
+
+/* the highest fd open in this process: what a receive left open shows here */
+static int highest_fd(void)
+{
+	int fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
 static void test_send_recv(void **state)
 {
 	(void)state;
@@ -251,6 +284,25 @@ static void test_send_recv(void **state)
 	assert_non_null(strstr(ctr_error_message(err), "without an fd"));
 	ctr_error_free(err);
 	err = NULL;
+
+	/* two fds where one is expected: refused, both closed */
+	int before = highest_fd();
+	send_copies(sv[1], p[1], 2);
+	assert_int_equal(ctr_term_recv_fd(sv[0], &fd, &err), -EBADMSG);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(ctr_error_message(err), "2 fds came on the console socket where one was expected"));
+	ctr_error_free(err);
+	err = NULL;
+	assert_int_equal(highest_fd(), before);
+
+	/* more fds than the receiver has room for: refused as cut, none kept */
+	send_copies(sv[1], p[1], 40);
+	assert_int_equal(ctr_term_recv_fd(sv[0], &fd, &err), -EBADMSG);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(ctr_error_message(err), "more fds than expected (truncated)"));
+	ctr_error_free(err);
+	err = NULL;
+	assert_int_equal(highest_fd(), before);
 
 	/* the peer goes away */
 	close(sv[1]);
