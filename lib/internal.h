@@ -109,6 +109,17 @@ size_t ctr_strv_len(const char *const *v);
  */
 int ctr_list_dir_with(const char *dir, const char *marker, const char *what, char ***out, ctr_error **err);
 
+/*
+ * An optional library opened on first use (libcrypto, libcurl, isa-l,
+ * libnftnl: each only some commands need, and a linked library is mapped and
+ * relocated by every process at every start): dlopen soname (RTLD_NOW,
+ * RTLD_LOCAL) and look up the n symbols names into syms (POSIX: a function
+ * pointer is copied out of dlsym's void * with memcpy).  0, or -1 with why
+ * saying what failed (the handle then stays open: dlclose is not safe
+ * against other users).  Callers run it once, under pthread_once.
+ */
+int ctr_dl_open(const char *soname, const char *const *names, void **syms, size_t n, char *why, size_t why_len);
+
 /* Validate a container id. */
 int ctr_validate_id(const char *id, ctr_error **err);
 /*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -326,4 +327,20 @@ char *ctr_find_program(const char *name)
 	}
 	free(dirs);
 	return found;
+}
+
+int ctr_dl_open(const char *soname, const char *const *names, void **syms, size_t n, char *why, size_t why_len)
+{
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(why, why_len, "%s", e ? e : "dlopen failed");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(syms[i] = dlsym(h, names[i]))) {
+			snprintf(why, why_len, "%s has no %s", soname, names[i]);
+			return -1;
+		}
+	return 0;
 }

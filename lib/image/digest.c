@@ -5,7 +5,6 @@
  */
 #include "image/digest.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -44,21 +43,11 @@ static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 
 static void crypto_load(void)
 {
-	void *h = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(crypto.why, sizeof(crypto.why), "%s", e ? e : "dlopen failed");
-		return;
-	}
 	void *f[7];
 	static const char *const names[7] = { "EVP_MD_CTX_new", "EVP_MD_CTX_free", "EVP_DigestInit_ex",
 					      "EVP_DigestUpdate", "EVP_DigestFinal_ex", "EVP_sha256", "EVP_sha512" };
-	for (int i = 0; i < 7; i++)
-		if (!(f[i] = dlsym(h, names[i]))) {
-			snprintf(crypto.why, sizeof(crypto.why), "%s has no %s", LIBCRYPTO_SONAME, names[i]);
-			return; /* the handle stays open: harmless, and dlclose is not safe against other users */
-		}
-	/* POSIX guarantees object <-> function pointer casts through dlsym's void * */
+	if (ctr_dl_open(LIBCRYPTO_SONAME, names, f, 7, crypto.why, sizeof(crypto.why)) < 0)
+		return;
 	memcpy(&crypto.ctx_free, &f[1], sizeof(f[1]));
 	memcpy(&crypto.init, &f[2], sizeof(f[2]));
 	memcpy(&crypto.update, &f[3], sizeof(f[3]));

@@ -21,7 +21,6 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -71,18 +70,8 @@ static void cu_load(void)
 		"curl_share_setopt",  "curl_share_cleanup",
 	};
 	void *f[CTR_ARRAY_SIZE(names)];
-	void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(cu.why, sizeof(cu.why), "%s", e ? e : "dlopen failed");
+	if (ctr_dl_open(LIBCURL_SONAME, names, f, CTR_ARRAY_SIZE(names), cu.why, sizeof(cu.why)) < 0)
 		return;
-	}
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(names); i++)
-		if (!(f[i] = dlsym(h, names[i]))) {
-			snprintf(cu.why, sizeof(cu.why), "%s has no %s", LIBCURL_SONAME, names[i]);
-			return; /* the handle stays open: dlclose is not safe against other users */
-		}
-	/* POSIX: object <-> function pointer conversions through dlsym's void * */
 	memcpy(&cu.global_init, &f[0], sizeof(f[0]));
 	memcpy(&cu.version_info, &f[1], sizeof(f[1]));
 	memcpy(&cu.easy_init, &f[2], sizeof(f[2]));

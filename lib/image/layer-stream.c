@@ -34,7 +34,6 @@
 #include <zlib.h>
 #include <zstd.h>
 #ifdef CTR_HAVE_ISAL
-#include <dlfcn.h>
 #include <isa-l/igzip_lib.h>
 #endif
 
@@ -59,16 +58,14 @@ static pthread_once_t isal_once = PTHREAD_ONCE_INIT;
 
 static void isal_load(void)
 {
-	void *h = dlopen(LIBISAL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
+	static const char *const names[3] = {"isal_inflate_init", "isal_inflate_reset", "isal_inflate"};
+	void *f[3];
+	char why[160]; /* not kept: without isa-l zlib inflates */
+	if (ctr_dl_open(LIBISAL_SONAME, names, f, 3, why, sizeof(why)) < 0)
 		return;
-	void *init = dlsym(h, "isal_inflate_init"), *reset = dlsym(h, "isal_inflate_reset"),
-	     *inf = dlsym(h, "isal_inflate");
-	if (!init || !reset || !inf)
-		return; /* the handle stays open: harmless, and dlclose is not safe against other users */
-	*(void **)&isal_fn.init = init;
-	*(void **)&isal_fn.reset = reset;
-	*(void **)&isal_fn.inflate = inf;
+	memcpy(&isal_fn.init, &f[0], sizeof(f[0]));
+	memcpy(&isal_fn.reset, &f[1], sizeof(f[1]));
+	memcpy(&isal_fn.inflate, &f[2], sizeof(f[2])); /* last: its presence says the table is whole */
 }
 
 static bool have_isal(void)

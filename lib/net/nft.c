@@ -10,7 +10,6 @@
  * with MSG_DONTWAIT.
  */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
@@ -51,19 +50,16 @@ static char nftnl_why[256];
 
 static void nftnl_load(void)
 {
-	void *h = dlopen(CTR_NFTNL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(nftnl_why, sizeof(nftnl_why), "%s", e ? e : "dlopen " CTR_NFTNL_SONAME " failed");
+#define CTR_NFTNL_NAME(f) #f,
+	static const char *const names[] = {CTR_NFTNL_FUNCS(CTR_NFTNL_NAME)};
+#undef CTR_NFTNL_NAME
+	void *f[CTR_ARRAY_SIZE(names)];
+	if (ctr_dl_open(CTR_NFTNL_SONAME, names, f, CTR_ARRAY_SIZE(names), nftnl_why, sizeof(nftnl_why)) < 0)
 		return;
-	}
-#define CTR_NFTNL_SYM(f)                                                                                   \
-	if (!(*(void **)&f##_dl = dlsym(h, #f))) {                                                          \
-		snprintf(nftnl_why, sizeof(nftnl_why), "%s has no %s (an older libnftnl?)", CTR_NFTNL_SONAME, #f); \
-		return;                                                                                     \
-	}
-	CTR_NFTNL_FUNCS(CTR_NFTNL_SYM)
-#undef CTR_NFTNL_SYM
+	size_t i = 0;
+#define CTR_NFTNL_SET(fn) memcpy(&fn##_dl, &f[i++], sizeof(void *));
+	CTR_NFTNL_FUNCS(CTR_NFTNL_SET)
+#undef CTR_NFTNL_SET
 	nftnl_ok = true;
 }
 

@@ -9,8 +9,9 @@
  * Included by nft.c alone, after libnftnl's headers: each function nft.c
  * calls becomes a pointer of that function's own type (__typeof__, so the
  * compiler checks every call against libnftnl's prototypes), and its name a
- * macro for the pointer.  nftnl_dl_need() opens the library once (its
- * SONAME: the ABI the headers describe) and fills them, or says why not.
+ * macro for the pointer.  nft.c's nftnl_need() opens the library once (its
+ * SONAME: the ABI the headers describe; ctr_dl_open) and fills them, or says
+ * why not.
  */
 #ifndef CTR_NET_NFTNL_DL_H
 #define CTR_NET_NFTNL_DL_H
