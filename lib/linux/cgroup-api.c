@@ -150,10 +150,13 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 }
 
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			    unsigned flags, int *fds, size_t *n, ctr_error **err)
+			    unsigned flags, int *files, size_t *n, ctr_error **err)
 {
+	int dirs[CTR_CG_MAX_HIER];
 	int r = ctr_cgroup_create_rest(c->cg, l, cfg, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
-	return r < 0 ? r : ctr_cgroup_fds(c->cg, true, fds, n, err);
+	if (r == 0)
+		r = ctr_cgroup_fds(c->cg, true, dirs, n, err);
+	return r < 0 ? r : ctr_cgroup_open_join_files(dirs, *n, files, err);
 }
 
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,

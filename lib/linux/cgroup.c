@@ -1304,16 +1304,17 @@ int ctr_cgroup_event_fd(struct ctr_cgroup *cg, int *out, ctr_error **err)
 }
 
 /*
- * Async-signal-safe (the container process and the exec helper run it after
- * clone).  Both are single-threaded (cloned without CLONE_THREAD), so moving
- * this thread moves the whole process: on a v1 hierarchy through "tasks",
- * because "0" written there migrates only the caller and the kernel then
- * skips the global cgroup_threadgroup_rwsem, whose write lock cgroup.procs
- * takes and which waits for an RCU grace period (milliseconds on a busy host,
- * the largest single cost of a create).  A v2 cgroup has no "tasks" file: its
- * cgroup.procs is written.
+ * Joining a cgroup, async-signal-safe (the container process and the exec
+ * helper join after clone).  Both are single-threaded (cloned without
+ * CLONE_THREAD), so moving this thread moves the whole process: on a v1
+ * hierarchy through "tasks", because "0" written there migrates only the
+ * caller and the kernel then skips the global cgroup_threadgroup_rwsem, whose
+ * write lock cgroup.procs takes and which waits for an RCU grace period
+ * (milliseconds on a busy host, the largest single cost of a create).  A v2
+ * cgroup has no "tasks" file: its cgroup.procs is written.
+ *
+ * The file a process joins a cgroup by: v1's tasks, or cgroup.procs where there is none (v2).
  */
-/* The file a process joins a cgroup by: v1's tasks, or cgroup.procs where there is none (v2). */
 static int open_join_file(int dirfd, const char **file)
 {
 	*file = "tasks";

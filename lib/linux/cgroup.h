@@ -152,7 +152,7 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, ctr_error **err);
  */
 int ctr_cgroup_fds(struct ctr_cgroup *cg, bool skip_v2, int *fds, size_t *n, ctr_error **err);
 /* Each dir's tasks file (cgroup.procs where there is none), opened for writing into out (the caller
- * closes them): the late step's go carries these, ctr_cgroup_join_files() writes "0" to each. */
+ * closes them; none left open on failure): ctr_cgroup_join_files() writes "0" to each. */
 int ctr_cgroup_open_join_files(const int *dirfds, size_t n, int *out, ctr_error **err);
 /* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1 (also with no_clone_into). */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
@@ -229,14 +229,15 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
  * plan->cg_wait set and the layout left in *late_layout (the caller's to
  * free); after the clone, while the child sets up its mounts,
  * ctr_cgroup_prepare_rest makes the v1 cgroups, applies the resources and
- * lists their dirs in fds (CTR_CG_MAX_HIER entries, owned by cg), which the
- * caller sends the child with its go to join itself.  What the child
+ * opens their tasks files for writing into files (CTR_CG_MAX_HIER entries,
+ * *n of them, the caller's to close), which the caller sends the child with
+ * its go to join by (ctr_cgroup_join_files: no lookup on the child's path).  What the child
  * allocates before the move (mounts, as the new namespaces of any v1 join
  * after clone3) is charged to the caller's memory cgroup; nothing of the
  * container runs before it.
  */
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			    unsigned flags, int *fds, size_t *n, ctr_error **err);
+			    unsigned flags, int *files, size_t *n, ctr_error **err);
 /* The join set-up of ctr_cgroup_prepare (all hierarchies when clone3 into the cgroup is refused: ENOSYS). */
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,
 			      bool *parent_enters, ctr_error **err);

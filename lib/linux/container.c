@@ -956,8 +956,9 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 
 /*
  * The late step: the v1 cgroups and the resources, then the child's go with
- * their tasks files to join by.  This work and the child's setup only overlap on two
- * CPUs, and a new process tends to start on its parent's (measured: the
+ * their tasks files (opened here: the child only writes "0" to each, no
+ * lookups on its path).  This work and the child's setup only overlap on
+ * two CPUs, and a new process tends to start on its parent's (measured: the
  * child ran once we waited, as often as not): the child starts on another
  * CPU of the caller's affinity, and takes the caller's affinity back at
  * the go.
@@ -975,11 +976,8 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
 		(void)sched_setaffinity(run->pid, sizeof(other), &other);
 	}
 	size_t n = 0;
-	if ((r = ctr_cgroup_prepare_rest(c, &run->layout, run->cfg, run->o->flags, run->cg_fds, &n, err)) < 0)
-		return r;
-	/* their tasks files, opened here (the child writes "0" to each: no lookups on its path) */
 	int files[CTR_CG_MAX_HIER];
-	if ((r = ctr_cgroup_open_join_files(run->cg_fds, n, files, err)) < 0)
+	if ((r = ctr_cgroup_prepare_rest(c, &run->layout, run->cfg, run->o->flags, files, &n, err)) < 0)
 		return r;
 	r = ctr_msg_send_fds(run->sv[0], CTR_MSG_GO, files, n);
 	for (size_t i = 0; i < n; i++)

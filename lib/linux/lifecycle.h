@@ -188,7 +188,7 @@ struct ctr_plan {
 	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
 	bool net_unshare;              /* CLONE_NEWNET taken off clone: the child unshares it first (plan.c) */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
-					* (with their dirs) before anything that needs them (see child.c) */
+					* (with their tasks files) before anything that needs them (see child.c) */
 	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its
 					* own; set affinity (the caller's thread's) back at the go */
 	cpu_set_t affinity;
@@ -281,7 +281,7 @@ int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, siz
 /* Receive one message into buf (an fd sent with it is closed): its type, 0 on EOF, -errno (-EPROTO: malformed).
  * Async-signal-safe. */
 int ctr_msg_recv(int fd, char *buf, size_t size);
-/* The most fds one message carries (ctr_msg_send_fds): the cgroup hierarchies' dirs. */
+/* The most fds one message carries (ctr_msg_send_fds): the cgroup hierarchies' tasks files. */
 #define CTR_MSG_MAX_FDS 24
 /* Send a message of type (no payload) with n fds attached (SCM_RIGHTS); 0 or -errno.  Async-signal-safe. */
 int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n);

@@ -540,18 +540,6 @@ static int add_cg_sub(struct ctr_mnt *t, const char *name, const char *link, con
 	return 0;
 }
 
-/*
- * A "cgroup" mount on a host with v1 hierarchies (pure v1, or the v1/v2
- * hybrid) gets what runc gives it: a tmpfs with, for each hierarchy mounted
- * in /sys/fs/cgroup, the container's own cgroup of that hierarchy bound in
- * (so a program finds its limits at /sys/fs/cgroup/memory/memory.limit_in_bytes
- * and sees no other cgroup), and the host's symlinks ("cpu" ->
- * "cpu,cpuacct").  Mounting cgroup2 there instead would show only the
- * unified hierarchy, and without a cgroup namespace all of it.  Which
- * hierarchies exist is read here; the child finds its own path in each from
- * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
- * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2).
- */
 /* A cgroup or cgroup2 mount directly under /sys/fs/cgroup, from one mountinfo line. */
 struct cg_mount {
 	const char *point; /* "/sys/fs/cgroup/<name>" */
@@ -597,12 +585,18 @@ static size_t cg_mounts_parse(char *mi, struct cg_mount *m, size_t max)
 }
 
 /*
- * For a cgroup mount on a host with v1 hierarchies: what the child mounts,
- * one entry per hierarchy the process is in (its mount under /sys/fs/cgroup),
- * then the host's symlinks for co-mounted controllers ("cpu" ->
- * "cpu,cpuacct").  Returns 1 when there are v1 hierarchies, 0 when not
- * (pure v2: a plain cgroup2 mount), or -errno.  mountinfo is read and parsed
- * once, each mount point stat'ed at most once.
+ * A "cgroup" mount on a host with v1 hierarchies (pure v1, or the v1/v2
+ * hybrid) gets what runc gives it: a tmpfs with, for each hierarchy mounted
+ * in /sys/fs/cgroup, the container's own cgroup of that hierarchy bound in
+ * (so a program finds its limits at /sys/fs/cgroup/memory/memory.limit_in_bytes
+ * and sees no other cgroup), and the host's symlinks ("cpu" ->
+ * "cpu,cpuacct").  Mounting cgroup2 there instead would show only the
+ * unified hierarchy, and without a cgroup namespace all of it.  Which
+ * hierarchies exist is read here (one entry per hierarchy the process is in,
+ * its mount under /sys/fs/cgroup; mountinfo read and parsed once, each mount
+ * point stat'ed at most once); the child finds its own path in each from
+ * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
+ * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2), or -errno.
  */
 static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 {

@@ -170,7 +170,7 @@ static void run_init(int argc, char **argv)
 	 * the sync socket hangs up (t == 0 below), we leave.
 	 */
 	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	/* created: the runtime writes the state, then its GO carries the state for startContainer hooks */
+	/* created: the runtime's GO carries the state for startContainer hooks (it writes the state file after) */
 	r = ctr_msg_send(sync_fd, CTR_MSG_CREATED, 0, 0, NULL, 0);
 	if (r < 0)
 		_exit(1);
