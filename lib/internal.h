@@ -120,6 +120,21 @@ int ctr_list_dir_with(const char *dir, const char *marker, const char *what, cha
  */
 int ctr_dl_open(const char *soname, const char *const *names, void **syms, size_t n, char *why, size_t why_len);
 
+/*
+ * A cancel flag (ctr_image_options.cancel, set by the caller from another
+ * thread or a signal handler; a pull's own stop flag, set by whichever of its
+ * threads fails first) is polled by workers without a lock: every access is
+ * atomic (relaxed: the flag only asks them to stop, it publishes no data).
+ */
+static inline bool ctr_cancelled(const volatile int *flag)
+{
+	return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
+static inline void ctr_cancel_set(volatile int *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+}
+
 /* Validate a container id. */
 int ctr_validate_id(const char *id, ctr_error **err);
 /*

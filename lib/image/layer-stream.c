@@ -354,7 +354,7 @@ static void hasher_stop(struct hasher *h)
 static int read_into(struct layer_stream *s, struct layer_buf *b, bool full)
 {
 	while (b->len < BUFSZ) {
-		if (s->cancel && *s->cancel)
+		if (ctr_cancelled(s->cancel))
 			return fail(s, ECANCELED, "%s: cancelled", s->lname);
 		ssize_t r = read(s->fd, b->data + b->len, BUFSZ - b->len);
 		if (r < 0 && errno == EINTR)

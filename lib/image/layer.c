@@ -1554,7 +1554,7 @@ static int report(struct x *x, bool force)
 static int extract(struct x *x, ctr_error **err)
 {
 	for (;;) {
-		if (x->o.cancel && *x->o.cancel)
+		if (ctr_cancelled(x->o.cancel))
 			return ctr_err(err, ECANCELED, CTR_E_INVALID, "%s: cancelled", x->lname);
 		struct archive_entry *e;
 		int ar = archive_read_next_header(x->a, &e);

@@ -393,7 +393,7 @@ static int job_progress(void *ud, const struct ctr_layer_stats *st)
 	__atomic_store_n(&j->entries, st->entries, __ATOMIC_RELAXED);
 	if (j->kind == J_LOCAL)
 		__atomic_store_n(&j->net, st->bytes_in, __ATOMIC_RELAXED);
-	return j->pl->stop ? 1 : 0;
+	return ctr_cancelled(&j->pl->stop) ? 1 : 0;
 }
 
 struct dl {
@@ -424,7 +424,7 @@ static int dl_data(void *ud, const void *buf, size_t n)
 {
 	struct dl *d = ud;
 	struct job *j = d->j;
-	if (j->pl->stop)
+	if (ctr_cancelled(&j->pl->stop))
 		return -ECANCELED;
 	if (d->blob_fd >= 0) {
 		int r = write_all(d->blob_fd, buf, n);
@@ -537,9 +537,9 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *j = NULL;
 		pthread_mutex_lock(&pl->mu);
-		while (!pl->stop && pl->next < pl->n && pl->jobs[pl->next].kind == J_CACHED)
+		while (!ctr_cancelled(&pl->stop) && pl->next < pl->n && pl->jobs[pl->next].kind == J_CACHED)
 			pl->next++;
-		if (!pl->stop && pl->next < pl->n) {
+		if (!ctr_cancelled(&pl->stop) && pl->next < pl->n) {
 			j = &pl->jobs[pl->next++];
 			j->state = JS_RUNNING;
 		}
@@ -561,12 +561,12 @@ static void *worker(void *arg)
 		j->state = JS_DONE;
 		j->rc = r;
 		if (r < 0) {
-			if (!pl->first_err && !(pl->stop && r == -ECANCELED)) {
+			if (!pl->first_err && !(ctr_cancelled(&pl->stop) && r == -ECANCELED)) {
 				pl->first_rc = r;
 				pl->first_err = e;
 				e = NULL;
 			}
-			pl->stop = 1;
+			ctr_cancel_set(&pl->stop);
 		}
 		pthread_cond_broadcast(&pl->cv);
 		pthread_mutex_unlock(&pl->mu);
@@ -611,7 +611,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 	if (!sh)
 		return ctr_err_nomem(err);
 	pl->rm->c.cancel = &pl->stop; /* downloads stop with the jobs */
-	if (o->cancel && *o->cancel)
+	if (ctr_cancelled(o->cancel))
 		user_cancel = true;
 	for (unsigned i = 0; i < want && !user_cancel; i++) {
 		sigset_t all, old;
@@ -638,7 +638,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 		pthread_mutex_lock(&pl->mu);
 		for (size_t i = 0; i < pl->n; i++)
 			if (pl->jobs[i].kind != J_CACHED && pl->jobs[i].state != JS_DONE &&
-			    !(pl->stop && pl->jobs[i].state == JS_QUEUED))
+			    !(ctr_cancelled(&pl->stop) && pl->jobs[i].state == JS_QUEUED))
 				all_done = false;
 		if (nthreads == 0)
 			all_done = true;
@@ -660,11 +660,11 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 			rcs[i] = pl->jobs[i].rc;
 		}
 		pthread_mutex_unlock(&pl->mu);
-		if (!user_cancel && o->cancel && *o->cancel) {
+		if (!user_cancel && ctr_cancelled(o->cancel)) {
 			user_cancel = true;
-			pl->stop = 1;
+			ctr_cancel_set(&pl->stop);
 		}
-		for (size_t i = 0; i < pl->n && !user_cancel && !pl->stop; i++) {
+		for (size_t i = 0; i < pl->n && !user_cancel && !ctr_cancelled(&pl->stop); i++) {
 			struct job *j = &pl->jobs[i];
 			struct shown *s = &sh[i];
 			if (s->done)
@@ -700,7 +700,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 			s->attempt = p.attempt;
 			if (o->progress && o->progress(o->progress_userdata, &p)) {
 				user_cancel = true;
-				pl->stop = 1;
+				ctr_cancel_set(&pl->stop);
 			}
 		}
 		if (all_done)
@@ -823,7 +823,7 @@ int img_pull(ctr_image_store *st, char **stored_name, const char *ref, const cha
 		struct job *j = &pl.jobs[i];
 		char bp[PATH_MAX];
 		bool exists;
-		if (o->cancel && *o->cancel) {
+		if (ctr_cancelled(o->cancel)) {
 			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "%s: pull cancelled", rm->name);
 			goto out;
 		}
@@ -949,7 +949,7 @@ static double mono_s(void)
 static int push_report(struct push_progress *pp, bool force)
 {
 	const ctr_image_options *o = pp->o;
-	if (o->cancel && *o->cancel)
+	if (ctr_cancelled(o->cancel))
 		pp->cancel = true;
 	double t = mono_s();
 	if (!pp->cancel && o->progress && (force || t - pp->last >= 0.1)) {

@@ -124,7 +124,7 @@ void reg_client_fini(struct reg_client *c)
 
 static bool cancelled(struct reg_client *c)
 {
-	return c->cancel && *c->cancel;
+	return ctr_cancelled(c->cancel);
 }
 
 /* Sleep ms milliseconds, waking early for a cancel; -ECANCELED then. */

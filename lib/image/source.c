@@ -928,7 +928,7 @@ int img_mkdir_p(const char *path, unsigned mode, ctr_error **err)
 
 int img_report(struct img_progress_ctx *pc)
 {
-	if (pc->o->cancel && *pc->o->cancel)
+	if (ctr_cancelled(pc->o->cancel))
 		return -ECANCELED;
 	if (pc->o->progress && pc->o->progress(pc->o->progress_userdata, &pc->p))
 		return -ECANCELED;
