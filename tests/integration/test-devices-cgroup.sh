@@ -199,6 +199,16 @@ myfuse r ok" "$(cat "$b/rootfs/out1" 2>&1)"
 	pid=$(ctr state cupd 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
 	cg2=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
 	before=$([ -n "$v2_root" ] && "$APPLY" progs "$v2_root$cg2" 2>&1)
+	if [ -n "$v2_root" ] && [ -f "$V1/devices.allow" ]; then
+		# hybrid: the v1 devices controller enforces the rules (checked above and
+		# below); no cgroup2 program repeats them (BPF_PROG_LOAD is the dearest
+		# step of a create).  One an older libctr attached must be replaced by
+		# an update, or it would go on refusing what the update allows.
+		expect_eq "hybrid: no ctr_devices program on the container's cgroup2 dir" 0 \
+			"$(printf '%s\n' "$before" | grep -c ctr_devices)"
+		check "hybrid: an older libctr's program (the default rules) attached" "$APPLY" v2 "$v2_root$cg2" '[]'
+		before=$("$APPLY" progs "$v2_root$cg2" 2>&1)
+	fi
 	echo '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rw"}]}' >"$TMP/upd.json"
 	check "update --resources with devices" ctr update --resources "$TMP/upd.json" cupd
 	touch "$b/rootfs/go2"
