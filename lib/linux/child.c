@@ -1374,6 +1374,15 @@ void ctr_child_main(struct ctr_plan *p)
 	 */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/*
+	 * Started on the runtime's CPU (preempting it): off it, before the long
+	 * steps, so that the runtime's late cgroups run beside our setup rather
+	 * than after it (create_cgroups_late).  Raw getcpu: no vDSO or rseq
+	 * state of the caller's thread is trusted here.
+	 */
+	unsigned cpu;
+	if (p->parent_cpu >= 0 && syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 && (int)cpu == p->parent_cpu)
+		(void)sched_setaffinity(0, sizeof(p->affinity_other), &p->affinity_other);
+	/*
 	 * The new network namespace, taken off clone3 (plan.c): the longest step
 	 * of this process, so the first, before anything that could see a netns
 	 * (an error is reported once the sync socket is in place, below).

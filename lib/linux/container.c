@@ -958,23 +958,21 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
  * The late step: the v1 cgroups and the resources, then the child's go with
  * their tasks files (opened here: the child only writes "0" to each, no
  * lookups on its path).  This work and the child's setup only overlap on
- * two CPUs, and a new process tends to start on its parent's (measured: the
- * child ran once we waited, as often as not): the child starts on another
- * CPU of the caller's affinity, and takes the caller's affinity back at
- * the go.
+ * two CPUs, and a new process often starts on its parent's: queued behind
+ * us, or, half the time here, preempting us at once, so that this work
+ * waited for the child's network namespace (about 420 us).  So the child
+ * starts on another CPU of the caller's affinity (it moves itself there
+ * first thing when it finds itself on ours, ctr_child_main; we move it when
+ * it is still queued), and takes the caller's affinity back at the go.
  */
 static int create_cgroups_late(struct create_run *run, ctr_error **err)
 {
 	struct ctr_container *c = run->c;
 	struct ctr_plan *plan = &run->plan;
 	int r;
-	int cpu = sched_getcpu();
-	if (plan->cg_wait_affinity && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &plan->affinity) &&
-	    CPU_COUNT(&plan->affinity) > 1) {
-		cpu_set_t other = plan->affinity;
-		CPU_CLR(cpu, &other);
-		(void)sched_setaffinity(run->pid, sizeof(other), &other);
-	}
+	/* a child still queued on our CPU goes to another now (one that preempted us moved itself) */
+	if (plan->parent_cpu >= 0 && sched_getcpu() == plan->parent_cpu)
+		(void)sched_setaffinity(run->pid, sizeof(plan->affinity_other), &plan->affinity_other);
 	size_t n = 0;
 	int files[CTR_CG_MAX_HIER];
 	if ((r = ctr_cgroup_prepare_rest(c, &run->layout, run->cfg, run->o->flags, files, &n, err)) < 0)
@@ -1001,8 +999,17 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, run->cg_fds, &run->cg_parent_enters,
 				    &run->layout, &run->cg_late, err)) < 0)
 		return r;
-	if (run->cg_late)
+	plan->parent_cpu = -1;
+	if (run->cg_late) {
 		plan->cg_wait_affinity = sched_getaffinity(0, sizeof(plan->affinity), &plan->affinity) == 0;
+		int cpu = sched_getcpu();
+		if (plan->cg_wait_affinity && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &plan->affinity) &&
+		    CPU_COUNT(&plan->affinity) > 1) {
+			plan->parent_cpu = cpu;
+			plan->affinity_other = plan->affinity;
+			CPU_CLR(cpu, &plan->affinity_other);
+		}
+	}
 	pid = ctr_clone3_cg(plan->clone_flags, &run->pidfd, SIGCHLD, ctr_cgroup_v2_fd(c->cg));
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself

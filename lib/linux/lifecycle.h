@@ -192,6 +192,8 @@ struct ctr_plan {
 	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its
 					* own; set affinity (the caller's thread's) back at the go */
 	cpu_set_t affinity;
+	int parent_cpu;                /* with cg_wait_affinity: the CPU the runtime cloned us on, -1 if none */
+	cpu_set_t affinity_other;      /* the caller's affinity without parent_cpu (not empty) */
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
 	struct ctr_proc proc;
 };
