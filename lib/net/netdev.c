@@ -36,6 +36,7 @@
 #include <libmnl/libmnl.h>
 
 #include "net/net-internal.h"
+#include "net/mnl-dl.h"
 #include "net/net.h"
 #include "spec/oci.h"
 

@@ -28,6 +28,7 @@
 
 #include "linux/procfs.h"
 #include "net/net-internal.h"
+#include "net/mnl-dl.h"
 
 struct ctr_nl {
 	struct mnl_socket *sock;
@@ -59,8 +60,43 @@ static void *open_in_ns(void *p)
 	return NULL;
 }
 
+/* libmnl, opened on first use (net/mnl-dl.h) */
+#define CTR_MNL_DEF(f) __typeof__(f##_dl) f##_dl;
+CTR_MNL_FUNCS(CTR_MNL_DEF)
+#undef CTR_MNL_DEF
+static pthread_once_t mnl_once = PTHREAD_ONCE_INIT;
+static bool mnl_ok;
+static char mnl_why[256];
+
+static void mnl_load(void)
+{
+#define CTR_MNL_NAME(f) #f,
+	static const char *const names[] = {CTR_MNL_FUNCS(CTR_MNL_NAME)};
+#undef CTR_MNL_NAME
+	void *f[CTR_ARRAY_SIZE(names)];
+	if (ctr_dl_open(CTR_MNL_SONAME, names, f, CTR_ARRAY_SIZE(names), mnl_why, sizeof(mnl_why)) < 0)
+		return;
+	size_t i = 0;
+#define CTR_MNL_SET(fn) memcpy(&fn##_dl, &f[i++], sizeof(void *));
+	CTR_MNL_FUNCS(CTR_MNL_SET)
+#undef CTR_MNL_SET
+	mnl_ok = true;
+}
+
+int ctr_mnl_need(ctr_error **err)
+{
+	pthread_once(&mnl_once, mnl_load);
+	if (mnl_ok)
+		return 0;
+	return ctr_err(err, ELIBACC, CTR_E_UNSUPPORTED,
+		       "networks (netlink): cannot load libmnl: %s (install it: apt-get install libmnl0)", mnl_why);
+}
+
 int ctr_nl_open(int nsfd, struct ctr_nl **out, ctr_error **err)
 {
+	int r = ctr_mnl_need(err);
+	if (r < 0)
+		return r;
 	struct ctr_nl *nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return ctr_err_nomem(err);

@@ -40,6 +40,7 @@
 
 #include "internal.h"
 #include "linux/procfs.h"
+#include "net/mnl-dl.h"
 #include "net/nft.h"
 #include "net/nftnl-dl.h"
 
@@ -203,6 +204,9 @@ static int nft_err_sys(ctr_error **err, int e, const char *fmt, ...)
 static int nft_open(struct ctr_nft *s, ctr_error **err)
 {
 	memset(s, 0, sizeof(*s));
+	int r = ctr_mnl_need(err);
+	if (r < 0)
+		return r;
 	s->rbuf = malloc(RBUF_SIZE);
 	if (!s->rbuf)
 		return ctr_err_nomem(err);

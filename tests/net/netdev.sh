@@ -106,6 +106,25 @@ expect_match "the runtime's own network namespace: an error" "linux\.netDevices:
 out=$("$DRIVER" "$$" "$TMP/nonet.json" 2>&1)
 expect_match "no network namespace in the config: an error saying what to add" 'linux\.netDevices: the container has no network namespace of its own.*"network"' "$out"
 expect_match "nd3 stays on the host" '^[0-9]+: nd3@' "$(ip -o link show nd3 2>&1)"
+
+# 5. libmnl is opened on first use (lib/net/mnl-dl.h), not linked: without it (an empty
+# file mounted over it) the first netlink step says what is missing and moves nothing
+libctr_so=$(ldd "$DRIVER" | awk '$1 ~ /^libctr\.so/ {print $3}')
+if readelf -d "${libctr_so:-$DRIVER}" | grep -q 'NEEDED.*libmnl'; then
+	notok "libctr does not link libmnl" "$(readelf -d "${libctr_so:-$DRIVER}" | grep NEEDED)"
+else
+	ok "libctr does not link libmnl"
+fi
+mnl=$(ldconfig -p | awk '$1 == "libmnl.so.0" && /x86-64|64bit/ {print $NF; exit}')
+if [ -n "$mnl" ]; then
+	ctn hidden
+	out=$(unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$mnl" "$DRIVER" "$CPID" "$TMP/undo.json" 2>&1)
+	expect_match "libmnl hidden: the move fails naming libmnl and its package" "cannot load libmnl: .*apt-get install libmnl0" "$out"
+	expect_match "libmnl hidden: nd3 stays on the host" '^[0-9]+: nd3@' "$(ip -o link show nd3 2>&1)"
+	kill "$CPID"; wait "$CPID" 2>/dev/null
+else
+	ok "# SKIP libmnl hidden: ldconfig does not list libmnl.so.0"
+fi
 echo "1..$T"
 exit $FAILED
 BODY
