@@ -100,6 +100,32 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
+int ctr_host_snap_read(struct ctr_host_snap *snap, const char *which, char **out, size_t *len, ctr_error **err)
+{
+	bool mi = !strcmp(which, "mountinfo");
+	const char *path = mi ? "/proc/self/mountinfo" : "/proc/self/cgroup";
+	size_t max = mi ? (size_t)16 << 20 : (size_t)1 << 20;
+	if (!snap)
+		return ctr_read_file(path, max, out, len, err);
+	char **text = mi ? &snap->mountinfo : &snap->cgroup;
+	size_t *tlen = mi ? &snap->mountinfo_len : &snap->cgroup_len;
+	int r;
+	if (!*text && (r = ctr_read_file(path, max, text, tlen, err)) < 0)
+		return r;
+	if (!(*out = malloc(*tlen + 1)))
+		return ctr_err_nomem(err);
+	memcpy(*out, *text, *tlen + 1);
+	*len = *tlen;
+	return 0;
+}
+
+void ctr_host_snap_free(struct ctr_host_snap *snap)
+{
+	free(snap->mountinfo);
+	free(snap->cgroup);
+	memset(snap, 0, sizeof(*snap));
+}
+
 int ctr_write_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;

@@ -110,10 +110,12 @@ static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layou
 }
 
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout, bool *late, ctr_error **err)
+		       struct ctr_host_snap *snap, int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout,
+		       bool *late, ctr_error **err)
 {
 	struct ctr_cg_layout l;
-	int r = ctr_cg_layout_load(NULL, &l, err);
+	struct ctr_cg_sources src = {.snap = snap};
+	int r = ctr_cg_layout_load(&src, &l, err);
 	bool systemd = (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0;
 	*parent_enters = *late = false;
 	if (r < 0)

@@ -163,15 +163,18 @@ static int read_small(int dirfd, const char *path, char *buf, size_t size)
 int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *out, ctr_error **err)
 {
 	const char *root = src && src->root ? src->root : "/sys/fs/cgroup";
-	const char *mi = src && src->mountinfo ? src->mountinfo : "/proc/self/mountinfo";
-	const char *pcg = src && src->proc_cgroup ? src->proc_cgroup : "/proc/self/cgroup";
+	const char *mi = src && src->mountinfo ? src->mountinfo : NULL;
+	const char *pcg = src && src->proc_cgroup ? src->proc_cgroup : NULL;
+	struct ctr_host_snap *snap = src ? src->snap : NULL;
 	char *buf = NULL, *pc = NULL;
 	size_t len = 0, pclen = 0;
 	int r;
 	memset(out, 0, sizeof(*out));
-	if ((r = ctr_read_file(mi, 1 << 24, &buf, &len, err)) < 0)
+	if ((r = mi ? ctr_read_file(mi, 1 << 24, &buf, &len, err) : ctr_host_snap_read(snap, "mountinfo", &buf, &len, err)) <
+	    0)
 		return r;
-	if ((r = ctr_read_file(pcg, 1 << 20, &pc, &pclen, err)) < 0) {
+	if ((r = pcg ? ctr_read_file(pcg, 1 << 20, &pc, &pclen, err) : ctr_host_snap_read(snap, "cgroup", &pc, &pclen, err)) <
+	    0) {
 		free(buf);
 		return r;
 	}

@@ -70,6 +70,7 @@ struct ctr_cg_sources {
 	const char *root;        /* /sys/fs/cgroup */
 	const char *mountinfo;   /* /proc/self/mountinfo */
 	const char *proc_cgroup; /* /proc/self/cgroup */
+	struct ctr_host_snap *snap; /* without the two paths: the create's reads of them (internal.h) */
 };
 
 int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *out, ctr_error **err);
@@ -222,7 +223,8 @@ struct ctr_plan;
  * unified cgroup comes by clone3 and the v1 ones by the join.
  */
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout, bool *late, ctr_error **err);
+		       struct ctr_host_snap *snap, int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout,
+		       bool *late, ctr_error **err);
 /*
  * *late (root without user or cgroup namespaces or the intermediate process,
  * on a host with v1 hierarchies): only the unified cgroup (hybrid) is made,

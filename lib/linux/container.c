@@ -881,6 +881,7 @@ struct create_run {
 	int64_t deadline;
 	int cg_fds[CTR_CG_MAX_HIER];
 	const struct ctr_net_taken *net_taken; /* the lease ctr_net_prepare took, for ctr_net_setup */
+	struct ctr_host_snap snap;	/* /proc/self/mountinfo and cgroup, read once for the plan and the cgroups */
 };
 
 static int sync_failed(ctr_error **err, int r)
@@ -896,8 +897,8 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 	struct ctr_plan *plan = &run->plan;
 	int r;
 
-	if ((r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags, plan,
-				err)) < 0)
+	if ((r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags,
+				&run->snap, plan, err)) < 0)
 		return r;
 	c->own_pidns = ((plan->clone_flags | plan->late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {
@@ -996,7 +997,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	 * so delete after a crash from there on removes them.  Where it can, the v1 hierarchies
 	 * come after the clone instead, while the child sets up (create_cgroups_late). */
 	c->recorded = CTR_STATUS_CREATING;
-	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, run->cg_fds, &run->cg_parent_enters,
+	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, &run->snap, run->cg_fds, &run->cg_parent_enters,
 				    &run->layout, &run->cg_late, err)) < 0)
 		return r;
 	plan->parent_cpu = -1;
@@ -1260,6 +1261,7 @@ static void create_run_release(struct create_run *run)
 	if (run->cg_late)
 		ctr_cg_layout_free(&run->layout);
 	ctr_plan_free(&run->plan);
+	ctr_host_snap_free(&run->snap);
 }
 
 /* The container's config.json: the handle's private copy of the spec, serialized in place

@@ -198,10 +198,11 @@ struct ctr_plan {
 	struct ctr_proc proc;
 };
 
-/* Build the plan from a typed config (allocates).  rootfs is absolute. */
+/* Build the plan from a typed config (allocates).  rootfs is absolute; snap
+ * the create's reads of /proc/self (internal.h; NULL: read them here). */
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
-		   ctr_error **err);
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
+		   struct ctr_plan *plan, ctr_error **err);
 void ctr_plan_free(struct ctr_plan *plan);
 
 /* Build the process part (also for exec). Does not open the console socket. */

@@ -598,7 +598,7 @@ static size_t cg_mounts_parse(char *mi, struct cg_mount *m, size_t max)
  * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
  * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2), or -errno.
  */
-static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
+static int cgroup_v1_subs(struct ctr_mnt *t, struct ctr_host_snap *snap, ctr_error **err)
 {
 	char *mi = NULL, *cg = NULL;
 	size_t mlen, clen;
@@ -607,9 +607,9 @@ static int cgroup_v1_subs(struct ctr_mnt *t, ctr_error **err)
 	/* /sys/fs/cgroup itself cgroup2: pure v2 (also over v1 mounts it hides) */
 	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC)
 		return 0;
-	if ((r = ctr_read_file("/proc/self/mountinfo", 16 << 20, &mi, &mlen, err)) < 0)
+	if ((r = ctr_host_snap_read(snap, "mountinfo", &mi, &mlen, err)) < 0)
 		return r;
-	if ((r = ctr_read_file("/proc/self/cgroup", 1 << 20, &cg, &clen, err)) < 0) {
+	if ((r = ctr_host_snap_read(snap, "cgroup", &cg, &clen, err)) < 0) {
 		free(mi);
 		return r;
 	}
@@ -762,7 +762,7 @@ static int check_proc_mount(const struct oci_mount *m, const struct ctr_mnt *t, 
 }
 
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
-			struct ctr_plan *plan, ctr_error **err)
+			struct ctr_plan *plan, struct ctr_host_snap *snap, ctr_error **err)
 {
 	int r;
 	if (!cfg->n_mounts)
@@ -839,7 +839,7 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			 * hybrid one); the child falls back to a read-only rbind of the
 			 * host's /sys/fs/cgroup when the kernel refuses it */
 			t->kind = CTR_MNT_CGROUP;
-			if ((r = cgroup_v1_subs(t, err)) < 0)
+			if ((r = cgroup_v1_subs(t, snap, err)) < 0)
 				return r;
 			if (r == 1)
 				t->kind = CTR_MNT_CGROUP_V1;
@@ -1053,8 +1053,8 @@ static int check_unsupported(const struct oci_config *cfg, ctr_error **err)
 }
 
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_plan *plan,
-		   ctr_error **err)
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
+		   struct ctr_plan *plan, ctr_error **err)
 {
 	int r;
 	memset(plan, 0, sizeof(*plan));
@@ -1166,7 +1166,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	}
 	plan->root_prop = l->rootfs_propagation_flags;
 
-	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, err)) < 0)
+	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, snap, err)) < 0)
 		return r;
 	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
 		return r;
