@@ -98,6 +98,7 @@ CTR_EXPORT int ctr_context_new(ctr_context **out, const ctr_context_options *use
 	ctx->userdata = opts.userdata;
 	ctx->init_fd = -1;
 	pthread_mutex_init(&ctx->init_lock, NULL);
+	ctr_netns_spare_init(ctx);
 	*out = ctx;
 	return 0;
 }
@@ -106,6 +107,7 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 {
 	if (!ctx)
 		return;
+	ctr_netns_spare_fini(ctx);
 	free(ctx->state_root);
 	if (ctx->init_fd >= 0)
 		close(ctx->init_fd);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +31,22 @@ struct ctr_context {
 	/* the sealed init stub's memfd (lib/linux/init-stub.c), made on first use; -1 until then */
 	pthread_mutex_t init_lock;
 	int init_fd;
+	/* a spare network namespace for the next create (lib/linux/netns-spare.c) */
+	pthread_mutex_t netns_lock;
+	pthread_cond_t netns_cond;	/* a refill finished */
+	pthread_t netns_thread;
+	int netns_spare;		/* -1: none */
+	unsigned netns_creates;		/* creates with a new netns, up to 2: spares from the second on */
+	bool netns_refilling;		/* a thread is making one */
+	bool netns_thread_live;		/* netns_thread is to be joined */
+	bool netns_closing;		/* ctr_context_free: no more */
 };
+/* lib/linux/netns-spare.c: take the spare (waiting for one being made; -1: none) for a
+ * create whose child makes a new network namespace; refill after a start */
+void ctr_netns_spare_init(ctr_context *ctx);
+void ctr_netns_spare_fini(ctr_context *ctx);
+int ctr_netns_spare_take(ctr_context *ctx);
+void ctr_netns_spare_refill(ctr_context *ctx);
 
 /*
  * Set *err (when err is not NULL and *err is NULL) and return -errnum.

@@ -46,7 +46,13 @@
  *    container is set up, joined before ctr_container_create() returns;
  *  - network detach: a thread of the network handle that waits for the
  *    kernel to free the veth pair, joined by the next detach or
- *    ctr_network_free().
+ *    ctr_network_free();
+ *  - start, in a context that has created two containers with a new
+ *    network namespace (and no user namespace): a thread of the context
+ *    that makes the next create's network namespace while the started
+ *    container runs (an unshare on that thread alone; the namespace is
+ *    held by an fd of the context until a create takes it), joined by the
+ *    next start or ctr_context_free().
  *
  * @section procs Child processes and SIGCHLD
  *
@@ -113,8 +119,9 @@
  * @section fds File descriptors
  *
  * Every fd the library opens in the caller's process is close-on-exec.
- * Between calls it holds: one per context (the init stub's memfd, from its
- * first create or exec), the fds of each container handle (see
+ * Between calls it holds: one or two per context (the init stub's memfd,
+ * from its first create or exec; a network namespace made ahead for the
+ * next create, see Threads), the fds of each container handle (see
  * ctr/container.h: about 12 for a created container on a host with every
  * cgroup v1 controller, 2 for a loaded one), 2 per image store (its
  * directory and lock file).  Calls return fds the caller owns only where

@@ -1387,7 +1387,9 @@ void ctr_child_main(struct ctr_plan *p)
 	 * of this process, so the first, before anything that could see a netns
 	 * (an error is reported once the sync socket is in place, below).
 	 */
-	int net_err = p->net_unshare && unshare(CLONE_NEWNET) < 0 ? errno : 0;
+	int net_err = 0;
+	if (p->net_unshare && (p->net_spare_fd >= 0 ? setns(p->net_spare_fd, CLONE_NEWNET) : unshare(CLONE_NEWNET)) < 0)
+		net_err = errno;
 	ctr_child_reset_signals();
 	/*
 	 * Keep only what the plan names; every other fd of the caller's process
@@ -1411,7 +1413,9 @@ void ctr_child_main(struct ctr_plan *p)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		ss_exit(1);
 	die_if_orphan(p->sync_fd);
-	r = net_err ? fail(eb, sizeof(eb), net_err, "linux.namespaces (network): unshare") : child_setup(p, eb, sizeof(eb));
+	r = net_err ? fail(eb, sizeof(eb), net_err, "linux.namespaces (network): %s",
+			   p->net_spare_fd >= 0 ? "setns into the one made ahead" : "unshare")
+		    : child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
 	ss_exit(1);
 }

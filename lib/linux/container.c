@@ -900,6 +900,8 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 	if ((r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags,
 				&run->snap, plan, err)) < 0)
 		return r;
+	if (plan->net_unshare)
+		plan->net_spare_fd = ctr_netns_spare_take(c->ctx);
 	c->own_pidns = ((plan->clone_flags | plan->late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {
 		plan->proc.stdio[i] = o->stdio_fds[i];
@@ -1585,6 +1587,9 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	ctr_container_unlock(c);
 	if (r < 0)
 		return r;
+	/* while it runs: the next create's network namespace, for a context that makes them one after
+	 * another (lib/linux/netns-spare.c) */
+	ctr_netns_spare_refill(c->ctx);
 	const struct oci_config *cfg;
 	if (c->hook_flags_known && c->no_poststart && !c->cfg)
 		return 0;

@@ -187,6 +187,8 @@ struct ctr_plan {
 	size_t n_cg_fds;
 	bool cg_unshare;               /* CLONE_NEWCGROUP taken off clone: unshare it once in the cgroups */
 	bool net_unshare;              /* CLONE_NEWNET taken off clone: the child unshares it first (plan.c) */
+	int net_spare_fd;              /* with net_unshare: a new one made ahead to setns() into instead, or -1
+					* (netns-spare.c) */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
 					* (with their tasks files) before anything that needs them (see child.c) */
 	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its

@@ -1059,7 +1059,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	int r;
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
-	plan->init_fd = plan->blob_fd = plan->parent_cpu = -1;
+	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = -1;
 	plan->proc.console_sock = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		plan->ns_fds[i] = -1;
@@ -1277,6 +1277,8 @@ void ctr_plan_free(struct ctr_plan *plan)
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		if (plan->ns_fds[i] >= 0)
 			close(plan->ns_fds[i]);
+	if (plan->net_spare_fd >= 0)
+		close(plan->net_spare_fd);
 	free(plan->uid_map);
 	free(plan->gid_map);
 	free(plan->time_offsets);
@@ -1325,5 +1327,5 @@ void ctr_plan_free(struct ctr_plan *plan)
 	ctr_proc_free(&plan->proc);
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
-	plan->init_fd = plan->blob_fd = plan->parent_cpu = -1;
+	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = -1;
 }

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A context that runs containers one after another keeps one network
+ * namespace ready for the next (lib/linux/netns-spare.c).  What the embedder
+ * and the containers see, through the API only:
+ *
+ *  - every container has a fresh network namespace: not the host's, with lo
+ *    alone, down and without addresses, although each container
+ *    (CAP_NET_ADMIN) brings its lo up and gives it an address before it
+ *    exits: nothing of an earlier one;
+ *  - from the third create on, that namespace is the one the context held
+ *    (an nsfs fd in this process, net:[INODE], the container's
+ *    /proc/self/ns/net the same), made while the previous container ran;
+ *  - the context holds at most one such fd, and none once freed.
+ *
+ * Usage: netns-spare STATE_ROOT BUNDLE   (TAP; root)
+ */
+#include <dirent.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ctr/ctr.h>
+
+#include "host.h"
+#include "tap.h"
+
+#define RUNS 5
+
+/* The network namespace fds of this process: how many, and the link of the last one. */
+static int net_fds(char *link, size_t len)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	if (link && len)
+		link[0] = '\0';
+	while (d && (e = readdir(d))) {
+		char p[300], l[256];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%s", e->d_name);
+		ssize_t k = readlink(p, l, sizeof(l) - 1);
+		if (k <= 0)
+			continue;
+		l[k] = '\0';
+		if (!strncmp(l, "net:[", 5)) {
+			n++;
+			if (link && len) {
+				size_t m = strlen(l) < len - 1 ? strlen(l) : len - 1;
+				memcpy(link, l, m);
+				link[m] = '\0';
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Read fd to EOF (10 s at most). */
+static void slurp(int fd, char *b, size_t cap)
+{
+	size_t n = 0;
+	while (n + 1 < cap) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		ssize_t r = read(fd, b + n, cap - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: netns-spare STATE_ROOT BUNDLE\n");
+		return 2;
+	}
+	ctr_context *ctx = NULL;
+	ctr_spec *spec = NULL;
+	ctr_error *err = NULL;
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
+		return 1;
+	/* what it finds, then what it leaves for whoever comes next in its namespace */
+	static const char *const args[] = {
+		"/bin/sh", "-c",
+		"readlink /proc/self/ns/net; echo devs: $(ls /sys/class/net); busybox ip -o addr | grep -v -e 127.0.0.1/ -e ::1/;"
+		"busybox ip -o link show lo | grep -q -e 'state UP' -e ',UP' && echo lo-up;"
+		"busybox ip link set lo up && busybox ip addr add 10.9.9.9/32 dev lo && echo changed",
+		NULL};
+	if (ctr_spec_set_args(spec, args, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	char host[64] = "", seen[64];
+	ssize_t k = readlink("/proc/self/ns/net", host, sizeof(host) - 1);
+	host[k > 0 ? k : 0] = '\0';
+	int max_fds = 0;
+	for (int i = 0; i < RUNS; i++) {
+		char spare[64] = "";
+		if (i >= 2) {
+			/* made by the previous start while its container ran: wait for it (2 s at most) */
+			for (int t = 0; t < 200 && net_fds(spare, sizeof(spare)) == 0; t++) {
+				struct timespec ts = {0, 10 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+			ok(spare[0] != '\0', "run %d: the context holds a network namespace for it (%s)", i + 1,
+			   spare[0] ? spare : "none");
+		}
+		char id[32];
+		snprintf(id, sizeof(id), "netns-spare-%d", i);
+		ctr_create_options o;
+		ctr_create_options_init(&o);
+		o.bundle = argv[2];
+		o.flags = CTR_CREATE_STDIO_PIPES;
+		ctr_container *c = NULL;
+		int fds[3] = {-1, -1, -1}, status = -1;
+		if (ctr_container_create(ctx, &c, id, spec, &o, &err) < 0 || ctr_container_take_stdio(c, fds) < 0 ||
+		    ctr_container_start(c, &err) < 0) {
+			printf("Bail out! run %d: %s\n", i + 1, ctr_error_message(err));
+			return 1;
+		}
+		close(fds[0]);
+		char out[4096], errout[1024];
+		slurp(fds[1], out, sizeof(out));
+		slurp(fds[2], errout, sizeof(errout));
+		close(fds[1]);
+		close(fds[2]);
+		int n = net_fds(NULL, 0);
+		if (n > max_fds)
+			max_fds = n;
+		ok(ctr_container_wait(c, &status, 10000, &err) == 0 && status == 0, "run %d: exit 0 (%s)", i + 1,
+		   errout);
+		ok(ctr_container_delete(c, 0, &err) == 0, "run %d: delete", i + 1);
+		ctr_container_free(c);
+
+		char *nl = strchr(out, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(seen, sizeof(seen), "%.63s", out);
+		const char *rest = nl ? nl + 1 : "";
+		/* (an earlier container's namespace number may come back once that namespace is gone:
+		 * what it held, below, tells a fresh one from a reused one) */
+		ok(!strncmp(seen, "net:[", 5) && strcmp(seen, host), "run %d: not the host's network namespace (%s; host %s)",
+		   i + 1, seen, host);
+		ok(!strncmp(rest, "devs: lo\n", 9), "run %d: lo alone in /sys/class/net", i + 1);
+		ok(!strstr(rest, "10.9.9.9") && !strstr(rest, "lo-up") && !strstr(rest, "inet "),
+		   "run %d: lo down, with its loopback addresses only: nothing of an earlier container", i + 1);
+		ok(strstr(rest, "changed") != NULL, "run %d: it could change its namespace (lo up, 10.9.9.9)", i + 1);
+		if (i >= 2)
+			ok(!strcmp(seen, spare), "run %d: its namespace is the one the context held (%s)", i + 1,
+			   spare);
+	}
+	ok(max_fds <= 1, "the context held one network namespace fd at most (%d)", max_fds);
+	ctr_spec_free(spec);
+	ctr_context_free(ctx);
+	ok(net_fds(NULL, 0) == 0, "none once the context is freed");
+	return tap_done();
+}
