@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -1413,9 +1414,16 @@ void ctr_child_main(struct ctr_plan *p)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		ss_exit(1);
 	die_if_orphan(p->sync_fd);
-	r = net_err ? fail(eb, sizeof(eb), net_err, "linux.namespaces (network): %s",
-			   p->net_spare_fd >= 0 ? "setns into the one made ahead" : "unshare")
-		    : child_setup(p, eb, sizeof(eb));
+	/* the buffer for the runtime's messages (a go may carry the state for the hooks): mapped
+	 * here, not allocated by the runtime before the clone, which would then unmap it per create */
+	void *mb = mmap(NULL, CTR_MSG_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mb == MAP_FAILED)
+		r = fail(eb, sizeof(eb), errno, "map a buffer for the runtime's messages");
+	else if ((p->msgbuf = mb), net_err)
+		r = fail(eb, sizeof(eb), net_err, "linux.namespaces (network): %s",
+			 p->net_spare_fd >= 0 ? "setns into the one made ahead" : "unshare");
+	else
+		r = child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));
 	ss_exit(1);
 }

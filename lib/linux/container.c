@@ -749,9 +749,10 @@ static int recv_msg_fd(int fd, char **buf, struct ctr_msg *h, int *listener)
 	int lfd = -1;
 	if (listener)
 		*listener = -1;
-	if (!*buf && !(*buf = malloc(CTR_MSG_MAX)))
+	/* small messages only (CTR_MSG_UP_MAX): a heap buffer, not a mapping to make and unmap per create */
+	if (!*buf && !(*buf = malloc(CTR_MSG_UP_MAX)))
 		return -ENOMEM;
-	ssize_t n = ctr_seccomp_recv(fd, *buf, CTR_MSG_MAX - 1, &lfd);
+	ssize_t n = ctr_seccomp_recv(fd, *buf, CTR_MSG_UP_MAX - 1, &lfd);
 	if (lfd >= 0) {
 		if (listener)
 			*listener = lfd;

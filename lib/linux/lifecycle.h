@@ -46,6 +46,8 @@ struct ctr_msg {
 };
 
 #define CTR_MSG_MAX (256 * 1024)
+/* what the child and the stub send the runtime: a header and at most an error text (CTR_ERRBUF) */
+#define CTR_MSG_UP_MAX (16 * 1024)
 #define CTR_MSG_STATE_MAX (128 * 1024) /* state JSON sent to the child, below the default socket buffer */
 #define CTR_ERRBUF 1024
 
@@ -196,7 +198,8 @@ struct ctr_plan {
 	cpu_set_t affinity;
 	int parent_cpu;                /* with cg_wait_affinity: the CPU the runtime cloned us on, -1 if none */
 	cpu_set_t affinity_other;      /* the caller's affinity without parent_cpu (not empty) */
-	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into */
+	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into: mapped by the child
+					* itself (child.c), not by the runtime before the clone */
 	struct ctr_proc proc;
 };
 

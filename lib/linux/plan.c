@@ -1236,8 +1236,6 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 			return ctr_err(err, EINVAL, CTR_E_SPEC,
 				       "config.json: linux.readonlyPaths[%zu]: '%s' must be absolute", i,
 				       plan->readonly[i]);
-	if (!(plan->msgbuf = malloc(CTR_MSG_MAX)))
-		return ctr_err_nomem(err);
 	/*
 	 * A user namespace joined by path owns the namespaces made after it: made
 	 * by the first clone, in the runtime's user namespace, the new mount
@@ -1323,7 +1321,6 @@ void ctr_plan_free(struct ctr_plan *plan)
 	if (plan->blob_fd >= 0)
 		close(plan->blob_fd);
 	ctr_preserve_fds_free(plan->preserved, plan->n_preserved);
-	free(plan->msgbuf);
 	ctr_proc_free(&plan->proc);
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
