@@ -173,6 +173,20 @@ expect_match "container: its linux.devices node opens" '^/dev/myfuse r ok$' "$OU
 expect_match "container: mknod of another device is allowed" '^MKNOD-OK$' "$OUT"
 expect_match "container: the node it made cannot be opened (EPERM)" "^/tmp/tun r $EPERM\$" "$OUT"
 
+# no cgroup namespace (runc's and podman's specs): on a v1 or hybrid host the v1 cgroups are
+# made after the clone and the rules written once the child has its go (create_cgroups_late).
+# A createContainer hook is the first thing not libctr's that runs in the container (in its
+# cgroups, before pivot_root): it already finds them, as the program does.
+b=$(mkc clate '[{"allow": false, "access": "rwm"}]')
+cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c.setdefault("hooks", {})["createContainer"] = [{"path": "/bin/sh", "args": ["sh", "-c",
+    "mknod %s/hooktun c 10 200 && if (: <%s/hooktun) 2>/dev/null; then echo open; else echo refused; fi >%s/hook.out" % (argv[0], argv[0], argv[0])]}]' "$b/rootfs"
+runb "$b" "mknod /tmp/tun c 10 200 && echo MKNOD-OK; $CPROBE"
+expect_eq "late cgroups: run exit 0" 0 "$RC"
+expect_eq "late cgroups: a createContainer hook finds the rules in place (tun refused)" refused "$(cat "$b/rootfs/hook.out" 2>&1)"
+expect_match "late cgroups: its linux.devices node opens" '^/dev/myfuse r ok$' "$OUT"
+expect_match "late cgroups: the node it made cannot be opened (EPERM)" "^/tmp/tun r $EPERM\$" "$OUT"
+
 b=$(mkc crules '[{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "r"},
 	{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}, {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rw"}]')
 runb "$b" "mknod /tmp/tun c 10 200; $CPROBE"
