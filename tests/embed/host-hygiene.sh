@@ -13,12 +13,19 @@
 # dup() and a thread with signals open (and a dup() added to
 # ctr_container_create was caught in the static ctr-demo).
 #
-# Usage: host-hygiene.sh HOSTCHECK_SO HOSTCHECK_CONTROL   (integration environment)
+# The same checks run on HOST_PROGRAM (tests/embed/netns-spare.c: five
+# containers in one context, pipes, the network namespace thread), which
+# links libctr.so and json-c as shared objects: hostcheck.so's json-c
+# wrappers see libctr's calls there (ctr-demo may take json-c from its static
+# archive, where no preloaded wrapper sees them).
+#
+# Usage: host-hygiene.sh HOSTCHECK_SO HOSTCHECK_CONTROL HOST_PROGRAM   (integration environment)
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../image/image-lib.sh"
 mk() { python3 "$(dirname "$0")/../image/mkimage.py" "$1" "$2"; }
 SHIM=$1
 CONTROL=$2
+HOSTPROG=$3
 LOG=$TMP/fdcheck.log
 
 # A sanitizer build preloads its runtime first (see test-examples.sh)
@@ -78,12 +85,21 @@ chk "state" "$CTR_DEMO" --root "$ROOT" state fdc-d
 chk "kill" "$CTR_DEMO" --root "$ROOT" kill fdc-d KILL
 chk "delete --force" "$CTR_DEMO" --root "$ROOT" delete --force fdc-d
 
+# a program linking libctr.so and json-c shared: the json-c rule below is checked there
+expect_match "the host program loads libctr.so and json-c as shared objects" 'libctr\.so.*libjson-c|libjson-c.*libctr\.so' \
+	"$(ldd "$HOSTPROG" 2>&1 | tr '\n' ' ')"
+b2=$(mkb bundle2)
+runtime_object=$RUNTIME_OBJECT
+RUNTIME_OBJECT=libctr.so
+chk "a program linking libctr.so: five containers in one context" "$HOSTPROG" "$ROOT" "$b2"
+RUNTIME_OBJECT=$runtime_object
+
 # json-c in a process libctr cloned (between clone and exec): never
 expect_eq "no call into json-c between libctr's clone() and execve() (it may deadlock on glibc's locale lock)" "" \
 	"$(grep '^json-c:' "$LOG" | sort -u)"
 report=$(grep -v '^json-c:' "$LOG")
 if [ -z "$report" ]; then
-	ok "$RUNTIME_OBJECT (libctr) made no fd without close-on-exec and started no thread that takes signals"
+	ok "$RUNTIME_OBJECT and libctr.so made no fd without close-on-exec and started no thread that takes signals"
 else
 	# name the functions: OBJECT+0xOFF -> addr2line
 	diag=$(sort -u "$LOG" | while read -r fn _ fd _ where; do
@@ -95,7 +111,7 @@ else
 		esac
 		printf '%s in %s\n' "$what" "$(addr2line -f -e "$obj" "$off" 2>/dev/null | tr '\n' ' ')"
 	done)
-	notok "$RUNTIME_OBJECT (libctr) made no fd without close-on-exec and started no thread that takes signals" "$diag"
+	notok "$RUNTIME_OBJECT and libctr.so made no fd without close-on-exec and started no thread that takes signals" "$diag"
 fi
 expect_eq "nothing left in the state root" "" "$(state_left)"
 finish
