@@ -110,6 +110,29 @@ expect_match "maskedPaths: /proc/keys has the mask mounted over it" '^keysmount=
 expect_match "maskedPaths: /sys/firmware is empty" '^firmware=0$' "$OUT"
 expect_match "readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
 
+# the same as runc's spec has it (no cgroup namespace, a cgroup mount last): on a v1 or hybrid
+# host the v1 cgroups come after the clone, and the child waits for them at the cgroup mount;
+# a masked path under a mount made after that one (/opt here) is masked over what it shows
+b=$(mkb masked-late)
+mkdir -p "$TMP/optsrc" && echo SECRET >"$TMP/optsrc/secret" && mkdir -p "$b/rootfs/opt"
+cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})' 
+runb "$b" '
+echo keys=$(head -c 10 /proc/keys | wc -c)
+echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)
+echo firmware=$(ls -A /sys/firmware | wc -l)
+if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi'
+expect_eq "masked/readonly paths, late cgroups: run exit 0" 0 "$RC"
+expect_match "late cgroups: /proc/keys has the mask mounted over it" '^keysmount=masked$' "$OUT"
+expect_match "late cgroups: /sys/firmware is empty" '^firmware=0$' "$OUT"
+expect_match "late cgroups: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+cfg "$b" 'c["mounts"].append({"destination": "/opt", "type": "bind", "source": argv[0], "options": ["rbind", "ro"]})
+c["linux"]["maskedPaths"].append("/opt/secret")' "$TMP/optsrc"
+runb "$b" 'echo secret=$(cat /opt/secret 2>&1 | head -c 20); echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)'
+expect_eq "late cgroups, a mount after the cgroup mount: run exit 0" 0 "$RC"
+expect_match "a masked path under a mount made after the cgroup mount is masked over it" '^secret=$' "$OUT"
+expect_match "... and the other masks still hold" '^keysmount=masked$' "$OUT"
+
 # --- a mount over a symlink that escapes the rootfs must stay inside it
 b=$(mkb escape)
 ln -s /../../../../tmp "$b/rootfs/escape"
