@@ -660,7 +660,8 @@ static int find_ours(int cgfd, int *fd, ctr_error **err)
 	return r;
 }
 
-int ctr_cgdev_apply_v2(int cgfd, const struct ctr_dev_rule *rules, size_t n, ctr_error **err)
+/* The rules' program, loaded: its fd, or -errno. */
+static int rules_prog(const struct ctr_dev_rule *rules, size_t n, ctr_error **err)
 {
 	size_t len;
 	struct bpf_insn *insns = build_prog(rules, n, &len);
@@ -672,14 +673,20 @@ int ctr_cgdev_apply_v2(int cgfd, const struct ctr_dev_rule *rules, size_t n, ctr
 	}
 	int prog = load_prog(insns, len, err);
 	free(insns);
-	if (prog < 0)
-		return prog;
+	return prog;
+}
 
+int ctr_cgdev_apply_v2(int cgfd, const struct ctr_dev_rule *rules, size_t n, bool replace_only, ctr_error **err)
+{
 	int old;
 	int r = find_ours(cgfd, &old, err);
-	if (r < 0) {
-		close(prog);
+	if (r < 0 || (replace_only && old < 0))
 		return r;
+	int prog = rules_prog(rules, n, err);
+	if (prog < 0) {
+		if (old >= 0)
+			close(old);
+		return prog;
 	}
 
 	union bpf_attr a;

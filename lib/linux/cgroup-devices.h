@@ -77,9 +77,12 @@ int ctr_cgdev_apply_v1(int devices_cgroup_dirfd, const struct ctr_dev_rule *rule
  * evaluates the rules last-match-wins.  On an update the program that libctr
  * attached before (found with BPF_PROG_QUERY, recognised by its name) is
  * replaced atomically with BPF_F_REPLACE, so the cgroup is never without a
- * program; programs others attached are left alone.
+ * program; programs others attached are left alone.  replace_only: only such
+ * a replacement, nothing attached where libctr has no program (a hybrid
+ * host's update, see ctr_cgroup_apply).
  */
-int ctr_cgdev_apply_v2(int cgroup2_dirfd, const struct ctr_dev_rule *rules, size_t n, ctr_error **err);
+int ctr_cgdev_apply_v2(int cgroup2_dirfd, const struct ctr_dev_rule *rules, size_t n, bool replace_only,
+		       ctr_error **err);
 
 /* The name libctr gives its device programs (BPF_OBJ_NAME_LEN bounds it). */
 #define CTR_CGDEV_PROG_NAME "ctr_devices"

@@ -625,20 +625,6 @@ static int read_u64_at(struct ctr_cgroup *cg, unsigned ctrl, bool v2, const char
 }
 
 /* memory.checkBeforeUpdate: refuse a limit below what the container uses now */
-/* Whether a device program libctr attached is on the cgroup2 directory cgfd itself. */
-static int has_our_prog(int cgfd, bool *found, ctr_error **err)
-{
-	struct ctr_cgdev_prog *progs;
-	size_t n;
-	int r = ctr_cgdev_v2_query(cgfd, &progs, &n, err);
-	*found = false;
-	for (size_t i = 0; r == 0 && i < n; i++)
-		if (!strcmp(progs[i].name, CTR_CGDEV_PROG_NAME))
-			*found = true;
-	free(progs);
-	return r;
-}
-
 static int check_before_update(struct ctr_cgroup *cg, struct json_object *resources, ctr_error **err)
 {
 	struct json_object *m = member(resources, "memory"), *chk = member(m, "checkBeforeUpdate");
@@ -734,15 +720,12 @@ int ctr_cgroup_apply(struct ctr_cgroup *cg, const struct oci_config *cfg, struct
 			} else if (cg->h[i].v2 && geteuid() == 0 && (!v1_devices || update)) {
 				/* bpf(BPF_PROG_ATTACH) refuses O_PATH fds: open the directory for reading */
 				int d = open(cg->h[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				bool ours = !v1_devices;
 				if (d < 0)
 					r = ctr_err_sys(err, errno, "%s: open", cg->h[i].dir);
-				else if (!ours)
-					r = has_our_prog(d, &ours, err);
-				if (d >= 0 && r == 0 && ours)
-					r = ctr_cgdev_apply_v2(d, rules, nr, err);
-				if (d >= 0)
+				else {
+					r = ctr_cgdev_apply_v2(d, rules, nr, v1_devices, err);
 					close(d);
+				}
 			}
 		}
 		free(rules);

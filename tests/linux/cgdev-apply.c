@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 	int r = ctr_cgdev_rules_build(NULL, arr, &rules, &n, &err);
 	if (r == 0)
 		r = !strcmp(argv[1], "v1") ? ctr_cgdev_apply_v1(dirfd, rules, n, &err)
-					   : ctr_cgdev_apply_v2(dirfd, rules, n, &err);
+					   : ctr_cgdev_apply_v2(dirfd, rules, n, false, &err);
 	if (r < 0)
 		fprintf(stderr, "cgdev-apply: %s\n", ctr_error_message(err));
 	ctr_error_free(err);
