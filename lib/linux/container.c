@@ -1024,6 +1024,8 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 				return r;
 			ctr_cg_layout_free(&run->layout);
 			run->cg_late = plan->cg_wait = false;
+			/* no go to take the caller's affinity back at: the child stays where it starts */
+			plan->parent_cpu = -1;
 		}
 		if ((r = ctr_cgroup_plan_self_join(c, plan, run->cg_fds, false, &run->cg_parent_enters, err)) < 0)
 			return r;
