@@ -1027,7 +1027,7 @@ static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 	int t = ctr_msg_recv_fds(p->sync_fd, p->msgbuf, CTR_MSG_MAX, fds, CTR_MSG_MAX_FDS, &nfds);
 	int r = 0;
 	/* the caller's affinity again, before the cpuset join (which keeps within it, as for any child) */
-	if (t == CTR_MSG_GO && p->cg_wait_affinity && sched_setaffinity(0, sizeof(p->affinity), &p->affinity) < 0)
+	if (t == CTR_MSG_GO && p->parent_cpu >= 0 && sched_setaffinity(0, sizeof(p->affinity), &p->affinity) < 0)
 		r = fail(eb, n, errno, "set the caller's CPU affinity back");
 	if (t == CTR_MSG_GO && r == 0)
 		r = ctr_cgroup_join_files(fds, nfds, eb, n);

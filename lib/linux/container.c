@@ -1005,10 +1005,9 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 		return r;
 	plan->parent_cpu = -1;
 	if (run->cg_late) {
-		plan->cg_wait_affinity = sched_getaffinity(0, sizeof(plan->affinity), &plan->affinity) == 0;
 		int cpu = sched_getcpu();
-		if (plan->cg_wait_affinity && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &plan->affinity) &&
-		    CPU_COUNT(&plan->affinity) > 1) {
+		if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(plan->affinity), &plan->affinity) == 0 &&
+		    CPU_ISSET(cpu, &plan->affinity) && CPU_COUNT(&plan->affinity) > 1) {
 			plan->parent_cpu = cpu;
 			plan->affinity_other = plan->affinity;
 			CPU_CLR(cpu, &plan->affinity_other);

@@ -193,11 +193,10 @@ struct ctr_plan {
 					* (netns-spare.c) */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
 					* (with their tasks files) before anything that needs them (see child.c) */
-	bool cg_wait_affinity;         /* with cg_wait: the runtime may have started us on another CPU than its
-					* own; set affinity (the caller's thread's) back at the go */
-	cpu_set_t affinity;
-	int parent_cpu;                /* with cg_wait_affinity: the CPU the runtime cloned us on, -1 if none */
-	cpu_set_t affinity_other;      /* the caller's affinity without parent_cpu (not empty) */
+	int parent_cpu;                /* with cg_wait, -1 or the CPU the runtime cloned us on: we (or the runtime)
+					* move to affinity_other, and take affinity back at the go */
+	cpu_set_t affinity;            /* the caller's thread's */
+	cpu_set_t affinity_other;      /* affinity without parent_cpu (not empty) */
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into: mapped by the child
 					* itself (child.c), not by the runtime before the clone */
 	struct ctr_proc proc;
