@@ -96,19 +96,24 @@ if touch /sys/fs/cgroup/pids/x 2>/dev/null; then echo cg-WRITABLE; else echo cg-
 fi
 
 # --- maskedPaths and readonlyPaths
-b=$(mkb masked)
-runb "$b" '
+MASKPROBE='
 echo keys=$(head -c 10 /proc/keys | wc -c)
 echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)
 echo firmware=$(ls -A /sys/firmware | wc -l)
 if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi'
-expect_eq "masked/readonly paths: run exit 0" 0 "$RC"
-# /proc/keys may be empty on the host too, so also check that something is
-# mounted over it (the /dev/null bind)
-expect_match "maskedPaths: /proc/keys reads nothing" '^keys=0$' "$OUT"
-expect_match "maskedPaths: /proc/keys has the mask mounted over it" '^keysmount=masked$' "$OUT"
-expect_match "maskedPaths: /sys/firmware is empty" '^firmware=0$' "$OUT"
-expect_match "readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+# mask_checks WHAT: what MASKPROBE printed ($OUT, $RC of runb).  /proc/keys may
+# be empty on the host too, so also check that something is mounted over it
+# (the /dev/null bind)
+mask_checks() {
+	expect_eq "$1: run exit 0" 0 "$RC"
+	expect_match "$1: maskedPaths: /proc/keys reads nothing" '^keys=0$' "$OUT"
+	expect_match "$1: maskedPaths: /proc/keys has the mask mounted over it" '^keysmount=masked$' "$OUT"
+	expect_match "$1: maskedPaths: /sys/firmware is empty" '^firmware=0$' "$OUT"
+	expect_match "$1: readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+}
+b=$(mkb masked)
+runb "$b" "$MASKPROBE"
+mask_checks "masked/readonly paths"
 
 # the same as runc's spec has it (no cgroup namespace, a cgroup mount last): on a v1 or hybrid
 # host the v1 cgroups come after the clone, and the child waits for them at the cgroup mount;
@@ -116,16 +121,9 @@ expect_match "readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
 b=$(mkb masked-late)
 mkdir -p "$TMP/optsrc" && echo SECRET >"$TMP/optsrc/secret" && mkdir -p "$b/rootfs/opt"
 cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
-c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})' 
-runb "$b" '
-echo keys=$(head -c 10 /proc/keys | wc -c)
-echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)
-echo firmware=$(ls -A /sys/firmware | wc -l)
-if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi'
-expect_eq "masked/readonly paths, late cgroups: run exit 0" 0 "$RC"
-expect_match "late cgroups: /proc/keys has the mask mounted over it" '^keysmount=masked$' "$OUT"
-expect_match "late cgroups: /sys/firmware is empty" '^firmware=0$' "$OUT"
-expect_match "late cgroups: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})'
+runb "$b" "$MASKPROBE"
+mask_checks "late cgroups"
 cfg "$b" 'c["mounts"].append({"destination": "/opt", "type": "bind", "source": argv[0], "options": ["rbind", "ro"]})
 c["linux"]["maskedPaths"].append("/opt/secret")' "$TMP/optsrc"
 runb "$b" 'echo secret=$(cat /opt/secret 2>&1 | head -c 20); echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)'
