@@ -33,7 +33,6 @@
  * process is owned by the same user namespace (a multithreaded process
  * cannot change its user namespace).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -41,7 +40,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "linux/lifecycle.h"
 
 void ctr_netns_spare_init(ctr_context *ctx)
 {

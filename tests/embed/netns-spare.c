@@ -17,7 +17,6 @@
  */
 #include <dirent.h>
 #include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
