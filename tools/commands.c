@@ -18,35 +18,6 @@
 
 #include "cli.h"
 
-/*
- * The spec as JSON, for the checks below: one serialization and parse per
- * create (each check doing its own was a tenth of `run`'s time in the
- * runtime).  NULL after reporting an error.
- */
-static json_object *spec_view(struct cli *cli, const ctr_spec *spec)
-{
-	char *js = NULL;
-	ctr_error *err = NULL;
-	if (ctr_spec_to_json(spec, &js, NULL, 0, &err) < 0) {
-		cli_error_ctr(cli, err, NULL);
-		return NULL;
-	}
-	json_object *root = json_tokener_parse(js);
-	ctr_free(js);
-	if (!root)
-		cli_error(cli, "out of memory");
-	return root;
-}
-
-/* process.terminal of a spec's view (0 when absent). */
-static int spec_terminal(json_object *root)
-{
-	json_object *proc, *term;
-	if (json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "terminal", &term))
-		return json_object_get_boolean(term);
-	return 0;
-}
-
 static const char *pos_id(struct cli *cli, char **pos, int npos, int max)
 {
 	if (npos < 1) {
@@ -157,44 +128,30 @@ static void create_args_free(struct create_args *a)
 	"\n\nWhere \"<container-id>\" is your name for the instance of the container that you\n"        \
 	"are starting. The name you provide for the container instance must be unique on\nyour host."
 
-/* Whether the spec's view has a "cdi.k8s.io/..." annotation (devices to resolve at create). */
-static bool spec_has_cdi_annotations(json_object *root)
+static int cdi_annotation(const char *key, const char *value, void *ud)
 {
-	json_object *ann;
-	bool found = false;
-	if (json_object_object_get_ex(root, "annotations", &ann) && json_object_is_type(ann, json_type_object)) {
-		json_object_object_foreach(ann, k, v) {
-			(void)v;
-			if (!strncmp(k, "cdi.k8s.io/", 11))
-				found = true;
-		}
-	}
-	return found;
+	(void)value;
+	(void)ud;
+	return !strncmp(key, "cdi.k8s.io/", 11);
 }
 
 /*
  * An image that asks for GPUs through NVIDIA_VISIBLE_DEVICES (every CUDA
  * image does) gets none unless the user says so: say how, on stderr.
  */
-static void spec_gpu_env_note(struct cli *cli, json_object *root)
+static void spec_gpu_env_note(struct cli *cli, const ctr_spec *spec)
 {
-	json_object *proc, *env;
-	if (json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "env", &env) &&
-	    json_object_is_type(env, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(env); i++) {
-			const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
-			if (!kv || strncmp(kv, "NVIDIA_VISIBLE_DEVICES=", 23) || !strcmp(kv + 23, "void") || !kv[23])
-				continue;
-			/* the value is the image's: no control characters onto the terminal */
-			char shown[80];
-			size_t k = 0;
-			for (const char *c = kv; *c && k < sizeof(shown) - 4; c++)
-				shown[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
-			memcpy(shown + k, strlen(kv) > k ? "..." : "", strlen(kv) > k ? 4 : 1);
-			fprintf(stderr, CLI_NAME " %s: note: the container's environment has %s; it gets no GPU from it "
-				"unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, shown);
-		}
-	}
+	const char *v = ctr_spec_get_env(spec, "NVIDIA_VISIBLE_DEVICES");
+	if (!v || !*v || !strcmp(v, "void"))
+		return;
+	/* the value is the image's: no control characters onto the terminal */
+	char shown[80];
+	size_t k = 0;
+	for (const char *c = v; *c && k < sizeof(shown) - 4; c++)
+		shown[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+	memcpy(shown + k, strlen(v) > k ? "..." : "", strlen(v) > k ? 4 : 1);
+	fprintf(stderr, CLI_NAME " %s: note: the container's environment has NVIDIA_VISIBLE_DEVICES=%s; it gets no "
+		"GPU from it unless --gpus-from-env is given (or ask with --gpus)\n", cli->cmd, shown);
 }
 
 /*
@@ -239,7 +196,6 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	ctr_error *err = NULL;
 	char *bundle = NULL, *config = NULL, *pid_file = NULL, *sock = NULL;
 	ctr_net_request *net = NULL;
-	json_object *view = NULL; /* the spec as JSON, for the CLI's own checks */
 	int rc = 1, devnull = -1;
 
 	char *image = NULL;
@@ -275,9 +231,7 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	else
 		cli_debug(cli, "create '%s' from the bundle %s (config %s)%s%s", id, bundle, config,
 			  net_a.network ? ", network " : "", net_a.network ? net_a.network : "");
-	if (!(view = spec_view(cli, spec)))
-		goto out;
-	*terminal = spec_terminal(view);
+	*terminal = ctr_spec_get_terminal(spec);
 	if (*terminal && a->detach && !a->console_socket) {
 		cli_error(cli, "cannot allocate tty if " CLI_NAME " will detach without setting console socket: "
 			  "give --console-socket, or set process.terminal to false in %s", config);
@@ -324,18 +278,16 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	for (size_t i = 0; i < a->devices.n; i++)
 		n_named += a->devices.v[i][0] != '/';
 	if (n_named < a->devices.n) {
-		/* host nodes into the spec, and a view of it as it is now */
-		json_object_put(view);
-		view = NULL;
-		if (cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0 || !(view = spec_view(cli, spec)))
+		/* host nodes into the spec */
+		if (cli_spec_edit_json(cli, &spec, config, host_devices, &a->devices) < 0)
 			goto out;
 	}
-	if (n_named || a->gpus.n || a->gpus_from_env || spec_has_cdi_annotations(view)) {
+	if (n_named || a->gpus.n || a->gpus_from_env || ctr_spec_foreach_annotation(spec, cdi_annotation, NULL)) {
 		reg = cli_registry(cli);
 		if (!reg)
 			goto out;
 	} else {
-		spec_gpu_env_note(cli, view);
+		spec_gpu_env_note(cli, spec);
 	}
 	for (size_t i = 0; i < a->gpus.n; i++) {
 		ctr_gpu_request *req = NULL;
@@ -415,7 +367,6 @@ out:
 	if (devnull >= 0)
 		close(devnull);
 	ctr_net_request_free(net);
-	json_object_put(view);
 	ctr_spec_free(spec);
 	free(image);
 	free(bundle);

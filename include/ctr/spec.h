@@ -290,6 +290,39 @@ int ctr_spec_set_annotation(ctr_spec *spec, const char *key, const char *value, 
 const char *ctr_spec_get_annotation(const ctr_spec *spec, const char *key);
 
 /**
+ * Call @p fn for each annotation whose value is a string, in the spec's
+ * order, until it returns non-zero.
+ *
+ * @param spec the spec
+ * @param fn   called with the key and the value (both owned by the spec;
+ *             @p fn must not change the spec) and @p ud
+ * @param ud   passed to @p fn
+ * @return 0 when @p fn returned 0 for every annotation (or there are none),
+ *         else the first non-zero value it returned
+ */
+int ctr_spec_foreach_annotation(const ctr_spec *spec,
+				int (*fn)(const char *key, const char *value, void *ud), void *ud);
+
+/**
+ * process.terminal of the spec.
+ *
+ * @param spec the spec
+ * @return 1 when process.terminal is true, 0 when it is false or absent
+ */
+int ctr_spec_get_terminal(const ctr_spec *spec);
+
+/**
+ * The value of a variable in process.env: the first entry that sets it, as
+ * getenv(3) in the container finds it.
+ *
+ * @param spec the spec
+ * @param name the variable's name
+ * @return the value (the text after "NAME="), owned by the spec and valid
+ *         until the next change, or NULL when no entry sets it
+ */
+const char *ctr_spec_get_env(const ctr_spec *spec, const char *name);
+
+/**
  * The ociVersion of the spec.
  *
  * @param spec the spec

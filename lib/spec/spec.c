@@ -851,6 +851,44 @@ CTR_EXPORT const char *ctr_spec_get_annotation(const ctr_spec *spec, const char 
 	return v ? json_object_get_string(v) : NULL;
 }
 
+CTR_EXPORT int ctr_spec_foreach_annotation(const ctr_spec *spec,
+					   int (*fn)(const char *key, const char *value, void *ud), void *ud)
+{
+	struct json_object *ann = spec && fn ? child_if(spec->root, "annotations", json_type_object) : NULL;
+	if (!ann)
+		return 0;
+	json_object_object_foreach(ann, k, v) {
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		int r = fn(k, json_object_get_string(v), ud);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+CTR_EXPORT int ctr_spec_get_terminal(const ctr_spec *spec)
+{
+	struct json_object *proc = spec ? child_if(spec->root, "process", json_type_object) : NULL;
+	struct json_object *t = child_if(proc, "terminal", json_type_boolean);
+	return t && json_object_get_boolean(t) ? 1 : 0;
+}
+
+CTR_EXPORT const char *ctr_spec_get_env(const ctr_spec *spec, const char *name)
+{
+	struct json_object *proc = spec && name ? child_if(spec->root, "process", json_type_object) : NULL;
+	struct json_object *env = child_if(proc, "env", json_type_array);
+	if (!env)
+		return NULL;
+	size_t nlen = strlen(name), n = json_object_array_length(env);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(env, i);
+		if (json_object_is_type(e, json_type_string) && env_name_matches(json_object_get_string(e), name, nlen))
+			return json_object_get_string(e) + nlen + 1;
+	}
+	return NULL;
+}
+
 CTR_EXPORT const char *ctr_spec_oci_version(const ctr_spec *spec)
 {
 	struct json_object *v = spec ? child_if(spec->root, "ociVersion", json_type_string) : NULL;

@@ -748,6 +748,11 @@ static void test_setters_process(void **state)
 	assert_string_equal(jget(s, "/process/env/1"), "TERM=dumb");
 	assert_int_equal(ctr_spec_set_env(s, "FO", "x", NULL), 0); /* prefix of FOO is another variable */
 	assert_int_equal(jlen(s, "/process/env"), 4);
+	assert_string_equal(ctr_spec_get_env(s, "FOO"), "bar");
+	assert_string_equal(ctr_spec_get_env(s, "FO"), "x");
+	assert_string_equal(ctr_spec_get_env(s, "TERM"), "dumb");
+	assert_null(ctr_spec_get_env(s, "F"));
+	assert_null(ctr_spec_get_env(s, "FOOB"));
 	assert_int_equal(ctr_spec_set_env(s, "A=B", "x", NULL), -EINVAL);
 	assert_int_equal(ctr_spec_set_env(s, "", "x", NULL), -EINVAL);
 	assert_int_equal(ctr_spec_unset_env(s, "FOO", NULL), 0);
@@ -762,8 +767,10 @@ static void test_setters_process(void **state)
 	assert_int_equal(ctr_spec_set_user(s, 1000, 100, NULL), 0);
 	assert_string_equal(jget(s, "/process/user/uid"), "1000");
 	assert_string_equal(jget(s, "/process/user/gid"), "100");
+	assert_int_equal(ctr_spec_get_terminal(s), 0);
 	assert_int_equal(ctr_spec_set_terminal(s, 1, NULL), 0);
 	assert_string_equal(jget(s, "/process/terminal"), "true");
+	assert_int_equal(ctr_spec_get_terminal(s), 1);
 	assert_int_equal(ctr_spec_set_root(s, "/srv/root", 0, NULL), 0);
 	assert_string_equal(jget(s, "/root/path"), "/srv/root");
 	assert_string_equal(jget(s, "/root/readonly"), "false");
@@ -840,6 +847,20 @@ static void test_setters_hostname_mounts(void **state)
 	ctr_spec_free(s);
 }
 
+/* ctr_spec_foreach_annotation's callback: "key=value;" into seen, stop (7) at the stop_at'th */
+struct ann_walk {
+	char seen[256];
+	int n, stop_at;
+};
+
+static int ann_collect(const char *key, const char *value, void *ud)
+{
+	struct ann_walk *w = ud;
+	size_t l = strlen(w->seen);
+	snprintf(w->seen + l, sizeof(w->seen) - l, "%s=%s;", key, value);
+	return ++w->n == w->stop_at ? 7 : 0;
+}
+
 static void test_setters_namespaces_annotations(void **state)
 {
 	ctr_spec *s = NULL;
@@ -882,6 +903,26 @@ static void test_setters_namespaces_annotations(void **state)
 	assert_null(ctr_spec_get_annotation(s, "org.example/a"));
 	assert_int_equal(ctr_spec_set_annotation(s, "", "x", NULL), -EINVAL);
 	assert_int_equal(ctr_spec_validate(s, NULL), 0);
+	/* the annotations in order, until the callback says stop */
+	assert_int_equal(ctr_spec_set_annotation(s, "org.example/a", "1", NULL), 0);
+	assert_int_equal(ctr_spec_set_annotation(s, "cdi.k8s.io/x", "v/gpu=0", NULL), 0);
+	assert_int_equal(ctr_spec_set_annotation(s, "org.example/b", "2", NULL), 0);
+	struct ann_walk w = {0};
+	assert_int_equal(ctr_spec_foreach_annotation(s, ann_collect, &w), 0);
+	assert_string_equal(w.seen, "org.example/a=1;cdi.k8s.io/x=v/gpu=0;org.example/b=2;");
+	w.stop_at = 2;
+	w.seen[0] = '\0';
+	w.n = 0;
+	assert_int_equal(ctr_spec_foreach_annotation(s, ann_collect, &w), 7);
+	assert_string_equal(w.seen, "org.example/a=1;cdi.k8s.io/x=v/gpu=0;");
+	assert_int_equal(ctr_spec_foreach_annotation(s, NULL, NULL), 0);
+	for (const char *k = "org.example/a\0cdi.k8s.io/x\0org.example/b\0"; *k; k += strlen(k) + 1)
+		assert_int_equal(ctr_spec_set_annotation(s, k, NULL, NULL), 0);
+	w.stop_at = 0;
+	w.seen[0] = '\0';
+	w.n = 0;
+	assert_int_equal(ctr_spec_foreach_annotation(s, ann_collect, &w), 0);
+	assert_int_equal(w.n, 0);
 
 	/* the namespace list is created when absent */
 	ctr_spec_free(s);
@@ -895,6 +936,9 @@ static void test_setters_namespaces_annotations(void **state)
 	ctr_spec_free(NULL);
 	assert_null(ctr_spec_get_annotation(NULL, "a"));
 	assert_null(ctr_spec_oci_version(NULL));
+	assert_null(ctr_spec_get_env(NULL, "A"));
+	assert_int_equal(ctr_spec_get_terminal(NULL), 0);
+	assert_int_equal(ctr_spec_foreach_annotation(NULL, ann_collect, NULL), 0);
 	assert_int_equal(ctr_spec_set_hostname(NULL, "x", NULL), -EINVAL);
 }
 
