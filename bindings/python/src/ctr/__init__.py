@@ -516,6 +516,26 @@ class Spec(_Handle):
         v = _lib.spec_get_annotation(self._handle, key.encode())
         return None if v is None else _str(v)
 
+    def annotations(self) -> Dict[str, str]:
+        """Every annotation, in the spec's order."""
+        out: Dict[str, str] = {}
+
+        def one(k: bytes, v: bytes, _ud: Any) -> int:
+            out[_str(k)] = _str(v)
+            return 0
+        _lib.spec_foreach_annotation(self._handle, _lib.SPEC_ANNOTATION_FN(one), None)
+        return out
+
+    def env(self, name: str) -> Optional[str]:
+        """The value of a variable in process.env (the first entry that sets it), or None."""
+        v = _lib.spec_get_env(self._handle, name.encode())
+        return None if v is None else _str(v)
+
+    @property
+    def terminal(self) -> bool:
+        """process.terminal."""
+        return bool(_lib.spec_get_terminal(self._handle))
+
     @property
     def oci_version(self) -> str:
         return _str(_lib.spec_oci_version(self._handle))
