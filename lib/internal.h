@@ -130,6 +130,25 @@ int ctr_write_file_atomic_rnd(int dirfd, const char *dir, const char *name, cons
 			      unsigned mode, unsigned flags, int (*rnd)(void *arg, uint64_t *out), void *arg,
 			      ctr_error **err);
 
+/*
+ * A growing string for documents written by hand where json-c's object tree
+ * costs more than the document (state.json, leases.json, /etc/hosts): once
+ * out of memory, oom is set and adds do nothing (check it once at the end);
+ * s is NUL-terminated.  Free s with free().
+ */
+struct ctr_sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+void ctr_sb_add(struct ctr_sbuf *b, const char *s, size_t n);
+void ctr_sb_puts(struct ctr_sbuf *b, const char *s);
+/* for short pieces (numbers, fixed names): more than 255 bytes sets oom */
+void ctr_sb_printf(struct ctr_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string: '"', '\\' and the control characters escaped, every other byte as it is (json-c's
+ * own printer does the same; a path need not be UTF-8); NULL as "" */
+void ctr_sb_json_str(struct ctr_sbuf *b, const char *s);
+
 /* Duplicate a NULL-terminated string vector; NULL in gives NULL out (not an error). */
 char **ctr_strv_dup(const char *const *v);
 size_t ctr_strv_len(const char *const *v);

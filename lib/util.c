@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,68 @@ void ctr_host_snap_free(struct ctr_host_snap *snap)
 	free(snap->mountinfo);
 	free(snap->cgroup);
 	memset(snap, 0, sizeof(*snap));
+}
+
+void ctr_sb_add(struct ctr_sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
+		char *p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void ctr_sb_puts(struct ctr_sbuf *b, const char *s)
+{
+	ctr_sb_add(b, s, strlen(s));
+}
+
+void ctr_sb_printf(struct ctr_sbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		/* only short numbers and names go through here */
+		b->oom = true;
+		return;
+	}
+	ctr_sb_add(b, tmp, (size_t)n);
+}
+
+void ctr_sb_json_str(struct ctr_sbuf *b, const char *s)
+{
+	if (!s)
+		s = "";
+	ctr_sb_add(b, "\"", 1);
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		ctr_sb_add(b, run, (size_t)(s - run));
+		char esc[8];
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		ctr_sb_puts(b, esc);
+		run = s + 1;
+	}
+	ctr_sb_add(b, run, (size_t)(s - run));
+	ctr_sb_add(b, "\"", 1);
 }
 
 int ctr_write_all(int fd, const void *buf, size_t len, off_t off)

@@ -988,28 +988,19 @@ static const char *mode_name(enum ctr_cg_mode m)
 	return m == CTR_CG_V1 ? "v1" : m == CTR_CG_HYBRID ? "hybrid" : m == CTR_CG_V2 ? "v2" : "none";
 }
 
-struct json_object *ctr_cgroup_to_json(const struct ctr_cgroup *cg)
+void ctr_cgroup_write_json(const struct ctr_cgroup *cg, struct ctr_sbuf *b)
 {
-	json_object *o = json_object_new_object(), *paths = json_object_new_object();
-	if (!o || !paths) {
-		json_object_put(o);
-		json_object_put(paths);
-		return NULL;
-	}
-	json_object_object_add(o, "mode", json_object_new_string(mode_name(cg->mode)));
+	ctr_sb_printf(b, "{\"mode\":\"%s\",\"paths\":{", mode_name(cg->mode));
 	for (size_t i = 0; i < cg->n; i++) {
-		json_object *h = json_object_new_object();
-		if (!h)
-			continue;
-		json_object_object_add(h, "dir", json_object_new_string(cg->h[i].dir));
-		json_object_object_add(h, "ctrls", json_object_new_int64(cg->h[i].ctrls));
-		json_object_object_add(h, "v2", json_object_new_boolean(cg->h[i].v2));
-		if (cg->h[i].existed)
-			json_object_object_add(h, "existed", json_object_new_boolean(true));
-		json_object_object_add(paths, cg->h[i].v2 ? "unified" : cg->h[i].name, h);
+		if (i)
+			ctr_sb_add(b, ",", 1);
+		ctr_sb_json_str(b, cg->h[i].v2 ? "unified" : cg->h[i].name);
+		ctr_sb_puts(b, ":{\"dir\":");
+		ctr_sb_json_str(b, cg->h[i].dir);
+		ctr_sb_printf(b, ",\"ctrls\":%u,\"v2\":%s%s}", cg->h[i].ctrls, cg->h[i].v2 ? "true" : "false",
+			      cg->h[i].existed ? ",\"existed\":true" : "");
 	}
-	json_object_object_add(o, "paths", paths);
-	return o;
+	ctr_sb_add(b, "}}", 2);
 }
 
 int ctr_cgroup_from_json(struct json_object *o, struct ctr_cgroup **out, ctr_error **err)

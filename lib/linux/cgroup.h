@@ -158,8 +158,9 @@ int ctr_cgroup_open_join_files(const int *dirfds, size_t n, int *out, ctr_error 
 /* The unified cgroup's fd on pure v2 and hybrid hosts (for clone3 CLONE_INTO_CGROUP), else -1 (also with no_clone_into). */
 int ctr_cgroup_v2_fd(const struct ctr_cgroup *cg);
 
-/* The record kept in state.json: {"mode": "...", "paths": {"memory": "/sys/fs/cgroup/memory/ctr/x", ...}}. */
-struct json_object *ctr_cgroup_to_json(const struct ctr_cgroup *cg);
+/* The record kept in state.json, appended to b: {"mode": "...", "paths": {"memory": {"dir":
+ * "/sys/fs/cgroup/memory/ctr/x", "ctrls": 8, "v2": false}, ...}} (read by ctr_cgroup_from_json). */
+void ctr_cgroup_write_json(const struct ctr_cgroup *cg, struct ctr_sbuf *b);
 int ctr_cgroup_from_json(struct json_object *o, struct ctr_cgroup **out, ctr_error **err);
 
 /* Apply linux.resources (or an update's resources object); devices go to the devices hierarchy or the eBPF program. */

@@ -159,41 +159,55 @@ static json_object *annotations_json(const struct ctr_container *c)
 	return json_object_new_object();
 }
 
+/*
+ * state.json, written by hand: a json-c object per field and its serializer
+ * were most of the user time of a state write, and create and start write it
+ * three or four times.  Read back with json-c (load_state).
+ */
 int ctr_container_save_state(struct ctr_container *c, ctr_error **err)
 {
-	json_object *o = json_object_new_object();
-	if (!o)
-		return ctr_err_nomem(err);
+	struct ctr_sbuf b = {0};
 	/* our record: the config's version (the state document gives ours, see state_doc) */
-	json_object_object_add(o, "ociVersion", json_object_new_string(c->oci_version ? c->oci_version : CTR_OCI_VERSION));
-	json_object_object_add(o, "id", json_object_new_string(c->id));
-	json_object_object_add(o, "pid", json_object_new_int(c->pid));
-	json_object_object_add(o, "pidStartTime", json_object_new_uint64(c->start_time));
-	json_object_object_add(o, "status", json_object_new_string(ctr_status_name(c->recorded)));
-	json_object_object_add(o, "bundle", json_object_new_string(c->bundle));
-	json_object_object_add(o, "rootfs", json_object_new_string(c->rootfs));
-	json_object_object_add(o, "created", json_object_new_string(c->created));
-	json_object_object_add(o, "owner", json_object_new_string(""));
-	json_object_object_add(o, "ownPidNamespace", json_object_new_boolean(c->own_pidns));
+	ctr_sb_puts(&b, "{\"ociVersion\":");
+	ctr_sb_json_str(&b, c->oci_version ? c->oci_version : CTR_OCI_VERSION);
+	ctr_sb_puts(&b, ",\"id\":");
+	ctr_sb_json_str(&b, c->id);
+	ctr_sb_printf(&b, ",\"pid\":%d,\"pidStartTime\":%llu,\"status\":\"%s\",\"bundle\":", (int)c->pid,
+		      (unsigned long long)c->start_time, ctr_status_name(c->recorded));
+	ctr_sb_json_str(&b, c->bundle);
+	ctr_sb_puts(&b, ",\"rootfs\":");
+	ctr_sb_json_str(&b, c->rootfs);
+	ctr_sb_puts(&b, ",\"created\":");
+	ctr_sb_json_str(&b, c->created);
+	ctr_sb_printf(&b, ",\"owner\":\"\",\"ownPidNamespace\":%s", c->own_pidns ? "true" : "false");
 	if (c->cfg) {
 		c->hook_flags_known = true;
 		c->no_poststart = c->cfg->hooks.poststart.n == 0;
 		c->no_poststop = c->cfg->hooks.poststop.n == 0;
 	}
-	if (c->hook_flags_known) {
-		/* lets start/delete in another process skip parsing config.json when there are no hooks */
-		json_object_object_add(o, "poststartHooks", json_object_new_boolean(!c->no_poststart));
-		json_object_object_add(o, "poststopHooks", json_object_new_boolean(!c->no_poststop));
+	if (c->hook_flags_known) /* lets start/delete in another process skip parsing config.json when there are no hooks */
+		ctr_sb_printf(&b, ",\"poststartHooks\":%s,\"poststopHooks\":%s", c->no_poststart ? "false" : "true",
+			      c->no_poststop ? "false" : "true");
+	ctr_sb_puts(&b, ",\"annotations\":");
+	if (c->annotations) {
+		size_t n = 0;
+		const char *a = json_object_to_json_string_length(c->annotations, JSON_C_TO_STRING_PLAIN, &n);
+		if (a)
+			ctr_sb_add(&b, a, n);
+		else
+			b.oom = true;
+	} else {
+		ctr_sb_add(&b, "{}", 2);
 	}
-	json_object_object_add(o, "annotations", annotations_json(c));
-	if (c->cg)
-		json_object_object_add(o, "cgroups", ctr_cgroup_to_json(c->cg));
+	if (c->cg) {
+		ctr_sb_puts(&b, ",\"cgroups\":");
+		ctr_cgroup_write_json(c->cg, &b);
+	}
 	if (c->rootfs_mnt_id > 0)
-		json_object_object_add(o, "rootfsMountId", json_object_new_int(c->rootfs_mnt_id));
-	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	int r = s ? write_state_file(c->dirfd, c->dir, "state.json", s, len, err) : ctr_err_nomem(err);
-	json_object_put(o);
+		ctr_sb_printf(&b, ",\"rootfsMountId\":%d", c->rootfs_mnt_id);
+	ctr_sb_add(&b, "}", 1);
+	int r = b.oom ? ctr_err_nomem(err) : write_state_file(c->dirfd, c->dir, "state.json", b.s, b.len, err);
+	free(b.s);
 	return r;
 }
 

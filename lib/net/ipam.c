@@ -619,36 +619,13 @@ static void port_str(const ctr_port_mapping *p, char *buf, size_t n)
  * 500 containers json-c took 0.6 ms to build and print the tree (this: a
  * tenth of it).  ctr_leases_parse reads it back with json-c.
  */
-/* s as a JSON string: '"', '\\' and the control characters escaped, every other byte as it is
- * (json-c's own printer does the same; a path need not be UTF-8) */
-static void jb_str(struct ctr_sbuf *b, const char *s)
-{
-	ctr_sb_add(b, "\"", 1);
-	const char *run = s;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		ctr_sb_add(b, run, (size_t)(s - run));
-		char esc[8];
-		if (c == '"' || c == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", c);
-		else
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		ctr_sb_puts(b, esc);
-		run = s + 1;
-	}
-	ctr_sb_add(b, run, (size_t)(s - run));
-	ctr_sb_add(b, "\"", 1);
-}
-
 /* ,"key":"value" (the first member of an object without the comma) */
 static void jb_member(struct ctr_sbuf *b, bool first, const char *key, const char *val)
 {
 	ctr_sb_puts(b, first ? "\"" : ", \"");
 	ctr_sb_puts(b, key);
 	ctr_sb_puts(b, "\": ");
-	jb_str(b, val);
+	ctr_sb_json_str(b, val);
 }
 
 static void jb_ip(struct ctr_sbuf *b, const char *key, int family, const unsigned char *a)
@@ -677,7 +654,7 @@ static void lease_write(struct ctr_sbuf *b, const struct ctr_lease *l)
 		for (size_t k = 0; l->aliases[k]; k++) {
 			if (k)
 				ctr_sb_puts(b, ", ");
-			jb_str(b, l->aliases[k]);
+			ctr_sb_json_str(b, l->aliases[k]);
 		}
 		ctr_sb_puts(b, "]");
 	}
@@ -688,7 +665,7 @@ static void lease_write(struct ctr_sbuf *b, const struct ctr_lease *l)
 			port_str(&l->ports[k], s, sizeof(s));
 			if (k)
 				ctr_sb_puts(b, ", ");
-			jb_str(b, s);
+			ctr_sb_json_str(b, s);
 		}
 		ctr_sb_puts(b, "]");
 	}
@@ -703,13 +680,13 @@ int ctr_leases_to_json(const struct ctr_leases *ls, char **out, size_t *len, ctr
 	if (ls->has_last4) {
 		ctr_ip_str(AF_INET, ls->last4, s, sizeof(s));
 		ctr_sb_puts(&b, "  \"last4\": ");
-		jb_str(&b, s);
+		ctr_sb_json_str(&b, s);
 		ctr_sb_puts(&b, ",\n");
 	}
 	if (ls->has_last6) {
 		ctr_ip_str(AF_INET6, ls->last6, s, sizeof(s));
 		ctr_sb_puts(&b, "  \"last6\": ");
-		jb_str(&b, s);
+		ctr_sb_json_str(&b, s);
 		ctr_sb_puts(&b, ",\n");
 	}
 	ctr_sb_puts(&b, "  \"leases\": [");

@@ -18,30 +18,6 @@
 
 #include "net/net-internal.h"
 
-void ctr_sb_add(struct ctr_sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
-		char *p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-void ctr_sb_puts(struct ctr_sbuf *b, const char *s)
-{
-	ctr_sb_add(b, s, strlen(s));
-}
-
 static int sb_done(struct ctr_sbuf *b, char **out, size_t *len, ctr_error **err)
 {
 	if (b->oom || !b->s) {

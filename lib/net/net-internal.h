@@ -186,15 +186,6 @@ int ctr_net_sysctl(const char *key, const char *value, ctr_error **err);
 
 /* ---- names (names.c) ---- */
 
-/* A growing string: once out of memory, oom is set and adds do nothing; s is NUL-terminated. */
-struct ctr_sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-void ctr_sb_add(struct ctr_sbuf *b, const char *s, size_t n);
-void ctr_sb_puts(struct ctr_sbuf *b, const char *s);
-
 /* /etc/hosts text for lease `self` (may be NULL: localhost only) and the other leases of its network. */
 int ctr_names_hosts(const struct ctr_netdef *d, const struct ctr_leases *ls, const struct ctr_lease *self,
 		    const char *hostname, char **out, size_t *len, ctr_error **err);

@@ -498,12 +498,24 @@ static void test_create_v1(void **state)
 	assert_true(exists("cg/freezer/box"));
 	assert_true(exists("cg/systemd/box"));
 	/* the record survives state.json */
-	json_object *rec = ctr_cgroup_to_json(cg);
+	struct ctr_sbuf sb = {0};
+	ctr_cgroup_write_json(cg, &sb);
+	assert_false(sb.oom);
+	json_object *rec = json_tokener_parse(sb.s);
+	assert_non_null(rec);
 	struct ctr_cgroup *back = NULL;
 	assert_int_equal(ctr_cgroup_from_json(rec, &back, NULL), 0);
 	assert_int_equal(back->n, cg->n);
 	assert_int_equal(back->mode, CTR_CG_V1);
+	for (size_t i = 0; i < cg->n; i++) {
+		assert_string_equal(back->h[i].name, cg->h[i].name);
+		assert_string_equal(back->h[i].dir, cg->h[i].dir);
+		assert_int_equal(back->h[i].ctrls, cg->h[i].ctrls);
+		assert_int_equal(back->h[i].v2, cg->h[i].v2);
+		assert_int_equal(back->h[i].existed, cg->h[i].existed);
+	}
 	json_object_put(rec);
+	free(sb.s);
 	ctr_cgroup_free(back);
 	/* freeze through the v1 freezer (the fake file echoes the state) */
 	put("cg/freezer/box/freezer.state", "THAWED\n");
