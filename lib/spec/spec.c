@@ -883,8 +883,10 @@ CTR_EXPORT const char *ctr_spec_get_env(const ctr_spec *spec, const char *name)
 	size_t nlen = strlen(name), n = json_object_array_length(env);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(env, i);
-		if (json_object_is_type(e, json_type_string) && env_name_matches(json_object_get_string(e), name, nlen))
-			return json_object_get_string(e) + nlen + 1;
+		/* "NAME=value" only: an entry "NAME" without '=' sets nothing (getenv(3) skips it too) */
+		const char *s = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : NULL;
+		if (s && strncmp(s, name, nlen) == 0 && s[nlen] == '=')
+			return s + nlen + 1;
 	}
 	return NULL;
 }

@@ -2,10 +2,11 @@
 /*
  * Fuzz target for the config.json model: parse and validate, and for every
  * valid document check that to_json/load_buffer round-trips to an equal
- * tree, that the typed view builds, and that every mount's options parse.
- * Also feeds the input to the standalone process.json parser.
+ * tree, that the typed view builds, that the getters (terminal, environment,
+ * annotations) agree with it, and that every mount's options parse.  Also feeds the input to the standalone process.json parser.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,40 @@
 #include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int count_annotation(const char *key, const char *value, void *ud)
+{
+	(void)key;
+	(void)value;
+	++*(size_t *)ud;
+	return 0;
+}
+
+/* The getters against the typed view of the same spec. */
+static void check_getters(const ctr_spec *s, const struct oci_config *cfg)
+{
+	check(ctr_spec_get_terminal(s) == (cfg->process && cfg->process->terminal),
+	      "ctr_spec_get_terminal agrees with the typed view");
+	size_t na = 0;
+	check(ctr_spec_foreach_annotation(s, count_annotation, &na) == 0 && na == cfg->n_annotations,
+	      "ctr_spec_foreach_annotation walks every annotation");
+	for (size_t i = 0; cfg->process && i < cfg->process->n_env; i++) {
+		const char *kv = cfg->process->env[i], *eq = strchr(kv, '=');
+		size_t nl = eq ? (size_t)(eq - kv) : 0;
+		char name[256];
+		if (!nl || nl >= sizeof(name))
+			continue;
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(strncmp(cfg->process->env[j], kv, nl + 1) == 0);
+		if (!first)
+			continue;
+		memcpy(name, kv, nl);
+		name[nl] = '\0';
+		const char *v = ctr_spec_get_env(s, name);
+		check(v && strcmp(v, eq + 1) == 0, "ctr_spec_get_env gives the first entry's value");
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -74,6 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct oci_config *cfg = NULL;
 		r = oci_config_from_spec(s, &cfg, NULL);
 		check(r == 0 || r == -ENOMEM, "typed view of a valid spec builds");
+		if (cfg)
+			check_getters(s, cfg);
 		for (size_t i = 0; cfg && i < cfg->n_mounts; i++) {
 			struct oci_mount_opts o;
 			if (oci_mount_parse_options(&cfg->mounts[i], &o, NULL) == 0)

@@ -783,6 +783,20 @@ static void test_setters_process(void **state)
 	oci_config_free(cfg);
 	ctr_spec_free(s);
 
+	/* ctr_spec_get_env: an empty value is a value; an entry without '=' (loading refuses one, so it
+	 * is put into the tree directly) sets nothing and is never read past its end */
+	s = load_ok(PROC("\"env\":[\"A=1\",\"B=\"]"));
+	assert_string_equal(ctr_spec_get_env(s, "A"), "1");
+	assert_string_equal(ctr_spec_get_env(s, "B"), "");
+	json_object *proc = NULL, *env = NULL;
+	assert_true(json_object_object_get_ex(ctr_spec_json(s), "process", &proc));
+	assert_true(json_object_object_get_ex(proc, "env", &env));
+	json_object_array_put_idx(env, 0, json_object_new_string("C"));
+	json_object_array_add(env, json_object_new_string("C=2"));
+	assert_string_equal(ctr_spec_get_env(s, "C"), "2");
+	assert_null(ctr_spec_get_env(s, "A"));
+	ctr_spec_free(s);
+
 	/* setters create what is missing */
 	s = load_ok(BASE "}");
 	assert_int_equal(ctr_spec_set_env(s, "A", "1", NULL), 0);
