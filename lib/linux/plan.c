@@ -1052,17 +1052,23 @@ static int check_unsupported(const struct oci_config *cfg, ctr_error **err)
 	return 0;
 }
 
-int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
-		   struct ctr_plan *plan, ctr_error **err)
+/* An empty plan: nothing owned, every fd and the CPU -1 (build starts from it, free leaves it) */
+static void plan_reset(struct ctr_plan *plan)
 {
-	int r;
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
 	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = -1;
 	plan->proc.console_sock = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		plan->ns_fds[i] = -1;
+}
+
+int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
+		   struct ctr_plan *plan, ctr_error **err)
+{
+	int r;
+	plan_reset(plan);
 	plan->id = id;
 	if (!(plan->rootfs = strdup(rootfs)))
 		return ctr_err_nomem(err);
@@ -1322,7 +1328,5 @@ void ctr_plan_free(struct ctr_plan *plan)
 		close(plan->blob_fd);
 	ctr_preserve_fds_free(plan->preserved, plan->n_preserved);
 	ctr_proc_free(&plan->proc);
-	memset(plan, 0, sizeof(*plan));
-	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
-	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = -1;
+	plan_reset(plan);
 }
