@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -69,8 +70,51 @@ pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 	return ctr_clone3_cg(flags, pidfd, exit_signal, -1);
 }
 
+#ifdef CTR_TSAN
+/*
+ * ThreadSanitizer builds only.  A raw clone3 bypasses the runtime's fork
+ * handling, so the child could inherit one of TSan's internal mutexes held
+ * by another thread at that instant and hang in its first intercepted call
+ * (seen in tests/security/tsan.sh: an exec helper stuck in write() ->
+ * __tsan::FdRelease -> Mutex::Lock, about one run in forty).  glibc's clone()
+ * is intercepted (TSan takes its locks around it, as for fork), and its
+ * child longjmps back into tsan_clone's frame, still intact in the child's
+ * copy of this stack, to return 0 as fork does.  What clone() cannot do
+ * (CLONE_INTO_CGROUP, flags above 32 bits, CLONE_NEWTIME) is ENOSYS, which
+ * the callers handle as they do a seccomp profile that refuses clone3.
+ */
+struct tsan_clone {
+	jmp_buf back;
+	char stack[16384] __attribute__((aligned(16)));
+};
+
+static int tsan_clone_child(void *arg)
+{
+	longjmp(((struct tsan_clone *)arg)->back, 1);
+}
+
+static pid_t tsan_clone(uint64_t flags, int *pidfd, int exit_signal)
+{
+	if ((flags >> 32) || (flags & CSIGNAL)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct tsan_clone t;
+	if (setjmp(t.back))
+		return 0;
+	return clone(tsan_clone_child, t.stack + sizeof(t.stack), (int)(flags | (unsigned)exit_signal), &t, pidfd);
+}
+#endif
+
 pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd)
 {
+#ifdef CTR_TSAN
+	if (cgroup_fd >= 0) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return tsan_clone(flags | (pidfd ? CLONE_PIDFD : 0), pidfd, exit_signal);
+#endif
 	struct clone_args a;
 	memset(&a, 0, sizeof(a));
 	a.flags = flags | (pidfd ? CLONE_PIDFD : 0);

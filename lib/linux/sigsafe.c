@@ -653,14 +653,6 @@ void ss_exit(int code)
 		(void)syscall(SYS_exit_group, code);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define CTR_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CTR_TSAN 1
-#endif
-#endif
-
 #ifdef CTR_TSAN
 void __tsan_ignore_thread_begin(void);
 #endif

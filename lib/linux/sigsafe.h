@@ -79,4 +79,13 @@ __attribute__((noreturn)) void ss_exit(int code);
  */
 void ss_child_begin(void);
 
+/* a ThreadSanitizer build (gcc defines the first, clang has the feature) */
+#if defined(__SANITIZE_THREAD__)
+#define CTR_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CTR_TSAN 1
+#endif
+#endif
+
 #endif

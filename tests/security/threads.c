@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #endif
 #include <ctr/ctr.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -158,6 +159,34 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* each of our threads: where it waits in the kernel (the watchdog's report of a hang) */
+static void dump_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *de; d && (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[300], wchan[128] = "", sc[256] = "";
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/wchan", de->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				wchan[0] = '\0';
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%s/syscall", de->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(sc, sizeof(sc), f))
+				sc[0] = '\0';
+			sc[strcspn(sc, "\n")] = '\0';
+			fclose(f);
+		}
+		printf("#   task %s: wchan %s, syscall %s\n", de->d_name, wchan, sc);
+	}
+	if (d)
+		closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -223,6 +252,7 @@ int main(int argc, char **argv)
 				printf("#   thread %d (%s context): %d done, now in %s%s%s\n", i,
 				       w[i].ctx == shared ? "shared" : "own", atomic_load(&w[i].done),
 				       step_names[atomic_load(&w[i].step)], w[i].error[0] ? ", error: " : "", w[i].error);
+			dump_tasks();
 			printf("1..1\n");
 			fflush(stdout);
 			_exit(1); /* threads are stuck in the library: no join; the caller cleans up */

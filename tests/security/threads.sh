@@ -35,6 +35,18 @@ tpid=$!
 at_cleanup "sleep 0.2; rmdir /sys/fs/cgroup/*/ctr/sec$tpid-th* /sys/fs/cgroup/unified/ctr/sec$tpid-th*"
 wait $tpid
 rc=$?
+# a hang: where each container process that never reached the stub (still a
+# clone of the program) waits, before they are killed (the rare TSan hang)
+if [ "$rc" != 0 ]; then
+	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$binpath" ] || continue
+		echo "# clone $pid: $(grep -E '^(State|PPid)' "/proc/$pid/status" 2>/dev/null | tr '\t\n' '  ')wchan $(cat "/proc/$pid/wchan" 2>/dev/null), syscall $(cat "/proc/$pid/syscall" 2>/dev/null)"
+		sed 's/^/#   /' "/proc/$pid/stack" 2>/dev/null
+		if command -v gdb >/dev/null; then
+			timeout 20 gdb -p "$pid" -batch -ex 'bt 30' 2>/dev/null | grep '^#' | sed 's/^/#   /'
+		fi
+	done
+fi
 kill_clones
 sleep 0.2
 left=$(ls -d /sys/fs/cgroup/*/ctr/sec$tpid-th* 2>/dev/null)
