@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,6 +159,19 @@ static int read_small(int dirfd, const char *path, char *buf, size_t size)
 	return (int)n;
 }
 
+/* whether the comma-separated list has the option (a mountinfo field; NULL: no) */
+static bool has_opt(const char *list, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchrnul(p, ',');
+		if ((size_t)(e - p) == n && !strncmp(p, opt, n))
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
 int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *out, ctr_error **err)
 {
 	const char *root = src && src->root ? src->root : "/sys/fs/cgroup";
@@ -181,6 +193,7 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 	/* every mount (mountpoint, fstype, super options), in the order of the file */
 	struct mnt {
 		char *mnt, *fstype, *super;
+		bool ro;
 	} *m = NULL;
 	size_t nm = 0, cap = 0;
 	for (char *line = buf, *next; line && *line; line = next) {
@@ -192,8 +205,8 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 		if (!sep)
 			continue;
 		*sep = '\0';
-		char *f[5] = {0}, *save = NULL, *p = line;
-		for (int i = 0; i < 5; i++, p = NULL)
+		char *f[6] = {0}, *save = NULL, *p = line;
+		for (int i = 0; i < 6; i++, p = NULL)
 			f[i] = strtok_r(p, " ", &save);
 		char *fstype = strtok_r(sep + 3, " ", &save);
 		(void)strtok_r(NULL, " ", &save); /* source */
@@ -211,7 +224,7 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 			m = nmv;
 		}
 		unescape_octal(f[4]);
-		m[nm++] = (struct mnt){f[4], fstype, super};
+		m[nm++] = (struct mnt){f[4], fstype, super, has_opt(f[5], "ro") || has_opt(super, "ro")};
 	}
 	bool v2_at_root = false, have_v1 = false;
 	for (size_t k = 0; k < nm; k++) {
@@ -236,6 +249,7 @@ int ctr_cg_layout_load(const struct ctr_cg_sources *src, struct ctr_cg_layout *o
 			continue;
 		struct ctr_cg_hier *h = &out->h[out->n];
 		h->v2 = v2;
+		h->ro = m[k].ro;
 		h->name = NULL;
 		if (v2) {
 			h->name = strdup("");
@@ -875,11 +889,11 @@ bool ctr_cgroup_can_defer_v1(const struct ctr_cg_layout *l)
 	if (geteuid() != 0 || (l->mode != CTR_CG_V1 && l->mode != CTR_CG_HYBRID))
 		return false;
 	for (size_t i = 0; i < l->n; i++) {
-		struct statvfs sv;
 		if (l->h[i].v2)
 			continue;
-		/* a read-only hierarchy (a container's view) is the case create goes on without cgroups */
-		if (statvfs(l->h[i].mount, &sv) < 0 || (sv.f_flag & ST_RDONLY))
+		/* a read-only hierarchy (a container's view) is the case create goes on without cgroups
+		 * (the mount table's flags: what statvfs would say, without a call per hierarchy) */
+		if (l->h[i].ro)
 			return false;
 		any = true;
 	}

@@ -57,6 +57,7 @@ struct ctr_cg_hier {
 	char *name;      /* v1: the super options' controller list ("cpu,cpuacct", "name=systemd"); v2: "" */
 	char *mount;     /* where it is mounted */
 	char *self;      /* the caller's cgroup in it ("/" when unknown) */
+	bool ro;         /* mounted read-only (the mount's or the superblock's options say "ro") */
 };
 
 struct ctr_cg_layout {

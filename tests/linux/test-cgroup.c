@@ -193,7 +193,42 @@ static void test_layout_v1_hybrid(void **state)
 			assert_int_equal(l.h[i].ctrls, 0);
 	}
 	assert_true(seen_mem);
+	/* every hierarchy writable: the v1 cgroups may come after the clone (root only) */
+	for (size_t i = 0; i < l.n; i++)
+		assert_false(l.h[i].ro);
+	assert_int_equal(ctr_cgroup_can_defer_v1(&l), geteuid() == 0);
 	ctr_cg_layout_free(&l);
+	/* read-only, by the mount's options or by the superblock's: what statvfs would say */
+	{
+		char *mi = strdup(get("mountinfo")), *ro = malloc(strlen(mi) + 64), *o = ro;
+		assert_non_null(mi);
+		assert_non_null(ro);
+		for (char *line = mi, *next; line && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			char *at;
+			if (strstr(line, "/cg/memory ") && (at = strstr(line, " rw - ")))
+				o += sprintf(o, "%.*s ro,nosuid - %s\n", (int)(at - line), line, at + 6);
+			else if ((at = strstr(line, " cgroup rw,pids")))
+				o += sprintf(o, "%.*s cgroup ro,pids\n", (int)(at - line), line);
+			else
+				o += sprintf(o, "%s\n", line);
+		}
+		put("mountinfo", ro);
+		load(&l);
+		size_t n_ro = 0;
+		for (size_t i = 0; i < l.n; i++) {
+			bool want = l.h[i].ctrls == CTR_CGC_MEMORY || l.h[i].ctrls == CTR_CGC_PIDS;
+			assert_int_equal(l.h[i].ro, want);
+			n_ro += l.h[i].ro;
+		}
+		assert_int_equal(n_ro, 2);
+		assert_false(ctr_cgroup_can_defer_v1(&l));
+		ctr_cg_layout_free(&l);
+		free(mi);
+		free(ro);
+	}
 	teardown(NULL);
 	setup(NULL);
 	fake_v1(true);
