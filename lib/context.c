@@ -98,6 +98,8 @@ CTR_EXPORT int ctr_context_new(ctr_context **out, const ctr_context_options *use
 	ctx->userdata = opts.userdata;
 	ctx->init_fd = -1;
 	pthread_mutex_init(&ctx->init_lock, NULL);
+	ctx->mi_fd = -1;
+	pthread_mutex_init(&ctx->mi_lock, NULL);
 	ctr_netns_spare_init(ctx);
 	*out = ctx;
 	return 0;
@@ -112,6 +114,7 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 	if (ctx->init_fd >= 0)
 		close(ctx->init_fd);
 	pthread_mutex_destroy(&ctx->init_lock);
+	ctr_host_cache_fini(ctx);
 	free(ctx);
 }
 

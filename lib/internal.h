@@ -40,7 +40,18 @@ struct ctr_context {
 	bool netns_refilling;		/* a thread is making one */
 	bool netns_thread_live;		/* netns_thread is to be joined */
 	bool netns_closing;		/* ctr_context_free: no more */
+	/* the host's mount table, read again only when it changed (ctr_host_snap_read, lib/util.c) */
+	pthread_mutex_t mi_lock;
+	int mi_fd;			/* /proc/self/mountinfo, open; -1 until the first create */
+	ino_t mi_ns;			/* the mount namespace it was opened in, */
+	dev_t mi_root_dev;		/* the root directory it was opened under */
+	ino_t mi_root_ino;
+	pid_t mi_pid;			/* and by which process */
+	char *mi_text;			/* its text when last read; NULL: read it */
+	size_t mi_len;
 };
+/* lib/util.c: close the mount table's file and free its copy */
+void ctr_host_cache_fini(ctr_context *ctx);
 /* lib/linux/netns-spare.c: take the spare (waiting for one being made; -1: none) for a
  * create whose child makes a new network namespace; refill after a start */
 void ctr_netns_spare_init(ctr_context *ctx);
@@ -95,6 +106,7 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
  * kernel renders every mount).  Zero-initialised; ctr_host_snap_free after.
  */
 struct ctr_host_snap {
+	ctr_context *ctx; /* the mount table from this context's copy (re-read when it changed); NULL: read it */
 	char *mountinfo, *cgroup;
 	size_t mountinfo_len, cgroup_len;
 };

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,23 +51,17 @@ int ctr_copy_options(void *dst, size_t dst_size, const void *src, size_t src_siz
 	return 0;
 }
 
-int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err)
+/* read fd from its current offset to EOF (at most max bytes) into a NUL-terminated buffer; fd stays open */
+static int read_fd(int fd, const char *path, size_t max, char **out, size_t *len, ctr_error **err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return ctr_err(err, errno, errno == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM, "%s: %s", path,
-			       strerror(errno));
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return ctr_err_nomem(err);
-	}
 	for (;;) {
 		if (n == cap) {
 			if (cap >= max) {
 				free(buf);
-				close(fd);
 				return ctr_err(err, EFBIG, CTR_E_INVALID, "%s: file is larger than %zu bytes",
 					       path, max);
 			}
@@ -75,7 +71,6 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);
-				close(fd);
 				return ctr_err_nomem(err);
 			}
 			buf = nb;
@@ -86,14 +81,12 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 				continue;
 			int e = errno;
 			free(buf);
-			close(fd);
 			return ctr_err_sys(err, e, "%s: read", path);
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	buf[n] = '\0';
 	*out = buf;
 	if (len)
@@ -101,17 +94,99 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
 	return 0;
 }
 
+int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_error **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ctr_err(err, errno, errno == ENOENT ? CTR_E_NOT_FOUND : CTR_E_SYSTEM, "%s: %s", path,
+			       strerror(errno));
+	int r = read_fd(fd, path, max, out, len, err);
+	close(fd);
+	return r;
+}
+
+#define MOUNTINFO "/proc/self/mountinfo"
+#define MOUNTINFO_MAX ((size_t)16 << 20)
+
+/*
+ * The context's copy of the mount table (ctr_context.mi_*), for
+ * ctr_host_snap_read: read again only when poll() on the open file says the
+ * table changed (the kernel reports every mount, unmount and change of a
+ * mount's flags in the namespace as POLLPRI, proc(5)), or the file would
+ * now show another table: the process is in another mount namespace, has
+ * another root (the paths are relative to the opener's) or is a forked
+ * child (the file is its parent's).  Reading it costs 25-30 us here (the
+ * kernel renders every mount); the checks, three system calls, 2.  A
+ * malloc'ed copy in *out.
+ */
+static int mountinfo_cached(ctr_context *ctx, char **out, size_t *len, ctr_error **err)
+{
+	struct stat ns, root;
+	int r = 0;
+	if (stat("/proc/self/ns/mnt", &ns) < 0 || stat("/", &root) < 0)
+		return ctr_read_file(MOUNTINFO, MOUNTINFO_MAX, out, len, err);
+	pid_t pid = getpid();
+	pthread_mutex_lock(&ctx->mi_lock);
+	if (ctx->mi_fd < 0 || ctx->mi_ns != ns.st_ino || ctx->mi_root_dev != root.st_dev ||
+	    ctx->mi_root_ino != root.st_ino || ctx->mi_pid != pid) {
+		if (ctx->mi_fd >= 0)
+			close(ctx->mi_fd);
+		free(ctx->mi_text);
+		ctx->mi_text = NULL;
+		ctx->mi_ns = ns.st_ino;
+		ctx->mi_root_dev = root.st_dev;
+		ctx->mi_root_ino = root.st_ino;
+		ctx->mi_pid = pid;
+		/* opened before it is read: a change after the open is reported by the next poll */
+		if ((ctx->mi_fd = open(MOUNTINFO, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			r = ctr_err_sys(err, errno, "%s", MOUNTINFO);
+	} else {
+		struct pollfd p = {.fd = ctx->mi_fd, .events = POLLPRI};
+		/* an event (or an error) means read again: poll took the event, a change
+		 * from here on is reported next time */
+		if (poll(&p, 1, 0) != 0) {
+			free(ctx->mi_text);
+			ctx->mi_text = NULL;
+		}
+	}
+	if (r == 0 && !ctx->mi_text) {
+		if (lseek(ctx->mi_fd, 0, SEEK_SET) < 0)
+			r = ctr_err_sys(err, errno, "%s: seek", MOUNTINFO);
+		else
+			r = read_fd(ctx->mi_fd, MOUNTINFO, MOUNTINFO_MAX, &ctx->mi_text, &ctx->mi_len, err);
+	}
+	if (r == 0 && !(*out = malloc(ctx->mi_len + 1)))
+		r = ctr_err_nomem(err);
+	if (r == 0) {
+		memcpy(*out, ctx->mi_text, ctx->mi_len + 1);
+		*len = ctx->mi_len;
+	}
+	pthread_mutex_unlock(&ctx->mi_lock);
+	return r;
+}
+
+void ctr_host_cache_fini(ctr_context *ctx)
+{
+	if (ctx->mi_fd >= 0)
+		close(ctx->mi_fd);
+	ctx->mi_fd = -1;
+	free(ctx->mi_text);
+	ctx->mi_text = NULL;
+	pthread_mutex_destroy(&ctx->mi_lock);
+}
+
 int ctr_host_snap_read(struct ctr_host_snap *snap, const char *which, char **out, size_t *len, ctr_error **err)
 {
 	bool mi = !strcmp(which, "mountinfo");
-	const char *path = mi ? "/proc/self/mountinfo" : "/proc/self/cgroup";
-	size_t max = mi ? (size_t)16 << 20 : (size_t)1 << 20;
+	const char *path = mi ? MOUNTINFO : "/proc/self/cgroup";
+	size_t max = mi ? MOUNTINFO_MAX : (size_t)1 << 20;
 	if (!snap)
 		return ctr_read_file(path, max, out, len, err);
 	char **text = mi ? &snap->mountinfo : &snap->cgroup;
 	size_t *tlen = mi ? &snap->mountinfo_len : &snap->cgroup_len;
 	int r;
-	if (!*text && (r = ctr_read_file(path, max, text, tlen, err)) < 0)
+	if (!*text && (r = mi && snap->ctx ? mountinfo_cached(snap->ctx, text, tlen, err)
+					   : ctr_read_file(path, max, text, tlen, err)) < 0)
 		return r;
 	if (!(*out = malloc(*tlen + 1)))
 		return ctr_err_nomem(err);

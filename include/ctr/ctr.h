@@ -119,9 +119,11 @@
  * @section fds File descriptors
  *
  * Every fd the library opens in the caller's process is close-on-exec.
- * Between calls it holds: one or two per context (the init stub's memfd,
- * from its first create or exec; a network namespace made ahead for the
- * next create, see Threads), the fds of each container handle (see
+ * Between calls it holds: two or three per context (the init stub's memfd,
+ * from its first create or exec; /proc/self/mountinfo, from its first
+ * create, to learn whether the mount table changed since the last one; a
+ * network namespace made ahead for the next create, see Threads), the fds
+ * of each container handle (see
  * ctr/container.h: about 12 for a created container on a host with every
  * cgroup v1 controller, 2 for a loaded one), 2 per image store (its
  * directory and lock file).  Calls return fds the caller owns only where

@@ -1306,6 +1306,7 @@ static int do_create(struct ctr_container *c, const struct ctr_create_options *o
 		.devnull = -1,
 		.pidfd = -1,
 		.deadline = ctr_deadline(o->timeout_ms),
+		.snap = {.ctx = c->ctx},
 	};
 
 	if ((r = create_plan(&run, preserved, err)) < 0 || (r = create_spawn(&run, err)) < 0)

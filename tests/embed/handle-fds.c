@@ -6,7 +6,8 @@
  * container (each v1 controller hierarchy and the unified one); a handle
  * from load holds the state directory and the pidfd, and opens cgroup
  * directories when a call needs them; the context holds the init stub's
- * memfd from its first create on.  Everything goes with free and delete.
+ * memfd and /proc/self/mountinfo (its check for a changed mount table)
+ * from its first create on.  Everything goes with free and delete.
  *
  * Usage: handle-fds STATE_ROOT BUNDLE   (TAP; root)
  */
@@ -24,7 +25,7 @@
 #include "tap.h"
 
 struct fds {
-	int total, cgroup, state, pidfd, memfd;
+	int total, cgroup, state, pidfd, memfd, mountinfo;
 };
 
 /* The fds of this process, by kind; id: the container whose cgroup dirs and state dir count. */
@@ -50,6 +51,8 @@ static struct fds count(const char *id, const char *state_dir)
 			f.pidfd++;
 		else if (!strncmp(l, "/memfd:ctr-init", 15))
 			f.memfd++;
+		else if (!strncmp(l, "/proc/", 6) && strstr(l, "/mountinfo"))
+			f.mountinfo++;
 	}
 	if (d)
 		closedir(d);
@@ -90,12 +93,15 @@ int main(int argc, char **argv)
 	close(o.stdio_fds[0]);
 	struct fds made = count(id, state_dir);
 	int added = made.total - (base.total - 1); /* the /dev/null fd is closed now */
-	printf("# a created handle: %d fds (state dir %d, pidfd %d, cgroup dirs %d), the context's init stub memfd %d\n",
-	       added - made.memfd, made.state, made.pidfd, made.cgroup, made.memfd);
+	printf("# a created handle: %d fds (state dir %d, pidfd %d, cgroup dirs %d), the context's init stub memfd %d "
+	       "and mount table %d\n",
+	       added - made.memfd - made.mountinfo, made.state, made.pidfd, made.cgroup, made.memfd, made.mountinfo);
 	ok(made.state == 1 && made.pidfd == 1, "a created handle holds its state directory and the init's pidfd");
 	ok(made.cgroup >= 1, "and one O_PATH fd per cgroup directory of the container (%d)", made.cgroup);
 	ok(made.memfd == 1, "the context holds the init stub's memfd");
-	ok(added == made.state + made.pidfd + made.cgroup + made.memfd, "nothing else (%d fds added)", added);
+	ok(made.mountinfo == 1, "and /proc/self/mountinfo, to see whether the mount table changed");
+	ok(added == made.state + made.pidfd + made.cgroup + made.memfd + made.mountinfo, "nothing else (%d fds added)",
+	   added);
 
 	if (ctr_container_load(ctx, &c2, id, &err) < 0) {
 		printf("Bail out! load: %s\n", ctr_error_message(err));
@@ -123,11 +129,13 @@ int main(int argc, char **argv)
 		printf("# delete: %s\n", ctr_error_message(err));
 	ctr_container_free(c);
 	struct fds after = count(id, state_dir);
-	ok(after.total == base.total - 1 + 1, "delete and free give back the handle's fds (the memfd stays with the context)");
+	ok(after.total == base.total - 1 + 2,
+	   "delete and free give back the handle's fds (the memfd and mountinfo stay with the context)");
 	ctr_context_free(ctx);
 	ctr_spec_free(spec);
 	struct fds end = count(id, state_dir);
-	ok(end.total == base.total - 1, "ctr_context_free gives back the memfd");
+	ok(end.total == base.total - 1 && end.mountinfo == 0 && end.memfd == 0,
+	   "ctr_context_free gives back the memfd and mountinfo");
 	ctr_error_free(err);
 	return tap_done();
 }
