@@ -22,6 +22,9 @@ struct ctr_error {
 	char *message;
 };
 
+/* the namespaces a context makes ahead for its next create (lib/linux/netns-spare.c) */
+enum ctr_spare_kind { CTR_SPARE_NET, CTR_SPARE_IPC, CTR_SPARE_KINDS };
+
 struct ctr_context {
 	char *state_root;
 	ctr_log_fn log_fn;
@@ -31,13 +34,14 @@ struct ctr_context {
 	/* the sealed init stub's memfd (lib/linux/init-stub.c), made on first use; -1 until then */
 	pthread_mutex_t init_lock;
 	int init_fd;
-	/* a spare network namespace for the next create (lib/linux/netns-spare.c) */
+	/* spare network and IPC namespaces for the next create (lib/linux/netns-spare.c) */
 	pthread_mutex_t netns_lock;
 	pthread_cond_t netns_cond;	/* a refill finished */
 	pthread_t netns_thread;
-	int netns_spare;		/* -1: none */
-	unsigned netns_creates;		/* creates with a new netns, up to 2: spares from the second on */
-	bool netns_refilling;		/* a thread is making one */
+	int ns_spare[CTR_SPARE_KINDS];	/* -1: none */
+	unsigned ns_creates[CTR_SPARE_KINDS]; /* creates with a new one, up to 2: spares from the second on */
+	unsigned ns_making;		/* the kinds (1 << kind) the thread is making */
+	bool netns_refilling;		/* a thread is making them */
 	bool netns_thread_live;		/* netns_thread is to be joined */
 	bool netns_closing;		/* ctr_context_free: no more */
 	/* the host's mount table, read again only when it changed (ctr_host_snap_read, lib/util.c) */
@@ -52,11 +56,11 @@ struct ctr_context {
 };
 /* lib/util.c: close the mount table's file and free its copy */
 void ctr_host_cache_fini(ctr_context *ctx);
-/* lib/linux/netns-spare.c: take the spare (waiting for one being made; -1: none) for a
- * create whose child makes a new network namespace; refill after a start */
+/* lib/linux/netns-spare.c: take the spare of a kind (waiting for one being made; -1: none) for a
+ * create whose child makes a new namespace of that kind; refill after a start */
 void ctr_netns_spare_init(ctr_context *ctx);
 void ctr_netns_spare_fini(ctr_context *ctx);
-int ctr_netns_spare_take(ctr_context *ctx);
+int ctr_ns_spare_take(ctr_context *ctx, enum ctr_spare_kind kind);
 void ctr_netns_spare_refill(ctr_context *ctx);
 
 /*

@@ -26,8 +26,9 @@
  *    stats, oom_kills, kill with CTR_KILL_ALL, delete) opens the cgroup
  *    directories it needs and keeps them until the handle is freed;
  *  - the context holds one more, the init stub's sealed memfd, from its
- *    first create or exec until ctr_context_free() (and a network
- *    namespace made ahead for the next create, see ctr/context.h).
+ *    first create or exec until ctr_context_free() (and /proc/self/mountinfo
+ *    from its first create, network and IPC namespaces made ahead for the
+ *    next create, see ctr/context.h).
  * ctr_container_free() closes them all (ctr_container_take_console()'s fd
  * excepted: it is the caller's).  A process that keeps thousands of
  * containers should keep their ids and load a handle when it needs one, or

@@ -48,11 +48,11 @@
  *    kernel to free the veth pair, joined by the next detach or
  *    ctr_network_free();
  *  - start, in a context that has created two containers with a new
- *    network namespace (and no user namespace): a thread of the context
- *    that makes the next create's network namespace while the started
- *    container runs (an unshare on that thread alone; the namespace is
- *    held by an fd of the context until a create takes it), joined by the
- *    next start or ctr_context_free().
+ *    network or IPC namespace (and no user namespace): a thread of the
+ *    context that makes the next create's namespaces of those kinds while
+ *    the started container runs (one unshare on that thread alone; each
+ *    namespace is held by an fd of the context until a create takes it),
+ *    joined by the next start or ctr_context_free().
  *
  * @section procs Child processes and SIGCHLD
  *
@@ -119,10 +119,11 @@
  * @section fds File descriptors
  *
  * Every fd the library opens in the caller's process is close-on-exec.
- * Between calls it holds: two or three per context (the init stub's memfd,
+ * Between calls it holds: two to four per context (the init stub's memfd,
  * from its first create or exec; /proc/self/mountinfo, from its first
  * create, to learn whether the mount table changed since the last one; a
- * network namespace made ahead for the next create, see Threads), the fds
+ * network and an IPC namespace made ahead for the next create, see
+ * Threads), the fds
  * of each container handle (see
  * ctr/container.h: about 12 for a created container on a host with every
  * cgroup v1 controller, 2 for a loaded one), 2 per image store (its

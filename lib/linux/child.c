@@ -1432,9 +1432,12 @@ void ctr_child_main(struct ctr_plan *p)
 	 * of this process, so the first, before anything that could see a netns
 	 * (an error is reported once the sync socket is in place, below).
 	 */
-	int net_err = 0;
+	int net_err = 0, ipc_err = 0;
 	if (p->net_unshare && (p->net_spare_fd >= 0 ? setns(p->net_spare_fd, CLONE_NEWNET) : unshare(CLONE_NEWNET)) < 0)
 		net_err = errno;
+	/* the IPC namespace made ahead, in place of clone3's: before the mqueue mount and the sysctls */
+	if (p->ipc_spare_fd >= 0 && setns(p->ipc_spare_fd, CLONE_NEWIPC) < 0)
+		ipc_err = errno;
 	ctr_child_reset_signals();
 	/*
 	 * Keep only what the plan names; every other fd of the caller's process
@@ -1466,6 +1469,8 @@ void ctr_child_main(struct ctr_plan *p)
 	else if ((p->msgbuf = mb), net_err)
 		r = fail(eb, sizeof(eb), net_err, "linux.namespaces (network): %s",
 			 p->net_spare_fd >= 0 ? "setns into the one made ahead" : "unshare");
+	else if (ipc_err)
+		r = fail(eb, sizeof(eb), ipc_err, "linux.namespaces (ipc): setns into the one made ahead");
 	else
 		r = child_setup(p, eb, sizeof(eb));
 	(void)ctr_msg_send(p->sync_fd, CTR_MSG_ERROR, -r, 0, eb, ss_strlen(eb));

@@ -916,7 +916,12 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 				&run->snap, plan, err)) < 0)
 		return r;
 	if (plan->net_unshare)
-		plan->net_spare_fd = ctr_netns_spare_take(c->ctx);
+		plan->net_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_NET);
+	/* a new IPC namespace made ahead, for the plans whose network namespace could be (root in
+	 * the caller's user namespace, no intermediate process): the child enters it instead */
+	if ((plan->clone_flags & CLONE_NEWIPC) && !plan->has_userns && !plan->join_pid_or_time &&
+	    (plan->ipc_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_IPC)) >= 0)
+		plan->clone_flags &= ~(uint64_t)CLONE_NEWIPC;
 	c->own_pidns = ((plan->clone_flags | plan->late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {
 		plan->proc.stdio[i] = o->stdio_fds[i];
@@ -1604,8 +1609,8 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	ctr_container_unlock(c);
 	if (r < 0)
 		return r;
-	/* while it runs: the next create's network namespace, for a context that makes them one after
-	 * another (lib/linux/netns-spare.c) */
+	/* while it runs: the next create's network and IPC namespaces, for a context that makes them
+	 * one after another (lib/linux/netns-spare.c) */
 	ctr_netns_spare_refill(c->ctx);
 	const struct oci_config *cfg;
 	if (c->hook_flags_known && c->no_poststart && !c->cfg)

@@ -1057,7 +1057,7 @@ static void plan_reset(struct ctr_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->sync_fd = plan->start_fd = plan->parent_sync_fd = plan->state_lock_fd = -1;
-	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = -1;
+	plan->init_fd = plan->blob_fd = plan->parent_cpu = plan->net_spare_fd = plan->ipc_spare_fd = -1;
 	plan->proc.console_sock = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		plan->ns_fds[i] = -1;
@@ -1283,6 +1283,8 @@ void ctr_plan_free(struct ctr_plan *plan)
 			close(plan->ns_fds[i]);
 	if (plan->net_spare_fd >= 0)
 		close(plan->net_spare_fd);
+	if (plan->ipc_spare_fd >= 0)
+		close(plan->ipc_spare_fd);
 	free(plan->uid_map);
 	free(plan->gid_map);
 	free(plan->time_offsets);
