@@ -25,19 +25,14 @@
 #include <seccomp.h>
 
 #include "internal.h"
+#include "need-root.h"
 #include "linux/devices.h"
 
 static char root[64];
 
-/* mknod, mount namespaces: root only; CTR_TESTS_MUST_RUN=1 turns the skip into a failure */
 static void need_root(void)
 {
-	if (geteuid() == 0)
-		return;
-	const char *must = getenv("CTR_TESTS_MUST_RUN");
-	if (must && *must == '1')
-		fail_msg("needs root (mknod, mount namespaces)");
-	skip();
+	need_root_for("mknod, mount namespaces");
 }
 
 static int setup_root(void **state)

@@ -30,15 +30,8 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "need-root.h"
 
-static void need_root(void)
-{
-	if (geteuid() == 0)
-		return;
-	if (getenv("CTR_TESTS_MUST_RUN") && !strcmp(getenv("CTR_TESTS_MUST_RUN"), "1"))
-		fail_msg("this case needs root (CTR_TESTS_MUST_RUN=1)");
-	skip();
-}
 
 /* the mount table through the context's copy, as create reads it */
 static char *snap_text(ctr_context *ctx)
@@ -74,7 +67,7 @@ static bool shows(const char *text, const char *dir)
 static void test_cache_follows_changes(void **state)
 {
 	(void)state;
-	need_root();
+	need_root_for("unshare, mount, chroot");
 	char base[] = "/tmp/ctr-host-snap.XXXXXX";
 	assert_non_null(mkdtemp(base));
 	char a[300], b[300];

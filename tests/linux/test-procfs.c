@@ -32,6 +32,8 @@
 
 #include <cmocka.h>
 
+#include "need-root.h"
+
 #include "linux/procfs.h"
 #include "linux/userns.h"
 
@@ -56,11 +58,7 @@ static pid_t main_pid;
 
 static void need_root(void)
 {
-	if (geteuid() == 0)
-		return;
-	if (getenv("CTR_TESTS_MUST_RUN") && !strcmp(getenv("CTR_TESTS_MUST_RUN"), "1"))
-		fail_msg("this case needs root (CTR_TESTS_MUST_RUN=1)");
-	skip();
+	need_root_for("mount namespaces");
 }
 
 /* Run fn in a forked child in a private mount namespace; the test passes when it exits 0. */

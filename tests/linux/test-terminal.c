@@ -30,6 +30,7 @@
 #include <seccomp.h>
 
 #include "internal.h"
+#include "need-root.h"
 #include "linux/terminal.h"
 
 #ifndef TIOCGPTPEER
@@ -216,12 +217,7 @@ static void test_pty_without_tiocgptpeer(void **state)
 static void test_console_bind(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		const char *must = getenv("CTR_TESTS_MUST_RUN");
-		if (must && *must == '1')
-			fail_msg("the console bind needs root (mount namespace)");
-		skip();
-	}
+	need_root_for("the console bind: a mount namespace");
 	run_pty_test(false, true);
 }
 
