@@ -116,8 +116,8 @@ int ctr_read_file(const char *path, size_t max, char **out, size_t *len, ctr_err
  * now show another table: the process is in another mount namespace, has
  * another root (the paths are relative to the opener's) or is a forked
  * child (the file is its parent's).  Reading it costs 25-30 us here (the
- * kernel renders every mount); the checks, three system calls, 2.  A
- * malloc'ed copy in *out.
+ * kernel renders every mount); the checks (two stats, getpid and the poll)
+ * about 2.  A malloc'ed copy in *out.
  */
 static int mountinfo_cached(ctr_context *ctx, char **out, size_t *len, ctr_error **err)
 {

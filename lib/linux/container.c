@@ -917,10 +917,8 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 		return r;
 	if (plan->net_unshare)
 		plan->net_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_NET);
-	/* a new IPC namespace made ahead, for the plans whose network namespace could be (root in
-	 * the caller's user namespace, no intermediate process): the child enters it instead */
-	if ((plan->clone_flags & CLONE_NEWIPC) && !plan->has_userns && !plan->join_pid_or_time &&
-	    (plan->ipc_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_IPC)) >= 0)
+	/* a new IPC namespace made ahead: the child enters it instead of clone3 making one */
+	if (plan->ipc_ahead && (plan->ipc_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_IPC)) >= 0)
 		plan->clone_flags &= ~(uint64_t)CLONE_NEWIPC;
 	c->own_pidns = ((plan->clone_flags | plan->late_flags) & CLONE_NEWPID) != 0;
 	for (int i = 0; i < 3; i++) {

@@ -191,8 +191,11 @@ struct ctr_plan {
 	bool net_unshare;              /* CLONE_NEWNET taken off clone: the child unshares it first (plan.c) */
 	int net_spare_fd;              /* with net_unshare: a new one made ahead to setns() into instead, or -1
 					* (netns-spare.c) */
-	int ipc_spare_fd;              /* a new IPC namespace made ahead (netns-spare.c): CLONE_NEWIPC taken off
-					* clone3, the child setns()es into it first; -1: clone3 makes one */
+	bool ipc_ahead;                /* CLONE_NEWIPC in a plan net_unshare's conditions allow (plan.c): the
+					* IPC namespace may be one made ahead */
+	int ipc_spare_fd;              /* with ipc_ahead, a new IPC namespace made ahead (netns-spare.c):
+					* CLONE_NEWIPC taken off clone3, the child setns()es into it first;
+					* -1: clone3 makes one */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
 					* (with their tasks files) before anything that needs them (see child.c) */
 	int parent_cpu;                /* with cg_wait, -1 or the CPU the runtime cloned us on: we (or the runtime)

@@ -1264,12 +1264,16 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	 * child's network namespace before it says it has its mounts
 	 * (CTR_MSG_HOOKS: netDevices, hooks; network setup after created), and
 	 * its sysfs mount and sysctls come after the unshare.  The namespace is
-	 * the same as clone3's: owned by the initial user namespace.
+	 * the same as clone3's: owned by the initial user namespace.  For the
+	 * same plans a new IPC namespace may be one the context made ahead
+	 * (netns-spare.c): create takes CLONE_NEWIPC off clone3 when it has one.
 	 */
-	if ((plan->clone_flags & CLONE_NEWNET) && !plan->has_userns && !plan->join_pid_or_time) {
+	bool caller_userns = !plan->has_userns && !plan->join_pid_or_time;
+	if ((plan->clone_flags & CLONE_NEWNET) && caller_userns) {
 		plan->clone_flags &= ~(uint64_t)CLONE_NEWNET;
 		plan->net_unshare = true;
 	}
+	plan->ipc_ahead = (plan->clone_flags & CLONE_NEWIPC) && caller_userns;
 	return 0;
 }
 
