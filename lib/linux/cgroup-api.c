@@ -129,6 +129,10 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		}
 		*late_layout = l;
 		*late = plan->cg_wait = true;
+		/* a child spawned sharing our memory is not cloned into its cgroup (clone, not clone3):
+		 * it joins the unified one with the v1 ones, at the go */
+		if (plan->shared_vm && c->cg)
+			c->cg->no_clone_into = true;
 		return bind_own_v2_cgroup(c, plan, err);
 	}
 	r = ctr_cgroup_create_recorded(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
@@ -144,7 +148,7 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	 * series: Debian 11's 5.10 lacks it) a process cloned into a cpuset keeps
 	 * the caller's CPU affinity; a join (a migration) applies the cpuset.
 	 */
-	if (cpuset_asked(cfg))
+	if (cpuset_asked(cfg) || plan->shared_vm)
 		c->cg->no_clone_into = true;
 	if ((r = ctr_cgroup_plan_self_join(c, plan, fds, ctr_cgroup_v2_fd(c->cg) >= 0, parent_enters, err)) < 0)
 		return r;
@@ -157,7 +161,7 @@ int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout 
 	int dirs[CTR_CG_MAX_HIER];
 	int r = ctr_cgroup_create_rest(c->cg, l, cfg, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
 	if (r == 0)
-		r = ctr_cgroup_fds(c->cg, true, dirs, n, err);
+		r = ctr_cgroup_fds(c->cg, ctr_cgroup_v2_fd(c->cg) >= 0, dirs, n, err); /* v2: unless cloned into it */
 	return r < 0 ? r : ctr_cgroup_open_join_files(dirs, *n, files, err);
 }
 

@@ -1415,9 +1415,14 @@ void ctr_child_main(struct ctr_plan *p)
 	/*
 	 * First, before anything else: nobody but the host's root may read this
 	 * process's memory, fds or exe through /proc, or ptrace it, from now
-	 * until the stub execs the program (the stub keeps it so).
+	 * until the stub execs the program (the stub keeps it so).  A child that
+	 * shares the caller's memory (shared_vm) leaves the flag alone: it
+	 * belongs to the memory, so it would change the caller's; such a child
+	 * only enters namespaces new with it, where nothing else runs before the
+	 * stub, so what could reach it through /proc could reach the caller.
 	 */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!p->shared_vm)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/*
 	 * Started on the runtime's CPU (preempting it): off it, before the long
 	 * steps, so that the runtime's late cgroups run beside our setup rather
@@ -1462,8 +1467,11 @@ void ctr_child_main(struct ctr_plan *p)
 		ss_exit(1);
 	die_if_orphan(p->sync_fd);
 	/* the buffer for the runtime's messages (a go may carry the state for the hooks): mapped
-	 * here, not allocated by the runtime before the clone, which would then unmap it per create */
-	void *mb = mmap(NULL, CTR_MSG_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	 * here, not allocated by the runtime before the clone, which would then unmap it per create;
+	 * a child sharing the caller's memory has one from the runtime (a mapping of its own would
+	 * stay in the caller's memory) */
+	void *mb = p->shared_vm ? p->msgbuf
+				: mmap(NULL, CTR_MSG_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mb == MAP_FAILED)
 		r = fail(eb, sizeof(eb), errno, "map a buffer for the runtime's messages");
 	else if ((p->msgbuf = mb), net_err)

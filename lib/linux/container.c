@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +33,7 @@
 #include "linux/lifecycle.h"
 #include "linux/proc-blob.h"
 #include "linux/procfs.h"
+#include "linux/sigsafe.h"
 #include "linux/userns.h"
 #include "linux/container-internal.h"
 #include "linux/cgroup.h"
@@ -897,6 +899,9 @@ struct create_run {
 	int cg_fds[CTR_CG_MAX_HIER];
 	const struct ctr_net_taken *net_taken; /* the lease ctr_net_prepare took, for ctr_net_setup */
 	struct ctr_host_snap snap;	/* /proc/self/mountinfo and cgroup, read once for the plan and the cgroups */
+	bool late_done;			/* the late step ran during the spawn (spawn_shared_vm): its result */
+	int late_r;
+	ctr_error *late_err;
 };
 
 static int sync_failed(ctr_error **err, int r)
@@ -1001,7 +1006,150 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
 	r = ctr_msg_send_fds(run->sv[0], CTR_MSG_GO, files, n);
 	for (size_t i = 0; i < n; i++)
 		close(files[i]);
+	/* the child is gone already (a failed mount): what it said is read next, as the error */
+	if (r == -EPIPE || r == -ECONNRESET)
+		return 0;
 	return r < 0 ? sync_failed(err, r) : 0;
+}
+
+/*
+ * Whether the child may share our memory until it execs the init stub
+ * (spawn_shared_vm).  Only where it needs nothing of us while it sets up
+ * but the late go: no user namespace (maps), no intermediate process, no
+ * hooks run by the runtime, a mount namespace of its own; and where every
+ * namespace is new (none joined: see child.c on the dumpable flag).  Not
+ * with a timeout (ctr_create_options.timeout_ms): the calling thread sleeps
+ * until the child's exec, so the deadline could not stop a setup that hangs
+ * (a bind mount from a stuck FUSE or NFS server); a forked child is killed
+ * when it runs out.  Not in sanitizer builds: they follow memory and stacks
+ * per thread, and a second task on the same memory, on a stack they do not
+ * know, is not one they follow.  (A tool that refuses such a clone, as
+ * valgrind does, gets the fork: create_spawn falls back to it.)
+ */
+static bool shared_vm_ok(const struct create_run *run)
+{
+#if defined(CTR_TSAN) || defined(CTR_ASAN)
+	(void)run;
+	return false;
+#else
+	const struct ctr_plan *p = &run->plan;
+	if (run->o->timeout_ms > 0 || p->has_userns || p->userns_new || p->join_pid_or_time || p->want_hooks_msg ||
+	    p->no_mntns || p->hk_create_container.n || (p->clone_flags >> 32) || (p->clone_flags & CSIGNAL))
+		return false;
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		if (p->ns_fds[i] >= 0)
+			return false;
+	return true;
+#endif
+}
+
+static int shared_vm_child(void *plan)
+{
+	ctr_child_main(plan);
+}
+
+/* the late step on a thread of its own while the spawning thread waits for the child's exec */
+static void *late_cgroups_thread(void *arg)
+{
+	struct create_run *run = arg;
+	run->late_r = create_cgroups_late(run, &run->late_err);
+	/* the child waits for the go: a hang-up makes it leave, and so the spawn return */
+	if (run->late_r < 0)
+		(void)shutdown(run->sv[0], SHUT_RDWR);
+	return NULL;
+}
+
+#define SHARED_VM_STACK (512 * 1024)
+
+static size_t align16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/*
+ * Spawn the child sharing our memory, as posix_spawn does (clone with
+ * CLONE_VM | CLONE_VFORK): the calling thread sleeps until the child has
+ * exec'd the init stub (or died), so nothing of the caller's runs on the
+ * memory the child writes (errno, in this thread's TLS: the only thing of
+ * the caller's the child writes).  What a fork costs is gone: no copy of
+ * the caller's page tables (which grows with the embedder's memory), no
+ * copy-on-write fault in the child's setup or in the caller after it (about
+ * 40 and 60 per container here, 2.4-6.3 us each when a page is copied), no
+ * address space for the stub's exec to tear down, and the child starts on
+ * this CPU at once.  The
+ * child gets a copy of the plan to write to (it moves and closes fds in it)
+ * and a stack of its own with a guard page below, in one mapping removed
+ * once it is gone from our memory; it maps nothing itself.  Signals are
+ * blocked across the clone (the child resets their actions before it
+ * unblocks them: it has its own copy of the table).  The late cgroups step,
+ * which the runtime runs beside the child's setup, runs on a thread of its
+ * own meanwhile (or, when no thread can be made, before the clone: the go
+ * waits in the socket).  Returns the pid or -1 with errno; run->late_done
+ * says whether the late step ran (its result in late_r).
+ */
+static pid_t spawn_shared_vm(struct create_run *run)
+{
+	struct ctr_plan *plan = &run->plan;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t copy = align16(sizeof(*plan)) + align16(plan->n_mnts * sizeof(plan->mnts[0])) +
+		      align16(plan->n_cg_fds * sizeof(int)) + align16((size_t)plan->n_preserved * sizeof(int));
+	size_t total = page + SHARED_VM_STACK + CTR_MSG_MAX + ((copy + page - 1) & ~(page - 1));
+	char *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	if (mprotect(m, page, PROT_NONE) < 0) {
+		int e = errno;
+		munmap(m, total);
+		errno = e;
+		return -1;
+	}
+	char *top = m + page + SHARED_VM_STACK;
+	char *cp = top + CTR_MSG_MAX;
+	struct ctr_plan *pc = (struct ctr_plan *)(void *)cp;
+	*pc = *plan;
+	cp += align16(sizeof(*plan));
+	pc->msgbuf = top;
+	pc->mnts = (struct ctr_mnt *)(void *)cp;
+	if (plan->n_mnts)
+		memcpy(pc->mnts, plan->mnts, plan->n_mnts * sizeof(plan->mnts[0]));
+	cp += align16(plan->n_mnts * sizeof(plan->mnts[0]));
+	pc->cg_fds = (int *)(void *)cp;
+	if (plan->n_cg_fds)
+		memcpy(pc->cg_fds, plan->cg_fds, plan->n_cg_fds * sizeof(int));
+	cp += align16(plan->n_cg_fds * sizeof(int));
+	pc->preserved = (int *)(void *)cp;
+	if (plan->n_preserved)
+		memcpy(pc->preserved, plan->preserved, (size_t)plan->n_preserved * sizeof(int));
+
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	bool thread = false;
+	if (run->cg_late) {
+		/* made with every signal blocked, as the caller's signals must never run on it */
+		thread = pthread_create(&t, NULL, late_cgroups_thread, run) == 0;
+		if (!thread)
+			late_cgroups_thread(run);
+		run->late_done = true;
+	}
+	int pidfd = -1;
+	pid_t pid = -1;
+	if (!run->late_done || thread || run->late_r == 0)
+		pid = clone(shared_vm_child, top,
+			    (int)(plan->clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD, pc, &pidfd);
+	else
+		errno = -run->late_r;
+	int e = errno;
+	if (thread)
+		pthread_join(t, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(m, total);
+	if (pid > 0)
+		run->pidfd = pidfd;
+	errno = e;
+	return pid;
 }
 
 /* into the cgroups and the namespaces: the clone, then our copies of the child's ends closed */
@@ -1017,11 +1165,28 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	 * so delete after a crash from there on removes them.  Where it can, the v1 hierarchies
 	 * come after the clone instead, while the child sets up (create_cgroups_late). */
 	c->recorded = CTR_STATUS_CREATING;
+	plan->shared_vm = shared_vm_ok(run);
 	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, &run->snap, run->cg_fds, &run->cg_parent_enters,
 				    &run->layout, &run->cg_late, err)) < 0)
 		return r;
 	plan->parent_cpu = -1;
-	if (run->cg_late) {
+	if (plan->shared_vm) {
+		pid = spawn_shared_vm(run);
+		if (pid > 0)
+			goto spawned;
+		if (run->late_done && run->late_r < 0) {
+			/* the late step failed (the child, if any, left at the hang-up) */
+			if (err && !*err) {
+				*err = run->late_err;
+				run->late_err = NULL;
+			}
+			return run->late_r;
+		}
+		/* refused (a seccomp profile, a tool such as valgrind): a fork as below; its child
+		 * finds the go of a late step already made waiting in the socket */
+		plan->shared_vm = false;
+	}
+	if (run->cg_late && !run->late_done) {
 		int cpu = sched_getcpu();
 		if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(plan->affinity), &plan->affinity) == 0 &&
 		    CPU_ISSET(cpu, &plan->affinity) && CPU_COUNT(&plan->affinity) > 1) {
@@ -1034,7 +1199,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	if (pid < 0 && errno == ENOSYS && ctr_cgroup_v2_fd(c->cg) >= 0) {
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself
 		 * (every hierarchy made first: the late step is for a process cloned into its cgroup) */
-		if (run->cg_late) {
+		if (run->cg_late && !run->late_done) {
 			if ((r = ctr_cgroup_create_rest(c->cg, &run->layout, run->cfg,
 							(run->o->flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err)) < 0)
 				return r;
@@ -1058,6 +1223,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 				   (unsigned long long)plan->clone_flags);
 	if (pid == 0)
 		ctr_child_main(plan);
+spawned:
 	run->pid = run->first_pid = pid;
 	close(run->sv[1]);
 	run->sv[1] = -1;
@@ -1278,6 +1444,7 @@ static void create_run_release(struct create_run *run)
 		close(run->devnull);
 	free(run->msgbuf);
 	free(run->state);
+	ctr_error_free(run->late_err);
 	ctr_net_devices_free(run->netdevs);
 	if (run->cg_late)
 		ctr_cg_layout_free(&run->layout);
@@ -1314,7 +1481,15 @@ static int do_create(struct ctr_container *c, const struct ctr_create_options *o
 
 	if ((r = create_plan(&run, preserved, err)) < 0 || (r = create_spawn(&run, err)) < 0)
 		goto fail;
-	if (run.cg_late && (r = create_cgroups_late(&run, err)) < 0)
+	if (run.late_done && run.late_r < 0) {
+		r = run.late_r;
+		if (err && !*err) {
+			*err = run.late_err;
+			run.late_err = NULL;
+		}
+		goto fail_kill;
+	}
+	if (run.cg_late && !run.late_done && (r = create_cgroups_late(&run, err)) < 0)
 		goto fail_kill;
 	if (run.cg_parent_enters && (r = ctr_cgroup_enter(c->cg, run.pid, err)) < 0)
 		goto fail_kill;

@@ -203,7 +203,12 @@ struct ctr_plan {
 	cpu_set_t affinity;            /* the caller's thread's */
 	cpu_set_t affinity_other;      /* affinity without parent_cpu (not empty) */
 	char *msgbuf;                  /* CTR_MSG_MAX bytes, for the child to receive into: mapped by the child
-					* itself (child.c), not by the runtime before the clone */
+					* itself (child.c), not by the runtime before the clone; with
+					* shared_vm, part of the mapping the runtime made for the child */
+	bool shared_vm;                /* the child shares the caller's memory until it execs the init stub
+					* (container.c, spawn_shared_vm): it writes only to its own copy of
+					* the plan and to its stack, maps nothing, and leaves the dumpable
+					* flag (the memory's, so the caller's) alone */
 	struct ctr_proc proc;
 };
 

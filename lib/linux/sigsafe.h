@@ -79,6 +79,15 @@ __attribute__((noreturn)) void ss_exit(int code);
  */
 void ss_child_begin(void);
 
+/* an AddressSanitizer build (the same two ways) */
+#if defined(__SANITIZE_ADDRESS__)
+#define CTR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CTR_ASAN 1
+#endif
+#endif
+
 /* a ThreadSanitizer build (gcc defines the first, clang has the feature) */
 #if defined(__SANITIZE_THREAD__)
 #define CTR_TSAN 1
