@@ -63,6 +63,10 @@ void ctr_netns_spare_fini(ctr_context *ctx);
 int ctr_ns_spare_take(ctr_context *ctx, enum ctr_spare_kind kind);
 void ctr_netns_spare_refill(ctr_context *ctx);
 
+/* Whether paths a and b (leading and trailing '/' ignored, "" the root) are the same, or one is
+ * below the other, component by component. */
+bool ctr_path_nested(const char *a, const char *b);
+
 /*
  * Set *err (when err is not NULL and *err is NULL) and return -errnum.
  * errnum is a positive errno value.  The message is printf-formatted.

@@ -508,3 +508,23 @@ int ctr_dl_open(const char *soname, const char *const *names, void **syms, size_
 		}
 	return 0;
 }
+
+bool ctr_path_nested(const char *a, const char *b)
+{
+	while (*a == '/')
+		a++;
+	while (*b == '/')
+		b++;
+	size_t la = strlen(a), lb = strlen(b);
+	while (la && a[la - 1] == '/')
+		la--;
+	while (lb && b[lb - 1] == '/')
+		lb--;
+	size_t m = la < lb ? la : lb;
+	if (!m)
+		return true; /* the root is above everything */
+	if (strncmp(a, b, m) != 0)
+		return false;
+	/* the shorter one ends at a component boundary of the longer one */
+	return la == lb || (la > lb ? a[m] : b[m]) == '/';
+}

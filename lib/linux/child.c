@@ -1084,13 +1084,6 @@ static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 	return r;
 }
 
-/* a mount that shows the container's cgroups: a cgroup mount, or a bind from the host's cgroupfs */
-static bool shows_cgroups(const struct ctr_mnt *m)
-{
-	return m->kind == CTR_MNT_CGROUP || m->kind == CTR_MNT_CGROUP_V1 ||
-	       (m->src && !ss_strncmp(m->src, "/sys/fs/cgroup", 14));
-}
-
 /*
  * A createContainer hook that is an NVIDIA verb libctr runs itself: that code
  * is not async-signal-safe, so the runtime runs it against our mount
@@ -1118,6 +1111,28 @@ static void close_fd(int *fd)
 static const char *proc_rel(const char *path)
 {
 	return !ss_strncmp(path, "/proc/", 6) ? path + 6 : path;
+}
+
+/*
+ * What follows the mounts: the devices, the host and domain names, the
+ * sysctls, and (mask) the masked and read-only paths, which otherwise come
+ * after the hooks' message.
+ */
+static int after_mounts(struct ctr_plan *p, int rootfd, int proc_root, bool mask, int devnull, char *eb, size_t n)
+{
+	int r;
+	if (p->dev && (r = ctr_dev_plan_apply(p->dev, rootfd, eb, n)) < 0)
+		return r;
+	if (p->hostname && sethostname(p->hostname, ss_strlen(p->hostname)) < 0)
+		return fail(eb, n, errno, "hostname: sethostname '%s'", p->hostname);
+	if (p->domainname && setdomainname(p->domainname, ss_strlen(p->domainname)) < 0)
+		return fail(eb, n, errno, "domainname: setdomainname '%s'", p->domainname);
+	/* /proc/sys entries of namespaced sysctls act on the writer's namespaces: ours */
+	for (size_t i = 0; i < p->n_sysctl; i++)
+		if ((r = ctr_procfs_write(proc_root, proc_rel(p->sysctl_path[i]), p->sysctl_value[i],
+					  ss_strlen(p->sysctl_value[i]))) < 0)
+			return fail(eb, n, -r, "linux.sysctl: write %s", p->sysctl_path[i]);
+	return mask ? mask_paths(p, rootfd, devnull, eb, n) : 0;
 }
 
 static int child_setup(struct ctr_plan *p, char *eb, size_t n)
@@ -1250,25 +1265,26 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
 	bool own_cgns = p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 ||
 			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
+	/*
+	 * The mounts, in their order.  Those that show cgroups wait for the
+	 * runtime's late go (cgroups_ready); when they come last and touch
+	 * nothing of the devices, masked and read-only paths (cg_mnts_from,
+	 * container.c), the steps after the mounts come first, so that the go
+	 * has arrived by the time they are mounted.
+	 */
+	bool cg_last = p->cg_wait && p->cg_mnts_from < p->n_mnts;
 	for (size_t i = 0; i < p->n_mnts; i++) {
+		if (cg_last && i == p->cg_mnts_from && (r = after_mounts(p, rootfd, proc_root, true, devnull, eb, n)) < 0)
+			return r;
 		p->mnts[i].cg_own_ns = own_cgns;
-		if (shows_cgroups(&p->mnts[i]) && (r = cgroups_ready(p, eb, n)) < 0)
+		if (ctr_mnt_shows_cgroups(&p->mnts[i]) && (r = cgroups_ready(p, eb, n)) < 0)
 			return r;
 		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
 			return r;
 		close_fd(&p->mnts[i].tree_fd);
 	}
-	if (p->dev && (r = ctr_dev_plan_apply(p->dev, rootfd, eb, n)) < 0)
+	if (!cg_last && (r = after_mounts(p, rootfd, proc_root, false, devnull, eb, n)) < 0)
 		return r;
-	if (p->hostname && sethostname(p->hostname, ss_strlen(p->hostname)) < 0)
-		return fail(eb, n, errno, "hostname: sethostname '%s'", p->hostname);
-	if (p->domainname && setdomainname(p->domainname, ss_strlen(p->domainname)) < 0)
-		return fail(eb, n, errno, "domainname: setdomainname '%s'", p->domainname);
-	/* /proc/sys entries of namespaced sysctls act on the writer's namespaces: ours */
-	for (size_t i = 0; i < p->n_sysctl; i++)
-		if ((r = ctr_procfs_write(proc_root, proc_rel(p->sysctl_path[i]), p->sysctl_value[i],
-					  ss_strlen(p->sysctl_value[i]))) < 0)
-			return fail(eb, n, -r, "linux.sysctl: write %s", p->sysctl_path[i]);
 	if ((r = cgroups_ready(p, eb, n)) < 0)
 		return r;
 	size_t state_len = 0;
@@ -1285,7 +1301,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 						 native_hook, p, eb, n)) < 0)
 			return r;
 	}
-	if ((r = mask_paths(p, rootfd, devnull, eb, n)) < 0)
+	if (!cg_last && (r = mask_paths(p, rootfd, devnull, eb, n)) < 0)
 		return r;
 	close_fd(&devnull);
 	/* the pty, from the container's devpts, before pivot_root (the master reaches the console socket) */

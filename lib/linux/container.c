@@ -1013,6 +1013,42 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
 }
 
 /*
+ * Where the mounts that wait for the late go (those showing cgroups) may
+ * come after the devices, the host and domain names, the sysctls and the
+ * masked and read-only paths (child.c, after_mounts), so that the child
+ * does that work while the runtime makes the cgroups rather than wait for
+ * the go first (about 150 us here): when they are the last mounts and the
+ * only ones showing cgroups, no hooks' message comes between, and none of
+ * those paths is at, below or above one of their destinations (a path
+ * masked below /sys/fs/cgroup is masked after the mount it is in).
+ * Nothing else of the setup depends on that order.  n_mnts: in their place.
+ */
+static size_t cg_mounts_last(const struct ctr_plan *p)
+{
+	size_t from = p->n_mnts;
+	if (!p->cg_wait || p->want_hooks_msg)
+		return p->n_mnts;
+	while (from > 0 && ctr_mnt_shows_cgroups(&p->mnts[from - 1]))
+		from--;
+	for (size_t j = 0; j < p->n_mnts; j++) {
+		if (j < from && ctr_mnt_shows_cgroups(&p->mnts[j]))
+			return p->n_mnts;
+		if (j < from)
+			continue;
+		const char *d = p->mnts[j].dst;
+		for (size_t k = 0; k < p->n_masked; k++)
+			if (ctr_path_nested(p->masked[k], d))
+				return p->n_mnts;
+		for (size_t k = 0; k < p->n_readonly; k++)
+			if (ctr_path_nested(p->readonly[k], d))
+				return p->n_mnts;
+		if (ctr_dev_plan_under(p->dev, d))
+			return p->n_mnts;
+	}
+	return from;
+}
+
+/*
  * Whether the child may share our memory until it execs the init stub
  * (spawn_shared_vm).  Only where it needs nothing of us while it sets up
  * but the late go: no user namespace (maps), no intermediate process, no
@@ -1170,6 +1206,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 				    &run->layout, &run->cg_late, err)) < 0)
 		return r;
 	plan->parent_cpu = -1;
+	plan->cg_mnts_from = cg_mounts_last(plan);
 	if (plan->shared_vm) {
 		pid = spawn_shared_vm(run);
 		if (pid > 0)

@@ -149,6 +149,18 @@ static void entry_free(struct dev_entry *d)
 	free(d->host_path);
 }
 
+bool ctr_dev_plan_under(const struct ctr_dev_plan *plan, const char *dir)
+{
+	for (size_t i = 0; plan && i < plan->n; i++) {
+		char path[PATH_MAX];
+		const struct dev_entry *d = &plan->e[i];
+		snprintf(path, sizeof(path), "%s%s%s", d->parent, *d->parent ? "/" : "", d->name);
+		if (ctr_path_nested(path, dir))
+			return true;
+	}
+	return false;
+}
+
 void ctr_dev_plan_free(struct ctr_dev_plan *plan)
 {
 	if (!plan)

@@ -44,6 +44,9 @@ void ctr_dev_warn_file_modes(const ctr_context *ctx, const struct oci_config *cf
  */
 int ctr_dev_plan_apply(const struct ctr_dev_plan *plan, int rootfd, char *errbuf, size_t errlen);
 
+/* Whether an entry of plan is dir (relative to the rootfs), below it or above it. */
+bool ctr_dev_plan_under(const struct ctr_dev_plan *plan, const char *dir);
+
 void ctr_dev_plan_free(struct ctr_dev_plan *plan);
 
 #endif

@@ -87,6 +87,19 @@ struct ctr_mnt {
 	bool cg_own_ns;       /* CTR_MNT_CGROUP_V1, set by the child: it has its own cgroup namespace */
 };
 
+/* A mount that shows the container's cgroups: a cgroup mount, or a bind from the host's cgroupfs
+ * (async-signal-safe: no libc). */
+static inline bool ctr_mnt_shows_cgroups(const struct ctr_mnt *m)
+{
+	static const char fs[] = "/sys/fs/cgroup";
+	if (m->kind == CTR_MNT_CGROUP || m->kind == CTR_MNT_CGROUP_V1)
+		return true;
+	for (size_t i = 0; m->src && i < sizeof(fs) - 1; i++)
+		if (m->src[i] != fs[i])
+			return false;
+	return m->src != NULL;
+}
+
 struct ctr_rlim {
 	int resource;
 	struct rlimit lim;
@@ -196,6 +209,10 @@ struct ctr_plan {
 	int ipc_spare_fd;              /* with ipc_ahead, a new IPC namespace made ahead (netns-spare.c):
 					* CLONE_NEWIPC taken off clone3, the child setns()es into it first;
 					* -1: clone3 makes one */
+	size_t cg_mnts_from;           /* with cg_wait, the mounts from this one on (all of them showing
+					* cgroups) come after the devices, sysctls and masked paths, so
+					* that the go has come by then (container.c, cg_mounts_last);
+					* n_mnts: in their place */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
 					* (with their tasks files) before anything that needs them (see child.c) */
 	int parent_cpu;                /* with cg_wait, -1 or the CPU the runtime cloned us on: we (or the runtime)

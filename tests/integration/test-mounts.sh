@@ -131,6 +131,22 @@ expect_eq "late cgroups, a mount after the cgroup mount: run exit 0" 0 "$RC"
 expect_match "a masked path under a mount made after the cgroup mount is masked over it" '^secret=$' "$OUT"
 expect_match "... and the other masks still hold" '^keysmount=masked$' "$OUT"
 
+# the cgroup mount last on a v1/hybrid host: the child masks before it waits for the late go
+# (container.c, cg_mounts_last), except a path at or below that mount's destination, which
+# must be masked over what the mount shows
+if awk '$9 == "cgroup" {f = 1} END {exit !f}' /proc/self/mountinfo && [ -d /sys/fs/cgroup/pids ]; then
+	b=$(mkb masked-cg)
+	cfg "$b" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]
+c["linux"]["maskedPaths"].append("/sys/fs/cgroup/pids")'
+	runb "$b" 'echo pids=$(ls -A /sys/fs/cgroup/pids | wc -l); echo cpus=$(ls -A /sys/fs/cgroup/cpuset | wc -l)
+echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)'
+	expect_eq "a masked path below the cgroup mount: run exit 0" 0 "$RC"
+	expect_match "a masked path below the last mount, the cgroup one, is masked over what it shows" '^pids=0$' "$OUT"
+	expect_match "... the hierarchies beside it are there" '^cpus=[1-9]' "$OUT"
+	expect_match "... and the other masks hold" '^keysmount=masked$' "$OUT"
+fi
+
 # --- a mount over a symlink that escapes the rootfs must stay inside it
 b=$(mkb escape)
 ln -s /../../../../tmp "$b/rootfs/escape"
