@@ -41,6 +41,10 @@
  *  - network attach (at create, ctr_network_attach_netns(),
  *    ctr_network_attach_container()): a thread that enters the target
  *    network namespace to open a netlink socket, joined at once;
+ *  - create of a container process that shares the caller's memory (see
+ *    below) on a v1 or hybrid cgroup host, as root without user or cgroup
+ *    namespaces: a thread that makes the container's v1 cgroups while the
+ *    container process sets up, joined before that process is done;
  *  - create on a bridge network: a thread that appends the new container's
  *    names to the /etc/hosts of the others on the network while the
  *    container is set up, joined before ctr_container_create() returns;
@@ -59,7 +63,9 @@
  * The library never installs a signal handler, never changes a signal's
  * disposition or the caller's signal mask (a call that writes to a hook's
  * stdin blocks SIGPIPE in the calling thread while it does and restores
- * the mask), and never waits for a process it did not make: it waits by
+ * the mask; create blocks every signal in the calling thread while a
+ * container process that shares its memory sets up, and restores the
+ * mask), and never waits for a process it did not make: it waits by
  * pidfd or by pid, never waitpid(-1).  Every process it clones is
  * non-dumpable, closes every fd of the caller but the ones meant for it,
  * runs only async-signal-safe code until it executes a program, and is
@@ -76,7 +82,12 @@
  * The processes, and who reaps them:
  *  - a container's init: cloned by ctr_container_create(), a child of the
  *    caller until it exits; ctr_container_wait(), ctr_container_delete() or
- *    ctr_run() reap it;
+ *    ctr_run() reap it.  As posix_spawn's child, it shares the caller's
+ *    memory until it executes the init stub, on a stack of its own, while
+ *    the calling thread waits (it writes nothing else of the caller's and
+ *    leaves the process's dumpable flag alone); it is forked instead with
+ *    a user namespace, a joined namespace, a new time namespace, hooks run
+ *    by the runtime, no mount namespace or a create timeout;
  *  - a process of ctr_container_exec(): cloned by a short-lived helper
  *    (reaped before the call returns); with a pidfd asked for, a child of
  *    the caller, who reaps it with ctr_process_wait() on the pidfd (or
