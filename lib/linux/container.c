@@ -1059,8 +1059,10 @@ static size_t cg_mounts_last(const struct ctr_plan *p)
  * (a bind mount from a stuck FUSE or NFS server); a forked child is killed
  * when it runs out.  Not in sanitizer builds: they follow memory and stacks
  * per thread, and a second task on the same memory, on a stack they do not
- * know, is not one they follow.  (A tool that refuses such a clone, as
- * valgrind does, gets the fork: create_spawn falls back to it.)
+ * know, is not one they follow.  (Where such a clone is refused, by a
+ * seccomp profile, create_spawn falls back to the fork; valgrind makes it
+ * a fork itself, which the child's setup does not mind: with only new
+ * namespaces nothing else can reach it through /proc.)
  */
 static bool shared_vm_ok(const struct create_run *run)
 {
@@ -1219,7 +1221,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 			}
 			return run->late_r;
 		}
-		/* refused (a seccomp profile, a tool such as valgrind): a fork as below; its child
+		/* refused (a seccomp profile): a fork as below; its child
 		 * finds the go of a late step already made waiting in the socket */
 		plan->shared_vm = false;
 	}

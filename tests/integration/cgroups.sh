@@ -365,6 +365,14 @@ if [ -x "${CTR_NOCLONE3:-}" ]; then
 		"$(grep -c ":/$P/noclone3\$" <<<"$OUT")"
 	expect_match "clone3 refused: pids.max is set before it runs" "^pids.max=43\$" "$OUT"
 	expect_eq "clone3 refused: run removes every cgroup" "" "$(cgdirs "/$P/noclone3")"
+	# the shared-memory child refused as well (clone with CLONE_VM): create forks instead, after
+	# its late cgroups step has run (the go waits in the socket for the forked child)
+	OUT=$(timeout 60 "$CTR_NOCLONE3" --vm "$CTR_DEMO" --root "$ROOT" run -b "$b" noclone3 </dev/null 2>&1)
+	expect_eq "clone with CLONE_VM refused too: runs (forked)" 0 "$?"
+	expect_eq "... the user program starts in /$P/noclone3 in each of the $nh hierarchies" "$nh" \
+		"$(grep -c ":/$P/noclone3\$" <<<"$OUT")"
+	expect_match "... pids.max is set before it runs" "^pids.max=43\$" "$OUT"
+	expect_eq "... and run removes every cgroup" "" "$(cgdirs "/$P/noclone3")"
 else
 	skip "clone3 refused" "no noclone3 helper (CTR_NOCLONE3)"
 fi
@@ -376,7 +384,8 @@ expect_eq "... and leaves no cgroup directory" "" "$(cgdirs "/$P/latebad")"
 expect_eq "... and no state" "" "$(state_left)"
 expect_eq "... and no process" "" "$(pgrep -f "^/bin/sh -c true\$")"
 if command -v strace >/dev/null; then
-	# killed at clone3 (before the v1 cgroups), and at the go that carries them (after)
+	# killed at its first clone (before the v1 cgroups: clone3 of the child, or of the thread that
+	# makes them beside a child sharing the runtime's memory), and at the go that carries them (after)
 	for at in clone3 sendmsg; do
 		b=$(mknons "crash-$at" 'true' '{"pids": {"limit": 10}}')
 		strace -o /dev/null -e trace=$at -e inject=$at:signal=SIGKILL:when=1 \
