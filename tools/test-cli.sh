@@ -37,6 +37,14 @@ match "--version: first line" '^ctr-demo version [0-9]+\.[0-9]+\.[0-9]+' "$(echo
 eq "--version: spec line" "spec: 1.3.0" "$(echo "$OUT" | sed -n 2p)"
 run "$X" -v
 eq "-v is --version" 0 "$RC"
+# what the dynamic loader does at every start: the shared objects looked for nowhere but the
+# system's directories (a build-time RUNPATH made it try 20 hwcaps and tls directories of the
+# build tree for libc first: libctr is linked in statically, ctr-demo needs nothing there)
+if command -v readelf >/dev/null; then
+	eq "no RUNPATH or RPATH" "" "$(readelf -d "$X" | grep -E 'RUNPATH|RPATH')"
+else
+	skip "no RUNPATH or RPATH" "readelf is not installed"
+fi
 
 run "$X" create --foo x
 eq "unknown flag: exit 1" 1 "$RC"
