@@ -1084,6 +1084,12 @@ static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 	return r;
 }
 
+bool ctr_mnt_shows_cgroups(const struct ctr_mnt *m)
+{
+	return m->kind == CTR_MNT_CGROUP || m->kind == CTR_MNT_CGROUP_V1 ||
+	       (m->src && !ss_strncmp(m->src, "/sys/fs/cgroup", 14));
+}
+
 /*
  * A createContainer hook that is an NVIDIA verb libctr runs itself: that code
  * is not async-signal-safe, so the runtime runs it against our mount

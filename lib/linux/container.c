@@ -1023,6 +1023,14 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
  * masked below /sys/fs/cgroup is masked after the mount it is in).
  * Nothing else of the setup depends on that order.  n_mnts: in their place.
  */
+static bool any_nested(char *const *paths, size_t n, const char *dir)
+{
+	for (size_t k = 0; k < n; k++)
+		if (ctr_path_nested(paths[k], dir))
+			return true;
+	return false;
+}
+
 static size_t cg_mounts_last(const struct ctr_plan *p)
 {
 	size_t from = p->n_mnts;
@@ -1030,19 +1038,13 @@ static size_t cg_mounts_last(const struct ctr_plan *p)
 		return p->n_mnts;
 	while (from > 0 && ctr_mnt_shows_cgroups(&p->mnts[from - 1]))
 		from--;
-	for (size_t j = 0; j < p->n_mnts; j++) {
-		if (j < from && ctr_mnt_shows_cgroups(&p->mnts[j]))
+	for (size_t j = 0; j < from; j++)
+		if (ctr_mnt_shows_cgroups(&p->mnts[j]))
 			return p->n_mnts;
-		if (j < from)
-			continue;
+	for (size_t j = from; j < p->n_mnts; j++) {
 		const char *d = p->mnts[j].dst;
-		for (size_t k = 0; k < p->n_masked; k++)
-			if (ctr_path_nested(p->masked[k], d))
-				return p->n_mnts;
-		for (size_t k = 0; k < p->n_readonly; k++)
-			if (ctr_path_nested(p->readonly[k], d))
-				return p->n_mnts;
-		if (ctr_dev_plan_under(p->dev, d))
+		if (any_nested(p->masked, p->n_masked, d) || any_nested(p->readonly, p->n_readonly, d) ||
+		    ctr_dev_plan_under(p->dev, d))
 			return p->n_mnts;
 	}
 	return from;
@@ -1086,6 +1088,16 @@ static int shared_vm_child(void *plan)
 	ctr_child_main(plan);
 }
 
+/* a failed late step of the spawn (run->late_done): its error, handed to the caller */
+static int late_failed(struct create_run *run, ctr_error **err)
+{
+	if (err && !*err) {
+		*err = run->late_err;
+		run->late_err = NULL;
+	}
+	return run->late_r;
+}
+
 /* the late step on a thread of its own while the spawning thread waits for the child's exec */
 static void *late_cgroups_thread(void *arg)
 {
@@ -1113,11 +1125,10 @@ static size_t align16(size_t n)
  * the caller's page tables (which grows with the embedder's memory), no
  * copy-on-write fault in the child's setup or in the caller after it (about
  * 40 and 60 per container here, 2.4-6.3 us each when a page is copied), no
- * address space for the stub's exec to tear down, and the child starts on
- * this CPU at once.  The
- * child gets a copy of the plan to write to (it moves and closes fds in it)
- * and a stack of its own with a guard page below, in one mapping removed
- * once it is gone from our memory; it maps nothing itself.  Signals are
+ * address space for the stub's exec to tear down.  The child gets a copy
+ * of the plan to write to (it moves and closes fds in it) and a stack of its
+ * own with a guard page below, in one mapping removed once it is gone from
+ * our memory; it maps nothing itself.  Signals are
  * blocked across the clone (the child resets their actions before it
  * unblocks them: it has its own copy of the table).  The late cgroups step,
  * which the runtime runs beside the child's setup, runs on a thread of its
@@ -1174,11 +1185,11 @@ static pid_t spawn_shared_vm(struct create_run *run)
 	}
 	int pidfd = -1;
 	pid_t pid = -1;
-	if (!run->late_done || thread || run->late_r == 0)
+	if (run->late_done && !thread && run->late_r < 0) /* made here and failed: no child to wait for it */
+		errno = -run->late_r;
+	else
 		pid = clone(shared_vm_child, top,
 			    (int)(plan->clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD, pc, &pidfd);
-	else
-		errno = -run->late_r;
 	int e = errno;
 	if (thread)
 		pthread_join(t, NULL);
@@ -1213,14 +1224,9 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 		pid = spawn_shared_vm(run);
 		if (pid > 0)
 			goto spawned;
-		if (run->late_done && run->late_r < 0) {
-			/* the late step failed (the child, if any, left at the hang-up) */
-			if (err && !*err) {
-				*err = run->late_err;
-				run->late_err = NULL;
-			}
-			return run->late_r;
-		}
+		/* the late step failed (the child, if any, left at the hang-up) */
+		if (run->late_done && run->late_r < 0)
+			return late_failed(run, err);
 		/* refused (a seccomp profile): a fork as below; its child
 		 * finds the go of a late step already made waiting in the socket */
 		plan->shared_vm = false;
@@ -1521,11 +1527,7 @@ static int do_create(struct ctr_container *c, const struct ctr_create_options *o
 	if ((r = create_plan(&run, preserved, err)) < 0 || (r = create_spawn(&run, err)) < 0)
 		goto fail;
 	if (run.late_done && run.late_r < 0) {
-		r = run.late_r;
-		if (err && !*err) {
-			*err = run.late_err;
-			run.late_err = NULL;
-		}
+		r = late_failed(&run, err);
 		goto fail_kill;
 	}
 	if (run.cg_late && !run.late_done && (r = create_cgroups_late(&run, err)) < 0)

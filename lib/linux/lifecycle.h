@@ -88,17 +88,8 @@ struct ctr_mnt {
 };
 
 /* A mount that shows the container's cgroups: a cgroup mount, or a bind from the host's cgroupfs
- * (async-signal-safe: no libc). */
-static inline bool ctr_mnt_shows_cgroups(const struct ctr_mnt *m)
-{
-	static const char fs[] = "/sys/fs/cgroup";
-	if (m->kind == CTR_MNT_CGROUP || m->kind == CTR_MNT_CGROUP_V1)
-		return true;
-	for (size_t i = 0; m->src && i < sizeof(fs) - 1; i++)
-		if (m->src[i] != fs[i])
-			return false;
-	return m->src != NULL;
-}
+ * (child.c; async-signal-safe, the child asks it too). */
+bool ctr_mnt_shows_cgroups(const struct ctr_mnt *m);
 
 struct ctr_rlim {
 	int resource;
