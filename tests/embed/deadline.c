@@ -29,13 +29,12 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3)
-		return 2;
 	ctr_context *ctx = NULL;
 	ctr_error *err = NULL;
 	ctr_spec *spec = NULL, *slow = NULL;
-	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
-		return 1;
+	int started = host_start(argc, argv, "deadline", &ctx, &spec);
+	if (started)
+		return started;
 	/* a createContainer hook that sleeps 10 s (the host's sleep: it runs before pivot_root) */
 	char *json = NULL;
 	size_t len;

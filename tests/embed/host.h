@@ -25,4 +25,15 @@ static int host_open(const char *state_root, const char *bundle, ctr_context **c
 	return 0;
 }
 
+/* The start of a host program run as NAME STATE_ROOT BUNDLE: the usage on stderr and 2 for other
+ * arguments, else host_open (1 when it fails, 0 when the context and the spec are there). */
+static inline int host_start(int argc, char **argv, const char *name, ctr_context **ctx, ctr_spec **spec)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s STATE_ROOT BUNDLE\n", name);
+		return 2;
+	}
+	return host_open(argv[1], argv[2], ctx, spec) < 0 ? 1 : 0;
+}
+
 #endif

@@ -83,15 +83,12 @@ static void slurp(int fd, char *b, size_t cap)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: netns-spare STATE_ROOT BUNDLE\n");
-		return 2;
-	}
 	ctr_context *ctx = NULL;
 	ctr_spec *spec = NULL;
 	ctr_error *err = NULL;
-	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
-		return 1;
+	int started = host_start(argc, argv, "netns-spare", &ctx, &spec);
+	if (started)
+		return started;
 	/* what it finds, then what it leaves for whoever comes next in its namespace */
 	static const char *const args[] = {
 		"/bin/sh", "-c",

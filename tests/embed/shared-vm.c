@@ -155,14 +155,11 @@ static double run_some(ctr_context *ctx, const ctr_spec *spec, const char *bundl
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: shared-vm STATE_ROOT BUNDLE\n");
-		return 2;
-	}
 	ctr_context *ctx = NULL;
 	ctr_spec *spec = NULL;
-	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
-		return 1;
+	int started = host_start(argc, argv, "shared-vm", &ctx, &spec);
+	if (started)
+		return started;
 	static const char *const args[] = {"/bin/true", NULL};
 	ctr_error *err = NULL;
 	if (ctr_spec_set_args(spec, args, &err) < 0) {

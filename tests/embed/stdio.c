@@ -41,13 +41,12 @@ static char *slurp(int fd)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3)
-		return 2;
 	ctr_context *ctx = NULL;
 	ctr_error *err = NULL;
 	ctr_spec *spec = NULL;
-	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
-		return 1;
+	int started = host_start(argc, argv, "stdio-host", &ctx, &spec);
+	if (started)
+		return started;
 	const char *args[] = {"sh", "-c", "read x; echo got:$x; echo to-stderr >&2; sleep 100", NULL};
 	ctr_create_options o;
 	ctr_create_options_init(&o);
