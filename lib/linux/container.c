@@ -1012,6 +1012,15 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
 	return r < 0 ? sync_failed(err, r) : 0;
 }
 
+/* Whether one of paths[0..n) is dir, below it or above it. */
+static bool any_nested(char *const *paths, size_t n, const char *dir)
+{
+	for (size_t k = 0; k < n; k++)
+		if (ctr_path_nested(paths[k], dir))
+			return true;
+	return false;
+}
+
 /*
  * Where the mounts that wait for the late go (those showing cgroups) may
  * come after the devices, the host and domain names, the sysctls and the
@@ -1023,14 +1032,6 @@ static int create_cgroups_late(struct create_run *run, ctr_error **err)
  * masked below /sys/fs/cgroup is masked after the mount it is in).
  * Nothing else of the setup depends on that order.  n_mnts: in their place.
  */
-static bool any_nested(char *const *paths, size_t n, const char *dir)
-{
-	for (size_t k = 0; k < n; k++)
-		if (ctr_path_nested(paths[k], dir))
-			return true;
-	return false;
-}
-
 static size_t cg_mounts_last(const struct ctr_plan *p)
 {
 	size_t from = p->n_mnts;
