@@ -186,10 +186,13 @@ static int host_devices(struct cli *cli, json_object *root, void *ud)
 
 /*
  * Load the bundle's config.json and create the container.  *terminal
- * receives process.terminal.  Returns 0 or 1 after reporting an error.
+ * receives process.terminal.  With started (run) and no terminal the
+ * create starts it too (CTR_CREATE_START: no round trip of a separate
+ * start), after before_start (if any) ran; *started says whether it did.
+ * Returns 0 or 1 after reporting an error.
  */
 static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr_container **out,
-		     int *terminal)
+		     int *terminal, bool *started, int (*before_start)(struct cli *cli, const struct create_args *a))
 {
 	ctr_context *ctx = cli_context(cli);
 	ctr_spec *spec = NULL;
@@ -351,14 +354,22 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 		o.flags |= CTR_CREATE_NO_NEW_KEYRING;
 	if (cli->systemd_cgroup)
 		o.flags |= CTR_CREATE_SYSTEMD_CGROUP;
+	/* with a terminal, run takes the pty master and sizes it before the start */
+	if (started && !*terminal) {
+		if (before_start && before_start(cli, a) < 0)
+			goto out;
+		o.flags |= CTR_CREATE_START;
+	}
 	cli_debug(cli, "create '%s': terminal %s, %d extra fds, flags %#x", id,
 		  !*terminal ? "no" : sock ? "to the console socket" : "proxied by " CLI_NAME, preserve, o.flags);
 	if (ctr_container_create(ctx, out, id, spec, &o, &err) < 0) {
 		cli_error_ctr(cli, err, NULL);
 		goto out;
 	}
-	cli_debug(cli, "created '%s': init pid %d waits for start, state in %s/%s", id, (int)ctr_container_pid(*out),
-		  ctr_context_state_root(ctx), id);
+	if (started)
+		*started = (o.flags & CTR_CREATE_START) != 0;
+	cli_debug(cli, "created '%s': init pid %d %s, state in %s/%s", id, (int)ctr_container_pid(*out),
+		  (o.flags & CTR_CREATE_START) ? "started" : "waits for start", ctr_context_state_root(ctx), id);
 	rc = 0;
 	goto out;
 oom:
@@ -404,11 +415,19 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
 										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
 	a.detach = true; /* create always returns with the container waiting */
-	r = id ? do_create(cli, id, &a, &c, &terminal) : 1;
+	r = id ? do_create(cli, id, &a, &c, &terminal, NULL, NULL) : 1;
 	ctr_container_free(c);
 	free(pos);
 	create_args_free(&a);
 	return r;
+}
+
+/* run in the foreground, started by the create: what the start needs first (see cmd_run) */
+static int run_before_start(struct cli *cli, const struct create_args *a)
+{
+	if (!a->no_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	return cli_signals_setup(cli);
 }
 
 int cmd_run(struct cli *cli, int argc, char **argv)
@@ -448,15 +467,19 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	char gen[32];
 	const char *id = cli_image_run_check(cli, opts, a.image != NULL) < 0 ? NULL
 										: image_id(cli, &a, pos, npos, gen, sizeof(gen));
-	if (!id || do_create(cli, id, &a, &c, &terminal)) {
+	/* without a terminal the create starts it (CTR_CREATE_START): in the foreground with our
+	 * signal forwarding and subreaper in place first */
+	bool started = false;
+	if (!id || do_create(cli, id, &a, &c, &terminal, &started, a.detach ? NULL : run_before_start)) {
+		cli_signals_reset();
 		free(pos);
 		create_args_free(&a);
 		return 1;
 	}
 
-	cli_debug(cli, "start '%s' %s", id, a.detach ? "detached" : "in the foreground");
+	cli_debug(cli, "%s '%s' %s", started ? "started" : "start", id, a.detach ? "detached" : "in the foreground");
 	if (a.detach) {
-		if (ctr_container_start(c, &err) < 0) {
+		if (!started && ctr_container_start(c, &err) < 0) {
 			cli_error_ctr(cli, err, NULL);
 			err = NULL;
 			/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
@@ -482,21 +505,23 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 			goto fail_delete;
 		}
 	}
-	if (!a.no_subreaper)
-		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (master >= 0) {
-		cli_tty_resize(master); /* before start, so the program sees the right size at once */
-		cli_tty_raw();      /* before our handlers: a SIGTTOU here is ours, not the container's */
-	}
-	if (cli_signals_setup(cli) < 0) {
-		cli_tty_restore();
-		goto fail_delete;
-	}
-	if (ctr_container_start(c, &err) < 0) {
-		cli_tty_restore();
-		cli_error_ctr(cli, err, NULL);
-		err = NULL;
-		goto fail_delete;
+	if (!started) {
+		if (!a.no_subreaper)
+			prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+		if (master >= 0) {
+			cli_tty_resize(master); /* before start, so the program sees the right size at once */
+			cli_tty_raw();      /* before our handlers: a SIGTTOU here is ours, not the container's */
+		}
+		if (cli_signals_setup(cli) < 0) {
+			cli_tty_restore();
+			goto fail_delete;
+		}
+		if (ctr_container_start(c, &err) < 0) {
+			cli_tty_restore();
+			cli_error_ctr(cli, err, NULL);
+			err = NULL;
+			goto fail_delete;
+		}
 	}
 	struct io_proxy p = {
 		.master = master,

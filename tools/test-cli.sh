@@ -180,7 +180,12 @@ eq "run: nothing left" "" "$($C list -q)"
 run $C --debug run -b "$B" dbg1
 match "--debug: the command and where things are" "^ctr-demo: debug: ctr-demo run \(libctr [0-9.]+, runtime-spec [0-9.]+\): state root $ROOT" "$ERR"
 match "--debug: create, from which bundle and config" "^ctr-demo: debug: create 'dbg1' from the bundle $B \(config $B/config.json\)" "$ERR"
-match "--debug: the init's pid" "^ctr-demo: debug: created 'dbg1': init pid [0-9]+ waits for start" "$ERR"
+# run without a terminal: the create starts it (CTR_CREATE_START), no separate start
+match "--debug: the init's pid, started by the create" "^ctr-demo: debug: created 'dbg1': init pid [0-9]+ started, state in" "$ERR"
+match "--debug: run: started in the foreground" "^ctr-demo: debug: started 'dbg1' in the foreground" "$ERR"
+$C --debug create -b "$B" dbg3 </dev/null >/dev/null 2>"$TMP/dbg3.err"
+match "--debug: create: the init waits for start" "^ctr-demo: debug: created 'dbg3': init pid [0-9]+ waits for start" "$(cat "$TMP/dbg3.err")"
+$C delete -f dbg3
 match "--debug: the exit status and the delete" "^ctr-demo: debug: 'dbg1' exited with status 7; deleting it" "$ERR"
 run $C --debug --log "$TMP/debug.json" --log-format json run -b "$B" dbg2
 eq "--debug --log F --log-format json: nothing on stderr, debug entries in F" "7::debug:True" \

@@ -67,6 +67,8 @@ int cli_signals_setup(struct cli *cli)
 
 void cli_signals_reset(void)
 {
+	if (sig_pipe[0] < 0)
+		return; /* never set up: the dispositions are still the ones we were started with */
 	for (int s = 1; s <= SIGRTMAX; s++)
 		if (forwardable(s))
 			signal(s, SIG_DFL);

@@ -76,7 +76,19 @@ enum ctr_create_flag {
 	CTR_CREATE_NO_NEW_KEYRING = 1u << 1, /**< do not give the container its own session keyring */
 	CTR_CREATE_STDIO_INHERIT_NONE = 1u << 2, /**< do not inherit the caller's stdio when stdio_fds are -1; use /dev/null */
 	CTR_CREATE_SYSTEMD_CGROUP = 1u << 3, /**< read linux.cgroupsPath as systemd's "slice:prefix:name" (runc's --systemd-cgroup), mapped to the cgroupfs layout systemd uses */
-	CTR_CREATE_STDIO_PIPES = 1u << 4 /**< since 0.2: the container's stdin, stdout and stderr are pipes whose other ends ctr_container_take_stdio() gives (stdio_fds must be -1) */
+	CTR_CREATE_STDIO_PIPES = 1u << 4, /**< since 0.2: the container's stdin, stdout and stderr are pipes whose other ends ctr_container_take_stdio() gives (stdio_fds must be -1) */
+	/**
+	 * since 0.2: start the container as part of the create (runc's and
+	 * crun's `run`): create returns with the program running, as create
+	 * then ctr_container_start() would leave it, the startContainer and
+	 * poststart hooks run, without the round trip of a separate start.
+	 * A start that fails (the program cannot be executed, a
+	 * startContainer or poststart hook fails) fails the create, which then
+	 * leaves nothing behind and runs the poststop hooks.  With
+	 * process.terminal the program may write to the pty before the
+	 * caller takes its master (ctr_container_take_console()).
+	 */
+	CTR_CREATE_START = 1u << 5
 };
 
 /** Options for ctr_container_create(); initialise with ctr_create_options_init(). */
@@ -158,8 +170,8 @@ static inline void ctr_create_options_init(ctr_create_options *opts)
  * Create a container: namespaces, rootfs, mounts, devices, cgroups,
  * network, accelerators, hooks (prestart, createRuntime, createContainer),
  * leaving the container process blocked before it executes the user
- * program.  On failure nothing is left behind: no process, state directory,
- * mount, cgroup, veth or lease.
+ * program (or, with CTR_CREATE_START, started).  On failure nothing is left
+ * behind: no process, state directory, mount, cgroup, veth or lease.
  *
  * The calling process becomes the parent of the container's init (see
  * ctr_container_wait()).  The caller's fds other than opts->stdio_fds and
@@ -179,7 +191,8 @@ static inline void ctr_create_options_init(ctr_create_options *opts)
  *         message names it); -ENOTSUP (CTR_E_UNSUPPORTED) for what this kernel lacks;
  *         CTR_E_HOOK when a hook fails or times out; CTR_E_CHILD with the
  *         errno of the step that failed in the container process; -EACCES or
- *         -EPERM without the privileges the spec needs
+ *         -EPERM without the privileges the spec needs; with
+ *         CTR_CREATE_START also what ctr_container_start() returns
  */
 int ctr_container_create(ctr_context *ctx, ctr_container **out, const char *id,
 			 const ctr_spec *spec, const ctr_create_options *opts, ctr_error **err);
@@ -206,11 +219,12 @@ int ctr_container_load(ctr_context *ctx, ctr_container **out, const char *id, ct
  *
  * @param c   the container
  * @param err receives an error on failure; may be NULL
- * @return 0 (a poststart hook that fails is logged as a warning, as the
- *         runtime-spec says, and does not fail the start); -EBUSY
- *         (CTR_E_STATE) when it is not in the created state; CTR_E_CHILD
- *         with the errno of the step that failed in the container (the
- *         program could not be executed, a startContainer hook failed)
+ * @return 0; -EBUSY (CTR_E_STATE) when it is not in the created state;
+ *         CTR_E_CHILD with the errno of the step that failed in the
+ *         container (the program could not be executed); CTR_E_HOOK when a
+ *         startContainer or poststart hook failed: the container is then
+ *         stopped and deleted, and its poststop hooks run (runtime-spec
+ *         1.3.0, steps 7 and 9)
  */
 int ctr_container_start(ctr_container *c, ctr_error **err);
 

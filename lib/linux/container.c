@@ -1418,6 +1418,94 @@ static int create_setup_msg(struct create_run *run, ctr_error **err)
 		       c->id, h.type);
 }
 
+/*
+ * The init's answer to "start": EOF once it exec'd (0), or an error message
+ * (its length).  Before that it may pass the seccomp listener fd
+ * (SCMP_ACT_NOTIFY), which goes to linux.seccomp.listenerPath at once: the
+ * program may already wait in a notified system call.  When that fails the
+ * container is killed and -ECANCELED returned with *err set.
+ */
+static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t size, ctr_error **err)
+{
+	for (;;) {
+		int lfd;
+		ssize_t n = ctr_seccomp_recv(fd, msg, size, &lfd);
+		if (lfd < 0)
+			return n;
+		const struct oci_config *cfg;
+		char *state = NULL;
+		int r = ctr_container_config(c, &cfg, err);
+		if (r == 0)
+			r = state_doc(c, CTR_STATUS_CREATED, &state, NULL, err);
+		if (r == 0)
+			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, c->pid, lfd, err);
+		free(state);
+		/* kill before the last listener fd closes: a notified call in the program would
+		 * then fail with ENOSYS and let it run on without the agent */
+		if (r < 0)
+			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
+		close(lfd);
+		if (r < 0) {
+			ctr_err_prefix(err, "container '%s': start", c->id);
+			return -ECANCELED;
+		}
+		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
+	}
+}
+
+/* A hook failed at start: kill what is left, undo create, run the poststop hooks (warnings only). */
+static void destroy_after_failure(struct ctr_container *c)
+{
+	ctr_error *e = NULL;
+	if (ctr_container_delete(c, CTR_DELETE_FORCE, &e) < 0)
+		ctr_warn(c->ctx, "container '%s': destroy after a failed hook: %s", c->id, ctr_error_message(e));
+	ctr_error_free(e);
+}
+
+/* The init's answer to start (start_reply) as the start's result: 0, or the error in *err;
+ * *hook_failed for a startContainer hook's failure (the container is then destroyed). */
+static int start_answer(struct ctr_container *c, int fd, bool *hook_failed, ctr_error **err)
+{
+	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
+	*hook_failed = false;
+	ssize_t n = start_reply(c, fd, msg, sizeof(msg) - 1, err);
+	if (n == 0)
+		return 0;
+	if (n == -ECANCELED)
+		return err && *err ? -(*err)->errnum : -EIO;
+	if (n < 0)
+		return ctr_err_sys(err, errno, "container '%s': start", c->id);
+	if ((size_t)n < sizeof(struct ctr_msg))
+		return ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': start: short reply", c->id);
+	struct ctr_msg h;
+	memcpy(&h, msg, sizeof(h));
+	msg[n] = '\0';
+	*hook_failed = h.type == CTR_MSG_HOOK_ERROR;
+	return ctr_err(err, h.err > 0 ? h.err : EIO, *hook_failed ? CTR_E_HOOK : CTR_E_CHILD, "container '%s': start: %s",
+		       c->id, msg + sizeof(h));
+}
+
+/* Started (its state says running): the next create's spare namespaces, the poststart hooks */
+static int after_start(struct ctr_container *c, ctr_error **err)
+{
+	/* while it runs: the next create's network and IPC namespaces, for a context that makes them
+	 * one after another (lib/linux/netns-spare.c) */
+	ctr_netns_spare_refill(c->ctx);
+	const struct oci_config *cfg;
+	if (c->hook_flags_known && c->no_poststart && !c->cfg)
+		return 0;
+	/* runtime-spec 1.3.0, step 9: a failing poststart hook is an error: the container is stopped
+	 * and destroyed (step 12), then the poststop hooks run */
+	int r;
+	if ((r = ctr_container_config(c, &cfg, err)) < 0 ||
+	    (r = run_hooks(c, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, ROOT_PIVOTED, err)) < 0) {
+		ctr_err_prefix(err, "container '%s' (stopped and deleted)", c->id);
+		destroy_after_failure(c);
+		return r;
+	}
+	return 0;
+}
+
 /* the init said CREATED and waits: network, oomScoreAdj, console; the go (with the state for its
  * startContainer hooks); then the state and the pid file */
 static int create_finish(struct create_run *run, ctr_error **err)
@@ -1459,9 +1547,17 @@ static int create_finish(struct create_run *run, ctr_error **err)
 	 * and create fails).  It cleared PR_SET_PDEATHSIG before it said
 	 * CREATED: once the go is queued (it reads it before our end's hangup)
 	 * we may return, and our caller exit.
+	 *
+	 * CTR_CREATE_START: the go starts it (startContainer hooks, then the
+	 * program), and it answers on this socket as on a start connection.
+	 * The state says running already while it execs: the create holds the
+	 * state lock until it returns, and a failure removes the state.
 	 */
-	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, 0, 0, run->state, run->state_len)) < 0)
+	bool start = (o->flags & CTR_CREATE_START) != 0;
+	if ((r = ctr_msg_send(run->sv[0], CTR_MSG_GO, start ? CTR_GO_START : 0, 0, run->state, run->state_len)) < 0)
 		return sync_failed(err, r);
+	if (start)
+		c->recorded = CTR_STATUS_RUNNING;
 	if ((r = ctr_container_save_state(c, err)) < 0)
 		return r;
 	if (o->pid_file) {
@@ -1469,6 +1565,14 @@ static int create_finish(struct create_run *run, ctr_error **err)
 		int n = snprintf(val, sizeof(val), "%d", (int)pid);
 		if ((r = ctr_write_file_atomic(o->pid_file, val, (size_t)n, 0644, err)) < 0)
 			return r;
+	}
+	if (start) {
+		bool hook_failed;
+		if ((r = start_answer(c, run->sv[0], &hook_failed, err)) < 0) {
+			/* undone as a delete after a failed start would: the poststop hooks run (step 13) */
+			run->hooks_started = true;
+			return r;
+		}
 	}
 	return 0;
 }
@@ -1700,6 +1804,11 @@ CTR_EXPORT int ctr_container_create(ctr_context *ctx, ctr_container **out, const
 		if (child_ends[i] >= 0)
 			close(child_ends[i]);
 	ctr_net_taken_free(net_taken);
+	/* CTR_CREATE_START: started in create_finish; a failing poststart hook destroyed it */
+	if ((o.flags & CTR_CREATE_START) && (r = after_start(c, err)) < 0) {
+		ctr_container_free(c);
+		return r;
+	}
 	*out = c;
 	return 0;
 out:
@@ -1714,49 +1823,6 @@ out:
 
 /* ---- start, kill, wait, delete ---- */
 
-/*
- * The init's answer to "start": EOF once it exec'd (0), or an error message
- * (its length).  Before that it may pass the seccomp listener fd
- * (SCMP_ACT_NOTIFY), which goes to linux.seccomp.listenerPath at once: the
- * program may already wait in a notified system call.  When that fails the
- * container is killed and -ECANCELED returned with *err set.
- */
-static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t size, ctr_error **err)
-{
-	for (;;) {
-		int lfd;
-		ssize_t n = ctr_seccomp_recv(fd, msg, size, &lfd);
-		if (lfd < 0)
-			return n;
-		const struct oci_config *cfg;
-		char *state = NULL;
-		int r = ctr_container_config(c, &cfg, err);
-		if (r == 0)
-			r = state_doc(c, CTR_STATUS_CREATED, &state, NULL, err);
-		if (r == 0)
-			r = ctr_seccomp_notify_send(cfg->linux_.seccomp, CTR_OCI_VERSION, state, c->pid, lfd, err);
-		free(state);
-		/* kill before the last listener fd closes: a notified call in the program would
-		 * then fail with ENOSYS and let it run on without the agent */
-		if (r < 0)
-			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
-		close(lfd);
-		if (r < 0) {
-			ctr_err_prefix(err, "container '%s': start", c->id);
-			return -ECANCELED;
-		}
-		(void)send(fd, "g", 1, MSG_NOSIGNAL); /* the agent has it: the program may run */
-	}
-}
-
-/* A hook failed at start: kill what is left, undo create, run the poststop hooks (warnings only). */
-static void destroy_after_failure(struct ctr_container *c)
-{
-	ctr_error *e = NULL;
-	if (ctr_container_delete(c, CTR_DELETE_FORCE, &e) < 0)
-		ctr_warn(c->ctx, "container '%s': destroy after a failed hook: %s", c->id, ctr_error_message(e));
-	ctr_error_free(e);
-}
 
 CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 {
@@ -1790,27 +1856,10 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		ctr_container_unlock(c);
 		return r;
 	}
-	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
-	ssize_t n = start_reply(c, fd, msg, sizeof(msg) - 1, err);
+	bool hook_failed;
+	r = start_answer(c, fd, &hook_failed, err);
 	close(fd);
-	if (n == -ECANCELED) {
-		ctr_container_unlock(c);
-		return err && *err ? -(*err)->errnum : -EIO;
-	}
-	if (n != 0) {
-		bool hook_failed = false;
-		if (n < 0)
-			r = ctr_err_sys(err, errno, "container '%s': start", c->id);
-		else if ((size_t)n < sizeof(struct ctr_msg))
-			r = ctr_err(err, EPROTO, CTR_E_CHILD, "container '%s': start: short reply", c->id);
-		else {
-			struct ctr_msg h;
-			memcpy(&h, msg, sizeof(h));
-			msg[n] = '\0';
-			hook_failed = h.type == CTR_MSG_HOOK_ERROR;
-			r = ctr_err(err, h.err > 0 ? h.err : EIO, hook_failed ? CTR_E_HOOK : CTR_E_CHILD,
-				    "container '%s': start: %s", c->id, msg + sizeof(h));
-		}
+	if (r < 0) {
 		/* the init exits 127: record nothing, status reads stopped */
 		ctr_container_unlock(c);
 		/* runtime.md step 7: a failed startContainer hook stops the container and continues at
@@ -1822,23 +1871,7 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 	c->recorded = CTR_STATUS_RUNNING;
 	r = ctr_container_save_state(c, err);
 	ctr_container_unlock(c);
-	if (r < 0)
-		return r;
-	/* while it runs: the next create's network and IPC namespaces, for a context that makes them
-	 * one after another (lib/linux/netns-spare.c) */
-	ctr_netns_spare_refill(c->ctx);
-	const struct oci_config *cfg;
-	if (c->hook_flags_known && c->no_poststart && !c->cfg)
-		return 0;
-	/* runtime-spec 1.3.0, step 9: a failing poststart hook is an error: the container is stopped
-	 * and destroyed (step 12), then the poststop hooks run */
-	if ((r = ctr_container_config(c, &cfg, err)) < 0 ||
-	    (r = run_hooks(c, "poststart", &cfg->hooks.poststart, CTR_STATUS_RUNNING, ROOT_PIVOTED, err)) < 0) {
-		ctr_err_prefix(err, "container '%s' (stopped and deleted)", c->id);
-		destroy_after_failure(c);
-		return r;
-	}
-	return 0;
+	return r < 0 ? r : after_start(c, err);
 }
 
 static int ns_inode(pid_t pid, char *buf, size_t n)

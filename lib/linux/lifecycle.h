@@ -40,10 +40,14 @@ enum ctr_msg_type {
 
 struct ctr_msg {
 	int type;
-	int err;             /* positive errno for CTR_MSG_ERROR */
+	int err;             /* positive errno for CTR_MSG_ERROR; CTR_GO_* flags in the stub's go */
 	int pid;
 	int len;             /* bytes of payload after the header (state JSON, error text) */
 };
+
+/* The stub's go (create_finish): start at once (CTR_CREATE_START), answering on the sync socket
+ * as it would on a start connection, instead of waiting for one */
+#define CTR_GO_START 1
 
 #define CTR_MSG_MAX (256 * 1024)
 /* what the child and the stub send the runtime: a header and at most an error text (CTR_ERRBUF) */

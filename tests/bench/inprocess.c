@@ -2,7 +2,8 @@
 /*
  * inprocess: what an embedding daemon pays per container.  One process runs
  * N containers of a bundle through the API (ctr_container_create, _start,
- * _wait, _delete; one context, the spec loaded once), and execs a runtime's
+ * _wait, _delete; one context, the spec loaded once), N more started by the
+ * create (CTR_CREATE_START, then _wait and _delete: "api-start"), and execs a runtime's
  * `run` N times on the same bundle (crun, and ctr-demo when given), in
  * rounds so a noisy machine slows both alike.  Prints per container the
  * mean, standard deviation and median in ms of each, and the ratios.
@@ -39,18 +40,20 @@ struct series {
 };
 
 /* one container through the API; the time it took, or -1 (message on stderr) */
-static double api_one(ctr_context *ctx, const ctr_spec *spec, const char *bundle, int i)
+static double api_one(ctr_context *ctx, const ctr_spec *spec, const char *bundle, unsigned flags, int i)
 {
 	char id[64];
 	snprintf(id, sizeof(id), "inproc-%d", i);
 	ctr_create_options o;
 	ctr_create_options_init(&o);
 	o.bundle = bundle;
+	o.flags = flags;
 	ctr_container *c = NULL;
 	ctr_error *err = NULL;
 	int status = -1;
 	double t0 = now_ms();
-	if (ctr_container_create(ctx, &c, id, spec, &o, &err) < 0 || ctr_container_start(c, &err) < 0 ||
+	if (ctr_container_create(ctx, &c, id, spec, &o, &err) < 0 ||
+	    (!(flags & CTR_CREATE_START) && ctr_container_start(c, &err) < 0) ||
 	    ctr_container_wait(c, &status, -1, &err) < 0 || ctr_container_delete(c, 0, &err) < 0) {
 		fprintf(stderr, "inprocess: container %s: %s\n", id, ctr_error_message(err));
 		ctr_error_free(err);
@@ -169,16 +172,20 @@ int main(int argc, char **argv)
 	struct series api = {"api", calloc((size_t)n, sizeof(double)), 0};
 	struct series cr = {"crun", calloc((size_t)n, sizeof(double)), 0};
 	struct series dm = {"ctr-demo", calloc((size_t)n, sizeof(double)), 0};
-	if (!api.ms || !cr.ms || !dm.ms)
+	struct series as = {"api-start", calloc((size_t)n, sizeof(double)), 0};
+	if (!api.ms || !cr.ms || !dm.ms || !as.ms)
 		return 1;
 	/* a warm-up of each, untimed */
-	if (api_one(ctx, spec, bundle, -1) < 0 || (crun && exec_one(crun, crun_root, bundle, "crun", -1) < 0) ||
+	if (api_one(ctx, spec, bundle, 0, -1) < 0 || api_one(ctx, spec, bundle, CTR_CREATE_START, -1) < 0 || (crun && exec_one(crun, crun_root, bundle, "crun", -1) < 0) ||
 	    (demo && exec_one(demo, demo_root, bundle, "demo", -1) < 0))
 		return 1;
 	for (int r = 0; r < rounds; r++) {
 		int per = n / rounds + (r < n % rounds);
 		for (int i = 0; i < per; i++, api.n++)
-			if ((api.ms[api.n] = api_one(ctx, spec, bundle, api.n)) < 0)
+			if ((api.ms[api.n] = api_one(ctx, spec, bundle, 0, api.n)) < 0)
+				return 1;
+		for (int i = 0; i < per; i++, as.n++)
+			if ((as.ms[as.n] = api_one(ctx, spec, bundle, CTR_CREATE_START, as.n)) < 0)
 				return 1;
 		for (int i = 0; crun && i < per; i++, cr.n++)
 			if ((cr.ms[cr.n] = exec_one(crun, crun_root, bundle, "crun", cr.n)) < 0)
@@ -189,6 +196,7 @@ int main(int argc, char **argv)
 	}
 	printf("%-10s %9s %9s %9s %9s\n", "per-ctr", "mean_ms", "stddev", "median", "p90");
 	summary(&api);
+	summary(&as);
 	if (crun)
 		summary(&cr);
 	if (demo)
@@ -201,7 +209,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "inprocess: --check: api/crun = %.3f > %.3f\n", ratio, check);
 			status = 1;
 		}
+		printf("api-start/crun = %.3f\n", mean_of(&as) / mean_of(&cr));
 	}
+	printf("api-start/api = %.3f\n", mean_of(&as) / mean_of(&api));
 	if (demo)
 		printf("api/ctr-demo = %.3f\n", mean_of(&api) / mean_of(&dm));
 	ctr_spec_free(spec);

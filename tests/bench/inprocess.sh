@@ -3,10 +3,11 @@
 #
 # What an embedding daemon pays per container: one process (tests/bench/
 # inprocess) runs N containers (default 200) of /bin/true through the API
-# (create, start, wait, delete), and execs `crun run` and `ctr-demo run` N
+# (create, start, wait, delete), N more started by their create
+# (CTR_CREATE_START, "api-start"), and execs `crun run` and `ctr-demo run` N
 # times on the same bundle, in 10 interleaved rounds.  Prints mean, stddev,
 # median and p90 per container and api/crun (issue 16's target: <= 0.35;
-# --check exits 1 above it), api/ctr-demo.  The bundle is runc's default spec
+# --check exits 1 above it), api-start/crun, api-start/api, api/ctr-demo.  The bundle is runc's default spec
 # (default) or podman's capabilities and seccomp profile (--spec podman).
 # Runs in a private mount namespace with /sys/fs/cgroup/unified unmounted
 # (crun 1.8 refuses the hybrid layout) and the state roots on tmpfs.  Needs

@@ -133,6 +133,38 @@ expect_eq "failing startContainer hook: the container is destroyed: no state" ""
 expect_eq "failing startContainer hook: no process left" "" "$(procs_in "$b/rootfs")"
 expect_eq "failing startContainer hook: poststop ran" "poststop stopped" "$(cat "$H/log" 2>/dev/null)"
 
+# --- the same through run, whose create starts the container (CTR_CREATE_START: the init's
+# answer comes on the create's socket): run fails, the container is destroyed, poststop runs
+b=$(mkb startfailrun)
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"startContainer": [{"path": argv[0] + "/fail.sh"}], "poststop": [j.loads(argv[1])]}; c["process"]["args"] = ["sh", "-c", "echo ran > /tmp/ran; sleep 1000"]
+c["mounts"].append({"destination": argv[0], "type": "bind", "source": argv[0], "options": ["rbind"]})' "$H" "$(hookdef poststop)"
+runb "$b"
+expect_eq "failing startContainer hook, run: exits 1" 1 "$RC"
+expect_match "failing startContainer hook, run: the error names the hook" 'startContainer' "$OUT"
+check "failing startContainer hook, run: the user program did not run" test ! -e "$b/rootfs/tmp/ran"
+expect_eq "failing startContainer hook, run: nothing left" "" "$(state_left)"
+expect_eq "failing startContainer hook, run: no process left" "" "$(procs_in "$b/rootfs")"
+expect_eq "failing startContainer hook, run: no mounts left" "" "$(mounts_in "$b")"
+expect_eq "failing startContainer hook, run: poststop ran once, after the destroy" "poststop stopped" \
+	"$(cat "$H/log" 2>/dev/null)"
+
+# --- run of a program that cannot be executed (a startContainer hook defers the lookup to the
+# start): the start's error is run's, and nothing is left
+b=$(mkb noprogrun)
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"startContainer": [j.loads(argv[1])], "poststop": [j.loads(argv[2])]}; c["process"]["args"] = ["/no/such/program"]
+c["mounts"].append({"destination": argv[0], "type": "bind", "source": argv[0], "options": ["rbind"]})' "$H" "$(hookdef startContainer)" "$(hookdef poststop)"
+runb "$b"
+expect_eq "unexecutable program, run: exits 1" 1 "$RC"
+expect_match "unexecutable program, run: the error names the program" '/no/such/program' "$OUT"
+expect_eq "unexecutable program, run: nothing left" "" "$(state_left)"
+expect_eq "unexecutable program, run: no process left" "" "$(procs_in "$b/rootfs")"
+expect_eq "unexecutable program, run: the startContainer hook ran, poststop after" "startContainer created
+poststop stopped" "$(cat "$H/log" 2>/dev/null)"
+
 # --- a failing poststop hook (step 13): a warning; the remaining poststop hooks and the
 # lifecycle continue as if it had succeeded
 b=$(mkb poststopfail)

@@ -22,7 +22,8 @@
  * process's credentials and its seccomp filter); for both, writes the LSM
  * label, loads seccomp (right after the credentials when the filter needs a
  * kept CAP_SYS_ADMIN) and execs the program.  Errors go back to the runtime
- * on the socket it gave.
+ * on the socket it gave.  A container created with CTR_CREATE_START is
+ * started by its go: no start connection, the answer on the sync socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +127,29 @@ static void run_exec(int argc, char **argv)
 	report(sock, r, eb);
 }
 
+/*
+ * Start: the startContainer hooks (runtime.md: in the container, after
+ * start, before the program, with the container process's user,
+ * capabilities, no_new_privs (ours by now) and seccomp), then the program.
+ * Errors, and a seccomp listener, go to the starter on sock.
+ */
+__attribute__((noreturn)) static void start_program(int sock, struct ctr_proc *p, struct ctr_sighook_list *hooks,
+						    bool loaded, int lsm_fd, const char *state, size_t state_len)
+{
+	char eb[CTR_ERRBUF] = "";
+	int r;
+	p->notify_sock = sock;
+	if (hooks->n) {
+		struct ctr_hook_filter f = {p, loaded};
+		struct ctr_hook_exec x = {ctr_proc_hook_seccomp, &f};
+		r = ctr_sighooks_run_as(hooks, state, state_len, &x, eb, sizeof(eb));
+		if (r < 0)
+			report_as(sock, CTR_MSG_HOOK_ERROR, r, eb);
+	}
+	r = ctr_proc_exec(p, lsm_fd, loaded, eb, sizeof(eb));
+	report(sock, r, eb);
+}
+
 static void run_init(int argc, char **argv)
 {
 	char eb[CTR_ERRBUF] = "";
@@ -183,6 +207,11 @@ static void run_init(int argc, char **argv)
 	memcpy(&h, msg, sizeof(h));
 	const char *state = msg + sizeof(h);
 	size_t state_len = (size_t)h.len;
+	if (h.err & CTR_GO_START) {
+		/* created with CTR_CREATE_START: started now, the runtime waits on the sync socket */
+		close(start_fd);
+		start_program(sync_fd, &p, &hooks, loaded, lsm_fd, state, state_len);
+	}
 	close(sync_fd);
 
 	/* created: wait for start */
@@ -200,19 +229,7 @@ static void run_init(int argc, char **argv)
 			continue;
 		}
 		close(start_fd);
-		p.notify_sock = c;
-		r = 0;
-		if (hooks.n) {
-			/* runtime.md: startContainer hooks run in the container, after start, before the program,
-			 * with the container process's user, capabilities, no_new_privs (ours by now) and seccomp */
-			struct ctr_hook_filter f = {&p, loaded};
-			struct ctr_hook_exec x = {ctr_proc_hook_seccomp, &f};
-			r = ctr_sighooks_run_as(&hooks, state, state_len, &x, eb, sizeof(eb));
-			if (r < 0)
-				report_as(c, CTR_MSG_HOOK_ERROR, r, eb);
-		}
-		r = ctr_proc_exec(&p, lsm_fd, loaded, eb, sizeof(eb));
-		report(c, r, eb);
+		start_program(c, &p, &hooks, loaded, lsm_fd, state, state_len);
 	}
 }
 
