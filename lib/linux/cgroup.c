@@ -1151,14 +1151,33 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, ctr_error **err)
+/* the cgroup that holds every process of the container: the unified one on v2 and hybrid; else any
+ * v1 hierarchy (prefer pids); -1 when there is none */
+static ssize_t procs_hier(struct ctr_cgroup *cg)
 {
-	/* the unified cgroup holds every process on v2 and hybrid; else any v1 hierarchy (prefer pids) */
 	ssize_t i = find_hier(cg, 0, true);
 	if (i < 0)
 		i = find_hier(cg, CTR_CGC_PIDS, false);
 	if (i < 0)
 		i = find_hier(cg, 0, false);
+	return i;
+}
+
+int ctr_cgroup_remove_if_empty(struct ctr_cgroup *cg)
+{
+	ssize_t i = procs_hier(cg);
+	if (i < 0 || cg->h[i].existed)
+		return 0;
+	if (cg->h[i].fd >= 0) {
+		close(cg->h[i].fd);
+		cg->h[i].fd = -1;
+	}
+	return rmdir(cg->h[i].dir) == 0 || errno == ENOENT;
+}
+
+int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, ctr_error **err)
+{
+	ssize_t i = procs_hier(cg);
 	*pids = NULL;
 	*n = 0;
 	if (i < 0)

@@ -144,6 +144,14 @@ int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l,
 			   bool systemd, ctr_error **err);
 /* Remove the container's cgroups (each leaf, with child cgroups the container made; retries on EBUSY). */
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err);
+/*
+ * Delete's first try: remove the cgroup that holds every process of the
+ * container (the one ctr_cgroup_pids() lists, and ctr_cgroup_kill() kills
+ * in), alone.  1 when it is gone: it was empty with no cgroup below it, so a
+ * kill would have found nothing; 0 when it is busy, was not the container's
+ * own, or there is none: kill, then ctr_cgroup_destroy().
+ */
+int ctr_cgroup_remove_if_empty(struct ctr_cgroup *cg);
 void ctr_cgroup_free(struct ctr_cgroup *cg);
 
 /* Write pid into every hierarchy's cgroup.procs. */

@@ -171,6 +171,16 @@ ctr delete lo
 for p in $lopids; do check "delete of the stopped container: pid $p in its cgroup is gone" gone "$p"; done
 expect_eq "delete of the stopped container: no cgroup directory left" "" "$(cgdirs "/$P/lo")"
 
+# --- delete of a stopped container whose cgroups have cgroups below them: its first try (the
+# cgroup holding its processes, alone) is refused, the rest of delete removes them all
+b=$(mkcg sub 'true')
+ctr run -d -b "$b" sub </dev/null
+for i in $(seq 50); do jget "$(ctr state sub)" 'd["status"]' | grep -qx stopped && break; sleep 0.1; done
+for d in $(cgdirs "/$P/sub"); do mkdir "$d/below"; done
+ctr delete sub
+expect_eq "delete of a stopped container with cgroups below its own: exit 0" 0 "$?"
+expect_eq "delete of a stopped container with cgroups below its own: none left" "" "$(cgdirs "/$P/sub")"
+
 # --- delete removes every cgroup directory
 ctr delete --force place
 expect_eq "delete --force: every cgroup directory of /$P/place removed" "" "$(cgdirs "/$P/place")"
