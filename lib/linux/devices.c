@@ -661,89 +661,147 @@ static bool same_device(const struct dev_entry *d, const struct stat *st)
 	return S_ISFIFO(st->st_mode) || st->st_rdev == d->rdev;
 }
 
-static int apply_one(const struct dev_entry *d, int rootfd, char *errbuf, size_t errlen)
+/*
+ * The directory the entries go into, kept open from one entry to the next
+ * of the same parent (the defaults are eleven entries of /dev): opened
+ * beneath the rootfs once, and the owner a node made in it gets (ours, the
+ * directory's group when it is set-group-ID), learnt once.  Making an entry
+ * in it changes nothing of what its path resolves to, and an entry whose
+ * parent is another path opens that.
+ */
+struct dev_dir {
+	const char *parent; /* the parent the fd was opened for (an entry's string); NULL: none */
+	int fd;
+	bool owner_known;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void dev_dir_close(struct dev_dir *dir)
 {
-	const char *what = "";
-	int dirfd = -1, r = 0;
+	if (dir->fd >= 0)
+		close(dir->fd);
+	dir->fd = -1;
+	dir->parent = NULL;
+	dir->owner_known = false;
+}
 
-	if ((r = mkdir_open_beneath(rootfd, d->parent, &dirfd, &what)) < 0)
-		goto fail;
-
-	struct stat st;
-	if (fstatat(dirfd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			close(dirfd);
-			ss_fmt(errbuf, errlen,
-			       "%s: a directory exists at that path in the rootfs: remove it from the rootfs or "
-			       "choose another path",
-			       d->label);
-			return -EEXIST;
-		}
-		if (d->strict && d->kind != DEV_SYMLINK) {
-			/* in a user namespace an empty file is what an earlier run left as bind target */
-			bool same = same_device(d, &st) ||
-				    (d->kind == DEV_BIND && S_ISREG(st.st_mode) && st.st_size == 0);
-			if (!same) {
-				close(dirfd);
-				ss_fmt(errbuf, errlen,
-				       "%s: the rootfs already has a different file at that path (mode 0%o, "
-				       "device %u:%u): remove it from the rootfs or change the device's path",
-				       d->label, (unsigned)st.st_mode, major(st.st_rdev), minor(st.st_rdev));
-				return -EEXIST;
-			}
-		}
-		if (unlinkat(dirfd, d->name, 0) < 0) {
-			r = -errno;
-			what = "remove the existing entry";
-			goto fail;
-		}
-	} else if (errno != ENOENT) {
-		r = -errno;
-		what = "stat";
-		goto fail;
-	}
-
+/* Make d in dirfd: 0, -EEXIST when something is at its name, or another -errno (*what says the step). */
+static int make_entry(const struct dev_entry *d, int dirfd, const char **what)
+{
 	switch (d->kind) {
 	case DEV_NODE:
 	case DEV_FIFO:
-		if (mknodat(dirfd, d->name, d->mode, d->rdev) < 0) {
-			r = -errno;
-			if (r == -EPERM && d->kind == DEV_NODE) {
-				close(dirfd);
-				ss_fmt_errno(errbuf, errlen, EPERM,
-					     "%s: mknod: %m (the runtime lacks CAP_MKNOD or a device cgroup "
-					     "refuses it: run the container with a user namespace to bind-mount "
-					     "the host's node instead)",
-					     d->label);
-				return r;
-			}
-			what = "mknod";
+		*what = "mknod";
+		return mknodat(dirfd, d->name, d->mode, d->rdev) < 0 ? -errno : 0;
+	case DEV_BIND:
+		return bind_host_node(d, dirfd, what);
+	case DEV_SYMLINK:
+		*what = "symlink";
+		return symlinkat(d->target, dirfd, d->name) < 0 ? -errno : 0;
+	}
+	return 0;
+}
+
+/* Something is at d's name: an error when it must not be replaced (the whole message in errbuf,
+ * *what NULL), else removed (0). */
+static int clear_existing(const struct dev_entry *d, int dirfd, char *errbuf, size_t errlen, const char **what)
+{
+	struct stat st;
+	if (fstatat(dirfd, d->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		*what = "stat";
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*what = NULL;
+		ss_fmt(errbuf, errlen,
+		       "%s: a directory exists at that path in the rootfs: remove it from the rootfs or "
+		       "choose another path",
+		       d->label);
+		return -EEXIST;
+	}
+	if (d->strict && d->kind != DEV_SYMLINK) {
+		/* in a user namespace an empty file is what an earlier run left as bind target */
+		bool same = same_device(d, &st) || (d->kind == DEV_BIND && S_ISREG(st.st_mode) && st.st_size == 0);
+		if (!same) {
+			*what = NULL;
+			ss_fmt(errbuf, errlen,
+			       "%s: the rootfs already has a different file at that path (mode 0%o, "
+			       "device %u:%u): remove it from the rootfs or change the device's path",
+			       d->label, (unsigned)st.st_mode, major(st.st_rdev), minor(st.st_rdev));
+			return -EEXIST;
+		}
+	}
+	if (unlinkat(dirfd, d->name, 0) < 0) {
+		*what = "remove the existing entry";
+		return -errno;
+	}
+	return 0;
+}
+
+/* The owner mknodat gives a node in dir: our fs ids (the euid and egid here: no setfsuid), the
+ * directory's group when it is set-group-ID. */
+static int dir_owner(struct dev_dir *dir, const char **what)
+{
+	if (dir->owner_known)
+		return 0;
+	struct stat st;
+	if (fstat(dir->fd, &st) < 0) {
+		*what = "stat the parent directory";
+		return -errno;
+	}
+	dir->uid = geteuid();
+	dir->gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
+	dir->owner_known = true;
+	return 0;
+}
+
+static int apply_one(const struct dev_entry *d, int rootfd, struct dev_dir *dir, char *errbuf, size_t errlen)
+{
+	const char *what = "";
+	int r = 0;
+
+	if (!dir->parent || strcmp(dir->parent, d->parent)) {
+		dev_dir_close(dir);
+		if ((r = mkdir_open_beneath(rootfd, d->parent, &dir->fd, &what)) < 0)
+			goto fail;
+		dir->parent = d->parent;
+	}
+	/* made at once, and only when something is there already checked and replaced: a new
+	 * /dev has nothing, a stat of every name first was a system call each for nothing */
+	r = make_entry(d, dir->fd, &what);
+	if (r == -EEXIST) {
+		if ((r = clear_existing(d, dir->fd, errbuf, errlen, &what)) < 0) {
+			if (!what)
+				return r; /* the message says it all */
 			goto fail;
 		}
-		if (fchownat(dirfd, d->name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = make_entry(d, dir->fd, &what);
+	}
+	if (r == -EPERM && d->kind == DEV_NODE) {
+		ss_fmt_errno(errbuf, errlen, EPERM,
+			     "%s: mknod: %m (the runtime lacks CAP_MKNOD or a device cgroup "
+			     "refuses it: run the container with a user namespace to bind-mount "
+			     "the host's node instead)",
+			     d->label);
+		return r;
+	}
+	if (r < 0)
+		goto fail;
+	if (d->kind == DEV_NODE || d->kind == DEV_FIFO) {
+		/* a node already owned as asked (root's in the usual case) needs no chown */
+		if ((r = dir_owner(dir, &what)) < 0)
+			goto fail;
+		if ((d->uid != dir->uid || d->gid != dir->gid) &&
+		    fchownat(dir->fd, d->name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
 			what = "chown";
 			goto fail;
 		}
-		break;
-	case DEV_BIND:
-		if ((r = bind_host_node(d, dirfd, &what)) < 0)
-			goto fail;
-		break;
-	case DEV_SYMLINK:
-		if (symlinkat(d->target, dirfd, d->name) < 0) {
-			r = -errno;
-			what = "symlink";
-			goto fail;
-		}
-		break;
 	}
-	close(dirfd);
 	return 0;
 
 fail:
-	if (dirfd >= 0)
-		close(dirfd);
 	ss_fmt_errno(errbuf, errlen, -r, "%s: %s: %m", d->label, what);
 	return r;
 }
@@ -757,8 +815,10 @@ int ctr_dev_plan_apply(const struct ctr_dev_plan *plan, int rootfd, char *errbuf
 	/* exact modes for nodes and directories; the container process is single-threaded here */
 	mode_t old = umask(0);
 	int r = 0;
+	struct dev_dir dir = {NULL, -1, false, 0, 0};
 	for (size_t i = 0; i < plan->n && r == 0; i++)
-		r = apply_one(&plan->e[i], rootfd, errbuf, errlen);
+		r = apply_one(&plan->e[i], rootfd, &dir, errbuf, errlen);
+	dev_dir_close(&dir);
 	umask(old);
 	return r;
 }

@@ -230,6 +230,24 @@ static void test_existing_entries(void **state)
 	assert_int_equal(rmdir(rp("dev/tty")), 0);
 }
 
+/* a set-group-ID /dev (a rootfs may ship one): a node made there takes the directory's group, so
+ * one asked for as root:root is still chowned (devices.c skips the chown only when the new node
+ * is owned as asked) */
+static void test_setgid_dev_dir(void **state)
+{
+	(void)state;
+	need_root();
+	char msg[1024];
+	assert_int_equal(mkdir(rp("dev"), 0755), 0);
+	assert_int_equal(chown(rp("dev"), 0, 5), 0);
+	assert_int_equal(chmod(rp("dev"), 02755), 0);
+	struct oci_device mine = { .path = "/dev/mine", .type = 'c', .major = 1, .minor = 3, .has_gid = true, .gid = 5 };
+	assert_int_equal(build_apply(&mine, 1, false, msg, sizeof(msg)), 0);
+	check_node("dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
+	check_node("dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
+	check_node("dev/mine", S_IFCHR, 1, 3, 0666, 0, 5);
+}
+
 static bool dir_is_empty(const char *path)
 {
 	char cmd[PATH_MAX + 64];
@@ -574,6 +592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults_and_devices, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_ptmx_device_overrides_symlink, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_existing_entries, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_setgid_dev_dir, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_hostile_symlinks, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_userns_plan, setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(test_no_openat2_fallback, setup_root, teardown_root),
