@@ -1432,7 +1432,7 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		ssize_t n = ctr_seccomp_recv(fd, msg, size, &lfd);
 		if (lfd < 0)
 			return n;
-		const struct oci_config *cfg;
+		const struct oci_config *cfg = NULL;
 		char *state = NULL;
 		int r = ctr_container_config(c, &cfg, err);
 		if (r == 0)
@@ -1491,7 +1491,7 @@ static int after_start(struct ctr_container *c, ctr_error **err)
 	/* while it runs: the next create's network and IPC namespaces, for a context that makes them
 	 * one after another (lib/linux/netns-spare.c) */
 	ctr_netns_spare_refill(c->ctx);
-	const struct oci_config *cfg;
+	const struct oci_config *cfg = NULL;
 	if (c->hook_flags_known && c->no_poststart && !c->cfg)
 		return 0;
 	/* runtime-spec 1.3.0, step 9: a failing poststart hook is an error: the container is stopped
