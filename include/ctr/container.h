@@ -658,7 +658,8 @@ int ctr_features_json(char **out, ctr_error **err);
 
 /**
  * Create, start, wait for and delete a container: `runc run` as one call.
- * Blocks until the container exits.
+ * Blocks until the container exits.  The create starts it
+ * (CTR_CREATE_START is added to opts->flags).
  *
  * @param ctx         the context
  * @param id          container id

@@ -2196,10 +2196,16 @@ CTR_EXPORT int ctr_run(ctr_context *ctx, const char *id, const ctr_spec *spec, c
 		       int *exit_status, ctr_error **err)
 {
 	ctr_container *c = NULL;
-	int r = ctr_container_create(ctx, &c, id, spec, opts, err);
-	if (r < 0)
+	/* started by its create (CTR_CREATE_START): no round trip of a separate start */
+	struct ctr_create_options o;
+	ctr_create_options_init(&o);
+	int r;
+	if (opts && (r = ctr_copy_options(&o, sizeof(o), opts, opts->size, "ctr_create_options", err)) < 0)
 		return r;
-	if ((r = ctr_container_start(c, err)) < 0 || (r = ctr_container_wait(c, exit_status, -1, err)) < 0) {
+	o.flags |= CTR_CREATE_START;
+	if ((r = ctr_container_create(ctx, &c, id, spec, &o, err)) < 0)
+		return r;
+	if ((r = ctr_container_wait(c, exit_status, -1, err)) < 0) {
 		(void)ctr_container_delete(c, CTR_DELETE_FORCE, NULL);
 		ctr_container_free(c);
 		return r;
