@@ -76,6 +76,20 @@ class TestContainers(unittest.TestCase):
                 c.delete()
         self.assertTrue(c.closed)
 
+    def test_create_start(self):
+        # CTR_CREATE_START: the create returns with the program running; start is refused
+        self.spec.set_args(["sh", "-c", "sleep 0.2; exit 4"])
+        with open(os.devnull, "r+b") as null, self.ctx.create(self.id, self.spec, self.bundle, stdin=null,
+                                                               stdout=null, stderr=null,
+                                                               flags=ctr.CREATE_START) as c:
+            self.assertEqual(c.status, ctr.Status.RUNNING)
+            self.assertEqual(c.state()["status"], "running")
+            with self.assertRaises(ctr.StateError):
+                c.start()
+            self.assertEqual(c.wait(), 4)
+            c.delete()
+        self.assertEqual(self.ctx.containers(), [])
+
     def test_errors(self):
         self.spec.set_args(["sleep", "60"])
         with open(os.devnull, "r+b") as null, self.ctx.create(self.id, self.spec, self.bundle, stdin=null,
