@@ -133,7 +133,9 @@ typedef struct ctr_create_options {
 	const char *image;           /**< a stored image's name; NULL: the spec's root.path */
 	/**
 	 * Since 0.2: the longest create may wait for the container process
-	 * (its setup, the createContainer hooks run there) in milliseconds; when
+	 * (its setup, the createContainer hooks run there; with
+	 * CTR_CREATE_START also the startContainer hooks and the exec of the
+	 * program) in milliseconds; when
 	 * it runs out, the process is killed, everything undone and create
 	 * fails with -ETIMEDOUT.  0: no limit.  The hooks of the runtime
 	 * namespace keep their own timeouts.

@@ -1567,8 +1567,10 @@ static int create_finish(struct create_run *run, ctr_error **err)
 			return r;
 	}
 	if (start) {
+		/* timeout_ms bounds the start too (startContainer hooks, the exec): part of this create */
 		bool hook_failed;
-		if ((r = start_answer(c, run->sv[0], &hook_failed, err)) < 0) {
+		if ((r = create_deadline(c, run->sv[0], run->deadline, o->timeout_ms, err)) < 0 ||
+		    (r = start_answer(c, run->sv[0], &hook_failed, err)) < 0) {
 			/* undone as a delete after a failed start would: the poststop hooks run (step 13) */
 			run->hooks_started = true;
 			return r;
@@ -1822,7 +1824,6 @@ out:
 }
 
 /* ---- start, kill, wait, delete ---- */
-
 
 CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Deadline-bounded create and exec (issue 14, event loops): a create whose
- * container process is held by a slow createContainer hook, and an exec into
+ * container process is held by a slow createContainer hook, one that starts
+ * it (CTR_CREATE_START) held by a slow startContainer hook, and an exec into
  * a paused container (its process joins the frozen cgroup and cannot start),
  * both fail with -ETIMEDOUT close to their timeout_ms and leave nothing
  * behind; without a timeout the same operations complete.
@@ -67,6 +68,36 @@ int main(int argc, char **argv)
 	ok(ctr_container_load(ctx, &c, "dl-create", NULL) == -ENOENT, "create: nothing left of the container");
 	ctr_error_free(err);
 	err = NULL;
+
+	/* CTR_CREATE_START: the start is part of the create, and so of its timeout (a startContainer
+	 * hook that sleeps 10 s, run in the container: the bundle's busybox sleep) */
+	ctr_spec *slowstart = NULL;
+	if (ctr_spec_to_json(spec, &json, &len, 0, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	hook = "\"hooks\":{\"startContainer\":[{\"path\":\"/bin/sleep\",\"args\":[\"sleep\",\"10\"]}]},";
+	j2 = malloc(len + strlen(hook) + 1);
+	snprintf(j2, len + strlen(hook) + 1, "{%s%s", hook, json + 1);
+	if (ctr_spec_load_buffer(&slowstart, j2, strlen(j2), "slowstart.json", &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return 1;
+	}
+	free(j2);
+	ctr_free(json);
+	o.flags = CTR_CREATE_STDIO_INHERIT_NONE | CTR_CREATE_START;
+	c = NULL;
+	t0 = now();
+	r = ctr_container_create(ctx, &c, "dl-start", slowstart, &o, &err);
+	dt = now() - t0;
+	ok(r == -ETIMEDOUT, "create with CTR_CREATE_START, timeout_ms 500 and a 10 s startContainer hook fails with "
+	   "-ETIMEDOUT (%d: %s)", r, ctr_error_message(err));
+	ok(dt >= 0.45 && dt < 3, "create and start: ... after about 0.5 s (%.2f s)", dt);
+	ok(ctr_container_load(ctx, &c, "dl-start", NULL) == -ENOENT, "create and start: nothing left of the container");
+	ctr_error_free(err);
+	err = NULL;
+	ctr_spec_free(slowstart);
+	o.flags = CTR_CREATE_STDIO_INHERIT_NONE;
 
 	/* exec into a paused container: the process cannot start */
 	const char *args[] = {"sleep", "1000", NULL};
