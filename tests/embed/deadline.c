@@ -28,6 +28,32 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* spec with a KIND hook that sleeps 10 s (/bin/sleep); NULL after a "Bail out!" line */
+static ctr_spec *with_sleep_hook(const ctr_spec *spec, const char *kind)
+{
+	ctr_error *err = NULL;
+	ctr_spec *out = NULL;
+	char *json = NULL, hook[128];
+	size_t len;
+	if (ctr_spec_to_json(spec, &json, &len, 0, &err) < 0) {
+		printf("Bail out! %s\n", ctr_error_message(err));
+		return NULL;
+	}
+	snprintf(hook, sizeof(hook), "\"hooks\":{\"%s\":[{\"path\":\"/bin/sleep\",\"args\":[\"sleep\",\"10\"]}]},",
+		 kind);
+	char *j2 = malloc(len + strlen(hook) + 1);
+	if (j2)
+		snprintf(j2, len + strlen(hook) + 1, "{%s%s", hook, json + 1);
+	ctr_free(json);
+	if (!j2 || ctr_spec_load_buffer(&out, j2, strlen(j2), kind, &err) < 0) {
+		printf("Bail out! %s\n", j2 ? ctr_error_message(err) : "out of memory");
+		out = NULL;
+	}
+	free(j2);
+	ctr_error_free(err);
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	ctr_context *ctx = NULL;
@@ -37,21 +63,8 @@ int main(int argc, char **argv)
 	if (started)
 		return started;
 	/* a createContainer hook that sleeps 10 s (the host's sleep: it runs before pivot_root) */
-	char *json = NULL;
-	size_t len;
-	if (ctr_spec_to_json(spec, &json, &len, 0, &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
+	if (!(slow = with_sleep_hook(spec, "createContainer")))
 		return 1;
-	}
-	const char *hook = "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/sleep\",\"args\":[\"sleep\",\"10\"]}]},";
-	char *j2 = malloc(len + strlen(hook) + 1);
-	snprintf(j2, len + strlen(hook) + 1, "{%s%s", hook, json + 1);
-	if (ctr_spec_load_buffer(&slow, j2, strlen(j2), "slow.json", &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
-		return 1;
-	}
-	free(j2);
-	ctr_free(json);
 
 	ctr_create_options o;
 	ctr_create_options_init(&o);
@@ -71,20 +84,9 @@ int main(int argc, char **argv)
 
 	/* CTR_CREATE_START: the start is part of the create, and so of its timeout (a startContainer
 	 * hook that sleeps 10 s, run in the container: the bundle's busybox sleep) */
-	ctr_spec *slowstart = NULL;
-	if (ctr_spec_to_json(spec, &json, &len, 0, &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
+	ctr_spec *slowstart = with_sleep_hook(spec, "startContainer");
+	if (!slowstart)
 		return 1;
-	}
-	hook = "\"hooks\":{\"startContainer\":[{\"path\":\"/bin/sleep\",\"args\":[\"sleep\",\"10\"]}]},";
-	j2 = malloc(len + strlen(hook) + 1);
-	snprintf(j2, len + strlen(hook) + 1, "{%s%s", hook, json + 1);
-	if (ctr_spec_load_buffer(&slowstart, j2, strlen(j2), "slowstart.json", &err) < 0) {
-		printf("Bail out! %s\n", ctr_error_message(err));
-		return 1;
-	}
-	free(j2);
-	ctr_free(json);
 	o.flags = CTR_CREATE_STDIO_INHERIT_NONE | CTR_CREATE_START;
 	c = NULL;
 	t0 = now();
