@@ -1423,9 +1423,11 @@ static int create_setup_msg(struct create_run *run, ctr_error **err)
  * (its length).  Before that it may pass the seccomp listener fd
  * (SCMP_ACT_NOTIFY), which goes to linux.seccomp.listenerPath at once: the
  * program may already wait in a notified system call.  When that fails the
- * container is killed and -ECANCELED returned with *err set.
+ * container is killed (pidfd: the handle's, or during a create with
+ * CTR_CREATE_START the create's, which the handle gets only at its end) and
+ * -ECANCELED returned with *err set.
  */
-static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t size, ctr_error **err)
+static ssize_t start_reply(struct ctr_container *c, int pidfd, int fd, char *msg, size_t size, ctr_error **err)
 {
 	for (;;) {
 		int lfd;
@@ -1443,7 +1445,7 @@ static ssize_t start_reply(struct ctr_container *c, int fd, char *msg, size_t si
 		/* kill before the last listener fd closes: a notified call in the program would
 		 * then fail with ENOSYS and let it run on without the agent */
 		if (r < 0)
-			(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
+			(void)sys_pidfd_send_signal(pidfd, SIGKILL);
 		close(lfd);
 		if (r < 0) {
 			ctr_err_prefix(err, "container '%s': start", c->id);
@@ -1464,11 +1466,11 @@ static void destroy_after_failure(struct ctr_container *c)
 
 /* The init's answer to start (start_reply) as the start's result: 0, or the error in *err;
  * *hook_failed for a startContainer hook's failure (the container is then destroyed). */
-static int start_answer(struct ctr_container *c, int fd, bool *hook_failed, ctr_error **err)
+static int start_answer(struct ctr_container *c, int pidfd, int fd, bool *hook_failed, ctr_error **err)
 {
 	char msg[sizeof(struct ctr_msg) + CTR_ERRBUF + 1];
 	*hook_failed = false;
-	ssize_t n = start_reply(c, fd, msg, sizeof(msg) - 1, err);
+	ssize_t n = start_reply(c, pidfd, fd, msg, sizeof(msg) - 1, err);
 	if (n == 0)
 		return 0;
 	if (n == -ECANCELED)
@@ -1570,7 +1572,7 @@ static int create_finish(struct create_run *run, ctr_error **err)
 		/* timeout_ms bounds the start too (startContainer hooks, the exec): part of this create */
 		bool hook_failed;
 		if ((r = create_deadline(c, run->sv[0], run->deadline, o->timeout_ms, err)) < 0 ||
-		    (r = start_answer(c, run->sv[0], &hook_failed, err)) < 0) {
+		    (r = start_answer(c, run->pidfd, run->sv[0], &hook_failed, err)) < 0) {
 			/* undone as a delete after a failed start would: the poststop hooks run (step 13) */
 			run->hooks_started = true;
 			return r;
@@ -1858,7 +1860,7 @@ CTR_EXPORT int ctr_container_start(ctr_container *c, ctr_error **err)
 		return r;
 	}
 	bool hook_failed;
-	r = start_answer(c, fd, &hook_failed, err);
+	r = start_answer(c, c->pidfd, fd, &hook_failed, err);
 	close(fd);
 	if (r < 0) {
 		/* the init exits 127: record nothing, status reads stopped */

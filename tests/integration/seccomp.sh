@@ -231,6 +231,20 @@ else
 	sleep 0.2
 	check "NOTIFY without an agent: the program never ran" test ! -e "$TMP/mark/ran"
 	ctr delete --force notify4 >/dev/null 2>&1
+
+	# the same through run, whose create starts the container (CTR_CREATE_START): the listener
+	# comes on the create's socket; run fails the same way and nothing is left of it
+	OUT=$(timeout 60 "$CTR_DEMO" --root "$ROOT" run -b "$b" notify5 </dev/null 2>&1)
+	RC=$?
+	if [ "$RC" != 0 ] && printf '%s' "$OUT" | grep -q "linux.seccomp.listenerPath: connect to $TMP/nobody.sock"; then
+		ok "NOTIFY without an agent, run: fails naming listenerPath"
+	else
+		notok "NOTIFY without an agent, run: fails naming listenerPath" "rc=$RC" "$OUT"
+	fi
+	sleep 0.2
+	check "NOTIFY without an agent, run: the program never ran" test ! -e "$TMP/mark/ran"
+	expect_eq "NOTIFY without an agent, run: nothing left of it" "" "$(ctr list -q | grep -x notify5)"
+	expect_eq "NOTIFY without an agent, run: no process left" "" "$(procs_in "$b/rootfs")"
 fi
 
 finish
