@@ -84,6 +84,17 @@ int ctr_cgdev_apply_v1(int devices_cgroup_dirfd, const struct ctr_dev_rule *rule
 int ctr_cgdev_apply_v2(int cgroup2_dirfd, const struct ctr_dev_rule *rules, size_t n, bool replace_only,
 		       ctr_error **err);
 
+/* At most this many instructions per rule in the device program (see build_prog). */
+#define CTR_CGDEV_INSNS_PER_RULE 20
+
+struct bpf_insn;
+/*
+ * The cgroup v2 device program of the rules (what ctr_cgdev_apply_v2 loads),
+ * *len instructions; freed with free(), NULL when out of memory.  Exposed for
+ * the tests, which run it through an interpreter against the rules.
+ */
+struct bpf_insn *ctr_cgdev_prog_build(const struct ctr_dev_rule *rules, size_t n, size_t *len);
+
 /* The name libctr gives its device programs (BPF_OBJ_NAME_LEN bounds it). */
 #define CTR_CGDEV_PROG_NAME "ctr_devices"
 

@@ -2,10 +2,14 @@
 /*
  * lib/linux/cgroup-devices.c: the rule list built from real configs
  * (defaults, linux.devices, linux.resources.devices with wildcards and
- * resets) and the errors for bad entries.  No root needed; the rules are
- * enforced for real by tests/integration/test-devices-cgroup.sh.
+ * resets) and the errors for bad entries; the cgroup v2 device program run
+ * through an interpreter against the rules for every device and access the
+ * rules tell apart.  No root needed; the rules are enforced for real by
+ * tests/integration/test-devices-cgroup.sh.
  */
+#include <linux/bpf.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +96,133 @@ static bool allowed(const struct ctr_dev_rule *rules, size_t n, char type, int64
 	return false;
 }
 
+/*
+ * The program ctr_cgdev_prog_build emits, run on one device: the subset of
+ * eBPF it uses (64- and 32-bit ALU, loads from the context, 64-bit
+ * constants, exit).  A jump or anything else fails the test: the program is
+ * straight-line by design (the verifier's cost, see build_prog).
+ */
+static int run_prog(const struct bpf_insn *p, size_t len, const uint32_t ctx[3])
+{
+	uint64_t r[11] = {0};
+	for (size_t pc = 0; pc < len; pc++) {
+		const struct bpf_insn *in = &p[pc];
+		uint8_t cls = BPF_CLASS(in->code);
+		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			assert_true(pc + 1 < len);
+			r[in->dst_reg] = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)p[pc + 1].imm << 32;
+			pc++;
+			continue;
+		}
+		if (in->code == (BPF_LDX | BPF_W | BPF_MEM)) {
+			assert_int_equal(in->src_reg, BPF_REG_1);
+			assert_true(in->off >= 0 && in->off <= 8 && in->off % 4 == 0);
+			r[in->dst_reg] = ctx[in->off / 4];
+			continue;
+		}
+		if (in->code == (BPF_JMP | BPF_EXIT)) {
+			assert_true(r[0] <= 1);
+			return (int)r[0];
+		}
+		if (cls != BPF_ALU64 && cls != BPF_ALU)
+			fail_msg("instruction %zu: opcode 0x%02x is not one the device program uses", pc, in->code);
+		uint64_t a = r[in->dst_reg];
+		uint64_t b = BPF_SRC(in->code) == BPF_X ? r[in->src_reg] : (uint64_t)(int64_t)in->imm;
+		if (cls == BPF_ALU) {
+			a = (uint32_t)a;
+			b = (uint32_t)b;
+		}
+		switch (BPF_OP(in->code)) {
+		case BPF_MOV: a = b; break;
+		case BPF_AND: a &= b; break;
+		case BPF_OR: a |= b; break;
+		case BPF_XOR: a ^= b; break;
+		case BPF_SUB: a -= b; break;
+		case BPF_NEG: a = -a; break;
+		case BPF_LSH: a <<= (b & (cls == BPF_ALU ? 31 : 63)); break;
+		case BPF_RSH: a >>= (b & (cls == BPF_ALU ? 31 : 63)); break;
+		default: fail_msg("instruction %zu: ALU op 0x%02x is not one the device program uses", pc, in->code);
+		}
+		r[in->dst_reg] = cls == BPF_ALU ? (uint32_t)a : a;
+	}
+	fail_msg("the device program runs off its end");
+	return -1;
+}
+
+/* What the rules say for one device and a BPF_DEVCG_ACC_* set (bits beyond the three: never allowed). */
+static int rules_say(const struct ctr_dev_rule *rules, size_t n, char type, int64_t maj, int64_t min, unsigned acc)
+{
+	static const struct {
+		unsigned bpf, ctr;
+	} bits[] = {{BPF_DEVCG_ACC_READ, CTR_DEV_READ}, {BPF_DEVCG_ACC_WRITE, CTR_DEV_WRITE},
+		    {BPF_DEVCG_ACC_MKNOD, CTR_DEV_MKNOD}};
+	if (!acc)
+		return 0;
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(bits); i++)
+		if (acc & bits[i].bpf) {
+			if (!allowed(rules, n, type, maj, min, bits[i].ctr))
+				return 0;
+			acc &= ~bits[i].bpf;
+		}
+	return acc ? 0 : 1;
+}
+
+static void add_num(int64_t *v, size_t *n, size_t cap, int64_t x)
+{
+	if (x < 0 || x > UINT32_MAX)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == x)
+			return;
+	if (*n < cap)
+		v[(*n)++] = x;
+}
+
+/*
+ * The program of the rules against the rules themselves, for every device
+ * they tell apart (each major and minor they name, its neighbours, 0 and the
+ * largest) of both types and a type no rule names, and every access set
+ * (with a bit the kernel does not define yet).
+ */
+static void check_prog(const struct ctr_dev_rule *rules, size_t n)
+{
+	size_t len = 0;
+	struct bpf_insn *p = ctr_cgdev_prog_build(rules, n, &len);
+	assert_non_null(p);
+	assert_true(len <= 32 + n * CTR_CGDEV_INSNS_PER_RULE);
+	int64_t majs[256], mins[256];
+	size_t nmaj = 0, nmin = 0;
+	const int64_t edge[] = {0, 1, 4095, 65535, 65536, 1048575, UINT32_MAX};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(edge); i++) {
+		add_num(majs, &nmaj, 256, edge[i] > 65535 ? 4095 : edge[i]);
+		add_num(mins, &nmin, 256, edge[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int d = -1; d <= 1; d++) {
+			add_num(majs, &nmaj, 256, rules[i].major < 0 ? -1 : rules[i].major + d);
+			add_num(mins, &nmin, 256, rules[i].minor < 0 ? -1 : rules[i].minor + d);
+		}
+	static const struct {
+		uint32_t bpf;
+		char type;
+	} types[] = {{BPF_DEVCG_DEV_CHAR, 'c'}, {BPF_DEVCG_DEV_BLOCK, 'b'}, {3, 'x'}, {0x102, 'x'}};
+	size_t checked = 0;
+	for (size_t t = 0; t < CTR_ARRAY_SIZE(types); t++)
+		for (size_t a = 0; a < nmaj; a++)
+			for (size_t m = 0; m < nmin; m++)
+				for (unsigned acc = 0; acc < 16; acc++) {
+					uint32_t ctx[3] = {types[t].bpf | acc << 16, (uint32_t)majs[a], (uint32_t)mins[m]};
+					int want = rules_say(rules, n, types[t].type, majs[a], mins[m], acc);
+					int got = run_prog(p, len, ctx);
+					if (got != want)
+						fail_msg("%c %" PRId64 ":%" PRId64 " access 0x%x: the program says %d, the rules %d",
+							 types[t].type, majs[a], mins[m], acc, got, want);
+					checked++;
+				}
+	assert_true(checked > 0);
+	free(p);
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -110,6 +241,7 @@ static void test_defaults(void **state)
 	assert_false(allowed(b.rules, b.n, 'c', 1, 1, CTR_DEV_READ));
 	assert_false(allowed(b.rules, b.n, 'b', 8, 0, CTR_DEV_READ));
 	assert_true(allowed(b.rules, b.n, 'b', 8, 0, CTR_DEV_MKNOD));
+	check_prog(b.rules, b.n);
 	built_free(&b);
 }
 
@@ -141,6 +273,7 @@ static void test_linux_devices_and_resources(void **state)
 	assert_true(allowed(b.rules, b.n, 'c', 10, 200, CTR_DEV_READ));  /* the major wildcard */
 	assert_false(allowed(b.rules, b.n, 'c', 10, 200, CTR_DEV_WRITE));
 	assert_false(allowed(b.rules, b.n, 'b', 8, 0, CTR_DEV_READ));    /* resources beat linux.devices */
+	check_prog(b.rules, b.n);
 	built_free(&b);
 }
 
@@ -164,6 +297,7 @@ static void test_wildcards(void **state)
 	assert_true(allowed(rules, n, 'b', 8, 0, CTR_DEV_READ));
 	assert_false(allowed(rules, n, 'c', 1, 5, CTR_DEV_READ));
 	assert_true(allowed(rules, n, 'c', 1, 5, CTR_DEV_MKNOD));
+	check_prog(rules, n);
 	free(rules);
 	assert_null(msg);
 }
@@ -190,7 +324,31 @@ static void test_many_resets(void **state)
 	}
 	assert_true(allowed(rules, n, 'c', 1, 3, CTR_DEV_WRITE));
 	assert_false(allowed(rules, n, 'c', 1, 1, CTR_DEV_READ));
+	check_prog(rules, n);
 	free(rules);
+}
+
+/* Rules no config builds but the program must still get right: partial access, order, edges. */
+static void test_prog_edges(void **state)
+{
+	(void)state;
+	static const struct ctr_dev_rule rules[] = {
+		{true, 'a', -1, -1, CTR_DEV_ALL},                  /* allow everything ... */
+		{false, 'c', -1, 5, CTR_DEV_READ | CTR_DEV_WRITE}, /* ... but c *:5 rw */
+		{true, 'c', 4, 5, CTR_DEV_READ},                   /* ... except reading c 4:5 */
+		{false, 'b', 7, -1, CTR_DEV_MKNOD},                /* no mknod of b 7:* */
+		{true, 'c', 65536, 0, CTR_DEV_ALL},                /* majors beyond the key: match nothing */
+		{true, 'c', 4096, (int64_t)UINT32_MAX + 1, CTR_DEV_ALL},
+		{false, 'a', 4095, -1, CTR_DEV_WRITE},             /* "a" with a major */
+		{true, 'b', 0, 0, CTR_DEV_WRITE},
+		{false, 'c', 1, 3, 0},                             /* names nothing: decides nothing */
+	};
+	check_prog(rules, CTR_ARRAY_SIZE(rules));
+	/* no rule: everything denied; a single deny-all: the same */
+	check_prog(NULL, 0);
+	check_prog(rules, 1);
+	static const struct ctr_dev_rule deny_all = {false, 'a', -1, -1, CTR_DEV_ALL};
+	check_prog(&deny_all, 1);
 }
 
 static void test_bad_entries(void **state)
@@ -248,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_linux_devices_and_resources),
 		cmocka_unit_test(test_wildcards),
 		cmocka_unit_test(test_many_resets),
+		cmocka_unit_test(test_prog_edges),
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test(test_config_validation_names_path),
 	};
