@@ -18,6 +18,19 @@ pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal);
 /* The same with CLONE_INTO_CGROUP when cgroup_fd >= 0 (no clone() fallback then: ENOSYS). */
 pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd);
 /*
+ * clone3 for a child that runs fn(arg) on its own stack [stack, stack +
+ * stack_size) and exits with its return value, as glibc's clone() but with
+ * clone3's flags (CLONE_INTO_CGROUP when cgroup_fd >= 0): what a child
+ * sharing the caller's memory (CLONE_VM | CLONE_VFORK) needs to be born in
+ * its cgroup.  The pid in the parent (pidfd in *pidfd when asked), or -1
+ * with errno: ENOSYS where clone3 is refused or this architecture has no
+ * trampoline (ctr_clone3_fn_works says which beforehand).
+ */
+pid_t ctr_clone3_fn(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd, void *stack, size_t stack_size,
+		    int (*fn)(void *), void *arg);
+/* Whether ctr_clone3_fn can work here: a trampoline for this architecture and clone3 not refused (asked once). */
+bool ctr_clone3_fn_works(void);
+/*
  * wait.c: the exit code (exit status, or 128 + signal) of the process of
  * pidfd, independent of the host's SIGCHLD policy: waitid() when it is our
  * unreaped child, else what the pidfd kept (Linux 6.15); timeout_ms -1
