@@ -1,5 +1,6 @@
 #!/bin/bash
-# lifecycle.sh [-n N] [--spec runc|podman|both] [--check] [--ctr-demo PATH] [--baseline PATH] [--profile FILE]
+# lifecycle.sh [-n N] [--spec runc|podman|both] [--cgroups v1|hybrid|v2] [--check] [--ctr-demo PATH]
+#              [--baseline PATH] [--profile FILE]
 #
 # create+start+wait+delete of /bin/true (`<runtime> --root X run -b bundle id`)
 # through ctr-demo, crun and runc, and the floor `unshare --fork -mpnui
@@ -18,11 +19,19 @@
 # directory, the binary finds its libctr.so beside it) in the same rounds,
 # as "baseline", and prints ctr-demo/baseline.
 #
-# Everything runs inside `unshare -m` with the cgroup v1/v2 hybrid's
-# /sys/fs/cgroup/unified unmounted, so crun 1.8 accepts the cgroup layout,
-# and each runtime's state root on its own tmpfs, as their defaults
-# (/run/crun, /run/runc, /run/ctr) are.  Needs root and a build (timeit).
-# Not part of the test suite.
+# Everything runs inside `unshare -m`, each runtime's state root on its own
+# tmpfs, as their defaults (/run/crun, /run/runc, /run/ctr) are, and the
+# cgroup layout one of (--cgroups):
+#   v1      (default on a v1/v2 hybrid host) the hybrid's cgroup2 mount,
+#           /sys/fs/cgroup/unified, unmounted, so that crun 1.8 accepts it
+#   hybrid  the host's layout as it is (crun 1.8 refuses a hybrid one)
+#   v2      (default on a pure v2 host) /sys/fs/cgroup a cgroup2 mount: on a
+#           hybrid host the v1 hierarchies are unmounted in the private mount
+#           namespace and cgroup2 mounted there, the layout of a pure v2 host
+#           (the controllers the v1 hierarchies hold stay there: none is
+#           enabled in it)
+# A peer that fails a first run in the layout is left out, with its error.
+# Needs root and a build (timeit).  Not part of the test suite.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +42,7 @@ CHECK=0
 CTR_DEMO=${CTR_DEMO:-}
 SPECS="runc podman"
 BASELINE=
+LAYOUT=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift ;;
@@ -47,8 +57,14 @@ while [ $# -gt 0 ]; do
 		shift ;;
 	--no-seccomp) SPECS=runc ;;
 	--baseline) BASELINE=$2; shift ;;
+	--cgroups)
+		case $2 in
+		v1 | hybrid | v2) LAYOUT=$2 ;;
+		*) echo "lifecycle.sh: --cgroups $2: v1, hybrid or v2" >&2; exit 2 ;;
+		esac
+		shift ;;
 	--profile) export PODMAN_SECCOMP=$2; shift ;;
-	-h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "lifecycle.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -62,6 +78,23 @@ build=$(cd "$(dirname "$CTR_DEMO")/.." && pwd)
 TIMEIT=$build/tests/bench/timeit
 [ -x "$TIMEIT" ] || { echo "lifecycle.sh: no $TIMEIT: build first (ninja -C $build)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "lifecycle.sh: needs root" >&2; exit 2; }
+
+pure_v2=0
+[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && pure_v2=1
+if [ -z "$LAYOUT" ]; then
+	LAYOUT=v1
+	[ $pure_v2 = 1 ] && LAYOUT=v2
+fi
+if [ $pure_v2 = 1 ] && [ "$LAYOUT" != v2 ]; then
+	echo "lifecycle.sh: --cgroups $LAYOUT: this host is pure cgroup v2; only v2 is there" >&2
+	exit 2
+fi
+# the layout, inside the private mount namespace (sh code run first there)
+case $LAYOUT in
+v1) SETUP='umount /sys/fs/cgroup/unified 2>/dev/null' ;;
+hybrid) SETUP=: ;;
+v2) SETUP='[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup; } || exit 1' ;;
+esac
 
 work=$(mktemp -d /tmp/ctr-bench.XXXXXX)
 [ -n "${KEEP_BENCH:-}" ] && echo "# work dir $work (kept)"
@@ -89,6 +122,18 @@ for spec in $SPECS; do
 	"$here/make-bench-bundle.sh" "$bundle" "$spec" /bin/true
 	args=() roots=()
 	for name in "${names[@]}"; do
+		# a first run in the layout: a peer that cannot run there is left out
+		if [ "$name" != floor ] && [ "$name" != ctr-demo ]; then
+			bin=$(command -v "$name" || true)
+			[ "$name" = baseline ] && bin=$BASELINE
+			mkdir -p "$work/probe-$name"
+			if ! out=$(unshare -m sh -c "$SETUP"'
+				mount -t tmpfs -o mode=0700 ctr-bench "$1" && exec "$2" --root "$1" run -b "$3" probe' \
+				sh "$work/probe-$name" "$bin" "$bundle" 2>&1); then
+				echo "# $name left out: it fails in the $LAYOUT layout: $(printf '%s' "$out" | head -n 1)"
+				continue
+			fi
+		fi
 		case $name in
 		floor) args+=("floor=$(command -v unshare) --fork -mpnui /bin/true") ;;
 		ctr-demo) args+=("ctr-demo=$CTR_DEMO --root $work/state-$name run -b $bundle bench-$name") ;;
@@ -99,9 +144,8 @@ for spec in $SPECS; do
 	done
 	what="runc's default spec, no seccomp"
 	[ "$spec" = podman ] && what="podman's capabilities and seccomp profile ${PODMAN_SECCOMP:-/usr/share/containers/seccomp.json}"
-	echo "# lifecycle: create+start+wait+delete of /bin/true, $what; N=$N interleaved, $(nproc) cpus, kernel $(uname -r)"
-	if ! unshare -m sh -c '
-		umount /sys/fs/cgroup/unified 2>/dev/null
+	echo "# lifecycle: create+start+wait+delete of /bin/true, $what; N=$N interleaved, $(nproc) cpus, kernel $(uname -r), cgroups $LAYOUT"
+	if ! unshare -m sh -c "$SETUP"'
 		timeit=$1 n=$2
 		shift 2
 		while [ "$1" != -- ]; do mount -t tmpfs -o mode=0700 ctr-bench "$1" || exit 1; shift; done
@@ -111,7 +155,7 @@ for spec in $SPECS; do
 		echo "lifecycle.sh: a runtime failed to run the $spec bundle ($bundle)" >&2
 		exit 1
 	fi
-	python3 - "$work/$spec.out" "$spec" "$CHECK" <<'PY' || status=1
+	python3 - "$work/$spec.out" "$spec" "$CHECK" "$LAYOUT" <<'PY' || status=1
 import sys
 rows = {}
 print("%-10s %9s %9s %9s %9s %9s %11s" % ("runtime", "mean_ms", "stddev", "median", "p10", "p90", "maxrss_kib"))
@@ -119,7 +163,7 @@ for line in open(sys.argv[1]):
     name, mean, sd, med, p10, p90, rss = line.split()
     rows[name] = float(mean)
     print("%-10s %9.2f %9.2f %9.2f %9.2f %9.2f %11s" % (name, float(mean), float(sd), float(med), float(p10), float(p90), rss))
-spec, check = sys.argv[2], sys.argv[3] == "1"
+spec, check, layout = sys.argv[2], sys.argv[3] == "1", sys.argv[4]
 ours = rows["ctr-demo"]
 limits = {"runc": {"crun": 0.5, "floor": 1.6}, "podman": {"crun": 0.4}}[spec]
 bad = []
@@ -130,8 +174,10 @@ for peer in ("crun", "runc", "floor", "baseline"):
         print("ctr-demo/%s = %.3f%s" % (peer, ratio, " (target <= %.1f)" % lim if lim else ""))
         if lim and ratio > lim:
             bad.append("ctr-demo/%s = %.3f > %.1f" % (peer, ratio, lim))
+if check and "crun" not in rows:
+    bad.append("crun could not run in the %s layout: nothing to compare with" % layout)
 if check and bad:
-    print("lifecycle.sh: --check (%s bundle): %s" % (spec, "; ".join(bad)), file=sys.stderr)
+    print("lifecycle.sh: --check (%s bundle, cgroups %s): %s" % (spec, layout, "; ".join(bad)), file=sys.stderr)
     sys.exit(1)
 PY
 done
