@@ -239,6 +239,9 @@ csd=${CPUSET:-$V2}
 expect_eq "cpuset.cpus" 0 "$(cat "$csd/$P/cpu/cpuset.cpus")"
 expect_eq "cpuset.mems" 0 "$(cat "$csd/$P/cpu/cpuset.mems")"
 expect_match "the process runs on cpu 0 only" "Cpus_allowed_list:[[:space:]]+0\$" "$(grep Cpus_allowed_list /proc/$(initpid cpu)/status)"
+# an exec'd process too (on v2 it is cloned into the cgroup: the cpuset applies to it as to a join)
+expect_match "an exec'd process runs on cpu 0 only" "Cpus_allowed_list:[[:space:]]+0\$" \
+	"$(ctr exec cpu grep Cpus_allowed_list /proc/self/status 2>&1)"
 ctr delete --force cpu
 
 # --- hugetlb (the v2 controller of the unified hierarchy on hybrid hosts) and unified keys
@@ -383,6 +386,17 @@ if [ -x "${CTR_NOCLONE3:-}" ]; then
 		"$(grep -c ":/$P/noclone3\$" <<<"$OUT")"
 	expect_match "... pids.max is set before it runs" "^pids.max=43\$" "$OUT"
 	expect_eq "... and run removes every cgroup" "" "$(cgdirs "/$P/noclone3")"
+	# exec: its helper is cloned into the v2 cgroup where clone3 works, else it joins every one
+	b=$(mknons noclone3x 'exec sleep 1000' '{"pids": {"limit": 43}}')
+	ctr run -d -b "$b" noclone3x </dev/null
+	OUT=$(timeout 60 "$CTR_NOCLONE3" "$CTR_DEMO" --root "$ROOT" exec noclone3x cat /proc/self/cgroup </dev/null 2>&1)
+	expect_eq "clone3 refused: exec runs" 0 "$?"
+	expect_eq "clone3 refused: the exec'd process is in /$P/noclone3x in each of the $nh hierarchies" "$nh" \
+		"$(grep -c ":/$P/noclone3x\$" <<<"$OUT")"
+	OUT=$(ctr exec noclone3x cat /proc/self/cgroup </dev/null 2>&1)
+	expect_eq "exec (clone3 allowed): the exec'd process is in /$P/noclone3x in each of the $nh hierarchies" \
+		"$nh" "$(grep -c ":/$P/noclone3x\$" <<<"$OUT")"
+	ctr delete --force noclone3x
 else
 	skip "clone3 refused" "no noclone3 helper (CTR_NOCLONE3)"
 fi
