@@ -85,7 +85,7 @@ int ctr_cgdev_apply_v2(int cgroup2_dirfd, const struct ctr_dev_rule *rules, size
 		       ctr_error **err);
 
 /* At most this many instructions per rule in the device program (see build_prog). */
-#define CTR_CGDEV_INSNS_PER_RULE 20
+#define CTR_CGDEV_INSNS_PER_RULE 16
 
 struct bpf_insn;
 /*

@@ -141,6 +141,12 @@ static int run_prog(const struct bpf_insn *p, size_t len, const uint32_t ctx[3])
 		case BPF_NEG: a = -a; break;
 		case BPF_LSH: a <<= (b & (cls == BPF_ALU ? 31 : 63)); break;
 		case BPF_RSH: a >>= (b & (cls == BPF_ALU ? 31 : 63)); break;
+		case BPF_ARSH:
+			if (cls == BPF_ALU)
+				a = (uint32_t)((int32_t)a >> (b & 31));
+			else
+				a = (uint64_t)((int64_t)a >> (b & 63));
+			break;
 		default: fail_msg("instruction %zu: ALU op 0x%02x is not one the device program uses", pc, in->code);
 		}
 		r[in->dst_reg] = cls == BPF_ALU ? (uint32_t)a : a;
@@ -192,9 +198,9 @@ static void check_prog(const struct ctr_dev_rule *rules, size_t n)
 	assert_true(len <= 32 + n * CTR_CGDEV_INSNS_PER_RULE);
 	int64_t majs[256], mins[256];
 	size_t nmaj = 0, nmin = 0;
-	const int64_t edge[] = {0, 1, 4095, 65535, 65536, 1048575, UINT32_MAX};
+	const int64_t edge[] = {0, 1, 4095, 32767, 32768, 65535, 1048575, UINT32_MAX};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(edge); i++) {
-		add_num(majs, &nmaj, 256, edge[i] > 65535 ? 4095 : edge[i]);
+		add_num(majs, &nmaj, 256, edge[i] > 32767 ? 4095 : edge[i]);
 		add_num(mins, &nmin, 256, edge[i]);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -337,7 +343,7 @@ static void test_prog_edges(void **state)
 		{false, 'c', -1, 5, CTR_DEV_READ | CTR_DEV_WRITE}, /* ... but c *:5 rw */
 		{true, 'c', 4, 5, CTR_DEV_READ},                   /* ... except reading c 4:5 */
 		{false, 'b', 7, -1, CTR_DEV_MKNOD},                /* no mknod of b 7:* */
-		{true, 'c', 65536, 0, CTR_DEV_ALL},                /* majors beyond the key: match nothing */
+		{true, 'c', 32768, 0, CTR_DEV_ALL},                /* majors beyond the key: match nothing */
 		{true, 'c', 4096, (int64_t)UINT32_MAX + 1, CTR_DEV_ALL},
 		{false, 'a', 4095, -1, CTR_DEV_WRITE},             /* "a" with a major */
 		{true, 'b', 0, 0, CTR_DEV_WRITE},
