@@ -542,14 +542,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		cli_error(cli, "the exit status of container %s could not be learnt", id);
 		status = 1;
 	}
-	cli_signals_reset();
+	/* our handlers stay until we exit: a signal from here on is swallowed, so that the
+	 * cleanup completes (with the default action it would stop half-way and leave the state) */
 	cli_debug(cli, "'%s' exited with status %d%s", id, status, !a.keep || a.rm ? "; deleting it" : "; kept (--keep)");
 	if ((!a.keep || a.rm) && ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0)
 		cli_error_ctr(cli, err, "deleting the container after it exited");
 	goto out;
 
 fail_delete:
-	cli_signals_reset();
 	/* a failed startContainer or poststart hook has deleted it already (runtime.md) */
 	if (ctr_container_delete(c, CTR_DELETE_FORCE, &err) < 0 && ctr_error_code_of(err) != CTR_E_NOT_FOUND)
 		cli_error_ctr(cli, err, "cleaning up after the failure");

@@ -9,7 +9,9 @@
  * we install handlers instead of blocking signals for a signalfd so that the
  * signal mask the library's children inherit stays the one we were started
  * with.  Handlers are reset to the default by execve, so nothing leaks into
- * the container either way.
+ * the container either way.  `run` keeps them once the container has exited
+ * (cli_signals_reset is not called there): a signal during the delete that
+ * follows is swallowed, so the delete completes rather than stop half-way.
  */
 #include <errno.h>
 #include <fcntl.h>

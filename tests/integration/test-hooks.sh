@@ -177,6 +177,23 @@ expect_match "failing poststop hook: a warning names it" 'hooks.poststop\[0\].*e
 expect_eq "failing poststop hook: the next poststop hook ran" "poststop stopped" "$(cat "$H/log" 2>/dev/null)"
 expect_eq "failing poststop hook: nothing left" "" "$(state_left)"
 
+# --- a signal while run deletes the container (here during a slow poststop hook) does not stop
+# the delete half-way: run's signal handlers stay after the container exited, the delete completes
+b=$(mkb sigdelete)
+rm -f "$H/log"
+cfg "$b" 'import json as j
+c["hooks"] = {"poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1; echo slow-poststop-done >>" + argv[0] + "/log"]}]}' "$H"
+"$CTR_DEMO" --root "$ROOT" run -b "$b" sigdelete </dev/null >"$TMP/sigdelete.out" 2>&1 &
+rpid=$!
+for _ in $(seq 1 100); do pgrep -f "sleep 1; echo slow-poststop-done" >/dev/null && break; sleep 0.05; done
+kill -TERM "$rpid" 2>/dev/null
+kill -INT "$rpid" 2>/dev/null
+wait "$rpid"
+rc=$?
+expect_eq "SIGTERM and SIGINT during run's delete: run still exits with the container's status" 0 "$rc"
+expect_eq "... the poststop hook finished" "slow-poststop-done" "$(cat "$H/log" 2>/dev/null)"
+expect_eq "... nothing left" "" "$(state_left)"
+
 # --- a hook that outlives its timeout
 b=$(mkb hooktimeout)
 hooksleep=30.$$
