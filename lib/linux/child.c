@@ -970,9 +970,23 @@ static int move_onto(int tree, int target)
 	return 0;
 }
 
-/* A read-only empty tmpfs on target (a masked directory). */
-static int mask_dir(int target)
+/*
+ * A read-only empty tmpfs on target (a masked directory).  The first one is
+ * made (fsopen, fsmount) and kept in *empty; the next are clones of it
+ * (open_tree): one superblock for all, each mount read-only, nosuid,
+ * nodev, noexec as the first (a clone keeps the mount's flags), which
+ * spares a superblock per further masked directory.
+ */
+static int mask_dir(int target, int *empty)
 {
+	if (*empty >= 0) {
+		int tree = open_tree(*empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0)
+			return -errno;
+		int r = move_onto(tree, target);
+		close(tree);
+		return r;
+	}
 	int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fsfd < 0) {
 		if (errno != ENOSYS)
@@ -990,7 +1004,9 @@ static int mask_dir(int target)
 	close(fsfd);
 	if (r == 0)
 		r = move_onto(mfd, target);
-	if (mfd >= 0)
+	if (r == 0)
+		*empty = mfd;
+	else if (mfd >= 0)
 		close(mfd);
 	return r;
 }
@@ -1046,6 +1062,44 @@ static int make_readonly(int rootfd, const char *rel, int target)
 	return r;
 }
 
+/* The i-th of linux.maskedPaths then linux.readonlyPaths (mask_paths). */
+static int mask_path(const struct ctr_plan *p, size_t i, int rootfd, int devnull, int *empty, char *eb, size_t n)
+{
+	bool masked = i < p->n_masked;
+	size_t k = masked ? i : i - p->n_masked;
+	const char *path = masked ? p->masked[k] : p->readonly[k];
+	const char *what = masked ? "linux.maskedPaths" : "linux.readonlyPaths";
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	int t = sys_openat2(rootfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (t < 0 && errno == ENOENT)
+		return 0;
+	if (t < 0 && errno == ELOOP) {
+		ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs is on the way: refusing to follow it; "
+			      "give the real path",
+		       what, k, path);
+		return -ELOOP;
+	}
+	if (t < 0)
+		return fail(eb, n, errno, "%s[%zu] (%s): open in the rootfs", what, k, path);
+	struct stat st;
+	int r = fstat(t, &st) < 0 ? -errno : 0;
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		close(t);
+		ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs: refusing to follow it", what, k, path);
+		return -ELOOP;
+	}
+	if (r == 0)
+		r = !masked ? make_readonly(rootfd, *rel ? rel : ".", t)
+		    : S_ISDIR(st.st_mode) ? mask_dir(t, empty) : mask_file(devnull, t);
+	close(t);
+	if (r < 0)
+		return fail(eb, n, -r, "%s[%zu] (%s): %s", what, k, path, masked ? "mask" : "make read-only");
+	return 0;
+}
+
 /*
  * linux.maskedPaths and linux.readonlyPaths, before pivot_root, by fd: each
  * path is opened beneath the rootfs with openat2(RESOLVE_IN_ROOT |
@@ -1056,40 +1110,12 @@ static int make_readonly(int rootfd, const char *rel, int target)
  */
 static int mask_paths(const struct ctr_plan *p, int rootfd, int devnull, char *eb, size_t n)
 {
-	for (size_t i = 0; i < p->n_masked + p->n_readonly; i++) {
-		bool masked = i < p->n_masked;
-		size_t k = masked ? i : i - p->n_masked;
-		const char *path = masked ? p->masked[k] : p->readonly[k];
-		const char *what = masked ? "linux.maskedPaths" : "linux.readonlyPaths";
-		const char *rel = path;
-		while (*rel == '/')
-			rel++;
-		int t = sys_openat2(rootfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC,
-				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-		if (t < 0 && errno == ENOENT)
-			continue;
-		if (t < 0 && errno == ELOOP) {
-			ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs is on the way: refusing to follow it; "
-				      "give the real path",
-			       what, k, path);
-			return -ELOOP;
-		}
-		if (t < 0)
-			return fail(eb, n, errno, "%s[%zu] (%s): open in the rootfs", what, k, path);
-		struct stat st;
-		int r = fstat(t, &st) < 0 ? -errno : 0;
-		if (r == 0 && S_ISLNK(st.st_mode)) {
-			close(t);
-			ss_fmt(eb, n, "%s[%zu] (%s): a symlink in the rootfs: refusing to follow it", what, k, path);
-			return -ELOOP;
-		}
-		if (r == 0)
-			r = !masked ? make_readonly(rootfd, *rel ? rel : ".", t) : S_ISDIR(st.st_mode) ? mask_dir(t) : mask_file(devnull, t);
-		close(t);
-		if (r < 0)
-			return fail(eb, n, -r, "%s[%zu] (%s): %s", what, k, path, masked ? "mask" : "make read-only");
-	}
-	return 0;
+	int empty = -1, r = 0; /* the empty tmpfs of the masked directories (mask_dir) */
+	for (size_t i = 0; r == 0 && i < p->n_masked + p->n_readonly; i++)
+		r = mask_path(p, i, rootfd, devnull, &empty, eb, n);
+	if (empty >= 0)
+		close(empty);
+	return r;
 }
 
 /* The host's /dev/null, checked to be the null device: the source of every masked file. */

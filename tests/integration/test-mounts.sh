@@ -100,7 +100,11 @@ MASKPROBE='
 echo keys=$(head -c 10 /proc/keys | wc -c)
 echo keysmount=$(awk '\''$5 == "/proc/keys" {print "masked"}'\'' /proc/self/mountinfo)
 echo firmware=$(ls -A /sys/firmware | wc -l)
-if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi'
+if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo procsys-WRITABLE; else echo procsys-readonly; fi
+for d in /sys/firmware /proc/acpi; do
+	[ -d $d ] && echo "dirmask $d $(awk -v d=$d '\''$5 == d {for (i = 7; i < NF; i++) if ($i == "-") print $6, $(i + 1)}'\'' /proc/self/mountinfo) $(ls -A $d | wc -l)"
+	if touch $d/x 2>/dev/null; then echo "dirmask $d WRITABLE"; fi
+done'
 # mask_checks WHAT: what MASKPROBE printed ($OUT, $RC of runb).  /proc/keys may
 # be empty on the host too, so also check that something is mounted over it
 # (the /dev/null bind)
@@ -110,6 +114,11 @@ mask_checks() {
 	expect_match "$1: maskedPaths: /proc/keys has the mask mounted over it" '^keysmount=masked$' "$OUT"
 	expect_match "$1: maskedPaths: /sys/firmware is empty" '^firmware=0$' "$OUT"
 	expect_match "$1: readonlyPaths: /proc/sys is read-only" '^procsys-readonly$' "$OUT"
+	# a masked directory: an empty tmpfs of its own mount, read-only (the masks share one superblock)
+	expect_match "$1: maskedPaths: /sys/firmware is a read-only tmpfs mount, empty" \
+		'^dirmask /sys/firmware ro,[^ ]* tmpfs 0$' "$OUT"
+	[ -d /proc/acpi ] && expect_match "$1: maskedPaths: /proc/acpi too" '^dirmask /proc/acpi ro,[^ ]* tmpfs 0$' "$OUT"
+	expect_nomatch "$1: maskedPaths: no masked directory takes a file" 'WRITABLE' "$OUT"
 }
 b=$(mkb masked)
 runb "$b" "$MASKPROBE"
