@@ -32,12 +32,7 @@ while [ $# -gt 0 ]; do
 	--spec) SPEC=$2; shift ;;
 	--check) CHECK="--check 0.35" ;;
 	--ctr-demo) CTR_DEMO=$2; shift ;;
-	--cgroups)
-		case $2 in
-		v1 | hybrid | v2) LAYOUT=$2 ;;
-		*) echo "inprocess.sh: --cgroups $2: v1, hybrid or v2" >&2; exit 2 ;;
-		esac
-		shift ;;
+	--cgroups) LAYOUT=$2; shift ;;
 	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "inprocess.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -58,22 +53,10 @@ chmod 0755 "$work"
 export CTR_DEMO
 "$here/make-bench-bundle.sh" "$work/bundle" "$SPEC" /bin/true
 mkdir -p "$work/api" "$work/crun" "$work/demo"
-pure_v2=0
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && pure_v2=1
-[ -n "$LAYOUT" ] || { LAYOUT=v1; [ $pure_v2 = 1 ] && LAYOUT=v2; }
-if [ $pure_v2 = 1 ] && [ "$LAYOUT" != v2 ]; then
-	echo "inprocess.sh: --cgroups $LAYOUT: this host is pure cgroup v2; only v2 is there" >&2
-	exit 2
-fi
-case $LAYOUT in
-v1) SETUP='umount /sys/fs/cgroup/unified 2>/dev/null' ;;
-hybrid) SETUP=: ;;
-v2) SETUP='[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup; } || exit 1' ;;
-esac
+bench_layout inprocess.sh
 CRUN_ARGS=(--crun "$CRUN" --crun-root "$work/crun")
-if ! out=$(unshare -m sh -c "$SETUP"'
-	mount -t tmpfs -o mode=0700 ctr-bench "$1" && exec "$2" --root "$1" run -b "$3" probe' sh "$work/crun" "$CRUN" "$work/bundle" 2>&1); then
-	echo "# crun left out: it fails in the $LAYOUT layout: $(printf '%s' "$out" | head -n 1)"
+if ! why=$(bench_try_run "$CRUN" "$work/crun" "$work/bundle"); then
+	echo "# crun left out: it fails in the $LAYOUT layout: $why"
 	CRUN_ARGS=()
 	[ -n "$CHECK" ] && { echo "inprocess.sh: --check: crun cannot run in the $LAYOUT layout" >&2; exit 1; }
 fi

@@ -15,3 +15,39 @@ bench_build() {
 	done
 	return 1
 }
+
+# bench_layout PROG: checks $LAYOUT, the cgroup layout of --cgroups (v1, hybrid
+# or v2; empty: v1 on a v1/v2 hybrid host, v2 on a pure v2 one, which has no
+# other), and sets $SETUP, the sh code that makes it first thing in the
+# benchmark's private mount namespace (see lifecycle.sh --help); exits 2 on a
+# bad or impossible layout, naming PROG.
+bench_layout() {
+	local pure_v2=0
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && pure_v2=1
+	if [ -z "$LAYOUT" ]; then
+		LAYOUT=v1
+		[ $pure_v2 = 1 ] && LAYOUT=v2
+	fi
+	case $LAYOUT in
+	v1) SETUP='umount /sys/fs/cgroup/unified 2>/dev/null' ;;
+	hybrid) SETUP=: ;;
+	v2) SETUP='[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup; } || exit 1' ;;
+	*) echo "$1: --cgroups $LAYOUT: v1, hybrid or v2" >&2; exit 2 ;;
+	esac
+	if [ $pure_v2 = 1 ] && [ "$LAYOUT" != v2 ]; then
+		echo "$1: --cgroups $LAYOUT: this host is pure cgroup v2; only v2 is there" >&2
+		exit 2
+	fi
+}
+
+# bench_try_run BIN DIR BUNDLE: one `BIN --root DIR run -b BUNDLE probe` in the
+# layout ($SETUP), DIR on a tmpfs of its own: a peer that cannot run there is
+# left out.  On failure prints the first line of what it said, status 1.
+bench_try_run() {
+	local out
+	out=$(unshare -m sh -c "$SETUP"'
+		mount -t tmpfs -o mode=0700 ctr-bench "$1" && exec "$2" --root "$1" run -b "$3" probe' sh "$2" "$1" "$3" 2>&1) &&
+		return 0
+	printf '%s\n' "$out" | head -n 1
+	return 1
+}

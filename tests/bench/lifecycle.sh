@@ -57,12 +57,7 @@ while [ $# -gt 0 ]; do
 		shift ;;
 	--no-seccomp) SPECS=runc ;;
 	--baseline) BASELINE=$2; shift ;;
-	--cgroups)
-		case $2 in
-		v1 | hybrid | v2) LAYOUT=$2 ;;
-		*) echo "lifecycle.sh: --cgroups $2: v1, hybrid or v2" >&2; exit 2 ;;
-		esac
-		shift ;;
+	--cgroups) LAYOUT=$2; shift ;;
 	--profile) export PODMAN_SECCOMP=$2; shift ;;
 	-h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "lifecycle.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -79,22 +74,7 @@ TIMEIT=$build/tests/bench/timeit
 [ -x "$TIMEIT" ] || { echo "lifecycle.sh: no $TIMEIT: build first (ninja -C $build)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "lifecycle.sh: needs root" >&2; exit 2; }
 
-pure_v2=0
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && pure_v2=1
-if [ -z "$LAYOUT" ]; then
-	LAYOUT=v1
-	[ $pure_v2 = 1 ] && LAYOUT=v2
-fi
-if [ $pure_v2 = 1 ] && [ "$LAYOUT" != v2 ]; then
-	echo "lifecycle.sh: --cgroups $LAYOUT: this host is pure cgroup v2; only v2 is there" >&2
-	exit 2
-fi
-# the layout, inside the private mount namespace (sh code run first there)
-case $LAYOUT in
-v1) SETUP='umount /sys/fs/cgroup/unified 2>/dev/null' ;;
-hybrid) SETUP=: ;;
-v2) SETUP='[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup; } || exit 1' ;;
-esac
+bench_layout lifecycle.sh
 
 work=$(mktemp -d /tmp/ctr-bench.XXXXXX)
 [ -n "${KEEP_BENCH:-}" ] && echo "# work dir $work (kept)"
@@ -127,10 +107,8 @@ for spec in $SPECS; do
 			bin=$(command -v "$name" || true)
 			[ "$name" = baseline ] && bin=$BASELINE
 			mkdir -p "$work/probe-$name"
-			if ! out=$(unshare -m sh -c "$SETUP"'
-				mount -t tmpfs -o mode=0700 ctr-bench "$1" && exec "$2" --root "$1" run -b "$3" probe' \
-				sh "$work/probe-$name" "$bin" "$bundle" 2>&1); then
-				echo "# $name left out: it fails in the $LAYOUT layout: $(printf '%s' "$out" | head -n 1)"
+			if ! why=$(bench_try_run "$bin" "$work/probe-$name" "$bundle"); then
+				echo "# $name left out: it fails in the $LAYOUT layout: $why"
 				continue
 			fi
 		fi
