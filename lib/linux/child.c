@@ -65,6 +65,16 @@ static int fail(char *eb, size_t n, int e, const char *fmt, ...)
 	return -(e > 0 ? e : EIO);
 }
 
+/* clone3's arguments: flags, a pidfd in *pidfd when asked, CLONE_INTO_CGROUP when cgroup_fd >= 0 */
+static void clone_args_init(struct clone_args *a, uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = flags | (pidfd ? CLONE_PIDFD : 0) | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+	a->pidfd = (uint64_t)(uintptr_t)pidfd;
+	a->exit_signal = (uint64_t)exit_signal;
+	a->cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
+}
+
 pid_t ctr_clone3(uint64_t flags, int *pidfd, int exit_signal)
 {
 	return ctr_clone3_cg(flags, pidfd, exit_signal, -1);
@@ -116,16 +126,9 @@ pid_t ctr_clone3_cg(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd)
 	return tsan_clone(flags | (pidfd ? CLONE_PIDFD : 0), pidfd, exit_signal);
 #endif
 	struct clone_args a;
-	memset(&a, 0, sizeof(a));
-	a.flags = flags | (pidfd ? CLONE_PIDFD : 0);
-	a.pidfd = (uint64_t)(uintptr_t)pidfd;
-	a.exit_signal = (uint64_t)exit_signal;
-	if (cgroup_fd >= 0) {
-		/* the child is born in the container's cgroup: no move and no round trip after */
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)cgroup_fd;
+	clone_args_init(&a, flags, pidfd, exit_signal, cgroup_fd);
+	if (cgroup_fd >= 0) /* the child is born in the container's cgroup: no move and no round trip after */
 		return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	}
 	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 #if !defined(__s390__) && !defined(__s390x__)
 	/*
@@ -179,13 +182,9 @@ pid_t ctr_clone3_fn(uint64_t flags, int *pidfd, int exit_signal, int cgroup_fd, 
 {
 #ifdef CTR_HAVE_CLONE3_RAW
 	struct clone_args a;
-	memset(&a, 0, sizeof(a));
-	a.flags = flags | (pidfd ? CLONE_PIDFD : 0) | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
-	a.pidfd = (uint64_t)(uintptr_t)pidfd;
-	a.exit_signal = (uint64_t)exit_signal;
+	clone_args_init(&a, flags, pidfd, exit_signal, cgroup_fd);
 	a.stack = (uint64_t)(uintptr_t)stack;
 	a.stack_size = stack_size;
-	a.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
 	long r = ctr_clone3_raw(&a, sizeof(a), fn, arg);
 	if (r < 0) {
 		errno = (int)-r;

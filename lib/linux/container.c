@@ -1186,13 +1186,14 @@ static pid_t spawn_shared_vm(struct create_run *run)
 	}
 	int pidfd = -1;
 	pid_t pid = -1;
+	int cgfd = ctr_cgroup_v2_fd(run->c->cg);
 	if (run->late_done && !thread && run->late_r < 0) /* made here and failed: no child to wait for it */
 		errno = -run->late_r;
-	else if (ctr_cgroup_v2_fd(run->c->cg) >= 0)
+	else if (cgfd >= 0)
 		/* born in its cgroup (ctr_cgroup_prepare left the v2 one to the clone: ctr_clone3_fn_works);
 		 * a refusal (ENOSYS: a seccomp filter loaded since) makes the caller fall back to a fork */
-		pid = ctr_clone3_fn(plan->clone_flags | CLONE_VM | CLONE_VFORK, &pidfd, SIGCHLD,
-				    ctr_cgroup_v2_fd(run->c->cg), m + page, SHARED_VM_STACK, shared_vm_child, pc);
+		pid = ctr_clone3_fn(plan->clone_flags | CLONE_VM | CLONE_VFORK, &pidfd, SIGCHLD, cgfd, m + page,
+				    SHARED_VM_STACK, shared_vm_child, pc);
 	else
 		pid = clone(shared_vm_child, top,
 			    (int)(plan->clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD, pc, &pidfd);
