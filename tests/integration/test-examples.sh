@@ -56,13 +56,20 @@ expect_eq "examples build with the Makefile and pkg-config" 0 "$rc"
 
 # libctr.a alone (its dependencies shared), as a daemon links it: only
 # pkg-config --static's flags, with -lctr naming the archive
-deflib=$(meson introspect "$BUILD" --buildoptions | python3 -c 'import json, sys
-print([o["value"] for o in json.load(sys.stdin) if o["name"] == "default_library"][0])')
+buildopt() { # buildopt NAME: the value of a meson option of this build
+	meson introspect "$BUILD" --buildoptions | python3 -c 'import json, sys
+print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$1"
+}
+deflib=$(buildopt default_library)
+# a sanitizer build's libctr.a calls into the sanitizer runtimes: a program linking it links them too
+san=$(buildopt b_sanitize)
+sanflags=
+[ "$san" = none ] || sanflags=-fsanitize=$san
 if [ "$deflib" = shared ]; then
 	skip "libctr.a" "this build has -Ddefault_library=shared (meson configure $BUILD -Ddefault_library=both)"
 else
 	check "libctr.a installed" test -f "$libdir/libctr.a"
-	out=$(cc -std=c11 -Wall -Wextra -Werror -o "$TMP/embed-static" "$TMP/examples/embed.c" $(pkg-config --cflags ctr) \
+	out=$(cc -std=c11 -Wall -Wextra -Werror $sanflags -o "$TMP/embed-static" "$TMP/examples/embed.c" $(pkg-config --cflags ctr) \
 		$(printf '%s\n' "$libs_static" | sed 's/-lctr\b/-l:libctr.a/') 2>&1)
 	rc=$?
 	expect_eq "examples/embed.c links statically with pkg-config --static --libs ctr" 0 "$rc"
