@@ -97,16 +97,26 @@ static bool cpuset_asked(const struct oci_config *cfg)
 	return false;
 }
 
-/*
- * Whether the v1 cgroups can come after the clone: for root without user or
- * cgroup namespaces (the child moves itself, or unshares a cgroup namespace
- * rooted where it is, in those cases) and without the intermediate process.
- */
-static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layout *l)
+static bool new_cgroup_ns(const struct ctr_plan *plan)
 {
-	return !plan->has_userns && !plan->userns_new && !plan->join_pid_or_time && !plan->cg_unshare &&
-	       !((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP) && plan->ns_fds[OCI_NS_CGROUP] < 0 &&
-	       ctr_cgroup_can_defer_v1(l);
+	return plan->cg_unshare || ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP);
+}
+
+/*
+ * Whether the v1 cgroups (pure v2: the resources) can come after the clone:
+ * for root without a user namespace and without the intermediate process.
+ * With a cgroup namespace (new, not joined) only on a pure v2 host, where
+ * the child is born in its cgroup (clone3 into it: no cpuset, see
+ * ctr_cgroup_prepare) and unshares the namespace first thing, rooted there
+ * already.  Elsewhere the child joins its cgroups first, and a late join
+ * would come after the namespace it roots.
+ */
+static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layout *l, const struct oci_config *cfg)
+{
+	if (plan->has_userns || plan->userns_new || plan->join_pid_or_time || plan->ns_fds[OCI_NS_CGROUP] >= 0 ||
+	    !ctr_cgroup_can_defer(l))
+		return false;
+	return !new_cgroup_ns(plan) || (l->mode == CTR_CG_V2 && !cpuset_asked(cfg));
 }
 
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
@@ -120,7 +130,7 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	*parent_enters = *late = false;
 	if (r < 0)
 		return r;
-	if (late_possible(plan, &l)) {
+	if (late_possible(plan, &l, cfg)) {
 		r = ctr_cgroup_create_v2_first(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
 		if (r < 0) {
 			ctr_cg_layout_free(&l);
@@ -129,10 +139,27 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		}
 		*late_layout = l;
 		*late = plan->cg_wait = true;
-		/* a child spawned sharing our memory is cloned into its cgroup by clone3 where that
-		 * works (ctr_clone3_fn); else (clone) it joins the unified one with the v1 ones, at the go */
-		if (plan->shared_vm && c->cg && !ctr_clone3_fn_works())
+		/*
+		 * A child spawned sharing our memory is cloned into its cgroup by
+		 * clone3 where that works (ctr_clone3_fn); else (clone) it joins the
+		 * unified one with the v1 ones, at the go, or, with a cgroup
+		 * namespace (pure v2, late_possible), which it must unshare in its
+		 * cgroup, it is forked instead (clone3 into the cgroup again, or
+		 * where that is refused the fallback joins every cgroup first).  A
+		 * pure v2 cpuset: joined at the go, as below.  (The probe comes
+		 * after the cgroup's mkdir: a creator killed at its first clone3
+		 * leaves the cgroup it recorded.)
+		 */
+		if (c->cg && plan->shared_vm && !ctr_clone3_fn_works()) {
+			if (new_cgroup_ns(plan))
+				plan->shared_vm = false;
+			else
+				c->cg->no_clone_into = true;
+		}
+		if (c->cg && c->cg->mode == CTR_CG_V2 && cpuset_asked(cfg))
 			c->cg->no_clone_into = true;
+		/* the cgroup namespace: unshared by the child, born in its cgroup */
+		move_cgroup_ns(plan);
 		return bind_own_v2_cgroup(c, plan, err);
 	}
 	r = ctr_cgroup_create_recorded(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);

@@ -883,13 +883,14 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 	return 0;
 }
 
-bool ctr_cgroup_can_defer_v1(const struct ctr_cg_layout *l)
+bool ctr_cgroup_can_defer(const struct ctr_cg_layout *l)
 {
 	bool any = false;
-	if (geteuid() != 0 || (l->mode != CTR_CG_V1 && l->mode != CTR_CG_HYBRID))
+	if (geteuid() != 0 || (l->mode != CTR_CG_V1 && l->mode != CTR_CG_HYBRID && l->mode != CTR_CG_V2))
 		return false;
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->h[i].v2)
+		/* a hybrid's unified hierarchy is made before the clone and never decides */
+		if (l->h[i].v2 && l->mode != CTR_CG_V2)
 			continue;
 		/* a read-only hierarchy (a container's view) is the case create goes on without cgroups
 		 * (the mount table's flags: what statvfs would say, without a call per hierarchy) */

@@ -130,13 +130,16 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
  * write overlap the container process's own setup: ctr_cgroup_create_v2_first
  * records cg (as ctr_cgroup_create_recorded) and makes only the unified
  * cgroup (the one clone3 puts the process into), ctr_cgroup_create_rest the
- * v1 ones, then applies the resources (the process joins them itself, see
- * ctr_cgroup_prepare).  Only where ctr_cgroup_can_defer_v1 (root, v1
- * hierarchies, none read-only: no going on without cgroups half-way).  After
- * a failure of create_rest cg stays the caller's, to destroy once the
- * process is gone.
+ * v1 ones, if any, then applies the resources (the process joins the v1 ones
+ * itself, see ctr_cgroup_prepare).  On a pure v2 host the second step is the
+ * resources alone: the device program's load (BPF_PROG_LOAD, the verifier
+ * and the JIT: about 160 us in a fresh process) and the limits' writes.
+ * Only where ctr_cgroup_can_defer (root; v1 hierarchies, or a pure v2 host;
+ * none of them read-only: no going on without cgroups half-way).  After a
+ * failure of create_rest cg stays the caller's, to destroy once the process
+ * is gone.
  */
-bool ctr_cgroup_can_defer_v1(const struct ctr_cg_layout *l);
+bool ctr_cgroup_can_defer(const struct ctr_cg_layout *l);
 int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err);
@@ -237,16 +240,19 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		       bool *late, ctr_error **err);
 /*
  * *late (root without user or cgroup namespaces or the intermediate process,
- * on a host with v1 hierarchies): only the unified cgroup (hybrid) is made,
- * plan->cg_wait set and the layout left in *late_layout (the caller's to
- * free); after the clone, while the child sets up its mounts,
- * ctr_cgroup_prepare_rest makes the v1 cgroups, applies the resources and
- * opens their tasks files for writing into files (CTR_CG_MAX_HIER entries,
- * *n of them, the caller's to close), which the caller sends the child with
- * its go to join by (ctr_cgroup_join_files: no lookup on the child's path).  What the child
- * allocates before the move (mounts, as the new namespaces of any v1 join
- * after clone3) is charged to the caller's memory cgroup; nothing of the
- * container runs before it.
+ * on a host with v1 hierarchies or a pure v2 one): only the unified cgroup
+ * (hybrid, pure v2) is made, plan->cg_wait set and the layout left in
+ * *late_layout (the caller's to free); after the clone, while the child sets
+ * up its mounts, ctr_cgroup_prepare_rest makes the v1 cgroups, applies the
+ * resources and opens the tasks files of those the child joins for writing
+ * into files (CTR_CG_MAX_HIER entries, *n of them, none on a pure v2 host
+ * where clone3 put it into its cgroup; the caller's to close), which the
+ * caller sends the child with its go to join by (ctr_cgroup_join_files: no
+ * lookup on the child's path).  What the child allocates before the move
+ * (mounts, as the new namespaces of any v1 join after clone3) is charged to
+ * the caller's memory cgroup, and its mknods of the devices come before the
+ * device program or v1 rules may; nothing of the container runs before the
+ * resources are applied.
  */
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
 			    unsigned flags, int *files, size_t *n, ctr_error **err);

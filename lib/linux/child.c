@@ -1153,7 +1153,8 @@ static int wait_go(struct ctr_plan *p, char *eb, size_t n, const char *what)
 }
 
 /*
- * The runtime makes the v1 cgroups while we set up (plan->cg_wait, see
+ * The runtime makes the v1 cgroups (on a pure v2 host: writes the resources
+ * and attaches the device program) while we set up (plan->cg_wait, see
  * ctr_cgroup_prepare); its go carries their tasks files, opened for writing,
  * and we join them as at the top of child_setup ("0" into each: the runtime
  * writing our pid would take cgroup_threadgroup_rwsem, an RCU grace

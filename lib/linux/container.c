@@ -892,7 +892,8 @@ struct create_run {
 	size_t state_len;
 	bool hooks_started;	/* prestart/createRuntime ran: poststop runs on failure */
 	bool cg_parent_enters;
-	bool cg_late;			/* the v1 cgroups are made after the clone (create_cgroups_late) */
+	bool cg_late;			/* the v1 cgroups (pure v2: the resources) come after the clone
+					 * (create_cgroups_late) */
 	struct ctr_cg_layout layout;	/* the host's cgroups, for the late step (held while cg_late) */
 	struct ctr_netdevs *netdevs;
 	int64_t deadline;
@@ -981,9 +982,9 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 }
 
 /*
- * The late step: the v1 cgroups and the resources, then the child's go with
- * their tasks files (opened here: the child only writes "0" to each, no
- * lookups on its path).  This work and the child's setup only overlap on
+ * The late step: the v1 cgroups (none on a pure v2 host) and the resources,
+ * then the child's go with the tasks files of those it joins (opened here:
+ * the child only writes "0" to each, no lookups on its path).  This work and the child's setup only overlap on
  * two CPUs, and a new process often starts on its parent's: queued behind
  * us, or, half the time here, preempting us at once, so that this work
  * waited for the child's network namespace (about 420 us).  So the child
@@ -1219,7 +1220,8 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	/* cgroups last before the clone: the process is in them before its cgroup ns and execve;
 	 * ctr_cgroup_prepare saves the state (status creating) as soon as their paths are known,
 	 * so delete after a crash from there on removes them.  Where it can, the v1 hierarchies
-	 * come after the clone instead, while the child sets up (create_cgroups_late). */
+	 * (on a pure v2 host the resources: the device program, the limits) come after the clone
+	 * instead, while the child sets up (create_cgroups_late). */
 	c->recorded = CTR_STATUS_CREATING;
 	plan->shared_vm = shared_vm_ok(run);
 	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, &run->snap, run->cg_fds, &run->cg_parent_enters,

@@ -208,8 +208,9 @@ struct ctr_plan {
 					* cgroups) come after the devices, sysctls and masked paths, so
 					* that the go has come by then (container.c, cg_mounts_last);
 					* n_mnts: in their place */
-	bool cg_wait;                  /* the runtime makes the v1 cgroups after the clone: wait for its go
-					* (with their tasks files) before anything that needs them (see child.c) */
+	bool cg_wait;                  /* the runtime makes the v1 cgroups (pure v2: applies the resources)
+					* after the clone: wait for its go (with their tasks files) before
+					* anything that needs them (see child.c) */
 	int parent_cpu;                /* with cg_wait, -1 or the CPU the runtime cloned us on: we (or the runtime)
 					* move to affinity_other, and take affinity back at the go */
 	cpu_set_t affinity;            /* the caller's thread's */

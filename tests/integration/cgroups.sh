@@ -317,6 +317,21 @@ fi
 # --- without a cgroup namespace (runc's default spec) the v1 cgroups are made after the clone,
 # while the container process sets up its mounts; it joins them (their dirs come with the
 # runtime's go) before its cgroup mount, the hooks and the user program
+# --- a cgroup namespace and a cgroup mount (podman's default on a pure v2 host): the limits are
+# in place when the program starts, seen through its own mount, and the namespace is rooted at its
+# cgroup.  On a pure v2 host the child is born in its cgroup (clone3) and unshares the namespace
+# first; the resources (pids.max, the device program) are written beside its setup (the late step)
+b=$(mkcg nsearly 'cat /proc/self/cgroup
+	for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -f $f ] && echo "pids.max=$(cat $f)"; done; true' \
+	'{"pids": {"limit": 44}}')
+cfg "$b" 'c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})'
+runb "$b"
+expect_eq "cgroup ns: runs" 0 "$RC"
+expect_match "cgroup ns: pids.max is set before the program runs (its cgroup mount shows it)" "^pids.max=44\$" "$OUT"
+expect_eq "cgroup ns: rooted at the container's cgroup in all $nh hierarchies" "$nh" "$(grep -c ':/$' <<<"$OUT")"
+expect_eq "cgroup ns: run removes every cgroup" "" "$(cgdirs "/$P/nsearly")"
+
 mknons() {
 	local b
 	b=$(mkcg "$@")

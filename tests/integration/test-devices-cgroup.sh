@@ -173,8 +173,9 @@ expect_match "container: its linux.devices node opens" '^/dev/myfuse r ok$' "$OU
 expect_match "container: mknod of another device is allowed" '^MKNOD-OK$' "$OUT"
 expect_match "container: the node it made cannot be opened (EPERM)" "^/tmp/tun r $EPERM\$" "$OUT"
 
-# no cgroup namespace (runc's and podman's specs): on a v1 or hybrid host the v1 cgroups are
-# made after the clone and the rules written once the child has its go (create_cgroups_late).
+# no cgroup namespace (runc's spec): on a v1 or hybrid host the v1 cgroups are made after the
+# clone, on a pure v2 one the device program loaded and attached after it, and the rules are in
+# place once the child has its go (create_cgroups_late).
 # A createContainer hook is the first thing not libctr's that runs in the container (in its
 # cgroups, before pivot_root): it already finds them, as the program does.
 b=$(mkc clate '[{"allow": false, "access": "rwm"}]')

@@ -172,8 +172,10 @@ expect_eq "default spec: runs" "0 from-default-spec" "$RC $(printf '%s\n' "$OUT"
 # and leaves on the sync socket's hangup instead
 if command -v strace >/dev/null; then
 	b=$(mkb orphan)
-	# each sendmsg of the creator waits half a second: the last one is its go after CREATED
-	strace -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=500000 \
+	# each sendmsg of the creator's main thread waits a second: the last one is its go after
+	# CREATED (a second: with half of one, the creator was gone before the test looked for
+	# it once, in the slow pure-v2 guest with a second guest running beside it)
+	strace -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=1000000 \
 		"$CTR_DEMO" --root "$ROOT" create -b "$b" orphan </dev/null >/dev/null 2>&1 &
 	sp=$!
 	stub=

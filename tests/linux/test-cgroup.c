@@ -169,6 +169,20 @@ static void test_layout_v2(void **state)
 	assert_string_equal(l.h[0].self, "/user.slice/me.scope");
 	assert_int_equal(l.h[0].ctrls, CTR_CGC_CPUSET | CTR_CGC_CPU | CTR_CGC_IO | CTR_CGC_MEMORY | CTR_CGC_HUGETLB |
 						CTR_CGC_PIDS | CTR_CGC_RDMA | CTR_CGC_MISC);
+	/* writable: the resources may come after the clone (root only) */
+	assert_false(l.h[0].ro);
+	assert_int_equal(ctr_cgroup_can_defer(&l), geteuid() == 0);
+	ctr_cg_layout_free(&l);
+	/* a read-only cgroup2 (a container's view): create goes on without cgroups, nothing deferred */
+	char mi[512];
+	snprintf(mi, sizeof(mi),
+		 "22 1 0:21 / /proc rw - proc proc rw\n"
+		 "30 22 0:26 / %s/cg ro,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n", tmp);
+	put("mountinfo", mi);
+	load(&l);
+	assert_int_equal(l.mode, CTR_CG_V2);
+	assert_true(l.h[0].ro);
+	assert_false(ctr_cgroup_can_defer(&l));
 	ctr_cg_layout_free(&l);
 }
 
@@ -196,7 +210,7 @@ static void test_layout_v1_hybrid(void **state)
 	/* every hierarchy writable: the v1 cgroups may come after the clone (root only) */
 	for (size_t i = 0; i < l.n; i++)
 		assert_false(l.h[i].ro);
-	assert_int_equal(ctr_cgroup_can_defer_v1(&l), geteuid() == 0);
+	assert_int_equal(ctr_cgroup_can_defer(&l), geteuid() == 0);
 	ctr_cg_layout_free(&l);
 	/* read-only, by the mount's options or by the superblock's: what statvfs would say */
 	{
@@ -224,7 +238,7 @@ static void test_layout_v1_hybrid(void **state)
 			n_ro += l.h[i].ro;
 		}
 		assert_int_equal(n_ro, 2);
-		assert_false(ctr_cgroup_can_defer_v1(&l));
+		assert_false(ctr_cgroup_can_defer(&l));
 		ctr_cg_layout_free(&l);
 		free(mi);
 		free(ro);
