@@ -5,8 +5,9 @@
 # create+start+wait+delete of /bin/true (`<runtime> --root X run -b bundle id`)
 # through ctr-demo, crun and runc, and the floor `unshare --fork -mpnui
 # /bin/true` (the namespaces and the two execs every runtime needs, nothing
-# else), interleaved round after round (tests/bench/timeit) N times each
-# (default 100) after 5 warm-up rounds, for two bundles (default both):
+# else), interleaved round after round in a new random order each round
+# (tests/bench/timeit) N times each (default 100) after 5 warm-up rounds,
+# for two bundles (default both):
 #   runc    runc's default spec (`runc spec`), no seccomp: the plainest
 #   podman  podman's default capabilities and seccomp profile (--profile FILE,
 #           default /usr/share/containers/seccomp.json)
