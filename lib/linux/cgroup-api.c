@@ -43,6 +43,12 @@ static int record_cgroups(void *ud, struct ctr_cgroup *cg, ctr_error **err)
 	return ctr_container_save_state(c, err);
 }
 
+/* a new cgroup namespace: in the clone, or unshared by the child once in its cgroups */
+static bool new_cgroup_ns(const struct ctr_plan *plan)
+{
+	return plan->cg_unshare || ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP);
+}
+
 /*
  * A "cgroup" mount on a pure v2 host in a container without a cgroup
  * namespace of its own: a new cgroup2 mount would show the whole hierarchy
@@ -56,8 +62,7 @@ static int record_cgroups(void *ud, struct ctr_cgroup *cg, ctr_error **err)
  */
 static int bind_own_v2_cgroup(struct ctr_container *c, struct ctr_plan *plan, ctr_error **err)
 {
-	if (c->cg->mode != CTR_CG_V2 || plan->cg_unshare || plan->ns_flag[OCI_NS_CGROUP] != 0 ||
-	    ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP))
+	if (c->cg->mode != CTR_CG_V2 || new_cgroup_ns(plan) || plan->ns_flag[OCI_NS_CGROUP] != 0)
 		return 0;
 	const char *dir = NULL;
 	for (size_t i = 0; i < c->cg->n; i++)
@@ -95,11 +100,6 @@ static bool cpuset_asked(const struct oci_config *cfg)
 		    *json_object_get_string(v))
 			return true;
 	return false;
-}
-
-static bool new_cgroup_ns(const struct ctr_plan *plan)
-{
-	return plan->cg_unshare || ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP);
 }
 
 /*

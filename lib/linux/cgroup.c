@@ -886,8 +886,9 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 bool ctr_cgroup_can_defer(const struct ctr_cg_layout *l)
 {
 	bool any = false;
-	if (geteuid() != 0 || (l->mode != CTR_CG_V1 && l->mode != CTR_CG_HYBRID && l->mode != CTR_CG_V2))
+	if (geteuid() != 0)
 		return false;
+	/* no cgroup filesystem (CTR_CG_NONE): no hierarchy, nothing to defer */
 	for (size_t i = 0; i < l->n; i++) {
 		/* a hybrid's unified hierarchy is made before the clone and never decides */
 		if (l->h[i].v2 && l->mode != CTR_CG_V2)
