@@ -661,6 +661,58 @@ static void test_digests(void **state)
 	expect_fail("lower.tar.gz", &bad, EBADMSG, "size mismatch", NULL);
 	bad.size = size - 1;
 	expect_fail("lower.tar.gz", &bad, EBADMSG, "size mismatch", NULL);
+	/*
+	 * A blob that starts at the fd's offset, inside a larger file: the
+	 * blob's digest covers the blob's bytes only, and a file that goes on
+	 * past the blob is a size mismatch.
+	 */
+	{
+		char gzp[PATH_MAX], pre[PATH_MAX];
+		path_of(gzp, corpus, "lower.tar.gz");
+		path_of(pre, corpus, "prefixed.gz");
+		assert_true(snprintf(cmd, sizeof(cmd), "{ head -c 5000 /dev/zero; cat '%s'; } > '%s'", gzp, pre) <
+			    (int)sizeof(cmd));
+		assert_int_equal(system(cmd), 0);
+		for (int tail = 0; tail < 2; tail++) {
+			if (tail) {
+				assert_true(snprintf(cmd, sizeof(cmd), "printf x >> '%s'", pre) < (int)sizeof(cmd));
+				assert_int_equal(system(cmd), 0);
+			}
+			for (int wrong_digest = 0; wrong_digest < 2; wrong_digest++) {
+				fresh_root();
+				int fd = open(pre, O_RDONLY | O_CLOEXEC);
+				assert_true(fd >= 0);
+				assert_int_equal(lseek(fd, 5000, SEEK_SET), 5000);
+				int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				assert_true(rfd >= 0);
+				struct ctr_layer_desc dp = d;
+				snprintf(wrong, sizeof(wrong), "sha256:%064d", 2);
+				if (wrong_digest)
+					dp.digest = wrong;
+				struct ctr_layer_opts o;
+				opts_init(&o);
+				struct ctr_layer_stats st;
+				ctr_error *e = NULL;
+				int r = ctr_layer_apply(rfd, fd, &dp, &o, &st, &e);
+				close(fd);
+				close(rfd);
+				if (!tail && !wrong_digest) {
+					assert_int_equal(r, 0);
+					assert_int_equal(st.bytes_in, (uint64_t)size);
+					assert_content(root, "c/kept/lowerf", "l");
+				} else {
+					assert_int_equal(r, -EBADMSG);
+					const char *msg = ctr_error_message(e);
+					if (tail)
+						assert_non_null(strstr(msg, "size mismatch"));
+					else
+						assert_true(strstr(msg, "digest mismatch") && strstr(msg, blob256));
+				}
+				ctr_error_free(e);
+			}
+		}
+		unlink(pre);
+	}
 	/* media type against magic bytes, unknown media types, digest syntax */
 	bad = d;
 	bad.media_type = "application/vnd.oci.image.layer.v1.tar+zstd";
