@@ -2138,6 +2138,13 @@ static int do_delete(ctr_container *c, unsigned flags, int64_t timeout_ms, ctr_e
 			(void)kill_all(c, SIGKILL, &e);
 		ctr_error_free(e);
 		(void)sys_pidfd_send_signal(c->pidfd, SIGKILL);
+		/* a task the v1 freezer holds dies only once thawed (v2's lets SIGKILL through):
+		 * thawed after the signal, so that nothing of it runs again */
+		if (st == CTR_STATUS_PAUSED && c->cg) {
+			e = NULL;
+			(void)ctr_cgroup_freeze(c->cg, false, &e);
+			ctr_error_free(e);
+		}
 		if ((r = wait_gone(c, deadline, timeout_ms, err)) < 0) {
 			ctr_container_unlock(c);
 			return r;

@@ -532,6 +532,14 @@ if [ "$LAYOUT" = hybrid ] && command -v unshare >/dev/null; then
 		for i in $(seq 50); do [ -d /proc/$pid ] && [ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$pid/status)" != Z ] || break; sleep 0.1; done
 		echo "killed=$($X state v1a | grep -o "\"status\": *\"[a-z]*\"")"
 		$X delete v1a && echo "left=$(ls -d /sys/fs/cgroup/*/$P/v1a 2>/dev/null)"
+		# the v1 freezer holds a SIGKILLed task until it is thawed (v2 lets it through); the
+		# bundle names the cgroups of v1a, deleted above
+		$X run -d -b "$b" v1p </dev/null
+		ppid=$($X state v1p | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
+		$X pause v1p
+		timeout 20 $X delete --force v1p; echo "pdel=$?"
+		st=$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$ppid/status 2>/dev/null)
+		echo "pgone=$([ -z "$st" ] || [ "$st" = Z ] && echo yes || echo "no ($st)") pleft=$(ls -d /sys/fs/cgroup/*/$P/v1a 2>/dev/null)"
 	' _ "$CTR_DEMO" "$ROOT" "$P" "$b" "$V2" "$(v1dir freezer)" >"$TMP/v1.out" 2>&1
 	v1o=$(cat "$TMP/v1.out")
 	expect_match "pure v1: in the v1 pids cgroup, not moved in the (unmounted) unified one" "^unified=0::/ pids=1\$" "$v1o"
@@ -541,6 +549,9 @@ if [ "$LAYOUT" = hybrid ] && command -v unshare >/dev/null; then
 	expect_match "pure v1: resumed, the counter moves" "^thawed-count=moved\$" "$v1o"
 	expect_match "pure v1: kill --all (freeze, signal each pid, thaw) stops it" '^killed="status": *"stopped"$' "$v1o"
 	expect_match "pure v1: delete removes every cgroup" "^left=\$" "$v1o"
+	expect_match "pure v1: delete --force of a paused container returns" "^pdel=0\$" "$v1o"
+	expect_match "pure v1: delete --force of a paused container: its init is gone, no cgroup left" \
+		"^pgone=yes pleft=\$" "$v1o"
 fi
 
 # --- features
