@@ -608,14 +608,23 @@ static int bind_cgroup_ro(const char *src, int dir, const char *name, unsigned l
  * CTR_MNT_CGROUP_V1: a tmpfs at the target, then for each hierarchy the
  * container's own cgroup (its line in /proc/self/cgroup: the process is in
  * its cgroups by now) bound from the host's mount of that hierarchy, with
- * the mount's flags, and the host's symlinks.  path is the target's
- * /proc/self/fd path; the tmpfs is looked up again from rootfd.
+ * the mount's flags, and the host's symlinks.  Where the runtime made all
+ * of that as a detached tree while we set up (m->cg_tree_fd, from the late
+ * go: container.c, cg_v1_tree), it is attached at target (the O_PATH fd
+ * of the target resolved beneath the rootfs) in one step instead.  path is
+ * the target's /proc/self/fd path; the tmpfs is looked up again from rootfd.
  */
-static int mount_cgroup_v1(const struct ctr_mnt *m, int rootfd, const char *path, char *eb, size_t n)
+static int mount_cgroup_v1(const struct ctr_mnt *m, int rootfd, int target, const char *path, char *eb, size_t n)
 {
 	char cg[8192], src[PATH_MAX], fdp[64];
 	unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = 0;
+	/* all of it made by the runtime while we set up (container.c, cg_v1_tree): attached in one step */
+	if (m->cg_tree_fd >= 0 &&
+	    move_mount(m->cg_tree_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail(eb, n, errno, "%s: attach the cgroup hierarchies' tmpfs", m->label);
+	if (m->cg_tree_fd >= 0)
+		return 0;
 	if (mount("tmpfs", path, "tmpfs", fl, "mode=755") < 0)
 		return fail(eb, n, errno, "%s: mount tmpfs for the cgroup hierarchies", m->label);
 	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
@@ -753,7 +762,7 @@ static int do_mount(const struct ctr_mnt *m, int rootfd, char *eb, size_t n)
 		remount = m->ro_remount;
 		break;
 	case CTR_MNT_CGROUP_V1:
-		r = mount_cgroup_v1(m, rootfd, path, eb, n);
+		r = mount_cgroup_v1(m, rootfd, tfd, path, eb, n);
 		break;
 	case CTR_MNT_CGROUP:
 		if (mount("cgroup2", path, "cgroup2", m->flags, NULL) < 0) {
@@ -1171,6 +1180,11 @@ static int cgroups_ready(struct ctr_plan *p, char *eb, size_t n)
 	size_t nfds = 0;
 	int t = ctr_msg_recv_fds(p->sync_fd, p->msgbuf, CTR_MSG_MAX, fds, CTR_MSG_MAX_FDS, &nfds);
 	int r = 0;
+	struct ctr_msg h;
+	memcpy(&h, p->msgbuf, sizeof(h));
+	/* the cgroup mount, made by the runtime: the last fd (the rest are tasks files) */
+	if (t == CTR_MSG_GO && (h.err & CTR_GO_CG_TREE) && nfds > 0)
+		p->cg_tree_fd = fds[--nfds];
 	/* the caller's affinity again, before the cpuset join (which keeps within it, as for any child) */
 	if (t == CTR_MSG_GO && p->parent_cpu >= 0 && sched_setaffinity(0, sizeof(p->affinity), &p->affinity) < 0)
 		r = fail(eb, n, errno, "set the caller's CPU affinity back");
@@ -1386,7 +1400,14 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		p->mnts[i].cg_own_ns = own_cgns;
 		if (ctr_mnt_shows_cgroups(&p->mnts[i]) && (r = cgroups_ready(p, eb, n)) < 0)
 			return r;
-		if ((r = do_mount(&p->mnts[i], rootfd, eb, n)) < 0)
+		p->mnts[i].cg_tree_fd = -1;
+		if (p->mnts[i].kind == CTR_MNT_CGROUP_V1 && !own_cgns) {
+			p->mnts[i].cg_tree_fd = p->cg_tree_fd;
+			p->cg_tree_fd = -1;
+		}
+		r = do_mount(&p->mnts[i], rootfd, eb, n);
+		close_fd(&p->mnts[i].cg_tree_fd);
+		if (r < 0)
 			return r;
 		close_fd(&p->mnts[i].tree_fd);
 	}
@@ -1394,6 +1415,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 		return r;
 	if ((r = cgroups_ready(p, eb, n)) < 0)
 		return r;
+	close_fd(&p->cg_tree_fd); /* a tree no mount took (none expected): not the container's */
 	size_t state_len = 0;
 	if (p->want_hooks_msg) {
 		if ((r = ctr_msg_send(p->sync_fd, CTR_MSG_HOOKS, 0, 0, NULL, 0)) < 0)
@@ -1532,6 +1554,7 @@ static void walk_slots(struct ctr_plan *p, struct fd_walk *w)
 
 void ctr_child_main(struct ctr_plan *p)
 {
+	p->cg_tree_fd = -1;
 	ss_child_begin();
 	char eb[CTR_ERRBUF];
 	eb[0] = '\0';

@@ -48,6 +48,9 @@ struct ctr_msg {
 /* The stub's go (create_finish): start at once (CTR_CREATE_START), answering on the sync socket
  * as it would on a start connection, instead of waiting for one */
 #define CTR_GO_START 1
+/* The late go (cgroups_ready): its last fd is the v1 cgroup mount, made by the runtime as a
+ * detached tree (container.c, cg_v1_tree), for the child to attach in one step */
+#define CTR_GO_CG_TREE 2
 
 #define CTR_MSG_MAX (256 * 1024)
 /* what the child and the stub send the runtime: a header and at most an error text (CTR_ERRBUF) */
@@ -89,6 +92,7 @@ struct ctr_mnt {
 	struct ctr_cg_sub *cg_subs; /* CTR_MNT_CGROUP_V1 */
 	size_t n_cg_subs;
 	bool cg_own_ns;       /* CTR_MNT_CGROUP_V1, set by the child: it has its own cgroup namespace */
+	int cg_tree_fd;       /* CTR_MNT_CGROUP_V1, set by the child: the tree the late go brought, or -1 */
 };
 
 /* A mount that shows the container's cgroups: a cgroup mount, or a bind from the host's cgroupfs
@@ -208,6 +212,8 @@ struct ctr_plan {
 					* cgroups) come after the devices, sysctls and masked paths, so
 					* that the go has come by then (container.c, cg_mounts_last);
 					* n_mnts: in their place */
+	int cg_tree_fd;                /* the child's: the v1 cgroup mount's tree from the late go
+					* (CTR_GO_CG_TREE), until attached; -1 */
 	bool cg_wait;                  /* the runtime makes the v1 cgroups (pure v2: applies the resources)
 					* after the clone: wait for its go (with their tasks files) before
 					* anything that needs them (see child.c) */
@@ -313,8 +319,9 @@ int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, siz
 int ctr_msg_recv(int fd, char *buf, size_t size);
 /* The most fds one message carries (ctr_msg_send_fds): the cgroup hierarchies' tasks files. */
 #define CTR_MSG_MAX_FDS 24
-/* Send a message of type (no payload) with n fds attached (SCM_RIGHTS); 0 or -errno.  Async-signal-safe. */
-int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n);
+/* Send a message of type (no payload, flags in its err field) with n fds attached (SCM_RIGHTS); 0 or
+ * -errno.  Async-signal-safe. */
+int ctr_msg_send_fds(int sock, int type, int flags, const int *fds, size_t n);
 /* Receive one message into buf and up to max fds (*n of them; the rest closed): its type, 0 on EOF, -errno
  * (-EPROTO: malformed or control data cut).  Async-signal-safe. */
 int ctr_msg_recv_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n);

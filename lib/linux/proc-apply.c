@@ -130,11 +130,12 @@ int ctr_msg_send(int fd, int type, int errnum, int pid, const void *payload, siz
 	return w < 0 ? (int)w : 0;
 }
 
-int ctr_msg_send_fds(int sock, int type, const int *fds, size_t n)
+int ctr_msg_send_fds(int sock, int type, int flags, const int *fds, size_t n)
 {
 	struct ctr_msg h;
 	memset(&h, 0, sizeof(h));
 	h.type = type;
+	h.err = flags;
 	struct iovec iov = {&h, sizeof(h)};
 	ssize_t w = send_fds(sock, &iov, 1, fds, n);
 	return w < 0 ? (int)w : 0;

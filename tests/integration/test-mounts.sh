@@ -83,16 +83,35 @@ c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] +
 own=$(grep -m1 -E "^[0-9]+:([a-z_]+,)*pids(,[a-z_]+)*:" /proc/self/cgroup | cut -d: -f3)
 echo own=$own
 awk "\$5 ~ \"^/sys/fs/cgroup/\" && \$(NF-2) == \"cgroup\" {print \"hier\", \$5, \$4, \$6}" /proc/self/mountinfo
-if touch /sys/fs/cgroup/pids/x 2>/dev/null; then echo cg-WRITABLE; else echo cg-readonly; fi'
-	expect_eq "cgroup bind: run exit 0" 0 "$RC"
-	own=$(printf '%s\n' "$OUT" | sed -n 's/^own=//p')
-	nh=$(printf '%s\n' "$OUT" | grep -c '^hier ')
-	check "cgroup bind: the v1 hierarchies are mounted ($nh)" test "$nh" -ge 1
-	expect_eq "cgroup bind: each one is the container's own cgroup ($own)" "$nh" \
-		"$(printf '%s\n' "$OUT" | awk -v o="$own" '$1 == "hier" && $3 == o' | wc -l)"
-	expect_eq "cgroup bind: each one ro,nosuid,nodev,noexec" "$nh" \
-		"$(printf '%s\n' "$OUT" | awk '$1 == "hier" && $4 ~ /^ro,/ && $4 ~ /nosuid/ && $4 ~ /nodev/ && $4 ~ /noexec/' | wc -l)"
-	expect_match "cgroup bind: writes fail" '^cg-readonly$' "$OUT"
+awk "\$5 == \"/opt/cg\" {print \"tmpfs2\", \$6}; \$5 ~ \"^/opt/cg/\" && \$(NF-2) == \"cgroup\" {print \"hier2\", \$5, \$4, \$6}" /proc/self/mountinfo
+awk "\$5 == \"/sys/fs/cgroup\" {print \"tmpfs\", \$6}" /proc/self/mountinfo
+if touch /sys/fs/cgroup/pids/x 2>/dev/null; then echo cg-WRITABLE; else echo cg-readonly; fi
+if mkdir /sys/fs/cgroup/x 2>/dev/null; then echo cgtmpfs-WRITABLE; else echo cgtmpfs-readonly; fi'
+	# cgbind_checks WHAT PREFIX: the hierarchies ("hier" lines, or "hier2" for the second mount)
+	cgbind_checks() {
+		local own nh
+		expect_eq "$1: run exit 0" 0 "$RC"
+		own=$(printf '%s\n' "$OUT" | sed -n 's/^own=//p')
+		nh=$(printf '%s\n' "$OUT" | grep -c "^$2 ")
+		check "$1: the v1 hierarchies are mounted ($nh)" test "$nh" -ge 1
+		expect_eq "$1: each one is the container's own cgroup ($own)" "$nh" \
+			"$(printf '%s\n' "$OUT" | awk -v o="$own" -v p="$2" '$1 == p && $3 == o' | wc -l)"
+		expect_eq "$1: each one ro,nosuid,nodev,noexec" "$nh" \
+			"$(printf '%s\n' "$OUT" | awk -v p="$2" '$1 == p && $4 ~ /^ro,/ && $4 ~ /nosuid/ && $4 ~ /nodev/ && $4 ~ /noexec/' | wc -l)"
+		expect_match "$1: writes fail" '^cg-readonly$' "$OUT"
+		expect_match "$1: the tmpfs holding them is read-only too" '^cgtmpfs-readonly$' "$OUT"
+		expect_match "$1: the tmpfs is ro,nosuid,nodev,noexec" '^tmpfs ro,nosuid,nodev,noexec' "$OUT"
+	}
+	# one cgroup mount: the runtime makes it as a detached tree beside the child's setup, where the
+	# kernel mounts on detached trees (6.18 here), and the child attaches it (container.c,
+	# cg_v1_tree); a second one: the child mounts both itself, as on older kernels
+	cgbind_checks "cgroup bind" hier
+	cfg "$b" 'c["mounts"].append({"destination": "/opt/cg", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})'
+	runb "$b"
+	cgbind_checks "cgroup bind, two cgroup mounts (the first)" hier
+	cgbind_checks "cgroup bind, two cgroup mounts (the second)" hier2
+	expect_match "cgroup bind, two cgroup mounts: the second tmpfs is ro,nosuid,nodev,noexec" \
+		'^tmpfs2 ro,nosuid,nodev,noexec' "$OUT"
 fi
 
 # --- maskedPaths and readonlyPaths
