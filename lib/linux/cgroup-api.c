@@ -43,12 +43,6 @@ static int record_cgroups(void *ud, struct ctr_cgroup *cg, ctr_error **err)
 	return ctr_container_save_state(c, err);
 }
 
-/* a new cgroup namespace: in the clone, or unshared by the child once in its cgroups */
-static bool new_cgroup_ns(const struct ctr_plan *plan)
-{
-	return plan->cg_unshare || ((plan->clone_flags | plan->late_flags) & CLONE_NEWCGROUP);
-}
-
 /*
  * A "cgroup" mount on a pure v2 host in a container without a cgroup
  * namespace of its own: a new cgroup2 mount would show the whole hierarchy
@@ -62,7 +56,7 @@ static bool new_cgroup_ns(const struct ctr_plan *plan)
  */
 static int bind_own_v2_cgroup(struct ctr_container *c, struct ctr_plan *plan, ctr_error **err)
 {
-	if (c->cg->mode != CTR_CG_V2 || new_cgroup_ns(plan) || plan->ns_flag[OCI_NS_CGROUP] != 0)
+	if (c->cg->mode != CTR_CG_V2 || ctr_plan_own_cgroup_ns(plan))
 		return 0;
 	const char *dir = NULL;
 	for (size_t i = 0; i < c->cg->n; i++)
@@ -116,7 +110,7 @@ static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layou
 	if (plan->has_userns || plan->userns_new || plan->join_pid_or_time || plan->ns_fds[OCI_NS_CGROUP] >= 0 ||
 	    !ctr_cgroup_can_defer(l))
 		return false;
-	return !new_cgroup_ns(plan) || (l->mode == CTR_CG_V2 && !cpuset_asked(cfg));
+	return !ctr_plan_new_cgroup_ns(plan) || (l->mode == CTR_CG_V2 && !cpuset_asked(cfg));
 }
 
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
@@ -151,7 +145,7 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		 * leaves the cgroup it recorded.)
 		 */
 		if (c->cg && plan->shared_vm && !ctr_clone3_fn_works()) {
-			if (new_cgroup_ns(plan))
+			if (ctr_plan_new_cgroup_ns(plan))
 				plan->shared_vm = false;
 			else
 				c->cg->no_clone_into = true;

@@ -587,12 +587,17 @@ static int copy_tree(int src, int dst, int depth, const char *label, char *eb, s
  * -ENOSYS or -EPERM (a flag a user namespace locks): nothing was attached,
  * the caller binds and remounts.
  */
+uint64_t ctr_mount_attrs(unsigned long flags)
+{
+	return ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+	       ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+}
+
 static int bind_cgroup_ro(const char *src, int dir, const char *name, unsigned long flags)
 {
 	struct mount_attr a;
 	memset(&a, 0, sizeof(a));
-	a.attr_set = ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) | ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
-		     ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) | ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+	a.attr_set = ctr_mount_attrs(flags);
 	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -errno;
@@ -619,12 +624,12 @@ static int mount_cgroup_v1(const struct ctr_mnt *m, int rootfd, int target, cons
 	char cg[8192], src[PATH_MAX], fdp[64];
 	unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = 0;
-	/* all of it made by the runtime while we set up (container.c, cg_v1_tree): attached in one step */
-	if (m->cg_tree_fd >= 0 &&
-	    move_mount(m->cg_tree_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return fail(eb, n, errno, "%s: attach the cgroup hierarchies' tmpfs", m->label);
-	if (m->cg_tree_fd >= 0)
+	if (m->cg_tree_fd >= 0) {
+		/* all of it made by the runtime while we set up (container.c, cg_v1_tree): attached in one step */
+		if (move_mount(m->cg_tree_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return fail(eb, n, errno, "%s: attach the cgroup hierarchies' tmpfs", m->label);
 		return 0;
+	}
 	if (mount("tmpfs", path, "tmpfs", fl, "mode=755") < 0)
 		return fail(eb, n, errno, "%s: mount tmpfs for the cgroup hierarchies", m->label);
 	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
@@ -1384,8 +1389,7 @@ static int child_setup(struct ctr_plan *p, char *eb, size_t n)
 			return fail(eb, n, -r, "root.path: tell the runtime");
 	}
 	/* a cgroup mount in a cgroup namespace of its own mounts the hierarchies rooted at it */
-	bool own_cgns = p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 ||
-			((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
+	bool own_cgns = ctr_plan_own_cgroup_ns(p);
 	/*
 	 * The mounts, in their order.  Those that show cgroups wait for the
 	 * runtime's late go (cgroups_ready); when they come last and touch

@@ -984,13 +984,6 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 /* 0 once the kernel refused to mount on a detached tree (older ones do: EINVAL): the child mounts instead */
 static int cg_tree_works = 1;
 
-/* mount_setattr's attributes for MS_* flags of a mount */
-static uint64_t mount_attrs(unsigned long fl)
-{
-	return ((fl & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) | ((fl & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
-	       ((fl & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) | ((fl & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
-}
-
 /*
  * The "cgroup" mount of a v1 or hybrid host (child.c, mount_cgroup_v1: a
  * tmpfs, the container's own cgroup of each hierarchy bound in with the
@@ -1012,7 +1005,7 @@ static int cg_v1_tree(const struct create_run *run)
 	const struct ctr_plan *p = &run->plan;
 	const struct ctr_cgroup *cg = run->c->cg;
 	if (!cg || !__atomic_load_n(&cg_tree_works, __ATOMIC_RELAXED) || p->has_userns || p->userns_new ||
-	    p->cg_unshare || p->ns_flag[OCI_NS_CGROUP] != 0 || ((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP))
+	    ctr_plan_own_cgroup_ns(p))
 		return -1;
 	const struct ctr_mnt *m = NULL;
 	for (size_t i = 0; i < p->n_mnts; i++) {
@@ -1045,7 +1038,7 @@ static int cg_v1_tree(const struct create_run *run)
 	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "755", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (tree = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)mount_attrs(fl))) < 0) {
+	    (tree = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)ctr_mount_attrs(fl))) < 0) {
 		if (fs >= 0)
 			close(fs);
 		return -1;
@@ -1053,7 +1046,7 @@ static int cg_v1_tree(const struct create_run *run)
 	close(fs);
 	struct mount_attr a;
 	memset(&a, 0, sizeof(a));
-	a.attr_set = mount_attrs(m->flags | fl);
+	a.attr_set = ctr_mount_attrs(m->flags | fl);
 	for (size_t k = 0; k < m->n_cg_subs; k++) {
 		const struct ctr_cg_sub *s = &m->cg_subs[k];
 		if (s->link) {

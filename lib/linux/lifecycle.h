@@ -231,6 +231,23 @@ struct ctr_plan {
 	struct ctr_proc proc;
 };
 
+/* A new cgroup namespace: in the clone, or unshared by the child once in its cgroups. */
+static inline bool ctr_plan_new_cgroup_ns(const struct ctr_plan *p)
+{
+	return p->cg_unshare || ((p->clone_flags | p->late_flags) & CLONE_NEWCGROUP);
+}
+
+/* A cgroup namespace of the container's own, new or joined: a cgroup mount there mounts each
+ * hierarchy anew, rooted at the container's cgroup (child.c), instead of binding the host's. */
+static inline bool ctr_plan_own_cgroup_ns(const struct ctr_plan *p)
+{
+	return ctr_plan_new_cgroup_ns(p) || p->ns_flag[OCI_NS_CGROUP] != 0;
+}
+
+/* mount_setattr(2)'s MOUNT_ATTR_* for the MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC of flags
+ * (child.c).  Async-signal-safe. */
+uint64_t ctr_mount_attrs(unsigned long flags);
+
 /* Build the plan from a typed config (allocates).  rootfs is absolute; snap
  * the create's reads of /proc/self (internal.h; NULL: read them here). */
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
