@@ -352,7 +352,8 @@ expect_eq "no cgroup ns: the user program starts in /$P/late in each of the $nh 
 expect_match "no cgroup ns: pids.max is set before it runs, and its cgroup mount shows its own cgroup" \
 	"^pids.max=42\$" "$OUT"
 expect_match "no cgroup ns: the container has the caller's CPU affinity ($mycpus)" "^cpus=$mycpus\$" "$OUT"
-# the cgroup dirs that came with the go, and the sync channel, are not the container's
+# the cgroup dirs and the cgroup mount's tree that came with the go, and the sync channel, are not
+# the container's
 expect_match "no cgroup ns: the user program holds only its stdio (and ls its directory)" "^fds=0 1 2 3 \$" "$OUT"
 expect_eq "no cgroup ns: run removes every cgroup" "" "$(cgdirs "/$P/late")"
 if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
