@@ -181,11 +181,17 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 	return bind_own_v2_cgroup(c, plan, err);
 }
 
+int ctr_cgroup_create_late(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			   unsigned flags, ctr_error **err)
+{
+	return ctr_cgroup_create_rest(c->cg, l, cfg, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, record_cgroups, c, err);
+}
+
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
 			    unsigned flags, int *files, size_t *n, ctr_error **err)
 {
 	int dirs[CTR_CG_MAX_HIER];
-	int r = ctr_cgroup_create_rest(c->cg, l, cfg, (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err);
+	int r = ctr_cgroup_create_late(c, l, cfg, flags, err);
 	if (r == 0)
 		r = ctr_cgroup_fds(c->cg, ctr_cgroup_v2_fd(c->cg) >= 0, dirs, n, err); /* v2: unless cloned into it */
 	return r < 0 ? r : ctr_cgroup_open_join_files(dirs, *n, files, err);

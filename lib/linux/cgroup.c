@@ -752,15 +752,38 @@ static bool selected(bool v2, enum cg_sel sel)
 }
 
 /*
+ * Whether each selected hierarchy's directory is there already (someone
+ * else's: destroy leaves it), then cg recorded by the caller (record, when
+ * given and a hierarchy is selected), before any of those directories is
+ * made: a creator killed half-way through the mkdirs leaves a state that
+ * delete cleans up (destroy takes a missing leaf as removed).
+ */
+static int cg_look(struct ctr_cgroup *cg, enum cg_sel sel, int (*record)(void *, struct ctr_cgroup *, ctr_error **),
+		   void *ud, ctr_error **err)
+{
+	bool any = false;
+	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
+	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!selected(cg->h[i].v2, sel))
+			continue;
+		struct stat st;
+		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
+		any = true;
+	}
+	return any && record ? record(ud, cg, err) : 0;
+}
+
+/*
  * The first step of every create: cg with each hierarchy's directory (not
- * made yet) and whether it is someone else's, recorded by the caller before
- * any directory is made: a creator killed half-way through the mkdirs leaves
- * a state that delete cleans up (destroy takes a missing leaf as removed).
- * On failure cg is freed and *out NULL.
+ * made yet), then cg_look for those of sel: the others (CG_V2_ONLY: the v1
+ * ones, made by the late step) are looked at and recorded by
+ * ctr_cgroup_create_rest, off the path to the clone.  On failure cg is
+ * freed and *out NULL.
  */
 static int cg_begin(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
-		    int (*record)(void *, struct ctr_cgroup *, ctr_error **), void *ud, struct ctr_cgroup **out,
-		    ctr_error **err)
+		    enum cg_sel sel, int (*record)(void *, struct ctr_cgroup *, ctr_error **), void *ud,
+		    struct ctr_cgroup **out, ctr_error **err)
 {
 	struct ctr_cgroup *cg = calloc(1, sizeof(*cg));
 	*out = NULL;
@@ -773,6 +796,9 @@ static int cg_begin(const struct ctr_cg_layout *l, const struct oci_config *cfg,
 		cg->h[i].fd = -1;
 		cg->h[i].v2 = h->v2;
 		cg->h[i].ctrls = h->ctrls;
+		/* not ours until cg_look has seen it missing: a create that fails before the late step
+		 * looks at the v1 ones leaves them, as it never made them */
+		cg->h[i].existed = true;
 		cg->n = i + 1;
 		char *path = NULL;
 		if (!(cg->h[i].name = strdup(h->name)))
@@ -784,14 +810,8 @@ static int cg_begin(const struct ctr_cg_layout *l, const struct oci_config *cfg,
 		}
 		free(path);
 	}
-	/* runtime.md Delete: resources "not created by this container, MUST NOT be deleted": a cgroup
-	 * that is there already (a cgroupsPath someone made) is used, and left by destroy */
-	for (size_t i = 0; i < cg->n && r == 0; i++) {
-		struct stat st;
-		cg->h[i].existed = stat(cg->h[i].dir, &st) == 0 && S_ISDIR(st.st_mode);
-	}
-	if (r == 0 && record)
-		r = record(ud, cg, err);
+	if (r == 0)
+		r = cg_look(cg, sel, record, ud, err);
 	if (r < 0) {
 		ctr_cgroup_free(cg);
 		return r;
@@ -850,7 +870,7 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 		return 0;
 	}
 	struct ctr_cgroup *cg = NULL;
-	int r = cg_begin(l, cfg, id, systemd, record, ud, &cg, err);
+	int r = cg_begin(l, cfg, id, systemd, CG_ALL, record, ud, &cg, err);
 	if (r == 0 && (r = cg_make(cg, l, cfg, systemd, CG_ALL, err)) < 0 && not_ours(r)) {
 		/*
 		 * rootless without delegation (or a read-only cgroupfs, as in a
@@ -906,7 +926,7 @@ int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_c
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err)
 {
-	int r = cg_begin(l, cfg, id, systemd, record, ud, out, err);
+	int r = cg_begin(l, cfg, id, systemd, CG_V2_ONLY, record, ud, out, err);
 	if (r == 0 && (r = cg_make(*out, l, cfg, systemd, CG_V2_ONLY, err)) < 0) {
 		rollback(*out);
 		ctr_cgroup_free(*out);
@@ -916,9 +936,12 @@ int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_c
 }
 
 int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			   bool systemd, ctr_error **err)
+			   bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err), void *ud,
+			   ctr_error **err)
 {
-	int r = cg_make(cg, l, cfg, systemd, CG_V1_ONLY, err);
+	int r = cg_look(cg, CG_V1_ONLY, record, ud, err);
+	if (r == 0)
+		r = cg_make(cg, l, cfg, systemd, CG_V1_ONLY, err);
 	return r < 0 ? r : ctr_cgroup_apply(cg, cfg, cfg->linux_.resources, false, err);
 }
 

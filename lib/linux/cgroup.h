@@ -101,7 +101,7 @@ struct ctr_cgroup {
 		int fd;      /* O_PATH directory fd, -1 when not open */
 		int created; /* how many path components create made (removed on rollback), 0 after */
 		char *note;  /* v2, at create: why some controllers are not in the cgroup (for errors), or NULL */
-		bool existed; /* the directory was there before create: someone else's, destroy leaves it */
+		bool existed; /* there before create (or not looked at yet, cg_look): someone else's, destroy leaves it */
 	} h[CTR_CG_MAX_HIER];
 };
 
@@ -116,11 +116,12 @@ struct ctr_cgroup {
 int ctr_cgroup_create(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id, bool systemd,
 		      struct ctr_cgroup **out, ctr_error **err);
 /*
- * The same, calling record(ud, cg) once the directories exist and before
- * anything is written to them, so the caller can note them in its state (a
- * creator killed while the resources are applied then leaves a state that
- * delete cleans up).  A record failure fails the create (dirs removed); after
- * any failure cg is freed, so the caller must forget it.
+ * The same, calling record(ud, cg) once each directory is named and looked
+ * at (there already: someone else's) and before any is made, so the caller
+ * can note them in its state (a creator killed half-way through the mkdirs
+ * or while the resources are applied then leaves a state that delete cleans
+ * up).  A record failure fails the create; after any failure cg is freed
+ * (what was made removed), so the caller must forget it.
  */
 int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_config *cfg, const char *id,
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
@@ -128,10 +129,13 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
 /*
  * create in two steps, so that the v1 hierarchies' mkdirs and every resource
  * write overlap the container process's own setup: ctr_cgroup_create_v2_first
- * records cg (as ctr_cgroup_create_recorded) and makes only the unified
- * cgroup (the one clone3 puts the process into), ctr_cgroup_create_rest the
- * v1 ones, if any, then applies the resources (the process joins the v1 ones
- * itself, see ctr_cgroup_prepare).  On a pure v2 host the second step is the
+ * looks at and records the unified cgroup (as ctr_cgroup_create_recorded;
+ * nothing is recorded on a host without one) and makes only that one (the
+ * one clone3 puts the process into), ctr_cgroup_create_rest looks at and
+ * records the v1 ones, if any, makes them, then applies the resources (the
+ * process joins the v1 ones itself, see ctr_cgroup_prepare).  So the stat
+ * of each v1 directory and the state write before their mkdirs (about 75 us
+ * on a pure v1 host) come off the path to the clone.  On a pure v2 host the second step is the
  * resources alone: the device program's load (BPF_PROG_LOAD, the verifier
  * and the JIT: about 160 us in a fresh process) and the limits' writes.
  * Only where ctr_cgroup_can_defer (root; v1 hierarchies, or a pure v2 host;
@@ -144,7 +148,8 @@ int ctr_cgroup_create_v2_first(const struct ctr_cg_layout *l, const struct oci_c
 			       bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err),
 			       void *ud, struct ctr_cgroup **out, ctr_error **err);
 int ctr_cgroup_create_rest(struct ctr_cgroup *cg, const struct ctr_cg_layout *l, const struct oci_config *cfg,
-			   bool systemd, ctr_error **err);
+			   bool systemd, int (*record)(void *ud, struct ctr_cgroup *cg, ctr_error **err), void *ud,
+			   ctr_error **err);
 /* Remove the container's cgroups (each leaf, with child cgroups the container made; retries on EBUSY). */
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, ctr_error **err);
 /*
@@ -256,6 +261,9 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
  */
 int ctr_cgroup_prepare_rest(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
 			    unsigned flags, int *files, size_t *n, ctr_error **err);
+/* Its first part: ctr_cgroup_create_rest of c->cg, recorded in c's state (the ENOSYS fallback's, before a fork). */
+int ctr_cgroup_create_late(struct ctr_container *c, const struct ctr_cg_layout *l, const struct oci_config *cfg,
+			   unsigned flags, ctr_error **err);
 /* The join set-up of ctr_cgroup_prepare (all hierarchies when clone3 into the cgroup is refused: ENOSYS). */
 int ctr_cgroup_plan_self_join(struct ctr_container *c, struct ctr_plan *plan, int *fds, bool skip_v2,
 			      bool *parent_enters, ctr_error **err);

@@ -1358,8 +1358,7 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 		/* clone3 refused (a seccomp profile, valgrind): the child joins the cgroup itself
 		 * (every hierarchy made first: the late step is for a process cloned into its cgroup) */
 		if (run->cg_late && !run->late_done) {
-			if ((r = ctr_cgroup_create_rest(c->cg, &run->layout, run->cfg,
-							(run->o->flags & CTR_CREATE_SYSTEMD_CGROUP) != 0, err)) < 0)
+			if ((r = ctr_cgroup_create_late(c, &run->layout, run->cfg, run->o->flags, err)) < 0)
 				return r;
 			ctr_cg_layout_free(&run->layout);
 			run->cg_late = plan->cg_wait = false;
