@@ -114,24 +114,17 @@ static bool late_possible(const struct ctr_plan *plan, const struct ctr_cg_layou
 }
 
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       struct ctr_host_snap *snap, int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout,
-		       bool *late, ctr_error **err)
+		       const struct ctr_cg_layout *l, int *fds, bool *parent_enters, bool *late, ctr_error **err)
 {
-	struct ctr_cg_layout l;
-	struct ctr_cg_sources src = {.snap = snap};
-	int r = ctr_cg_layout_load(&src, &l, err);
+	int r;
 	bool systemd = (flags & CTR_CREATE_SYSTEMD_CGROUP) != 0;
 	*parent_enters = *late = false;
-	if (r < 0)
-		return r;
-	if (late_possible(plan, &l, cfg)) {
-		r = ctr_cgroup_create_v2_first(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
+	if (late_possible(plan, l, cfg)) {
+		r = ctr_cgroup_create_v2_first(l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
 		if (r < 0) {
-			ctr_cg_layout_free(&l);
 			c->cg = NULL; /* freed by the failed create; its dirs are gone */
 			return r;
 		}
-		*late_layout = l;
 		*late = plan->cg_wait = true;
 		/*
 		 * A child spawned sharing our memory is cloned into its cgroup by
@@ -156,8 +149,7 @@ int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, un
 		move_cgroup_ns(plan);
 		return bind_own_v2_cgroup(c, plan, err);
 	}
-	r = ctr_cgroup_create_recorded(&l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
-	ctr_cg_layout_free(&l);
+	r = ctr_cgroup_create_recorded(l, cfg, c->id, systemd, record_cgroups, c, &c->cg, err);
 	if (r < 0)
 		c->cg = NULL; /* freed by the failed create; its dirs are gone */
 	if (r < 0 || !c->cg)

@@ -231,8 +231,9 @@ int ctr_cgroup_oom_kills(struct ctr_cgroup *cg, uint64_t *count, ctr_error **err
 struct ctr_container;
 struct ctr_plan;
 /*
- * create: make the container's cgroups (the host's layout, linux.cgroupsPath,
- * CTR_CREATE_SYSTEMD_CGROUP in flags) into c->cg and set the plan up so the
+ * create: make the container's cgroups (the host's layout l, which the caller
+ * loaded for the plan and keeps; linux.cgroupsPath, CTR_CREATE_SYSTEMD_CGROUP
+ * in flags) into c->cg and set the plan up so the
  * process is in them before its cgroup namespace and execve: pure v2 clones
  * into the cgroup (ctr_cgroup_v2_fd); else the child joins them itself
  * (fds, CTR_CG_MAX_HIER entries, must outlive the clone), or with a new user
@@ -241,13 +242,12 @@ struct ctr_plan;
  * unified cgroup comes by clone3 and the v1 ones by the join.
  */
 int ctr_cgroup_prepare(struct ctr_container *c, const struct oci_config *cfg, unsigned flags, struct ctr_plan *plan,
-		       struct ctr_host_snap *snap, int *fds, bool *parent_enters, struct ctr_cg_layout *late_layout,
-		       bool *late, ctr_error **err);
+		       const struct ctr_cg_layout *l, int *fds, bool *parent_enters, bool *late, ctr_error **err);
 /*
  * *late (root without user or cgroup namespaces or the intermediate process,
  * on a host with v1 hierarchies or a pure v2 one): only the unified cgroup
- * (hybrid, pure v2) is made, plan->cg_wait set and the layout left in
- * *late_layout (the caller's to free); after the clone, while the child sets
+ * (hybrid, pure v2) is made and plan->cg_wait set; after the clone (l still
+ * held), while the child sets
  * up its mounts, ctr_cgroup_prepare_rest makes the v1 cgroups, applies the
  * resources and opens the tasks files of those the child joins for writing
  * into files (CTR_CG_MAX_HIER entries, *n of them, none on a pure v2 host

@@ -894,7 +894,7 @@ struct create_run {
 	bool cg_parent_enters;
 	bool cg_late;			/* the v1 cgroups (pure v2: the resources) come after the clone
 					 * (create_cgroups_late) */
-	struct ctr_cg_layout layout;	/* the host's cgroups, for the late step (held while cg_late) */
+	struct ctr_cg_layout layout;	/* the host's cgroups (read once: the plan's cgroup mount, the cgroups) */
 	struct ctr_netdevs *netdevs;
 	int64_t deadline;
 	int cg_fds[CTR_CG_MAX_HIER];
@@ -918,8 +918,11 @@ static int create_plan(struct create_run *run, int **preserved, ctr_error **err)
 	struct ctr_plan *plan = &run->plan;
 	int r;
 
-	if ((r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags,
-				&run->snap, plan, err)) < 0)
+	/* the host's cgroup hierarchies, parsed once for the cgroup mount's plan and the cgroups */
+	struct ctr_cg_sources src = {.snap = &run->snap};
+	if ((r = ctr_cg_layout_load(&src, &run->layout, err)) < 0 ||
+	    (r = ctr_plan_build(c->ctx, run->cfg, ctr_spec_json(c->spec), c->id, c->bundle, c->rootfs, o->flags,
+				&run->layout, plan, err)) < 0)
 		return r;
 	if (plan->net_unshare)
 		plan->net_spare_fd = ctr_ns_spare_take(c->ctx, CTR_SPARE_NET);
@@ -1328,8 +1331,8 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 	 * instead, while the child sets up (create_cgroups_late). */
 	c->recorded = CTR_STATUS_CREATING;
 	plan->shared_vm = shared_vm_ok(run);
-	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, &run->snap, run->cg_fds, &run->cg_parent_enters,
-				    &run->layout, &run->cg_late, err)) < 0)
+	if ((r = ctr_cgroup_prepare(c, run->cfg, run->o->flags, plan, &run->layout, run->cg_fds, &run->cg_parent_enters,
+				    &run->cg_late, err)) < 0)
 		return r;
 	plan->parent_cpu = -1;
 	plan->cg_mnts_from = cg_mounts_last(plan);
@@ -1711,8 +1714,7 @@ static void create_run_release(struct create_run *run)
 	free(run->state);
 	ctr_error_free(run->late_err);
 	ctr_net_devices_free(run->netdevs);
-	if (run->cg_late)
-		ctr_cg_layout_free(&run->layout);
+	ctr_cg_layout_free(&run->layout);
 	ctr_plan_free(&run->plan);
 	ctr_host_snap_free(&run->snap);
 }

@@ -248,11 +248,13 @@ static inline bool ctr_plan_own_cgroup_ns(const struct ctr_plan *p)
  * (child.c).  Async-signal-safe. */
 uint64_t ctr_mount_attrs(unsigned long flags);
 
-/* Build the plan from a typed config (allocates).  rootfs is absolute; snap
- * the create's reads of /proc/self (internal.h; NULL: read them here). */
+struct ctr_cg_layout;
+/* Build the plan from a typed config (allocates).  rootfs is absolute; cgl
+ * the host's cgroup hierarchies (linux/cgroup.h, ctr_cg_layout_load), for a
+ * "cgroup" mount. */
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
-		   struct ctr_plan *plan, ctr_error **err);
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags,
+		   const struct ctr_cg_layout *cgl, struct ctr_plan *plan, ctr_error **err);
 void ctr_plan_free(struct ctr_plan *plan);
 
 /* Build the process part (also for exec). Does not open the console socket. */

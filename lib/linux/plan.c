@@ -14,7 +14,6 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/vfs.h>
@@ -25,6 +24,7 @@
 #include <json-c/json.h>
 #include <unistd.h>
 
+#include "linux/cgroup.h"
 #include "linux/lifecycle.h"
 #include "linux/sigsafe.h"
 #include "linux/procfs.h"
@@ -512,19 +512,7 @@ static int idmap_tree(const struct oci_config *cfg, const struct oci_mount *m, s
 	return 0;
 }
 
-/* Does the comma-separated list have this item? */
-static bool list_has(const char *list, const char *item, size_t len)
-{
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == len && !strncmp(p, item, len))
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
+/* One entry of a v1 cgroup mount: a hierarchy (ctrls, host_mnt) or a symlink (link). */
 static int add_cg_sub(struct ctr_mnt *t, const char *name, const char *link, const char *ctrls, const char *host_mnt)
 {
 	struct ctr_cg_sub *v = realloc(t->cg_subs, (t->n_cg_subs + 1) * sizeof(*v));
@@ -540,50 +528,6 @@ static int add_cg_sub(struct ctr_mnt *t, const char *name, const char *link, con
 	return 0;
 }
 
-/* A cgroup or cgroup2 mount directly under /sys/fs/cgroup, from one mountinfo line. */
-struct cg_mount {
-	const char *point; /* "/sys/fs/cgroup/<name>" */
-	const char *super; /* super options: the controllers of a v1 mount */
-	bool v2;
-	dev_t dev;
-	int shown; /* -1 unknown, 0 hidden by a later mount on or above it, 1 what the path shows */
-};
-
-/*
- * The cgroup mounts of mountinfo (parsed in place: mi is cut into strings)
- * into m (at most max): their number.  Each line is
- * "id parent maj:min root mountpoint opts ... - fstype source superopts".
- */
-static size_t cg_mounts_parse(char *mi, struct cg_mount *m, size_t max)
-{
-	size_t n = 0;
-	for (char *save = NULL, *ml = strtok_r(mi, "\n", &save); ml && n < max; ml = strtok_r(NULL, "\n", &save)) {
-		char *f[5] = {0}, *sep = strstr(ml, " - "), *p = ml;
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (int i = 0; i < 5 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ' ');
-			if (p)
-				*p++ = '\0';
-		}
-		if (!f[4] || strncmp(f[4], "/sys/fs/cgroup/", 15) || strchr(f[4] + 15, '/') || !f[4][15])
-			continue;
-		/* "fstype source superopts" */
-		char *fstype = sep + 3, *src = strchr(fstype, ' '), *super = src ? strchr(src + 1, ' ') : NULL;
-		unsigned maj, min;
-		if (!super || sscanf(f[2], "%u:%u", &maj, &min) != 2)
-			continue;
-		*src = '\0';
-		bool v2 = !strcmp(fstype, "cgroup2");
-		if (!v2 && strcmp(fstype, "cgroup"))
-			continue;
-		m[n++] = (struct cg_mount){f[4], super + 1, v2, makedev(maj, min), -1};
-	}
-	return n;
-}
-
 /*
  * A "cgroup" mount on a host with v1 hierarchies (pure v1, or the v1/v2
  * hybrid) gets what runc gives it: a tmpfs with, for each hierarchy mounted
@@ -592,69 +536,38 @@ static size_t cg_mounts_parse(char *mi, struct cg_mount *m, size_t max)
  * and sees no other cgroup), and the host's symlinks ("cpu" ->
  * "cpu,cpuacct").  Mounting cgroup2 there instead would show only the
  * unified hierarchy, and without a cgroup namespace all of it.  Which
- * hierarchies exist is read here (one entry per hierarchy the process is in,
- * its mount under /sys/fs/cgroup; mountinfo read and parsed once, each mount
- * point stat'ed at most once); the child finds its own path in each from
- * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout has
- * v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2), or -errno.
+ * hierarchies exist comes from the host's layout (cgl: mountinfo and
+ * /proc/self/cgroup parsed once per create, for the cgroups as well; a
+ * mount hidden by a later one on or above it is not there): those mounted
+ * directly under /sys/fs/cgroup, each named by its controllers as
+ * /proc/self/cgroup names it; the child finds its own path in each from
+ * /proc/self/cgroup once it is in its cgroups.  Returns 1 when the layout
+ * has v1 hierarchies (t filled), 0 when not (pure v2: mount cgroup2), or
+ * -errno.
  */
-static int cgroup_v1_subs(struct ctr_mnt *t, struct ctr_host_snap *snap, ctr_error **err)
+static int cgroup_v1_subs(struct ctr_mnt *t, const struct ctr_cg_layout *cgl, ctr_error **err)
 {
-	char *mi = NULL, *cg = NULL;
-	size_t mlen, clen;
-	int r, found = 0;
+	int r = 0, found = 0;
 	struct statfs sf;
 	/* /sys/fs/cgroup itself cgroup2: pure v2 (also over v1 mounts it hides) */
-	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC)
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC || !cgl)
 		return 0;
-	if ((r = ctr_host_snap_read(snap, "mountinfo", &mi, &mlen, err)) < 0)
-		return r;
-	if ((r = ctr_host_snap_read(snap, "cgroup", &cg, &clen, err)) < 0) {
-		free(mi);
-		return r;
-	}
-	struct cg_mount mounts[64];
-	size_t nm = cg_mounts_parse(mi, mounts, CTR_ARRAY_SIZE(mounts));
-	/* each line of /proc/self/cgroup: id:controllers:path */
-	for (char *save = NULL, *l = strtok_r(cg, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
+	for (size_t i = 0; i < cgl->n && r == 0; i++) {
+		const struct ctr_cg_hier *h = &cgl->h[i];
+		const char *mnt = h->mount;
+		if (strncmp(mnt, "/sys/fs/cgroup/", 15) || !mnt[15] || strchr(mnt + 15, '/'))
 			continue;
-		*c2 = '\0';
-		const char *ctrls = c1 + 1;
-		bool v2 = !*ctrls;
-		/* its mount point directly under /sys/fs/cgroup, the first in mountinfo order */
-		const char *mnt = NULL;
-		for (size_t k = 0; k < nm && !mnt; k++) {
-			struct cg_mount *cm = &mounts[k];
-			if (cm->v2 != v2)
-				continue;
-			bool all = true;
-			for (const char *q = ctrls; *q && all;) {
-				const char *e = strchr(q, ',');
-				size_t len = e ? (size_t)(e - q) : strlen(q);
-				all = list_has(cm->super, q, len);
-				q = e ? e + 1 : q + len;
-			}
-			if (!all)
-				continue;
-			/* a mount hidden by a later one on or above it is not what the path shows */
-			if (cm->shown < 0) {
-				struct stat st;
-				cm->shown = stat(cm->point, &st) == 0 && st.st_dev == cm->dev;
-			}
-			if (cm->shown)
-				mnt = cm->point;
-		}
-		if (mnt) {
-			if (!v2)
-				found = 1;
-			if (add_cg_sub(t, mnt + 15, NULL, ctrls, mnt) < 0)
-				r = -ENOMEM;
-		}
+		/* one entry per hierarchy (a second mount of one is not another) */
+		bool dup = false;
+		for (size_t k = 0; k < t->n_cg_subs && !dup; k++)
+			dup = t->cg_subs[k].ctrls && !strcmp(t->cg_subs[k].ctrls, h->name);
+		if (dup)
+			continue;
+		if (!h->v2)
+			found = 1;
+		if (add_cg_sub(t, mnt + 15, NULL, h->name, mnt) < 0)
+			r = -ENOMEM;
 	}
-	free(mi);
-	free(cg);
 	/* the host's symlinks for co-mounted controllers */
 	DIR *d = r == 0 && found ? opendir("/sys/fs/cgroup") : NULL;
 	for (struct dirent *de; d && r == 0 && (de = readdir(d));) {
@@ -762,7 +675,7 @@ static int check_proc_mount(const struct oci_mount *m, const struct ctr_mnt *t, 
 }
 
 static int build_mounts(const struct oci_config *cfg, const char *bundle, bool userns, bool new_netns,
-			struct ctr_plan *plan, struct ctr_host_snap *snap, ctr_error **err)
+			struct ctr_plan *plan, const struct ctr_cg_layout *cgl, ctr_error **err)
 {
 	int r;
 	if (!cfg->n_mounts)
@@ -839,7 +752,7 @@ static int build_mounts(const struct oci_config *cfg, const char *bundle, bool u
 			 * hybrid one); the child falls back to a read-only rbind of the
 			 * host's /sys/fs/cgroup when the kernel refuses it */
 			t->kind = CTR_MNT_CGROUP;
-			if ((r = cgroup_v1_subs(t, snap, err)) < 0)
+			if ((r = cgroup_v1_subs(t, cgl, err)) < 0)
 				return r;
 			if (r == 1)
 				t->kind = CTR_MNT_CGROUP_V1;
@@ -1064,8 +977,8 @@ static void plan_reset(struct ctr_plan *plan)
 }
 
 int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct json_object *spec_json,
-		   const char *id, const char *bundle, const char *rootfs, unsigned flags, struct ctr_host_snap *snap,
-		   struct ctr_plan *plan, ctr_error **err)
+		   const char *id, const char *bundle, const char *rootfs, unsigned flags,
+		   const struct ctr_cg_layout *cgl, struct ctr_plan *plan, ctr_error **err)
 {
 	int r;
 	plan_reset(plan);
@@ -1172,7 +1085,7 @@ int ctr_plan_build(const ctr_context *ctx, const struct oci_config *cfg, struct 
 	}
 	plan->root_prop = l->rootfs_propagation_flags;
 
-	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, snap, err)) < 0)
+	if ((r = build_mounts(cfg, bundle, plan->has_userns, new_net, plan, cgl, err)) < 0)
 		return r;
 	if ((r = ctr_dev_plan_build(cfg, plan->has_userns, &plan->dev, err)) < 0)
 		return r;
