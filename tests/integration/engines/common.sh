@@ -14,9 +14,14 @@ engine_tty() {
 	fi
 	# the line first: the terminal echoes it whenever it arrives, and output written before the read
 	# could have that echo cut into it ("stdio-ttytyped-in", seen in the slow pure-v2 guest); once the
-	# read returns, the echo is done
+	# read returns, the echo is done.  A NUL sometimes reaches the container's terminal after the
+	# input (script(1)'s stdin has ended by then), and the terminal echoes it as "^@" into whatever
+	# line is being written: "^@stdio-tty" with podman -it, "/dev/pts/0^@" without podman in
+	# image-run's -t case, each once in the pure-v2 guest; where it comes from is not found: it is
+	# cut out, as the raw NULs are
 	out=$(printf 'typed-in\n' | timeout 60 script -qec \
-		"$cmd sh -c 'read l; [ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; echo got=\$l'" /dev/null 2>&1 | tr -d '\r')
+		"$cmd sh -c 'read l; [ -t 0 ] && [ -t 1 ] && echo stdio-tty; tty; echo got=\$l'" /dev/null 2>&1 |
+		tr -d '\r\000' | sed 's/\^@//g')
 	expect_match "$name: stdin and stdout are the terminal" '^stdio-tty$' "$out"
 	expect_match "$name: the terminal is a pty" '^/dev/pts/[0-9]+$' "$out"
 	expect_match "$name: input reaches the container" '^got=typed-in$' "$out"
