@@ -10,6 +10,7 @@
 #include <sys/inotify.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1386,8 +1387,27 @@ static int join_by(int fd, const char *file, size_t i, char *errbuf, size_t errl
 	return -(e ? e : EIO);
 }
 
+/*
+ * A v1 cpuset join sets the joiner's CPU affinity to the cpuset's CPUs on
+ * kernels before 6.2 (since then the kernel keeps what sched_setaffinity
+ * asked for, within the cpuset): the affinity the process had is asked for
+ * again after the joins, so that a container has its caller's affinity
+ * (within its cpuset) on every kernel.  Nothing when the joins left it alone
+ * (6.2 and later, or no cpuset); the kernel keeps the result within the
+ * cpuset, and an affinity with no CPU of it leaves the cpuset's.
+ * Async-signal-safe.
+ */
+static void affinity_back(const cpu_set_t *before)
+{
+	cpu_set_t now;
+	if (sched_getaffinity(0, sizeof(now), &now) == 0 && !CPU_EQUAL(&now, before))
+		(void)sched_setaffinity(0, sizeof(*before), before);
+}
+
 int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 {
+	cpu_set_t before;
+	bool have = n && sched_getaffinity(0, sizeof(before), &before) == 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *file;
 		int fd = open_join_file(fds[i], &file);
@@ -1397,16 +1417,22 @@ int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 		if (r < 0)
 			return r;
 	}
+	if (have)
+		affinity_back(&before);
 	return 0;
 }
 
 int ctr_cgroup_join_files(const int *fds, size_t n, char *errbuf, size_t errlen)
 {
+	cpu_set_t before;
+	bool have = n && sched_getaffinity(0, sizeof(before), &before) == 0;
 	for (size_t i = 0; i < n; i++) {
 		int r = join_by(fds[i], "tasks or cgroup.procs", i, errbuf, errlen);
 		if (r < 0)
 			return r;
 	}
+	if (have)
+		affinity_back(&before);
 	return 0;
 }
 
