@@ -1404,15 +1404,16 @@ static void affinity_back(const cpu_set_t *before)
 		(void)sched_setaffinity(0, sizeof(*before), before);
 }
 
-int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
+/* Join each of fds: cgroup dirs (dirs: their join file opened here) or join files already open. */
+static int join_all(const int *fds, size_t n, bool dirs, char *errbuf, size_t errlen)
 {
 	cpu_set_t before;
 	bool have = n && sched_getaffinity(0, sizeof(before), &before) == 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *file;
-		int fd = open_join_file(fds[i], &file);
+		const char *file = "tasks or cgroup.procs";
+		int fd = dirs ? open_join_file(fds[i], &file) : fds[i];
 		int r = join_by(fd, file, i, errbuf, errlen);
-		if (fd >= 0)
+		if (dirs && fd >= 0)
 			close(fd);
 		if (r < 0)
 			return r;
@@ -1422,18 +1423,14 @@ int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
 	return 0;
 }
 
+int ctr_cgroup_join_self(const int *fds, size_t n, char *errbuf, size_t errlen)
+{
+	return join_all(fds, n, true, errbuf, errlen);
+}
+
 int ctr_cgroup_join_files(const int *fds, size_t n, char *errbuf, size_t errlen)
 {
-	cpu_set_t before;
-	bool have = n && sched_getaffinity(0, sizeof(before), &before) == 0;
-	for (size_t i = 0; i < n; i++) {
-		int r = join_by(fds[i], "tasks or cgroup.procs", i, errbuf, errlen);
-		if (r < 0)
-			return r;
-	}
-	if (have)
-		affinity_back(&before);
-	return 0;
+	return join_all(fds, n, false, errbuf, errlen);
 }
 
 int ctr_cgroup_open_join_files(const int *dirfds, size_t n, int *out, ctr_error **err)

@@ -135,8 +135,8 @@ int ctr_cgroup_create_recorded(const struct ctr_cg_layout *l, const struct oci_c
  * records the v1 ones, if any, makes them, then applies the resources (the
  * process joins the v1 ones itself, see ctr_cgroup_prepare).  So the stat
  * of each v1 directory and the state write before their mkdirs (about 75 us
- * on a pure v1 host) come off the path to the clone.  On a pure v2 host the second step is the
- * resources alone: the device program's load (BPF_PROG_LOAD, the verifier
+ * on a pure v1 host) come off the path to the clone.  On a pure v2 host the
+ * second step is the resources alone: the device program's load (BPF_PROG_LOAD, the verifier
  * and the JIT: about 160 us in a fresh process) and the limits' writes.
  * Only where ctr_cgroup_can_defer (root; v1 hierarchies, or a pure v2 host;
  * none of them read-only: no going on without cgroups half-way).  After a

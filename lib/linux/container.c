@@ -1364,7 +1364,6 @@ static int create_spawn(struct create_run *run, ctr_error **err)
 		if (run->cg_late && !run->late_done) {
 			if ((r = ctr_cgroup_create_late(c, &run->layout, run->cfg, run->o->flags, err)) < 0)
 				return r;
-			ctr_cg_layout_free(&run->layout);
 			run->cg_late = plan->cg_wait = false;
 			/* no go to take the caller's affinity back at: the child stays where it starts */
 			plan->parent_cpu = -1;
@@ -1641,9 +1640,9 @@ static int early_go(struct create_run *run, ctr_error **err)
 {
 	const struct ctr_plan *p = &run->plan;
 	const struct oci_config *cfg = run->cfg;
+	/* (a pty to receive, console_parent, comes only with a terminal) */
 	if (!(run->o->flags & CTR_CREATE_START) || !p->shared_vm || run->o->network || p->proc.terminal ||
-	    run->console_parent >= 0 || p->hk_start_container.n || p->proc.seccomp_listener ||
-	    (cfg->process && cfg->process->has_oom_score_adj))
+	    p->hk_start_container.n || p->proc.seccomp_listener || (cfg->process && cfg->process->has_oom_score_adj))
 		return 0;
 	int r = ctr_msg_send(run->sv[0], CTR_MSG_GO, CTR_GO_START, 0, NULL, 0);
 	if (r == -EPIPE || r == -ECONNRESET)

@@ -550,7 +550,7 @@ static int cgroup_v1_subs(struct ctr_mnt *t, const struct ctr_cg_layout *cgl, ct
 	int r = 0, found = 0;
 	struct statfs sf;
 	/* /sys/fs/cgroup itself cgroup2: pure v2 (also over v1 mounts it hides) */
-	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC || !cgl)
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC)
 		return 0;
 	for (size_t i = 0; i < cgl->n && r == 0; i++) {
 		const struct ctr_cg_hier *h = &cgl->h[i];
