@@ -53,9 +53,17 @@ struct ctr_context {
 	pid_t mi_pid;			/* and by which process */
 	char *mi_text;			/* its text when last read; NULL: read it */
 	size_t mi_len;
+	/* ctr_context_warm's thread (with init_lock): started, finished */
+	pthread_t warm_thread;
+	pthread_cond_t warm_cond;
+	bool warm_live, warm_done;
 };
 /* lib/util.c: close the mount table's file and free its copy */
 void ctr_host_cache_fini(ctr_context *ctx);
+/* lib/util.c: the mount table's open file (-1: none yet), a library fd no caller may pass on */
+int ctr_host_cache_fd(ctr_context *ctx);
+/* lib/context.c: wait until ctr_context_warm's thread (if any) has opened its fds */
+void ctr_context_warm_wait(ctr_context *ctx);
 /* lib/linux/netns-spare.c: take the spare of a kind (waiting for one being made; -1: none) for a
  * create whose child makes a new namespace of that kind; refill after a start */
 void ctr_netns_spare_init(ctr_context *ctx);

@@ -165,6 +165,14 @@ static int mountinfo_cached(ctr_context *ctx, char **out, size_t *len, ctr_error
 	return r;
 }
 
+int ctr_host_cache_fd(ctr_context *ctx)
+{
+	pthread_mutex_lock(&ctx->mi_lock);
+	int fd = ctx->mi_fd;
+	pthread_mutex_unlock(&ctx->mi_lock);
+	return fd;
+}
+
 void ctr_host_cache_fini(ctr_context *ctx)
 {
 	if (ctx->mi_fd >= 0)

@@ -204,6 +204,8 @@ static int do_create(struct cli *cli, const char *id, struct create_args *a, ctr
 	char *image = NULL;
 	if (!ctx)
 		return 1;
+	/* the init stub's memfd and the mount table read while config.json loads (ctr/context.h) */
+	ctr_context_warm(ctx);
 	bundle = realpath(a->bundle ? a->bundle : ".", NULL);
 	if (!bundle) {
 		cli_error(cli, "bundle directory %s: %s (--bundle names the directory holding config.json)",

@@ -314,6 +314,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (!cli_context(cli))
 		goto out;
+	/* the init stub's memfd made while the container's state loads */
+	ctr_context_warm(cli->ctx);
 	if (ctr_container_load(cli->ctx, &c, id, &err) < 0) {
 		cli_error_ctr(cli, err, "exec failed");
 		goto out;

@@ -15,7 +15,9 @@
  * networks) must be freed before it.
  *
  * A context holds the init stub's sealed memfd (see README "Security
- * model") from its first container create or exec on, and, once it has
+ * model") from its first container create or exec on (or from
+ * ctr_context_warm(), which makes it and reads the mount table below on a
+ * thread of the context ahead of the first create), and, once it has
  * created two containers with a new network namespace (root, no user
  * namespace), one more: a network namespace made by a thread of the
  * context while a started container runs, for the next create's child to
@@ -28,7 +30,7 @@
  * reads the table again only when poll() on that file says it changed, or
  * the file would show another table (another mount namespace or root
  * directory, a forked child); reading it costs about 25 us here.
- * ctr_context_free() joins that thread and closes them all.
+ * ctr_context_free() joins those threads and closes them all.
  */
 #ifndef CTR_CONTEXT_H
 #define CTR_CONTEXT_H
@@ -110,6 +112,28 @@ static inline void ctr_context_options_init(ctr_context_options *opts)
  *         directory; -ENOMEM
  */
 int ctr_context_new(ctr_context **out, const ctr_context_options *opts, ctr_error **err);
+
+/**
+ * Start making, on a thread of the context, what container creates and
+ * execs keep in it (the init stub's sealed memfd and the copy of the
+ * mount table, see above), and return at once.  For a program that
+ * creates or execs a container right after making its context, such as a
+ * runtime's command line: the first create otherwise makes them on its
+ * own path before the clone (about 100 us here), while the second CPU
+ * idles; made here, they are ready by the time the caller has loaded its
+ * config.  A create or exec that comes first makes or waits for them under
+ * the context's locks, as it would without this call.  Does nothing when
+ * the context has them already, when called again, or when the process
+ * may run on one CPU only (the thread would only take turns with the
+ * caller).  A create or exec that passes fds (preserve_fds) waits for the
+ * thread to finish, so that an fd it opens is never taken for the
+ * caller's.  Failures are not reported here: the create or exec that
+ * needs the memfd makes it and reports them.  ctr_context_free() waits
+ * for the thread.  Thread-safe.
+ *
+ * @param ctx the context; NULL does nothing
+ */
+void ctr_context_warm(ctr_context *ctx);
 
 /**
  * Free a context (containers and other state on disk are untouched).

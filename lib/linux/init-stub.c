@@ -130,22 +130,33 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_
 		return ctr_err_nomem(err);
 	for (int i = 0; i < n; i++)
 		fds[i] = -1;
-	int init_fd = -1;
+	/* the context's own fds (the init stub's memfd, the mount table's file, the spare namespaces):
+	 * a caller who passes a range with a hole in it must not hand one of them to the container */
+	int ctx_fds[2 + CTR_SPARE_KINDS] = {-1, -1};
 	if (ctx) {
+		ctr_context_warm_wait(ctx); /* its fds are open, the numbers known */
 		pthread_mutex_lock(&ctx->init_lock);
-		init_fd = ctx->init_fd;
+		ctx_fds[0] = ctx->init_fd;
 		pthread_mutex_unlock(&ctx->init_lock);
+		ctx_fds[1] = ctr_host_cache_fd(ctx);
+		pthread_mutex_lock(&ctx->netns_lock);
+		for (int k = 0; k < CTR_SPARE_KINDS; k++)
+			ctx_fds[2 + k] = ctx->ns_spare[k];
+		pthread_mutex_unlock(&ctx->netns_lock);
 	}
 	for (int i = 0; i < n; i++) {
 		int fd = 3 + i;
-		bool lib = fd == init_fd;
+		bool lib = false;
+		for (size_t k = 0; k < CTR_ARRAY_SIZE(ctx_fds); k++)
+			lib |= ctx && fd == ctx_fds[k];
 		for (size_t k = 0; k < n_lib; k++)
 			lib |= fd == lib_fds[k];
 		if (lib) {
 			ctr_preserve_fds_free(fds, n);
 			return ctr_err(err, EBADF, CTR_E_INVALID,
-				       "preserve_fds %d: fd %d is not the caller's (libctr holds it: its init stub or the "
-				       "container handle): open the fds to pass before the library's, or pass fewer",
+				       "preserve_fds %d: fd %d is not the caller's (libctr holds it: its init stub, its copy "
+				       "of the mount table, a spare namespace or the container handle): open the fds to "
+				       "pass before the library's, or pass fewer",
 				       n, fd);
 		}
 		/* copies above the range: a copy must never take the number of a missing fd we check next */

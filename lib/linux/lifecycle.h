@@ -384,8 +384,9 @@ int ctr_sealed_memfd(const char *name, const void *data, size_t len, ctr_error *
 /*
  * The caller's fds 3..3+n-1, each dup'ed (close-on-exec) into out[i], taken
  * at the start of a create or exec before the library opens anything; an fd
- * that is not open, or that the library holds (the context's init stub, the
- * handle's fds in lib_fds), is an error naming it.
+ * that is not open, or that the library holds (the context's init stub, mount
+ * table and spare namespaces, the handle's fds in lib_fds), is an error
+ * naming it.  Waits for ctr_context_warm's thread to have opened its fds.
  */
 int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_t n_lib, int **out,
 			      ctr_error **err);

@@ -9,11 +9,18 @@
  * memfd and /proc/self/mountinfo (its check for a changed mount table)
  * from its first create on.  Everything goes with free and delete.
  *
+ * ctr_context_warm makes the context's two ahead, on a thread: they appear
+ * without a create, a create after it makes no second pair, a create that
+ * passes fds waits for the thread, and an fd of the thread's that landed in
+ * a hole of the caller's preserve_fds range is refused, never passed on.
+ *
  * Usage: handle-fds STATE_ROOT BUNDLE   (TAP; root)
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +143,64 @@ int main(int argc, char **argv)
 	struct fds end = count(id, state_dir);
 	ok(end.total == base.total - 1 && end.mountinfo == 0 && end.memfd == 0,
 	   "ctr_context_free gives back the memfd and mountinfo");
+	ctr_error_free(err);
+	err = NULL;
+	spec = NULL;
+	ctx = NULL;
+
+	/* ---- ctr_context_warm ---- */
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
+		return 1;
+	struct fds wbase = count(id, state_dir);
+	ctr_context_warm(ctx);
+	ctr_context_warm(ctx); /* a second call does nothing */
+	struct fds warm = wbase;
+	for (int i = 0; i < 2000 && (warm.memfd < 1 || warm.mountinfo < 1); i++) {
+		usleep(1000);
+		warm = count(id, state_dir);
+	}
+	ok(warm.memfd == 1 && warm.mountinfo == 1 && warm.total == wbase.total + 2,
+	   "ctr_context_warm: the context's memfd and mount table, without a create (%d fds added)",
+	   warm.total - wbase.total);
+	ctr_context_free(ctx);
+	ctr_spec_free(spec);
+	struct fds wfreed = count(id, state_dir);
+	ok(wfreed.total == wbase.total && wfreed.memfd == 0 && wfreed.mountinfo == 0,
+	   "ctr_context_free after ctr_context_warm gives them back");
+
+	/* the caller's fds 3 and 5 open, 4 a hole: the thread's first fd (the mount table) lands on 4 */
+	if (host_open(argv[1], argv[2], &ctx, &spec) < 0)
+		return 1;
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int lo = fcntl(nul, F_DUPFD_CLOEXEC, 10); /* above the range */
+	close(nul);
+	int fd3 = dup3(lo, 3, O_CLOEXEC), fd5 = dup3(lo, 5, O_CLOEXEC);
+	close(lo);
+	close(4);
+	bool hole = fd3 == 3 && fd5 == 5 && fcntl(4, F_GETFD) < 0;
+	ctr_context_warm(ctx);
+	ctr_create_options po;
+	ctr_create_options_init(&po);
+	po.bundle = argv[2];
+	po.preserve_fds = 3;
+	po.stdio_fds[0] = po.stdio_fds[1] = po.stdio_fds[2] = fd3;
+	int r = ctr_container_create(ctx, &c, "handle-fds-hole", spec, &po, &err);
+	char hole_dir[4200];
+	snprintf(hole_dir, sizeof(hole_dir), "%s/handle-fds-hole", argv[1]);
+	ok(hole && r == -EBADF && err && strstr(ctr_error_message(err), "fd 4 is not the caller's") &&
+	       access(hole_dir, F_OK) < 0,
+	   "preserve_fds over a hole the warm thread's fd took: refused, naming fd 4, nothing left (%s)",
+	   err ? ctr_error_message(err) : "created");
+	if (r == 0) {
+		ctr_container_delete(c, CTR_DELETE_FORCE, NULL);
+		ctr_container_free(c);
+	}
+	ctr_error_free(err);
+	err = NULL;
+	close(fd3);
+	close(fd5);
+	ctr_context_free(ctx);
+	ctr_spec_free(spec);
 	ctr_error_free(err);
 	return tap_done();
 }
