@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +7,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "linux/lifecycle.h"
 
 #define CTR_DEFAULT_STATE_ROOT "/run/ctr"
 
@@ -114,9 +111,7 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->warm_live)
-		pthread_join(ctx->warm_thread, NULL);
-	pthread_cond_destroy(&ctx->warm_cond);
+	ctr_context_warm_fini(ctx);
 	ctr_netns_spare_fini(ctx);
 	free(ctx->state_root);
 	if (ctx->init_fd >= 0)
@@ -124,69 +119,6 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 	pthread_mutex_destroy(&ctx->init_lock);
 	ctr_host_cache_fini(ctx);
 	free(ctx);
-}
-
-/* ctr_context_warm's thread: what a create or exec keeps in the context, made ahead */
-static void *warm_main(void *arg)
-{
-	ctr_context *ctx = arg;
-	ctr_error *e = NULL;
-	/* failures are not kept: the create or exec that needs either makes it again and reports;
-	 * the mount table first, as a create reads it first (its cgroup layout) */
-	struct ctr_host_snap snap = {.ctx = ctx};
-	char *text = NULL;
-	size_t len;
-	if (ctr_host_snap_read(&snap, "mountinfo", &text, &len, &e) == 0)
-		free(text);
-	ctr_error_free(e);
-	ctr_host_snap_free(&snap);
-	e = NULL;
-	(void)ctr_init_stub_fd(ctx, &e);
-	ctr_error_free(e);
-	pthread_mutex_lock(&ctx->init_lock);
-	ctx->warm_done = true;
-	pthread_cond_broadcast(&ctx->warm_cond);
-	pthread_mutex_unlock(&ctx->init_lock);
-	return NULL;
-}
-
-CTR_EXPORT void ctr_context_warm(ctr_context *ctx)
-{
-	if (!ctx)
-		return;
-	/* with one CPU the thread would only take turns with the caller */
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
-		return;
-	pthread_mutex_lock(&ctx->init_lock);
-	if (!ctx->warm_live && ctx->init_fd < 0) {
-		/* made with every signal blocked: the caller's handlers never run on it */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		/* on another CPU: a new thread queued beside its creator waited here until the caller
-		 * slept (in the clone), past the point where the create needs what it makes */
-		pthread_attr_t attr;
-		bool attr_ok = pthread_attr_init(&attr) == 0;
-		int cur = sched_getcpu();
-		if (attr_ok && cur >= 0 && cur < CPU_SETSIZE && CPU_ISSET(cur, &set)) {
-			CPU_CLR(cur, &set);
-			(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-		}
-		ctx->warm_live = pthread_create(&ctx->warm_thread, attr_ok ? &attr : NULL, warm_main, ctx) == 0;
-		if (attr_ok)
-			pthread_attr_destroy(&attr);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	pthread_mutex_unlock(&ctx->init_lock);
-}
-
-void ctr_context_warm_wait(ctr_context *ctx)
-{
-	pthread_mutex_lock(&ctx->init_lock);
-	while (ctx->warm_live && !ctx->warm_done)
-		pthread_cond_wait(&ctx->warm_cond, &ctx->init_lock);
-	pthread_mutex_unlock(&ctx->init_lock);
 }
 
 CTR_EXPORT const char *ctr_context_state_root(const ctr_context *ctx)

@@ -62,8 +62,10 @@ struct ctr_context {
 void ctr_host_cache_fini(ctr_context *ctx);
 /* lib/util.c: the mount table's open file (-1: none yet), a library fd no caller may pass on */
 int ctr_host_cache_fd(ctr_context *ctx);
-/* lib/context.c: wait until ctr_context_warm's thread (if any) has opened its fds */
+/* lib/linux/init-stub.c: ctr_context_warm's thread: wait until it (if any) has opened its fds;
+ * join it (ctr_context_free) */
 void ctr_context_warm_wait(ctr_context *ctx);
+void ctr_context_warm_fini(ctr_context *ctx);
 /* lib/linux/netns-spare.c: take the spare of a kind (waiting for one being made; -1: none) for a
  * create whose child makes a new namespace of that kind; refill after a start */
 void ctr_netns_spare_init(ctr_context *ctx);

@@ -16,11 +16,14 @@
  * copy its caller (it may be python), so it carries a program of its own:
  * a static executable of a few dozen KiB, made at build time.
  *
- * One memfd per context, made on first use and shared by its containers.
+ * One memfd per context, made on first use and shared by its containers,
+ * or ahead by ctr_context_warm's thread (with the mount table's copy).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -105,6 +108,74 @@ int ctr_init_stub_fd(ctr_context *ctx, ctr_error **err)
 	}
 	pthread_mutex_unlock(&ctx->init_lock);
 	return r;
+}
+
+/* ctr_context_warm's thread: what a create or exec keeps in the context, made ahead */
+static void *warm_main(void *arg)
+{
+	ctr_context *ctx = arg;
+	ctr_error *e = NULL;
+	/* failures are not kept: the create or exec that needs either makes it again and reports;
+	 * the mount table first, as a create reads it first (its cgroup layout) */
+	struct ctr_host_snap snap = {.ctx = ctx};
+	char *text = NULL;
+	size_t len;
+	if (ctr_host_snap_read(&snap, "mountinfo", &text, &len, &e) == 0)
+		free(text);
+	ctr_error_free(e);
+	ctr_host_snap_free(&snap);
+	e = NULL;
+	(void)ctr_init_stub_fd(ctx, &e);
+	ctr_error_free(e);
+	pthread_mutex_lock(&ctx->init_lock);
+	ctx->warm_done = true;
+	pthread_cond_broadcast(&ctx->warm_cond);
+	pthread_mutex_unlock(&ctx->init_lock);
+	return NULL;
+}
+
+CTR_EXPORT void ctr_context_warm(ctr_context *ctx)
+{
+	if (!ctx)
+		return;
+	/* with one CPU the thread would only take turns with the caller */
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+		return;
+	pthread_mutex_lock(&ctx->init_lock);
+	pthread_attr_t attr;
+	if (!ctx->warm_live && ctx->init_fd < 0 && pthread_attr_init(&attr) == 0) {
+		/* every signal blocked: the caller's handlers never run on it; a small stack */
+		sigset_t all;
+		sigfillset(&all);
+		/* on another CPU: left to the scheduler, a new thread was queued beside its creator
+		 * and first ran when the caller slept (in the clone), after the create had made both */
+		int cur = sched_getcpu();
+		if (cur >= 0 && cur < CPU_SETSIZE && CPU_ISSET(cur, &set)) {
+			CPU_CLR(cur, &set);
+			(void)pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		ctx->warm_live = pthread_attr_setsigmask_np(&attr, &all) == 0 &&
+				 pthread_attr_setstacksize(&attr, 64 * 1024) == 0 &&
+				 pthread_create(&ctx->warm_thread, &attr, warm_main, ctx) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	pthread_mutex_unlock(&ctx->init_lock);
+}
+
+void ctr_context_warm_fini(ctr_context *ctx)
+{
+	if (ctx->warm_live)
+		pthread_join(ctx->warm_thread, NULL);
+	pthread_cond_destroy(&ctx->warm_cond);
+}
+
+void ctr_context_warm_wait(ctr_context *ctx)
+{
+	pthread_mutex_lock(&ctx->init_lock);
+	while (ctx->warm_live && !ctx->warm_done)
+		pthread_cond_wait(&ctx->warm_cond, &ctx->init_lock);
+	pthread_mutex_unlock(&ctx->init_lock);
 }
 
 void ctr_preserve_fds_free(int *fds, int n)
