@@ -195,17 +195,28 @@ struct hook_pidfd_info {
 /*
  * The hook was reaped by someone else: a SIGCHLD handler in the host that
  * calls waitpid(-1), or SIGCHLD set to SIG_IGN.  Since Linux 6.15 the pidfd
- * still knows the wait status (PIDFD_GET_INFO with PIDFD_INFO_EXIT).
+ * still knows the wait status (PIDFD_GET_INFO with PIDFD_INFO_EXIT), from
+ * the moment the process is released, a little after waitid saw it go: the
+ * info comes without its exit part until then, so it is asked again briefly
+ * (as ctr_pidfd_exit_status does, wait.c).
  */
 static int status_from_pidfd(int pidfd, siginfo_t *si)
 {
 	struct hook_pidfd_info info;
-	char *p = (char *)&info;
-	for (size_t i = 0; i < sizeof(info); i++)
-		p[i] = 0;
-	info.mask = HOOK_PIDFD_INFO_EXIT;
-	if (ioctl(pidfd, HOOK_PIDFD_GET_INFO, &info) < 0 || !(info.mask & HOOK_PIDFD_INFO_EXIT))
-		return -ECHILD;
+	for (long wait_ns = 20000, waited = 0;; waited += wait_ns, wait_ns *= 2) {
+		char *p = (char *)&info;
+		for (size_t i = 0; i < sizeof(info); i++)
+			p[i] = 0;
+		info.mask = HOOK_PIDFD_INFO_EXIT;
+		if (ioctl(pidfd, HOOK_PIDFD_GET_INFO, &info) < 0)
+			return -ECHILD;
+		if (info.mask & HOOK_PIDFD_INFO_EXIT)
+			break;
+		if (waited >= 100000000L)
+			return -ECHILD;
+		struct timespec ts = {0, wait_ns};
+		nanosleep(&ts, NULL);
+	}
 	int st = info.exit_code;
 	if (WIFEXITED(st)) {
 		si->si_code = CLD_EXITED;
