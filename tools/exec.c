@@ -303,8 +303,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		ncmd--;
 	}
 	if (a.cgroup.n) {
-		cli_error(cli, "exec failed: --cgroup %s: running a process in a sub-cgroup is not supported by this "
-			  "build (libctr does not manage cgroups yet); leave out --cgroup", a.cgroup.v[0]);
+		cli_error(cli, "exec failed: --cgroup %s: an exec'd process joins the container's own cgroups; "
+			  "a sub-cgroup of them is not supported: leave out --cgroup", a.cgroup.v[0]);
 		goto out;
 	}
 	if (!a.process && ncmd == 0) {
