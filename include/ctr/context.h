@@ -114,9 +114,10 @@ static inline void ctr_context_options_init(ctr_context_options *opts)
 int ctr_context_new(ctr_context **out, const ctr_context_options *opts, ctr_error **err);
 
 /**
- * Start making, on a thread of the context, what container creates and
- * execs keep in it (the init stub's sealed memfd and the copy of the
- * mount table, see above), and return at once.  For a program that
+ * Start making, on a thread of the context placed on another CPU than the
+ * caller's, what container creates and execs keep in it (the init stub's
+ * sealed memfd and the copy of the mount table, see above), and return at
+ * once.  For a program that
  * creates or execs a container right after making its context, such as a
  * runtime's command line: the first create otherwise makes them on its
  * own path before the clone (about 100 us here), while the second CPU
