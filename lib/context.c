@@ -116,6 +116,7 @@ CTR_EXPORT void ctr_context_free(ctr_context *ctx)
 	free(ctx->state_root);
 	if (ctx->init_fd >= 0)
 		close(ctx->init_fd);
+	pthread_cond_destroy(&ctx->warm_cond);
 	pthread_mutex_destroy(&ctx->init_lock);
 	ctr_host_cache_fini(ctx);
 	free(ctx);

@@ -63,7 +63,7 @@ void ctr_host_cache_fini(ctr_context *ctx);
 /* lib/util.c: the mount table's open file (-1: none yet), a library fd no caller may pass on */
 int ctr_host_cache_fd(ctr_context *ctx);
 /* lib/linux/init-stub.c: ctr_context_warm's thread: wait until it (if any) has opened its fds;
- * join it (ctr_context_free) */
+ * join it (ctr_context_free, which destroys warm_cond after) */
 void ctr_context_warm_wait(ctr_context *ctx);
 void ctr_context_warm_fini(ctr_context *ctx);
 /* lib/linux/netns-spare.c: take the spare of a kind (waiting for one being made; -1: none) for a
@@ -72,6 +72,8 @@ void ctr_netns_spare_init(ctr_context *ctx);
 void ctr_netns_spare_fini(ctr_context *ctx);
 int ctr_ns_spare_take(ctr_context *ctx, enum ctr_spare_kind kind);
 void ctr_netns_spare_refill(ctr_context *ctx);
+/* the spares' fds now (-1: none of that kind), library fds no caller may pass on */
+void ctr_ns_spare_fds(ctr_context *ctx, int out[CTR_SPARE_KINDS]);
 
 /* Whether paths a and b (leading and trailing '/' ignored, "" the root) are the same, or one is
  * below the other, component by component. */

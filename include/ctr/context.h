@@ -117,12 +117,11 @@ int ctr_context_new(ctr_context **out, const ctr_context_options *opts, ctr_erro
  * Start making, on a thread of the context placed on another CPU than the
  * caller's, what container creates and execs keep in it (the init stub's
  * sealed memfd and the copy of the mount table, see above), and return at
- * once.  For a program that
- * creates or execs a container right after making its context, such as a
- * runtime's command line: the first create otherwise makes them on its
- * own path before the clone (about 100 us here), while the second CPU
- * idles; made here, they are ready by the time the caller has loaded its
- * config.  A create or exec that comes first makes or waits for them under
+ * once.  For a program that creates or execs a container right after
+ * making its context, such as a runtime's command line: the first create
+ * otherwise makes them on its own path before the clone (about 100 us
+ * here), while the second CPU idles; made here, they are ready by the time
+ * the caller has loaded its config.  A create or exec that comes first makes or waits for them under
  * the context's locks, as it would without this call.  Does nothing when
  * the context has them already, when called again, or when the process
  * may run on one CPU only (the thread would only take turns with the

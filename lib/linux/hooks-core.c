@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -182,42 +181,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* struct pidfd_info of <linux/pidfd.h>, first version (PIDFD_INFO_SIZE_VER0 = 64 bytes). */
-struct hook_pidfd_info {
-	uint64_t mask;
-	uint64_t cgroupid;
-	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-	int32_t exit_code;
-};
-#define HOOK_PIDFD_GET_INFO _IOWR(0xFF, 11, struct hook_pidfd_info)
-#define HOOK_PIDFD_INFO_EXIT (1ULL << 3)
-
-/*
- * The hook was reaped by someone else: a SIGCHLD handler in the host that
- * calls waitpid(-1), or SIGCHLD set to SIG_IGN.  Since Linux 6.15 the pidfd
- * still knows the wait status (PIDFD_GET_INFO with PIDFD_INFO_EXIT), from
- * the moment the process is released, a little after waitid saw it go: the
- * info comes without its exit part until then, so it is asked again briefly
- * (as ctr_pidfd_exit_status does, wait.c).
- */
+/* The hook was reaped by someone else: its wait status from the pidfd (ss_pidfd_exit_wstatus). */
 static int status_from_pidfd(int pidfd, siginfo_t *si)
 {
-	struct hook_pidfd_info info;
-	for (long wait_ns = 20000, waited = 0;; waited += wait_ns, wait_ns *= 2) {
-		char *p = (char *)&info;
-		for (size_t i = 0; i < sizeof(info); i++)
-			p[i] = 0;
-		info.mask = HOOK_PIDFD_INFO_EXIT;
-		if (ioctl(pidfd, HOOK_PIDFD_GET_INFO, &info) < 0)
-			return -ECHILD;
-		if (info.mask & HOOK_PIDFD_INFO_EXIT)
-			break;
-		if (waited >= 100000000L)
-			return -ECHILD;
-		struct timespec ts = {0, wait_ns};
-		nanosleep(&ts, NULL);
-	}
-	int st = info.exit_code;
+	int st;
+	if (ss_pidfd_exit_wstatus(pidfd, &st) < 0)
+		return -ECHILD;
 	if (WIFEXITED(st)) {
 		si->si_code = CLD_EXITED;
 		si->si_status = WEXITSTATUS(st);

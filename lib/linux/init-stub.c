@@ -167,7 +167,6 @@ void ctr_context_warm_fini(ctr_context *ctx)
 {
 	if (ctx->warm_live)
 		pthread_join(ctx->warm_thread, NULL);
-	pthread_cond_destroy(&ctx->warm_cond);
 }
 
 void ctr_context_warm_wait(ctr_context *ctx)
@@ -203,23 +202,22 @@ int ctr_preserve_fds_snapshot(ctr_context *ctx, int n, const int *lib_fds, size_
 		fds[i] = -1;
 	/* the context's own fds (the init stub's memfd, the mount table's file, the spare namespaces):
 	 * a caller who passes a range with a hole in it must not hand one of them to the container */
-	int ctx_fds[2 + CTR_SPARE_KINDS] = {-1, -1};
+	int ctx_fds[2 + CTR_SPARE_KINDS];
+	for (size_t k = 0; k < CTR_ARRAY_SIZE(ctx_fds); k++)
+		ctx_fds[k] = -1;
 	if (ctx) {
 		ctr_context_warm_wait(ctx); /* its fds are open, the numbers known */
 		pthread_mutex_lock(&ctx->init_lock);
 		ctx_fds[0] = ctx->init_fd;
 		pthread_mutex_unlock(&ctx->init_lock);
 		ctx_fds[1] = ctr_host_cache_fd(ctx);
-		pthread_mutex_lock(&ctx->netns_lock);
-		for (int k = 0; k < CTR_SPARE_KINDS; k++)
-			ctx_fds[2 + k] = ctx->ns_spare[k];
-		pthread_mutex_unlock(&ctx->netns_lock);
+		ctr_ns_spare_fds(ctx, ctx_fds + 2);
 	}
 	for (int i = 0; i < n; i++) {
 		int fd = 3 + i;
 		bool lib = false;
 		for (size_t k = 0; k < CTR_ARRAY_SIZE(ctx_fds); k++)
-			lib |= ctx && fd == ctx_fds[k];
+			lib |= fd == ctx_fds[k];
 		for (size_t k = 0; k < n_lib; k++)
 			lib |= fd == lib_fds[k];
 		if (lib) {

@@ -141,6 +141,14 @@ int ctr_ns_spare_take(ctr_context *ctx, enum ctr_spare_kind kind)
 	return fd;
 }
 
+void ctr_ns_spare_fds(ctr_context *ctx, int out[CTR_SPARE_KINDS])
+{
+	pthread_mutex_lock(&ctx->netns_lock);
+	for (int k = 0; k < CTR_SPARE_KINDS; k++)
+		out[k] = ctx->ns_spare[k];
+	pthread_mutex_unlock(&ctx->netns_lock);
+}
+
 void ctr_netns_spare_refill(ctr_context *ctx)
 {
 	pthread_mutex_lock(&ctx->netns_lock);

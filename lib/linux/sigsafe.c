@@ -13,8 +13,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
@@ -681,4 +683,35 @@ void ss_child_begin(void)
 #ifdef CTR_TSAN
 	__tsan_ignore_thread_begin();
 #endif
+}
+
+/* struct pidfd_info of <linux/pidfd.h>, first version (PIDFD_INFO_SIZE_VER0 = 64 bytes). */
+struct ss_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define SS_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ss_pidfd_info)
+#define SS_PIDFD_INFO_EXIT (1ULL << 3)
+
+int ss_pidfd_exit_wstatus(int pidfd, int *wstatus)
+{
+	for (long wait_ns = 20000, waited = 0;; waited += wait_ns, wait_ns *= 2) {
+		struct ss_pidfd_info info;
+		char *p = (char *)&info;
+		for (size_t i = 0; i < sizeof(info); i++)
+			p[i] = 0;
+		info.mask = SS_PIDFD_INFO_EXIT;
+		if (ioctl(pidfd, SS_PIDFD_GET_INFO, &info) < 0)
+			return -ECHILD;
+		if (info.mask & SS_PIDFD_INFO_EXIT) {
+			*wstatus = info.exit_code;
+			return 0;
+		}
+		if (waited >= 100000000L)
+			return -ECHILD;
+		struct timespec ts = {0, wait_ns};
+		nanosleep(&ts, NULL);
+	}
 }

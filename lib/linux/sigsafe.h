@@ -64,6 +64,18 @@ int ss_lookpath(const char *file, char *const envp[], char *out, size_t outlen);
 int ss_cloexec_from(unsigned lo);
 
 /*
+ * The wait status the pidfd kept of a process reaped by someone else (a
+ * SIGCHLD handler that calls waitpid(-1), or SIGCHLD set to SIG_IGN):
+ * PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux 6.15.  The kernel records it
+ * when the process is released, a little after the pidfd turned readable
+ * and a waitid saw it go; until then the info comes without its exit part,
+ * so it is asked again, briefly (about 100 ms in all: a zombie whose parent
+ * never reaps it stays so).  0 and *wstatus, or -ECHILD (gone without one:
+ * an older kernel, no such ioctl).
+ */
+int ss_pidfd_exit_wstatus(int pidfd, int *wstatus);
+
+/*
  * Leave a process the library cloned (never the caller's): exit_group(2)
  * itself, so no atexit handler and no sanitizer interceptor runs in a copy
  * of the caller's process (ThreadSanitizer's _exit would report the

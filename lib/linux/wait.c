@@ -17,7 +17,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,15 +25,6 @@
 #include "linux/lifecycle.h"
 #include "linux/sigsafe.h"
 
-/* struct pidfd_info of <linux/pidfd.h>, first version (PIDFD_INFO_SIZE_VER0 = 64 bytes). */
-struct wait_pidfd_info {
-	uint64_t mask;
-	uint64_t cgroupid;
-	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-	int32_t exit_code;
-};
-#define WAIT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct wait_pidfd_info)
-#define WAIT_PIDFD_INFO_EXIT (1ULL << 3)
 
 static int64_t now_ms(void)
 {
@@ -80,30 +70,12 @@ int ctr_pidfd_exit_status(int pidfd, int timeout_ms, int *code)
 	}
 	if (r < 0 && errno != ECHILD)
 		return -errno;
-	/*
-	 * Not ours to reap, or reaped by someone else: what the pidfd kept (Linux
-	 * 6.15).  The kernel records it when the process is released, a little
-	 * after the pidfd turned readable at its exit: a process that SIG_IGN
-	 * reaps (or a reaper that has not finished) is still there, the info
-	 * without its exit part, for that moment.  Asked again then, briefly
-	 * (about 100 ms at most: a zombie whose parent never reaps it, not ours,
-	 * stays so); gone without one (an older kernel: no such ioctl), -ECHILD.
-	 */
-	for (long wait_ns = 20000, waited = 0;; waited += wait_ns, wait_ns *= 2) {
-		struct wait_pidfd_info info;
-		memset(&info, 0, sizeof(info));
-		info.mask = WAIT_PIDFD_INFO_EXIT;
-		if (ioctl(pidfd, WAIT_PIDFD_GET_INFO, &info) < 0)
-			return -ECHILD;
-		if ((info.mask & WAIT_PIDFD_INFO_EXIT) && code_of(info.exit_code) >= 0) {
-			*code = code_of(info.exit_code);
-			return 0;
-		}
-		if (waited >= 100000000L)
-			return -ECHILD;
-		struct timespec ts = {0, wait_ns};
-		nanosleep(&ts, NULL);
-	}
+	/* not ours to reap, or reaped already by someone else: what the pidfd kept (Linux 6.15) */
+	int st;
+	if (ss_pidfd_exit_wstatus(pidfd, &st) < 0 || code_of(st) < 0)
+		return -ECHILD;
+	*code = code_of(st);
+	return 0;
 }
 
 int64_t ctr_deadline(int64_t timeout_ms)
