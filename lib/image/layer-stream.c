@@ -16,6 +16,10 @@
  * the free list.  Nothing that holds a buffer waits for the decoding thread
  * except libarchive's two, so the decoding thread always gets one back.
  *
+ * With a tee (ctr_layer_opts.tee) the blob hasher also writes what it
+ * hashed to the tee's fd, in order: an import's copy into the store costs
+ * no second read and no second hash, and not the decoding thread's time.
+ *
  * The decoding thread reads the stream to its real end, so the DiffID
  * covers the tar end-of-archive blocks and the padding; it waits for both
  * hashers before it reports size, digest and DiffID (layer_stream_finish).
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -160,6 +165,9 @@ struct layer_stream {
 	bool z_init;
 	ZSTD_DStream *zs;
 	bool zlib_only;
+	int tee_fd;     /* >= 0: the blob hasher writes the blob here too */
+	bool decode_failed; /* the decoder refused the data (producer only) */
+	int tee_failed; /* atomic: a write to tee_fd failed (the error is recorded): stop reading */
 #ifdef CTR_HAVE_ISAL
 	struct inflate_state *isal; /* NULL: zlib inflates */
 #endif
@@ -296,6 +304,15 @@ static void *hasher_main(void *arg)
 		h->qcount--;
 		pthread_mutex_unlock(&s->mu);
 		ctr_digest_update(h->d, b->data, b->len);
+		if (h == &s->hblob && s->tee_fd >= 0 && !__atomic_load_n(&s->tee_failed, __ATOMIC_RELAXED)) {
+			int wr = ctr_write_all(s->tee_fd, b->data, b->len, -1);
+			if (wr < 0) {
+				ctr_error *e = NULL;
+				ctr_err_sys(&e, -wr, "%s: writing the store's copy of the blob", s->lname);
+				set_error(s, e, -wr);
+				__atomic_store_n(&s->tee_failed, 1, __ATOMIC_RELAXED);
+			}
+		}
 		pthread_mutex_lock(&s->mu);
 		buf_unref_locked(b);
 	}
@@ -356,6 +373,8 @@ static int read_into(struct layer_stream *s, struct layer_buf *b, bool full)
 	while (b->len < BUFSZ) {
 		if (ctr_cancelled(s->cancel))
 			return fail(s, ECANCELED, "%s: cancelled", s->lname);
+		if (__atomic_load_n(&s->tee_failed, __ATOMIC_RELAXED))
+			return -EIO; /* the error the blob hasher recorded comes first */
 		ssize_t r = read(s->fd, b->data + b->len, BUFSZ - b->len);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -513,8 +532,10 @@ static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *
 		}
 		bool prog = false;
 		int r = s->kind == K_GZIP ? gzip_step(s, out, cap, olen, &prog) : zstd_step(s, out, cap, olen, &prog);
-		if (r < 0)
+		if (r < 0) {
+			s->decode_failed = r == -EBADMSG;
 			return r;
+		}
 		if (prog)
 			continue;
 		if (s->in_pos < s->in_len)
@@ -523,9 +544,11 @@ static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *
 			continue;
 		/* all input read and nothing more comes out */
 		bool complete = (s->kind == K_GZIP && s->member_done) || (s->kind == K_ZSTD && s->zret == 0);
-		if (!complete)
+		if (!complete) {
+			s->decode_failed = true;
 			return fail(s, EBADMSG, "%s: the %s stream is truncated (it ends after %" PRIu64 " bytes)",
 				    s->lname, kind_name(s->kind), __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED));
+		}
 		*end = true;
 		return 0;
 	}
@@ -567,6 +590,48 @@ static int verify_end(struct layer_stream *s)
 	return 0;
 out_err:
 	return set_error(s, e, EBADMSG);
+}
+
+/*
+ * The decoder refused the data.  When the blob is not the one its
+ * descriptor names (its size or digest), that is the cause to report, not
+ * what the decoder made of the wrong bytes: the rest of the blob is read
+ * and hashed to tell, as a copy would have.  Only from a file: a stream (a
+ * download) is not read on for the sake of a message.  A blob that is the
+ * descriptor's and does not decode keeps the decoder's error.
+ */
+static void explain_decode_error(struct layer_stream *s)
+{
+	struct stat st;
+	if (!s->check_blob || fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	while (!s->in_eof)
+		if (read_more(s) < 0)
+			return; /* cancelled, a read error, longer than its size: the first error stands */
+	hasher_stop(&s->hblob);
+	uint64_t in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
+	ctr_error *e = NULL;
+	char what[256];
+	snprintf(what, sizeof(what), "%s: blob", s->lname);
+	if (s->want_size >= 0 && in != (uint64_t)s->want_size)
+		ctr_err(&e, EBADMSG, CTR_E_INVALID,
+			"%s: size mismatch: expected %" PRId64 " bytes, got %" PRIu64
+			"; the blob is truncated or not the one the manifest names",
+			s->lname, s->want_size, in);
+	else if (ctr_digest_finish(&s->blob, what, NULL, 0, &e) == 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	const char *was = s->error ? ctr_error_message(s->error) : "";
+	size_t n = strlen(s->lname);
+	if (!strncmp(was, s->lname, n) && !strncmp(was + n, ": ", 2))
+		was += n + 2;
+	ctr_error *both = NULL;
+	ctr_err(&both, EBADMSG, CTR_E_INVALID, "%s (and its data does not decode: %s)", ctr_error_message(e), was);
+	ctr_error_free(e);
+	ctr_error_free(s->error);
+	s->error = both;
+	s->rc = -EBADMSG;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static int producer_init(struct layer_stream *s)
@@ -696,6 +761,8 @@ static void *producer(void *arg)
 	bool end = false;
 	while (r == 0 && !end)
 		r = s->kind == K_TAR ? produce_tar(s, &end) : produce_decoded(s, &end);
+	if (r < 0 && s->decode_failed)
+		explain_decode_error(s);
 	buf_unref(s->inb);
 	s->inb = NULL;
 	/* every byte hashed (or, after an abort, dropped) before the verdict */
@@ -929,6 +996,7 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 	s->max_bytes = o->max_bytes;
 	s->cancel = o->cancel;
 	s->zlib_only = o->zlib_only;
+	s->tee_fd = o->tee ? o->tee_fd : -1;
 	s->want_size = desc->size;
 	for (int i = NBUF; i-- > 0;) {
 		s->bufs[i].s = s;
@@ -939,6 +1007,9 @@ int layer_stream_start(struct layer_stream **out, int blob_fd, const struct ctr_
 		if (r < 0)
 			goto fail_prefix;
 		s->check_blob = true;
+	} else if (s->tee_fd >= 0) {
+		r = ctr_err(err, EINVAL, CTR_E_INVALID, "a copy of the blob (tee) needs its digest");
+		goto fail_prefix;
 	}
 	if (desc->diff_id) {
 		r = ctr_digest_begin(&s->diff, desc->diff_id, err);

@@ -47,6 +47,11 @@ struct ctr_layer_opts {
 	unsigned writer_delay_us; /* tests only: each writer job starts this late, so the parser runs
 				   * well ahead of the writers and every wait for them is exercised */
 	bool zlib_only;           /* tests only: gzip through zlib where isa-l loads (its fallback) */
+	bool tee;                 /* every byte of the blob is also written to tee_fd as it is read (an
+				   * import's copy into the store: the blob is read and hashed once); by
+				   * the thread that hashes the blob, so layer->digest is required.  The
+				   * copy is the verified blob only when the apply succeeds */
+	int tee_fd;
 };
 
 void ctr_layer_opts_init(struct ctr_layer_opts *o);

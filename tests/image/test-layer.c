@@ -510,6 +510,64 @@ static void test_pipe(void **state)
 	fresh_root();
 }
 
+/*
+ * A tee (an import's copy of the blob into the store): every byte read, in
+ * order, and nothing else; it needs the digest; a write that fails fails
+ * the apply, naming the copy.
+ */
+static void test_tee(void **state)
+{
+	if (!is_root)
+		skip(); /* the corpus's device nodes */
+	char dg[CTR_DIGEST_STR_MAX], blob[PATH_MAX], copy[PATH_MAX], cmd[3 * PATH_MAX];
+	digest_file("types.tar.gz", CTR_DIGEST_SHA256, dg);
+	path_of(blob, corpus, "types.tar.gz");
+	path_of(copy, corpus, "tee-copy");
+	struct ctr_layer_desc d = {"application/vnd.oci.image.layer.v1.tar+gzip", dg, file_size("types.tar.gz"), NULL,
+				   "teed layer"};
+	for (int w = 0; w < 2; w++) {
+		fresh_root();
+		struct ctr_layer_opts o;
+		opts_init(&o);
+		o.tee = true;
+		o.tee_fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		assert_true(o.tee_fd >= 0);
+		if (w) { /* the copy opened read-only: its writes fail */
+			close(o.tee_fd);
+			o.tee_fd = open(copy, O_RDONLY | O_CLOEXEC);
+		}
+		char msg[1024];
+		int r = apply_into(root, "types.tar.gz", &d, &o, msg, sizeof(msg));
+		close(o.tee_fd);
+		if (!w) {
+			if (r)
+				fail_msg("%s", msg);
+			check_types(root, true);
+			assert_true(snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", blob, copy) < (int)sizeof(cmd));
+			assert_int_equal(system(cmd), 0);
+		} else {
+			assert_int_equal(r, -EBADF);
+			if (!strstr(msg, "teed layer: writing the store's copy of the blob"))
+				fail_msg("'%s'", msg);
+		}
+	}
+	/* no digest, no tee: the copy would be of bytes nobody checked */
+	struct ctr_layer_desc nd = d;
+	nd.digest = NULL;
+	struct ctr_layer_opts o;
+	opts_init(&o);
+	o.tee = true;
+	o.tee_fd = open(copy, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(o.tee_fd >= 0);
+	fresh_root();
+	char msg[1024];
+	assert_int_equal(apply_into(root, "types.tar.gz", &nd, &o, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "needs its digest"));
+	close(o.tee_fd);
+	unlink(copy);
+	fresh_root();
+}
+
 /* ---- whiteouts ---- */
 
 static void check_merged(const char *r)
@@ -712,6 +770,32 @@ static void test_digests(void **state)
 			}
 		}
 		unlink(pre);
+	}
+	/*
+	 * A byte of the deflate data changed: read from a file, the blob is
+	 * read to its end and its digest names the cause (the decoder's
+	 * complaint after it); a blob whose digest is its descriptor's and
+	 * that does not decode keeps the decoder's error alone.
+	 */
+	{
+		char gzp[PATH_MAX], cor[PATH_MAX], cord[CTR_DIGEST_STR_MAX];
+		path_of(gzp, corpus, "lower.tar.gz");
+		path_of(cor, corpus, "corrupt.tar.gz");
+		assert_true(snprintf(cmd, sizeof(cmd),
+				     "cp '%s' '%s' && printf '\\377\\377\\377\\377' | dd of='%s' bs=1 seek=40 conv=notrunc status=none",
+				     gzp, cor, cor) < (int)sizeof(cmd));
+		assert_int_equal(system(cmd), 0);
+		digest_file("corrupt.tar.gz", CTR_DIGEST_SHA256, cord);
+		expect_fail("corrupt.tar.gz", &d, EBADMSG, "digest mismatch", "does not decode: gzip: ");
+		expect_fail("corrupt.tar.gz", &d, EBADMSG, blob256, cord);
+		bad = d;
+		bad.digest = cord;
+		expect_fail("corrupt.tar.gz", &bad, EBADMSG, "layer 1 (lower): gzip: ", NULL);
+		char msg[1024];
+		fresh_root();
+		assert_int_equal(apply_into(root, "corrupt.tar.gz", &bad, NULL, msg, sizeof(msg)), -EBADMSG);
+		assert_null(strstr(msg, "digest mismatch"));
+		unlink(cor);
 	}
 	/* media type against magic bytes, unknown media types, digest syntax */
 	bad = d;
@@ -1448,6 +1532,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_whiteouts_apply),
 		cmocka_unit_test(test_whiteouts_overlay),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_tee),
 		cmocka_unit_test(test_digest_api),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_rm_tree),
