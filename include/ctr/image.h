@@ -37,11 +37,13 @@
  * atomically, and a crash leaves nothing that a later run trusts.
  *
  * A store handle may be used from one thread at a time.  Import and unpack
- * start threads for the duration of the call: one that reads, decompresses
- * and checks the digests of the layer stream, and up to
- * ctr_image_options.writer_threads that write the files (all with every
- * signal blocked, all joined before the call returns).  The progress
- * callback is called from the calling thread.
+ * start threads for the duration of the call: per layer one that reads,
+ * decompresses and checks the digests of the layer stream, and up to
+ * ctr_image_options.writer_threads that write the files; an import into
+ * the store and a pull extract up to ctr_image_options.max_transfers layers
+ * at once, each on a thread of its own (all with every signal blocked, all
+ * joined before the call returns).  The progress callback is called from
+ * the calling thread.
  */
 #ifndef CTR_IMAGE_H
 #define CTR_IMAGE_H
@@ -127,7 +129,9 @@ typedef struct ctr_image_options {
 					  *   (not root), /etc/containers/registries.conf */
 	int tls_skip_verify;             /**< nonzero: do not verify registries' TLS certificates and allow plain
 					  *   http (as --tls-verify=false); 0: as registries.conf says */
-	unsigned max_transfers;          /**< registry layers transferred at once; 0: 3; more than 16 count as 16 */
+	unsigned max_transfers;          /**< layers transferred at once: downloaded and extracted by a pull,
+					  *   extracted by an import into the store (a flat unpack goes one layer
+					  *   at a time); 0: 3; more than 16 count as 16 */
 	uint64_t chunk_size;             /**< push: upload each blob in PATCH requests of this many bytes;
 					  *   0: one PUT per blob */
 } ctr_image_options;
@@ -189,8 +193,10 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  * Import an image from a source into the store under a name (an existing
  * image of that name is replaced).  Layers already in the store are not
  * extracted again.  A docker:// source is pulled (ctr_image_pull()).  On
- * failure the store holds no new image record and no partial layer.  Uses
- * up to opts->writer_threads threads (see ctr_image_options).
+ * failure the store holds no new image record and no partial layer.  The
+ * blobs are copied into the store one after another, then up to
+ * opts->max_transfers layers are extracted at once, each with up to
+ * opts->writer_threads writer threads (see ctr_image_options).
  *
  * @param store  the store
  * @param source a source name, e.g. "oci:/srv/busybox:latest" or "docker://quay.io/org/app:1"

@@ -254,6 +254,16 @@ int img_remote_open(ctr_context *ctx, const char *ref, const ctr_image_options *
 /* Stream its layers, in order, flat into root_fd. */
 int img_remote_apply_flat(struct img_remote *rm, int root_fd, ctr_error **err);
 void img_remote_free(struct img_remote *rm);
+/*
+ * An import's extraction: layer i of m into root_fds[i] (its pending layer
+ * dir; < 0: the store has it) from blob_fds[i] (taken over, -1 after the
+ * call), the blob also written to tee_fds[i] where >= 0 (its pending copy
+ * in the store), on up to o->max_transfers threads, progress reported and
+ * cancel watched on this thread.  name is the source, for messages.  The
+ * first failure stops the others.
+ */
+int img_extract_layers(ctr_image_store *st, const ctr_image_options *o, const char *name, const struct img_manifest *m,
+		       char *const *diff_ids, const int *root_fds, int *blob_fds, const int *tee_fds, ctr_error **err);
 
 /* ---- rootfs.c ---- */
 /*

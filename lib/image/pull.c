@@ -16,7 +16,10 @@
  * a wrong byte fails the digest.  Up to max_transfers layers run at once
  * (each into its own pending layer directory; a flat unpack goes one layer
  * at a time, in order).  Progress is reported and cancel checked on the
- * calling thread only.
+ * calling thread only.  An import from a local source extracts its layers
+ * on the same workers (img_extract_layers): one layer's unpack leaves a
+ * core idle while its inflate is the slowest stage, and another layer's
+ * fills it.
  *
  * Everything lands under the store's tmp/ first and is renamed into place
  * only when every layer and blob of the image is verified: a failed or
@@ -355,6 +358,9 @@ struct job {
 	const char *diff_id;
 	char lname[256];
 	struct img_pending layer, blob; /* store mode */
+	int root_fd;  /* >= 0: extract here instead of layer.fd (an import's pending layer, not ours) */
+	int blob_fd;  /* >= 0: the blob to extract, open already (taken over), else the store's */
+	int tee_fd;   /* >= 0: the import's pending copy of the blob, written as it is read (not ours) */
 	/* progress, written by the job's threads (atomics), read by the calling thread */
 	uint64_t net, out, entries;
 	int phase;
@@ -366,7 +372,8 @@ struct job {
 };
 
 struct puller {
-	struct img_remote *rm;
+	struct img_remote *rm; /* NULL: an import, local jobs only */
+	const char *name;      /* the image, for messages */
 	ctr_image_store *st; /* NULL: flat */
 	int flat_fd;
 	const ctr_image_options *o;
@@ -380,10 +387,14 @@ struct puller {
 	ctr_error *first_err;
 };
 
+/* A new phase is reported at once (the calling thread wakes), not at its next tick. */
 static void set_phase(struct job *j, int phase, unsigned attempt)
 {
 	__atomic_store_n(&j->attempt, attempt, __ATOMIC_RELAXED);
 	__atomic_store_n(&j->phase, phase, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&j->pl->mu);
+	pthread_cond_broadcast(&j->pl->cv);
+	pthread_mutex_unlock(&j->pl->mu);
 }
 
 static int job_progress(void *ud, const struct ctr_layer_stats *st)
@@ -478,11 +489,14 @@ static int run_job(struct job *j, struct reg_http *h, ctr_error **err)
 	lo.progress_ud = j;
 	lo.cancel = &pl->stop;
 	lo.writers = pl->o->writer_threads;
-	int root = flat ? pl->flat_fd : j->layer.fd, r;
+	int root = flat ? pl->flat_fd : j->root_fd >= 0 ? j->root_fd : j->layer.fd, r;
 	if (j->kind == J_LOCAL) {
-		int bfd;
+		int bfd = j->blob_fd;
+		j->blob_fd = -1;
+		lo.tee = j->tee_fd >= 0;
+		lo.tee_fd = j->tee_fd;
 		set_phase(j, CTR_IMAGE_PHASE_EXTRACTING, 0);
-		if ((r = img_store_open_blob(pl->st, j->d->digest, &bfd, err)) < 0)
+		if (bfd < 0 && (r = img_store_open_blob(pl->st, j->d->digest, &bfd, err)) < 0)
 			return r;
 		r = ctr_layer_apply(root, bfd, &ld, &lo, NULL, err);
 		close(bfd);
@@ -533,7 +547,7 @@ static void *worker(void *arg)
 	struct puller *pl = arg;
 	struct reg_http *h = NULL;
 	ctr_error *he = NULL;
-	int hr = reg_http_new(&h, pl->rm->c.share, &he);
+	int hr = pl->rm ? reg_http_new(&h, pl->rm->c.share, &he) : 0;
 	for (;;) {
 		struct job *j = NULL;
 		pthread_mutex_lock(&pl->mu);
@@ -610,7 +624,8 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 	int r = 0;
 	if (!sh)
 		return ctr_err_nomem(err);
-	pl->rm->c.cancel = &pl->stop; /* downloads stop with the jobs */
+	if (pl->rm)
+		pl->rm->c.cancel = &pl->stop; /* downloads stop with the jobs */
 	if (ctr_cancelled(o->cancel))
 		user_cancel = true;
 	for (unsigned i = 0; i < want && !user_cancel; i++) {
@@ -712,7 +727,7 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 	if (user_cancel) {
 		ctr_error_free(pl->first_err);
 		pl->first_err = NULL;
-		return ctr_err(err, ECANCELED, CTR_E_INVALID, "%s: pull cancelled", pl->rm->name);
+		return ctr_err(err, ECANCELED, CTR_E_INVALID, "%s: %s cancelled", pl->name, pl->rm ? "pull" : "import");
 	}
 	if (pl->first_err || pl->first_rc) {
 		r = pl->first_rc ? pl->first_rc : -EIO;
@@ -726,15 +741,17 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 	return 0;
 }
 
-static int puller_init(struct puller *pl, struct img_remote *rm, ctr_image_store *st, int flat_fd,
-		       const ctr_image_options *o, ctr_error **err)
+static int puller_setup(struct puller *pl, struct img_remote *rm, ctr_image_store *st, int flat_fd,
+			const ctr_image_options *o, const char *name, const struct img_manifest *m,
+			char *const *diff_ids, ctr_error **err)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->rm = rm;
+	pl->name = name;
 	pl->st = st;
 	pl->flat_fd = flat_fd;
 	pl->o = o;
-	pl->n = rm->m.n_layers;
+	pl->n = m->n_layers;
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->cv, NULL);
 	if (pl->n && !(pl->jobs = calloc(pl->n, sizeof(*pl->jobs))))
@@ -744,12 +761,19 @@ static int puller_init(struct puller *pl, struct img_remote *rm, ctr_image_store
 		j->pl = pl;
 		j->i = i;
 		j->kind = J_DOWNLOAD;
-		j->d = &rm->m.layers[i];
-		j->diff_id = rm->cfg.diff_ids[i];
+		j->d = &m->layers[i];
+		j->diff_id = diff_ids[i];
 		j->layer.fd = j->layer.lock_fd = j->blob.fd = j->blob.lock_fd = -1;
-		snprintf(j->lname, sizeof(j->lname), "%s: layer %zu (%.19s)", rm->name, i + 1, j->d->digest);
+		j->root_fd = j->blob_fd = j->tee_fd = -1;
+		snprintf(j->lname, sizeof(j->lname), "%s: layer %zu (%.19s)", name, i + 1, j->d->digest);
 	}
 	return 0;
+}
+
+static int puller_init(struct puller *pl, struct img_remote *rm, ctr_image_store *st, int flat_fd,
+		       const ctr_image_options *o, ctr_error **err)
+{
+	return puller_setup(pl, rm, st, flat_fd, o, rm->name, &rm->m, rm->cfg.diff_ids, err);
 }
 
 static void puller_fini(struct puller *pl, bool commit)
@@ -761,6 +785,8 @@ static void puller_fini(struct puller *pl, bool commit)
 	for (size_t i = 0; i < pl->n; i++) {
 		img_pending_close(&pl->jobs[i].blob);
 		img_pending_close(&pl->jobs[i].layer);
+		if (pl->jobs[i].blob_fd >= 0) /* not run: cancelled, or an earlier layer failed */
+			close(pl->jobs[i].blob_fd);
 	}
 	free(pl->jobs);
 	ctr_error_free(pl->first_err);
@@ -772,6 +798,28 @@ int img_remote_apply_flat(struct img_remote *rm, int root_fd, ctr_error **err)
 {
 	struct puller pl;
 	int r = puller_init(&pl, rm, NULL, root_fd, &rm->o, err);
+	if (r == 0)
+		r = run_jobs(&pl, err);
+	puller_fini(&pl, false);
+	return r;
+}
+
+int img_extract_layers(ctr_image_store *st, const ctr_image_options *o, const char *name, const struct img_manifest *m,
+		       char *const *diff_ids, const int *root_fds, int *blob_fds, const int *tee_fds, ctr_error **err)
+{
+	struct puller pl;
+	int r = puller_setup(&pl, NULL, st, -1, o, name, m, diff_ids, err);
+	for (size_t i = 0; i < m->n_layers; i++) {
+		if (r == 0) {
+			pl.jobs[i].kind = root_fds[i] < 0 ? J_CACHED : J_LOCAL;
+			pl.jobs[i].root_fd = root_fds[i];
+			pl.jobs[i].blob_fd = blob_fds[i];
+			pl.jobs[i].tee_fd = tee_fds[i];
+		} else if (blob_fds[i] >= 0) {
+			close(blob_fds[i]);
+		}
+		blob_fds[i] = -1;
+	}
 	if (r == 0)
 		r = run_jobs(&pl, err);
 	puller_fini(&pl, false);

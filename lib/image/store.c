@@ -580,58 +580,6 @@ int img_pending_blob(ctr_image_store *st, const char *digest, struct img_pending
 	return img_store_make_tmp(st, "blob", true, p->tmp, sizeof(p->tmp), &p->fd, err);
 }
 
-/*
- * Extract one layer into a pending layers/<chain> unless the store has it.
- * The per-layer lock is held until the import ends, so a concurrent import
- * of the same layer waits and then finds it in place.
- */
-static int put_layer(ctr_image_store *st, struct txn *t, const struct img_desc *d, const char *diff_id,
-		     const char *chain, const char *name, struct img_progress_ctx *pc, ctr_error **err)
-{
-	char bp[PATH_MAX];
-	int r, bfd = -1;
-	struct img_pending *pe;
-	bool exists;
-	if (img_digest_path("blobs", d->digest, bp, sizeof(bp)) < 0)
-		return ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest", name);
-	if (!(pe = txn_add(t, err)))
-		return -ENOMEM;
-	if ((r = img_pending_layer(st, chain, pe, &exists, err)) < 0)
-		return r;
-	if (exists) {
-		pc->p.cached = 1;
-		return 0;
-	}
-	/* the blob: in the store, or pending in this import */
-	const struct img_pending *pb = txn_find(t, bp);
-	if (pb)
-		bfd = openat(st->dirfd, pb->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (!pb && (r = img_store_open_blob(st, d->digest, &bfd, err)) < 0)
-		return r;
-	if (bfd < 0)
-		return ctr_err_sys(err, errno, "%s/%s: open", st->dir, pb->tmp);
-	struct ctr_layer_desc ld = {
-		.media_type = d->media_type, .digest = d->digest, .size = d->size, .diff_id = diff_id, .name = name,
-	};
-	struct ctr_layer_opts lo;
-	ctr_layer_opts_init(&lo);
-	lo.whiteouts = CTR_WHITEOUT_OVERLAY;
-	lo.unprivileged = geteuid() != 0;
-	lo.progress = img_layer_progress;
-	lo.progress_ud = pc;
-	lo.cancel = pc->o->cancel;
-	lo.writers = pc->o->writer_threads;
-	pc->p.phase = CTR_IMAGE_PHASE_EXTRACTING;
-	pc->p.bytes_in = 0;
-	if (img_report(pc) < 0) {
-		close(bfd);
-		return ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
-	}
-	r = ctr_layer_apply(pe->fd, bfd, &ld, &lo, NULL, err);
-	close(bfd);
-	return r;
-}
-
 static char *now_utc(void)
 {
 	char buf[64];
@@ -718,7 +666,9 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 	ctr_image_options o;
 	struct img_source *src = NULL;
 	char tmpdir[PATH_MAX], **chains = NULL;
-	int r;
+	/* per layer: its pending dir (-1: the store has it), its blob, the pending copy of its blob (-1: none) */
+	int r, *roots = NULL, *bfds = NULL, *tees = NULL;
+	size_t nl = 0;
 	ctr_image_options_init(&o);
 	if (stored_name)
 		*stored_name = NULL;
@@ -747,6 +697,18 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 	struct txn t = { 0 };
 	pc.p.size = sizeof(pc.p);
 	pc.p.n_layers = (unsigned)m->n_layers;
+	if (m->n_layers && (!(roots = malloc(m->n_layers * sizeof(*roots))) ||
+			    !(bfds = malloc(m->n_layers * sizeof(*bfds))) || !(tees = malloc(m->n_layers * sizeof(*tees))))) {
+		r = ctr_err_nomem(err);
+		goto fail;
+	}
+	for (nl = 0; nl < m->n_layers; nl++)
+		roots[nl] = bfds[nl] = tees[nl] = -1;
+	/*
+	 * Here, in order: each layer that the store lacks locked, its pending
+	 * dir made and its blob opened; the blobs of layers it has copied in.
+	 * Then the layers are extracted on several threads.
+	 */
 	for (size_t i = 0; i < m->n_layers; i++) {
 		char lname[128], ldir[PATH_MAX], bp[PATH_MAX];
 		const struct img_desc *d = &m->layers[i];
@@ -765,29 +727,58 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 			r = ctr_err(err, EINVAL, CTR_E_INVALID, "%s: bad digest", lname);
 			goto fail;
 		}
-		bool have_layer = img_exists_at(st->dirfd, ldir);
-		if (!img_exists_at(st->dirfd, bp) && !txn_find(&t, bp)) {
-			int fd;
-			if ((r = img_source_open_blob(src, d, &fd, err)) < 0)
+		bool exists = img_exists_at(st->dirfd, ldir);
+		bool blob_stored = img_exists_at(st->dirfd, bp), blob_pending = txn_find(&t, bp) != NULL;
+		if (!exists) {
+			struct img_pending *pe = txn_add(&t, err);
+			if (!pe) {
+				r = -ENOMEM;
 				goto fail;
-			r = put_blob_fd(st, &t, d, fd, lname, &pc, err);
-			close(fd);
-			if (r < 0)
+			}
+			/* the layer's lock is held until the import ends: a concurrent import of it waits, then finds it */
+			if ((r = img_pending_layer(st, chains[i], pe, &exists, err)) < 0)
 				goto fail;
+			roots[i] = exists ? -1 : pe->fd;
 		}
-		pc.p.bytes_in = 0;
-		if (have_layer)
-			pc.p.cached = 1;
-		else if ((r = put_layer(st, &t, d, cfg->diff_ids[i], chains[i], lname, &pc, err)) < 0)
+		if (exists) {
+			/* the store has the layer: its blob is copied and verified here, unless it is there */
+			if (!blob_stored && !blob_pending) {
+				int fd;
+				if ((r = img_source_open_blob(src, d, &fd, err)) < 0)
+					goto fail;
+				r = put_blob_fd(st, &t, d, fd, lname, &pc, err);
+				close(fd);
+				if (r < 0)
+					goto fail;
+			}
+			continue;
+		}
+		/*
+		 * The blob the extraction reads: the store's, or the source's (a
+		 * blob pending in this import may still be being written).  A blob
+		 * the store lacks is copied into it by the extraction as it reads
+		 * and verifies it (tee): one read, one hash.
+		 */
+		if (blob_stored) {
+			if ((r = img_store_open_blob(st, d->digest, &bfds[i], err)) < 0)
+				goto fail;
+			continue;
+		}
+		if ((r = img_source_open_blob(src, d, &bfds[i], err)) < 0)
 			goto fail;
-		pc.p.done = 1;
-		if (pc.p.cached)
-			pc.p.phase = CTR_IMAGE_PHASE_EXISTS;
-		if (img_report(&pc) < 0) {
-			r = ctr_err(err, ECANCELED, CTR_E_INVALID, "import cancelled");
-			goto fail;
+		if (!blob_pending) {
+			struct img_pending *pb = txn_add(&t, err);
+			if (!pb) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			if ((r = img_pending_blob(st, d->digest, pb, err)) < 0)
+				goto fail;
+			tees[i] = pb->fd;
 		}
 	}
+	if ((r = img_extract_layers(st, &o, source, m, cfg->diff_ids, roots, bfds, tees, err)) < 0)
+		goto fail;
 	const char *mbuf, *mdig, *cbuf;
 	size_t mlen, clen;
 	img_source_docs(src, &mbuf, &mlen, &mdig, &cbuf, &clen);
@@ -805,6 +796,12 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 fail:
 	txn_end(st, &t, false);
 out:
+	for (size_t i = 0; i < nl; i++)
+		if (bfds[i] >= 0)
+			close(bfds[i]);
+	free(roots);
+	free(bfds);
+	free(tees);
 	img_store_unlock(st);
 	for (size_t i = 0; chains && chains[i]; i++)
 		free(chains[i]);

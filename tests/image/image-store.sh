@@ -96,13 +96,20 @@ if command -v script >/dev/null; then
 	dd if=/dev/urandom of="$TMP/prog" bs=1M count=24 status=none
 	mk "$TMP/progimg" '{"images":[{"tag":"v","config":{"Cmd":["/bin/true"]},"compress":"gzip","layers":['"$BB"',[{"path":"p","file":"'$TMP/prog'"}]]}]}'
 	OUT=$(timeout 120 script -qec "$CTR_DEMO --store $STORE image import oci:$TMP/progimg:v progimg" /dev/null 2>&1 | tr '\r' '\n')
-	expect_match "import on a terminal: the copy phase, with rate and ETA" \
-		'layer 2/2 sha256:[0-9a-f]+ copying +\[[# ]+\] [0-9.]+ [KMG]?i?B/[0-9.]+ MiB [0-9.]+ [KMG]?i?B/s( ETA [0-9]+[smh])?' "$OUT"
+	# the blob goes into the store as the extraction reads it: no copy phase of its own
 	expect_match "import on a terminal: the extraction phase, with entries" \
 		'layer 2/2 sha256:[0-9a-f]+ extracting +\[[# ]+\] .* entries' "$OUT"
 	expect_match "import on a terminal: what each layer came to" \
 		'layer 2/2 sha256:[0-9a-f]+: done: 24\.[0-9] MiB, 24\.0 MiB unpacked, [0-9]+ entries in [0-9]+s' "$OUT"
 	expect_match "import on a terminal: a layer in the store already" 'layer 1/2 sha256:[0-9a-f]+: in the store already \(cached\)' "$OUT"
+	expect_eq "import: the layer's blob is in the store, as the source has it" "$(cmp "$(find "$TMP/progimg/blobs" -size +20M)" "$(find "$STORE/blobs" -size +20M)" 2>&1; echo $?)" "0"
+	# the store has the layer but lost its blob: the blob alone is copied in (and verified)
+	rm -f "$(find "$STORE/blobs" -size +20M)"
+	OUT=$(timeout 120 script -qec "$CTR_DEMO --store $STORE image import oci:$TMP/progimg:v progimg" /dev/null 2>&1 | tr '\r' '\n')
+	expect_match "import on a terminal: the copy phase, with rate and ETA" \
+		'layer 2/2 sha256:[0-9a-f]+ copying +\[[# ]+\] [0-9.]+ [KMG]?i?B/[0-9.]+ MiB [0-9.]+ [KMG]?i?B/s( ETA [0-9]+[smh])?' "$OUT"
+	expect_match "import on a terminal: a layer whose blob was copied is cached" 'layer 2/2 sha256:[0-9a-f]+: in the store already \(cached\)' "$OUT"
+	expect_eq "import: the lost blob is back" "$(cmp "$(find "$TMP/progimg/blobs" -size +20M)" "$(find "$STORE/blobs" -size +20M)" 2>&1; echo $?)" "0"
 	img image rm progimg >/dev/null 2>&1
 else
 	skip "import on a terminal" "script(1) is not installed (package bsdutils)"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Build OCI image layouts for the image tests, hostile ones included.
 
-usage: mkimage.py OUT_DIR SPEC_JSON
+usage: mkimage.py OUT_DIR SPEC_JSON|@SPEC_FILE
 
 SPEC_JSON:
   {"images": [IMAGE, ...],
@@ -107,7 +107,11 @@ def corrupt(out, desc, man, what, how):
 
 
 def main():
-    out, spec = sys.argv[1], json.loads(sys.argv[2])
+    arg = sys.argv[2]
+    if arg.startswith("@"):  # @FILE: the spec is in FILE (larger than an argument may be)
+        with open(arg[1:]) as f:
+            arg = f.read()
+    out, spec = sys.argv[1], json.loads(arg)
     os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
     with open(os.path.join(out, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
