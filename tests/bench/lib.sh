@@ -51,3 +51,26 @@ bench_try_run() {
 	printf '%s\n' "$out" | head -n 1
 	return 1
 }
+
+# bench_fresh_fs / bench_drop_fs: a freshly made ext4 mounted on $mnt (a
+# sparse file $fsimg of $FS_SIZE, mkfs.ext4 with the inode tables written up
+# front, a loop device with direct I/O) and, after the timed run, everything
+# under it unmounted (a tool may leave mounts there: containers-storage's
+# overlay dir), the device detached and the file deleted.  ext4 allocates
+# inodes slowly for minutes after a mass delete, and a file system that earlier
+# runs filled is not the same one either: a fresh one per run is the only fair
+# comparison.  Sets $loopdev while mounted.
+bench_fresh_fs() {
+	rm -f "$fsimg"
+	truncate -s "$FS_SIZE" "$fsimg"
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$fsimg"
+	loopdev=$(losetup --direct-io=on -f --show "$fsimg")
+	mkdir -p "$mnt"
+	mount -o noinit_itable "$loopdev" "$mnt"
+}
+bench_drop_fs() {
+	umount -R "$mnt"
+	losetup -d "$loopdev"
+	loopdev=
+	rm -f "$fsimg"
+}

@@ -170,20 +170,6 @@ if [ "$IMAGE_ONLY" = 1 ]; then
 fi
 
 # ---- the runs ----
-fresh_fs() {
-	rm -f "$fsimg"
-	truncate -s "$FS_SIZE" "$fsimg"
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$fsimg"
-	loopdev=$(losetup --direct-io=on -f --show "$fsimg")
-	mkdir -p "$mnt"
-	mount -o noinit_itable "$loopdev" "$mnt"
-}
-drop_fs() {
-	umount "$mnt"
-	losetup -d "$loopdev"
-	loopdev=
-	rm -f "$fsimg"
-}
 
 declare -A wall cpu rss thr thrn usize entries
 if [ "$N" -gt 0 ]; then
@@ -216,7 +202,7 @@ for i in $(seq 1 "$N"); do
 		blob=$img/blobs/sha256/$layer
 		for t in $order; do
 			cat "$blob" >/dev/null # the same warm page cache for every tool
-			fresh_fs
+			bench_fresh_fs
 			out=$mnt/out
 			sopt=
 			case $t in
@@ -235,7 +221,7 @@ for i in $(seq 1 "$N"); do
 				echo "unpack.sh: $t failed on the $im image: ${cmd[*]}" >&2
 				exit 1
 			fi
-			drop_fs
+			bench_drop_fs
 			read -r ms us sy maxrss _ <"$work/stat"
 			c=$((us + sy))
 			k=$im.$t
