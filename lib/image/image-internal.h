@@ -256,14 +256,16 @@ int img_remote_apply_flat(struct img_remote *rm, int root_fd, ctr_error **err);
 void img_remote_free(struct img_remote *rm);
 /*
  * An import's extraction: layer i of m into root_fds[i] (its pending layer
- * dir; < 0: the store has it) from blob_fds[i] (taken over, -1 after the
- * call), the blob also written to tee_fds[i] where >= 0 (its pending copy
- * in the store), on up to o->max_transfers threads, progress reported and
- * cancel watched on this thread.  name is the source, for messages.  The
- * first failure stops the others.
+ * dir; < 0: the store has it) from the blob open_blob(ud, i) opens (on the
+ * worker that extracts it, so that only as many blobs are open as layers
+ * extract), the blob also written to tee_fds[i] where >= 0 (its pending
+ * copy in the store), on up to o->max_transfers threads, progress reported
+ * and cancel watched on this thread.  name is the source, for messages.
+ * The first failure stops the others.
  */
 int img_extract_layers(ctr_image_store *st, const ctr_image_options *o, const char *name, const struct img_manifest *m,
-		       char *const *diff_ids, const int *root_fds, int *blob_fds, const int *tee_fds, ctr_error **err);
+		       char *const *diff_ids, const int *root_fds, const int *tee_fds,
+		       int (*open_blob)(void *ud, size_t i, int *fd, ctr_error **err), void *ud, ctr_error **err);
 
 /* ---- rootfs.c ---- */
 /*

@@ -359,7 +359,6 @@ struct job {
 	char lname[256];
 	struct img_pending layer, blob; /* store mode */
 	int root_fd;  /* >= 0: extract here instead of layer.fd (an import's pending layer, not ours) */
-	int blob_fd;  /* >= 0: the blob to extract, open already (taken over), else the store's */
 	int tee_fd;   /* >= 0: the import's pending copy of the blob, written as it is read (not ours) */
 	/* progress, written by the job's threads (atomics), read by the calling thread */
 	uint64_t net, out, entries;
@@ -374,6 +373,9 @@ struct job {
 struct puller {
 	struct img_remote *rm; /* NULL: an import, local jobs only */
 	const char *name;      /* the image, for messages */
+	/* an import: opens layer i's blob (on a worker: only as many are open as run) */
+	int (*open_blob)(void *ud, size_t i, int *fd, ctr_error **err);
+	void *open_ud;
 	ctr_image_store *st; /* NULL: flat */
 	int flat_fd;
 	const ctr_image_options *o;
@@ -491,12 +493,13 @@ static int run_job(struct job *j, struct reg_http *h, ctr_error **err)
 	lo.writers = pl->o->writer_threads;
 	int root = flat ? pl->flat_fd : j->root_fd >= 0 ? j->root_fd : j->layer.fd, r;
 	if (j->kind == J_LOCAL) {
-		int bfd = j->blob_fd;
-		j->blob_fd = -1;
+		int bfd;
 		lo.tee = j->tee_fd >= 0;
 		lo.tee_fd = j->tee_fd;
 		set_phase(j, CTR_IMAGE_PHASE_EXTRACTING, 0);
-		if (bfd < 0 && (r = img_store_open_blob(pl->st, j->d->digest, &bfd, err)) < 0)
+		r = pl->open_blob ? pl->open_blob(pl->open_ud, j->i, &bfd, err)
+				  : img_store_open_blob(pl->st, j->d->digest, &bfd, err);
+		if (r < 0)
 			return r;
 		r = ctr_layer_apply(root, bfd, &ld, &lo, NULL, err);
 		close(bfd);
@@ -764,7 +767,7 @@ static int puller_setup(struct puller *pl, struct img_remote *rm, ctr_image_stor
 		j->d = &m->layers[i];
 		j->diff_id = diff_ids[i];
 		j->layer.fd = j->layer.lock_fd = j->blob.fd = j->blob.lock_fd = -1;
-		j->root_fd = j->blob_fd = j->tee_fd = -1;
+		j->root_fd = j->tee_fd = -1;
 		snprintf(j->lname, sizeof(j->lname), "%s: layer %zu (%.19s)", name, i + 1, j->d->digest);
 	}
 	return 0;
@@ -785,8 +788,6 @@ static void puller_fini(struct puller *pl, bool commit)
 	for (size_t i = 0; i < pl->n; i++) {
 		img_pending_close(&pl->jobs[i].blob);
 		img_pending_close(&pl->jobs[i].layer);
-		if (pl->jobs[i].blob_fd >= 0) /* not run: cancelled, or an earlier layer failed */
-			close(pl->jobs[i].blob_fd);
 	}
 	free(pl->jobs);
 	ctr_error_free(pl->first_err);
@@ -805,21 +806,18 @@ int img_remote_apply_flat(struct img_remote *rm, int root_fd, ctr_error **err)
 }
 
 int img_extract_layers(ctr_image_store *st, const ctr_image_options *o, const char *name, const struct img_manifest *m,
-		       char *const *diff_ids, const int *root_fds, int *blob_fds, const int *tee_fds, ctr_error **err)
+		       char *const *diff_ids, const int *root_fds, const int *tee_fds,
+		       int (*open_blob)(void *ud, size_t i, int *fd, ctr_error **err), void *ud, ctr_error **err)
 {
 	struct puller pl;
 	int r = puller_setup(&pl, NULL, st, -1, o, name, m, diff_ids, err);
-	for (size_t i = 0; i < m->n_layers; i++) {
-		if (r == 0) {
-			pl.jobs[i].kind = root_fds[i] < 0 ? J_CACHED : J_LOCAL;
-			pl.jobs[i].root_fd = root_fds[i];
-			pl.jobs[i].blob_fd = blob_fds[i];
-			pl.jobs[i].tee_fd = tee_fds[i];
-		} else if (blob_fds[i] >= 0) {
-			close(blob_fds[i]);
-		}
-		blob_fds[i] = -1;
+	for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
+		pl.jobs[i].kind = root_fds[i] < 0 ? J_CACHED : J_LOCAL;
+		pl.jobs[i].root_fd = root_fds[i];
+		pl.jobs[i].tee_fd = tee_fds[i];
 	}
+	pl.open_blob = open_blob;
+	pl.open_ud = ud;
 	if (r == 0)
 		r = run_jobs(&pl, err);
 	puller_fini(&pl, false);

@@ -580,6 +580,23 @@ int img_pending_blob(ctr_image_store *st, const char *digest, struct img_pending
 	return img_store_make_tmp(st, "blob", true, p->tmp, sizeof(p->tmp), &p->fd, err);
 }
 
+/* Where an import's extraction reads layer i's blob: the store's copy, or the source's (see below). */
+struct import_blobs {
+	ctr_image_store *st;
+	struct img_source *src;
+	const struct img_manifest *m;
+	bool *from_source;
+};
+
+static int import_open_blob(void *ud, size_t i, int *fd, ctr_error **err)
+{
+	struct import_blobs *ib = ud;
+	const struct img_desc *d = &ib->m->layers[i];
+	if (ib->from_source[i])
+		return img_source_open_blob(ib->src, d, fd, err);
+	return img_store_open_blob(ib->st, d->digest, fd, err);
+}
+
 static char *now_utc(void)
 {
 	char buf[64];
@@ -666,9 +683,9 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 	ctr_image_options o;
 	struct img_source *src = NULL;
 	char tmpdir[PATH_MAX], **chains = NULL;
-	/* per layer: its pending dir (-1: the store has it), its blob, the pending copy of its blob (-1: none) */
-	int r, *roots = NULL, *bfds = NULL, *tees = NULL;
-	size_t nl = 0;
+	/* per layer: its pending dir (-1: the store has it), the pending copy of its blob (-1: none) */
+	int r, *roots = NULL, *tees = NULL;
+	struct import_blobs ib = { .st = st };
 	ctr_image_options_init(&o);
 	if (stored_name)
 		*stored_name = NULL;
@@ -697,17 +714,20 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 	struct txn t = { 0 };
 	pc.p.size = sizeof(pc.p);
 	pc.p.n_layers = (unsigned)m->n_layers;
+	ib.src = src;
+	ib.m = m;
 	if (m->n_layers && (!(roots = malloc(m->n_layers * sizeof(*roots))) ||
-			    !(bfds = malloc(m->n_layers * sizeof(*bfds))) || !(tees = malloc(m->n_layers * sizeof(*tees))))) {
+			    !(tees = malloc(m->n_layers * sizeof(*tees))) ||
+			    !(ib.from_source = calloc(m->n_layers, sizeof(*ib.from_source))))) {
 		r = ctr_err_nomem(err);
 		goto fail;
 	}
-	for (nl = 0; nl < m->n_layers; nl++)
-		roots[nl] = bfds[nl] = tees[nl] = -1;
+	for (size_t i = 0; i < m->n_layers; i++)
+		roots[i] = tees[i] = -1;
 	/*
-	 * Here, in order: each layer that the store lacks locked, its pending
-	 * dir made and its blob opened; the blobs of layers it has copied in.
-	 * Then the layers are extracted on several threads.
+	 * Here, in order: each layer that the store lacks locked and its
+	 * pending dir made; the blobs of layers it has copied in.  Then the
+	 * layers are extracted on several threads.
 	 */
 	for (size_t i = 0; i < m->n_layers; i++) {
 		char lname[128], ldir[PATH_MAX], bp[PATH_MAX];
@@ -759,13 +779,9 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 		 * the store lacks is copied into it by the extraction as it reads
 		 * and verifies it (tee): one read, one hash.
 		 */
-		if (blob_stored) {
-			if ((r = img_store_open_blob(st, d->digest, &bfds[i], err)) < 0)
-				goto fail;
+		if (blob_stored)
 			continue;
-		}
-		if ((r = img_source_open_blob(src, d, &bfds[i], err)) < 0)
-			goto fail;
+		ib.from_source[i] = true;
 		if (!blob_pending) {
 			struct img_pending *pb = txn_add(&t, err);
 			if (!pb) {
@@ -777,7 +793,7 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 			tees[i] = pb->fd;
 		}
 	}
-	if ((r = img_extract_layers(st, &o, source, m, cfg->diff_ids, roots, bfds, tees, err)) < 0)
+	if ((r = img_extract_layers(st, &o, source, m, cfg->diff_ids, roots, tees, import_open_blob, &ib, err)) < 0)
 		goto fail;
 	const char *mbuf, *mdig, *cbuf;
 	size_t mlen, clen;
@@ -796,12 +812,9 @@ CTR_EXPORT int ctr_image_import_named(ctr_image_store *st, char **stored_name, c
 fail:
 	txn_end(st, &t, false);
 out:
-	for (size_t i = 0; i < nl; i++)
-		if (bfds[i] >= 0)
-			close(bfds[i]);
 	free(roots);
-	free(bfds);
 	free(tees);
+	free(ib.from_source);
 	img_store_unlock(st);
 	for (size_t i = 0; chains && chains[i]; i++)
 		free(chains[i]);

@@ -33,7 +33,7 @@
 static const char *mkimage;
 static char tmp[] = "/tmp/ctr-test-import-XXXXXX";
 
-/* An image of NL layers, each with a few hundred files (so that they overlap in time); bad: that layer's DiffID is wrong. */
+/* An image of NL layers of a few hundred files each (they overlap in time); bad: that layer's DiffID is wrong. */
 static void make_image(const char *name, int bad)
 {
 	char spec_path[PATH_MAX], cmd[3 * PATH_MAX];
