@@ -70,8 +70,6 @@ done
 CTR_DEMO=$BUILD/tools/ctr-demo
 RUNSTAT=$here/runstat.py
 
-stats() { echo "$1" | tr ' ' '\n' | awk 'NF{n++; s+=$1; q+=$1*$1} END{m=s/n; v=n>1?(q-n*m*m)/(n-1):0; if(v<0)v=0; printf "%.0f %.0f", m, sqrt(v)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else printf "-"}'; }
 mkdir -p "$CACHE"
 work=$(mktemp -d "$CACHE/import.XXXXXX")
 mnt=$work/mnt
@@ -187,8 +185,8 @@ for im in $IMAGES; do
 	declare -A mean=()
 	for t in $TOOLS; do
 		k=$im.$t
-		read -r m sd <<<"$(stats "${wall[$k]}")"
-		read -r c csd <<<"$(stats "${cpu[$k]}")"
+		read -r m sd <<<"$(bench_stats "${wall[$k]}")"
+		read -r c csd <<<"$(bench_stats "${cpu[$k]}")"
 		r=$(echo "${rss[$k]}" | tr ' ' '\n' | sort -n | tail -1)
 		mean[$t]=$m
 		printf '  %-8s %9d %7d   %9d %7d   %s MiB\n' "$t" "$m" "$sd" "$c" "$csd" "$((r / 1024))"
@@ -196,7 +194,7 @@ for im in $IMAGES; do
 	if [ -n "${mean[libctr]:-}" ]; then
 		line=
 		for t in skopeo libctr1 baseline; do
-			[ -n "${mean[$t]:-}" ] && line="$line   libctr/$t = $(ratio "${mean[libctr]}" "${mean[$t]}")"
+			[ -n "${mean[$t]:-}" ] && line="$line   libctr/$t = $(bench_ratio "${mean[libctr]}" "${mean[$t]}")"
 		done
 		[ -z "$line" ] || echo "  wall:$line"
 	fi

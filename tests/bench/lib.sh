@@ -74,3 +74,8 @@ bench_drop_fs() {
 	loopdev=
 	rm -f "$fsimg"
 }
+
+# bench_stats "V1 V2 ...": "MEAN STDDEV" (sample standard deviation), rounded.
+bench_stats() { echo "$1" | tr ' ' '\n' | awk 'NF{n++; s+=$1; q+=$1*$1} END{m=s/n; v=n>1?(q-n*m*m)/(n-1):0; if(v<0)v=0; printf "%.0f %.0f", m, sqrt(v)}'; }
+# bench_ratio A B: A/B to two decimals, "-" when B is not positive.
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else printf "-"}'; }

@@ -157,23 +157,21 @@ for i in $(seq 1 "$N"); do
 	done
 done
 
-stats() { echo "$1" | tr ' ' '\n' | awk 'NF{n++; s+=$1; q+=$1*$1} END{m=s/n; v=q/n-m*m; if(v<0)v=0; printf "%.0f %.0f", m, sqrt(v)}'; }
 for t in $tools; do
-	read -r m sd <<<"$(stats "${times[$t]}")"
-	read -r c csd <<<"$(stats "${cputimes[$t]}")"
+	read -r m sd <<<"$(bench_stats "${times[$t]}")"
+	read -r c csd <<<"$(bench_stats "${cputimes[$t]}")"
 	eval "mean_$t=$m cpu_$t=$c"
 	printf '%-14s mean %6d ms  stddev %5d ms   CPU (user+sys, children included) %6d ms  (n=%d)\n' "$t" "$m" "$sd" "$c" "$N"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 for t in libctr_store libctr_rootfs skopeo_umoci podman; do
 	case " $tools " in *" $t "*) ;; *) exit 0 ;; esac # ratios need all four
 done
-r1=$(ratio "$mean_libctr_rootfs" "$mean_skopeo_umoci")
-r2=$(ratio "$mean_libctr_store" "$mean_podman")
+r1=$(bench_ratio "$mean_libctr_rootfs" "$mean_skopeo_umoci")
+r2=$(bench_ratio "$mean_libctr_store" "$mean_podman")
 echo "libctr-rootfs/skopeo+umoci = $r1 (goal <= 0.5)"
 echo "libctr-store/podman        = $r2 (goal <= 0.6)"
-echo "libctr-store/skopeo+umoci  = $(ratio "$mean_libctr_store" "$mean_skopeo_umoci")"
-echo "CPU time: libctr-rootfs/skopeo+umoci = $(ratio "$cpu_libctr_rootfs" "$cpu_skopeo_umoci"), libctr-store/podman = $(ratio "$cpu_libctr_store" "$cpu_podman")"
+echo "libctr-store/skopeo+umoci  = $(bench_ratio "$mean_libctr_store" "$mean_skopeo_umoci")"
+echo "CPU time: libctr-rootfs/skopeo+umoci = $(bench_ratio "$cpu_libctr_rootfs" "$cpu_skopeo_umoci"), libctr-store/podman = $(bench_ratio "$cpu_libctr_store" "$cpu_podman")"
 echo "# uncompressed $(numfmt --to=iec "$usize") (mod 4 GiB per gzip -l); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$CHECK" = 1 ]; then
 	awk -v a="$r1" -v b="$r2" 'BEGIN{exit !(a <= 0.5 && b <= 0.6)}' || { echo "pull.sh: goal missed" >&2; exit 1; }

@@ -97,8 +97,6 @@ CTR_DEMO=$BUILD/tools/ctr-demo
 APPLY=$BUILD/tests/image/test-layer-apply
 RUNSTAT=$here/runstat.py
 
-stats() { echo "$1" | tr ' ' '\n' | awk 'NF{n++; s+=$1; q+=$1*$1} END{m=s/n; v=n>1?(q-n*m*m)/(n-1):0; if(v<0)v=0; printf "%.0f %.0f", m, sqrt(v)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else printf "-"}'; }
 mkdir -p "$CACHE"
 work=$(mktemp -d "$CACHE/run.XXXXXX")
 mnt=$work/mnt
@@ -246,8 +244,8 @@ if [ "$N" -gt 0 ]; then
 		printf '  %-7s %9s %7s   %9s %7s   %s\n' tool "wall ms" stddev "CPU ms" stddev "peak RSS (largest of n)"
 		for t in $TOOLS; do
 			k=$im.$t
-			read -r m sd <<<"$(stats "${wall[$k]}")"
-			read -r c csd <<<"$(stats "${cpu[$k]}")"
+			read -r m sd <<<"$(bench_stats "${wall[$k]}")"
+			read -r c csd <<<"$(bench_stats "${cpu[$k]}")"
 			r=$(echo "${rss[$k]}" | tr ' ' '\n' | sort -n | tail -1)
 			eval "mean_$t=$m cpu_$t=$c"
 			printf '  %-7s %9d %7d   %9d %7d   %s MiB\n' "$t" "$m" "$sd" "$c" "$csd" "$((r / 1024))"
@@ -256,11 +254,11 @@ if [ "$N" -gt 0 ]; then
 		libc=${cpu_libctr:-${cpu_layer:-}}
 		if [ -n "$lib" ]; then
 			line='' cline=''
-			[ -n "${mean_tar:-}" ] && line="$line   libctr/tar = $(ratio "$lib" "$mean_tar") (goal <= 0.32)" &&
-				cline="$cline   libctr/tar = $(ratio "$libc" "${cpu_tar:-0}")"
-			[ -n "${mean_umoci:-}" ] && line="$line   libctr/umoci = $(ratio "$lib" "$mean_umoci") (goal <= 0.2)" &&
-				cline="$cline   libctr/umoci = $(ratio "$libc" "${cpu_umoci:-0}")"
-			[ -n "${mean_igzip:-}" ] && line="$line   libctr/(igzip|tar) = $(ratio "$lib" "$mean_igzip")"
+			[ -n "${mean_tar:-}" ] && line="$line   libctr/tar = $(bench_ratio "$lib" "$mean_tar") (goal <= 0.32)" &&
+				cline="$cline   libctr/tar = $(bench_ratio "$libc" "${cpu_tar:-0}")"
+			[ -n "${mean_umoci:-}" ] && line="$line   libctr/umoci = $(bench_ratio "$lib" "$mean_umoci") (goal <= 0.2)" &&
+				cline="$cline   libctr/umoci = $(bench_ratio "$libc" "${cpu_umoci:-0}")"
+			[ -n "${mean_igzip:-}" ] && line="$line   libctr/(igzip|tar) = $(bench_ratio "$lib" "$mean_igzip")"
 			[ -z "$line" ] || echo "  wall:$line"
 			[ -z "$cline" ] || echo "  CPU: $cline (steadier than wall time on a shared machine)"
 			if [ -n "${mean_tar:-}" ] && [ -n "${mean_umoci:-}" ]; then
@@ -310,8 +308,8 @@ if [ "$START" = 1 ] && [ -d "$bb_bundle/rootfs" ] && "$CTR_DEMO" run --help 2>&1
 		tb="$tb $(((m - s) / 1000)) "
 		ti="$ti $(((e - m) / 1000)) "
 	done
-	read -r mb sdb <<<"$(stats "$tb")"
-	read -r mi sdi <<<"$(stats "$ti")"
+	read -r mb sdb <<<"$(bench_stats "$tb")"
+	read -r mi sdi <<<"$(bench_stats "$ti")"
 	start_ms=$(awk -v a="$mi" -v b="$mb" 'BEGIN{printf "%.1f", (a-b)/1000}')
 	printf 'run, bundle       mean %7.1f ms  stddev %5.1f ms  (n=%d)\n' "$(awk -v a="$mb" 'BEGIN{print a/1000}')" "$(awk -v a="$sdb" 'BEGIN{print a/1000}')" "$M"
 	printf 'run, cached image mean %7.1f ms  stddev %5.1f ms  (n=%d)\n' "$(awk -v a="$mi" 'BEGIN{print a/1000}')" "$(awk -v a="$sdi" 'BEGIN{print a/1000}')" "$M"
