@@ -6,8 +6,9 @@
  * it ends with one report with done set; the layers a store gets are the
  * same, file for file, with one thread and with several; a bad layer among
  * good ones fails the import naming that layer and leaves the store as it
- * was, whichever layer's thread finishes first; a cancel from the callback
- * while layers extract does the same.  The images come from mkimage.py
+ * was, whichever layer's thread finishes first; one blob at several places
+ * of an image is extracted at each and stored once; a cancel from the
+ * callback while layers extract leaves the store as it was too.  The images come from mkimage.py
  * (argv[1]).  Runs as any user (unprivileged extraction).
  */
 #include <dirent.h>
@@ -247,6 +248,63 @@ static void bad_layer_among_good(void **state)
 	}
 }
 
+/*
+ * The same blob at several places of one image (docker's builders repeated
+ * an empty layer): each place is its own layer (its ChainID differs) and is
+ * extracted, the blob goes into the store once, and the extractions that do
+ * not copy it read the source's, not a copy still being written.
+ */
+static void same_blob_twice(void **state)
+{
+	(void)state;
+	char spec[PATH_MAX], cmd[4 * PATH_MAX], store[PATH_MAX];
+	snprintf(spec, sizeof(spec), "%s/twice.json", tmp);
+	FILE *f = fopen(spec, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"images\":[{\"tag\":\"v1\",\"layers\":[");
+	for (int l = 0; l < 5; l++) {
+		fprintf(f, "%s[", l ? "," : "");
+		for (int i = 0; i < 200; i++) /* layers 0, 2 and 4 the same, 1 and 3 the same */
+			fprintf(f, "%s{\"path\":\"f%d\",\"data\":\"%s %d %0*d\"}", i ? "," : "", i, l % 2 ? "odd" : "even", i,
+				1 + (i * 53) % 700, 0);
+		fprintf(f, "]");
+	}
+	fprintf(f, "]}]}\n");
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s/twice' '@%s'", mkimage, tmp, spec);
+	assert_int_equal(system(cmd), 0);
+	snprintf(store, sizeof(store), "%s/store-twice", tmp);
+	ctr_error *e = NULL;
+	ctr_context *ctx = NULL;
+	ctr_image_store *st = NULL;
+	assert_int_equal(ctr_context_new(&ctx, NULL, NULL), 0);
+	assert_int_equal(ctr_image_store_open(ctx, &st, store, NULL), 0);
+	ctr_image_options o;
+	ctr_image_options_init(&o);
+	o.max_transfers = 5;
+	snprintf(cmd, sizeof(cmd), "oci:%s/twice:v1", tmp);
+	if (ctr_image_import(st, cmd, "twice", &o, &e) < 0)
+		fail_msg("import: %s", ctr_error_message(e));
+	ctr_image_store_free(st);
+	ctr_context_free(ctx);
+	/* five layer dirs, two layer blobs (and the config and manifest) */
+	snprintf(cmd, sizeof(cmd), "ls '%s/layers/sha256' | wc -l; ls '%s/blobs/sha256' | wc -l; cat '%s'/layers/sha256/*/f7",
+		 store, store, store);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char out[8192] = "";
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	if (strncmp(out, "5\n4\n", 4) || !strstr(out, "even 7 ") || !strstr(out, "odd 7 "))
+		fail_msg("layers, blobs, contents: '%.300s'", out);
+	/* the stored blobs are the source's, byte for byte */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/twice/blobs/sha256' && for b in *; do cmp -s \"$b\" '%s/blobs/sha256/'\"$b\" || exit 1; done", tmp,
+		 store);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void cancel_while_extracting(void **state)
 {
 	(void)state;
@@ -301,6 +359,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parallel_same_as_serial),
 		cmocka_unit_test(bad_layer_among_good),
+		cmocka_unit_test(same_blob_twice),
 		cmocka_unit_test(cancel_while_extracting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
