@@ -34,13 +34,57 @@
 static const char *mkimage;
 static char tmp[] = "/tmp/ctr-test-import-XXXXXX";
 
+/* The spec file of the image name (tmp/name.json), open for writing: mkimage.py's input. */
+static FILE *spec_open(const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s.json", tmp, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	return f;
+}
+
+/* Close the spec f and build the image name (tmp/name, tagged v1 by the spec) from it. */
+static void spec_build(FILE *f, const char *name)
+{
+	char cmd[3 * PATH_MAX];
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s/%s' '@%s/%s.json'", mkimage, tmp, name, tmp, name);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* What `sh -c CMD` (CMD formatted) writes to its stdout, whole; it must exit 0. */
+static char *output_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *output_of(const char *fmt, ...)
+{
+	char cmd[4 * PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_true(len > 0 && (size_t)len < sizeof(cmd));
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t cap = 1 << 16, n = 0, r;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	while ((r = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
+		n += r;
+		if (n + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	buf[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	return buf;
+}
+
 /* An image of NL layers of a few hundred files each (they overlap in time); bad: that layer's DiffID is wrong. */
 static void make_image(const char *name, int bad)
 {
-	char spec_path[PATH_MAX], cmd[3 * PATH_MAX];
-	snprintf(spec_path, sizeof(spec_path), "%s/%s.json", tmp, name);
-	FILE *f = fopen(spec_path, "w");
-	assert_non_null(f);
+	FILE *f = spec_open(name);
 	fprintf(f, "{\"images\":[{\"tag\":\"v1\",\"bad_diffid\":%d,\"layers\":[", bad);
 	for (int l = 0; l < NL; l++) {
 		fprintf(f, "%s[{\"path\":\"l%d\",\"type\":\"dir\"}", l ? "," : "", l);
@@ -50,9 +94,7 @@ static void make_image(const char *name, int bad)
 		fprintf(f, ",{\"path\":\"shared\",\"data\":\"from layer %d\"}]", l);
 	}
 	fprintf(f, "]}]}\n");
-	assert_int_equal(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s/%s' '@%s'", mkimage, tmp, name, spec_path);
-	assert_int_equal(system(cmd), 0);
+	spec_build(f, name);
 }
 
 struct seen {
@@ -115,42 +157,15 @@ static int progress(void *ud, const ctr_image_progress *p)
 /* Every path under dir with its type, mode, size and content, sorted: a tree's fingerprint. */
 static char *tree(const char *dir)
 {
-	char cmd[PATH_MAX + 200];
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && find . -mindepth 1 -printf '%%y %%m %%s %%P\\n' | sort && find . -type f -print0 | sort -z | xargs -0 cat",
-		 dir);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t cap = 1 << 20, n = 0;
-	char *buf = malloc(cap);
-	assert_non_null(buf);
-	size_t r;
-	while ((r = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
-		n += r;
-		if (n + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	buf[n] = '\0';
-	assert_int_equal(pclose(p), 0);
-	return buf;
+	return output_of("cd '%s' && find . -mindepth 1 -printf '%%y %%m %%s %%P\\n' | sort && "
+			 "find . -type f -print0 | sort -z | xargs -0 cat",
+			 dir);
 }
 
 /* The store's files other than its lock files and images.json (which a failed import may create empty). */
 static char *store_files(const char *store)
 {
-	char cmd[PATH_MAX + 200];
-	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -mindepth 1 ! -name '*.lock' ! -name images.json | sort", store);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	char *buf = calloc(1, 1 << 16);
-	assert_non_null(buf);
-	size_t n = fread(buf, 1, (1 << 16) - 1, p);
-	buf[n] = '\0';
-	pclose(p);
-	return buf;
+	return output_of("cd '%s' && find . -mindepth 1 ! -name '*.lock' ! -name images.json | sort", store);
 }
 
 static int import(const char *store_dir, const char *image, unsigned transfers, struct seen *s, ctr_error **err)
@@ -257,10 +272,8 @@ static void bad_layer_among_good(void **state)
 static void same_blob_twice(void **state)
 {
 	(void)state;
-	char spec[PATH_MAX], cmd[4 * PATH_MAX], store[PATH_MAX];
-	snprintf(spec, sizeof(spec), "%s/twice.json", tmp);
-	FILE *f = fopen(spec, "w");
-	assert_non_null(f);
+	char store[PATH_MAX];
+	FILE *f = spec_open("twice");
 	fprintf(f, "{\"images\":[{\"tag\":\"v1\",\"layers\":[");
 	for (int l = 0; l < 5; l++) {
 		fprintf(f, "%s[", l ? "," : "");
@@ -270,39 +283,22 @@ static void same_blob_twice(void **state)
 		fprintf(f, "]");
 	}
 	fprintf(f, "]}]}\n");
-	assert_int_equal(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s/twice' '@%s'", mkimage, tmp, spec);
-	assert_int_equal(system(cmd), 0);
+	spec_build(f, "twice");
 	snprintf(store, sizeof(store), "%s/store-twice", tmp);
+	struct seen s = { 0 };
 	ctr_error *e = NULL;
-	ctr_context *ctx = NULL;
-	ctr_image_store *st = NULL;
-	assert_int_equal(ctr_context_new(&ctx, NULL, NULL), 0);
-	assert_int_equal(ctr_image_store_open(ctx, &st, store, NULL), 0);
-	ctr_image_options o;
-	ctr_image_options_init(&o);
-	o.max_transfers = 5;
-	snprintf(cmd, sizeof(cmd), "oci:%s/twice:v1", tmp);
-	if (ctr_image_import(st, cmd, "twice", &o, &e) < 0)
+	if (import(store, "twice", 5, &s, &e) < 0)
 		fail_msg("import: %s", ctr_error_message(e));
-	ctr_image_store_free(st);
-	ctr_context_free(ctx);
+	assert_int_equal(s.other_thread, 0);
 	/* five layer dirs, two layer blobs (and the config and manifest) */
-	snprintf(cmd, sizeof(cmd), "ls '%s/layers/sha256' | wc -l; ls '%s/blobs/sha256' | wc -l; cat '%s'/layers/sha256/*/f7",
-		 store, store, store);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	char out[8192] = "";
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	pclose(p);
+	char *out = output_of("ls '%s/layers/sha256' | wc -l; ls '%s/blobs/sha256' | wc -l; cat '%s'/layers/sha256/*/f7",
+			      store, store, store);
 	if (strncmp(out, "5\n4\n", 4) || !strstr(out, "even 7 ") || !strstr(out, "odd 7 "))
 		fail_msg("layers, blobs, contents: '%.300s'", out);
+	free(out);
 	/* the stored blobs are the source's, byte for byte */
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s/twice/blobs/sha256' && for b in *; do cmp -s \"$b\" '%s/blobs/sha256/'\"$b\" || exit 1; done", tmp,
-		 store);
-	assert_int_equal(system(cmd), 0);
+	free(output_of("cd '%s/twice/blobs/sha256' && for b in *; do cmp -s \"$b\" '%s/blobs/sha256/'\"$b\" || exit 1; done",
+		       tmp, store));
 }
 
 static void cancel_while_extracting(void **state)
