@@ -555,24 +555,33 @@ static int fill(struct layer_stream *s, unsigned char *out, size_t cap, size_t *
 	return 0;
 }
 
+/*
+ * The whole blob read (its hasher stopped): its size and, when checked,
+ * its digest against the descriptor's (into got when it is not NULL).
+ * 0, or -EBADMSG and *e.
+ */
+static int check_blob_end(struct layer_stream *s, char *got, size_t gotsz, ctr_error **e)
+{
+	uint64_t in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
+	if (s->want_size >= 0 && in != (uint64_t)s->want_size)
+		return ctr_err(e, EBADMSG, CTR_E_INVALID,
+			       "%s: size mismatch: expected %" PRId64 " bytes, got %" PRIu64
+			       "; the blob is truncated or not the one the manifest names",
+			       s->lname, s->want_size, in);
+	if (!s->check_blob)
+		return 0;
+	char what[256];
+	snprintf(what, sizeof(what), "%s: blob", s->lname);
+	return ctr_digest_finish(&s->blob, what, got, gotsz, e) < 0 ? -EBADMSG : 0;
+}
+
 static int verify_end(struct layer_stream *s)
 {
 	const char *lname = s->lname;
-	uint64_t in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
-	if (s->want_size >= 0 && in != (uint64_t)s->want_size)
-		return fail(s, EBADMSG,
-			    "%s: size mismatch: expected %" PRId64 " bytes, got %" PRIu64
-			    "; the blob is truncated or not the one the manifest names",
-			    lname, s->want_size, in);
 	ctr_error *e = NULL;
 	char blob_got[CTR_DIGEST_STR_MAX] = "";
-	if (s->check_blob) {
-		char what[256];
-		snprintf(what, sizeof(what), "%s: blob", lname);
-		int r = ctr_digest_finish(&s->blob, what, blob_got, sizeof(blob_got), &e);
-		if (r < 0)
-			goto out_err;
-	}
+	if (check_blob_end(s, blob_got, sizeof(blob_got), &e) < 0)
+		goto out_err;
 	if (s->check_diff) {
 		char what[256];
 		snprintf(what, sizeof(what), "%s: DiffID (uncompressed tar, from the image config)", lname);
@@ -609,16 +618,8 @@ static void explain_decode_error(struct layer_stream *s)
 		if (read_more(s) < 0)
 			return; /* cancelled, a read error, longer than its size: the first error stands */
 	hasher_stop(&s->hblob);
-	uint64_t in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
 	ctr_error *e = NULL;
-	char what[256];
-	snprintf(what, sizeof(what), "%s: blob", s->lname);
-	if (s->want_size >= 0 && in != (uint64_t)s->want_size)
-		ctr_err(&e, EBADMSG, CTR_E_INVALID,
-			"%s: size mismatch: expected %" PRId64 " bytes, got %" PRIu64
-			"; the blob is truncated or not the one the manifest names",
-			s->lname, s->want_size, in);
-	else if (ctr_digest_finish(&s->blob, what, NULL, 0, &e) == 0)
+	if (check_blob_end(s, NULL, 0, &e) == 0)
 		return;
 	pthread_mutex_lock(&s->mu);
 	const char *was = s->error ? ctr_error_message(s->error) : "";
