@@ -709,6 +709,22 @@ static int run_jobs(struct puller *pl, ctr_error **err)
 				       s->entries != p.entries || s->phase != p.phase || s->attempt != p.attempt;
 			if (!changed)
 				continue;
+			/*
+			 * A job that went through its whole phase between two looks: the
+			 * phase is still reported, once, before the last report, so that
+			 * the caller sees every phase a layer went through (a layer
+			 * extracted on the calling thread always showed it).
+			 */
+			if (p.done && !p.cached && p.phase != s->phase && o->progress) {
+				p.done = 0;
+				bool stop = o->progress(o->progress_userdata, &p) != 0;
+				p.done = 1;
+				if (stop) {
+					user_cancel = true;
+					ctr_cancel_set(&pl->stop);
+					break;
+				}
+			}
 			s->started = true;
 			s->done = p.done;
 			s->net = p.bytes_in;

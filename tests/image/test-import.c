@@ -2,14 +2,15 @@
 /*
  * ctr_image_import of a local layout whose layers are extracted on several
  * threads at once (ctr_image_options.max_transfers): the progress callback
- * runs on the calling thread only, each layer's first report is WAITING and
- * it ends with one report with done set; the layers a store gets are the
- * same, file for file, with one thread and with several; a bad layer among
- * good ones fails the import naming that layer and leaves the store as it
- * was, whichever layer's thread finishes first; one blob at several places
- * of an image is extracted at each and stored once; a cancel from the
- * callback while layers extract leaves the store as it was too.  The images come from mkimage.py
- * (argv[1]).  Runs as any user (unprivileged extraction).
+ * runs on the calling thread only, each layer's first report is WAITING,
+ * its EXTRACTING phase is reported however quick, and it ends with one
+ * report with done set; the layers a store gets are the same, file for
+ * file, with one thread and with several; a bad layer among good ones fails
+ * the import naming that layer and leaves the store as it was, whichever
+ * layer's thread finishes first; one blob at several places of an image is
+ * extracted at each and stored once; a cancel from the callback while
+ * layers extract leaves the store as it was too.  The images come from
+ * mkimage.py (argv[1]).  Runs as any user (unprivileged extraction).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -103,6 +104,7 @@ struct seen {
 	int reports[NL];
 	int first_phase[NL];
 	int done[NL];
+	int extracting_shown[NL]; /* reports of the EXTRACTING phase before the layer was done */
 	int bad_phase;
 	int cancel_after; /* > 0: cancel on the report that extracting layers make, after that many */
 	int extracting;
@@ -148,6 +150,8 @@ static int progress(void *ud, const ctr_image_progress *p)
 		s->bad_phase++;
 	if (p->done)
 		s->done[p->layer]++;
+	else if (p->phase == CTR_IMAGE_PHASE_EXTRACTING)
+		s->extracting_shown[p->layer]++;
 	if (p->phase == CTR_IMAGE_PHASE_EXTRACTING && !p->done && s->cancel_after > 0 &&
 	    ++s->extracting >= s->cancel_after)
 		return 1;
@@ -215,6 +219,8 @@ static void parallel_same_as_serial(void **state)
 			assert_true(all[k]->reports[l] >= 2);
 			assert_int_equal(all[k]->first_phase[l], CTR_IMAGE_PHASE_WAITING);
 			assert_int_equal(all[k]->done[l], 1);
+			/* every phase a layer went through is reported, however quick */
+			assert_true(all[k]->extracting_shown[l] >= 1);
 		}
 	}
 	char a[PATH_MAX + 16], b[PATH_MAX + 16];
