@@ -312,8 +312,8 @@ struct xfer_args {
 #define XFER_OPTS(a)                                                                                         \
 	{ "platform", 0, OPT_STRING, &(a).platform, "os/arch[/variant] to pick from a multi-platform image",   \
 	  "the host's", false },                                                                              \
-	{ "max-transfers", 0, OPT_INT, &(a).transfers, "layers downloaded (pull) or extracted (import) at once (at most 16)", "3",   \
-	  false },                                                                                            \
+	{ "max-transfers", 0, OPT_INT, &(a).transfers,                                                        \
+	  "layers downloaded (pull) or extracted (import) at once (at most 16)", "3", false },                \
 	{ "writer-threads", 0, OPT_INT, &(a).threads,                                                         \
 	  "threads that write the files of a layer while it is read (0: none, 1 to 8)",                       \
 	  "one per CPU, at most 4", false },                                                                  \

@@ -121,11 +121,11 @@ int ctr_context_new(ctr_context **out, const ctr_context_options *opts, ctr_erro
  * making its context, such as a runtime's command line: the first create
  * otherwise makes them on its own path before the clone (about 100 us
  * here), while the second CPU idles; made here, they are ready by the time
- * the caller has loaded its config.  A create or exec that comes first makes or waits for them under
- * the context's locks, as it would without this call.  Does nothing when
- * the context has them already, when called again, or when the process
- * may run on one CPU only (the thread would only take turns with the
- * caller).  A create or exec that passes fds (preserve_fds) waits for the
+ * the caller has loaded its config.  A create or exec that comes first
+ * makes or waits for them under the context's locks, as it would without
+ * this call.  Does nothing when the context has them already, when called
+ * again, or when the process may run on one CPU only (the thread would
+ * only take turns with the caller).  A create or exec that passes fds (preserve_fds) waits for the
  * thread to finish, so that an fd it opens is never taken for the
  * caller's.  Failures are not reported here: the create or exec that
  * needs the memfd makes it and reports them.  ctr_context_free() waits

@@ -193,10 +193,11 @@ const char *ctr_image_store_dir(const ctr_image_store *store);
  * Import an image from a source into the store under a name (an existing
  * image of that name is replaced).  Layers already in the store are not
  * extracted again.  A docker:// source is pulled (ctr_image_pull()).  On
- * failure the store holds no new image record and no partial layer.  The
- * blobs are copied into the store one after another, then up to
+ * failure the store holds no new image record and no partial layer.  Up to
  * opts->max_transfers layers are extracted at once, each with up to
- * opts->writer_threads writer threads (see ctr_image_options).
+ * opts->writer_threads writer threads (see ctr_image_options); a blob the
+ * store lacks is written into it as its layer's extraction reads and
+ * verifies it (the blob of a layer the store has already is copied alone).
  *
  * @param store  the store
  * @param source a source name, e.g. "oci:/srv/busybox:latest" or "docker://quay.io/org/app:1"
